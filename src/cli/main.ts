@@ -1,0 +1,44 @@
+/**
+ * The `grapevine` command. Each subcommand lives in its own file under src/cli/ and registers
+ * itself on the program here.
+ */
+import { Command, CommanderError } from 'commander';
+import { GrapevineError } from '../errors.js';
+import { registerAll } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('grapevine')
+    .description('Gossip and block dissemination for Hyperledger Fabric peers (wire-compatible with Fabric v2.x)')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerAll(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof GrapevineError) {
+      console.error(`grapevine: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

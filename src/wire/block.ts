@@ -1,0 +1,138 @@
+/**
+ * Blocks: decoding, header bytes and hashes, and the parts of a block that verification and
+ * routing need (PROTOCOL.md §1.8, §2.8). All numbers are exact bigints.
+ */
+import { createHash } from 'node:crypto';
+import { WireError } from '../errors.js';
+import { decode, encode } from './codec.js';
+import {
+  BlockMetadataIndex,
+  BlockSchema,
+  ChannelHeaderSchema,
+  EnvelopeSchema,
+  HeaderType,
+  LastConfigSchema,
+  MetadataSchema,
+  OrdererBlockMetadataSchema,
+  PayloadSchema,
+  SignatureHeaderSchema,
+  type Block,
+  type BlockHeader,
+  type ChannelHeader,
+  type Envelope,
+  type Metadata,
+  type Payload,
+  type SignatureHeader,
+} from './gen/common/common_pb.js';
+import { ConfigEnvelopeSchema, type ConfigEnvelope } from './gen/common/configtx_pb.js';
+import { derOctetString, derSequence, derUnsignedInteger } from './der.js';
+
+export { BlockMetadataIndex, HeaderType };
+
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+export function decodeBlock(bytes: Uint8Array): Block {
+  return decode(BlockSchema, bytes, 'common.Block');
+}
+
+export function encodeBlock(block: Block): Uint8Array {
+  return encode(BlockSchema, block);
+}
+
+/** DER SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING data_hash }. */
+export function blockHeaderBytes(header: BlockHeader): Uint8Array {
+  return derSequence(
+    derUnsignedInteger(header.number),
+    derOctetString(header.previousHash),
+    derOctetString(header.dataHash),
+  );
+}
+
+export function blockHeaderHash(header: BlockHeader): Uint8Array {
+  return sha256(blockHeaderBytes(header));
+}
+
+/** SHA-256 over the concatenated transaction bytes, no separators. */
+export function blockDataHash(data: readonly Uint8Array[]): Uint8Array {
+  return sha256(...data);
+}
+
+export interface DecodedTx {
+  readonly envelope: Envelope;
+  readonly payload: Payload;
+  readonly channelHeader: ChannelHeader;
+  readonly signatureHeader: SignatureHeader;
+}
+
+/** Decode a transaction envelope down to its headers; throws WireError on any malformed layer. */
+export function decodeTx(envelopeBytes: Uint8Array): DecodedTx {
+  const envelope = decode(EnvelopeSchema, envelopeBytes, 'common.Envelope');
+  const payload = decode(PayloadSchema, envelope.payload, 'common.Payload');
+  if (!payload.header) throw new WireError('MALFORMED', 'transaction payload has no header');
+  const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
+  const signatureHeader = decode(SignatureHeaderSchema, payload.header.signatureHeader, 'common.SignatureHeader');
+  return { envelope, payload, channelHeader, signatureHeader };
+}
+
+/** The channel of a block = channel_id of its first transaction's channel header (§2.8 step 2). */
+export function blockChannelId(block: Block): string {
+  const first = block.data?.data[0];
+  if (!first) throw new WireError('MALFORMED', 'block has no transactions');
+  return decodeTx(first).channelHeader.channelId;
+}
+
+/** metadata[SIGNATURES] as common.Metadata. */
+export function blockSignaturesMetadata(block: Block): Metadata {
+  const raw = block.metadata?.metadata[BlockMetadataIndex.SIGNATURES];
+  if (raw === undefined) throw new WireError('MALFORMED', 'block has no SIGNATURES metadata');
+  return decode(MetadataSchema, raw, 'SIGNATURES metadata');
+}
+
+/**
+ * The last config block index: from the OrdererBlockMetadata in SIGNATURES (v2.x), falling back
+ * to the deprecated LAST_CONFIG metadata entry.
+ */
+export function blockLastConfigIndex(block: Block): bigint | undefined {
+  try {
+    const sig = blockSignaturesMetadata(block);
+    if (sig.value.length > 0) {
+      const obm = decode(OrdererBlockMetadataSchema, sig.value);
+      if (obm.lastConfig) return obm.lastConfig.index;
+    }
+  } catch {
+    // fall through to LAST_CONFIG
+  }
+  const raw = block.metadata?.metadata[BlockMetadataIndex.LAST_CONFIG];
+  if (!raw || raw.length === 0) return undefined;
+  try {
+    const md = decode(MetadataSchema, raw);
+    return decode(LastConfigSchema, md.value).index;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isConfigBlock(block: Block): boolean {
+  const first = block.data?.data[0];
+  if (!first || (block.data?.data.length ?? 0) !== 1) return false;
+  try {
+    return decodeTx(first).channelHeader.type === HeaderType.CONFIG;
+  } catch {
+    return false;
+  }
+}
+
+/** The ConfigEnvelope inside a config block. */
+export function configEnvelopeOf(block: Block): ConfigEnvelope {
+  const first = block.data?.data[0];
+  if (!first) throw new WireError('MALFORMED', 'config block has no transactions');
+  const tx = decodeTx(first);
+  if (tx.channelHeader.type !== HeaderType.CONFIG) {
+    throw new WireError('NOT_CONFIG', `block ${block.header?.number ?? '?'} is not a config block (type ${tx.channelHeader.type})`);
+  }
+  return decode(ConfigEnvelopeSchema, tx.payload.data, 'common.ConfigEnvelope');
+}
