@@ -8,10 +8,18 @@ interface RealHandle extends TimerHandle {
 }
 
 let nextId = 1;
+let lastNs = 0n;
+
+/** Wall-clock nanoseconds, strictly increasing within this process (PeerTime needs that). */
+function wallNs(): bigint {
+  const ns = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  lastNs = ns > lastNs ? ns : lastNs + 1n;
+  return lastNs;
+}
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  nowNs: () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n),
+  nowNs: wallNs,
   setTimeout(fn, ms) {
     return { id: nextId++, timer: setTimeout(fn, ms), interval: false } as RealHandle;
   },
