@@ -1,0 +1,6 @@
+export { BlockStore, type StoredBlock, type LedgerStats } from './store.js';
+export { LedgerError, type LedgerErrorCode } from './errors.js';
+export { LEDGER_DEFAULTS, type BlockStoreOptions, type LedgerLogger } from './config.js';
+export type { RecoveryReport } from './recovery.js';
+export { blockFileName } from './blockfiles.js';
+export { RECORD_HEADER_BYTES } from './record.js';

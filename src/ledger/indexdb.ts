@@ -1,0 +1,125 @@
+/**
+ * The block index in classic-level (LevelDB). Keys and values are binary:
+ *   'b' | u64 BE block number        -> u32 file | u64 record offset | u32 payload length
+ *   't' | tx id (UTF-8)              -> u64 block number | u32 tx index (first occurrence wins)
+ *   'c'                               -> checkpoint: u8 version | u64 height | u32 file |
+ *                                        u64 end offset | 32-byte hash of the last header
+ * Each committed block is one atomic batch (entries + checkpoint), so the checkpoint always
+ * names the last block the index holds. Writes are not synced: after a crash the index may lag
+ * the block files, and recovery re-indexes from the checkpoint.
+ */
+import { ClassicLevel } from 'classic-level';
+
+export interface BlockLocation {
+  readonly file: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface Checkpoint {
+  readonly height: bigint;
+  /** File and end offset of the last indexed record (file 0, offset 0 when empty). */
+  readonly file: number;
+  readonly endOffset: number;
+  readonly lastHash: Uint8Array | undefined;
+}
+
+export interface IndexedBlock {
+  readonly number: bigint;
+  readonly location: BlockLocation;
+  readonly txIds: readonly string[];
+}
+
+const CHECKPOINT_KEY = Buffer.from('c');
+const CHECKPOINT_VERSION = 1;
+
+export function blockKey(n: bigint): Buffer {
+  const k = Buffer.allocUnsafe(9);
+  k[0] = 0x62; // 'b'
+  k.writeBigUInt64BE(n, 1);
+  return k;
+}
+
+export function txKey(id: string): Buffer {
+  return Buffer.concat([Buffer.from('t'), Buffer.from(id, 'utf8')]);
+}
+
+export function encodeLocation(l: BlockLocation): Buffer {
+  const v = Buffer.allocUnsafe(16);
+  v.writeUInt32BE(l.file, 0);
+  v.writeBigUInt64BE(BigInt(l.offset), 4);
+  v.writeUInt32BE(l.length, 12);
+  return v;
+}
+
+export function decodeLocation(v: Uint8Array | undefined): BlockLocation | undefined {
+  if (!v || v.length !== 16) return undefined;
+  const b = Buffer.from(v.buffer, v.byteOffset, v.length);
+  return { file: b.readUInt32BE(0), offset: Number(b.readBigUInt64BE(4)), length: b.readUInt32BE(12) };
+}
+
+export function encodeCheckpoint(c: Checkpoint): Buffer {
+  const v = Buffer.alloc(1 + 8 + 4 + 8 + 32);
+  v[0] = CHECKPOINT_VERSION;
+  v.writeBigUInt64BE(c.height, 1);
+  v.writeUInt32BE(c.file, 9);
+  v.writeBigUInt64BE(BigInt(c.endOffset), 13);
+  if (c.lastHash) Buffer.from(c.lastHash).copy(v, 21);
+  return v;
+}
+
+/** undefined when the value is not a checkpoint of a known version. */
+export function decodeCheckpoint(v: Uint8Array | undefined): Checkpoint | undefined {
+  if (!v || v.length !== 53 || v[0] !== CHECKPOINT_VERSION) return undefined;
+  const b = Buffer.from(v.buffer, v.byteOffset, v.length);
+  const height = b.readBigUInt64BE(1);
+  return {
+    height,
+    file: b.readUInt32BE(9),
+    endOffset: Number(b.readBigUInt64BE(13)),
+    lastHash: height > 0n ? new Uint8Array(b.subarray(21, 53)) : undefined,
+  };
+}
+
+export type IndexDb = ClassicLevel<Buffer, Buffer>;
+
+export function createIndexDb(path: string): IndexDb {
+  return new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+}
+
+/** Writes the entries of a run of consecutive blocks and the checkpoint after the last. */
+export async function indexBlocks(db: IndexDb, blocks: readonly IndexedBlock[], checkpoint: Checkpoint): Promise<void> {
+  const txKeys: Buffer[] = [];
+  const txVals: Buffer[] = [];
+  const seen = new Set<string>();
+  for (const b of blocks) {
+    b.txIds.forEach((id, i) => {
+      if (id === '' || seen.has(id)) return;
+      seen.add(id);
+      const v = Buffer.allocUnsafe(12);
+      v.writeBigUInt64BE(b.number, 0);
+      v.writeUInt32BE(i, 8);
+      txKeys.push(txKey(id));
+      txVals.push(v);
+    });
+  }
+  const existing = txKeys.length > 0 ? await db.hasMany(txKeys) : [];
+  const batch = db.batch();
+  for (const b of blocks) batch.put(blockKey(b.number), encodeLocation(b.location));
+  txKeys.forEach((k, i) => {
+    if (!existing[i]) batch.put(k, txVals[i]);
+  });
+  batch.put(CHECKPOINT_KEY, encodeCheckpoint(checkpoint));
+  await batch.write();
+}
+
+export async function readCheckpoint(db: IndexDb): Promise<Uint8Array | undefined> {
+  return db.get(CHECKPOINT_KEY);
+}
+
+export async function lookupTx(db: IndexDb, id: string): Promise<{ number: bigint; txIndex: number } | undefined> {
+  const v = await db.get(txKey(id));
+  if (!v || v.length !== 12) return undefined;
+  const b = Buffer.from(v.buffer, v.byteOffset, v.length);
+  return { number: b.readBigUInt64BE(0), txIndex: b.readUInt32BE(8) };
+}

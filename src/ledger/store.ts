@@ -1,0 +1,387 @@
+/**
+ * BlockStore: a channel's committed blocks, crash-safe.
+ *
+ * append(block): check number == height, previous_hash == hash of the last header and the data
+ * hash; write one framed record (record.ts) at the end of the last block file (rolling over at
+ * maxFileBytes); fdatasync; only then write the index batch (indexdb.ts) and advance the height.
+ * A block is committed once fdatasync returned. Appends run one at a time, in call order.
+ * open(dir): take the index lock, check the index checkpoint against the files and re-index
+ * what lies past it, truncating a torn tail (recovery.ts). Reads go through a bounded LRU cache
+ * and a bounded pool of read handles, and every record read is checksum-verified.
+ */
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Block } from '../wire/gen/common/common_pb.js';
+import { decodeBlock } from '../wire/block.js';
+import { blockFileName, listBlockFiles, readRecord, ReadHandlePool } from './blockfiles.js';
+import { BlockCache, type CachedBlock } from './cache.js';
+import { resolveOptions, type BlockStoreOptions, type ResolvedOptions } from './config.js';
+import { ioError, LedgerError } from './errors.js';
+import {
+  blockKey,
+  createIndexDb,
+  decodeCheckpoint,
+  decodeLocation,
+  indexBlocks,
+  lookupTx,
+  readCheckpoint,
+  type Checkpoint,
+  type IndexDb,
+} from './indexdb.js';
+import { inspectBlock, sameHash, type InspectedBlock } from './inspect.js';
+import { encodeRecordHeader, RECORD_HEADER_BYTES } from './record.js';
+import { EMPTY_CHECKPOINT, scanFromCheckpoint, verifyCheckpoint, type RecoveryReport } from './recovery.js';
+
+export interface StoredBlock {
+  readonly number: bigint;
+  /** The block exactly as committed (do not mutate: it may be shared with the cache). */
+  readonly bytes: Uint8Array;
+  /** Decoded on first access. */
+  readonly block: Block;
+}
+
+export interface LedgerStats {
+  height: bigint;
+  files: number;
+  appends: number;
+  bytesWritten: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheEvictions: number;
+  cacheBlocks: number;
+  cacheBytes: number;
+  openReadHandles: number;
+}
+
+interface Writer {
+  fh: FileHandle;
+  file: number;
+  offset: number;
+}
+
+export class BlockStore {
+  private heightValue: bigint;
+  private lastHash: Uint8Array | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly reads = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+  private failure: LedgerError | undefined;
+  private appends = 0;
+  private bytesWritten = 0;
+  private readonly cache: BlockCache;
+  private readonly pool: ReadHandlePool;
+
+  private constructor(
+    readonly dir: string,
+    private readonly opts: ResolvedOptions,
+    private readonly db: IndexDb,
+    private writer: Writer,
+    cp: Checkpoint,
+    /** What open found and repaired. */
+    readonly recovery: RecoveryReport,
+  ) {
+    this.heightValue = cp.height;
+    this.lastHash = cp.lastHash;
+    this.cache = new BlockCache(opts.cacheMaxBlocks, opts.cacheMaxBytes);
+    this.pool = new ReadHandlePool(dir, opts.maxOpenFiles);
+  }
+
+  /** Opens (creating if needed) the store in dir, recovering from a crash if there was one. */
+  static async open(dir: string, options?: BlockStoreOptions): Promise<BlockStore> {
+    const opts = resolveOptions(options);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw ioError(`cannot create ledger folder ${dir}`, e);
+    }
+    const report: RecoveryReport = {
+      rebuiltIndex: false,
+      rebuildReason: undefined,
+      checkpointHeight: 0n,
+      reindexedBlocks: 0,
+      truncatedBytes: 0,
+      truncatedFile: undefined,
+    };
+    const indexDir = join(dir, 'index');
+    let db = await openIndex(indexDir, report);
+    let writer: Writer | undefined;
+    try {
+      const files = await listBlockFiles(dir);
+      let cp = decodeCheckpoint(await readCheckpoint(db));
+      if (cp && (await verifyCheckpoint(dir, db, cp, files, opts.maxBlockBytes)) === 'index-damaged') cp = undefined;
+      if (!cp) {
+        const stale = (await db.keys({ limit: 1 }).all()).length > 0;
+        if (stale) {
+          await db.close();
+          await rm(indexDir, { recursive: true, force: true });
+          report.rebuiltIndex = true;
+          report.rebuildReason = 'index checkpoint unreadable or inconsistent';
+          db = await openIndex(indexDir, report);
+        } else if (files.length > 0) {
+          report.rebuiltIndex = true;
+          report.rebuildReason ??= 'index is empty';
+        }
+        cp = EMPTY_CHECKPOINT;
+      }
+      report.checkpointHeight = cp.height;
+      const state = await scanFromCheckpoint(dir, db, cp, files, opts, report);
+      if (report.rebuiltIndex || report.reindexedBlocks > 0) {
+        opts.logger?.info({ dir, ...report, checkpointHeight: String(cp.height), height: String(state.height) }, 'ledger: re-indexed');
+      }
+      writer = await openWriter(dir, files.length === 0 ? 0 : files.length - 1);
+      return new BlockStore(dir, opts, db, writer, state.checkpoint, report);
+    } catch (e) {
+      await writer?.fh.close().catch(() => undefined);
+      await db.close().catch(() => undefined);
+      throw e instanceof LedgerError ? e : ioError(`cannot open ledger ${dir}`, e);
+    }
+  }
+
+  height(): bigint {
+    return this.heightValue;
+  }
+
+  /** Hash of the last block header; undefined while the store is empty. */
+  lastBlockHash(): Uint8Array | undefined {
+    return this.lastHash ? new Uint8Array(this.lastHash) : undefined;
+  }
+
+  /**
+   * Commits the next block (decoded or as received bytes; bytes are stored as given, never
+   * re-encoded). Resolves with the new height once the block is durable and indexed.
+   */
+  append(block: Block | Uint8Array): Promise<bigint> {
+    if (this.closing) return Promise.reject(closedError());
+    let ib: InspectedBlock;
+    try {
+      ib = inspectBlock(block);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (ib.bytes.length > this.opts.maxBlockBytes) {
+      return Promise.reject(new LedgerError('TOO_LARGE', `block ${ib.number} is ${ib.bytes.length} bytes, above maxBlockBytes ${this.opts.maxBlockBytes}`));
+    }
+    const p = this.tail.then(() => this.commit(ib));
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  private async commit(ib: InspectedBlock): Promise<bigint> {
+    if (this.failure) throw this.failure;
+    if (ib.number !== this.heightValue) {
+      throw new LedgerError('WRONG_NUMBER', `block ${ib.number} cannot be appended at height ${this.heightValue}`);
+    }
+    if (ib.number > 0n && !sameHash(ib.previousHash, this.lastHash)) {
+      throw new LedgerError('BAD_PREVIOUS_HASH', `block ${ib.number} previous_hash does not match the hash of block ${ib.number - 1n}`);
+    }
+    const recordBytes = RECORD_HEADER_BYTES + ib.bytes.length;
+    if (this.writer.offset > 0 && this.writer.offset + recordBytes > this.opts.maxFileBytes) await this.rollOver();
+    const w = this.writer;
+    const name = join(this.dir, blockFileName(w.file));
+    try {
+      await w.fh.writev([encodeRecordHeader(ib.bytes), ib.bytes], w.offset);
+    } catch (e) {
+      try {
+        await w.fh.truncate(w.offset);
+      } catch {
+        this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: a partial write to ${name} could not be undone`, { cause: e });
+      }
+      throw ioError(`cannot write block ${ib.number} to ${name}`, e);
+    }
+    try {
+      await w.fh.datasync();
+    } catch (e) {
+      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`, { cause: e });
+      throw ioError(`cannot sync block ${ib.number} to ${name}`, e);
+    }
+    const location = { file: w.file, offset: w.offset, length: ib.bytes.length };
+    const cp: Checkpoint = { height: ib.number + 1n, file: w.file, endOffset: w.offset + recordBytes, lastHash: ib.headerHash };
+    try {
+      await indexBlocks(this.db, [{ number: ib.number, location, txIds: ib.txIds }], cp);
+    } catch (e) {
+      // The block is durable; the next open re-indexes it. Until then the store is unusable.
+      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: e });
+      throw ioError(`cannot index block ${ib.number}`, e);
+    }
+    w.offset += recordBytes;
+    this.heightValue = cp.height;
+    this.lastHash = ib.headerHash;
+    this.appends++;
+    this.bytesWritten += recordBytes;
+    // A private copy: the caller may reuse its buffer after append resolves.
+    this.cache.set(ib.number, { bytes: new Uint8Array(ib.bytes) });
+    return this.heightValue;
+  }
+
+  private async rollOver(): Promise<void> {
+    const next = this.writer.file + 1;
+    const fresh = await openWriter(this.dir, next);
+    const old = this.writer;
+    this.writer = fresh;
+    await old.fh.close().catch(() => undefined);
+  }
+
+  /** The committed bytes of block n; undefined when n >= height. */
+  getBlockBytes(n: bigint): Promise<Uint8Array | undefined> {
+    return this.track(async () => (await this.entry(n))?.bytes);
+  }
+
+  /** Block n (bytes and, on first access, decoded); undefined when n >= height. */
+  getBlock(n: bigint): Promise<StoredBlock | undefined> {
+    return this.track(async () => {
+      const e = await this.entry(n);
+      return e && storedBlock(n, e);
+    });
+  }
+
+  /** The block holding the transaction with this tx id (first occurrence), and its index. */
+  getBlockByTxId(txId: string): Promise<(StoredBlock & { readonly txIndex: number }) | undefined> {
+    return this.track(async () => {
+      this.checkOpen();
+      const hit = await lookupTx(this.db, txId);
+      if (!hit || hit.number >= this.heightValue) return undefined;
+      const e = await this.entry(hit.number);
+      if (!e) return undefined;
+      return Object.assign(storedBlock(hit.number, e), { txIndex: hit.txIndex });
+    });
+  }
+
+  /**
+   * Blocks from `from` up to but excluding `to` (default: the height when iteration reaches
+   * them), in order, read one at a time.
+   */
+  async *blocks(from: bigint, to?: bigint): AsyncGenerator<StoredBlock, void, undefined> {
+    for (let n = from < 0n ? 0n : from; (to === undefined || n < to) && n < this.heightValue; n++) {
+      const b = await this.getBlock(n);
+      if (!b) return;
+      yield b;
+    }
+  }
+
+  stats(): LedgerStats {
+    return {
+      height: this.heightValue,
+      files: this.writer.file + 1,
+      appends: this.appends,
+      bytesWritten: this.bytesWritten,
+      cacheHits: this.cache.stats.hits,
+      cacheMisses: this.cache.stats.misses,
+      cacheEvictions: this.cache.stats.evictions,
+      cacheBlocks: this.cache.size,
+      cacheBytes: this.cache.byteSize,
+      openReadHandles: this.pool.size,
+    };
+  }
+
+  /** Waits for appends already accepted and reads in flight, then releases every handle. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.tail;
+      await Promise.allSettled([...this.reads]);
+      await this.pool.closeAll();
+      await this.writer.fh.close().catch(() => undefined);
+      await this.db.close().catch(() => undefined);
+      this.cache.clear();
+    })();
+    return this.closing;
+  }
+
+  private async entry(n: bigint): Promise<CachedBlock | undefined> {
+    this.checkOpen();
+    if (n < 0n || n >= this.heightValue) return undefined;
+    const cached = this.cache.get(n);
+    if (cached) return cached;
+    const loc = decodeLocation(await this.db.get(blockKey(n)));
+    if (!loc) throw new LedgerError('CORRUPT', `ledger ${this.dir}: the index has no entry for committed block ${n}`);
+    const bytes = await readRecord(this.pool, loc.file, loc.offset, loc.length);
+    const e: CachedBlock = { bytes };
+    this.cache.set(n, e);
+    return e;
+  }
+
+  private track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(closedError());
+    const p = fn();
+    this.reads.add(p);
+    const done = () => this.reads.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw closedError();
+  }
+}
+
+function storedBlock(n: bigint, e: CachedBlock): StoredBlock {
+  return {
+    number: n,
+    bytes: e.bytes,
+    get block(): Block {
+      if (!e.block) {
+        try {
+          e.block = decodeBlock(e.bytes);
+        } catch (err) {
+          throw new LedgerError('CORRUPT', `committed block ${n} does not decode: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      return e.block;
+    },
+  };
+}
+
+function closedError(): LedgerError {
+  return new LedgerError('CLOSED', 'ledger is closed');
+}
+
+async function openIndex(path: string, report: RecoveryReport): Promise<IndexDb> {
+  const db = createIndexDb(path);
+  try {
+    await db.open();
+    return db;
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code === 'LEVEL_LOCKED') throw new LedgerError('LOCKED', `ledger index ${path} is in use by another process`, { cause: e });
+    report.rebuiltIndex = true;
+    report.rebuildReason = `index did not open (${(e as { cause?: Error }).cause?.message ?? (e as Error).message})`;
+  }
+  try {
+    await rm(path, { recursive: true, force: true });
+    const fresh = createIndexDb(path);
+    await fresh.open();
+    return fresh;
+  } catch (e) {
+    throw ioError(`cannot recreate ledger index ${path}`, e);
+  }
+}
+
+async function openWriter(dir: string, file: number): Promise<Writer> {
+  const path = join(dir, blockFileName(file));
+  try {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r+');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fh = await open(path, 'wx+');
+      await fh.sync();
+      await syncDir(dir);
+    }
+    return { fh, file, offset: (await fh.stat()).size };
+  } catch (e) {
+    throw ioError(`cannot open block file ${path} for writing`, e);
+  }
+}
+
+/** Makes a new file's directory entry durable (best effort where directories cannot be synced). */
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // not supported on this platform
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
