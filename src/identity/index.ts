@@ -1,0 +1,21 @@
+/** The identity layer's public API (PROTOCOL.md §2). */
+export type * from './types.js';
+export { loadMspFolder, fabricMspConfigFromFolder } from './mspdir.js';
+export type { MspFolder, PemFile, NodeOUsConfig, OuIdentifierConfig } from './mspdir.js';
+export {
+  serializeIdentity,
+  pkiIdOf,
+  pkiIdFromParts,
+  parseSerializedIdentity,
+  certToPem,
+  wellFormedCert,
+  identityFromSerialized,
+  X509Identity,
+} from './x509identity.js';
+export { pemDecode, pemDecodeAll, pemEncode } from './pem.js';
+export type { PemBlock } from './pem.js';
+export { signEcdsa, checkEcdsa, verifyEcdsa, parseEcdsaSignature, encodeEcdsaSignature, curveOrder, EcdsaVerifier } from './ecdsa.js';
+export type { VerifierStats } from './ecdsa.js';
+export { parseCert } from './cert.js';
+export type { CertInfo } from './cert.js';
+export { LruCache } from './lru.js';
