@@ -1,9 +1,12 @@
 /** Every subcommand's `register`; one line per command file. */
 import type { Command } from 'commander';
+import { register as block } from './block.js';
+import { register as channel } from './channel.js';
+import { register as crypto } from './crypto.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [];
+const registrations: Register[] = [block, channel, crypto];
 
 export function registerAll(program: Command): void {
   for (const register of registrations) register(program);
