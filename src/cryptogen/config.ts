@@ -72,6 +72,13 @@ export type OrgSpec = z.output<typeof OrgSpecSchema>;
 /** A validated crypto-config.yaml (keys exactly as in cryptogen's file). */
 export type CryptoConfig = z.output<typeof CryptoConfigSchema>;
 
+const KNOWN_KEYS = [
+  ...Object.keys(CryptoConfigSchema.shape),
+  ...Object.keys(OrgSpecSchema.shape),
+  ...Object.keys(NodeSpecSchema.shape),
+  ...Object.keys(NodeTemplateSchema.shape),
+];
+
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
@@ -81,7 +88,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 function issueText(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? `${formatPath(issue.path)}: ` : '';
-    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (keys are case-sensitive, as in cryptogen)`;
+    const keys = issue.keys.map((k) => {
+      const known = KNOWN_KEYS.find((c) => c.toLowerCase() === k.toLowerCase());
+      return known ? `"${k}" (did you mean "${known}"? keys are case-sensitive)` : `"${k}"`;
+    });
+    return `${where}unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
   }
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
@@ -112,12 +123,11 @@ export function validateCryptoConfig(value: unknown, source = 'crypto config'): 
  * Throws ConfigError with code CRYPTO_CONFIG_YAML (not YAML) or CRYPTO_CONFIG_INVALID.
  */
 export function parseCryptoConfig(yamlText: string, source = 'crypto-config.yaml'): CryptoConfig {
-  const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0];
-    const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
-    throw new ConfigError('CRYPTO_CONFIG_YAML', `${source}: not valid YAML${at}: ${e.message.split('\n')[0]}`);
+    // With prettyErrors the first line reads "<problem> at line L, column C:".
+    const first = doc.errors[0].message.split('\n')[0].replace(/:$/, '');
+    throw new ConfigError('CRYPTO_CONFIG_YAML', `${source}: not valid YAML: ${first}`);
   }
   let value: unknown;
   try {
