@@ -75,3 +75,10 @@ export interface ChannelCryptoContext {
   readonly msps: MspManager;
   readonly policies: PolicyEvaluator;
 }
+
+/** The local node's signing identity: its signer, its identity and its (local) MSP. */
+export interface LocalIdentity {
+  readonly signer: import('../wire/signer.js').Signer;
+  readonly identity: MspIdentity;
+  readonly msp: Msp;
+}
