@@ -20,6 +20,15 @@ const keyAlgorithm = z
   })
   .nullish();
 
+/** A boolean, also in YAML 1.1 spellings (yes/no/on/off/y/n), which Go's yaml.v2 accepts. */
+const yaml11Bool = z.union([
+  z.boolean(),
+  z
+    .string()
+    .regex(/^(y|yes|n|no|on|off|true|false)$/i, 'must be true or false')
+    .transform((v) => /^(y|yes|on|true)$/i.test(v)),
+]);
+
 const count = z.number().int().min(0, 'must be 0 or more').max(10_000, 'must be at most 10000');
 
 export const NodeSpecSchema = z.strictObject({
@@ -53,7 +62,7 @@ export const OrgSpecSchema = z.strictObject({
   Domain: z
     .string({ error: 'is required: the org\'s DNS domain, e.g. "org1.example.com"' })
     .min(1, 'must not be empty: the org\'s DNS domain, e.g. "org1.example.com"'),
-  EnableNodeOUs: z.boolean().nullish(),
+  EnableNodeOUs: yaml11Bool.nullish(),
   CA: NodeSpecSchema.nullish(),
   Template: NodeTemplateSchema.nullish(),
   Specs: z.array(NodeSpecSchema).nullish(),
