@@ -25,3 +25,5 @@ export { loadSigningIdentity, createSigner } from './signer.js';
 export { createMspManager } from './manager.js';
 export { parseCrl } from './crl.js';
 export type { Crl } from './crl.js';
+export { MessageCryptoService, checkTransactionsWellFormed, READERS_POLICY, BLOCK_VALIDATION_POLICY } from './mcs.js';
+export type { ChannelProvider } from './mcs.js';

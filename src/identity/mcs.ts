@@ -1,0 +1,223 @@
+/**
+ * The gossip MessageCryptoService (PROTOCOL.md §2.4, §2.8; Fabric internal/peer/gossip/mcs.go).
+ *
+ * Validated identity: if its MSP ID is the local MSP's, the local MSP decides (not well-formed or
+ *   invalid → error). Otherwise each joined channel's MSP manager in turn: one that deserializes
+ *   it but finds it not well-formed → error; the first that validates it wins (its channel is
+ *   remembered); none → UNKNOWN_IDENTITY.
+ * verify: local identity → plain ECDSA check; channel identity → that channel's
+ *   /Channel/Application/Readers policy over SignedData{message, identity, signature}.
+ * verifyBlock: header present and number = seqNum; channel of the first transaction = channel;
+ *   metadata[SIGNATURES] decodes; header.data_hash = SHA-256(concatenated data); (v2.5) unless
+ *   it is a config block, every transaction is an Envelope with payload and signature that
+ *   re-encodes to the same bytes; then /Channel/Orderer/BlockValidation over one SignedData per
+ *   metadata signature {creator, value ‖ signature_header ‖ DER(header), signature}.
+ * Every failure is a GrapevineError (VerifyError with the codes below, or WireError).
+ */
+import { toBinary } from '@bufbuild/protobuf';
+import { GrapevineError, VerifyError } from '../errors.js';
+import { decode } from '../wire/codec.js';
+import { EnvelopeSchema, SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
+import { SerializedIdentitySchema } from '../wire/gen/msp/identities_pb.js';
+import { blockChannelId, blockDataHash, blockHeaderBytes, blockSignaturesMetadata, isConfigBlock } from '../wire/block.js';
+import type { ChannelCryptoContext, LocalIdentity, MspIdentity, SignedData } from './types.js';
+import { pkiIdOf } from './x509identity.js';
+
+export const READERS_POLICY = '/Channel/Application/Readers';
+export const BLOCK_VALIDATION_POLICY = '/Channel/Orderer/BlockValidation';
+
+export interface ChannelProvider {
+  get(channelId: string): ChannelCryptoContext | undefined;
+  all(): Iterable<ChannelCryptoContext>;
+}
+
+interface Validated {
+  readonly identity: MspIdentity;
+  /** undefined: validated by the local MSP. */
+  readonly channel?: ChannelCryptoContext;
+}
+
+/** Run `f`, turning anything that is not a GrapevineError into a VerifyError with `code`. */
+function guard<T>(code: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof GrapevineError) throw e;
+    throw new VerifyError(code, (e as Error)?.message ?? String(e), { cause: e });
+  }
+}
+
+export class MessageCryptoService {
+  constructor(
+    readonly local: LocalIdentity,
+    private readonly channels: ChannelProvider,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Sign with the local identity (ECDSA, low-S, DER). */
+  sign(msg: Uint8Array): Uint8Array {
+    return this.local.signer.sign(msg);
+  }
+
+  /** SHA-256(mspid ‖ id_bytes) of a serialized identity. */
+  pkiIdOf(identity: Uint8Array): Uint8Array {
+    return guard('NOT_WELL_FORMED', () => pkiIdOf(identity));
+  }
+
+  /** NotAfter of a valid identity (validity apart from time, as Fabric's Expiration). */
+  expiration(identity: Uint8Array): Date {
+    return this.validated(identity, true).identity.expiresAt;
+  }
+
+  /** Throws VerifyError unless the local MSP or some channel's MSP validates the identity. */
+  validateIdentity(identity: Uint8Array): void {
+    this.validated(identity, false);
+  }
+
+  /** Verify a gossip signature (§2.4). */
+  verify(identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
+    const v = this.validated(identity, false);
+    if (v.channel) {
+      this.evaluate(v.channel, READERS_POLICY, [{ data: message, identity, signature }]);
+      return;
+    }
+    const id = v.identity as MspIdentity & { checkSignature?: (d: Uint8Array, s: Uint8Array) => void };
+    if (id.checkSignature) guard('BAD_SIGNATURE', () => id.checkSignature!(message, signature));
+    else if (!id.verify(message, signature)) throw new VerifyError('BAD_SIGNATURE', 'signature does not verify');
+  }
+
+  /** Verify a signature against the Readers policy of one channel. */
+  verifyByChannel(channelId: string, identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
+    if (identity.length === 0) throw new VerifyError('UNKNOWN_IDENTITY', 'empty peer identity');
+    this.evaluate(this.channel(channelId), READERS_POLICY, [{ data: message, identity, signature }]);
+  }
+
+  /** Verify a block for a channel (§2.8 plus the v2.5 transaction well-formedness check). */
+  verifyBlock(channelId: string, seqNum: bigint, block: Block): void {
+    const header = block.header;
+    if (!header) throw new VerifyError('HEADER_MISMATCH', `invalid block on channel ${channelId}: no header`);
+    if (header.number !== seqNum) {
+      throw new VerifyError('HEADER_MISMATCH', `claimed seqNum is ${seqNum} but the block's number is ${header.number}`);
+    }
+    const blockChannel = guard('MALFORMED_TX', () => blockChannelId(block));
+    if (blockChannel !== channelId) {
+      throw new VerifyError('WRONG_CHANNEL', `block ${seqNum}: channel is ${JSON.stringify(blockChannel)}, expected ${JSON.stringify(channelId)}`);
+    }
+    if (!block.metadata || block.metadata.metadata.length === 0) {
+      throw new VerifyError('NO_METADATA', `block ${seqNum} on channel ${channelId} has no metadata`);
+    }
+    const metadata = guard('MALFORMED', () => blockSignaturesMetadata(block));
+    const data = block.data?.data ?? [];
+    if (!Buffer.from(blockDataHash(data)).equals(header.dataHash)) {
+      throw new VerifyError('DATA_HASH', `block ${seqNum} on channel ${channelId}: header data hash differs from the hash of the block data`);
+    }
+    checkTransactionsWellFormed(block);
+    const ctx = this.channel(channelId);
+    const headerBytes = blockHeaderBytes(header);
+    const signed: SignedData[] = metadata.signatures.map((ms, i) => {
+      const shdr = guard('MALFORMED', () => decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`));
+      return {
+        identity: shdr.creator,
+        data: Buffer.concat([metadata.value, ms.signatureHeader, headerBytes]),
+        signature: ms.signature,
+      };
+    });
+    try {
+      this.evaluate(ctx, BLOCK_VALIDATION_POLICY, signed);
+    } catch (e) {
+      if (signed.length === 0) {
+        throw new VerifyError('NO_SIGNATURES', `block ${seqNum} on channel ${channelId} carries no signatures: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+
+  private channel(channelId: string): ChannelCryptoContext {
+    const ctx = this.channels.get(channelId);
+    if (!ctx) throw new VerifyError('UNKNOWN_CHANNEL', `no policies for channel ${JSON.stringify(channelId)}`);
+    return ctx;
+  }
+
+  private evaluate(ctx: ChannelCryptoContext, path: string, signed: readonly SignedData[]): void {
+    guard('POLICY', () => ctx.policies.evaluate(path, signed, this.now()));
+  }
+
+  private validated(serialized: Uint8Array, ignoreExpiry: boolean): Validated {
+    return guard('UNKNOWN_IDENTITY', () => this.validatedInner(serialized, ignoreExpiry));
+  }
+
+  private validatedInner(serialized: Uint8Array, ignoreExpiry: boolean): Validated {
+    if (serialized.length === 0) throw new VerifyError('UNKNOWN_IDENTITY', 'empty peer identity');
+    const now = this.now();
+    const check = (validate: () => void) => {
+      try {
+        validate();
+      } catch (e) {
+        if (!(ignoreExpiry && e instanceof VerifyError && e.code === 'EXPIRED')) throw e;
+      }
+    };
+    const localMsp = this.local.msp;
+    const mspId = this.mspIdOf(serialized);
+    if (mspId === localMsp.id) {
+      const identity = localMsp.deserialize(serialized);
+      check(() => localMsp.validate(identity, now));
+      return { identity };
+    }
+    let lastError: unknown;
+    for (const channel of this.channels.all()) {
+      let found;
+      try {
+        found = channel.msps.deserialize(serialized);
+      } catch (e) {
+        if (e instanceof VerifyError && e.code === 'NOT_WELL_FORMED') throw e;
+        continue;
+      }
+      try {
+        check(() => found.msp.validate(found.identity, now));
+        return { identity: found.identity, channel };
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw new VerifyError(
+      'UNKNOWN_IDENTITY',
+      `identity of MSP ${JSON.stringify(mspId)} cannot be validated by the local MSP or any channel's MSPs` +
+        (lastError ? `: ${(lastError as Error).message}` : ''),
+      { cause: lastError },
+    );
+  }
+
+  private mspIdOf(serialized: Uint8Array): string {
+    // parse once to learn the MSP ID; the deserializers re-check everything
+    return guard('NOT_WELL_FORMED', () => decode(SerializedIdentitySchema, serialized, 'msp.SerializedIdentity').mspid);
+  }
+}
+
+/** v2.5 VerifyTransactionsAreWellFormed: throws VerifyError MALFORMED_TX. */
+export function checkTransactionsWellFormed(block: Block): void {
+  const data = block.data?.data ?? [];
+  if (data.length === 0) throw new VerifyError('MALFORMED_TX', 'empty block');
+  if (isConfigBlock(block)) return;
+  data.forEach((raw, i) => {
+    const env = guard('MALFORMED_TX', () => {
+      try {
+        return decode(EnvelopeSchema, raw, `transaction ${i}`);
+      } catch (e) {
+        throw new VerifyError('MALFORMED_TX', `transaction ${i} is invalid: ${(e as Error).message}`, { cause: e });
+      }
+    });
+    if (env.payload.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no payload`);
+    if (env.signature.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no signature`);
+    const again = toBinary(EnvelopeSchema, env);
+    if (!Buffer.from(again).equals(raw)) {
+      throw new VerifyError(
+        'MALFORMED_TX',
+        again.length < raw.length
+          ? `transaction ${i} has ${raw.length - again.length} trailing bytes`
+          : `transaction ${i} does not match its canonical encoding`,
+      );
+    }
+  });
+}
