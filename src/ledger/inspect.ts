@@ -17,8 +17,8 @@ export interface InspectedBlock {
   readonly txIds: string[];
 }
 
-/** Decodes (bytes) or encodes (Block) and checks the header and data hash. */
-export function inspectBlock(input: Block | Uint8Array): InspectedBlock {
+/** Decodes (bytes) or encodes (Block) and checks the header; the data hash is checked separately. */
+export function parseBlock(input: Block | Uint8Array): InspectedBlock {
   let bytes: Uint8Array;
   let block: Block;
   try {
@@ -35,19 +35,30 @@ export function inspectBlock(input: Block | Uint8Array): InspectedBlock {
   }
   const header = block.header;
   if (!header) throw new LedgerError('MALFORMED', 'block has no header');
-  const data = block.data?.data ?? [];
-  const dataHash = blockDataHash(data);
-  if (!Buffer.from(dataHash).equals(Buffer.from(header.dataHash))) {
-    throw new LedgerError('BAD_DATA_HASH', `block ${header.number}: header data_hash does not match its transactions`);
-  }
   return {
     bytes,
     block,
     number: header.number,
     previousHash: header.previousHash,
     headerHash: blockHeaderHash(header),
-    txIds: data.map(txIdOf),
+    txIds: (block.data?.data ?? []).map(txIdOf),
   };
+}
+
+/** header.data_hash == SHA-256 of the concatenated transactions (§2.8 step 4). */
+export function dataHashMatches(ib: InspectedBlock): boolean {
+  return sameHash(blockDataHash(ib.block.data?.data ?? []), ib.block.header?.dataHash);
+}
+
+export function dataHashError(n: bigint): LedgerError {
+  return new LedgerError('BAD_DATA_HASH', `block ${n}: header data_hash does not match its transactions`);
+}
+
+/** parseBlock and the data hash check. */
+export function inspectBlock(input: Block | Uint8Array): InspectedBlock {
+  const ib = parseBlock(input);
+  if (!dataHashMatches(ib)) throw dataHashError(ib.number);
+  return ib;
 }
 
 function txIdOf(envelope: Uint8Array): string {

@@ -12,6 +12,8 @@
  *      checksum, block number and hash chain, and index them in batches.
  *   3. A bad record in the last file with no valid record after it is a torn tail: truncate.
  *      A bad record followed by a valid one, or in any earlier file, is CORRUPT (file, offset).
+ *      So is the very last record when its block fails the data-hash check (append writes
+ *      while it hashes and undoes the write on a mismatch; a crash can come before the undo).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import { blockFileName, probeRecord, validRecordAfter } from './blockfiles.js';
 import type { ResolvedOptions } from './config.js';
 import { corrupt, ioError, LedgerError } from './errors.js';
 import { blockKey, decodeLocation, indexBlocks, type Checkpoint, type IndexDb, type IndexedBlock } from './indexdb.js';
-import { inspectBlock, sameHash } from './inspect.js';
+import { dataHashMatches, inspectBlock, parseBlock, sameHash } from './inspect.js';
 
 export interface RecoveryReport {
   /** The index was missing, unreadable or damaged and was rebuilt from block 0. */
@@ -102,10 +104,20 @@ export async function scanFromCheckpoint(
           opts.logger?.warn({ file: name, offset: pos, bytes: size - pos, why: probe.why }, 'ledger: truncated torn tail');
           return;
         }
-        const ib = inspectOrCorrupt(probe.payload, name, pos);
+        const ib = inspectOrCorrupt(probe.payload, name, pos, false);
         if (ib.number !== height) throw corrupt(name, pos, `holds block ${ib.number}, expected block ${height}`);
         if (height > 0n && !sameHash(ib.previousHash, lastHash)) {
           throw corrupt(name, pos, `block ${height} previous_hash does not match the hash of block ${height - 1n}`);
+        }
+        if (!dataHashMatches(ib)) {
+          // append writes a block while it checks the data hash, and undoes the write if the
+          // check fails; a crash before the undo leaves such a block, never acknowledged, last.
+          if (!last || probe.end !== size) throw corrupt(name, pos, `block ${height}: data_hash does not match its transactions`);
+          await truncateTail(fh, name, pos);
+          report.truncatedBytes = size - pos;
+          report.truncatedFile = name;
+          opts.logger?.warn({ file: name, offset: pos, block: String(height) }, 'ledger: removed a rejected block (bad data hash) left by a crash');
+          return;
         }
         pending.push({ number: ib.number, location: { file: f, offset: pos, length: probe.payload.length }, txIds: ib.txIds });
         height++;
@@ -120,9 +132,10 @@ export async function scanFromCheckpoint(
   return { height, lastHash, checkpoint };
 }
 
-function inspectOrCorrupt(payload: Uint8Array, name: string, pos: number) {
+function inspectOrCorrupt(payload: Uint8Array, name: string, pos: number, checkDataHash = true) {
   try {
-    return inspectBlock(new Uint8Array(payload.buffer, payload.byteOffset, payload.length));
+    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
+    return checkDataHash ? inspectBlock(bytes) : parseBlock(bytes);
   } catch (e) {
     throw corrupt(name, pos, `record holds no valid block (${(e as Error).message})`);
   }

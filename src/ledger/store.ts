@@ -9,6 +9,7 @@
  * what lies past it, truncating a torn tail (recovery.ts). Reads go through a bounded LRU cache
  * and a bounded pool of read handles, and every record read is checksum-verified.
  */
+import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Block } from '../wire/gen/common/common_pb.js';
@@ -18,17 +19,16 @@ import { BlockCache, type CachedBlock } from './cache.js';
 import { resolveOptions, type BlockStoreOptions, type ResolvedOptions } from './config.js';
 import { ioError, LedgerError } from './errors.js';
 import {
-  blockKey,
   createIndexDb,
   decodeCheckpoint,
-  decodeLocation,
-  indexBlocks,
+  lookupLocation,
   lookupTx,
+  prepareIndex,
   readCheckpoint,
   type Checkpoint,
   type IndexDb,
 } from './indexdb.js';
-import { inspectBlock, sameHash, type InspectedBlock } from './inspect.js';
+import { dataHashError, dataHashMatches, parseBlock, sameHash, type InspectedBlock } from './inspect.js';
 import { encodeRecordHeader, RECORD_HEADER_BYTES } from './record.js';
 import { EMPTY_CHECKPOINT, scanFromCheckpoint, verifyCheckpoint, type RecoveryReport } from './recovery.js';
 
@@ -57,6 +57,8 @@ interface Writer {
   fh: FileHandle;
   file: number;
   offset: number;
+  /** Opened with O_DSYNC: every write is durable when it returns. */
+  dsync: boolean;
 }
 
 export class BlockStore {
@@ -154,7 +156,7 @@ export class BlockStore {
     if (this.closing) return Promise.reject(closedError());
     let ib: InspectedBlock;
     try {
-      ib = inspectBlock(block);
+      ib = parseBlock(block);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -166,6 +168,10 @@ export class BlockStore {
     return p;
   }
 
+  /**
+   * The durable write runs on the thread pool while this thread checks the data hash and the
+   * index looks up duplicate tx ids; a block failing the hash check is cut off again.
+   */
   private async commit(ib: InspectedBlock): Promise<bigint> {
     if (this.failure) throw this.failure;
     if (ib.number !== this.heightValue) {
@@ -177,27 +183,18 @@ export class BlockStore {
     const recordBytes = RECORD_HEADER_BYTES + ib.bytes.length;
     if (this.writer.offset > 0 && this.writer.offset + recordBytes > this.opts.maxFileBytes) await this.rollOver();
     const w = this.writer;
-    const name = join(this.dir, blockFileName(w.file));
-    try {
-      await w.fh.writev([encodeRecordHeader(ib.bytes), ib.bytes], w.offset);
-    } catch (e) {
-      try {
-        await w.fh.truncate(w.offset);
-      } catch {
-        this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: a partial write to ${name} could not be undone`, { cause: e });
-      }
-      throw ioError(`cannot write block ${ib.number} to ${name}`, e);
-    }
-    try {
-      await w.fh.datasync();
-    } catch (e) {
-      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`, { cause: e });
-      throw ioError(`cannot sync block ${ib.number} to ${name}`, e);
-    }
     const location = { file: w.file, offset: w.offset, length: ib.bytes.length };
+    const index = prepareIndex(this.db, [{ number: ib.number, location, txIds: ib.txIds }]);
+    const write = this.writeDurable(w, ib);
+    const hashOk = dataHashMatches(ib);
+    await write;
+    if (!hashOk) {
+      await this.undoWrite(w, ib, dataHashError(ib.number));
+      throw dataHashError(ib.number);
+    }
     const cp: Checkpoint = { height: ib.number + 1n, file: w.file, endOffset: w.offset + recordBytes, lastHash: ib.headerHash };
     try {
-      await indexBlocks(this.db, [{ number: ib.number, location, txIds: ib.txIds }], cp);
+      await index.write(cp);
     } catch (e) {
       // The block is durable; the next open re-indexes it. Until then the store is unusable.
       this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: e });
@@ -208,9 +205,35 @@ export class BlockStore {
     this.lastHash = ib.headerHash;
     this.appends++;
     this.bytesWritten += recordBytes;
-    // A private copy: the caller may reuse its buffer after append resolves.
-    this.cache.set(ib.number, { bytes: new Uint8Array(ib.bytes) });
     return this.heightValue;
+  }
+
+  /** writev at the writer's offset, durable on return (O_DSYNC, or fdatasync where absent). */
+  private async writeDurable(w: Writer, ib: InspectedBlock): Promise<void> {
+    const name = join(this.dir, blockFileName(w.file));
+    try {
+      await w.fh.writev([encodeRecordHeader(ib.bytes), ib.bytes], w.offset);
+    } catch (e) {
+      await this.undoWrite(w, ib, e);
+      throw ioError(`cannot write block ${ib.number} to ${name}`, e);
+    }
+    if (w.dsync) return;
+    try {
+      await w.fh.datasync();
+    } catch (e) {
+      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`, { cause: e });
+      throw ioError(`cannot sync block ${ib.number} to ${name}`, e);
+    }
+  }
+
+  /** Cuts the file back to the writer's offset; if that fails the store is unusable. */
+  private async undoWrite(w: Writer, ib: InspectedBlock, cause: unknown): Promise<void> {
+    try {
+      await w.fh.truncate(w.offset);
+      await w.fh.datasync();
+    } catch (e) {
+      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: could not undo the write of block ${ib.number} to ${blockFileName(w.file)} (${(e as Error).message})`, { cause });
+    }
   }
 
   private async rollOver(): Promise<void> {
@@ -238,7 +261,7 @@ export class BlockStore {
   getBlockByTxId(txId: string): Promise<(StoredBlock & { readonly txIndex: number }) | undefined> {
     return this.track(async () => {
       this.checkOpen();
-      const hit = await lookupTx(this.db, txId);
+      const hit = lookupTx(this.db, txId);
       if (!hit || hit.number >= this.heightValue) return undefined;
       const e = await this.entry(hit.number);
       if (!e) return undefined;
@@ -291,7 +314,7 @@ export class BlockStore {
     if (n < 0n || n >= this.heightValue) return undefined;
     const cached = this.cache.get(n);
     if (cached) return cached;
-    const loc = decodeLocation(await this.db.get(blockKey(n)));
+    const loc = lookupLocation(this.db, n);
     if (!loc) throw new LedgerError('CORRUPT', `ledger ${this.dir}: the index has no entry for committed block ${n}`);
     const bytes = await readRecord(this.pool, loc.file, loc.offset, loc.length);
     const e: CachedBlock = { bytes };
@@ -357,17 +380,20 @@ async function openIndex(path: string, report: RecoveryReport): Promise<IndexDb>
 
 async function openWriter(dir: string, file: number): Promise<Writer> {
   const path = join(dir, blockFileName(file));
+  const { O_RDWR, O_CREAT, O_EXCL, O_DSYNC } = fsConstants;
+  const dsync = typeof O_DSYNC === 'number' && process.platform !== 'win32';
+  const sync = dsync ? O_DSYNC : 0;
   try {
     let fh: FileHandle;
     try {
-      fh = await open(path, 'r+');
+      fh = await open(path, O_RDWR | sync);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      fh = await open(path, 'wx+');
+      fh = await open(path, O_RDWR | O_CREAT | O_EXCL | sync);
       await fh.sync();
       await syncDir(dir);
     }
-    return { fh, file, offset: (await fh.stat()).size };
+    return { fh, file, offset: (await fh.stat()).size, dsync };
   } catch (e) {
     throw ioError(`cannot open block file ${path} for writing`, e);
   }
