@@ -81,7 +81,7 @@ async function generateCached(key: string, config: CryptoConfig): Promise<string
 }
 
 /** A cached cryptogen-layout folder for `spec`; see the file comment for its contents. */
-export function testCrypto(spec?: TestCryptoSpec): Promise<string> {
+export async function testCrypto(spec?: TestCryptoSpec): Promise<string> {
   const n = normalize(spec);
   const key = createHash('sha256')
     .update(JSON.stringify({ v: CACHE_VERSION, ...n }))
