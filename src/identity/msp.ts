@@ -120,7 +120,7 @@ export class X509Msp implements Msp {
     const cert = certFromConfig(o.certificate, `MSP ${this.id} ${what} certificate`);
     const ca = this.cas.find(cert);
     if (!ca) throw new ConfigError('MSP_SETUP', `MSP ${this.id} ${what}: certificate is not one of the MSP's root or intermediate certificates`);
-    return certifiersIdentifier(ca.isRoot ? [ca] : this.cas.uniqueChain(ca.info));
+    return certifiersIdentifier(ca.isRoot ? [ca] : [ca, ...this.cas.uniqueChain(ca.info).slice(1)]);
   }
 
   deserialize(serialized: Uint8Array): X509Identity {
