@@ -6,5 +6,5 @@ export { SignatureSet } from './signature-set.js';
 export { parseGoDuration } from './duration.js';
 export { parseChannelConfigWith, parseConfig, configOfBlock, type MspFactory } from './parse.js';
 export type * from './types.js';
-export { parseChannelConfig, x509MspFactory } from './channel-config.js';
+export { parseChannelConfig, verifyBlocks, x509MspFactory, mcsVerifyDeps } from './channel-config.js';
 export { verifyBlocksWith, type BlockInput, type BlockResult, type BlockVerifyDeps } from './verify.js';

@@ -98,7 +98,8 @@ export function verifyBlocksWith(
     try {
       deps.verifyBlock(config.cryptoContext(), n, block, now);
     } catch (e) {
-      fail(`block ${n}: ${errorMessage(e)}`);
+      const msg = errorMessage(e);
+      fail(new RegExp(`\\bblock ${n}\\b`).test(msg) ? msg : `block ${n}: ${msg}`);
       continue;
     }
     if (previous && previous.number + 1n === n && !equalBytes(previous.hash, header.previousHash)) {
