@@ -162,7 +162,11 @@ function attr(value: string): x509.JsonAttributeObject {
 
 /** Sort values of one RDN as DER SET OF does: by encoded length, then string tag, then bytes. */
 function derSetOrder(values: string[]): string[] {
-  const key = (v: string) => ({ len: Buffer.byteLength(v), tag: PRINTABLE.test(v) ? 0x13 : 0x0c, bytes: Buffer.from(v) });
+  const key = (v: string) => ({
+    len: Buffer.byteLength(v),
+    tag: PRINTABLE.test(v) ? 0x13 : 0x0c,
+    bytes: Buffer.from(v),
+  });
   return [...values].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
@@ -200,10 +204,15 @@ const lowSCrypto: webcrypto.Crypto = new Proxy(webcrypto, {
       return new Proxy(subtle, {
         get(st, p) {
           if (p === 'sign') {
-            return async (alg: webcrypto.AlgorithmIdentifier, key: CryptoKey, data: webcrypto.BufferSource) => {
+            return async (
+              alg: webcrypto.AlgorithmIdentifier,
+              key: CryptoKey,
+              data: webcrypto.BufferSource,
+            ) => {
               const sig = new Uint8Array(await st.sign(alg, key, data));
               const s = bytesToBigInt(sig.subarray(32));
-              if (sig.length === 64 && s > P256_N / 2n) sig.set(Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex'), 32);
+              if (sig.length === 64 && s > P256_N / 2n)
+                sig.set(Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex'), 32);
               return sig.buffer;
             };
           }

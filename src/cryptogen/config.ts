@@ -145,7 +145,10 @@ export function parseCryptoConfig(yamlText: string, source = 'crypto-config.yaml
     throw new ConfigError('CRYPTO_CONFIG_YAML', `${source}: not valid YAML: ${(e as Error).message}`);
   }
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
-    throw new ConfigError('CRYPTO_CONFIG_INVALID', `${source}: expected a mapping with OrdererOrgs and/or PeerOrgs`);
+    throw new ConfigError(
+      'CRYPTO_CONFIG_INVALID',
+      `${source}: expected a mapping with OrdererOrgs and/or PeerOrgs`,
+    );
   }
   return validateCryptoConfig(value, source);
 }

@@ -40,7 +40,8 @@ type NodeRole = 'peer' | 'orderer' | 'client' | 'admin';
 
 /** msp/config.yaml exactly as cryptogen writes it (Go yaml, 2-space indent). */
 export function nodeOUsConfigYaml(caCertFile: string): string {
-  const id = (ou: string) => `    Certificate: cacerts/${caCertFile}\n    OrganizationalUnitIdentifier: ${ou}\n`;
+  const id = (ou: string) =>
+    `    Certificate: cacerts/${caCertFile}\n    OrganizationalUnitIdentifier: ${ou}\n`;
   return (
     'NodeOUs:\n  Enable: true\n' +
     `  ClientOUIdentifier:\n${id('client')}` +
@@ -150,13 +151,15 @@ async function generateOrg(w: Writer, org: ResolvedOrg, now: Date): Promise<void
     userPems.set(u, await localMsp(w, ['users', u], org, cas, u, role, undefined, now));
   }
   const nodesDir = org.kind === 'peer' ? 'peers' : 'orderers';
-  for (const n of org.nodes) await localMsp(w, [nodesDir, n.commonName], org, cas, n.commonName, org.kind, n.sans, now);
+  for (const n of org.nodes)
+    await localMsp(w, [nodesDir, n.commonName], org, cas, n.commonName, org.kind, n.sans, now);
 
   if (!org.nodeOUs) {
     const adminFile = `${org.admin}-cert.pem`;
     const adminPem = userPems.get(org.admin) as string;
     await w.file(['msp', 'admincerts', adminFile], adminPem);
-    for (const n of org.nodes) await w.file([nodesDir, n.commonName, 'msp', 'admincerts', adminFile], adminPem);
+    for (const n of org.nodes)
+      await w.file([nodesDir, n.commonName, 'msp', 'admincerts', adminFile], adminPem);
     for (const [u, pem] of userPems) await w.file(['users', u, 'msp', 'admincerts', `${u}-cert.pem`], pem);
   }
 }
@@ -166,7 +169,11 @@ async function generateOrg(w: Writer, org: ResolvedOrg, now: Date): Promise<void
  * Throws ConfigError: template/naming mistakes (CRYPTO_CONFIG_*), an org folder that already
  * exists (CRYPTO_OUTPUT_EXISTS), or a file that cannot be written (CRYPTO_OUTPUT).
  */
-export async function generateCrypto(config: CryptoConfig, outDir: string, opts: GenerateOptions = {}): Promise<void> {
+export async function generateCrypto(
+  config: CryptoConfig,
+  outDir: string,
+  opts: GenerateOptions = {},
+): Promise<void> {
   const orgs = renderCryptoConfig(config);
   const now = opts.now ?? new Date();
   const dirOf = (o: ResolvedOrg) =>

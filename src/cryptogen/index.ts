@@ -9,6 +9,12 @@ export {
   type NodeTemplate,
   type UsersSpec,
 } from './config.js';
-export { renderCryptoConfig, renderTemplate, type ResolvedOrg, type ResolvedNode, type CaSubject } from './render.js';
+export {
+  renderCryptoConfig,
+  renderTemplate,
+  type ResolvedOrg,
+  type ResolvedNode,
+  type CaSubject,
+} from './render.js';
 export { generateCrypto, nodeOUsConfigYaml, type GenerateOptions } from './generate.js';
 export { subjectKeyId, validityFor } from './certs.js';

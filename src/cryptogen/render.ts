@@ -48,7 +48,11 @@ export interface ResolvedOrg {
 const LOOPBACK_SANS = ['localhost', '127.0.0.1'];
 
 /** Expand `{{.Key}}` placeholders; `where` names the config key for error messages. */
-export function renderTemplate(template: string, data: Record<string, string | number>, where: string): string {
+export function renderTemplate(
+  template: string,
+  data: Record<string, string | number>,
+  where: string,
+): string {
   let out = '';
   let i = 0;
   let trimNext = false;
@@ -61,7 +65,8 @@ export function renderTemplate(template: string, data: Record<string, string | n
       break;
     }
     const close = template.indexOf('}}', open + 2);
-    if (close < 0) throw new ConfigError('CRYPTO_CONFIG_TEMPLATE', `${where}: unterminated "{{" in "${template}"`);
+    if (close < 0)
+      throw new ConfigError('CRYPTO_CONFIG_TEMPLATE', `${where}: unterminated "{{" in "${template}"`);
     let action = template.slice(open + 2, close);
     const trimLeft = /^-\s/.test(action);
     const trimRight = /\s-$/.test(action);
@@ -99,9 +104,14 @@ function checkPathName(name: string, where: string): void {
 
 function resolveNode(spec: NodeSpec, domain: string, where: string, addLoopback: boolean): ResolvedNode {
   const hostname = spec.Hostname == null ? '' : String(spec.Hostname);
-  if (hostname === '') throw new ConfigError('CRYPTO_CONFIG_INVALID', `${where}.Hostname: is required (e.g. "peer0")`);
+  if (hostname === '')
+    throw new ConfigError('CRYPTO_CONFIG_INVALID', `${where}.Hostname: is required (e.g. "peer0")`);
   const base = { Hostname: hostname, Domain: domain };
-  const commonName = renderTemplate(spec.CommonName || '{{.Hostname}}.{{.Domain}}', base, `${where}.CommonName`);
+  const commonName = renderTemplate(
+    spec.CommonName || '{{.Hostname}}.{{.Domain}}',
+    base,
+    `${where}.CommonName`,
+  );
   checkPathName(commonName, `${where}.CommonName`);
   const data = { ...base, CommonName: commonName };
   const sans: string[] = [commonName, hostname];
@@ -151,14 +161,16 @@ function resolveOrg(org: OrgSpec, kind: OrgKind, where: string): ResolvedOrg {
   };
   if (caSpec.OrganizationalUnit) ca.organizationalUnit = caSpec.OrganizationalUnit;
   if (caSpec.StreetAddress) ca.streetAddress = caSpec.StreetAddress;
-  if (caSpec.PostalCode != null && String(caSpec.PostalCode) !== '') ca.postalCode = String(caSpec.PostalCode);
+  if (caSpec.PostalCode != null && String(caSpec.PostalCode) !== '')
+    ca.postalCode = String(caSpec.PostalCode);
 
   const admin = `Admin@${domain}`;
   const users: string[] = [];
   if (kind === 'peer') for (let j = 1; j <= (org.Users?.Count ?? 0); j++) users.push(`User${j}@${domain}`);
   users.push(admin);
   for (const u of users) {
-    if (seen.has(u)) throw new ConfigError('CRYPTO_CONFIG_INVALID', `${where}: node "${u}" has the same name as a user`);
+    if (seen.has(u))
+      throw new ConfigError('CRYPTO_CONFIG_INVALID', `${where}: node "${u}" has the same name as a user`);
   }
   return {
     kind,

@@ -32,7 +32,7 @@ export function readTlv(buf: Buffer, off = 0): Tlv & { end: number } {
 
 export function children(content: Buffer): Tlv[] {
   const out: Tlv[] = [];
-  for (let off = 0; off < content.length; ) {
+  for (let off = 0; off < content.length;) {
     const t = readTlv(content, off);
     out.push(t);
     off = t.end;
@@ -140,7 +140,10 @@ export function keyMatchesCert(keyPem: Buffer, certPem: Buffer): boolean {
   const cert = new X509Certificate(certPem);
   const key = createPrivateKey(keyPem);
   const pub = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  return cert.checkPrivateKey(key) && Buffer.compare(pub, cert.publicKey.export({ format: 'der', type: 'spki' })) === 0;
+  return (
+    cert.checkPrivateKey(key) &&
+    Buffer.compare(pub, cert.publicKey.export({ format: 'der', type: 'spki' })) === 0
+  );
 }
 
 export function sha256(b: Uint8Array): Buffer {

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/errors.js';
-import { parseCryptoConfig, renderCryptoConfig, renderTemplate, validateCryptoConfig } from '../../src/cryptogen/index.js';
+import {
+  parseCryptoConfig,
+  renderCryptoConfig,
+  renderTemplate,
+  validateCryptoConfig,
+} from '../../src/cryptogen/index.js';
 import { SKIP_VECTORS, vectorPath } from '../helpers/vectors.js';
 
 function configError(fn: () => unknown, code: string, ...fragments: (string | RegExp)[]): void {
@@ -25,8 +30,20 @@ describe('parseCryptoConfig', () => {
     assert.deepEqual(
       orgs.map((o) => [o.kind, o.domain, o.nodeOUs, o.ca.commonName, o.users]),
       [
-        ['peer', 'org1.example.com', true, 'ca.org1.example.com', ['User1@org1.example.com', 'Admin@org1.example.com']],
-        ['peer', 'org2.example.com', true, 'ca.org2.example.com', ['User1@org2.example.com', 'Admin@org2.example.com']],
+        [
+          'peer',
+          'org1.example.com',
+          true,
+          'ca.org1.example.com',
+          ['User1@org1.example.com', 'Admin@org1.example.com'],
+        ],
+        [
+          'peer',
+          'org2.example.com',
+          true,
+          'ca.org2.example.com',
+          ['User1@org2.example.com', 'Admin@org2.example.com'],
+        ],
         ['orderer', 'example.com', true, 'ca.example.com', ['Admin@example.com']],
       ],
     );
@@ -35,7 +52,10 @@ describe('parseCryptoConfig', () => {
       hostname: 'peer2',
       sans: ['peer2.org1.example.com', 'peer2', 'localhost', '127.0.0.1'],
     });
-    assert.deepEqual(orgs[2].nodes.map((n) => n.commonName), ['orderer0.example.com']);
+    assert.deepEqual(
+      orgs[2].nodes.map((n) => n.commonName),
+      ['orderer0.example.com'],
+    );
   });
 
   it('expands Specs, Template (Start, Hostname) and SANS templates; adds loopback SANs', () => {
@@ -58,22 +78,49 @@ PeerOrgs:
 `),
     );
     const [o] = orgs;
-    assert.deepEqual(o.ca, { commonName: 'myca.org3.example.com', country: 'DE', province: 'California', locality: 'San Francisco', organizationalUnit: 'Fabric' });
+    assert.deepEqual(o.ca, {
+      commonName: 'myca.org3.example.com',
+      country: 'DE',
+      province: 'California',
+      locality: 'San Francisco',
+      organizationalUnit: 'Fabric',
+    });
     assert.deepEqual(o.nodes, [
       {
         commonName: 'foo27.org3.example.com',
         hostname: 'foo',
-        sans: ['foo27.org3.example.com', 'foo', 'bar.org3.example.com', 'foo.org6.net', '172.16.10.31', '::1', 'localhost', '127.0.0.1'],
+        sans: [
+          'foo27.org3.example.com',
+          'foo',
+          'bar.org3.example.com',
+          'foo.org6.net',
+          '172.16.10.31',
+          '::1',
+          'localhost',
+          '127.0.0.1',
+        ],
       },
       {
         commonName: 'node5-peer.org3.example.com',
         hostname: 'node5-peer',
-        sans: ['node5-peer.org3.example.com', 'node5-peer', 'node5-peer.alt.org3.example.com', 'localhost', '127.0.0.1'],
+        sans: [
+          'node5-peer.org3.example.com',
+          'node5-peer',
+          'node5-peer.alt.org3.example.com',
+          'localhost',
+          '127.0.0.1',
+        ],
       },
       {
         commonName: 'node6-peer.org3.example.com',
         hostname: 'node6-peer',
-        sans: ['node6-peer.org3.example.com', 'node6-peer', 'node6-peer.alt.org3.example.com', 'localhost', '127.0.0.1'],
+        sans: [
+          'node6-peer.org3.example.com',
+          'node6-peer',
+          'node6-peer.alt.org3.example.com',
+          'localhost',
+          '127.0.0.1',
+        ],
       },
     ]);
     assert.deepEqual(o.users, ['User1@org3.example.com', 'User2@org3.example.com', 'Admin@org3.example.com']);
@@ -81,49 +128,148 @@ PeerOrgs:
   });
 
   it('orderer orgs get Admin only and "orderer" hostnames', () => {
-    const [o] = renderCryptoConfig(parseCryptoConfig('OrdererOrgs:\n  - Domain: ex.com\n    Template: {Count: 2}\n    Users: {Count: 3}\n'));
-    assert.deepEqual(o.nodes.map((n) => n.commonName), ['orderer0.ex.com', 'orderer1.ex.com']);
+    const [o] = renderCryptoConfig(
+      parseCryptoConfig(
+        'OrdererOrgs:\n  - Domain: ex.com\n    Template: {Count: 2}\n    Users: {Count: 3}\n',
+      ),
+    );
+    assert.deepEqual(
+      o.nodes.map((n) => n.commonName),
+      ['orderer0.ex.com', 'orderer1.ex.com'],
+    );
     assert.deepEqual(o.users, ['Admin@ex.com']);
   });
 
   it('broken YAML is a ConfigError naming the file, line and column', () => {
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Name: Org1\n   Domain: x\n', 'my.yaml'), 'CRYPTO_CONFIG_YAML', 'my.yaml: not valid YAML', 'line 3');
-    configError(() => parseCryptoConfig('a: [1,\n'), 'CRYPTO_CONFIG_YAML', 'crypto-config.yaml: not valid YAML');
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Name: Org1\n   Domain: x\n', 'my.yaml'),
+      'CRYPTO_CONFIG_YAML',
+      'my.yaml: not valid YAML',
+      'line 3',
+    );
+    configError(
+      () => parseCryptoConfig('a: [1,\n'),
+      'CRYPTO_CONFIG_YAML',
+      'crypto-config.yaml: not valid YAML',
+    );
     configError(() => parseCryptoConfig('PeerOrgs: []\nPeerOrgs: []\n'), 'CRYPTO_CONFIG_YAML', 'unique');
     configError(() => parseCryptoConfig('- 1\n- 2\n'), 'CRYPTO_CONFIG_INVALID', 'expected a mapping');
   });
 
   it('a missing or empty Domain says which org and what to put there', () => {
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Name: Org1\n    Template: {Count: 1}\n'), 'CRYPTO_CONFIG_INVALID', 'PeerOrgs[0].Domain', 'is required', 'org1.example.com');
-    configError(() => parseCryptoConfig('OrdererOrgs:\n  - Domain: ""\n'), 'CRYPTO_CONFIG_INVALID', 'OrdererOrgs[0].Domain', 'must not be empty');
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Name: Org1\n    Template: {Count: 1}\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'PeerOrgs[0].Domain',
+      'is required',
+      'org1.example.com',
+    );
+    configError(
+      () => parseCryptoConfig('OrdererOrgs:\n  - Domain: ""\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'OrdererOrgs[0].Domain',
+      'must not be empty',
+    );
   });
 
   it('rejects typos, wrong types, and unsupported values with the key at fault', () => {
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Users: {count: 1}\n'), 'CRYPTO_CONFIG_INVALID', 'PeerOrgs[0].Users', '"count"', 'did you mean "Count"');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Template: {Count: -1}\n'), 'CRYPTO_CONFIG_INVALID', 'PeerOrgs[0].Template.Count', '0 or more');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    EnableNodeOUs: yes please\n'), 'CRYPTO_CONFIG_INVALID', 'PeerOrgs[0].EnableNodeOUs');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Users: {PublicKeyAlgorithm: ed25519}\n'), 'CRYPTO_CONFIG_INVALID', 'PublicKeyAlgorithm', 'ecdsa');
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Users: {count: 1}\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'PeerOrgs[0].Users',
+      '"count"',
+      'did you mean "Count"',
+    );
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Template: {Count: -1}\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'PeerOrgs[0].Template.Count',
+      '0 or more',
+    );
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    EnableNodeOUs: yes please\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'PeerOrgs[0].EnableNodeOUs',
+    );
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Users: {PublicKeyAlgorithm: ed25519}\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'PublicKeyAlgorithm',
+      'ecdsa',
+    );
     configError(() => parseCryptoConfig('Orgs: []\n'), 'CRYPTO_CONFIG_INVALID', '"Orgs"');
     configError(() => parseCryptoConfig(''), 'CRYPTO_CONFIG_INVALID', 'no organizations');
   });
 
   it('rejects bad templates, clashing names and unsafe folder names', () => {
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Template: {Count: 1, Hostname: "{{.Foo}}"}\n'), 'CRYPTO_CONFIG_TEMPLATE', 'PeerOrgs[0].Template.Hostname', '{{.Prefix}}');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Specs: [{Hostname: x, SANS: ["{{.Hostname"]}]\n'), 'CRYPTO_CONFIG_TEMPLATE', 'SANS[0]', 'unterminated');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Specs: [{Hostname: peer0}]\n    Template: {Count: 1}\n'), 'CRYPTO_CONFIG_INVALID', '"peer0.a.com" is already defined');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n  - Domain: a.com\n'), 'CRYPTO_CONFIG_INVALID', 'PeerOrgs[1].Domain', 'already used');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: ../evil\n'), 'CRYPTO_CONFIG_INVALID', 'folder name');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Specs: [{Hostname: x, CommonName: "a/b"}]\n'), 'CRYPTO_CONFIG_INVALID', 'Specs[0].CommonName');
-    configError(() => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Specs: [{CommonName: x}]\n'), 'CRYPTO_CONFIG_INVALID', 'Specs[0].Hostname: is required');
+    configError(
+      () =>
+        parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Template: {Count: 1, Hostname: "{{.Foo}}"}\n'),
+      'CRYPTO_CONFIG_TEMPLATE',
+      'PeerOrgs[0].Template.Hostname',
+      '{{.Prefix}}',
+    );
+    configError(
+      () =>
+        parseCryptoConfig(
+          'PeerOrgs:\n  - Domain: a.com\n    Specs: [{Hostname: x, SANS: ["{{.Hostname"]}]\n',
+        ),
+      'CRYPTO_CONFIG_TEMPLATE',
+      'SANS[0]',
+      'unterminated',
+    );
+    configError(
+      () =>
+        parseCryptoConfig(
+          'PeerOrgs:\n  - Domain: a.com\n    Specs: [{Hostname: peer0}]\n    Template: {Count: 1}\n',
+        ),
+      'CRYPTO_CONFIG_INVALID',
+      '"peer0.a.com" is already defined',
+    );
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n  - Domain: a.com\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'PeerOrgs[1].Domain',
+      'already used',
+    );
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: ../evil\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'folder name',
+    );
+    configError(
+      () =>
+        parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Specs: [{Hostname: x, CommonName: "a/b"}]\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'Specs[0].CommonName',
+    );
+    configError(
+      () => parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Specs: [{CommonName: x}]\n'),
+      'CRYPTO_CONFIG_INVALID',
+      'Specs[0].Hostname: is required',
+    );
   });
 
   it('accepts YAML 1.1 booleans for EnableNodeOUs, as Go yaml.v2 does', () => {
-    const on = (v: string) => renderCryptoConfig(parseCryptoConfig(`PeerOrgs:\n  - Domain: a.com\n    EnableNodeOUs: ${v}\n`))[0].nodeOUs;
-    assert.deepEqual(['yes', 'On', 'true', 'no', 'off', 'false'].map(on), [true, true, true, false, false, false]);
+    const on = (v: string) =>
+      renderCryptoConfig(parseCryptoConfig(`PeerOrgs:\n  - Domain: a.com\n    EnableNodeOUs: ${v}\n`))[0]
+        .nodeOUs;
+    assert.deepEqual(['yes', 'On', 'true', 'no', 'off', 'false'].map(on), [
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('validateCryptoConfig checks objects built in code the same way', () => {
-    configError(() => validateCryptoConfig({ PeerOrgs: [{ Name: 'x' }] }, 'test'), 'CRYPTO_CONFIG_INVALID', 'test: PeerOrgs[0].Domain');
+    configError(
+      () => validateCryptoConfig({ PeerOrgs: [{ Name: 'x' }] }, 'test'),
+      'CRYPTO_CONFIG_INVALID',
+      'test: PeerOrgs[0].Domain',
+    );
     assert.equal(validateCryptoConfig({ PeerOrgs: [{ Domain: 'a.com' }] }).PeerOrgs?.[0].Domain, 'a.com');
   });
 
@@ -149,7 +295,15 @@ describe('renderTemplate', () => {
     assert.equal(renderTemplate('10.0.0.1', {}, 'k'), '10.0.0.1');
   });
   it('rejects functions, pipelines and unknown fields', () => {
-    configError(() => renderTemplate('{{printf "%d" .Index}}', { Index: 1 }, 'k'), 'CRYPTO_CONFIG_TEMPLATE', 'k: unsupported template');
-    configError(() => renderTemplate('{{.Hostname}}', { Domain: 'd' }, 'k'), 'CRYPTO_CONFIG_TEMPLATE', '{{.Domain}}');
+    configError(
+      () => renderTemplate('{{printf "%d" .Index}}', { Index: 1 }, 'k'),
+      'CRYPTO_CONFIG_TEMPLATE',
+      'k: unsupported template',
+    );
+    configError(
+      () => renderTemplate('{{.Hostname}}', { Domain: 'd' }, 'k'),
+      'CRYPTO_CONFIG_TEMPLATE',
+      '{{.Domain}}',
+    );
   });
 });

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCrypto, parseCryptoConfig } from '../../src/cryptogen/index.js';
-import { fabricMspConfigFromFolder, loadMspFolder, loadSigningIdentity, mspFromFabricConfig } from '../../src/identity/index.js';
+import {
+  fabricMspConfigFromFolder,
+  loadMspFolder,
+  loadSigningIdentity,
+  mspFromFabricConfig,
+} from '../../src/identity/index.js';
 import { testCrypto, testMspId } from '../helpers/crypto.js';
 
 interface Member {
@@ -27,8 +32,16 @@ function orgsOf(root: string, mspIdOf: (kind: string, domain: string) => string)
       const mspId = mspIdOf(kind, domain);
       const nodes = kind === 'peerOrganizations' ? 'peers' : 'orderers';
       const members: Member[] = [
-        ...readdirSync(join(org, nodes)).map((n) => ({ dir: join(org, nodes, n), mspId, role: (kind === 'peerOrganizations' ? 'peer' : 'orderer') as Member['role'] })),
-        ...readdirSync(join(org, 'users')).map((u) => ({ dir: join(org, 'users', u), mspId, role: (u.startsWith('Admin@') ? 'admin' : 'client') as Member['role'] })),
+        ...readdirSync(join(org, nodes)).map((n) => ({
+          dir: join(org, nodes, n),
+          mspId,
+          role: (kind === 'peerOrganizations' ? 'peer' : 'orderer') as Member['role'],
+        })),
+        ...readdirSync(join(org, 'users')).map((u) => ({
+          dir: join(org, 'users', u),
+          mspId,
+          role: (u.startsWith('Admin@') ? 'admin' : 'client') as Member['role'],
+        })),
       ];
       out.push({ orgMsp: join(org, 'msp'), mspId, members });
     }
@@ -36,7 +49,11 @@ function orgsOf(root: string, mspIdOf: (kind: string, domain: string) => string)
   return out;
 }
 
-function checkFolder(root: string, mspIdOf: (kind: string, domain: string) => string, nodeOUs: boolean): number {
+function checkFolder(
+  root: string,
+  mspIdOf: (kind: string, domain: string) => string,
+  nodeOUs: boolean,
+): number {
   let checked = 0;
   for (const org of orgsOf(root, mspIdOf)) {
     const folder = loadMspFolder(org.orgMsp);
@@ -47,7 +64,11 @@ function checkFolder(root: string, mspIdOf: (kind: string, domain: string) => st
       const local = loadSigningIdentity(join(m.dir, 'msp'), m.mspId);
       msp.validate(local.identity);
       const signcert = join(m.dir, 'msp', 'signcerts', readdirSync(join(m.dir, 'msp', 'signcerts'))[0]);
-      assert.deepEqual(Buffer.from(local.identity.idBytes), readFileSync(signcert), `${m.dir}: identity bytes are the signcert file`);
+      assert.deepEqual(
+        Buffer.from(local.identity.idBytes),
+        readFileSync(signcert),
+        `${m.dir}: identity bytes are the signcert file`,
+      );
       if (nodeOUs) assert.equal(msp.roleOf(local.identity), m.role, m.dir);
       else assert.equal(msp.isListedAdmin(local.identity), m.role === 'admin', m.dir);
       const data = new TextEncoder().encode(`hello from ${m.dir}`);
@@ -63,7 +84,9 @@ describe('generated MSP folders load and validate with the identity layer', () =
   before(async () => {
     off = mkdtempSync(join(tmpdir(), 'grapevine-cryptogen-msp-'));
     await generateCrypto(
-      parseCryptoConfig('PeerOrgs:\n  - Domain: a.com\n    Template: {Count: 2}\n    Users: {Count: 2}\nOrdererOrgs:\n  - Domain: o.com\n    Specs: [{Hostname: orderer0}]\n'),
+      parseCryptoConfig(
+        'PeerOrgs:\n  - Domain: a.com\n    Template: {Count: 2}\n    Users: {Count: 2}\nOrdererOrgs:\n  - Domain: o.com\n    Specs: [{Hostname: orderer0}]\n',
+      ),
       off,
     );
   });
@@ -71,18 +94,32 @@ describe('generated MSP folders load and validate with the identity layer', () =
 
   it('NodeOUs on (testCrypto material): roles peer, orderer, client, admin', async () => {
     const root = await testCrypto({ orgs: 2, peersPerOrg: 2 });
-    const mspIdOf = (kind: string, domain: string) => (kind === 'ordererOrganizations' ? testMspId('orderer') : testMspId(Number(/^org(\d+)\./.exec(domain)![1])));
+    const mspIdOf = (kind: string, domain: string) =>
+      kind === 'ordererOrganizations'
+        ? testMspId('orderer')
+        : testMspId(Number(/^org(\d+)\./.exec(domain)![1]));
     assert.equal(checkFolder(root, mspIdOf, true), 2 * (2 + 2) + 2);
   });
 
   it('NodeOUs off: Admin is the listed admin, others are not', () => {
-    assert.equal(checkFolder(off, (_k, d) => `${d}MSP`, false), 2 + 3 + 1 + 1);
+    assert.equal(
+      checkFolder(off, (_k, d) => `${d}MSP`, false),
+      2 + 3 + 1 + 1,
+    );
   });
 
   it('a member of one org does not validate in another org', async () => {
     const root = await testCrypto({ orgs: 2, peersPerOrg: 2 });
-    const org2 = mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(join(root, 'peerOrganizations/org2.example.com/msp')), 'Org1MSP'));
-    const peer = loadSigningIdentity(join(root, 'peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp'), 'Org1MSP');
+    const org2 = mspFromFabricConfig(
+      fabricMspConfigFromFolder(
+        loadMspFolder(join(root, 'peerOrganizations/org2.example.com/msp')),
+        'Org1MSP',
+      ),
+    );
+    const peer = loadSigningIdentity(
+      join(root, 'peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp'),
+      'Org1MSP',
+    );
     assert.throws(() => org2.validate(org2.deserialize(peer.identity.serialized)));
   });
 });

@@ -42,7 +42,10 @@ function issuerOf(root: string, certRel: string): string {
   const [kind, org] = certRel.split('/');
   const isTls = certRel.includes('/tls/') || certRel.includes('tlsca');
   const caDir = join(kind, org, isTls ? 'tlsca' : 'ca');
-  return join(caDir, readdirSync(join(root, caDir)).find((f) => f.endsWith('-cert.pem'))!);
+  return join(
+    caDir,
+    readdirSync(join(root, caDir)).find((f) => f.endsWith('-cert.pem'))!,
+  );
 }
 
 describe('generateCrypto vs cryptogen (fabric vectors)', { skip: SKIP_VECTORS }, () => {
@@ -92,7 +95,8 @@ describe('generateCrypto vs cryptogen (fabric vectors)', { skip: SKIP_VECTORS },
         `${f}: extension order and criticality`,
       );
       for (const [k, e] of o.extensions.entries()) {
-        if (e.oid === OID_SKI || e.oid === OID_AKI) assert.equal(e.value.length, v.extensions[k].value.length, f);
+        if (e.oid === OID_SKI || e.oid === OID_AKI)
+          assert.equal(e.value.length, v.extensions[k].value.length, f);
         else assert.deepEqual(e.value, v.extensions[k].value, `${f}: extension ${e.oid}`);
       }
       // Serial: random positive INTEGER of at most 128 bits, minimal encoding.
@@ -124,12 +128,19 @@ describe('generateCrypto vs cryptogen (fabric vectors)', { skip: SKIP_VECTORS },
       for (const f of vecFiles.filter(isCert)) {
         const cert = new X509Certificate(readFileSync(join(root, f)));
         const ca = new X509Certificate(readFileSync(join(root, issuerOf(root, f))));
-        assert.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey), `${root}/${f} is not signed by ${issuerOf(root, f)}`);
+        assert.ok(
+          cert.checkIssued(ca) && cert.verify(ca.publicKey),
+          `${root}/${f} is not signed by ${issuerOf(root, f)}`,
+        );
         // cryptogen signs issued certs with its low-S signer but self-signs CAs with the plain Go
         // key (random S); we sign everything low-S, which Fabric's MSP accepts unchanged.
-        const selfSigned = f.split('/')[2] === 'ca' || f.split('/')[2] === 'tlsca' || cert.subject === ca.subject;
+        const selfSigned =
+          f.split('/')[2] === 'ca' || f.split('/')[2] === 'tlsca' || cert.subject === ca.subject;
         if (root === out || !selfSigned) {
-          assert.ok(isLowSCanonical(certParts(readFileSync(join(root, f))).signature), `${root}/${f}: high-S signature`);
+          assert.ok(
+            isLowSCanonical(certParts(readFileSync(join(root, f))).signature),
+            `${root}/${f}: high-S signature`,
+          );
         }
       }
     }
@@ -140,7 +151,10 @@ describe('generateCrypto vs cryptogen (fabric vectors)', { skip: SKIP_VECTORS },
     assert.equal(keys.length, 28);
     for (const f of keys) {
       const ours = readFileSync(join(out, f));
-      assert.ok(keyMatchesCert(ours, readFileSync(join(out, certOfKey(out, f)))), `${f} does not match its certificate`);
+      assert.ok(
+        keyMatchesCert(ours, readFileSync(join(out, certOfKey(out, f)))),
+        `${f} does not match its certificate`,
+      );
       assert.ok(ours.toString().startsWith('-----BEGIN PRIVATE KEY-----\n'), f);
       const o = pemToDer(ours);
       const v = pemToDer(readFileSync(join(vec, f)));
@@ -154,7 +168,8 @@ describe('generateCrypto vs cryptogen (fabric vectors)', { skip: SKIP_VECTORS },
   it('NodeOU config.yaml files are byte-identical', () => {
     const ymls = vecFiles.filter((f) => f.endsWith('config.yaml'));
     assert.equal(ymls.length, 14);
-    for (const f of ymls) assert.equal(readFileSync(join(out, f), 'utf8'), readFileSync(join(vec, f), 'utf8'), f);
+    for (const f of ymls)
+      assert.equal(readFileSync(join(out, f), 'utf8'), readFileSync(join(vec, f), 'utf8'), f);
   });
 
   it('CA copies (cacerts, tlscacerts, tls/ca.crt) are the org CA certificates', () => {
@@ -169,7 +184,10 @@ describe('generateCrypto vs cryptogen (fabric vectors)', { skip: SKIP_VECTORS },
       const text = readFileSync(join(out, f), 'utf8');
       const lines = text.split('\n');
       assert.equal(lines.at(-1), '', f);
-      assert.ok(lines.slice(1, -3).every((l) => l.length === 64), f);
+      assert.ok(
+        lines.slice(1, -3).every((l) => l.length === 64),
+        f,
+      );
       assert.ok(lines.at(-3)!.length <= 64, f);
     }
   });

@@ -34,7 +34,8 @@ const inProcess = new Map<string, Promise<string>>();
 function normalize(spec: TestCryptoSpec = {}): Required<TestCryptoSpec> {
   const orgs = spec.orgs ?? 2;
   const peersPerOrg = spec.peersPerOrg ?? 2;
-  if (!Number.isInteger(orgs) || orgs < 1 || orgs > 50) throw new RangeError(`testCrypto: orgs must be 1..50, got ${orgs}`);
+  if (!Number.isInteger(orgs) || orgs < 1 || orgs > 50)
+    throw new RangeError(`testCrypto: orgs must be 1..50, got ${orgs}`);
   if (!Number.isInteger(peersPerOrg) || peersPerOrg < 1 || peersPerOrg > 50) {
     throw new RangeError(`testCrypto: peersPerOrg must be 1..50, got ${peersPerOrg}`);
   }
@@ -47,7 +48,12 @@ export function testCryptoConfig(spec?: TestCryptoSpec): CryptoConfig {
   const sans = ['localhost', '127.0.0.1'];
   return validateCryptoConfig({
     OrdererOrgs: [
-      { Name: 'Orderer', Domain: 'example.com', EnableNodeOUs: true, Specs: [{ Hostname: 'orderer0', SANS: sans }] },
+      {
+        Name: 'Orderer',
+        Domain: 'example.com',
+        EnableNodeOUs: true,
+        Specs: [{ Hostname: 'orderer0', SANS: sans }],
+      },
     ],
     PeerOrgs: Array.from({ length: orgs }, (_, k) => ({
       Name: `Org${k + 1}`,

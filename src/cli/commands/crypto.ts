@@ -18,7 +18,9 @@ export async function runCryptoGenerate(opts: CryptoGenerateOptions): Promise<st
   try {
     text = readFileSync(opts.config, 'utf8');
   } catch (e) {
-    throw new ConfigError('CRYPTO_CONFIG_READ', `cannot read ${opts.config}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('CRYPTO_CONFIG_READ', `cannot read ${opts.config}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   const config = parseCryptoConfig(text, opts.config);
   await generateCrypto(config, opts.output);
