@@ -31,8 +31,20 @@ function noLocalIdentity(): LocalIdentity {
   const fail = (): never => {
     throw new VerifyError('NO_LOCAL_IDENTITY', 'offline block verification has no local identity');
   };
-  const msp = { id: '\u0000no-local-msp', deserialize: fail, validate: fail, roleOf: fail, satisfiesPrincipal: fail, tlsRootCerts: [], tlsIntermediateCerts: [] };
-  return { signer: { sign: fail, serializedIdentity: new Uint8Array() }, msp, identity: undefined } as unknown as LocalIdentity;
+  const msp = {
+    id: '\u0000no-local-msp',
+    deserialize: fail,
+    validate: fail,
+    roleOf: fail,
+    satisfiesPrincipal: fail,
+    tlsRootCerts: [],
+    tlsIntermediateCerts: [],
+  };
+  return {
+    signer: { sign: fail, serializedIdentity: new Uint8Array() },
+    msp,
+    identity: undefined,
+  } as unknown as LocalIdentity;
 }
 
 /** verifyBlock through a MessageCryptoService that knows just this one channel context. */
@@ -55,6 +67,10 @@ export const mcsVerifyDeps: BlockVerifyDeps = {
  * replaces the config for the blocks after it. Throws (WireError / ConfigError) only when
  * `configBlock` itself is not a usable config block.
  */
-export function verifyBlocks(configBlock: Uint8Array, blocks: BlockInput[], now: Date = new Date()): BlockResult[] {
+export function verifyBlocks(
+  configBlock: Uint8Array,
+  blocks: BlockInput[],
+  now: Date = new Date(),
+): BlockResult[] {
   return verifyBlocksWith(configBlock, blocks, now, mcsVerifyDeps);
 }

@@ -21,7 +21,11 @@ import { decode, encode } from '../wire/codec.js';
 import { configEnvelopeOf, decodeBlock, decodeTx } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { Config, ConfigGroup } from '../wire/gen/common/configtx_pb.js';
-import { FabricMSPConfigSchema, MSPConfigSchema, type FabricMSPConfig } from '../wire/gen/msp/msp_config_pb.js';
+import {
+  FabricMSPConfigSchema,
+  MSPConfigSchema,
+  type FabricMSPConfig,
+} from '../wire/gen/msp/msp_config_pb.js';
 import { ConsensusType_State } from '../wire/gen/orderer/configuration_pb.js';
 import { ConfigMetadataSchema } from '../wire/gen/orderer/etcdraft/configuration_pb.js';
 import type { Msp, MspManager } from '../identity/types.js';
@@ -62,7 +66,8 @@ export function configOfBlock(block: Block): { channelId: string; config: Config
     if (!env.config) throw new ConfigError('BAD_CONFIG', `${label}: config envelope has no config`);
     return { channelId, config: env.config };
   } catch (e) {
-    if (e instanceof WireError && e.code !== 'NOT_CONFIG') throw new WireError(e.code, `${label}: ${e.message}`, { cause: e });
+    if (e instanceof WireError && e.code !== 'NOT_CONFIG')
+      throw new WireError(e.code, `${label}: ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -77,7 +82,12 @@ function sortedEntries<V>(rec: Record<string, V>): [string, V][] {
   return Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export function parseConfig(channelId: string, config: Config, blockNumber: bigint | undefined, factory: MspFactory): ChannelConfig {
+export function parseConfig(
+  channelId: string,
+  config: Config,
+  blockNumber: bigint | undefined,
+  factory: MspFactory,
+): ChannelConfig {
   const root = config.channelGroup;
   if (!root) throw new ConfigError('BAD_CONFIG', 'config must contain a channel group');
   const chv = readValues(root, '/Channel', CHANNEL_VALUES);
@@ -91,10 +101,16 @@ export function parseConfig(channelId: string, config: Config, blockNumber: bigi
   if (!ordererGroup) throw new ConfigError('MISSING_GROUP', 'config has no Orderer group');
   if (!ordererGroup.values['Capabilities']) {
     if (root.values['Capabilities']) {
-      throw new ConfigError('BAD_CAPABILITIES', 'cannot enable channel capabilities without orderer support first');
+      throw new ConfigError(
+        'BAD_CAPABILITIES',
+        'cannot enable channel capabilities without orderer support first',
+      );
     }
     if (appGroup?.values['Capabilities']) {
-      throw new ConfigError('BAD_CAPABILITIES', 'cannot enable application capabilities without orderer support first');
+      throw new ConfigError(
+        'BAD_CAPABILITIES',
+        'cannot enable application capabilities without orderer support first',
+      );
     }
   }
   const hashingAlgorithm = chv.HashingAlgorithm?.name ?? '';
@@ -102,11 +118,16 @@ export function parseConfig(channelId: string, config: Config, blockNumber: bigi
     throw new ConfigError('BAD_VALUE', `unknown hashing algorithm type: '${hashingAlgorithm}'`);
   }
   const width = chv.BlockDataHashingStructure?.width ?? 0;
-  if (width !== MAX_UINT32) throw new ConfigError('BAD_VALUE', `BlockDataHashingStructure width ${width} unsupported (must be 4294967295)`);
+  if (width !== MAX_UINT32)
+    throw new ConfigError(
+      'BAD_VALUE',
+      `BlockDataHashingStructure width ${width} unsupported (must be 4294967295)`,
+    );
   const channelCaps = capabilityNames(chv.Capabilities);
   const orgEndpointsAllowed = channelCaps.some((c) => ORG_ENDPOINT_CAPS.has(c));
   const ordererAddresses = chv.OrdererAddresses?.addresses ?? [];
-  if (!orgEndpointsAllowed && ordererAddresses.length === 0) throw new ConfigError('BAD_VALUE', 'must set some OrdererAddresses');
+  if (!orgEndpointsAllowed && ordererAddresses.length === 0)
+    throw new ConfigError('BAD_VALUE', 'must set some OrdererAddresses');
 
   const reg: MspRegistry = { factory, byId: new Map() };
   const ord = parseOrderer(ordererGroup, reg, orgEndpointsAllowed);
@@ -116,7 +137,9 @@ export function parseConfig(channelId: string, config: Config, blockNumber: bigi
   try {
     msps = factory.createMspManager([...reg.byId.values()].map((v) => v.msp));
   } catch (e) {
-    throw new ConfigError('BAD_MSP', `creating the channel MSP manager failed: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('BAD_MSP', `creating the channel MSP manager failed: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   const policies = ChannelPolicies.build(root, msps);
   const cfg: ChannelConfig = {
@@ -149,22 +172,32 @@ function parseOrderer(group: ConfigGroup, reg: MspRegistry, orgEndpointsAllowed:
   const path = '/Channel/Orderer';
   const v = readValues(group, path, ORDERER_VALUES);
   const bs = v.BatchSize;
-  if (!bs || bs.maxMessageCount === 0) throw new ConfigError('BAD_VALUE', 'batch size max message count must not be 0');
-  if (bs.absoluteMaxBytes === 0) throw new ConfigError('BAD_VALUE', 'batch size absolute max bytes must not be 0');
-  if (bs.preferredMaxBytes === 0) throw new ConfigError('BAD_VALUE', 'batch size preferred max bytes must not be 0');
+  if (!bs || bs.maxMessageCount === 0)
+    throw new ConfigError('BAD_VALUE', 'batch size max message count must not be 0');
+  if (bs.absoluteMaxBytes === 0)
+    throw new ConfigError('BAD_VALUE', 'batch size absolute max bytes must not be 0');
+  if (bs.preferredMaxBytes === 0)
+    throw new ConfigError('BAD_VALUE', 'batch size preferred max bytes must not be 0');
   if (bs.preferredMaxBytes > bs.absoluteMaxBytes) {
-    throw new ConfigError('BAD_VALUE', `batch size preferred max bytes (${bs.preferredMaxBytes}) greater than absolute max bytes (${bs.absoluteMaxBytes})`);
+    throw new ConfigError(
+      'BAD_VALUE',
+      `batch size preferred max bytes (${bs.preferredMaxBytes}) greater than absolute max bytes (${bs.absoluteMaxBytes})`,
+    );
   }
   const batchTimeoutText = v.BatchTimeout?.timeout ?? '';
   const ns = parseGoDuration(batchTimeoutText);
   if (ns === undefined) throw new ConfigError('BAD_VALUE', `invalid batch timeout '${batchTimeoutText}'`);
-  if (ns <= 0n) throw new ConfigError('BAD_VALUE', `batch timeout must be positive, got '${batchTimeoutText}'`);
+  if (ns <= 0n)
+    throw new ConfigError('BAD_VALUE', `batch timeout must be positive, got '${batchTimeoutText}'`);
   const orgs: OrgConfig[] = [];
   for (const [name, og] of sortedEntries(group.groups)) {
     const opath = `${path}/${name}`;
     noSubGroups(og, opath);
     if (!orgEndpointsAllowed && og.values['Endpoints']) {
-      throw new ConfigError('BAD_VALUE', `orderer org ${name} cannot contain endpoints value until V1_4_2+ capabilities have been enabled`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `orderer org ${name} cannot contain endpoints value until V1_4_2+ capabilities have been enabled`,
+      );
     }
     const ov = readValues(og, opath, ORDERER_ORG_VALUES);
     const { mspId, msp, mspConfig } = orgMsp(name, opath, ov.MSP, reg);
@@ -173,7 +206,11 @@ function parseOrderer(group: ConfigGroup, reg: MspRegistry, orgEndpointsAllowed:
   return {
     orgs,
     consensus: consensusInfo(v.ConsensusType),
-    batchSize: { maxMessageCount: bs.maxMessageCount, absoluteMaxBytes: bs.absoluteMaxBytes, preferredMaxBytes: bs.preferredMaxBytes },
+    batchSize: {
+      maxMessageCount: bs.maxMessageCount,
+      absoluteMaxBytes: bs.absoluteMaxBytes,
+      preferredMaxBytes: bs.preferredMaxBytes,
+    },
     batchTimeoutMs: Number(ns) / 1e6,
     batchTimeoutText,
     maxChannels: v.ChannelRestrictions?.maxCount ?? 0n,
@@ -181,7 +218,9 @@ function parseOrderer(group: ConfigGroup, reg: MspRegistry, orgEndpointsAllowed:
   };
 }
 
-function consensusInfo(ct: { type: string; metadata: Uint8Array; state: ConsensusType_State } | undefined): ConsensusInfo {
+function consensusInfo(
+  ct: { type: string; metadata: Uint8Array; state: ConsensusType_State } | undefined,
+): ConsensusInfo {
   const type = ct?.type ?? '';
   const metadata = ct?.metadata ?? new Uint8Array();
   const state = ct?.state === ConsensusType_State.MAINTENANCE ? 'MAINTENANCE' : 'NORMAL';
@@ -197,7 +236,12 @@ function consensusInfo(ct: { type: string; metadata: Uint8Array; state: Consensu
     state,
     metadata,
     etcdraft: {
-      consenters: md.consenters.map((c) => ({ host: c.host, port: c.port, clientTlsCert: c.clientTlsCert, serverTlsCert: c.serverTlsCert })),
+      consenters: md.consenters.map((c) => ({
+        host: c.host,
+        port: c.port,
+        clientTlsCert: c.clientTlsCert,
+        serverTlsCert: c.serverTlsCert,
+      })),
       options: md.options && {
         tickInterval: md.options.tickInterval,
         electionTick: md.options.electionTick,
@@ -228,7 +272,8 @@ function parseApplication(group: ConfigGroup, reg: MspRegistry) {
 
 function noSubGroups(g: ConfigGroup, path: string): void {
   const subs = Object.keys(g.groups);
-  if (subs.length > 0) throw new ConfigError('UNKNOWN_GROUP', `organization ${path} may not have sub-groups (found ${subs[0]})`);
+  if (subs.length > 0)
+    throw new ConfigError('UNKNOWN_GROUP', `organization ${path} may not have sub-groups (found ${subs[0]})`);
 }
 
 function orgMsp(
@@ -238,8 +283,10 @@ function orgMsp(
   reg: MspRegistry,
 ): { mspId: string; msp: Msp; mspConfig: FabricMSPConfig } {
   if (!mspValue) throw new ConfigError('BAD_MSP', `organization ${path} has no MSP value`);
-  if (mspValue.type === 1) throw new ConfigError('UNSUPPORTED_MSP', `organization ${path}: idemix MSPs are not supported`);
-  if (mspValue.type !== 0) throw new ConfigError('BAD_MSP', `organization ${path}: unsupported msp type ${mspValue.type}`);
+  if (mspValue.type === 1)
+    throw new ConfigError('UNSUPPORTED_MSP', `organization ${path}: idemix MSPs are not supported`);
+  if (mspValue.type !== 0)
+    throw new ConfigError('BAD_MSP', `organization ${path}: unsupported msp type ${mspValue.type}`);
   const mspConfig = decode(FabricMSPConfigSchema, mspValue.config, `${path} FabricMSPConfig`);
   const mspId = mspConfig.name;
   if (mspId === '') throw new ConfigError('BAD_MSP', `MSP for org ${name} has empty MSP ID`);
@@ -247,7 +294,10 @@ function orgMsp(
   const existing = reg.byId.get(mspId);
   if (existing) {
     if (Buffer.compare(Buffer.from(existing.bytes), Buffer.from(bytes)) !== 0) {
-      throw new ConfigError('DUPLICATE_MSP', `attempted to define two different versions of MSP ${mspId} (at ${path})`);
+      throw new ConfigError(
+        'DUPLICATE_MSP',
+        `attempted to define two different versions of MSP ${mspId} (at ${path})`,
+      );
     }
     return { mspId, msp: existing.msp, mspConfig };
   }
@@ -255,7 +305,11 @@ function orgMsp(
   try {
     msp = reg.factory.mspFromFabricConfig(mspConfig);
   } catch (e) {
-    throw new ConfigError('BAD_MSP', `organization ${path}: setting up MSP ${mspId} failed: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError(
+      'BAD_MSP',
+      `organization ${path}: setting up MSP ${mspId} failed: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
   reg.byId.set(mspId, { bytes, msp });
   return { mspId, msp, mspConfig };
@@ -265,7 +319,9 @@ function orgMsp(
 function ordererEndpoints(global: readonly string[], orgs: readonly OrgConfig[]): OrdererEndpoint[] {
   const cas = (o: OrgConfig) => [...o.msp.tlsRootCerts, ...o.msp.tlsIntermediateCerts];
   if (orgs.some((o) => o.endpoints.length > 0)) {
-    return orgs.flatMap((o) => o.endpoints.map((address) => ({ address, mspId: o.mspId, tlsRootCerts: cas(o) })));
+    return orgs.flatMap((o) =>
+      o.endpoints.map((address) => ({ address, mspId: o.mspId, tlsRootCerts: cas(o) })),
+    );
   }
   const all = orgs.flatMap(cas);
   return global.map((address) => ({ address, tlsRootCerts: all }));

@@ -17,7 +17,11 @@
 import { ConfigError, GrapevineError, VerifyError, errorMessage } from '../errors.js';
 import { decode } from '../wire/codec.js';
 import type { ConfigGroup } from '../wire/gen/common/configtx_pb.js';
-import { ImplicitMetaPolicySchema, ImplicitMetaPolicy_Rule, Policy_PolicyType } from '../wire/gen/common/policies_pb.js';
+import {
+  ImplicitMetaPolicySchema,
+  ImplicitMetaPolicy_Rule,
+  Policy_PolicyType,
+} from '../wire/gen/common/policies_pb.js';
 import type { MspManager, PolicyEvaluator, SignedData } from '../identity/types.js';
 import { SignatureSet } from './signature-set.js';
 import { SignaturePolicyImpl, type CompiledPolicy } from './signature-policy.js';
@@ -43,7 +47,10 @@ class ImplicitMetaPolicyImpl implements CompiledPolicy {
     readonly subPolicy: string,
     groups: ReadonlyMap<string, PolicyGroup>,
   ) {
-    this.subs = [...groups].map(([group, mgr]) => ({ group, policy: mgr.lookup(subPolicy) ?? new RejectPolicy(subPolicy) }));
+    this.subs = [...groups].map(([group, mgr]) => ({
+      group,
+      policy: mgr.lookup(subPolicy) ?? new RejectPolicy(subPolicy),
+    }));
     const count = this.subs.length;
     let threshold = 0;
     if (rule === ImplicitMetaPolicy_Rule.ANY) threshold = 1;
@@ -83,7 +90,8 @@ export class PolicyGroup {
     group: ConfigGroup,
     depth = 0,
   ) {
-    if (depth > MAX_GROUP_DEPTH) throw new ConfigError('BAD_CONFIG', `config groups nested deeper than ${MAX_GROUP_DEPTH} at ${path}`);
+    if (depth > MAX_GROUP_DEPTH)
+      throw new ConfigError('BAD_CONFIG', `config groups nested deeper than ${MAX_GROUP_DEPTH} at ${path}`);
     for (const [name, sub] of Object.entries(group.groups).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       this.groups.set(name, new PolicyGroup(`${path}/${name}`, sub, depth + 1));
     }
@@ -105,7 +113,8 @@ export class PolicyGroup {
       }
       if (policy.type === Policy_PolicyType.SIGNATURE) return SignaturePolicyImpl.fromBytes(policy.value);
     } catch (e) {
-      if (e instanceof GrapevineError) throw new ConfigError('BAD_POLICY', `${where} did not compile: ${e.message}`, { cause: e });
+      if (e instanceof GrapevineError)
+        throw new ConfigError('BAD_POLICY', `${where} did not compile: ${e.message}`, { cause: e });
       throw e;
     }
     throw new ConfigError('BAD_POLICY', `${where} has unknown policy type ${policy.type}`);

@@ -40,9 +40,15 @@ const ROLES: Record<string, MSPRole_MSPRoleType> = {
 };
 const PRINCIPAL_RE = /^([A-Za-z0-9.-]+)\.(admin|member|client|peer|orderer)$/;
 const GATES: Record<string, 'and' | 'or' | 'outof'> = {
-  AND: 'and', And: 'and', and: 'and',
-  OR: 'or', Or: 'or', or: 'or',
-  OUTOF: 'outof', OutOf: 'outof', outof: 'outof',
+  AND: 'and',
+  And: 'and',
+  and: 'and',
+  OR: 'or',
+  Or: 'or',
+  or: 'or',
+  OUTOF: 'outof',
+  OutOf: 'outof',
+  outof: 'outof',
 };
 const MAX_DEPTH = 64;
 
@@ -80,7 +86,9 @@ function tokenize(text: string): Token[] {
       const m = /^(?:\d+(?:\.\d*)?|[A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(i));
       if (!m) fail(text, `unexpected character '${c}' at ${i}`);
       const word = m[0];
-      out.push(/^\d/.test(word) ? { t: 'num', v: Math.trunc(Number(word)), at: i } : { t: 'ident', v: word, at: i });
+      out.push(
+        /^\d/.test(word) ? { t: 'num', v: Math.trunc(Number(word)), at: i } : { t: 'ident', v: word, at: i },
+      );
       i += word.length;
     }
   }
@@ -107,7 +115,8 @@ function parseGate(text: string, toks: Token[], pos: { i: number }, depth: numbe
     } else if (tok.t === 'str') {
       // Fabric also takes a quoted number as OutOf's threshold: OutOf('1', ...)
       const quotedN = kind === 'outof' && raw.length === 0 && /^\d+$/.test(tok.v);
-      if (!quotedN && !PRINCIPAL_RE.test(tok.v)) fail(text, `unrecognized token '${tok.v}' (expected 'MSPID.role')`);
+      if (!quotedN && !PRINCIPAL_RE.test(tok.v))
+        fail(text, `unrecognized token '${tok.v}' (expected 'MSPID.role')`);
       raw.push(quotedN ? Number(tok.v) : tok.v);
       pos.i++;
     } else if (tok.t === 'ident') {

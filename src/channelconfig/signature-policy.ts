@@ -31,9 +31,14 @@ type Rule = (set: SignatureSet, used: boolean[]) => boolean;
 /** Max nesting of NOutOf rules accepted (Fabric has no limit; protobuf decoding bounds it too). */
 const MAX_DEPTH = 64;
 
-function compileRule(rule: SignaturePolicy | undefined, identities: readonly MSPPrincipal[], depth: number): Rule {
+function compileRule(
+  rule: SignaturePolicy | undefined,
+  identities: readonly MSPPrincipal[],
+  depth: number,
+): Rule {
   if (!rule) throw new ConfigError('BAD_POLICY', 'empty policy element');
-  if (depth > MAX_DEPTH) throw new ConfigError('BAD_POLICY', `signature policy nested deeper than ${MAX_DEPTH}`);
+  if (depth > MAX_DEPTH)
+    throw new ConfigError('BAD_POLICY', `signature policy nested deeper than ${MAX_DEPTH}`);
   switch (rule.Type.case) {
     case 'nOutOf': {
       const n = rule.Type.value.n;
@@ -94,7 +99,9 @@ export class SignaturePolicyImpl implements CompiledPolicy {
   }
 
   static fromBytes(bytes: Uint8Array): SignaturePolicyImpl {
-    return new SignaturePolicyImpl(decode(SignaturePolicyEnvelopeSchema, bytes, 'common.SignaturePolicyEnvelope'));
+    return new SignaturePolicyImpl(
+      decode(SignaturePolicyEnvelopeSchema, bytes, 'common.SignaturePolicyEnvelope'),
+    );
   }
 
   check(set: SignatureSet): string | undefined {

@@ -41,7 +41,10 @@ export interface BlockVerifyDeps {
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim();
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))
+  );
 }
 
 function signatureCount(block: Block): number {
@@ -91,7 +94,10 @@ export function verifyBlocksWith(
       continue;
     }
     if (signatureCount(block) === 0) {
-      const genesis = n === 0n && isConfigBlock(block) ? ' (a genesis block is unsigned: it can only be trusted as the config block)' : '';
+      const genesis =
+        n === 0n && isConfigBlock(block)
+          ? ' (a genesis block is unsigned: it can only be trusted as the config block)'
+          : '';
       fail(`block ${n} carries no orderer signatures${genesis}`);
       continue;
     }
@@ -103,7 +109,9 @@ export function verifyBlocksWith(
       continue;
     }
     if (previous && previous.number + 1n === n && !equalBytes(previous.hash, header.previousHash)) {
-      fail(`block ${n}: previous_hash does not match the header hash of block ${previous.number} listed before it`);
+      fail(
+        `block ${n}: previous_hash does not match the header hash of block ${previous.number} listed before it`,
+      );
       continue;
     }
     if (isConfigBlock(block)) {
@@ -113,7 +121,11 @@ export function verifyBlocksWith(
         fail(`block ${n} is a signed config block but its config is invalid: ${errorMessage(e)}`);
         continue;
       }
-      results.push({ name, ok: true, reason: `config block (sequence ${config.sequence}): used for the blocks after it` });
+      results.push({
+        name,
+        ok: true,
+        reason: `config block (sequence ${config.sequence}): used for the blocks after it`,
+      });
       continue;
     }
     results.push({ name, ok: true });

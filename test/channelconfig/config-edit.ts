@@ -3,7 +3,12 @@ import { create, type DescMessage, type MessageInitShape } from '@bufbuild/proto
 import { decode, encode } from '../../src/wire/codec.js';
 import { decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { EnvelopeSchema, PayloadSchema } from '../../src/wire/gen/common/common_pb.js';
-import { ConfigEnvelopeSchema, ConfigValueSchema, type Config, type ConfigGroup } from '../../src/wire/gen/common/configtx_pb.js';
+import {
+  ConfigEnvelopeSchema,
+  ConfigValueSchema,
+  type Config,
+  type ConfigGroup,
+} from '../../src/wire/gen/common/configtx_pb.js';
 
 export function editConfigBlock(blockBytes: Uint8Array, edit: (cfg: Config) => void): Uint8Array {
   const block = decodeBlock(blockBytes);
@@ -17,7 +22,12 @@ export function editConfigBlock(blockBytes: Uint8Array, edit: (cfg: Config) => v
   return encodeBlock(block);
 }
 
-export function setValue<D extends DescMessage>(group: ConfigGroup, key: string, schema: D, value: MessageInitShape<D>): void {
+export function setValue<D extends DescMessage>(
+  group: ConfigGroup,
+  key: string,
+  schema: D,
+  value: MessageInitShape<D>,
+): void {
   group.values[key] = create(ConfigValueSchema, { value: encode(schema, value), modPolicy: 'Admins' });
 }
 

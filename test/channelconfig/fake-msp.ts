@@ -7,7 +7,11 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { VerifyError } from '../../src/errors.js';
 import type { MSPPrincipal } from '../../src/wire/gen/msp/msp_principal_pb.js';
-import { MSPPrincipal_Classification, MSPRoleSchema, MSPRole_MSPRoleType } from '../../src/wire/gen/msp/msp_principal_pb.js';
+import {
+  MSPPrincipal_Classification,
+  MSPRoleSchema,
+  MSPRole_MSPRoleType,
+} from '../../src/wire/gen/msp/msp_principal_pb.js';
 import { decode } from '../../src/wire/codec.js';
 import type { FabricMSPConfig } from '../../src/wire/gen/msp/msp_config_pb.js';
 import type { Msp, MspIdentity, MspManager, NodeRole, SignedData } from '../../src/identity/types.js';
@@ -22,7 +26,12 @@ const ROLE: Record<NodeRole, MSPRole_MSPRoleType> = {
 
 export const FAR_FUTURE = Date.UTC(2100, 0, 1);
 
-export function fakeIdentityBytes(mspId: string, name: string, role: NodeRole, notAfterMs = FAR_FUTURE): Uint8Array {
+export function fakeIdentityBytes(
+  mspId: string,
+  name: string,
+  role: NodeRole,
+  notAfterMs = FAR_FUTURE,
+): Uint8Array {
   return new TextEncoder().encode(`${mspId}|${name}|${role}|${notAfterMs}`);
 }
 
@@ -31,7 +40,13 @@ function fakeSig(name: string, data: Uint8Array): Uint8Array {
 }
 
 /** SignedData by the fake identity. */
-export function fakeSigned(mspId: string, name: string, role: NodeRole, data: Uint8Array, notAfterMs = FAR_FUTURE): SignedData {
+export function fakeSigned(
+  mspId: string,
+  name: string,
+  role: NodeRole,
+  data: Uint8Array,
+  notAfterMs = FAR_FUTURE,
+): SignedData {
   return { data, identity: fakeIdentityBytes(mspId, name, role, notAfterMs), signature: fakeSig(name, data) };
 }
 
@@ -78,7 +93,8 @@ export class FakeMsp implements Msp {
     return new FakeIdentity(parts[0], parts[1], parts[2] as NodeRole, Number(parts[3]), serialized);
   }
   validate(identity: MspIdentity, now?: Date): void {
-    if ((now ?? new Date()).getTime() > identity.expiresAt.getTime()) throw new VerifyError('EXPIRED', 'expired');
+    if ((now ?? new Date()).getTime() > identity.expiresAt.getTime())
+      throw new VerifyError('EXPIRED', 'expired');
   }
   roleOf(identity: MspIdentity): NodeRole | undefined {
     return (identity as FakeIdentity).role;

@@ -5,12 +5,17 @@ import { formatPolicyDsl, parsePolicyDsl } from '../../src/channelconfig/index.j
 import { ConfigError } from '../../src/errors.js';
 import { configEnvelopeOf, decodeBlock } from '../../src/wire/index.js';
 import { encode } from '../../src/wire/codec.js';
-import { Policy_PolicyType, SignaturePolicyEnvelopeSchema, type SignaturePolicyEnvelope } from '../../src/wire/gen/common/policies_pb.js';
+import {
+  Policy_PolicyType,
+  SignaturePolicyEnvelopeSchema,
+  type SignaturePolicyEnvelope,
+} from '../../src/wire/gen/common/policies_pb.js';
 import { decode } from '../../src/wire/codec.js';
 import { MSPRoleSchema } from '../../src/wire/gen/msp/msp_principal_pb.js';
 import { SKIP_VECTORS, readVector } from '../helpers/vectors.js';
 
-const hex = (env: SignaturePolicyEnvelope) => Buffer.from(encode(SignaturePolicyEnvelopeSchema, env)).toString('hex');
+const hex = (env: SignaturePolicyEnvelope) =>
+  Buffer.from(encode(SignaturePolicyEnvelopeSchema, env)).toString('hex');
 
 /** [mspId, role] of each principal, in order. */
 function principals(env: SignaturePolicyEnvelope): string[] {
@@ -27,27 +32,31 @@ function shape(env: SignaturePolicyEnvelope): unknown {
   return walk(env.rule);
 }
 
-test('configtxgen policies in block_0 are byte-identical to parsePolicyDsl of configtx.yaml rules', { skip: SKIP_VECTORS }, () => {
-  const cfg = configEnvelopeOf(decodeBlock(readVector('blocks', 'block_0.pb'))).config!;
-  const app = cfg.channelGroup!.groups['Application'];
-  const ord = cfg.channelGroup!.groups['Orderer'];
-  const cases: [Uint8Array, string][] = [];
-  for (const org of ['Org1MSP', 'Org2MSP']) {
-    const pol = app.groups[org].policies;
-    cases.push([pol['Readers'].policy!.value, `OR('${org}.admin', '${org}.peer', '${org}.client')`]);
-    cases.push([pol['Writers'].policy!.value, `OR('${org}.admin', '${org}.client')`]);
-    cases.push([pol['Admins'].policy!.value, `OR('${org}.admin')`]);
-    cases.push([pol['Endorsement'].policy!.value, `OR('${org}.peer')`]);
-    assert.equal(pol['Readers'].policy!.type, Policy_PolicyType.SIGNATURE);
-  }
-  const op = ord.groups['OrdererOrg'].policies;
-  cases.push([op['Readers'].policy!.value, "OR('OrdererMSP.member')"]);
-  cases.push([op['Writers'].policy!.value, "OR('OrdererMSP.member')"]);
-  cases.push([op['Admins'].policy!.value, "OR('OrdererMSP.admin')"]);
-  for (const [bytes, rule] of cases) {
-    assert.equal(hex(parsePolicyDsl(rule)), Buffer.from(bytes).toString('hex'), rule);
-  }
-});
+test(
+  'configtxgen policies in block_0 are byte-identical to parsePolicyDsl of configtx.yaml rules',
+  { skip: SKIP_VECTORS },
+  () => {
+    const cfg = configEnvelopeOf(decodeBlock(readVector('blocks', 'block_0.pb'))).config!;
+    const app = cfg.channelGroup!.groups['Application'];
+    const ord = cfg.channelGroup!.groups['Orderer'];
+    const cases: [Uint8Array, string][] = [];
+    for (const org of ['Org1MSP', 'Org2MSP']) {
+      const pol = app.groups[org].policies;
+      cases.push([pol['Readers'].policy!.value, `OR('${org}.admin', '${org}.peer', '${org}.client')`]);
+      cases.push([pol['Writers'].policy!.value, `OR('${org}.admin', '${org}.client')`]);
+      cases.push([pol['Admins'].policy!.value, `OR('${org}.admin')`]);
+      cases.push([pol['Endorsement'].policy!.value, `OR('${org}.peer')`]);
+      assert.equal(pol['Readers'].policy!.type, Policy_PolicyType.SIGNATURE);
+    }
+    const op = ord.groups['OrdererOrg'].policies;
+    cases.push([op['Readers'].policy!.value, "OR('OrdererMSP.member')"]);
+    cases.push([op['Writers'].policy!.value, "OR('OrdererMSP.member')"]);
+    cases.push([op['Admins'].policy!.value, "OR('OrdererMSP.admin')"]);
+    for (const [bytes, rule] of cases) {
+      assert.equal(hex(parsePolicyDsl(rule)), Buffer.from(bytes).toString('hex'), rule);
+    }
+  },
+);
 
 test('principals are numbered as Fabric does: nested gates first, no de-duplication', () => {
   const a = parsePolicyDsl("OR('A.member', AND('B.member', 'C.member'))");
@@ -70,13 +79,10 @@ test('gate spellings, roles, quoting and OutOf thresholds', () => {
   assert.deepEqual(shape(parsePolicyDsl("Or('A.member')")), [1, 0]);
   assert.deepEqual(shape(parsePolicyDsl("OutOf(0, 'A.member', 'B.member')")), [0, 0, 1]);
   assert.deepEqual(shape(parsePolicyDsl("OutOf(3, 'A.member', 'B.member')")), [3, 0, 1]);
-  assert.deepEqual(principals(parsePolicyDsl("OR('A.peer', 'B.admin', 'C.orderer', 'D.client', 'E.member')")), [
-    'A:3',
-    'B:1',
-    'C:4',
-    'D:2',
-    'E:0',
-  ]);
+  assert.deepEqual(
+    principals(parsePolicyDsl("OR('A.peer', 'B.admin', 'C.orderer', 'D.client', 'E.member')")),
+    ['A:3', 'B:1', 'C:4', 'D:2', 'E:0'],
+  );
   assert.deepEqual(principals(parsePolicyDsl("OR('MSP.WITH.DOTS.member', 'MSP-WITH-DASHES.peer')")), [
     'MSP.WITH.DOTS:0',
     'MSP-WITH-DASHES:3',
@@ -102,18 +108,31 @@ test('invalid policies are ConfigError POLICY_DSL', () => {
     "OR('A.member' 'B.member')",
     "OR('A.member",
   ]) {
-    assert.throws(() => parsePolicyDsl(bad), (e: unknown) => e instanceof ConfigError && e.code === 'POLICY_DSL', bad);
+    assert.throws(
+      () => parsePolicyDsl(bad),
+      (e: unknown) => e instanceof ConfigError && e.code === 'POLICY_DSL',
+      bad,
+    );
   }
 });
 
 test('formatPolicyDsl round-trips parsed policies', () => {
   const principal = fc
-    .tuple(fc.constantFrom('Org1MSP', 'Org2MSP', 'A.b-c'), fc.constantFrom('member', 'admin', 'client', 'peer', 'orderer'))
+    .tuple(
+      fc.constantFrom('Org1MSP', 'Org2MSP', 'A.b-c'),
+      fc.constantFrom('member', 'admin', 'client', 'peer', 'orderer'),
+    )
     .map(([m, r]) => `'${m}.${r}'`);
   const { tree } = fc.letrec<{ tree: string }>((tie) => ({
     tree: fc
-      .tuple(fc.constantFrom('AND', 'OR', 'OutOf'), fc.array(fc.oneof({ depthSize: 'small' }, principal, tie('tree')), { minLength: 1, maxLength: 4 }), fc.nat(5))
-      .map(([g, args, n]) => (g === 'OutOf' ? `OutOf(${n % (args.length + 2)}, ${args.join(', ')})` : `${g}(${args.join(', ')})`)),
+      .tuple(
+        fc.constantFrom('AND', 'OR', 'OutOf'),
+        fc.array(fc.oneof({ depthSize: 'small' }, principal, tie('tree')), { minLength: 1, maxLength: 4 }),
+        fc.nat(5),
+      )
+      .map(([g, args, n]) =>
+        g === 'OutOf' ? `OutOf(${n % (args.length + 2)}, ${args.join(', ')})` : `${g}(${args.join(', ')})`,
+      ),
   }));
   fc.assert(
     fc.property(tree, (text) => {

@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { decode, encode } from '../../src/wire/codec.js';
 import { blockDataHash, blockHeaderBytes, decodeBlock, encodeBlock } from '../../src/wire/block.js';
-import { MetadataSchema, MetadataSignatureSchema, SignatureHeaderSchema } from '../../src/wire/gen/common/common_pb.js';
+import {
+  MetadataSchema,
+  MetadataSignatureSchema,
+  SignatureHeaderSchema,
+} from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
 
 export interface Reseal {
@@ -22,7 +26,10 @@ export function resignBlock(bytes: Uint8Array, signers: Signer[], opts: Reseal =
   header.dataHash = blockDataHash(block.data!.data);
   const md = decode(MetadataSchema, block.metadata!.metadata[0]);
   md.signatures = signers.map((s) => {
-    const signatureHeader = encode(SignatureHeaderSchema, { creator: s.serializedIdentity, nonce: randomBytes(24) });
+    const signatureHeader = encode(SignatureHeaderSchema, {
+      creator: s.serializedIdentity,
+      nonce: randomBytes(24),
+    });
     const signature = s.sign(Buffer.concat([md.value, signatureHeader, blockHeaderBytes(header)]));
     return create(MetadataSignatureSchema, { signatureHeader, signature });
   });
