@@ -12,6 +12,7 @@ import {
   unsignedGossip,
   signGossip,
   PullMsgType,
+  type GossipMessageInit,
 } from '../../src/wire/index.js';
 import { WireError } from '../../src/errors.js';
 import { SKIP_VECTORS, readVector, vectorIndex, vectorPath } from '../helpers/vectors.js';
@@ -47,7 +48,7 @@ test('captured alive/state info nonces and timestamps keep full 64-bit precision
 });
 
 test('tag rules follow Fabric IsTagLegal', () => {
-  const mk = (tag: Tag, content: Parameters<typeof unsignedGossip>[0]['content']) => unsignedGossip({ tag, content }).message;
+  const mk = (tag: Tag, content: NonNullable<GossipMessageInit>['content']) => unsignedGossip({ tag, content }).message;
   assert.equal(tagError(mk(Tag.CHAN_AND_ORG, { case: 'dataMsg', value: {} })), undefined);
   assert.ok(tagError(mk(Tag.EMPTY, { case: 'dataMsg', value: {} })));
   assert.equal(tagError(mk(Tag.EMPTY, { case: 'hello', value: { msgType: PullMsgType.IDENTITY_MSG } })), undefined);
