@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseChannelConfigWith } from '../../src/channelconfig/index.js';
+import { parseChannelConfigWith, parseGoDuration } from '../../src/channelconfig/index.js';
 import { checkVectorConfig } from './expect.js';
 import { ConfigError, GrapevineError, WireError } from '../../src/errors.js';
 import { decodeBlock } from '../../src/wire/block.js';
@@ -267,3 +267,20 @@ test(
     );
   },
 );
+
+test('Go durations as Fabric parses BatchTimeout', () => {
+  const ok: [string, bigint][] = [
+    ['1s', 1_000_000_000n],
+    ['500ms', 500_000_000n],
+    ['1.5h', 5_400_000_000_000n],
+    ['1h30m', 5_400_000_000_000n],
+    ['2us', 2_000n],
+    ['2µs', 2_000n],
+    ['.5s', 500_000_000n],
+    ['0', 0n],
+    ['-1s', -1_000_000_000n],
+  ];
+  for (const [t, ns] of ok) assert.equal(parseGoDuration(t), ns, t);
+  for (const t of ['', '1', 's', '1x', '1.2.3s', '1 s', '-', '9999999999h'])
+    assert.equal(parseGoDuration(t), undefined, t);
+});
