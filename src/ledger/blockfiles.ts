@@ -2,6 +2,7 @@
  * Block files on disk: naming, listing, positional record reads, and a bounded pool of read
  * handles shared by concurrent readers (a handle is closed only when no read is using it).
  */
+import { constants as fsConstants } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corrupt, ioError, LedgerError } from './errors.js';
@@ -159,4 +160,47 @@ export async function readRecord(pool: ReadHandlePool, n: number, offset: number
     if (!payloadMatches(header, payload)) throw corrupt(name, offset, 'record checksum mismatch');
     return new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
   });
+}
+
+export interface Writer {
+  fh: FileHandle;
+  file: number;
+  offset: number;
+  /** Opened with O_DSYNC: every write is durable when it returns. */
+  dsync: boolean;
+}
+
+/** Opens block file n for appending at its end, creating it (durably) if absent. */
+export async function openWriter(dir: string, file: number): Promise<Writer> {
+  const path = join(dir, blockFileName(file));
+  const { O_RDWR, O_CREAT, O_EXCL, O_DSYNC } = fsConstants;
+  const dsync = typeof O_DSYNC === 'number' && process.platform !== 'win32';
+  const sync = dsync ? O_DSYNC : 0;
+  try {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, O_RDWR | sync);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fh = await open(path, O_RDWR | O_CREAT | O_EXCL | sync);
+      await fh.sync();
+      await syncDir(dir);
+    }
+    return { fh, file, offset: (await fh.stat()).size, dsync };
+  } catch (e) {
+    throw ioError(`cannot open block file ${path} for writing`, e);
+  }
+}
+
+/** Makes a new file's directory entry durable (best effort where directories cannot be synced). */
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // not supported on this platform
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
 }

@@ -19,6 +19,8 @@ export interface BlockStoreOptions {
   cacheMaxBytes?: number;
   /** Read handles kept open across block files. Default 8. */
   maxOpenFiles?: number;
+  /** Committed blocks whose index entries may wait to be written before append waits. Default 64. */
+  maxPendingIndex?: number;
   /** Blocks per index batch when re-indexing on open. Default 256. */
   reindexBatchBlocks?: number;
   /** pino-compatible logger for recovery events; silent when absent. */
@@ -33,6 +35,7 @@ export const LEDGER_DEFAULTS: Required<Omit<BlockStoreOptions, 'logger'>> = {
   cacheMaxBlocks: 64,
   cacheMaxBytes: 32 * 1024 * 1024,
   maxOpenFiles: 8,
+  maxPendingIndex: 64,
   reindexBatchBlocks: 256,
 };
 
@@ -44,6 +47,7 @@ export function resolveOptions(opts: BlockStoreOptions = {}): ResolvedOptions {
     cacheMaxBlocks: 0,
     cacheMaxBytes: 0,
     maxOpenFiles: 1,
+    maxPendingIndex: 0,
     reindexBatchBlocks: 1,
   };
   for (const key of Object.keys(LEDGER_DEFAULTS) as (keyof typeof LEDGER_DEFAULTS)[]) {

@@ -87,11 +87,8 @@ export function createIndexDb(path: string): IndexDb {
   return new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 }
 
-/**
- * Index entries for a run of consecutive blocks. The duplicate-tx-id lookup starts at once, so
- * a caller can overlap it with the block file write; write() adds the checkpoint and commits.
- */
-export function prepareIndex(db: IndexDb, blocks: readonly IndexedBlock[]): { write(checkpoint: Checkpoint): Promise<void> } {
+/** Writes the entries of a run of consecutive blocks and the checkpoint after the last. */
+export async function indexBlocks(db: IndexDb, blocks: readonly IndexedBlock[], checkpoint: Checkpoint): Promise<void> {
   const txKeys: Buffer[] = [];
   const txVals: Buffer[] = [];
   const seen = new Set<string>();
@@ -106,25 +103,14 @@ export function prepareIndex(db: IndexDb, blocks: readonly IndexedBlock[]): { wr
       txVals.push(v);
     });
   }
-  const existing = txKeys.length > 0 ? db.hasMany(txKeys) : Promise.resolve([] as boolean[]);
-  existing.catch(() => undefined);
-  return {
-    async write(checkpoint: Checkpoint): Promise<void> {
-      const known = await existing;
-      const batch = db.batch();
-      for (const b of blocks) batch.put(blockKey(b.number), encodeLocation(b.location));
-      txKeys.forEach((k, i) => {
-        if (!known[i]) batch.put(k, txVals[i]);
-      });
-      batch.put(CHECKPOINT_KEY, encodeCheckpoint(checkpoint));
-      await batch.write();
-    },
-  };
-}
-
-/** Writes the entries of a run of consecutive blocks and the checkpoint after the last. */
-export function indexBlocks(db: IndexDb, blocks: readonly IndexedBlock[], checkpoint: Checkpoint): Promise<void> {
-  return prepareIndex(db, blocks).write(checkpoint);
+  const known = txKeys.length > 0 ? await db.hasMany(txKeys) : [];
+  const batch = db.batch();
+  for (const b of blocks) batch.put(blockKey(b.number), encodeLocation(b.location));
+  txKeys.forEach((k, i) => {
+    if (!known[i]) batch.put(k, txVals[i]);
+  });
+  batch.put(CHECKPOINT_KEY, encodeCheckpoint(checkpoint));
+  await batch.write();
 }
 
 export async function readCheckpoint(db: IndexDb): Promise<Uint8Array | undefined> {

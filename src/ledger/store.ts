@@ -3,18 +3,18 @@
  *
  * append(block): check number == height, previous_hash == hash of the last header and the data
  * hash; write one framed record (record.ts) at the end of the last block file (rolling over at
- * maxFileBytes); fdatasync; only then write the index batch (indexdb.ts) and advance the height.
- * A block is committed once fdatasync returned. Appends run one at a time, in call order.
+ * maxFileBytes), durably (O_DSYNC, or fdatasync); only then advance the height and queue the
+ * index entries (indexwriter.ts). A block is committed once its record is durable, and append
+ * resolves then. Appends run one at a time, in call order.
  * open(dir): take the index lock, check the index checkpoint against the files and re-index
  * what lies past it, truncating a torn tail (recovery.ts). Reads go through a bounded LRU cache
  * and a bounded pool of read handles, and every record read is checksum-verified.
  */
-import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { decodeBlock } from '../wire/block.js';
-import { blockFileName, listBlockFiles, readRecord, ReadHandlePool } from './blockfiles.js';
+import { blockFileName, listBlockFiles, openWriter, readRecord, ReadHandlePool, type Writer } from './blockfiles.js';
 import { BlockCache, type CachedBlock } from './cache.js';
 import { resolveOptions, type BlockStoreOptions, type ResolvedOptions } from './config.js';
 import { ioError, LedgerError } from './errors.js';
@@ -23,12 +23,12 @@ import {
   decodeCheckpoint,
   lookupLocation,
   lookupTx,
-  prepareIndex,
   readCheckpoint,
   type Checkpoint,
   type IndexDb,
 } from './indexdb.js';
 import { dataHashError, dataHashMatches, parseBlock, sameHash, type InspectedBlock } from './inspect.js';
+import { IndexWriter } from './indexwriter.js';
 import { encodeRecordHeader, RECORD_HEADER_BYTES } from './record.js';
 import { EMPTY_CHECKPOINT, scanFromCheckpoint, verifyCheckpoint, type RecoveryReport } from './recovery.js';
 
@@ -51,15 +51,11 @@ export interface LedgerStats {
   cacheBlocks: number;
   cacheBytes: number;
   openReadHandles: number;
+  /** Committed blocks whose index entries are not written yet, and index batches written. */
+  indexPending: number;
+  indexBatches: number;
 }
 
-interface Writer {
-  fh: FileHandle;
-  file: number;
-  offset: number;
-  /** Opened with O_DSYNC: every write is durable when it returns. */
-  dsync: boolean;
-}
 
 export class BlockStore {
   private heightValue: bigint;
@@ -72,6 +68,7 @@ export class BlockStore {
   private bytesWritten = 0;
   private readonly cache: BlockCache;
   private readonly pool: ReadHandlePool;
+  private readonly indexer: IndexWriter;
 
   private constructor(
     readonly dir: string,
@@ -86,6 +83,7 @@ export class BlockStore {
     this.lastHash = cp.lastHash;
     this.cache = new BlockCache(opts.cacheMaxBlocks, opts.cacheMaxBytes);
     this.pool = new ReadHandlePool(dir, opts.maxOpenFiles);
+    this.indexer = new IndexWriter(db, opts.maxPendingIndex);
   }
 
   /** Opens (creating if needed) the store in dir, recovering from a crash if there was one. */
@@ -169,10 +167,13 @@ export class BlockStore {
   }
 
   /**
-   * The durable write runs on the thread pool while this thread checks the data hash and the
-   * index looks up duplicate tx ids; a block failing the hash check is cut off again.
+   * The durable write runs on the thread pool while this thread checks the data hash; a block
+   * failing the check is cut off again. The append resolves once the record is durable.
    */
   private async commit(ib: InspectedBlock): Promise<bigint> {
+    if (this.indexer.error !== undefined && !this.failure) {
+      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: this.indexer.error });
+    }
     if (this.failure) throw this.failure;
     if (ib.number !== this.heightValue) {
       throw new LedgerError('WRONG_NUMBER', `block ${ib.number} cannot be appended at height ${this.heightValue}`);
@@ -184,7 +185,6 @@ export class BlockStore {
     if (this.writer.offset > 0 && this.writer.offset + recordBytes > this.opts.maxFileBytes) await this.rollOver();
     const w = this.writer;
     const location = { file: w.file, offset: w.offset, length: ib.bytes.length };
-    const index = prepareIndex(this.db, [{ number: ib.number, location, txIds: ib.txIds }]);
     const write = this.writeDurable(w, ib);
     const hashOk = dataHashMatches(ib);
     await write;
@@ -192,20 +192,15 @@ export class BlockStore {
       await this.undoWrite(w, ib, dataHashError(ib.number));
       throw dataHashError(ib.number);
     }
+    // Committed. Index entries follow behind (indexwriter.ts).
     const cp: Checkpoint = { height: ib.number + 1n, file: w.file, endOffset: w.offset + recordBytes, lastHash: ib.headerHash };
-    try {
-      await index.write(cp);
-    } catch (e) {
-      // The block is durable; the next open re-indexes it. Until then the store is unusable.
-      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: e });
-      throw ioError(`cannot index block ${ib.number}`, e);
-    }
     w.offset += recordBytes;
     this.heightValue = cp.height;
     this.lastHash = ib.headerHash;
     this.appends++;
     this.bytesWritten += recordBytes;
-    return this.heightValue;
+    await this.indexer.add({ number: ib.number, location, txIds: ib.txIds }, cp);
+    return cp.height;
   }
 
   /** writev at the writer's offset, durable on return (O_DSYNC, or fdatasync where absent). */
@@ -261,7 +256,7 @@ export class BlockStore {
   getBlockByTxId(txId: string): Promise<(StoredBlock & { readonly txIndex: number }) | undefined> {
     return this.track(async () => {
       this.checkOpen();
-      const hit = lookupTx(this.db, txId);
+      const hit = lookupTx(this.db, txId) ?? this.indexer.tx(txId);
       if (!hit || hit.number >= this.heightValue) return undefined;
       const e = await this.entry(hit.number);
       if (!e) return undefined;
@@ -293,6 +288,8 @@ export class BlockStore {
       cacheBlocks: this.cache.size,
       cacheBytes: this.cache.byteSize,
       openReadHandles: this.pool.size,
+      indexPending: this.indexer.pending,
+      indexBatches: this.indexer.batches,
     };
   }
 
@@ -300,6 +297,7 @@ export class BlockStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.tail;
+      await this.indexer.flush();
       await Promise.allSettled([...this.reads]);
       await this.pool.closeAll();
       await this.writer.fh.close().catch(() => undefined);
@@ -314,7 +312,7 @@ export class BlockStore {
     if (n < 0n || n >= this.heightValue) return undefined;
     const cached = this.cache.get(n);
     if (cached) return cached;
-    const loc = lookupLocation(this.db, n);
+    const loc = this.indexer.location(n) ?? lookupLocation(this.db, n);
     if (!loc) throw new LedgerError('CORRUPT', `ledger ${this.dir}: the index has no entry for committed block ${n}`);
     const bytes = await readRecord(this.pool, loc.file, loc.offset, loc.length);
     const e: CachedBlock = { bytes };
@@ -375,39 +373,5 @@ async function openIndex(path: string, report: RecoveryReport): Promise<IndexDb>
     return fresh;
   } catch (e) {
     throw ioError(`cannot recreate ledger index ${path}`, e);
-  }
-}
-
-async function openWriter(dir: string, file: number): Promise<Writer> {
-  const path = join(dir, blockFileName(file));
-  const { O_RDWR, O_CREAT, O_EXCL, O_DSYNC } = fsConstants;
-  const dsync = typeof O_DSYNC === 'number' && process.platform !== 'win32';
-  const sync = dsync ? O_DSYNC : 0;
-  try {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, O_RDWR | sync);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      fh = await open(path, O_RDWR | O_CREAT | O_EXCL | sync);
-      await fh.sync();
-      await syncDir(dir);
-    }
-    return { fh, file, offset: (await fh.stat()).size, dsync };
-  } catch (e) {
-    throw ioError(`cannot open block file ${path} for writing`, e);
-  }
-}
-
-/** Makes a new file's directory entry durable (best effort where directories cannot be synced). */
-async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // not supported on this platform
-  } finally {
-    await fh?.close().catch(() => undefined);
   }
 }

@@ -194,3 +194,41 @@ test('append never throws anything but LedgerError on arbitrary bytes, and never
   );
   await store.close();
 });
+
+test('blocks are readable as soon as append resolves, before their index entries are written', async (t) => {
+  const dir = await tempDir(t);
+  const chain = makeChain(30, 12);
+  const store = await BlockStore.open(dir, { maxPendingIndex: 1000 });
+  const appended = Promise.all(chain.map((b) => store.append(b)));
+  await appended;
+  for (let n = 0; n < 30; n++) {
+    assert.equal((await store.getBlockByTxId(`tx-${n}-1`))?.txIndex, 1);
+    assert.deepEqual(Buffer.from((await store.getBlockBytes(BigInt(n)))!), Buffer.from(chain[n]));
+  }
+  await store.close();
+  const s = await BlockStore.open(dir);
+  assert.equal(s.height(), 30n);
+  assert.equal(s.recovery.reindexedBlocks, 0, 'close flushed every index entry');
+  assert.equal((await s.getBlockByTxId('tx-29-0'))?.number, 29n);
+  assert.equal(s.stats().indexPending, 0);
+  await s.close();
+});
+
+test('duplicate tx ids: the first occurrence is indexed', async (t) => {
+  const dir = await tempDir(t);
+  const rand = seededRandom(5);
+  const store = await BlockStore.open(dir);
+  let prev: Uint8Array = new Uint8Array();
+  for (let n = 0n; n < 4n; n++) {
+    const block = makeBlock(n, prev, [makeTx('testchannel', `own-${n}`, 20, rand), makeTx('testchannel', 'dup', 20, rand)]);
+    prev = blockHeaderHash(block.header!);
+    await store.append(block);
+  }
+  const hit = await store.getBlockByTxId('dup');
+  assert.equal(hit?.number, 0n);
+  assert.equal(hit?.txIndex, 1);
+  await store.close();
+  const again = await BlockStore.open(dir);
+  assert.equal((await again.getBlockByTxId('dup'))?.number, 0n);
+  await again.close();
+});
