@@ -99,7 +99,14 @@ export class MessageCryptoService {
     if (header.number !== seqNum) {
       throw new VerifyError('HEADER_MISMATCH', `claimed seqNum is ${seqNum} but the block's number is ${header.number}`);
     }
-    const blockChannel = guard('MALFORMED_TX', () => blockChannelId(block));
+    let blockChannel: string;
+    try {
+      blockChannel = blockChannelId(block);
+    } catch (e) {
+      throw new VerifyError('MALFORMED_TX', `block ${seqNum}: cannot read the channel of its first transaction: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
     if (blockChannel !== channelId) {
       throw new VerifyError('WRONG_CHANNEL', `block ${seqNum}: channel is ${JSON.stringify(blockChannel)}, expected ${JSON.stringify(channelId)}`);
     }
