@@ -7,12 +7,13 @@
  * - Timers sit in a binary heap ordered by (due time, insertion sequence), so timers due at the
  *   same virtual time fire in the order they were scheduled; an interval re-arms with a fresh
  *   sequence number after each firing.
- * - Draining rule: before the first timer and after every timer callback, the driver yields
- *   to the Node event loop once through `setImmediate`. Node runs the whole microtask queue
- *   (every ready promise continuation, including continuations those schedule) before an
- *   immediate, so async protocol code woken by a timer runs every step that does not wait on
- *   another timer before virtual time moves on. Real I/O (disk, native async crypto) is NOT
- *   awaited: simulated code must not depend on it.
+ * - Draining rule: before the first timer and after every timer callback, the driver waits
+ *   for a `process.nextTick`. Node runs a tick only once V8's microtask queue is empty (every
+ *   ready promise continuation, including continuations those schedule), so async protocol
+ *   code woken by a timer runs every step that does not wait on another timer before virtual
+ *   time moves on. Every 1024 firings the driver yields a full event-loop turn (`setImmediate`)
+ *   so real I/O in the same process is not starved. Real I/O (disk, native async crypto) is NOT
+ *   awaited: simulated code must not depend on it, nor on process.nextTick ordering.
  * - `NodeClock` is one node's view of the shared clock: it tracks its own timers so a crash
  *   cancels every timer the node owned, and its sleeps never resolve after the crash.
  */
@@ -31,6 +32,7 @@ interface Timer extends TimerHandle {
 export const DEFAULT_EPOCH_MS = Date.UTC(2030, 0, 1);
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const drainMicrotasks = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 export class VirtualClock implements Clock {
   private t: number;
@@ -163,7 +165,7 @@ export class VirtualClock implements Clock {
     } catch (e) {
       this.errors.push(e);
     }
-    await yieldToEventLoop();
+    await ((this.fired & 1023) === 0 ? yieldToEventLoop() : drainMicrotasks());
     return true;
   }
 
