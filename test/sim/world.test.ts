@@ -87,10 +87,10 @@ test('SeededRng: same seed same stream, forks independent and stable, ranges res
   const xs = Array.from({ length: 50 }, () => a.next32());
   assert.deepEqual(xs, Array.from({ length: 50 }, () => b.next32()));
   assert.notDeepEqual(xs, Array.from({ length: 50 }, () => new SeededRng(43).next32()));
-  const f1 = new SeededRng(42).fork('peer0');
+  // A fork does not depend on how much the parent consumed.
   const parent = new SeededRng(42);
   parent.next32();
-  assert.equal(parent.fork('peer0').u64(), f1.u64() === 0n ? 0n : new SeededRng(42).fork('peer0').u64());
+  assert.equal(parent.fork('peer0').u64(), new SeededRng(42).fork('peer0').u64());
   assert.notEqual(new SeededRng(42).fork('peer0').u64(), new SeededRng(42).fork('peer1').u64());
   const r = new SeededRng(7);
   for (let i = 0; i < 2000; i++) {
