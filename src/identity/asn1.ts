@@ -140,12 +140,14 @@ export function timeValue(t: Tlv): Date {
   let year: number;
   let rest: string;
   if (t.tag === TAG.UTC_TIME) {
-    if (s.length !== 13 || !s.endsWith('Z') || !DIGITS.test(s.slice(0, 12))) bad(`bad UTCTime ${JSON.stringify(s)}`);
+    if (s.length !== 13 || !s.endsWith('Z') || !DIGITS.test(s.slice(0, 12)))
+      bad(`bad UTCTime ${JSON.stringify(s)}`);
     const yy = Number(s.slice(0, 2));
     year = yy < 50 ? 2000 + yy : 1900 + yy;
     rest = s.slice(2, 12);
   } else if (t.tag === TAG.GENERALIZED_TIME) {
-    if (s.length !== 15 || !s.endsWith('Z') || !DIGITS.test(s.slice(0, 14))) bad(`bad GeneralizedTime ${JSON.stringify(s)}`);
+    if (s.length !== 15 || !s.endsWith('Z') || !DIGITS.test(s.slice(0, 14)))
+      bad(`bad GeneralizedTime ${JSON.stringify(s)}`);
     year = Number(s.slice(0, 4));
     rest = s.slice(4, 14);
   } else {
@@ -154,7 +156,8 @@ export function timeValue(t: Tlv): Date {
   const [mo, d, h, mi, se] = [0, 2, 4, 6, 8].map((i) => Number(rest.slice(i, i + 2)));
   const ms = Date.UTC(year, mo - 1, d, h, mi, se);
   const date = new Date(ms);
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) bad(`bad time ${s}`);
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
+    bad(`bad time ${s}`);
   return date;
 }
 

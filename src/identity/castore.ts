@@ -23,7 +23,12 @@ export interface CaCert {
   readonly isRoot: boolean;
 }
 
-const SERVER_AUTH_OK = new Set(['1.3.6.1.5.5.7.3.1', '2.5.29.37.0', '1.3.6.1.4.1.311.10.3.3', '2.16.840.1.113730.4.1']);
+const SERVER_AUTH_OK = new Set([
+  '1.3.6.1.5.5.7.3.1',
+  '2.5.29.37.0',
+  '1.3.6.1.4.1.311.10.3.3',
+  '2.16.840.1.113730.4.1',
+]);
 const MAX_DEPTH = 8;
 
 /** Parse the first PEM block (or DER) of a config item as a certificate; ConfigError naming `where`. */
@@ -43,15 +48,29 @@ export class CaStore {
   /** base64 of sanitized DER of CAs that issued one of the intermediates. */
   private readonly internal = new Set<string>();
 
-  constructor(mspId: string, rootPems: readonly Uint8Array[], intermediatePems: readonly Uint8Array[], crlBytes: readonly Uint8Array[]) {
-    if (rootPems.length === 0) throw new ConfigError('MSP_SETUP', `MSP ${mspId}: expected at least one root CA certificate`);
+  constructor(
+    mspId: string,
+    rootPems: readonly Uint8Array[],
+    intermediatePems: readonly Uint8Array[],
+    crlBytes: readonly Uint8Array[],
+  ) {
+    if (rootPems.length === 0)
+      throw new ConfigError('MSP_SETUP', `MSP ${mspId}: expected at least one root CA certificate`);
     this.crls = crlBytes.map((b, i) => parseCrl(b, `MSP ${mspId} revocation_list[${i}]`));
     const roots = rootPems.map((b, i) => certFromConfig(b, `MSP ${mspId} root_certs[${i}]`));
     const inters = intermediatePems.map((b, i) => certFromConfig(b, `MSP ${mspId} intermediate_certs[${i}]`));
     for (const [i, c] of [...roots, ...inters].entries()) {
       const where = i < roots.length ? `root_certs[${i}]` : `intermediate_certs[${i - roots.length}]`;
-      if (!c.isCA) throw new ConfigError('MSP_SETUP', `MSP ${mspId} ${where}: certificate is not a CA (serial ${c.serial.toString(16)})`);
-      if (!c.ski) throw new ConfigError('MSP_SETUP', `MSP ${mspId} ${where}: CA certificate has no Subject Key Identifier`);
+      if (!c.isCA)
+        throw new ConfigError(
+          'MSP_SETUP',
+          `MSP ${mspId} ${where}: certificate is not a CA (serial ${c.serial.toString(16)})`,
+        );
+      if (!c.ski)
+        throw new ConfigError(
+          'MSP_SETUP',
+          `MSP ${mspId} ${where}: CA certificate has no Subject Key Identifier`,
+        );
     }
     for (const c of roots) {
       const selfSigned = isEcdsaSigned(c) && c.x509.checkIssued(c.x509) && c.x509.verify(c.publicKey);
@@ -65,12 +84,21 @@ export class CaStore {
       try {
         chain = this.uniqueChain(ca.info);
       } catch (e) {
-        throw new ConfigError('MSP_SETUP', `MSP ${mspId} intermediate_certs[${i}]: ${(e as Error).message}`, { cause: e });
+        throw new ConfigError('MSP_SETUP', `MSP ${mspId} intermediate_certs[${i}]: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       if (this.revokedIn(ca.info, chain[1])) {
-        throw new ConfigError('MSP_SETUP', `MSP ${mspId} intermediate_certs[${i}]: the certificate has been revoked`);
+        throw new ConfigError(
+          'MSP_SETUP',
+          `MSP ${mspId} intermediate_certs[${i}]: the certificate has been revoked`,
+        );
       }
-      this.intermediates[i] = { info: ca.info, der: sanitizedDer(ca.info, chain[1].info.publicKey), isRoot: false };
+      this.intermediates[i] = {
+        info: ca.info,
+        der: sanitizedDer(ca.info, chain[1].info.publicKey),
+        isRoot: false,
+      };
     }
     for (const ca of this.intermediates) {
       for (const parent of this.uniqueChain(ca.info).slice(1)) this.internal.add(key(parent.der));
@@ -92,8 +120,16 @@ export class CaStore {
     const self = this.roots.find((r) => Buffer.from(r.info.der).equals(cert.der));
     if (self) return [self];
     const at = new Date(cert.notBefore.getTime() + 1000);
-    if (!validAt(cert, at)) throw new VerifyError('CHAIN', 'the supplied identity is not valid: certificate has expired or is not yet valid');
-    if (!ekuOk(cert)) throw new VerifyError('CHAIN', 'the supplied identity is not valid: certificate specifies an incompatible key usage');
+    if (!validAt(cert, at))
+      throw new VerifyError(
+        'CHAIN',
+        'the supplied identity is not valid: certificate has expired or is not yet valid',
+      );
+    if (!ekuOk(cert))
+      throw new VerifyError(
+        'CHAIN',
+        'the supplied identity is not valid: certificate specifies an incompatible key usage',
+      );
     const chains: CaCert[][] = [];
     const walk = (path: CaCert[]) => {
       if (chains.length > 1 || path.length > MAX_DEPTH) return;
@@ -107,21 +143,35 @@ export class CaStore {
     };
     walk([leaf]);
     if (chains.length === 0) {
-      throw new VerifyError('CHAIN', 'the supplied identity is not valid: certificate signed by unknown authority');
+      throw new VerifyError(
+        'CHAIN',
+        'the supplied identity is not valid: certificate signed by unknown authority',
+      );
     }
-    if (chains.length > 1) throw new VerifyError('CHAIN', `this MSP only supports a single validation chain, got ${chains.length}`);
+    if (chains.length > 1)
+      throw new VerifyError(
+        'CHAIN',
+        `this MSP only supports a single validation chain, got ${chains.length}`,
+      );
     return chains[0];
   }
 
   /** Chain of an identity certificate: unique, length ≥ 2, issuer a leaf CA, not revoked. */
   identityChain(cert: CertInfo): CaCert[] {
     if (cert.isCA) {
-      throw new VerifyError('CHAIN', 'an X.509 certificate with Basic Constraint CA=true cannot be used as an identity');
+      throw new VerifyError(
+        'CHAIN',
+        'an X.509 certificate with Basic Constraint CA=true cannot be used as an identity',
+      );
     }
     const chain = this.uniqueChain(cert);
-    if (chain.length < 2) throw new VerifyError('CHAIN', `expected a chain of length at least 2, got ${chain.length}`);
+    if (chain.length < 2)
+      throw new VerifyError('CHAIN', `expected a chain of length at least 2, got ${chain.length}`);
     if (this.internal.has(key(chain[1].der))) {
-      throw new VerifyError('CHAIN', 'invalid validation chain: the parent certificate should be a leaf of the certification tree');
+      throw new VerifyError(
+        'CHAIN',
+        'invalid validation chain: the parent certificate should be a leaf of the certification tree',
+      );
     }
     if (this.revokedIn(cert, chain[1])) throw new VerifyError('REVOKED', 'the certificate has been revoked');
     return chain;

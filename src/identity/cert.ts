@@ -28,7 +28,12 @@ const OID_SKI = '2.5.29.14';
 const OID_AKI = '2.5.29.35';
 const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 const OID_EKU = '2.5.29.37';
-const ECDSA_SIG_OIDS = new Set(['1.2.840.10045.4.1', '1.2.840.10045.4.3.2', '1.2.840.10045.4.3.3', '1.2.840.10045.4.3.4']);
+const ECDSA_SIG_OIDS = new Set([
+  '1.2.840.10045.4.1',
+  '1.2.840.10045.4.3.2',
+  '1.2.840.10045.4.3.3',
+  '1.2.840.10045.4.3.4',
+]);
 
 export interface CertInfo {
   readonly der: Uint8Array;
@@ -92,7 +97,9 @@ export function parseExtensions(list: Tlv): Extensions {
       const bc = children(parseSingle(inner, TAG.SEQUENCE, 'BasicConstraints'));
       ext.isCA = bc.length > 0 && bc[0].tag === TAG.BOOLEAN && content(bc[0])[0] === 0xff;
     } else if (oid === OID_EKU) {
-      ext.ekus = children(parseSingle(inner, TAG.SEQUENCE, 'ExtKeyUsage')).map((o) => oidValue(expectTag(o, TAG.OID, 'EKU')));
+      ext.ekus = children(parseSingle(inner, TAG.SEQUENCE, 'ExtKeyUsage')).map((o) =>
+        oidValue(expectTag(o, TAG.OID, 'EKU')),
+      );
     }
   }
   return ext;

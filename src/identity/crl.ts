@@ -36,7 +36,9 @@ export function parseCrl(bytes: Uint8Array, where = 'CRL'): Crl {
     const der = pemDecode(bytes)?.block.der ?? bytes;
     const [tbsT, algT, sigT] = children(parseSingle(der, TAG.SEQUENCE, 'CertificateList'));
     expectTag(tbsT, TAG.SEQUENCE, 'TBSCertList');
-    const sigAlgOid = oidValue(expectTag(children(expectTag(algT, TAG.SEQUENCE, 'AlgorithmIdentifier'))[0], TAG.OID, 'algorithm'));
+    const sigAlgOid = oidValue(
+      expectTag(children(expectTag(algT, TAG.SEQUENCE, 'AlgorithmIdentifier'))[0], TAG.OID, 'algorithm'),
+    );
     const signature = bitStringBytes(expectTag(sigT, TAG.BIT_STRING, 'signature'));
     const crl = new X509Crl(der);
     const akiExt = crl.getExtension(AuthorityKeyIdentifierExtension);
@@ -44,7 +46,9 @@ export function parseCrl(bytes: Uint8Array, where = 'CRL'): Crl {
     return { aki: akiExt?.keyId?.toLowerCase(), serials, tbs: raw(tbsT), sigAlgOid, signature };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError('BAD_CRL', `${where}: not a valid X.509 CRL: ${(e as Error).message}`, { cause: e });
+    throw new ConfigError('BAD_CRL', `${where}: not a valid X.509 CRL: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -63,7 +67,12 @@ export function crlSignedBy(crl: Crl, issuerKey: KeyObject): boolean {
  * Whether `serial`, issued by the CA with subject key identifier `issuerSki` and key
  * `issuerKey`, is revoked by one of `crls`.
  */
-export function isRevoked(crls: readonly Crl[], serial: bigint, issuerSki: Uint8Array | undefined, issuerKey: KeyObject): boolean {
+export function isRevoked(
+  crls: readonly Crl[],
+  serial: bigint,
+  issuerSki: Uint8Array | undefined,
+  issuerKey: KeyObject,
+): boolean {
   if (!issuerSki) return false;
   const ski = Buffer.from(issuerSki).toString('hex');
   return crls.some((c) => c.aki === ski && c.serials.has(serial) && crlSignedBy(c, issuerKey));

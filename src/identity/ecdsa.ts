@@ -14,7 +14,8 @@ import { LruCache } from './lru.js';
 
 const ORDERS: Record<string, bigint> = {
   prime256v1: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-  secp384r1: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  secp384r1:
+    0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
   secp521r1:
     0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
 };
@@ -40,7 +41,11 @@ export function parseEcdsaSignature(sig: Uint8Array): { r: bigint; s: bigint } {
     const s = integerValue(expectTag(items[1], TAG.INTEGER, 's'));
     return { r, s };
   } catch (e) {
-    throw new VerifyError('BAD_SIGNATURE', `signature is not a DER ECDSA signature: ${(e as Error).message}`, { cause: e });
+    throw new VerifyError(
+      'BAD_SIGNATURE',
+      `signature is not a DER ECDSA signature: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 

@@ -14,7 +14,15 @@ export {
 } from './x509identity.js';
 export { pemDecode, pemDecodeAll, pemEncode } from './pem.js';
 export type { PemBlock } from './pem.js';
-export { signEcdsa, checkEcdsa, verifyEcdsa, parseEcdsaSignature, encodeEcdsaSignature, curveOrder, EcdsaVerifier } from './ecdsa.js';
+export {
+  signEcdsa,
+  checkEcdsa,
+  verifyEcdsa,
+  parseEcdsaSignature,
+  encodeEcdsaSignature,
+  curveOrder,
+  EcdsaVerifier,
+} from './ecdsa.js';
 export type { VerifierStats } from './ecdsa.js';
 export { parseCert } from './cert.js';
 export type { CertInfo } from './cert.js';
@@ -25,5 +33,10 @@ export { loadSigningIdentity, createSigner } from './signer.js';
 export { createMspManager } from './manager.js';
 export { parseCrl } from './crl.js';
 export type { Crl } from './crl.js';
-export { MessageCryptoService, checkTransactionsWellFormed, READERS_POLICY, BLOCK_VALIDATION_POLICY } from './mcs.js';
+export {
+  MessageCryptoService,
+  checkTransactionsWellFormed,
+  READERS_POLICY,
+  BLOCK_VALIDATION_POLICY,
+} from './mcs.js';
 export type { ChannelProvider } from './mcs.js';

@@ -6,7 +6,8 @@ export class LruCache<K, V> {
   private evictionCount = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
   }
 
   get(key: K): V | undefined {
@@ -44,6 +45,11 @@ export class LruCache<K, V> {
   }
 
   stats(): { size: number; hits: number; misses: number; evictions: number } {
-    return { size: this.map.size, hits: this.hitCount, misses: this.missCount, evictions: this.evictionCount };
+    return {
+      size: this.map.size,
+      hits: this.hitCount,
+      misses: this.missCount,
+      evictions: this.evictionCount,
+    };
   }
 }

@@ -19,7 +19,13 @@ import { GrapevineError, VerifyError } from '../errors.js';
 import { decode } from '../wire/codec.js';
 import { EnvelopeSchema, SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
 import { SerializedIdentitySchema } from '../wire/gen/msp/identities_pb.js';
-import { blockChannelId, blockDataHash, blockHeaderBytes, blockSignaturesMetadata, isConfigBlock } from '../wire/block.js';
+import {
+  blockChannelId,
+  blockDataHash,
+  blockHeaderBytes,
+  blockSignaturesMetadata,
+  isConfigBlock,
+} from '../wire/block.js';
 import type { ChannelCryptoContext, LocalIdentity, MspIdentity, SignedData } from './types.js';
 import { pkiIdOf } from './x509identity.js';
 
@@ -83,7 +89,8 @@ export class MessageCryptoService {
     }
     const id = v.identity as MspIdentity & { checkSignature?: (d: Uint8Array, s: Uint8Array) => void };
     if (id.checkSignature) guard('BAD_SIGNATURE', () => id.checkSignature!(message, signature));
-    else if (!id.verify(message, signature)) throw new VerifyError('BAD_SIGNATURE', 'signature does not verify');
+    else if (!id.verify(message, signature))
+      throw new VerifyError('BAD_SIGNATURE', 'signature does not verify');
   }
 
   /** Verify a signature against the Readers policy of one channel. */
@@ -97,18 +104,28 @@ export class MessageCryptoService {
     const header = block.header;
     if (!header) throw new VerifyError('HEADER_MISMATCH', `invalid block on channel ${channelId}: no header`);
     if (header.number !== seqNum) {
-      throw new VerifyError('HEADER_MISMATCH', `claimed seqNum is ${seqNum} but the block's number is ${header.number}`);
+      throw new VerifyError(
+        'HEADER_MISMATCH',
+        `claimed seqNum is ${seqNum} but the block's number is ${header.number}`,
+      );
     }
     let blockChannel: string;
     try {
       blockChannel = blockChannelId(block);
     } catch (e) {
-      throw new VerifyError('MALFORMED_TX', `block ${seqNum}: cannot read the channel of its first transaction: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new VerifyError(
+        'MALFORMED_TX',
+        `block ${seqNum}: cannot read the channel of its first transaction: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
     if (blockChannel !== channelId) {
-      throw new VerifyError('WRONG_CHANNEL', `block ${seqNum}: channel is ${JSON.stringify(blockChannel)}, expected ${JSON.stringify(channelId)}`);
+      throw new VerifyError(
+        'WRONG_CHANNEL',
+        `block ${seqNum}: channel is ${JSON.stringify(blockChannel)}, expected ${JSON.stringify(channelId)}`,
+      );
     }
     if (!block.metadata || block.metadata.metadata.length === 0) {
       throw new VerifyError('NO_METADATA', `block ${seqNum} on channel ${channelId} has no metadata`);
@@ -116,13 +133,18 @@ export class MessageCryptoService {
     const metadata = guard('MALFORMED', () => blockSignaturesMetadata(block));
     const data = block.data?.data ?? [];
     if (!Buffer.from(blockDataHash(data)).equals(header.dataHash)) {
-      throw new VerifyError('DATA_HASH', `block ${seqNum} on channel ${channelId}: header data hash differs from the hash of the block data`);
+      throw new VerifyError(
+        'DATA_HASH',
+        `block ${seqNum} on channel ${channelId}: header data hash differs from the hash of the block data`,
+      );
     }
     checkTransactionsWellFormed(block);
     const ctx = this.channel(channelId);
     const headerBytes = blockHeaderBytes(header);
     const signed: SignedData[] = metadata.signatures.map((ms, i) => {
-      const shdr = guard('MALFORMED', () => decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`));
+      const shdr = guard('MALFORMED', () =>
+        decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
+      );
       return {
         identity: shdr.creator,
         data: Buffer.concat([metadata.value, ms.signatureHeader, headerBytes]),
@@ -133,9 +155,13 @@ export class MessageCryptoService {
       this.evaluate(ctx, BLOCK_VALIDATION_POLICY, signed);
     } catch (e) {
       if (signed.length === 0) {
-        throw new VerifyError('NO_SIGNATURES', `block ${seqNum} on channel ${channelId} carries no signatures: ${(e as Error).message}`, {
-          cause: e,
-        });
+        throw new VerifyError(
+          'NO_SIGNATURES',
+          `block ${seqNum} on channel ${channelId} carries no signatures: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
       }
       throw e;
     }
@@ -143,7 +169,8 @@ export class MessageCryptoService {
 
   private channel(channelId: string): ChannelCryptoContext {
     const ctx = this.channels.get(channelId);
-    if (!ctx) throw new VerifyError('UNKNOWN_CHANNEL', `no policies for channel ${JSON.stringify(channelId)}`);
+    if (!ctx)
+      throw new VerifyError('UNKNOWN_CHANNEL', `no policies for channel ${JSON.stringify(channelId)}`);
     return ctx;
   }
 
@@ -198,7 +225,10 @@ export class MessageCryptoService {
 
   private mspIdOf(serialized: Uint8Array): string {
     // parse once to learn the MSP ID; the deserializers re-check everything
-    return guard('NOT_WELL_FORMED', () => decode(SerializedIdentitySchema, serialized, 'msp.SerializedIdentity').mspid);
+    return guard(
+      'NOT_WELL_FORMED',
+      () => decode(SerializedIdentitySchema, serialized, 'msp.SerializedIdentity').mspid,
+    );
   }
 }
 
@@ -212,11 +242,14 @@ export function checkTransactionsWellFormed(block: Block): void {
       try {
         return decode(EnvelopeSchema, raw, `transaction ${i}`);
       } catch (e) {
-        throw new VerifyError('MALFORMED_TX', `transaction ${i} is invalid: ${(e as Error).message}`, { cause: e });
+        throw new VerifyError('MALFORMED_TX', `transaction ${i} is invalid: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     });
     if (env.payload.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no payload`);
-    if (env.signature.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no signature`);
+    if (env.signature.length === 0)
+      throw new VerifyError('MALFORMED_TX', `transaction ${i} has no signature`);
     const again = toBinary(EnvelopeSchema, env);
     if (!Buffer.from(again).equals(raw)) {
       throw new VerifyError(

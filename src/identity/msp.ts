@@ -61,13 +61,18 @@ export class X509Msp implements Msp {
     const hashFn = cfg.cryptoConfig?.identityIdentifierHashFunction || 'SHA256';
     const family = cfg.cryptoConfig?.signatureHashFamily || 'SHA2';
     if (hashFn !== 'SHA256' || family !== 'SHA2') {
-      throw new ConfigError('MSP_SETUP', `MSP ${this.id}: only SHA2/SHA256 crypto config is supported (got ${family}/${hashFn})`);
+      throw new ConfigError(
+        'MSP_SETUP',
+        `MSP ${this.id}: only SHA2/SHA256 crypto config is supported (got ${family}/${hashFn})`,
+      );
     }
     this.cas = new CaStore(this.id, cfg.rootCerts, cfg.intermediateCerts, cfg.revocationList);
     this.tlsRootCerts = cfg.tlsRootCerts;
     this.tlsIntermediateCerts = cfg.tlsIntermediateCerts;
     cfg.tlsRootCerts.forEach((b, i) => certFromConfig(b, `MSP ${this.id} tls_root_certs[${i}]`));
-    cfg.tlsIntermediateCerts.forEach((b, i) => certFromConfig(b, `MSP ${this.id} tls_intermediate_certs[${i}]`));
+    cfg.tlsIntermediateCerts.forEach((b, i) =>
+      certFromConfig(b, `MSP ${this.id} tls_intermediate_certs[${i}]`),
+    );
 
     const ous = new Map<string, Uint8Array[]>();
     for (const o of cfg.organizationalUnitIdentifiers) {
@@ -88,7 +93,11 @@ export class X509Msp implements Msp {
       };
       for (const role of ROLES) {
         const o = pick[role];
-        if (o) nodeOUs[role] = { ou: o.organizationalUnitIdentifier, certifiers: this.certifiersOf(o, `${role} NodeOU`) };
+        if (o)
+          nodeOUs[role] = {
+            ou: o.organizationalUnitIdentifier,
+            certifiers: this.certifiersOf(o, `${role} NodeOU`),
+          };
       }
     }
     this.nodeOUs = nodeOUs;
@@ -100,18 +109,26 @@ export class X509Msp implements Msp {
       try {
         chain = this.cas.identityChain(cert);
       } catch (e) {
-        throw new ConfigError('MSP_SETUP', `MSP ${this.id} admins[${i}]: ${(e as Error).message}`, { cause: e });
+        throw new ConfigError('MSP_SETUP', `MSP ${this.id} admins[${i}]: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       if (this.ouEnforcement) {
         const has = (r: NodeRole) => this.nodeOUs[r] && cert.subjectOUs.includes(this.nodeOUs[r]!.ou);
         if (!has('client') && !has('admin')) {
-          throw new ConfigError('MSP_SETUP', `MSP ${this.id} admins[${i}]: admin certificate carries neither the client nor the admin OU`);
+          throw new ConfigError(
+            'MSP_SETUP',
+            `MSP ${this.id} admins[${i}]: admin certificate carries neither the client nor the admin OU`,
+          );
         }
       }
       this.admins.push(sanitizedDer(cert, chain[1].info.publicKey));
     }
     if (this.admins.length === 0 && (!this.ouEnforcement || !this.nodeOUs.admin)) {
-      throw new ConfigError('MSP_SETUP', `MSP ${this.id}: administrators must be declared when no admin OU classification is set`);
+      throw new ConfigError(
+        'MSP_SETUP',
+        `MSP ${this.id}: administrators must be declared when no admin OU classification is set`,
+      );
     }
   }
 
@@ -119,7 +136,11 @@ export class X509Msp implements Msp {
     if (o.certificate.length === 0) return new Uint8Array();
     const cert = certFromConfig(o.certificate, `MSP ${this.id} ${what} certificate`);
     const ca = this.cas.find(cert);
-    if (!ca) throw new ConfigError('MSP_SETUP', `MSP ${this.id} ${what}: certificate is not one of the MSP's root or intermediate certificates`);
+    if (!ca)
+      throw new ConfigError(
+        'MSP_SETUP',
+        `MSP ${this.id} ${what}: certificate is not one of the MSP's root or intermediate certificates`,
+      );
     return certifiersIdentifier(ca.isRoot ? [ca] : [ca, ...this.cas.uniqueChain(ca.info).slice(1)]);
   }
 
@@ -128,7 +149,8 @@ export class X509Msp implements Msp {
     const hit = this.cache.get(key);
     if (hit) return hit;
     const { mspId, idBytes } = parseSerializedIdentity(serialized);
-    if (mspId !== this.id) throw new VerifyError('WRONG_MSP', `expected MSP ID ${this.id}, received ${JSON.stringify(mspId)}`);
+    if (mspId !== this.id)
+      throw new VerifyError('WRONG_MSP', `expected MSP ID ${this.id}, received ${JSON.stringify(mspId)}`);
     const id = new X509Identity(mspId, idBytes, serialized, wellFormedCert(idBytes, mspId));
     this.cache.set(key, id);
     return id;
@@ -140,7 +162,11 @@ export class X509Msp implements Msp {
   }
 
   private own(identity: MspIdentity): X509Identity {
-    if (identity.mspId !== this.id) throw new VerifyError('WRONG_MSP', `identity of MSP ${identity.mspId} is not a member of MSP ${this.id}`);
+    if (identity.mspId !== this.id)
+      throw new VerifyError(
+        'WRONG_MSP',
+        `identity of MSP ${identity.mspId} is not a member of MSP ${this.id}`,
+      );
     return identity instanceof X509Identity ? identity : this.deserialize(identity.serialized);
   }
 
@@ -153,7 +179,9 @@ export class X509Msp implements Msp {
         this.checkOUs(id, certifiers);
         v = { canonicalDer: sanitizedDer(id.info, chain[1].info.publicKey), certifiers };
       } catch (e) {
-        v = { error: e instanceof VerifyError ? e : new VerifyError('CHAIN', (e as Error).message, { cause: e }) };
+        v = {
+          error: e instanceof VerifyError ? e : new VerifyError('CHAIN', (e as Error).message, { cause: e }),
+        };
       }
       this.validations.set(id, v);
     }
@@ -163,7 +191,9 @@ export class X509Msp implements Msp {
   private checkOUs(id: X509Identity, certifiers: Uint8Array): void {
     const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b);
     if (this.ouIdentifiers.size > 0) {
-      const ok = id.ous.some((ou) => (this.ouIdentifiers.get(ou) ?? []).some((c) => c.length === 0 || eq(c, certifiers)));
+      const ok = id.ous.some((ou) =>
+        (this.ouIdentifiers.get(ou) ?? []).some((c) => c.length === 0 || eq(c, certifiers)),
+      );
       if (!ok) {
         throw new VerifyError(
           'NODE_OU',
@@ -196,10 +226,16 @@ export class X509Msp implements Msp {
     const v = this.check(id);
     if (v.error) throw v.error;
     if (now.getTime() > id.info.notAfter.getTime()) {
-      throw new VerifyError('EXPIRED', `identity expired at ${id.info.notAfter.toISOString()} (now ${now.toISOString()})`);
+      throw new VerifyError(
+        'EXPIRED',
+        `identity expired at ${id.info.notAfter.toISOString()} (now ${now.toISOString()})`,
+      );
     }
     if (now.getTime() < id.info.notBefore.getTime()) {
-      throw new VerifyError('NOT_YET_VALID', `identity not valid before ${id.info.notBefore.toISOString()} (now ${now.toISOString()})`);
+      throw new VerifyError(
+        'NOT_YET_VALID',
+        `identity not valid before ${id.info.notBefore.toISOString()} (now ${now.toISOString()})`,
+      );
     }
   }
 

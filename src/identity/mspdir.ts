@@ -74,10 +74,12 @@ function readFile(path: string): Uint8Array {
 /** Check that a file holds what its folder promises. */
 function checkItem(path: string, bytes: Uint8Array, kind: Kind): void {
   const blocks = pemDecodeAll(bytes);
-  if (blocks.length === 0) throw new ConfigError('BAD_PEM', `${path}: no PEM block found (corrupt or not PEM)`);
+  if (blocks.length === 0)
+    throw new ConfigError('BAD_PEM', `${path}: no PEM block found (corrupt or not PEM)`);
   if (kind === 'cert') {
     for (const b of blocks) {
-      if (b.type !== 'CERTIFICATE') throw new ConfigError('BAD_PEM', `${path}: PEM block of type ${b.type}, expected CERTIFICATE`);
+      if (b.type !== 'CERTIFICATE')
+        throw new ConfigError('BAD_PEM', `${path}: PEM block of type ${b.type}, expected CERTIFICATE`);
       try {
         parseCert(b.der);
       } catch (e) {
@@ -85,7 +87,8 @@ function checkItem(path: string, bytes: Uint8Array, kind: Kind): void {
       }
     }
   } else if (kind === 'crl') {
-    if (!blocks.every((b) => b.type === 'X509 CRL')) throw new ConfigError('BAD_PEM', `${path}: expected X509 CRL PEM blocks`);
+    if (!blocks.every((b) => b.type === 'X509 CRL'))
+      throw new ConfigError('BAD_PEM', `${path}: expected X509 CRL PEM blocks`);
   } else if (!blocks.every((b) => b.type.endsWith('PRIVATE KEY'))) {
     throw new ConfigError('BAD_PEM', `${path}: expected a PRIVATE KEY PEM block`);
   }
@@ -112,7 +115,13 @@ function str(v: unknown, where: string): string | undefined {
   return v;
 }
 
-function ouIdentifier(dir: string, file: string, key: string, v: unknown, required: boolean): OuIdentifierConfig | undefined {
+function ouIdentifier(
+  dir: string,
+  file: string,
+  key: string,
+  v: unknown,
+  required: boolean,
+): OuIdentifierConfig | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object') throw new ConfigError('BAD_CONFIG', `${file}: ${key} must be a mapping`);
   const o = v as Record<string, unknown>;
@@ -122,7 +131,8 @@ function ouIdentifier(dir: string, file: string, key: string, v: unknown, requir
   const certificatePath = str(o.Certificate, `${file}: ${key}.Certificate`);
   if (!certificatePath) return { organizationalUnitIdentifier: ou };
   const path = join(dir, certificatePath);
-  if (!existsSync(path)) throw new ConfigError('MISSING_FILE', `${file}: ${key}.Certificate ${path} does not exist`);
+  if (!existsSync(path))
+    throw new ConfigError('MISSING_FILE', `${file}: ${key}.Certificate ${path} does not exist`);
   const certificate = readFile(path);
   checkItem(path, certificate, 'cert');
   return { organizationalUnitIdentifier: ou, certificatePath, certificate };
@@ -141,7 +151,8 @@ function readConfigYaml(dir: string): Pick<MspFolder, 'nodeOUs' | 'organizationa
   if (typeof doc !== 'object') throw new ConfigError('BAD_CONFIG', `${file}: expected a mapping`);
   const cfg = doc as Record<string, unknown>;
   const ouList = cfg.OrganizationalUnitIdentifiers ?? [];
-  if (!Array.isArray(ouList)) throw new ConfigError('BAD_CONFIG', `${file}: OrganizationalUnitIdentifiers must be a list`);
+  if (!Array.isArray(ouList))
+    throw new ConfigError('BAD_CONFIG', `${file}: OrganizationalUnitIdentifiers must be a list`);
   const organizationalUnitIdentifiers = ouList.map(
     (v, i) => ouIdentifier(dir, file, `OrganizationalUnitIdentifiers[${i}]`, v, true) as OuIdentifierConfig,
   );
@@ -150,7 +161,8 @@ function readConfigYaml(dir: string): Pick<MspFolder, 'nodeOUs' | 'organizationa
   if (n !== undefined && n !== null) {
     if (typeof n !== 'object') throw new ConfigError('BAD_CONFIG', `${file}: NodeOUs must be a mapping`);
     const o = n as Record<string, unknown>;
-    if (o.Enable !== undefined && typeof o.Enable !== 'boolean') throw new ConfigError('BAD_CONFIG', `${file}: NodeOUs.Enable must be true or false`);
+    if (o.Enable !== undefined && typeof o.Enable !== 'boolean')
+      throw new ConfigError('BAD_CONFIG', `${file}: NodeOUs.Enable must be true or false`);
     nodeOUs = {
       enable: o.Enable === true,
       client: ouIdentifier(dir, file, 'NodeOUs.ClientOUIdentifier', o.ClientOUIdentifier, false),
@@ -165,9 +177,14 @@ function readConfigYaml(dir: string): Pick<MspFolder, 'nodeOUs' | 'organizationa
 /** Read a cryptogen-layout MSP folder; throws ConfigError naming the file and the problem. */
 export function loadMspFolder(dir: string): MspFolder {
   if (!existsSync(dir)) throw new ConfigError('MISSING_FOLDER', `MSP folder ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new ConfigError('BAD_FOLDER', `MSP folder ${dir} is not a directory`);
+  if (!statSync(dir).isDirectory())
+    throw new ConfigError('BAD_FOLDER', `MSP folder ${dir} is not a directory`);
   const cacertsDir = join(dir, 'cacerts');
-  if (!existsSync(cacertsDir)) throw new ConfigError('MISSING_FOLDER', `${cacertsDir}: missing (an MSP needs at least one CA certificate)`);
+  if (!existsSync(cacertsDir))
+    throw new ConfigError(
+      'MISSING_FOLDER',
+      `${cacertsDir}: missing (an MSP needs at least one CA certificate)`,
+    );
   const cacerts = readPemDir(cacertsDir, 'cert');
   if (cacerts.length === 0) throw new ConfigError('MISSING_FILE', `${cacertsDir}: no CA certificate found`);
   return {
@@ -205,8 +222,13 @@ export function fabricMspConfigFromFolder(folder: MspFolder, mspId: string): Fab
     intermediateCerts: bytes(folder.intermediatecerts),
     admins: bytes(folder.admincerts),
     revocationList: bytes(folder.crls),
-    organizationalUnitIdentifiers: folder.organizationalUnitIdentifiers.map((o) => fabricOu(o) as FabricOUIdentifier),
-    cryptoConfig: create(FabricCryptoConfigSchema, { signatureHashFamily: 'SHA2', identityIdentifierHashFunction: 'SHA256' }),
+    organizationalUnitIdentifiers: folder.organizationalUnitIdentifiers.map(
+      (o) => fabricOu(o) as FabricOUIdentifier,
+    ),
+    cryptoConfig: create(FabricCryptoConfigSchema, {
+      signatureHashFamily: 'SHA2',
+      identityIdentifierHashFunction: 'SHA256',
+    }),
     tlsRootCerts: bytes(folder.tlscacerts),
     tlsIntermediateCerts: bytes(folder.tlsintermediatecerts),
     fabricNodeOus:

@@ -76,7 +76,8 @@ export function pemDecode(data: Uint8Array): { block: PemBlock; rest: Uint8Array
     }
     let typeLine: Uint8Array;
     [typeLine, rest] = getLine(rest);
-    if (typeLine.length < DASHES.length || !startsWith(typeLine, DASHES, typeLine.length - DASHES.length)) continue;
+    if (typeLine.length < DASHES.length || !startsWith(typeLine, DASHES, typeLine.length - DASHES.length))
+      continue;
     typeLine = typeLine.subarray(0, typeLine.length - DASHES.length);
     const headers: Record<string, string> = {};
     let nHeaders = 0;

@@ -36,7 +36,13 @@ function valid(msp: X509Msp, id: MspIdentity, now?: Date): boolean {
   }
 }
 
-function satisfies(msp: X509Msp, id: MspIdentity, p: MSPPrincipal, now: Date | undefined, depth: number): boolean {
+function satisfies(
+  msp: X509Msp,
+  id: MspIdentity,
+  p: MSPPrincipal,
+  now: Date | undefined,
+  depth: number,
+): boolean {
   if (depth > MAX_NESTING) return false;
   switch (p.principalClassification) {
     case Classification.ROLE: {
@@ -79,7 +85,12 @@ function satisfies(msp: X509Msp, id: MspIdentity, p: MSPPrincipal, now: Date | u
   }
 }
 
-export function satisfiesPrincipal(msp: X509Msp, identity: MspIdentity, principal: MSPPrincipal, now?: Date): boolean {
+export function satisfiesPrincipal(
+  msp: X509Msp,
+  identity: MspIdentity,
+  principal: MSPPrincipal,
+  now?: Date,
+): boolean {
   try {
     return satisfies(msp, identity, principal, now, 0);
   } catch {

@@ -33,7 +33,9 @@ function matchingKey(keystore: readonly PemFile[], certKey: KeyObject, dir: stri
     try {
       key = createPrivateKey({ key: Buffer.from(f.bytes), format: 'pem' });
     } catch (e) {
-      throw new ConfigError('BAD_KEY', `${f.path}: not a valid private key: ${(e as Error).message}`, { cause: e });
+      throw new ConfigError('BAD_KEY', `${f.path}: not a valid private key: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     if (spki(createPublicKey(key)).equals(want)) return key;
   }
@@ -47,28 +49,40 @@ function matchingKey(keystore: readonly PemFile[], certKey: KeyObject, dir: stri
 export function loadSigningIdentity(mspDir: string, mspId: string, opts: { now?: Date } = {}): LocalIdentity {
   const now = opts.now ?? new Date();
   const folder = loadMspFolder(mspDir);
-  if (folder.signcerts.length === 0) throw new ConfigError('MISSING_SIGNCERT', `${mspDir}/signcerts: no signing certificate found`);
-  if (folder.keystore.length === 0) throw new ConfigError('MISSING_KEYSTORE', `${mspDir}/keystore: missing or empty (no private key)`);
+  if (folder.signcerts.length === 0)
+    throw new ConfigError('MISSING_SIGNCERT', `${mspDir}/signcerts: no signing certificate found`);
+  if (folder.keystore.length === 0)
+    throw new ConfigError('MISSING_KEYSTORE', `${mspDir}/keystore: missing or empty (no private key)`);
   let msp;
   try {
     msp = mspFromFabricConfig(fabricMspConfigFromFolder(folder, mspId));
   } catch (e) {
-    throw new ConfigError((e as GrapevineError).code ?? 'MSP_SETUP', `${mspDir}: ${(e as Error).message}`, { cause: e });
+    throw new ConfigError((e as GrapevineError).code ?? 'MSP_SETUP', `${mspDir}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const certFile = folder.signcerts[0];
   const der = pemDecode(certFile.bytes)!.block.der;
   let identity = msp.deserialize(serializeIdentity(mspId, certToPem(der)));
   if (now.getTime() > identity.expiresAt.getTime()) {
-    throw new ConfigError('EXPIRED_SIGNCERT', `${certFile.path}: signing certificate expired at ${identity.expiresAt.toISOString()}`);
+    throw new ConfigError(
+      'EXPIRED_SIGNCERT',
+      `${certFile.path}: signing certificate expired at ${identity.expiresAt.toISOString()}`,
+    );
   }
   try {
     msp.validate(identity, now);
     const canonical = msp.canonicalDer(identity);
-    if (!Buffer.from(canonical).equals(der)) identity = msp.deserialize(serializeIdentity(mspId, certToPem(canonical)));
+    if (!Buffer.from(canonical).equals(der))
+      identity = msp.deserialize(serializeIdentity(mspId, certToPem(canonical)));
   } catch (e) {
-    throw new ConfigError('INVALID_SIGNCERT', `${certFile.path}: signing certificate is not valid for MSP ${mspId}: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new ConfigError(
+      'INVALID_SIGNCERT',
+      `${certFile.path}: signing certificate is not valid for MSP ${mspId}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
   const key = matchingKey(folder.keystore, identity.publicKey, mspDir);
   return { signer: createSigner(key, identity.serialized), identity, msp };

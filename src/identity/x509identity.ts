@@ -33,7 +33,9 @@ export function parseSerializedIdentity(serialized: Uint8Array): { mspId: string
     const sid = decode(SerializedIdentitySchema, serialized, 'msp.SerializedIdentity');
     return { mspId: sid.mspid, idBytes: sid.idBytes };
   } catch (e) {
-    throw new VerifyError('NOT_WELL_FORMED', `could not decode SerializedIdentity: ${(e as Error).message}`, { cause: e });
+    throw new VerifyError('NOT_WELL_FORMED', `could not decode SerializedIdentity: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -53,20 +55,36 @@ export function pkiIdFromParts(mspId: string, idBytes: Uint8Array): Uint8Array {
  */
 export function wellFormedCert(idBytes: Uint8Array, mspId: string): CertInfo {
   const decoded = pemDecode(idBytes);
-  if (!decoded) throw new VerifyError('NOT_WELL_FORMED', `identity of MSP ${mspId}: PEM decoding resulted in an empty block`);
-  if (decoded.rest.length > 0) throw new VerifyError('NOT_WELL_FORMED', `identity of MSP ${mspId} has trailing bytes after its PEM block`);
+  if (!decoded)
+    throw new VerifyError(
+      'NOT_WELL_FORMED',
+      `identity of MSP ${mspId}: PEM decoding resulted in an empty block`,
+    );
+  if (decoded.rest.length > 0)
+    throw new VerifyError(
+      'NOT_WELL_FORMED',
+      `identity of MSP ${mspId} has trailing bytes after its PEM block`,
+    );
   const { type, der } = decoded.block;
   if (type !== 'CERTIFICATE' && type !== '') {
-    throw new VerifyError('NOT_WELL_FORMED', `identity of MSP ${mspId}: PEM type is ${type}, should be CERTIFICATE or missing`);
+    throw new VerifyError(
+      'NOT_WELL_FORMED',
+      `identity of MSP ${mspId}: PEM type is ${type}, should be CERTIFICATE or missing`,
+    );
   }
   let cert: CertInfo;
   try {
     cert = parseCert(der);
   } catch (e) {
-    throw new VerifyError('NOT_WELL_FORMED', `identity of MSP ${mspId}: ${(e as Error).message}`, { cause: e });
+    throw new VerifyError('NOT_WELL_FORMED', `identity of MSP ${mspId}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (!hasCanonicalSignature(cert)) {
-    throw new VerifyError('NOT_WELL_FORMED', `identity of MSP ${mspId} has a non-canonical certificate signature`);
+    throw new VerifyError(
+      'NOT_WELL_FORMED',
+      `identity of MSP ${mspId} has a non-canonical certificate signature`,
+    );
   }
   return cert;
 }

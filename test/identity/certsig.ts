@@ -10,11 +10,17 @@ function parts(der: Uint8Array) {
 }
 
 function assemble(tbs: Uint8Array, alg: Uint8Array, sig: Uint8Array): Uint8Array {
-  return encodeTlv(TAG.SEQUENCE, Buffer.concat([tbs, alg, encodeTlv(TAG.BIT_STRING, Buffer.concat([Buffer.of(0), sig]))]));
+  return encodeTlv(
+    TAG.SEQUENCE,
+    Buffer.concat([tbs, alg, encodeTlv(TAG.BIT_STRING, Buffer.concat([Buffer.of(0), sig]))]),
+  );
 }
 
 /** Rebuild with a signature made from the DER INTEGER encodings of r and s. */
-export function rebuildWithSignature(der: Uint8Array, make: (rTlv: Buffer, sTlv: Buffer) => Uint8Array): Uint8Array {
+export function rebuildWithSignature(
+  der: Uint8Array,
+  make: (rTlv: Buffer, sTlv: Buffer) => Uint8Array,
+): Uint8Array {
   const p = parts(der);
   const [r, s] = children(parseSingle(p.sig, TAG.SEQUENCE, 'sig'));
   return assemble(p.tbs, p.alg, make(Buffer.from(raw(r)), Buffer.from(raw(s))));

@@ -30,7 +30,8 @@ const CONFIG = `NodeOUs:
 let n = 0;
 function writeMsp(ca: Issued, leaf: Issued, key = leaf): string {
   const dir = join(root, `msp${n++}`);
-  for (const d of ['cacerts', 'signcerts', 'keystore', 'tlscacerts']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['cacerts', 'signcerts', 'keystore', 'tlscacerts'])
+    mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, 'cacerts', 'ca.pem'), ca.pem);
   writeFileSync(join(dir, 'tlscacerts', 'tlsca.pem'), ca.pem);
   writeFileSync(join(dir, 'signcerts', 'peer-cert.pem'), leaf.pem);
@@ -45,7 +46,8 @@ function fails(f: () => unknown, code: string, mention: string | RegExp): void {
   } catch (e) {
     assert.ok(e instanceof ConfigError, `ConfigError, got ${e}`);
     assert.equal(e.code, code, e.message);
-    if (typeof mention === 'string') assert.ok(e.message.includes(mention), `"${e.message}" names ${mention}`);
+    if (typeof mention === 'string')
+      assert.ok(e.message.includes(mention), `"${e.message}" names ${mention}`);
     else assert.match(e.message, mention);
     return;
   }
@@ -84,22 +86,42 @@ test('missing folders and files are named', async () => {
   fails(() => loadMspFolder(emptyCa), 'MISSING_FILE', join(emptyCa, 'cacerts'));
   const noKeystore = writeMsp(m.ca, m.peer);
   rmSync(join(noKeystore, 'keystore'), { recursive: true });
-  fails(() => loadSigningIdentity(noKeystore, 'TestMSP', { now: NOW }), 'MISSING_KEYSTORE', join(noKeystore, 'keystore'));
+  fails(
+    () => loadSigningIdentity(noKeystore, 'TestMSP', { now: NOW }),
+    'MISSING_KEYSTORE',
+    join(noKeystore, 'keystore'),
+  );
   const noSigncert = writeMsp(m.ca, m.peer);
   rmSync(join(noSigncert, 'signcerts', 'peer-cert.pem'));
-  fails(() => loadSigningIdentity(noSigncert, 'TestMSP', { now: NOW }), 'MISSING_SIGNCERT', join(noSigncert, 'signcerts'));
+  fails(
+    () => loadSigningIdentity(noSigncert, 'TestMSP', { now: NOW }),
+    'MISSING_SIGNCERT',
+    join(noSigncert, 'signcerts'),
+  );
   const ouMissing = writeMsp(m.ca, m.peer);
-  writeFileSync(join(ouMissing, 'config.yaml'), CONFIG.replace('PeerOUIdentifier:\n    Certificate: cacerts/ca.pem', 'PeerOUIdentifier:\n    Certificate: cacerts/gone.pem'));
+  writeFileSync(
+    join(ouMissing, 'config.yaml'),
+    CONFIG.replace(
+      'PeerOUIdentifier:\n    Certificate: cacerts/ca.pem',
+      'PeerOUIdentifier:\n    Certificate: cacerts/gone.pem',
+    ),
+  );
   fails(() => loadMspFolder(ouMissing), 'MISSING_FILE', join(ouMissing, 'cacerts', 'gone.pem'));
 });
 
 test('corrupt PEM, corrupt certificate and bad config.yaml are named', async () => {
   const m = await material();
   const corrupt = writeMsp(m.ca, m.peer);
-  writeFileSync(join(corrupt, 'cacerts', 'ca.pem'), '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n');
+  writeFileSync(
+    join(corrupt, 'cacerts', 'ca.pem'),
+    '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n',
+  );
   fails(() => loadMspFolder(corrupt), 'BAD_PEM', join(corrupt, 'cacerts', 'ca.pem'));
   const badCert = writeMsp(m.ca, m.peer);
-  writeFileSync(join(badCert, 'signcerts', 'peer-cert.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  writeFileSync(
+    join(badCert, 'signcerts', 'peer-cert.pem'),
+    '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+  );
   fails(() => loadMspFolder(badCert), 'BAD_CERT', join(badCert, 'signcerts', 'peer-cert.pem'));
   const badKey = writeMsp(m.ca, m.peer);
   writeFileSync(join(badKey, 'keystore', 'priv_sk'), 'not a key');
@@ -115,16 +137,33 @@ test('corrupt PEM, corrupt certificate and bad config.yaml are named', async () 
 test('key that does not match, expired signing certificate, no admins without NodeOUs', async () => {
   const m = await material();
   const mismatch = writeMsp(m.ca, m.peer, m.other);
-  fails(() => loadSigningIdentity(mismatch, 'TestMSP', { now: NOW }), 'KEY_MISMATCH', join(mismatch, 'keystore'));
+  fails(
+    () => loadSigningIdentity(mismatch, 'TestMSP', { now: NOW }),
+    'KEY_MISMATCH',
+    join(mismatch, 'keystore'),
+  );
   const expired = writeMsp(m.ca, m.expired);
-  fails(() => loadSigningIdentity(expired, 'TestMSP', { now: NOW }), 'EXPIRED_SIGNCERT', join(expired, 'signcerts', 'peer-cert.pem'));
+  fails(
+    () => loadSigningIdentity(expired, 'TestMSP', { now: NOW }),
+    'EXPIRED_SIGNCERT',
+    join(expired, 'signcerts', 'peer-cert.pem'),
+  );
   const noOus = writeMsp(m.ca, m.peer);
   rmSync(join(noOus, 'config.yaml'));
-  fails(() => loadSigningIdentity(noOus, 'TestMSP', { now: NOW }), 'MSP_SETUP', /administrators must be declared/);
+  fails(
+    () => loadSigningIdentity(noOus, 'TestMSP', { now: NOW }),
+    'MSP_SETUP',
+    /administrators must be declared/,
+  );
   // with an admincerts folder it loads
   mkdirSync(join(noOus, 'admincerts'));
   writeFileSync(join(noOus, 'admincerts', 'admin.pem'), m.other.pem);
-  assert.equal(loadSigningIdentity(noOus, 'TestMSP', { now: NOW }).msp.roleOf(loadSigningIdentity(noOus, 'TestMSP', { now: NOW }).identity), undefined);
+  assert.equal(
+    loadSigningIdentity(noOus, 'TestMSP', { now: NOW }).msp.roleOf(
+      loadSigningIdentity(noOus, 'TestMSP', { now: NOW }).identity,
+    ),
+    undefined,
+  );
   // a signcert from another CA
   const foreignCa = await issue({ cn: 'other-ca', ca: true });
   const foreign = writeMsp(m.ca, m.peer);
@@ -134,5 +173,44 @@ test('key that does not match, expired signing certificate, no admins without No
   mkdirSync(join(foreign, 'admincerts'));
   fails(() => loadSigningIdentity(foreign, 'TestMSP', { now: NOW }), 'MSP_SETUP', /administrators/);
   writeFileSync(join(foreign, 'admincerts', 'a.pem'), (await issue({ cn: 'adm' }, foreignCa)).pem);
-  fails(() => loadSigningIdentity(foreign, 'TestMSP', { now: NOW }), 'INVALID_SIGNCERT', join(foreign, 'signcerts', 'peer-cert.pem'));
+  fails(
+    () => loadSigningIdentity(foreign, 'TestMSP', { now: NOW }),
+    'INVALID_SIGNCERT',
+    join(foreign, 'signcerts', 'peer-cert.pem'),
+  );
+});
+
+test('every signing folder made by the cryptogen test helper loads with its NodeOU role', async () => {
+  const { testCrypto } = await import('../helpers/crypto.js');
+  const { readdirSync, statSync } = await import('node:fs');
+  const base = await testCrypto({ orgs: 2, peersPerOrg: 2 });
+  const roles: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (!statSync(p).isDirectory()) continue;
+      if (name !== 'msp') walk(p);
+      else if (loadMspFolder(p).signcerts.length > 0) {
+        const mspId = p.includes('ordererOrganizations') ? 'OrdererMSP' : `Org${/org(\d+)\./.exec(p)![1]}MSP`;
+        const local = loadSigningIdentity(p, mspId);
+        roles.push(`${mspId}:${local.msp.roleOf(local.identity)}`);
+      }
+    }
+  };
+  walk(base);
+  assert.deepEqual(
+    roles.sort(),
+    [
+      'Org1MSP:admin',
+      'Org1MSP:client',
+      'Org1MSP:peer',
+      'Org1MSP:peer',
+      'Org2MSP:admin',
+      'Org2MSP:client',
+      'Org2MSP:peer',
+      'Org2MSP:peer',
+      'OrdererMSP:admin',
+      'OrdererMSP:orderer',
+    ].sort(),
+  );
 });

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { fabricMspConfigFromFolder, loadMspFolder, pkiIdOf, serializeIdentity, certToPem, pemDecode } from '../../src/identity/index.js';
+import {
+  fabricMspConfigFromFolder,
+  loadMspFolder,
+  pkiIdOf,
+  serializeIdentity,
+  certToPem,
+  pemDecode,
+} from '../../src/identity/index.js';
 import { FabricMSPConfigSchema, MSPConfigSchema } from '../../src/wire/gen/msp/msp_config_pb.js';
 import { configEnvelopeOf, decodeBlock } from '../../src/wire/index.js';
 import { SKIP_VECTORS, peerDir, readVector, vectorIndex, vectorPath } from '../helpers/vectors.js';
@@ -39,26 +46,33 @@ test('every MSP folder of the vectors loads', { skip: SKIP_VECTORS }, () => {
   }
 });
 
-test('fabricMspConfigFromFolder is byte-identical to the MSP config configtxgen put in block 0', { skip: SKIP_VECTORS }, () => {
-  const block = decodeBlock(readVector('blocks', 'block_0.pb'));
-  const groups = configEnvelopeOf(block).config!.channelGroup!.groups;
-  const dirs: Record<string, string> = {
-    OrdererOrg: vectorPath('crypto-config', 'ordererOrganizations', 'example.com', 'msp'),
-    Org1MSP: vectorPath('crypto-config', 'peerOrganizations', 'org1.example.com', 'msp'),
-    Org2MSP: vectorPath('crypto-config', 'peerOrganizations', 'org2.example.com', 'msp'),
-  };
-  let n = 0;
-  for (const group of Object.values(groups)) {
-    for (const [org, og] of Object.entries(group.groups)) {
-      const embedded = fromBinary(MSPConfigSchema, og.values.MSP.value).config;
-      const mspId = fromBinary(FabricMSPConfigSchema, embedded).name;
-      const ours = toBinary(FabricMSPConfigSchema, fabricMspConfigFromFolder(loadMspFolder(dirs[org]), mspId));
-      assert.deepEqual(Buffer.from(ours), Buffer.from(embedded), org);
-      n++;
+test(
+  'fabricMspConfigFromFolder is byte-identical to the MSP config configtxgen put in block 0',
+  { skip: SKIP_VECTORS },
+  () => {
+    const block = decodeBlock(readVector('blocks', 'block_0.pb'));
+    const groups = configEnvelopeOf(block).config!.channelGroup!.groups;
+    const dirs: Record<string, string> = {
+      OrdererOrg: vectorPath('crypto-config', 'ordererOrganizations', 'example.com', 'msp'),
+      Org1MSP: vectorPath('crypto-config', 'peerOrganizations', 'org1.example.com', 'msp'),
+      Org2MSP: vectorPath('crypto-config', 'peerOrganizations', 'org2.example.com', 'msp'),
+    };
+    let n = 0;
+    for (const group of Object.values(groups)) {
+      for (const [org, og] of Object.entries(group.groups)) {
+        const embedded = fromBinary(MSPConfigSchema, og.values.MSP.value).config;
+        const mspId = fromBinary(FabricMSPConfigSchema, embedded).name;
+        const ours = toBinary(
+          FabricMSPConfigSchema,
+          fabricMspConfigFromFolder(loadMspFolder(dirs[org]), mspId),
+        );
+        assert.deepEqual(Buffer.from(ours), Buffer.from(embedded), org);
+        n++;
+      }
     }
-  }
-  assert.equal(n, 3);
-});
+    assert.equal(n, 3);
+  },
+);
 
 test('PKI-IDs of the 5 peers match the vectors README', { skip: SKIP_VECTORS }, () => {
   const expected: [string, string, string][] = [

@@ -34,7 +34,10 @@ test('pemDecode follows Go: leading text skipped, rest after the END line, CRLF,
   assert.equal(pemDecode(enc('-----BEGIN X-----\nA?ID\n-----END X-----\n')), undefined);
   assert.equal(pemDecode(enc('-----BEGIN X-----\nAQI\n-----END X-----\n')), undefined);
   const two = pemDecodeAll(enc('-----BEGIN A-----\nAQ==\n-----END A-----\n' + dec(body)));
-  assert.deepEqual(two.map((b) => b.type), ['A', 'CERTIFICATE']);
+  assert.deepEqual(
+    two.map((b) => b.type),
+    ['A', 'CERTIFICATE'],
+  );
   const withHeaders = pemDecode(enc('-----BEGIN K-----\nProc-Type: 4,ENCRYPTED\n\nAQID\n-----END K-----\n'))!;
   assert.equal(withHeaders.block.headers['Proc-Type'], '4,ENCRYPTED');
 });
@@ -44,7 +47,10 @@ test('DER reader: minimal lengths and integers, times', () => {
   assert.throws(() => integerValue(readTlv(Uint8Array.of(0x02, 0x02, 0x00, 0x01))), VerifyError);
   assert.equal(integerValue(readTlv(Uint8Array.of(0x02, 0x02, 0x00, 0x80))), 128n);
   assert.equal(integerValue(readTlv(Uint8Array.of(0x02, 0x01, 0xff))), -1n);
-  assert.equal(timeValue(readTlv(Uint8Array.of(0x17, 13, ...enc('361117222500Z')))).toISOString(), '2036-11-17T22:25:00.000Z');
+  assert.equal(
+    timeValue(readTlv(Uint8Array.of(0x17, 13, ...enc('361117222500Z')))).toISOString(),
+    '2036-11-17T22:25:00.000Z',
+  );
   assert.equal(timeValue(readTlv(Uint8Array.of(0x17, 13, ...enc('991231235959Z')))).getUTCFullYear(), 1999);
   assert.equal(timeValue(readTlv(Uint8Array.of(0x18, 15, ...enc('20500101000000Z')))).getUTCFullYear(), 2050);
   assert.throws(() => timeValue(readTlv(Uint8Array.of(0x17, 13, ...enc('361317222500Z')))), VerifyError);
@@ -52,16 +58,19 @@ test('DER reader: minimal lengths and integers, times', () => {
 
 test('fast-check: PEM, certificate and CRL parsers never throw untyped errors', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.string({ maxLength: 200 }).map(enc)), (bytes) => {
-      pemDecodeAll(bytes);
-      for (const f of [() => parseCert(bytes), () => parseCrl(bytes)]) {
-        try {
-          f();
-        } catch (e) {
-          assert.ok(e instanceof GrapevineError, String(e));
+    fc.property(
+      fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.string({ maxLength: 200 }).map(enc)),
+      (bytes) => {
+        pemDecodeAll(bytes);
+        for (const f of [() => parseCert(bytes), () => parseCrl(bytes)]) {
+          try {
+            f();
+          } catch (e) {
+            assert.ok(e instanceof GrapevineError, String(e));
+          }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -44,7 +44,10 @@ export interface IssueOpts {
 }
 
 async function keyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
 }
 
 function subject(o: IssueOpts): string {
@@ -57,7 +60,12 @@ export async function issue(o: IssueOpts, issuer?: Issued): Promise<Issued> {
   const exts: x509.Extension[] = [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)];
   if (o.ca) {
     exts.push(new x509.BasicConstraintsExtension(true, undefined, true));
-    exts.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true));
+    exts.push(
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+    );
   } else {
     exts.push(new x509.BasicConstraintsExtension(false, undefined, true));
     exts.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
@@ -108,16 +116,25 @@ export interface OrgSpec {
 
 export function mspConfig(s: OrgSpec): FabricMSPConfig {
   const ou = (name: string) =>
-    create(FabricOUIdentifierSchema, { organizationalUnitIdentifier: name, certificate: s.ouCert?.pem ?? new Uint8Array() });
+    create(FabricOUIdentifierSchema, {
+      organizationalUnitIdentifier: name,
+      certificate: s.ouCert?.pem ?? new Uint8Array(),
+    });
   return create(FabricMSPConfigSchema, {
     name: s.mspId,
     rootCerts: s.roots.map((r) => r.pem),
     intermediateCerts: (s.intermediates ?? []).map((r) => r.pem),
     admins: (s.admins ?? []).map((r) => r.pem),
     revocationList: s.crls ?? [],
-    cryptoConfig: create(FabricCryptoConfigSchema, { signatureHashFamily: 'SHA2', identityIdentifierHashFunction: 'SHA256' }),
+    cryptoConfig: create(FabricCryptoConfigSchema, {
+      signatureHashFamily: 'SHA2',
+      identityIdentifierHashFunction: 'SHA256',
+    }),
     organizationalUnitIdentifiers: (s.ouIdentifiers ?? []).map((o) =>
-      create(FabricOUIdentifierSchema, { organizationalUnitIdentifier: o.ou, certificate: o.cert?.pem ?? new Uint8Array() }),
+      create(FabricOUIdentifierSchema, {
+        organizationalUnitIdentifier: o.ou,
+        certificate: o.cert?.pem ?? new Uint8Array(),
+      }),
     ),
     fabricNodeOus:
       s.nodeOUs === false
