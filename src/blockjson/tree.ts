@@ -1,10 +1,12 @@
 /**
  * Message <-> JSON tree, protolator style, driven by the views in views.ts.
  *
- * To a tree: protojson of the message (proto field names, every implicit field emitted, unset
- * message fields as null, int64 as strings, bytes as base64), then each special field replaced:
- * an opaque bytes field by the tree of the message it encodes (an empty single field: null), a
- * message field by its tree through its view. Oneof members stay as protojson prints them.
+ * To a tree: protojson of the message (proto field names, every field emitted, int64 as strings,
+ * bytes as base64; unset message fields and empty single bytes fields as null, as Go's jsonpb of
+ * golang/protobuf 1.3 prints an absent []byte), then each special field replaced: an opaque bytes
+ * field by the tree of the message it encodes, a message field by its tree through its view.
+ * Oneof members stay as protojson prints them. (A proto3 bytes field sent explicitly empty would
+ * be "" in Go; protobuf-es cannot tell it from an absent one, and encoders never send it.)
  *
  * From a tree (as configtxlator proto_encode): the plain keys go through protojson's parser; then
  * message fields are built from their subtrees, and last the opaque fields, whose types may depend
@@ -13,6 +15,7 @@
  */
 import {
   fromJson,
+  ScalarType,
   toBinary,
   toJson,
   type DescField,
@@ -109,10 +112,18 @@ export function messageToTree(view: View, msg: Message, path: string): JsonObjec
     const value = fields[field.localName];
     const p = `${path}.${field.name}`;
     const rule = ruleOf(view, field);
+    if (
+      field.fieldKind === 'scalar' &&
+      field.scalar === ScalarType.BYTES &&
+      (value as Uint8Array).length === 0
+    ) {
+      // Go's jsonpb (golang/protobuf 1.3, in Fabric v2.4) prints an absent bytes field as null.
+      json[field.name] = null;
+      continue;
+    }
     if (rule?.kind === 'opaque') {
       if (field.fieldKind === 'scalar') {
-        const bytes = value as Uint8Array;
-        json[field.name] = bytes.length === 0 ? null : opaqueToTree(rule, msg, '', bytes, p);
+        json[field.name] = opaqueToTree(rule, msg, '', value as Uint8Array, p);
       } else if (field.fieldKind === 'list') {
         json[field.name] = (value as Uint8Array[]).map((b, i) => opaqueToTree(rule, msg, i, b, `${p}[${i}]`));
       } else if (field.fieldKind === 'map') {

@@ -112,10 +112,14 @@ test('arbitrary bytes: only typed errors, never anything else', () => {
 });
 
 test(
-  'corrupted real blocks: only typed errors, and whatever decodes round-trips to the same JSON',
+  'corrupted real blocks: only typed errors; whatever decodes encodes to a canonical form that round-trips exactly',
   { skip: SKIP_VECTORS },
   () => {
-    const sources = [readVector('blocks', 'block_1.pb'), readVector('blocks', 'block_24.pb')];
+    const sources = [
+      readVector('blocks', 'block_1.pb'),
+      readVector('blocks', 'block_24.pb'),
+      readVector('blocks', 'block_0.pb'),
+    ];
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: sources.length - 1 }),
@@ -130,7 +134,12 @@ test(
             assert.ok(e instanceof GrapevineError, `unexpected ${String(e)}`);
             return;
           }
-          assert.equal(blockToJson(jsonToBlock(json)), json);
+          // A corrupted inner message may hold unknown fields or explicit defaults, which the JSON
+          // cannot carry (as with configtxlator): the first trip normalises, later trips are exact.
+          const once = jsonToBlock(json);
+          const onceJson = blockToJson(once);
+          assert.equal(hex(jsonToBlock(onceJson)), hex(once));
+          assert.equal(blockToJson(jsonToBlock(onceJson)), onceJson);
         },
       ),
       { numRuns: 150 },

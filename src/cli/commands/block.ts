@@ -8,13 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { bytesToTree, formatJson, MESSAGE_TYPES } from '../../blockjson/index.js';
+import { verifyBlocks, type BlockResult } from '../../channelconfig/index.js';
 import { ConfigError, errorMessage, GrapevineError } from '../../errors.js';
-
-type VerifyBlocks = (
-  configBlock: Uint8Array,
-  blocks: { name: string; bytes: Uint8Array }[],
-  now?: Date,
-) => { name: string; ok: boolean; reason?: string }[];
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim();
 
@@ -45,35 +40,16 @@ export function inspectFile(file: string, opts: InspectOptions): string {
   }
 }
 
-async function loadVerifyBlocks(): Promise<VerifyBlocks | undefined> {
-  // The channel-config module arrives separately; until then `block verify` says so plainly.
-  const specifier = '../../channelconfig/index.js';
-  try {
-    const mod = (await import(specifier)) as { verifyBlocks?: VerifyBlocks };
-    return typeof mod.verifyBlocks === 'function' ? mod.verifyBlocks : undefined;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
 export interface VerifyReport {
   readonly ok: boolean;
   readonly lines: string[];
 }
 
 /** The verify command's work: one line per failing block ("<file>: <reason>"), or a summary when all pass. */
-export async function verifyFiles(configFile: string, files: string[], now?: Date): Promise<VerifyReport> {
-  const verifyBlocks = await loadVerifyBlocks();
-  if (!verifyBlocks) {
-    throw new ConfigError(
-      'UNAVAILABLE',
-      'block verify is not available yet: this build has no channel-config verifier (src/channelconfig verifyBlocks)',
-    );
-  }
+export function verifyFiles(configFile: string, files: string[], now?: Date): VerifyReport {
   const config = readInput(configFile);
   const blocks = files.map((name) => ({ name, bytes: readInput(name) }));
-  let results: ReturnType<VerifyBlocks>;
+  let results: BlockResult[];
   try {
     results = verifyBlocks(config, blocks, now);
   } catch (e) {
@@ -124,8 +100,8 @@ export function register(program: Command): void {
     .description('Verify blocks against a channel config block; exit 1 with one line per failing block')
     .requiredOption('-c, --config <file>', 'the channel config block the blocks are checked against')
     .argument('<blocks...>', 'block files')
-    .action(async (files: string[], opts: { config: string }) => {
-      const report = await verifyFiles(opts.config, files);
+    .action((files: string[], opts: { config: string }) => {
+      const report = verifyFiles(opts.config, files);
       if (report.ok) {
         process.stdout.write(report.lines.join('\n') + '\n');
         return;
