@@ -22,7 +22,7 @@ import { formatJson } from './format.js';
 import { messageToTree, treeToMessage } from './tree.js';
 import { blockViewWithMetadata, viewOf, type View } from './views.js';
 
-export { formatJson, goString } from './format.js';
+export { formatJson, goString, goTimestamp } from './format.js';
 export { UndecodableError } from './views.js';
 
 /** Top-level message types `grapevine block inspect --type` accepts (configtxlator's names). */

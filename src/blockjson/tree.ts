@@ -19,12 +19,15 @@ import {
   toBinary,
   toJson,
   type DescField,
+  type DescMessage,
   type JsonObject,
   type JsonValue,
   type Message,
 } from '@bufbuild/protobuf';
 import { base64Decode, base64Encode } from '@bufbuild/protobuf/wire';
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { WireError } from '../errors.js';
+import { goTimestamp } from './format.js';
 import { decode } from '../wire/codec.js';
 import {
   UndecodableError,
@@ -99,14 +102,37 @@ function opaqueToTree(rule: OpaqueRule, msg: Message, key: Key, bytes: Uint8Arra
   return messageToTree(view, inner, path);
 }
 
+/** Singular timestamps print as Go does (any year); protobuf-es would refuse years past 9999. */
+function timestampFields(schema: DescMessage): DescField[] {
+  return schema.fields.filter(
+    (f) => f.fieldKind === 'message' && !f.oneof && f.message.typeName === TIMESTAMP,
+  );
+}
+
 export function messageToTree(view: View, msg: Message, path: string): JsonObject {
+  const fields = msg as unknown as Fields;
+  const stamps = timestampFields(view.schema);
   let json: JsonObject;
   try {
-    json = toJson(view.schema, msg, TO_JSON) as JsonObject;
+    const plain =
+      stamps.length === 0
+        ? msg
+        : ({ ...fields, ...Object.fromEntries(stamps.map((f) => [f.localName, undefined])) } as Message);
+    json = toJson(view.schema, plain, TO_JSON) as JsonObject;
   } catch (e) {
     throw at(path, `cannot print ${view.schema.typeName}`, e);
   }
-  const fields = msg as unknown as Fields;
+  for (const f of stamps) {
+    const ts = fields[f.localName] as Timestamp | undefined;
+    if (!ts) {
+      json[f.name] = null;
+      continue;
+    }
+    const text = goTimestamp(ts.seconds, ts.nanos);
+    if (text === undefined)
+      throw new WireError('MALFORMED', `${path}.${f.name}: timestamp nanos ${ts.nanos} out of range`);
+    json[f.name] = text;
+  }
   for (const field of view.schema.fields) {
     if (field.oneof) continue;
     const value = fields[field.localName];
