@@ -1,0 +1,16 @@
+/** Channels (PROTOCOL.md §5) and block dissemination (§6): the public API for the layers above. */
+export { GossipChannel, remoteOf } from './channel.js';
+export { Dissemination } from './dissemination.js';
+export { BlockMessageStore } from './blockmsgs.js';
+export { StateInfoCache } from './stateinfocache.js';
+export { ForeignStateInfoStore } from './nodestore.js';
+export { SelfStateInfo, parseStateInfo, peerTimeNewer } from './stateinfo.js';
+export type { PeerTime, StateInfoEnvelope, ChaincodeInfo } from './stateinfo.js';
+export { channelMac, bytesEqual } from './mac.js';
+export { joinInfoFromConfig, isJoinInfo, orgsKey } from './join.js';
+export type { JoinInfo, JoinOrg } from './join.js';
+export { channelGossipConfig, FABRIC_CHANNEL_DEFAULTS } from './config.js';
+export type { ChannelGossipConfig, ChannelGossipConfigInput } from './config.js';
+export { GossipDropError, dropError } from './errors.js';
+export type { GossipDropReason } from './errors.js';
+export type * from './types.js';
