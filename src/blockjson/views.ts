@@ -15,7 +15,6 @@
  */
 import type { DescMessage, Message } from '@bufbuild/protobuf';
 import { EmptySchema } from '@bufbuild/protobuf/wkt';
-import { WireError } from '../errors.js';
 import { decode } from '../wire/codec.js';
 import {
   BlockDataSchema,
@@ -37,15 +36,7 @@ import {
   type Payload,
 } from '../wire/gen/common/common_pb.js';
 import {
-  BlockDataHashingStructureSchema,
-  CapabilitiesSchema,
-  ConsortiumSchema,
-  HashingAlgorithmSchema,
-  OrdererAddressesSchema,
-} from '../wire/gen/common/configuration_pb.js';
-import {
   ConfigEnvelopeSchema,
-  ConfigGroupSchema,
   ConfigSchema,
   ConfigSignatureSchema,
   ConfigUpdateEnvelopeSchema,
@@ -81,18 +72,10 @@ import {
   OrganizationUnitSchema,
   type MSPPrincipal,
 } from '../wire/gen/msp/msp_principal_pb.js';
-import {
-  BatchSizeSchema,
-  BatchTimeoutSchema,
-  ChannelRestrictionsSchema,
-  ConsensusTypeSchema,
-  KafkaBrokersSchema,
-  type ConsensusType,
-} from '../wire/gen/orderer/configuration_pb.js';
+import { ConsensusTypeSchema, type ConsensusType } from '../wire/gen/orderer/configuration_pb.js';
 import { ConfigMetadataSchema } from '../wire/gen/orderer/etcdraft/configuration_pb.js';
 import { ChaincodeEventSchema } from '../wire/gen/peer/chaincode_event_pb.js';
 import { ChaincodeInvocationSpecSchema } from '../wire/gen/peer/chaincode_pb.js';
-import { ACLsSchema, AnchorPeersSchema } from '../wire/gen/peer/configuration_pb.js';
 import {
   ChaincodeActionSchema,
   ChaincodeHeaderExtensionSchema,
@@ -105,123 +88,17 @@ import {
   TransactionActionSchema,
   TransactionSchema,
 } from '../wire/gen/peer/transaction_pb.js';
+import { groupView } from './config-views.js';
+import { dynamic, fail, fixed, opaque, type View } from './rules.js';
 
-export type Key = string | number;
-/** The type of an opaque field: a schema (shown through its default view), a specific view, or null (plain bytes). */
-export type Target = DescMessage | View | null;
-export type OpaqueRule = { readonly kind: 'opaque'; readonly target: (msg: Message, key: Key) => Target };
-export type DynamicRule = { readonly kind: 'dynamic'; readonly view: (msg: Message, key: Key) => View };
-export type FieldRule = OpaqueRule | DynamicRule;
-
-export interface View {
-  readonly schema: DescMessage;
-  /** Special fields by their proto (snake_case) name. */
-  readonly fields?: Readonly<Record<string, FieldRule>>;
-}
-
-/** A message protolator cannot decode (unknown config key, policy type, ...): configtxlator fails too. */
-export class UndecodableError extends WireError {
-  constructor(message: string) {
-    super('UNDECODABLE', message);
-  }
-}
-
-const fail = (message: string): never => {
-  throw new UndecodableError(message);
-};
-const opaque = (target: OpaqueRule['target']): OpaqueRule => ({ kind: 'opaque', target });
-const fixed = (schema: DescMessage): OpaqueRule => opaque(() => schema);
-const dynamic = (view: DynamicRule['view']): DynamicRule => ({ kind: 'dynamic', view });
-
-// ---- the config tree: groups and values decode by where they sit and by their key ----
-
-type GroupKind =
-  | 'channel'
-  | 'orderer'
-  | 'ordererOrg'
-  | 'application'
-  | 'applicationOrg'
-  | 'consortiums'
-  | 'consortium'
-  | 'consortiumOrg';
-
-const VALUE_TYPES: Record<GroupKind, { label: string; types: Record<string, DescMessage> }> = {
-  channel: {
-    label: 'Channel',
-    types: {
-      HashingAlgorithm: HashingAlgorithmSchema,
-      BlockDataHashingStructure: BlockDataHashingStructureSchema,
-      OrdererAddresses: OrdererAddressesSchema,
-      Consortium: ConsortiumSchema,
-      Capabilities: CapabilitiesSchema,
-    },
-  },
-  orderer: {
-    label: 'Orderer',
-    types: {
-      ConsensusType: ConsensusTypeSchema,
-      BatchSize: BatchSizeSchema,
-      BatchTimeout: BatchTimeoutSchema,
-      KafkaBrokers: KafkaBrokersSchema,
-      ChannelRestrictions: ChannelRestrictionsSchema,
-      Capabilities: CapabilitiesSchema,
-    },
-  },
-  ordererOrg: { label: 'Orderer Org', types: { MSP: MSPConfigSchema, Endpoints: OrdererAddressesSchema } },
-  application: { label: 'Application', types: { Capabilities: CapabilitiesSchema, ACLs: ACLsSchema } },
-  applicationOrg: {
-    label: 'Application Org',
-    types: { MSP: MSPConfigSchema, AnchorPeers: AnchorPeersSchema },
-  },
-  consortiums: { label: 'Consortiums', types: {} },
-  consortium: { label: 'Consortium', types: { ChannelCreationPolicy: PolicySchema } },
-  consortiumOrg: { label: 'Consortium Org', types: { MSP: MSPConfigSchema } },
-};
-
-function subGroupKind(kind: GroupKind, key: string): GroupKind {
-  switch (kind) {
-    case 'channel':
-      if (key === 'Orderer') return 'orderer';
-      if (key === 'Application') return 'application';
-      if (key === 'Consortiums') return 'consortiums';
-      return fail(`unknown channel group sub-group '${key}'`);
-    case 'orderer':
-      return 'ordererOrg';
-    case 'application':
-      return 'applicationOrg';
-    case 'consortiums':
-      return 'consortium';
-    case 'consortium':
-      return 'consortiumOrg';
-    default:
-      return fail(`${VALUE_TYPES[kind].label} groups do not support sub-groups (found '${key}')`);
-  }
-}
-
-function configValueView(kind: GroupKind, key: string): View {
-  if (kind === 'consortiums') fail('Consortiums currently support no config values');
-  const { label, types } = VALUE_TYPES[kind];
-  return {
-    schema: ConfigValueSchema,
-    fields: { value: opaque(() => types[key] ?? fail(`unknown ${label} ConfigValue name: ${key}`)) },
-  };
-}
-
-const groupViews = new Map<GroupKind, View>();
-function groupView(kind: GroupKind): View {
-  let view = groupViews.get(kind);
-  if (!view) {
-    view = {
-      schema: ConfigGroupSchema,
-      fields: {
-        groups: dynamic((_, key) => groupView(subGroupKind(kind, String(key)))),
-        values: dynamic((_, key) => configValueView(kind, String(key))),
-      },
-    };
-    groupViews.set(kind, view);
-  }
-  return view;
-}
+export {
+  UndecodableError,
+  type FieldRule,
+  type Key,
+  type OpaqueRule,
+  type Target,
+  type View,
+} from './rules.js';
 
 // ---- rwsets: only the KV data model is understood ----
 
