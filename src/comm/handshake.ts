@@ -160,8 +160,8 @@ export function verifyConnEstablish(rx: ReceivedHandshake, verifier: HandshakeVe
   }
   return {
     info: {
-      pkiId: conn.pkiId,
-      identity: conn.identity,
+      pkiId: new Uint8Array(conn.pkiId),
+      identity: new Uint8Array(conn.identity),
       endpoint: rx.endpoint,
       auth: { signedData: rx.envelope.payload, signature: rx.envelope.signature },
     },

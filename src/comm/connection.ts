@@ -1,0 +1,225 @@
+/**
+ * One authenticated gossip connection (PROTOCOL.md §3.5, §3.6): a GossipStream after the
+ * handshake, with a bounded send queue drained by one writer and a bounded receive queue.
+ *
+ *   send(frame): enqueue without blocking; the writer writes while the stream accepts and waits
+ *     for 'drain' otherwise; a full queue (sendBuffSize) drops the frame and counts an overflow;
+ *     the connection stays up.
+ *   sendBlocking(frame): wait for room (respond, sendWithAck); at most maxBlockedSends wait.
+ *   reader: each frame is size-checked and decoded; bytes that are not an Envelope, or a payload
+ *     that is not a GossipMessage, close the connection (Fabric does the same); a message with no
+ *     known content is dropped. Decoded messages go to a queue of recvBuffSize handed to the
+ *     transport on the next turn of the event loop; a full queue pauses reading (back-pressure).
+ *   A stream error or end closes the connection; a write error also means "presumed dead".
+ */
+import type { Counter } from 'prom-client';
+import { GossipMessageSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
+import { decode } from '../wire/codec.js';
+import { decodeEnvelope } from '../wire/gossip.js';
+import type { CommConfig } from './config.js';
+import type { GossipDuplex } from './stream.js';
+import { pkiIdKey, type ConnectionInfo } from './types.js';
+
+export interface ConnectionHooks {
+  onMessage(conn: Connection, envelope: Envelope, message: GossipMessage): void;
+  onClosed(conn: Connection, why: string, writeFailed: boolean): void;
+  badInput(reason: BadInputReason): void;
+}
+
+export type BadInputReason = 'oversized' | 'malformed_envelope' | 'malformed_payload' | 'no_content' | 'unexpected_conn' | 'unexpected_empty';
+
+export interface ConnectionCounters {
+  readonly sent: Counter<string>;
+  readonly received: Counter<string>;
+  readonly overflow: Counter<string>;
+}
+
+export class ConnectionClosedError extends Error {
+  readonly code = 'CONN_CLOSED';
+}
+
+interface Waiter {
+  readonly frame: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+let nextConnId = 1;
+
+export class Connection {
+  readonly id = nextConnId++;
+  readonly key: string;
+  readonly direction: 'in' | 'out';
+  readonly establishedAt: number;
+  private queue: Buffer[] = [];
+  private head = 0;
+  private readonly waiters: Waiter[] = [];
+  private writeBlocked = false;
+  private readonly recvQueue: { envelope: Envelope; message: GossipMessage }[] = [];
+  private drainHandle?: NodeJS.Immediate;
+  private paused = false;
+  private closedFlag = false;
+  private readonly stream;
+
+  constructor(
+    private readonly duplex: GossipDuplex,
+    readonly info: ConnectionInfo,
+    private readonly cfg: CommConfig,
+    private readonly counters: ConnectionCounters,
+    private readonly hooks: ConnectionHooks,
+    now: number,
+  ) {
+    this.key = pkiIdKey(info.pkiId);
+    this.direction = duplex.direction;
+    this.establishedAt = now;
+    this.stream = duplex.stream;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Frames waiting in the send queue (not yet handed to the stream). */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Take over the stream: start reading (it was paused after the handshake frame). */
+  start(): void {
+    this.stream.on('data', this.onData);
+    this.stream.on('drain', this.onDrain);
+    this.stream.once('end', () => this.close('stream ended by remote'));
+    this.stream.once('close', () => this.close('stream closed'));
+    this.stream.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
+    this.stream.resume();
+  }
+
+  /** Non-blocking enqueue; false when the queue was full and the frame was dropped. */
+  send(frame: Buffer): boolean {
+    if (this.closedFlag) return false;
+    if (this.queued >= this.cfg.sendBuffSize) {
+      this.counters.overflow.inc();
+      return false;
+    }
+    this.queue.push(frame);
+    this.pump();
+    return true;
+  }
+
+  /** Enqueue, waiting for room; rejects when the connection closes first (or too many wait). */
+  sendBlocking(frame: Buffer): Promise<void> {
+    if (this.closedFlag) return Promise.reject(new ConnectionClosedError('connection closed'));
+    if (this.queued < this.cfg.sendBuffSize && this.waiters.length === 0) {
+      this.queue.push(frame);
+      this.pump();
+      return Promise.resolve();
+    }
+    if (this.waiters.length >= this.cfg.maxBlockedSends) {
+      this.counters.overflow.inc();
+      return Promise.reject(new ConnectionClosedError('too many blocked sends on this connection'));
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ frame, resolve, reject }));
+  }
+
+  close(why = 'closed', writeFailed = false): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    if (this.drainHandle) clearImmediate(this.drainHandle);
+    this.drainHandle = undefined;
+    this.queue = [];
+    this.head = 0;
+    this.recvQueue.length = 0;
+    const err = new ConnectionClosedError(`connection closed: ${why}`);
+    for (const w of this.waiters.splice(0)) w.reject(err);
+    this.stream.off('data', this.onData);
+    this.stream.off('drain', this.onDrain);
+    this.duplex.close();
+    this.hooks.onClosed(this, why, writeFailed);
+  }
+
+  private readonly onDrain = (): void => {
+    this.writeBlocked = false;
+    this.pump();
+  };
+
+  private pump(): void {
+    while (!this.writeBlocked && !this.closedFlag) {
+      if (this.head >= this.queue.length) {
+        const w = this.waiters.shift();
+        if (!w) break;
+        this.queue.push(w.frame);
+        w.resolve();
+      }
+      const frame = this.queue[this.head++];
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      let ok: boolean;
+      try {
+        ok = this.stream.write(frame);
+      } catch (e) {
+        this.close(`write failed: ${(e as Error).message}`, true);
+        return;
+      }
+      this.counters.sent.inc();
+      if (!ok) this.writeBlocked = true;
+    }
+    // Room freed: admit blocked senders.
+    while (this.waiters.length > 0 && this.queued < this.cfg.sendBuffSize) {
+      const w = this.waiters.shift()!;
+      this.queue.push(w.frame);
+      w.resolve();
+    }
+  }
+
+  private readonly onData = (frame: Buffer): void => {
+    if (this.closedFlag) return;
+    if (frame.length > this.cfg.maxRecvMsgSize) {
+      this.hooks.badInput('oversized');
+      this.close('oversized message');
+      return;
+    }
+    let envelope: Envelope;
+    let message: GossipMessage;
+    try {
+      envelope = decodeEnvelope(frame);
+    } catch {
+      this.hooks.badInput('malformed_envelope');
+      this.close('received bytes that are not a gossip Envelope');
+      return;
+    }
+    try {
+      message = decode(GossipMessageSchema, envelope.payload, 'gossip.GossipMessage');
+    } catch {
+      this.hooks.badInput('malformed_payload');
+      this.close('received a payload that is not a GossipMessage');
+      return;
+    }
+    const c = message.content.case;
+    if (c === undefined || c === 'conn' || c === 'empty') {
+      this.hooks.badInput(c === undefined ? 'no_content' : c === 'conn' ? 'unexpected_conn' : 'unexpected_empty');
+      return;
+    }
+    this.counters.received.inc();
+    this.recvQueue.push({ envelope, message });
+    if (this.recvQueue.length >= this.cfg.recvBuffSize && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    }
+    if (!this.drainHandle) this.drainHandle = setImmediate(this.drain);
+  };
+
+  private readonly drain = (): void => {
+    this.drainHandle = undefined;
+    const batch = this.recvQueue.splice(0);
+    for (const m of batch) {
+      if (this.closedFlag) return;
+      this.hooks.onMessage(this, m.envelope, m.message);
+    }
+    if (this.paused && !this.closedFlag) {
+      this.paused = false;
+      this.stream.resume();
+    }
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Connections by remote PKI-ID (PROTOCOL.md §3.3, §3.4): at most one per PKI-ID, used for
+ * traffic in both directions.
+ *
+ *   register(new): no connection under its PKI-ID -> store it. Otherwise one of the two is
+ *   closed. Fabric closes the older one (an inbound stream replaces what is there), which lets
+ *   two peers that dial each other at the same time each close the connection the other kept.
+ *   We keep Fabric's rule except in exactly that race: when the existing connection goes the
+ *   other way and is younger than dedupWindow, both ends keep the connection opened by the peer
+ *   with the lower PKI-ID (a rule both compute alike), so exactly one TCP connection survives.
+ *   remove(conn) forgets it only if it is still the one stored.
+ */
+import type { Connection } from './connection.js';
+
+export class ConnStore {
+  private readonly byKey = new Map<string, Connection>();
+
+  constructor(
+    private readonly selfKey: string,
+    private readonly dedupWindowMs: number,
+    private readonly onChange: (open: number) => void,
+  ) {}
+
+  get(key: string): Connection | undefined {
+    return this.byKey.get(key);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  all(): Connection[] {
+    return [...this.byKey.values()];
+  }
+
+  /** Store `conn` or keep the existing one; returns the connection that won (the loser is closed). */
+  register(conn: Connection, now: number): Connection {
+    const existing = this.byKey.get(conn.key);
+    if (existing && !existing.closed && existing !== conn) {
+      const race = existing.direction !== conn.direction && now - existing.establishedAt < this.dedupWindowMs;
+      if (race && this.openedByLower(existing)) {
+        conn.close('duplicate connection (kept the one opened by the lower PKI-ID)');
+        return existing;
+      }
+      this.byKey.set(conn.key, conn);
+      existing.close('replaced by a newer connection to the same peer');
+    } else {
+      this.byKey.set(conn.key, conn);
+    }
+    this.onChange(this.byKey.size);
+    return conn;
+  }
+
+  remove(conn: Connection): void {
+    if (this.byKey.get(conn.key) === conn) {
+      this.byKey.delete(conn.key);
+      this.onChange(this.byKey.size);
+    }
+  }
+
+  /** Was this connection dialled by whichever of the two peers has the lower PKI-ID? */
+  private openedByLower(c: Connection): boolean {
+    const selfLower = this.selfKey < c.key;
+    return c.direction === 'out' ? selfLower : !selfLower;
+  }
+}

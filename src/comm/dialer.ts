@@ -1,0 +1,160 @@
+/**
+ * Outbound connections (PROTOCOL.md §3.1, §3.7):
+ *   1. connect (TCP + TLS) within dialTimeout; a connection that is refused or whose TLS
+ *      handshake fails gives up at once instead of retrying until the deadline;
+ *   2. unary Ping within connTimeout;
+ *   3. open GossipStream (no deadline, except a probe handshake's handshakeTimeout);
+ *   4. handshake as initiator (exchange.ts).
+ * probe() stops after step 2. Each dial has its own gRPC channel (local subchannel pool), so
+ * closing a connection closes its TCP connection. Every client is tracked until closed, so
+ * closeAll() leaves nothing behind.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { create } from '@bufbuild/protobuf';
+import { GrapevineError } from '../errors.js';
+import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
+import type { CommConfig } from './config.js';
+import { exchangeHandshake } from './exchange.js';
+import type { HandshakeResult, HandshakeSelf, HandshakeVerifier } from './handshake.js';
+import { RawGossipService, clientDuplex, type GossipDuplex } from './stream.js';
+import { channelCredentials, type CommTls } from './tls.js';
+import type { Clock } from './types.js';
+
+export type DialStep = 'CONNECT' | 'PING' | 'STREAM' | 'STOPPED';
+
+/** A dial that failed before the handshake; `code` = the step. */
+export class DialError extends GrapevineError {}
+
+export interface DialerOptions {
+  readonly cfg: CommConfig;
+  readonly tls?: CommTls;
+  readonly self: HandshakeSelf;
+  /** Our TLS client leaf (tls_cert_hash when dialling). */
+  readonly ownLeafDer?: Uint8Array;
+  readonly verifier: HandshakeVerifier;
+  readonly clock: Clock;
+}
+
+export function clientChannelOptions(cfg: CommConfig): grpc.ChannelOptions {
+  return {
+    'grpc.keepalive_time_ms': cfg.clientKeepaliveIntervalMs,
+    'grpc.keepalive_timeout_ms': cfg.clientKeepaliveTimeoutMs,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': cfg.maxRecvMsgSize,
+    'grpc.max_send_message_length': cfg.maxSendMsgSize,
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.enable_retries': 0,
+  };
+}
+
+export class Dialer {
+  private readonly creds: grpc.ChannelCredentials;
+  private readonly clients = new Set<grpc.Client>();
+  private stopped = false;
+
+  constructor(private readonly opts: DialerOptions) {
+    this.creds = channelCredentials(opts.tls);
+  }
+
+  /** Connect and Ping; the client is open on success (close it with release()). */
+  async connect(endpoint: string): Promise<grpc.Client> {
+    if (this.stopped) throw new DialError('STOPPED', 'comm is stopping');
+    const { cfg } = this.opts;
+    const client = new grpc.Client(endpoint, this.creds, clientChannelOptions(cfg));
+    this.clients.add(client);
+    try {
+      await waitReady(client, cfg.dialTimeoutMs, endpoint);
+      await new Promise<void>((resolve, reject) => {
+        client.makeUnaryRequest(
+          RawGossipService.Ping.path,
+          RawGossipService.Ping.requestSerialize,
+          RawGossipService.Ping.responseDeserialize,
+          create(EmptySchema),
+          new grpc.Metadata(),
+          { deadline: Date.now() + cfg.connTimeoutMs },
+          (err) => (err ? reject(new DialError('PING', `Ping ${endpoint} failed: ${err.details || err.message}`, { cause: err })) : resolve()),
+        );
+      });
+      if (this.stopped) throw new DialError('STOPPED', 'comm is stopping');
+      return client;
+    } catch (e) {
+      this.release(client);
+      throw e;
+    }
+  }
+
+  /** §3.7 probe: reachable = connect + Ping succeed. */
+  async probe(endpoint: string): Promise<void> {
+    this.release(await this.connect(endpoint));
+  }
+
+  /** Connect, Ping, open a GossipStream and run the handshake as initiator. */
+  async dial(endpoint: string, probe: boolean): Promise<{ duplex: GossipDuplex; result: HandshakeResult }> {
+    const client = await this.connect(endpoint);
+    const { cfg } = this.opts;
+    let duplex: GossipDuplex;
+    try {
+      const call = client.makeBidiStreamRequest(
+        RawGossipService.GossipStream.path,
+        RawGossipService.GossipStream.requestSerialize,
+        RawGossipService.GossipStream.responseDeserialize,
+        new grpc.Metadata(),
+        probe ? { deadline: Date.now() + cfg.handshakeTimeoutMs } : {},
+      );
+      duplex = clientDuplex(client, call, endpoint);
+    } catch (e) {
+      this.release(client);
+      throw new DialError('STREAM', `cannot open GossipStream to ${endpoint}: ${(e as Error).message}`, { cause: e });
+    }
+    const call = duplex.stream;
+    call.once('close', () => this.clients.delete(client));
+    try {
+      const result = await exchangeHandshake(duplex, {
+        self: this.opts.self,
+        ownLeafDer: this.opts.ownLeafDer,
+        tlsEnabled: this.opts.tls !== undefined,
+        verifier: this.opts.verifier,
+        clock: this.opts.clock,
+        timeoutMs: cfg.connTimeoutMs,
+        probe,
+      });
+      return { duplex, result };
+    } catch (e) {
+      duplex.close();
+      this.clients.delete(client);
+      throw e;
+    }
+  }
+
+  release(client: grpc.Client): void {
+    this.clients.delete(client);
+    client.close();
+  }
+
+  /** Close every client this dialer opened; later dials fail with STOPPED. */
+  closeAll(): void {
+    this.stopped = true;
+    for (const c of this.clients) c.close();
+    this.clients.clear();
+  }
+}
+
+/** Wait until the channel is READY; fail at the first TRANSIENT_FAILURE or at the deadline. */
+function waitReady(client: grpc.Client, timeoutMs: number, endpoint: string): Promise<void> {
+  const channel = client.getChannel();
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const state = channel.getConnectivityState(true);
+      if (state === grpc.connectivityState.READY) return resolve();
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+        return reject(new DialError('CONNECT', `cannot connect to ${endpoint} (TCP or TLS failure)`));
+      }
+      channel.watchConnectivityState(state, deadline, (err) => {
+        if (err) reject(new DialError('CONNECT', `cannot connect to ${endpoint} within ${timeoutMs} ms`));
+        else check();
+      });
+    };
+    check();
+  });
+}

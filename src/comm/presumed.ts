@@ -1,0 +1,60 @@
+/**
+ * Presumed-dead notifications (PROTOCOL.md §3.7): a PKI-ID whose send failed or to which no
+ * connection could be made. Reports queue up to a bound (Fabric: a channel of 100; beyond it,
+ * reports are dropped and counted) and are delivered to subscribers on a microtask, never from
+ * inside the failing call.
+ */
+import type { Metrics } from '../util/metrics.js';
+import type { PkiId, Unsubscribe } from './types.js';
+
+export class PresumedDead {
+  private readonly handlers = new Set<(pkiId: PkiId) => void>();
+  private queue: PkiId[] = [];
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(
+    private readonly bound: number,
+    private readonly metrics: Metrics,
+  ) {}
+
+  subscribe(handler: (pkiId: PkiId) => void): Unsubscribe {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  report(pkiId: PkiId): void {
+    if (this.stopped) return;
+    if (this.queue.length >= this.bound) {
+      this.metrics.counter('gossip_comm_presumed_dead_dropped', 'Presumed-dead reports dropped (backlog full)').inc();
+      return;
+    }
+    this.metrics.counter('gossip_comm_presumed_dead', 'Peers reported presumed dead').inc();
+    this.queue.push(pkiId);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.queue = [];
+    this.handlers.clear();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const id of batch) {
+      for (const h of [...this.handlers]) {
+        try {
+          h(id);
+        } catch {
+          /* a subscriber's failure is its own */
+        }
+      }
+    }
+  }
+}

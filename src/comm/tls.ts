@@ -1,0 +1,71 @@
+/**
+ * TLS for gossip (PROTOCOL.md §1.2): the server always requests a client certificate
+ * (Go's RequestClientCert: asked for, chain not verified) unless clientAuthRequired, which
+ * verifies it against the orgs' TLS CAs; the dialer presents its client certificate and trusts
+ * the orgs' TLS CAs, checking the server name = host of the dialled endpoint.
+ */
+import { X509Certificate } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { ConfigError, errorMessage } from '../errors.js';
+
+export interface CommTls {
+  /** Our TLS certificate (PEM), used as server certificate and, unless clientCertPem is set, client certificate. */
+  readonly certPem: Uint8Array;
+  readonly keyPem: Uint8Array;
+  /** Client key pair (`peer.tls.clientCert.file`/`clientKey.file`); defaults to the server pair. */
+  readonly clientCertPem?: Uint8Array;
+  readonly clientKeyPem?: Uint8Array;
+  /** PEM TLS root and intermediate CAs of the orgs we talk to (and `peer.tls.rootcert.file`). */
+  readonly rootCAs: readonly Uint8Array[];
+}
+
+/** DER of the first certificate of a PEM (our own leaf, for tls_cert_hash). */
+export function leafDer(pem: Uint8Array, what = 'TLS certificate'): Uint8Array {
+  try {
+    return new Uint8Array(new X509Certificate(Buffer.from(pem)).raw);
+  } catch (e) {
+    throw new ConfigError('BAD_TLS_CERT', `${what} does not parse: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function joinPem(pems: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(pems.map((p) => Buffer.concat([Buffer.from(p), Buffer.from('\n')])));
+}
+
+/** Server credentials: request a client certificate; verify it only when `clientAuthRequired`. */
+class GossipServerCredentials extends grpc.ServerCredentials {
+  constructor(tls: CommTls, clientAuthRequired: boolean) {
+    super(
+      { requestCert: true, rejectUnauthorized: clientAuthRequired, minVersion: 'TLSv1.2' },
+      { cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem), ...(tls.rootCAs.length ? { ca: joinPem(tls.rootCAs) } : {}) },
+    );
+  }
+  override _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
+}
+
+export function serverCredentials(tls: CommTls | undefined, clientAuthRequired: boolean): grpc.ServerCredentials {
+  return tls ? new GossipServerCredentials(tls, clientAuthRequired) : grpc.ServerCredentials.createInsecure();
+}
+
+export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(
+    joinPem(tls.rootCAs),
+    Buffer.from(tls.clientKeyPem ?? tls.keyPem),
+    Buffer.from(tls.clientCertPem ?? tls.certPem),
+  );
+}
+
+/** Our client and server leaf DERs (tls_cert_hash: client cert when dialling, server cert when accepting). */
+export function ownLeaves(tls: CommTls | undefined): { client?: Uint8Array; server?: Uint8Array } {
+  if (!tls) return {};
+  return { server: leafDer(tls.certPem), client: leafDer(tls.clientCertPem ?? tls.certPem, 'TLS client certificate') };
+}
+
+/** The DER of the certificate the remote presented on a call, if any. */
+export function remoteCertDer(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): Uint8Array | undefined {
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+  return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
+}
