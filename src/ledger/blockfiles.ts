@@ -79,7 +79,10 @@ export async function validRecordAfter(fh: FileHandle, from: number, size: numbe
 }
 
 interface PooledHandle {
-  readonly fh: Promise<FileHandle>;
+  readonly name: string;
+  readonly opening: Promise<FileHandle>;
+  /** Set once open, so later reads skip a promise hop. */
+  fh: FileHandle | undefined;
   refs: number;
   evicted: boolean;
 }
@@ -94,30 +97,45 @@ export class ReadHandlePool {
 
   /** Runs fn with a read handle of file n, keeping the handle open while fn runs. */
   async with<T>(n: number, fn: (fh: FileHandle, name: string) => Promise<T>): Promise<T> {
-    let h = this.handles.get(n);
-    if (h) {
-      this.handles.delete(n); // re-insert: most recently used last
-    } else {
-      const path = join(this.dir, blockFileName(n));
-      h = { fh: open(path, 'r'), refs: 0, evicted: false };
-      h.fh.catch(() => undefined);
-    }
-    this.handles.set(n, h);
-    h.refs++;
-    this.evict();
+    const h = this.acquire(n);
     try {
-      let fh: FileHandle;
-      try {
-        fh = await h.fh;
-      } catch (e) {
-        if (this.handles.get(n) === h) this.handles.delete(n);
-        throw ioError(`cannot open block file ${join(this.dir, blockFileName(n))}`, e);
+      let fh = h.fh;
+      if (!fh) {
+        try {
+          fh = await h.opening;
+        } catch (e) {
+          if (this.handles.get(n) === h) this.handles.delete(n);
+          throw ioError(`cannot open block file ${h.name}`, e);
+        }
       }
-      return await fn(fh, join(this.dir, blockFileName(n)));
+      return await fn(fh, h.name);
     } finally {
       h.refs--;
-      if (h.evicted && h.refs === 0) await closeQuietly(h.fh);
+      if (h.evicted && h.refs === 0) await closeQuietly(h.opening);
     }
+  }
+
+  private acquire(n: number): PooledHandle {
+    let h = this.handles.get(n);
+    if (h) {
+      if (this.handles.size > 1) {
+        this.handles.delete(n); // re-insert: most recently used last
+        this.handles.set(n, h);
+      }
+    } else {
+      const name = join(this.dir, blockFileName(n));
+      const opening = open(name, 'r');
+      const entry: PooledHandle = { name, opening, fh: undefined, refs: 0, evicted: false };
+      opening.then(
+        (fh) => (entry.fh = fh),
+        () => undefined,
+      );
+      h = entry;
+      this.handles.set(n, h);
+    }
+    h.refs++;
+    this.evict();
+    return h;
   }
 
   private evict(): void {
@@ -125,7 +143,7 @@ export class ReadHandlePool {
       if (this.handles.size <= this.max) break;
       this.handles.delete(n);
       h.evicted = true;
-      if (h.refs === 0) void closeQuietly(h.fh);
+      if (h.refs === 0) void closeQuietly(h.opening);
     }
   }
 
@@ -136,7 +154,7 @@ export class ReadHandlePool {
   async closeAll(): Promise<void> {
     const all = [...this.handles.values()];
     this.handles.clear();
-    await Promise.all(all.map((h) => closeQuietly(h.fh)));
+    await Promise.all(all.map((h) => closeQuietly(h.opening)));
   }
 }
 

@@ -18,6 +18,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { blockFileName, probeRecord, validRecordAfter } from './blockfiles.js';
+import { RECORD_HEADER_BYTES } from './record.js';
 import type { ResolvedOptions } from './config.js';
 import { corrupt, ioError, LedgerError } from './errors.js';
 import { blockKey, decodeLocation, indexBlocks, type Checkpoint, type IndexDb, type IndexedBlock } from './indexdb.js';
@@ -49,7 +50,7 @@ export const EMPTY_CHECKPOINT: Checkpoint = { height: 0n, file: 0, endOffset: 0,
 export async function verifyCheckpoint(dir: string, db: IndexDb, cp: Checkpoint, files: number[], maxPayload: number): Promise<'ok' | 'index-damaged'> {
   if (cp.height === 0n) return 'ok';
   const loc = decodeLocation(await db.get(blockKey(cp.height - 1n)));
-  if (!loc || loc.file !== cp.file || loc.offset + 16 + loc.length !== cp.endOffset) return 'index-damaged';
+  if (!loc || loc.file !== cp.file || loc.offset + RECORD_HEADER_BYTES + loc.length !== cp.endOffset) return 'index-damaged';
   const name = join(dir, blockFileName(cp.file));
   if (cp.file >= files.length) {
     throw new LedgerError('CORRUPT', `block file ${name} is missing but the index has ${cp.height} committed blocks in it`, { file: name, offset: 0 });

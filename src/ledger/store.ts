@@ -61,7 +61,8 @@ export class BlockStore {
   private heightValue: bigint;
   private lastHash: Uint8Array | undefined;
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly reads = new Set<Promise<unknown>>();
+  private readsInFlight = 0;
+  private readsDrained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private failure: LedgerError | undefined;
   private appends = 0;
@@ -298,7 +299,7 @@ export class BlockStore {
     this.closing ??= (async () => {
       await this.tail;
       await this.indexer.flush();
-      await Promise.allSettled([...this.reads]);
+      if (this.readsInFlight > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
       await this.pool.closeAll();
       await this.writer.fh.close().catch(() => undefined);
       await this.db.close().catch(() => undefined);
@@ -320,13 +321,15 @@ export class BlockStore {
     return e;
   }
 
-  private track<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closing) return Promise.reject(closedError());
-    const p = fn();
-    this.reads.add(p);
-    const done = () => this.reads.delete(p);
-    p.then(done, done);
-    return p;
+  /** Counts a read in flight, so close() can wait for it before closing handles. */
+  private async track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing) throw closedError();
+    this.readsInFlight++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.readsInFlight === 0) this.readsDrained?.();
+    }
   }
 
   private checkOpen(): void {
