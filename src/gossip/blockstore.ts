@@ -8,8 +8,8 @@
  *     otherwise                       -> the older of the two goes (a new block far behind a
  *                                        stored one is refused; stored blocks far behind it
  *                                        are evicted).
- *     (We decide refusal before evicting anything; Fabric evicts in list order and may evict
- *     some blocks and then refuse the new one.)
+ *     Refusal is decided before anything is evicted (in reachable states the same outcome as
+ *     Fabric's single pass: stored blocks are never more than 2 x maxBlockCountToStore apart).
  *   TTL: a block older than ttl (pullInterval x 100 = 400 s) is expired: no longer returned,
  *     counted or offered for pull, but still compared against (still "seen") until 2 x ttl,
  *     when it is deleted. Checked every ttl / 100.
