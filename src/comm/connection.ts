@@ -45,6 +45,7 @@ interface Waiter {
 }
 
 let nextConnId = 1;
+const EMPTY_FRAME = Buffer.alloc(0);
 
 export class Connection {
   readonly id = nextConnId++;
@@ -59,6 +60,9 @@ export class Connection {
   private drainHandle?: NodeJS.Immediate;
   private paused = false;
   private closedFlag = false;
+  private retired = false;
+  private halfClosed = false;
+  private retireTimer?: NodeJS.Timeout;
   private readonly stream;
 
   constructor(
@@ -94,9 +98,32 @@ export class Connection {
     this.stream.resume();
   }
 
+  /**
+   * No new sends; what is queued is still written, then a dialled stream is half-closed; frames
+   * keep being read until the remote ends the stream, or `graceMs` passes. Used for the loser of
+   * a duplicate connection, so nothing either side already sent on it is lost.
+   */
+  retire(graceMs: number): void {
+    if (this.closedFlag || this.retired) return;
+    this.retired = true;
+    this.retireTimer = setTimeout(() => this.close('retired duplicate connection'), graceMs);
+    this.maybeHalfClose();
+  }
+
+  private maybeHalfClose(): void {
+    if (!this.retired || this.halfClosed || this.closedFlag || this.queued > 0 || this.waiters.length > 0) return;
+    if (this.direction !== 'out') return; // the server end waits for the client's half-close, then ends
+    this.halfClosed = true;
+    try {
+      this.stream.end();
+    } catch {
+      this.close('half-close failed');
+    }
+  }
+
   /** Non-blocking enqueue; false when the queue was full and the frame was dropped. */
   send(frame: Buffer): boolean {
-    if (this.closedFlag) return false;
+    if (this.closedFlag || this.retired) return false;
     if (this.queued >= this.cfg.sendBuffSize) {
       this.counters.overflow.inc();
       return false;
@@ -108,7 +135,7 @@ export class Connection {
 
   /** Enqueue, waiting for room; rejects when the connection closes first (or too many wait). */
   sendBlocking(frame: Buffer): Promise<void> {
-    if (this.closedFlag) return Promise.reject(new ConnectionClosedError('connection closed'));
+    if (this.closedFlag || this.retired) return Promise.reject(new ConnectionClosedError('connection closed'));
     if (this.queued < this.cfg.sendBuffSize && this.waiters.length === 0) {
       this.queue.push(frame);
       this.pump();
@@ -124,6 +151,8 @@ export class Connection {
   close(why = 'closed', writeFailed = false): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    if (this.retireTimer) clearTimeout(this.retireTimer);
+    this.retireTimer = undefined;
     if (this.drainHandle) clearImmediate(this.drainHandle);
     this.drainHandle = undefined;
     this.queue = [];
@@ -134,7 +163,7 @@ export class Connection {
     this.stream.off('data', this.onData);
     this.stream.off('drain', this.onDrain);
     this.duplex.close();
-    this.hooks.onClosed(this, why, writeFailed);
+    this.hooks.onClosed(this, why, writeFailed && !this.retired);
   }
 
   private readonly onDrain = (): void => {
@@ -150,7 +179,8 @@ export class Connection {
         this.queue.push(w.frame);
         w.resolve();
       }
-      const frame = this.queue[this.head++];
+      const frame = this.queue[this.head];
+      this.queue[this.head++] = EMPTY_FRAME;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
@@ -171,6 +201,7 @@ export class Connection {
       this.queue.push(w.frame);
       w.resolve();
     }
+    this.maybeHalfClose();
   }
 
   private readonly onData = (frame: Buffer): void => {

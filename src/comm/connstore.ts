@@ -18,6 +18,8 @@ export class ConnStore {
   constructor(
     private readonly selfKey: string,
     private readonly dedupWindowMs: number,
+    /** How long a retired loser is still read from (its queued frames still written). */
+    private readonly retireGraceMs: number,
     private readonly onChange: (open: number) => void,
   ) {}
 
@@ -33,17 +35,20 @@ export class ConnStore {
     return [...this.byKey.values()];
   }
 
-  /** Store `conn` or keep the existing one; returns the connection that won (the loser is closed). */
+  /**
+   * Store `conn` or keep the existing one; returns the connection that won. The loser is
+   * retired (Connection.retire), not cut, so messages already sent on it still arrive.
+   */
   register(conn: Connection, now: number): Connection {
     const existing = this.byKey.get(conn.key);
     if (existing && !existing.closed && existing !== conn) {
       const race = existing.direction !== conn.direction && now - existing.establishedAt < this.dedupWindowMs;
       if (race && this.openedByLower(existing)) {
-        conn.close('duplicate connection (kept the one opened by the lower PKI-ID)');
+        conn.retire(this.retireGraceMs);
         return existing;
       }
       this.byKey.set(conn.key, conn);
-      existing.close('replaced by a newer connection to the same peer');
+      existing.retire(this.retireGraceMs);
     } else {
       this.byKey.set(conn.key, conn);
     }

@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
 import { GossipService } from '../wire/services.js';
-import { remoteCertDer } from './tls.js';
+import { remoteCertDer, serverCallCertDer } from './tls.js';
 
 const passthrough = (b: Buffer): Buffer => b;
 
@@ -49,7 +49,7 @@ export function serverDuplex(call: grpc.ServerDuplexStream<Buffer, Buffer>): Gos
   return {
     direction: 'in',
     stream: call as unknown as Duplex,
-    remoteCertDer: () => remoteCertDer(call),
+    remoteCertDer: () => serverCallCertDer(call),
     peer: () => call.getPeer(),
     close() {
       if (closed) return;

@@ -5,6 +5,7 @@
  * the orgs' TLS CAs, checking the server name = host of the dialled endpoint.
  */
 import { X509Certificate } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, errorMessage } from '../errors.js';
 
@@ -37,7 +38,13 @@ class GossipServerCredentials extends grpc.ServerCredentials {
   constructor(tls: CommTls, clientAuthRequired: boolean) {
     super(
       { requestCert: true, rejectUnauthorized: clientAuthRequired, minVersion: 'TLSv1.2' },
-      { cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem), ...(tls.rootCAs.length ? { ca: joinPem(tls.rootCAs) } : {}) },
+      // Without clientAuthRequired no CA list is sent (as Go's RequestClientCert with no
+      // ClientCAs): a client whose TLS CA is not listed still presents its certificate.
+      {
+        cert: Buffer.from(tls.certPem),
+        key: Buffer.from(tls.keyPem),
+        ...(clientAuthRequired && tls.rootCAs.length ? { ca: joinPem(tls.rootCAs) } : {}),
+      },
     );
   }
   override _equals(other: grpc.ServerCredentials): boolean {
@@ -62,6 +69,25 @@ export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCreden
 export function ownLeaves(tls: CommTls | undefined): { client?: Uint8Array; server?: Uint8Array } {
   if (!tls) return {};
   return { server: leafDer(tls.certPem), client: leafDer(tls.clientCertPem ?? tls.certPem, 'TLS client certificate') };
+}
+
+/**
+ * The client certificate of a server call, verified or not. grpc-js reports the peer
+ * certificate only when the chain verified (socket.authorized), but Fabric's default
+ * (RequestClientCert) binds the handshake to whatever certificate the client presented, so this
+ * reads it from the call's TLS socket (grpc-js 1.14 internals: call -> [nextCall...] -> stream ->
+ * session -> socket), falling back to the public auth context.
+ */
+export function serverCallCertDer(call: object & { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): Uint8Array | undefined {
+  type Inner = { stream?: { session?: { socket?: unknown } }; nextCall?: Inner };
+  let inner = (call as { call?: Inner }).call;
+  for (let i = 0; inner && !inner.stream && i < 8; i++) inner = inner.nextCall;
+  const socket = inner?.stream?.session?.socket;
+  if (socket instanceof TLSSocket) {
+    const raw = socket.getPeerCertificate()?.raw;
+    return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
+  }
+  return remoteCertDer(call);
 }
 
 /** The DER of the certificate the remote presented on a call, if any. */

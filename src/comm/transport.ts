@@ -71,6 +71,8 @@ export class GrpcTransport implements Transport {
   private readonly server: GossipServer;
   private readonly dialer: Dialer;
   private readonly conns: ConnStore;
+  /** Every connection not yet closed, stored or retired. */
+  private readonly live = new Set<Connection>();
   private readonly dials = new Map<string, { promise: Promise<Connection>; waiting: number }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly demux: Demux;
@@ -112,7 +114,7 @@ export class GrpcTransport implements Transport {
     open.set(0);
     m.counter('gossip_comm_handshake_failures', 'Failed gossip handshakes by reason', ['reason']);
     m.counter('gossip_comm_bad_input', 'Received frames dropped or refused, by reason', ['reason']);
-    this.conns = new ConnStore(selfKey, this.config.dedupWindowMs, (n) => open.set(n));
+    this.conns = new ConnStore(selfKey, this.config.dedupWindowMs, this.config.dedupWindowMs, (n) => open.set(n));
     this.demux = new Demux(this.log);
     this.acks = new AckRegistry(this.clock);
     this.dead = new PresumedDead(this.config.presumedDeadBuffer, m);
@@ -242,11 +244,11 @@ export class GrpcTransport implements Transport {
 
   private async doStop(): Promise<void> {
     this.dialer.closeAll();
-    for (const c of this.conns.all()) c.close('comm stopped');
+    for (const c of [...this.live]) c.close('comm stopped');
     await this.server.stop();
     this.acks.failAll('comm stopped');
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-    for (const c of this.conns.all()) c.close('comm stopped');
+    for (const c of [...this.live]) c.close('comm stopped');
     this.dialer.closeAll();
     this.demux.clear();
     this.dead.stop();
@@ -332,9 +334,9 @@ export class GrpcTransport implements Transport {
       throw new DialError('STOPPED', 'comm is stopping');
     }
     const conn = new Connection(duplex, info, this.config, this.counters, this.hooks, this.clock.now());
-    const winner = this.conns.register(conn, this.clock.now());
-    if (winner === conn) conn.start();
-    return winner;
+    this.live.add(conn);
+    conn.start();
+    return this.conns.register(conn, this.clock.now());
   }
 
   private readonly hooks = {
@@ -350,6 +352,7 @@ export class GrpcTransport implements Transport {
       this.demux.dispatch({ envelope, message, conn: info, respond, ack: (error?: string) => respond(ackEnvelope(message.nonce, error)) });
     },
     onClosed: (conn: Connection, why: string, writeFailed: boolean): void => {
+      this.live.delete(conn);
       this.conns.remove(conn);
       this.log.debug({ peer: conn.key.slice(0, 16), why }, 'connection closed');
       if (writeFailed) this.dead.report(conn.info.pkiId);

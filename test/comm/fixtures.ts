@@ -137,3 +137,27 @@ export async function until(cond: () => boolean, what: string, limitMs = 10_000)
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Resource types alive now, as a sorted list (for "stop leaves nothing behind"). */
+export function activeResources(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'Immediate').sort();
+}
+
+/** Wait until every resource alive now beyond `baseline` is gone (a leak fails after 3 s). */
+export async function noResourcesBeyond(baseline: readonly string[]): Promise<void> {
+  const extra = (): string[] => {
+    const left = [...baseline];
+    const out: string[] = [];
+    for (const r of activeResources()) {
+      const i = left.indexOf(r);
+      if (i >= 0) left.splice(i, 1);
+      else out.push(r);
+    }
+    return out;
+  };
+  try {
+    await until(() => extra().length === 0, 'handles to close', 3000);
+  } catch {
+    throw new Error(`resources left after stop: ${extra().join(', ')}`);
+  }
+}
