@@ -31,6 +31,8 @@ export interface IndexedBlock {
 }
 
 const CHECKPOINT_KEY = Buffer.from('c');
+/** Lowest height the store may ever open with: kept across index rebuilds. */
+const FLOOR_KEY = Buffer.from('f');
 const CHECKPOINT_VERSION = 1;
 
 export function blockKey(n: bigint): Buffer {
@@ -111,6 +113,17 @@ export async function indexBlocks(db: IndexDb, blocks: readonly IndexedBlock[], 
   });
   batch.put(CHECKPOINT_KEY, encodeCheckpoint(checkpoint));
   await batch.write();
+}
+
+export async function readFloor(db: IndexDb): Promise<bigint> {
+  const v = await db.get(FLOOR_KEY);
+  return v && v.length === 8 ? Buffer.from(v.buffer, v.byteOffset, 8).readBigUInt64BE(0) : 0n;
+}
+
+export async function writeFloor(db: IndexDb, height: bigint): Promise<void> {
+  const v = Buffer.allocUnsafe(8);
+  v.writeBigUInt64BE(height, 0);
+  await db.put(FLOOR_KEY, v);
 }
 
 export async function readCheckpoint(db: IndexDb): Promise<Uint8Array | undefined> {

@@ -24,6 +24,8 @@ import {
   lookupLocation,
   lookupTx,
   readCheckpoint,
+  readFloor,
+  writeFloor,
   type Checkpoint,
   type IndexDb,
 } from './indexdb.js';
@@ -109,7 +111,11 @@ export class BlockStore {
     try {
       const files = await listBlockFiles(dir);
       let cp = decodeCheckpoint(await readCheckpoint(db));
-      if (cp && (await verifyCheckpoint(dir, db, cp, files, opts.maxBlockBytes)) === 'index-damaged') cp = undefined;
+      let floor = await readFloor(db).catch(() => 0n);
+      if (cp && (await verifyCheckpoint(dir, db, cp, files, opts.maxBlockBytes)) === 'index-damaged') {
+        if (cp.height > floor) floor = cp.height; // the rebuild must get at least this far
+        cp = undefined;
+      }
       if (!cp) {
         const stale = (await db.keys({ limit: 1 }).all()).length > 0;
         if (stale) {
@@ -123,9 +129,13 @@ export class BlockStore {
           report.rebuildReason ??= 'index is empty';
         }
         cp = EMPTY_CHECKPOINT;
+        if (floor > 0n) await writeFloor(db, floor);
       }
       report.checkpointHeight = cp.height;
       const state = await scanFromCheckpoint(dir, db, cp, files, opts, report);
+      if (state.height < floor) {
+        throw new LedgerError('CORRUPT', `ledger ${dir}: the block files hold ${state.height} blocks but ${floor} were committed`);
+      }
       if (report.rebuiltIndex || report.reindexedBlocks > 0) {
         opts.logger?.info({ dir, ...report, checkpointHeight: String(cp.height), height: String(state.height) }, 'ledger: re-indexed');
       }

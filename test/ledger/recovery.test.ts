@@ -242,3 +242,29 @@ test('a last block failing the data-hash check (crash before append undid it) is
   assert.equal(store.height(), 6n);
   await store.close();
 });
+
+test('an index entry lost under a good checkpoint: rebuilt, and the committed height stays a floor', async (t) => {
+  const chain = makeChain(6, 32, 2, 200);
+  const dir = await tempDir(t);
+  const offsets = await seed(dir, chain, 6);
+  const { ClassicLevel } = await import('classic-level');
+  const dropLastEntry = async () => {
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const key = Buffer.alloc(9);
+    key[0] = 0x62;
+    key.writeBigUInt64BE(5n, 1);
+    await db.del(key);
+    await db.close();
+  };
+  await dropLastEntry();
+  const store = await BlockStore.open(dir);
+  assert.equal(store.recovery.rebuiltIndex, true);
+  assert.equal(store.height(), 6n);
+  await assertIntact(store, chain);
+  await store.close();
+
+  await dropLastEntry();
+  await truncate(file0(dir), offsets[5]); // and the last committed block is gone from the file
+  await assert.rejects(BlockStore.open(dir), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && /hold 5 blocks but 6/.test(e.message));
+  await assert.rejects(BlockStore.open(dir), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT', 'still refused on the next open');
+});
