@@ -1,0 +1,85 @@
+/**
+ * The commit loop (PROTOCOL.md §9.5): waits for the payload at the buffer's `next`, then pops
+ * consecutive payloads and appends each to the ledger, one at a time, in order.
+ *
+ *   VerifyBlock already ran at ingress (gossip: the channel layer; orderer: the deliver client;
+ *   state transfer and catch-up: this layer); the ledger checks number = height and the hash
+ *   chain. After each commit: gossip_state_height, gossip_state_commit_duration, and
+ *   onCommitted(height) (the channel layer publishes it in StateInfo).
+ *   A block the ledger refuses (wrong number, previous hash, data hash, malformed, too large) is
+ *   counted 'ledger_rejected' and the buffer's `next` goes back to the ledger height, so the
+ *   block is fetched again from someone else. Any other ledger failure (I/O, store failed or
+ *   closed) stops the loop and is reported through onFatal (Fabric panics the peer there).
+ */
+import type { Clock } from '../comm/types.js';
+import { GrapevineError, errorMessage } from '../errors.js';
+import type { Logger } from '../util/log.js';
+import type { PayloadBuffer, BufferedPayload } from './buffer.js';
+import type { StateDropReason } from './errors.js';
+import type { StateLedger } from './types.js';
+
+const REJECTED = new Set(['WRONG_NUMBER', 'BAD_PREVIOUS_HASH', 'BAD_DATA_HASH', 'MALFORMED', 'TOO_LARGE']);
+
+export interface CommitLoopDeps {
+  readonly buffer: PayloadBuffer;
+  readonly ledger: StateLedger;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Seconds per commit. */
+  observeDuration(seconds: number): void;
+  onCommitted(height: bigint, p: BufferedPayload): void;
+  onFatal(err: unknown): void;
+  drop(reason: StateDropReason, detail: string): void;
+}
+
+export class CommitLoop {
+  private stopped = false;
+  private done?: Promise<void>;
+
+  constructor(private readonly d: CommitLoopDeps) {}
+
+  start(): void {
+    this.done ??= this.run();
+  }
+
+  /** Stop after the commit in progress; the caller closes the buffer to wake the loop. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    const { buffer } = this.d;
+    while (!this.stopped) {
+      await buffer.waitReady();
+      if (this.stopped || buffer.isClosed) return;
+      let p: BufferedPayload | undefined;
+      while (!this.stopped && (p = buffer.popReady())) {
+        if (!(await this.commit(p))) return;
+      }
+    }
+  }
+
+  /** false: fatal, the loop ends. */
+  private async commit(p: BufferedPayload): Promise<boolean> {
+    const { ledger, clock } = this.d;
+    const t0 = clock.now();
+    let height: bigint;
+    try {
+      height = await ledger.append(p.bytes);
+    } catch (e) {
+      if (e instanceof GrapevineError && REJECTED.has(e.code)) {
+        this.d.drop('ledger_rejected', `block ${p.seqNum} from ${p.source}: ${e.code}: ${e.message}`);
+        this.d.buffer.resetNext(ledger.height());
+        return true;
+      }
+      this.stopped = true;
+      this.d.logger.error({ seq: String(p.seqNum), err: errorMessage(e) }, 'commit failed; the commit loop of this channel stops');
+      this.d.onFatal(e);
+      return false;
+    }
+    this.d.observeDuration(Math.max(0, clock.now() - t0) / 1000);
+    this.d.onCommitted(height, p);
+    return true;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * State transfer configuration (PROTOCOL.md §9, §11): one typed place, Fabric's defaults
+ * (`peer.gossip.state.*`, `peer.gossip.nonBlockingCommitMode`). As Fabric's GetIntOrDefault /
+ * GetDurationOrDefault, a 0 for a timing or count means the default. The `catchup` block is
+ * Grapevine's own (fast catch-up between Grapevine peers, catchup/): it never changes what a
+ * Fabric peer sees on the gossip wire.
+ */
+import { ConfigError } from '../errors.js';
+
+export interface CatchupConfig {
+  /** Try the grapevine.Catchup stream before RemoteStateRequest batches. Default true. */
+  readonly enabled: boolean;
+  /** Use the stream only when at least this many blocks behind. Default 20 (= blockBufferSize). */
+  readonly minGap: number;
+  /** Blocks asked for in one stream (the server may send fewer). Default 100 000. */
+  readonly maxBlocksPerStream: number;
+  /** A peer that answered UNIMPLEMENTED is not asked again for this long (ms). Default 10 min. */
+  readonly unsupportedTtlMs: number;
+  /** A stream that delivers no block for this long is cancelled (ms). Default 10 s. */
+  readonly idleTimeoutMs: number;
+  /** Server side: a request's timestamp must be within this of our clock (ms). Default 15 min. */
+  readonly maxClockSkewMs: number;
+  /** Server side: concurrent streams served; more are refused RESOURCE_EXHAUSTED. Default 8. */
+  readonly maxConcurrentStreams: number;
+}
+
+export interface StateConfig {
+  /** `peer.gossip.state.enabled`: anti-entropy requests and serving RemoteStateRequests. Fabric false. */
+  readonly enabled: boolean;
+  /** `peer.gossip.state.checkInterval` (ms). Fabric 10 s. */
+  readonly checkIntervalMs: number;
+  /** `peer.gossip.state.responseTimeout` (ms). Fabric 3 s. */
+  readonly responseTimeoutMs: number;
+  /** `peer.gossip.state.batchSize`: blocks per RemoteStateRequest (end - start). Fabric 10. */
+  readonly batchSize: number;
+  /** `peer.gossip.state.blockBufferSize`: gossip distance and buffer bound (blocking adds wait above 2x). Fabric 20. */
+  readonly blockBufferSize: number;
+  /** `peer.gossip.state.maxRetries`: extra sends per batch. Fabric 3. */
+  readonly maxRetries: number;
+  /** `peer.gossip.state.channelSize`: queued RemoteStateRequests; excess dropped. Fabric 100. */
+  readonly channelSize: number;
+  /** `peer.gossip.nonBlockingCommitMode`: orderer blocks added like gossip ones. Fabric false. */
+  readonly nonBlockingCommitMode: boolean;
+  readonly catchup: CatchupConfig;
+}
+
+export type StateConfigInput = Partial<Omit<StateConfig, 'catchup'>> & { readonly catchup?: Partial<CatchupConfig> };
+
+export const CATCHUP_DEFAULTS: CatchupConfig = Object.freeze({
+  enabled: true,
+  minGap: 20,
+  maxBlocksPerStream: 100_000,
+  unsupportedTtlMs: 600_000,
+  idleTimeoutMs: 10_000,
+  maxClockSkewMs: 15 * 60_000,
+  maxConcurrentStreams: 8,
+});
+
+export const FABRIC_STATE_DEFAULTS: StateConfig = Object.freeze({
+  enabled: false,
+  checkIntervalMs: 10_000,
+  responseTimeoutMs: 3_000,
+  batchSize: 10,
+  blockBufferSize: 20,
+  maxRetries: 3,
+  channelSize: 100,
+  nonBlockingCommitMode: false,
+  catchup: CATCHUP_DEFAULTS,
+});
+
+const BOOLEANS = new Set(['enabled', 'nonBlockingCommitMode']);
+
+function resolve<T extends object>(what: string, defaults: T, input: Partial<T>, booleans: Set<string>): T {
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(input)) {
+    if (!(key in defaults)) throw new ConfigError('UNKNOWN_KEY', `${what}: unknown key ${key}`);
+    if (value === undefined) continue;
+    if (booleans.has(key)) {
+      if (typeof value !== 'boolean') throw new ConfigError('BAD_VALUE', `${what}: ${key} must be a boolean, got ${String(value)}`);
+      out[key] = value;
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new ConfigError('BAD_VALUE', `${what}: ${key} must be a non-negative integer, got ${String(value)}`);
+    }
+    if (value !== 0) out[key] = value;
+  }
+  return out as T;
+}
+
+/** Fabric defaults overridden by `input` (0 = default). Throws ConfigError naming the key. */
+export function stateConfig(input: StateConfigInput = {}): StateConfig {
+  const { catchup, ...rest } = input;
+  const { catchup: _defaults, ...plain } = FABRIC_STATE_DEFAULTS;
+  void _defaults;
+  const base = resolve('state config', plain, rest, BOOLEANS);
+  return Object.freeze({ ...base, catchup: Object.freeze(resolve('state catchup config', CATCHUP_DEFAULTS, catchup ?? {}, new Set(['enabled']))) });
+}
