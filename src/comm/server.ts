@@ -3,6 +3,8 @@
  * each GossipStream is handed to `onStream` (which authenticates it). TLS requests a client
  * certificate; server keepalive and message limits as Fabric's. grpc-js has no server-side
  * ping enforcement (Fabric's minInterval 60 s), so pings from clients are never refused.
+ * A received message over maxRecvMsgSize is refused by grpc-js itself (the call ends with
+ * RESOURCE_EXHAUSTED before any handler sees it), so it is not in gossip_comm_bad_input.
  */
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
