@@ -161,17 +161,17 @@ export class AntiEntropy {
       for (let tries = 0; highest === undefined && tries <= config.maxRetries && !this.stopped; tries++) {
         const holders = this.d.view.peersOfChannel().filter((p) => p.ledgerHeight >= next + 1n);
         if (holders.length === 0) {
-          this.d.logger.debug({ channel: this.d.channel, next: String(next) }, 'no channel peer holds the blocks asked for');
+          this.d.logger.debug({ next: String(next) }, 'no channel peer holds the blocks asked for');
           return;
         }
         const peer = holders[this.d.rng.int(holders.length)];
         this.d.transport.send(msg, { endpoint: peer.endpoint, pkiId: peer.pkiId });
         this.d.requested?.();
-        this.d.logger.debug({ channel: this.d.channel, start: String(prev), end: String(next), to: pkiIdKey(peer.pkiId).slice(0, 16) }, 'state request sent');
+        this.d.logger.debug({ start: String(prev), end: String(next), to: pkiIdKey(peer.pkiId).slice(0, 16) }, 'state request sent');
         highest = await this.awaitResponse(nonce, prev, next);
       }
       if (highest === undefined) {
-        this.d.logger.warn({ channel: this.d.channel, start: String(prev), end: String(next) }, `no valid state response after ${config.maxRetries + 1} requests; giving up this round`);
+        this.d.logger.warn({ start: String(prev), end: String(next) }, `no valid state response after ${config.maxRetries + 1} requests; giving up this round`);
         return;
       }
       prev = highest + 1n;

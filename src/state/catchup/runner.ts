@@ -88,17 +88,17 @@ export class CatchupRunner {
         return r !== 'stopped';
       });
       this.d.count?.(badBlock ? 'bad_block' : 'ok', blocks);
-      this.d.logger.debug({ channel: this.d.channel, endpoint, start: String(start), blocks }, 'catch-up stream ended');
+      this.d.logger.debug({ endpoint, start: String(start), blocks }, 'catch-up stream ended');
     } catch (e) {
       if (e instanceof StateError && e.code === 'UNSUPPORTED') {
         this.unsupported.set(this.key(peer), this.d.clock.now() + this.d.config.unsupportedTtlMs);
         if (this.unsupported.size > 10_000) this.unsupported.clear();
         this.d.count?.('unsupported', 0);
-        this.d.logger.debug({ channel: this.d.channel, endpoint }, 'peer does not serve catch-up; using RemoteStateRequest with it');
+        this.d.logger.debug({ endpoint }, 'peer does not serve catch-up; using RemoteStateRequest with it');
         return;
       }
       this.d.count?.('failed', 0);
-      this.d.logger.info({ channel: this.d.channel, endpoint, err: errorMessage(e) }, 'catch-up stream failed');
+      this.d.logger.info({ endpoint, err: errorMessage(e) }, 'catch-up stream failed');
     }
   }
 

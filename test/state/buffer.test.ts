@@ -1,0 +1,161 @@
+/**
+ * The payload buffer's rules (buffer.ts) and the commit loop (commit.ts) with an in-memory ledger.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PayloadBuffer, type BufferedPayload } from '../../src/state/buffer.js';
+import { CommitLoop } from '../../src/state/commit.js';
+import { GrapevineError } from '../../src/errors.js';
+import { VirtualClock } from '../../src/sim/index.js';
+import { silentLogger } from '../../src/util/log.js';
+import { simOrg, simPeer } from '../../src/sim/index.js';
+import { MemLedger, chain, fastSigner } from './fixtures.js';
+
+const p = (seqNum: bigint | number, source: BufferedPayload['source'] = 'gossip'): BufferedPayload => ({ seqNum: BigInt(seqNum), bytes: new Uint8Array([Number(seqNum) & 0xff]), source });
+
+test('non-blocking adds: below height, duplicate and too far ahead are refused; the window is accepted', () => {
+  const b = new PayloadBuffer(10n, 20);
+  assert.equal(b.tryPush(p(9)), 'below_height');
+  assert.equal(b.tryPush(p(0)), 'below_height');
+  assert.equal(b.tryPush(p(10)), 'added');
+  assert.equal(b.tryPush(p(10)), 'duplicate');
+  assert.equal(b.tryPush(p(29)), 'added');
+  assert.equal(b.tryPush(p(30)), 'too_far_ahead');
+  assert.equal(b.tryPush(p(2n ** 64n - 1n)), 'too_far_ahead');
+  assert.equal(b.size, 2);
+  assert.equal(b.popReady()?.seqNum, 10n);
+  assert.equal(b.popReady(), undefined, '11 is missing');
+  assert.equal(b.next, 11n);
+  assert.equal(b.tryPush(p(30)), 'added', 'the window moved with next');
+});
+
+test('blocking adds have no distance limit but wait while the buffer holds more than 2 x blockBufferSize', async () => {
+  const b = new PayloadBuffer(0n, 2);
+  // far-ahead payloads fill the buffer past 2 x 2 = 4
+  for (let i = 100; i < 105; i++) assert.equal(await b.pushBlocking(p(i, 'state')), 'added');
+  assert.equal(b.size, 5);
+  let done = false;
+  const waiting = b.pushBlocking(p(200, 'state')).then((r) => {
+    done = true;
+    return r;
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, false, 'a far-ahead blocking add waits');
+  // the payload at next is inside the window: admitted at once, never behind the far ones
+  assert.equal(await b.pushBlocking(p(0, 'orderer')), 'added');
+  assert.equal(await b.pushBlocking(p(1, 'orderer')), 'added');
+  assert.equal(done, false);
+  b.popReady();
+  b.popReady();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, false, 'still 5 payloads held');
+  b.resetNext(101n); // drops 100
+  assert.equal(await waiting, 'added');
+  assert.equal(b.has(200n), true);
+});
+
+test('close wakes blocked adds and waiters with stopped', async () => {
+  const b = new PayloadBuffer(0n, 1);
+  for (let i = 10; i < 13; i++) await b.pushBlocking(p(i, 'state'));
+  const w = b.pushBlocking(p(50, 'state'));
+  const ready = b.waitReady();
+  b.close();
+  assert.equal(await w, 'stopped');
+  await ready;
+  assert.equal(b.tryPush(p(0)), 'stopped');
+});
+
+test('property: any mix of adds and pops keeps order, the bounds and no duplicates', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom('gossip', 'pop'), fc.integer({ min: 0, max: 80 })), { maxLength: 300 }), (ops) => {
+      const bbs = 5;
+      const b = new PayloadBuffer(3n, bbs);
+      let expect = 3n;
+      for (const [op, n] of ops) {
+        if (op === 'pop') {
+          const got = b.popReady();
+          if (got) {
+            assert.equal(got.seqNum, expect);
+            expect++;
+          }
+        } else {
+          const before = b.size;
+          const r = b.tryPush(p(n));
+          if (r === 'added') assert.ok(BigInt(n) >= b.next && BigInt(n) < b.next + BigInt(bbs));
+          else assert.equal(b.size, before);
+        }
+        assert.ok(b.size <= bbs);
+        assert.equal(b.next, expect);
+      }
+    }),
+  );
+});
+
+async function loopWorld(initial = 1) {
+  const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
+  const orderer = fastSigner(await simPeer(org, 0));
+  const blocks = chain('ch', orderer, 30);
+  const ledger = new MemLedger(blocks.slice(0, initial));
+  const buffer = new PayloadBuffer(ledger.height(), 20);
+  const committed: bigint[] = [];
+  const drops: string[] = [];
+  let fatal: unknown;
+  const loop = new CommitLoop({
+    buffer,
+    ledger,
+    clock: new VirtualClock(),
+    logger: silentLogger,
+    observeDuration: () => {},
+    onCommitted: (h) => committed.push(h),
+    onFatal: (e) => (fatal = e),
+    drop: (r) => drops.push(r),
+  });
+  loop.start();
+  const add = (n: number, bytes = blocks[n]) => buffer.tryPush({ seqNum: BigInt(n), bytes, source: 'gossip' });
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  };
+  return { blocks, ledger, buffer, committed, drops, loop, add, settle, fatal: () => fatal };
+}
+
+test('commit loop: out-of-order arrivals commit in order, once each; onCommitted follows the height', async () => {
+  const w = await loopWorld();
+  for (const n of [5, 3, 1, 4, 3, 2]) w.add(n);
+  await w.settle();
+  assert.equal(w.ledger.height(), 6n);
+  assert.deepEqual(w.committed, [2n, 3n, 4n, 5n, 6n]);
+  assert.equal(w.ledger.appends, 5);
+  w.buffer.close();
+  await w.loop.stop();
+});
+
+test('commit loop: a block the ledger refuses is dropped and next goes back to the ledger height', async () => {
+  const w = await loopWorld();
+  const other = chain('ch', fastSigner(await simPeer(await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' }), 1)), 3);
+  assert.equal(w.add(1, other[1]), 'added', 'a block 1 of another chain');
+  await w.settle();
+  assert.deepEqual(w.drops, ['ledger_rejected']);
+  assert.equal(w.ledger.height(), 1n);
+  assert.equal(w.buffer.next, 1n, 'block 1 can be fetched again');
+  assert.equal(w.add(1), 'added');
+  assert.equal(w.add(2), 'added');
+  await w.settle();
+  assert.equal(w.ledger.height(), 3n);
+  w.buffer.close();
+  await w.loop.stop();
+});
+
+test('commit loop: an I/O failure stops the loop and reports it', async () => {
+  const w = await loopWorld();
+  w.ledger.failWith = new GrapevineError('IO', 'disk gone');
+  w.add(1);
+  await w.settle();
+  assert.equal((w.fatal() as GrapevineError).code, 'IO');
+  w.ledger.failWith = undefined;
+  w.add(2);
+  await w.settle();
+  assert.equal(w.ledger.height(), 1n, 'nothing committed after the failure');
+  w.buffer.close();
+  await w.loop.stop();
+});
