@@ -60,7 +60,9 @@ export class BlockMessageStore {
   private readonly log: Logger;
 
   constructor(private readonly opts: BlockMessageStoreOptions) {
-    this.maxBlockCountToStore = BigInt(opts.maxBlockCountToStore || BLOCK_STORE_DEFAULTS.maxBlockCountToStore);
+    this.maxBlockCountToStore = BigInt(
+      opts.maxBlockCountToStore || BLOCK_STORE_DEFAULTS.maxBlockCountToStore,
+    );
     this.ttlMs = opts.ttlMs || BLOCK_STORE_DEFAULTS.ttlMs;
     this.log = opts.logger ?? silentLogger;
   }
@@ -86,7 +88,10 @@ export class BlockMessageStore {
   /** Add a block; false when it is a duplicate or too far behind a stored one. */
   add(seqNum: bigint, envelope: Envelope, message: GossipMessage): boolean {
     if (!this.checkValid(seqNum)) {
-      this.count('gossip_block_store_refused', 'Blocks the block message store refused (duplicate or too old)');
+      this.count(
+        'gossip_block_store_refused',
+        'Blocks the block message store refused (duplicate or too old)',
+      );
       return false;
     }
     const kept: Entry[] = [];
@@ -143,9 +148,15 @@ export class BlockMessageStore {
   }
 
   private removed(seqNum: bigint, reason: BlockRemoval): void {
-    this.log.debug({ channel: this.opts.channel, seqNum: String(seqNum), reason }, 'block store: block removed');
+    this.log.debug(
+      { channel: this.opts.channel, seqNum: String(seqNum), reason },
+      'block store: block removed',
+    );
     this.opts.metrics
-      ?.counter('gossip_block_store_removed', 'Blocks removed from the block message store', ['channel', 'reason'])
+      ?.counter('gossip_block_store_removed', 'Blocks removed from the block message store', [
+        'channel',
+        'reason',
+      ])
       .inc({ channel: this.opts.channel ?? '', reason });
     try {
       this.opts.onRemove?.(seqNum, reason);
@@ -159,7 +170,9 @@ export class BlockMessageStore {
   }
 
   private updateSize(): void {
-    this.opts.metrics?.gauge('gossip_block_store_size', 'Unexpired blocks in the block message store', ['channel']).set({ channel: this.opts.channel ?? '' }, this.size);
+    this.opts.metrics
+      ?.gauge('gossip_block_store_size', 'Unexpired blocks in the block message store', ['channel'])
+      .set({ channel: this.opts.channel ?? '' }, this.size);
   }
 }
 

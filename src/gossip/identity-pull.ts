@@ -145,7 +145,8 @@ export class IdentityPuller {
     }
     const accepted: PullItem[] = [];
     for (const item of items) {
-      const { pkiId, cert } = (item.message.content as { value: { pkiId: Uint8Array; cert: Uint8Array } }).value;
+      const { pkiId, cert } = (item.message.content as { value: { pkiId: Uint8Array; cert: Uint8Array } })
+        .value;
       try {
         this.opts.identities.put(pkiId, cert);
         accepted.push(item);
@@ -153,7 +154,10 @@ export class IdentityPuller {
         this.count('gossip_identity_pull_put_refused', 'Pulled identities the identity store refused', {
           reason: (e as { code?: string }).code ?? 'error',
         });
-        this.log.debug({ from: from.conn.endpoint, err: errorMessage(e) }, 'identity pull: identity store refused a pulled identity');
+        this.log.debug(
+          { from: from.conn.endpoint, err: errorMessage(e) },
+          'identity pull: identity store refused a pulled identity',
+        );
       }
     }
     return accepted;
@@ -166,14 +170,19 @@ export class IdentityPuller {
 
 /** Item id of an identity message: its raw PKI-ID. */
 export function identityItemId(message: GossipMessage): Uint8Array {
-  if (message.content.case !== 'peerIdentity') throw new IdentityUpdateError('not_identity', `not a PeerIdentity: ${message.content.case}`);
+  if (message.content.case !== 'peerIdentity')
+    throw new IdentityUpdateError('not_identity', `not a PeerIdentity: ${message.content.case}`);
   return message.content.value.pkiId;
 }
 
 /** Our own PeerIdentity message (tag EMPTY, nonce 0, no channel, metadata nil), signed once. */
 export function selfIdentityItem(selfPkiId: PkiId, signer: Signer): PullItem {
   const { envelope, message } = signGossip(
-    { tag: Tag.EMPTY, nonce: 0n, content: { case: 'peerIdentity', value: { pkiId: selfPkiId, cert: signer.serializedIdentity } } },
+    {
+      tag: Tag.EMPTY,
+      nonce: 0n,
+      content: { case: 'peerIdentity', value: { pkiId: selfPkiId, cert: signer.serializedIdentity } },
+    },
     signer,
   );
   return { id: new Uint8Array(selfPkiId), envelope, message };
@@ -182,13 +191,19 @@ export function selfIdentityItem(selfPkiId: PkiId, signer: Signer): PullItem {
 /** Throws IdentityUpdateError unless the item is a self-consistent, verified, valid PeerIdentity. */
 export function validateIdentityItem(crypto: IdentityPullCrypto, item: PullItem): void {
   const c = item.message.content;
-  if (c.case !== 'peerIdentity') throw new IdentityUpdateError('not_identity', `update element is ${c.case ?? 'empty'}, not a PeerIdentity`);
+  if (c.case !== 'peerIdentity')
+    throw new IdentityUpdateError(
+      'not_identity',
+      `update element is ${c.case ?? 'empty'}, not a PeerIdentity`,
+    );
   const { pkiId, cert } = c.value;
   let computed: Uint8Array;
   try {
     computed = crypto.pkiIdOf(cert);
   } catch (e) {
-    throw new IdentityUpdateError('invalid_identity', `identity cannot be parsed: ${errorMessage(e)}`, { cause: e });
+    throw new IdentityUpdateError('invalid_identity', `identity cannot be parsed: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   if (!Buffer.from(computed).equals(Buffer.from(pkiId))) {
     throw new IdentityUpdateError('pki_id_mismatch', 'PeerIdentity pki_id is not the hash of its cert');
@@ -197,12 +212,18 @@ export function validateIdentityItem(crypto: IdentityPullCrypto, item: PullItem)
   try {
     ok = crypto.verify(cert, item.envelope.signature, item.envelope.payload);
   } catch (e) {
-    throw new IdentityUpdateError('bad_signature', `PeerIdentity signature does not verify: ${errorMessage(e)}`, { cause: e });
+    throw new IdentityUpdateError(
+      'bad_signature',
+      `PeerIdentity signature does not verify: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
   if (ok === false) throw new IdentityUpdateError('bad_signature', 'PeerIdentity signature does not verify');
   try {
     crypto.validateIdentity(cert);
   } catch (e) {
-    throw new IdentityUpdateError('invalid_identity', `PeerIdentity cert is not valid: ${errorMessage(e)}`, { cause: e });
+    throw new IdentityUpdateError('invalid_identity', `PeerIdentity cert is not valid: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
 }

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../../src/sim/index.js';
 import { Metrics } from '../../src/util/metrics.js';
 import { BlockMessageStore, type BlockRemoval } from '../../src/gossip/blockstore.js';
-import { blockItemId, createBlockPuller, parseBlockDigest, type BlockPuller, type PulledBlock } from '../../src/gossip/pull/index.js';
+import {
+  blockItemId,
+  createBlockPuller,
+  parseBlockDigest,
+  type BlockPuller,
+  type PulledBlock,
+} from '../../src/gossip/pull/index.js';
 import { digestEnvelope, helloEnvelope, updateEnvelope } from '../../src/gossip/pull/messages.js';
 import { PullMsgType, Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
@@ -20,15 +26,30 @@ function block(n: number | bigint, channel = CH): { envelope: Envelope; message:
   });
 }
 
-function store(clock: VirtualClock, removed: [bigint, BlockRemoval][] = [], metrics?: Metrics): BlockMessageStore {
-  return new BlockMessageStore({ clock, maxBlockCountToStore: 10, ttlMs: 400_000, onRemove: (s, r) => removed.push([s, r]), metrics, channel: CH });
+function store(
+  clock: VirtualClock,
+  removed: [bigint, BlockRemoval][] = [],
+  metrics?: Metrics,
+): BlockMessageStore {
+  return new BlockMessageStore({
+    clock,
+    maxBlockCountToStore: 10,
+    ttlMs: 400_000,
+    onRemove: (s, r) => removed.push([s, r]),
+    metrics,
+    channel: CH,
+  });
 }
 
 const add = (s: BlockMessageStore, n: number) => {
   const b = block(n);
   return s.add(BigInt(n), b.envelope, b.message);
 };
-const seqs = (s: BlockMessageStore) => s.blocks().map((b) => Number(b.seqNum)).sort((a, b) => a - b);
+const seqs = (s: BlockMessageStore) =>
+  s
+    .blocks()
+    .map((b) => Number(b.seqNum))
+    .sort((a, b) => a - b);
 
 test('replacement policy: duplicates refused, blocks more than maxBlockCountToStore apart evict the older', async () => {
   const clock = new VirtualClock();
@@ -92,7 +113,8 @@ test('TTL: expired blocks leave the store and the pull store but count as seen u
 test('block digests: decimal ASCII of seq_num', () => {
   assert.deepEqual(Buffer.from(blockItemId(42n)).toString(), '42');
   assert.equal(parseBlockDigest(Buffer.from('18446744073709551615')), 18446744073709551615n);
-  for (const bad of ['18446744073709551616', '-1', '+1', '1a', '', ' 1', '0x10']) assert.equal(parseBlockDigest(Buffer.from(bad)), undefined, bad);
+  for (const bad of ['18446744073709551616', '-1', '+1', '1a', '', ' 1', '0x10'])
+    assert.equal(parseBlockDigest(Buffer.from(bad)), undefined, bad);
 });
 
 interface Peer {
@@ -111,7 +133,14 @@ function peers(n: number): { clock: VirtualClock; net: FakeNet; ps: Peer[] } {
   const ps = ts.map((t, i) => {
     const delivered: PulledBlock[] = [];
     const metrics = new Metrics();
-    const p: Peer = { t, delivered, metrics, height: 0n, bad: new Set(), puller: undefined as unknown as BlockPuller };
+    const p: Peer = {
+      t,
+      delivered,
+      metrics,
+      height: 0n,
+      bad: new Set(),
+      puller: undefined as unknown as BlockPuller,
+    };
     (p as { puller: BlockPuller }).puller = createBlockPuller({
       channel: CH,
       transport: t,
@@ -121,7 +150,8 @@ function peers(n: number): { clock: VirtualClock; net: FakeNet; ps: Peer[] } {
       membership: () => ts.filter((o) => o !== t).map((o) => ({ pkiId: o.selfPkiId, endpoint: o.endpoint })),
       ledgerHeight: () => p.height,
       verifyBlock: (seq, data) => {
-        if (p.bad.has(seq) || Buffer.from(data).toString() !== `block ${seq}`) throw new Error(`bad block ${seq}`);
+        if (p.bad.has(seq) || Buffer.from(data).toString() !== `block ${seq}`)
+          throw new Error(`bad block ${seq}`);
       },
       onBlock: (b) => delivered.push(b),
     });
@@ -144,11 +174,26 @@ test('block pull: missing blocks at or above the ledger height are pulled, verif
   a.puller.start();
   await clock.runFor(7000);
   const dig = net.sent('dataDig', 'p1:7051')[0]!;
-  assert.deepEqual((dig.message.content.value as { digests: Uint8Array[] }).digests.map((d) => Buffer.from(d).toString()), ['1', '2', '3', '4', '5', '6']);
+  assert.deepEqual(
+    (dig.message.content.value as { digests: Uint8Array[] }).digests.map((d) => Buffer.from(d).toString()),
+    ['1', '2', '3', '4', '5', '6'],
+  );
   const req = net.sent('dataReq', 'p0:7051')[0]!;
-  assert.deepEqual((req.message.content.value as { digests: Uint8Array[] }).digests.map((d) => Buffer.from(d).toString()), ['3', '5', '6']);
-  assert.deepEqual(a.delivered.map((d) => d.seqNum), [3n, 5n, 6n]);
-  assert.deepEqual(a.puller.store.blocks().map((x) => x.seqNum).sort(), [3n, 4n, 5n, 6n]);
+  assert.deepEqual(
+    (req.message.content.value as { digests: Uint8Array[] }).digests.map((d) => Buffer.from(d).toString()),
+    ['3', '5', '6'],
+  );
+  assert.deepEqual(
+    a.delivered.map((d) => d.seqNum),
+    [3n, 5n, 6n],
+  );
+  assert.deepEqual(
+    a.puller.store
+      .blocks()
+      .map((x) => x.seqNum)
+      .sort(),
+    [3n, 4n, 5n, 6n],
+  );
   assert.ok(a.puller.engine.has(blockItemId(5n)));
   assert.equal(net.sent('dataMsg').length, 0, 'pulled blocks are not forwarded');
   for (const s of net.log) {
@@ -182,7 +227,10 @@ test('block pull: one block failing verification drops the whole update; duplica
   a.bad.clear();
   a.bad.add(1n); // the duplicate is skipped before verification
   await round([block(1).envelope, block(3).envelope]);
-  assert.deepEqual(a.delivered.map((d) => d.seqNum), [3n]);
+  assert.deepEqual(
+    a.delivered.map((d) => d.seqNum),
+    [3n],
+  );
 });
 
 test('block pull: evicted and expired blocks are no longer offered in digests', async () => {
@@ -195,7 +243,10 @@ test('block pull: evicted and expired blocks are no longer offered in digests', 
   b.puller.handleMessage(b.t.received(helloEnvelope(KIND, 11n), a.t));
   await clock.runFor(1);
   const dig = net.sent('dataDig', 'p1:7051').at(-1)!;
-  assert.deepEqual((dig.message.content.value as { digests: Uint8Array[] }).digests.map((d) => Buffer.from(d).toString()), ['15']);
+  assert.deepEqual(
+    (dig.message.content.value as { digests: Uint8Array[] }).digests.map((d) => Buffer.from(d).toString()),
+    ['15'],
+  );
   await clock.runFor(400_000 + 4000);
   assert.equal(b.puller.engine.has(blockItemId(15n)), false, 'expired');
   assert.equal(b.puller.store.size, 0);

@@ -43,7 +43,9 @@ export class FakeNet {
 
   /** Messages of one content case, optionally between two endpoints. */
   sent(kind: GossipMessage['content']['case'], from?: string, to?: string): Sent[] {
-    return this.log.filter((s) => s.message.content.case === kind && (!from || s.from === from) && (!to || s.to === to));
+    return this.log.filter(
+      (s) => s.message.content.case === kind && (!from || s.from === from) && (!to || s.to === to),
+    );
   }
 
   transmit(from: FakeTransport, toEndpoint: string, envelope: Envelope): void {
@@ -52,12 +54,15 @@ export class FakeNet {
     const entry: Sent = { from: from.endpoint, to: toEndpoint, at: this.clock.now(), envelope, message };
     this.log.push(entry);
     if (!this.deliverIf(entry)) return;
-    this.clock.setTimeout(() => {
-      const to = this.nodes.get(toEndpoint);
-      if (!to || to.stopped) return;
-      const env = decodeEnvelope(bytes);
-      to.receive(env, openEnvelope(env).message, from);
-    }, this.latency(from.endpoint, toEndpoint, message));
+    this.clock.setTimeout(
+      () => {
+        const to = this.nodes.get(toEndpoint);
+        if (!to || to.stopped) return;
+        const env = decodeEnvelope(bytes);
+        to.receive(env, openEnvelope(env).message, from);
+      },
+      this.latency(from.endpoint, toEndpoint, message),
+    );
   }
 }
 

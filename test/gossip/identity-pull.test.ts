@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pkiIdKey, type PkiId } from '../../src/comm/types.js';
 import { IdentityStore } from '../../src/identity/store.js';
-import { SeededRng, SimTrust, VirtualClock, simCrypto, simOrg, simPeer, type SimIdentity } from '../../src/sim/index.js';
+import {
+  SeededRng,
+  SimTrust,
+  VirtualClock,
+  simCrypto,
+  simOrg,
+  simPeer,
+  type SimIdentity,
+} from '../../src/sim/index.js';
 import { Metrics } from '../../src/util/metrics.js';
 import { IdentityPuller, type IdentityPullCrypto } from '../../src/gossip/identity-pull.js';
 import { sameOrgOrOurOrgPullFilter, type OrgView, type PullMember } from '../../src/gossip/pull/index.js';
@@ -39,7 +47,11 @@ test('sameOrgOrOurOrgPullFilter: the egress table', () => {
       .sort();
   assert.deepEqual(offered('reqA'), Object.keys(items).sort(), 'same org: everything');
   assert.deepEqual(offered('reqUnknown'), [], 'unknown org: nothing');
-  assert.deepEqual(offered('reqB'), ['ourExt', 'selfExt', 'theirsExt'], 'foreign org: ours or theirs, with external endpoint');
+  assert.deepEqual(
+    offered('reqB'),
+    ['ourExt', 'selfExt', 'theirsExt'],
+    'foreign org: ours or theirs, with external endpoint',
+  );
 });
 
 interface Node {
@@ -62,8 +74,20 @@ async function setup(
     const t = net.node(`${who.name}:7051`, who.pkiId, who.serialized);
     const trust = new SimTrust(sim.orgs, clock);
     const metrics = new Metrics();
-    const store = new IdentityStore({ self: { pkiId: who.pkiId, identity: who.serialized }, validator: trust, clock, usageThresholdMs: opts.usageThresholdMs });
-    const node: Node = { who, t, store, metrics, members: [], puller: undefined as unknown as IdentityPuller };
+    const store = new IdentityStore({
+      self: { pkiId: who.pkiId, identity: who.serialized },
+      validator: trust,
+      clock,
+      usageThresholdMs: opts.usageThresholdMs,
+    });
+    const node: Node = {
+      who,
+      t,
+      store,
+      metrics,
+      members: [],
+      puller: undefined as unknown as IdentityPuller,
+    };
     (node as { puller: IdentityPuller }).puller = new IdentityPuller({
       transport: t,
       clock,
@@ -111,8 +135,18 @@ test('identities travel across orgs and then within an org: A verifies a message
   for (const x of nodes) x.puller.start();
   await clock.runUntil(() => a.store.has(c.who.pkiId), 5 * 4000);
   assert.ok(a.store.has(c.who.pkiId), 'A learned C through B');
-  assert.equal(net.log.filter((s) => (s.from === a.t.endpoint && s.to === c.t.endpoint) || (s.from === c.t.endpoint && s.to === a.t.endpoint)).length, 0);
-  const signed = signGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }, c.who.signer).envelope;
+  assert.equal(
+    net.log.filter(
+      (s) =>
+        (s.from === a.t.endpoint && s.to === c.t.endpoint) ||
+        (s.from === c.t.endpoint && s.to === a.t.endpoint),
+    ).length,
+    0,
+  );
+  const signed = signGossip(
+    { tag: Tag.EMPTY, content: { case: 'memReq', value: {} } },
+    c.who.signer,
+  ).envelope;
   const identity = a.store.get(c.who.pkiId)!;
   new SimTrust([c.who.org], clock).verify(identity, signed.signature, signed.payload);
   assert.ok(a.puller.engine.has(c.who.pkiId), 'held for pulling by others');
@@ -122,7 +156,8 @@ test('identities travel across orgs and then within an org: A verifies a message
     assert.equal(s.message.nonce, 0n);
   }
   for (const d of net.sent('dataDig')) {
-    for (const id of (d.message.content.value as { digests: Uint8Array[] }).digests) assert.equal(id.length, 32, 'digests are raw PKI-IDs');
+    for (const id of (d.message.content.value as { digests: Uint8Array[] }).digests)
+      assert.equal(id.length, 32, 'digests are raw PKI-IDs');
   }
   assert.ok((await a.metrics.value('gossip_pull_items_pulled')) >= 2);
   for (const x of nodes) x.puller.stop();
@@ -136,14 +171,25 @@ test('foreign-org requester gets only identities of its org or ours, with extern
     o1.store.put(x.who.pkiId, x.who.serialized);
     o1.puller.engine.add(x.puller.selfItem);
   }
-  o1.puller.engine.handleMessage(o1.t.received(unsignedGossip({ tag: Tag.EMPTY, content: { case: 'hello', value: { nonce: 5n, msgType: PullMsgType.IDENTITY_MSG } } }).envelope, o2.t));
+  o1.puller.engine.handleMessage(
+    o1.t.received(
+      unsignedGossip({
+        tag: Tag.EMPTY,
+        content: { case: 'hello', value: { nonce: 5n, msgType: PullMsgType.IDENTITY_MSG } },
+      }).envelope,
+      o2.t,
+    ),
+  );
   await clock.runFor(5);
   const dig = net.sent('dataDig', o1.t.endpoint, o2.t.endpoint)[0]!;
   const got = (dig.message.content.value as { digests: Uint8Array[] }).digests.map(hex).sort();
   assert.deepEqual(got, [o1.who.pkiId, o2.who.pkiId].map(hex).sort());
 });
 
-async function badUpdate(bad: (ctx: { c: Node; d: Node; good: Envelope }) => Envelope, crypto?: (t: SimTrust) => IdentityPullCrypto) {
+async function badUpdate(
+  bad: (ctx: { c: Node; d: Node; good: Envelope }) => Envelope,
+  crypto?: (t: SimTrust) => IdentityPullCrypto,
+) {
   const ctx = await setup({ orgs: 2, peersPerOrg: 2 }, { crypto });
   const [a, b, c, d] = ctx.nodes as [Node, Node, Node, Node];
   a.members.push({ pkiId: b.who.pkiId, endpoint: b.t.endpoint });
@@ -153,7 +199,8 @@ async function badUpdate(bad: (ctx: { c: Node; d: Node; good: Envelope }) => Env
     () => true,
     (m) => {
       const v = m.message.content.value as { nonce: bigint };
-      if (m.message.content.case === 'hello') m.respond(digestEnvelope(KIND, v.nonce, [c.who.pkiId, d.who.pkiId]));
+      if (m.message.content.case === 'hello')
+        m.respond(digestEnvelope(KIND, v.nonce, [c.who.pkiId, d.who.pkiId]));
       if (m.message.content.case === 'dataReq') m.respond(updateEnvelope(KIND, v.nonce, crafted));
     },
   );
@@ -168,26 +215,52 @@ test('one bad identity drops the whole update (the good one too)', async (t) => 
   const sim = await simCrypto({ orgs: 2, peersPerOrg: 2 });
   const revoked = Buffer.from(sim.peers[3]!.serialized);
   const outsider = sim.peers[0]!.signer;
-  const cases: [string, (x: { c: Node; d: Node; good: Envelope }) => Envelope, string, ((t: SimTrust) => IdentityPullCrypto)?][] = [
+  const cases: [
+    string,
+    (x: { c: Node; d: Node; good: Envelope }) => Envelope,
+    string,
+    ((t: SimTrust) => IdentityPullCrypto)?,
+  ][] = [
     [
       'pki_id is not hash(cert)',
-      ({ c, d }) => signGossip({ tag: Tag.EMPTY, content: { case: 'peerIdentity', value: { pkiId: c.who.pkiId, cert: d.who.serialized } } }, d.who.signer).envelope,
+      ({ c, d }) =>
+        signGossip(
+          {
+            tag: Tag.EMPTY,
+            content: { case: 'peerIdentity', value: { pkiId: c.who.pkiId, cert: d.who.serialized } },
+          },
+          d.who.signer,
+        ).envelope,
       'pki_id_mismatch',
     ],
     [
       'signed by another key',
-      ({ c, d }) => signGossip({ tag: Tag.EMPTY, content: { case: 'peerIdentity', value: { pkiId: d.who.pkiId, cert: d.who.serialized } } }, c.who.signer).envelope,
+      ({ c, d }) =>
+        signGossip(
+          {
+            tag: Tag.EMPTY,
+            content: { case: 'peerIdentity', value: { pkiId: d.who.pkiId, cert: d.who.serialized } },
+          },
+          c.who.signer,
+        ).envelope,
       'bad_signature',
     ],
     [
       'unsigned',
-      ({ d }) => unsignedGossip({ tag: Tag.EMPTY, content: { case: 'peerIdentity', value: { pkiId: d.who.pkiId, cert: d.who.serialized } } }).envelope,
+      ({ d }) =>
+        unsignedGossip({
+          tag: Tag.EMPTY,
+          content: { case: 'peerIdentity', value: { pkiId: d.who.pkiId, cert: d.who.serialized } },
+        }).envelope,
       'bad_signature',
     ],
     [
       'signature of a different payload',
       ({ d }) => {
-        const other = unsignedGossip({ tag: Tag.ORG_ONLY, content: { case: 'peerIdentity', value: { pkiId: d.who.pkiId, cert: d.who.serialized } } });
+        const other = unsignedGossip({
+          tag: Tag.ORG_ONLY,
+          content: { case: 'peerIdentity', value: { pkiId: d.who.pkiId, cert: d.who.serialized } },
+        });
         return { ...other.envelope, signature: d.puller.selfItem.envelope.signature };
       },
       'bad_signature',
@@ -217,7 +290,9 @@ test('one bad identity drops the whole update (the good one too)', async (t) => 
     });
   }
   await t.test('an element that is not a PeerIdentity', async () => {
-    const { a, c } = await badUpdate(() => signGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }, outsider).envelope);
+    const { a, c } = await badUpdate(
+      () => signGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }, outsider).envelope,
+    );
     assert.equal(a.store.has(c.who.pkiId), false);
     assert.equal(await a.metrics.value('gossip_pull_dropped', { reason: 'malformed_update' }), 1);
   });
@@ -249,11 +324,21 @@ test('a verified identity the store refuses (untrusted org) is not held; purged 
   b.puller.stop();
   // an identity of an org the store does not trust verifies (crypto says yes) but is refused by Put
   const stranger = await simPeer(await simOrg(9), 0);
-  const crypto: IdentityPullCrypto = { pkiIdOf: (i) => new SimTrust([stranger.org], ctx.clock).pkiIdOf(i), verify: () => true, validateIdentity: () => undefined };
+  const crypto: IdentityPullCrypto = {
+    pkiIdOf: (i) => new SimTrust([stranger.org], ctx.clock).pkiIdOf(i),
+    verify: () => true,
+    validateIdentity: () => undefined,
+  };
   const x = await setup({ orgs: 2, peersPerOrg: 2 }, { crypto: () => crypto });
   const [p, q] = x.nodes as [Node, Node];
   p.members.push({ pkiId: q.who.pkiId, endpoint: q.t.endpoint });
-  const strangerEnv = signGossip({ tag: Tag.EMPTY, content: { case: 'peerIdentity', value: { pkiId: stranger.pkiId, cert: stranger.serialized } } }, stranger.signer).envelope;
+  const strangerEnv = signGossip(
+    {
+      tag: Tag.EMPTY,
+      content: { case: 'peerIdentity', value: { pkiId: stranger.pkiId, cert: stranger.serialized } },
+    },
+    stranger.signer,
+  ).envelope;
   q.t.subscribe(
     () => true,
     (m) => {

@@ -2,8 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../../src/sim/index.js';
 import { Metrics } from '../../src/util/metrics.js';
-import { PullEngine, pullConfig, type PullAdapter, type PullItem, type PullMember } from '../../src/gossip/pull/index.js';
-import { digestEnvelope, helloEnvelope, requestEnvelope, updateEnvelope } from '../../src/gossip/pull/messages.js';
+import {
+  PullEngine,
+  pullConfig,
+  type PullAdapter,
+  type PullItem,
+  type PullMember,
+} from '../../src/gossip/pull/index.js';
+import {
+  digestEnvelope,
+  helloEnvelope,
+  requestEnvelope,
+  updateEnvelope,
+} from '../../src/gossip/pull/messages.js';
 import { PullMsgType, Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 import { FakeNet, testPkiId, type FakeTransport } from './fakenet.js';
@@ -40,7 +51,14 @@ interface World {
   readonly members: PullMember[];
 }
 
-function world(n: number, opts: { seed?: number; adapter?: (i: number) => Partial<PullAdapter>; config?: Parameters<typeof pullConfig>[0] } = {}): World {
+function world(
+  n: number,
+  opts: {
+    seed?: number;
+    adapter?: (i: number) => Partial<PullAdapter>;
+    config?: Parameters<typeof pullConfig>[0];
+  } = {},
+): World {
   const clock = new VirtualClock();
   const net = new FakeNet(clock);
   const members: PullMember[] = [];
@@ -78,7 +96,11 @@ function world(n: number, opts: { seed?: number; adapter?: (i: number) => Partia
   return { clock, net, nodes, members };
 }
 
-const held = (e: PullEngine) => e.store.ids().map(text).sort((a, b) => Number(a) - Number(b));
+const held = (e: PullEngine) =>
+  e.store
+    .ids()
+    .map(text)
+    .sort((a, b) => Number(a) - Number(b));
 const dropped = (node: Node, reason: string) => node.metrics.value('gossip_pull_dropped', { reason });
 
 test('two engines exchange their items in one round; wire fields as Fabric sends them', async () => {
@@ -108,7 +130,10 @@ test('two engines exchange their items in one round; wire fields as Fabric sends
   // a's request to b carries the nonce of a's hello to b, and asks only for what a lacks
   const hello = net.sent('hello', 'p0:7051', 'p1:7051')[0]!;
   const req = net.sent('dataReq', 'p0:7051', 'p1:7051')[0]!;
-  assert.equal((req.message.content.value as { nonce: bigint }).nonce, (hello.message.content.value as { nonce: bigint }).nonce);
+  assert.equal(
+    (req.message.content.value as { nonce: bigint }).nonce,
+    (hello.message.content.value as { nonce: bigint }).nonce,
+  );
   assert.deepEqual((req.message.content.value as { digests: Uint8Array[] }).digests.map(text), ['3']);
   // the update carries the stored envelope bytes unchanged
   const upd = net.sent('dataUpdate', 'p1:7051', 'p0:7051')[0]!;
@@ -154,7 +179,9 @@ test('an item advertised by several owners is requested from exactly one of them
 });
 
 test('no digest is sent for an empty store or when the egress filter hides everything', async () => {
-  const { clock, net, nodes } = world(3, { adapter: (i) => (i === 2 ? { egressFilter: () => () => false } : {}) });
+  const { clock, net, nodes } = world(3, {
+    adapter: (i) => (i === 2 ? { egressFilter: () => () => false } : {}),
+  });
   nodes[2]!.engine.add(item(5));
   nodes[0]!.engine.start();
   await clock.runFor(4000 + 3000);
@@ -227,11 +254,17 @@ test('a request after requestWaitTime (forgotten nonce) or with a never-seen non
   await c2.runFor(5);
   assert.equal(net2.sent('dataUpdate').length, 0);
   assert.equal(await dropped(y, 'request_unknown_nonce'), 2);
-  y.engine.handleMessage(y.t.received(requestEnvelope(KIND, 5n, [Buffer.from('4'), Buffer.from('4'), Buffer.from('8')]), x.t));
+  y.engine.handleMessage(
+    y.t.received(requestEnvelope(KIND, 5n, [Buffer.from('4'), Buffer.from('4'), Buffer.from('8')]), x.t),
+  );
   await c2.runFor(5);
   const upd = net2.sent('dataUpdate');
   assert.equal(upd.length, 1);
-  assert.equal((upd[0]!.message.content.value as { data: unknown[]; nonce: bigint }).data.length, 1, 'held items only, once');
+  assert.equal(
+    (upd[0]!.message.content.value as { data: unknown[]; nonce: bigint }).data.length,
+    1,
+    'held items only, once',
+  );
   assert.equal((upd[0]!.message.content.value as { nonce: bigint }).nonce, 5n);
 });
 
@@ -263,13 +296,25 @@ test('unsolicited digests and updates, wrong msg_type, tag or channel are droppe
 
 test('one malformed element or a rejecting validator drops the whole update', async () => {
   let reject = false;
-  const { clock, net, nodes } = world(2, { adapter: (i) => (i === 0 ? { acceptUpdate: (items) => { if (reject) throw new Error('bad block'); return items; } } : {}) });
+  const { clock, net, nodes } = world(2, {
+    adapter: (i) =>
+      i === 0
+        ? {
+            acceptUpdate: (items) => {
+              if (reject) throw new Error('bad block');
+              return items;
+            },
+          }
+        : {},
+  });
   const [a, b] = nodes as [Node, Node];
   const round = async (data: PullItem['envelope'][]) => {
     a.engine.initiatePull();
     const hellos = net.sent('hello', 'p0:7051');
     const nonce = (hellos[hellos.length - 1]!.message.content.value as { nonce: bigint }).nonce;
-    a.engine.handleMessage(a.t.received(digestEnvelope(KIND, nonce, [Buffer.from('1'), Buffer.from('2')]), b.t));
+    a.engine.handleMessage(
+      a.t.received(digestEnvelope(KIND, nonce, [Buffer.from('1'), Buffer.from('2')]), b.t),
+    );
     await clock.runFor(1000);
     a.engine.handleMessage(a.t.received(updateEnvelope(KIND, nonce, data), b.t));
     await clock.runFor(2000);
@@ -278,7 +323,11 @@ test('one malformed element or a rejecting validator drops the whole update', as
   await round([item(1).envelope, garbage]);
   assert.equal(a.engine.store.size, 0);
   assert.equal(await dropped(a, 'malformed_update'), 1);
-  const noId = unsignedGossip({ tag: Tag.CHAN_AND_ORG, channel: channelBytes(CH), content: { case: 'memReq', value: {} } }).envelope;
+  const noId = unsignedGossip({
+    tag: Tag.CHAN_AND_ORG,
+    channel: channelBytes(CH),
+    content: { case: 'memReq', value: {} },
+  }).envelope;
   await round([item(1).envelope, noId]);
   assert.equal(a.engine.store.size, 0);
   assert.equal(await dropped(a, 'malformed_update'), 2);
@@ -299,13 +348,18 @@ test('ingress filter: digests it rejects are never requested', async () => {
   for (const n of [3, 4, 5, 6]) nodes[1]!.engine.add(item(n));
   nodes[0]!.engine.start();
   await clock.runFor(7000);
-  assert.deepEqual((net.sent('dataReq')[0]!.message.content.value as { digests: Uint8Array[] }).digests.map(text), ['5', '6']);
+  assert.deepEqual(
+    (net.sent('dataReq')[0]!.message.content.value as { digests: Uint8Array[] }).digests.map(text),
+    ['5', '6'],
+  );
   assert.deepEqual(held(nodes[0]!.engine), ['5', '6']);
   nodes[0]!.engine.stop();
 });
 
 test('bounds: item store, remembered nonces, ids per message', async () => {
-  const { clock, net, nodes } = world(2, { config: { maxItems: 2, maxIncomingNonces: 3, maxDigestItems: 4 } });
+  const { clock, net, nodes } = world(2, {
+    config: { maxItems: 2, maxIncomingNonces: 3, maxDigestItems: 4 },
+  });
   const [a, b] = nodes as [Node, Node];
   assert.equal(a.engine.add(item(1)), true);
   assert.equal(a.engine.add(item(1)), false, 'already held');
@@ -318,7 +372,16 @@ test('bounds: item store, remembered nonces, ids per message', async () => {
   // nonce 1 was forgotten (oldest), nonce 5 is remembered
   a.engine.handleMessage(a.t.received(requestEnvelope(KIND, 1n, [Buffer.from('1')]), b.t));
   a.engine.handleMessage(a.t.received(requestEnvelope(KIND, 5n, [Buffer.from('1')]), b.t));
-  a.engine.handleMessage(a.t.received(requestEnvelope(KIND, 5n, [1, 2, 3, 4, 5].map((x) => Buffer.from(String(x)))), b.t));
+  a.engine.handleMessage(
+    a.t.received(
+      requestEnvelope(
+        KIND,
+        5n,
+        [1, 2, 3, 4, 5].map((x) => Buffer.from(String(x))),
+      ),
+      b.t,
+    ),
+  );
   await clock.runFor(5);
   assert.equal(net.sent('dataUpdate').length, 1);
   assert.equal(await dropped(a, 'too_many_items'), 1);
@@ -339,7 +402,12 @@ test('start subscribes, stop releases every timer and the subscription; stop is 
     clock,
     rng: new SeededRng(1),
     subscribe: true,
-    adapter: { ...KIND, membership: () => [{ pkiId: other.selfPkiId, endpoint: other.endpoint }], itemId: idOf, acceptUpdate: (i) => i },
+    adapter: {
+      ...KIND,
+      membership: () => [{ pkiId: other.selfPkiId, endpoint: other.endpoint }],
+      itemId: idOf,
+      acceptUpdate: (i) => i,
+    },
   });
   engine.add(item(1));
   engine.start();

@@ -4,7 +4,12 @@ import fc from 'fast-check';
 import { GrapevineError } from '../../src/errors.js';
 import { IdentityPuller, IdentityUpdateError, validateIdentityItem } from '../../src/gossip/identity-pull.js';
 import { createBlockPuller } from '../../src/gossip/pull/index.js';
-import { digestEnvelope, helloEnvelope, requestEnvelope, updateEnvelope } from '../../src/gossip/pull/messages.js';
+import {
+  digestEnvelope,
+  helloEnvelope,
+  requestEnvelope,
+  updateEnvelope,
+} from '../../src/gossip/pull/messages.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import { SeededRng, SimTrust, VirtualClock, simCrypto } from '../../src/sim/index.js';
 import { Metrics } from '../../src/util/metrics.js';
@@ -12,7 +17,9 @@ import { PullMsgType, Tag, openEnvelope, unsignedGossip } from '../../src/wire/g
 import { FakeNet } from './fakenet.js';
 
 const bytes = fc.uint8Array({ maxLength: 200 });
-const envelope = fc.record({ payload: bytes, signature: bytes }).map((e) => ({ $typeName: 'gossip.Envelope' as const, ...e }));
+const envelope = fc
+  .record({ payload: bytes, signature: bytes })
+  .map((e) => ({ $typeName: 'gossip.Envelope' as const, ...e }));
 
 test('arbitrary digests, requests and update elements never make a pull instance throw', async () => {
   const sim = await simCrypto({ orgs: 2, peersPerOrg: 1 });
@@ -30,7 +37,11 @@ test('arbitrary digests, requests and update elements never make a pull instance
     signer: me.signer,
     selfPkiId: me.pkiId,
     selfOrg: me.org.mspId,
-    identities: new IdentityStore({ self: { pkiId: me.pkiId, identity: me.serialized }, validator: trust, clock }),
+    identities: new IdentityStore({
+      self: { pkiId: me.pkiId, identity: me.serialized },
+      validator: trust,
+      clock,
+    }),
     crypto: trust,
     membership: () => [{ pkiId: them.selfPkiId, endpoint: them.endpoint }],
     hasExternalEndpoint: () => true,
@@ -52,21 +63,27 @@ test('arbitrary digests, requests and update elements never make a pull instance
     { engine: blocks.engine, kind: { msgType: PullMsgType.BLOCK_MSG, tag: Tag.CHAN_AND_ORG, channel: 'ch' } },
   ];
   await fc.assert(
-    fc.asyncProperty(fc.array(bytes, { maxLength: 5 }), fc.array(envelope, { maxLength: 4 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), async (digests, data, nonce) => {
-      for (const { engine, kind } of kinds) {
-        engine.initiatePull();
-        const last = net.sent('hello').at(-1)!;
-        const n = (last.message.content.value as { nonce: bigint }).nonce;
-        const feed = (env: ReturnType<typeof helloEnvelope>) => engine.handleMessage(mine.received(env, them));
-        feed(digestEnvelope(kind, n, digests));
-        feed(helloEnvelope(kind, nonce));
-        feed(requestEnvelope(kind, nonce, digests));
-        await clock.runFor(1000);
-        feed(updateEnvelope(kind, n, data));
-        feed(updateEnvelope(kind, nonce, data));
-        await clock.runFor(2000);
-      }
-    }),
+    fc.asyncProperty(
+      fc.array(bytes, { maxLength: 5 }),
+      fc.array(envelope, { maxLength: 4 }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      async (digests, data, nonce) => {
+        for (const { engine, kind } of kinds) {
+          engine.initiatePull();
+          const last = net.sent('hello').at(-1)!;
+          const n = (last.message.content.value as { nonce: bigint }).nonce;
+          const feed = (env: ReturnType<typeof helloEnvelope>) =>
+            engine.handleMessage(mine.received(env, them));
+          feed(digestEnvelope(kind, n, digests));
+          feed(helloEnvelope(kind, nonce));
+          feed(requestEnvelope(kind, nonce, digests));
+          await clock.runFor(1000);
+          feed(updateEnvelope(kind, n, data));
+          feed(updateEnvelope(kind, nonce, data));
+          await clock.runFor(2000);
+        }
+      },
+    ),
     { numRuns: 40 },
   );
   assert.ok((await metrics.value('gossip_pull_dropped')) > 0);
@@ -80,8 +97,15 @@ test('validateIdentityItem throws only IdentityUpdateError on arbitrary PeerIden
   const trust = new SimTrust(sim.orgs, new VirtualClock());
   fc.assert(
     fc.property(bytes, bytes, bytes, (pkiId, cert, signature) => {
-      const { envelope } = unsignedGossip({ tag: Tag.EMPTY, content: { case: 'peerIdentity', value: { pkiId, cert } } });
-      const item = { id: pkiId, envelope: { ...envelope, signature }, message: openEnvelope(envelope).message };
+      const { envelope } = unsignedGossip({
+        tag: Tag.EMPTY,
+        content: { case: 'peerIdentity', value: { pkiId, cert } },
+      });
+      const item = {
+        id: pkiId,
+        envelope: { ...envelope, signature },
+        message: openEnvelope(envelope).message,
+      };
       try {
         validateIdentityItem(trust, item);
         assert.fail('arbitrary identities never validate');

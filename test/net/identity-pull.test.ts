@@ -44,21 +44,39 @@ test('identity pull lets a peer verify a message signed by a peer it never conne
         selfPkiId: t.selfPkiId,
         selfOrg: id.mspId,
         identities: t.identityStore,
-        crypto: { pkiIdOf: crypto.pkiIdOf, validateIdentity: crypto.validateIdentity, verify: crypto.verifySignature },
+        crypto: {
+          pkiIdOf: crypto.pkiIdOf,
+          validateIdentity: crypto.validateIdentity,
+          verify: crypto.verifySignature,
+        },
         membership: () => links.get(t)!,
         hasExternalEndpoint: () => true,
-        config: { pullIntervalMs: 100, digestWaitTimeMs: 60, requestWaitTimeMs: 200, responseWaitTimeMs: 120 },
+        config: {
+          pullIntervalMs: 100,
+          digestWaitTimeMs: 60,
+          requestWaitTimeMs: 200,
+          responseWaitTimeMs: 120,
+        },
       });
       pullers.push(puller);
       puller.start();
     });
     assert.equal(a.identityStore.has(c.selfPkiId), false);
     await until(() => a.identityStore.has(c.selfPkiId), "C's identity at A");
-    const signed = signGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }, nodeIdentity(root, 2, 0).signer).envelope;
+    const signed = signGossip(
+      { tag: Tag.EMPTY, content: { case: 'memReq', value: {} } },
+      nodeIdentity(root, 2, 0).signer,
+    ).envelope;
     const identity = a.identityStore.get(c.selfPkiId)!;
     assert.equal(crypto.verifySignature(identity, signed.signature, signed.payload), true, 'A verifies C');
-    assert.equal(crypto.verifySignature(identity, signed.signature, new Uint8Array([1, ...signed.payload])), false);
-    assert.ok(!a.connectedPeers().some((p) => pkiIdKey(p) === pkiIdKey(c.selfPkiId)), 'A never connected to C');
+    assert.equal(
+      crypto.verifySignature(identity, signed.signature, new Uint8Array([1, ...signed.payload])),
+      false,
+    );
+    assert.ok(
+      !a.connectedPeers().some((p) => pkiIdKey(p) === pkiIdKey(c.selfPkiId)),
+      'A never connected to C',
+    );
     assert.ok(pullers[0]!.engine.has(c.selfPkiId), 'A holds it for further pulls');
   } finally {
     for (const p of pullers) p.stop();

@@ -82,7 +82,10 @@ export function parseBlockDigest(id: Uint8Array): bigint | undefined {
 
 function payloadOf(message: GossipMessage): { seqNum: bigint; data: Uint8Array } {
   if (message.content.case !== 'dataMsg' || !message.content.value.payload) {
-    throw new BlockUpdateError('not_block', `update element is ${message.content.case ?? 'empty'}, not a DataMessage with a payload`);
+    throw new BlockUpdateError(
+      'not_block',
+      `update element is ${message.content.case ?? 'empty'}, not a DataMessage with a payload`,
+    );
   }
   return message.content.value.payload;
 }
@@ -107,14 +110,27 @@ export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
     for (const item of items) {
       const { seqNum, data } = payloadOf(item.message);
       if (channelName(item.message) !== channel) {
-        throw new BlockUpdateError('wrong_channel', `pulled block ${seqNum} is of channel ${JSON.stringify(channelName(item.message))}`);
+        throw new BlockUpdateError(
+          'wrong_channel',
+          `pulled block ${seqNum} is of channel ${JSON.stringify(channelName(item.message))}`,
+        );
       }
       if (!store.checkValid(seqNum)) continue;
       try {
         opts.verifyBlock(seqNum, data, item.message);
       } catch (e) {
-        opts.metrics?.counter('gossip_block_pull_rejected', 'Block DataUpdates dropped for a block that failed verification', ['channel']).inc({ channel });
-        throw new BlockUpdateError('verify_failed', `pulled block ${seqNum} failed verification: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+        opts.metrics
+          ?.counter(
+            'gossip_block_pull_rejected',
+            'Block DataUpdates dropped for a block that failed verification',
+            ['channel'],
+          )
+          .inc({ channel });
+        throw new BlockUpdateError(
+          'verify_failed',
+          `pulled block ${seqNum} failed verification: ${(e as Error)?.message ?? String(e)}`,
+          { cause: e },
+        );
       }
       verified.push({ item, seqNum, data });
     }

@@ -39,10 +39,14 @@ export const FABRIC_PULL_DEFAULTS: PullConfig = Object.freeze({
 export function pullConfig(input: Partial<PullConfig> = {}): PullConfig {
   const out: Record<string, number> = { ...FABRIC_PULL_DEFAULTS };
   for (const [key, value] of Object.entries(input)) {
-    if (!(key in FABRIC_PULL_DEFAULTS)) throw new ConfigError('UNKNOWN_KEY', `pull config: unknown key ${key}`);
+    if (!(key in FABRIC_PULL_DEFAULTS))
+      throw new ConfigError('UNKNOWN_KEY', `pull config: unknown key ${key}`);
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new ConfigError('BAD_VALUE', `pull config: ${key} must be a non-negative integer, got ${String(value)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `pull config: ${key} must be a non-negative integer, got ${String(value)}`,
+      );
     }
     if (value !== 0) out[key] = value;
   }

@@ -22,7 +22,16 @@
  * items (maxItems), remembered nonces (maxIncomingNonces), ids per message and per round
  * (maxDigestItems). Timers: one interval, plus two one-shots per round.
  */
-import type { Clock, PkiId, ReceivedMessage, RemotePeer, Rng, TimerHandle, Transport, Unsubscribe } from '../../comm/types.js';
+import type {
+  Clock,
+  PkiId,
+  ReceivedMessage,
+  RemotePeer,
+  Rng,
+  TimerHandle,
+  Transport,
+  Unsubscribe,
+} from '../../comm/types.js';
 import { pkiIdKey } from '../../comm/types.js';
 import { errorMessage } from '../../errors.js';
 import { silentLogger, type Logger } from '../../util/log.js';
@@ -30,7 +39,16 @@ import type { Metrics } from '../../util/metrics.js';
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { openEnvelope } from '../../wire/gossip.js';
 import { pullConfig, type PullConfig } from './config.js';
-import { PULL_TYPE_LABEL, pullMsgTypeOf, digestEnvelope, helloEnvelope, isPullCase, requestEnvelope, updateEnvelope, type PullWireKind } from './messages.js';
+import {
+  PULL_TYPE_LABEL,
+  pullMsgTypeOf,
+  digestEnvelope,
+  helloEnvelope,
+  isPullCase,
+  requestEnvelope,
+  updateEnvelope,
+  type PullWireKind,
+} from './messages.js';
 import { PullItemStore, itemKey, type PullItem } from './store.js';
 
 /** A member a round may pull from; `endpoint` is its preferred endpoint (internal if known). */
@@ -204,8 +222,11 @@ export class PullEngine {
     if (msgType === undefined || !isPullCase(c.case)) return this.drop('not_pull', m);
     if (msgType !== this.adapter.msgType) return this.drop('wrong_msg_type', m);
     if (msg.tag !== this.adapter.tag) return this.drop('bad_tag', m);
-    if (Buffer.from(msg.channel).toString('utf8') !== this.adapter.channel) return this.drop('wrong_channel', m);
-    this.counter('gossip_pull_messages_received', 'Pull messages received', ['type']).inc(this.labels({ type: PULL_TYPE_LABEL[c.case] }));
+    if (Buffer.from(msg.channel).toString('utf8') !== this.adapter.channel)
+      return this.drop('wrong_channel', m);
+    this.counter('gossip_pull_messages_received', 'Pull messages received', ['type']).inc(
+      this.labels({ type: PULL_TYPE_LABEL[c.case] }),
+    );
     if (this.stopped) return;
     switch (c.case) {
       case 'hello':
@@ -225,7 +246,8 @@ export class PullEngine {
     const round = this.outgoing.get(nonce);
     if (!round) return this.drop('unexpected_nonce', m, { nonce: String(nonce) });
     if (round.phase !== 'digests') return this.drop('digest_outside_window', m, { nonce: String(nonce) });
-    if (digests.length > this.config.maxDigestItems) return this.drop('too_many_items', m, { count: digests.length });
+    if (digests.length > this.config.maxDigestItems)
+      return this.drop('too_many_items', m, { count: digests.length });
     const wanted = this.adapter.ingressDigestFilter ? this.adapter.ingressDigestFilter(digests, m) : digests;
     const source = round.nonces.get(nonce)!;
     for (const id of wanted) {
@@ -233,7 +255,8 @@ export class PullEngine {
       const key = itemKey(id);
       let entry = round.owners.get(key);
       if (!entry) {
-        if (round.owners.size >= this.config.maxDigestItems) return this.drop('too_many_items', m, { learned: round.owners.size });
+        if (round.owners.size >= this.config.maxDigestItems)
+          return this.drop('too_many_items', m, { learned: round.owners.size });
         entry = { id: new Uint8Array(id), from: new Set() };
         round.owners.set(key, entry);
       }
@@ -271,7 +294,8 @@ export class PullEngine {
     const round = this.outgoing.get(nonce);
     if (!round) return this.drop('unexpected_nonce', m, { nonce: String(nonce) });
     if (round.phase !== 'updates') return this.drop('update_outside_window', m, { nonce: String(nonce) });
-    if (data.length > this.config.maxDigestItems) return this.drop('too_many_items', m, { count: data.length });
+    if (data.length > this.config.maxDigestItems)
+      return this.drop('too_many_items', m, { count: data.length });
     const items: PullItem[] = [];
     for (const envelope of data) {
       try {
@@ -289,7 +313,8 @@ export class PullEngine {
     }
     let added = 0;
     for (const item of accepted) if (this.add(item)) added++;
-    if (added > 0) this.counter('gossip_pull_items_pulled', 'Items added from pull updates').inc(this.labels(), added);
+    if (added > 0)
+      this.counter('gossip_pull_items_pulled', 'Items added from pull updates').inc(this.labels(), added);
   }
 
   // ---- responder ----
@@ -316,8 +341,10 @@ export class PullEngine {
     const now = this.opts.clock.now();
     this.forgetExpired(now);
     const expiry = this.incoming.get(`${nonce}/${pkiIdKey(m.conn.pkiId)}`);
-    if (expiry === undefined || expiry < now) return this.drop('request_unknown_nonce', m, { nonce: String(nonce) });
-    if (digests.length > this.config.maxDigestItems) return this.drop('too_many_items', m, { count: digests.length });
+    if (expiry === undefined || expiry < now)
+      return this.drop('request_unknown_nonce', m, { nonce: String(nonce) });
+    if (digests.length > this.config.maxDigestItems)
+      return this.drop('too_many_items', m, { count: digests.length });
     const filter = this.egressFilter(m);
     const out: Envelope[] = [];
     const seen = new Set<string>();
@@ -365,21 +392,37 @@ export class PullEngine {
   }
 
   /** Send to every member whose preferred endpoint is `endpoint` (Fabric's peersWithEndpoints). */
-  private sendTo(endpoint: string, envelope: Envelope, type: 'hello' | 'dataReq', members: readonly PullMember[]): void {
-    const peers: RemotePeer[] = members.filter((mb) => mb.endpoint === endpoint).map((mb) => ({ endpoint: mb.endpoint, pkiId: mb.pkiId }));
+  private sendTo(
+    endpoint: string,
+    envelope: Envelope,
+    type: 'hello' | 'dataReq',
+    members: readonly PullMember[],
+  ): void {
+    const peers: RemotePeer[] = members
+      .filter((mb) => mb.endpoint === endpoint)
+      .map((mb) => ({ endpoint: mb.endpoint, pkiId: mb.pkiId }));
     if (peers.length === 0) return;
     this.opts.transport.send(envelope, ...peers);
-    this.counter('gossip_pull_messages_sent', 'Pull messages sent', ['type']).inc(this.labels({ type: PULL_TYPE_LABEL[type] }));
+    this.counter('gossip_pull_messages_sent', 'Pull messages sent', ['type']).inc(
+      this.labels({ type: PULL_TYPE_LABEL[type] }),
+    );
   }
 
   private respond(m: ReceivedMessage, envelope: Envelope, type: 'dataDig' | 'dataUpdate'): void {
     m.respond(envelope);
-    this.counter('gossip_pull_messages_sent', 'Pull messages sent', ['type']).inc(this.labels({ type: PULL_TYPE_LABEL[type] }));
+    this.counter('gossip_pull_messages_sent', 'Pull messages sent', ['type']).inc(
+      this.labels({ type: PULL_TYPE_LABEL[type] }),
+    );
   }
 
   private drop(reason: PullDropReason, m?: ReceivedMessage, extra: Record<string, unknown> = {}): void {
-    this.counter('gossip_pull_dropped', 'Pull messages or items dropped, by reason', ['reason']).inc(this.labels({ reason }));
-    this.log.debug({ pull: this.opts.name, channel: this.adapter.channel, reason, from: m?.conn.endpoint, ...extra }, 'pull: dropped');
+    this.counter('gossip_pull_dropped', 'Pull messages or items dropped, by reason', ['reason']).inc(
+      this.labels({ reason }),
+    );
+    this.log.debug(
+      { pull: this.opts.name, channel: this.adapter.channel, reason, from: m?.conn.endpoint, ...extra },
+      'pull: dropped',
+    );
   }
 
   private labels(extra: Record<string, string> = {}): Record<string, string> {
@@ -395,7 +438,9 @@ export class PullEngine {
   private updateGauges(): void {
     const metrics = this.opts.metrics;
     if (!metrics) return;
-    metrics.gauge('gossip_pull_items', 'Items held by a pull instance', ['pull', 'channel']).set(this.labels(), this.store.size);
+    metrics
+      .gauge('gossip_pull_items', 'Items held by a pull instance', ['pull', 'channel'])
+      .set(this.labels(), this.store.size);
     const nonces = metrics.gauge('gossip_pull_nonces', 'Pull nonces remembered', ['pull', 'channel', 'side']);
     nonces.set(this.labels({ side: 'outgoing' }), this.outgoing.size);
     nonces.set(this.labels({ side: 'incoming' }), this.incoming.size);

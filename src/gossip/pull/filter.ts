@@ -22,7 +22,10 @@ export interface OrgView {
 }
 
 /** The filter for one requester, given by its handshake identity. */
-export function sameOrgOrOurOrgPullFilter(view: OrgView, requesterIdentity: Uint8Array): (pkiId: Uint8Array) => boolean {
+export function sameOrgOrOurOrgPullFilter(
+  view: OrgView,
+  requesterIdentity: Uint8Array,
+): (pkiId: Uint8Array) => boolean {
   const requesterOrg = view.orgOfIdentity(requesterIdentity);
   if (!requesterOrg) return () => false;
   if (requesterOrg === view.selfOrg) return () => true;

@@ -7,7 +7,14 @@ export { pullConfig, FABRIC_PULL_DEFAULTS } from './config.js';
 export type { PullConfig } from './config.js';
 export { sameOrgOrOurOrgPullFilter } from './filter.js';
 export type { OrgView } from './filter.js';
-export { helloEnvelope, digestEnvelope, requestEnvelope, updateEnvelope, pullMsgTypeOf, isPullCase } from './messages.js';
+export {
+  helloEnvelope,
+  digestEnvelope,
+  requestEnvelope,
+  updateEnvelope,
+  pullMsgTypeOf,
+  isPullCase,
+} from './messages.js';
 export type { PullWireKind, PullMessageCase } from './messages.js';
 export { createBlockPuller, blockItemId, parseBlockDigest, BlockUpdateError } from './block-puller.js';
 export type { BlockPuller, BlockPullerOptions, PulledBlock } from './block-puller.js';

@@ -4,7 +4,13 @@
  * pull instance (block pull: CHAN_AND_ORG + channel; identity pull: EMPTY, no channel).
  */
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
-import { channelBytes, unsignedGossip, type GossipMessageInit, type PullMsgType, type Tag } from '../../wire/gossip.js';
+import {
+  channelBytes,
+  unsignedGossip,
+  type GossipMessageInit,
+  type PullMsgType,
+  type Tag,
+} from '../../wire/gossip.js';
 
 /** What identifies one pull instance on the wire. */
 export interface PullWireKind {
