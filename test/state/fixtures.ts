@@ -79,3 +79,51 @@ export class StaticView implements ChannelView {
     return this.peers;
   }
 }
+
+import type { ConnectionInfo, ReceivedMessage, Transport, Unsubscribe } from '../../src/comm/types.js';
+import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
+import { openEnvelope } from '../../src/wire/gossip.js';
+
+/** A Transport that records sends and lets the test deliver messages to the subscribers. */
+export class FakeTransport implements Transport {
+  readonly selfPkiId = new Uint8Array(32);
+  readonly sent: { envelope: Envelope; to: string }[] = [];
+  private readonly subs = new Set<{ p: (m: ReceivedMessage) => boolean; h: (m: ReceivedMessage) => void }>();
+  send(envelope: Envelope, ...peers: { endpoint: string }[]): void {
+    for (const p of peers) this.sent.push({ envelope, to: p.endpoint });
+  }
+  async sendWithAck(): Promise<never[]> {
+    return [];
+  }
+  async probe(): Promise<void> {}
+  async handshake(): Promise<ConnectionInfo> {
+    throw new Error('not in this fake');
+  }
+  subscribe(p: (m: ReceivedMessage) => boolean, h: (m: ReceivedMessage) => void): Unsubscribe {
+    const s = { p, h };
+    this.subs.add(s);
+    return () => this.subs.delete(s);
+  }
+  onPresumedDead(): Unsubscribe {
+    return () => {};
+  }
+  onIdentitySwitch(): Unsubscribe {
+    return () => {};
+  }
+  closeConn(): void {}
+  connectedPeers(): Uint8Array[] {
+    return [];
+  }
+  async stop(): Promise<void> {}
+  get subscribers(): number {
+    return this.subs.size;
+  }
+  /** Deliver `envelope` as if it came on a connection `conn`; returns what was responded. */
+  deliver(envelope: Envelope, conn: ConnectionInfo): Envelope[] {
+    const responses: Envelope[] = [];
+    const { message } = openEnvelope(envelope);
+    const m: ReceivedMessage = { envelope, message, conn, respond: (e) => responses.push(e), ack: () => {} };
+    for (const s of [...this.subs]) if (s.p(m)) s.h(m);
+    return responses;
+  }
+}
