@@ -76,7 +76,7 @@ test('alone with a stable view: proposal at 1 s, leader at 6 s, declarations eve
   s.adapter.view = [HIGHER];
   s.election.start();
   await s.at(999);
-  assert.deepEqual(s.adapter.sent, []);
+  assert.equal(s.adapter.sent.length, 0);
   await s.at(1000);
   assert.deepEqual(s.adapter.sent, [{ at: 1000, decl: false, seq: 1n }]);
   await s.at(5999);
@@ -105,7 +105,7 @@ test('startup: a growing view delays the first proposal until the grace period h
   s.adapter.peers = () => Array.from({ length: ++n }, () => ({ pkiId: HIGHER }));
   s.election.start();
   await s.at(15_999);
-  assert.deepEqual(s.adapter.sent, []);
+  assert.equal(s.adapter.sent.length, 0);
   await s.at(16_000);
   assert.equal(s.adapter.sent.length, 1);
   assert.equal(s.adapter.sent[0]!.decl, false);
@@ -132,7 +132,7 @@ test('startup: a declaration seen during the wait ends it at the next sample; no
   s.adapter.deliver(HIGHER, true);
   await s.at(3000);
   assert.equal(s.election.phase, 'following');
-  assert.deepEqual(s.adapter.sent, []);
+  assert.equal(s.adapter.sent.length, 0);
   assert.equal(s.election.isLeader(), false);
   s.election.stop();
 });
