@@ -10,7 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GrapevineError, errorMessage } from '../../errors.js';
 import type { Clock } from '../../comm/types.js';
-import { serverCredentials, remoteCertDer, type CommTls } from '../../comm/tls.js';
+import { serverCredentials, serverCallCertDer, type CommTls } from '../../comm/tls.js';
 import type { Logger } from '../../util/log.js';
 import type { Metrics } from '../../util/metrics.js';
 import type { CatchupConfig } from '../config.js';
@@ -54,7 +54,7 @@ export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplem
         nowMs: d.clock.now(),
         maxClockSkewMs: d.config.maxClockSkewMs,
         tls: d.tls,
-        clientCertDer: remoteCertDer(call),
+        clientCertDer: serverCallCertDer(call),
       });
     } catch (e) {
       const code = e instanceof CatchupRequestError ? e.code : 'INVALID_ARGUMENT';
