@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { register as block } from './block.js';
 import { register as channel } from './channel.js';
 import { register as crypto } from './crypto.js';
+import { register as orderer } from './orderer.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [block, channel, crypto];
+const registrations: Register[] = [block, channel, crypto, orderer];
 
 export function registerAll(program: Command): void {
   for (const register of registrations) register(program);

@@ -1,0 +1,157 @@
+/**
+ * Orderer start-up configuration: an orderer.yaml-like file (Fabric's key names) and/or flags;
+ * flags win. Relative paths in the file are relative to the file's folder. Every problem is a
+ * ConfigError naming the file or flag and what is wrong.
+ *
+ *   General.ListenAddress / ListenPort         --listen host:port      (default 127.0.0.1:7050)
+ *   General.BootstrapFile                      --genesis <block>
+ *   General.LocalMSPDir / LocalMSPID           --msp <dir> --mspid <id> (default OrdererMSP)
+ *   General.TLS.Enabled, Certificate, PrivateKey, ClientAuthRequired, ClientRootCAs
+ *                                              --tls <dir> (server.crt, server.key), --client-auth
+ *   General.Authentication.TimeWindow / NoExpirationChecks
+ *   FileLedger.Location                        --data <dir>
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseGoDuration } from '../channelconfig/duration.js';
+import { ConfigError, errorMessage } from '../errors.js';
+
+export interface OrdererFileConfig {
+  readonly listen: string;
+  readonly genesisFile: string | undefined;
+  readonly mspDir: string;
+  readonly mspId: string;
+  readonly tls:
+    | { readonly certFile: string; readonly keyFile: string; readonly clientAuthRequired: boolean; readonly clientRootCAFiles: readonly string[] }
+    | undefined;
+  readonly dataDir: string;
+  readonly timeWindowMs: number;
+  readonly noExpirationChecks: boolean;
+}
+
+export interface OrdererFlags {
+  config?: string;
+  genesis?: string;
+  msp?: string;
+  mspid?: string;
+  tls?: string;
+  clientAuth?: boolean;
+  listen?: string;
+  data?: string;
+}
+
+type Tree = Record<string, unknown>;
+
+function section(tree: Tree, key: string, where: string): Tree {
+  const v = tree[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be a mapping`);
+  return v as Tree;
+}
+
+function str(tree: Tree, key: string, where: string): string | undefined {
+  const v = tree[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be a string`);
+  return String(v);
+}
+
+function bool(tree: Tree, key: string, where: string): boolean | undefined {
+  const v = tree[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be true or false`);
+  return v;
+}
+
+function readTree(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError('BAD_ORDERER_CONFIG', `cannot read orderer config ${file}: ${errorMessage(e)}`, { cause: e });
+  }
+  let tree: unknown;
+  try {
+    tree = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${file}: invalid YAML: ${errorMessage(e)}`, { cause: e });
+  }
+  if (tree === null || tree === undefined) return {};
+  if (typeof tree !== 'object' || Array.isArray(tree)) throw new ConfigError('BAD_ORDERER_CONFIG', `${file}: expected a mapping at the top level`);
+  return tree as Tree;
+}
+
+function checkListen(listen: string, where: string): string {
+  const i = listen.lastIndexOf(':');
+  const port = Number(listen.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: listen address must be host:port, got '${listen}'`);
+  }
+  return listen;
+}
+
+/** Merge the config file (if any) and the flags; paths are returned absolute. */
+export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
+  const file = flags.config ? resolve(flags.config) : undefined;
+  const tree = file ? readTree(file) : {};
+  const where = file ?? 'flags';
+  const base = file ? dirname(file) : process.cwd();
+  const abs = (p: string | undefined, from: string): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(from, p));
+
+  const general = section(tree, 'General', where);
+  const tlsTree = section(general, 'TLS', `${where}: General`);
+  const auth = section(general, 'Authentication', `${where}: General`);
+  const ledger = section(tree, 'FileLedger', where);
+
+  let listen = flags.listen;
+  if (!listen) {
+    const host = str(general, 'ListenAddress', `${where}: General`) ?? '127.0.0.1';
+    const port = str(general, 'ListenPort', `${where}: General`) ?? '7050';
+    listen = `${host}:${port}`;
+  }
+  checkListen(listen, flags.listen ? '--listen' : where);
+
+  const mspDir = abs(flags.msp, process.cwd()) ?? abs(str(general, 'LocalMSPDir', `${where}: General`), base);
+  if (!mspDir) throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: no MSP folder: give --msp or General.LocalMSPDir`);
+  const mspId = flags.mspid ?? str(general, 'LocalMSPID', `${where}: General`) ?? 'OrdererMSP';
+  const dataDir = abs(flags.data, process.cwd()) ?? abs(str(ledger, 'Location', `${where}: FileLedger`), base);
+  if (!dataDir) throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: no ledger folder: give --data or FileLedger.Location`);
+  const genesisFile = abs(flags.genesis, process.cwd()) ?? abs(str(general, 'BootstrapFile', `${where}: General`), base);
+
+  let tls: OrdererFileConfig['tls'];
+  const clientAuth = flags.clientAuth ?? bool(tlsTree, 'ClientAuthRequired', `${where}: General.TLS`) ?? false;
+  if (flags.tls) {
+    const dir = resolve(flags.tls);
+    tls = { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), clientAuthRequired: clientAuth, clientRootCAFiles: [] };
+  } else if (bool(tlsTree, 'Enabled', `${where}: General.TLS`)) {
+    const w = `${where}: General.TLS`;
+    const certFile = abs(str(tlsTree, 'Certificate', w), base);
+    const keyFile = abs(str(tlsTree, 'PrivateKey', w), base);
+    if (!certFile || !keyFile) throw new ConfigError('BAD_ORDERER_CONFIG', `${w}: Enabled needs Certificate and PrivateKey`);
+    const cas = tlsTree.ClientRootCAs ?? [];
+    if (!Array.isArray(cas)) throw new ConfigError('BAD_ORDERER_CONFIG', `${w}: ClientRootCAs must be a list of files`);
+    tls = { certFile, keyFile, clientAuthRequired: clientAuth, clientRootCAFiles: cas.map((c) => abs(String(c), base)!) };
+  }
+
+  let timeWindowMs = 15 * 60_000;
+  const tw = str(auth, 'TimeWindow', `${where}: General.Authentication`);
+  if (tw !== undefined) {
+    const ns = parseGoDuration(tw);
+    if (ns === undefined || ns < 0n) {
+      throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: General.Authentication.TimeWindow: not a duration: '${tw}'`);
+    }
+    timeWindowMs = Number(ns / 1_000_000n);
+  }
+  const noExpirationChecks = bool(auth, 'NoExpirationChecks', `${where}: General.Authentication`) ?? false;
+  return { listen, genesisFile, mspDir, mspId, tls, dataDir, timeWindowMs, noExpirationChecks };
+}
+
+/** Read a file for the orderer; ConfigError naming it when unreadable. */
+export function readConfigFile(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new ConfigError('BAD_ORDERER_CONFIG', `cannot read ${what} ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+}

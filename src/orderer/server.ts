@@ -1,0 +1,307 @@
+/**
+ * The embedded ordering service: one gRPC server (orderer.AtomicBroadcast, TLS from the orderer's
+ * tls/ folder, client certificates requested and verified only with clientAuthRequired) over the
+ * channels whose ledgers live in <dataDir>/chains/<channel>/.
+ *
+ * start(): open every existing channel ledger (each continues from its last block); if a genesis
+ *   block is given, open or create its channel's ledger from it; then listen.
+ * Broadcast stream: one envelope at a time -> processBroadcast -> BroadcastResponse; the stream
+ *   ends after the first non-SUCCESS response (Fabric). Deliver stream: handleDeliver.
+ * stop(): close the listener and every call, stop the chains (waiting for appends in flight),
+ *   close the ledgers. Idempotent.
+ */
+import { once } from 'node:events';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Clock, Rng } from '../comm/types.js';
+import { remoteCertDer, serverCredentials } from '../comm/tls.js';
+import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
+import { BlockStore, type BlockStoreOptions } from '../ledger/index.js';
+import { cryptoRng, realClock } from '../util/clock.js';
+import { silentLogger } from '../util/log.js';
+import { blockChannelId, decodeBlock, sha256 } from '../wire/block.js';
+import { encode } from '../wire/codec.js';
+import { EnvelopeSchema, type Envelope } from '../wire/gen/common/common_pb.js';
+import { BroadcastResponseSchema } from '../wire/gen/orderer/ab_pb.js';
+import { decode } from '../wire/codec.js';
+import { MAX_MESSAGE_BYTES } from '../wire/services.js';
+import type { Signer } from '../wire/signer.js';
+import { RawAtomicBroadcastService, deliverBlockFrame, deliverStatusFrame } from '../deliver/frames.js';
+import { processBroadcast } from './broadcast.js';
+import { Chain } from './chain.js';
+import { DeliverStreamError, handleDeliver, type DeliverIO } from './deliver.js';
+
+export interface OrdererTls {
+  readonly certPem: Uint8Array;
+  readonly keyPem: Uint8Array;
+  /** General.TLS.ClientAuthRequired: require and verify client certificates. */
+  readonly clientAuthRequired: boolean;
+  /** Extra client root CAs (General.TLS.ClientRootCAs); every channel org's TLS CAs are added. */
+  readonly clientRootCAs?: readonly Uint8Array[];
+}
+
+export interface OrdererOptions {
+  readonly signer: Signer;
+  /** host:port; port 0 picks a free port. */
+  readonly listen: string;
+  readonly dataDir: string;
+  /** Genesis block bytes of a channel to create (or to check against an existing ledger). */
+  readonly genesis?: Uint8Array;
+  readonly tls?: OrdererTls;
+  readonly clock?: Clock;
+  readonly rng?: Rng;
+  /** General.Authentication.TimeWindow (ms); default 15 min; Infinity disables it. */
+  readonly timeWindowMs?: number;
+  readonly noExpirationChecks?: boolean;
+  readonly maxRecvMsgSize?: number;
+  readonly maxSendMsgSize?: number;
+  readonly ledger?: BlockStoreOptions;
+  readonly logger?: Logger;
+}
+
+export const ORDERER_DEFAULTS = {
+  timeWindowMs: 15 * 60_000,
+  keepaliveIntervalMs: 7_200_000,
+  keepaliveTimeoutMs: 20_000,
+} as const;
+
+const CHAINS_DIR = 'chains';
+
+function chainDirs(dataDir: string): string[] {
+  const root = join(dataDir, CHAINS_DIR);
+  try {
+    return readdirSync(root).filter((n) => statSync(join(root, n)).isDirectory());
+  } catch {
+    return [];
+  }
+}
+
+export class Orderer {
+  private readonly chains = new Map<string, { chain: Chain; store: BlockStore }>();
+  private server: grpc.Server | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly calls = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  /** Port bound by start(). */
+  port = 0;
+
+  private constructor(private readonly opts: OrdererOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? realClock;
+  }
+
+  static async start(opts: OrdererOptions): Promise<Orderer> {
+    const o = new Orderer(opts);
+    try {
+      await o.openChains();
+      await o.listen();
+    } catch (e) {
+      await o.stop();
+      throw e;
+    }
+    return o;
+  }
+
+  /** 127.0.0.1:<port> style address of the listener. */
+  get address(): string {
+    const host = this.opts.listen.slice(0, this.opts.listen.lastIndexOf(':'));
+    return `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${this.port}`;
+  }
+
+  chain(channelId: string): Chain | undefined {
+    return this.chains.get(channelId)?.chain;
+  }
+
+  channelIds(): string[] {
+    return [...this.chains.keys()].sort();
+  }
+
+  private async openChains(): Promise<void> {
+    const { dataDir, genesis } = this.opts;
+    let genesisChannel: string | undefined;
+    if (genesis) {
+      try {
+        genesisChannel = blockChannelId(decodeBlock(genesis));
+      } catch (e) {
+        throw new ConfigError('BAD_GENESIS', `genesis block does not decode: ${errorMessage(e)}`, { cause: e });
+      }
+    }
+    const names = new Set(chainDirs(dataDir));
+    if (genesisChannel) names.add(genesisChannel);
+    if (names.size === 0) {
+      throw new ConfigError('NO_CHANNELS', `no channel ledger in ${join(dataDir, CHAINS_DIR)} and no genesis block given`);
+    }
+    for (const name of names) {
+      const store = await BlockStore.open(join(dataDir, CHAINS_DIR, name), this.opts.ledger);
+      try {
+        const chain = await Chain.open(
+          {
+            store,
+            signer: this.opts.signer,
+            clock: this.clock,
+            rng: this.opts.rng ?? cryptoRng,
+            logger: this.log.child({ channel: name }),
+          },
+          name === genesisChannel ? genesis : undefined,
+        );
+        if (chain.channelId !== name) {
+          throw new ConfigError('CHANNEL_MISMATCH', `ledger folder ${name} holds channel ${chain.channelId}`);
+        }
+        this.chains.set(name, { chain, store });
+        this.log.info({ channel: name, height: String(chain.height()) }, 'channel opened');
+      } catch (e) {
+        await store.close().catch(() => undefined);
+        throw e;
+      }
+    }
+  }
+
+  private clientRootCAs(): Uint8Array[] {
+    const out = [...(this.opts.tls?.clientRootCAs ?? [])];
+    for (const { chain } of this.chains.values()) {
+      for (const org of [...chain.config.applicationOrgs, ...chain.config.ordererOrgs]) {
+        out.push(...org.msp.tlsRootCerts, ...org.msp.tlsIntermediateCerts);
+      }
+    }
+    return out;
+  }
+
+  private async listen(): Promise<void> {
+    const tls = this.opts.tls;
+    const server = new grpc.Server({
+      'grpc.keepalive_time_ms': ORDERER_DEFAULTS.keepaliveIntervalMs,
+      'grpc.keepalive_timeout_ms': ORDERER_DEFAULTS.keepaliveTimeoutMs,
+      'grpc.max_receive_message_length': this.opts.maxRecvMsgSize ?? MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': this.opts.maxSendMsgSize ?? MAX_MESSAGE_BYTES,
+    });
+    server.addService(RawAtomicBroadcastService, {
+      Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.track(call, () => this.broadcast(call)),
+      Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.track(call, () => this.deliver(call)),
+    });
+    this.server = server;
+    const creds = serverCredentials(
+      tls ? { certPem: tls.certPem, keyPem: tls.keyPem, rootCAs: tls.clientAuthRequired ? this.clientRootCAs() : [] } : undefined,
+      tls?.clientAuthRequired ?? false,
+    );
+    this.port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(this.opts.listen, creds, (err, port) => {
+        if (err) reject(new GrapevineError('LISTEN', `cannot listen on ${this.opts.listen}: ${err.message}`, { cause: err }));
+        else resolve(port);
+      });
+    });
+    this.log.info({ address: this.address, tls: Boolean(tls) }, 'orderer listening');
+  }
+
+  private track(call: grpc.ServerDuplexStream<Buffer, Buffer>, run: () => Promise<void>): void {
+    call.on('error', () => undefined);
+    if (this.stopping) {
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'orderer is stopping' });
+      return;
+    }
+    this.calls.add(call);
+    run()
+      .catch((e: unknown) => {
+        const code = e instanceof DeliverStreamError && e.code === 'CANCELLED' ? grpc.status.CANCELLED : grpc.status.INTERNAL;
+        this.log.debug({ err: errorMessage(e) }, 'stream ended with an error');
+        try {
+          call.emit('error', { code, details: errorMessage(e) });
+        } catch {
+          /* finished */
+        }
+      })
+      .finally(() => this.calls.delete(call));
+  }
+
+  private reader(call: grpc.ServerDuplexStream<Buffer, Buffer>): () => Promise<Uint8Array | undefined> {
+    const it = call[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    return async () => {
+      try {
+        const r = await it.next();
+        return r.done ? undefined : new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      } catch {
+        return undefined;
+      }
+    };
+  }
+
+  private async broadcast(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
+    const recv = this.reader(call);
+    const signal = cancelSignal(call);
+    for (;;) {
+      const bytes = await recv();
+      if (bytes === undefined || signal.aborted) return;
+      let env: Envelope;
+      try {
+        env = decode(EnvelopeSchema, bytes, 'common.Envelope');
+      } catch (e) {
+        throw new GrapevineError('MALFORMED', `grpc: error unmarshalling request: ${errorMessage(e)}`);
+      }
+      const res = await processBroadcast(env, bytes, {
+        chain: (id) => this.chain(id),
+        now: () => this.clock.now(),
+        noExpirationChecks: this.opts.noExpirationChecks,
+      });
+      await write(call, Buffer.from(encode(BroadcastResponseSchema, { status: res.status, info: res.info })), signal);
+      if (res.status !== 200) {
+        call.end();
+        return;
+      }
+    }
+  }
+
+  private async deliver(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
+    const signal = cancelSignal(call);
+    const cert = remoteCertDer(call);
+    const io: DeliverIO = {
+      recv: this.reader(call),
+      sendBlock: (block) => write(call, deliverBlockFrame(block), signal),
+      sendStatus: (status) => write(call, deliverStatusFrame(status), signal),
+      signal,
+      clientCertHash: cert ? sha256(cert) : undefined,
+    };
+    await handleDeliver(io, {
+      chain: (id) => this.chain(id),
+      now: () => this.clock.now(),
+      timeWindowMs: this.opts.timeWindowMs ?? ORDERER_DEFAULTS.timeWindowMs,
+      mutualTls: this.opts.tls?.clientAuthRequired ?? false,
+      noExpirationChecks: this.opts.noExpirationChecks,
+    });
+    call.end();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const server = this.server;
+      if (server) {
+        await new Promise<void>((resolve) => {
+          server.tryShutdown(() => resolve());
+          server.forceShutdown();
+        });
+      }
+      for (const { chain } of this.chains.values()) await chain.stop();
+      for (const { store } of this.chains.values()) await store.close().catch(() => undefined);
+      this.log.info({}, 'orderer stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+function cancelSignal(call: grpc.ServerDuplexStream<Buffer, Buffer>): AbortSignal {
+  const ac = new AbortController();
+  if (call.cancelled) ac.abort();
+  call.on('cancelled', () => ac.abort());
+  call.on('close', () => ac.abort());
+  return ac.signal;
+}
+
+/** Write one frame, waiting for 'drain' under backpressure; rejects once the call is gone. */
+async function write(call: grpc.ServerDuplexStream<Buffer, Buffer>, frame: Buffer, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw new GrapevineError('CANCELLED', 'call cancelled');
+  if (call.write(frame)) return;
+  await once(call, 'drain', { signal }).catch(() => {
+    throw new GrapevineError('CANCELLED', 'call cancelled while sending');
+  });
+}
