@@ -1,0 +1,220 @@
+/**
+ * Test fixtures for the orderer and the deliver client: a channel genesis block over the
+ * testCrypto material (configtx.yaml written to a temp folder), and identities of its nodes.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildGenesisBlock, parseConfigtx } from '../../src/configtx/index.js';
+import { loadSigningIdentity } from '../../src/identity/index.js';
+import type { LocalIdentity } from '../../src/identity/types.js';
+import { encodeBlock } from '../../src/wire/block.js';
+import { testCrypto } from '../helpers/crypto.js';
+
+export interface GenesisSpec {
+  channel?: string;
+  /** Application orgs in the channel (1-based org numbers). Default [1, 2]. */
+  orgs?: number[];
+  maxMessageCount?: number;
+  batchTimeout?: string;
+  absoluteMaxBytes?: string;
+  preferredMaxBytes?: string;
+  /** OrdererEndpoints of the orderer org. Default ['127.0.0.1:7050']. */
+  ordererEndpoints?: string[];
+}
+
+export const ORDERER_MSP = 'ordererOrganizations/example.com/orderers/orderer0.example.com/msp';
+export const ORDERER_TLS = 'ordererOrganizations/example.com/orderers/orderer0.example.com/tls';
+
+export function peerMsp(org: number, peer = 0): string {
+  return `peerOrganizations/org${org}.example.com/peers/peer${peer}.org${org}.example.com/msp`;
+}
+export function peerTls(org: number, peer = 0): string {
+  return `peerOrganizations/org${org}.example.com/peers/peer${peer}.org${org}.example.com/tls`;
+}
+export function userMsp(org: number): string {
+  return `peerOrganizations/org${org}.example.com/users/User1@org${org}.example.com/msp`;
+}
+
+export function configtxYaml(root: string, spec: GenesisSpec = {}): string {
+  const orgs = spec.orgs ?? [1, 2];
+  const endpoints = spec.ordererEndpoints ?? ['127.0.0.1:7050'];
+  const orgBlocks = orgs
+    .map(
+      (n) => `  - &Org${n}
+    Name: Org${n}MSP
+    ID: Org${n}MSP
+    MSPDir: ${root}/peerOrganizations/org${n}.example.com/msp
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.peer', 'Org${n}MSP.client')"}
+      Writers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.client')"}
+      Admins: {Type: Signature, Rule: "OR('Org${n}MSP.admin')"}
+      Endorsement: {Type: Signature, Rule: "OR('Org${n}MSP.peer')"}
+    AnchorPeers:
+      - Host: 127.0.0.1
+        Port: ${7051 + n * 1000}
+`,
+    )
+    .join('');
+  return `Organizations:
+  - &OrdererOrg
+    Name: OrdererOrg
+    ID: OrdererMSP
+    MSPDir: ${root}/ordererOrganizations/example.com/msp
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
+      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
+      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
+    OrdererEndpoints:
+${endpoints.map((e) => `      - ${e}`).join('\n')}
+${orgBlocks}
+Capabilities:
+  Channel: &ChannelCapabilities {V2_0: true}
+  Orderer: &OrdererCapabilities {V2_0: true}
+  Application: &ApplicationCapabilities {V2_0: true}
+Profiles:
+  Test:
+    Policies:
+      Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+      Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+      Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+    Capabilities: *ChannelCapabilities
+    Orderer:
+      OrdererType: etcdraft
+      BatchTimeout: ${spec.batchTimeout ?? '2s'}
+      BatchSize:
+        MaxMessageCount: ${spec.maxMessageCount ?? 10}
+        AbsoluteMaxBytes: ${spec.absoluteMaxBytes ?? '10 MB'}
+        PreferredMaxBytes: ${spec.preferredMaxBytes ?? '2 MB'}
+      EtcdRaft:
+        Consenters:
+          - Host: 127.0.0.1
+            Port: 7050
+            ClientTLSCert: ${root}/${ORDERER_TLS}/server.crt
+            ServerTLSCert: ${root}/${ORDERER_TLS}/server.crt
+      Organizations:
+        - *OrdererOrg
+      Policies:
+        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+        BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
+      Capabilities: *OrdererCapabilities
+    Application:
+      Organizations:
+${orgs.map((n) => `        - *Org${n}`).join('\n')}
+      Policies:
+        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+        LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
+        Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
+      Capabilities: *ApplicationCapabilities
+`;
+}
+
+export interface Fixture {
+  readonly root: string;
+  readonly genesis: Uint8Array;
+  readonly channel: string;
+  readonly orderer: LocalIdentity;
+  /** Writers: User1@org1. */
+  readonly user: LocalIdentity;
+  /** Readers: peer0.org1. */
+  readonly peer: LocalIdentity;
+  /** Not a member of the channel: peer0.org3 (org 3 exists in the crypto, not in the channel). */
+  readonly outsider: LocalIdentity;
+  file(rel: string): Uint8Array;
+}
+
+export async function fixture(spec: GenesisSpec = {}): Promise<Fixture> {
+  const root = await testCrypto({ orgs: 3, peersPerOrg: 1 });
+  const channel = spec.channel ?? 'testchannel';
+  const dir = mkdtempSync(join(tmpdir(), 'grapevine-orderer-cfg-'));
+  const path = join(dir, 'configtx.yaml');
+  const text = configtxYaml(root, spec);
+  writeFileSync(path, text);
+  const genesis = encodeBlock(buildGenesisBlock(parseConfigtx(text, path), 'Test', channel));
+  return {
+    root,
+    genesis,
+    channel,
+    orderer: loadSigningIdentity(join(root, ORDERER_MSP), 'OrdererMSP'),
+    user: loadSigningIdentity(join(root, userMsp(1)), 'Org1MSP'),
+    peer: loadSigningIdentity(join(root, peerMsp(1)), 'Org1MSP'),
+    outsider: loadSigningIdentity(join(root, peerMsp(3)), 'Org3MSP'),
+    file: (rel) => new Uint8Array(readFileSync(join(root, rel))),
+  };
+}
+
+import { BlockStore } from '../../src/ledger/index.js';
+import { Chain } from '../../src/orderer/chain.js';
+import type { Clock } from '../../src/comm/types.js';
+import type { Signer } from '../../src/wire/signer.js';
+import { randomBytes } from 'node:crypto';
+import type { DeliverIO } from '../../src/orderer/deliver.js';
+import { parseDeliverResponse } from '../../src/deliver/frames.js';
+import { deliverBlockFrame, deliverStatusFrame } from '../../src/deliver/frames.js';
+
+/** A chain on a fresh temp ledger; close() stops it and closes the ledger. */
+export async function tempChain(genesis: Uint8Array, signer: Signer, clock: Clock): Promise<{ chain: Chain; store: BlockStore; close(): Promise<void> }> {
+  const store = await BlockStore.open(mkdtempSync(join(tmpdir(), 'grapevine-orderer-ledger-')));
+  const chain = await Chain.open({ store, signer, clock, rng: { bytes: (n) => new Uint8Array(randomBytes(n)) } }, genesis);
+  return {
+    chain,
+    store,
+    async close() {
+      await chain.stop();
+      await store.close();
+    },
+  };
+}
+
+/** An in-memory Deliver stream: requests queued by the test, responses recorded as frames. */
+export class MemDeliverIO implements DeliverIO {
+  readonly frames: Uint8Array[] = [];
+  private readonly requests: (Uint8Array | undefined)[] = [];
+  private waiting: ((r: Uint8Array | undefined) => void) | undefined;
+  private readonly ac = new AbortController();
+  readonly signal = this.ac.signal;
+  onFrame: (() => void) | undefined;
+
+  constructor(readonly clientCertHash?: Uint8Array) {}
+
+  push(req: Uint8Array | undefined): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w(req);
+    } else this.requests.push(req);
+  }
+
+  cancel(): void {
+    this.ac.abort();
+  }
+
+  recv(): Promise<Uint8Array | undefined> {
+    if (this.requests.length) return Promise.resolve(this.requests.shift());
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  async sendBlock(block: Uint8Array): Promise<void> {
+    this.frames.push(deliverBlockFrame(block));
+    this.onFrame?.();
+  }
+
+  async sendStatus(status: number): Promise<void> {
+    this.frames.push(deliverStatusFrame(status));
+    this.onFrame?.();
+  }
+
+  /** Decoded responses: block numbers (as bigint via the frame) or status numbers. */
+  responses(): ({ block: Uint8Array } | { status: number })[] {
+    return this.frames.map((f) => {
+      const r = parseDeliverResponse(f);
+      if (r.case === 'block') return { block: r.block };
+      if (r.case === 'status') return { status: r.status };
+      throw new Error('unknown frame');
+    });
+  }
+}
