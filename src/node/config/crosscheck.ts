@@ -1,0 +1,58 @@
+/**
+ * Rules across keys, checked (with zod) on the resolved PeerConfig:
+ * - useLeaderElection and orgLeader both true: Fabric panics at channel initialisation (§7.1).
+ * - TLS enabled (peer or operations) needs the server certificate and key files.
+ * - peer.tls.clientCert.file and clientKey.file: both or neither (Fabric's GetClientCertificate).
+ * - implicit collection policy: 0 <= requiredPeerCount <= maxPeerCount (Fabric panics otherwise).
+ * - peer.keepalive.client.interval >= 60 s: Fabric servers send GOAWAY to faster pingers, and
+ *   Grapevine's comm layer refuses it.
+ */
+import { z } from 'zod';
+import type { PeerConfig } from './types.js';
+
+const MIN_CLIENT_KEEPALIVE_MS = 60_000;
+
+/** Problems found; `from(key)` says where a key's value came from (" (from ...)" or ""). */
+export function crossCheck(cfg: PeerConfig, from: (key: string) => string): string[] {
+  const schema = z.custom<PeerConfig>().superRefine((c, ctx) => {
+    const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+    const g = c.peer.gossip;
+    if (g.useLeaderElection && g.orgLeader) {
+      problem(
+        `peer.gossip.useLeaderElection and peer.gossip.orgLeader are both true: choose one ` +
+          `(useLeaderElection${from('peer.gossip.useLeaderElection')}, orgLeader${from('peer.gossip.orgLeader')}); ` +
+          'a peer is either elected leader dynamically or is its org\'s static leader; Fabric refuses both',
+      );
+    }
+    const tls = c.peer.tls;
+    if (tls.enabled) {
+      for (const name of ['cert', 'key'] as const) {
+        if (tls[name].file === '') problem(`peer.tls.${name}.file: not set, but peer.tls.enabled is true${from('peer.tls.enabled')}`);
+      }
+    }
+    const certSet = from('peer.tls.clientCert.file') !== '';
+    const keySet = from('peer.tls.clientKey.file') !== '';
+    if (certSet !== keySet) {
+      const [set, unset] = certSet ? ['clientCert', 'clientKey'] : ['clientKey', 'clientCert'];
+      problem(`peer.tls.${unset}.file: not set, but peer.tls.${set}.file is${from(`peer.tls.${set}.file`)}; set both or neither (then the server pair is used)`);
+    }
+    const ops = c.operations.tls;
+    if (ops.enabled) {
+      for (const name of ['cert', 'key'] as const) {
+        if (ops[name].file === '') problem(`operations.tls.${name}.file: not set, but operations.tls.enabled is true${from('operations.tls.enabled')}`);
+      }
+    }
+    const policy = g.pvtData.implicitCollectionDisseminationPolicy;
+    const P = 'peer.gossip.pvtData.implicitCollectionDisseminationPolicy';
+    if (policy.maxPeerCount < policy.requiredPeerCount) {
+      problem(`${P}.maxPeerCount (${policy.maxPeerCount}) is below requiredPeerCount (${policy.requiredPeerCount})${from(`${P}.maxPeerCount`)}`);
+    }
+    if (c.peer.keepalive.client.intervalMs < MIN_CLIENT_KEEPALIVE_MS) {
+      problem(
+        `peer.keepalive.client.interval: ${c.peer.keepalive.client.intervalMs}ms is below 60s: Fabric peers close connections that ping more often${from('peer.keepalive.client.interval')}`,
+      );
+    }
+  });
+  const r = schema.safeParse(cfg);
+  return r.success ? [] : r.error.issues.map((i) => i.message);
+}

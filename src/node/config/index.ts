@@ -1,0 +1,16 @@
+/** The peer's configuration: core.yaml + CORE_* environment -> PeerConfig, and its module views. */
+export { loadPeerConfig, PeerConfigError, detectIPv4, type LoadPeerConfigOptions } from './load.js';
+export { KEYS, envName, type KeyDef } from './keys.js';
+export {
+  commConfigOf,
+  discoveryConfigOf,
+  channelGossipConfigOf,
+  pullConfigOf,
+  emitterConfigOf,
+  gossipNodeInputOf,
+  electionConfigOf,
+  stateConfigOf,
+  deliverConfigOf,
+  type DeliverConfigOptions,
+} from './modules.js';
+export type * from './types.js';
