@@ -4,10 +4,11 @@ import { register as block } from './block.js';
 import { register as channel } from './channel.js';
 import { register as crypto } from './crypto.js';
 import { register as orderer } from './orderer.js';
+import { register as probe } from './probe.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [block, channel, crypto, orderer];
+const registrations: Register[] = [block, channel, crypto, orderer, probe];
 
 export function registerAll(program: Command): void {
   for (const register of registrations) register(program);

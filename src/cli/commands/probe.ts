@@ -1,0 +1,127 @@
+/**
+ * `grapevine probe <host:port>`: dial a gossip endpoint step by step (TCP, TLS, gRPC Ping +
+ * probe handshake as Fabric's Handshake does) and print who answered, or which step failed.
+ */
+import { X509Certificate } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Command } from 'commander';
+import { ConfigError, GrapevineError, errorMessage } from '../../errors.js';
+import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../comm/identity.js';
+import { GrpcTransport } from '../../comm/transport.js';
+import { HandshakeError } from '../../comm/handshake.js';
+import { pkiIdKey } from '../../comm/types.js';
+import { loadMspFolder, fabricMspConfigFromFolder } from '../../identity/mspdir.js';
+import { mspFromFabricConfig } from '../../identity/msp.js';
+import { parseSerializedIdentity } from '../../identity/x509identity.js';
+import type { Msp } from '../../identity/types.js';
+import type { CommTls } from '../../comm/tls.js';
+
+interface ProbeOptions {
+  msp: string;
+  mspid: string;
+  tls?: string;
+  trust: string[];
+  timeout: string;
+}
+
+/** Why a probe failed: the step and the reason. */
+export class ProbeError extends GrapevineError {}
+
+const STEP_OF: Record<string, string> = {
+  TLS_HASH_MISMATCH: 'certificate hash binding',
+  BAD_SIGNATURE: 'signature',
+  UNKNOWN_MSP: 'unknown MSP',
+  IDENTITY_REJECTED: 'CA (identity not valid for its MSP)',
+  NOT_CONN: 'handshake',
+  TIMEOUT: 'handshake',
+  NO_TLS_CERT: 'TLS',
+  PROBE_UNEXPECTED: 'handshake',
+};
+
+function splitEndpoint(endpoint: string): { host: string; port: number } {
+  const i = endpoint.lastIndexOf(':');
+  const port = Number(endpoint.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError('BAD_ENDPOINT', `endpoint ${endpoint}: expected host:port`);
+  return { host: endpoint.slice(0, i), port };
+}
+
+function loadMsp(spec: string): Msp {
+  const i = spec.lastIndexOf(':');
+  if (i <= 0) throw new ConfigError('BAD_TRUST', `--trust ${spec}: expected <msp dir>:<MSP ID>`);
+  return mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(spec.slice(0, i)), spec.slice(i + 1)));
+}
+
+function tcpStep(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ host, port });
+    s.setTimeout(timeoutMs, () => (s.destroy(), reject(new ProbeError('TCP', `TCP: no connection to ${host}:${port} within ${timeoutMs} ms`))));
+    s.once('connect', () => (s.destroy(), resolve()));
+    s.once('error', (e) => reject(new ProbeError('TCP', `TCP: ${e.message}`)));
+  });
+}
+
+function tlsStep(host: string, port: number, tls: CommTls, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({
+      host,
+      port,
+      ca: tls.rootCAs.map((c) => Buffer.from(c)),
+      cert: Buffer.from(tls.certPem),
+      key: Buffer.from(tls.keyPem),
+      ALPNProtocols: ['h2'],
+      ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
+    });
+    s.setTimeout(timeoutMs, () => (s.destroy(), reject(new ProbeError('TLS', `TLS: no handshake within ${timeoutMs} ms`))));
+    s.once('secureConnect', () => (s.destroy(), resolve()));
+    s.once('error', (e: Error & { code?: string }) => {
+      const ca = /CERT|SELF_SIGNED|ISSUER|VERIFY|ALTNAME/i.test(e.code ?? '');
+      reject(new ProbeError(ca ? 'CA' : 'TLS', `${ca ? 'CA' : 'TLS'}: ${e.code ?? ''} ${e.message}`.trim()));
+    });
+  });
+}
+
+export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<string> {
+  const { host, port } = splitEndpoint(endpoint);
+  const timeoutMs = Number(opts.timeout);
+  const identity = loadCommIdentity(opts.msp, opts.mspid);
+  const msps = [mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(opts.msp), opts.mspid)), ...opts.trust.map(loadMsp)];
+  const extraCAs = msps.flatMap((m) => [...m.tlsRootCerts, ...m.tlsIntermediateCerts]);
+  const tls = opts.tls ? loadCommTls(opts.tls, extraCAs) : undefined;
+  await tcpStep(host, port, timeoutMs);
+  if (tls) await tlsStep(host, port, tls, timeoutMs);
+  const t = await GrpcTransport.start({ identity, crypto: commCryptoFromMsps(() => msps), tls, listenAddress: '127.0.0.1:0', config: { dialTimeoutMs: timeoutMs } });
+  try {
+    const start = process.hrtime.bigint();
+    const info = await t.handshake({ endpoint });
+    const rtt = Number(process.hrtime.bigint() - start) / 1e6;
+    const { mspId, idBytes } = parseSerializedIdentity(info.identity);
+    const subject = new X509Certificate(Buffer.from(idBytes)).subject.replace(/\n/g, ', ');
+    return [`endpoint   ${endpoint}`, `pki-id     ${pkiIdKey(info.pkiId)}`, `msp id     ${mspId}`, `subject    ${subject}`, `rtt        ${rtt.toFixed(1)} ms`].join('\n');
+  } catch (e) {
+    if (e instanceof HandshakeError) throw new ProbeError(e.reason, `${STEP_OF[e.reason] ?? 'handshake'}: ${e.message}`);
+    throw new ProbeError((e as GrapevineError).code ?? 'FAILED', `gRPC: ${errorMessage(e)}`);
+  } finally {
+    await t.stop();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('probe')
+    .description('dial a gossip endpoint, authenticate it (probe handshake) and print its identity')
+    .argument('<endpoint>', 'host:port of a Fabric or Grapevine peer')
+    .requiredOption('--msp <dir>', 'our MSP folder (signcerts, keystore, cacerts)')
+    .requiredOption('--mspid <id>', 'our MSP ID')
+    .option('--tls <dir>', 'our TLS folder (server.crt/key or client.crt/key, ca.crt); omit for plaintext')
+    .option('--trust <mspdir:mspid>', "another org's MSP to accept (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option('--timeout <ms>', 'TCP/TLS/dial timeout', '3000')
+    .action(async (endpoint: string, opts: ProbeOptions) => {
+      try {
+        console.log(await runProbe(endpoint, opts));
+      } catch (e) {
+        if (e instanceof GrapevineError) throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
+        throw e;
+      }
+    });
+}
