@@ -56,7 +56,8 @@ const LOGGER_NAME = /^[A-Za-z0-9_#:-]+(\.[A-Za-z0-9_#:-]+)*$/;
 export function parseLogSpec(spec: string): ParsedLogSpec {
   let defaultLevel: FabricLevel = 'info';
   const levels = new Map<string, FabricLevel>();
-  const bad = (why: string) => new ConfigError('BAD_LOGSPEC', `invalid logging specification '${spec}': ${why}`);
+  const bad = (why: string) =>
+    new ConfigError('BAD_LOGSPEC', `invalid logging specification '${spec}': ${why}`);
   for (const field of spec.split(':')) {
     const parts = field.split('=');
     if (parts.length === 1) {

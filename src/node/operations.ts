@@ -18,7 +18,12 @@
  * running checks, leaving no handle behind.
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -65,7 +70,8 @@ const buf = (v: string | Uint8Array): Buffer => (typeof v === 'string' ? Buffer.
 
 function splitListen(addr: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(addr);
-  if (!m || Number(m[2]) > 65535) throw new ConfigError('BAD_VALUE', `operations.listenAddress: ${JSON.stringify(addr)} is not host:port`);
+  if (!m || Number(m[2]) > 65535)
+    throw new ConfigError('BAD_VALUE', `operations.listenAddress: ${JSON.stringify(addr)} is not host:port`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
@@ -87,7 +93,8 @@ export class OperationsServer {
 
   /** Add a named checker; a name can be registered once (Fabric's AlreadyRegisteredError). */
   registerChecker(component: string, checker: HealthChecker | HealthCheck): void {
-    if (this.checkers.has(component)) throw new OperationsError('ALREADY_REGISTERED', `'${component}' is already registered`);
+    if (this.checkers.has(component))
+      throw new OperationsError('ALREADY_REGISTERED', `'${component}' is already registered`);
     this.checkers.set(component, typeof checker === 'function' ? checker : (s) => checker.healthCheck(s));
   }
 
@@ -152,7 +159,12 @@ export class OperationsServer {
     return new Promise<AddressInfo>((resolve, reject) => {
       const onError = (e: Error) => {
         this.server = undefined;
-        reject(new OperationsError('LISTEN_FAILED', `operations server: cannot listen on ${this.opts.listenAddress} (operations.listenAddress): ${errorMessage(e)}`));
+        reject(
+          new OperationsError(
+            'LISTEN_FAILED',
+            `operations server: cannot listen on ${this.opts.listenAddress} (operations.listenAddress): ${errorMessage(e)}`,
+          ),
+        );
       };
       server.once('error', onError);
       server.listen(port, host, () => {
@@ -175,12 +187,19 @@ export class OperationsServer {
     const path = new URL(req.url ?? '/', 'http://operations').pathname;
     this.log.debug({ method: req.method, path }, 'operations request');
     const secure = path === '/logspec' || path === '/metrics';
-    if ((path === '/logspec' && !this.opts.logSpec) || (path === '/metrics' && !this.opts.metrics) || !ROUTES.has(path)) {
+    if (
+      (path === '/logspec' && !this.opts.logSpec) ||
+      (path === '/metrics' && !this.opts.metrics) ||
+      !ROUTES.has(path)
+    ) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;
     }
     if (secure && !this.authorized(req)) {
-      this.log.warn({ path, method: req.method, remote: req.socket.remoteAddress }, 'client must present a valid client certificate for this operation');
+      this.log.warn(
+        { path, method: req.method, remote: req.socket.remoteAddress },
+        'client must present a valid client certificate for this operation',
+      );
       res.writeHead(401).end();
       return;
     }
@@ -210,16 +229,23 @@ export class OperationsServer {
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), this.opts.healthTimeoutMs ?? 30_000);
       });
-      const aborted = new Promise<'timeout'>((resolve) => controller.signal.addEventListener('abort', () => resolve('timeout'), { once: true }));
+      const aborted = new Promise<'timeout'>((resolve) =>
+        controller.signal.addEventListener('abort', () => resolve('timeout'), { once: true }),
+      );
       const result = await Promise.race([Promise.all(checks), timeout, aborted]);
       if (result === 'timeout') {
         controller.abort();
         res.writeHead(408).end();
         return;
       }
-      const failed = result.filter((f) => f !== undefined).sort((a, b) => a.component.localeCompare(b.component));
+      const failed = result
+        .filter((f) => f !== undefined)
+        .sort((a, b) => a.component.localeCompare(b.component));
       const time = (this.opts.now ?? (() => new Date()))().toISOString();
-      const body = failed.length === 0 ? { status: 'OK', time } : { status: 'Service Unavailable', time, failed_checks: failed };
+      const body =
+        failed.length === 0
+          ? { status: 'OK', time }
+          : { status: 'Service Unavailable', time, failed_checks: failed };
       json(res, failed.length === 0 ? 200 : 503, body);
     } finally {
       clearTimeout(timer);
@@ -251,7 +277,8 @@ export class OperationsServer {
     let spec: unknown;
     try {
       const parsed: unknown = JSON.parse(body);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body must be a JSON object such as {"spec":"info"}');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('the body must be a JSON object such as {"spec":"info"}');
       spec = (parsed as { spec?: unknown }).spec ?? '';
       if (typeof spec !== 'string') throw new Error('"spec" must be a string');
     } catch (e) {
@@ -269,7 +296,10 @@ export class OperationsServer {
   private version(req: IncomingMessage, res: ServerResponse): void {
     if (req.method !== 'GET') return json(res, 400, { Error: `invalid request method: ${req.method}` });
     const v = this.opts.version ?? {};
-    json(res, 200, { ...(v.commitSHA ? { CommitSHA: v.commitSHA } : {}), ...(v.version ? { Version: v.version } : {}) });
+    json(res, 200, {
+      ...(v.commitSHA ? { CommitSHA: v.commitSHA } : {}),
+      ...(v.version ? { Version: v.version } : {}),
+    });
   }
 }
 
@@ -311,7 +341,10 @@ export interface OperationsDeps {
  * the file when one cannot be read). Undefined when operations.listenAddress is empty.
  * /metrics is served only with metrics.provider prometheus.
  */
-export function operationsOptionsFromConfig(cfg: PeerConfig, deps: OperationsDeps = {}): OperationsServerOptions | undefined {
+export function operationsOptionsFromConfig(
+  cfg: PeerConfig,
+  deps: OperationsDeps = {},
+): OperationsServerOptions | undefined {
   const ops = cfg.operations;
   if (ops.listenAddress === '') return undefined;
   const read = (key: string, file: string): Uint8Array => {

@@ -21,31 +21,39 @@ export function crossCheck(cfg: PeerConfig, from: (key: string) => string): stri
       problem(
         `peer.gossip.useLeaderElection and peer.gossip.orgLeader are both true: choose one ` +
           `(useLeaderElection${from('peer.gossip.useLeaderElection')}, orgLeader${from('peer.gossip.orgLeader')}); ` +
-          'a peer is either elected leader dynamically or is its org\'s static leader; Fabric refuses both',
+          "a peer is either elected leader dynamically or is its org's static leader; Fabric refuses both",
       );
     }
     const tls = c.peer.tls;
     if (tls.enabled) {
       for (const name of ['cert', 'key'] as const) {
-        if (tls[name].file === '') problem(`peer.tls.${name}.file: not set, but peer.tls.enabled is true${from('peer.tls.enabled')}`);
+        if (tls[name].file === '')
+          problem(`peer.tls.${name}.file: not set, but peer.tls.enabled is true${from('peer.tls.enabled')}`);
       }
     }
     const certSet = from('peer.tls.clientCert.file') !== '';
     const keySet = from('peer.tls.clientKey.file') !== '';
     if (certSet !== keySet) {
       const [set, unset] = certSet ? ['clientCert', 'clientKey'] : ['clientKey', 'clientCert'];
-      problem(`peer.tls.${unset}.file: not set, but peer.tls.${set}.file is${from(`peer.tls.${set}.file`)}; set both or neither (then the server pair is used)`);
+      problem(
+        `peer.tls.${unset}.file: not set, but peer.tls.${set}.file is${from(`peer.tls.${set}.file`)}; set both or neither (then the server pair is used)`,
+      );
     }
     const ops = c.operations.tls;
     if (ops.enabled) {
       for (const name of ['cert', 'key'] as const) {
-        if (ops[name].file === '') problem(`operations.tls.${name}.file: not set, but operations.tls.enabled is true${from('operations.tls.enabled')}`);
+        if (ops[name].file === '')
+          problem(
+            `operations.tls.${name}.file: not set, but operations.tls.enabled is true${from('operations.tls.enabled')}`,
+          );
       }
     }
     const policy = g.pvtData.implicitCollectionDisseminationPolicy;
     const P = 'peer.gossip.pvtData.implicitCollectionDisseminationPolicy';
     if (policy.maxPeerCount < policy.requiredPeerCount) {
-      problem(`${P}.maxPeerCount (${policy.maxPeerCount}) is below requiredPeerCount (${policy.requiredPeerCount})${from(`${P}.maxPeerCount`)}`);
+      problem(
+        `${P}.maxPeerCount (${policy.maxPeerCount}) is below requiredPeerCount (${policy.requiredPeerCount})${from(`${P}.maxPeerCount`)}`,
+      );
     }
     if (c.peer.keepalive.client.intervalMs < MIN_CLIENT_KEEPALIVE_MS) {
       problem(

@@ -37,7 +37,12 @@ export interface LoadPeerConfigOptions {
 export class PeerConfigError extends ConfigError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[], code = 'BAD_CONFIG') {
-    super(code, issues.length === 1 ? issues[0] : `${issues.length} configuration problems:\n  - ${issues.join('\n  - ')}`);
+    super(
+      code,
+      issues.length === 1
+        ? issues[0]
+        : `${issues.length} configuration problems:\n  - ${issues.join('\n  - ')}`,
+    );
     this.issues = issues;
   }
 }
@@ -73,7 +78,8 @@ function splitHostPort(s: string): { host: string; port: string } {
 export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   const env = opts.env ?? process.env;
   const cfgPath = env.FABRIC_CFG_PATH;
-  const file = opts.file !== undefined ? resolve(opts.file) : cfgPath ? resolve(cfgPath, 'core.yaml') : undefined;
+  const file =
+    opts.file !== undefined ? resolve(opts.file) : cfgPath ? resolve(cfgPath, 'core.yaml') : undefined;
   const tree = file !== undefined ? readCoreYaml(file) : {};
   const configDir = file !== undefined ? dirname(file) : resolve(opts.cwd ?? process.cwd());
   const problems = { issues: [] as string[], warnings: [] as string[] };
@@ -87,7 +93,9 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
     if (!raw) continue;
     raws.set(def.key, raw);
     if (def.kind === 'overrides' && raw.fromEnv) {
-      issues.push(`${def.key}: cannot be set from an environment variable (a list of maps); set it in core.yaml${from(raw)}`);
+      issues.push(
+        `${def.key}: cannot be set from an environment variable (a list of maps); set it in core.yaml${from(raw)}`,
+      );
       continue;
     }
     const c = coerce(def, raw.value);
@@ -121,10 +129,14 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   const alive = get(`${G}aliveTimeInterval`) as number;
   const aliveSet = explicit.has(`${G}aliveTimeInterval`);
   const fastDerived = profile === 'fast' && !aliveSet;
-  const expiration = (explicit.get(`${G}aliveExpirationTimeout`) as number | undefined) ??
+  const expiration =
+    (explicit.get(`${G}aliveExpirationTimeout`) as number | undefined) ??
     (fastDerived ? (KEYS.find((d) => d.key === `${G}aliveExpirationTimeout`)?.fast as number) : 5 * alive);
-  const reconnect = (explicit.get(`${G}reconnectInterval`) as number | undefined) ??
-    (fastDerived && !explicit.has(`${G}aliveExpirationTimeout`) ? (KEYS.find((d) => d.key === `${G}reconnectInterval`)?.fast as number) : expiration);
+  const reconnect =
+    (explicit.get(`${G}reconnectInterval`) as number | undefined) ??
+    (fastDerived && !explicit.has(`${G}aliveExpirationTimeout`)
+      ? (KEYS.find((d) => d.key === `${G}reconnectInterval`)?.fast as number)
+      : expiration);
   setPath(out, ['peer', 'gossip', 'aliveExpirationTimeoutMs'], expiration);
   setPath(out, ['peer', 'gossip', 'reconnectIntervalMs'], reconnect);
 
@@ -134,9 +146,13 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
     if (def.kind === 'path') setPath(out, tsPath(def), abs((value(def) as string | undefined) ?? ''));
     if (def.kind === 'paths') setPath(out, tsPath(def), ((value(def) as string[]) ?? []).map(abs));
   }
-  const overrides = (value(KEYS.find((d) => d.key === 'peer.deliveryclient.addressOverrides') as KeyDef) as { from: string; to: string; caCertsFile: string }[]).map(
-    (o) => ({ ...o, caCertsFile: abs(o.caCertsFile) }),
-  );
+  const overrides = (
+    value(KEYS.find((d) => d.key === 'peer.deliveryclient.addressOverrides') as KeyDef) as {
+      from: string;
+      to: string;
+      caCertsFile: string;
+    }[]
+  ).map((o) => ({ ...o, caCertsFile: abs(o.caCertsFile) }));
   setPath(out, ['peer', 'deliveryclient', 'addressOverrides'], overrides);
   const tls = (name: string) => explicit.get(`peer.tls.${name}.file`) as string | undefined;
   if (tls('clientCert') === undefined && tls('clientKey') === undefined) {
@@ -144,7 +160,11 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
     setPath(out, ['peer', 'tls', 'clientKey', 'file'], abs(tls('key') ?? ''));
   }
   const fsPath = abs((explicit.get('peer.fileSystemPath') as string | undefined) ?? '') || configDir;
-  setPath(out, ['grapevine', 'ledgerPath'], abs((explicit.get('grapevine.ledgerPath') as string | undefined) ?? join(fsPath, 'grapevine', 'ledgers')));
+  setPath(
+    out,
+    ['grapevine', 'ledgerPath'],
+    abs((explicit.get('grapevine.ledgerPath') as string | undefined) ?? join(fsPath, 'grapevine', 'ledgers')),
+  );
   setPath(out, ['grapevine', 'profile'], profile);
 
   // Log spec: grapevine.logSpec, else FABRIC_LOGGING_SPEC (as Fabric), else info.
@@ -164,14 +184,17 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   const configured = explicit.get('peer.address') as string | undefined;
   let address = configured ?? '';
   if (configured === undefined) {
-    if (!addressRaw) issues.push('peer.address: not set; give this peer\'s host:port (e.g. peer0.org1.example.com:7051)');
+    if (!addressRaw)
+      issues.push("peer.address: not set; give this peer's host:port (e.g. peer0.org1.example.com:7051)");
   } else {
     const { host, port } = splitHostPort(configured);
     const unspecified = host === '0.0.0.0' || host === '[::]' || host === '::' || host === '';
     if (unspecified || explicit.get('peer.addressAutoDetect') === true) {
       const ip = (opts.detectAddress ?? detectIPv4)();
       if (ip === undefined) {
-        issues.push(`peer.address: ${show(configured)} needs this host's address, but no non-loopback IPv4 interface was found; set a reachable host${from(addressRaw)}`);
+        issues.push(
+          `peer.address: ${show(configured)} needs this host's address, but no non-loopback IPv4 interface was found; set a reachable host${from(addressRaw)}`,
+        );
       } else {
         address = `${ip}:${port}`;
       }
@@ -179,21 +202,34 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   }
   setPath(out, ['peer', 'address'], address);
   setPath(out, ['peer', 'addressConfigured'], configured ?? '');
-  setPath(out, ['peer', 'listenAddress'], (explicit.get('peer.listenAddress') as string | undefined) ?? configured ?? '');
-  setPath(out, ['peer', 'gossip', 'endpoint'], (explicit.get(`${G}endpoint`) as string | undefined) ?? address);
+  setPath(
+    out,
+    ['peer', 'listenAddress'],
+    (explicit.get('peer.listenAddress') as string | undefined) ?? configured ?? '',
+  );
+  setPath(
+    out,
+    ['peer', 'gossip', 'endpoint'],
+    (explicit.get(`${G}endpoint`) as string | undefined) ?? address,
+  );
 
   const warnings = problems.warnings;
   if (profile === 'fast') {
-    warnings.push('grapevine.profile is fast: gossip and election timers are shorter than Fabric\'s; every peer of the network must be a Grapevine peer with the same profile');
+    warnings.push(
+      "grapevine.profile is fast: gossip and election timers are shorter than Fabric's; every peer of the network must be a Grapevine peer with the same profile",
+    );
   }
   if (get('metrics.provider') === 'statsd') {
-    warnings.push(`metrics.provider: statsd is not supported by Grapevine; metrics are disabled (use prometheus)${from(raws.get('metrics.provider'))}`);
+    warnings.push(
+      `metrics.provider: statsd is not supported by Grapevine; metrics are disabled (use prometheus)${from(raws.get('metrics.provider'))}`,
+    );
   }
 
   const cfg = { configFile: file, configDir, ...out, warnings } as unknown as PeerConfig;
   issues.push(...crossCheck(cfg, (key) => from(raws.get(key))));
   if (issues.length > 0) {
-    const conflict = issues.length === 1 && issues[0].startsWith('peer.gossip.useLeaderElection and peer.gossip.orgLeader');
+    const conflict =
+      issues.length === 1 && issues[0].startsWith('peer.gossip.useLeaderElection and peer.gossip.orgLeader');
     throw new PeerConfigError(issues, conflict ? 'LEADER_MODE_CONFLICT' : 'BAD_CONFIG');
   }
   return deepFreeze(cfg);

@@ -6,7 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { channelGossipConfig, type ChannelGossipConfig } from '../../channel/config.js';
 import { commConfig, type CommConfig } from '../../comm/config.js';
-import { resolveDeliverConfig, type AddressOverride, type DeliverClientConfig } from '../../deliver/config.js';
+import {
+  resolveDeliverConfig,
+  type AddressOverride,
+  type DeliverClientConfig,
+} from '../../deliver/config.js';
 import { discoveryConfig, type DiscoveryConfig } from '../../discovery/config.js';
 import { electionConfig, type ElectionConfig } from '../../election/config.js';
 import { errorMessage } from '../../errors.js';
@@ -88,7 +92,12 @@ export function emitterConfigOf(c: PeerConfig): EmitterConfig {
 
 /** Input for gossipNodeConfig(input, 'fabric') (the profile is already applied). */
 export function gossipNodeInputOf(c: PeerConfig): GossipNodeConfigInput {
-  return { discovery: discoveryConfigOf(c), channel: channelGossipConfigOf(c), emitter: emitterConfigOf(c), pull: pullConfigOf(c) };
+  return {
+    discovery: discoveryConfigOf(c),
+    channel: channelGossipConfigOf(c),
+    emitter: emitterConfigOf(c),
+    pull: pullConfigOf(c),
+  };
 }
 
 export function electionConfigOf(c: PeerConfig): ElectionConfig {
@@ -139,12 +148,16 @@ export function deliverConfigOf(c: PeerConfig, opts: DeliverConfigOptions = {}):
       try {
         text = Buffer.from(read(o.caCertsFile)).toString('utf8');
       } catch (e) {
-        opts.warn?.(`peer.deliveryclient.addressOverrides: cannot read caCertsFile ${o.caCertsFile} of ${o.from} -> ${o.to}: ${errorMessage(e)}; override skipped`);
+        opts.warn?.(
+          `peer.deliveryclient.addressOverrides: cannot read caCertsFile ${o.caCertsFile} of ${o.from} -> ${o.to}: ${errorMessage(e)}; override skipped`,
+        );
         continue;
       }
       for (const m of text.match(PEM_CERT) ?? []) caCerts.push(new TextEncoder().encode(`${m}\n`));
       if (caCerts.length === 0) {
-        opts.warn?.(`peer.deliveryclient.addressOverrides: no certificate in caCertsFile ${o.caCertsFile} of ${o.from} -> ${o.to}; override skipped`);
+        opts.warn?.(
+          `peer.deliveryclient.addressOverrides: no certificate in caCertsFile ${o.caCertsFile} of ${o.from} -> ${o.to}; override skipped`,
+        );
         continue;
       }
     }

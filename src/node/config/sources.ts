@@ -37,7 +37,8 @@ export function readCoreYaml(file: string): Tree {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : errorMessage(e);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : errorMessage(e);
     throw new ConfigError('BAD_FILE', `${file}: cannot read the configuration: ${why}`);
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -46,7 +47,11 @@ export function readCoreYaml(file: string): Tree {
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   if (value === null || value === undefined) return {};
-  if (!isMap(value)) throw new ConfigError('BAD_FILE', `${file}: the top level must be a map of keys (peer:, operations:, ...)`);
+  if (!isMap(value))
+    throw new ConfigError(
+      'BAD_FILE',
+      `${file}: the top level must be a map of keys (peer:, operations:, ...)`,
+    );
   const problems: string[] = [];
   const tree = lowerKeys(value, '', problems) as Tree;
   if (problems.length > 0) throw new ConfigError('BAD_FILE', `${file}: ${problems[0]}`);
@@ -63,7 +68,10 @@ function lowerKeys(v: unknown, path: string, problems: string[]): unknown {
     const lower = key.toLowerCase();
     const full = path === '' ? key : `${path}.${key}`;
     const before = seen.get(lower);
-    if (before !== undefined) problems.push(`keys ${path === '' ? '' : `${path}.`}${before} and ${full} differ only in case (keys are case-insensitive)`);
+    if (before !== undefined)
+      problems.push(
+        `keys ${path === '' ? '' : `${path}.`}${before} and ${full} differ only in case (keys are case-insensitive)`,
+      );
     seen.set(lower, key);
     out[lower] = lowerKeys(child, full, problems);
   }
@@ -111,9 +119,11 @@ export class ConfigSources {
     }
     const name = envName(key);
     const fromEnv = this.env[name];
-    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: `environment variable ${name}`, fromEnv: true };
+    if (fromEnv !== undefined && fromEnv !== '')
+      return { value: fromEnv, origin: `environment variable ${name}`, fromEnv: true };
     const fromFile = lookup(this.tree, key);
-    if (!isAbsent(fromFile) && this.fileLabel !== undefined) return { value: fromFile, origin: this.fileLabel, fromEnv: false };
+    if (!isAbsent(fromFile) && this.fileLabel !== undefined)
+      return { value: fromFile, origin: this.fileLabel, fromEnv: false };
     return undefined;
   }
 
@@ -128,10 +138,12 @@ export class ConfigSources {
       for (const [key, child] of Object.entries(node)) {
         const full = path === '' ? key : `${path}.${key}`;
         if (KEY_INDEX.has(full)) continue;
-        if (isMap(child) && KEYS.some((d) => d.key.toLowerCase().startsWith(`${full}.`))) {
+        const parent = KEYS.some((d) => d.key.toLowerCase().startsWith(`${full}.`));
+        if (parent && isMap(child)) {
           walk(child, full);
           continue;
         }
+        if (parent && isAbsent(child)) continue;
         this.unknown(full, `in ${this.fileLabel}`);
       }
     };
@@ -151,7 +163,13 @@ export class ConfigSources {
     const key = `${lowerKey}.`;
     if (IGNORED_PREFIXES.some((p) => key.startsWith(p.toLowerCase()))) return;
     if (key.startsWith(STRICT_PREFIX)) {
-      this.problems.issues.push(`${lowerKey}: unknown key in the grapevine section (${where}); known: ${KEYS.filter((d) => d.key.startsWith(STRICT_PREFIX)).map((d) => d.key).join(', ')}`);
+      this.problems.issues.push(
+        `${lowerKey}: unknown key in the grapevine section (${where}); known: ${KEYS.filter((d) =>
+          d.key.startsWith(STRICT_PREFIX),
+        )
+          .map((d) => d.key)
+          .join(', ')}`,
+      );
     } else if (WATCHED_PREFIXES.some((p) => key.startsWith(p.toLowerCase()))) {
       this.problems.warnings.push(`${lowerKey}: unknown key, ignored (${where})`);
     }

@@ -57,7 +57,10 @@ export interface GossipPvtDataConfig {
   readonly reconcileSleepIntervalMs: number;
   readonly reconciliationEnabled: boolean;
   readonly skipPullingInvalidTransactionsDuringCommit: boolean;
-  readonly implicitCollectionDisseminationPolicy: { readonly requiredPeerCount: number; readonly maxPeerCount: number };
+  readonly implicitCollectionDisseminationPolicy: {
+    readonly requiredPeerCount: number;
+    readonly maxPeerCount: number;
+  };
 }
 
 export interface GossipStateConfig {

@@ -68,7 +68,10 @@ function intSchema(min: number, max: number) {
     .pipe(
       z
         .number()
-        .min(min, { error: (i) => (min === 0 ? `${String(i.input)} is negative` : `${String(i.input)} is below the minimum ${min}`) })
+        .min(min, {
+          error: (i) =>
+            min === 0 ? `${String(i.input)} is negative` : `${String(i.input)} is below the minimum ${min}`,
+        })
         .max(max, { error: (i) => `${String(i.input)} is above the maximum ${max}` }),
     );
 }
@@ -77,14 +80,21 @@ const durationSchema = raw.transform((v, ctx) => {
   const hint = 'use e.g. 4s';
   if (typeof v === 'number' || (typeof v === 'string' && /^[+-]?\d+(\.\d+)?$/.test(v.trim()))) {
     if (Number(v) === 0) return 0;
-    return fail(ctx, `${show(v)} has no unit: Fabric would read it as ${String(v).trim()} nanoseconds (${hint} or 1500ms)`);
+    return fail(
+      ctx,
+      `${show(v)} has no unit: Fabric would read it as ${String(v).trim()} nanoseconds (${hint} or 1500ms)`,
+    );
   }
   if (typeof v !== 'string') return fail(ctx, `${show(v)} is not a duration (${hint})`);
   const ns = parseGoDuration(v.trim());
   if (ns === undefined) return fail(ctx, `${show(v)} is not a duration (${hint})`);
   if (ns < 0n) return fail(ctx, `${show(v)} is negative`);
   const ms = Number((ns + 999_999n) / 1_000_000n);
-  if (ms > MAX_DURATION_MS) return fail(ctx, `${show(v)} is longer than ${Math.floor(MAX_DURATION_MS / 3_600_000)}h, the longest timer Node.js supports`);
+  if (ms > MAX_DURATION_MS)
+    return fail(
+      ctx,
+      `${show(v)} is longer than ${Math.floor(MAX_DURATION_MS / 3_600_000)}h, the longest timer Node.js supports`,
+    );
   return ms;
 });
 
@@ -107,7 +117,8 @@ export function isHostPortText(s: string, allowZero = false): boolean {
 function hostPortSchema(allowZero: boolean) {
   return stringSchema.pipe(
     z.string().transform((text, ctx) => {
-      if (text !== '' && !isHostPortText(text, allowZero)) return fail(ctx, `${show(text)} is not host:port (e.g. peer0.org1.example.com:7051)`);
+      if (text !== '' && !isHostPortText(text, allowZero))
+        return fail(ctx, `${show(text)} is not host:port (e.g. peer0.org1.example.com:7051)`);
       return text;
     }),
   );
@@ -115,11 +126,13 @@ function hostPortSchema(allowZero: boolean) {
 
 const listSchema = raw.transform((v, ctx) => {
   const items = typeof v === 'string' ? v.split(/\s+/).filter((x) => x !== '') : v;
-  if (!Array.isArray(items)) return fail(ctx, `${show(v)} is not a list (use a YAML list or space-separated values)`);
+  if (!Array.isArray(items))
+    return fail(ctx, `${show(v)} is not a list (use a YAML list or space-separated values)`);
   const out: string[] = [];
   for (const item of items) {
     if (item === null || item === undefined || item === '') continue;
-    if (typeof item !== 'string' && typeof item !== 'number') return fail(ctx, `entry ${show(item)} is not a text value`);
+    if (typeof item !== 'string' && typeof item !== 'number')
+      return fail(ctx, `entry ${show(item)} is not a text value`);
     out.push(String(item).trim());
   }
   return out;
@@ -128,29 +141,38 @@ const listSchema = raw.transform((v, ctx) => {
 const hostPortsSchema = listSchema.pipe(
   z.array(z.string()).transform((list, ctx) => {
     for (const entry of list) {
-      if (!isHostPortText(entry)) return fail(ctx, `entry ${show(entry)} is not host:port (separate several endpoints with spaces)`);
+      if (!isHostPortText(entry))
+        return fail(ctx, `entry ${show(entry)} is not host:port (separate several endpoints with spaces)`);
     }
     return list;
   }),
 );
 
-const OVERRIDE_FIELDS: Record<string, keyof AddressOverrideEntry> = { from: 'from', to: 'to', cacertsfile: 'caCertsFile' };
+const OVERRIDE_FIELDS: Record<string, keyof AddressOverrideEntry> = {
+  from: 'from',
+  to: 'to',
+  cacertsfile: 'caCertsFile',
+};
 
 const overridesSchema = raw.transform((v, ctx) => {
   if (!Array.isArray(v)) return fail(ctx, `${show(v)} is not a list of {from, to, caCertsFile}`);
   const out: AddressOverrideEntry[] = [];
   for (const [i, item] of v.entries()) {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return fail(ctx, `entry ${i + 1} is not a map with from, to, caCertsFile`);
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      return fail(ctx, `entry ${i + 1} is not a map with from, to, caCertsFile`);
     const entry: Record<string, string> = { from: '', to: '', caCertsFile: '' };
     for (const [field, value] of Object.entries(item as Record<string, unknown>)) {
       const name = OVERRIDE_FIELDS[field.toLowerCase()];
-      if (name === undefined) return fail(ctx, `entry ${i + 1}: unknown field ${show(field)} (fields: from, to, caCertsFile)`);
+      if (name === undefined)
+        return fail(ctx, `entry ${i + 1}: unknown field ${show(field)} (fields: from, to, caCertsFile)`);
       if (value === null || value === undefined) continue;
-      if (typeof value !== 'string') return fail(ctx, `entry ${i + 1}: ${name} ${show(value)} is not a text value`);
+      if (typeof value !== 'string')
+        return fail(ctx, `entry ${i + 1}: ${name} ${show(value)} is not a text value`);
       entry[name] = value.trim();
     }
     for (const name of ['from', 'to'] as const) {
-      if (!isHostPortText(entry[name])) return fail(ctx, `entry ${i + 1}: ${name} ${show(entry[name])} is not host:port`);
+      if (!isHostPortText(entry[name]))
+        return fail(ctx, `entry ${i + 1}: ${name} ${show(entry[name])} is not host:port`);
     }
     out.push(entry as unknown as AddressOverrideEntry);
   }
@@ -159,7 +181,11 @@ const overridesSchema = raw.transform((v, ctx) => {
 
 function enumSchema(values: readonly string[]) {
   return stringSchema.pipe(
-    z.string().transform((s, ctx) => (values.includes(s) ? s : fail(ctx, `${show(s)} is not one of ${values.join(', ')}`))),
+    z
+      .string()
+      .transform((s, ctx) =>
+        values.includes(s) ? s : fail(ctx, `${show(s)} is not one of ${values.join(', ')}`),
+      ),
   );
 }
 
