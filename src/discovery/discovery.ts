@@ -36,7 +36,8 @@ import { DiscoveryDropError, internalEndpointOf, orgOfIdentity, parseAlive, vali
 import { AliveStore } from './alivestore.js';
 import { discoveryConfig, portOf, type DiscoveryConfig, type DiscoveryConfigInput } from './config.js';
 import { Connector } from './connector.js';
-import { aliveRoutable, discloses, envelopeFor } from './disclosure.js';
+import { envelopeFor } from './disclosure.js';
+import { aliveTargets, preferredEndpoint, remoteOf, sievedResponse, type AliveItem } from './outbound.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { SelfAlive, membershipRequest, membershipResponse } from './self.js';
 import { Timers } from './timers.js';
@@ -65,20 +66,9 @@ export interface AnchorPeer {
   readonly mspId: string;
 }
 
-interface EmittedAlive {
-  readonly envelope: Envelope;
-  readonly pkiId: PkiId;
-  readonly endpoint: string;
-  /** The peer it came from (never sent back there). */
-  readonly from?: PkiId;
-}
-
 const same = (a: PkiId | undefined, b: PkiId | undefined): boolean => !!a && !!b && Buffer.from(a).equals(Buffer.from(b));
 
-/** The endpoint to dial for a member: its internal endpoint when known, else its external one. */
-export function preferredEndpoint(member: { readonly internalEndpoint: string; readonly endpoint: string }): string {
-  return member.internalEndpoint || member.endpoint;
-}
+export { preferredEndpoint };
 
 export class Discovery {
   readonly config: DiscoveryConfig;
@@ -86,9 +76,9 @@ export class Discovery {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly selfPkiId: PkiId;
-  private readonly ownOrg: string;
+  readonly ownOrg: string;
   private readonly timers: Timers;
-  private readonly emitter: BatchingEmitter<EmittedAlive>;
+  private readonly emitter: BatchingEmitter<AliveItem>;
   private readonly members: Membership;
   private readonly aliveStore: AliveStore;
   private readonly connector: Connector;
@@ -115,7 +105,7 @@ export class Discovery {
     this.members = new Membership(this.config.maxMembers, opts.metrics);
     const ttl = this.config.aliveExpirationTimeoutMs * this.config.msgExpirationFactor;
     this.aliveStore = new AliveStore(ttl, this.config.maxAliveStore, opts.metrics);
-    this.emitter = new BatchingEmitter<EmittedAlive>({
+    this.emitter = new BatchingEmitter<AliveItem>({
       clock: opts.clock,
       config: opts.emitter,
       metrics: opts.metrics,
@@ -326,23 +316,17 @@ export class Discovery {
 
   /** §4.5 step 3: a sieved MembershipResponse, or close when we may not disclose ourselves. */
   private respond(requester: AliveEnvelope, nonce: bigint): void {
-    const remoteOrg = this.orgOf(requester.pkiId);
-    const remote = { org: remoteOrg, endpoint: requester.endpoint };
-    const target: RemotePeer = { pkiId: requester.pkiId, endpoint: preferredEndpoint({ internalEndpoint: internalOf(requester), endpoint: requester.endpoint }) };
-    if (!discloses(this.ownOrg, remote, { org: this.ownOrg, endpoint: this.config.externalEndpoint })) {
+    const remote = { org: this.orgOf(requester.pkiId), endpoint: requester.endpoint };
+    const target: RemotePeer = { pkiId: requester.pkiId, endpoint: preferredEndpoint({ internalEndpoint: internalEndpointOf(requester.envelope), endpoint: requester.endpoint }) };
+    const self = { endpoint: this.config.externalEndpoint, alive: () => (this.latestAlive ??= this.selfAlive!.build(true)) };
+    const res = sievedResponse(this, remote, self, this.members.list('alive'), this.members.list('dead'));
+    if (!res) {
       this.count('gossip_discovery_requests_refused', 'MembershipRequests answered by closing the connection');
-      this.log.warn({ member: pkiIdKey(requester.pkiId), org: remoteOrg }, "membership request from a peer that shouldn't have sent one; closing the connection");
+      this.log.warn({ member: pkiIdKey(requester.pkiId), org: remote.org }, "membership request from a peer that shouldn't have sent one; closing the connection");
       this.transport.closeConn(target);
       return;
     }
-    this.latestAlive ??= this.selfAlive!.build(true);
-    const sieve = (state: 'alive' | 'dead'): Envelope[] =>
-      this.members
-        .list(state)
-        .filter((r) => discloses(this.ownOrg, remote, { org: this.orgOf(r.pkiId), endpoint: r.endpoint }))
-        .map((r) => envelopeFor(this.ownOrg, remoteOrg, r.envelope));
-    const alive = [...sieve('alive'), envelopeFor(this.ownOrg, remoteOrg, this.latestAlive)];
-    this.transport.send(membershipResponse(alive, sieve('dead'), nonce), target);
+    this.transport.send(membershipResponse(res.alive, res.dead, nonce), target);
   }
 
   // ---- periodic tasks --------------------------------------------------------------------
@@ -358,11 +342,11 @@ export class Discovery {
     const now = this.clock.now();
     for (const r of this.members.expire(now, this.config.aliveExpirationTimeoutMs)) {
       this.log.debug({ member: pkiIdKey(r.pkiId) }, 'member expired: no alive message within aliveExpirationTimeout');
-      this.transport.closeConn(this.remoteOf(r));
+      this.transport.closeConn(remoteOf(r));
       this.emit({ kind: 'dead', member: this.info(r) });
     }
     for (const a of this.aliveStore.expire(now)) {
-      const internal = internalOf(a);
+      const internal = internalEndpointOf(a.envelope);
       if (this.isPinned(a.endpoint) || this.isPinned(internal)) continue;
       this.purge(a.pkiId, 'expired');
     }
@@ -373,7 +357,7 @@ export class Discovery {
       const key = pkiIdKey(r.pkiId);
       if (this.probing.has(key)) continue;
       this.probing.add(key);
-      const remote = this.remoteOf(r);
+      const remote = remoteOf(r);
       this.transport
         .probe(remote)
         .then(
@@ -391,27 +375,16 @@ export class Discovery {
     if (targets.length === 0) return;
     const own = this.selfAlive!.build(true);
     for (const r of targets) {
-      const remote = this.remoteOf(r);
+      const remote = remoteOf(r);
       this.transport.send(membershipRequest(envelopeFor(this.ownOrg, this.orgOf(r.pkiId), own), 0n), remote);
     }
   }
 
   /** §4.9: fresh random targets for each alive message of the batch. */
-  private route(batch: readonly EmittedAlive[]): void {
+  private route(batch: readonly AliveItem[]): void {
     const alive = this.members.list('alive');
     for (const item of batch) {
-      const member = { org: this.orgOf(item.pkiId), endpoint: item.endpoint };
-      const candidates = alive.filter(
-        (r) =>
-          !same(r.pkiId, item.from) &&
-          !same(r.pkiId, item.pkiId) &&
-          aliveRoutable(this.ownOrg, member, { org: this.orgOf(r.pkiId), endpoint: r.endpoint }),
-      );
-      const inOrg: RemotePeer[] = [];
-      const outside: RemotePeer[] = [];
-      for (const r of this.opts.rng.sample(candidates, this.config.propagatePeerNum)) {
-        (this.orgOf(r.pkiId) === this.ownOrg ? inOrg : outside).push(this.remoteOf(r));
-      }
+      const { inOrg, outside } = aliveTargets(this, item, alive, this.opts.rng, this.config.propagatePeerNum);
       if (inOrg.length > 0) this.transport.send(item.envelope, ...inOrg);
       if (outside.length > 0) this.transport.send(envelopeFor(this.ownOrg, undefined, item.envelope), ...outside);
     }
@@ -424,7 +397,7 @@ export class Discovery {
     const r = this.members.markDead(pkiId);
     if (!r) return;
     this.log.debug({ member: pkiIdKey(pkiId) }, 'member presumed dead');
-    this.transport.closeConn(this.remoteOf(r));
+    this.transport.closeConn(remoteOf(r));
     this.emit({ kind: 'dead', member: this.info(r) });
   }
 
@@ -443,10 +416,6 @@ export class Discovery {
     let own = this.selfAlive!.build(includeInternalEndpoint);
     if (remote.pkiId) own = envelopeFor(this.ownOrg, this.orgOf(remote.pkiId), own);
     return membershipRequest(own, nonce);
-  }
-
-  private remoteOf(r: MemberRecord): RemotePeer {
-    return { pkiId: r.pkiId, endpoint: preferredEndpoint(r) };
   }
 
   private isPinned(endpoint: string): boolean {
@@ -497,8 +466,4 @@ export class Discovery {
   private count(name: string, help: string): void {
     this.opts.metrics?.counter(name, help).inc();
   }
-}
-
-function internalOf(a: AliveEnvelope): string {
-  return internalEndpointOf(a.envelope);
 }
