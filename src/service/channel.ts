@@ -1,0 +1,198 @@
+/**
+ * One channel's wiring inside the gossip service (PROTOCOL.md §10.2, §7.1, §8.5, §9):
+ *
+ *   applyConfig(setup): (1) the deliver client's orderer endpoint source (§8.4; a deliverer on a
+ *     stale endpoint reconnects without counting a failure); (2) JoinChan on the gossip node,
+ *     which refuses (and logs an error) unless our MSP ID is among the Application orgs, joins
+ *     or reconfigures only when the org set/anchors changed or the sequence grew, and then
+ *     re-validates every stored identity (SuspectPeers).
+ *   start(): state provider over the ledger (payload buffer at the ledger height, commit loop,
+ *     updateLedgerHeight after each commit, gossiped blocks in), then the leadership per §7.1:
+ *     dynamic election, static leader, or none. Leadership true -> the deliverer starts (from the
+ *     ledger height); false -> it stops. An elected leader whose deliverer gave up
+ *     (reconnectTotalTimeThreshold) yields; a static leader never does.
+ *   A CONFIG block committed to the ledger is parsed and applied as above while running.
+ *   stop(): Fabric's order: election, state provider, deliverer. Idempotent.
+ */
+import type { Clock, Rng, Transport, Unsubscribe } from '../comm/types.js';
+import type { GossipNode } from '../gossip/node.js';
+import type { DeliverService } from '../deliver/service.js';
+import { createChannelLeadership, type ElectionConfig } from '../election/index.js';
+import type { Leadership } from '../election/types.js';
+import { GrapevineError, errorMessage } from '../errors.js';
+import { attachToGossipNode, channelViewOf } from '../state/gossipadapter.js';
+import { StateProvider } from '../state/provider.js';
+import type { StateConfig } from '../state/config.js';
+import type { StateCrypto, StateLedger } from '../state/types.js';
+import type { Logger } from '../util/log.js';
+import type { Metrics } from '../util/metrics.js';
+import { decodeBlock } from '../wire/block.js';
+import type { Block } from '../wire/gen/common/common_pb.js';
+import { watchConfigBlocks } from './configwatch.js';
+import type { ChannelSetup, ConfigParser } from './setup.js';
+
+export interface ServiceChannelDeps {
+  readonly node: GossipNode;
+  readonly deliver: DeliverService;
+  readonly crypto: StateCrypto;
+  readonly transport: Transport;
+  readonly mspId: string;
+  readonly election: ElectionConfig;
+  readonly state: StateConfig;
+  readonly parse: ConfigParser;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export class ServiceChannel {
+  readonly name: string;
+  readonly provider: StateProvider;
+  private readonly leadership: Leadership;
+  private readonly log: Logger;
+  private unsubscribeBlocks?: Unsubscribe;
+  private sequence = -1n;
+  private joinedFlag = false;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+  private stopping?: Promise<void>;
+  /** Leadership changes seen (true = became leader). */
+  readonly leadershipLog: { at: number; leader: boolean }[] = [];
+
+  constructor(
+    private readonly d: ServiceChannelDeps,
+    setup: ChannelSetup,
+    private readonly ledger: StateLedger,
+  ) {
+    this.name = setup.channelId;
+    this.log = d.logger.child({ channel: this.name });
+    if (ledger.height() < 1n) {
+      throw new GrapevineError('EMPTY_LEDGER', `channel ${this.name}: the ledger must hold at least the genesis block (height 0)`);
+    }
+    // leadership first: a mode conflict is a ConfigError before anything else is built
+    this.leadership = createChannelLeadership({
+      channel: this.name,
+      selfPkiId: d.node.selfPkiId,
+      mspId: d.mspId,
+      config: d.election,
+      gossip: d.node,
+      clock: d.clock,
+      onLeadershipChange: (isLeader) => this.onLeadershipChange(isLeader),
+      metrics: d.metrics,
+      logger: this.log,
+    });
+    this.applyConfig(setup);
+    this.provider = new StateProvider({
+      channel: this.name,
+      ledger: watchConfigBlocks(ledger, (b) => this.onConfigBlock(b)),
+      crypto: d.crypto,
+      transport: d.transport,
+      view: channelViewOf(d.node, this.name),
+      clock: d.clock,
+      rng: d.rng,
+      config: d.state,
+      metrics: d.metrics,
+      logger: this.log,
+      onCommitted: (h) => d.node.updateLedgerHeight(this.name, h),
+      onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
+    });
+  }
+
+  /** Whether JoinChan succeeded (our org is in the channel). */
+  get joined(): boolean {
+    return this.joinedFlag;
+  }
+
+  get mode(): Leadership['mode'] {
+    return this.leadership.mode;
+  }
+
+  isLeader(): boolean {
+    return this.leadership.isLeader();
+  }
+
+  height(): bigint {
+    return this.ledger.height();
+  }
+
+  start(): void {
+    if (this.state !== 'new') return;
+    this.state = 'running';
+    this.unsubscribeBlocks = attachToGossipNode(this.d.node, this.provider);
+    this.provider.start();
+    this.leadership.start();
+  }
+
+  /** §8.4 then §10.2 step 2, for the initial config and every later one with a higher sequence. */
+  applyConfig(setup: ChannelSetup): void {
+    if (setup.channelId !== this.name) {
+      throw new GrapevineError('WRONG_CHANNEL', `config of channel ${setup.channelId} given to channel ${this.name}`);
+    }
+    if (setup.join.sequence <= this.sequence) return;
+    this.sequence = setup.join.sequence;
+    const changed = this.d.deliver.updateEndpoints(this.name, setup.orderer.globalAddresses, setup.orderer.orgs);
+    if (changed) this.log.info({ sequence: String(setup.join.sequence) }, 'orderer endpoints updated');
+    if (!setup.join.orgs.some((o) => o.mspId === this.d.mspId)) {
+      this.log.error({ org: this.d.mspId, orgs: setup.join.orgs.map((o) => o.mspId) }, 'our MSP ID is not among the channel orgs; not joining the gossip channel');
+      return;
+    }
+    if (this.d.node.joinChannel(setup.join)) this.joinedFlag = true;
+  }
+
+  /** The committed block n (undefined when n >= height). */
+  async getBlock(n: bigint): Promise<Block | undefined> {
+    const bytes = await this.ledger.getBlockBytes(n);
+    return bytes && decodeBlock(bytes);
+  }
+
+  /** §10.3 AddPayload (blocking while the buffer is full). */
+  async addPayload(seqNum: bigint, blockBytes: Uint8Array): Promise<void> {
+    if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
+    const r = await this.provider.addPayload(seqNum, blockBytes);
+    if (r === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${seqNum}`);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = 'stopped';
+      this.leadership.stop();
+      this.unsubscribeBlocks?.();
+      await this.provider.stop();
+      await this.d.deliver.stop(this.name);
+    })();
+    return this.stopping;
+  }
+
+  private onLeadershipChange(isLeader: boolean): void {
+    this.leadershipLog.push({ at: this.d.clock.now(), leader: isLeader });
+    if (this.state !== 'running') return;
+    if (isLeader) this.startDelivery();
+    else void this.d.deliver.stop(this.name);
+  }
+
+  private startDelivery(): void {
+    if (this.d.deliver.isDelivering(this.name)) return;
+    this.log.info({ mode: this.leadership.mode, height: String(this.ledger.height()) }, 'leader: delivering blocks from the ordering service');
+    this.d.deliver.start(this.name, {
+      ledgerHeight: () => this.ledger.height(),
+      addPayload: (seq, bytes) => this.addPayload(seq, bytes),
+      gossip: (seq, bytes) => {
+        this.d.node.gossipBlock(this.name, seq, bytes);
+      },
+      yieldLeadership: this.leadership.mode === 'dynamic',
+      onYield: () => {
+        this.log.warn('the deliver client gave up; yielding leadership');
+        this.leadership.yield();
+      },
+    });
+  }
+
+  private onConfigBlock(block: Block): void {
+    if (this.state === 'stopped') return;
+    try {
+      this.applyConfig(this.d.parse(block));
+    } catch (e) {
+      this.log.error({ block: String(block.header?.number), err: errorMessage(e) }, 'committed config block could not be applied');
+    }
+  }
+}

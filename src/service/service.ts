@@ -1,0 +1,226 @@
+/**
+ * GossipService: the peer's gossip service (PROTOCOL.md §10; Fabric gossip/service): one gossip
+ * node and, per channel, the deliver client, state provider and leadership wired together.
+ * The same code runs on the real gRPC transport and on the simulation (SimNode): everything with
+ * I/O (transport, deliver connector, clock, rng, ledger) is injected.
+ *
+ *   constructor: resolves the configs; both peer.gossip.useLeaderElection and
+ *     peer.gossip.orgLeader set -> ConfigError LEADER_MODE_CONFLICT (Fabric panics), nothing built.
+ *   start(): the gossip node (comm subscription, discovery with bootstrap peers, identity pull,
+ *     emitter, joined channels' timers).
+ *   initializeChannel(config, ledger): §10.2 (see channel.ts): orderer endpoints, JoinChan (only
+ *     when our org is a channel org, else an error is logged), identity re-validation, state
+ *     provider at the ledger height, leadership (election / static / none) driving the deliver
+ *     client. A second call for the same channel applies the config as an update.
+ *   getBlock(channel, n), addPayload(channel, payload), isLeader(channel).
+ *   stop(): per channel election, state provider, deliverer; then the gossip node; then the
+ *     deliver client's connections. Idempotent; nothing is left running.
+ */
+import type { Clock, Rng, Transport } from '../comm/types.js';
+import { DeliverService, type Deliverer, type DeliverConnector, type DeliverTls, type DeliverClientConfig, type BlockVerifier } from '../deliver/index.js';
+import { electionConfig, leadershipMode, type ElectionConfig, type ElectionConfigInput } from '../election/index.js';
+import { GrapevineError } from '../errors.js';
+import { GossipNode, type NodeCrypto } from '../gossip/node.js';
+import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from '../gossip/nodeconfig.js';
+import type { ChannelCryptoContext } from '../identity/types.js';
+import type { IdentityStore } from '../identity/store.js';
+import { stateConfig, type StateConfig, type StateConfigInput } from '../state/config.js';
+import type { StateCrypto, StateLedger } from '../state/types.js';
+import { cryptoRng, realClock } from '../util/clock.js';
+import { componentLogger, type Logger } from '../util/log.js';
+import { Metrics } from '../util/metrics.js';
+import type { Block } from '../wire/gen/common/common_pb.js';
+import type { Signer } from '../wire/signer.js';
+import { ServiceChannel } from './channel.js';
+import { parseSetup, toSetup, type ChannelConfigInput, type ConfigParser } from './setup.js';
+
+/** The identity layer's services (the MessageCryptoService, or the sim's crypto). */
+export type ServiceCrypto = NodeCrypto & StateCrypto & BlockVerifier;
+
+export interface GossipServiceOptions {
+  readonly transport: Transport;
+  readonly identityStore: IdentityStore;
+  readonly crypto: ServiceCrypto;
+  readonly signer: Signer;
+  /** Our org (MSP ID). */
+  readonly mspId: string;
+  readonly gossip: GossipNodeConfigInput | GossipNodeConfig;
+  /** 'fast' shortens the gossip and election timers (tests, all-Grapevine networks). Default 'fabric'. */
+  readonly profile?: 'fabric' | 'fast';
+  /** peer.gossip.useLeaderElection / orgLeader / election.* */
+  readonly election?: ElectionConfigInput;
+  /** peer.gossip.state.* */
+  readonly state?: StateConfigInput;
+  /** peer.deliveryclient.* */
+  readonly deliver?: Partial<DeliverClientConfig>;
+  /** TLS towards the orderers (absent: plaintext). */
+  readonly deliverTls?: DeliverTls;
+  /** Default: gRPC to the orderers. The simulation gives an in-memory one. */
+  readonly deliverConnector?: DeliverConnector;
+  /** Where joined channels' MSPs/policies go (the MessageCryptoService's ChannelProvider). */
+  readonly channelCrypto?: { set(channelId: string, ctx: ChannelCryptoContext): void };
+  /** Committed config blocks -> setup (default: parseChannelConfig). */
+  readonly parseConfig?: ConfigParser;
+  readonly clock?: Clock;
+  readonly rng?: Rng;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+  /** Stop the transport in stop(). Default false. */
+  readonly ownsTransport?: boolean;
+}
+
+export interface GossipPayloadLike {
+  readonly seqNum: bigint;
+  readonly data: Uint8Array;
+}
+
+export class GossipService {
+  readonly node: GossipNode;
+  readonly deliver: DeliverService;
+  readonly election: ElectionConfig;
+  readonly stateConfig: StateConfig;
+  readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly rng: Rng;
+  private readonly channels = new Map<string, ServiceChannel>();
+  private readonly parse: ConfigParser;
+  private phase: 'new' | 'running' | 'stopped' = 'new';
+  private stopping?: Promise<void>;
+
+  constructor(private readonly o: GossipServiceOptions) {
+    // configuration first: a bad or conflicting config is a ConfigError before anything runs
+    this.election = electionConfig(o.election ?? {}, o.profile ?? 'fabric');
+    leadershipMode(this.election);
+    this.stateConfig = stateConfig(o.state ?? {});
+    const gossipCfg = isResolvedGossip(o.gossip) ? o.gossip : gossipNodeConfig(o.gossip, o.profile ?? 'fabric');
+    this.clock = o.clock ?? realClock;
+    this.rng = o.rng ?? cryptoRng;
+    this.metrics = o.metrics ?? new Metrics();
+    this.log = componentLogger('service', { org: o.mspId }, o.logger);
+    this.parse = o.parseConfig ?? parseSetup;
+    this.deliver = new DeliverService({
+      signer: o.signer,
+      verifier: o.crypto,
+      config: o.deliver,
+      tls: o.deliverTls,
+      connector: o.deliverConnector,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.log,
+    });
+    this.node = new GossipNode({
+      transport: o.transport,
+      identityStore: o.identityStore,
+      crypto: o.crypto,
+      signer: o.signer,
+      mspId: o.mspId,
+      config: gossipCfg,
+      channelCrypto: o.channelCrypto,
+      clock: this.clock,
+      rng: this.rng,
+      metrics: this.metrics,
+      logger: o.logger,
+      ownsTransport: o.ownsTransport,
+    });
+  }
+
+  /** §10.1: start the gossip node (and the channels initialised before). */
+  start(): void {
+    if (this.phase === 'stopped') throw new GrapevineError('STOPPED', 'gossip service was stopped and cannot be restarted');
+    if (this.phase === 'running') return;
+    this.phase = 'running';
+    this.node.start();
+    for (const ch of this.channels.values()) ch.start();
+  }
+
+  /**
+   * §10.2 for a channel whose ledger holds at least its genesis block; `config` is the channel's
+   * (latest) config block, or an already parsed config. Again for a known channel: a config update.
+   * Throws ConfigError for an unusable config block.
+   */
+  initializeChannel(config: ChannelConfigInput, ledger: StateLedger): void {
+    if (this.phase === 'stopped') throw new GrapevineError('STOPPED', 'gossip service is stopped');
+    const setup = toSetup(config, this.parse);
+    const known = this.channels.get(setup.channelId);
+    if (known) {
+      known.applyConfig(setup);
+      return;
+    }
+    const ch = new ServiceChannel(
+      {
+        node: this.node,
+        deliver: this.deliver,
+        crypto: this.o.crypto,
+        transport: this.o.transport,
+        mspId: this.o.mspId,
+        election: this.election,
+        state: this.stateConfig,
+        parse: this.parse,
+        clock: this.clock,
+        rng: this.rng,
+        metrics: this.metrics,
+        logger: this.log,
+      },
+      setup,
+      ledger,
+    );
+    this.channels.set(setup.channelId, ch);
+    if (this.phase === 'running') ch.start();
+  }
+
+  /** Apply a channel config (e.g. a config block received out of band). */
+  updateChannelConfig(config: ChannelConfigInput): void {
+    const setup = toSetup(config, this.parse);
+    this.channelOrThrow(setup.channelId).applyConfig(setup);
+  }
+
+  channel(name: string): ServiceChannel | undefined {
+    return this.channels.get(name);
+  }
+
+  channelNames(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  /** A committed block (from the ledger: there is no gossip-level GetBlock, §10.3). */
+  getBlock(channel: string, n: bigint): Promise<Block | undefined> {
+    return this.channelOrThrow(channel).getBlock(n);
+  }
+
+  /** §10.3 AddPayload: blocking while the channel's payload buffer is full. */
+  addPayload(channel: string, payload: GossipPayloadLike): Promise<void> {
+    return this.channelOrThrow(channel).addPayload(payload.seqNum, payload.data);
+  }
+
+  isLeader(channel: string): boolean {
+    return this.channels.get(channel)?.isLeader() ?? false;
+  }
+
+  /** The channel's running deliverer, if we are delivering. */
+  deliverer(channel: string): Deliverer | undefined {
+    return this.deliver.isDelivering(channel) ? this.deliver.deliverer(channel) : undefined;
+  }
+
+  /** §10.3 Stop, in Fabric's order; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.phase = 'stopped';
+      for (const ch of this.channels.values()) await ch.stop();
+      await this.node.stop();
+      await this.deliver.stopAll();
+      this.log.debug('gossip service stopped');
+    })();
+    return this.stopping;
+  }
+
+  private channelOrThrow(name: string): ServiceChannel {
+    const ch = this.channels.get(name);
+    if (!ch) throw new GrapevineError('UNKNOWN_CHANNEL', `channel ${name} is not initialised on this peer`);
+    return ch;
+  }
+}
+
+function isResolvedGossip(c: GossipNodeConfigInput | GossipNodeConfig): c is GossipNodeConfig {
+  return typeof (c as GossipNodeConfig).identityPull === 'boolean' && typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number';
+}
