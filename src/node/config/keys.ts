@@ -132,10 +132,9 @@ export const KEYS: readonly KeyDef[] = [
     '104857600',
     'reject',
     'Largest gRPC message received (bytes), server and clients.',
-    { min: 1, max: INT32_MAX },
+    { max: INT32_MAX },
   ),
   int('peer.maxSendMsgSize', MAX_MESSAGE_BYTES, '104857600', 'reject', 'Largest gRPC message sent (bytes).', {
-    min: 1,
     max: INT32_MAX,
   }),
   // --- TLS (PROTOCOL.md §1.2)
@@ -354,10 +353,10 @@ export const KEYS: readonly KeyDef[] = [
   bool(`${G}state.enabled`, false, 'false', 'Anti-entropy requests and serving RemoteStateRequests (§9.2).'),
   dur(`${G}state.checkInterval`, 10_000, '10s', 'reject', 'Anti-entropy period.'),
   dur(`${G}state.responseTimeout`, 3000, '3s', 'reject', 'Wait per state request.'),
-  int(`${G}state.batchSize`, 10, '10', 'reject', 'Blocks per state request.', { min: 1 }),
-  int(`${G}state.blockBufferSize`, 20, '20', 'reject', 'Payload buffer distance and size.', { min: 1 }),
+  int(`${G}state.batchSize`, 10, '10', 'reject', 'Blocks per state request.'),
+  int(`${G}state.blockBufferSize`, 20, '20', 'reject', 'Payload buffer distance and size.'),
   int(`${G}state.maxRetries`, 3, '3', 'keep', 'Extra sends per batch.'),
-  int(`${G}state.channelSize`, 100, undefined, 'reject', 'Queued state requests.', { min: 1 }),
+  int(`${G}state.channelSize`, 100, undefined, 'reject', 'Queued state requests.'),
   // --- deliver client (PROTOCOL.md §8)
   bool(
     'peer.deliveryclient.blockGossipEnabled',
