@@ -52,9 +52,9 @@ function call(
           headers: res.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         };
-        if (opts.agent) resolve(reply);
-        else if (req.socket.destroyed) resolve(reply);
-        else req.socket.once('close', () => resolve(reply));
+        const socket = req.socket;
+        if (opts.agent || !socket || socket.destroyed) resolve(reply);
+        else socket.once('close', () => resolve(reply));
       });
     });
     req.end(opts.body);
