@@ -59,14 +59,18 @@ after(async () => {
 
 async function stopPeer(p: Peer): Promise<void> {
   p.disc?.stop();
-  await p.transport?.stop();
+  const stopping = p.transport?.stop();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([stopping, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+  clearTimeout(timer);
   p.store?.stop();
   p.store = undefined;
   p.disc = undefined;
   p.transport = undefined;
 }
 
-test('real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer dead, then found again', async () => {
+test('real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer dead, then found again', { timeout: 120_000 }, async () => {
+  const log = (what: string) => process.env.GRAPEVINE_TEST_TRACE && console.log(`[net] ${what}`);
   const root = await testCrypto({ orgs: ORGS, peersPerOrg: PEERS });
   const orgDir = (o: number) => join(root, 'peerOrganizations', `org${o}.example.com`);
   const msps: Msp[] = [];
@@ -122,6 +126,7 @@ test('real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer
   // peer0 of each org first (they are the bootstrap and anchor peers), then the rest.
   for (const p of peers.filter((q) => q.i === 0)) await boot(p);
   for (const p of peers.filter((q) => q.i !== 0)) await boot(p);
+  log('all booted');
 
   const expected = (viewer: Peer, down?: Peer) =>
     peers
@@ -147,10 +152,12 @@ test('real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer
     }
   }
 
+  log('converged');
   // Stop peer2.org1: everyone who saw it declares it dead.
   const victim = peers.find((p) => p.org === 1 && p.i === 2)!;
   const watchers = peers.filter((p) => p !== victim && expected(p).includes(victim.pkiId!));
   await stopPeer(victim);
+  log('victim stopped');
   const stoppedAt = Date.now();
   const victimKey = victim.pkiId!;
   const stateIn = (p: Peer) => p.disc!.aliveMembers().some((m) => pkiIdKey(m.pkiId) === victimKey);
@@ -164,6 +171,8 @@ test('real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer
   assert.ok(deadAfter < 25_000, `dead after ${deadAfter} ms`);
 
   // Bring it back on the same port: found again by everyone.
+  log('victim dead');
   await boot(victim);
+  log('victim back');
   await until(() => converged(), 30_000, 'victim found again');
 });
