@@ -110,7 +110,7 @@ export class OperationsServer {
   /** Listen; resolves with the bound address. Idempotent. */
   start(): Promise<AddressInfo> {
     if (this.stopping) return Promise.reject(new OperationsError('STOPPED', 'operations server: stopped'));
-    this.starting ??= this.listen();
+    this.starting ??= Promise.resolve().then(() => this.listen());
     return this.starting;
   }
 
@@ -139,20 +139,15 @@ export class OperationsServer {
         res.end();
       });
     };
-    const tls = this.opts.tls;
-    const server: Server = tls
-      ? (createHttpsServer(
-          {
-            cert: buf(tls.cert),
-            key: buf(tls.key),
-            ...(tls.clientRootCAs && tls.clientRootCAs.length > 0 ? { ca: tls.clientRootCAs.map(buf) } : {}),
-            requestCert: true,
-            rejectUnauthorized: tls.clientAuthRequired === true,
-            minVersion: 'TLSv1.2',
-          },
-          handler,
-        ) as unknown as Server)
-      : createHttpServer(handler);
+    let server: Server;
+    try {
+      server = this.createServer(handler);
+    } catch (e) {
+      throw new OperationsError(
+        'BAD_TLS',
+        `operations server: unusable TLS certificate or key (operations.tls.cert.file, operations.tls.key.file): ${errorMessage(e)}`,
+      );
+    }
     server.requestTimeout = 10_000;
     server.headersTimeout = 10_000;
     this.server = server;
@@ -175,6 +170,22 @@ export class OperationsServer {
         resolve(this.bound);
       });
     });
+  }
+
+  private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    const tls = this.opts.tls;
+    if (!tls) return createHttpServer(handler);
+    return createHttpsServer(
+      {
+        cert: buf(tls.cert),
+        key: buf(tls.key),
+        ...(tls.clientRootCAs && tls.clientRootCAs.length > 0 ? { ca: tls.clientRootCAs.map(buf) } : {}),
+        requestCert: true,
+        rejectUnauthorized: tls.clientAuthRequired === true,
+        minVersion: 'TLSv1.2',
+      },
+      handler,
+    ) as unknown as Server;
   }
 
   private authorized(req: IncomingMessage): boolean {

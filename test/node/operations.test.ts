@@ -265,6 +265,19 @@ describe('operations server (HTTPS)', () => {
     }
   });
 
+  it('an unusable certificate or key is an OperationsError from start()', async () => {
+    const server = new OperationsServer({
+      listenAddress: '127.0.0.1:0',
+      tls: { cert: 'not a pem', key: tls.serverKey },
+    });
+    await assert.rejects(
+      server.start(),
+      (e: unknown) =>
+        e instanceof OperationsError && e.code === 'BAD_TLS' && /operations\.tls\.cert\.file/.test(e.message),
+    );
+    await server.stop();
+  });
+
   it('clientAuthRequired refuses a client without a certificate at the handshake', async () => {
     const server = new OperationsServer({
       listenAddress: '127.0.0.1:0',
