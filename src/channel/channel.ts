@@ -35,6 +35,7 @@ import { bytesEqual, channelMac } from './mac.js';
 import { parseStateInfo, SelfStateInfo, type ChaincodeInfo, type StateInfoEnvelope } from './stateinfo.js';
 import { StateInfoCache } from './stateinfocache.js';
 import type { ChannelHost, ChannelPeer, PushItem } from './types.js';
+import { keyOf } from './keys.js';
 
 export class GossipChannel {
   readonly name: string;
@@ -47,6 +48,7 @@ export class GossipChannel {
   private readonly selfKey: string;
   private readonly mac: Uint8Array;
   private timers: TimerHandle[] = [];
+  private readonly macs = new Map<string, Uint8Array>();
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(
@@ -122,7 +124,7 @@ export class GossipChannel {
 
   /** §5.5 EligibleForChannel: identity known and a StateInfo from it cached. */
   eligible(pkiId: PkiId): boolean {
-    return this.host.identities.get(pkiId) !== undefined && this.cache.get(pkiId) !== undefined;
+    return this.cache.get(pkiId) !== undefined && this.host.identities.get(pkiId) !== undefined;
   }
 
   /** §5.5 PeersOfChannel: alive, eligible, not left, each with its Properties. Empty once we left. */
@@ -138,16 +140,21 @@ export class GossipChannel {
   }
 
   /** Alive, eligible, same-org members (block pull membership and block/leadership push). */
-  sameOrgEligible(): MemberInfo[] {
+  sameOrgEligible(alive: readonly MemberInfo[] = this.host.membership.aliveMembers()): MemberInfo[] {
     if (this.left) return [];
-    return this.host.membership
-      .aliveMembers()
-      .filter((m) => this.host.membership.orgOf(m.pkiId) === this.host.ownOrg && this.eligible(m.pkiId));
+    return alive.filter((m) => m.mspId === this.host.ownOrg && this.eligible(m.pkiId));
   }
 
   /** Does a StateInfo with this MAC belong to this channel (MAC(pkiId, channel))? */
   matchesMac(pkiId: PkiId, mac: Uint8Array): boolean {
-    return bytesEqual(channelMac(pkiId, this.name), mac);
+    const key = keyOf(pkiId);
+    let expected = this.macs.get(key);
+    if (!expected) {
+      expected = channelMac(pkiId, this.name);
+      if (this.macs.size >= 2 * this.host.config.maxStateInfos) this.macs.clear();
+      this.macs.set(key, expected);
+    }
+    return bytesEqual(expected, mac);
   }
 
   // ---- our StateInfo ---------------------------------------------------------------------
@@ -200,6 +207,10 @@ export class GossipChannel {
   handleStateInfo(m: ReceivedMessage): void {
     const si = parseStateInfo(m.envelope, m.message);
     if (!this.matchesMac(si.pkiId, si.info.channelMAC)) throw dropError('bad_mac', 'StateInfo MAC does not match the channel');
+    if (this.isSelf(si.pkiId) || !this.cache.isNewer(si)) {
+      this.countStale();
+      return;
+    }
     if (!this.isMemberInChan(m.conn.pkiId)) throw dropError('org_not_in_channel', "the sender's org is not in the channel");
     if (this.addStateInfo(si)) {
       this.host.push({ kind: 'stateInfo', channel: this.name, envelope: m.envelope, creator: si.pkiId, from: m.conn.pkiId });
@@ -248,13 +259,17 @@ export class GossipChannel {
   private addStateInfo(si: StateInfoEnvelope): boolean {
     if (this.isSelf(si.pkiId)) return false;
     if (!this.cache.isNewer(si)) {
-      this.host.metrics?.counter('gossip_channel_state_info_stale', 'StateInfo messages not newer than the cached one', ['channel']).inc({ channel: this.name });
+      this.countStale();
       return false;
     }
     this.checkStateInfo(si);
     const r = this.cache.add(si);
     if (r === 'full') throw dropError('full', 'StateInfo cache is full');
     return r === 'added';
+  }
+
+  private countStale(): void {
+    this.host.metrics?.counter('gossip_channel_state_info_stale', 'StateInfo messages not newer than the cached one (or our own)', ['channel']).inc({ channel: this.name });
   }
 
   private checkStateInfo(si: StateInfoEnvelope): void {
@@ -295,12 +310,11 @@ export class GossipChannel {
   stateInfoTargets(item: PushItem, alive: readonly MemberInfo[]): MemberInfo[] {
     const creator = item.creator;
     const hasExternal = creator && this.isSelf(creator) ? this.host.externalEndpoint !== '' : creator ? (this.host.membership.lookup(creator)?.endpoint ?? '') !== '' : false;
-    const mb = this.host.membership;
-    return alive.filter((m) => (hasExternal ? this.isOrgInChannel(mb.orgOf(m.pkiId)) : mb.orgOf(m.pkiId) === this.host.ownOrg));
+    return alive.filter((m) => (hasExternal ? this.isOrgInChannel(m.mspId) : m.mspId === this.host.ownOrg));
   }
 
   isSelf(pkiId: PkiId): boolean {
-    return pkiIdKey(pkiId) === this.selfKey;
+    return keyOf(pkiId) === this.selfKey;
   }
 }
 

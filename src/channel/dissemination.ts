@@ -30,6 +30,7 @@ import type { GossipChannel } from './channel.js';
 import { blockTtlMs, leadershipTtlMs } from './config.js';
 import { dropError } from './errors.js';
 import { BlockMessageStore } from './blockmsgs.js';
+import { keyOf } from './keys.js';
 import { peerTimeNewer, type PeerTime } from './stateinfo.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
 
@@ -229,9 +230,7 @@ export class Dissemination {
   /** §5.7 targets of a block or leadership push item. */
   targets(item: PushItem): MemberInfo[] {
     const from = item.from ? pkiIdKey(item.from) : undefined;
-    const candidates = this.channel
-      .sameOrgEligible()
-      .filter((m) => this.channel.isMemberInChan(m.pkiId) && pkiIdKey(m.pkiId) !== from);
+    const candidates = this.channel.sameOrgEligible().filter((m) => this.channel.isOrgInChannel(m.mspId) && keyOf(m.pkiId) !== from);
     if (item.kind === 'leadership') return candidates;
     return this.host.rng.sample(candidates, this.host.config.propagatePeerNum);
   }

@@ -4,7 +4,7 @@
  * by maxEntries (a new PKI-ID beyond it is refused and counted in gossip_channel_map_full).
  */
 import type { PkiId } from '../comm/types.js';
-import { pkiIdKey } from '../comm/types.js';
+import { keyOf as pkiIdKey } from './keys.js';
 import type { Metrics } from '../util/metrics.js';
 import { peerTimeNewer, type StateInfoEnvelope } from './stateinfo.js';
 

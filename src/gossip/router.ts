@@ -8,7 +8,7 @@
  * A message of a channel we no longer hold is dropped.
  */
 import type { PkiId, RemotePeer, Rng, Transport } from '../comm/types.js';
-import { pkiIdKey } from '../comm/types.js';
+import { keyOf as pkiIdKey } from '../channel/keys.js';
 import type { GossipChannel } from '../channel/channel.js';
 import type { MembershipView, PushItem } from '../channel/types.js';
 import type { MemberInfo } from '../discovery/types.js';
@@ -32,7 +32,7 @@ export function routeBatch(deps: RouterDeps, batch: readonly PushItem[]): void {
       const exclude = new Set([item.from, item.creator].filter((x): x is PkiId => !!x).map(pkiIdKey));
       const pool = ch
         ? ch.stateInfoTargets(item, alive)
-        : alive.filter((m) => deps.membership.orgOf(m.pkiId) === deps.ownOrg);
+        : alive.filter((m) => m.mspId === deps.ownOrg);
       targets = deps.rng.sample(
         pool.filter((m) => !exclude.has(pkiIdKey(m.pkiId))),
         deps.propagatePeerNum,

@@ -41,6 +41,8 @@ export interface World {
   /** Feed block `seq` (1-based) to one live leader per channel org. */
   issue(seq: bigint): void;
   orgOf(node: SimNode): number;
+  /** Apply a link spec to every pair of hosts (e.g. loss after a loss-free warm-up). */
+  setLinks(spec: Partial<LinkSpec>): void;
 }
 
 export interface WorldOptions {
@@ -149,6 +151,9 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
     blocks,
     issuedAt,
     orgOf: (n) => orgIndex.get(n)!,
+    setLinks(spec) {
+      for (const a of nodes) for (const b of nodes) if (a !== b) net.setLink(a.endpoint, b.endpoint, spec, true);
+    },
     issue(seq) {
       issuedAt.set(seq, net.clock.now());
       for (const mspId of channelOrgs) {
