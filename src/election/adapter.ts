@@ -15,7 +15,14 @@ import type { ElectionAdapter, ElectionMessage, ElectionPeer } from './types.js'
 
 /** The part of GossipNode the adapter uses. */
 export interface ElectionGossip {
-  gossipLeadership(channel: string, msg: { readonly timestamp: { incNum: bigint; seqNum: bigint }; readonly isDeclaration: boolean; readonly pkiId?: PkiId }): unknown;
+  gossipLeadership(
+    channel: string,
+    msg: {
+      readonly timestamp: { incNum: bigint; seqNum: bigint };
+      readonly isDeclaration: boolean;
+      readonly pkiId?: PkiId;
+    },
+  ): unknown;
   onLeadership(handler: (e: LeadershipEvent) => void): Unsubscribe;
   peersOfChannel(channel: string): readonly ChannelPeer[];
 }
@@ -42,7 +49,11 @@ export class GossipElectionAdapter implements ElectionAdapter {
 
   createMessage(isDeclaration: boolean): ElectionMessage {
     this.seqNum++;
-    return { pkiId: this.opts.selfPkiId, isDeclaration, timestamp: { incNum: this.incNum, seqNum: this.seqNum } };
+    return {
+      pkiId: this.opts.selfPkiId,
+      isDeclaration,
+      timestamp: { incNum: this.incNum, seqNum: this.seqNum },
+    };
   }
 
   gossip(msg: ElectionMessage): void {

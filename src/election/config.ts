@@ -60,25 +60,41 @@ const KEY: Record<keyof ElectionConfig, string> = {
 };
 
 /** Fabric defaults (or the fast timers) overridden by `input`; throws ConfigError naming the key. */
-export function electionConfig(input: ElectionConfigInput = {}, profile: 'fabric' | 'fast' = 'fabric'): ElectionConfig {
-  if (input === null || typeof input !== 'object') throw new ConfigError('BAD_VALUE', 'election config must be an object');
-  const out: Record<string, number | boolean> = { ...FABRIC_ELECTION_DEFAULTS, ...(profile === 'fast' ? FAST_ELECTION_TIMERS : {}) };
+export function electionConfig(
+  input: ElectionConfigInput = {},
+  profile: 'fabric' | 'fast' = 'fabric',
+): ElectionConfig {
+  if (input === null || typeof input !== 'object')
+    throw new ConfigError('BAD_VALUE', 'election config must be an object');
+  const out: Record<string, number | boolean> = {
+    ...FABRIC_ELECTION_DEFAULTS,
+    ...(profile === 'fast' ? FAST_ELECTION_TIMERS : {}),
+  };
   for (const [key, value] of Object.entries(input)) {
-    if (!(key in FABRIC_ELECTION_DEFAULTS)) throw new ConfigError('UNKNOWN_KEY', `election config: unknown key ${key}`);
+    if (!(key in FABRIC_ELECTION_DEFAULTS))
+      throw new ConfigError('UNKNOWN_KEY', `election config: unknown key ${key}`);
     if (value === undefined) continue;
     const name = KEY[key as keyof ElectionConfig];
     if (key === 'useLeaderElection' || key === 'orgLeader') {
-      if (typeof value !== 'boolean') throw new ConfigError('BAD_VALUE', `${name} must be true or false, got ${String(value)}`);
+      if (typeof value !== 'boolean')
+        throw new ConfigError('BAD_VALUE', `${name} must be true or false, got ${String(value)}`);
       out[key] = value;
       continue;
     }
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new ConfigError('BAD_VALUE', `${name} must be a non-negative whole number of milliseconds, got ${String(value)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `${name} must be a non-negative whole number of milliseconds, got ${String(value)}`,
+      );
     }
     if (value !== 0) out[key] = value;
   }
   const cfg = Object.freeze(out) as unknown as ElectionConfig;
-  if (cfg.leaderAliveThresholdMs < 2) throw new ConfigError('BAD_VALUE', `${KEY.leaderAliveThresholdMs} must be at least 2 ms (the leader declares every half of it)`);
+  if (cfg.leaderAliveThresholdMs < 2)
+    throw new ConfigError(
+      'BAD_VALUE',
+      `${KEY.leaderAliveThresholdMs} must be at least 2 ms (the leader declares every half of it)`,
+    );
   leadershipMode(cfg);
   return cfg;
 }

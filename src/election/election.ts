@@ -33,7 +33,13 @@ export interface LeaderElectionOptions {
   readonly adapter: ElectionAdapter;
   readonly selfPkiId: PkiId;
   readonly channel: string;
-  readonly config: Pick<ElectionConfig, 'startupGracePeriodMs' | 'membershipSampleIntervalMs' | 'leaderAliveThresholdMs' | 'leaderElectionDurationMs'>;
+  readonly config: Pick<
+    ElectionConfig,
+    | 'startupGracePeriodMs'
+    | 'membershipSampleIntervalMs'
+    | 'leaderAliveThresholdMs'
+    | 'leaderElectionDurationMs'
+  >;
   readonly clock: Clock;
   readonly onLeadershipChange?: LeadershipCallback;
   readonly metrics?: Metrics;
@@ -46,7 +52,10 @@ export const LEADER_GAUGE = 'gossip_leader_election_leader';
 
 /** Raw PKI-ID byte order (Go's bytes.Compare). */
 export function comparePkiIds(a: PkiId, b: PkiId): number {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return Buffer.compare(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
 }
 
 export class LeaderElection implements Leadership {
@@ -67,7 +76,11 @@ export class LeaderElection implements Leadership {
 
   constructor(private readonly opts: LeaderElectionOptions) {
     if (opts.selfPkiId.length === 0) throw new TypeError('leader election: empty PKI-ID');
-    this.log = componentLogger('election', { channel: opts.channel, peer: pkiIdKey(opts.selfPkiId).slice(0, 16) }, opts.logger);
+    this.log = componentLogger(
+      'election',
+      { channel: opts.channel, peer: pkiIdKey(opts.selfPkiId).slice(0, 16) },
+      opts.logger,
+    );
   }
 
   get phase(): ElectionPhase {
@@ -128,9 +141,16 @@ export class LeaderElection implements Leadership {
     if (this.phaseNow === 'new' || this.phaseNow === 'stopped') return;
     if (!this.isElectionPeer(m.pkiId)) {
       this.opts.metrics
-        ?.counter('gossip_leader_election_dropped', 'Leadership messages dropped by the election: sender not an election peer', ['channel'])
+        ?.counter(
+          'gossip_leader_election_dropped',
+          'Leadership messages dropped by the election: sender not an election peer',
+          ['channel'],
+        )
         .inc({ channel: this.opts.channel });
-      this.log.debug({ from: pkiIdKey(m.pkiId).slice(0, 16) }, 'leadership message from a peer not in the view; dropped');
+      this.log.debug(
+        { from: pkiIdKey(m.pkiId).slice(0, 16) },
+        'leadership message from a peer not in the view; dropped',
+      );
       return;
     }
     if (!m.isDeclaration) {
@@ -140,7 +160,10 @@ export class LeaderElection implements Leadership {
     this.leaderExists = true;
     if (this.sleeping) this.interrupt();
     if (this.leader && comparePkiIds(m.pkiId, this.opts.selfPkiId) < 0) {
-      this.log.info({ by: pkiIdKey(m.pkiId).slice(0, 16) }, 'a lower PKI-ID declared leadership; stepping down');
+      this.log.info(
+        { by: pkiIdKey(m.pkiId).slice(0, 16) },
+        'a lower PKI-ID declared leadership; stepping down',
+      );
       this.stopBeingLeader();
     }
   }
@@ -216,7 +239,8 @@ export class LeaderElection implements Leadership {
     } catch (e) {
       // an adapter that throws must not end the loop: try again after a follower wait
       this.log.warn({ err: errorMessage(e) }, 'election step failed');
-      if (this.phase !== 'stopped' && !this.waitTimer) this.wait(this.opts.config.leaderAliveThresholdMs, false, () => this.loop());
+      if (this.phase !== 'stopped' && !this.waitTimer)
+        this.wait(this.opts.config.leaderAliveThresholdMs, false, () => this.loop());
     }
   }
 
@@ -224,7 +248,8 @@ export class LeaderElection implements Leadership {
 
   private lowerProposal(): boolean {
     const self = pkiIdKey(this.opts.selfPkiId);
-    for (const id of this.proposals) if (Buffer.compare(Buffer.from(id, 'hex'), Buffer.from(self, 'hex')) < 0) return true;
+    for (const id of this.proposals)
+      if (Buffer.compare(Buffer.from(id, 'hex'), Buffer.from(self, 'hex')) < 0) return true;
     return false;
   }
 
@@ -262,6 +287,8 @@ export class LeaderElection implements Leadership {
   }
 
   private report(isLeader: boolean): void {
-    this.opts.metrics?.gauge(LEADER_GAUGE, 'Peer is leader (1) or follower (0)', ['channel']).set({ channel: this.opts.channel }, isLeader ? 1 : 0);
+    this.opts.metrics
+      ?.gauge(LEADER_GAUGE, 'Peer is leader (1) or follower (0)', ['channel'])
+      .set({ channel: this.opts.channel }, isLeader ? 1 : 0);
   }
 }

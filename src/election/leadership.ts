@@ -52,7 +52,8 @@ export class FixedLeadership implements Leadership {
   }
 
   yield(): void {
-    if (this.mode === 'static' && this.started && !this.stopped) this.log.warn('a static org leader does not yield; the deliver client keeps retrying');
+    if (this.mode === 'static' && this.started && !this.stopped)
+      this.log.warn('a static org leader does not yield; the deliver client keeps retrying');
   }
 
   isLeader(): boolean {
@@ -60,7 +61,9 @@ export class FixedLeadership implements Leadership {
   }
 
   private report(isLeader: boolean): void {
-    this.metrics?.gauge(LEADER_GAUGE, 'Peer is leader (1) or follower (0)', ['channel']).set({ channel: this.channel }, isLeader ? 1 : 0);
+    this.metrics
+      ?.gauge(LEADER_GAUGE, 'Peer is leader (1) or follower (0)', ['channel'])
+      .set({ channel: this.channel }, isLeader ? 1 : 0);
   }
 }
 
@@ -82,11 +85,17 @@ export interface ChannelLeadershipOptions {
 /** Build (not start) the channel's leadership; throws ConfigError when both modes are set. */
 export function createChannelLeadership(o: ChannelLeadershipOptions): Leadership {
   const mode = leadershipMode(o.config);
-  if (mode !== 'dynamic') return new FixedLeadership(mode, o.channel, o.onLeadershipChange, o.metrics, o.logger);
+  if (mode !== 'dynamic')
+    return new FixedLeadership(mode, o.channel, o.onLeadershipChange, o.metrics, o.logger);
   const adapter =
     o.adapter ??
     (o.gossip
-      ? new GossipElectionAdapter(o.gossip, { channel: o.channel, selfPkiId: o.selfPkiId, mspId: o.mspId, clock: o.clock })
+      ? new GossipElectionAdapter(o.gossip, {
+          channel: o.channel,
+          selfPkiId: o.selfPkiId,
+          mspId: o.mspId,
+          clock: o.clock,
+        })
       : undefined);
   if (!adapter) throw new TypeError('dynamic leader election needs the gossip node or an adapter');
   return new LeaderElection({

@@ -27,15 +27,21 @@ function configError(f: () => unknown): ConfigError {
 }
 
 test("config: Fabric's code defaults; 0 means the default; fast divides the timers by 10", () => {
-  assert.deepEqual({ ...electionConfig() }, {
-    useLeaderElection: false,
-    orgLeader: false,
-    startupGracePeriodMs: 15_000,
-    membershipSampleIntervalMs: 1000,
-    leaderAliveThresholdMs: 10_000,
-    leaderElectionDurationMs: 5000,
+  assert.deepEqual(
+    { ...electionConfig() },
+    {
+      useLeaderElection: false,
+      orgLeader: false,
+      startupGracePeriodMs: 15_000,
+      membershipSampleIntervalMs: 1000,
+      leaderAliveThresholdMs: 10_000,
+      leaderElectionDurationMs: 5000,
+    },
+  );
+  assert.deepEqual(electionConfig({ leaderAliveThresholdMs: 0, startupGracePeriodMs: 3000 }), {
+    ...FABRIC_ELECTION_DEFAULTS,
+    startupGracePeriodMs: 3000,
   });
-  assert.deepEqual(electionConfig({ leaderAliveThresholdMs: 0, startupGracePeriodMs: 3000 }), { ...FABRIC_ELECTION_DEFAULTS, startupGracePeriodMs: 3000 });
   const fast = electionConfig({ useLeaderElection: true }, 'fast');
   assert.equal(fast.leaderAliveThresholdMs, 1000);
   assert.equal(fast.leaderElectionDurationMs, 500);
@@ -67,7 +73,15 @@ test('modes (§7.1): dynamic, static, none; both flags is a ConfigError with a c
   assert.match(e.message, /set one of them to false/);
   const both = { ...FABRIC_ELECTION_DEFAULTS, useLeaderElection: true, orgLeader: true };
   const clock = new VirtualClock();
-  configError(() => createChannelLeadership({ channel: 'ch', selfPkiId: Uint8Array.of(1), mspId: 'Org1MSP', config: both, clock }));
+  configError(() =>
+    createChannelLeadership({
+      channel: 'ch',
+      selfPkiId: Uint8Array.of(1),
+      mspId: 'Org1MSP',
+      config: both,
+      clock,
+    }),
+  );
 });
 
 test('static leader: leader from start (callback true once), never yields, gauge 1; stop does not call back', async () => {
@@ -102,7 +116,14 @@ test('static leader: leader from start (callback true once), never yields, gauge
 test('neither mode: never a leader, never calls back (never connects to the orderer)', async () => {
   const clock = new VirtualClock();
   const calls: boolean[] = [];
-  const l = createChannelLeadership({ channel: 'ch', selfPkiId: Uint8Array.of(1), mspId: 'Org1MSP', config: electionConfig(), clock, onLeadershipChange: (b) => calls.push(b) });
+  const l = createChannelLeadership({
+    channel: 'ch',
+    selfPkiId: Uint8Array.of(1),
+    mspId: 'Org1MSP',
+    config: electionConfig(),
+    clock,
+    onLeadershipChange: (b) => calls.push(b),
+  });
   assert.equal(l.mode, 'none');
   l.start();
   await clock.runFor(600_000);
@@ -128,30 +149,57 @@ class FakeNode implements ElectionGossip {
   }
   emit(channel: string, pkiId: Uint8Array, isDeclaration: boolean): void {
     for (const h of this.handlers) {
-      h({ channel, from: pkiId, envelope: {} as never, message: { pkiId, isDeclaration, timestamp: { incNum: 5n, seqNum: 9n } } as never });
+      h({
+        channel,
+        from: pkiId,
+        envelope: {} as never,
+        message: { pkiId, isDeclaration, timestamp: { incNum: 5n, seqNum: 9n } } as never,
+      });
     }
   }
 }
 
-const peer = (id: number, mspId: string): ChannelPeer => ({ pkiId: Uint8Array.of(id), endpoint: `p${id}:7051`, internalEndpoint: '', mspId, properties: undefined });
+const peer = (id: number, mspId: string): ChannelPeer => ({
+  pkiId: Uint8Array.of(id),
+  endpoint: `p${id}:7051`,
+  internalEndpoint: '',
+  mspId,
+  properties: undefined,
+});
 
 test('gossip adapter: inc_num fixed at creation (ns), seq_num 1, 2, ...; own org peers only; own channel messages only', async () => {
   const clock = new VirtualClock();
   await clock.runFor(1234);
   const node = new FakeNode();
-  const a = new GossipElectionAdapter(node, { channel: 'ch', selfPkiId: Uint8Array.of(0x50), mspId: 'Org1MSP', clock });
+  const a = new GossipElectionAdapter(node, {
+    channel: 'ch',
+    selfPkiId: Uint8Array.of(0x50),
+    mspId: 'Org1MSP',
+    clock,
+  });
   assert.equal(a.incNum, BigInt(clock.now()) * 1_000_000n);
   await clock.runFor(1000);
   const m1 = a.createMessage(false);
   const m2 = a.createMessage(true);
-  assert.deepEqual([m1.timestamp, m2.timestamp], [
-    { incNum: a.incNum, seqNum: 1n },
-    { incNum: a.incNum, seqNum: 2n },
-  ]);
+  assert.deepEqual(
+    [m1.timestamp, m2.timestamp],
+    [
+      { incNum: a.incNum, seqNum: 1n },
+      { incNum: a.incNum, seqNum: 2n },
+    ],
+  );
   a.gossip(m2);
-  assert.deepEqual(node.sent, [{ channel: 'ch', msg: { pkiId: Uint8Array.of(0x50), isDeclaration: true, timestamp: { incNum: a.incNum, seqNum: 2n } } }]);
+  assert.deepEqual(node.sent, [
+    {
+      channel: 'ch',
+      msg: { pkiId: Uint8Array.of(0x50), isDeclaration: true, timestamp: { incNum: a.incNum, seqNum: 2n } },
+    },
+  ]);
   node.peers = [peer(1, 'Org1MSP'), peer(2, 'Org2MSP'), peer(3, 'Org1MSP'), peer(4, undefined as never)];
-  assert.deepEqual(a.peers().map((p) => pkiIdKey(p.pkiId)), ['01', '03']);
+  assert.deepEqual(
+    a.peers().map((p) => pkiIdKey(p.pkiId)),
+    ['01', '03'],
+  );
   const got: string[] = [];
   const off = a.accept((m) => got.push(`${pkiIdKey(m.pkiId)}:${m.isDeclaration}:${m.timestamp.seqNum}`));
   node.emit('ch', Uint8Array.of(1), true);
@@ -178,14 +226,27 @@ test('dynamic leadership over the gossip adapter: elected alone, declarations go
   l.start();
   await clock.runFor(6000);
   assert.deepEqual(calls, [true]);
-  assert.deepEqual(node.sent.map((s) => [s.msg.isDeclaration, s.msg.timestamp.seqNum]), [
-    [false, 1n],
-    [true, 2n],
-  ]);
+  assert.deepEqual(
+    node.sent.map((s) => [s.msg.isDeclaration, s.msg.timestamp.seqNum]),
+    [
+      [false, 1n],
+      [true, 2n],
+    ],
+  );
   node.peers = [peer(0x20, 'Org1MSP')];
   node.emit('ch', Uint8Array.of(0x20), true);
   assert.deepEqual(calls, [true, false]);
   l.stop();
   assert.equal(node.handlers.size, 0);
-  assert.throws(() => createChannelLeadership({ channel: 'ch', selfPkiId: Uint8Array.of(1), mspId: 'm', config: electionConfig({ useLeaderElection: true }), clock }), TypeError);
+  assert.throws(
+    () =>
+      createChannelLeadership({
+        channel: 'ch',
+        selfPkiId: Uint8Array.of(1),
+        mspId: 'm',
+        config: electionConfig({ useLeaderElection: true }),
+        clock,
+      }),
+    TypeError,
+  );
 });

@@ -116,17 +116,25 @@ test('startup: a view that stops growing ends the wait at the first equal sample
   const s = setup();
   const sizes = [0, 1, 2, 3, 3];
   let i = 0;
-  s.adapter.peers = () => Array.from({ length: sizes[Math.min(i++, sizes.length - 1)]! }, () => ({ pkiId: HIGHER }));
+  s.adapter.peers = () =>
+    Array.from({ length: sizes[Math.min(i++, sizes.length - 1)]! }, () => ({ pkiId: HIGHER }));
   s.election.start();
   await s.at(4000);
-  assert.deepEqual(s.adapter.sent.map((x) => x.at), [4000]);
+  assert.deepEqual(
+    s.adapter.sent.map((x) => x.at),
+    [4000],
+  );
   s.election.stop();
 });
 
 test('startup: a declaration seen during the wait ends it at the next sample; no proposal, follower', async () => {
   const s = setup();
   // the view grows by one peer every second
-  s.adapter.peers = () => [HIGHER, ...Array.from({ length: Math.floor(s.clock.elapsed() / 1000) }, (_, i) => Uint8Array.of(0xa0 + i))].map((pkiId) => ({ pkiId }));
+  s.adapter.peers = () =>
+    [
+      HIGHER,
+      ...Array.from({ length: Math.floor(s.clock.elapsed() / 1000) }, (_, i) => Uint8Array.of(0xa0 + i)),
+    ].map((pkiId) => ({ pkiId }));
   s.election.start();
   await s.at(2500);
   s.adapter.deliver(HIGHER, true);
@@ -164,10 +172,13 @@ test('election round: a declaration cuts the wait short; the follower wait start
   await s.at(12_999);
   assert.equal(s.adapter.sent.length, 1);
   await s.at(13_000);
-  assert.deepEqual(s.adapter.sent.map((x) => [x.at, x.decl]), [
-    [1000, false],
-    [13_000, false],
-  ]);
+  assert.deepEqual(
+    s.adapter.sent.map((x) => [x.at, x.decl]),
+    [
+      [1000, false],
+      [13_000, false],
+    ],
+  );
   await s.at(18_000);
   assert.equal(s.election.isLeader(), true, 'no other proposal: we lead after the round');
   s.election.stop();
@@ -239,9 +250,16 @@ test('yield: only a leader yields, once; no election for 60 s; the yield ends af
   s.election.yield();
   assert.equal(s.election.isLeader(), false);
   assert.equal(s.election.isYielding, true);
-  assert.deepEqual(s.changes.map((c) => c.isLeader), [true, false]);
+  assert.deepEqual(
+    s.changes.map((c) => c.isLeader),
+    [true, false],
+  );
   await s.at(67_000);
-  assert.equal(s.adapter.sent.filter((x) => x.at > 7000).length, 0, 'no proposal and no declaration while yielding');
+  assert.equal(
+    s.adapter.sent.filter((x) => x.at > 7000).length,
+    0,
+    'no proposal and no declaration while yielding',
+  );
   assert.equal(s.election.isYielding, false);
   // leader wait ended 11 s; follower waits end 21, 31, ..., 71 s -> proposal at 71 s, leader at 76 s
   await s.at(76_000);
@@ -279,13 +297,23 @@ test('stop: idempotent, no callback, releases every timer and the subscription; 
   assert.equal(t.election.phase, 'stopped');
   t.election.start();
   assert.equal(t.election.phase, 'stopped', 'a stopped election does not restart');
-  assert.deepEqual(t.changes.map((c) => c.isLeader), [true, false]);
+  assert.deepEqual(
+    t.changes.map((c) => c.isLeader),
+    [true, false],
+  );
   const u = setup();
   u.election.start();
   await u.at(6000);
   u.election.stop();
-  assert.equal(u.election.isLeader(), true, 'stop does not call the callback: the owner stops delivery itself');
-  assert.deepEqual(u.changes.map((c) => c.isLeader), [true]);
+  assert.equal(
+    u.election.isLeader(),
+    true,
+    'stop does not call the callback: the owner stops delivery itself',
+  );
+  assert.deepEqual(
+    u.changes.map((c) => c.isLeader),
+    [true],
+  );
   assert.equal(await u.metrics.value(LEADER_GAUGE, { channel: 'ch' }), 0);
 });
 

@@ -31,9 +31,16 @@ test('simultaneous start: exactly one leader, the lowest PKI-ID, after startup +
   const mon = m.monitor();
   await m.clock.runFor(120_000);
   mon.stop();
-  assert.ok(mon.samples.every((s) => s.leaders.join() === 'p20'), 'always exactly p20');
-  assert.deepEqual(m.changes.map((c) => `${c.node}:${c.isLeader}`), ['p20:true']);
-  for (const n of m.nodes) assert.equal(await n.metrics.value(LEADER_GAUGE, { channel: 'ch' }), n.name === 'p20' ? 1 : 0, n.name);
+  assert.ok(
+    mon.samples.every((s) => s.leaders.join() === 'p20'),
+    'always exactly p20',
+  );
+  assert.deepEqual(
+    m.changes.map((c) => `${c.node}:${c.isLeader}`),
+    ['p20:true'],
+  );
+  for (const n of m.nodes)
+    assert.equal(await n.metrics.value(LEADER_GAUGE, { channel: 'ch' }), n.name === 'p20' ? 1 : 0, n.name);
   m.stopAll();
   await m.clock.runFor(m.latencyMs); // messages in flight
   assert.equal(m.clock.nextDue(), undefined, 'no election timer left');
@@ -55,7 +62,10 @@ test('staggered starts within a second, 30 seeds: always converges to the lowest
     const mon = m.monitor();
     await m.clock.runFor(30_000);
     mon.stop();
-    assert.ok(mon.samples.every((s) => s.leaders.join() === lowest), `seed ${seed}: stable`);
+    assert.ok(
+      mon.samples.every((s) => s.leaders.join() === lowest),
+      `seed ${seed}: stable`,
+    );
     m.stopAll();
   }
 });
@@ -72,7 +82,10 @@ test('a late joiner with a lower ID that hears the leader follows it (Fabric; as
   assert.deepEqual(m.leaders(), ['p30']);
   // its view was stable at its first sample, so it proposed once; the leader's declaration
   // during that round made it a follower (the captured peer0.org2 did exactly this)
-  assert.deepEqual(m.node('p20').sent.map((x) => x.msg.isDeclaration), [false]);
+  assert.deepEqual(
+    m.node('p20').sent.map((x) => x.msg.isDeclaration),
+    [false],
+  );
   assert.equal(m.changes.filter((c) => c.node === 'p20').length, 0);
 });
 
@@ -165,7 +178,11 @@ test('partition: one leader per side while split, one (the lowest) soon after he
   await m.clock.runFor(60_000);
   mon.stop();
   assert.deepEqual(m.leaders(), ['p10']);
-  assert.ok(mon.samples.filter((s) => s.leaders.length !== 1).every((s) => s.at - mon.samples[0]!.at <= LAT / 2 + SLACK));
+  assert.ok(
+    mon.samples
+      .filter((s) => s.leaders.length !== 1)
+      .every((s) => s.at - mon.samples[0]!.at <= LAT / 2 + SLACK),
+  );
   m.stopAll();
 });
 
@@ -192,7 +209,8 @@ test('crash and restart of every peer in turn, 20 seeds: never two leaders for l
     for (const s of mon.samples) {
       if (s.leaders.length > 1) since ??= s.at;
       else since = undefined;
-      if (since !== undefined) assert.ok(s.at - since <= LAT / 2 + SLACK, `seed ${seed}: two leaders for ${s.at - since} ms`);
+      if (since !== undefined)
+        assert.ok(s.at - since <= LAT / 2 + SLACK, `seed ${seed}: two leaders for ${s.at - since} ms`);
     }
     m.stopAll();
   }

@@ -47,7 +47,8 @@ export class MeshNode {
       config: this.mesh.config,
       clock: this.mesh.clock,
       metrics: this.metrics,
-      onLeadershipChange: (isLeader) => this.mesh.changes.push({ at: this.mesh.clock.now(), node: this.name, isLeader }),
+      onLeadershipChange: (isLeader) =>
+        this.mesh.changes.push({ at: this.mesh.clock.now(), node: this.name, isLeader }),
     });
     this.election.start();
   }
@@ -76,7 +77,11 @@ export class MeshNode {
         this.handlers.add(h);
         return () => this.handlers.delete(h);
       },
-      createMessage: (isDeclaration) => ({ pkiId: this.pkiId, isDeclaration, timestamp: { incNum: this.incNum, seqNum: ++this.seq } }),
+      createMessage: (isDeclaration) => ({
+        pkiId: this.pkiId,
+        isDeclaration,
+        timestamp: { incNum: this.incNum, seqNum: ++this.seq },
+      }),
       peers: () => this.mesh.viewOf(this),
     };
   }
@@ -109,7 +114,9 @@ export class Mesh {
   }
 
   viewOf(n: MeshNode): MeshNode[] {
-    return this.nodes.filter((m) => m !== n && m.up && this.reachable(n, m) && !this.hidden.has(`${n.name}>${m.name}`));
+    return this.nodes.filter(
+      (m) => m !== n && m.up && this.reachable(n, m) && !this.hidden.has(`${n.name}>${m.name}`),
+    );
   }
 
   reachable(a: MeshNode, b: MeshNode): boolean {
@@ -141,12 +148,18 @@ export class Mesh {
   /** Sample the leader count every `everyMs` until stopped; returns the samples and a stopper. */
   monitor(everyMs = 50): { samples: { at: number; leaders: string[] }[]; stop(): void } {
     const samples: { at: number; leaders: string[] }[] = [];
-    const t = this.clock.setInterval(() => samples.push({ at: this.clock.now(), leaders: this.leaders() }), everyMs);
+    const t = this.clock.setInterval(
+      () => samples.push({ at: this.clock.now(), leaders: this.leaders() }),
+      everyMs,
+    );
     return { samples, stop: () => this.clock.clearTimer(t) };
   }
 
   /** Run until some live node leads (returns the time it took), or throw after `maxMs`. */
-  async untilLeader(maxMs: number, pred: (leaders: string[]) => boolean = (l) => l.length > 0): Promise<number> {
+  async untilLeader(
+    maxMs: number,
+    pred: (leaders: string[]) => boolean = (l) => l.length > 0,
+  ): Promise<number> {
     const t0 = this.clock.now();
     const ok = await this.clock.runUntil(() => pred(this.leaders()), maxMs);
     if (!ok) throw new Error(`no leader within ${maxMs} ms (leaders: ${this.leaders().join(',') || 'none'})`);

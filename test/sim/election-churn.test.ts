@@ -47,7 +47,8 @@ async function churn(seed: number): Promise<string[]> {
   const check = (what: string) => {
     for (const org of w.orgs) {
       const l = w.leaders(org.mspId);
-      if (l.length !== 1) problems.push(`${what}: ${org.mspId} has ${l.length} leaders (${l.join(',')}) at ${clock.elapsed()}`);
+      if (l.length !== 1)
+        problems.push(`${what}: ${org.mspId} has ${l.length} leaders (${l.join(',')}) at ${clock.elapsed()}`);
     }
     settled.push(clock.now());
   };
@@ -70,7 +71,10 @@ async function churn(seed: number): Promise<string[]> {
       await clock.runFor(HEAL_MAX);
     } else {
       const leaders = w.leaders(org);
-      const pool = kind === 'crash-leader' ? up.filter((n) => leaders.includes(n.endpoint)) : up.filter((n) => !leaders.includes(n.endpoint));
+      const pool =
+        kind === 'crash-leader'
+          ? up.filter((n) => leaders.includes(n.endpoint))
+          : up.filter((n) => !leaders.includes(n.endpoint));
       const victim: SimNode | undefined = pool[rng.int(pool.length)];
       if (!victim) continue;
       victim.crash();
@@ -100,18 +104,25 @@ async function churn(seed: number): Promise<string[]> {
       }
       const split = partitions.some((p) => p.org === org && s.at >= p.from && s.at <= p.until);
       if (multi !== undefined && !split && s.at - multi > MULTI_LEADER_MAX) {
-        problems.push(`${org} with ${n} leaders for ${s.at - multi} ms at ${s.at - start} (${s.leaders.get(org)!.join(',')})`);
+        problems.push(
+          `${org} with ${n} leaders for ${s.at - multi} ms at ${s.at - start} (${s.leaders.get(org)!.join(',')})`,
+        );
         multi = s.at;
       }
     }
   }
   for (const n of w.nodes) if (n.isUp) n.crash();
-  if (process.env.ELECTION_STATS) console.log(JSON.stringify({ seed, stats: episodeStats(w, start, partitions) }));
+  if (process.env.ELECTION_STATS)
+    console.log(JSON.stringify({ seed, stats: episodeStats(w, start, partitions) }));
   return problems;
 }
 
 /** Longest no-leader and multi-leader (outside partitions) episodes per org, for tuning. */
-function episodeStats(w: ElectionWorld, start: number, partitions: Window[]): Record<string, [number, number]> {
+function episodeStats(
+  w: ElectionWorld,
+  start: number,
+  partitions: Window[],
+): Record<string, [number, number]> {
   const out: Record<string, [number, number]> = {};
   for (const org of w.orgs.map((o) => o.mspId)) {
     let none: number | undefined;

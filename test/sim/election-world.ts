@@ -4,7 +4,12 @@
  * default timers. A monitor samples the leaders of every org every 100 ms of virtual time.
  */
 import { pkiIdKey } from '../../src/comm/types.js';
-import { createChannelLeadership, electionConfig, type ElectionConfig, type Leadership } from '../../src/election/index.js';
+import {
+  createChannelLeadership,
+  electionConfig,
+  type ElectionConfig,
+  type Leadership,
+} from '../../src/election/index.js';
 import { GossipNode } from '../../src/gossip/node.js';
 import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
 import { SimNetwork, SimNode, simCrypto, type SimOrg } from '../../src/sim/index.js';
@@ -31,10 +36,16 @@ export interface ElectionWorld {
   stopMonitor(): void;
 }
 
-export async function electionWorld(seed: number, o: { orgs?: number; peersPerOrg?: number } = {}): Promise<ElectionWorld> {
+export async function electionWorld(
+  seed: number,
+  o: { orgs?: number; peersPerOrg?: number } = {},
+): Promise<ElectionWorld> {
   const crypto = await simCrypto({ orgs: o.orgs ?? 2, peersPerOrg: o.peersPerOrg ?? 3 });
   const channels = new Map([[CHANNEL, new Set(crypto.orgs.map((x) => x.mspId))]]);
-  const anchors = crypto.orgs.map((org) => ({ mspId: org.mspId, anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }] }));
+  const anchors = crypto.orgs.map((org) => ({
+    mspId: org.mspId,
+    anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }],
+  }));
   const net = new SimNetwork({ seed });
   const config = electionConfig({ useLeaderElection: true });
   const leadership = new Map<string, Leadership>();
@@ -53,7 +64,13 @@ export async function electionWorld(seed: number, o: { orgs?: number; peersPerOr
             crypto: new SimGossipCrypto(n.trust, channels),
             signer: n.identity.signer,
             mspId: org.mspId,
-            config: { discovery: { endpoint: n.endpoint, externalEndpoint: n.endpoint, bootstrap: [`peer0.${org.domain}:7051`] } },
+            config: {
+              discovery: {
+                endpoint: n.endpoint,
+                externalEndpoint: n.endpoint,
+                bootstrap: [`peer0.${org.domain}:7051`],
+              },
+            },
             clock: n.clock,
             rng: n.rng,
             metrics: n.metrics,
@@ -81,10 +98,16 @@ export async function electionWorld(seed: number, o: { orgs?: number; peersPerOr
   );
 
   const orgNodes = (mspId: string) => nodes.filter((n) => n.identity.org.mspId === mspId);
-  const leaders = (mspId: string) => orgNodes(mspId).filter((n) => n.isUp && leadership.get(n.endpoint)?.isLeader()).map((n) => n.endpoint);
+  const leaders = (mspId: string) =>
+    orgNodes(mspId)
+      .filter((n) => n.isUp && leadership.get(n.endpoint)?.isLeader())
+      .map((n) => n.endpoint);
   const samples: Sample[] = [];
   const timer = net.clock.setInterval(() => {
-    samples.push({ at: net.clock.now(), leaders: new Map(crypto.orgs.map((org) => [org.mspId, leaders(org.mspId)])) });
+    samples.push({
+      at: net.clock.now(),
+      leaders: new Map(crypto.orgs.map((org) => [org.mspId, leaders(org.mspId)])),
+    });
   }, 100);
   return {
     net,
@@ -102,5 +125,6 @@ export async function electionWorld(seed: number, o: { orgs?: number; peersPerOr
 
 /** The endpoint with the lowest PKI-ID among `nodes`. */
 export function lowest(nodes: readonly SimNode[]): string {
-  return [...nodes].sort((a, b) => (pkiIdKey(a.identity.pkiId) < pkiIdKey(b.identity.pkiId) ? -1 : 1))[0]!.endpoint;
+  return [...nodes].sort((a, b) => (pkiIdKey(a.identity.pkiId) < pkiIdKey(b.identity.pkiId) ? -1 : 1))[0]!
+    .endpoint;
 }

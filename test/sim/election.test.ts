@@ -19,12 +19,17 @@ test('sim: one leader per org (the lowest PKI-ID), crash -> the lowest survivor,
   for (const org of [org1, org2]) assert.deepEqual(w.leaders(org), [lowest(w.orgNodes(org))], org);
   const from = w.samples.length;
   await clock.runFor(60_000);
-  for (const s of w.samples.slice(from)) for (const org of [org1, org2]) assert.equal(s.leaders.get(org)!.length, 1);
+  for (const s of w.samples.slice(from))
+    for (const org of [org1, org2]) assert.equal(s.leaders.get(org)!.length, 1);
   for (const n of w.nodes) {
     const expect = w.leaders(n.identity.org.mspId).includes(n.endpoint) ? 1 : 0;
     assert.equal(await n.metrics.value(LEADER_GAUGE, { channel: 'simchannel' }), expect, n.endpoint);
     assert.equal(await n.metrics.value('gossip_dropped', { reason: 'bad_signature' }), 0);
-    assert.equal(await n.metrics.value('gossip_dropped', { reason: 'not_same_org' }), 0, 'leadership messages stay in their org');
+    assert.equal(
+      await n.metrics.value('gossip_dropped', { reason: 'not_same_org' }),
+      0,
+      'leadership messages stay in their org',
+    );
   }
 
   // crash Org1's leader: the lowest survivor takes over within 2 x LAT + LED
