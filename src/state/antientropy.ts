@@ -95,7 +95,11 @@ export class AntiEntropy {
     const p = this.pending;
     if (m.message.content.case !== 'stateResponse') return;
     if (!p || !this.running || m.message.nonce !== p.nonce) {
-      this.d.drop('unsolicited', `state response with nonce ${m.message.nonce} while ${p ? `waiting for ${p.nonce}` : 'no request is outstanding'}`, m);
+      this.d.drop(
+        'unsolicited',
+        `state response with nonce ${m.message.nonce} while ${p ? `waiting for ${p.nonce}` : 'no request is outstanding'}`,
+        m,
+      );
       return;
     }
     const payloads = m.message.content.value.payloads;
@@ -106,7 +110,11 @@ export class AntiEntropy {
     const verified: BufferedPayload[] = [];
     for (const pl of payloads) {
       if (pl.seqNum < p.start || pl.seqNum > p.end) {
-        this.d.drop('not_requested', `state response carries block ${pl.seqNum}, asked for [${p.start}, ${p.end}]`, m);
+        this.d.drop(
+          'not_requested',
+          `state response carries block ${pl.seqNum}, asked for [${p.start}, ${p.end}]`,
+          m,
+        );
         return p.settle(undefined);
       }
       try {
@@ -138,14 +146,13 @@ export class AntiEntropy {
   }
 
   private async sync(): Promise<void> {
-    let peers = this.d.view.peersOfChannel();
+    const peers = this.d.view.peersOfChannel();
     const max = this.maxHeight(peers);
     if (this.d.height() >= max) return;
     const cu = this.d.config.catchup;
     if (this.d.catchup && cu.enabled && max - this.d.height() >= BigInt(cu.minGap)) {
       await this.d.catchup(this.d.height(), max, peers);
       if (this.stopped || this.d.height() >= max) return;
-      peers = this.d.view.peersOfChannel();
     }
     if (!this.d.config.enabled) return;
     await this.requestRange(this.d.height(), max - 1n);
@@ -153,7 +160,7 @@ export class AntiEntropy {
 
   private async requestRange(start: bigint, end: bigint): Promise<void> {
     const { config } = this.d;
-    for (let prev = start; prev <= end && !this.stopped; ) {
+    for (let prev = start; prev <= end && !this.stopped;) {
       const next = end < prev + BigInt(config.batchSize) ? end : prev + BigInt(config.batchSize);
       const nonce = this.d.rng.u64();
       const msg = stateRequestMessage(this.d.channel, prev, next, nonce).envelope;
@@ -167,11 +174,17 @@ export class AntiEntropy {
         const peer = holders[this.d.rng.int(holders.length)];
         this.d.transport.send(msg, { endpoint: peer.endpoint, pkiId: peer.pkiId });
         this.d.requested?.();
-        this.d.logger.debug({ start: String(prev), end: String(next), to: pkiIdKey(peer.pkiId).slice(0, 16) }, 'state request sent');
+        this.d.logger.debug(
+          { start: String(prev), end: String(next), to: pkiIdKey(peer.pkiId).slice(0, 16) },
+          'state request sent',
+        );
         highest = await this.awaitResponse(nonce, prev, next);
       }
       if (highest === undefined) {
-        this.d.logger.warn({ start: String(prev), end: String(next) }, `no valid state response after ${config.maxRetries + 1} requests; giving up this round`);
+        this.d.logger.warn(
+          { start: String(prev), end: String(next) },
+          `no valid state response after ${config.maxRetries + 1} requests; giving up this round`,
+        );
         return;
       }
       prev = highest + 1n;

@@ -30,7 +30,8 @@ export interface BufferedPayload {
   readonly source: PayloadSource;
 }
 
-export type PushResult = 'added' | Extract<StateDropReason, 'below_height' | 'duplicate' | 'too_far_ahead'> | 'stopped';
+export type PushResult =
+  'added' | Extract<StateDropReason, 'below_height' | 'duplicate' | 'too_far_ahead'> | 'stopped';
 
 export class PayloadBuffer {
   private readonly items = new Map<bigint, BufferedPayload>();
@@ -77,7 +78,10 @@ export class PayloadBuffer {
     for (;;) {
       const early = this.precheck(p.seqNum);
       if (early) return early;
-      if (p.seqNum - this.nextSeq < BigInt(this.blockBufferSize) || this.items.size <= 2 * this.blockBufferSize) {
+      if (
+        p.seqNum - this.nextSeq < BigInt(this.blockBufferSize) ||
+        this.items.size <= 2 * this.blockBufferSize
+      ) {
         this.insert(p);
         return 'added';
       }

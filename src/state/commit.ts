@@ -1,14 +1,18 @@
 /**
  * The commit loop (PROTOCOL.md §9.5): waits for the payload at the buffer's `next`, then pops
- * consecutive payloads and appends each to the ledger, one at a time, in order.
+ * consecutive payloads and appends them to the ledger in order. Up to `maxInFlight` appends are
+ * issued without waiting for the previous one to be durable (the ledger serialises them and
+ * resolves them in order), so block verification, network and disk overlap; 1 = strictly one
+ * at a time, as Fabric.
  *
  *   VerifyBlock already ran at ingress (gossip: the channel layer; orderer: the deliver client;
  *   state transfer and catch-up: this layer); the ledger checks number = height and the hash
  *   chain. After each commit: gossip_state_height, gossip_state_commit_duration, and
  *   onCommitted(height) (the channel layer publishes it in StateInfo).
  *   A block the ledger refuses (wrong number, previous hash, data hash, malformed, too large) is
- *   counted 'ledger_rejected' and the buffer's `next` goes back to the ledger height, so the
- *   block is fetched again from someone else. Any other ledger failure (I/O, store failed or
+ *   counted 'ledger_rejected' (appends already issued behind it fail too and are counted), and
+ *   once they settled the buffer's `next` goes back to the ledger height, so the block is
+ *   fetched again from someone else. Any other ledger failure (I/O, store failed or
  *   closed) stops the loop and is reported through onFatal (Fabric panics the peer there).
  */
 import type { Clock } from '../comm/types.js';
@@ -25,6 +29,8 @@ export interface CommitLoopDeps {
   readonly ledger: StateLedger;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Appends issued before the first of them is durable (>= 1). */
+  readonly maxInFlight: number;
   /** Seconds per commit. */
   observeDuration(seconds: number): void;
   onCommitted(height: bigint, p: BufferedPayload): void;
@@ -35,6 +41,8 @@ export interface CommitLoopDeps {
 export class CommitLoop {
   private stopped = false;
   private done?: Promise<void>;
+  /** A rejection or failure: issue nothing more until the in-flight appends settled. */
+  private halted: false | 'rejected' | 'fatal' = false;
 
   constructor(private readonly d: CommitLoopDeps) {}
 
@@ -42,7 +50,7 @@ export class CommitLoop {
     this.done ??= this.run();
   }
 
-  /** Stop after the commit in progress; the caller closes the buffer to wake the loop. */
+  /** Stop after the commits in progress; the caller closes the buffer to wake the loop. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.done;
@@ -50,18 +58,29 @@ export class CommitLoop {
 
   private async run(): Promise<void> {
     const { buffer } = this.d;
-    while (!this.stopped) {
-      await buffer.waitReady();
-      if (this.stopped || buffer.isClosed) return;
+    const inflight = new Set<Promise<void>>();
+    const max = Math.max(1, this.d.maxInFlight);
+    while (!this.stopped && !buffer.isClosed) {
       let p: BufferedPayload | undefined;
-      while (!this.stopped && (p = buffer.popReady())) {
-        if (!(await this.commit(p))) return;
+      while (!this.halted && inflight.size < max && (p = buffer.popReady())) {
+        const t: Promise<void> = this.commit(p).finally(() => inflight.delete(t));
+        inflight.add(t);
       }
+      if (this.halted) {
+        await Promise.allSettled([...inflight]);
+        if (this.halted === 'fatal') return;
+        buffer.resetNext(this.d.ledger.height());
+        this.halted = false;
+        continue;
+      }
+      if (inflight.size >= max) await Promise.race(inflight);
+      else if (inflight.size > 0) await Promise.race([...inflight, buffer.waitReady()]);
+      else await buffer.waitReady();
     }
+    await Promise.allSettled([...inflight]);
   }
 
-  /** false: fatal, the loop ends. */
-  private async commit(p: BufferedPayload): Promise<boolean> {
+  private async commit(p: BufferedPayload): Promise<void> {
     const { ledger, clock } = this.d;
     const t0 = clock.now();
     let height: bigint;
@@ -70,16 +89,20 @@ export class CommitLoop {
     } catch (e) {
       if (e instanceof GrapevineError && REJECTED.has(e.code)) {
         this.d.drop('ledger_rejected', `block ${p.seqNum} from ${p.source}: ${e.code}: ${e.message}`);
-        this.d.buffer.resetNext(ledger.height());
-        return true;
+        if (this.halted !== 'fatal') this.halted = 'rejected';
+        return;
       }
+      if (this.halted === 'fatal') return;
+      this.halted = 'fatal';
       this.stopped = true;
-      this.d.logger.error({ seq: String(p.seqNum), err: errorMessage(e) }, 'commit failed; the commit loop of this channel stops');
+      this.d.logger.error(
+        { seq: String(p.seqNum), err: errorMessage(e) },
+        'commit failed; the commit loop of this channel stops',
+      );
       this.d.onFatal(e);
-      return false;
+      return;
     }
     this.d.observeDuration(Math.max(0, clock.now() - t0) / 1000);
     this.d.onCommitted(height, p);
-    return true;
   }
 }

@@ -21,7 +21,9 @@ export interface GossipPeerLike {
 
 export interface GossipNodeLike {
   peersOfChannel(channel: string): readonly GossipPeerLike[];
-  onBlock(handler: (e: { channel: string; seqNum: bigint; payload: { data: Uint8Array }; block: Block }) => void): Unsubscribe;
+  onBlock(
+    handler: (e: { channel: string; seqNum: bigint; payload: { data: Uint8Array }; block: Block }) => void,
+  ): Unsubscribe;
 }
 
 export function channelViewOf(node: Pick<GossipNodeLike, 'peersOfChannel'>, channel: string): ChannelView {
@@ -37,7 +39,10 @@ export function channelViewOf(node: Pick<GossipNodeLike, 'peersOfChannel'>, chan
 
 export function attachToGossipNode(
   node: Pick<GossipNodeLike, 'onBlock'>,
-  provider: { readonly channel: string; acceptGossipBlock(seq: bigint, bytes: Uint8Array, block?: Block): unknown },
+  provider: {
+    readonly channel: string;
+    acceptGossipBlock(seq: bigint, bytes: Uint8Array, block?: Block): unknown;
+  },
 ): Unsubscribe {
   return node.onBlock((e) => {
     if (e.channel === provider.channel) provider.acceptGossipBlock(e.seqNum, e.payload.data, e.block);

@@ -9,10 +9,22 @@
  */
 import type { ReceivedMessage } from '../comm/types.js';
 import { errorMessage } from '../errors.js';
-import { channelBytes, channelName, tagError, Tag, unsignedGossip, type SignedGossip } from '../wire/gossip.js';
+import {
+  channelBytes,
+  channelName,
+  tagError,
+  Tag,
+  unsignedGossip,
+  type SignedGossip,
+} from '../wire/gossip.js';
 import type { StateCrypto } from './types.js';
 
-export function stateRequestMessage(channel: string, start: bigint, end: bigint, nonce: bigint): SignedGossip {
+export function stateRequestMessage(
+  channel: string,
+  start: bigint,
+  end: bigint,
+  nonce: bigint,
+): SignedGossip {
   return unsignedGossip({
     tag: Tag.CHAN_OR_ORG,
     channel: channelBytes(channel),
@@ -21,12 +33,19 @@ export function stateRequestMessage(channel: string, start: bigint, end: bigint,
   });
 }
 
-export function stateResponseMessage(channel: string, nonce: bigint, payloads: readonly { seqNum: bigint; data: Uint8Array }[]): SignedGossip {
+export function stateResponseMessage(
+  channel: string,
+  nonce: bigint,
+  payloads: readonly { seqNum: bigint; data: Uint8Array }[],
+): SignedGossip {
   return unsignedGossip({
     tag: Tag.CHAN_OR_ORG,
     channel: channelBytes(channel),
     nonce,
-    content: { case: 'stateResponse', value: { payloads: payloads.map((p) => ({ seqNum: p.seqNum, data: p.data })) } },
+    content: {
+      case: 'stateResponse',
+      value: { payloads: payloads.map((p) => ({ seqNum: p.seqNum, data: p.data })) },
+    },
   });
 }
 
@@ -36,8 +55,13 @@ export function isStateMessage(m: ReceivedMessage): boolean {
 }
 
 /** undefined when authorised; otherwise why not (for the drop counter's detail). */
-export function stateMessageRefusal(crypto: StateCrypto, channel: string, m: ReceivedMessage): string | undefined {
-  if (channelName(m.message) !== channel) return `message for channel ${JSON.stringify(channelName(m.message))}`;
+export function stateMessageRefusal(
+  crypto: StateCrypto,
+  channel: string,
+  m: ReceivedMessage,
+): string | undefined {
+  if (channelName(m.message) !== channel)
+    return `message for channel ${JSON.stringify(channelName(m.message))}`;
   const bad = tagError(m.message);
   if (bad) return bad;
   try {

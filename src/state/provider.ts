@@ -79,17 +79,27 @@ export class StateProvider {
     this.log = componentLogger('state', { channel: o.channel }, o.logger);
     const m = this.metrics;
     const channel = o.channel;
-    this.dropped = m.counter('gossip_state_dropped', 'State transfer inputs dropped, by reason', ['channel', 'reason']);
+    this.dropped = m.counter('gossip_state_dropped', 'State transfer inputs dropped, by reason', [
+      'channel',
+      'reason',
+    ]);
     const height = m.gauge('gossip_state_height', 'Ledger height of the channel', ['channel']);
-    const bufferSize = m.gauge('gossip_payload_buffer_size', 'Payloads waiting in the state buffer', ['channel']);
-    const duration = m.histogram('gossip_state_commit_duration', 'Time to commit a block, seconds', ['channel']);
-    this.buffer = new PayloadBuffer(o.ledger.height(), this.config.blockBufferSize, (n) => bufferSize.set({ channel }, n));
+    const bufferSize = m.gauge('gossip_payload_buffer_size', 'Payloads waiting in the state buffer', [
+      'channel',
+    ]);
+    const duration = m.histogram('gossip_state_commit_duration', 'Time to commit a block, seconds', [
+      'channel',
+    ]);
+    this.buffer = new PayloadBuffer(o.ledger.height(), this.config.blockBufferSize, (n) =>
+      bufferSize.set({ channel }, n),
+    );
     height.set({ channel }, Number(o.ledger.height()));
     this.commit = new CommitLoop({
       buffer: this.buffer,
       ledger: o.ledger,
       clock: o.clock,
       logger: this.log,
+      maxInFlight: this.config.maxCommitsInFlight,
       observeDuration: (s) => duration.observe({ channel }, s),
       onCommitted: (h) => {
         height.set({ channel }, Number(h));
@@ -101,7 +111,10 @@ export class StateProvider {
     const verify = (seq: bigint, bytes: Uint8Array) => this.verify(seq, bytes, 'state');
     const add = (p: BufferedPayload) => this.add(p, true);
     if (o.catchup) {
-      const outcomes = m.counter('grapevine_catchup_streams', 'Catch-up streams by outcome', ['channel', 'outcome']);
+      const outcomes = m.counter('grapevine_catchup_streams', 'Catch-up streams by outcome', [
+        'channel',
+        'outcome',
+      ]);
       const blocks = m.counter('grapevine_catchup_blocks', 'Blocks received by catch-up', ['channel']);
       this.catchup = new CatchupRunner({
         channel,
@@ -138,7 +151,9 @@ export class StateProvider {
       drop: (r, d, msg) => this.drop(r, d, msg),
       requested: () => requests.inc({ channel }),
     });
-    const served = m.counter('gossip_state_blocks_served', 'Blocks sent in RemoteStateResponses', ['channel']);
+    const served = m.counter('gossip_state_blocks_served', 'Blocks sent in RemoteStateResponses', [
+      'channel',
+    ]);
     this.server = new StateRequestServer({
       channel,
       ledger: o.ledger,
@@ -212,7 +227,8 @@ export class StateProvider {
   private async add(p: BufferedPayload, blocking: boolean): Promise<PushResult> {
     if (this.state === 'stopped') return 'stopped';
     const r = blocking ? await this.buffer.pushBlocking(p) : this.buffer.tryPush(p);
-    if (r !== 'added' && r !== 'stopped') this.drop(r, `${p.source} block ${p.seqNum} (next ${this.buffer.next})`);
+    if (r !== 'added' && r !== 'stopped')
+      this.drop(r, `${p.source} block ${p.seqNum} (next ${this.buffer.next})`);
     return r;
   }
 
@@ -227,7 +243,9 @@ export class StateProvider {
       this.o.crypto.verifyBlock(this.channel, seq, block);
     } catch (e) {
       const code = e instanceof GrapevineError ? `${e.code}: ` : '';
-      throw new StateError('bad_block', `block ${seq} fails verification: ${code}${errorMessage(e)}`, { cause: e });
+      throw new StateError('bad_block', `block ${seq} fails verification: ${code}${errorMessage(e)}`, {
+        cause: e,
+      });
     }
     return { seqNum: seq, bytes, block, source };
   }
@@ -258,11 +276,20 @@ export class StateProvider {
 
   private drop(reason: StateDropReason, detail: string, m?: ReceivedMessage): void {
     this.dropped.inc({ channel: this.channel, reason });
-    this.log.debug({ reason, from: m ? pkiIdKey(m.conn.pkiId).slice(0, 16) : undefined, detail }, 'state input dropped');
+    this.log.debug(
+      { reason, from: m ? pkiIdKey(m.conn.pkiId).slice(0, 16) : undefined, detail },
+      'state input dropped',
+    );
   }
 }
 
 function isResolved(c: unknown): c is StateConfig {
   const cu = (c as StateConfig | undefined)?.catchup;
-  return typeof cu === 'object' && cu !== null && typeof cu.minGap === 'number' && typeof cu.maxClockSkewMs === 'number' && typeof (c as StateConfig).channelSize === 'number';
+  return (
+    typeof cu === 'object' &&
+    cu !== null &&
+    typeof cu.minGap === 'number' &&
+    typeof cu.maxClockSkewMs === 'number' &&
+    typeof (c as StateConfig).channelSize === 'number'
+  );
 }

@@ -72,7 +72,10 @@ export class StateRequestServer {
         const data = await this.d.ledger.getBlockBytes(seq);
         if (data) payloads.push({ seqNum: seq, data });
       } catch (e) {
-        this.d.logger.debug({ seq: String(seq), err: (e as Error).message }, 'state request: block unreadable, skipped');
+        this.d.logger.debug(
+          { seq: String(seq), err: (e as Error).message },
+          'state request: block unreadable, skipped',
+        );
       }
     }
     if (this.stopped) return;

@@ -19,15 +19,23 @@ import { orgMsp, orgTlsCaPem, peerFolder } from '../comm/fixtures.js';
 export const ORDERER_DIR = 'ordererOrganizations/example.com';
 
 export function ordererMsp(root: string): Msp {
-  return mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(join(root, ORDERER_DIR, 'msp')), 'OrdererMSP'));
+  return mspFromFabricConfig(
+    fabricMspConfigFromFolder(loadMspFolder(join(root, ORDERER_DIR, 'msp')), 'OrdererMSP'),
+  );
 }
 
 export function ordererSigner(root: string): Signer {
-  return loadCommIdentity(join(root, ORDERER_DIR, 'orderers', 'orderer0.example.com', 'msp'), 'OrdererMSP').signer;
+  return loadCommIdentity(join(root, ORDERER_DIR, 'orderers', 'orderer0.example.com', 'msp'), 'OrdererMSP')
+    .signer;
 }
 
 /** StateCrypto for `channel` whose Application orgs are `channelOrgs` (1-based). */
-export function mspStateCrypto(root: string, channel: string, channelOrgs: readonly number[], allOrgs: readonly number[]): StateCrypto {
+export function mspStateCrypto(
+  root: string,
+  channel: string,
+  channelOrgs: readonly number[],
+  allOrgs: readonly number[],
+): StateCrypto {
   const msps = [...allOrgs.map((o) => orgMsp(root, o)), ordererMsp(root)];
   const cc = commCryptoFromMsps(() => msps);
   const trust = {
@@ -41,7 +49,10 @@ export function mspStateCrypto(root: string, channel: string, channelOrgs: reado
 }
 
 export function peerTls(root: string, org: number, peer: number, trust: readonly number[]): CommTls {
-  return loadCommTls(join(peerFolder(root, org, peer), 'tls'), trust.map((o) => orgTlsCaPem(root, o)));
+  return loadCommTls(
+    join(peerFolder(root, org, peer), 'tls'),
+    trust.map((o) => orgTlsCaPem(root, o)),
+  );
 }
 
 export function peerSigner(root: string, org: number, peer: number): Signer {

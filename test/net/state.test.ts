@@ -14,7 +14,14 @@ import type { GrpcTransport } from '../../src/comm/transport.js';
 import { BlockStore } from '../../src/ledger/index.js';
 import { cryptoRng, realClock } from '../../src/util/clock.js';
 import { Metrics } from '../../src/util/metrics.js';
-import { CatchupClient, CatchupServer, StateError, StateProvider, type StateLedger, type StatePeer } from '../../src/state/index.js';
+import {
+  CatchupClient,
+  CatchupServer,
+  StateError,
+  StateProvider,
+  type StateLedger,
+  type StatePeer,
+} from '../../src/state/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { startNode, until } from '../comm/fixtures.js';
@@ -38,7 +45,14 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function peer(org: number, n: number, ledger: StateLedger, view: () => StatePeer[], extra: Partial<ConstructorParameters<typeof StateProvider>[0]> = {}, enabled = true) {
+async function peer(
+  org: number,
+  n: number,
+  ledger: StateLedger,
+  view: () => StatePeer[],
+  extra: Partial<ConstructorParameters<typeof StateProvider>[0]> = {},
+  enabled = true,
+) {
   const transport: GrpcTransport = await startNode(root, { org, peer: n, trust: TRUST });
   cleanup.push(() => transport.stop());
   const provider = new StateProvider({
@@ -56,7 +70,16 @@ async function peer(org: number, n: number, ledger: StateLedger, view: () => Sta
   });
   provider.start();
   cleanup.push(() => provider.stop());
-  return { transport, provider, ledger, self: (): StatePeer => ({ pkiId: transport.selfPkiId, endpoint: transport.endpoint, ledgerHeight: ledger.height() }) };
+  return {
+    transport,
+    provider,
+    ledger,
+    self: (): StatePeer => ({
+      pkiId: transport.selfPkiId,
+      endpoint: transport.endpoint,
+      ledgerHeight: ledger.height(),
+    }),
+  };
 }
 
 async function source() {
@@ -86,14 +109,31 @@ test('2,000 blocks behind: the catch-up stream into a BlockStore, then UNIMPLEME
   const store = await BlockStore.open(join(dir, 'b'));
   cleanup.push(() => store.close());
   await store.append(blocks[0]);
-  const client = new CatchupClient({ signer: peerSigner(root, 2, 1), clock: realClock, rng: cryptoRng, tls: peerTls(root, 2, 1, TRUST), idleTimeoutMs: 10_000 });
+  const client = new CatchupClient({
+    signer: peerSigner(root, 2, 1),
+    clock: realClock,
+    rng: cryptoRng,
+    tls: peerTls(root, 2, 1, TRUST),
+    idleTimeoutMs: 10_000,
+  });
   cleanup.push(() => client.close());
-  const b = await peer(2, 1, store, () => [a.self()], { catchup: client, catchupEndpointOf: () => `127.0.0.1:${server.port}` }, false);
+  const b = await peer(
+    2,
+    1,
+    store,
+    () => [a.self()],
+    { catchup: client, catchupEndpointOf: () => `127.0.0.1:${server.port}` },
+    false,
+  );
   await b.provider.syncNow();
   await until(() => store.height() === 2001n, 'B to commit the streamed blocks', 60_000);
   assert.equal(store.height(), 2001n);
   assert.equal(await b.provider.metrics.value('grapevine_catchup_blocks'), 2000);
-  assert.equal(await b.provider.metrics.value('gossip_state_requests_sent'), 0, 'no RemoteStateRequest needed');
+  assert.equal(
+    await b.provider.metrics.value('gossip_state_requests_sent'),
+    0,
+    'no RemoteStateRequest needed',
+  );
   assert.deepEqual(await store.getBlockBytes(1234n), blocks[1234]);
 
   // a peer whose "catch-up endpoint" is a plain gossip server (like a Fabric peer): UNIMPLEMENTED -> fallback
@@ -115,7 +155,13 @@ test('catch-up: a requester outside the channel (Org3) is refused PERMISSION_DEN
     logger: silentLogger,
   });
   cleanup.push(() => server.stop());
-  const outsider = new CatchupClient({ signer: peerSigner(root, 3, 0), clock: realClock, rng: cryptoRng, tls: peerTls(root, 3, 0, TRUST), idleTimeoutMs: 5_000 });
+  const outsider = new CatchupClient({
+    signer: peerSigner(root, 3, 0),
+    clock: realClock,
+    rng: cryptoRng,
+    tls: peerTls(root, 3, 0, TRUST),
+    idleTimeoutMs: 5_000,
+  });
   cleanup.push(() => outsider.close());
   let got = 0;
   await assert.rejects(
@@ -124,7 +170,13 @@ test('catch-up: a requester outside the channel (Org3) is refused PERMISSION_DEN
   );
   assert.equal(got, 0);
   // the same server serves a channel member (Org1) signing with its own identity over its own TLS session
-  const mixed = new CatchupClient({ signer: peerSigner(root, 1, 1), clock: realClock, rng: cryptoRng, tls: peerTls(root, 1, 1, TRUST), idleTimeoutMs: 5_000 });
+  const mixed = new CatchupClient({
+    signer: peerSigner(root, 1, 1),
+    clock: realClock,
+    rng: cryptoRng,
+    tls: peerTls(root, 1, 1, TRUST),
+    idleTimeoutMs: 5_000,
+  });
   cleanup.push(() => mixed.close());
   const count = await mixed.stream(`127.0.0.1:${server.port}`, CHANNEL, 1n, 10n, async () => true);
   assert.equal(count, 10, 'a channel member with its own TLS certificate is served');

@@ -24,7 +24,10 @@ export interface StateWorld {
   stop(): Promise<void>;
 }
 
-export async function stateWorld(seed: number, o: { heights: number[]; chainLength: number; config?: StateConfigInput }): Promise<StateWorld> {
+export async function stateWorld(
+  seed: number,
+  o: { heights: number[]; chainLength: number; config?: StateConfigInput },
+): Promise<StateWorld> {
   const crypto = await simCrypto({ orgs: 3, peersPerOrg: 3 });
   const ordererOrg = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
   const orderer: SimIdentity = await simPeer(ordererOrg, 0);
@@ -32,12 +35,19 @@ export async function stateWorld(seed: number, o: { heights: number[]; chainLeng
   const channels = new Map([[CHANNEL, new Set(['Org1MSP', 'Org2MSP'])]]);
   const net = new SimNetwork({ seed });
   const trust = [...crypto.orgs, ordererOrg];
-  const members = [crypto.peers[0], crypto.peers[1], crypto.peers[3], crypto.peers[4], crypto.peers[2]].slice(0, o.heights.length);
+  const members = [crypto.peers[0], crypto.peers[1], crypto.peers[3], crypto.peers[4], crypto.peers[2]].slice(
+    0,
+    o.heights.length,
+  );
   const providers = new Map<SimNode, StateProvider>();
   const ledgers = new Map<SimNode, MemLedger>();
   const views = new Map<SimNode, (() => StatePeer[]) | undefined>();
   const nodes: SimNode[] = [];
-  const peerOf = (n: SimNode): StatePeer => ({ pkiId: n.identity.pkiId, endpoint: n.endpoint, ledgerHeight: ledgers.get(n)?.height() ?? 0n });
+  const peerOf = (n: SimNode): StatePeer => ({
+    pkiId: n.identity.pkiId,
+    endpoint: n.endpoint,
+    ledgerHeight: ledgers.get(n)?.height() ?? 0n,
+  });
   members.forEach((identity, i) => {
     const ledger = new MemLedger(blocks.slice(0, o.heights[i]));
     const node = new SimNode(net, { identity, trust });

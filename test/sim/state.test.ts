@@ -12,11 +12,18 @@ import { decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { BlockSchema } from '../../src/wire/gen/common/common_pb.js';
 import { CHANNEL, stateWorld } from './state-world.js';
 
-const dropped = (w: { nodes: { metrics: { value(n: string, l: Record<string, string>): Promise<number> } }[] }, i: number, reason: string) =>
-  w.nodes[i].metrics.value('gossip_state_dropped', { reason });
+const dropped = (
+  w: { nodes: { metrics: { value(n: string, l: Record<string, string>): Promise<number> } }[] },
+  i: number,
+  reason: string,
+) => w.nodes[i].metrics.value('gossip_state_dropped', { reason });
 
 test('out-of-order and duplicate gossip arrivals and gaps: anti-entropy fills them, commit is in order', async () => {
-  const w = await stateWorld(11, { heights: [60, 1, 60], chainLength: 60, config: { checkIntervalMs: 10_000 } });
+  const w = await stateWorld(11, {
+    heights: [60, 1, 60],
+    chainLength: 60,
+    config: { checkIntervalMs: 10_000 },
+  });
   const [a, b] = w.nodes;
   const seen: [bigint, bigint][] = [];
   for (const n of [a, w.nodes[2]]) {
@@ -43,7 +50,11 @@ test('out-of-order and duplicate gossip arrivals and gaps: anti-entropy fills th
   assert.equal(await dropped(w, 1, 'too_far_ahead'), 1);
   assert.equal(await dropped(w, 1, 'below_height'), 1);
   assert.ok(await w.net.clock.runUntil(() => ledger.height() === 60n, 30_000), `height ${ledger.height()}`);
-  assert.deepEqual(committed, Array.from({ length: 59 }, (_, i) => BigInt(i + 1)), 'each block committed once, in order');
+  assert.deepEqual(
+    committed,
+    Array.from({ length: 59 }, (_, i) => BigInt(i + 1)),
+    'each block committed once, in order',
+  );
   assert.ok(seen.length >= 6);
   for (const [s, e] of seen) assert.ok(s <= e && e - s <= 10n, `request [${s}, ${e}]`);
   assert.equal(seen[0][0], 1n);
@@ -55,7 +66,10 @@ test('a peer 2,000 blocks behind catches up with RemoteStateRequest batches', as
   const w = await stateWorld(12, { heights: [2001, 1], chainLength: 2001 });
   const ledger = w.ledgers.get(w.nodes[1])!;
   const t0 = w.net.clock.now();
-  assert.ok(await w.net.clock.runUntil(() => ledger.height() === 2001n, 120_000), `height ${ledger.height()}`);
+  assert.ok(
+    await w.net.clock.runUntil(() => ledger.height() === 2001n, 120_000),
+    `height ${ledger.height()}`,
+  );
   const took = w.net.clock.now() - t0;
   assert.ok(took <= 10_000 + 20_000, `caught up ${took} virtual ms after start`);
   // [start, start + batchSize] inclusive: 11 blocks per request, as Fabric asks
@@ -65,7 +79,11 @@ test('a peer 2,000 blocks behind catches up with RemoteStateRequest batches', as
 });
 
 test('bad responses are dropped whole and counted, outsiders refused; the ledger stays untouched', async () => {
-  const w = await stateWorld(13, { heights: [30, 1, 30], chainLength: 30, config: { checkIntervalMs: 60_000 } });
+  const w = await stateWorld(13, {
+    heights: [30, 1, 30],
+    chainLength: 30,
+    config: { checkIntervalMs: 60_000 },
+  });
   const [a, b, m] = w.nodes;
   const ledger = w.ledgers.get(b)!;
   // m misbehaves: stop its provider, answer requests itself.
@@ -96,7 +114,11 @@ test('bad responses are dropped whole and counted, outsiders refused; the ledger
   await w.net.clock.runUntil(() => false, 15_000);
   await round;
   assert.equal(ledger.height(), 1n);
-  assert.equal(await dropped(w, 1, 'not_requested'), 4, 'maxRetries + 1 = 4 sends, each response dropped whole');
+  assert.equal(
+    await dropped(w, 1, 'not_requested'),
+    4,
+    'maxRetries + 1 = 4 sends, each response dropped whole',
+  );
   mode = 'tampered';
   const round2 = pb.syncNow();
   await w.net.clock.runUntil(() => false, 15_000);
@@ -108,20 +130,29 @@ test('bad responses are dropped whole and counted, outsiders refused; the ledger
   // an outsider (Org3, not in the channel): its request gets no answer, its response is refused
   const o = w.outsider;
   let answered = 0;
-  o.transport.subscribe((x) => x.message.content.case === 'stateResponse', () => answered++);
+  o.transport.subscribe(
+    (x) => x.message.content.case === 'stateResponse',
+    () => answered++,
+  );
   o.transport.send(stateRequestMessage(CHANNEL, 1n, 5n, 77n).envelope, w.peerOf(a));
   await w.net.clock.runFor(2_000);
   assert.equal(answered, 0);
   assert.equal(await dropped(w, 0, 'unauthorized'), 1);
   w.views.set(b, undefined);
   const round3 = pb.syncNow();
-  o.transport.send(stateResponseMessage(CHANNEL, 1n, [{ seqNum: 1n, data: w.blocks[1] }]).envelope, w.peerOf(b));
+  o.transport.send(
+    stateResponseMessage(CHANNEL, 1n, [{ seqNum: 1n, data: w.blocks[1] }]).envelope,
+    w.peerOf(b),
+  );
   assert.ok(await w.net.clock.runUntil(() => ledger.height() === 30n, 30_000));
   await round3;
   assert.equal(await dropped(w, 1, 'unauthorized'), 1);
   // a request with a span above batchSize is refused without a reply
   let replies = 0;
-  b.transport.subscribe((x) => x.message.content.case === 'stateResponse' && x.message.nonce === 99n, () => replies++);
+  b.transport.subscribe(
+    (x) => x.message.content.case === 'stateResponse' && x.message.nonce === 99n,
+    () => replies++,
+  );
   b.transport.send(stateRequestMessage(CHANNEL, 1n, 12n, 99n).envelope, w.peerOf(a));
   b.transport.send(stateRequestMessage(CHANNEL, 5n, 4n, 99n).envelope, w.peerOf(a));
   await w.net.clock.runFor(2_000);

@@ -12,7 +12,11 @@ import { silentLogger } from '../../src/util/log.js';
 import { simOrg, simPeer } from '../../src/sim/index.js';
 import { MemLedger, chain, fastSigner } from './fixtures.js';
 
-const p = (seqNum: bigint | number, source: BufferedPayload['source'] = 'gossip'): BufferedPayload => ({ seqNum: BigInt(seqNum), bytes: new Uint8Array([Number(seqNum) & 0xff]), source });
+const p = (seqNum: bigint | number, source: BufferedPayload['source'] = 'gossip'): BufferedPayload => ({
+  seqNum: BigInt(seqNum),
+  bytes: new Uint8Array([Number(seqNum) & 0xff]),
+  source,
+});
 
 test('non-blocking adds: below height, duplicate and too far ahead are refused; the window is accepted', () => {
   const b = new PayloadBuffer(10n, 20);
@@ -68,27 +72,32 @@ test('close wakes blocked adds and waiters with stopped', async () => {
 
 test('property: any mix of adds and pops keeps order, the bounds and no duplicates', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.constantFrom('gossip', 'pop'), fc.integer({ min: 0, max: 80 })), { maxLength: 300 }), (ops) => {
-      const bbs = 5;
-      const b = new PayloadBuffer(3n, bbs);
-      let expect = 3n;
-      for (const [op, n] of ops) {
-        if (op === 'pop') {
-          const got = b.popReady();
-          if (got) {
-            assert.equal(got.seqNum, expect);
-            expect++;
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom('gossip', 'pop'), fc.integer({ min: 0, max: 80 })), {
+        maxLength: 300,
+      }),
+      (ops) => {
+        const bbs = 5;
+        const b = new PayloadBuffer(3n, bbs);
+        let expect = 3n;
+        for (const [op, n] of ops) {
+          if (op === 'pop') {
+            const got = b.popReady();
+            if (got) {
+              assert.equal(got.seqNum, expect);
+              expect++;
+            }
+          } else {
+            const before = b.size;
+            const r = b.tryPush(p(n));
+            if (r === 'added') assert.ok(BigInt(n) >= b.next && BigInt(n) < b.next + BigInt(bbs));
+            else assert.equal(b.size, before);
           }
-        } else {
-          const before = b.size;
-          const r = b.tryPush(p(n));
-          if (r === 'added') assert.ok(BigInt(n) >= b.next && BigInt(n) < b.next + BigInt(bbs));
-          else assert.equal(b.size, before);
+          assert.ok(b.size <= bbs);
+          assert.equal(b.next, expect);
         }
-        assert.ok(b.size <= bbs);
-        assert.equal(b.next, expect);
-      }
-    }),
+      },
+    ),
   );
 });
 
@@ -106,13 +115,15 @@ async function loopWorld(initial = 1) {
     ledger,
     clock: new VirtualClock(),
     logger: silentLogger,
+    maxInFlight: 4,
     observeDuration: () => {},
     onCommitted: (h) => committed.push(h),
     onFatal: (e) => (fatal = e),
     drop: (r) => drops.push(r),
   });
   loop.start();
-  const add = (n: number, bytes = blocks[n]) => buffer.tryPush({ seqNum: BigInt(n), bytes, source: 'gossip' });
+  const add = (n: number, bytes = blocks[n]) =>
+    buffer.tryPush({ seqNum: BigInt(n), bytes, source: 'gossip' });
   const settle = async () => {
     for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   };
@@ -132,7 +143,11 @@ test('commit loop: out-of-order arrivals commit in order, once each; onCommitted
 
 test('commit loop: a block the ledger refuses is dropped and next goes back to the ledger height', async () => {
   const w = await loopWorld();
-  const other = chain('ch', fastSigner(await simPeer(await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' }), 1)), 3);
+  const other = chain(
+    'ch',
+    fastSigner(await simPeer(await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' }), 1)),
+    3,
+  );
   assert.equal(w.add(1, other[1]), 'added', 'a block 1 of another chain');
   await w.settle();
   assert.deepEqual(w.drops, ['ledger_rejected']);

@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { simOrg, simPeer } from '../../src/sim/index.js';
 import { VerifyError } from '../../src/errors.js';
-import { buildCatchupRequest, verifyCatchupRequest, CatchupRequestError, type StateCrypto } from '../../src/state/index.js';
+import {
+  buildCatchupRequest,
+  verifyCatchupRequest,
+  CatchupRequestError,
+  type StateCrypto,
+} from '../../src/state/index.js';
 import { sha256 } from '../../src/state/catchup/request.js';
 import { fastSigner } from './fixtures.js';
 
@@ -22,11 +27,21 @@ async function setup() {
     verifyBlock: () => {},
     verifyByChannel: (channel, identity) => {
       calls.push(channel);
-      if (channel !== 'ch' || !Buffer.from(identity).equals(Buffer.from(signer.serializedIdentity))) throw new VerifyError('POLICY', 'not a reader');
+      if (channel !== 'ch' || !Buffer.from(identity).equals(Buffer.from(signer.serializedIdentity)))
+        throw new VerifyError('POLICY', 'not a reader');
     },
   };
   const req = (o: Partial<Parameters<typeof buildCatchupRequest>[0]> = {}) =>
-    buildCatchupRequest({ channel: 'ch', start: 5n, end: 9n, signer, nowMs: NOW, nonce: new Uint8Array(24), tlsCertHash: sha256(cert), ...o });
+    buildCatchupRequest({
+      channel: 'ch',
+      start: 5n,
+      end: 9n,
+      signer,
+      nowMs: NOW,
+      nonce: new Uint8Array(24),
+      tlsCertHash: sha256(cert),
+      ...o,
+    });
   const ctx = { crypto, nowMs: NOW, maxClockSkewMs: 60_000, tls: true, clientCertDer: cert };
   return { req, ctx, calls };
 }
@@ -43,25 +58,54 @@ const code = (f: () => unknown) => {
 
 test('a good request passes; mismatched TLS, skew, unknown channel, bad range are refused', async () => {
   const { req, ctx } = await setup();
-  assert.deepEqual({ ...verifyCatchupRequest(req(), ctx), creator: undefined }, { channel: 'ch', start: 5n, end: 9n, creator: undefined });
-  assert.equal(code(() => verifyCatchupRequest(req(), { ...ctx, clientCertDer: undefined })), 'UNAUTHENTICATED');
-  assert.equal(code(() => verifyCatchupRequest(req({ tlsCertHash: sha256(new Uint8Array([9])) }), ctx)), 'UNAUTHENTICATED');
-  assert.equal(code(() => verifyCatchupRequest(req({ tlsCertHash: undefined }), { ...ctx, tls: false, clientCertDer: undefined })), 'ok');
-  assert.equal(code(() => verifyCatchupRequest(req({ nowMs: NOW - 120_000 }), ctx)), 'PERMISSION_DENIED');
-  assert.equal(code(() => verifyCatchupRequest(req({ channel: 'other' }), ctx)), 'PERMISSION_DENIED');
-  assert.equal(code(() => verifyCatchupRequest(req({ start: 10n, end: 9n }), ctx)), 'INVALID_ARGUMENT');
+  assert.deepEqual(
+    { ...verifyCatchupRequest(req(), ctx), creator: undefined },
+    { channel: 'ch', start: 5n, end: 9n, creator: undefined },
+  );
+  assert.equal(
+    code(() => verifyCatchupRequest(req(), { ...ctx, clientCertDer: undefined })),
+    'UNAUTHENTICATED',
+  );
+  assert.equal(
+    code(() => verifyCatchupRequest(req({ tlsCertHash: sha256(new Uint8Array([9])) }), ctx)),
+    'UNAUTHENTICATED',
+  );
+  assert.equal(
+    code(() =>
+      verifyCatchupRequest(req({ tlsCertHash: undefined }), { ...ctx, tls: false, clientCertDer: undefined }),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyCatchupRequest(req({ nowMs: NOW - 120_000 }), ctx)),
+    'PERMISSION_DENIED',
+  );
+  assert.equal(
+    code(() => verifyCatchupRequest(req({ channel: 'other' }), ctx)),
+    'PERMISSION_DENIED',
+  );
+  assert.equal(
+    code(() => verifyCatchupRequest(req({ start: 10n, end: 9n }), ctx)),
+    'INVALID_ARGUMENT',
+  );
 });
 
 test('arbitrary bytes never throw anything but CatchupRequestError', async () => {
   const { req, ctx } = await setup();
   const good = req();
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-      const b = good.slice();
-      b[i] ^= x;
-      return b;
-    })), (bytes) => {
-      code(() => verifyCatchupRequest(bytes, ctx));
-    }),
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+          const b = good.slice();
+          b[i] ^= x;
+          return b;
+        }),
+      ),
+      (bytes) => {
+        code(() => verifyCatchupRequest(bytes, ctx));
+      },
+    ),
   );
 });

@@ -44,7 +44,8 @@ export class MemLedger implements StateLedger {
       throw new GrapevineError('MALFORMED', (e as Error).message);
     }
     const h = block.header!;
-    if (h.number !== this.height()) throw new GrapevineError('WRONG_NUMBER', `block ${h.number} at height ${this.height()}`);
+    if (h.number !== this.height())
+      throw new GrapevineError('WRONG_NUMBER', `block ${h.number} at height ${this.height()}`);
     if (h.number > 0n && !Buffer.from(h.previousHash).equals(Buffer.from(this.lastHash!))) {
       throw new GrapevineError('BAD_PREVIOUS_HASH', `block ${h.number} previous hash`);
     }

@@ -35,14 +35,21 @@ export class CatchupClient {
   private closed = false;
 
   constructor(private readonly o: CatchupClientOptions) {
-    if (o.tls) this.tlsCertHash = sha256(leafDer(o.tls.clientCertPem ?? o.tls.certPem, 'TLS client certificate'));
+    if (o.tls)
+      this.tlsCertHash = sha256(leafDer(o.tls.clientCertPem ?? o.tls.certPem, 'TLS client certificate'));
   }
 
   /**
    * Stream blocks start..end of `channel` from `endpoint`; `onBlock(seq, bytes)` returns false to
    * stop early. Resolves with the number of blocks handed over.
    */
-  async stream(endpoint: string, channel: string, start: bigint, end: bigint, onBlock: (seq: bigint, bytes: Uint8Array) => Promise<boolean>): Promise<number> {
+  async stream(
+    endpoint: string,
+    channel: string,
+    start: bigint,
+    end: bigint,
+    onBlock: (seq: bigint, bytes: Uint8Array) => Promise<boolean>,
+  ): Promise<number> {
     if (this.closed) throw new StateError('STOPPED', 'catch-up client closed');
     const req = buildCatchupRequest({
       channel,
@@ -53,7 +60,12 @@ export class CatchupClient {
       nonce: this.o.rng.bytes(24),
       tlsCertHash: this.tlsCertHash,
     });
-    const call = this.client(endpoint).makeServerStreamRequest<Uint8Array, Uint8Array>(CATCHUP_STREAM_PATH, asBuffer, (b: Buffer) => b, req);
+    const call = this.client(endpoint).makeServerStreamRequest<Uint8Array, Uint8Array>(
+      CATCHUP_STREAM_PATH,
+      asBuffer,
+      (b: Buffer) => b,
+      req,
+    );
     let idle = false;
     let timer = this.o.clock.setTimeout(onIdle, this.o.idleTimeoutMs);
     function onIdle(): void {
@@ -76,9 +88,18 @@ export class CatchupClient {
       return count;
     } catch (e) {
       const code = (e as { code?: number }).code;
-      if (code === grpc.status.UNIMPLEMENTED) throw new StateError('UNSUPPORTED', `${endpoint} does not serve catch-up`, { cause: e });
-      if (idle) throw new StateError('CATCHUP_FAILED', `catch-up from ${endpoint} idle for ${this.o.idleTimeoutMs} ms after ${count} blocks`);
-      throw new StateError('CATCHUP_FAILED', `catch-up from ${endpoint} failed after ${count} blocks: ${errorMessage(e)}`, { cause: e });
+      if (code === grpc.status.UNIMPLEMENTED)
+        throw new StateError('UNSUPPORTED', `${endpoint} does not serve catch-up`, { cause: e });
+      if (idle)
+        throw new StateError(
+          'CATCHUP_FAILED',
+          `catch-up from ${endpoint} idle for ${this.o.idleTimeoutMs} ms after ${count} blocks`,
+        );
+      throw new StateError(
+        'CATCHUP_FAILED',
+        `catch-up from ${endpoint} failed after ${count} blocks: ${errorMessage(e)}`,
+        { cause: e },
+      );
     } finally {
       this.o.clock.clearTimer(timer);
     }

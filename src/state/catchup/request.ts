@@ -12,7 +12,12 @@ import { createHash } from 'node:crypto';
 import { GrapevineError, errorMessage } from '../../errors.js';
 import { HeaderType } from '../../wire/block.js';
 import { decode } from '../../wire/codec.js';
-import { ChannelHeaderSchema, EnvelopeSchema, PayloadSchema, SignatureHeaderSchema } from '../../wire/gen/common/common_pb.js';
+import {
+  ChannelHeaderSchema,
+  EnvelopeSchema,
+  PayloadSchema,
+  SignatureHeaderSchema,
+} from '../../wire/gen/common/common_pb.js';
 import { SeekInfoSchema } from '../../wire/gen/orderer/ab_pb.js';
 import { encode } from '../../wire/codec.js';
 import { encodeSeekInfo, seekSpecified, signedEnvelope } from '../../wire/orderer.js';
@@ -51,7 +56,14 @@ export function buildCatchupRequest(o: {
 }): Uint8Array {
   const data = encodeSeekInfo({ start: seekSpecified(o.start), stop: seekSpecified(o.end) });
   const env = signedEnvelope(
-    { type: HeaderType.DELIVER_SEEK_INFO, channelId: o.channel, data, nowMs: o.nowMs, tlsCertHash: o.tlsCertHash, nonce: o.nonce },
+    {
+      type: HeaderType.DELIVER_SEEK_INFO,
+      channelId: o.channel,
+      data,
+      nowMs: o.nowMs,
+      tlsCertHash: o.tlsCertHash,
+      nonce: o.nonce,
+    },
     o.signer,
   );
   return encode(EnvelopeSchema, env);
@@ -87,24 +99,42 @@ export function verifyCatchupRequest(bytes: Uint8Array, ctx: VerifyContext): Cat
   if (chdr.type !== HeaderType.DELIVER_SEEK_INFO) throw bad(`catch-up request header type ${chdr.type}`);
   const start = seek.start?.Type;
   const stop = seek.stop?.Type;
-  if (start?.case !== 'specified' || stop?.case !== 'specified') throw bad('catch-up request start and stop must be Specified');
-  if (start.value.number > stop.value.number) throw bad(`catch-up request start ${start.value.number} > stop ${stop.value.number}`);
+  if (start?.case !== 'specified' || stop?.case !== 'specified')
+    throw bad('catch-up request start and stop must be Specified');
+  if (start.value.number > stop.value.number)
+    throw bad(`catch-up request start ${start.value.number} > stop ${stop.value.number}`);
   const ts = chdr.timestamp;
   const tsMs = ts ? Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6) : NaN;
   if (!(Math.abs(tsMs - ctx.nowMs) <= ctx.maxClockSkewMs)) {
-    throw new CatchupRequestError('PERMISSION_DENIED', 'catch-up request timestamp is missing or too far from our clock');
+    throw new CatchupRequestError(
+      'PERMISSION_DENIED',
+      'catch-up request timestamp is missing or too far from our clock',
+    );
   }
   if (ctx.tls) {
-    if (!ctx.clientCertDer) throw new CatchupRequestError('UNAUTHENTICATED', 'catch-up needs a TLS client certificate');
+    if (!ctx.clientCertDer)
+      throw new CatchupRequestError('UNAUTHENTICATED', 'catch-up needs a TLS client certificate');
     if (!Buffer.from(sha256(ctx.clientCertDer)).equals(chdr.tlsCertHash)) {
-      throw new CatchupRequestError('UNAUTHENTICATED', 'catch-up request tls_cert_hash does not match the client certificate');
+      throw new CatchupRequestError(
+        'UNAUTHENTICATED',
+        'catch-up request tls_cert_hash does not match the client certificate',
+      );
     }
   }
-  if (shdr.creator.length === 0) throw new CatchupRequestError('PERMISSION_DENIED', 'catch-up request has no creator');
+  if (shdr.creator.length === 0)
+    throw new CatchupRequestError('PERMISSION_DENIED', 'catch-up request has no creator');
   try {
     ctx.crypto.verifyByChannel(chdr.channelId, shdr.creator, env.signature, env.payload);
   } catch (e) {
-    throw new CatchupRequestError('PERMISSION_DENIED', `catch-up requester may not read channel ${chdr.channelId}: ${errorMessage(e)}`);
+    throw new CatchupRequestError(
+      'PERMISSION_DENIED',
+      `catch-up requester may not read channel ${chdr.channelId}: ${errorMessage(e)}`,
+    );
   }
-  return { channel: chdr.channelId, start: start.value.number, end: stop.value.number, creator: shdr.creator };
+  return {
+    channel: chdr.channelId,
+    start: start.value.number,
+    end: stop.value.number,
+    creator: shdr.creator,
+  };
 }

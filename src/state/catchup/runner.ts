@@ -57,7 +57,10 @@ export class CatchupRunner {
   async run(max: bigint, peers: readonly StatePeer[]): Promise<void> {
     const from = this.d.height();
     const candidates = this.d.rng
-      .sample(peers.filter((p) => p.ledgerHeight > from && !this.isUnsupported(p)), peers.length)
+      .sample(
+        peers.filter((p) => p.ledgerHeight > from && !this.isUnsupported(p)),
+        peers.length,
+      )
       .sort((a, b) => (a.ledgerHeight === b.ledgerHeight ? 0 : a.ledgerHeight > b.ledgerHeight ? -1 : 1));
     for (const peer of candidates.slice(0, MAX_PEERS_PER_ROUND)) {
       const start = this.d.height();
@@ -73,9 +76,8 @@ export class CatchupRunner {
   private async fromPeer(peer: StatePeer, start: bigint, end: bigint): Promise<void> {
     const endpoint = this.d.endpointOf?.(peer) ?? peer.endpoint;
     let badBlock = false;
-    let blocks = 0;
     try {
-      blocks = await this.d.client.stream(endpoint, this.d.channel, start, end, async (seq, bytes) => {
+      const blocks = await this.d.client.stream(endpoint, this.d.channel, start, end, async (seq, bytes) => {
         let p: BufferedPayload;
         try {
           p = this.d.verify(seq, bytes);

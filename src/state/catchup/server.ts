@@ -44,7 +44,9 @@ const STATUS: Record<string, grpc.status> = {
 
 export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplementation {
   let active = 0;
-  const refused = d.metrics?.counter('grapevine_catchup_refused', 'Catch-up streams refused, by reason', ['reason']);
+  const refused = d.metrics?.counter('grapevine_catchup_refused', 'Catch-up streams refused, by reason', [
+    'reason',
+  ]);
   const sent = d.metrics?.counter('grapevine_catchup_blocks_sent', 'Blocks sent on catch-up streams');
   const serve = async (call: Call): Promise<void> => {
     let req;
@@ -114,11 +116,24 @@ export class CatchupServer {
     readonly port: number,
   ) {}
 
-  static async start(address: string, tls: CommTls | undefined, deps: Omit<CatchupServerDeps, 'tls'>): Promise<CatchupServer> {
-    const server = new grpc.Server({ 'grpc.max_send_message_length': 100 * 1024 * 1024, 'grpc.max_receive_message_length': 1024 * 1024 });
+  static async start(
+    address: string,
+    tls: CommTls | undefined,
+    deps: Omit<CatchupServerDeps, 'tls'>,
+  ): Promise<CatchupServer> {
+    const server = new grpc.Server({
+      'grpc.max_send_message_length': 100 * 1024 * 1024,
+      'grpc.max_receive_message_length': 1024 * 1024,
+    });
     server.addService(CatchupService, catchupHandlers({ ...deps, tls: tls !== undefined }));
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address, serverCredentials(tls, false), (err, p) => (err ? reject(new GrapevineError('LISTEN', `cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(p))),
+      server.bindAsync(address, serverCredentials(tls, false), (err, p) =>
+        err
+          ? reject(
+              new GrapevineError('LISTEN', `cannot listen on ${address}: ${err.message}`, { cause: err }),
+            )
+          : resolve(p),
+      ),
     );
     return new CatchupServer(server, port);
   }

@@ -19,7 +19,8 @@ import type * as grpc from '@grpc/grpc-js';
 
 export const CATCHUP_STREAM_PATH = '/grapevine.Catchup/StreamBlocks';
 
-const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export const CatchupService = {
   StreamBlocks: {
