@@ -5,3 +5,4 @@ export { ChannelCryptoRegistry, setupFromConfig, parseSetup, toSetup, configBloc
 export type { ChannelSetup, OrdererSetup, ChannelConfigInput, ConfigParser } from './setup.js';
 export { watchConfigBlocks, txCountUpTo2 } from './configwatch.js';
 export { MemoryOrderer, type MemoryOrdererOptions } from './memorderer.js';
+export { commCryptoFromMcs } from './crypto.js';

@@ -94,10 +94,12 @@ export class MemoryOrderer {
     return n;
   }
 
-  connector(clock: Clock): DeliverConnector {
+  /** `alive`: false once the peer incarnation using it is gone (its streams then end quietly). */
+  connector(clock: Clock, alive: () => boolean = () => true): DeliverConnector {
     return {
       connect: async (endpoint: Endpoint, seekEnvelope: Uint8Array): Promise<DeliverStream> => {
         await clock.sleep(this.latencyMs * 2);
+        if (!alive()) throw new GrapevineError('CONNECT', 'peer is down');
         const address = endpoint.address;
         if (!this.isUp(address)) throw new GrapevineError('CONNECT', `could not dial endpoint '${address}'`);
         this.connects.set(address, (this.connects.get(address) ?? 0) + 1);
@@ -109,7 +111,7 @@ export class MemoryOrderer {
           /* refused below */
         }
         const allowed = mspId !== '' && (this.o.readers?.(creator, mspId) ?? true);
-        return new MemStream(this, clock, address, allowed ? start : undefined);
+        return new MemStream(this, clock, address, allowed ? start : undefined, alive);
       },
     };
   }
@@ -152,12 +154,13 @@ class MemStream implements DeliverStream {
     private readonly clock: Clock,
     private readonly address: string,
     start: bigint | undefined,
+    private readonly alive: () => boolean,
   ) {
     this.next = start === undefined ? -1 : Number(start);
   }
 
   async recv(): Promise<Uint8Array | undefined> {
-    if (this.closed || !this.ord.isUp(this.address)) return undefined;
+    if (this.closed || !this.alive() || !this.ord.isUp(this.address)) return undefined;
     if (this.next < 0) {
       if (this.forbiddenSent) return undefined;
       this.forbiddenSent = true;
@@ -170,7 +173,7 @@ class MemStream implements DeliverStream {
         const due = (this.ord.cutTime(BigInt(this.next)) ?? 0) + this.ord.latencyMs;
         const wait = due - this.clock.now();
         if (wait > 0) await this.clock.sleep(wait);
-        if (this.closed || !this.ord.isUp(this.address)) return undefined;
+        if (this.closed || !this.alive() || !this.ord.isUp(this.address)) return undefined;
         this.next++;
         const frame = deliverBlockFrame(bytes);
         this.ord.countEgress(this.address, frame.byteLength);
@@ -189,7 +192,7 @@ class MemStream implements DeliverStream {
           resolve(f !== undefined);
         };
       });
-      if (!ok || this.closed || !this.ord.isUp(this.address)) return undefined;
+      if (!ok || this.closed || !this.alive() || !this.ord.isUp(this.address)) return undefined;
     }
   }
 

@@ -1,0 +1,349 @@
+/**
+ * A real network in one process on 127.0.0.1 (also used by bench/e2e.bench.ts): testCrypto
+ * material, a channel genesis block (configtx with the orgs' anchor peers and two orderer
+ * endpoints), embedded orderers (TLS; a second one replicates the first with importBlock, as a
+ * follower fed the same blocks), and peers each running a GossipService over a GrpcTransport
+ * (mutual TLS), the MessageCryptoService, a BlockStore ledger and the gRPC deliver client.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
+import { GrpcTransport } from '../../src/comm/transport.js';
+import { buildGenesisBlock, parseConfigtx } from '../../src/configtx/index.js';
+import { GrpcDeliverConnector, parseDeliverResponse, RawAtomicBroadcastService, resolveDeliverConfig, type DeliverConnector, type DeliverStream } from '../../src/deliver/index.js';
+import type { ElectionConfigInput } from '../../src/election/index.js';
+import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
+import type { LocalIdentity } from '../../src/identity/types.js';
+import { BlockStore } from '../../src/ledger/index.js';
+import { Orderer } from '../../src/orderer/server.js';
+import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../../src/service/index.js';
+import type { StateConfigInput } from '../../src/state/config.js';
+import { Metrics } from '../../src/util/metrics.js';
+import { encodeBlock } from '../../src/wire/block.js';
+import { decode, encode } from '../../src/wire/codec.js';
+import { EnvelopeSchema, HeaderType } from '../../src/wire/gen/common/common_pb.js';
+import { BroadcastResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
+import { signedEnvelope } from '../../src/wire/index.js';
+import { testCrypto, testOrdererDir, testOrgMspDir, testPeerDir, testUserDir } from '../helpers/crypto.js';
+
+export const CHANNEL = 'e2enet';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function firstFile(dir: string): Buffer {
+  return readFileSync(join(dir, readdirSync(dir).filter((n) => !n.startsWith('.')).sort()[0]!));
+}
+
+export interface NetSpec {
+  readonly orgs: number;
+  readonly peersPerOrg: number;
+  /** Orgs present in the crypto material but not in the channel (e.g. 1 for a non-member). */
+  readonly outsiderOrgs?: number;
+  readonly maxMessageCount?: number;
+  readonly batchTimeout?: string;
+  readonly absoluteMaxBytes?: string;
+  readonly preferredMaxBytes?: string;
+}
+
+export interface NetChannel {
+  readonly root: string;
+  readonly genesis: Uint8Array;
+  readonly ordererPorts: number[];
+  /** peerPorts[org-1][peer] */
+  readonly peerPorts: number[][];
+  readonly spec: NetSpec;
+}
+
+export async function netChannel(spec: NetSpec): Promise<NetChannel> {
+  const total = spec.orgs + (spec.outsiderOrgs ?? 0);
+  const root = await testCrypto({ orgs: total, peersPerOrg: spec.peersPerOrg });
+  const ordererPorts = [await freePort(), await freePort()];
+  const peerPorts: number[][] = [];
+  for (let o = 0; o < total; o++) {
+    const row: number[] = [];
+    for (let p = 0; p < spec.peersPerOrg; p++) row.push(await freePort());
+    peerPorts.push(row);
+  }
+  const orgs = Array.from({ length: spec.orgs }, (_, i) => i + 1);
+  const ordTls = join(testOrdererDir(root), 'tls');
+  const text = `Organizations:
+  - &OrdererOrg
+    Name: OrdererOrg
+    ID: OrdererMSP
+    MSPDir: ${testOrgMspDir(root, 'orderer')}
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
+      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
+      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
+    OrdererEndpoints:
+${ordererPorts.map((p) => `      - 127.0.0.1:${p}`).join('\n')}
+${orgs
+  .map(
+    (n) => `  - &Org${n}
+    Name: Org${n}MSP
+    ID: Org${n}MSP
+    MSPDir: ${testOrgMspDir(root, n)}
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.peer', 'Org${n}MSP.client')"}
+      Writers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.client')"}
+      Admins: {Type: Signature, Rule: "OR('Org${n}MSP.admin')"}
+      Endorsement: {Type: Signature, Rule: "OR('Org${n}MSP.peer')"}
+    AnchorPeers:
+      - Host: 127.0.0.1
+        Port: ${peerPorts[n - 1]![0]}
+`,
+  )
+  .join('')}
+Capabilities:
+  Channel: &ChannelCapabilities {V2_0: true}
+  Orderer: &OrdererCapabilities {V2_0: true}
+  Application: &ApplicationCapabilities {V2_0: true}
+Profiles:
+  E2e:
+    Policies:
+      Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+      Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+      Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+    Capabilities: *ChannelCapabilities
+    Orderer:
+      OrdererType: etcdraft
+      BatchTimeout: ${spec.batchTimeout ?? '100ms'}
+      BatchSize:
+        MaxMessageCount: ${spec.maxMessageCount ?? 1}
+        AbsoluteMaxBytes: ${spec.absoluteMaxBytes ?? '10 MB'}
+        PreferredMaxBytes: ${spec.preferredMaxBytes ?? '2 MB'}
+      EtcdRaft:
+        Consenters:
+          - Host: 127.0.0.1
+            Port: ${ordererPorts[0]}
+            ClientTLSCert: ${ordTls}/server.crt
+            ServerTLSCert: ${ordTls}/server.crt
+      Organizations:
+        - *OrdererOrg
+      Policies:
+        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+        BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
+      Capabilities: *OrdererCapabilities
+    Application:
+      Organizations:
+${orgs.map((n) => `        - *Org${n}`).join('\n')}
+      Policies:
+        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+        LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
+        Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
+      Capabilities: *ApplicationCapabilities
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'grapevine-e2e-cfg-'));
+  const path = join(dir, 'configtx.yaml');
+  writeFileSync(path, text);
+  const genesis = encodeBlock(buildGenesisBlock(parseConfigtx(text, path), 'E2e', CHANNEL));
+  return { root, genesis, ordererPorts, peerPorts, spec };
+}
+
+export function ordererTlsCa(net: NetChannel): Buffer {
+  return readFileSync(join(testOrdererDir(net.root), 'tls', 'ca.crt'));
+}
+
+/** Orderer number i (0 or 1) on its port from the genesis block. */
+export async function startOrderer(net: NetChannel, i: number): Promise<Orderer> {
+  const dir = testOrdererDir(net.root);
+  return Orderer.start({
+    signer: loadSigningIdentity(join(dir, 'msp'), 'OrdererMSP').signer,
+    listen: `127.0.0.1:${net.ordererPorts[i]}`,
+    dataDir: mkdtempSync(join(tmpdir(), 'grapevine-e2e-orderer-')),
+    genesis: net.genesis,
+    tls: { certPem: readFileSync(join(dir, 'tls', 'server.crt')), keyPem: readFileSync(join(dir, 'tls', 'server.key')), clientAuthRequired: false },
+  });
+}
+
+/** Copy every block of `from` into `to` as it is cut, until stop() or either orderer stops. */
+export function replicate(from: Orderer, to: Orderer): { stop(): void; done: Promise<void> } {
+  const a = from.chain(CHANNEL)!;
+  const b = to.chain(CHANNEL)!;
+  const ac = new AbortController();
+  const done = (async () => {
+    let n = b.height();
+    while (!ac.signal.aborted) {
+      await a.waitForHeight(n + 1n, ac.signal);
+      if (ac.signal.aborted || a.height() <= n) return;
+      const bytes = await a.getBlockBytes(n).catch(() => undefined);
+      if (!bytes) return;
+      try {
+        await b.importBlock(bytes);
+      } catch {
+        return;
+      }
+      n++;
+    }
+  })();
+  return { stop: () => ac.abort(), done };
+}
+
+/** A Broadcast client for the channel's writer (User1@org1): one stream per call. */
+export class Writer {
+  readonly user: LocalIdentity;
+  private n = 0;
+  constructor(private readonly net: NetChannel) {
+    this.user = loadSigningIdentity(join(testUserDir(net.root, 1, 'User1'), 'msp'), 'Org1MSP');
+  }
+
+  envelopes(count: number, bytes = 16): Uint8Array[] {
+    return Array.from({ length: count }, () => {
+      const i = this.n++;
+      const data = new Uint8Array(bytes).fill(i & 0xff);
+      return encode(EnvelopeSchema, signedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data, nowMs: Date.now(), txId: `e2e-${process.pid}-${i}`, preciseTimestamp: true }, this.user.signer));
+    });
+  }
+
+  /** Send envelopes to `address`; resolves with the statuses. */
+  async broadcast(address: string, envs: Uint8Array[]): Promise<number[]> {
+    const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+    try {
+      const m = RawAtomicBroadcastService.Broadcast;
+      const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
+      const out: number[] = [];
+      const done = new Promise<void>((resolve) => {
+        call.on('data', (b: Buffer) => {
+          out.push(decode(BroadcastResponseSchema, b).status);
+          if (out.length === envs.length) {
+            call.end();
+            resolve();
+          }
+        });
+        call.on('end', resolve);
+        call.on('error', () => resolve());
+        call.on('status', () => resolve());
+      });
+      for (const e of envs) call.write(Buffer.from(e));
+      await done;
+      return out;
+    } finally {
+      client.close();
+    }
+  }
+}
+
+/** A connector that records the endpoint in use and every status an orderer answered. */
+export class RecordingConnector implements DeliverConnector {
+  current = '';
+  readonly statuses: number[] = [];
+  readonly addresses: string[] = [];
+  constructor(private readonly inner: DeliverConnector) {}
+  async connect(endpoint: Parameters<DeliverConnector['connect']>[0], env: Uint8Array): Promise<DeliverStream> {
+    const s = await this.inner.connect(endpoint, env);
+    this.current = endpoint.address;
+    this.addresses.push(endpoint.address);
+    return {
+      recv: async () => {
+        const f = await s.recv();
+        if (f) {
+          try {
+            const r = parseDeliverResponse(f);
+            if (r.case === 'status') this.statuses.push(r.status);
+          } catch {
+            /* the deliverer reports it */
+          }
+        }
+        return f;
+      },
+      close: () => s.close(),
+    };
+  }
+}
+
+export interface NetPeer {
+  readonly org: number;
+  readonly index: number;
+  readonly endpoint: string;
+  readonly service: GossipService;
+  readonly transport: GrpcTransport;
+  readonly ledger: BlockStore;
+  readonly connector: RecordingConnector;
+  readonly metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+export interface PeerOptions {
+  readonly election?: ElectionConfigInput;
+  readonly state?: StateConfigInput;
+  readonly blockGossipEnabled?: boolean;
+}
+
+/** peer<index>.org<org>: transport, MCS, ledger (genesis appended), GossipService started. */
+export async function startPeer(net: NetChannel, org: number, index: number, o: PeerOptions = {}): Promise<NetPeer> {
+  const dir = testPeerDir(net.root, org, index);
+  const mspId = `Org${org}MSP`;
+  const local = loadSigningIdentity(join(dir, 'msp'), mspId);
+  const registry = new ChannelCryptoRegistry();
+  const mcs = new MessageCryptoService(local, registry);
+  const total = net.spec.orgs + (net.spec.outsiderOrgs ?? 0);
+  const tlsCas = Array.from({ length: total }, (_, i) => firstFile(join(testOrgMspDir(net.root, i + 1), 'tlscacerts')));
+  const port = net.peerPorts[org - 1]![index]!;
+  const endpoint = `127.0.0.1:${port}`;
+  const metrics = new Metrics({ peer: endpoint });
+  const transport = await GrpcTransport.start({
+    identity: loadCommIdentity(join(dir, 'msp'), mspId),
+    crypto: commCryptoFromMcs(mcs),
+    tls: loadCommTls(join(dir, 'tls'), tlsCas),
+    listenAddress: endpoint,
+    metrics,
+  });
+  const ledger = await BlockStore.open(mkdtempSync(join(tmpdir(), 'grapevine-e2e-peer-')));
+  await ledger.append(net.genesis);
+  const tls = { clientAuthRequired: false, certPem: readFileSync(join(dir, 'tls', 'server.crt')), keyPem: readFileSync(join(dir, 'tls', 'server.key')) };
+  const deliverCfg = { connTimeoutMs: 1000, blockGossipEnabled: o.blockGossipEnabled ?? true };
+  const connector = new RecordingConnector(new GrpcDeliverConnector(resolveDeliverConfig(deliverCfg), tls));
+  const service = new GossipService({
+    transport,
+    identityStore: transport.identityStore,
+    crypto: mcs,
+    signer: local.signer,
+    mspId,
+    profile: 'fast',
+    gossip: { discovery: { endpoint, externalEndpoint: endpoint, bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`] } },
+    election: o.election ?? { useLeaderElection: true },
+    state: o.state ?? { enabled: true, checkIntervalMs: 1000, responseTimeoutMs: 1000 },
+    deliver: deliverCfg,
+    deliverTls: tls,
+    deliverConnector: connector,
+    channelCrypto: registry,
+    metrics,
+    ownsTransport: true,
+  });
+  service.initializeChannel(net.genesis, ledger);
+  service.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    org,
+    index,
+    endpoint,
+    service,
+    transport,
+    ledger,
+    connector,
+    metrics,
+    stop() {
+      stopping ??= (async () => {
+        await service.stop();
+        await ledger.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * A seeded world for end-to-end runs of the GossipService on the simulation: SimNodes (2 orgs x
+ * 4 peers by default), each incarnation running a full GossipService (gossip node, state
+ * provider, deliver client, dynamic election) with the sim crypto, and an in-memory orderer
+ * (MemoryOrderer, behind the deliver client's DeliverConnector: the real orderer is a gRPC server
+ * and cannot run on the simulated transport) serving one channel on two endpoints.
+ * Each peer's ledger survives crashes (a disk); every append is checked (number = height,
+ * previous hash) and recorded, so a block committed twice or out of order is seen.
+ */
+import { SimNetwork, SimNode, simCrypto, simOrg, simPeer, type LinkSpec, type SimIdentity } from '../../src/sim/index.js';
+import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
+import { makeChain } from '../../src/gossip/blockmaker.js';
+import { GossipService, MemoryOrderer, type ChannelSetup } from '../../src/service/index.js';
+import type { StateLedger } from '../../src/state/types.js';
+import type { ElectionConfigInput } from '../../src/election/index.js';
+import type { StateConfigInput } from '../../src/state/config.js';
+import type { DeliverClientConfig } from '../../src/deliver/index.js';
+import { GrapevineError } from '../../src/errors.js';
+import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
+import { silentLogger } from '../../src/util/log.js';
+
+export const CHANNEL = 'e2echannel';
+export const ORDERERS = ['orderer0.example.com:7050', 'orderer1.example.com:7050'];
+
+/** A peer's disk: committed blocks, checked on append; one writer (incarnation) at a time. */
+export class SimDisk {
+  readonly blocks: Uint8Array[] = [];
+  private lastHash: Uint8Array | undefined;
+  /** Appends refused (wrong number or previous hash): a block committed twice or out of order. */
+  refused = 0;
+  private writer = 0;
+
+  constructor(genesis: Uint8Array) {
+    this.put(genesis);
+  }
+
+  get height(): bigint {
+    return BigInt(this.blocks.length);
+  }
+
+  /** The ledger for a new incarnation; the previous one's appends fail from now on. */
+  open(): StateLedger {
+    const me = ++this.writer;
+    return {
+      height: () => this.height,
+      getBlockBytes: async (n) => this.blocks[Number(n)],
+      append: async (bytes) => {
+        if (me !== this.writer) throw new GrapevineError('CLOSED', 'ledger of a crashed incarnation');
+        this.put(bytes);
+        return this.height;
+      },
+    };
+  }
+
+  /** Fence the current writer (the process died). */
+  close(): void {
+    this.writer++;
+  }
+
+  private put(bytes: Uint8Array): void {
+    const h = decodeBlock(bytes).header!;
+    if (h.number !== this.height) {
+      this.refused++;
+      throw new GrapevineError('WRONG_NUMBER', `block ${h.number} at height ${this.height}`);
+    }
+    if (this.lastHash && !Buffer.from(h.previousHash).equals(Buffer.from(this.lastHash))) {
+      this.refused++;
+      throw new GrapevineError('BAD_PREVIOUS_HASH', `block ${h.number}: previous hash`);
+    }
+    this.lastHash = blockHeaderHash(h);
+    this.blocks.push(bytes);
+  }
+}
+
+export interface E2eWorldOptions {
+  readonly orgs?: number;
+  readonly peersPerOrg?: number;
+  readonly blocks?: number;
+  readonly txCount?: number;
+  readonly txBytes?: number;
+  readonly link?: Partial<LinkSpec>;
+  readonly election?: ElectionConfigInput;
+  readonly state?: StateConfigInput;
+  readonly deliver?: Partial<DeliverClientConfig>;
+  readonly profile?: 'fabric' | 'fast';
+  readonly ordererLatencyMs?: number;
+}
+
+export interface E2eWorld {
+  readonly net: SimNetwork;
+  readonly nodes: SimNode[];
+  readonly services: Map<string, GossipService>;
+  readonly disks: Map<string, SimDisk>;
+  readonly orderer: MemoryOrderer;
+  /** The chain the orderer cuts from (index = block number; 0 = genesis). */
+  readonly chain: Uint8Array[];
+  orgOf(n: SimNode): number;
+  crash(n: SimNode): void;
+  restart(n: SimNode): void;
+  /** Cut the next block of the chain; returns its number. */
+  cut(): bigint;
+  /** Live nodes that lead the channel, per org (1-based). */
+  leaders(org: number): SimNode[];
+  /** Live peers whose ledger is below `height`. */
+  behind(height: bigint): string[];
+}
+
+export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E2eWorld> {
+  const crypto = await simCrypto({ orgs: o.orgs ?? 2, peersPerOrg: o.peersPerOrg ?? 4 });
+  const ordererOrg = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
+  const ordererId: SimIdentity = await simPeer(ordererOrg, 0);
+  const chain = makeChain({ channel: CHANNEL, orderer: ordererId.signer, from: 0n, n: (o.blocks ?? 100) + 1, txCount: o.txCount ?? 1, txBytes: o.txBytes ?? 64 });
+  const net = new SimNetwork({ seed, link: o.link });
+  const mspIds = new Set(crypto.orgs.map((org) => org.mspId));
+  const channels = new Map([[CHANNEL, mspIds]]);
+  const orderer = new MemoryOrderer({ clock: net.clock, addresses: ORDERERS, latencyMs: o.ordererLatencyMs ?? 5, blocks: [chain[0]!], readers: (_c, mspId) => mspIds.has(mspId) });
+  const setup: ChannelSetup = {
+    channelId: CHANNEL,
+    join: { channelId: CHANNEL, sequence: 0n, orgs: crypto.orgs.map((org) => ({ mspId: org.mspId, anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }] })) },
+    orderer: { globalAddresses: [], orgs: new Map([['OrdererOrg', { addresses: ORDERERS, rootCerts: [] }]]) },
+  };
+  const services = new Map<string, GossipService>();
+  const disks = new Map<string, SimDisk>();
+  const orgIndex = new Map<SimNode, number>();
+
+  const nodes = crypto.peers.map((identity) => {
+    const node = new SimNode(net, { identity, trust: [...crypto.orgs, ordererOrg], onBoot: (n) => boot(n) });
+    orgIndex.set(node, crypto.orgs.indexOf(identity.org) + 1);
+    return node;
+  });
+
+  function boot(n: SimNode): void {
+    let disk = disks.get(n.endpoint);
+    if (!disk) {
+      disk = new SimDisk(chain[0]!);
+      disks.set(n.endpoint, disk);
+    }
+    const incarnation = n.incarnation;
+    const org = n.identity.org;
+    const svc = new GossipService({
+      transport: n.transport,
+      identityStore: n.identities,
+      crypto: new SimGossipCrypto(n.trust, channels),
+      signer: n.identity.signer,
+      mspId: org.mspId,
+      profile: o.profile ?? 'fabric',
+      gossip: { discovery: { endpoint: n.endpoint, externalEndpoint: n.endpoint, bootstrap: [`peer0.${org.domain}:7051`] } },
+      election: { useLeaderElection: true, ...(o.election ?? {}) },
+      state: { enabled: true, checkIntervalMs: 2000, responseTimeoutMs: 1000, ...(o.state ?? {}) },
+      deliver: o.deliver,
+      deliverConnector: orderer.connector(n.clock, () => n.isUp && n.incarnation === incarnation),
+      clock: n.clock,
+      rng: n.rng,
+      metrics: n.metrics,
+      logger: silentLogger,
+    });
+    services.set(n.endpoint, svc);
+    svc.initializeChannel(setup, disk.open());
+    svc.start();
+  }
+
+  let next = 1;
+  return {
+    net,
+    nodes,
+    services,
+    disks,
+    orderer,
+    chain,
+    orgOf: (n) => orgIndex.get(n)!,
+    crash(n) {
+      n.crash();
+      disks.get(n.endpoint)!.close();
+    },
+    restart(n) {
+      n.restart();
+    },
+    cut() {
+      const b = chain[next];
+      if (!b) throw new Error(`the chain has only ${chain.length - 1} blocks`);
+      next++;
+      return orderer.cut(b);
+    },
+    leaders(org) {
+      return nodes.filter((n) => n.isUp && orgIndex.get(n) === org && services.get(n.endpoint)!.isLeader(CHANNEL));
+    },
+    behind(height) {
+      return nodes.filter((n) => n.isUp && disks.get(n.endpoint)!.height < height).map((n) => `${n.endpoint}@${disks.get(n.endpoint)!.height}`);
+    },
+  };
+}
