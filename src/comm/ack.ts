@@ -2,6 +2,7 @@
  * Acknowledgements (PROTOCOL.md §3.8). sendWithAck stamps a fresh random nonce; a waiter per
  * (nonce, peer) resolves when that peer's Ack with that nonce arrives (error text = failure),
  * or on timeout. Acks are intercepted before demultiplexing; an Ack nobody waits for is dropped.
+ * After failAll (stop) every waiter, present or future, resolves at once with the stop error.
  */
 import { clone } from '@bufbuild/protobuf';
 import { GossipMessageSchema, GossipMessage_Tag as Tag, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
@@ -16,6 +17,7 @@ interface Waiter {
 
 export class AckRegistry {
   private readonly waiters = new Map<string, Waiter>();
+  private failed?: string;
 
   constructor(private readonly clock: Clock) {}
 
@@ -25,6 +27,7 @@ export class AckRegistry {
 
   /** Wait for the Ack of `nonce` from peer `key`; resolves with undefined (success) or an error text. */
   expect(nonce: bigint, key: string, timeoutMs: number): { promise: Promise<string | undefined>; cancel: (error: string) => void } {
+    if (this.failed !== undefined) return { promise: Promise.resolve(this.failed), cancel: () => undefined };
     const id = `${nonce}:${key}`;
     let resolveFn!: (error: string | undefined) => void;
     const promise = new Promise<string | undefined>((resolve) => {
@@ -54,6 +57,7 @@ export class AckRegistry {
 
   /** Resolve every waiter with `error` (stop). */
   failAll(error: string): void {
+    this.failed = error;
     for (const w of [...this.waiters.values()]) w.resolve(error);
   }
 }

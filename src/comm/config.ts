@@ -37,6 +37,16 @@ export interface CommConfig {
   readonly dedupWindowMs: number;
   /** Capacity of the presumed-dead notification backlog (Fabric: channel of 100). */
   readonly presumedDeadBuffer: number;
+  /**
+   * `peer.connectiontimeout`: an inbound connection must finish its TLS handshake within this
+   * (Fabric's grpc.ConnectionTimeout, 5 s); a client that never does is cut.
+   */
+  readonly serverConnTimeoutMs: number;
+  /**
+   * stop(): how long (real time) to wait for work in progress to wind down after everything was
+   * closed and aborted; past it the transport stops anyway (every socket is already destroyed).
+   */
+  readonly stopGraceMs: number;
 }
 
 export const FABRIC_COMM_DEFAULTS: CommConfig = Object.freeze({
@@ -55,6 +65,8 @@ export const FABRIC_COMM_DEFAULTS: CommConfig = Object.freeze({
   clientAuthRequired: false,
   dedupWindowMs: 5000,
   presumedDeadBuffer: 100,
+  serverConnTimeoutMs: 5000,
+  stopGraceMs: 2000,
 });
 
 const MIN_CLIENT_KEEPALIVE_MS = 60_000;

@@ -5,23 +5,27 @@
  *   send(frame): enqueue without blocking; the writer writes while the stream accepts and waits
  *     for 'drain' otherwise; a full queue (sendBuffSize) drops the frame and counts an overflow;
  *     the connection stays up.
- *   sendBlocking(frame): wait for room (respond, sendWithAck); at most maxBlockedSends wait.
- *   reader: each frame is size-checked and decoded; bytes that are not an Envelope, or a payload
- *     that is not a GossipMessage, close the connection (Fabric does the same); a message with no
- *     known content is dropped. Decoded messages go to a queue of recvBuffSize handed to the
- *     transport on the next turn of the event loop; a full queue pauses reading (back-pressure).
+ *   sendWaiting(frame, done) / sendBlocking(frame): wait for room (respond, sendWithAck); at
+ *     most maxBlockedSends wait; a close rejects every waiter at once.
+ *   reader: each frame is size-checked and decoded once (envelope, then GossipMessage); bytes
+ *     that are not an Envelope, or a payload that is not a GossipMessage, close the connection
+ *     (Fabric does the same); a message with no known content is dropped. Decoded messages go to
+ *     a queue of recvBuffSize handed to the transport on the next turn of the event loop; a full
+ *     queue pauses reading (back-pressure).
  *   A stream error or end closes the connection; a write error also means "presumed dead".
+ * Hot path: no closure, promise or copy per message; metrics are added once per batch.
  */
 import type { Counter } from 'prom-client';
 import { GossipMessageSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { decode } from '../wire/codec.js';
-import { decodeEnvelope } from '../wire/gossip.js';
+import { ackEnvelope } from './ack.js';
 import type { CommConfig } from './config.js';
+import { decodeFrame, encodeFrame } from './frame.js';
 import type { GossipDuplex } from './stream.js';
-import { pkiIdKey, type ConnectionInfo } from './types.js';
+import { pkiIdKey, type ConnectionInfo, type ReceivedMessage } from './types.js';
 
 export interface ConnectionHooks {
-  onMessage(conn: Connection, envelope: Envelope, message: GossipMessage): void;
+  onMessage(m: Received): void;
   onClosed(conn: Connection, why: string, writeFailed: boolean): void;
   badInput(reason: BadInputReason): void;
 }
@@ -38,10 +42,38 @@ export class ConnectionClosedError extends Error {
   readonly code = 'CONN_CLOSED';
 }
 
+/** A send waiting for room; `done` learns the outcome (an error when it was never queued). */
 interface Waiter {
   readonly frame: Buffer;
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
+  readonly done?: (error?: Error) => void;
+}
+
+/** A received message; respond/ack are methods (no closures per message) writing to its connection. */
+export class Received implements ReceivedMessage {
+  readonly conn: ConnectionInfo;
+  readonly #via: Connection;
+
+  constructor(
+    readonly envelope: Envelope,
+    readonly message: GossipMessage,
+    via: Connection,
+  ) {
+    this.conn = via.info;
+    this.#via = via;
+  }
+
+  /** The connection it arrived on (acks are matched per connection). */
+  get via(): Connection {
+    return this.#via;
+  }
+
+  respond(envelope: Envelope): void {
+    this.#via.sendWaiting(encodeFrame(envelope));
+  }
+
+  ack(error?: string): void {
+    this.respond(ackEnvelope(this.message.nonce, error));
+  }
 }
 
 let nextConnId = 1;
@@ -56,7 +88,10 @@ export class Connection {
   private head = 0;
   private readonly waiters: Waiter[] = [];
   private writeBlocked = false;
-  private readonly recvQueue: { envelope: Envelope; message: GossipMessage }[] = [];
+  private recvQueue: Received[] = [];
+  private recvSpare: Received[] = [];
+  /** Messages received (or sent) and not yet added to the counters. */
+  private unreported = 0;
   private drainHandle?: NodeJS.Immediate;
   private paused = false;
   private closedFlag = false;
@@ -133,19 +168,33 @@ export class Connection {
     return true;
   }
 
-  /** Enqueue, waiting for room; rejects when the connection closes first (or too many wait). */
-  sendBlocking(frame: Buffer): Promise<void> {
-    if (this.closedFlag || this.retired) return Promise.reject(new ConnectionClosedError('connection closed'));
+  /**
+   * Enqueue, waiting for room when the queue is full. `done` is called once: without an error
+   * when the frame was queued, with a ConnectionClosedError when the connection closed first or
+   * too many sends already wait (then the frame is dropped and counted as an overflow).
+   */
+  sendWaiting(frame: Buffer, done?: (error?: Error) => void): void {
+    if (this.closedFlag || this.retired) {
+      done?.(new ConnectionClosedError('connection closed'));
+      return;
+    }
     if (this.queued < this.cfg.sendBuffSize && this.waiters.length === 0) {
       this.queue.push(frame);
       this.pump();
-      return Promise.resolve();
+      done?.();
+      return;
     }
     if (this.waiters.length >= this.cfg.maxBlockedSends) {
       this.counters.overflow.inc();
-      return Promise.reject(new ConnectionClosedError('too many blocked sends on this connection'));
+      done?.(new ConnectionClosedError('too many blocked sends on this connection'));
+      return;
     }
-    return new Promise((resolve, reject) => this.waiters.push({ frame, resolve, reject }));
+    this.waiters.push({ frame, done });
+  }
+
+  /** sendWaiting as a promise: resolves once queued, rejects when the connection closes first. */
+  sendBlocking(frame: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.sendWaiting(frame, (e) => (e ? reject(e) : resolve())));
   }
 
   close(why = 'closed', writeFailed = false): void {
@@ -158,8 +207,9 @@ export class Connection {
     this.queue = [];
     this.head = 0;
     this.recvQueue.length = 0;
+    this.reportReceived();
     const err = new ConnectionClosedError(`connection closed: ${why}`);
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    for (const w of this.waiters.splice(0)) w.done?.(err);
     this.stream.off('data', this.onData);
     this.stream.off('drain', this.onDrain);
     this.duplex.close();
@@ -172,12 +222,13 @@ export class Connection {
   };
 
   private pump(): void {
+    let written = 0;
     while (!this.writeBlocked && !this.closedFlag) {
       if (this.head >= this.queue.length) {
         const w = this.waiters.shift();
         if (!w) break;
         this.queue.push(w.frame);
-        w.resolve();
+        w.done?.();
       }
       const frame = this.queue[this.head];
       this.queue[this.head++] = EMPTY_FRAME;
@@ -189,19 +240,26 @@ export class Connection {
       try {
         ok = this.stream.write(frame);
       } catch (e) {
+        if (written > 0) this.counters.sent.inc(written);
         this.close(`write failed: ${(e as Error).message}`, true);
         return;
       }
-      this.counters.sent.inc();
+      written++;
       if (!ok) this.writeBlocked = true;
     }
+    if (written > 0) this.counters.sent.inc(written);
     // Room freed: admit blocked senders.
-    while (this.waiters.length > 0 && this.queued < this.cfg.sendBuffSize) {
+    while (this.waiters.length > 0 && this.queued < this.cfg.sendBuffSize && !this.closedFlag) {
       const w = this.waiters.shift()!;
       this.queue.push(w.frame);
-      w.resolve();
+      w.done?.();
     }
     this.maybeHalfClose();
+  }
+
+  private reportReceived(): void {
+    if (this.unreported > 0) this.counters.received.inc(this.unreported);
+    this.unreported = 0;
   }
 
   private readonly onData = (frame: Buffer): void => {
@@ -214,7 +272,7 @@ export class Connection {
     let envelope: Envelope;
     let message: GossipMessage;
     try {
-      envelope = decodeEnvelope(frame);
+      envelope = decodeFrame(frame);
     } catch {
       this.hooks.badInput('malformed_envelope');
       this.close('received bytes that are not a gossip Envelope');
@@ -232,8 +290,8 @@ export class Connection {
       this.hooks.badInput(c === undefined ? 'no_content' : c === 'conn' ? 'unexpected_conn' : 'unexpected_empty');
       return;
     }
-    this.counters.received.inc();
-    this.recvQueue.push({ envelope, message });
+    this.unreported++;
+    this.recvQueue.push(new Received(envelope, message, this));
     if (this.recvQueue.length >= this.cfg.recvBuffSize && !this.paused) {
       this.paused = true;
       this.stream.pause();
@@ -243,11 +301,13 @@ export class Connection {
 
   private readonly drain = (): void => {
     this.drainHandle = undefined;
-    const batch = this.recvQueue.splice(0);
-    for (const m of batch) {
-      if (this.closedFlag) return;
-      this.hooks.onMessage(this, m.envelope, m.message);
-    }
+    this.reportReceived();
+    // Swap the queues: what arrives while handlers run waits for the next turn.
+    const batch = this.recvQueue;
+    this.recvQueue = this.recvSpare;
+    this.recvSpare = batch;
+    for (let i = 0; i < batch.length && !this.closedFlag; i++) this.hooks.onMessage(batch[i]);
+    batch.length = 0;
     if (this.paused && !this.closedFlag) {
       this.paused = false;
       this.stream.resume();

@@ -6,8 +6,10 @@
  *   3. open GossipStream (no deadline, except a probe handshake's handshakeTimeout);
  *   4. handshake as initiator (exchange.ts).
  * probe() stops after step 2. Each dial has its own gRPC channel (local subchannel pool), so
- * closing a connection closes its TCP connection. Every client is tracked until closed, so
- * closeAll() leaves nothing behind.
+ * closing a connection closes its TCP connection. Every client is tracked until closed, and
+ * every step in progress is registered with the Stopper: a stop cancels the Ping, closes the
+ * stream and the channel and rejects the dial with STOPPED at once, so closeAll() leaves
+ * nothing behind and nothing waiting.
  */
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
@@ -17,6 +19,7 @@ import type { CommConfig } from './config.js';
 import { exchangeHandshake } from './exchange.js';
 import type { HandshakeResult, HandshakeSelf, HandshakeVerifier } from './handshake.js';
 import { RawGossipService, clientDuplex, type GossipDuplex } from './stream.js';
+import type { Stopper } from './stopper.js';
 import { channelCredentials, type CommTls } from './tls.js';
 import type { Clock } from './types.js';
 
@@ -33,7 +36,10 @@ export interface DialerOptions {
   readonly ownLeafDer?: Uint8Array;
   readonly verifier: HandshakeVerifier;
   readonly clock: Clock;
+  readonly stopper: Stopper;
 }
+
+const stoppedError = (): DialError => new DialError('STOPPED', 'comm is stopping');
 
 export function clientChannelOptions(cfg: CommConfig): grpc.ChannelOptions {
   return {
@@ -50,32 +56,57 @@ export function clientChannelOptions(cfg: CommConfig): grpc.ChannelOptions {
 export class Dialer {
   private readonly creds: grpc.ChannelCredentials;
   private readonly clients = new Set<grpc.Client>();
-  private stopped = false;
 
   constructor(private readonly opts: DialerOptions) {
     this.creds = channelCredentials(opts.tls);
   }
 
+  /**
+   * `work`, unless the transport stops first: then `onStop` runs (it cancels what `work` waits
+   * for) and the result rejects with STOPPED at once.
+   */
+  private stoppable<T>(work: (settle: (err: Error | undefined, value?: T) => void) => void, onStop: () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const settle = (err: Error | undefined, value?: T): void => {
+        if (done) return;
+        done = true;
+        forget();
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      const forget = this.opts.stopper.onStop((e) => {
+        if (done) return;
+        settle(e);
+        onStop();
+      });
+      if (!done) work(settle);
+    });
+  }
+
   /** Connect and Ping; the client is open on success (close it with release()). */
   async connect(endpoint: string): Promise<grpc.Client> {
-    if (this.stopped) throw new DialError('STOPPED', 'comm is stopping');
+    if (this.opts.stopper.stopped) throw stoppedError();
     const { cfg } = this.opts;
     const client = new grpc.Client(endpoint, this.creds, clientChannelOptions(cfg));
     this.clients.add(client);
     try {
-      await waitReady(client, cfg.dialTimeoutMs, endpoint);
-      await new Promise<void>((resolve, reject) => {
-        client.makeUnaryRequest(
-          RawGossipService.Ping.path,
-          RawGossipService.Ping.requestSerialize,
-          RawGossipService.Ping.responseDeserialize,
-          create(EmptySchema),
-          new grpc.Metadata(),
-          { deadline: Date.now() + cfg.connTimeoutMs },
-          (err) => (err ? reject(new DialError('PING', `Ping ${endpoint} failed: ${err.details || err.message}`, { cause: err })) : resolve()),
-        );
-      });
-      if (this.stopped) throw new DialError('STOPPED', 'comm is stopping');
+      await this.stoppable<void>((settle) => void waitReady(client, cfg.dialTimeoutMs, endpoint).then(() => settle(undefined), settle), () => client.close());
+      let call: grpc.ClientUnaryCall | undefined;
+      await this.stoppable<void>(
+        (settle) => {
+          call = client.makeUnaryRequest(
+            RawGossipService.Ping.path,
+            RawGossipService.Ping.requestSerialize,
+            RawGossipService.Ping.responseDeserialize,
+            create(EmptySchema),
+            new grpc.Metadata(),
+            { deadline: Date.now() + cfg.connTimeoutMs },
+            (err) => settle(err ? new DialError('PING', `Ping ${endpoint} failed: ${err.details || err.message}`, { cause: err }) : undefined),
+          );
+        },
+        () => call?.cancel(),
+      );
       return client;
     } catch (e) {
       this.release(client);
@@ -117,6 +148,7 @@ export class Dialer {
         clock: this.opts.clock,
         timeoutMs: cfg.connTimeoutMs,
         probe,
+        stopper: this.opts.stopper,
       });
       return { duplex, result };
     } catch (e) {
@@ -131,11 +163,15 @@ export class Dialer {
     client.close();
   }
 
-  /** Close every client this dialer opened; later dials fail with STOPPED. */
+  /** Close every client this dialer opened (the Stopper has failed every dial in progress). */
   closeAll(): void {
-    this.stopped = true;
     for (const c of this.clients) c.close();
     this.clients.clear();
+  }
+
+  /** Clients not yet closed (diagnostics and tests). */
+  get openClients(): number {
+    return this.clients.size;
   }
 }
 

@@ -4,6 +4,10 @@
  *   both: write our ConnEstablish at once, then read exactly one frame within connTimeout;
  *   the stream is paused right after that frame, so nothing after it is lost: the Connection
  *   that takes the stream over resumes it.
+ *   A stop (Stopper) fails a handshake in progress at once.
+ * Our ConnEstablish has no nonce or timestamp, so it is signed once per (signer, TLS leaf, probe)
+ * and the same signed bytes are sent on every connection (Fabric signs each time; the bytes
+ * differ only by ECDSA's random k, and the receiver's checks are the same).
  */
 import { errorMessage } from '../errors.js';
 import type { Clock } from './types.js';
@@ -17,7 +21,9 @@ import {
   type HandshakeSelf,
   type HandshakeVerifier,
 } from './handshake.js';
+import type { Stopper } from './stopper.js';
 import type { GossipDuplex } from './stream.js';
+import type { Signer } from '../wire/signer.js';
 
 export interface ExchangeOptions {
   readonly self: HandshakeSelf;
@@ -28,6 +34,22 @@ export interface ExchangeOptions {
   readonly clock: Clock;
   readonly timeoutMs: number;
   readonly probe: boolean;
+  /** Aborts the handshake when the transport stops. */
+  readonly stopper?: Stopper;
+}
+
+const NO_LEAF = new Uint8Array(0);
+const signedOnce = new WeakMap<Signer, WeakMap<Uint8Array, Buffer[]>>();
+
+/** Our signed ConnEstablish frame for this leaf and probe flag, signed on first use. */
+export function ownConnEstablish(self: HandshakeSelf, ownLeafDer: Uint8Array | undefined, probe: boolean): Buffer {
+  let byLeaf = signedOnce.get(self.signer);
+  if (!byLeaf) signedOnce.set(self.signer, (byLeaf = new WeakMap()));
+  const leaf = ownLeafDer ?? NO_LEAF;
+  let frames = byLeaf.get(leaf);
+  if (!frames) byLeaf.set(leaf, (frames = []));
+  const i = probe ? 1 : 0;
+  return (frames[i] ??= Buffer.from(encodeEnvelope(buildConnEstablish(self, ownLeafDer, probe))));
 }
 
 export function exchangeHandshake(duplex: GossipDuplex, opts: ExchangeOptions): Promise<HandshakeResult> {
@@ -37,14 +59,21 @@ export function exchangeHandshake(duplex: GossipDuplex, opts: ExchangeOptions): 
   } catch (e) {
     return Promise.reject(e);
   }
-  const ours = Buffer.from(encodeEnvelope(buildConnEstablish(opts.self, opts.ownLeafDer, opts.probe)));
+  let ours: Buffer;
+  try {
+    ours = ownConnEstablish(opts.self, opts.ownLeafDer, opts.probe);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise<HandshakeResult>((resolve, reject) => {
     const s = duplex.stream;
     let done = false;
+    let forgetStop = (): unknown => undefined;
     const finish = (err: unknown, result?: HandshakeResult) => {
       if (done) return;
       done = true;
       opts.clock.clearTimer(timer);
+      forgetStop();
       s.off('data', onData);
       s.off('end', onEnd);
       s.off('close', onEnd);
@@ -75,6 +104,8 @@ export function exchangeHandshake(duplex: GossipDuplex, opts: ExchangeOptions): 
     s.once('end', onEnd);
     s.once('close', onEnd);
     s.on('error', onError);
+    if (opts.stopper) forgetStop = opts.stopper.onStop((e) => finish(e));
+    if (done) return;
     try {
       s.write(ours);
     } catch (e) {

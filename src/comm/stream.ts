@@ -43,13 +43,19 @@ export interface GossipDuplex {
 /** Errors are read from the stream by whoever owns it; this keeps a late one from being unhandled. */
 const ignore = (): void => {};
 
+/** Read the remote certificate once it is known (Node parses the whole certificate on every read). */
+function once(read: () => Uint8Array | undefined): () => Uint8Array | undefined {
+  let value: Uint8Array | undefined;
+  return () => (value ??= read());
+}
+
 export function serverDuplex(call: grpc.ServerDuplexStream<Buffer, Buffer>): GossipDuplex {
   call.on('error', ignore);
   let closed = false;
   return {
     direction: 'in',
     stream: call as unknown as Duplex,
-    remoteCertDer: () => serverCallCertDer(call),
+    remoteCertDer: once(() => serverCallCertDer(call)),
     peer: () => call.getPeer(),
     close() {
       if (closed) return;
@@ -69,7 +75,7 @@ export function clientDuplex(client: grpc.Client, call: grpc.ClientDuplexStream<
   return {
     direction: 'out',
     stream: call as unknown as Duplex,
-    remoteCertDer: () => remoteCertDer(call),
+    remoteCertDer: once(() => remoteCertDer(call)),
     peer: () => endpoint,
     close() {
       if (closed) return;

@@ -35,9 +35,15 @@ function joinPem(pems: readonly Uint8Array[]): Buffer {
 
 /** Server credentials: request a client certificate; verify it only when `clientAuthRequired`. */
 class GossipServerCredentials extends grpc.ServerCredentials {
-  constructor(tls: CommTls, clientAuthRequired: boolean) {
+  constructor(tls: CommTls, clientAuthRequired: boolean, handshakeTimeoutMs?: number) {
     super(
-      { requestCert: true, rejectUnauthorized: clientAuthRequired, minVersion: 'TLSv1.2' },
+      {
+        requestCert: true,
+        rejectUnauthorized: clientAuthRequired,
+        minVersion: 'TLSv1.2',
+        // A client that connects and never completes TLS is cut (Fabric: peer.connectiontimeout).
+        ...(handshakeTimeoutMs ? { handshakeTimeout: handshakeTimeoutMs } : {}),
+      },
       // Without clientAuthRequired no CA list is sent (as Go's RequestClientCert with no
       // ClientCAs): a client whose TLS CA is not listed still presents its certificate.
       {
@@ -52,8 +58,9 @@ class GossipServerCredentials extends grpc.ServerCredentials {
   }
 }
 
-export function serverCredentials(tls: CommTls | undefined, clientAuthRequired: boolean): grpc.ServerCredentials {
-  return tls ? new GossipServerCredentials(tls, clientAuthRequired) : grpc.ServerCredentials.createInsecure();
+/** `handshakeTimeoutMs`: TLS handshake deadline of an inbound connection (Node's default: 120 s). */
+export function serverCredentials(tls: CommTls | undefined, clientAuthRequired: boolean, handshakeTimeoutMs?: number): grpc.ServerCredentials {
+  return tls ? new GossipServerCredentials(tls, clientAuthRequired, handshakeTimeoutMs) : grpc.ServerCredentials.createInsecure();
 }
 
 export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCredentials {

@@ -8,24 +8,27 @@
  *   inbound stream: handshake as responder; probe -> end the stream; else register it.
  *   received: acks resolve sendWithAck waiters; everything else goes to the subscribers.
  *   identity store purges close that peer's connection.
- *   stop: refuse new work, close every connection, client and the server; release timers.
+ *   stop (bounded): abort every dial, Ping and handshake in progress (Stopper), fail every ack
+ *     waiter and blocked send, close every connection, channel, server session and socket; then
+ *     wait at most stopGraceMs (real time) for work in progress to settle; release timers.
  */
 import { componentLogger, type Logger } from '../util/log.js';
 import { Metrics } from '../util/metrics.js';
 import { cryptoRng, realClock } from '../util/clock.js';
 import { IdentityStore } from '../identity/store.js';
 import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
-import { encodeEnvelope } from '../wire/gossip.js';
-import { AckRegistry, ackEnvelope, withNonce } from './ack.js';
+import { AckRegistry, withNonce } from './ack.js';
 import { commConfig, type CommConfig } from './config.js';
-import { Connection, type BadInputReason, type ConnectionCounters } from './connection.js';
+import { Connection, type BadInputReason, type ConnectionCounters, type Received } from './connection.js';
 import { ConnStore } from './connstore.js';
 import { Demux } from './demux.js';
 import { DialError, Dialer } from './dialer.js';
 import { exchangeHandshake } from './exchange.js';
-import { HandshakeError, type HandshakeVerifier } from './handshake.js';
+import { encodeFrame } from './frame.js';
+import { HandshakeError, type HandshakeSelf, type HandshakeVerifier } from './handshake.js';
 import type { CommCrypto, CommIdentity } from './identity.js';
 import { GossipServer } from './server.js';
+import { Stopper, settleWithin } from './stopper.js';
 import type { GossipDuplex } from './stream.js';
 import { ownLeaves, type CommTls } from './tls.js';
 import { PresumedDead } from './presumed.js';
@@ -41,6 +44,14 @@ import {
   type Transport,
   type Unsubscribe,
 } from './types.js';
+
+/** pkiIdKey, remembered per PKI-ID array (callers keep passing the same arrays). */
+const keys = new WeakMap<PkiId, string>();
+function keyOf(pkiId: PkiId): string {
+  let k = keys.get(pkiId);
+  if (k === undefined) keys.set(pkiId, (k = pkiIdKey(pkiId)));
+  return k;
+}
 
 export interface GrpcTransportOptions {
   readonly identity: CommIdentity;
@@ -84,6 +95,10 @@ export class GrpcTransport implements Transport {
   private readonly ownsStore: boolean;
   private readonly serverLeaf?: Uint8Array;
   private readonly unsubscribePurge: Unsubscribe;
+  private readonly self: HandshakeSelf;
+  private readonly stopper = new Stopper();
+  /** Labelled counters, created once per label value. */
+  private readonly labelled = new Map<string, { inc(): void }>();
   private stopping?: Promise<void>;
 
   private constructor(private readonly opts: GrpcTransportOptions) {
@@ -124,8 +139,16 @@ export class GrpcTransport implements Transport {
     };
     const leaves = ownLeaves(opts.tls);
     this.serverLeaf = leaves.server;
-    const self = { pkiId: this.selfPkiId, signer: opts.identity.signer };
-    this.dialer = new Dialer({ cfg: this.config, tls: opts.tls, self, ownLeafDer: leaves.client, verifier: this.verifier, clock: this.clock });
+    const self = (this.self = { pkiId: this.selfPkiId, signer: opts.identity.signer });
+    this.dialer = new Dialer({
+      cfg: this.config,
+      tls: opts.tls,
+      self,
+      ownLeafDer: leaves.client,
+      verifier: this.verifier,
+      clock: this.clock,
+      stopper: this.stopper,
+    });
     this.server = new GossipServer(this.config, opts.tls, (duplex) => this.track(this.accept(duplex)));
   }
 
@@ -144,9 +167,9 @@ export class GrpcTransport implements Transport {
 
   send(envelope: Envelope, ...peers: RemotePeer[]): void {
     if (this.stopping || peers.length === 0) return;
-    const frame = Buffer.from(encodeEnvelope(envelope));
+    const frame = encodeFrame(envelope);
     for (const peer of peers) {
-      const conn = peer.pkiId && this.conns.get(pkiIdKey(peer.pkiId));
+      const conn = peer.pkiId && this.conns.get(keyOf(peer.pkiId));
       if (conn) {
         conn.send(frame);
         continue;
@@ -160,7 +183,7 @@ export class GrpcTransport implements Transport {
   async sendWithAck(message: GossipMessage, timeoutMs: number, minAck: number, peers: RemotePeer[]): Promise<AckResult[]> {
     if (peers.length === 0) return [];
     const nonce = this.rng.u64();
-    const frame = Buffer.from(encodeEnvelope(withNonce(message, nonce)));
+    const frame = encodeFrame(withNonce(message, nonce));
     const results: AckResult[] = [];
     return new Promise((resolve) => {
       let successes = 0;
@@ -188,7 +211,8 @@ export class GrpcTransport implements Transport {
       return { pkiId: fallback, error: `cannot connect: ${(e as Error).message}` };
     }
     const waiter = this.acks.expect(nonce, conn.key, timeoutMs);
-    conn.sendBlocking(frame).catch((e: Error) => {
+    conn.sendWaiting(frame, (e) => {
+      if (!e) return;
       waiter.cancel(`send failed: ${e.message}`);
       this.dead.report(conn.info.pkiId);
     });
@@ -243,11 +267,16 @@ export class GrpcTransport implements Transport {
   }
 
   private async doStop(): Promise<void> {
+    // Everything that waits on the network fails now, then everything open is closed.
+    this.stopper.stop(new DialError('STOPPED', 'comm is stopping'));
+    this.acks.failAll('comm stopped');
     this.dialer.closeAll();
     for (const c of [...this.live]) c.close('comm stopped');
-    await this.server.stop();
-    this.acks.failAll('comm stopped');
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    const grace = this.config.stopGraceMs;
+    await this.server.stop(grace);
+    if (!(await settleWithin(this.inflight, grace))) {
+      this.log.warn({ pending: this.inflight.size }, `comm stop: work still pending after ${grace} ms; stopping anyway`);
+    }
     for (const c of [...this.live]) c.close('comm stopped');
     this.dialer.closeAll();
     this.demux.clear();
@@ -287,7 +316,7 @@ export class GrpcTransport implements Transport {
     } catch (e) {
       const appeared = peer.pkiId && this.conns.get(pkiIdKey(peer.pkiId));
       if (appeared) return appeared;
-      this.log.debug({ endpoint: peer.endpoint, err: (e as Error).message }, 'dial failed');
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ endpoint: peer.endpoint, err: (e as Error).message }, 'dial failed');
       throw e;
     }
     if (peer.pkiId && !Buffer.from(peer.pkiId).equals(Buffer.from(info.pkiId))) {
@@ -307,24 +336,25 @@ export class GrpcTransport implements Transport {
     try {
       const { info, probe } = await this.countFailures(
         exchangeHandshake(duplex, {
-          self: { pkiId: this.selfPkiId, signer: this.opts.identity.signer },
+          self: this.self,
           ownLeafDer: this.serverLeaf,
           tlsEnabled: this.opts.tls !== undefined,
           verifier: this.verifier,
           clock: this.clock,
           timeoutMs: this.config.connTimeoutMs,
           probe: false,
+          stopper: this.stopper,
         }),
       );
       if (probe) {
-        this.log.debug({ endpoint: info.endpoint }, 'probed us');
+        if (this.log.isLevelEnabled('debug')) this.log.debug({ endpoint: info.endpoint }, 'probed us');
         duplex.close();
         return;
       }
       this.adopt(duplex, info);
     } catch (e) {
       duplex.close();
-      this.log.debug({ endpoint: duplex.peer(), err: (e as Error).message }, 'inbound handshake failed');
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ endpoint: duplex.peer(), err: (e as Error).message }, 'inbound handshake failed');
     }
   }
 
@@ -340,35 +370,42 @@ export class GrpcTransport implements Transport {
   }
 
   private readonly hooks = {
-    onMessage: (conn: Connection, envelope: Envelope, message: GossipMessage): void => {
-      if (message.content.case === 'ack') {
-        if (!this.acks.deliver(message, conn.key)) this.badInput('unexpected_ack');
+    onMessage: (m: Received): void => {
+      if (m.message.content.case === 'ack') {
+        if (!this.acks.deliver(m.message, m.via.key)) this.badInput('unexpected_ack');
         return;
       }
-      const info = conn.info;
-      const respond = (env: Envelope) => {
-        conn.sendBlocking(Buffer.from(encodeEnvelope(env))).catch(() => undefined);
-      };
-      this.demux.dispatch({ envelope, message, conn: info, respond, ack: (error?: string) => respond(ackEnvelope(message.nonce, error)) });
+      this.demux.dispatch(m);
     },
     onClosed: (conn: Connection, why: string, writeFailed: boolean): void => {
       this.live.delete(conn);
       this.conns.remove(conn);
-      this.log.debug({ peer: conn.key.slice(0, 16), why }, 'connection closed');
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ peer: conn.key.slice(0, 16), why }, 'connection closed');
       if (writeFailed) this.dead.report(conn.info.pkiId);
     },
     badInput: (reason: BadInputReason): void => this.badInput(reason),
   };
 
   private badInput(reason: BadInputReason | 'unexpected_ack'): void {
-    this.metrics.counter('gossip_comm_bad_input', '', ['reason']).inc({ reason });
+    this.count('gossip_comm_bad_input', 'reason', reason);
+  }
+
+  /** counter{label=value}++, the labelled child looked up once per value. */
+  private count(name: string, label: string, value: string): void {
+    const key = `${name}\0${value}`;
+    let child = this.labelled.get(key);
+    if (!child) {
+      child = this.metrics.counter(name, '', [label]).labels({ [label]: value });
+      this.labelled.set(key, child);
+    }
+    child.inc();
   }
 
   private async countFailures<T>(p: Promise<T>): Promise<T> {
     try {
       return await p;
     } catch (e) {
-      if (e instanceof HandshakeError) this.metrics.counter('gossip_comm_handshake_failures', '', ['reason']).inc({ reason: e.reason });
+      if (e instanceof HandshakeError) this.count('gossip_comm_handshake_failures', 'reason', e.reason);
       throw e;
     }
   }
