@@ -11,7 +11,7 @@ export async function launchOrderer(cfg: OrdererFileConfig, opts: { logger?: Log
   let genesis: Uint8Array | undefined;
   if (cfg.genesisFile) {
     genesis = readConfigFile(cfg.genesisFile, 'genesis block');
-    let ok = false;
+    let ok: boolean;
     try {
       const b = decodeBlock(genesis);
       ok = b.header?.number === 0n && isConfigBlock(b);

@@ -216,7 +216,9 @@ export class Orderer {
   }
 
   private reader(call: grpc.ServerDuplexStream<Buffer, Buffer>): () => Promise<Uint8Array | undefined> {
-    const it = call[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // destroyOnReturn false: the default iterator destroys the call at the client's half-close,
+    // and a destroyed call can no longer send its final status
+    const it = (call as unknown as { iterator(o: { destroyOnReturn: boolean }): AsyncIterator<Buffer> }).iterator({ destroyOnReturn: false });
     return async () => {
       try {
         const r = await it.next();
@@ -232,7 +234,10 @@ export class Orderer {
     const signal = cancelSignal(call);
     for (;;) {
       const bytes = await recv();
-      if (bytes === undefined || signal.aborted) return;
+      if (bytes === undefined || signal.aborted) {
+        call.end();
+        return;
+      }
       let env: Envelope;
       try {
         env = decode(EnvelopeSchema, bytes, 'common.Envelope');
