@@ -54,14 +54,19 @@ const DURATIONS = [
 
 /** Fill defaults (0 durations included) and validate; throws ConfigError naming the key. */
 export function resolveDeliverConfig(input: Partial<DeliverClientConfig> = {}): DeliverClientConfig {
-  const out: { -readonly [K in keyof DeliverClientConfig]: DeliverClientConfig[K] } = { ...FABRIC_DELIVER_DEFAULTS };
+  const out: { -readonly [K in keyof DeliverClientConfig]: DeliverClientConfig[K] } = {
+    ...FABRIC_DELIVER_DEFAULTS,
+  };
   for (const [k, v] of Object.entries(input) as [keyof DeliverClientConfig, unknown][]) {
     if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   }
   for (const k of DURATIONS) {
     const v = out[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new ConfigError('BAD_CONFIG', `peer.deliveryclient: ${k} must be a non-negative number of ms, got ${String(v)}`);
+      throw new ConfigError(
+        'BAD_CONFIG',
+        `peer.deliveryclient: ${k} must be a non-negative number of ms, got ${String(v)}`,
+      );
     }
     if (v === 0) out[k] = FABRIC_DELIVER_DEFAULTS[k];
   }

@@ -157,7 +157,10 @@ export class Deliverer {
     }
     this.current = stream;
     this.stats.connects++;
-    log.info({ orderer: endpoint.address, nextBlock: String(height) }, 'pulling next blocks from ordering service');
+    log.info(
+      { orderer: endpoint.address, nextBlock: String(height) },
+      'pulling next blocks from ordering service',
+    );
     let refreshed = false;
     const unsubscribe = endpoint.onRefresh(() => {
       refreshed = true;
@@ -169,7 +172,10 @@ export class Deliverer {
         if (this.stopped) return;
         if (refreshed) {
           this.stats.refreshes++;
-          log.info({ orderer: endpoint.address }, 'ordering endpoints refreshed; reconnecting with the updated endpoints');
+          log.info(
+            { orderer: endpoint.address },
+            'ordering endpoints refreshed; reconnecting with the updated endpoints',
+          );
           return;
         }
         if (frame === undefined) {

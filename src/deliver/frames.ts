@@ -81,7 +81,8 @@ export function parseDeliverResponse(buf: Uint8Array): RawDeliverResponse {
       if (field === 1n) out = { case: 'status', status: Number(BigInt.asIntN(32, v)) };
     } else if (wire === 2) {
       const len = readVarint();
-      if (len > BigInt(buf.length - pos)) throw new WireError('MALFORMED', 'DeliverResponse: truncated field');
+      if (len > BigInt(buf.length - pos))
+        throw new WireError('MALFORMED', 'DeliverResponse: truncated field');
       const end = pos + Number(len);
       if (field === 2n) out = { case: 'block', block: buf.subarray(pos, end) };
       else if (field === 1n) throw new WireError('MALFORMED', 'DeliverResponse: status with wrong wire type');
@@ -94,7 +95,8 @@ export function parseDeliverResponse(buf: Uint8Array): RawDeliverResponse {
       throw new WireError('MALFORMED', `DeliverResponse: unsupported wire type ${wire}`);
     }
     if (pos > buf.length) throw new WireError('MALFORMED', 'DeliverResponse: truncated field');
-    if (field === 2n && wire !== 2) throw new WireError('MALFORMED', 'DeliverResponse: block with wrong wire type');
+    if (field === 2n && wire !== 2)
+      throw new WireError('MALFORMED', 'DeliverResponse: block with wrong wire type');
   }
   return out;
 }

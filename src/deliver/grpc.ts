@@ -65,7 +65,12 @@ export class GrpcDeliverConnector implements DeliverConnector {
       throw e;
     }
     const m = RawAtomicBroadcastService.Deliver;
-    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata());
+    const call = client.makeBidiStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      new grpc.Metadata(),
+    );
     const stream = new CallStream(call, release);
     call.write(Buffer.from(seekEnvelope));
     return stream;
@@ -148,10 +153,15 @@ function waitReady(client: grpc.Client, timeoutMs: number, address: string): Pro
       const state = channel.getConnectivityState(true);
       if (state === grpc.connectivityState.READY) return resolve();
       if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
-        return reject(new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' (TCP or TLS failure)`));
+        return reject(
+          new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' (TCP or TLS failure)`),
+        );
       }
       channel.watchConnectivityState(state, deadline, (err) => {
-        if (err) reject(new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' within ${timeoutMs} ms`));
+        if (err)
+          reject(
+            new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' within ${timeoutMs} ms`),
+          );
         else check();
       });
     };

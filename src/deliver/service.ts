@@ -70,7 +70,9 @@ export class DeliverService {
     this.clock = opts.clock ?? realClock;
     this.rng = opts.rng ?? cryptoRng;
     this.log = opts.logger ?? silentLogger;
-    this.tlsCertHash = opts.tls?.clientAuthRequired ? sha256(leafDer(opts.tls.certPem, 'TLS client certificate')) : undefined;
+    this.tlsCertHash = opts.tls?.clientAuthRequired
+      ? sha256(leafDer(opts.tls.certPem, 'TLS client certificate'))
+      : undefined;
   }
 
   /** The endpoint source of a channel (created empty on first use). */
@@ -88,13 +90,20 @@ export class DeliverService {
     return this.source(channelId).updateFromConfig(cfg);
   }
 
-  updateEndpoints(channelId: string, globalAddresses: readonly string[], orgs: ReadonlyMap<string, OrdererOrgEndpoints>): boolean {
+  updateEndpoints(
+    channelId: string,
+    globalAddresses: readonly string[],
+    orgs: ReadonlyMap<string, OrdererOrgEndpoints>,
+  ): boolean {
     return this.source(channelId).update(globalAddresses, orgs);
   }
 
   /** The signed SeekInfo envelope bytes for a seek from `height`. */
   seekEnvelope(channelId: string, height: bigint): Uint8Array {
-    return encode(EnvelopeSchema, deliverSeekEnvelope(channelId, height, this.opts.signer, this.clock.now(), this.tlsCertHash));
+    return encode(
+      EnvelopeSchema,
+      deliverSeekEnvelope(channelId, height, this.opts.signer, this.clock.now(), this.tlsCertHash),
+    );
   }
 
   isDelivering(channelId: string): boolean {
@@ -108,7 +117,10 @@ export class DeliverService {
 
   start(channelId: string, ch: ChannelDelivery): Deliverer {
     if (this.isDelivering(channelId)) {
-      throw new GrapevineError('ALREADY_STARTED', `delivery service: block provider for channel ${channelId} already exists`);
+      throw new GrapevineError(
+        'ALREADY_STARTED',
+        `delivery service: block provider for channel ${channelId} already exists`,
+      );
     }
     const d = new Deliverer({
       channelId,

@@ -16,7 +16,13 @@
 import { create } from '@bufbuild/protobuf';
 import type { Rng } from '../comm/types.js';
 import { decode, encode } from '../wire/codec.js';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash, blockLastConfigIndex, BlockMetadataIndex } from '../wire/block.js';
+import {
+  blockDataHash,
+  blockHeaderBytes,
+  blockHeaderHash,
+  blockLastConfigIndex,
+  BlockMetadataIndex,
+} from '../wire/block.js';
 import {
   BlockSchema,
   LastConfigSchema,
@@ -27,7 +33,10 @@ import {
   type Block,
   type BlockHeader,
 } from '../wire/gen/common/common_pb.js';
-import { BlockMetadataSchema as RaftBlockMetadataSchema, type BlockMetadata as RaftBlockMetadata } from '../wire/gen/orderer/etcdraft/metadata_pb.js';
+import {
+  BlockMetadataSchema as RaftBlockMetadataSchema,
+  type BlockMetadata as RaftBlockMetadata,
+} from '../wire/gen/orderer/etcdraft/metadata_pb.js';
 import type { Signer } from '../wire/signer.js';
 
 /** Number of metadata slots Fabric's protoutil.NewBlock allocates. */
@@ -45,7 +54,10 @@ export interface WriterState {
 /** The etcdraft BlockMetadata carried in a block's OrdererBlockMetadata, if any. */
 export function raftMetadataOf(block: Block): RaftBlockMetadata | undefined {
   try {
-    const sig = decode(MetadataSchema, block.metadata?.metadata[BlockMetadataIndex.SIGNATURES] ?? new Uint8Array());
+    const sig = decode(
+      MetadataSchema,
+      block.metadata?.metadata[BlockMetadataIndex.SIGNATURES] ?? new Uint8Array(),
+    );
     const obm = decode(OrdererBlockMetadataSchema, sig.value);
     if (obm.consenterMetadata.length === 0) return undefined;
     const inner = decode(MetadataSchema, obm.consenterMetadata);
@@ -65,7 +77,11 @@ export function writerStateAfter(last: Block, configSeq: bigint): WriterState {
     lastConfigBlockNum: blockLastConfigIndex(last) ?? 0n,
     lastConfigSeq: configSeq,
     raft: raft
-      ? { consenterIds: [...raft.consenterIds], nextConsenterId: raft.nextConsenterId, raftIndex: raft.raftIndex }
+      ? {
+          consenterIds: [...raft.consenterIds],
+          nextConsenterId: raft.nextConsenterId,
+          raftIndex: raft.raftIndex,
+        }
       : { consenterIds: [1n], nextConsenterId: 2n, raftIndex: GENESIS_RAFT_INDEX + header.number },
   };
 }
@@ -114,7 +130,9 @@ export class BlockWriter {
     const md = block.metadata!.metadata;
     while (md.length < METADATA_SLOTS) md.push(new Uint8Array());
     const lastConfig = create(LastConfigSchema, { index: this.lastConfigBlockNum });
-    md[BlockMetadataIndex.LAST_CONFIG] = encode(MetadataSchema, { value: encode(LastConfigSchema, lastConfig) });
+    md[BlockMetadataIndex.LAST_CONFIG] = encode(MetadataSchema, {
+      value: encode(LastConfigSchema, lastConfig),
+    });
 
     this.raft.raftIndex += 1n;
     const consenterMetadata = encode(MetadataSchema, {

@@ -43,7 +43,11 @@ const fail = (status: Status, info: string): BroadcastResult => ({ status, info 
  * Validate and order one envelope. `bytes` is the envelope exactly as received (it goes into the
  * block as is); `env` its decoding.
  */
-export async function processBroadcast(env: Envelope, bytes: Uint8Array | undefined, deps: BroadcastDeps): Promise<BroadcastResult> {
+export async function processBroadcast(
+  env: Envelope,
+  bytes: Uint8Array | undefined,
+  deps: BroadcastDeps,
+): Promise<BroadcastResult> {
   let channelHeader;
   try {
     channelHeader = channelHeaderOf(env).channelHeader;
@@ -52,19 +56,26 @@ export async function processBroadcast(env: Envelope, bytes: Uint8Array | undefi
   }
   const chain = deps.chain(channelHeader.channelId);
   if (!chain) {
-    return fail(Status.BAD_REQUEST, 'channel creation request not allowed because the orderer system channel is not defined');
+    return fail(
+      Status.BAD_REQUEST,
+      'channel creation request not allowed because the orderer system channel is not defined',
+    );
   }
   switch (channelHeader.type) {
     case HeaderType.CONFIG:
     case HeaderType.ORDERER_TRANSACTION:
       return fail(Status.BAD_REQUEST, 'message is of type that cannot be processed directly');
     case HeaderType.CONFIG_UPDATE:
-      return fail(Status.BAD_REQUEST, `config update for channel ${channelHeader.channelId}: config updates are not supported by this orderer`);
+      return fail(
+        Status.BAD_REQUEST,
+        `config update for channel ${channelHeader.channelId}: config updates are not supported by this orderer`,
+      );
     default:
   }
   const cfg = chain.config;
   const maintenance = cfg.consensusType.state === 'MAINTENANCE';
-  if (maintenance) return fail(Status.SERVICE_UNAVAILABLE, 'normal transactions are rejected: maintenance mode');
+  if (maintenance)
+    return fail(Status.SERVICE_UNAVAILABLE, 'normal transactions are rejected: maintenance mode');
 
   const filtered = applyFilters(env, chain, deps, maintenance);
   if (filtered) return filtered;
@@ -80,12 +91,20 @@ export async function processBroadcast(env: Envelope, bytes: Uint8Array | undefi
 }
 
 /** EmptyRejectRule, MaxBytesRule, ExpirationRejectRule, SigFilter(Writers). */
-function applyFilters(env: Envelope, chain: Chain, deps: BroadcastDeps, maintenance: boolean): BroadcastResult | undefined {
+function applyFilters(
+  env: Envelope,
+  chain: Chain,
+  deps: BroadcastDeps,
+  maintenance: boolean,
+): BroadcastResult | undefined {
   if (env.payload.length === 0) return fail(Status.BAD_REQUEST, 'Message was empty');
   const maxBytes = chain.config.batchSize.absoluteMaxBytes;
   const size = env.payload.length + env.signature.length;
   if (size > maxBytes) {
-    return fail(Status.BAD_REQUEST, `message payload is ${size} bytes and exceeds maximum allowed ${maxBytes} bytes`);
+    return fail(
+      Status.BAD_REQUEST,
+      `message payload is ${size} bytes and exceeds maximum allowed ${maxBytes} bytes`,
+    );
   }
   let signed;
   try {
@@ -95,7 +114,8 @@ function applyFilters(env: Envelope, chain: Chain, deps: BroadcastDeps, maintena
   }
   if (!deps.noExpirationChecks) {
     const expiry = expiresAt(signed.identity);
-    if (expiry && deps.now() >= expiry.getTime()) return fail(Status.BAD_REQUEST, 'broadcast client identity expired');
+    if (expiry && deps.now() >= expiry.getTime())
+      return fail(Status.BAD_REQUEST, 'broadcast client identity expired');
   }
   const policy = maintenance ? CHANNEL_ORDERER_WRITERS : CHANNEL_WRITERS;
   try {

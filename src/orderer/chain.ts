@@ -82,7 +82,8 @@ export class Chain {
     const { store } = opts;
     const parse = opts.parseConfig ?? ((b: Block) => parseChannelConfig(b));
     if (store.height() === 0n) {
-      if (!genesis) throw new ConfigError('NO_GENESIS', `ledger ${store.dir} is empty and no genesis block was given`);
+      if (!genesis)
+        throw new ConfigError('NO_GENESIS', `ledger ${store.dir} is empty and no genesis block was given`);
       const block = decodeBlock(genesis);
       if (block.header?.number !== 0n || !isConfigBlock(block)) {
         throw new ConfigError('BAD_GENESIS', 'the genesis block must be a config block with number 0');
@@ -92,13 +93,18 @@ export class Chain {
     } else if (genesis) {
       const first = await store.getBlockBytes(0n);
       if (!first || !Buffer.from(first).equals(genesis)) {
-        throw new ConfigError('GENESIS_MISMATCH', `ledger ${store.dir} holds a different block 0 than the genesis block given`);
+        throw new ConfigError(
+          'GENESIS_MISMATCH',
+          `ledger ${store.dir} holds a different block 0 than the genesis block given`,
+        );
       }
     }
     const last = (await store.getBlock(store.height() - 1n))!.block;
     const configIndex = blockLastConfigIndex(last) ?? 0n;
-    const configBlock = configIndex === last.header!.number ? last : (await store.getBlock(configIndex))?.block;
-    if (!configBlock) throw new ConfigError('NO_CONFIG', `ledger ${store.dir}: last config block ${configIndex} is missing`);
+    const configBlock =
+      configIndex === last.header!.number ? last : (await store.getBlock(configIndex))?.block;
+    if (!configBlock)
+      throw new ConfigError('NO_CONFIG', `ledger ${store.dir}: last config block ${configIndex} is missing`);
     const cfg = parse(configBlock);
     return new Chain(opts, cfg, last);
   }
@@ -153,11 +159,14 @@ export class Chain {
    */
   async importBlock(bytes: Uint8Array): Promise<void> {
     this.checkRunning();
-    if (this.cutter.pendingCount > 0) throw new OrdererError('BUSY', 'cannot import a block while a batch is pending');
+    if (this.cutter.pendingCount > 0)
+      throw new OrdererError('BUSY', 'cannot import a block while a batch is pending');
     const block = decodeBlock(bytes);
     const cfg = isConfigBlock(block) ? this.parse(block) : undefined;
     await this.lastAppend;
-    await this.opts.store.append(bytes);
+    const append = this.opts.store.append(bytes);
+    this.lastAppend = append.catch(() => undefined);
+    await append;
     if (cfg) this.cfg = cfg;
     this.writer.follow(block, this.cfg.sequence);
     this.wake();
@@ -192,7 +201,8 @@ export class Chain {
 
   private checkRunning(): void {
     if (this.stopped) throw new OrdererError('STOPPED', `channel ${this.channelId}: orderer is stopping`);
-    if (this.haltError) throw new OrdererError('HALTED', `channel ${this.channelId} halted: ${this.haltError.message}`);
+    if (this.haltError)
+      throw new OrdererError('HALTED', `channel ${this.channelId} halted: ${this.haltError.message}`);
   }
 
   private onBatchTimeout(): void {

@@ -23,7 +23,12 @@ export interface OrdererFileConfig {
   readonly mspDir: string;
   readonly mspId: string;
   readonly tls:
-    | { readonly certFile: string; readonly keyFile: string; readonly clientAuthRequired: boolean; readonly clientRootCAFiles: readonly string[] }
+    | {
+        readonly certFile: string;
+        readonly keyFile: string;
+        readonly clientAuthRequired: boolean;
+        readonly clientRootCAFiles: readonly string[];
+      }
     | undefined;
   readonly dataDir: string;
   readonly timeWindowMs: number;
@@ -46,21 +51,24 @@ type Tree = Record<string, unknown>;
 function section(tree: Tree, key: string, where: string): Tree {
   const v = tree[key];
   if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be a mapping`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be a mapping`);
   return v as Tree;
 }
 
 function str(tree: Tree, key: string, where: string): string | undefined {
   const v = tree[key];
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be a string`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be a string`);
   return String(v);
 }
 
 function bool(tree: Tree, key: string, where: string): boolean | undefined {
   const v = tree[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be true or false`);
+  if (typeof v !== 'boolean')
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: ${key} must be true or false`);
   return v;
 }
 
@@ -69,7 +77,9 @@ function readTree(file: string): Tree {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError('BAD_ORDERER_CONFIG', `cannot read orderer config ${file}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('BAD_ORDERER_CONFIG', `cannot read orderer config ${file}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   let tree: unknown;
   try {
@@ -78,7 +88,8 @@ function readTree(file: string): Tree {
     throw new ConfigError('BAD_ORDERER_CONFIG', `${file}: invalid YAML: ${errorMessage(e)}`, { cause: e });
   }
   if (tree === null || tree === undefined) return {};
-  if (typeof tree !== 'object' || Array.isArray(tree)) throw new ConfigError('BAD_ORDERER_CONFIG', `${file}: expected a mapping at the top level`);
+  if (typeof tree !== 'object' || Array.isArray(tree))
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${file}: expected a mapping at the top level`);
   return tree as Tree;
 }
 
@@ -86,7 +97,10 @@ function checkListen(listen: string, where: string): string {
   const i = listen.lastIndexOf(':');
   const port = Number(listen.slice(i + 1));
   if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: listen address must be host:port, got '${listen}'`);
+    throw new ConfigError(
+      'BAD_ORDERER_CONFIG',
+      `${where}: listen address must be host:port, got '${listen}'`,
+    );
   }
   return listen;
 }
@@ -97,7 +111,8 @@ export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
   const tree = file ? readTree(file) : {};
   const where = file ?? 'flags';
   const base = file ? dirname(file) : process.cwd();
-  const abs = (p: string | undefined, from: string): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(from, p));
+  const abs = (p: string | undefined, from: string): string | undefined =>
+    p === undefined ? undefined : isAbsolute(p) ? p : resolve(from, p);
 
   const general = section(tree, 'General', where);
   const tlsTree = section(general, 'TLS', `${where}: General`);
@@ -113,25 +128,45 @@ export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
   checkListen(listen, flags.listen ? '--listen' : where);
 
   const mspDir = abs(flags.msp, process.cwd()) ?? abs(str(general, 'LocalMSPDir', `${where}: General`), base);
-  if (!mspDir) throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: no MSP folder: give --msp or General.LocalMSPDir`);
+  if (!mspDir)
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: no MSP folder: give --msp or General.LocalMSPDir`);
   const mspId = flags.mspid ?? str(general, 'LocalMSPID', `${where}: General`) ?? 'OrdererMSP';
-  const dataDir = abs(flags.data, process.cwd()) ?? abs(str(ledger, 'Location', `${where}: FileLedger`), base);
-  if (!dataDir) throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: no ledger folder: give --data or FileLedger.Location`);
-  const genesisFile = abs(flags.genesis, process.cwd()) ?? abs(str(general, 'BootstrapFile', `${where}: General`), base);
+  const dataDir =
+    abs(flags.data, process.cwd()) ?? abs(str(ledger, 'Location', `${where}: FileLedger`), base);
+  if (!dataDir)
+    throw new ConfigError(
+      'BAD_ORDERER_CONFIG',
+      `${where}: no ledger folder: give --data or FileLedger.Location`,
+    );
+  const genesisFile =
+    abs(flags.genesis, process.cwd()) ?? abs(str(general, 'BootstrapFile', `${where}: General`), base);
 
   let tls: OrdererFileConfig['tls'];
-  const clientAuth = flags.clientAuth ?? bool(tlsTree, 'ClientAuthRequired', `${where}: General.TLS`) ?? false;
+  const clientAuth =
+    flags.clientAuth ?? bool(tlsTree, 'ClientAuthRequired', `${where}: General.TLS`) ?? false;
   if (flags.tls) {
     const dir = resolve(flags.tls);
-    tls = { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), clientAuthRequired: clientAuth, clientRootCAFiles: [] };
+    tls = {
+      certFile: join(dir, 'server.crt'),
+      keyFile: join(dir, 'server.key'),
+      clientAuthRequired: clientAuth,
+      clientRootCAFiles: [],
+    };
   } else if (bool(tlsTree, 'Enabled', `${where}: General.TLS`)) {
     const w = `${where}: General.TLS`;
     const certFile = abs(str(tlsTree, 'Certificate', w), base);
     const keyFile = abs(str(tlsTree, 'PrivateKey', w), base);
-    if (!certFile || !keyFile) throw new ConfigError('BAD_ORDERER_CONFIG', `${w}: Enabled needs Certificate and PrivateKey`);
+    if (!certFile || !keyFile)
+      throw new ConfigError('BAD_ORDERER_CONFIG', `${w}: Enabled needs Certificate and PrivateKey`);
     const cas = tlsTree.ClientRootCAs ?? [];
-    if (!Array.isArray(cas)) throw new ConfigError('BAD_ORDERER_CONFIG', `${w}: ClientRootCAs must be a list of files`);
-    tls = { certFile, keyFile, clientAuthRequired: clientAuth, clientRootCAFiles: cas.map((c) => abs(String(c), base)!) };
+    if (!Array.isArray(cas))
+      throw new ConfigError('BAD_ORDERER_CONFIG', `${w}: ClientRootCAs must be a list of files`);
+    tls = {
+      certFile,
+      keyFile,
+      clientAuthRequired: clientAuth,
+      clientRootCAFiles: cas.map((c) => abs(String(c), base)!),
+    };
   }
 
   let timeWindowMs = 15 * 60_000;
@@ -139,7 +174,10 @@ export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
   if (tw !== undefined) {
     const ns = parseGoDuration(tw);
     if (ns === undefined || ns < 0n) {
-      throw new ConfigError('BAD_ORDERER_CONFIG', `${where}: General.Authentication.TimeWindow: not a duration: '${tw}'`);
+      throw new ConfigError(
+        'BAD_ORDERER_CONFIG',
+        `${where}: General.Authentication.TimeWindow: not a duration: '${tw}'`,
+      );
     }
     timeWindowMs = Number(ns / 1_000_000n);
   }
@@ -152,6 +190,8 @@ export function readConfigFile(path: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new ConfigError('BAD_ORDERER_CONFIG', `cannot read ${what} ${path}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('BAD_ORDERER_CONFIG', `cannot read ${what} ${path}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
 }

@@ -25,7 +25,14 @@ import { GrapevineError, errorMessage } from '../errors.js';
 import type { SignedData } from '../identity/types.js';
 import { decode } from '../wire/codec.js';
 import { EnvelopeSchema, Status, type ChannelHeader, type Envelope } from '../wire/gen/common/common_pb.js';
-import { SeekInfoSchema, SeekInfo_SeekBehavior, SeekInfo_SeekErrorResponse, SeekPositionSchema, type SeekInfo, type SeekPosition } from '../wire/gen/orderer/ab_pb.js';
+import {
+  SeekInfoSchema,
+  SeekInfo_SeekBehavior,
+  SeekInfo_SeekErrorResponse,
+  SeekPositionSchema,
+  type SeekInfo,
+  type SeekPosition,
+} from '../wire/gen/orderer/ab_pb.js';
 import type { Chain } from './chain.js';
 import { channelHeaderOf, envelopeAsSignedData, expiresAt, signatureHeaderOf } from './envelope.js';
 
@@ -67,7 +74,9 @@ export async function handleDeliver(io: DeliverIO, deps: DeliverDeps): Promise<v
     try {
       env = decode(EnvelopeSchema, bytes, 'common.Envelope');
     } catch (e) {
-      throw new DeliverStreamError('MALFORMED', `grpc: error unmarshalling request: ${errorMessage(e)}`, { cause: e });
+      throw new DeliverStreamError('MALFORMED', `grpc: error unmarshalling request: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
     const status = await deliverBlocks(io, env, deps);
     await io.sendStatus(status);
@@ -97,8 +106,10 @@ function parseEnvelope(env: Envelope, io: DeliverIO, deps: DeliverDeps): Parsed 
     const claimed = channelHeader.tlsCertHash;
     if (claimed.length === 0) throw new GrapevineError('BINDING', "client didn't include its TLS cert hash");
     const actual = io.clientCertHash;
-    if (!actual || actual.length === 0) throw new GrapevineError('BINDING', "client didn't send a TLS certificate");
-    if (!Buffer.from(actual).equals(claimed)) throw new GrapevineError('BINDING', 'claimed TLS cert hash differs from the actual TLS cert hash');
+    if (!actual || actual.length === 0)
+      throw new GrapevineError('BINDING', "client didn't send a TLS certificate");
+    if (!Buffer.from(actual).equals(claimed))
+      throw new GrapevineError('BINDING', 'claimed TLS cert hash differs from the actual TLS cert hash');
   }
   return { channelHeader, data: payload.data };
 }
@@ -153,7 +164,9 @@ function iterator(chain: Chain, start: SeekPosition): Cursor {
     case 'newest':
       return { number: height - 1n, notFound: false };
     case 'specified':
-      return t.value.number > height ? { number: 0n, notFound: true } : { number: t.value.number, notFound: false };
+      return t.value.number > height
+        ? { number: 0n, notFound: true }
+        : { number: t.value.number, notFound: false };
     default:
       return { number: 0n, notFound: true };
   }
@@ -182,7 +195,12 @@ async function deliverBlocks(io: DeliverIO, env: Envelope, deps: DeliverDeps): P
   } catch {
     return Status.BAD_REQUEST;
   }
-  const ac = new SessionAccessControl(chain, signed, deps.noExpirationChecks ? undefined : expiresAt(signed.identity), deps.now);
+  const ac = new SessionAccessControl(
+    chain,
+    signed,
+    deps.noExpirationChecks ? undefined : expiresAt(signed.identity),
+    deps.now,
+  );
   if (ac.evaluate() !== undefined) return Status.FORBIDDEN;
   if (!seek.start || !seek.stop) return Status.BAD_REQUEST;
 
@@ -204,7 +222,8 @@ async function deliverBlocks(io: DeliverIO, env: Envelope, deps: DeliverDeps): P
     if (cursor.notFound) return Status.NOT_FOUND;
     const n = cursor.number;
     await chain.waitForHeight(n + 1n, io.signal);
-    if (io.signal.aborted) throw new DeliverStreamError('CANCELLED', 'context finished before block retrieved');
+    if (io.signal.aborted)
+      throw new DeliverStreamError('CANCELLED', 'context finished before block retrieved');
     if (chain.height() <= n) {
       // woken by a halt or a stop: Fabric's errored channel
       return Status.SERVICE_UNAVAILABLE;

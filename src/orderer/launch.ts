@@ -6,7 +6,10 @@ import { decodeBlock, isConfigBlock } from '../wire/block.js';
 import { readConfigFile, type OrdererFileConfig } from './config.js';
 import { Orderer } from './server.js';
 
-export async function launchOrderer(cfg: OrdererFileConfig, opts: { logger?: Logger } = {}): Promise<Orderer> {
+export async function launchOrderer(
+  cfg: OrdererFileConfig,
+  opts: { logger?: Logger } = {},
+): Promise<Orderer> {
   const id = loadSigningIdentity(cfg.mspDir, cfg.mspId);
   let genesis: Uint8Array | undefined;
   if (cfg.genesisFile) {
@@ -16,9 +19,15 @@ export async function launchOrderer(cfg: OrdererFileConfig, opts: { logger?: Log
       const b = decodeBlock(genesis);
       ok = b.header?.number === 0n && isConfigBlock(b);
     } catch (e) {
-      throw new ConfigError('BAD_GENESIS', `${cfg.genesisFile}: not a block: ${errorMessage(e)}`, { cause: e });
+      throw new ConfigError('BAD_GENESIS', `${cfg.genesisFile}: not a block: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
-    if (!ok) throw new ConfigError('BAD_GENESIS', `${cfg.genesisFile}: not a genesis block (a config block number 0)`);
+    if (!ok)
+      throw new ConfigError(
+        'BAD_GENESIS',
+        `${cfg.genesisFile}: not a genesis block (a config block number 0)`,
+      );
   }
   const tls = cfg.tls && {
     certPem: readConfigFile(cfg.tls.certFile, 'TLS certificate'),

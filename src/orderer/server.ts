@@ -126,13 +126,18 @@ export class Orderer {
       try {
         genesisChannel = blockChannelId(decodeBlock(genesis));
       } catch (e) {
-        throw new ConfigError('BAD_GENESIS', `genesis block does not decode: ${errorMessage(e)}`, { cause: e });
+        throw new ConfigError('BAD_GENESIS', `genesis block does not decode: ${errorMessage(e)}`, {
+          cause: e,
+        });
       }
     }
     const names = new Set(chainDirs(dataDir));
     if (genesisChannel) names.add(genesisChannel);
     if (names.size === 0) {
-      throw new ConfigError('NO_CHANNELS', `no channel ledger in ${join(dataDir, CHAINS_DIR)} and no genesis block given`);
+      throw new ConfigError(
+        'NO_CHANNELS',
+        `no channel ledger in ${join(dataDir, CHAINS_DIR)} and no genesis block given`,
+      );
     }
     for (const name of names) {
       const store = await BlockStore.open(join(dataDir, CHAINS_DIR, name), this.opts.ledger);
@@ -178,17 +183,29 @@ export class Orderer {
       'grpc.max_send_message_length': this.opts.maxSendMsgSize ?? MAX_MESSAGE_BYTES,
     });
     server.addService(RawAtomicBroadcastService, {
-      Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.track(call, () => this.broadcast(call)),
+      Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) =>
+        this.track(call, () => this.broadcast(call)),
       Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.track(call, () => this.deliver(call)),
     });
     this.server = server;
     const creds = serverCredentials(
-      tls ? { certPem: tls.certPem, keyPem: tls.keyPem, rootCAs: tls.clientAuthRequired ? this.clientRootCAs() : [] } : undefined,
+      tls
+        ? {
+            certPem: tls.certPem,
+            keyPem: tls.keyPem,
+            rootCAs: tls.clientAuthRequired ? this.clientRootCAs() : [],
+          }
+        : undefined,
       tls?.clientAuthRequired ?? false,
     );
     this.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(this.opts.listen, creds, (err, port) => {
-        if (err) reject(new GrapevineError('LISTEN', `cannot listen on ${this.opts.listen}: ${err.message}`, { cause: err }));
+        if (err)
+          reject(
+            new GrapevineError('LISTEN', `cannot listen on ${this.opts.listen}: ${err.message}`, {
+              cause: err,
+            }),
+          );
         else resolve(port);
       });
     });
@@ -204,7 +221,10 @@ export class Orderer {
     this.calls.add(call);
     run()
       .catch((e: unknown) => {
-        const code = e instanceof DeliverStreamError && e.code === 'CANCELLED' ? grpc.status.CANCELLED : grpc.status.INTERNAL;
+        const code =
+          e instanceof DeliverStreamError && e.code === 'CANCELLED'
+            ? grpc.status.CANCELLED
+            : grpc.status.INTERNAL;
         this.log.debug({ err: errorMessage(e) }, 'stream ended with an error');
         try {
           call.emit('error', { code, details: errorMessage(e) });
@@ -218,7 +238,9 @@ export class Orderer {
   private reader(call: grpc.ServerDuplexStream<Buffer, Buffer>): () => Promise<Uint8Array | undefined> {
     // destroyOnReturn false: the default iterator destroys the call at the client's half-close,
     // and a destroyed call can no longer send its final status
-    const it = (call as unknown as { iterator(o: { destroyOnReturn: boolean }): AsyncIterator<Buffer> }).iterator({ destroyOnReturn: false });
+    const it = (
+      call as unknown as { iterator(o: { destroyOnReturn: boolean }): AsyncIterator<Buffer> }
+    ).iterator({ destroyOnReturn: false });
     return async () => {
       try {
         const r = await it.next();
@@ -249,7 +271,11 @@ export class Orderer {
         now: () => this.clock.now(),
         noExpirationChecks: this.opts.noExpirationChecks,
       });
-      await write(call, Buffer.from(encode(BroadcastResponseSchema, { status: res.status, info: res.info })), signal);
+      await write(
+        call,
+        Buffer.from(encode(BroadcastResponseSchema, { status: res.status, info: res.info })),
+        signal,
+      );
       if (res.status !== 200) {
         call.end();
         return;
@@ -303,7 +329,11 @@ function cancelSignal(call: grpc.ServerDuplexStream<Buffer, Buffer>): AbortSigna
 }
 
 /** Write one frame, waiting for 'drain' under backpressure; rejects once the call is gone. */
-async function write(call: grpc.ServerDuplexStream<Buffer, Buffer>, frame: Buffer, signal: AbortSignal): Promise<void> {
+async function write(
+  call: grpc.ServerDuplexStream<Buffer, Buffer>,
+  frame: Buffer,
+  signal: AbortSignal,
+): Promise<void> {
   if (signal.aborted) throw new GrapevineError('CANCELLED', 'call cancelled');
   if (call.write(frame)) return;
   await once(call, 'drain', { signal }).catch(() => {

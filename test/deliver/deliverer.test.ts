@@ -6,7 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
-import { Deliverer, type DeliverConnector, type DeliverStream, type DelivererOptions } from '../../src/deliver/deliverer.js';
+import {
+  Deliverer,
+  type DeliverConnector,
+  type DeliverStream,
+  type DelivererOptions,
+} from '../../src/deliver/deliverer.js';
 import { ConnectionSource, type Endpoint } from '../../src/deliver/endpoints.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../src/deliver/frames.js';
 import { VirtualClock } from '../../src/sim/clock.js';
@@ -55,7 +60,11 @@ class FakeConnector implements DeliverConnector {
   constructor(private readonly clock: VirtualClock) {}
   async connect(endpoint: Endpoint, env: Uint8Array): Promise<DeliverStream> {
     const seek = decode(SeekInfoSchema, decodeTx(env).payload.data);
-    const d: Dial = { at: this.clock.now(), address: endpoint.address, start: (seek.start!.Type.value as { number: bigint }).number };
+    const d: Dial = {
+      at: this.clock.now(),
+      address: endpoint.address,
+      start: (seek.start!.Type.value as { number: bigint }).number,
+    };
     this.dials.push(d);
     const r = this.plan?.(d) ?? 'fail';
     if (r === 'fail') throw new Error(`connection refused: ${endpoint.address}`);
@@ -107,7 +116,17 @@ function setup(over: Partial<DelivererOptions> = {}) {
     maxRetryDurationMs: 3_600_000,
     ...over,
   });
-  return { clock, conn, source, d, added, gossiped, verified, yields, setHeight: (h: bigint) => (height = h) };
+  return {
+    clock,
+    conn,
+    source,
+    d,
+    added,
+    gossiped,
+    verified,
+    yields,
+    setHeight: (h: bigint) => (height = h),
+  };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -164,7 +183,10 @@ test('any status, SUCCESS included, is a failure; backoff 100, 120, 144 ms; a bl
   streams[2].push(undefined); // hung up without status
   await s.clock.runFor(144);
   assert.equal(s.conn.dials.length, 4);
-  assert.deepEqual(s.conn.dials.map((d) => d.at - t0), [0, 100, 220, 364]);
+  assert.deepEqual(
+    s.conn.dials.map((d) => d.at - t0),
+    [0, 100, 220, 364],
+  );
   streams[3].push(deliverBlockFrame(block(1n)));
   streams[3].push(deliverStatusFrame(Status.SERVICE_UNAVAILABLE));
   await s.clock.runFor(100);
@@ -211,7 +233,10 @@ test('elected leader yields once the summed backoff passes reconnectTotalTimeThr
   elected.d.start();
   await elected.clock.runFor(10_000);
   // dials at 0, 100, 220, 364; the 4th failure's sleep (172) would make 536 > 500: yield
-  assert.deepEqual(elected.conn.dials.map((d) => d.at - elected.conn.dials[0].at), [0, 100, 220, 364]);
+  assert.deepEqual(
+    elected.conn.dials.map((d) => d.at - elected.conn.dials[0].at),
+    [0, 100, 220, 364],
+  );
   assert.equal(elected.yields.length, 1);
   assert.ok(elected.d.yielded);
   assert.equal(elected.clock.nextDue(), undefined, 'no timer left');

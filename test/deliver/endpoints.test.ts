@@ -10,7 +10,16 @@ const ca2 = pem('CA2');
 
 test('org endpoints win over global addresses, each with its own org CAs', () => {
   const s = new ConnectionSource();
-  assert.equal(s.update(['g:1'], orgs({ A: { addresses: ['a:1', 'a:2'], rootCerts: [ca1] }, B: { addresses: ['b:1'], rootCerts: [ca2] } })), true);
+  assert.equal(
+    s.update(
+      ['g:1'],
+      orgs({
+        A: { addresses: ['a:1', 'a:2'], rootCerts: [ca1] },
+        B: { addresses: ['b:1'], rootCerts: [ca2] },
+      }),
+    ),
+    true,
+  );
   const got = s.endpoints().map((e) => [e.address, e.rootCerts.map((c) => Buffer.from(c).toString())]);
   assert.deepEqual(got, [
     ['a:1', ['CA1']],
@@ -21,7 +30,10 @@ test('org endpoints win over global addresses, each with its own org CAs', () =>
 
 test('without org endpoints the global addresses are used with every orderer org CA', () => {
   const s = new ConnectionSource();
-  s.update(['g:1', 'g:2'], orgs({ A: { addresses: [], rootCerts: [ca1] }, B: { addresses: [], rootCerts: [ca2] } }));
+  s.update(
+    ['g:1', 'g:2'],
+    orgs({ A: { addresses: [], rootCerts: [ca1] }, B: { addresses: [], rootCerts: [ca2] } }),
+  );
   assert.deepEqual(
     s.endpoints().map((e) => [e.address, e.rootCerts.map((c) => Buffer.from(c).toString())]),
     [
@@ -49,7 +61,10 @@ test('refresh: unchanged config keeps endpoints; a change marks every old endpoi
   const cur = s.endpoints()[0];
   assert.equal(s.update(['g:1'], orgs({})), true);
   assert.equal(cur.isRefreshed, true);
-  assert.deepEqual(s.endpoints().map((e) => e.address), ['g:1']);
+  assert.deepEqual(
+    s.endpoints().map((e) => e.address),
+    ['g:1'],
+  );
   // global addresses: same set in another order is no change; a different one is
   assert.equal(s.update(['g:1'], orgs({})), false);
   assert.equal(s.update(['g:2'], orgs({})), true);

@@ -8,11 +8,25 @@ import { BlockSchema, Status } from '../../src/wire/gen/common/common_pb.js';
 import { DeliverResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
 
 test('hand-made frames equal protobuf encodings of DeliverResponse', () => {
-  const block = toBinary(BlockSchema, create(BlockSchema, { header: { number: 300n }, data: { data: [new Uint8Array(200)] } }));
-  const viaPb = toBinary(DeliverResponseSchema, create(DeliverResponseSchema, { Type: { case: 'block', value: create(BlockSchema, { header: { number: 300n }, data: { data: [new Uint8Array(200)] } }) } }));
+  const block = toBinary(
+    BlockSchema,
+    create(BlockSchema, { header: { number: 300n }, data: { data: [new Uint8Array(200)] } }),
+  );
+  const viaPb = toBinary(
+    DeliverResponseSchema,
+    create(DeliverResponseSchema, {
+      Type: {
+        case: 'block',
+        value: create(BlockSchema, { header: { number: 300n }, data: { data: [new Uint8Array(200)] } }),
+      },
+    }),
+  );
   assert.deepEqual(Buffer.from(deliverBlockFrame(block)), Buffer.from(viaPb));
   for (const st of [Status.SUCCESS, Status.NOT_FOUND, Status.BAD_REQUEST, Status.UNKNOWN]) {
-    const pb = toBinary(DeliverResponseSchema, create(DeliverResponseSchema, { Type: { case: 'status', value: st } }));
+    const pb = toBinary(
+      DeliverResponseSchema,
+      create(DeliverResponseSchema, { Type: { case: 'status', value: st } }),
+    );
     // proto3 writes an explicitly set oneof enum even when 0
     assert.deepEqual(Buffer.from(deliverStatusFrame(st)), Buffer.from(pb), `status ${st}`);
   }
@@ -40,9 +54,15 @@ test('parse never throws anything but a typed error on arbitrary bytes, and pars
     { numRuns: 2000 },
   );
   fc.assert(
-    fc.property(fc.oneof(fc.integer({ min: 0, max: 600 }).map((s) => deliverStatusFrame(s)), fc.uint8Array({ maxLength: 40 }).map((b) => deliverBlockFrame(b))), (frame) => {
-      const r = parseDeliverResponse(frame);
-      assert.notEqual(r.case, 'unknown');
-    }),
+    fc.property(
+      fc.oneof(
+        fc.integer({ min: 0, max: 600 }).map((s) => deliverStatusFrame(s)),
+        fc.uint8Array({ maxLength: 40 }).map((b) => deliverBlockFrame(b)),
+      ),
+      (frame) => {
+        const r = parseDeliverResponse(frame);
+        assert.notEqual(r.case, 'unknown');
+      },
+    ),
   );
 });

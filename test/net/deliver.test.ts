@@ -11,13 +11,26 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
-import { DeliverService, GrpcDeliverConnector, parseDeliverResponse, RawAtomicBroadcastService, resolveDeliverConfig, type DeliverConnector } from '../../src/deliver/index.js';
+import {
+  DeliverService,
+  GrpcDeliverConnector,
+  parseDeliverResponse,
+  RawAtomicBroadcastService,
+  resolveDeliverConfig,
+  type DeliverConnector,
+} from '../../src/deliver/index.js';
 import { MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { SeededRng } from '../../src/sim/rng.js';
 import { decode, encode } from '../../src/wire/codec.js';
-import { encodeSeekInfo, seekSpecified, signedEnvelope, SeekBehavior, MAX_UINT64 } from '../../src/wire/index.js';
+import {
+  encodeSeekInfo,
+  seekSpecified,
+  signedEnvelope,
+  SeekBehavior,
+  MAX_UINT64,
+} from '../../src/wire/index.js';
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
 import { BroadcastResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
@@ -25,25 +38,40 @@ import { ORDERER_TLS, fixture, peerTls, type Fixture } from '../orderer/fixtures
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grapevine-net-orderer-'));
 
-async function startOrderer(f: Fixture, opts: { clientAuthRequired?: boolean; dataDir?: string } = {}): Promise<Orderer> {
+async function startOrderer(
+  f: Fixture,
+  opts: { clientAuthRequired?: boolean; dataDir?: string } = {},
+): Promise<Orderer> {
   return Orderer.start({
     signer: f.orderer.signer,
     listen: '127.0.0.1:0',
     dataDir: opts.dataDir ?? tmp(),
     genesis: f.genesis,
-    tls: { certPem: f.file(`${ORDERER_TLS}/server.crt`), keyPem: f.file(`${ORDERER_TLS}/server.key`), clientAuthRequired: opts.clientAuthRequired ?? false },
+    tls: {
+      certPem: f.file(`${ORDERER_TLS}/server.crt`),
+      keyPem: f.file(`${ORDERER_TLS}/server.key`),
+      clientAuthRequired: opts.clientAuthRequired ?? false,
+    },
   });
 }
 
 function clientCreds(f: Fixture, withCert: boolean): grpc.ChannelCredentials {
   const ca = Buffer.from(f.file(`${ORDERER_TLS}/ca.crt`));
   return withCert
-    ? grpc.credentials.createSsl(ca, Buffer.from(f.file(`${peerTls(1)}/server.key`)), Buffer.from(f.file(`${peerTls(1)}/server.crt`)))
+    ? grpc.credentials.createSsl(
+        ca,
+        Buffer.from(f.file(`${peerTls(1)}/server.key`)),
+        Buffer.from(f.file(`${peerTls(1)}/server.crt`)),
+      )
     : grpc.credentials.createSsl(ca);
 }
 
 /** One Broadcast stream: send envelopes one at a time, collect the statuses. */
-async function broadcast(address: string, creds: grpc.ChannelCredentials, envs: Uint8Array[]): Promise<number[]> {
+async function broadcast(
+  address: string,
+  creds: grpc.ChannelCredentials,
+  envs: Uint8Array[],
+): Promise<number[]> {
   const client = new grpc.Client(address, creds);
   try {
     const m = RawAtomicBroadcastService.Broadcast;
@@ -67,7 +95,11 @@ async function broadcast(address: string, creds: grpc.ChannelCredentials, envs: 
 }
 
 /** One Deliver stream with one SeekInfo: the responses until the server ends the stream. */
-async function deliverRaw(address: string, creds: grpc.ChannelCredentials, env: Uint8Array): Promise<(bigint | number)[]> {
+async function deliverRaw(
+  address: string,
+  creds: grpc.ChannelCredentials,
+  env: Uint8Array,
+): Promise<(bigint | number)[]> {
   const client = new grpc.Client(address, creds);
   try {
     const m = RawAtomicBroadcastService.Deliver;
@@ -94,12 +126,28 @@ async function deliverRaw(address: string, creds: grpc.ChannelCredentials, env: 
 
 const txs = (f: Fixture, signer: Signer, n: number) =>
   Array.from({ length: n }, (_, i) =>
-    encode(EnvelopeSchema, signedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: f.channel, data: new Uint8Array([i]), nowMs: Date.now(), txId: `t${i}`, preciseTimestamp: true }, signer)),
+    encode(
+      EnvelopeSchema,
+      signedEnvelope(
+        {
+          type: HeaderType.ENDORSER_TRANSACTION,
+          channelId: f.channel,
+          data: new Uint8Array([i]),
+          nowMs: Date.now(),
+          txId: `t${i}`,
+          preciseTimestamp: true,
+        },
+        signer,
+      ),
+    ),
   );
 
 function mcs(f: Fixture, local: LocalIdentity): MessageCryptoService {
   const ctx = parseChannelConfig(f.genesis).cryptoContext();
-  return new MessageCryptoService(local, { get: (id) => (id === ctx.channelId ? ctx : undefined), all: () => [ctx] });
+  return new MessageCryptoService(local, {
+    get: (id) => (id === ctx.channelId ? ctx : undefined),
+    all: () => [ctx],
+  });
 }
 
 /** A receiver that records blocks and resolves when `want` blocks have arrived. */
@@ -129,23 +177,56 @@ test('our deliver client pulls every block from our orderer over TLS, verified, 
   const svc = new DeliverService({
     signer: f.peer.signer,
     verifier: mcs(f, f.peer),
-    tls: { clientAuthRequired: false, certPem: f.file(`${peerTls(1)}/server.crt`), keyPem: f.file(`${peerTls(1)}/server.key`) },
+    tls: {
+      clientAuthRequired: false,
+      certPem: f.file(`${peerTls(1)}/server.crt`),
+      keyPem: f.file(`${peerTls(1)}/server.key`),
+    },
   });
   try {
-    assert.deepEqual(await broadcast(o.address, clientCreds(f, false), txs(f, f.user.signer, 8)), Array(8).fill(Status.SUCCESS));
+    assert.deepEqual(
+      await broadcast(o.address, clientCreds(f, false), txs(f, f.user.signer, 8)),
+      Array(8).fill(Status.SUCCESS),
+    );
     await o.chain(f.channel)!.waitForHeight(9n);
     // endpoints as the channel config gives them (org endpoint + the orderer org TLS CA), pointed at our port
     const cfgEndpoints = parseChannelConfig(f.genesis).ordererEndpoints();
-    assert.deepEqual(cfgEndpoints.map((e) => e.address), ['127.0.0.1:7050']);
-    svc.updateEndpoints(f.channel, [], new Map([['OrdererOrg', { addresses: [o.address], rootCerts: cfgEndpoints[0].tlsRootCerts }]]));
+    assert.deepEqual(
+      cfgEndpoints.map((e) => e.address),
+      ['127.0.0.1:7050'],
+    );
+    svc.updateEndpoints(
+      f.channel,
+      [],
+      new Map([['OrdererOrg', { addresses: [o.address], rootCerts: cfgEndpoints[0].tlsRootCerts }]]),
+    );
     const r = receiver(11);
     const gossiped: bigint[] = [];
-    svc.start(f.channel, { ledgerHeight: r.height, addPayload: r.addPayload, gossip: (seq) => gossiped.push(seq), yieldLeadership: false });
-    assert.deepEqual(await broadcast(o.address, clientCreds(f, false), txs(f, f.user.signer, 3)), Array(3).fill(Status.SUCCESS));
+    svc.start(f.channel, {
+      ledgerHeight: r.height,
+      addPayload: r.addPayload,
+      gossip: (seq) => gossiped.push(seq),
+      yieldLeadership: false,
+    });
+    assert.deepEqual(
+      await broadcast(o.address, clientCreds(f, false), txs(f, f.user.signer, 3)),
+      Array(3).fill(Status.SUCCESS),
+    );
     await r.all;
-    assert.deepEqual(r.got.map((g) => g.seq), Array.from({ length: 11 }, (_, i) => BigInt(i + 1)));
-    for (const g of r.got) assert.deepEqual(Buffer.from(g.bytes), Buffer.from((await o.chain(f.channel)!.getBlockBytes(g.seq))!), `block ${g.seq} as stored`);
-    assert.deepEqual(gossiped, r.got.map((g) => g.seq));
+    assert.deepEqual(
+      r.got.map((g) => g.seq),
+      Array.from({ length: 11 }, (_, i) => BigInt(i + 1)),
+    );
+    for (const g of r.got)
+      assert.deepEqual(
+        Buffer.from(g.bytes),
+        Buffer.from((await o.chain(f.channel)!.getBlockBytes(g.seq))!),
+        `block ${g.seq} as stored`,
+      );
+    assert.deepEqual(
+      gossiped,
+      r.got.map((g) => g.seq),
+    );
     assert.equal(svc.deliverer(f.channel)!.stats.failures, 0);
   } finally {
     await svc.stopAll();
@@ -156,22 +237,50 @@ test('our deliver client pulls every block from our orderer over TLS, verified, 
 test('mutual TLS: the client binds its certificate hash; a client without a certificate cannot connect', async () => {
   const f = await fixture({ maxMessageCount: 1 });
   const o = await startOrderer(f, { clientAuthRequired: true });
-  const tlsOpts = { clientAuthRequired: true, certPem: f.file(`${peerTls(1)}/server.crt`), keyPem: f.file(`${peerTls(1)}/server.key`) };
+  const tlsOpts = {
+    clientAuthRequired: true,
+    certPem: f.file(`${peerTls(1)}/server.crt`),
+    keyPem: f.file(`${peerTls(1)}/server.key`),
+  };
   const svc = new DeliverService({ signer: f.peer.signer, verifier: mcs(f, f.peer), tls: tlsOpts });
   try {
-    assert.deepEqual(await broadcast(o.address, clientCreds(f, true), txs(f, f.user.signer, 2)), [Status.SUCCESS, Status.SUCCESS]);
+    assert.deepEqual(await broadcast(o.address, clientCreds(f, true), txs(f, f.user.signer, 2)), [
+      Status.SUCCESS,
+      Status.SUCCESS,
+    ]);
     const ca = f.file(`${ORDERER_TLS}/ca.crt`);
-    svc.updateEndpoints(f.channel, [], new Map([['OrdererOrg', { addresses: [o.address], rootCerts: [ca] }]]));
+    svc.updateEndpoints(
+      f.channel,
+      [],
+      new Map([['OrdererOrg', { addresses: [o.address], rootCerts: [ca] }]]),
+    );
     const r = receiver(2);
     svc.start(f.channel, { ledgerHeight: r.height, addPayload: r.addPayload, yieldLeadership: false });
     await r.all;
-    assert.deepEqual(r.got.map((g) => g.seq), [1n, 2n]);
+    assert.deepEqual(
+      r.got.map((g) => g.seq),
+      [1n, 2n],
+    );
     // a SeekInfo over mutual TLS without tls_cert_hash -> BAD_REQUEST
-    const env = encode(EnvelopeSchema, signedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId: f.channel, data: encodeSeekInfo({ start: seekSpecified(0n), stop: seekSpecified(0n) }), nowMs: Date.now() }, f.peer.signer));
+    const env = encode(
+      EnvelopeSchema,
+      signedEnvelope(
+        {
+          type: HeaderType.DELIVER_SEEK_INFO,
+          channelId: f.channel,
+          data: encodeSeekInfo({ start: seekSpecified(0n), stop: seekSpecified(0n) }),
+          nowMs: Date.now(),
+        },
+        f.peer.signer,
+      ),
+    );
     assert.deepEqual(await deliverRaw(o.address, clientCreds(f, true), env), [Status.BAD_REQUEST]);
     // no client certificate: the TLS handshake is refused
     const conn = new GrpcDeliverConnector(resolveDeliverConfig({ connTimeoutMs: 2000 }), undefined);
-    const noCert = new GrpcDeliverConnector(resolveDeliverConfig({ connTimeoutMs: 2000 }), { ...tlsOpts, clientAuthRequired: false });
+    const noCert = new GrpcDeliverConnector(resolveDeliverConfig({ connTimeoutMs: 2000 }), {
+      ...tlsOpts,
+      clientAuthRequired: false,
+    });
     const ep = svc.source(f.channel).endpoints()[0];
     await assert.rejects(noCert.connect(ep, env), { code: 'CONNECT' });
     await assert.rejects(conn.connect(ep, env), { code: 'CONNECT' }, 'plaintext to a TLS port');
@@ -187,21 +296,39 @@ test('two orderers with the same ledger: kill the one in use, delivery resumes f
   const b = await startOrderer(f);
   const svc0 = resolveDeliverConfig({ connTimeoutMs: 1000 });
   let current = '';
-  const grpcConn = new GrpcDeliverConnector(svc0, { clientAuthRequired: false, certPem: f.file(`${peerTls(1)}/server.crt`), keyPem: f.file(`${peerTls(1)}/server.key`) });
+  const grpcConn = new GrpcDeliverConnector(svc0, {
+    clientAuthRequired: false,
+    certPem: f.file(`${peerTls(1)}/server.crt`),
+    keyPem: f.file(`${peerTls(1)}/server.key`),
+  });
   const recording: DeliverConnector = {
     connect: (ep, env) => {
       current = ep.address;
       return grpcConn.connect(ep, env);
     },
   };
-  const svc = new DeliverService({ signer: f.peer.signer, verifier: mcs(f, f.peer), connector: recording, rng: new SeededRng(3), config: { connTimeoutMs: 1000 } });
+  const svc = new DeliverService({
+    signer: f.peer.signer,
+    verifier: mcs(f, f.peer),
+    connector: recording,
+    rng: new SeededRng(3),
+    config: { connTimeoutMs: 1000 },
+  });
   const stopped = new Set<string>();
   try {
-    assert.deepEqual(await broadcast(a.address, clientCreds(f, false), txs(f, f.user.signer, 20)), Array(20).fill(Status.SUCCESS));
+    assert.deepEqual(
+      await broadcast(a.address, clientCreds(f, false), txs(f, f.user.signer, 20)),
+      Array(20).fill(Status.SUCCESS),
+    );
     await a.chain(f.channel)!.waitForHeight(21n);
-    for (let n = 1n; n <= 20n; n++) await b.chain(f.channel)!.importBlock((await a.chain(f.channel)!.getBlockBytes(n))!);
+    for (let n = 1n; n <= 20n; n++)
+      await b.chain(f.channel)!.importBlock((await a.chain(f.channel)!.getBlockBytes(n))!);
     const ca = f.file(`${ORDERER_TLS}/ca.crt`);
-    svc.updateEndpoints(f.channel, [], new Map([['OrdererOrg', { addresses: [a.address, b.address], rootCerts: [ca] }]]));
+    svc.updateEndpoints(
+      f.channel,
+      [],
+      new Map([['OrdererOrg', { addresses: [a.address, b.address], rootCerts: [ca] }]]),
+    );
     const r = receiver(20);
     let firstOrderer = '';
     r.setHook(async (seq) => {
@@ -214,7 +341,11 @@ test('two orderers with the same ledger: kill the one in use, delivery resumes f
     });
     svc.start(f.channel, { ledgerHeight: r.height, addPayload: r.addPayload, yieldLeadership: false });
     await r.all;
-    assert.deepEqual(r.got.map((g) => g.seq), Array.from({ length: 20 }, (_, i) => BigInt(i + 1)), 'every block once, in order');
+    assert.deepEqual(
+      r.got.map((g) => g.seq),
+      Array.from({ length: 20 }, (_, i) => BigInt(i + 1)),
+      'every block once, in order',
+    );
     assert.ok(firstOrderer);
     assert.notEqual(current, firstOrderer, 'the last blocks came from the other orderer');
     assert.ok(svc.deliverer(f.channel)!.stats.failures >= 1);
@@ -231,13 +362,34 @@ test('over the socket: non-member Deliver -> FORBIDDEN, FAIL_IF_NOT_READY -> NOT
   try {
     const creds = clientCreds(f, false);
     const seek = (signer: Signer, start: bigint, behavior = SeekBehavior.BLOCK_UNTIL_READY) =>
-      encode(EnvelopeSchema, signedEnvelope({ type: HeaderType.DELIVER_SEEK_INFO, channelId: f.channel, data: encodeSeekInfo({ start: seekSpecified(start), stop: seekSpecified(MAX_UINT64), behavior }), nowMs: Date.now() }, signer));
+      encode(
+        EnvelopeSchema,
+        signedEnvelope(
+          {
+            type: HeaderType.DELIVER_SEEK_INFO,
+            channelId: f.channel,
+            data: encodeSeekInfo({ start: seekSpecified(start), stop: seekSpecified(MAX_UINT64), behavior }),
+            nowMs: Date.now(),
+          },
+          signer,
+        ),
+      );
     assert.deepEqual(await deliverRaw(o.address, creds, seek(f.outsider.signer, 0n)), [Status.FORBIDDEN]);
-    assert.deepEqual(await deliverRaw(o.address, creds, seek(f.peer.signer, 0n, SeekBehavior.FAIL_IF_NOT_READY)), [0n, Status.NOT_FOUND]);
+    assert.deepEqual(
+      await deliverRaw(o.address, creds, seek(f.peer.signer, 0n, SeekBehavior.FAIL_IF_NOT_READY)),
+      [0n, Status.NOT_FOUND],
+    );
     const [good] = txs(f, f.user.signer, 1);
     const env = decode(EnvelopeSchema, good);
-    const bad = encode(EnvelopeSchema, create(EnvelopeSchema, { payload: env.payload, signature: f.user.signer.sign(new Uint8Array([1])) }));
-    assert.deepEqual(await broadcast(o.address, creds, [bad, good]), [Status.FORBIDDEN], 'the stream ends after the error status');
+    const bad = encode(
+      EnvelopeSchema,
+      create(EnvelopeSchema, { payload: env.payload, signature: f.user.signer.sign(new Uint8Array([1])) }),
+    );
+    assert.deepEqual(
+      await broadcast(o.address, creds, [bad, good]),
+      [Status.FORBIDDEN],
+      'the stream ends after the error status',
+    );
     assert.equal(o.chain(f.channel)!.height(), 1n);
   } finally {
     await o.stop();

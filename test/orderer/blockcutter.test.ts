@@ -22,7 +22,10 @@ test('a message that would overflow PreferredMaxBytes cuts the pending batch fir
   const r = c.ordered(msg(50));
   assert.deepEqual(sizes(r.batches), [[60]]);
   assert.equal(r.pending, true);
-  assert.deepEqual(c.cut().map((m) => m.size), [50]);
+  assert.deepEqual(
+    c.cut().map((m) => m.size),
+    [50],
+  );
 });
 
 test('exactly PreferredMaxBytes in total still fits one batch', () => {
@@ -40,7 +43,11 @@ test('an oversized message (> PreferredMaxBytes) goes alone, after the pending b
   const r = c.ordered(msg(101));
   assert.deepEqual(sizes(r.batches), [[10, 20], [101]]);
   assert.equal(r.pending, false);
-  const alone = new BlockCutter({ maxMessageCount: 10, absoluteMaxBytes: 1000, preferredMaxBytes: 100 }).ordered(msg(500));
+  const alone = new BlockCutter({
+    maxMessageCount: 10,
+    absoluteMaxBytes: 1000,
+    preferredMaxBytes: 100,
+  }).ordered(msg(500));
   assert.deepEqual(sizes(alone.batches), [[500]]);
   assert.equal(alone.pending, false);
 });
@@ -68,16 +75,24 @@ test('property: order is kept, nothing lost, batches respect the limits', () => 
       fc.integer({ min: 1, max: 200 }),
       fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }),
       (maxCount, preferred, list) => {
-        const c = new BlockCutter({ maxMessageCount: maxCount, absoluteMaxBytes: 10_000, preferredMaxBytes: preferred });
+        const c = new BlockCutter({
+          maxMessageCount: maxCount,
+          absoluteMaxBytes: 10_000,
+          preferredMaxBytes: preferred,
+        });
         const out: OrderedMessage[][] = [];
         list.forEach((s, i) => out.push(...c.ordered(msg(s, i)).batches));
         const rest = c.cut();
         if (rest.length) out.push(rest);
-        assert.deepEqual(out.flat().map((m) => m.size), list);
+        assert.deepEqual(
+          out.flat().map((m) => m.size),
+          list,
+        );
         for (const b of out) {
           assert.ok(b.length >= 1 && b.length <= maxCount);
           const total = b.reduce((a, m) => a + m.size, 0);
-          if (b.length > 1) assert.ok(total <= preferred, `batch of ${b.length} holds ${total} > ${preferred}`);
+          if (b.length > 1)
+            assert.ok(total <= preferred, `batch of ${b.length} holds ${total} > ${preferred}`);
           if (b.some((m) => m.size > preferred)) assert.equal(b.length, 1);
         }
       },

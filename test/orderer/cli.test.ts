@@ -65,12 +65,21 @@ FileLedger:
   assert.equal(loadOrdererConfig({ config: file, listen: '127.0.0.1:1' }).listen, '127.0.0.1:1');
 
   writeFileSync(file, 'General:\n  Authentication:\n    TimeWindow: soon\n');
-  assert.throws(() => loadOrdererConfig({ config: file, msp: 'm', data: 'd' }), (e: Error) => e instanceof ConfigError && e.message.includes(file) && e.message.includes('TimeWindow'));
+  assert.throws(
+    () => loadOrdererConfig({ config: file, msp: 'm', data: 'd' }),
+    (e: Error) => e instanceof ConfigError && e.message.includes(file) && e.message.includes('TimeWindow'),
+  );
   writeFileSync(file, 'General: [1, 2]\n');
   assert.throws(() => loadOrdererConfig({ config: file }), /General must be a mapping/);
   assert.throws(() => loadOrdererConfig({ msp: 'm' }), /FileLedger.Location/);
-  assert.throws(() => loadOrdererConfig({ msp: 'm', data: 'd', listen: 'nope' }), /--listen: listen address must be host:port/);
-  assert.throws(() => loadOrdererConfig({ config: join(dir, 'missing.yaml') }), /cannot read orderer config .*missing.yaml/);
+  assert.throws(
+    () => loadOrdererConfig({ msp: 'm', data: 'd', listen: 'nope' }),
+    /--listen: listen address must be host:port/,
+  );
+  assert.throws(
+    () => loadOrdererConfig({ config: join(dir, 'missing.yaml') }),
+    /cannot read orderer config .*missing.yaml/,
+  );
 });
 
 test('CLI: bad genesis file or missing MSP exit 1 with a message naming the file', async () => {
@@ -79,13 +88,42 @@ test('CLI: bad genesis file or missing MSP exit 1 with a message naming the file
   const bad = join(dir, 'bad.block');
   writeFileSync(bad, 'not a block');
   const msp = join(f.root, ORDERER_MSP);
-  let r = await exitCode(['orderer', 'start', '--genesis', bad, '--msp', msp, '--data', join(dir, 'd'), '--listen', '127.0.0.1:0']);
+  let r = await exitCode([
+    'orderer',
+    'start',
+    '--genesis',
+    bad,
+    '--msp',
+    msp,
+    '--data',
+    join(dir, 'd'),
+    '--listen',
+    '127.0.0.1:0',
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.err, /bad\.block/);
-  r = await exitCode(['orderer', 'start', '--msp', join(dir, 'nomsp'), '--data', join(dir, 'd'), '--listen', '127.0.0.1:0']);
+  r = await exitCode([
+    'orderer',
+    'start',
+    '--msp',
+    join(dir, 'nomsp'),
+    '--data',
+    join(dir, 'd'),
+    '--listen',
+    '127.0.0.1:0',
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.err, /nomsp/);
-  r = await exitCode(['orderer', 'start', '--msp', msp, '--data', join(dir, 'empty'), '--listen', '127.0.0.1:0']);
+  r = await exitCode([
+    'orderer',
+    'start',
+    '--msp',
+    msp,
+    '--data',
+    join(dir, 'empty'),
+    '--listen',
+    '127.0.0.1:0',
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.err, /no genesis block given/);
 });
@@ -95,11 +133,29 @@ test('started from flags, the orderer serves its channel and continues from its 
   const dir = tmp();
   const genesis = join(dir, 'genesis.block');
   writeFileSync(genesis, f.genesis);
-  const flags = { genesis, msp: join(f.root, ORDERER_MSP), tls: join(f.root, ORDERER_TLS), data: join(dir, 'data'), listen: '127.0.0.1:0' };
+  const flags = {
+    genesis,
+    msp: join(f.root, ORDERER_MSP),
+    tls: join(f.root, ORDERER_TLS),
+    data: join(dir, 'data'),
+    listen: '127.0.0.1:0',
+  };
   const order = async (o: Awaited<ReturnType<typeof runOrdererStart>>, n: number) => {
     const chain = o.chain(f.channel)!;
-    const env = signedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: f.channel, data: new Uint8Array([n]), nowMs: Date.now(), txId: `t${n}` }, f.user.signer);
-    const r = await processBroadcast(env, encode(EnvelopeSchema, env), { chain: () => chain, now: () => Date.now() });
+    const env = signedEnvelope(
+      {
+        type: HeaderType.ENDORSER_TRANSACTION,
+        channelId: f.channel,
+        data: new Uint8Array([n]),
+        nowMs: Date.now(),
+        txId: `t${n}`,
+      },
+      f.user.signer,
+    );
+    const r = await processBroadcast(env, encode(EnvelopeSchema, env), {
+      chain: () => chain,
+      now: () => Date.now(),
+    });
     assert.equal(r.status, Status.SUCCESS, r.info);
     await chain.waitForHeight(BigInt(n + 1));
   };

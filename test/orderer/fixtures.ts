@@ -157,9 +157,16 @@ import { parseDeliverResponse } from '../../src/deliver/frames.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../src/deliver/frames.js';
 
 /** A chain on a fresh temp ledger; close() stops it and closes the ledger. */
-export async function tempChain(genesis: Uint8Array, signer: Signer, clock: Clock): Promise<{ chain: Chain; store: BlockStore; close(): Promise<void> }> {
+export async function tempChain(
+  genesis: Uint8Array,
+  signer: Signer,
+  clock: Clock,
+): Promise<{ chain: Chain; store: BlockStore; close(): Promise<void> }> {
   const store = await BlockStore.open(mkdtempSync(join(tmpdir(), 'grapevine-orderer-ledger-')));
-  const chain = await Chain.open({ store, signer, clock, rng: { bytes: (n) => new Uint8Array(randomBytes(n)) } }, genesis);
+  const chain = await Chain.open(
+    { store, signer, clock, rng: { bytes: (n) => new Uint8Array(randomBytes(n)) } },
+    genesis,
+  );
   return {
     chain,
     store,
