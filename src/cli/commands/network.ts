@@ -1,0 +1,89 @@
+/**
+ * `grapevine network up [--dir .grapevine/network] [--reset] [--no-view] [--rate <tx/s>]
+ * [--port <dashboard port>] [--duration <s>]`: run the local network (src/network/network.ts)
+ * until Ctrl-C (or --duration), then stop every process it started.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { LocalNetwork } from '../../network/network.js';
+import { TerminalView } from '../../network/view.js';
+
+interface NetworkUpFlags {
+  dir: string;
+  reset?: boolean;
+  view: boolean;
+  rate: string;
+  port?: string;
+  duration?: string;
+}
+
+function positive(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError('BAD_FLAG', `${flag}: ${JSON.stringify(v)} is not a positive number`);
+  return n;
+}
+
+export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
+  const rate = positive('--rate', flags.rate);
+  const port = positive('--port', flags.port);
+  const duration = positive('--duration', flags.duration);
+  let interrupted = false;
+  const early = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
+  let net: LocalNetwork;
+  try {
+    net = await LocalNetwork.up({ dir: flags.dir, reset: flags.reset, ...(rate ? { rate } : {}), ...(port ? { dashboardPort: port } : {}) });
+  } finally {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
+  }
+  let firstShown = false;
+  const view = flags.view ? new TerminalView(() => net.snapshot()) : undefined;
+  view?.start();
+  const milestones = setInterval(() => {
+    const s = net.snapshot();
+    if (!firstShown && s.milestones.firstBlockEverywhereAt) {
+      firstShown = true;
+      if (!view) console.log(`first block committed on every peer ${((s.milestones.firstBlockEverywhereAt - s.startedAt) / 1000).toFixed(2)} s after start`);
+    }
+  }, 200);
+  if (!view) console.log(`network up; dashboard: ${net.dashboard.url()} (Ctrl-C stops everything)`);
+  await new Promise<void>((resolve) => {
+    if (interrupted) return resolve();
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+    if (duration) setTimeout(done, duration * 1000).unref();
+  });
+  clearInterval(milestones);
+  view?.stop();
+  const last = net.snapshot();
+  console.log(`\nstopping ${net.pids().length} processes…`);
+  await net.stop();
+  const heights = last.peers.map((p) => `${p.name}=${p.height}`).join(' ');
+  console.log(`network stopped; heights ${heights}; every child process has exited`);
+}
+
+export function register(program: Command): void {
+  const network = program.commands.find((c) => c.name() === 'network') ?? program.command('network').description('A local Grapevine network');
+  network
+    .command('up')
+    .description('Run a local network on 127.0.0.1: orderer + 2 orgs x 3 peers as child processes, a stream of transactions, a live view and a dashboard')
+    .option('--dir <dir>', 'working folder (crypto material, genesis block, ledgers, logs); reused on the next run', '.grapevine/network')
+    .option('--reset', 'delete the working folder first and make a new network')
+    .option('--no-view', 'no live terminal view (progress lines only)')
+    .option('--rate <tx/s>', 'transactions submitted per second', '20')
+    .option('--port <port>', 'dashboard port on 127.0.0.1 (default: any free port)')
+    .option('--duration <s>', 'stop by itself after this many seconds')
+    .action(async (flags: NetworkUpFlags) => {
+      await runNetworkUp(flags);
+    });
+}

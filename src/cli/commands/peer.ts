@@ -1,0 +1,85 @@
+/**
+ * `grapevine peer start [--config <core.yaml>] [--join <block>...]`: run a peer daemon until
+ * SIGINT/SIGTERM (see src/node/daemon.ts). Started by `grapevine network up` with an IPC
+ * channel, the peer also reports its state to the parent every `--report-ms` and stops when
+ * the parent goes away.
+ */
+import type { Command } from 'commander';
+import { loadPeerConfig } from '../../node/config/index.js';
+import { PeerDaemon } from '../../node/daemon.js';
+import { LogLevels } from '../../node/logspec.js';
+import { errorMessage } from '../../errors.js';
+
+interface PeerStartFlags {
+  config?: string;
+  join?: string[];
+  reportMs?: string;
+}
+
+/** Messages a peer sends to its parent over IPC. */
+export type PeerIpcMessage =
+  | { type: 'ready'; state: ReturnType<PeerDaemon['snapshot']> }
+  | { type: 'state'; state: ReturnType<PeerDaemon['snapshot']> }
+  | { type: 'error'; message: string };
+
+function waitForStop(daemon: PeerDaemon): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let signalled = false;
+    const done = (): void => {
+      if (signalled) {
+        process.exit(1); // a second signal: give up waiting
+      }
+      signalled = true;
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+    if (process.send) process.on('disconnect', done);
+    void daemon;
+  });
+}
+
+export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
+  const send = process.send?.bind(process);
+  let daemon: PeerDaemon;
+  try {
+    const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
+    const levels = new LogLevels({ spec: config.grapevine.logSpec });
+    for (const w of config.warnings) levels.root.warn({ component: 'node' }, w);
+    daemon = await PeerDaemon.start({ config, join: flags.join ?? [], logger: levels.root, logSpec: levels });
+  } catch (e) {
+    send?.({ type: 'error', message: errorMessage(e) } satisfies PeerIpcMessage);
+    throw e;
+  }
+  const ops = daemon.operationsUrl();
+  console.log(
+    `peer ${daemon.config.peer.id || daemon.config.peer.address} started: gossip on ${daemon.transport.endpoint}` +
+      `${ops ? `, operations on ${ops}` : ''}, channels: ${daemon.channels.map((c) => c.channelId).join(', ') || '(none)'}`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  if (send) {
+    send({ type: 'ready', state: daemon.snapshot() } satisfies PeerIpcMessage);
+    const every = Math.max(50, Number(flags.reportMs ?? 250));
+    timer = setInterval(() => {
+      if (process.connected) send({ type: 'state', state: daemon.snapshot() } satisfies PeerIpcMessage);
+    }, every);
+  }
+  await waitForStop(daemon);
+  if (timer) clearInterval(timer);
+  await daemon.stop();
+  if (process.connected) process.disconnect();
+  console.log('peer stopped');
+}
+
+export function register(program: Command): void {
+  const peer = program.commands.find((c) => c.name() === 'peer') ?? program.command('peer').description('The Grapevine peer');
+  peer
+    .command('start')
+    .description('Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM')
+    .option('--config <file>', "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml; CORE_* variables override it)")
+    .option('--join <block...>', 'channel config (genesis) block(s) to join at start, besides grapevine.channels')
+    .option('--report-ms <ms>', 'interval of state reports to a parent process (network up)', '250')
+    .action(async (flags: PeerStartFlags) => {
+      await runPeerStart(flags);
+    });
+}

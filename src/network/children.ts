@@ -1,0 +1,92 @@
+/**
+ * Child processes of the local network (the orderer and the peers): each a Node process running
+ * a TypeScript entry through tsx, with stdout/stderr appended to its log file and an IPC channel
+ * (a child stops when the channel closes, so none outlives a killed parent). stopAll() sends
+ * SIGTERM, waits for every exit, and SIGKILLs what is still running after the grace period;
+ * at process exit anything left is SIGKILLed synchronously.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+export const ORDERER_CHILD = join(ROOT, 'src', 'network', 'orderer-child.ts');
+
+/** The tsx loader, resolved from this file (so the children work from any working folder). */
+function tsxLoader(): string {
+  return import.meta.resolve('tsx');
+}
+
+export interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly logFile: string;
+  /** Resolves with the exit code (or signal name) when the process has exited. */
+  readonly exited: Promise<number | string>;
+  exitInfo?: number | string;
+}
+
+export class Children {
+  private readonly all = new Map<string, Child>();
+  private readonly onExitSync = () => {
+    for (const c of this.all.values()) if (c.exitInfo === undefined) c.proc.kill('SIGKILL');
+  };
+
+  constructor() {
+    process.on('exit', this.onExitSync);
+  }
+
+  /** Start `node --import tsx <entry> ...args` with an IPC channel. */
+  spawn(name: string, entry: string, args: readonly string[], logFile: string, onMessage?: (m: unknown) => void): Child {
+    const fd = openSync(logFile, 'a');
+    let proc: ChildProcess;
+    try {
+      proc = spawn(process.execPath, ['--import', tsxLoader(), entry, ...args], {
+        stdio: ['ignore', fd, fd, 'ipc'],
+        env: { ...process.env, GRAPEVINE_CHILD: name },
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const exited = new Promise<number | string>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        child.exitInfo = code ?? signal ?? 'unknown';
+        resolve(child.exitInfo);
+      });
+      proc.once('error', (e) => {
+        child.exitInfo = e.message;
+        resolve(e.message);
+      });
+    });
+    const child: Child = { name, proc, logFile, exited };
+    if (onMessage) proc.on('message', onMessage);
+    this.all.set(name, child);
+    return child;
+  }
+
+  list(): Child[] {
+    return [...this.all.values()];
+  }
+
+  pids(): number[] {
+    return this.list()
+      .map((c) => c.proc.pid)
+      .filter((p): p is number => p !== undefined);
+  }
+
+  /** SIGTERM everything (in reverse start order), wait, SIGKILL after `graceMs`. */
+  async stopAll(graceMs = 8000): Promise<void> {
+    const running = this.list()
+      .reverse()
+      .filter((c) => c.exitInfo === undefined);
+    for (const c of running) c.proc.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const c of running) if (c.exitInfo === undefined) c.proc.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(running.map((c) => c.exited));
+    clearTimeout(timer);
+    process.off('exit', this.onExitSync);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Entry of the orderer child process of `grapevine network up`: argv[2] is the JSON of the
+ * OrdererFlags (as `grapevine orderer start` takes them). Reports {type:'ready', address} or
+ * {type:'error', message} over IPC; stops on SIGINT/SIGTERM or when the parent goes away.
+ */
+import { errorMessage } from '../errors.js';
+import { launchOrderer, loadOrdererConfig, type OrdererFlags } from '../orderer/index.js';
+import { LogLevels } from '../node/logspec.js';
+
+async function main(): Promise<void> {
+  const flags = JSON.parse(process.argv[2] ?? '{}') as OrdererFlags;
+  const levels = new LogLevels({ spec: process.env.GRAPEVINE_ORDERER_LOGSPEC ?? 'info' });
+  let orderer;
+  try {
+    orderer = await launchOrderer(loadOrdererConfig(flags), { logger: levels.root.child({ component: 'orderer' }) });
+  } catch (e) {
+    console.error(`orderer: ${errorMessage(e)}`);
+    process.send?.({ type: 'error', message: errorMessage(e) });
+    process.exitCode = 1;
+    process.disconnect?.();
+    return;
+  }
+  console.log(`orderer listening on ${orderer.address} for channel(s) ${orderer.channelIds().join(', ')}`);
+  process.send?.({ type: 'ready', address: orderer.address });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    process.once('disconnect', resolve);
+  });
+  await orderer.stop();
+  console.log('orderer stopped');
+  if (process.connected) process.disconnect();
+}
+
+void main();

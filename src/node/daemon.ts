@@ -1,0 +1,295 @@
+/**
+ * The peer daemon (`grapevine peer start`): one PeerConfig becomes a running peer.
+ *
+ *   1. the local MSP (peer.mspConfigPath, peer.localMspId) and its signing identity;
+ *   2. the channels: join blocks and the ledgers already under grapevine.ledgerPath (channels.ts);
+ *   3. the orderer endpoints of every channel answer a TCP dial (after address overrides), so a
+ *      wrong endpoint is reported now rather than as endless deliver retries;
+ *   4. TLS (peer.tls.*: our pair, peer.tls.rootcert.file, clientRootCAs, and every channel org's
+ *      TLS CAs from the config blocks), then the gossip gRPC server (GrpcTransport);
+ *   5. the operations server (operations.listenAddress) with a gossip health check;
+ *   6. the GossipService with each channel's ledger, then start.
+ * Any failure undoes what was started (in reverse) and throws an error naming what to fix.
+ * stop() stops everything in reverse order; idempotent.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { loadCommIdentity } from '../comm/identity.js';
+import { pkiIdKey } from '../comm/types.js';
+import type { CommTls } from '../comm/tls.js';
+import { GrpcTransport } from '../comm/transport.js';
+import { ConfigError, errorMessage, GrapevineError } from '../errors.js';
+import { loadSigningIdentity, MessageCryptoService } from '../identity/index.js';
+import type { LocalIdentity } from '../identity/types.js';
+import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../service/index.js';
+import { componentLogger, rootLogger, type Logger } from '../util/log.js';
+import { Metrics } from '../util/metrics.js';
+import { openChannelLedgers, readJoinBlock, type JoinBlock, type OpenChannel } from './channels.js';
+import { commConfigOf, deliverConfigOf, electionConfigOf, gossipNodeInputOf, stateConfigOf } from './config/index.js';
+import type { PeerConfig } from './config/types.js';
+import type { LogSpecTarget } from './logspec.js';
+import { OperationsServer, operationsOptionsFromConfig } from './operations.js';
+import { CommitTracker, type PeerStateSnapshot } from './peerstate.js';
+
+export interface PeerDaemonOptions {
+  readonly config: PeerConfig;
+  /** Config block files to join (besides grapevine.channels). */
+  readonly join?: readonly string[];
+  readonly logger?: Logger;
+  readonly logSpec?: LogSpecTarget;
+  /** How long to wait for an orderer endpoint to answer a TCP dial at start (ms). Default 5000. */
+  readonly ordererWaitMs?: number;
+}
+
+export class DaemonError extends GrapevineError {}
+
+type Closer = () => Promise<void> | void;
+
+function readKeyFile(key: string, file: string): Uint8Array {
+  if (file === '') throw new ConfigError('MISSING_FILE', `${key}: not set`);
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new ConfigError('MISSING_FILE', `${key}: cannot read ${file}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function loadLocalMsp(cfg: PeerConfig): LocalIdentity {
+  const dir = cfg.peer.mspConfigPath;
+  const id = cfg.peer.localMspId;
+  if (id === '') throw new ConfigError('NO_MSP_ID', 'peer.localMspId: not set; give the MSP ID of this peer\'s org (e.g. Org1MSP)');
+  if (dir === '' || !existsSync(dir)) {
+    throw new ConfigError('MISSING_MSP', `peer.mspConfigPath: the local MSP folder ${dir || '(not set)'} does not exist; point it at the peer's msp/ folder (signcerts, keystore, cacerts)`);
+  }
+  try {
+    return loadSigningIdentity(dir, id);
+  } catch (e) {
+    throw new ConfigError('BAD_MSP', `peer.mspConfigPath: cannot load the local MSP ${id} from ${dir}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function gossipTls(cfg: PeerConfig, channels: readonly OpenChannel[]): CommTls | undefined {
+  const t = cfg.peer.tls;
+  if (!t.enabled) return undefined;
+  const roots: Uint8Array[] = [];
+  if (t.rootcert.file !== '') roots.push(readKeyFile('peer.tls.rootcert.file', t.rootcert.file));
+  for (const f of t.clientRootCAs.files) roots.push(readKeyFile('peer.tls.clientRootCAs.files', f));
+  for (const ch of channels) {
+    for (const org of [...ch.config.applicationOrgs, ...ch.config.ordererOrgs]) roots.push(...org.msp.tlsRootCerts, ...org.msp.tlsIntermediateCerts);
+  }
+  const clientCert = t.clientCert.file !== t.cert.file ? readKeyFile('peer.tls.clientCert.file', t.clientCert.file) : undefined;
+  const clientKey = t.clientKey.file !== t.key.file ? readKeyFile('peer.tls.clientKey.file', t.clientKey.file) : undefined;
+  return {
+    certPem: readKeyFile('peer.tls.cert.file', t.cert.file),
+    keyPem: readKeyFile('peer.tls.key.file', t.key.file),
+    ...(clientCert ? { clientCertPem: clientCert } : {}),
+    ...(clientKey ? { clientKeyPem: clientKey } : {}),
+    rootCAs: roots,
+  };
+}
+
+function dial(address: string, timeoutMs: number): Promise<string | undefined> {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(i + 1));
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (err?: string) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(err);
+    };
+    const timer = setTimeout(() => done('no answer'), timeoutMs);
+    s.once('connect', () => done());
+    s.once('error', (e) => done(errorMessage(e)));
+  });
+}
+
+/** Every channel has at least one orderer endpoint that accepts a TCP connection (retried until waitMs). */
+async function checkOrderers(cfg: PeerConfig, channels: readonly OpenChannel[], waitMs: number): Promise<void> {
+  const overrides = new Map(cfg.peer.deliveryclient.addressOverrides.map((o) => [o.from, o.to]));
+  for (const ch of channels) {
+    const addrs = [...new Set(ch.config.ordererEndpoints().map((e) => overrides.get(e.address) ?? e.address))];
+    if (addrs.length === 0) {
+      throw new ConfigError('NO_ORDERER', `channel ${ch.channelId}: its config names no orderer endpoint (OrdererEndpoints of the orderer orgs)`);
+    }
+    const deadline = Date.now() + waitMs;
+    let errors: string[];
+    for (;;) {
+      errors = [];
+      for (const a of addrs) {
+        const err = await dial(a, Math.min(1000, Math.max(100, deadline - Date.now())));
+        if (err === undefined) break;
+        errors.push(`${a}: ${err}`);
+      }
+      if (errors.length < addrs.length || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (errors.length === addrs.length) {
+      throw new ConfigError(
+        'ORDERER_UNREACHABLE',
+        `channel ${ch.channelId}: no orderer endpoint answers (${errors.join('; ')}); start the ordering service, or map the address with peer.deliveryclient.addressOverrides`,
+      );
+    }
+  }
+}
+
+export class PeerDaemon {
+  private stopping?: Promise<void>;
+  private readonly startedAt = Date.now();
+
+  private constructor(
+    readonly config: PeerConfig,
+    readonly service: GossipService,
+    readonly transport: GrpcTransport,
+    readonly operations: OperationsServer | undefined,
+    readonly channels: readonly OpenChannel[],
+    private readonly tracker: CommitTracker,
+    private readonly closers: Closer[],
+    private readonly log: Logger,
+  ) {}
+
+  /** Start a peer; on failure nothing is left running and the error names what to fix. */
+  static async start(o: PeerDaemonOptions): Promise<PeerDaemon> {
+    const cfg = o.config;
+    const root = o.logger ?? rootLogger;
+    const log = componentLogger('node', { peer: cfg.peer.id || cfg.peer.address }, root);
+    const closers: Closer[] = [];
+    const undo = async () => {
+      for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+    };
+    try {
+      const local = loadLocalMsp(cfg);
+      const joins: JoinBlock[] = [
+        ...cfg.grapevine.channels.map((f) => readJoinBlock(f, 'grapevine.channels')),
+        ...(o.join ?? []).map((f) => readJoinBlock(f, '--join')),
+      ];
+      const channels = await openChannelLedgers(cfg.grapevine.ledgerPath, joins);
+      for (const ch of channels) closers.push(() => ch.ledger.close());
+      if (channels.length === 0) log.warn('no channel to serve: give a channel config block with --join or grapevine.channels');
+      await checkOrderers(cfg, channels, o.ordererWaitMs ?? 5000);
+
+      const mspId = cfg.peer.localMspId;
+      const registry = new ChannelCryptoRegistry();
+      const mcs = new MessageCryptoService(local, registry);
+      const metrics = new Metrics({ peer: cfg.peer.id || cfg.peer.address });
+      const tls = gossipTls(cfg, channels);
+      let transport: GrpcTransport;
+      try {
+        transport = await GrpcTransport.start({
+          identity: loadCommIdentity(cfg.peer.mspConfigPath, mspId),
+          crypto: commCryptoFromMcs(mcs),
+          ...(tls ? { tls } : {}),
+          listenAddress: cfg.peer.listenAddress,
+          config: commConfigOf(cfg),
+          metrics,
+          logger: root,
+        });
+      } catch (e) {
+        if (e instanceof ConfigError) throw e;
+        throw new DaemonError('LISTEN_FAILED', `peer.listenAddress: cannot serve gossip on ${cfg.peer.listenAddress}: ${errorMessage(e)} (is another peer using the port?)`, { cause: e });
+      }
+      closers.push(() => transport.stop());
+
+      const opsOptions = operationsOptionsFromConfig(cfg, { metrics, logSpec: o.logSpec, logger: root, version: { version: '0.1.0' } });
+      let operations: OperationsServer | undefined;
+      if (opsOptions) {
+        const ops = new OperationsServer(opsOptions);
+        closers.push(() => ops.stop());
+        await ops.start();
+        operations = ops;
+      }
+
+      const clientCert = cfg.peer.tls.enabled ? readKeyFile('peer.tls.clientCert.file', cfg.peer.tls.clientCert.file) : undefined;
+      const clientKey = cfg.peer.tls.enabled ? readKeyFile('peer.tls.clientKey.file', cfg.peer.tls.clientKey.file) : undefined;
+      const service = new GossipService({
+        transport,
+        identityStore: transport.identityStore,
+        crypto: mcs,
+        signer: local.signer,
+        mspId,
+        profile: cfg.grapevine.profile,
+        gossip: gossipNodeInputOf(cfg),
+        election: electionConfigOf(cfg),
+        state: stateConfigOf(cfg),
+        deliver: deliverConfigOf(cfg, { warn: (m) => log.warn(m) }),
+        ...(clientCert && clientKey ? { deliverTls: { clientAuthRequired: cfg.peer.tls.clientAuthRequired, certPem: clientCert, keyPem: clientKey } } : {}),
+        channelCrypto: registry,
+        metrics,
+        logger: root,
+      });
+      closers.push(() => service.stop());
+      const tracker = new CommitTracker(transport, (ch) => service.isLeader(ch));
+      closers.push(() => tracker.stop());
+      for (const ch of channels) service.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
+      service.start();
+      operations?.registerChecker('gossip', () => {
+        if (transport.connectedPeers().length === 0 && channels.length > 0) throw new Error('no gossip connection to any peer');
+      });
+      const daemon = new PeerDaemon(cfg, service, transport, operations, channels, tracker, closers, log);
+      log.info(
+        { endpoint: transport.endpoint, pkiId: pkiIdKey(transport.selfPkiId).slice(0, 16), operations: operations?.address(), channels: channels.map((c) => `${c.channelId}@${c.ledger.height()}`) },
+        'peer started',
+      );
+      return daemon;
+    } catch (e) {
+      await undo();
+      throw e;
+    }
+  }
+
+  /** The operations server's base URL, if it runs. */
+  operationsUrl(): string | undefined {
+    const a = this.operations?.address();
+    if (!a) return undefined;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `${this.operations && this.config.operations.tls.enabled ? 'https' : 'http'}://${host}:${a.port}`;
+  }
+
+  /** The peer's state for the network view; drains the commit records. */
+  snapshot(): PeerStateSnapshot {
+    const node = this.service.node;
+    const lookup = (id: Uint8Array) => node.discovery.lookup(id);
+    return {
+      id: this.config.peer.id || this.config.peer.address,
+      mspId: this.config.peer.localMspId,
+      endpoint: this.transport.endpoint || this.config.peer.address,
+      pkiId: pkiIdKey(this.transport.selfPkiId),
+      ...(this.operationsUrl() ? { operations: this.operationsUrl() } : {}),
+      pid: process.pid,
+      rssBytes: process.memoryUsage.rss(),
+      startedAt: this.startedAt,
+      channels: this.channels.map((c) => {
+        const sc = this.service.channel(c.channelId);
+        return {
+          name: c.channelId,
+          height: Number(c.ledger.height()),
+          leader: this.service.isLeader(c.channelId),
+          mode: sc?.mode ?? 'none',
+          members: node.peersOfChannel(c.channelId).map((p) => ({
+            pkiId: pkiIdKey(p.pkiId),
+            endpoint: p.internalEndpoint || p.endpoint || lookup(p.pkiId)?.endpoint || '',
+            height: Number(p.properties?.ledgerHeight ?? 0n),
+          })),
+        };
+      }),
+      connections: this.transport.connectedPeers().map(pkiIdKey),
+      commits: this.tracker.drain(),
+    };
+  }
+
+  /** Stop everything (gossip service, operations, transport, ledgers); idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const c of this.closers.splice(0).reverse()) {
+        try {
+          await c();
+        } catch (e) {
+          this.log.warn({ err: errorMessage(e) }, 'error while stopping');
+        }
+      }
+      this.log.info('peer stopped');
+    })();
+    return this.stopping;
+  }
+}
