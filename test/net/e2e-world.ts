@@ -21,6 +21,9 @@ import { BlockStore } from '../../src/ledger/index.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../../src/service/index.js';
 import type { StateConfigInput } from '../../src/state/config.js';
+import type { StateLedger } from '../../src/state/types.js';
+import type { GossipNodeConfigInput } from '../../src/gossip/nodeconfig.js';
+import type { Logger } from '../../src/util/log.js';
 import { Metrics } from '../../src/util/metrics.js';
 import { encodeBlock } from '../../src/wire/block.js';
 import { decode, encode } from '../../src/wire/codec.js';
@@ -211,6 +214,24 @@ export class Writer {
     });
   }
 
+  /** One open Broadcast stream: send() writes an envelope; statuses are counted; close() ends it. */
+  open(address: string): { send(env: Uint8Array): void; readonly statuses: number[]; close(): void } {
+    const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+    const m = RawAtomicBroadcastService.Broadcast;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
+    const statuses: number[] = [];
+    call.on('data', (b: Buffer) => statuses.push(decode(BroadcastResponseSchema, b).status));
+    call.on('error', () => undefined);
+    return {
+      statuses,
+      send: (env) => void call.write(Buffer.from(env)),
+      close: () => {
+        call.end();
+        client.close();
+      },
+    };
+  }
+
   /** Send envelopes to `address`; resolves with the statuses. */
   async broadcast(address: string, envs: Uint8Array[]): Promise<number[]> {
     const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
@@ -244,6 +265,8 @@ export class RecordingConnector implements DeliverConnector {
   current = '';
   readonly statuses: number[] = [];
   readonly addresses: string[] = [];
+  /** Bytes of DeliverResponse frames received (the orderer's egress towards this peer, before gRPC/TLS framing). */
+  bytes = 0;
   constructor(private readonly inner: DeliverConnector) {}
   async connect(endpoint: Parameters<DeliverConnector['connect']>[0], env: Uint8Array): Promise<DeliverStream> {
     const s = await this.inner.connect(endpoint, env);
@@ -253,6 +276,7 @@ export class RecordingConnector implements DeliverConnector {
       recv: async () => {
         const f = await s.recv();
         if (f) {
+          this.bytes += f.byteLength;
           try {
             const r = parseDeliverResponse(f);
             if (r.case === 'status') this.statuses.push(r.status);
@@ -283,6 +307,11 @@ export interface PeerOptions {
   readonly election?: ElectionConfigInput;
   readonly state?: StateConfigInput;
   readonly blockGossipEnabled?: boolean;
+  /** Wrap the ledger the service commits to (e.g. to time commits). */
+  readonly wrapLedger?: (l: StateLedger) => StateLedger;
+  readonly logger?: Logger;
+  /** Gossip config merged over the defaults (e.g. Fabric's pull interval). */
+  readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'>;
 }
 
 /** peer<index>.org<org>: transport, MCS, ledger (genesis appended), GossipService started. */
@@ -303,6 +332,7 @@ export async function startPeer(net: NetChannel, org: number, index: number, o: 
     tls: loadCommTls(join(dir, 'tls'), tlsCas),
     listenAddress: endpoint,
     metrics,
+    logger: o.logger,
   });
   const ledger = await BlockStore.open(mkdtempSync(join(tmpdir(), 'grapevine-e2e-peer-')));
   await ledger.append(net.genesis);
@@ -316,7 +346,7 @@ export async function startPeer(net: NetChannel, org: number, index: number, o: 
     signer: local.signer,
     mspId,
     profile: 'fast',
-    gossip: { discovery: { endpoint, externalEndpoint: endpoint, bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`] } },
+    gossip: { ...(o.gossip ?? {}), discovery: { endpoint, externalEndpoint: endpoint, bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`] } },
     election: o.election ?? { useLeaderElection: true },
     state: o.state ?? { enabled: true, checkIntervalMs: 1000, responseTimeoutMs: 1000 },
     deliver: deliverCfg,
@@ -324,9 +354,10 @@ export async function startPeer(net: NetChannel, org: number, index: number, o: 
     deliverConnector: connector,
     channelCrypto: registry,
     metrics,
+    logger: o.logger,
     ownsTransport: true,
   });
-  service.initializeChannel(net.genesis, ledger);
+  service.initializeChannel(net.genesis, o.wrapLedger ? o.wrapLedger(ledger) : ledger);
   service.start();
   let stopping: Promise<void> | undefined;
   return {
