@@ -109,7 +109,9 @@ async function network(mode: 'static' | 'direct' | 'dynamic'): Promise<Net> {
     }
   })();
   // channel membership complete everywhere before measuring
-  await waitFor(() => peers.every((p) => p.service.node.peersOfChannel(CHANNEL).length === ORGS * PER_ORG - 1), 'channel membership', 60_000);
+  const known = () => peers.map((p) => p.service.node.peersOfChannel(CHANNEL).length);
+  await waitFor(() => known().every((k) => k === ORGS * PER_ORG - 1), `channel membership (${known().join(' ')})`, 60_000);
+  console.log(`${mode} network up: ${ORGS} orgs x ${PER_ORG} peers, 1 orderer`);
   return {
     net,
     orderer,
