@@ -19,7 +19,8 @@ import { IdentityStore } from '../identity/store.js';
 import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { AckRegistry, withNonce } from './ack.js';
 import { commConfig, type CommConfig } from './config.js';
-import { Connection, type BadInputReason, type ConnectionCounters, type Received } from './connection.js';
+import { Connection, type BadInputReason, type Received } from './connection.js';
+import { CommCounters } from './counters.js';
 import { ConnStore } from './connstore.js';
 import { Demux } from './demux.js';
 import { DialError, Dialer } from './dialer.js';
@@ -90,15 +91,13 @@ export class GrpcTransport implements Transport {
   private readonly acks: AckRegistry;
   private readonly dead: PresumedDead;
   private readonly switchHandlers = new Set<(old: PkiId) => void>();
-  private readonly counters: ConnectionCounters;
+  private readonly counters: CommCounters;
   private readonly verifier: HandshakeVerifier;
   private readonly ownsStore: boolean;
   private readonly serverLeaf?: Uint8Array;
   private readonly unsubscribePurge: Unsubscribe;
   private readonly self: HandshakeSelf;
   private readonly stopper = new Stopper();
-  /** Labelled counters, created once per label value. */
-  private readonly labelled = new Map<string, { inc(): void }>();
   private stopping?: Promise<void>;
 
   private constructor(private readonly opts: GrpcTransportOptions) {
@@ -120,16 +119,8 @@ export class GrpcTransport implements Transport {
       });
     this.unsubscribePurge = this.identityStore.onPurge((pkiId) => this.conns.get(pkiIdKey(pkiId))?.close('identity purged'));
     const m = this.metrics;
-    this.counters = {
-      sent: m.counter('gossip_comm_messages_sent', 'Number of messages sent'),
-      received: m.counter('gossip_comm_messages_received', 'Number of messages received'),
-      overflow: m.counter('gossip_comm_overflow_count', 'Number of outgoing queue buffer overflows'),
-    };
-    const open = m.gauge('gossip_comm_conns_open', 'Open gossip connections');
-    open.set(0);
-    m.counter('gossip_comm_handshake_failures', 'Failed gossip handshakes by reason', ['reason']);
-    m.counter('gossip_comm_bad_input', 'Received frames dropped or refused, by reason', ['reason']);
-    this.conns = new ConnStore(selfKey, this.config.dedupWindowMs, this.config.dedupWindowMs, (n) => open.set(n));
+    const counters = (this.counters = new CommCounters(m));
+    this.conns = new ConnStore(selfKey, this.config.dedupWindowMs, this.config.dedupWindowMs, (n) => counters.setOpen(n));
     this.demux = new Demux(this.log);
     this.acks = new AckRegistry(this.clock);
     this.dead = new PresumedDead(this.config.presumedDeadBuffer, m);
@@ -273,8 +264,8 @@ export class GrpcTransport implements Transport {
     this.dialer.closeAll();
     for (const c of [...this.live]) c.close('comm stopped');
     const grace = this.config.stopGraceMs;
-    await this.server.stop(grace);
-    if (!(await settleWithin(this.inflight, grace))) {
+    const [, settled] = await Promise.all([this.server.stop(grace), settleWithin(this.inflight, grace)]);
+    if (!settled) {
       this.log.warn({ pending: this.inflight.size }, `comm stop: work still pending after ${grace} ms; stopping anyway`);
     }
     for (const c of [...this.live]) c.close('comm stopped');
@@ -300,7 +291,7 @@ export class GrpcTransport implements Transport {
     }
     if (bounded) {
       if (dial.waiting >= this.config.sendBuffSize) {
-        this.counters.overflow.inc();
+        this.counters.conn.overflow.inc();
         return undefined;
       }
       dial.waiting++;
@@ -363,7 +354,7 @@ export class GrpcTransport implements Transport {
       duplex.close();
       throw new DialError('STOPPED', 'comm is stopping');
     }
-    const conn = new Connection(duplex, info, this.config, this.counters, this.hooks, this.clock.now());
+    const conn = new Connection(duplex, info, this.config, this.counters.conn, this.hooks, this.clock.now());
     this.live.add(conn);
     conn.start();
     return this.conns.register(conn, this.clock.now());
@@ -387,25 +378,14 @@ export class GrpcTransport implements Transport {
   };
 
   private badInput(reason: BadInputReason | 'unexpected_ack'): void {
-    this.count('gossip_comm_bad_input', 'reason', reason);
-  }
-
-  /** counter{label=value}++, the labelled child looked up once per value. */
-  private count(name: string, label: string, value: string): void {
-    const key = `${name}\0${value}`;
-    let child = this.labelled.get(key);
-    if (!child) {
-      child = this.metrics.counter(name, '', [label]).labels({ [label]: value });
-      this.labelled.set(key, child);
-    }
-    child.inc();
+    this.counters.count('gossip_comm_bad_input', reason);
   }
 
   private async countFailures<T>(p: Promise<T>): Promise<T> {
     try {
       return await p;
     } catch (e) {
-      if (e instanceof HandshakeError) this.count('gossip_comm_handshake_failures', 'reason', e.reason);
+      if (e instanceof HandshakeError) this.counters.count('gossip_comm_handshake_failures', e.reason);
       throw e;
     }
   }
