@@ -14,6 +14,7 @@ interface PeerStartFlags {
   config?: string;
   join?: string[];
   reportMs?: string;
+  ordererWait?: string;
 }
 
 /** Messages a peer sends to its parent over IPC. */
@@ -46,7 +47,13 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
     const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
     const levels = new LogLevels({ spec: config.grapevine.logSpec });
     for (const w of config.warnings) levels.root.warn({ component: 'node' }, w);
-    daemon = await PeerDaemon.start({ config, join: flags.join ?? [], logger: levels.root, logSpec: levels });
+    daemon = await PeerDaemon.start({
+      config,
+      join: flags.join ?? [],
+      logger: levels.root,
+      logSpec: levels,
+      ordererWaitMs: Math.max(0, Number(flags.ordererWait ?? 5000)) || 0,
+    });
   } catch (e) {
     send?.({ type: 'error', message: errorMessage(e) } satisfies PeerIpcMessage);
     throw e;
@@ -78,6 +85,7 @@ export function register(program: Command): void {
     .description('Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM')
     .option('--config <file>', "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml; CORE_* variables override it)")
     .option('--join <block...>', 'channel config (genesis) block(s) to join at start, besides grapevine.channels')
+    .option('--orderer-wait <ms>', 'how long an orderer endpoint may take to accept a connection at start', '5000')
     .option('--report-ms <ms>', 'interval of state reports to a parent process (network up)', '250')
     .action(async (flags: PeerStartFlags) => {
       await runPeerStart(flags);
