@@ -14,6 +14,8 @@ import {
   type ReceivedHandshake,
 } from '../../src/comm/handshake.js';
 import { commCryptoFromMsps, type CommIdentity } from '../../src/comm/identity.js';
+import { ownConnEstablish } from '../../src/comm/exchange.js';
+import { decodeFrame } from '../../src/comm/frame.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import { EnvelopeSchema } from '../../src/wire/gen/gossip/message_pb.js';
 import { Tag, openEnvelope, signGossip, unsignedGossip } from '../../src/wire/gossip.js';
@@ -65,6 +67,23 @@ describe('handshake', () => {
     assert.deepEqual(c.tlsCertHash, tlsCertHash(tlsA));
     assert.equal(c.probe, true);
     assert.equal(tlsCertHash(undefined).length, 0);
+  });
+
+  test('our ConnEstablish is signed once per (signer, TLS leaf, probe) and each variant verifies', () => {
+    let signs = 0;
+    const counting = { pkiId: peer.pkiId, signer: { ...peer.signer, sign: (d: Uint8Array) => (signs++, peer.signer.sign(d)) } };
+    const tlsB = new Uint8Array([4, 5, 6]);
+    const a1 = ownConnEstablish(counting, tlsA, false);
+    assert.equal(ownConnEstablish(counting, tlsA, false), a1, 'the same bytes again, not re-signed');
+    const a2 = ownConnEstablish(counting, tlsA, true);
+    const b1 = ownConnEstablish(counting, tlsB, false);
+    const none = ownConnEstablish(counting, undefined, false);
+    assert.equal(signs, 4);
+    for (const [frame, leaf, probe] of [[a1, tlsA, false], [a2, tlsA, true], [b1, tlsB, false], [none, undefined, false]] as const) {
+      const r = verifyConnEstablish(rx({ envelope: decodeFrame(frame), remoteTlsCertDer: leaf, tlsEnabled: leaf !== undefined }), verifier());
+      assert.equal(r.probe, probe);
+      assert.deepEqual(r.info.pkiId, peer.pkiId);
+    }
   });
 
   test('accepts a correct one and reports what it authenticated', () => {
