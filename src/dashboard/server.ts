@@ -47,7 +47,14 @@ export class DashboardServer {
     server.keepAliveTimeout = 5000;
     const host = this.o.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new GrapevineError('LISTEN_FAILED', `dashboard: cannot listen on ${host}:${this.o.port ?? 0}: ${errorMessage(e)}`)));
+      server.once('error', (e) =>
+        reject(
+          new GrapevineError(
+            'LISTEN_FAILED',
+            `dashboard: cannot listen on ${host}:${this.o.port ?? 0}: ${errorMessage(e)}`,
+          ),
+        ),
+      );
       server.listen(this.o.port ?? 0, host, () => resolve());
     });
     this.server = server;
@@ -68,7 +75,9 @@ export class DashboardServer {
       return;
     }
     if (path === '/api/network') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`${JSON.stringify(this.o.state())}\n`);
+      res
+        .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+        .end(`${JSON.stringify(this.o.state())}\n`);
       return;
     }
     if (path === '/api/events') return this.events(req, res);
@@ -92,7 +101,11 @@ export class DashboardServer {
       res.writeHead(503, { 'Retry-After': '5' }).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
     res.write('retry: 1000\n\n');
     this.clients.add(res);
     this.send(res, JSON.stringify(this.o.state()));

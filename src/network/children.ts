@@ -39,7 +39,13 @@ export class Children {
   }
 
   /** Start `node --import tsx <entry> ...args` with an IPC channel. */
-  spawn(name: string, entry: string, args: readonly string[], logFile: string, onMessage?: (m: unknown) => void): Child {
+  spawn(
+    name: string,
+    entry: string,
+    args: readonly string[],
+    logFile: string,
+    onMessage?: (m: unknown) => void,
+  ): Child {
     const fd = openSync(logFile, 'a');
     let proc: ChildProcess;
     try {

@@ -65,15 +65,20 @@ export async function portFree(port: number): Promise<boolean> {
 
 const domain = (org: number) => `org${org}.example.com`;
 export const cryptoDir = (l: NetworkLayout) => join(l.dir, 'crypto');
-export const peerCryptoDir = (l: NetworkLayout, p: PeerSpec) => join(cryptoDir(l), 'peerOrganizations', domain(p.org), 'peers', p.name);
-export const ordererCryptoDir = (l: NetworkLayout) => join(cryptoDir(l), 'ordererOrganizations', 'example.com', 'orderers', 'orderer0.example.com');
-export const userMspDir = (l: NetworkLayout, org: number) => join(cryptoDir(l), 'peerOrganizations', domain(org), 'users', `User1@${domain(org)}`, 'msp');
+export const peerCryptoDir = (l: NetworkLayout, p: PeerSpec) =>
+  join(cryptoDir(l), 'peerOrganizations', domain(p.org), 'peers', p.name);
+export const ordererCryptoDir = (l: NetworkLayout) =>
+  join(cryptoDir(l), 'ordererOrganizations', 'example.com', 'orderers', 'orderer0.example.com');
+export const userMspDir = (l: NetworkLayout, org: number) =>
+  join(cryptoDir(l), 'peerOrganizations', domain(org), 'users', `User1@${domain(org)}`, 'msp');
 export const genesisFile = (l: NetworkLayout) => join(l.dir, 'genesis.block');
 export const peerHome = (l: NetworkLayout, p: PeerSpec) => join(l.dir, 'peers', p.name);
 export const logFile = (l: NetworkLayout, name: string) => join(l.dir, 'logs', `${name}.log`);
 
 function orgMspDir(root: string, org: number | 'orderer'): string {
-  return org === 'orderer' ? join(root, 'ordererOrganizations', 'example.com', 'msp') : join(root, 'peerOrganizations', domain(org), 'msp');
+  return org === 'orderer'
+    ? join(root, 'ordererOrganizations', 'example.com', 'msp')
+    : join(root, 'peerOrganizations', domain(org), 'msp');
 }
 
 function configtxYaml(l: NetworkLayout): string {
@@ -195,7 +200,14 @@ grapevine:
 function cryptoConfig() {
   const sans = ['localhost', '127.0.0.1'];
   return validateCryptoConfig({
-    OrdererOrgs: [{ Name: 'Orderer', Domain: 'example.com', EnableNodeOUs: true, Specs: [{ Hostname: 'orderer0', SANS: sans }] }],
+    OrdererOrgs: [
+      {
+        Name: 'Orderer',
+        Domain: 'example.com',
+        EnableNodeOUs: true,
+        Specs: [{ Hostname: 'orderer0', SANS: sans }],
+      },
+    ],
     PeerOrgs: Array.from({ length: ORGS }, (_, k) => ({
       Name: `Org${k + 1}`,
       Domain: domain(k + 1),
@@ -210,7 +222,14 @@ async function newLayout(dir: string): Promise<NetworkLayout> {
   const peers: PeerSpec[] = [];
   for (let org = 1; org <= ORGS; org++) {
     for (let index = 0; index < PEERS_PER_ORG; index++) {
-      peers.push({ name: `peer${index}.${domain(org)}`, org, index, mspId: `Org${org}MSP`, port: await freePort(), opsPort: await freePort() });
+      peers.push({
+        name: `peer${index}.${domain(org)}`,
+        org,
+        index,
+        mspId: `Org${org}MSP`,
+        port: await freePort(),
+        opsPort: await freePort(),
+      });
     }
   }
   return {
@@ -230,10 +249,16 @@ function readLayout(dir: string): NetworkLayout | undefined {
   try {
     l = JSON.parse(readFileSync(file, 'utf8')) as NetworkLayout;
   } catch (e) {
-    throw new ConfigError('BAD_NETWORK_DIR', `${file}: not readable JSON (${errorMessage(e)}); run with --reset to make a new network`);
+    throw new ConfigError(
+      'BAD_NETWORK_DIR',
+      `${file}: not readable JSON (${errorMessage(e)}); run with --reset to make a new network`,
+    );
   }
   if (l.version !== LAYOUT_VERSION || !Array.isArray(l.peers) || !existsSync(genesisFile({ ...l, dir }))) {
-    throw new ConfigError('BAD_NETWORK_DIR', `${dir}: not a network folder of this Grapevine version; run with --reset to make a new network`);
+    throw new ConfigError(
+      'BAD_NETWORK_DIR',
+      `${dir}: not a network folder of this Grapevine version; run with --reset to make a new network`,
+    );
   }
   return { ...l, dir };
 }
@@ -269,7 +294,10 @@ export async function prepareLayout(dirIn: string, opts: { reset?: boolean } = {
   const ours = existsSync(join(dir, MARKER)) || existsSync(join(dir, 'network.json'));
   const nonEmpty = existsSync(dir) && readdirSync(dir).length > 0;
   if (nonEmpty && !ours) {
-    throw new ConfigError('BAD_NETWORK_DIR', `${dir}: the folder exists and is not a Grapevine network folder; give an empty or new folder with --dir`);
+    throw new ConfigError(
+      'BAD_NETWORK_DIR',
+      `${dir}: the folder exists and is not a Grapevine network folder; give an empty or new folder with --dir`,
+    );
   }
   if (opts.reset) rmSync(dir, { recursive: true, force: true });
   const existing = readLayout(dir);
@@ -285,7 +313,10 @@ export async function prepareLayout(dirIn: string, opts: { reset?: boolean } = {
   const ctxFile = join(dir, 'configtx.yaml');
   const text = configtxYaml(l);
   writeFileSync(ctxFile, text);
-  writeFileSync(genesisFile(l), encodeBlock(buildGenesisBlock(parseConfigtx(text, ctxFile), 'Grapevine', l.channel)));
+  writeFileSync(
+    genesisFile(l),
+    encodeBlock(buildGenesisBlock(parseConfigtx(text, ctxFile), 'Grapevine', l.channel)),
+  );
   for (const p of l.peers) {
     mkdirSync(peerHome(l, p), { recursive: true });
     writeFileSync(join(peerHome(l, p), 'core.yaml'), coreYaml(l, p));

@@ -16,7 +16,15 @@ import { GrapevineError } from '../errors.js';
 import type { PeerStateSnapshot } from '../node/peerstate.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Children, CLI_MAIN, ORDERER_CHILD, type Child } from './children.js';
-import { genesisFile, logFile, ordererCryptoDir, peerHome, prepareLayout, userMspDir, type NetworkLayout } from './layout.js';
+import {
+  genesisFile,
+  logFile,
+  ordererCryptoDir,
+  peerHome,
+  prepareLayout,
+  userMspDir,
+  type NetworkLayout,
+} from './layout.js';
 import { NetworkState, type NetworkSnapshot } from './state.js';
 import { Submitter } from './submitter.js';
 
@@ -37,7 +45,10 @@ export interface NetworkUpOptions {
 
 export class NetworkError extends GrapevineError {}
 
-type IpcMessage = { type: 'ready' | 'state'; state: PeerStateSnapshot } | { type: 'ready'; address: string } | { type: 'error'; message: string };
+type IpcMessage =
+  | { type: 'ready' | 'state'; state: PeerStateSnapshot }
+  | { type: 'ready'; address: string }
+  | { type: 'error'; message: string };
 
 function tail(child: Child): string {
   return `see ${child.logFile}`;
@@ -46,7 +57,16 @@ function tail(child: Child): string {
 function waitReady(child: Child, ready: Promise<void>, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NetworkError('START_TIMEOUT', `${child.name} did not start within ${timeoutMs / 1000} s; ${tail(child)}`)), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new NetworkError(
+            'START_TIMEOUT',
+            `${child.name} did not start within ${timeoutMs / 1000} s; ${tail(child)}`,
+          ),
+        ),
+      timeoutMs,
+    );
   });
   const exit = child.exited.then((code) => {
     throw new NetworkError('CHILD_EXITED', `${child.name} exited (${code}) while starting; ${tail(child)}`);
@@ -71,7 +91,11 @@ export class LocalNetwork {
     const log = o.log ?? ((l: string) => console.log(l));
     const startedAt = o.startedAt ?? Math.round(performance.timeOrigin);
     const { layout, created } = await prepareLayout(o.dir, { reset: o.reset });
-    log(created ? `created a new network in ${layout.dir}` : `reusing the network in ${layout.dir} (--reset makes a new one)`);
+    log(
+      created
+        ? `created a new network in ${layout.dir}`
+        : `reusing the network in ${layout.dir} (--reset makes a new one)`,
+    );
     const state = new NetworkState(
       layout.channel,
       layout.peers.map((p) => ({ name: p.name, mspId: p.mspId, endpoint: `127.0.0.1:${p.port}` })),
@@ -79,7 +103,10 @@ export class LocalNetwork {
       startedAt,
     );
     const children = new Children();
-    const dashboard: DashboardServer = new DashboardServer({ state: (): NetworkSnapshot => net.snapshot(), ...(o.dashboardPort !== undefined ? { port: o.dashboardPort } : {}) });
+    const dashboard: DashboardServer = new DashboardServer({
+      state: (): NetworkSnapshot => net.snapshot(),
+      ...(o.dashboardPort !== undefined ? { port: o.dashboardPort } : {}),
+    });
     const net: LocalNetwork = new LocalNetwork(layout, state, children, dashboard, log);
     try {
       await net.startOrderer(o.readyTimeoutMs ?? 60_000);
@@ -106,15 +133,28 @@ export class LocalNetwork {
   private async startOrderer(timeoutMs: number): Promise<void> {
     const l = this.layout;
     const dir = ordererCryptoDir(l);
-    const flags = { genesis: genesisFile(l), msp: join(dir, 'msp'), mspid: 'OrdererMSP', tls: join(dir, 'tls'), listen: `127.0.0.1:${l.orderer.port}`, data: join(l.dir, 'orderer') };
+    const flags = {
+      genesis: genesisFile(l),
+      msp: join(dir, 'msp'),
+      mspid: 'OrdererMSP',
+      tls: join(dir, 'tls'),
+      listen: `127.0.0.1:${l.orderer.port}`,
+      data: join(l.dir, 'orderer'),
+    };
     let onReady!: () => void;
     let failure = '';
     const ready = new Promise<void>((r) => (onReady = r));
-    const child = this.children.spawn(l.orderer.name, ORDERER_CHILD, [JSON.stringify(flags)], logFile(l, l.orderer.name), (m) => {
-      const msg = m as IpcMessage;
-      if (msg.type === 'ready') onReady();
-      if (msg.type === 'error') failure = msg.message;
-    });
+    const child = this.children.spawn(
+      l.orderer.name,
+      ORDERER_CHILD,
+      [JSON.stringify(flags)],
+      logFile(l, l.orderer.name),
+      (m) => {
+        const msg = m as IpcMessage;
+        if (msg.type === 'ready') onReady();
+        if (msg.type === 'error') failure = msg.message;
+      },
+    );
     try {
       await waitReady(child, ready, timeoutMs);
     } catch (e) {
@@ -135,16 +175,26 @@ export class LocalNetwork {
       let onReady!: () => void;
       let failure = '';
       const ready = new Promise<void>((r) => (onReady = r));
-      const child = this.children.spawn(p.name, CLI_MAIN, ['peer', 'start', '--config', join(peerHome(l, p), 'core.yaml')], logFile(l, p.name), (m) => {
-        const msg = m as IpcMessage;
-        if (msg.type === 'error') failure = msg.message;
-        else if ('state' in msg) {
-          this.state.report(p.name, msg.state);
-          if (msg.type === 'ready') onReady();
-        }
-      });
+      const child = this.children.spawn(
+        p.name,
+        CLI_MAIN,
+        ['peer', 'start', '--config', join(peerHome(l, p), 'core.yaml')],
+        logFile(l, p.name),
+        (m) => {
+          const msg = m as IpcMessage;
+          if (msg.type === 'error') failure = msg.message;
+          else if ('state' in msg) {
+            this.state.report(p.name, msg.state);
+            if (msg.type === 'ready') onReady();
+          }
+        },
+      );
       void child.exited.then((code) => {
-        this.state.setStatus(p.name, this.stoppingFlag ? 'stopped' : 'failed', this.stoppingFlag ? undefined : `exited (${code})`);
+        this.state.setStatus(
+          p.name,
+          this.stoppingFlag ? 'stopped' : 'failed',
+          this.stoppingFlag ? undefined : `exited (${code})`,
+        );
         if (!this.stoppingFlag) this.log(`${p.name} exited unexpectedly (${code}); ${tail(child)}`);
       });
       waits.push(
@@ -154,7 +204,9 @@ export class LocalNetwork {
       );
     }
     await Promise.all(waits);
-    this.log(`${l.peers.length} peers running: ${l.peers.map((p) => `${p.name} 127.0.0.1:${p.port}`).join(', ')}`);
+    this.log(
+      `${l.peers.length} peers running: ${l.peers.map((p) => `${p.name} 127.0.0.1:${p.port}`).join(', ')}`,
+    );
   }
 
   snapshot(): NetworkSnapshot {

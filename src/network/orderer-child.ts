@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const levels = new LogLevels({ spec: process.env.GRAPEVINE_ORDERER_LOGSPEC ?? 'info' });
   let orderer;
   try {
-    orderer = await launchOrderer(loadOrdererConfig(flags), { logger: levels.root.child({ component: 'orderer' }) });
+    orderer = await launchOrderer(loadOrdererConfig(flags), {
+      logger: levels.root.child({ component: 'orderer' }),
+    });
   } catch (e) {
     console.error(`orderer: ${errorMessage(e)}`);
     process.send?.({ type: 'error', message: errorMessage(e) });

@@ -55,7 +55,11 @@ export interface NetworkSnapshot {
   readonly startedAt: number;
   readonly now: number;
   readonly orderer: { readonly name: string; readonly endpoint: string; status: PeerStatus };
-  readonly orgs: readonly { readonly mspId: string; readonly leader?: string; readonly peers: readonly string[] }[];
+  readonly orgs: readonly {
+    readonly mspId: string;
+    readonly leader?: string;
+    readonly peers: readonly string[];
+  }[];
   readonly peers: readonly PeerView[];
   readonly blocks: readonly BlockPath[];
   readonly milestones: { allReadyAt?: number; firstBlockEverywhereAt?: number };
@@ -88,7 +92,16 @@ export class NetworkState {
     readonly startedAt: number,
     private readonly now: () => number = Date.now,
   ) {
-    for (const p of peers) this.peers.set(p.name, { name: p.name, org: p.mspId, endpoint: p.endpoint, status: 'starting', height: 0, leader: false, connections: [] });
+    for (const p of peers)
+      this.peers.set(p.name, {
+        name: p.name,
+        org: p.mspId,
+        endpoint: p.endpoint,
+        status: 'starting',
+        height: 0,
+        leader: false,
+        connections: [],
+      });
     this.orderer = { ...orderer, status: 'starting' };
   }
 
@@ -111,7 +124,8 @@ export class NetworkState {
     if (p.status === 'starting') {
       p.status = 'running';
       p.readyAt = this.now();
-      if (!this.milestones.allReadyAt && [...this.peers.values()].every((q) => q.status === 'running')) this.milestones.allReadyAt = this.now();
+      if (!this.milestones.allReadyAt && [...this.peers.values()].every((q) => q.status === 'running'))
+        this.milestones.allReadyAt = this.now();
     }
     p.pid = s.pid;
     p.pkiId = s.pkiId;
@@ -157,7 +171,13 @@ export class NetworkState {
       }))
       .sort((a, b) => a.at - b.at);
     const lastAt = Math.max(...recs.map((r) => r.c.at));
-    return { number: n, firstAt, latencyMs: round(lastAt - firstAt), complete: recs.length === this.peers.size, hops };
+    return {
+      number: n,
+      firstAt,
+      latencyMs: round(lastAt - firstAt),
+      complete: recs.length === this.peers.size,
+      hops,
+    };
   }
 
   snapshot(): NetworkSnapshot {
@@ -167,7 +187,10 @@ export class NetworkState {
       .sort((a, b) => b[0] - a[0])
       .slice(0, KEEP_BLOCKS)
       .map(([n, m]) => this.path(n, m));
-    const complete = blocks.filter((b) => b.complete).map((b) => b.latencyMs).sort((a, b) => a - b);
+    const complete = blocks
+      .filter((b) => b.complete)
+      .map((b) => b.latencyMs)
+      .sort((a, b) => a - b);
     const heights = peers.map((p) => p.height);
     return {
       channel: this.channel,
@@ -176,7 +199,11 @@ export class NetworkState {
       orderer: { ...this.orderer },
       orgs: orgNames.map((mspId) => {
         const leader = peers.find((p) => p.org === mspId && p.leader)?.name;
-        return { mspId, ...(leader ? { leader } : {}), peers: peers.filter((p) => p.org === mspId).map((p) => p.name) };
+        return {
+          mspId,
+          ...(leader ? { leader } : {}),
+          peers: peers.filter((p) => p.org === mspId).map((p) => p.name),
+        };
       }),
       peers,
       blocks,

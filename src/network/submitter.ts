@@ -45,21 +45,56 @@ const sha256 = (...parts: Uint8Array[]) => {
 };
 
 /** One signed ENDORSER_TRANSACTION envelope (encoded). */
-export function demoTransaction(signer: Signer, channel: string, n: number, nowMs = Date.now()): { txId: string; bytes: Uint8Array } {
+export function demoTransaction(
+  signer: Signer,
+  channel: string,
+  n: number,
+  nowMs = Date.now(),
+): { txId: string; bytes: Uint8Array } {
   const nonce = new Uint8Array(randomBytes(24));
   const creator = signer.serializedIdentity;
   const txId = sha256(nonce, creator).toString('hex');
   const chaincodeId = { name: 'grapevine-demo', version: '1.0' };
   const input = encode(ChaincodeInvocationSpecSchema, {
-    chaincodeSpec: { type: 1, chaincodeId, input: { args: [new TextEncoder().encode('put'), new TextEncoder().encode(`key${n}`), new TextEncoder().encode(String(nowMs))] } },
+    chaincodeSpec: {
+      type: 1,
+      chaincodeId,
+      input: {
+        args: [
+          new TextEncoder().encode('put'),
+          new TextEncoder().encode(`key${n}`),
+          new TextEncoder().encode(String(nowMs)),
+        ],
+      },
+    },
   });
   const proposalPayload = encode(ChaincodeProposalPayloadSchema, { input });
-  const action = encode(ChaincodeActionSchema, { results: new TextEncoder().encode(`key${n}=${nowMs}`), chaincodeId });
-  const prp = encode(ProposalResponsePayloadSchema, { proposalHash: sha256(proposalPayload), extension: action });
-  const cap = encode(ChaincodeActionPayloadSchema, { chaincodeProposalPayload: proposalPayload, action: { proposalResponsePayload: prp, endorsements: [] } });
+  const action = encode(ChaincodeActionSchema, {
+    results: new TextEncoder().encode(`key${n}=${nowMs}`),
+    chaincodeId,
+  });
+  const prp = encode(ProposalResponsePayloadSchema, {
+    proposalHash: sha256(proposalPayload),
+    extension: action,
+  });
+  const cap = encode(ChaincodeActionPayloadSchema, {
+    chaincodeProposalPayload: proposalPayload,
+    action: { proposalResponsePayload: prp, endorsements: [] },
+  });
   const header = encode(SignatureHeaderSchema, { creator, nonce });
   const data = encode(TransactionSchema, { actions: [{ header, payload: cap }] });
-  const env = signedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: channel, data, nowMs, txId, nonce, preciseTimestamp: true }, signer);
+  const env = signedEnvelope(
+    {
+      type: HeaderType.ENDORSER_TRANSACTION,
+      channelId: channel,
+      data,
+      nowMs,
+      txId,
+      nonce,
+      preciseTimestamp: true,
+    },
+    signer,
+  );
   return { txId, bytes: encode(EnvelopeSchema, env) };
 }
 

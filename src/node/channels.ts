@@ -39,16 +39,27 @@ export function readJoinBlock(file: string, key = '--join'): JoinBlock {
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (e) {
-    throw new ConfigError('BAD_JOIN_BLOCK', `${key}: cannot read the channel config block ${file}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError(
+      'BAD_JOIN_BLOCK',
+      `${key}: cannot read the channel config block ${file}: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
   let config: ChannelConfig;
   try {
     const block = decodeBlock(bytes);
     if (!isConfigBlock(block)) throw new Error('it is not a config block');
-    if (block.header?.number !== 0n) throw new Error(`it is block ${block.header?.number ?? '?'}; join with the channel's genesis block (block 0)`);
+    if (block.header?.number !== 0n)
+      throw new Error(
+        `it is block ${block.header?.number ?? '?'}; join with the channel's genesis block (block 0)`,
+      );
     config = parseChannelConfig(block);
   } catch (e) {
-    throw new ConfigError('BAD_JOIN_BLOCK', `${key}: ${file} cannot be used to join a channel: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError(
+      'BAD_JOIN_BLOCK',
+      `${key}: ${file} cannot be used to join a channel: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
   return { file, bytes, config };
 }
@@ -61,18 +72,30 @@ export function ledgerChannels(ledgerPath: string): string[] {
     .sort();
 }
 
-async function latestConfig(ledger: BlockStore, channelId: string, dir: string): Promise<{ bytes: Uint8Array; config: ChannelConfig }> {
+async function latestConfig(
+  ledger: BlockStore,
+  channelId: string,
+  dir: string,
+): Promise<{ bytes: Uint8Array; config: ChannelConfig }> {
   const h = ledger.height();
   const last = await ledger.getBlock(h - 1n);
   const idx = (last && blockLastConfigIndex(last.block)) ?? 0n;
   const bytes = await ledger.getBlockBytes(idx);
-  if (!bytes) throw new ConfigError('BAD_LEDGER', `ledger ${dir}: config block ${idx} of channel ${channelId} is missing`);
+  if (!bytes)
+    throw new ConfigError(
+      'BAD_LEDGER',
+      `ledger ${dir}: config block ${idx} of channel ${channelId} is missing`,
+    );
   try {
     const config = parseChannelConfig(decodeBlock(bytes));
     if (config.channelId !== channelId) throw new Error(`it belongs to channel ${config.channelId}`);
     return { bytes, config };
   } catch (e) {
-    throw new ConfigError('BAD_LEDGER', `ledger ${dir}: config block ${idx} cannot be used: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError(
+      'BAD_LEDGER',
+      `ledger ${dir}: config block ${idx} cannot be used: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -80,12 +103,19 @@ async function latestConfig(ledger: BlockStore, channelId: string, dir: string):
  * Open every channel's ledger (joins first, then the ones the ledger path holds). On a failure
  * the ledgers already opened are closed before the error is thrown.
  */
-export async function openChannelLedgers(ledgerPath: string, joins: readonly JoinBlock[]): Promise<OpenChannel[]> {
+export async function openChannelLedgers(
+  ledgerPath: string,
+  joins: readonly JoinBlock[],
+): Promise<OpenChannel[]> {
   const out: OpenChannel[] = [];
   const byId = new Map<string, JoinBlock>();
   for (const j of joins) {
     const prev = byId.get(j.config.channelId);
-    if (prev && prev.file !== j.file) throw new ConfigError('BAD_JOIN_BLOCK', `${j.file} and ${prev.file} are both blocks of channel ${j.config.channelId}; give one`);
+    if (prev && prev.file !== j.file)
+      throw new ConfigError(
+        'BAD_JOIN_BLOCK',
+        `${j.file} and ${prev.file} are both blocks of channel ${j.config.channelId}; give one`,
+      );
     byId.set(j.config.channelId, j);
   }
   const ids = [...new Set([...byId.keys(), ...ledgerChannels(ledgerPath)])];
@@ -96,7 +126,11 @@ export async function openChannelLedgers(ledgerPath: string, joins: readonly Joi
       try {
         ledger = await BlockStore.open(dir);
       } catch (e) {
-        throw new ConfigError('BAD_LEDGER', `grapevine.ledgerPath: cannot open the ledger of channel ${channelId} at ${dir}: ${errorMessage(e)}`, { cause: e });
+        throw new ConfigError(
+          'BAD_LEDGER',
+          `grapevine.ledgerPath: cannot open the ledger of channel ${channelId} at ${dir}: ${errorMessage(e)}`,
+          { cause: e },
+        );
       }
       try {
         const j = byId.get(channelId);

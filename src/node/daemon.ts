@@ -25,7 +25,13 @@ import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../serv
 import { componentLogger, rootLogger, type Logger } from '../util/log.js';
 import { Metrics } from '../util/metrics.js';
 import { openChannelLedgers, readJoinBlock, type JoinBlock, type OpenChannel } from './channels.js';
-import { commConfigOf, deliverConfigOf, electionConfigOf, gossipNodeInputOf, stateConfigOf } from './config/index.js';
+import {
+  commConfigOf,
+  deliverConfigOf,
+  electionConfigOf,
+  gossipNodeInputOf,
+  stateConfigOf,
+} from './config/index.js';
 import type { PeerConfig } from './config/types.js';
 import type { LogSpecTarget } from './logspec.js';
 import { OperationsServer, operationsOptionsFromConfig } from './operations.js';
@@ -57,14 +63,25 @@ function readKeyFile(key: string, file: string): Uint8Array {
 function loadLocalMsp(cfg: PeerConfig): LocalIdentity {
   const dir = cfg.peer.mspConfigPath;
   const id = cfg.peer.localMspId;
-  if (id === '') throw new ConfigError('NO_MSP_ID', 'peer.localMspId: not set; give the MSP ID of this peer\'s org (e.g. Org1MSP)');
+  if (id === '')
+    throw new ConfigError(
+      'NO_MSP_ID',
+      "peer.localMspId: not set; give the MSP ID of this peer's org (e.g. Org1MSP)",
+    );
   if (dir === '' || !existsSync(dir)) {
-    throw new ConfigError('MISSING_MSP', `peer.mspConfigPath: the local MSP folder ${dir || '(not set)'} does not exist; point it at the peer's msp/ folder (signcerts, keystore, cacerts)`);
+    throw new ConfigError(
+      'MISSING_MSP',
+      `peer.mspConfigPath: the local MSP folder ${dir || '(not set)'} does not exist; point it at the peer's msp/ folder (signcerts, keystore, cacerts)`,
+    );
   }
   try {
     return loadSigningIdentity(dir, id);
   } catch (e) {
-    throw new ConfigError('BAD_MSP', `peer.mspConfigPath: cannot load the local MSP ${id} from ${dir}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError(
+      'BAD_MSP',
+      `peer.mspConfigPath: cannot load the local MSP ${id} from ${dir}: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -75,10 +92,15 @@ function gossipTls(cfg: PeerConfig, channels: readonly OpenChannel[]): CommTls |
   if (t.rootcert.file !== '') roots.push(readKeyFile('peer.tls.rootcert.file', t.rootcert.file));
   for (const f of t.clientRootCAs.files) roots.push(readKeyFile('peer.tls.clientRootCAs.files', f));
   for (const ch of channels) {
-    for (const org of [...ch.config.applicationOrgs, ...ch.config.ordererOrgs]) roots.push(...org.msp.tlsRootCerts, ...org.msp.tlsIntermediateCerts);
+    for (const org of [...ch.config.applicationOrgs, ...ch.config.ordererOrgs])
+      roots.push(...org.msp.tlsRootCerts, ...org.msp.tlsIntermediateCerts);
   }
-  const clientCert = t.clientCert.file !== t.cert.file ? readKeyFile('peer.tls.clientCert.file', t.clientCert.file) : undefined;
-  const clientKey = t.clientKey.file !== t.key.file ? readKeyFile('peer.tls.clientKey.file', t.clientKey.file) : undefined;
+  const clientCert =
+    t.clientCert.file !== t.cert.file
+      ? readKeyFile('peer.tls.clientCert.file', t.clientCert.file)
+      : undefined;
+  const clientKey =
+    t.clientKey.file !== t.key.file ? readKeyFile('peer.tls.clientKey.file', t.clientKey.file) : undefined;
   return {
     certPem: readKeyFile('peer.tls.cert.file', t.cert.file),
     keyPem: readKeyFile('peer.tls.key.file', t.key.file),
@@ -106,12 +128,21 @@ function dial(address: string, timeoutMs: number): Promise<string | undefined> {
 }
 
 /** Every channel has at least one orderer endpoint that accepts a TCP connection (retried until waitMs). */
-async function checkOrderers(cfg: PeerConfig, channels: readonly OpenChannel[], waitMs: number): Promise<void> {
+async function checkOrderers(
+  cfg: PeerConfig,
+  channels: readonly OpenChannel[],
+  waitMs: number,
+): Promise<void> {
   const overrides = new Map(cfg.peer.deliveryclient.addressOverrides.map((o) => [o.from, o.to]));
   for (const ch of channels) {
-    const addrs = [...new Set(ch.config.ordererEndpoints().map((e) => overrides.get(e.address) ?? e.address))];
+    const addrs = [
+      ...new Set(ch.config.ordererEndpoints().map((e) => overrides.get(e.address) ?? e.address)),
+    ];
     if (addrs.length === 0) {
-      throw new ConfigError('NO_ORDERER', `channel ${ch.channelId}: its config names no orderer endpoint (OrdererEndpoints of the orderer orgs)`);
+      throw new ConfigError(
+        'NO_ORDERER',
+        `channel ${ch.channelId}: its config names no orderer endpoint (OrdererEndpoints of the orderer orgs)`,
+      );
     }
     const deadline = Date.now() + waitMs;
     let errors: string[];
@@ -166,7 +197,8 @@ export class PeerDaemon {
       ];
       const channels = await openChannelLedgers(cfg.grapevine.ledgerPath, joins);
       for (const ch of channels) closers.push(() => ch.ledger.close());
-      if (channels.length === 0) log.warn('no channel to serve: give a channel config block with --join or grapevine.channels');
+      if (channels.length === 0)
+        log.warn('no channel to serve: give a channel config block with --join or grapevine.channels');
       await checkOrderers(cfg, channels, o.ordererWaitMs ?? 5000);
 
       const mspId = cfg.peer.localMspId;
@@ -187,11 +219,20 @@ export class PeerDaemon {
         });
       } catch (e) {
         if (e instanceof ConfigError) throw e;
-        throw new DaemonError('LISTEN_FAILED', `peer.listenAddress: cannot serve gossip on ${cfg.peer.listenAddress}: ${errorMessage(e)} (is another peer using the port?)`, { cause: e });
+        throw new DaemonError(
+          'LISTEN_FAILED',
+          `peer.listenAddress: cannot serve gossip on ${cfg.peer.listenAddress}: ${errorMessage(e)} (is another peer using the port?)`,
+          { cause: e },
+        );
       }
       closers.push(() => transport.stop());
 
-      const opsOptions = operationsOptionsFromConfig(cfg, { metrics, logSpec: o.logSpec, logger: root, version: { version: '0.1.0' } });
+      const opsOptions = operationsOptionsFromConfig(cfg, {
+        metrics,
+        logSpec: o.logSpec,
+        logger: root,
+        version: { version: '0.1.0' },
+      });
       let operations: OperationsServer | undefined;
       if (opsOptions) {
         const ops = new OperationsServer(opsOptions);
@@ -200,8 +241,12 @@ export class PeerDaemon {
         operations = ops;
       }
 
-      const clientCert = cfg.peer.tls.enabled ? readKeyFile('peer.tls.clientCert.file', cfg.peer.tls.clientCert.file) : undefined;
-      const clientKey = cfg.peer.tls.enabled ? readKeyFile('peer.tls.clientKey.file', cfg.peer.tls.clientKey.file) : undefined;
+      const clientCert = cfg.peer.tls.enabled
+        ? readKeyFile('peer.tls.clientCert.file', cfg.peer.tls.clientCert.file)
+        : undefined;
+      const clientKey = cfg.peer.tls.enabled
+        ? readKeyFile('peer.tls.clientKey.file', cfg.peer.tls.clientKey.file)
+        : undefined;
       const service = new GossipService({
         transport,
         identityStore: transport.identityStore,
@@ -213,7 +258,15 @@ export class PeerDaemon {
         election: electionConfigOf(cfg),
         state: stateConfigOf(cfg),
         deliver: deliverConfigOf(cfg, { warn: (m) => log.warn(m) }),
-        ...(clientCert && clientKey ? { deliverTls: { clientAuthRequired: cfg.peer.tls.clientAuthRequired, certPem: clientCert, keyPem: clientKey } } : {}),
+        ...(clientCert && clientKey
+          ? {
+              deliverTls: {
+                clientAuthRequired: cfg.peer.tls.clientAuthRequired,
+                certPem: clientCert,
+                keyPem: clientKey,
+              },
+            }
+          : {}),
         channelCrypto: registry,
         metrics,
         logger: root,
@@ -221,14 +274,21 @@ export class PeerDaemon {
       closers.push(() => service.stop());
       const tracker = new CommitTracker(transport, (ch) => service.isLeader(ch));
       closers.push(() => tracker.stop());
-      for (const ch of channels) service.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
+      for (const ch of channels)
+        service.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
       service.start();
       operations?.registerChecker('gossip', () => {
-        if (transport.connectedPeers().length === 0 && channels.length > 0) throw new Error('no gossip connection to any peer');
+        if (transport.connectedPeers().length === 0 && channels.length > 0)
+          throw new Error('no gossip connection to any peer');
       });
       const daemon = new PeerDaemon(cfg, service, transport, operations, channels, tracker, closers, log);
       log.info(
-        { endpoint: transport.endpoint, pkiId: pkiIdKey(transport.selfPkiId).slice(0, 16), operations: operations?.address(), channels: channels.map((c) => `${c.channelId}@${c.ledger.height()}`) },
+        {
+          endpoint: transport.endpoint,
+          pkiId: pkiIdKey(transport.selfPkiId).slice(0, 16),
+          operations: operations?.address(),
+          channels: channels.map((c) => `${c.channelId}@${c.ledger.height()}`),
+        },
         'peer started',
       );
       return daemon;

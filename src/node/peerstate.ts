@@ -80,7 +80,10 @@ export class CommitTracker {
     );
   }
 
-  private onData(message: { channel: Uint8Array; content: { case: string | undefined; value?: unknown } }, from: PkiId): void {
+  private onData(
+    message: { channel: Uint8Array; content: { case: string | undefined; value?: unknown } },
+    from: PkiId,
+  ): void {
     const channel = Buffer.from(message.channel).toString('utf8');
     const sender = pkiIdKey(from);
     if (message.content.case === 'dataMsg') {

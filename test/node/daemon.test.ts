@@ -16,12 +16,20 @@ import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { CLI_MAIN } from '../../src/network/children.js';
-import { peerHome, portFree, prepareLayout, type NetworkLayout, type PeerSpec } from '../../src/network/layout.js';
+import {
+  peerHome,
+  portFree,
+  prepareLayout,
+  type NetworkLayout,
+  type PeerSpec,
+} from '../../src/network/layout.js';
 import { GrapevineError } from '../../src/errors.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -57,7 +65,10 @@ describe('peer daemon', { timeout: 120_000 }, () => {
     const bad = join(root, 'bad-core.yaml');
     writeFileSync(bad, 'peer:\n  address: 127.0.0.1:7051\n  gossip:\n    aliveTimeInterval: banana\n');
     const missing = join(root, 'nope', 'core.yaml');
-    const [a, b] = await Promise.all([runCli(['peer', 'start', '--config', bad]), runCli(['peer', 'start', '--config', missing])]);
+    const [a, b] = await Promise.all([
+      runCli(['peer', 'start', '--config', bad]),
+      runCli(['peer', 'start', '--config', missing]),
+    ]);
     assert.equal(a.code, 1, a.out);
     assert.match(a.out, /peer\.gossip\.aliveTimeInterval/);
     assert.match(a.out, /banana/);

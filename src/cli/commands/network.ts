@@ -20,7 +20,8 @@ interface NetworkUpFlags {
 function positive(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError('BAD_FLAG', `${flag}: ${JSON.stringify(v)} is not a positive number`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError('BAD_FLAG', `${flag}: ${JSON.stringify(v)} is not a positive number`);
   return n;
 }
 
@@ -36,7 +37,12 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
   process.on('SIGTERM', early);
   let net: LocalNetwork;
   try {
-    net = await LocalNetwork.up({ dir: flags.dir, reset: flags.reset, ...(rate ? { rate } : {}), ...(port ? { dashboardPort: port } : {}) });
+    net = await LocalNetwork.up({
+      dir: flags.dir,
+      reset: flags.reset,
+      ...(rate ? { rate } : {}),
+      ...(port ? { dashboardPort: port } : {}),
+    });
   } finally {
     process.off('SIGINT', early);
     process.off('SIGTERM', early);
@@ -48,7 +54,10 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
     const s = net.snapshot();
     if (!firstShown && s.milestones.firstBlockEverywhereAt) {
       firstShown = true;
-      if (!view) console.log(`first block committed on every peer ${((s.milestones.firstBlockEverywhereAt - s.startedAt) / 1000).toFixed(2)} s after start`);
+      if (!view)
+        console.log(
+          `first block committed on every peer ${((s.milestones.firstBlockEverywhereAt - s.startedAt) / 1000).toFixed(2)} s after start`,
+        );
     }
   }, 200);
   if (!view) console.log(`network up; dashboard: ${net.dashboard.url()} (Ctrl-C stops everything)`);
@@ -73,11 +82,19 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  const network = program.commands.find((c) => c.name() === 'network') ?? program.command('network').description('A local Grapevine network');
+  const network =
+    program.commands.find((c) => c.name() === 'network') ??
+    program.command('network').description('A local Grapevine network');
   network
     .command('up')
-    .description('Run a local network on 127.0.0.1: orderer + 2 orgs x 3 peers as child processes, a stream of transactions, a live view and a dashboard')
-    .option('--dir <dir>', 'working folder (crypto material, genesis block, ledgers, logs); reused on the next run', '.grapevine/network')
+    .description(
+      'Run a local network on 127.0.0.1: orderer + 2 orgs x 3 peers as child processes, a stream of transactions, a live view and a dashboard',
+    )
+    .option(
+      '--dir <dir>',
+      'working folder (crypto material, genesis block, ledgers, logs); reused on the next run',
+      '.grapevine/network',
+    )
     .option('--reset', 'delete the working folder first and make a new network')
     .option('--no-view', 'no live terminal view (progress lines only)')
     .option('--rate <tx/s>', 'transactions submitted per second', '20')

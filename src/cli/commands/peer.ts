@@ -79,13 +79,27 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  const peer = program.commands.find((c) => c.name() === 'peer') ?? program.command('peer').description('The Grapevine peer');
+  const peer =
+    program.commands.find((c) => c.name() === 'peer') ??
+    program.command('peer').description('The Grapevine peer');
   peer
     .command('start')
-    .description('Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM')
-    .option('--config <file>', "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml; CORE_* variables override it)")
-    .option('--join <block...>', 'channel config (genesis) block(s) to join at start, besides grapevine.channels')
-    .option('--orderer-wait <ms>', 'how long an orderer endpoint may take to accept a connection at start', '5000')
+    .description(
+      'Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM',
+    )
+    .option(
+      '--config <file>',
+      "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml; CORE_* variables override it)",
+    )
+    .option(
+      '--join <block...>',
+      'channel config (genesis) block(s) to join at start, besides grapevine.channels',
+    )
+    .option(
+      '--orderer-wait <ms>',
+      'how long an orderer endpoint may take to accept a connection at start',
+      '5000',
+    )
     .option('--report-ms <ms>', 'interval of state reports to a parent process (network up)', '250')
     .action(async (flags: PeerStartFlags) => {
       await runPeerStart(flags);

@@ -3,7 +3,11 @@
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const esc = (s) =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 const short = (name) => String(name).replace(/\.example\.com$/, '');
 const mb = (b) => (b ? `${(b / 1048576).toFixed(0)} MB` : '');
 const SVGNS = 'http://www.w3.org/2000/svg';
@@ -17,9 +21,13 @@ function svgEl(tag, attrs, text) {
 
 function renderSummary(s) {
   const secs = ((s.now - s.startedAt) / 1000).toFixed(0);
-  const first = s.milestones.firstBlockEverywhereAt ? `first block on every peer after ${((s.milestones.firstBlockEverywhereAt - s.startedAt) / 1000).toFixed(1)} s · ` : '';
-  const lat = s.stats.medianLatencyMs !== undefined ? `median dissemination ${s.stats.medianLatencyMs} ms · ` : '';
-  $('#summary').textContent = `channel ${s.channel} · heights ${s.stats.minHeight}–${s.stats.maxHeight} · ${lat}${first}${s.stats.txAccepted}/${s.stats.txSent} tx accepted · up ${secs} s`;
+  const first = s.milestones.firstBlockEverywhereAt
+    ? `first block on every peer after ${((s.milestones.firstBlockEverywhereAt - s.startedAt) / 1000).toFixed(1)} s · `
+    : '';
+  const lat =
+    s.stats.medianLatencyMs !== undefined ? `median dissemination ${s.stats.medianLatencyMs} ms · ` : '';
+  $('#summary').textContent =
+    `channel ${s.channel} · heights ${s.stats.minHeight}–${s.stats.maxHeight} · ${lat}${first}${s.stats.txAccepted}/${s.stats.txSent} tx accepted · up ${secs} s`;
 }
 
 function renderTopology(s) {
@@ -27,7 +35,8 @@ function renderTopology(s) {
   svg.replaceChildren();
   const W = 960;
   const pos = new Map();
-  const ox = W / 2, oy = 40;
+  const ox = W / 2,
+    oy = 40;
   s.orgs.forEach((org, i) => {
     const cx = ((i + 0.5) * W) / s.orgs.length;
     const cy = 230;
@@ -44,7 +53,8 @@ function renderTopology(s) {
       const key = [p.name, q].sort().join('|');
       if (seen.has(key) || !pos.has(q) || !pos.has(p.name)) continue;
       seen.add(key);
-      const a = pos.get(p.name), b = pos.get(q);
+      const a = pos.get(p.name),
+        b = pos.get(q);
       svg.append(svgEl('line', { class: 'edge', x1: a.x, y1: a.y, x2: b.x, y2: b.y }));
     }
   }
@@ -54,21 +64,45 @@ function renderTopology(s) {
     svg.append(svgEl('line', { class: 'deliver', x1: ox, y1: oy + 18, x2: a.x, y2: a.y - 26 }));
   }
   svg.append(svgEl('rect', { class: 'orderer', x: ox - 90, y: oy - 20, width: 180, height: 38, rx: 8 }));
-  svg.append(svgEl('text', { x: ox, y: oy + 4, 'text-anchor': 'middle' }, `${short(s.orderer.name)} (${s.orderer.status})`));
+  svg.append(
+    svgEl(
+      'text',
+      { x: ox, y: oy + 4, 'text-anchor': 'middle' },
+      `${short(s.orderer.name)} (${s.orderer.status})`,
+    ),
+  );
   for (const p of s.peers) {
     const a = pos.get(p.name);
     if (!a) continue;
     const g = svgEl('g', { 'data-peer': p.name });
-    g.append(svgEl('circle', { class: `peer${p.leader ? ' is-leader' : ''}${p.status === 'running' ? '' : ' down'}`, cx: a.x, cy: a.y, r: 26 }));
-    g.append(svgEl('text', { x: a.x, y: a.y - 2, 'text-anchor': 'middle' }, `${p.leader ? '★ ' : ''}${short(p.name).split('.')[0]}`));
-    g.append(svgEl('text', { x: a.x, y: a.y + 13, 'text-anchor': 'middle', class: 'small' }, `h ${p.height}`));
+    g.append(
+      svgEl('circle', {
+        class: `peer${p.leader ? ' is-leader' : ''}${p.status === 'running' ? '' : ' down'}`,
+        cx: a.x,
+        cy: a.y,
+        r: 26,
+      }),
+    );
+    g.append(
+      svgEl(
+        'text',
+        { x: a.x, y: a.y - 2, 'text-anchor': 'middle' },
+        `${p.leader ? '★ ' : ''}${short(p.name).split('.')[0]}`,
+      ),
+    );
+    g.append(
+      svgEl('text', { x: a.x, y: a.y + 13, 'text-anchor': 'middle', class: 'small' }, `h ${p.height}`),
+    );
     svg.append(g);
   }
 }
 
 function renderTables(s) {
   $('#leaders tbody').innerHTML = s.orgs
-    .map((o) => `<tr><td>${esc(s.channel)}</td><td>${esc(o.mspId)}</td><td class="${o.leader ? 'leader' : 'bad'}" data-testid="leader-${esc(o.mspId)}">${o.leader ? esc(o.leader) : 'none (electing)'}</td></tr>`)
+    .map(
+      (o) =>
+        `<tr><td>${esc(s.channel)}</td><td>${esc(o.mspId)}</td><td class="${o.leader ? 'leader' : 'bad'}" data-testid="leader-${esc(o.mspId)}">${o.leader ? esc(o.leader) : 'none (electing)'}</td></tr>`,
+    )
     .join('');
   $('#peers tbody').innerHTML = s.peers
     .map(
@@ -88,7 +122,8 @@ function renderBlocks(s) {
     .map((b) => {
       const hops = b.hops
         .map((h) => {
-          const how = h.source === 'orderer' ? 'from orderer' : h.from ? `${h.source} from ${short(h.from)}` : h.source;
+          const how =
+            h.source === 'orderer' ? 'from orderer' : h.from ? `${h.source} from ${short(h.from)}` : h.source;
           return `<span class="hop ${esc(h.source)}" title="${esc(h.peer)}">${esc(short(h.peer))} +${h.orgDelayMs} ms · ${esc(how)}</span>`;
         })
         .join('');

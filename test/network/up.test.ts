@@ -1,0 +1,110 @@
+/**
+ * `grapevine network up` as a user runs it (a real process tree on 127.0.0.1): it starts, every
+ * peer commits at least 20 blocks, /api/network shows the peers (org, endpoint, height, leader)
+ * and the orderer with one leader per org, and SIGINT stops it with exit 0 and no child process
+ * left behind.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CLI_MAIN } from '../../src/network/children.js';
+import type { NetworkSnapshot } from '../../src/network/state.js';
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test(
+  'network up: 6 peers commit 20+ blocks, leaders per org, clean stop',
+  { timeout: 180_000 },
+  async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'grapevine-netup-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI_MAIN, 'network', 'up', '--dir', join(root, 'net'), '--no-view', '--rate', '40'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    let pids: number[] = [];
+    try {
+      const deadline = Date.now() + 150_000;
+      let url: string | undefined;
+      let last: NetworkSnapshot | undefined;
+      while (Date.now() < deadline) {
+        url ??= /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+        if (proc.exitCode !== null) assert.fail(`network up exited early (${proc.exitCode}):\n${out}`);
+        if (url) {
+          const r = await fetch(`${url}api/network`).catch(() => undefined);
+          if (r?.ok) {
+            last = (await r.json()) as NetworkSnapshot;
+            if (
+              last.peers.length === 6 &&
+              last.peers.every((p) => p.height >= 21) &&
+              last.orgs.every((o) => o.leader)
+            )
+              break;
+          }
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(last, `no state from the dashboard:\n${out}`);
+      assert.equal(last.channel, 'grapevine');
+      assert.equal(last.peers.length, 6);
+      for (const p of last.peers) {
+        assert.ok(p.height >= 21, `${p.name} at height ${p.height}:\n${out}`);
+        assert.match(p.org, /^Org[12]MSP$/);
+        assert.match(p.endpoint, /^127\.0\.0\.1:\d+$/);
+        assert.equal(typeof p.leader, 'boolean');
+        assert.equal(p.status, 'running');
+      }
+      assert.deepEqual(
+        last.orgs.map((o) => o.mspId),
+        ['Org1MSP', 'Org2MSP'],
+      );
+      for (const o of last.orgs) {
+        assert.ok(o.leader && o.peers.includes(o.leader), `org ${o.mspId} leader ${o.leader}`);
+        assert.ok(last.peers.some((p) => p.name === o.leader && p.leader && p.org === o.mspId));
+      }
+      assert.equal(last.orderer.status, 'running');
+      assert.match(last.orderer.endpoint, /^127\.0\.0\.1:\d+$/);
+      assert.ok(
+        last.blocks.some((b) => b.complete && b.hops.some((h) => h.source === 'orderer')),
+        'a block path starting at the orderer',
+      );
+      assert.ok(last.milestones.firstBlockEverywhereAt, 'first block on every peer recorded');
+      pids = childPids(proc.pid!);
+      assert.equal(pids.length, 7, `orderer + 6 peers as child processes, got ${pids.join(',')}`);
+    } finally {
+      proc.kill('SIGINT');
+      const code = await exited;
+      assert.equal(code, 0, out);
+    }
+    assert.match(out, /every child process has exited/);
+    for (const pid of pids) assert.equal(alive(pid), false, `child ${pid} still running`);
+  },
+);
