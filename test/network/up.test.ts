@@ -50,7 +50,7 @@ test(
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    let pids: number[] = [];
+    const pids: number[] = [];
     try {
       const deadline = Date.now() + 150_000;
       let url: string | undefined;
@@ -97,7 +97,7 @@ test(
         'a block path starting at the orderer',
       );
       assert.ok(last.milestones.firstBlockEverywhereAt, 'first block on every peer recorded');
-      pids = childPids(proc.pid!);
+      pids.push(...childPids(proc.pid!));
       assert.equal(pids.length, 7, `orderer + 6 peers as child processes, got ${pids.join(',')}`);
     } finally {
       proc.kill('SIGINT');
