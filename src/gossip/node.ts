@@ -134,7 +134,7 @@ export class GossipNode {
         ),
     });
     this.foreign = new ForeignStateInfoStore(foreignStateInfoTtlMs(this.config.channel), this.config.channel.maxForeignStateInfos, metrics);
-    const dropped = metrics.counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason']);
+    metrics.counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason']);
     const pullDeps = { transport, clock, rng, config: this.config.pull, metrics, logger: this.log };
     this.host = {
       selfPkiId: this.selfPkiId,
@@ -156,7 +156,6 @@ export class GossipNode {
       drop: (reason, detail, m) => this.drop(reason, detail, m),
       createBlockPull: (hooks) => createChannelBlockPull(pullDeps, hooks),
     };
-    void dropped;
   }
 
   start(): void {

@@ -1,0 +1,230 @@
+/**
+ * Real-socket gossip peers in one process (127.0.0.1, TLS): crypto from testCrypto, channel
+ * configs from configtx.yaml -> buildGenesisBlock -> parseChannelConfig, one GossipNode per peer
+ * over a GrpcTransport, the real MessageCryptoService, blocks signed by orderer0.
+ */
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testCrypto, testOrdererDir, testOrgMspDir, testPeerDir } from '../helpers/crypto.js';
+import { buildGenesisBlock, loadConfigtx } from '../../src/configtx/index.js';
+import { parseChannelConfig } from '../../src/channelconfig/index.js';
+import type { ChannelConfig } from '../../src/channelconfig/types.js';
+import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
+import { IdentityStore } from '../../src/identity/store.js';
+import { loadCommTls } from '../../src/comm/identity.js';
+import { GrpcTransport } from '../../src/comm/transport.js';
+import { GossipNode } from '../../src/gossip/node.js';
+import { McsChannels, commCryptoFromMcs } from '../../src/gossip/mcsadapter.js';
+import type { GossipNodeConfigInput } from '../../src/gossip/nodeconfig.js';
+import type { BlockEvent } from '../../src/channel/types.js';
+import { Metrics } from '../../src/util/metrics.js';
+import { cryptoRng, realClock } from '../../src/util/clock.js';
+import type { Signer } from '../../src/wire/signer.js';
+
+export interface NetPeer {
+  readonly name: string;
+  readonly org: number;
+  readonly transport: GrpcTransport;
+  readonly node: GossipNode;
+  readonly metrics: Metrics;
+  /** channel -> seq -> first arrival (performance.now()) */
+  readonly got: Map<string, Map<bigint, number>>;
+  /** Blocks handed to onBlock more than once. */
+  dupes: number;
+}
+
+export interface NetWorld {
+  readonly peers: NetPeer[];
+  readonly orderer: Signer;
+  readonly configs: Map<string, ChannelConfig>;
+  stop(): Promise<void>;
+}
+
+export interface NetOptions {
+  readonly orgs: number;
+  readonly peersPerOrg: number;
+  /** channel -> orgs (1-based) in it. */
+  readonly channels: Record<string, readonly number[]>;
+  readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'>;
+  readonly profile?: 'fabric' | 'fast';
+  /** Update ledger heights from delivered blocks (in-order commit). Default true. */
+  readonly commit?: boolean;
+}
+
+function pem(dir: string): Buffer {
+  return readFileSync(join(dir, readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!));
+}
+
+function configtxYaml(root: string, orgs: number, anchors: Map<number, number>, channels: Record<string, readonly number[]>): string {
+  const org = (k: number) => `  - &Org${k}
+    Name: Org${k}MSP
+    ID: Org${k}MSP
+    MSPDir: ${testOrgMspDir(root, k)}
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('Org${k}MSP.admin', 'Org${k}MSP.peer', 'Org${k}MSP.client')"}
+      Writers: {Type: Signature, Rule: "OR('Org${k}MSP.admin', 'Org${k}MSP.client')"}
+      Admins: {Type: Signature, Rule: "OR('Org${k}MSP.admin')"}
+      Endorsement: {Type: Signature, Rule: "OR('Org${k}MSP.peer')"}
+    AnchorPeers:
+      - Host: 127.0.0.1
+        Port: ${anchors.get(k)}
+`;
+  const profiles = Object.entries(channels)
+    .map(
+      ([name, members]) => `  P_${name}:
+    <<: *ChannelDefaults
+    Orderer:
+      <<: *OrdererDefaults
+      Organizations: [*OrdererOrg]
+      Capabilities: *OrdererCapabilities
+    Application:
+      <<: *ApplicationDefaults
+      Organizations: [${members.map((k) => `*Org${k}`).join(', ')}]
+      Capabilities: *ApplicationCapabilities
+`,
+    )
+    .join('');
+  return `Organizations:
+  - &OrdererOrg
+    Name: OrdererOrg
+    ID: OrdererMSP
+    MSPDir: ${testOrgMspDir(root, 'orderer')}
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
+      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
+      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
+    OrdererEndpoints: [127.0.0.1:7050]
+${Array.from({ length: orgs }, (_, i) => org(i + 1)).join('')}
+Capabilities:
+  Channel: &ChannelCapabilities {V2_0: true}
+  Orderer: &OrdererCapabilities {V2_0: true}
+  Application: &ApplicationCapabilities {V2_0: true}
+Application: &ApplicationDefaults
+  Organizations:
+  Policies:
+    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+    LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
+    Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
+  Capabilities:
+    <<: *ApplicationCapabilities
+Orderer: &OrdererDefaults
+  OrdererType: etcdraft
+  BatchTimeout: 1s
+  BatchSize: {MaxMessageCount: 5, AbsoluteMaxBytes: 10 MB, PreferredMaxBytes: 2 MB}
+  EtcdRaft:
+    Consenters:
+      - Host: 127.0.0.1
+        Port: 7050
+        ClientTLSCert: ${join(testOrdererDir(root), 'tls', 'server.crt')}
+        ServerTLSCert: ${join(testOrdererDir(root), 'tls', 'server.crt')}
+  Organizations:
+  Policies:
+    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+    BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
+Channel: &ChannelDefaults
+  Policies:
+    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
+    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
+    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
+  Capabilities:
+    <<: *ChannelCapabilities
+Profiles:
+${profiles}`;
+}
+
+export async function netWorld(o: NetOptions): Promise<NetWorld> {
+  const root = await testCrypto({ orgs: o.orgs, peersPerOrg: o.peersPerOrg });
+  const tlsCas = Array.from({ length: o.orgs }, (_, i) => new Uint8Array(pem(join(testOrgMspDir(root, i + 1), 'tlscacerts'))));
+  const parts: { name: string; org: number; peer: number; mcs: MessageCryptoService; channels: McsChannels; transport: GrpcTransport; store: IdentityStore; signer: Signer; metrics: Metrics }[] = [];
+  try {
+    for (let org = 1; org <= o.orgs; org++) {
+      for (let peer = 0; peer < o.peersPerOrg; peer++) {
+        const dir = testPeerDir(root, org, peer);
+        const local = loadSigningIdentity(join(dir, 'msp'), `Org${org}MSP`);
+        const channels = new McsChannels();
+        const mcs = new MessageCryptoService(local, channels);
+        const metrics = new Metrics({ peer: `peer${peer}.org${org}` });
+        const store = new IdentityStore({ self: { pkiId: local.identity.pkiId, identity: local.identity.serialized }, validator: mcs, clock: realClock, metrics });
+        const transport = await GrpcTransport.start({
+          identity: { pkiId: local.identity.pkiId, mspId: `Org${org}MSP`, signer: local.signer },
+          crypto: commCryptoFromMcs(mcs),
+          tls: loadCommTls(join(dir, 'tls'), tlsCas),
+          listenAddress: '127.0.0.1:0',
+          identityStore: store,
+          metrics,
+        });
+        parts.push({ name: `peer${peer}.org${org}`, org, peer, mcs, channels, transport, store, signer: local.signer, metrics });
+      }
+    }
+  } catch (e) {
+    await Promise.all(parts.map((p) => p.transport.stop()));
+    throw e;
+  }
+  const anchors = new Map(parts.filter((p) => p.peer === 0).map((p) => [p.org, Number(p.transport.endpoint.split(':')[1])]));
+  const dir = mkdtempSync(join(tmpdir(), 'grapevine-dissem-'));
+  const path = join(dir, 'configtx.yaml');
+  writeFileSync(path, configtxYaml(root, o.orgs, anchors, o.channels));
+  const configtx = loadConfigtx(path);
+  const configs = new Map(Object.keys(o.channels).map((ch) => [ch, parseChannelConfig(buildGenesisBlock(configtx, `P_${ch}`, ch))]));
+  const orderer = loadSigningIdentity(join(testOrdererDir(root), 'msp'), 'OrdererMSP').signer;
+  const peers: NetPeer[] = parts.map((p) => {
+    const bootstrap = parts.find((q) => q.org === p.org && q.peer === 0)!.transport.endpoint;
+    const node = new GossipNode({
+      transport: p.transport,
+      identityStore: p.store,
+      crypto: p.mcs,
+      signer: p.signer,
+      mspId: `Org${p.org}MSP`,
+      profile: o.profile ?? 'fast',
+      config: { ...o.gossip, discovery: { endpoint: p.transport.endpoint, externalEndpoint: p.transport.endpoint, bootstrap: [bootstrap] } },
+      channelCrypto: p.channels,
+      clock: realClock,
+      rng: cryptoRng,
+      metrics: p.metrics,
+      ownsTransport: true,
+    });
+    const np: NetPeer = { name: p.name, org: p.org, transport: p.transport, node, metrics: p.metrics, got: new Map(), dupes: 0 };
+    const heights = new Map<string, bigint>();
+    const pending = new Map<string, Set<bigint>>();
+    node.onBlock((e: BlockEvent) => {
+      const got = np.got.get(e.channel) ?? new Map<bigint, number>();
+      np.got.set(e.channel, got);
+      if (got.has(e.seqNum)) np.dupes++;
+      else got.set(e.seqNum, performance.now());
+      if (o.commit === false) return;
+      const buf = pending.get(e.channel) ?? new Set<bigint>();
+      pending.set(e.channel, buf);
+      buf.add(e.seqNum);
+      let h = heights.get(e.channel) ?? 1n;
+      while (buf.delete(h)) h++;
+      heights.set(e.channel, h);
+      node.updateLedgerHeight(e.channel, h);
+    });
+    for (const [ch, members] of Object.entries(o.channels)) if (members.includes(p.org)) node.joinChannel(configs.get(ch)!);
+    return np;
+  });
+  for (const p of peers) p.node.start();
+  return {
+    peers,
+    orderer,
+    configs,
+    stop: async () => {
+      await Promise.all(peers.map((p) => p.node.stop()));
+      for (const p of parts) p.store.stop();
+    },
+  };
+}
+
+/** Resolve when `cond()` holds (checked every 20 ms), or reject after limitMs. */
+export async function until(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
