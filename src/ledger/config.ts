@@ -21,6 +21,10 @@ export interface BlockStoreOptions {
   maxOpenFiles?: number;
   /** Committed blocks whose index entries may wait to be written before append waits. Default 64. */
   maxPendingIndex?: number;
+  /** Group commit: most blocks in one durable write. Default 256. 1 = one write per block. */
+  maxBatchBlocks?: number;
+  /** Group commit: most bytes in one durable write (a larger single block still goes alone). Default 16 MiB. */
+  maxBatchBytes?: number;
   /** Blocks per index batch when re-indexing on open. Default 256. */
   reindexBatchBlocks?: number;
   /** pino-compatible logger for recovery events; silent when absent. */
@@ -36,6 +40,8 @@ export const LEDGER_DEFAULTS: Required<Omit<BlockStoreOptions, 'logger'>> = {
   cacheMaxBytes: 32 * 1024 * 1024,
   maxOpenFiles: 8,
   maxPendingIndex: 64,
+  maxBatchBlocks: 256,
+  maxBatchBytes: 16 * 1024 * 1024,
   reindexBatchBlocks: 256,
 };
 
@@ -48,6 +54,8 @@ export function resolveOptions(opts: BlockStoreOptions = {}): ResolvedOptions {
     cacheMaxBytes: 0,
     maxOpenFiles: 1,
     maxPendingIndex: 0,
+    maxBatchBlocks: 1,
+    maxBatchBytes: 1,
     reindexBatchBlocks: 1,
   };
   for (const key of Object.keys(LEDGER_DEFAULTS) as (keyof typeof LEDGER_DEFAULTS)[]) {

@@ -21,15 +21,25 @@ export class IndexWriter {
     private readonly maxPending: number,
   ) {}
 
-  /** Queues the entries of a committed block and the checkpoint after it. */
+  /** Queues the entries of a committed block and the checkpoint after it; waits while over maxPending. */
   async add(block: IndexedBlock, cp: Checkpoint): Promise<void> {
+    this.push(block, cp);
+    await this.backpressure();
+  }
+
+  /** Queues the entries of a committed block and the checkpoint after it, without waiting. */
+  push(block: IndexedBlock, cp: Checkpoint): void {
     this.locations.set(block.number, block.location);
     block.txIds.forEach((id, i) => {
       if (id !== '' && !this.txs.has(id)) this.txs.set(id, { number: block.number, txIndex: i });
     });
     this.queue.push({ block, cp });
     this.pump ??= this.run();
-    if (this.locations.size > this.maxPending) await this.pump;
+  }
+
+  /** Resolves once at most maxPending blocks wait for their entries (or the writer failed). */
+  async backpressure(): Promise<void> {
+    while (this.locations.size > this.maxPending && this.pump) await this.pump;
   }
 
   location(n: bigint): BlockLocation | undefined {

@@ -5,7 +5,8 @@
  * hash; write one framed record (record.ts) at the end of the last block file (rolling over at
  * maxFileBytes), durably (O_DSYNC, or fdatasync); only then advance the height and queue the
  * index entries (indexwriter.ts). A block is committed once its record is durable, and append
- * resolves then. Appends run one at a time, in call order.
+ * resolves then. Appends take effect in call order; those arriving while a write is in flight
+ * are coalesced into the next single write + sync (group commit, groupcommit.ts).
  * open(dir): take the index lock, check the index checkpoint against the files and re-index
  * what lies past it, truncating a torn tail (recovery.ts). Reads go through a bounded LRU cache
  * and a bounded pool of read handles, and every record read is checksum-verified.
@@ -29,7 +30,8 @@ import {
   type Checkpoint,
   type IndexDb,
 } from './indexdb.js';
-import { dataHashError, dataHashMatches, parseBlock, sameHash, type InspectedBlock } from './inspect.js';
+import { planBatch, type QueuedAppend } from './groupcommit.js';
+import { dataHashError, dataHashMatches, parseBlock, type InspectedBlock } from './inspect.js';
 import { IndexWriter } from './indexwriter.js';
 import { encodeRecordHeader, RECORD_HEADER_BYTES } from './record.js';
 import { EMPTY_CHECKPOINT, scanFromCheckpoint, verifyCheckpoint, type RecoveryReport } from './recovery.js';
@@ -46,6 +48,8 @@ export interface LedgerStats {
   height: bigint;
   files: number;
   appends: number;
+  /** Durable writes (one per group-commit batch): appends / writes is the mean batch size. */
+  writes: number;
   bytesWritten: number;
   cacheHits: number;
   cacheMisses: number;
@@ -62,7 +66,14 @@ export interface LedgerStats {
 export class BlockStore {
   private heightValue: bigint;
   private lastHash: Uint8Array | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Appends waiting for the write loop, in call order. */
+  private queue: QueuedAppend[] = [];
+  /** The write loop runs (set before it starts, cleared when it ends). */
+  private writing = false;
+  /** A durable write is on the thread pool. */
+  private writeInFlight = false;
+  private draining: Promise<void> = Promise.resolve();
+  private batches = 0;
   private readsInFlight = 0;
   private readsDrained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -159,7 +170,9 @@ export class BlockStore {
 
   /**
    * Commits the next block (decoded or as received bytes; bytes are stored as given, never
-   * re-encoded). Resolves with the new height once the block is durable and indexed.
+   * re-encoded). Resolves with the new height once the block is durable (the write covering it
+   * was synced); its index entries follow behind. Appends take effect in call order; those that
+   * queue while a write is in flight are committed together (group commit, groupcommit.ts).
    */
   append(block: Block | Uint8Array): Promise<bigint> {
     if (this.closing) return Promise.reject(closedError());
@@ -172,73 +185,138 @@ export class BlockStore {
     if (ib.bytes.length > this.opts.maxBlockBytes) {
       return Promise.reject(new LedgerError('TOO_LARGE', `block ${ib.number} is ${ib.bytes.length} bytes, above maxBlockBytes ${this.opts.maxBlockBytes}`));
     }
-    const p = this.tail.then(() => this.commit(ib));
-    this.tail = p.catch(() => undefined);
-    return p;
+    return new Promise<bigint>((resolve, reject) => {
+      // While a write is in flight this block waits anyway: check its data hash now. An idle
+      // store instead checks it while the block's own write is in flight.
+      const hashOk = this.writeInFlight ? dataHashMatches(ib) : undefined;
+      this.queue.push({ ib, hashOk, resolve, reject });
+      if (!this.writing) {
+        this.writing = true;
+        this.draining = this.drain();
+      }
+    });
   }
 
   /**
-   * The durable write runs on the thread pool while this thread checks the data hash; a block
-   * failing the check is cut off again. The append resolves once the record is durable.
+   * Appends the blocks in order (as many append calls). Resolves with the new height once all
+   * are durable; rejects with the first failure (the blocks before it stay committed).
    */
-  private async commit(ib: InspectedBlock): Promise<bigint> {
-    if (this.indexer.error !== undefined && !this.failure) {
-      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: this.indexer.error });
-    }
-    if (this.failure) throw this.failure;
-    if (ib.number !== this.heightValue) {
-      throw new LedgerError('WRONG_NUMBER', `block ${ib.number} cannot be appended at height ${this.heightValue}`);
-    }
-    if (ib.number > 0n && !sameHash(ib.previousHash, this.lastHash)) {
-      throw new LedgerError('BAD_PREVIOUS_HASH', `block ${ib.number} previous_hash does not match the hash of block ${ib.number - 1n}`);
-    }
-    const recordBytes = RECORD_HEADER_BYTES + ib.bytes.length;
-    if (this.writer.offset > 0 && this.writer.offset + recordBytes > this.opts.maxFileBytes) await this.rollOver();
-    const w = this.writer;
-    const location = { file: w.file, offset: w.offset, length: ib.bytes.length };
-    const write = this.writeDurable(w, ib);
-    const hashOk = dataHashMatches(ib);
-    await write;
-    if (!hashOk) {
-      await this.undoWrite(w, ib, dataHashError(ib.number));
-      throw dataHashError(ib.number);
-    }
-    // Committed. Index entries follow behind (indexwriter.ts).
-    const cp: Checkpoint = { height: ib.number + 1n, file: w.file, endOffset: w.offset + recordBytes, lastHash: ib.headerHash };
-    w.offset += recordBytes;
-    this.heightValue = cp.height;
-    this.lastHash = ib.headerHash;
-    this.appends++;
-    this.bytesWritten += recordBytes;
-    await this.indexer.add({ number: ib.number, location, txIds: ib.txIds }, cp);
-    return cp.height;
+  async appendMany(blocks: readonly (Block | Uint8Array)[]): Promise<bigint> {
+    const results = await Promise.allSettled(blocks.map((b) => this.append(b)));
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    return results.length > 0 ? (results[results.length - 1] as PromiseFulfilledResult<bigint>).value : this.heightValue;
   }
 
-  /** writev at the writer's offset, durable on return (O_DSYNC, or fdatasync where absent). */
-  private async writeDurable(w: Writer, ib: InspectedBlock): Promise<void> {
-    const name = join(this.dir, blockFileName(w.file));
+  /** The write loop: one batch at a time until the queue is empty. */
+  private async drain(): Promise<void> {
     try {
-      await w.fh.writev([encodeRecordHeader(ib.bytes), ib.bytes], w.offset);
+      while (this.queue.length > 0) {
+        if (this.indexer.error !== undefined && !this.failure) {
+          this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: this.indexer.error });
+        }
+        if (this.failure) {
+          for (const q of this.queue.splice(0)) q.reject(this.failure);
+          return;
+        }
+        const plan = planBatch(this.queue, { height: this.heightValue, lastHash: this.lastHash }, this.writer.offset, this.opts);
+        if (plan.kind === 'reject') {
+          this.queue.shift()!.reject(plan.error);
+          continue;
+        }
+        if (plan.rollOver) {
+          try {
+            await this.rollOver();
+          } catch (e) {
+            this.queue.shift()!.reject(e);
+            continue;
+          }
+        }
+        await this.commitBatch(this.queue.splice(0, plan.count), plan.checkHashDuringWrite);
+        await this.indexer.backpressure();
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /**
+   * One durable write for the batch; then the tip advances, index entries are queued and the
+   * appends resolve, in order. A single block not yet hash-checked is checked while its write
+   * runs on the thread pool, and cut off again if the check fails.
+   */
+  private async commitBatch(batch: QueuedAppend[], checkHashDuringWrite: boolean): Promise<void> {
+    const w = this.writer;
+    const start = w.offset;
+    this.writeInFlight = true;
+    const write = this.writeDurable(w, batch);
+    if (checkHashDuringWrite) batch[0].hashOk = dataHashMatches(batch[0].ib);
+    try {
+      await write;
     } catch (e) {
-      await this.undoWrite(w, ib, e);
-      throw ioError(`cannot write block ${ib.number} to ${name}`, e);
+      for (const q of batch) q.reject(e);
+      return;
+    } finally {
+      this.writeInFlight = false;
+    }
+    if (batch[0].hashOk === false) {
+      const err = dataHashError(batch[0].ib.number);
+      await this.undoWrite(w, start, batch[0].ib.number, err);
+      batch[0].reject(err);
+      return;
+    }
+    // Committed. Index entries follow behind (indexwriter.ts).
+    let offset = start;
+    for (const q of batch) {
+      const ib = q.ib;
+      const size = RECORD_HEADER_BYTES + ib.bytes.length;
+      const location = { file: w.file, offset, length: ib.bytes.length };
+      offset += size;
+      const cp: Checkpoint = { height: ib.number + 1n, file: w.file, endOffset: offset, lastHash: ib.headerHash };
+      this.heightValue = cp.height;
+      this.lastHash = ib.headerHash;
+      this.appends++;
+      this.bytesWritten += size;
+      this.indexer.push({ number: ib.number, location, txIds: ib.txIds }, cp);
+    }
+    w.offset = offset;
+    this.batches++;
+    for (const q of batch) q.resolve(q.ib.number + 1n);
+  }
+
+  /** One writev at the writer's offset, durable on return (O_DSYNC, or fdatasync where absent). */
+  private async writeDurable(w: Writer, batch: readonly QueuedAppend[]): Promise<void> {
+    const name = join(this.dir, blockFileName(w.file));
+    const first = batch[0].ib.number;
+    const what = batch.length === 1 ? `block ${first}` : `blocks ${first}..${batch[batch.length - 1].ib.number}`;
+    const iov: Uint8Array[] = [];
+    let total = 0;
+    for (const q of batch) {
+      iov.push(encodeRecordHeader(q.ib.bytes), q.ib.bytes);
+      total += RECORD_HEADER_BYTES + q.ib.bytes.length;
+    }
+    try {
+      const { bytesWritten } = await w.fh.writev(iov, w.offset);
+      if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+    } catch (e) {
+      await this.undoWrite(w, w.offset, first, e);
+      throw ioError(`cannot write ${what} to ${name}`, e);
     }
     if (w.dsync) return;
     try {
       await w.fh.datasync();
     } catch (e) {
       this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`, { cause: e });
-      throw ioError(`cannot sync block ${ib.number} to ${name}`, e);
+      throw ioError(`cannot sync ${what} to ${name}`, e);
     }
   }
 
-  /** Cuts the file back to the writer's offset; if that fails the store is unusable. */
-  private async undoWrite(w: Writer, ib: InspectedBlock, cause: unknown): Promise<void> {
+  /** Cuts the file back to `offset`; if that fails the store is unusable. */
+  private async undoWrite(w: Writer, offset: number, first: bigint, cause: unknown): Promise<void> {
     try {
-      await w.fh.truncate(w.offset);
+      await w.fh.truncate(offset);
       await w.fh.datasync();
     } catch (e) {
-      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: could not undo the write of block ${ib.number} to ${blockFileName(w.file)} (${(e as Error).message})`, { cause });
+      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: could not undo the write of block ${first} to ${blockFileName(w.file)} (${(e as Error).message})`, { cause });
     }
   }
 
@@ -292,6 +370,7 @@ export class BlockStore {
       height: this.heightValue,
       files: this.writer.file + 1,
       appends: this.appends,
+      writes: this.batches,
       bytesWritten: this.bytesWritten,
       cacheHits: this.cache.stats.hits,
       cacheMisses: this.cache.stats.misses,
@@ -307,7 +386,7 @@ export class BlockStore {
   /** Waits for appends already accepted and reads in flight, then releases every handle. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.tail;
+      while (this.writing) await this.draining;
       await this.indexer.flush();
       if (this.readsInFlight > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
       await this.pool.closeAll();
