@@ -97,7 +97,10 @@ test('the dashboard shows peers, heights and leaders, live', { skip: SKIP, timeo
     assert.match(text, /peer0\.org1 \+2 ms · push from peer1\.org1/);
     // live: a new report shows up without a reload (server-sent events)
     feed(state, 31);
-    await page.waitForFunction(() => document.querySelector('[data-peer="peer0.org2.example.com"] [data-testid="height"]')?.textContent === '31', undefined, { timeout: 5000 });
+    await page
+      .locator('[data-testid="peer-row"][data-peer="peer0.org2.example.com"] [data-testid="height"]')
+      .filter({ hasText: /^31$/ })
+      .waitFor({ timeout: 5000 });
     assert.match(await page.getByTestId('summary').innerText(), /heights 31–31/);
     const shot = join(profile, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
