@@ -25,6 +25,8 @@ export interface Ledger {
   readonly committedAt: Map<bigint, number>;
   /** seq -> how it first arrived. */
   readonly source: Map<bigint, string>;
+  /** seq -> virtual ms when first handed over. */
+  readonly handedAt: Map<bigint, number>;
 }
 
 export interface World {
@@ -92,6 +94,7 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
       buffer: new Set(),
       committedAt: new Map(),
       source: new Map(),
+      handedAt: new Map(),
     };
     ledgers.set(n.endpoint, ledger);
     ledger.handed.clear();
@@ -121,6 +124,7 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
         ledger.handed.set(e.seqNum, count);
         if (count > 1 || e.seqNum < ledger.height) ledger.duplicates++;
         if (!ledger.source.has(e.seqNum)) ledger.source.set(e.seqNum, e.source);
+        if (!ledger.handedAt.has(e.seqNum)) ledger.handedAt.set(e.seqNum, n.clock.now());
         ledger.buffer.add(e.seqNum);
         commit(n, g, ledger);
       });
