@@ -27,13 +27,16 @@ function waitForStop(daemon: PeerDaemon): Promise<void> {
   return new Promise<void>((resolve) => {
     let signalled = false;
     const done = (): void => {
-      if (signalled) {
-        process.exit(1); // a second signal: give up waiting
-      }
+      if (signalled) return;
       signalled = true;
       resolve();
     };
-    process.on('SIGINT', done);
+    // a second Ctrl-C gives up waiting; a SIGTERM after a terminal's SIGINT (network up) does not
+    let interrupts = 0;
+    process.on('SIGINT', () => {
+      if (++interrupts > 1) process.exit(1);
+      done();
+    });
     process.on('SIGTERM', done);
     if (process.send) process.on('disconnect', done);
     void daemon;
