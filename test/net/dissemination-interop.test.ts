@@ -105,7 +105,7 @@ test('interop: captured state_info messages pass the channel receive path; ours 
     const s = setup(e.to);
     const env = decodeEnvelope(readVector(e.file!));
     const { m } = s.fromPeer(e.from, env);
-    if (Buffer.from(m.message.content.value!.pkiId as Uint8Array).toString('hex') === s.me.pki_id) continue;
+    if (Buffer.from((m.message.content.value as { pkiId: Uint8Array }).pkiId).toString('hex') === s.me.pki_id) continue;
     s.channel.handleStateInfo(m);
     assert.equal(s.channel.cache.size, 2, `${e.file} was not cached`);
     assert.deepEqual(s.pushed, ['stateInfo'], 'a new StateInfo is forwarded');
