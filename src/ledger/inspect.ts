@@ -17,12 +17,18 @@ export interface InspectedBlock {
   readonly txIds: string[];
 }
 
-/** Decodes (bytes) or encodes (Block) and checks the header; the data hash is checked separately. */
-export function parseBlock(input: Block | Uint8Array): InspectedBlock {
+/**
+ * Decodes (bytes; or takes `decoded`, which must be decodeBlock(bytes)) or encodes (Block) and
+ * checks the header; the data hash is checked separately.
+ */
+export function parseBlock(input: Block | Uint8Array, decoded?: Block): InspectedBlock {
   let bytes: Uint8Array;
   let block: Block;
   try {
-    if (input instanceof Uint8Array) {
+    if (input instanceof Uint8Array && decoded) {
+      bytes = input;
+      block = decoded;
+    } else if (input instanceof Uint8Array) {
       bytes = input;
       block = decodeBlock(input);
     } else {

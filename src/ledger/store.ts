@@ -173,12 +173,14 @@ export class BlockStore {
    * re-encoded). Resolves with the new height once the block is durable (the write covering it
    * was synced); its index entries follow behind. Appends take effect in call order; those that
    * queue while a write is in flight are committed together (group commit, groupcommit.ts).
+   * A caller that already decoded the bytes may pass the result as `decoded` (it must be exactly
+   * decodeBlock(block)) to save decoding them again.
    */
-  append(block: Block | Uint8Array): Promise<bigint> {
+  append(block: Block | Uint8Array, decoded?: Block): Promise<bigint> {
     if (this.closing) return Promise.reject(closedError());
     let ib: InspectedBlock;
     try {
-      ib = parseBlock(block);
+      ib = parseBlock(block, decoded);
     } catch (e) {
       return Promise.reject(e);
     }

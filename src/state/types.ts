@@ -20,8 +20,11 @@ export interface ChannelView {
 /** The block store as the state layer uses it (src/ledger BlockStore satisfies it). */
 export interface StateLedger {
   height(): bigint;
-  /** Append the next block as received bytes; rejects (LedgerError) on a wrong number or hash chain. */
-  append(block: Uint8Array): Promise<bigint>;
+  /**
+   * Append the next block as received bytes; rejects (LedgerError) on a wrong number or hash
+   * chain. `decoded`, when given, is decodeBlock(block) (saves the ledger a second decode).
+   */
+  append(block: Uint8Array, decoded?: Block): Promise<bigint>;
   getBlockBytes(n: bigint): Promise<Uint8Array | undefined>;
 }
 
