@@ -109,10 +109,15 @@ export class LocalNetwork {
     });
     const net: LocalNetwork = new LocalNetwork(layout, state, children, dashboard, log);
     try {
-      await net.startOrderer(o.readyTimeoutMs ?? 60_000);
       state.dashboard = await dashboard.start();
       log(`dashboard: ${state.dashboard}`);
-      await net.startPeers(o.readyTimeoutMs ?? 60_000);
+      // the peers start while the orderer does (each waits for it to answer): startup is mostly
+      // loading code, so this overlaps the two
+      const orderer = net.startOrderer(o.readyTimeoutMs ?? 60_000);
+      const peers = net.startPeers(o.readyTimeoutMs ?? 60_000);
+      peers.catch(() => undefined);
+      await orderer;
+      await peers;
       net.submitter = new Submitter({
         address: `127.0.0.1:${layout.orderer.port}`,
         tlsCaFile: join(ordererCryptoDir(layout), 'tls', 'ca.crt'),
@@ -178,7 +183,7 @@ export class LocalNetwork {
       const child = this.children.spawn(
         p.name,
         CLI_MAIN,
-        ['peer', 'start', '--config', join(peerHome(l, p), 'core.yaml')],
+        ['peer', 'start', '--config', join(peerHome(l, p), 'core.yaml'), '--orderer-wait', String(timeoutMs)],
         logFile(l, p.name),
         (m) => {
           const msg = m as IpcMessage;

@@ -110,7 +110,10 @@ export class Submitter {
 
   constructor(private readonly o: SubmitterOptions) {
     this.signer = loadSigningIdentity(o.userMspDir, o.mspId).signer;
-    this.client = new grpc.Client(o.address, grpc.credentials.createSsl(readFileSync(o.tlsCaFile)));
+    // the orderer's certificate names localhost too; an IP address as TLS server name is deprecated in Node
+    this.client = new grpc.Client(o.address, grpc.credentials.createSsl(readFileSync(o.tlsCaFile)), {
+      'grpc.ssl_target_name_override': 'localhost',
+    });
   }
 
   start(): void {

@@ -38,7 +38,11 @@ test(
   { timeout: 180_000 },
   async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'grapevine-netup-'));
-    t.after(() => rmSync(root, { recursive: true, force: true }));
+    let passed = false;
+    // kept on failure for its logs (logs/<process>.log)
+    t.after(() =>
+      passed ? rmSync(root, { recursive: true, force: true }) : console.error(`network folder kept: ${root}`),
+    );
     const proc = spawn(
       process.execPath,
       ['--import', 'tsx', CLI_MAIN, 'network', 'up', '--dir', join(root, 'net'), '--no-view', '--rate', '40'],
@@ -73,10 +77,15 @@ test(
         await new Promise((r) => setTimeout(r, 500));
       }
       assert.ok(last, `no state from the dashboard:\n${out}`);
+      const summary = JSON.stringify({
+        peers: last.peers.map((p) => [p.name, p.status, p.height, p.leader, p.connections.length]),
+        orgs: last.orgs,
+        orderer: last.orderer,
+      });
       assert.equal(last.channel, 'grapevine');
       assert.equal(last.peers.length, 6);
       for (const p of last.peers) {
-        assert.ok(p.height >= 21, `${p.name} at height ${p.height}:\n${out}`);
+        assert.ok(p.height >= 21, `${p.name} at height ${p.height}: ${summary}\n${out}`);
         assert.match(p.org, /^Org[12]MSP$/);
         assert.match(p.endpoint, /^127\.0\.0\.1:\d+$/);
         assert.equal(typeof p.leader, 'boolean');
@@ -87,7 +96,7 @@ test(
         ['Org1MSP', 'Org2MSP'],
       );
       for (const o of last.orgs) {
-        assert.ok(o.leader && o.peers.includes(o.leader), `org ${o.mspId} leader ${o.leader}`);
+        assert.ok(o.leader && o.peers.includes(o.leader), `org ${o.mspId} leader ${o.leader}: ${summary}`);
         assert.ok(last.peers.some((p) => p.name === o.leader && p.leader && p.org === o.mspId));
       }
       assert.equal(last.orderer.status, 'running');
@@ -106,5 +115,6 @@ test(
     }
     assert.match(out, /every child process has exited/);
     for (const pid of pids) assert.equal(alive(pid), false, `child ${pid} still running`);
+    passed = true;
   },
 );
