@@ -108,9 +108,9 @@ export class CommitTracker {
     return {
       height: () => ledger.height(),
       getBlockBytes: (n) => ledger.getBlockBytes(n),
-      append: async (bytes) => {
+      append: async (bytes, decoded) => {
         const n = ledger.height();
-        const h = await ledger.append(bytes);
+        const h = await ledger.append(bytes, decoded);
         this.committed(channel, n);
         return h;
       },
