@@ -25,7 +25,9 @@ export class McsChannels implements ChannelProvider {
   }
 }
 
-export function commCryptoFromMcs(mcs: MessageCryptoService): CommCrypto {
+export function commCryptoFromMcs(
+  mcs: Pick<MessageCryptoService, 'pkiIdOf' | 'validateIdentity' | 'expiration' | 'verify'>,
+): CommCrypto {
   return {
     pkiIdOf: (identity) => mcs.pkiIdOf(identity),
     expiration: (identity) => mcs.expiration(identity),

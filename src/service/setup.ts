@@ -11,8 +11,6 @@ import type { ChannelConfig } from '../channelconfig/types.js';
 import { joinInfoFromConfig, type JoinInfo } from '../channel/join.js';
 import { ordererOrgsOf, type OrdererOrgEndpoints } from '../deliver/endpoints.js';
 import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
-import type { ChannelCryptoContext } from '../identity/types.js';
-import type { ChannelProvider } from '../identity/mcs.js';
 import { decodeBlock, isConfigBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 
@@ -88,18 +86,4 @@ export function configBlockOf(bytes: Uint8Array): Block | undefined {
     return undefined;
   }
   return isConfigBlock(block) ? block : undefined;
-}
-
-/** The channels' MSPs and policies, set on join (GossipNode's channelCrypto), read by the MessageCryptoService. */
-export class ChannelCryptoRegistry implements ChannelProvider {
-  private readonly map = new Map<string, ChannelCryptoContext>();
-  set(channelId: string, ctx: ChannelCryptoContext): void {
-    this.map.set(channelId, ctx);
-  }
-  get(channelId: string): ChannelCryptoContext | undefined {
-    return this.map.get(channelId);
-  }
-  all(): Iterable<ChannelCryptoContext> {
-    return this.map.values();
-  }
 }
