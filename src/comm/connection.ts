@@ -16,11 +16,11 @@
  * Hot path: no closure, promise or copy per message; metrics are added once per batch.
  */
 import type { Counter } from 'prom-client';
-import { GossipMessageSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
-import { decode } from '../wire/codec.js';
+import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { ackEnvelope } from './ack.js';
 import type { CommConfig } from './config.js';
-import { decodeFrame, encodeFrame } from './frame.js';
+import { encodeFrame } from './frame.js';
+import { readInboundFrame, type BadInputReason } from './inbound.js';
 import type { GossipDuplex } from './stream.js';
 import { pkiIdKey, type ConnectionInfo, type ReceivedMessage } from './types.js';
 
@@ -30,7 +30,7 @@ export interface ConnectionHooks {
   badInput(reason: BadInputReason): void;
 }
 
-export type BadInputReason = 'oversized' | 'malformed_envelope' | 'malformed_payload' | 'no_content' | 'unexpected_conn' | 'unexpected_empty';
+export type { BadInputReason };
 
 export interface ConnectionCounters {
   readonly sent: Counter<string>;
@@ -264,32 +264,13 @@ export class Connection {
 
   private readonly onData = (frame: Buffer): void => {
     if (this.closedFlag) return;
-    if (frame.length > this.cfg.maxRecvMsgSize) {
-      this.hooks.badInput('oversized');
-      this.close('oversized message');
+    const inbound = readInboundFrame(frame, this.cfg.maxRecvMsgSize);
+    if (!inbound.ok) {
+      this.hooks.badInput(inbound.reason);
+      if (inbound.close) this.close(inbound.close);
       return;
     }
-    let envelope: Envelope;
-    let message: GossipMessage;
-    try {
-      envelope = decodeFrame(frame);
-    } catch {
-      this.hooks.badInput('malformed_envelope');
-      this.close('received bytes that are not a gossip Envelope');
-      return;
-    }
-    try {
-      message = decode(GossipMessageSchema, envelope.payload, 'gossip.GossipMessage');
-    } catch {
-      this.hooks.badInput('malformed_payload');
-      this.close('received a payload that is not a GossipMessage');
-      return;
-    }
-    const c = message.content.case;
-    if (c === undefined || c === 'conn' || c === 'empty') {
-      this.hooks.badInput(c === undefined ? 'no_content' : c === 'conn' ? 'unexpected_conn' : 'unexpected_empty');
-      return;
-    }
+    const { envelope, message } = inbound;
     this.unreported++;
     this.recvQueue.push(new Received(envelope, message, this));
     if (this.recvQueue.length >= this.cfg.recvBuffSize && !this.paused) {

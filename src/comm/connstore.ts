@@ -12,18 +12,28 @@
  */
 import type { Connection } from './connection.js';
 
-export class ConnStore {
-  private readonly byKey = new Map<string, Connection>();
+/** What the store needs of a connection; the real Connection and the sim's SimConn both are one. */
+export interface StoredConn {
+  readonly key: string;
+  readonly closed: boolean;
+  readonly direction: 'in' | 'out';
+  readonly establishedAt: number;
+  /** Stop using it; close once what was already queued is written (after graceMs at most). */
+  retire(graceMs: number): void;
+}
+
+export class ConnStore<C extends StoredConn = Connection> {
+  private readonly byKey = new Map<string, C>();
 
   constructor(
     private readonly selfKey: string,
     private readonly dedupWindowMs: number,
     /** How long a retired loser is still read from (its queued frames still written). */
     private readonly retireGraceMs: number,
-    private readonly onChange: (open: number) => void,
+    private readonly onChange: (open: number) => void = () => {},
   ) {}
 
-  get(key: string): Connection | undefined {
+  get(key: string): C | undefined {
     return this.byKey.get(key);
   }
 
@@ -31,7 +41,7 @@ export class ConnStore {
     return this.byKey.size;
   }
 
-  all(): Connection[] {
+  all(): C[] {
     return [...this.byKey.values()];
   }
 
@@ -39,7 +49,7 @@ export class ConnStore {
    * Store `conn` or keep the existing one; returns the connection that won. The loser is
    * retired (Connection.retire), not cut, so messages already sent on it still arrive.
    */
-  register(conn: Connection, now: number): Connection {
+  register(conn: C, now: number): C {
     const existing = this.byKey.get(conn.key);
     if (existing && !existing.closed && existing !== conn) {
       const race = existing.direction !== conn.direction && now - existing.establishedAt < this.dedupWindowMs;
@@ -56,15 +66,21 @@ export class ConnStore {
     return conn;
   }
 
-  remove(conn: Connection): void {
+  remove(conn: C): void {
     if (this.byKey.get(conn.key) === conn) {
       this.byKey.delete(conn.key);
       this.onChange(this.byKey.size);
     }
   }
 
+  /** Forget everything without closing (a simulated host crashed: its sockets are already gone). */
+  clear(): void {
+    this.byKey.clear();
+    this.onChange(0);
+  }
+
   /** Was this connection dialled by whichever of the two peers has the lower PKI-ID? */
-  private openedByLower(c: Connection): boolean {
+  private openedByLower(c: C): boolean {
     const selfLower = this.selfKey < c.key;
     return c.direction === 'out' ? selfLower : !selfLower;
   }

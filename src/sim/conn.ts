@@ -14,12 +14,12 @@
 import type { Counter } from 'prom-client';
 import type { CommConfig } from '../comm/config.js';
 import { pkiIdKey, type ConnectionInfo } from '../comm/types.js';
-import { decode } from '../wire/codec.js';
-import { GossipMessageSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
-import { decodeEnvelope } from '../wire/gossip.js';
+import { ConnStore } from '../comm/connstore.js';
+import { readInboundFrame, type BadInputReason } from '../comm/inbound.js';
+import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import type { SimSocket } from './network.js';
 
-export type SimBadInput = 'oversized' | 'malformed_envelope' | 'malformed_payload' | 'no_content' | 'unexpected_conn' | 'unexpected_empty';
+export type SimBadInput = BadInputReason;
 
 export interface SimConnHooks {
   onMessage(conn: SimConn, envelope: Envelope, message: GossipMessage): void;
@@ -103,6 +103,11 @@ export class SimConn {
     return new Promise((resolve, reject) => this.waiters.push({ bytes, resolve, reject }));
   }
 
+  /** The losing side of a duplicate (ConnStore): the sim closes it at once, without grace. */
+  retire(_graceMs: number): void {
+    this.close('retired duplicate connection');
+  }
+
   close(why = 'closed', writeFailed = false): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
@@ -147,86 +152,24 @@ export class SimConn {
 
   private onFrame(bytes: Uint8Array): void {
     if (this.closedFlag) return;
-    if (bytes.length > this.cfg.maxRecvMsgSize) {
-      this.hooks.badInput('oversized');
-      this.close('oversized message');
+    const inbound = readInboundFrame(bytes, this.cfg.maxRecvMsgSize);
+    if (!inbound.ok) {
+      this.hooks.badInput(inbound.reason);
+      if (inbound.close) this.close(inbound.close);
       return;
     }
-    let envelope: Envelope;
-    let message: GossipMessage;
-    try {
-      envelope = decodeEnvelope(bytes);
-    } catch {
-      this.hooks.badInput('malformed_envelope');
-      this.close('received bytes that are not a gossip Envelope');
-      return;
-    }
-    try {
-      message = decode(GossipMessageSchema, envelope.payload, 'gossip.GossipMessage');
-    } catch {
-      this.hooks.badInput('malformed_payload');
-      this.close('received a payload that is not a GossipMessage');
-      return;
-    }
-    const c = message.content.case;
-    if (c === undefined || c === 'conn' || c === 'empty') {
-      this.hooks.badInput(c === undefined ? 'no_content' : c === 'conn' ? 'unexpected_conn' : 'unexpected_empty');
-      return;
-    }
+    const { envelope, message } = inbound;
     this.counters.received.inc();
     this.hooks.onMessage(this, envelope, message);
   }
 }
 
 /**
- * Connections by remote PKI-ID, with the real transport's dedup rule (src/comm/connstore.ts):
- * a new connection replaces the stored one, except when both peers dialled each other at once
- * (the stored one goes the other way and is younger than dedupWindow): then both ends keep the
- * connection opened by the peer with the lower PKI-ID. remove() forgets only the stored one.
+ * Connections by remote PKI-ID with the real transport's store and dedup rule
+ * (src/comm/connstore.ts). The sim has no retire grace: a losing connection closes at once.
  */
-export class SimConnStore {
-  private readonly byKey = new Map<string, SimConn>();
-
-  constructor(
-    private readonly selfKey: string,
-    private readonly dedupWindowMs: number,
-  ) {}
-
-  get(key: string): SimConn | undefined {
-    return this.byKey.get(key);
-  }
-
-  all(): SimConn[] {
-    return [...this.byKey.values()];
-  }
-
-  register(conn: SimConn, now: number): SimConn {
-    const existing = this.byKey.get(conn.key);
-    if (existing && !existing.closed && existing !== conn) {
-      const race = existing.direction !== conn.direction && now - existing.establishedAt < this.dedupWindowMs;
-      if (race && this.openedByLower(existing)) {
-        conn.close('duplicate connection (kept the one opened by the lower PKI-ID)');
-        return existing;
-      }
-      this.byKey.set(conn.key, conn);
-      existing.close('replaced by a newer connection to the same peer');
-      return conn;
-    }
-    this.byKey.set(conn.key, conn);
-    return conn;
-  }
-
-  /** Forget everything without closing (the host crashed: its sockets are already gone). */
-  clear(): void {
-    this.byKey.clear();
-  }
-
-  remove(conn: SimConn): void {
-    if (this.byKey.get(conn.key) === conn) this.byKey.delete(conn.key);
-  }
-
-  private openedByLower(c: SimConn): boolean {
-    const selfLower = this.selfKey < c.key;
-    return c.direction === 'out' ? selfLower : !selfLower;
+export class SimConnStore extends ConnStore<SimConn> {
+  constructor(selfKey: string, dedupWindowMs: number) {
+    super(selfKey, dedupWindowMs, 0);
   }
 }
