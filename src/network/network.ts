@@ -47,7 +47,7 @@ export class NetworkError extends GrapevineError {}
 
 type IpcMessage =
   | { type: 'ready' | 'state'; state: PeerStateSnapshot }
-  | { type: 'ready'; address: string }
+  | { type: 'ready'; address: string; operations?: string }
   | { type: 'error'; message: string };
 
 function tail(child: Child): string {
@@ -145,8 +145,11 @@ export class LocalNetwork {
       tls: join(dir, 'tls'),
       listen: `127.0.0.1:${l.orderer.port}`,
       data: join(l.dir, 'orderer'),
+      // the orderer's operations server (/metrics, /healthz) on a free port, logged when ready
+      operations: '127.0.0.1:0',
     };
     let onReady!: () => void;
+    let operationsUrl: string | undefined;
     let failure = '';
     const ready = new Promise<void>((r) => (onReady = r));
     const child = this.children.spawn(
@@ -156,7 +159,10 @@ export class LocalNetwork {
       logFile(l, l.orderer.name),
       (m) => {
         const msg = m as IpcMessage;
-        if (msg.type === 'ready') onReady();
+        if (msg.type === 'ready') {
+          if ('operations' in msg) operationsUrl = msg.operations;
+          onReady();
+        }
         if (msg.type === 'error') failure = msg.message;
       },
     );
@@ -170,7 +176,10 @@ export class LocalNetwork {
       this.state.orderer.status = this.stoppingFlag ? 'stopped' : 'failed';
       if (!this.stoppingFlag) this.log(`orderer exited unexpectedly (${code}); ${tail(child)}`);
     });
-    this.log(`orderer ${l.orderer.name} listening on 127.0.0.1:${l.orderer.port}`);
+    this.log(
+      `orderer ${l.orderer.name} listening on 127.0.0.1:${l.orderer.port}` +
+        (operationsUrl ? `, metrics on ${operationsUrl}/metrics` : ''),
+    );
   }
 
   private async startPeers(timeoutMs: number): Promise<void> {

@@ -4,21 +4,28 @@
  *   1. payload + header + channel header decode, else BAD_REQUEST "could not determine channel ID";
  *   2. unknown channel -> BAD_REQUEST (channel creation needs a system channel, which we do not have);
  *   3. CONFIG / ORDERER_TRANSACTION -> BAD_REQUEST "cannot be processed directly";
- *      CONFIG_UPDATE -> BAD_REQUEST (config updates are not implemented by this orderer);
- *   4. normal message: maintenance mode -> SERVICE_UNAVAILABLE; then the filters in Fabric's order:
+ *   4. CONFIG_UPDATE (Fabric's StandardChannel.ProcessConfigUpdateMsg): the filters below on the
+ *      update envelope ("did not pass initial checks"); proposeConfigUpdate (configupdate.ts;
+ *      any refusal BAD_REQUEST); the result wrapped in a CONFIG envelope signed by the orderer
+ *      and the filters again on it ("did not pass final checks", e.g. too large); then wait for
+ *      the chain, re-validating if another config landed meanwhile, and configure() -> SUCCESS;
+ *   5. normal message: maintenance mode -> SERVICE_UNAVAILABLE; then the filters in Fabric's order:
  *      empty payload -> BAD_REQUEST; len(payload)+len(signature) > AbsoluteMaxBytes -> BAD_REQUEST;
  *      creator certificate expired -> BAD_REQUEST; signature set fails /Channel/Writers
  *      (/Channel/Orderer/Writers in maintenance) -> FORBIDDEN;
- *   5. chain not ready (halted, stopping) -> SERVICE_UNAVAILABLE; else order it -> SUCCESS.
+ *   6. chain not ready (halted, stopping) -> SERVICE_UNAVAILABLE; else order it -> SUCCESS.
  * Fabric checks no timestamp on Broadcast, and answers an oversized message BAD_REQUEST (never
- * REQUEST_ENTITY_TOO_LARGE); we do the same.
+ * REQUEST_ENTITY_TOO_LARGE); we do the same. With `metrics`, every envelope is recorded as
+ * Fabric's MetricsTracker does (validate time, enqueue time once enqueueing began, count).
  */
 import { errorMessage } from '../errors.js';
 import { HeaderType, Status, type Envelope } from '../wire/gen/common/common_pb.js';
 import { encode } from '../wire/codec.js';
 import { EnvelopeSchema } from '../wire/gen/common/common_pb.js';
 import type { Chain } from './chain.js';
+import { proposeConfigUpdate } from './configupdate.js';
 import { channelHeaderOf, envelopeAsSignedData, expiresAt } from './envelope.js';
+import type { OrdererMetrics } from './metrics.js';
 
 export const CHANNEL_WRITERS = '/Channel/Writers';
 export const CHANNEL_ORDERER_WRITERS = '/Channel/Orderer/Writers';
@@ -34,6 +41,16 @@ export interface BroadcastDeps {
   now(): number;
   /** General.Authentication.NoExpirationChecks. Default false. */
   readonly noExpirationChecks?: boolean;
+  readonly metrics?: OrdererMetrics;
+}
+
+/** Fabric's MetricsTracker for one envelope (times from performance.now()). */
+interface Tracker {
+  channel: string;
+  type: string;
+  readonly validateStart: number;
+  validateEnd?: number;
+  enqueueStart?: number;
 }
 
 const ok: BroadcastResult = { status: Status.SUCCESS, info: '' };
@@ -48,12 +65,33 @@ export async function processBroadcast(
   bytes: Uint8Array | undefined,
   deps: BroadcastDeps,
 ): Promise<BroadcastResult> {
+  const t: Tracker = { channel: 'unknown', type: 'unknown', validateStart: performance.now() };
+  const res = await processOne(env, bytes, deps, t);
+  const m = deps.metrics;
+  if (m) {
+    const labels = { channel: t.channel, type: t.type, status: Status[res.status] ?? String(res.status) };
+    const end = performance.now();
+    m.broadcastValidateDuration.observe(labels, ((t.validateEnd ?? end) - t.validateStart) / 1000);
+    if (t.enqueueStart !== undefined) m.broadcastEnqueueDuration.observe(labels, (end - t.enqueueStart) / 1000);
+    m.broadcastProcessedCount.inc(labels);
+  }
+  return res;
+}
+
+async function processOne(
+  env: Envelope,
+  bytes: Uint8Array | undefined,
+  deps: BroadcastDeps,
+  t: Tracker,
+): Promise<BroadcastResult> {
   let channelHeader;
   try {
     channelHeader = channelHeaderOf(env).channelHeader;
   } catch (e) {
     return fail(Status.BAD_REQUEST, `could not determine channel ID: ${errorMessage(e)}`);
   }
+  t.channel = channelHeader.channelId;
+  t.type = HeaderType[channelHeader.type] ?? String(channelHeader.type);
   const chain = deps.chain(channelHeader.channelId);
   if (!chain) {
     return fail(
@@ -66,10 +104,7 @@ export async function processBroadcast(
     case HeaderType.ORDERER_TRANSACTION:
       return fail(Status.BAD_REQUEST, 'message is of type that cannot be processed directly');
     case HeaderType.CONFIG_UPDATE:
-      return fail(
-        Status.BAD_REQUEST,
-        `config update for channel ${channelHeader.channelId}: config updates are not supported by this orderer`,
-      );
+      return processConfigUpdate(env, chain, deps, t);
     default:
   }
   const cfg = chain.config;
@@ -79,11 +114,66 @@ export async function processBroadcast(
 
   const filtered = applyFilters(env, chain, deps, maintenance);
   if (filtered) return filtered;
+  t.validateEnd = performance.now();
 
   try {
+    t.enqueueStart = performance.now();
     await chain.waitReady();
     const raw = bytes ?? encode(EnvelopeSchema, env);
     chain.order({ bytes: raw, size: env.payload.length + env.signature.length });
+  } catch (e) {
+    return fail(Status.SERVICE_UNAVAILABLE, errorMessage(e));
+  }
+  return ok;
+}
+
+/** A validated config update: the signed CONFIG envelope's bytes and the new config. */
+type Proposal = { readonly bytes: Uint8Array; readonly next: Chain['config'] } | BroadcastResult;
+
+function proposeAndWrap(env: Envelope, chain: Chain, deps: BroadcastDeps): Proposal {
+  const maintenance = chain.config.consensusType.state === 'MAINTENANCE';
+  const initial = applyFilters(env, chain, deps, maintenance);
+  if (initial) {
+    return fail(
+      initial.status,
+      `config update for existing channel did not pass initial checks: ${initial.info}`,
+    );
+  }
+  let proposed;
+  try {
+    proposed = proposeConfigUpdate(chain.config, env, {
+      now: new Date(deps.now()),
+      parse: (_id, config) => chain.parseProposed(config),
+    });
+  } catch (e) {
+    return fail(Status.BAD_REQUEST, errorMessage(e));
+  }
+  const wrapped = chain.wrapConfig(proposed.configEnvelope);
+  const final = applyFilters(wrapped, chain, deps, maintenance);
+  if (final) {
+    return fail(final.status, `config update for existing channel did not pass final checks: ${final.info}`);
+  }
+  return { bytes: encode(EnvelopeSchema, wrapped), next: proposed.config };
+}
+
+async function processConfigUpdate(
+  env: Envelope,
+  chain: Chain,
+  deps: BroadcastDeps,
+  t: Tracker,
+): Promise<BroadcastResult> {
+  let p = proposeAndWrap(env, chain, deps);
+  if ('status' in p) return p;
+  t.validateEnd = performance.now();
+  t.enqueueStart = performance.now();
+  try {
+    await chain.waitReady();
+    // another config update may have been ordered while we waited: validate against the new one
+    if (p.next.sequence !== chain.sequence + 1n) {
+      p = proposeAndWrap(env, chain, deps);
+      if ('status' in p) return p;
+    }
+    chain.configure(p.bytes, p.next);
   } catch (e) {
     return fail(Status.SERVICE_UNAVAILABLE, errorMessage(e));
   }

@@ -11,19 +11,29 @@
  *   them. A failed append halts the chain: errored = true, waiters wake, and Broadcast/Deliver
  *   answer SERVICE_UNAVAILABLE from then on.
  * waitReady() applies backpressure: it waits while maxInflightBlocks appends are in flight.
+ * configure(env, next): a validated config update (configupdate.ts) wrapped as a CONFIG
+ *   envelope: the pending batch is cut first, then the CONFIG envelope becomes a block of its
+ *   own, sealed with the new sequence (so its LAST_CONFIG points at itself and every later block
+ *   at it); the new config (and BatchSize) applies from the next message on.
+ * Metrics (metrics.ts): block fill time per cut batch, proposals received, height and persist
+ *   time per durable append.
  */
 import type { Logger } from 'pino';
-import { parseChannelConfig } from '../channelconfig/index.js';
+import { parseChannelConfig, parseConfig, x509MspFactory } from '../channelconfig/index.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
 import type { Clock, Rng, TimerHandle } from '../comm/types.js';
 import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
 import type { BlockStore } from '../ledger/index.js';
 import { silentLogger } from '../util/log.js';
 import { blockLastConfigIndex, decodeBlock, isConfigBlock } from '../wire/block.js';
-import type { Block } from '../wire/gen/common/common_pb.js';
+import { encode } from '../wire/codec.js';
+import { HeaderType, type Block, type Envelope } from '../wire/gen/common/common_pb.js';
+import { ConfigEnvelopeSchema, type Config, type ConfigEnvelope } from '../wire/gen/common/configtx_pb.js';
+import { signedEnvelope } from '../wire/orderer.js';
 import type { Signer } from '../wire/signer.js';
 import { BlockCutter, type OrderedMessage } from './blockcutter.js';
 import { BlockWriter, writerStateAfter } from './blockwriter.js';
+import type { OrdererMetrics } from './metrics.js';
 
 export class OrdererError extends GrapevineError {}
 
@@ -37,6 +47,9 @@ export interface ChainOptions {
   readonly maxInflightBlocks?: number;
   /** Config block parser (default: parseChannelConfig with the X.509 MSPs). */
   readonly parseConfig?: (block: Block) => ChannelConfig;
+  /** Proposed-config parser for config updates (default: parseConfig with the X.509 MSPs). */
+  readonly parseProposedConfig?: (channelId: string, config: Config) => ChannelConfig;
+  readonly metrics?: OrdererMetrics;
 }
 
 interface Waiter {
@@ -60,6 +73,8 @@ export class Chain {
   private readonly parse: (block: Block) => ChannelConfig;
   /** Blocks cut by this chain since it opened. */
   blocksCut = 0;
+  /** performance.now() when the pending batch got its first message. */
+  private fillStart = 0;
 
   private constructor(
     private readonly opts: ChainOptions,
@@ -72,6 +87,7 @@ export class Chain {
     this.parse = opts.parseConfig ?? ((b) => parseChannelConfig(b));
     this.cutter = new BlockCutter(cfg.batchSize);
     this.writer = new BlockWriter(opts.signer, opts.rng, writerStateAfter(last, cfg.sequence));
+    opts.metrics?.channelOpened(cfg.channelId, opts.store.height());
   }
 
   /**
@@ -145,12 +161,65 @@ export class Chain {
   /** Order a validated normal message. Throws OrdererError HALTED once the chain stopped. */
   order(msg: OrderedMessage): void {
     this.checkRunning();
+    this.opts.metrics?.normalProposalsReceived.inc({ channel: this.channelId });
+    const now = performance.now();
+    if (this.cutter.pendingCount === 0) this.fillStart = now;
     const { batches, pending } = this.cutter.ordered(msg);
-    for (const batch of batches) this.writeBatch(batch);
+    for (const batch of batches) {
+      this.observeFill();
+      this.writeBatch(batch);
+    }
+    if (batches.length > 0 && pending) this.fillStart = now;
     if (!pending) this.clearTimer();
     else if (!this.timer) {
       this.timer = this.opts.clock.setTimeout(() => this.onBatchTimeout(), this.cfg.batchTimeout);
     }
+  }
+
+  /** Parse a proposed config (a config update's result); throws when it is not usable. */
+  parseProposed(config: Config): ChannelConfig {
+    const parse =
+      this.opts.parseProposedConfig ??
+      ((id: string, c: Config) => parseConfig(id, c, undefined, x509MspFactory));
+    return parse(this.channelId, config);
+  }
+
+  /** The CONFIG envelope carrying `configEnvelope`, signed by this orderer (Fabric's CreateSignedEnvelope). */
+  wrapConfig(configEnvelope: ConfigEnvelope): Envelope {
+    return signedEnvelope(
+      {
+        type: HeaderType.CONFIG,
+        channelId: this.channelId,
+        data: encode(ConfigEnvelopeSchema, configEnvelope),
+        nowMs: this.opts.clock.now(),
+        nonce: this.opts.rng.bytes(24),
+      },
+      this.opts.signer,
+    );
+  }
+
+  /**
+   * Order a validated config update: `envelope` is the serialized CONFIG envelope (wrapConfig)
+   * and `next` its parsed config, whose sequence must be the current one + 1.
+   */
+  configure(envelope: Uint8Array, next: ChannelConfig): void {
+    this.checkRunning();
+    if (next.sequence !== this.cfg.sequence + 1n) {
+      throw new OrdererError(
+        'STALE_CONFIG',
+        `channel ${this.channelId}: config sequence ${next.sequence} does not follow ${this.cfg.sequence}`,
+      );
+    }
+    this.opts.metrics?.configProposalsReceived.inc({ channel: this.channelId });
+    this.clearTimer();
+    if (this.cutter.pendingCount > 0) {
+      this.observeFill();
+      this.writeBatch(this.cutter.cut());
+    }
+    this.writeBatch([{ bytes: envelope, size: envelope.length }], next.sequence);
+    this.cfg = next;
+    this.cutter.setBatchSize(next.batchSize);
+    this.log.info({ channel: this.channelId, sequence: String(next.sequence) }, 'config update ordered');
   }
 
   /**
@@ -167,8 +236,12 @@ export class Chain {
     const append = this.opts.store.append(bytes);
     this.lastAppend = append.catch(() => undefined);
     await append;
-    if (cfg) this.cfg = cfg;
+    if (cfg) {
+      this.cfg = cfg;
+      this.cutter.setBatchSize(cfg.batchSize);
+    }
     this.writer.follow(block, this.cfg.sequence);
+    this.opts.metrics?.blockCommitted(this.channelId, block.header!.number, 0);
     this.wake();
   }
 
@@ -209,7 +282,17 @@ export class Chain {
     this.timer = undefined;
     if (this.stopped || this.haltError) return;
     const batch = this.cutter.cut();
-    if (batch.length > 0) this.writeBatch(batch);
+    if (batch.length > 0) {
+      this.observeFill();
+      this.writeBatch(batch);
+    }
+  }
+
+  private observeFill(): void {
+    this.opts.metrics?.blockFillDuration.observe(
+      { channel: this.channelId },
+      (performance.now() - this.fillStart) / 1000,
+    );
   }
 
   private clearTimer(): void {
@@ -217,14 +300,17 @@ export class Chain {
     this.timer = undefined;
   }
 
-  private writeBatch(batch: OrderedMessage[]): void {
+  private writeBatch(batch: OrderedMessage[], configSeq = this.cfg.sequence): void {
     const block = this.writer.createNextBlock(batch.map((m) => m.bytes));
-    const bytes = this.writer.seal(block, this.cfg.sequence);
+    const bytes = this.writer.seal(block, configSeq);
+    const number = block.header!.number;
     this.blocksCut++;
     this.inflight++;
+    const started = performance.now();
     const p = this.opts.store.append(bytes).then(
       () => {
         this.inflight--;
+        this.opts.metrics?.blockCommitted(this.channelId, number, (performance.now() - started) / 1000);
         this.wake();
       },
       (e: unknown) => {

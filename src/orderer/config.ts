@@ -10,6 +10,9 @@
  *                                              --tls <dir> (server.crt, server.key), --client-auth
  *   General.Authentication.TimeWindow / NoExpirationChecks
  *   FileLedger.Location                        --data <dir>
+ *   Operations.ListenAddress                   --operations <host:port> (absent: no server)
+ *   Operations.TLS.Enabled, Certificate, PrivateKey, ClientAuthRequired, ClientRootCAs
+ *   Metrics.Provider                           prometheus (our default) | disabled
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -33,6 +36,22 @@ export interface OrdererFileConfig {
   readonly dataDir: string;
   readonly timeWindowMs: number;
   readonly noExpirationChecks: boolean;
+  /** Operations server; undefined when Operations.ListenAddress / --operations is absent. */
+  readonly operations:
+    | {
+        readonly listenAddress: string;
+        readonly tls:
+          | {
+              readonly certFile: string;
+              readonly keyFile: string;
+              readonly clientAuthRequired: boolean;
+              readonly clientRootCAFiles: readonly string[];
+            }
+          | undefined;
+      }
+    | undefined;
+  /** Metrics.Provider: /metrics is served only with prometheus. */
+  readonly metricsProvider: 'prometheus' | 'disabled';
 }
 
 export interface OrdererFlags {
@@ -44,6 +63,7 @@ export interface OrdererFlags {
   clientAuth?: boolean;
   listen?: string;
   data?: string;
+  operations?: string;
 }
 
 type Tree = Record<string, unknown>;
@@ -182,7 +202,58 @@ export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
     timeWindowMs = Number(ns / 1_000_000n);
   }
   const noExpirationChecks = bool(auth, 'NoExpirationChecks', `${where}: General.Authentication`) ?? false;
-  return { listen, genesisFile, mspDir, mspId, tls, dataDir, timeWindowMs, noExpirationChecks };
+  const operations = operationsConfig(tree, flags, where, (p) => abs(p, base));
+  const metricsTree = section(tree, 'Metrics', where);
+  const provider = str(metricsTree, 'Provider', `${where}: Metrics`) ?? 'prometheus';
+  if (provider !== 'prometheus' && provider !== 'disabled') {
+    throw new ConfigError(
+      'BAD_ORDERER_CONFIG',
+      `${where}: Metrics.Provider: '${provider}' is not supported (prometheus or disabled)`,
+    );
+  }
+  return {
+    listen,
+    genesisFile,
+    mspDir,
+    mspId,
+    tls,
+    dataDir,
+    timeWindowMs,
+    noExpirationChecks,
+    operations,
+    metricsProvider: provider,
+  };
+}
+
+function operationsConfig(
+  tree: Tree,
+  flags: OrdererFlags,
+  where: string,
+  abs: (p: string | undefined) => string | undefined,
+): OrdererFileConfig['operations'] {
+  const ops = section(tree, 'Operations', where);
+  const w = `${where}: Operations`;
+  const listenAddress = flags.operations ?? str(ops, 'ListenAddress', w);
+  if (listenAddress === undefined) return undefined;
+  checkListen(listenAddress, flags.operations ? '--operations' : `${w}.ListenAddress`);
+  const tlsTree = section(ops, 'TLS', w);
+  if (!bool(tlsTree, 'Enabled', `${w}.TLS`)) return { listenAddress, tls: undefined };
+  const certFile = abs(str(tlsTree, 'Certificate', `${w}.TLS`));
+  const keyFile = abs(str(tlsTree, 'PrivateKey', `${w}.TLS`));
+  if (!certFile || !keyFile)
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${w}.TLS: Enabled needs Certificate and PrivateKey`);
+  const cas = tlsTree.ClientRootCAs ?? [];
+  if (!Array.isArray(cas))
+    throw new ConfigError('BAD_ORDERER_CONFIG', `${w}.TLS: ClientRootCAs must be a list of files`);
+  return {
+    listenAddress,
+    tls: {
+      certFile,
+      keyFile,
+      clientAuthRequired: bool(tlsTree, 'ClientAuthRequired', `${w}.TLS`) ?? false,
+      clientRootCAFiles: cas.map((c) => abs(String(c))!),
+    },
+  };
 }
 
 /** Read a file for the orderer; ConfigError naming it when unreadable. */

@@ -19,6 +19,9 @@
  *     (BLOCK_UNTIL_READY), send it; after sending block stopNum -> SUCCESS.
  * Cancellation of the call while waiting, or a failed send, ends the stream with an error
  * (Fabric's INTERNAL_SERVER_ERROR path), not a status.
+ * Metrics (Fabric's): deliver_streams_opened/closed per stream; deliver_requests_received once
+ * the channel is known, deliver_requests_completed {success} with the status sent (a request
+ * ended by an error counts as not successful); deliver_blocks_sent per block.
  */
 import { equals } from '@bufbuild/protobuf';
 import { GrapevineError, errorMessage } from '../errors.js';
@@ -35,6 +38,7 @@ import {
 } from '../wire/gen/orderer/ab_pb.js';
 import type { Chain } from './chain.js';
 import { channelHeaderOf, envelopeAsSignedData, expiresAt, signatureHeaderOf } from './envelope.js';
+import { DELIVER_DATA_TYPE, DELIVER_FILTERED, type OrdererMetrics } from './metrics.js';
 
 export const CHANNEL_READERS = '/Channel/Readers';
 export const CHANNEL_ORDERER_READERS = '/Channel/Orderer/Readers';
@@ -60,6 +64,7 @@ export interface DeliverDeps {
   /** Mutual TLS on: tls_cert_hash binding is mandatory. */
   readonly mutualTls: boolean;
   readonly noExpirationChecks?: boolean;
+  readonly metrics?: OrdererMetrics;
 }
 
 /** The stream ends with a gRPC error instead of a status (cancelled call, failed send, bad bytes). */
@@ -67,6 +72,15 @@ export class DeliverStreamError extends GrapevineError {}
 
 /** Serve one Deliver stream until the client hangs up or a non-SUCCESS status was sent. */
 export async function handleDeliver(io: DeliverIO, deps: DeliverDeps): Promise<void> {
+  deps.metrics?.deliverStreamsOpened.inc();
+  try {
+    await serveStream(io, deps);
+  } finally {
+    deps.metrics?.deliverStreamsClosed.inc();
+  }
+}
+
+async function serveStream(io: DeliverIO, deps: DeliverDeps): Promise<void> {
   for (;;) {
     const bytes = await io.recv();
     if (bytes === undefined) return;
@@ -181,6 +195,26 @@ async function deliverBlocks(io: DeliverIO, env: Envelope, deps: DeliverDeps): P
   }
   const chain = deps.chain(parsed.channelHeader.channelId);
   if (!chain) return Status.NOT_FOUND;
+  const m = deps.metrics;
+  const labels = { channel: chain.channelId, filtered: DELIVER_FILTERED, data_type: DELIVER_DATA_TYPE };
+  m?.deliverRequestsReceived.inc(labels);
+  let status: Status | undefined;
+  try {
+    status = await serveSeek(io, env, parsed, chain, deps, labels);
+    return status;
+  } finally {
+    m?.deliverRequestsCompleted.inc({ ...labels, success: String(status === Status.SUCCESS) });
+  }
+}
+
+async function serveSeek(
+  io: DeliverIO,
+  env: Envelope,
+  parsed: Parsed,
+  chain: Chain,
+  deps: DeliverDeps,
+  labels: Record<string, string>,
+): Promise<Status> {
   let seek: SeekInfo;
   try {
     seek = decode(SeekInfoSchema, parsed.data, 'orderer.SeekInfo');
@@ -237,6 +271,7 @@ async function deliverBlocks(io: DeliverIO, env: Envelope, deps: DeliverDeps): P
     } catch (e) {
       throw new DeliverStreamError('SEND', `error sending block ${n}: ${errorMessage(e)}`, { cause: e });
     }
+    deps.metrics?.deliverBlocksSent.inc(labels);
     if (n === stopNum) return Status.SUCCESS;
   }
 }

@@ -35,8 +35,24 @@ export async function launchOrderer(
     clientAuthRequired: cfg.tls.clientAuthRequired,
     clientRootCAs: cfg.tls.clientRootCAFiles.map((f) => readConfigFile(f, 'TLS client root CA')),
   };
+  const ot = cfg.operations?.tls;
+  const operations = cfg.operations && {
+    listenAddress: cfg.operations.listenAddress,
+    ...(ot
+      ? {
+          tls: {
+            cert: readConfigFile(ot.certFile, 'operations TLS certificate'),
+            key: readConfigFile(ot.keyFile, 'operations TLS private key'),
+            clientRootCAs: ot.clientRootCAFiles.map((f) => readConfigFile(f, 'operations TLS client root CA')),
+            clientAuthRequired: ot.clientAuthRequired,
+          },
+        }
+      : {}),
+  };
   try {
     return await Orderer.start({
+      operations,
+      serveMetrics: cfg.metricsProvider === 'prometheus',
       signer: id.signer,
       listen: cfg.listen,
       dataDir: cfg.dataDir,

@@ -8,7 +8,10 @@
  * Broadcast stream: one envelope at a time -> processBroadcast -> BroadcastResponse; the stream
  *   ends after the first non-SUCCESS response (Fabric). Deliver stream: handleDeliver.
  * stop(): close the listener and every call, stop the chains (waiting for appends in flight),
- *   close the ledgers. Idempotent.
+ *   close the ledgers, stop the operations server. Idempotent.
+ * Metrics (metrics.ts, Fabric's names) go to `metrics`; with `operations`, the peer's operations
+ * server (src/node/operations.ts) serves them on /metrics, with /healthz failing while a
+ * channel is halted.
  */
 import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
@@ -21,6 +24,8 @@ import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
 import { BlockStore, type BlockStoreOptions } from '../ledger/index.js';
 import { cryptoRng, realClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
+import { Metrics } from '../util/metrics.js';
+import { OperationsServer, type OperationsTlsOptions } from '../node/operations.js';
 import { blockChannelId, decodeBlock, sha256 } from '../wire/block.js';
 import { encode } from '../wire/codec.js';
 import { EnvelopeSchema, type Envelope } from '../wire/gen/common/common_pb.js';
@@ -32,6 +37,7 @@ import { RawAtomicBroadcastService, deliverBlockFrame, deliverStatusFrame } from
 import { processBroadcast } from './broadcast.js';
 import { Chain } from './chain.js';
 import { DeliverStreamError, handleDeliver, type DeliverIO } from './deliver.js';
+import { OrdererMetrics } from './metrics.js';
 
 export interface OrdererTls {
   readonly certPem: Uint8Array;
@@ -59,6 +65,12 @@ export interface OrdererOptions {
   readonly maxSendMsgSize?: number;
   readonly ledger?: BlockStoreOptions;
   readonly logger?: Logger;
+  /** Where the metrics go (default: a registry of its own). */
+  readonly metrics?: Metrics;
+  /** Operations.ListenAddress (and Operations.TLS): serve /healthz, /metrics, /version. */
+  readonly operations?: { readonly listenAddress: string; readonly tls?: OperationsTlsOptions };
+  /** Serve /metrics on the operations server (Metrics.Provider prometheus). Default true. */
+  readonly serveMetrics?: boolean;
 }
 
 export const ORDERER_DEFAULTS = {
@@ -85,12 +97,17 @@ export class Orderer {
   private readonly calls = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
   private readonly log: Logger;
   private readonly clock: Clock;
+  private operations: OperationsServer | undefined;
+  readonly metrics: Metrics;
+  private readonly om: OrdererMetrics;
   /** Port bound by start(). */
   port = 0;
 
   private constructor(private readonly opts: OrdererOptions) {
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? realClock;
+    this.metrics = opts.metrics ?? new Metrics();
+    this.om = new OrdererMetrics(this.metrics);
   }
 
   static async start(opts: OrdererOptions): Promise<Orderer> {
@@ -98,6 +115,7 @@ export class Orderer {
     try {
       await o.openChains();
       await o.listen();
+      await o.startOperations();
     } catch (e) {
       await o.stop();
       throw e;
@@ -109,6 +127,34 @@ export class Orderer {
   get address(): string {
     const host = this.opts.listen.slice(0, this.opts.listen.lastIndexOf(':'));
     return `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${this.port}`;
+  }
+
+  /** http://host:port of the operations server, when it runs. */
+  get operationsUrl(): string | undefined {
+    const a = this.operations?.address();
+    if (!a) return undefined;
+    const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address;
+    return `${this.opts.operations?.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+  }
+
+  private async startOperations(): Promise<void> {
+    const ops = this.opts.operations;
+    if (!ops || ops.listenAddress === '') return;
+    const server = new OperationsServer({
+      listenAddress: ops.listenAddress,
+      ...(ops.tls ? { tls: ops.tls } : {}),
+      ...(this.opts.serveMetrics === false ? {} : { metrics: this.metrics }),
+      logger: this.log,
+      version: { version: '0.1.0' },
+    });
+    this.operations = server;
+    server.registerChecker('orderer', () => {
+      const halted = [...this.chains.values()].filter(({ chain }) => chain.errored);
+      if (halted.length > 0)
+        throw new Error(`channel(s) halted: ${halted.map(({ chain }) => chain.channelId).join(', ')}`);
+    });
+    await server.start();
+    this.log.info({ operations: this.operationsUrl }, 'operations server listening');
   }
 
   chain(channelId: string): Chain | undefined {
@@ -149,6 +195,7 @@ export class Orderer {
             clock: this.clock,
             rng: this.opts.rng ?? cryptoRng,
             logger: this.log.child({ channel: name }),
+            metrics: this.om,
           },
           name === genesisChannel ? genesis : undefined,
         );
@@ -270,6 +317,7 @@ export class Orderer {
         chain: (id) => this.chain(id),
         now: () => this.clock.now(),
         noExpirationChecks: this.opts.noExpirationChecks,
+        metrics: this.om,
       });
       await write(
         call,
@@ -299,6 +347,7 @@ export class Orderer {
       timeWindowMs: this.opts.timeWindowMs ?? ORDERER_DEFAULTS.timeWindowMs,
       mutualTls: this.opts.tls?.clientAuthRequired ?? false,
       noExpirationChecks: this.opts.noExpirationChecks,
+      metrics: this.om,
     });
     call.end();
   }
@@ -314,6 +363,7 @@ export class Orderer {
       }
       for (const { chain } of this.chains.values()) await chain.stop();
       for (const { store } of this.chains.values()) await store.close().catch(() => undefined);
+      await this.operations?.stop();
       this.log.info({}, 'orderer stopped');
     })();
     return this.stopping;

@@ -135,13 +135,6 @@ test(
       const [r] = verifyBlocks(genesis, [{ name: 'cut', bytes: block.bytes }], new Date(clock.now()));
       assert.ok(r.ok, r.reason);
 
-      // the captured CONFIG_UPDATE is refused (config updates are not implemented)
-      const cu = deliverFile(/broadcast_req_config_update/);
-      const res = await processBroadcast(decode(EnvelopeSchema, cu), cu, {
-        chain: () => chain,
-        now: () => clock.now(),
-      });
-      assert.equal(res.status, Status.BAD_REQUEST);
     } finally {
       await close();
     }

@@ -1,6 +1,7 @@
 /**
  * `grapevine orderer start [--config <orderer.yaml>] [--genesis <block>] [--msp <dir>] [--mspid <id>]
- * [--tls <dir>] [--client-auth] [--listen <host:port>] [--data <dir>]`: run the embedded
+ * [--tls <dir>] [--client-auth] [--listen <host:port>] [--data <dir>] [--operations <host:port>]`:
+ * run the embedded
  * single-node ordering service until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
@@ -38,9 +39,14 @@ export function register(program: Command): void {
     .option('--client-auth', 'require and verify TLS client certificates (mutual TLS)')
     .option('--listen <host:port>', 'listen address (default 127.0.0.1:7050)')
     .option('--data <dir>', 'ledger folder (one sub-folder per channel)')
+    .option(
+      '--operations <host:port>',
+      'operations server (/healthz, /metrics, /version) listen address (Operations.ListenAddress)',
+    )
     .action(async (flags: OrdererFlags) => {
       const o = await runOrdererStart(flags);
       console.log(`orderer listening on ${o.address} for channel(s) ${o.channelIds().join(', ')}`);
+      if (o.operationsUrl) console.log(`operations server on ${o.operationsUrl} (/healthz, /metrics)`);
       await new Promise<void>((resolve) => {
         const done = (): void => {
           process.off('SIGINT', done);
