@@ -72,7 +72,8 @@ export async function processBroadcast(
     const labels = { channel: t.channel, type: t.type, status: Status[res.status] ?? String(res.status) };
     const end = performance.now();
     m.broadcastValidateDuration.observe(labels, ((t.validateEnd ?? end) - t.validateStart) / 1000);
-    if (t.enqueueStart !== undefined) m.broadcastEnqueueDuration.observe(labels, (end - t.enqueueStart) / 1000);
+    if (t.enqueueStart !== undefined)
+      m.broadcastEnqueueDuration.observe(labels, (end - t.enqueueStart) / 1000);
     m.broadcastProcessedCount.inc(labels);
   }
   return res;

@@ -35,9 +35,24 @@ const MAX_DEPTH = 32;
 export class ConfigMapError extends GrapevineError {}
 
 export type ConfigElement =
-  | { readonly kind: 'group'; readonly path: readonly string[]; readonly key: string; readonly group: ConfigGroup }
-  | { readonly kind: 'value'; readonly path: readonly string[]; readonly key: string; readonly value: ConfigValue }
-  | { readonly kind: 'policy'; readonly path: readonly string[]; readonly key: string; readonly policy: ConfigPolicy };
+  | {
+      readonly kind: 'group';
+      readonly path: readonly string[];
+      readonly key: string;
+      readonly group: ConfigGroup;
+    }
+  | {
+      readonly kind: 'value';
+      readonly path: readonly string[];
+      readonly key: string;
+      readonly value: ConfigValue;
+    }
+  | {
+      readonly kind: 'policy';
+      readonly path: readonly string[];
+      readonly key: string;
+      readonly policy: ConfigPolicy;
+    };
 
 export type ConfigMap = Map<string, ConfigElement>;
 
@@ -70,7 +85,10 @@ function add(map: ConfigMap, e: ConfigElement): void {
 
 function recurse(map: ConfigMap, path: string[], group: ConfigGroup): void {
   if (path.length > MAX_DEPTH)
-    throw new ConfigMapError('TOO_DEEP', `config groups nested deeper than ${MAX_DEPTH} at /${path.join('/')}`);
+    throw new ConfigMapError(
+      'TOO_DEEP',
+      `config groups nested deeper than ${MAX_DEPTH} at /${path.join('/')}`,
+    );
   add(map, { kind: 'group', path: path.slice(0, -1), key: path[path.length - 1]!, group });
   for (const [key, g] of Object.entries(group.groups)) recurse(map, [...path, key], g);
   for (const [key, value] of Object.entries(group.values)) add(map, { kind: 'value', path, key, value });
@@ -90,7 +108,8 @@ function rebuild(path: string, map: ConfigMap, fix: boolean, depth: number): Con
   const groupPath = GROUP_PREFIX + path;
   const el = map.get(groupPath);
   if (!el) throw new ConfigMapError('MISSING', `missing group at path: ${groupPath}`);
-  if (el.kind !== 'group') throw new ConfigMapError('MISSING', `ConfigGroup not found at group path: ${groupPath}`);
+  if (el.kind !== 'group')
+    throw new ConfigMapError('MISSING', `ConfigGroup not found at group path: ${groupPath}`);
   if (depth > MAX_DEPTH) throw new ConfigMapError('TOO_DEEP', `config groups nested too deep at ${path}`);
   const src = el.group;
   const out = create(ConfigGroupSchema, {
@@ -103,14 +122,14 @@ function rebuild(path: string, map: ConfigMap, fix: boolean, depth: number): Con
     const v = map.get(p);
     if (!v) throw new ConfigMapError('MISSING', `missing value at path: ${p}`);
     if (v.kind !== 'value') throw new ConfigMapError('MISSING', `ConfigValue not found at value path: ${p}`);
-    out.values[key] =
-      fix && v.value.modPolicy === '' ? { ...v.value, modPolicy: FIX_MOD_POLICY } : v.value;
+    out.values[key] = fix && v.value.modPolicy === '' ? { ...v.value, modPolicy: FIX_MOD_POLICY } : v.value;
   }
   for (const key of sortedKeys(src.policies)) {
     const p = `${POLICY_PREFIX}${path}/${key}`;
     const v = map.get(p);
     if (!v) throw new ConfigMapError('MISSING', `missing policy at path: ${p}`);
-    if (v.kind !== 'policy') throw new ConfigMapError('MISSING', `ConfigPolicy not found at policy path: ${p}`);
+    if (v.kind !== 'policy')
+      throw new ConfigMapError('MISSING', `ConfigPolicy not found at policy path: ${p}`);
     out.policies[key] =
       fix && v.policy.modPolicy === '' ? { ...v.policy, modPolicy: FIX_MOD_POLICY } : v.policy;
   }

@@ -22,11 +22,7 @@ import type { ChannelConfig } from '../channelconfig/types.js';
 import { GrapevineError, errorMessage } from '../errors.js';
 import type { SignedData } from '../identity/types.js';
 import { decode } from '../wire/codec.js';
-import {
-  HeaderType,
-  SignatureHeaderSchema,
-  type Envelope,
-} from '../wire/gen/common/common_pb.js';
+import { HeaderType, SignatureHeaderSchema, type Envelope } from '../wire/gen/common/common_pb.js';
 import {
   ConfigEnvelopeSchema,
   ConfigSchema,
@@ -190,12 +186,13 @@ function authorize(cfg: ChannelConfig, ce: ConfigUpdateEnvelope, now: Date): Con
     const existing = current.get(key);
     const version = elementVersion(el);
     if (!existing) {
-      if (version !== 0n)
-        bad(`attempted to set key ${key} to version ${version}, but key does not exist`);
+      if (version !== 0n) bad(`attempted to set key ${key} to version ${version}, but key does not exist`);
       continue;
     }
     if (version !== elementVersion(existing) + 1n) {
-      bad(`attempt to set key ${key} to version ${version}, but key is at version ${elementVersion(existing)}`);
+      bad(
+        `attempt to set key ${key} to version ${version}, but key is at version ${elementVersion(existing)}`,
+      );
     }
     const why = checkModPolicy(cfg, key, existing, signed, now);
     if (why) bad(why);

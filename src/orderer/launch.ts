@@ -43,7 +43,9 @@ export async function launchOrderer(
           tls: {
             cert: readConfigFile(ot.certFile, 'operations TLS certificate'),
             key: readConfigFile(ot.keyFile, 'operations TLS private key'),
-            clientRootCAs: ot.clientRootCAFiles.map((f) => readConfigFile(f, 'operations TLS client root CA')),
+            clientRootCAs: ot.clientRootCAFiles.map((f) =>
+              readConfigFile(f, 'operations TLS client root CA'),
+            ),
             clientAuthRequired: ot.clientAuthRequired,
           },
         }

@@ -89,7 +89,9 @@ export class OrdererMetrics {
       'The time from first transaction enqueing to the block being cut in seconds.',
       ['channel'],
     );
-    this.blockchainHeight = m.gauge('ledger_blockchain_height', 'Height of the chain in blocks.', ['channel']);
+    this.blockchainHeight = m.gauge('ledger_blockchain_height', 'Height of the chain in blocks.', [
+      'channel',
+    ]);
     this.clusterSize = m.gauge('consensus_etcdraft_cluster_size', 'Number of nodes in this channel.', [
       'channel',
     ]);
