@@ -15,6 +15,8 @@
  *   state layer), then gossip(number, bytes) unless blockGossipEnabled is false. The bytes are
  *   the block exactly as the orderer sent it.
  * No I/O here: the connector, clock and rng are injected (see grpc.ts for the real connector).
+ * Metrics (metrics.ts): every block handed on, the endpoint connected to, and why each session
+ *   ended (stop excepted).
  */
 import type { Logger } from 'pino';
 import type { Clock, Rng, TimerHandle } from '../comm/types.js';
@@ -25,6 +27,7 @@ import { Status, type Block } from '../wire/gen/common/common_pb.js';
 import { ReconnectBackoff } from './backoff.js';
 import type { ConnectionSource, Endpoint } from './endpoints.js';
 import { parseDeliverResponse } from './frames.js';
+import type { DelivererMetrics, DisconnectReason } from './metrics.js';
 
 /** One open Deliver stream. */
 export interface DeliverStream {
@@ -62,6 +65,13 @@ export interface DelivererOptions {
   onYield?(): void;
   readonly maxRetryDelayMs: number;
   readonly maxRetryDurationMs: number;
+  readonly metrics?: DelivererMetrics;
+}
+
+/** Why processing a response failed. */
+interface Failure {
+  readonly reason: DisconnectReason;
+  readonly message: string;
 }
 
 export interface DelivererStats {
@@ -148,6 +158,7 @@ export class Deliverer {
       stream = await opts.connector.connect(endpoint, envelope);
     } catch (e) {
       log.warn({ err: errorMessage(e) }, 'could not connect to ordering service');
+      opts.metrics?.disconnected(undefined, 'connect_failed');
       this.fail();
       return;
     }
@@ -157,6 +168,8 @@ export class Deliverer {
     }
     this.current = stream;
     this.stats.connects++;
+    opts.metrics?.connected(endpoint.address);
+    let ended: DisconnectReason | 'stopped' = 'stopped';
     log.info(
       { orderer: endpoint.address, nextBlock: String(height) },
       'pulling next blocks from ordering service',
@@ -171,6 +184,7 @@ export class Deliverer {
         const frame = await stream.recv();
         if (this.stopped) return;
         if (refreshed) {
+          ended = 'endpoints_refreshed';
           this.stats.refreshes++;
           log.info(
             { orderer: endpoint.address },
@@ -179,6 +193,7 @@ export class Deliverer {
           return;
         }
         if (frame === undefined) {
+          ended = 'stream_ended';
           log.warn({ orderer: endpoint.address }, 'orderer hung up without sending status');
           this.fail();
           return;
@@ -186,7 +201,11 @@ export class Deliverer {
         const err = await this.process(frame);
         if (this.stopped) return;
         if (err !== undefined) {
-          log.warn({ orderer: endpoint.address, err }, 'got error while attempting to receive blocks');
+          ended = err.reason;
+          log.warn(
+            { orderer: endpoint.address, err: err.message },
+            'got error while attempting to receive blocks',
+          );
           this.fail();
           return;
         }
@@ -196,45 +215,51 @@ export class Deliverer {
       unsubscribe();
       this.current = undefined;
       stream.close();
+      opts.metrics?.disconnected(endpoint.address, this.stopped ? 'stopped' : ended);
     }
   }
 
-  /** Process one DeliverResponse; returns the reason it failed, or undefined. */
-  private async process(frame: Uint8Array): Promise<string | undefined> {
+  /** Process one DeliverResponse; returns why it failed, or undefined. */
+  private async process(frame: Uint8Array): Promise<Failure | undefined> {
     const { opts } = this;
+    const bad = (reason: DisconnectReason, message: string): Failure => ({ reason, message });
     let res;
     try {
       res = parseDeliverResponse(frame);
     } catch (e) {
-      return errorMessage(e);
+      return bad('bad_block', errorMessage(e));
     }
     if (res.case === 'status') {
-      return res.status === Status.SUCCESS
-        ? 'received success for a seek that should never complete'
-        : `received bad status ${Status[res.status] ?? res.status} from orderer`;
+      return bad(
+        'bad_status',
+        res.status === Status.SUCCESS
+          ? 'received success for a seek that should never complete'
+          : `received bad status ${Status[res.status] ?? res.status} from orderer`,
+      );
     }
-    if (res.case !== 'block') return 'unknown message type';
+    if (res.case !== 'block') return bad('bad_block', 'unknown message type');
     let block: Block;
     try {
       block = decodeBlock(res.block);
     } catch (e) {
-      return `block from orderer could not be decoded: ${errorMessage(e)}`;
+      return bad('bad_block', `block from orderer could not be decoded: ${errorMessage(e)}`);
     }
-    if (!block.header) return 'block from orderer has no header';
+    if (!block.header) return bad('bad_block', 'block from orderer has no header');
     const seq = block.header.number;
     try {
       opts.verifyBlock(seq, block);
     } catch (e) {
-      return `block from orderer could not be verified: ${errorMessage(e)}`;
+      return bad('verify_failed', `block from orderer could not be verified: ${errorMessage(e)}`);
     }
     const bytes = res.block;
     try {
       // stop() does not wait for a state layer that is blocking
       if ((await this.interruptible(opts.addPayload(seq, bytes))) === STOPPED) return undefined;
     } catch (e) {
-      return `could not add block as payload: ${errorMessage(e)}`;
+      return bad('add_payload_failed', `could not add block as payload: ${errorMessage(e)}`);
     }
     this.stats.blocksReceived++;
+    opts.metrics?.blockReceived();
     if (opts.blockGossipEnabled) opts.gossip?.(seq, bytes);
     return undefined;
   }

@@ -26,6 +26,7 @@ export {
   type DeliverClientConfig,
   type AddressOverride,
 } from './config.js';
+export { DeliverMetrics, type DelivererMetrics, type DisconnectReason } from './metrics.js';
 export { GrpcDeliverConnector, DeliverConnectError, type DeliverTls } from './grpc.js';
 export {
   RawAtomicBroadcastService,

@@ -24,6 +24,8 @@ import { resolveDeliverConfig, type DeliverClientConfig } from './config.js';
 import { Deliverer, type DeliverConnector } from './deliverer.js';
 import { ConnectionSource, type OrdererOrgEndpoints } from './endpoints.js';
 import { GrpcDeliverConnector, type DeliverTls } from './grpc.js';
+import { DeliverMetrics } from './metrics.js';
+import type { Metrics } from '../util/metrics.js';
 
 export interface BlockVerifier {
   verifyBlock(channelId: string, seqNum: bigint, block: Block): void;
@@ -41,6 +43,8 @@ export interface DeliverServiceOptions {
   readonly clock?: Clock;
   readonly rng?: Rng;
   readonly logger?: Logger;
+  /** The node's metrics registry (deliver client metrics, metrics.ts); absent: none. */
+  readonly metrics?: Metrics;
 }
 
 export interface ChannelDelivery {
@@ -63,6 +67,7 @@ export class DeliverService {
   private readonly rng: Rng;
   private readonly log: Logger;
   private readonly tlsCertHash: Uint8Array | undefined;
+  private readonly metrics: DeliverMetrics | undefined;
 
   constructor(private readonly opts: DeliverServiceOptions) {
     this.config = resolveDeliverConfig(opts.config);
@@ -70,6 +75,7 @@ export class DeliverService {
     this.clock = opts.clock ?? realClock;
     this.rng = opts.rng ?? cryptoRng;
     this.log = opts.logger ?? silentLogger;
+    this.metrics = opts.metrics && new DeliverMetrics(opts.metrics, this.clock);
     this.tlsCertHash = opts.tls?.clientAuthRequired
       ? sha256(leafDer(opts.tls.certPem, 'TLS client certificate'))
       : undefined;
@@ -142,6 +148,7 @@ export class DeliverService {
       },
       maxRetryDelayMs: this.config.reConnectBackoffThresholdMs,
       maxRetryDurationMs: this.config.reconnectTotalTimeThresholdMs,
+      metrics: this.metrics?.forChannel(channelId),
     });
     this.deliverers.set(channelId, d);
     d.start();

@@ -108,6 +108,7 @@ export class GossipService {
       clock: this.clock,
       rng: this.rng,
       logger: this.log,
+      metrics: this.metrics,
     });
     this.node = new GossipNode({
       transport: o.transport,
