@@ -13,16 +13,24 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { buildGenesisBlock, parseConfigtx } from '../configtx/index.js';
-import { generateCrypto, validateCryptoConfig } from '../cryptogen/index.js';
+import { generateCrypto } from '../cryptogen/index.js';
 import { ConfigError, errorMessage } from '../errors.js';
-import { encodeBlock } from '../wire/block.js';
+import { channelConfigtxYaml, writeConfigtxGenesis } from './channel-yaml.js';
+import {
+  localCryptoConfig,
+  ordererCryptoPath,
+  orgDomain,
+  orgMspId,
+  peerCryptoPath,
+  userCryptoPath,
+} from './crypto-layout.js';
 
 export const CHANNEL = 'grapevine';
 export const ORGS = 2;
 export const PEERS_PER_ORG = 3;
 const LAYOUT_VERSION = 1;
 const MARKER = '.grapevine-network';
+const PROFILE = 'Grapevine';
 
 export interface PeerSpec {
   /** peer0.org1.example.com */
@@ -63,101 +71,28 @@ export async function portFree(port: number): Promise<boolean> {
   });
 }
 
-const domain = (org: number) => `org${org}.example.com`;
 export const cryptoDir = (l: NetworkLayout) => join(l.dir, 'crypto');
-export const peerCryptoDir = (l: NetworkLayout, p: PeerSpec) =>
-  join(cryptoDir(l), 'peerOrganizations', domain(p.org), 'peers', p.name);
-export const ordererCryptoDir = (l: NetworkLayout) =>
-  join(cryptoDir(l), 'ordererOrganizations', 'example.com', 'orderers', 'orderer0.example.com');
+export const peerCryptoDir = (l: NetworkLayout, p: PeerSpec) => peerCryptoPath(cryptoDir(l), p.org, p.index);
+export const ordererCryptoDir = (l: NetworkLayout) => ordererCryptoPath(cryptoDir(l));
 export const userMspDir = (l: NetworkLayout, org: number) =>
-  join(cryptoDir(l), 'peerOrganizations', domain(org), 'users', `User1@${domain(org)}`, 'msp');
+  join(userCryptoPath(cryptoDir(l), org, 'User1'), 'msp');
 export const genesisFile = (l: NetworkLayout) => join(l.dir, 'genesis.block');
 export const peerHome = (l: NetworkLayout, p: PeerSpec) => join(l.dir, 'peers', p.name);
 export const logFile = (l: NetworkLayout, name: string) => join(l.dir, 'logs', `${name}.log`);
 
-function orgMspDir(root: string, org: number | 'orderer'): string {
-  return org === 'orderer'
-    ? join(root, 'ordererOrganizations', 'example.com', 'msp')
-    : join(root, 'peerOrganizations', domain(org), 'msp');
-}
-
 function configtxYaml(l: NetworkLayout): string {
-  const root = cryptoDir(l);
-  const ordTls = join(ordererCryptoDir(l), 'tls');
-  const orgs = Array.from({ length: ORGS }, (_, i) => i + 1);
   const anchor = (org: number) => l.peers.find((p) => p.org === org && p.index === 0)!.port;
-  return `# Written by grapevine network up. Channel ${l.channel}: ${ORGS} peer orgs, one etcdraft orderer.
-Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: ${orgMspDir(root, 'orderer')}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints:
-      - 127.0.0.1:${l.orderer.port}
-${orgs
-  .map(
-    (n) => `  - &Org${n}
-    Name: Org${n}MSP
-    ID: Org${n}MSP
-    MSPDir: ${orgMspDir(root, n)}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.peer', 'Org${n}MSP.client')"}
-      Writers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.client')"}
-      Admins: {Type: Signature, Rule: "OR('Org${n}MSP.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('Org${n}MSP.peer')"}
-    AnchorPeers:
-      - Host: 127.0.0.1
-        Port: ${anchor(n)}
-`,
-  )
-  .join('')}
-Capabilities:
-  Channel: &ChannelCapabilities {V2_0: true}
-  Orderer: &OrdererCapabilities {V2_0: true}
-  Application: &ApplicationCapabilities {V2_0: true}
-Profiles:
-  Grapevine:
-    Policies:
-      Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-      Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-      Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    Capabilities: *ChannelCapabilities
-    Orderer:
-      OrdererType: etcdraft
-      BatchTimeout: ${l.batch.timeout}
-      BatchSize:
-        MaxMessageCount: ${l.batch.maxMessageCount}
-        AbsoluteMaxBytes: 10 MB
-        PreferredMaxBytes: 2 MB
-      EtcdRaft:
-        Consenters:
-          - Host: 127.0.0.1
-            Port: ${l.orderer.port}
-            ClientTLSCert: ${ordTls}/server.crt
-            ServerTLSCert: ${ordTls}/server.crt
-      Organizations:
-        - *OrdererOrg
-      Policies:
-        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-        BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
-      Capabilities: *OrdererCapabilities
-    Application:
-      Organizations:
-${orgs.map((n) => `        - *Org${n}`).join('\n')}
-      Policies:
-        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-        LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-        Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-      Capabilities: *ApplicationCapabilities
-`;
+  return channelConfigtxYaml({
+    header: `# Written by grapevine network up. Channel ${l.channel}: ${ORGS} peer orgs, one etcdraft orderer.`,
+    root: cryptoDir(l),
+    profile: PROFILE,
+    orgs: Array.from({ length: ORGS }, (_, i) => i + 1),
+    anchorPort: anchor,
+    ordererEndpoints: [`127.0.0.1:${l.orderer.port}`],
+    consenterPort: l.orderer.port,
+    batchTimeout: l.batch.timeout,
+    maxMessageCount: l.batch.maxMessageCount,
+  });
 }
 
 /** A peer's core.yaml: Fabric's keys, Grapevine's fast profile, mutual knowledge through peer0 (bootstrap + anchor). */
@@ -197,36 +132,15 @@ grapevine:
 `;
 }
 
-function cryptoConfig() {
-  const sans = ['localhost', '127.0.0.1'];
-  return validateCryptoConfig({
-    OrdererOrgs: [
-      {
-        Name: 'Orderer',
-        Domain: 'example.com',
-        EnableNodeOUs: true,
-        Specs: [{ Hostname: 'orderer0', SANS: sans }],
-      },
-    ],
-    PeerOrgs: Array.from({ length: ORGS }, (_, k) => ({
-      Name: `Org${k + 1}`,
-      Domain: domain(k + 1),
-      EnableNodeOUs: true,
-      Template: { Count: PEERS_PER_ORG, SANS: sans },
-      Users: { Count: 1 },
-    })),
-  });
-}
-
 async function newLayout(dir: string): Promise<NetworkLayout> {
   const peers: PeerSpec[] = [];
   for (let org = 1; org <= ORGS; org++) {
     for (let index = 0; index < PEERS_PER_ORG; index++) {
       peers.push({
-        name: `peer${index}.${domain(org)}`,
+        name: `peer${index}.${orgDomain(org)}`,
         org,
         index,
-        mspId: `Org${org}MSP`,
+        mspId: orgMspId(org),
         port: await freePort(),
         opsPort: await freePort(),
       });
@@ -309,13 +223,10 @@ export async function prepareLayout(dirIn: string, opts: { reset?: boolean } = {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(join(dir, MARKER), 'made by grapevine network up\n');
   const l = await newLayout(dir);
-  await generateCrypto(cryptoConfig(), cryptoDir(l));
-  const ctxFile = join(dir, 'configtx.yaml');
-  const text = configtxYaml(l);
-  writeFileSync(ctxFile, text);
+  await generateCrypto(localCryptoConfig(ORGS, PEERS_PER_ORG), cryptoDir(l));
   writeFileSync(
     genesisFile(l),
-    encodeBlock(buildGenesisBlock(parseConfigtx(text, ctxFile), 'Grapevine', l.channel)),
+    writeConfigtxGenesis(join(dir, 'configtx.yaml'), configtxYaml(l), PROFILE, l.channel),
   );
   for (const p of l.peers) {
     mkdirSync(peerHome(l, p), { recursive: true });

@@ -16,7 +16,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCrypto, validateCryptoConfig, type CryptoConfig } from '../../src/cryptogen/index.js';
+import { generateCrypto, type CryptoConfig } from '../../src/cryptogen/index.js';
+import {
+  localCryptoConfig,
+  ordererCryptoPath,
+  orgMspId,
+  orgMspPath,
+  peerCryptoPath,
+  userCryptoPath,
+} from '../../src/network/crypto-layout.js';
 
 export interface TestCryptoSpec {
   /** Number of peer orgs (default 2). */
@@ -42,27 +50,10 @@ function normalize(spec: TestCryptoSpec = {}): Required<TestCryptoSpec> {
   return { orgs, peersPerOrg };
 }
 
-/** The crypto-config that testCrypto(spec) generates. */
+/** The crypto-config that testCrypto(spec) generates (the layout `network up` uses). */
 export function testCryptoConfig(spec?: TestCryptoSpec): CryptoConfig {
   const { orgs, peersPerOrg } = normalize(spec);
-  const sans = ['localhost', '127.0.0.1'];
-  return validateCryptoConfig({
-    OrdererOrgs: [
-      {
-        Name: 'Orderer',
-        Domain: 'example.com',
-        EnableNodeOUs: true,
-        Specs: [{ Hostname: 'orderer0', SANS: sans }],
-      },
-    ],
-    PeerOrgs: Array.from({ length: orgs }, (_, k) => ({
-      Name: `Org${k + 1}`,
-      Domain: `org${k + 1}.example.com`,
-      EnableNodeOUs: true,
-      Template: { Count: peersPerOrg, SANS: sans },
-      Users: { Count: 1 },
-    })),
-  });
+  return localCryptoConfig(orgs, peersPerOrg);
 }
 
 async function generateCached(key: string, config: CryptoConfig): Promise<string> {
@@ -103,30 +94,12 @@ export async function testCrypto(spec?: TestCryptoSpec): Promise<string> {
 }
 
 /** MSP ID of peer org k (1-based) in testCrypto material: Org1MSP, Org2MSP, ...; orderer: OrdererMSP. */
-export function testMspId(org: number | 'orderer'): string {
-  return org === 'orderer' ? 'OrdererMSP' : `Org${org}MSP`;
-}
-
+export const testMspId = orgMspId;
 /** Folder of a peer (org and peer numbers as in the names: org 1.., peer 0..). */
-export function testPeerDir(root: string, org: number, peer: number): string {
-  const domain = `org${org}.example.com`;
-  return join(root, 'peerOrganizations', domain, 'peers', `peer${peer}.${domain}`);
-}
-
+export const testPeerDir = peerCryptoPath;
 /** Folder of a user of a peer org: 'Admin' or 'User1'. */
-export function testUserDir(root: string, org: number, user: 'Admin' | 'User1'): string {
-  const domain = `org${org}.example.com`;
-  return join(root, 'peerOrganizations', domain, 'users', `${user}@${domain}`);
-}
-
+export const testUserDir = userCryptoPath;
 /** Folder of the orderer node orderer0.example.com. */
-export function testOrdererDir(root: string): string {
-  return join(root, 'ordererOrganizations', 'example.com', 'orderers', 'orderer0.example.com');
-}
-
+export const testOrdererDir = ordererCryptoPath;
 /** Verifying MSP folder of a peer org (or the orderer org). */
-export function testOrgMspDir(root: string, org: number | 'orderer'): string {
-  return org === 'orderer'
-    ? join(root, 'ordererOrganizations', 'example.com', 'msp')
-    : join(root, 'peerOrganizations', `org${org}.example.com`, 'msp');
-}
+export const testOrgMspDir = orgMspPath;

@@ -32,8 +32,8 @@ import {
   MAX_UINT64,
 } from '../../src/wire/index.js';
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
-import { BroadcastResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
+import { broadcastAll } from '../helpers/broadcast.js';
 import { ORDERER_TLS, fixture, peerTls, type Fixture } from '../orderer/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grapevine-net-orderer-'));
@@ -64,34 +64,6 @@ function clientCreds(f: Fixture, withCert: boolean): grpc.ChannelCredentials {
         Buffer.from(f.file(`${peerTls(1)}/server.crt`)),
       )
     : grpc.credentials.createSsl(ca);
-}
-
-/** One Broadcast stream: send envelopes one at a time, collect the statuses. */
-async function broadcast(
-  address: string,
-  creds: grpc.ChannelCredentials,
-  envs: Uint8Array[],
-): Promise<number[]> {
-  const client = new grpc.Client(address, creds);
-  try {
-    const m = RawAtomicBroadcastService.Broadcast;
-    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
-    const out: number[] = [];
-    const done = new Promise<void>((resolve) => {
-      call.on('data', (b: Buffer) => {
-        out.push(decode(BroadcastResponseSchema, b).status);
-        if (out.length === envs.length) call.end();
-      });
-      call.on('end', resolve);
-      call.on('error', () => resolve());
-      call.on('status', () => resolve());
-    });
-    for (const e of envs) call.write(Buffer.from(e));
-    await done;
-    return out;
-  } finally {
-    client.close();
-  }
 }
 
 /** One Deliver stream with one SeekInfo: the responses until the server ends the stream. */
@@ -185,7 +157,7 @@ test('our deliver client pulls every block from our orderer over TLS, verified, 
   });
   try {
     assert.deepEqual(
-      await broadcast(o.address, clientCreds(f, false), txs(f, f.user.signer, 8)),
+      await broadcastAll(o.address, clientCreds(f, false), txs(f, f.user.signer, 8)),
       Array(8).fill(Status.SUCCESS),
     );
     await o.chain(f.channel)!.waitForHeight(9n);
@@ -209,7 +181,7 @@ test('our deliver client pulls every block from our orderer over TLS, verified, 
       yieldLeadership: false,
     });
     assert.deepEqual(
-      await broadcast(o.address, clientCreds(f, false), txs(f, f.user.signer, 3)),
+      await broadcastAll(o.address, clientCreds(f, false), txs(f, f.user.signer, 3)),
       Array(3).fill(Status.SUCCESS),
     );
     await r.all;
@@ -244,7 +216,7 @@ test('mutual TLS: the client binds its certificate hash; a client without a cert
   };
   const svc = new DeliverService({ signer: f.peer.signer, verifier: mcs(f, f.peer), tls: tlsOpts });
   try {
-    assert.deepEqual(await broadcast(o.address, clientCreds(f, true), txs(f, f.user.signer, 2)), [
+    assert.deepEqual(await broadcastAll(o.address, clientCreds(f, true), txs(f, f.user.signer, 2)), [
       Status.SUCCESS,
       Status.SUCCESS,
     ]);
@@ -317,7 +289,7 @@ test('two orderers with the same ledger: kill the one in use, delivery resumes f
   const stopped = new Set<string>();
   try {
     assert.deepEqual(
-      await broadcast(a.address, clientCreds(f, false), txs(f, f.user.signer, 20)),
+      await broadcastAll(a.address, clientCreds(f, false), txs(f, f.user.signer, 20)),
       Array(20).fill(Status.SUCCESS),
     );
     await a.chain(f.channel)!.waitForHeight(21n);
@@ -386,7 +358,7 @@ test('over the socket: non-member Deliver -> FORBIDDEN, FAIL_IF_NOT_READY -> NOT
       create(EnvelopeSchema, { payload: env.payload, signature: f.user.signer.sign(new Uint8Array([1])) }),
     );
     assert.deepEqual(
-      await broadcast(o.address, creds, [bad, good]),
+      await broadcastAll(o.address, creds, [bad, good]),
       [Status.FORBIDDEN],
       'the stream ends after the error status',
     );

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCrypto, testOrdererDir, testOrgMspDir, testPeerDir } from '../helpers/crypto.js';
 import { buildGenesisBlock, loadConfigtx } from '../../src/configtx/index.js';
+import { appOrgYaml, ordererOrgYaml } from '../../src/network/channel-yaml.js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
 import type { ChannelConfig } from '../../src/channelconfig/types.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
@@ -57,19 +58,6 @@ function pem(dir: string): Buffer {
 }
 
 function configtxYaml(root: string, orgs: number, anchors: Map<number, number>, channels: Record<string, readonly number[]>): string {
-  const org = (k: number) => `  - &Org${k}
-    Name: Org${k}MSP
-    ID: Org${k}MSP
-    MSPDir: ${testOrgMspDir(root, k)}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('Org${k}MSP.admin', 'Org${k}MSP.peer', 'Org${k}MSP.client')"}
-      Writers: {Type: Signature, Rule: "OR('Org${k}MSP.admin', 'Org${k}MSP.client')"}
-      Admins: {Type: Signature, Rule: "OR('Org${k}MSP.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('Org${k}MSP.peer')"}
-    AnchorPeers:
-      - Host: 127.0.0.1
-        Port: ${anchors.get(k)}
-`;
   const profiles = Object.entries(channels)
     .map(
       ([name, members]) => `  P_${name}:
@@ -86,16 +74,7 @@ function configtxYaml(root: string, orgs: number, anchors: Map<number, number>, 
     )
     .join('');
   return `Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: ${testOrgMspDir(root, 'orderer')}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints: [127.0.0.1:7050]
-${Array.from({ length: orgs }, (_, i) => org(i + 1)).join('')}
+${ordererOrgYaml(root, ['127.0.0.1:7050'])}${Array.from({ length: orgs }, (_, i) => appOrgYaml(root, i + 1, anchors.get(i + 1)!)).join('')}
 Capabilities:
   Channel: &ChannelCapabilities {V2_0: true}
   Orderer: &OrdererCapabilities {V2_0: true}

@@ -5,14 +5,12 @@
  * follower fed the same blocks), and peers each running a GossipService over a GrpcTransport
  * (mutual TLS), the MessageCryptoService, a BlockStore ledger and the gRPC deliver client.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { buildGenesisBlock, parseConfigtx } from '../../src/configtx/index.js';
 import { GrpcDeliverConnector, parseDeliverResponse, RawAtomicBroadcastService, resolveDeliverConfig, type DeliverConnector, type DeliverStream } from '../../src/deliver/index.js';
 import type { ElectionConfigInput } from '../../src/election/index.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
@@ -25,25 +23,16 @@ import type { StateLedger } from '../../src/state/types.js';
 import type { GossipNodeConfigInput } from '../../src/gossip/nodeconfig.js';
 import type { Logger } from '../../src/util/log.js';
 import { Metrics } from '../../src/util/metrics.js';
-import { encodeBlock } from '../../src/wire/block.js';
+import { channelConfigtxYaml, writeConfigtxGenesis } from '../../src/network/channel-yaml.js';
+import { freePort } from '../../src/network/layout.js';
 import { decode, encode } from '../../src/wire/codec.js';
 import { EnvelopeSchema, HeaderType } from '../../src/wire/gen/common/common_pb.js';
 import { BroadcastResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
 import { signedEnvelope } from '../../src/wire/index.js';
+import { broadcastAll } from '../helpers/broadcast.js';
 import { testCrypto, testOrdererDir, testOrgMspDir, testPeerDir, testUserDir } from '../helpers/crypto.js';
 
 export const CHANNEL = 'e2enet';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function firstFile(dir: string): Buffer {
   return readFileSync(join(dir, readdirSync(dir).filter((n) => !n.startsWith('.')).sort()[0]!));
@@ -79,83 +68,20 @@ export async function netChannel(spec: NetSpec): Promise<NetChannel> {
     for (let p = 0; p < spec.peersPerOrg; p++) row.push(await freePort());
     peerPorts.push(row);
   }
-  const orgs = Array.from({ length: spec.orgs }, (_, i) => i + 1);
-  const ordTls = join(testOrdererDir(root), 'tls');
-  const text = `Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: ${testOrgMspDir(root, 'orderer')}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints:
-${ordererPorts.map((p) => `      - 127.0.0.1:${p}`).join('\n')}
-${orgs
-  .map(
-    (n) => `  - &Org${n}
-    Name: Org${n}MSP
-    ID: Org${n}MSP
-    MSPDir: ${testOrgMspDir(root, n)}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.peer', 'Org${n}MSP.client')"}
-      Writers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.client')"}
-      Admins: {Type: Signature, Rule: "OR('Org${n}MSP.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('Org${n}MSP.peer')"}
-    AnchorPeers:
-      - Host: 127.0.0.1
-        Port: ${peerPorts[n - 1]![0]}
-`,
-  )
-  .join('')}
-Capabilities:
-  Channel: &ChannelCapabilities {V2_0: true}
-  Orderer: &OrdererCapabilities {V2_0: true}
-  Application: &ApplicationCapabilities {V2_0: true}
-Profiles:
-  E2e:
-    Policies:
-      Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-      Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-      Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    Capabilities: *ChannelCapabilities
-    Orderer:
-      OrdererType: etcdraft
-      BatchTimeout: ${spec.batchTimeout ?? '100ms'}
-      BatchSize:
-        MaxMessageCount: ${spec.maxMessageCount ?? 1}
-        AbsoluteMaxBytes: ${spec.absoluteMaxBytes ?? '10 MB'}
-        PreferredMaxBytes: ${spec.preferredMaxBytes ?? '2 MB'}
-      EtcdRaft:
-        Consenters:
-          - Host: 127.0.0.1
-            Port: ${ordererPorts[0]}
-            ClientTLSCert: ${ordTls}/server.crt
-            ServerTLSCert: ${ordTls}/server.crt
-      Organizations:
-        - *OrdererOrg
-      Policies:
-        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-        BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
-      Capabilities: *OrdererCapabilities
-    Application:
-      Organizations:
-${orgs.map((n) => `        - *Org${n}`).join('\n')}
-      Policies:
-        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-        LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-        Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-      Capabilities: *ApplicationCapabilities
-`;
+  const text = channelConfigtxYaml({
+    root,
+    profile: 'E2e',
+    orgs: Array.from({ length: spec.orgs }, (_, i) => i + 1),
+    anchorPort: (n) => peerPorts[n - 1]![0]!,
+    ordererEndpoints: ordererPorts.map((p) => `127.0.0.1:${p}`),
+    consenterPort: ordererPorts[0]!,
+    batchTimeout: spec.batchTimeout ?? '100ms',
+    maxMessageCount: spec.maxMessageCount ?? 1,
+    absoluteMaxBytes: spec.absoluteMaxBytes,
+    preferredMaxBytes: spec.preferredMaxBytes,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'grapevine-e2e-cfg-'));
-  const path = join(dir, 'configtx.yaml');
-  writeFileSync(path, text);
-  const genesis = encodeBlock(buildGenesisBlock(parseConfigtx(text, path), 'E2e', CHANNEL));
+  const genesis = writeConfigtxGenesis(join(dir, 'configtx.yaml'), text, 'E2e', CHANNEL);
   return { root, genesis, ordererPorts, peerPorts, spec };
 }
 
@@ -233,30 +159,8 @@ export class Writer {
   }
 
   /** Send envelopes to `address`; resolves with the statuses. */
-  async broadcast(address: string, envs: Uint8Array[]): Promise<number[]> {
-    const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
-    try {
-      const m = RawAtomicBroadcastService.Broadcast;
-      const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
-      const out: number[] = [];
-      const done = new Promise<void>((resolve) => {
-        call.on('data', (b: Buffer) => {
-          out.push(decode(BroadcastResponseSchema, b).status);
-          if (out.length === envs.length) {
-            call.end();
-            resolve();
-          }
-        });
-        call.on('end', resolve);
-        call.on('error', () => resolve());
-        call.on('status', () => resolve());
-      });
-      for (const e of envs) call.write(Buffer.from(e));
-      await done;
-      return out;
-    } finally {
-      client.close();
-    }
+  broadcast(address: string, envs: Uint8Array[]): Promise<number[]> {
+    return broadcastAll(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), envs, { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
   }
 }
 

@@ -2,13 +2,12 @@
  * Test fixtures for the orderer and the deliver client: a channel genesis block over the
  * testCrypto material (configtx.yaml written to a temp folder), and identities of its nodes.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildGenesisBlock, parseConfigtx } from '../../src/configtx/index.js';
 import { loadSigningIdentity } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
-import { encodeBlock } from '../../src/wire/block.js';
+import { channelConfigtxYaml, writeConfigtxGenesis } from '../../src/network/channel-yaml.js';
 import { testCrypto } from '../helpers/crypto.js';
 
 export interface GenesisSpec {
@@ -37,80 +36,18 @@ export function userMsp(org: number): string {
 }
 
 export function configtxYaml(root: string, spec: GenesisSpec = {}): string {
-  const orgs = spec.orgs ?? [1, 2];
-  const endpoints = spec.ordererEndpoints ?? ['127.0.0.1:7050'];
-  const orgBlocks = orgs
-    .map(
-      (n) => `  - &Org${n}
-    Name: Org${n}MSP
-    ID: Org${n}MSP
-    MSPDir: ${root}/peerOrganizations/org${n}.example.com/msp
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.peer', 'Org${n}MSP.client')"}
-      Writers: {Type: Signature, Rule: "OR('Org${n}MSP.admin', 'Org${n}MSP.client')"}
-      Admins: {Type: Signature, Rule: "OR('Org${n}MSP.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('Org${n}MSP.peer')"}
-    AnchorPeers:
-      - Host: 127.0.0.1
-        Port: ${7051 + n * 1000}
-`,
-    )
-    .join('');
-  return `Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: ${root}/ordererOrganizations/example.com/msp
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints:
-${endpoints.map((e) => `      - ${e}`).join('\n')}
-${orgBlocks}
-Capabilities:
-  Channel: &ChannelCapabilities {V2_0: true}
-  Orderer: &OrdererCapabilities {V2_0: true}
-  Application: &ApplicationCapabilities {V2_0: true}
-Profiles:
-  Test:
-    Policies:
-      Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-      Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-      Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    Capabilities: *ChannelCapabilities
-    Orderer:
-      OrdererType: etcdraft
-      BatchTimeout: ${spec.batchTimeout ?? '2s'}
-      BatchSize:
-        MaxMessageCount: ${spec.maxMessageCount ?? 10}
-        AbsoluteMaxBytes: ${spec.absoluteMaxBytes ?? '10 MB'}
-        PreferredMaxBytes: ${spec.preferredMaxBytes ?? '2 MB'}
-      EtcdRaft:
-        Consenters:
-          - Host: 127.0.0.1
-            Port: 7050
-            ClientTLSCert: ${root}/${ORDERER_TLS}/server.crt
-            ServerTLSCert: ${root}/${ORDERER_TLS}/server.crt
-      Organizations:
-        - *OrdererOrg
-      Policies:
-        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-        BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
-      Capabilities: *OrdererCapabilities
-    Application:
-      Organizations:
-${orgs.map((n) => `        - *Org${n}`).join('\n')}
-      Policies:
-        Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-        Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-        Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-        LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-        Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-      Capabilities: *ApplicationCapabilities
-`;
+  return channelConfigtxYaml({
+    root,
+    profile: 'Test',
+    orgs: spec.orgs ?? [1, 2],
+    anchorPort: (n) => 7051 + n * 1000,
+    ordererEndpoints: spec.ordererEndpoints ?? ['127.0.0.1:7050'],
+    consenterPort: 7050,
+    batchTimeout: spec.batchTimeout ?? '2s',
+    maxMessageCount: spec.maxMessageCount ?? 10,
+    absoluteMaxBytes: spec.absoluteMaxBytes,
+    preferredMaxBytes: spec.preferredMaxBytes,
+  });
 }
 
 export interface Fixture {
@@ -131,10 +68,7 @@ export async function fixture(spec: GenesisSpec = {}): Promise<Fixture> {
   const root = await testCrypto({ orgs: 3, peersPerOrg: 1 });
   const channel = spec.channel ?? 'testchannel';
   const dir = mkdtempSync(join(tmpdir(), 'grapevine-orderer-cfg-'));
-  const path = join(dir, 'configtx.yaml');
-  const text = configtxYaml(root, spec);
-  writeFileSync(path, text);
-  const genesis = encodeBlock(buildGenesisBlock(parseConfigtx(text, path), 'Test', channel));
+  const genesis = writeConfigtxGenesis(join(dir, 'configtx.yaml'), configtxYaml(root, spec), 'Test', channel);
   return {
     root,
     genesis,
