@@ -363,7 +363,9 @@ export class Orderer {
       }
       for (const { chain } of this.chains.values()) await chain.stop();
       for (const { store } of this.chains.values()) await store.close().catch(() => undefined);
-      await this.operations?.stop();
+      const ops = this.operations;
+      this.operations = undefined;
+      await ops?.stop();
       this.log.info({}, 'orderer stopped');
     })();
     return this.stopping;

@@ -1,0 +1,197 @@
+/**
+ * Config updates from the command line (as Fabric's `peer channel update` and
+ * `configtxgen -outputAnchorPeersUpdate` + `peer channel update`):
+ *
+ *   grapevine channel update --file <tx> --orderer <host:port> [--cafile <pem>]
+ *       [--msp <admin msp> --mspid <id>]
+ *     submit a CONFIG_UPDATE envelope file. With --msp, that identity's ConfigSignature is added
+ *     and the envelope re-signed by it (what `peer channel update` does with the local admin).
+ *   grapevine channel anchor-peers --channel <id> --orderer <host:port> [--cafile <pem>]
+ *       --msp <admin msp> --mspid <id> [--org <group>] --anchor <host:port>... [--output <tx>]
+ *     fetch the channel's current config block from the orderer, set the org's AnchorPeers,
+ *     compute the update, sign it as the admin and submit it (or write it to --output).
+ * A status other than SUCCESS is an error naming the status and the orderer's reason.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { configOfBlock } from '../../channelconfig/index.js';
+import { ConfigError, GrapevineError, errorMessage } from '../../errors.js';
+import { loadSigningIdentity } from '../../identity/index.js';
+import type { LocalIdentity } from '../../identity/types.js';
+import { OrdererClient } from '../../orderer/client.js';
+import { configUpdateEnvelopeOf } from '../../orderer/configupdate.js';
+import { channelHeaderOf } from '../../orderer/envelope.js';
+import {
+  computeConfigUpdate,
+  configUpdateEnvelope,
+  signConfigUpdate,
+  withAnchorPeers,
+} from '../../orderer/updatebuilder.js';
+import { decode, encode } from '../../wire/codec.js';
+import { EnvelopeSchema, Status, type Envelope } from '../../wire/gen/common/common_pb.js';
+import { ConfigUpdateSchema } from '../../wire/gen/common/configtx_pb.js';
+
+export interface OrdererTarget {
+  orderer: string;
+  cafile?: string;
+  /** TLS server name override. */
+  ordererTlsHostnameOverride?: string;
+}
+
+export interface UpdateOptions extends OrdererTarget {
+  file: string;
+  msp?: string;
+  mspid?: string;
+}
+
+export interface AnchorPeersOptions extends OrdererTarget {
+  channel: string;
+  msp: string;
+  mspid: string;
+  org?: string;
+  anchor: string[];
+  output?: string;
+}
+
+function readFile(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new ConfigError('BAD_FILE', `cannot read ${what} ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function client(t: OrdererTarget): OrdererClient {
+  return new OrdererClient({
+    address: t.orderer,
+    ...(t.cafile ? { tlsCa: readFile(t.cafile, 'orderer TLS CA') } : {}),
+    ...(t.ordererTlsHostnameOverride ? { serverName: t.ordererTlsHostnameOverride } : {}),
+  });
+}
+
+function parseAnchor(a: string): { host: string; port: number } {
+  const i = a.lastIndexOf(':');
+  const port = Number(a.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new ConfigError('BAD_ANCHOR', `--anchor: expected host:port, got '${a}'`);
+  return { host: a.slice(0, i), port };
+}
+
+async function submit(t: OrdererTarget, env: Envelope, channel: string): Promise<string> {
+  const c = client(t);
+  try {
+    const r = await c.broadcast(env);
+    if (r.status !== Status.SUCCESS) {
+      throw new GrapevineError(
+        'UPDATE_REFUSED',
+        `config update for channel ${channel} refused by ${t.orderer}: ${Status[r.status] ?? r.status} -- ${r.info}`,
+      );
+    }
+    return `config update for channel ${channel} accepted by ${t.orderer} (SUCCESS)`;
+  } finally {
+    c.close();
+  }
+}
+
+/** Add `id`'s ConfigSignature to a CONFIG_UPDATE envelope and re-sign the envelope as `id`. */
+export function addSignature(env: Envelope, id: LocalIdentity, nowMs = Date.now()): Envelope {
+  const ce = configUpdateEnvelopeOf(env);
+  const channelId = channelHeaderOf(env).channelHeader.channelId;
+  return configUpdateEnvelope({
+    channelId,
+    configUpdate: ce.configUpdate,
+    signatures: [...ce.signatures, signConfigUpdate(ce.configUpdate, id.signer)],
+    submitter: id.signer,
+    nowMs,
+  });
+}
+
+export async function runChannelUpdate(o: UpdateOptions): Promise<string> {
+  const bytes = readFile(o.file, 'config update');
+  let env: Envelope;
+  let channel: string;
+  try {
+    env = decode(EnvelopeSchema, bytes, 'common.Envelope');
+    configUpdateEnvelopeOf(env);
+    channel = channelHeaderOf(env).channelHeader.channelId;
+  } catch (e) {
+    throw new ConfigError('BAD_UPDATE_FILE', `${o.file}: not a CONFIG_UPDATE envelope: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
+  if (o.msp) {
+    if (!o.mspid) throw new ConfigError('BAD_FLAGS', '--msp needs --mspid');
+    env = addSignature(env, loadSigningIdentity(o.msp, o.mspid));
+  }
+  return submit(o, env, channel);
+}
+
+export async function runAnchorPeers(o: AnchorPeersOptions): Promise<string> {
+  if (o.anchor.length === 0) throw new ConfigError('BAD_ANCHOR', 'give at least one --anchor host:port');
+  const anchors = o.anchor.map(parseAnchor);
+  const id = loadSigningIdentity(o.msp, o.mspid);
+  const c = client(o);
+  let block;
+  try {
+    block = await c.fetchConfigBlock(o.channel, id.signer);
+  } finally {
+    c.close();
+  }
+  const { config } = configOfBlock(block);
+  const updated = withAnchorPeers(config, o.org ?? o.mspid, anchors);
+  const cu = encode(ConfigUpdateSchema, computeConfigUpdate(o.channel, config, updated));
+  const env = configUpdateEnvelope({
+    channelId: o.channel,
+    configUpdate: cu,
+    signatures: [signConfigUpdate(cu, id.signer)],
+    submitter: id.signer,
+    nowMs: Date.now(),
+  });
+  if (o.output) {
+    try {
+      writeFileSync(o.output, encode(EnvelopeSchema, env));
+    } catch (e) {
+      throw new ConfigError('OUTPUT', `cannot write ${o.output}: ${errorMessage(e)}`, { cause: e });
+    }
+    return `wrote the anchor peer update of ${o.org ?? o.mspid} for channel ${o.channel} to ${o.output}`;
+  }
+  return submit(o, env, o.channel);
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function ordererFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption('-o, --orderer <host:port>', 'the orderer to submit to')
+    .option('--cafile <pem>', "the orderer's TLS CA certificate (TLS off when absent)")
+    .option('--orderer-tls-hostname-override <name>', 'TLS server name to expect from the orderer');
+}
+
+export function register(program: Command): void {
+  const channel =
+    program.commands.find((c) => c.name() === 'channel') ??
+    program.command('channel').description('Channel configuration tools');
+  ordererFlags(
+    channel
+      .command('update')
+      .description('Submit a CONFIG_UPDATE envelope to the ordering service (as peer channel update)')
+      .requiredOption('-f, --file <tx>', 'the CONFIG_UPDATE envelope (common.Envelope bytes)')
+      .option('--msp <dir>', 'add this admin MSP folder\'s signature and submit as it')
+      .option('--mspid <id>', 'MSP ID of --msp'),
+  ).action(async (o: UpdateOptions) => {
+    console.log(await runChannelUpdate(o));
+  });
+  ordererFlags(
+    channel
+      .command('anchor-peers')
+      .description("Set an org's anchor peers: fetch the channel config, build, sign and submit the update")
+      .requiredOption('-c, --channel <id>', 'channel ID')
+      .requiredOption('--msp <dir>', 'MSP folder of an admin of the org')
+      .requiredOption('--mspid <id>', 'MSP ID of the admin')
+      .option('--org <name>', 'Application org group name (default: the MSP ID)')
+      .option('--anchor <host:port>', 'an anchor peer (repeat for several)', collect, [])
+      .option('--output <file>', 'write the signed update here instead of submitting it'),
+  ).action(async (o: AnchorPeersOptions) => {
+    console.log(await runAnchorPeers(o));
+  });
+}
