@@ -208,7 +208,8 @@ export class GossipChannel {
     const si = parseStateInfo(m.envelope, m.message);
     if (!this.matchesMac(si.pkiId, si.info.channelMAC)) throw dropError('bad_mac', 'StateInfo MAC does not match the channel');
     if (this.isSelf(si.pkiId) || !this.cache.isNewer(si)) {
-      this.countStale();
+      // not newer (PeerTime) than the cached one, or our own coming back: dropped, not forwarded
+      this.host.drop('stale', 'StateInfo is not newer than the cached one', m);
       return;
     }
     if (!this.isMemberInChan(m.conn.pkiId)) throw dropError('org_not_in_channel', "the sender's org is not in the channel");

@@ -3,13 +3,15 @@
  *
  *   originate(seq, block): DataMessage{Payload{seq, data}} in GossipMessage{CHAN_AND_ORG,
  *     channel, nonce 0}, unsigned; into the block store and the pull store; pushed (emitter).
- *   pushed block received: we have not left; sender's org in the channel; payload present; new
- *     for the block store (else a duplicate, counted); VerifyBlock passes -> stored, added to the
- *     pull store, forwarded once (push, sender excluded), handed to the state layer.
- *   pulled blocks (a solicited DataUpdate): every item must be a DataMessage of a verified block
- *     of this channel (one failure drops the whole update); new ones are stored and handed over,
- *     never forwarded. Block pull messages are refused once we left, and from senders that are
- *     not eligible same-org members.
+ *   pushed block received: we have not left; sender's org in the channel; payload present; the
+ *     block store would take it (else a duplicate or too old, counted); VerifyBlock passes ->
+ *     stored, added to the pull store, forwarded once (push, sender excluded), handed over.
+ *   block store (blockstore.ts, §6.3): Fabric's replacement policy (maxBlockCountToStore) and
+ *     TTL; evicted/expired blocks leave the pull store.
+ *   block pull (src/gossip/pull/block-puller.ts, §6.4): messages are refused once we left and
+ *     from senders that are not eligible same-org members; a solicited DataUpdate skips blocks
+ *     the store would refuse, verifies the rest (one failure drops the whole update, counted as
+ *     bad_block), stores and hands over the new ones, never forwards them.
  *   hand-over: at most once per seq per incarnation, and never below the ledger height.
  *   leadership received: signed by the stored identity of its pki_id; connection's and creator's
  *     orgs are ours; newer (PeerTime) than the last one of that PKI-ID (kept leaderAliveThreshold
@@ -20,26 +22,23 @@
  */
 import type { PkiId, ReceivedMessage } from '../comm/types.js';
 import { pkiIdKey } from '../comm/types.js';
-import { errorMessage } from '../errors.js';
+import { preferredEndpoint } from '../discovery/discovery.js';
+import { errorMessage, type GrapevineError } from '../errors.js';
 import type { MemberInfo } from '../discovery/types.js';
 import { decodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { Envelope, GossipMessage, LeadershipMessage, Payload } from '../wire/gen/gossip/message_pb.js';
-import { openEnvelope, signGossip, unsignedGossip, Tag } from '../wire/gossip.js';
+import { signGossip, unsignedGossip, Tag } from '../wire/gossip.js';
+import { BlockMessageStore } from './blockstore.js';
 import type { GossipChannel } from './channel.js';
 import { blockTtlMs, leadershipTtlMs } from './config.js';
-import { dropError } from './errors.js';
-import { BlockMessageStore } from './blockmsgs.js';
+import { dropError, type GossipDropReason } from './errors.js';
 import { keyOf } from './keys.js';
 import { peerTimeNewer, type PeerTime } from './stateinfo.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
 
-interface Verified {
-  readonly seq: bigint;
-  readonly envelope: Envelope;
-  readonly payload: Payload;
-  readonly block: Block;
-}
+/** Reason (gossip_dropped) of a refused block DataUpdate, by BlockUpdateError code. */
+const PULL_REJECT_REASON: Record<string, GossipDropReason> = { verify_failed: 'bad_block', wrong_channel: 'unknown_channel', not_block: 'malformed' };
 
 export class Dissemination {
   readonly blocks: BlockMessageStore;
@@ -54,26 +53,38 @@ export class Dissemination {
   ) {
     const c = host.config;
     this.channelBytes = new TextEncoder().encode(channel.name);
-    this.blocks = new BlockMessageStore(c.maxBlockCountToStore, blockTtlMs(c), c.maxSeenBlocks, (seq) => this.puller?.remove(seq));
+    this.blocks = new BlockMessageStore({
+      clock: host.clock,
+      channel: channel.name,
+      maxBlockCountToStore: c.maxBlockCountToStore,
+      ttlMs: blockTtlMs(c),
+      metrics: host.metrics,
+      logger: host.logger,
+      onRemove: (seq) => this.puller?.remove(seq),
+    });
     this.puller = host.createBlockPull?.({
       channel: channel.name,
-      membership: () => this.channel.sameOrgEligible(),
+      store: this.blocks,
+      membership: () => this.channel.sameOrgEligible().map((m) => ({ pkiId: m.pkiId, endpoint: preferredEndpoint(m) })),
       ledgerHeight: () => this.channel.self.ledgerHeight,
-      acceptBlocks: (items, from) => this.acceptPulled(items, from),
+      verifyBlock: (seq, data) => this.verifyBlock(seq, data),
+      onBlock: (b) => this.deliver(b.seqNum, payloadOf(b.message), b.block, 'pull'),
+      onRejected: (err: GrapevineError, from) => this.host.drop(PULL_REJECT_REASON[err.code] ?? 'malformed', err.message, from),
     });
   }
 
   start(): void {
+    this.blocks.start();
     this.puller?.start();
   }
 
   stop(): void {
     this.puller?.stop();
+    this.blocks.stop();
   }
 
   upkeep(): void {
     const now = this.host.clock.now();
-    this.blocks.sweep(now);
     const ttl = leadershipTtlMs(this.host.config);
     for (const [k, v] of this.leaders) if (now - v.at > ttl) this.leaders.delete(k);
   }
@@ -97,7 +108,7 @@ export class Dissemination {
       channel: this.channelBytes,
       content: { case: 'dataMsg', value: { payload: { seqNum, data: blockBytes } } },
     });
-    if (!this.blocks.add(seqNum, envelope, this.host.clock.now())) return false;
+    if (!this.blocks.add(seqNum, envelope, message)) return false;
     this.puller?.add(seqNum, envelope, message);
     this.delivered.add(seqNum);
     if (this.host.config.pushBlocks) this.host.push({ kind: 'block', channel: this.channel.name, envelope });
@@ -108,16 +119,17 @@ export class Dissemination {
   handlePushedBlock(m: ReceivedMessage): void {
     if (this.channel.left) throw dropError('left_channel', 'block for a channel we left');
     if (!this.channel.isMemberInChan(m.conn.pkiId)) throw dropError('org_not_in_channel', "the sender's org is not in the channel");
-    const seq = seqOf(m.message);
-    if (!this.blocks.isNew(seq, this.host.clock.now())) {
-      this.count('gossip_blocks_duplicate', 'Blocks received that the block store already had', 'push');
+    const payload = payloadOf(m.message);
+    const seq = payload.seqNum;
+    if (!this.blocks.checkValid(seq)) {
+      this.count('gossip_blocks_duplicate', 'Blocks received that the block store already had (or too old)', 'push');
       return;
     }
-    const v = this.verify(m.envelope, m.message);
-    this.blocks.add(v.seq, v.envelope, this.host.clock.now());
-    this.puller?.add(v.seq, v.envelope, m.message);
+    const block = this.verifyBlock(seq, payload.data);
+    if (!this.blocks.add(seq, m.envelope, m.message)) return;
+    this.puller?.add(seq, m.envelope, m.message);
     if (this.host.config.pushBlocks) this.host.push({ kind: 'block', channel: this.channel.name, envelope: m.envelope, from: m.conn.pkiId });
-    this.deliver(v, 'push');
+    this.deliver(seq, payload, block, 'push');
   }
 
   /** Block pull messages of this channel (§6.4 receiver-side rules), then the puller. */
@@ -129,58 +141,27 @@ export class Dissemination {
     this.puller.handleMessage(m);
   }
 
-  private acceptPulled(items: readonly { readonly envelope: Envelope }[], from: ReceivedMessage): { readonly envelope: Envelope }[] {
-    if (this.channel.left) throw dropError('left_channel', 'pulled blocks for a channel we left');
-    const now = this.host.clock.now();
-    const fresh: Verified[] = [];
-    const seen = new Set<bigint>();
-    for (const item of items) {
-      let message: GossipMessage;
-      try {
-        message = openEnvelope(item.envelope).message;
-      } catch (e) {
-        throw dropError('malformed', `pulled item does not parse: ${errorMessage(e)}`, e);
-      }
-      if (message.content.case !== 'dataMsg') throw dropError('malformed', 'pulled item is not a DataMessage');
-      if (Buffer.from(message.channel).toString('utf8') !== this.channel.name) throw dropError('unknown_channel', 'pulled block of another channel');
-      const seq = seqOf(message);
-      const v = this.verify(item.envelope, message);
-      if (seen.has(seq) || !this.blocks.isNew(seq, now)) continue;
-      seen.add(seq);
-      fresh.push(v);
-    }
-    for (const v of fresh) {
-      if (!this.blocks.add(v.seq, v.envelope, now)) continue;
-      this.deliver(v, 'pull');
-    }
-    void from;
-    return fresh.map((v) => ({ envelope: v.envelope }));
-  }
-
-  private verify(envelope: Envelope, message: GossipMessage): Verified {
-    if (message.content.case !== 'dataMsg') throw dropError('malformed', 'not a DataMessage');
-    const payload = message.content.value.payload;
-    if (!payload) throw dropError('malformed', 'DataMessage without payload');
-    let block: Block;
+  /** §2.8 VerifyBlock; throws GossipDropError('bad_block'). */
+  private verifyBlock(seqNum: bigint, data: Uint8Array): Block {
     try {
-      block = decodeBlock(payload.data);
-      this.host.crypto.verifyBlock(this.channel.name, payload.seqNum, block);
+      const block = decodeBlock(data);
+      this.host.crypto.verifyBlock(this.channel.name, seqNum, block);
+      return block;
     } catch (e) {
-      throw dropError('bad_block', `block ${payload.seqNum} refused: ${errorMessage(e)}`, e);
+      throw dropError('bad_block', `block ${seqNum} refused: ${errorMessage(e)}`, e);
     }
-    return { seq: payload.seqNum, envelope, payload, block };
   }
 
-  private deliver(v: Verified, source: BlockSource): void {
+  private deliver(seq: bigint, payload: Payload, block: Block, source: BlockSource): void {
     this.count('gossip_blocks_received', 'Verified new blocks received, by source', source);
-    if (v.seq < this.channel.self.ledgerHeight || this.delivered.has(v.seq)) return;
+    if (seq < this.channel.self.ledgerHeight || this.delivered.has(seq)) return;
     if (this.delivered.size >= this.host.config.maxSeenBlocks) {
       this.host.metrics?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', ['map']).inc({ map: 'delivered' });
       const oldest = [...this.delivered].reduce((a, b) => (a < b ? a : b));
       this.delivered.delete(oldest);
     }
-    this.delivered.add(v.seq);
-    this.host.deliverBlock({ channel: this.channel.name, seqNum: v.seq, payload: v.payload, block: v.block, source });
+    this.delivered.add(seq);
+    this.host.deliverBlock({ channel: this.channel.name, seqNum: seq, payload, block, source });
   }
 
   // ---- leadership ------------------------------------------------------------------------
@@ -240,7 +221,7 @@ export class Dissemination {
   }
 }
 
-function seqOf(message: GossipMessage): bigint {
+function payloadOf(message: GossipMessage): Payload {
   if (message.content.case !== 'dataMsg' || !message.content.value.payload) throw dropError('malformed', 'DataMessage without payload');
-  return message.content.value.payload.seqNum;
+  return message.content.value.payload;
 }

@@ -4,7 +4,8 @@ import type { MemberInfo } from '../discovery/types.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../util/metrics.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
-import type { Envelope, LeadershipMessage, Payload, Properties } from '../wire/gen/gossip/message_pb.js';
+import type { Envelope, GossipMessage, LeadershipMessage, Payload, Properties } from '../wire/gen/gossip/message_pb.js';
+import type { GrapevineError } from '../errors.js';
 import type { Signer } from '../wire/signer.js';
 import type { ChannelGossipConfig } from './config.js';
 
@@ -66,10 +67,10 @@ export interface ChannelPeer {
   readonly properties: Properties | undefined;
 }
 
-/** Block pull of one channel (the pull engineer's block puller behind an adapter). */
+/** Block pull of one channel (the pull engine behind the block puller, src/gossip/pull/block-puller.ts). */
 export interface ChannelBlockPull {
-  /** A block we now hold enters the pull store. */
-  add(seqNum: bigint, envelope: Envelope, message: import('../wire/gen/gossip/message_pb.js').GossipMessage): void;
+  /** A block the block store accepted (pushed or ours) enters the pull store. */
+  add(seqNum: bigint, envelope: Envelope, message: GossipMessage): void;
   /** A block evicted or expired from the block store leaves the pull store. */
   remove(seqNum: bigint): void;
   /** A hello/digest/request/update of BLOCK_MSG for this channel (already checked by the channel). */
@@ -78,18 +79,40 @@ export interface ChannelBlockPull {
   stop(): void;
 }
 
-/** What the channel tells its block puller (so it can be built by the pull engineer's factory). */
+/** The block message store as the block puller uses it (§6.3; BlockMessageStore). */
+export interface BlockStoreView {
+  /** Would a block with this seq_num be added (not a duplicate, not too far behind)? */
+  checkValid(seqNum: bigint): boolean;
+  /** Add it; false when refused. */
+  add(seqNum: bigint, envelope: Envelope, message: GossipMessage): boolean;
+}
+
+/** A block pulled, verified and stored: handed to the state layer, never forwarded. */
+export interface PulledBlock {
+  readonly seqNum: bigint;
+  /** Serialized common.Block (Payload.data). */
+  readonly data: Uint8Array;
+  /** What verifyBlock returned (the decoded block). */
+  readonly block: Block;
+  readonly envelope: Envelope;
+  readonly message: GossipMessage;
+}
+
+/** What the channel gives its block puller (§6.4). */
 export interface BlockPullHooks {
   readonly channel: string;
-  /** Alive, eligible, same-org members (empty once we left). */
-  membership(): readonly MemberInfo[];
+  /** The channel's block message store: duplicates/too-old blocks are skipped, new ones added. */
+  readonly store: BlockStoreView;
+  /** Alive, eligible, same-org members with their preferred endpoints (empty once we left). */
+  membership(): readonly { readonly pkiId: PkiId; readonly endpoint: string }[];
   /** Our ledger height: digests below it are not wanted. */
   ledgerHeight(): bigint;
-  /**
-   * A solicited DataUpdate's blocks: verify all (throw to drop the whole update); returns the
-   * new ones, which are stored and handed to the state layer (not forwarded).
-   */
-  acceptBlocks(items: readonly { readonly envelope: Envelope }[], from: ReceivedMessage): readonly { readonly envelope: Envelope }[];
+  /** VerifyBlock(channel, seqNum, block) (§2.8): returns the decoded block; throws when invalid. */
+  verifyBlock(seqNum: bigint, data: Uint8Array, message: GossipMessage): Block;
+  /** A pulled block was stored. */
+  onBlock(b: PulledBlock): void;
+  /** A whole DataUpdate was refused (`err.code`: not_block | wrong_channel | verify_failed). */
+  onRejected?(err: GrapevineError, from: ReceivedMessage): void;
 }
 
 export interface ChannelHost {

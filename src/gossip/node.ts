@@ -30,11 +30,11 @@ import { componentLogger, type Logger } from '../util/log.js';
 import { Metrics } from '../util/metrics.js';
 import type { Envelope } from '../wire/gen/gossip/message_pb.js';
 import type { Signer } from '../wire/signer.js';
-import { createChannelBlockPull } from './blockpull.js';
 import { BatchingEmitter } from './emitter.js';
 import { IdentityPuller, type IdentityPullCrypto } from './identity-pull.js';
 import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from './nodeconfig.js';
 import { isChannelMessage, receive } from './receive.js';
+import { createBlockPuller } from './pull/block-puller.js';
 import { routeBatch } from './router.js';
 
 export type NodeCrypto = GossipCrypto & IdentityPullCrypto;
@@ -154,7 +154,7 @@ export class GossipNode {
       deliverBlock: (e) => this.emit(this.blockHandlers, e),
       deliverLeadership: (e) => this.emit(this.leaderHandlers, e),
       drop: (reason, detail, m) => this.drop(reason, detail, m),
-      createBlockPull: (hooks) => createChannelBlockPull(pullDeps, hooks),
+      createBlockPull: (hooks) => createBlockPuller({ ...pullDeps, ...hooks }),
     };
   }
 

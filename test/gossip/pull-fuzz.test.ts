@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { GrapevineError } from '../../src/errors.js';
 import { IdentityPuller, IdentityUpdateError, validateIdentityItem } from '../../src/gossip/identity-pull.js';
-import { createBlockPuller } from '../../src/gossip/pull/index.js';
+import { standalonePuller } from './blockpull-fixture.js';
 import {
   digestEnvelope,
   helloEnvelope,
@@ -47,7 +47,7 @@ test('arbitrary digests, requests and update elements never make a pull instance
     hasExternalEndpoint: () => true,
     metrics,
   });
-  const blocks = createBlockPuller({
+  const blocks = standalonePuller({
     channel: 'ch',
     transport: mine,
     clock,

@@ -17,7 +17,8 @@ import { MessageCryptoService, loadSigningIdentity, serializeIdentity } from '..
 import { IdentityStore } from '../../src/identity/store.js';
 import { VirtualClock } from '../../src/sim/index.js';
 import { IdentityPuller, validateIdentityItem } from '../../src/gossip/identity-pull.js';
-import { createBlockPuller, parseBlockDigest, type PulledBlock } from '../../src/gossip/pull/index.js';
+import { parseBlockDigest, type PulledBlock } from '../../src/gossip/pull/index.js';
+import { standalonePuller } from '../gossip/blockpull-fixture.js';
 import {
   digestEnvelope,
   helloEnvelope,
@@ -296,14 +297,18 @@ test(
       const nonce = sub(req.message).nonce;
       const wanted = sub(req.message).digests.map((d) => parseBlockDigest(d)!);
       const delivered: PulledBlock[] = [];
-      const puller = createBlockPuller({
+      const puller = standalonePuller({
         channel: CHANNEL,
         transport: mine,
         clock,
         rng: fixedRng(nonce),
         membership: () => [{ pkiId: peer.selfPkiId, endpoint: peer.endpoint }],
         ledgerHeight: () => wanted.reduce((a, b) => (a < b ? a : b)),
-        verifyBlock: (seq, data) => mcs.verifyBlock(CHANNEL, seq, decodeBlock(data)),
+        verifyBlock: (seq, data) => {
+          const b = decodeBlock(data);
+          mcs.verifyBlock(CHANNEL, seq, b);
+          return b;
+        },
         onBlock: (b) => delivered.push(b),
       });
       puller.engine.initiatePull();
@@ -378,7 +383,7 @@ test(
           puller.engine.add({ id: (it.message.content.value as { pkiId: Uint8Array }).pkiId, ...it });
         engine = puller.engine;
       } else {
-        const puller = createBlockPuller({
+        const puller = standalonePuller({
           channel: CHANNEL,
           transport: mine,
           clock,

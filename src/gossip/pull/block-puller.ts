@@ -1,67 +1,47 @@
 /**
- * Block pull of one channel (PROTOCOL.md §6.3, §6.4; Fabric's channel.go block puller): the pull
+ * Block pull of one channel (PROTOCOL.md §6.4; Fabric's channel.go block puller): the pull
  * engine with msg_type BLOCK_MSG, tag CHAN_AND_ORG, the channel set, item id = decimal ASCII of
- * the block's seq_num, wired to the channel's block message store.
+ * the block's seq_num. The channel owns the block message store (§6.3) and hands it in; it adds
+ * pushed/originated blocks to the pull store (add) and removes evicted/expired ones (remove).
  *
- *   Membership: supplied by the channel layer (alive, eligible, same-org channel members).
+ *   Membership: supplied by the channel (alive, eligible, same-org members; empty once left).
  *   Ingress digests: ids that parse as decimal uint64 and are >= our ledger height.
- *   A solicited DataUpdate: every element must be a DataMessage with a payload in this channel;
- *     blocks the store would refuse (duplicates, too old) are skipped silently; every other block
- *     must pass verifyBlock, or the whole update is dropped. Then each block the store accepts
- *     is held for pulling and handed to onBlock (to the state module); pulled blocks are never
+ *   A solicited DataUpdate (the engine checked nonce and window): every element must be a
+ *     DataMessage with a payload in this channel; blocks the store would refuse (duplicates, too
+ *     old) are skipped before verification; every other block must pass verifyBlock, or the
+ *     whole update is dropped (onRejected is told why). Then each block the store accepts is
+ *     held for pulling and handed to onBlock (the state module); pulled blocks are never
  *     forwarded.
- *   addBlock (push path, originator): store + pull store, true when new.
- *   Blocks evicted or expired from the store leave the pull store.
  */
-import type { Clock, ReceivedMessage, Rng, Transport } from '../../comm/types.js';
-import { GrapevineError } from '../../errors.js';
+import { GrapevineError, errorMessage } from '../../errors.js';
+import type { BlockPullHooks, ChannelBlockPull } from '../../channel/types.js';
+import type { Clock, Rng, Transport } from '../../comm/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Metrics } from '../../util/metrics.js';
-import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
+import type { Block } from '../../wire/gen/common/common_pb.js';
+import type { GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { PullMsgType, Tag, channelName } from '../../wire/gossip.js';
-import { BlockMessageStore, BLOCK_STORE_DEFAULTS } from '../blockstore.js';
-import { pullConfig, type PullConfig } from './config.js';
-import { PullEngine, type PullMember } from './engine.js';
+import type { PullConfig } from './config.js';
+import { PullEngine } from './engine.js';
 import type { PullItem } from './store.js';
 
 /** Why a block DataUpdate was refused; `code`: not_block | wrong_channel | verify_failed. */
 export class BlockUpdateError extends GrapevineError {}
 
-export interface PulledBlock {
-  readonly seqNum: bigint;
-  /** Serialized common.Block (Payload.data). */
-  readonly data: Uint8Array;
-  readonly envelope: Envelope;
-  readonly message: GossipMessage;
-}
-
-export interface BlockPullerOptions {
-  readonly channel: string;
+/** What the node supplies to every channel's block puller. */
+export interface BlockPullDeps {
   readonly transport: Transport;
   readonly clock: Clock;
   readonly rng: Rng;
-  /** Alive, eligible, same-org members of the channel, with preferred endpoints. */
-  readonly membership: () => readonly PullMember[];
-  /** Our ledger height: digests below it are not requested. */
-  readonly ledgerHeight: () => bigint;
-  /** VerifyBlock(channel, seqNum, block) (§2.8); throws when invalid. */
-  readonly verifyBlock: (seqNum: bigint, block: Uint8Array, message: GossipMessage) => void;
-  /** A block pulled and stored: hand it to the state module (never forwarded). */
-  readonly onBlock: (block: PulledBlock) => void;
-  readonly config?: Partial<PullConfig> & { readonly maxBlockCountToStore?: number };
+  readonly config?: Partial<PullConfig>;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
 }
 
-export interface BlockPuller {
+export type BlockPullerOptions = BlockPullDeps & BlockPullHooks;
+
+export interface BlockPuller extends ChannelBlockPull {
   readonly engine: PullEngine;
-  readonly store: BlockMessageStore;
-  start(): void;
-  stop(): void;
-  /** A received BLOCK_MSG pull message, after the channel's sender checks (§6.4). */
-  handleMessage(m: ReceivedMessage): void;
-  /** Store a pushed or originated block and offer it for pull; false when not new. */
-  addBlock(envelope: Envelope, message: GossipMessage): boolean;
 }
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -91,22 +71,12 @@ function payloadOf(message: GossipMessage): { seqNum: bigint; data: Uint8Array }
 }
 
 export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
-  const { channel } = opts;
-  const { maxBlockCountToStore, ...rest } = opts.config ?? {};
-  const config = pullConfig(rest);
-  const ref: { engine?: PullEngine } = {};
-  const store = new BlockMessageStore({
-    clock: opts.clock,
-    channel,
-    maxBlockCountToStore: maxBlockCountToStore ?? BLOCK_STORE_DEFAULTS.maxBlockCountToStore,
-    ttlMs: config.pullIntervalMs * 100,
-    metrics: opts.metrics,
-    logger: opts.logger,
-    onRemove: (seqNum) => ref.engine?.remove(blockItemId(seqNum)),
-  });
+  const { channel, store } = opts;
 
-  const acceptUpdate = (items: readonly PullItem[]): PullItem[] => {
-    const verified: { item: PullItem; seqNum: bigint; data: Uint8Array }[] = [];
+  const verified = (
+    items: readonly PullItem[],
+  ): { item: PullItem; seqNum: bigint; data: Uint8Array; block: Block }[] => {
+    const out: { item: PullItem; seqNum: bigint; data: Uint8Array; block: Block }[] = [];
     for (const item of items) {
       const { seqNum, data } = payloadOf(item.message);
       if (channelName(item.message) !== channel) {
@@ -116,8 +86,9 @@ export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
         );
       }
       if (!store.checkValid(seqNum)) continue;
+      let block: Block;
       try {
-        opts.verifyBlock(seqNum, data, item.message);
+        block = opts.verifyBlock(seqNum, data, item.message);
       } catch (e) {
         opts.metrics
           ?.counter(
@@ -128,27 +99,21 @@ export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
           .inc({ channel });
         throw new BlockUpdateError(
           'verify_failed',
-          `pulled block ${seqNum} failed verification: ${(e as Error)?.message ?? String(e)}`,
+          `pulled block ${seqNum} failed verification: ${errorMessage(e)}`,
           { cause: e },
         );
       }
-      verified.push({ item, seqNum, data });
+      out.push({ item, seqNum, data, block });
     }
-    const added: PullItem[] = [];
-    for (const v of verified) {
-      if (!store.add(v.seqNum, v.item.envelope, v.item.message)) continue;
-      added.push(v.item);
-      opts.onBlock({ seqNum: v.seqNum, data: v.data, envelope: v.item.envelope, message: v.item.message });
-    }
-    return added;
+    return out;
   };
 
-  const pullEngine = new PullEngine({
+  const engine = new PullEngine({
     name: 'block',
     transport: opts.transport,
     clock: opts.clock,
     rng: opts.rng,
-    config,
+    config: opts.config,
     metrics: opts.metrics,
     logger: opts.logger,
     adapter: {
@@ -164,28 +129,37 @@ export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
           return n !== undefined && n >= height;
         });
       },
-      acceptUpdate,
+      acceptUpdate: (items, from) => {
+        let ok;
+        try {
+          ok = verified(items);
+        } catch (e) {
+          if (e instanceof BlockUpdateError) opts.onRejected?.(e, from);
+          throw e;
+        }
+        const added: PullItem[] = [];
+        for (const v of ok) {
+          if (!store.add(v.seqNum, v.item.envelope, v.item.message)) continue;
+          added.push(v.item);
+          opts.onBlock({
+            seqNum: v.seqNum,
+            data: v.data,
+            block: v.block,
+            envelope: v.item.envelope,
+            message: v.item.message,
+          });
+        }
+        return added;
+      },
     },
   });
-  ref.engine = pullEngine;
 
   return {
-    engine: pullEngine,
-    store,
-    start() {
-      store.start();
-      pullEngine.start();
-    },
-    stop() {
-      pullEngine.stop();
-      store.stop();
-    },
-    handleMessage: (m) => pullEngine.handleMessage(m),
-    addBlock(envelope, message) {
-      const { seqNum } = payloadOf(message);
-      if (!store.add(seqNum, envelope, message)) return false;
-      pullEngine.add({ id: blockItemId(seqNum), envelope, message });
-      return true;
-    },
+    engine,
+    start: () => engine.start(),
+    stop: () => engine.stop(),
+    handleMessage: (m) => engine.handleMessage(m),
+    add: (seqNum, envelope, message) => void engine.add({ id: blockItemId(seqNum), envelope, message }),
+    remove: (seqNum) => void engine.remove(blockItemId(seqNum)),
   };
 }

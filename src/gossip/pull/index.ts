@@ -17,4 +17,5 @@ export {
 } from './messages.js';
 export type { PullWireKind, PullMessageCase } from './messages.js';
 export { createBlockPuller, blockItemId, parseBlockDigest, BlockUpdateError } from './block-puller.js';
-export type { BlockPuller, BlockPullerOptions, PulledBlock } from './block-puller.js';
+export type { BlockPuller, BlockPullerOptions, BlockPullDeps } from './block-puller.js';
+export type { PulledBlock, BlockPullHooks, BlockStoreView } from '../../channel/types.js';
