@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelCredentials, serverCredentials } from '../src/comm/tls.js';
 import { BlockStore } from '../src/ledger/index.js';
-import { CatchupClient, CatchupServer, StateProvider } from '../src/state/index.js';
+import { CATCHUP_DEFAULTS, CatchupClient, CatchupServer, StateProvider } from '../src/state/index.js';
+import { TEST_VERIFIER_MODULE, type TestVerifierInit } from '../test/state/verifier-module.js';
 import { asBuffer } from '../src/state/catchup/service.js';
 import { cryptoRng, realClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';
@@ -51,15 +52,7 @@ async function catchup(durable = true): Promise<number> {
     ledger: () => source,
     crypto,
     clock: realClock,
-    config: {
-      enabled: true,
-      minGap: 20,
-      maxBlocksPerStream: 100_000,
-      unsupportedTtlMs: 600_000,
-      idleTimeoutMs: 10_000,
-      maxClockSkewMs: 900_000,
-      maxConcurrentStreams: 8,
-    },
+    config: CATCHUP_DEFAULTS,
     logger: silentLogger,
   });
   const store = durable ? await BlockStore.open(join(dir, `b-${Date.now()}`)) : new MemLedger();
@@ -87,8 +80,13 @@ async function catchup(durable = true): Promise<number> {
     metrics: new Metrics(),
     logger: silentLogger,
     catchup: client,
+    catchupVerifier: {
+      module: TEST_VERIFIER_MODULE,
+      init: { root, channel: CHANNEL, channelOrgs: TRUST, allOrgs: TRUST } satisfies TestVerifierInit,
+    },
   });
   provider.start();
+  await provider.verifierReady();
   const start = process.hrtime.bigint();
   await provider.syncNow();
   let committed = store.height();

@@ -4,3 +4,4 @@ export { LEDGER_DEFAULTS, type BlockStoreOptions, type LedgerLogger } from './co
 export type { RecoveryReport } from './recovery.js';
 export { blockFileName } from './blockfiles.js';
 export { RECORD_HEADER_BYTES } from './record.js';
+export { blockFacts, type BlockFacts } from './inspect.js';

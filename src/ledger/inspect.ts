@@ -10,22 +10,69 @@ import { LedgerError } from './errors.js';
 
 export interface InspectedBlock {
   readonly bytes: Uint8Array;
-  readonly block: Block;
+  /** Absent when the caller gave BlockFacts (the block was decoded elsewhere, e.g. a worker). */
+  readonly block?: Block;
   readonly number: bigint;
   readonly previousHash: Uint8Array;
   readonly headerHash: Uint8Array;
-  readonly txIds: string[];
+  readonly txIds: readonly string[];
+  /** The data hash already checked by whoever computed the facts. */
+  readonly dataHashChecked?: boolean;
 }
 
 /**
- * Decodes (bytes; or takes `decoded`, which must be decodeBlock(bytes)) or encodes (Block) and
- * checks the header; the data hash is checked separately.
+ * What the store needs of a block, computed by a caller that already decoded and checked it
+ * (the catch-up verifier workers): header number and previous_hash, SHA-256 of the DER header,
+ * the tx ids (as txIdOf: '' for an envelope without one), and dataHashChecked = header.data_hash
+ * was found equal to the hash of the data. They must be exactly the facts of the bytes appended.
  */
-export function parseBlock(input: Block | Uint8Array, decoded?: Block): InspectedBlock {
+export interface BlockFacts {
+  readonly kind: 'facts';
+  readonly number: bigint;
+  readonly previousHash: Uint8Array;
+  readonly headerHash: Uint8Array;
+  readonly txIds: readonly string[];
+  readonly dataHashChecked: boolean;
+}
+
+/** The facts of a decoded block (data hash checked here unless `dataHashChecked` says done). */
+export function blockFacts(block: Block, dataHashChecked?: boolean): BlockFacts {
+  const header = block.header;
+  if (!header) throw new LedgerError('MALFORMED', 'block has no header');
+  const data = block.data?.data ?? [];
+  return {
+    kind: 'facts',
+    number: header.number,
+    previousHash: header.previousHash,
+    headerHash: blockHeaderHash(header),
+    txIds: data.map(txIdOf),
+    dataHashChecked: dataHashChecked ?? sameHash(blockDataHash(data), header.dataHash),
+  };
+}
+
+function isFacts(x: Block | BlockFacts | undefined): x is BlockFacts {
+  return x !== undefined && (x as BlockFacts).kind === 'facts';
+}
+
+/**
+ * Decodes (bytes; or takes `decoded`, which must be decodeBlock(bytes), or its BlockFacts) or
+ * encodes (Block) and checks the header; the data hash is checked separately (dataHashMatches).
+ */
+export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFacts): InspectedBlock {
+  if (input instanceof Uint8Array && isFacts(decoded)) {
+    return {
+      bytes: input,
+      number: decoded.number,
+      previousHash: decoded.previousHash,
+      headerHash: decoded.headerHash,
+      txIds: decoded.txIds,
+      dataHashChecked: decoded.dataHashChecked,
+    };
+  }
   let bytes: Uint8Array;
   let block: Block;
   try {
-    if (input instanceof Uint8Array && decoded) {
+    if (input instanceof Uint8Array && decoded && !isFacts(decoded)) {
       bytes = input;
       block = decoded;
     } else if (input instanceof Uint8Array) {
@@ -53,6 +100,7 @@ export function parseBlock(input: Block | Uint8Array, decoded?: Block): Inspecte
 
 /** header.data_hash == SHA-256 of the concatenated transactions (§2.8 step 4). */
 export function dataHashMatches(ib: InspectedBlock): boolean {
+  if (!ib.block) return ib.dataHashChecked === true;
   return sameHash(blockDataHash(ib.block.data?.data ?? []), ib.block.header?.dataHash);
 }
 

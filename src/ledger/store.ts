@@ -31,7 +31,7 @@ import {
   type IndexDb,
 } from './indexdb.js';
 import { planBatch, type QueuedAppend } from './groupcommit.js';
-import { dataHashError, dataHashMatches, parseBlock, type InspectedBlock } from './inspect.js';
+import { dataHashError, dataHashMatches, parseBlock, type BlockFacts, type InspectedBlock } from './inspect.js';
 import { IndexWriter } from './indexwriter.js';
 import { encodeRecordHeader, RECORD_HEADER_BYTES } from './record.js';
 import { EMPTY_CHECKPOINT, scanFromCheckpoint, verifyCheckpoint, type RecoveryReport } from './recovery.js';
@@ -174,9 +174,10 @@ export class BlockStore {
    * was synced); its index entries follow behind. Appends take effect in call order; those that
    * queue while a write is in flight are committed together (group commit, groupcommit.ts).
    * A caller that already decoded the bytes may pass the result as `decoded` (it must be exactly
-   * decodeBlock(block)) to save decoding them again.
+   * decodeBlock(block)) to save decoding them again, or the BlockFacts it computed from them
+   * (inspect.ts) to save the decode, the header hash, the tx ids and the data hash here.
    */
-  append(block: Block | Uint8Array, decoded?: Block): Promise<bigint> {
+  append(block: Block | Uint8Array, decoded?: Block | BlockFacts): Promise<bigint> {
     if (this.closing) return Promise.reject(closedError());
     let ib: InspectedBlock;
     try {

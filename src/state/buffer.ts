@@ -17,6 +17,7 @@
  *   popReady(): the payload at `next` if held (next advances). resetNext(h): after the ledger
  *   refused a block, `next` goes back to the ledger height so the block is fetched again.
  */
+import type { BlockFacts } from '../ledger/inspect.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { StateDropReason } from './errors.js';
 import type { PayloadSource } from './types.js';
@@ -27,6 +28,8 @@ export interface BufferedPayload {
   readonly bytes: Uint8Array;
   /** Decoded (and verified at ingress) block, when the source had it. */
   readonly block?: Block;
+  /** What the ledger needs of it, when it was decoded and verified off the main thread. */
+  readonly facts?: BlockFacts;
   readonly source: PayloadSource;
 }
 

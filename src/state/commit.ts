@@ -85,7 +85,7 @@ export class CommitLoop {
     const t0 = clock.now();
     let height: bigint;
     try {
-      height = await ledger.append(p.bytes, p.block);
+      height = await ledger.append(p.bytes, p.facts ?? p.block);
     } catch (e) {
       if (e instanceof GrapevineError && REJECTED.has(e.code)) {
         this.d.drop('ledger_rejected', `block ${p.seqNum} from ${p.source}: ${e.code}: ${e.message}`);

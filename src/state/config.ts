@@ -1,11 +1,13 @@
 /**
  * State transfer configuration (PROTOCOL.md §9, §11): one typed place, Fabric's defaults
  * (`peer.gossip.state.*`, `peer.gossip.nonBlockingCommitMode`). As Fabric's GetIntOrDefault /
- * GetDurationOrDefault, a 0 for a timing or count means the default. The `catchup` block is
+ * GetDurationOrDefault, a 0 for a timing or count means the default, except maxRetries, whose 0
+ * Fabric keeps (state.go then sends each batch request once). The `catchup` block is
  * Grapevine's own (fast catch-up between Grapevine peers, catchup/): it never changes what a
  * Fabric peer sees on the gossip wire.
  */
 import { ConfigError } from '../errors.js';
+import { defaultVerifyWorkers } from './verify/pool.js';
 
 export interface CatchupConfig {
   /** Try the grapevine.Catchup stream before RemoteStateRequest batches. Default true. */
@@ -22,6 +24,13 @@ export interface CatchupConfig {
   readonly maxClockSkewMs: number;
   /** Server side: concurrent streams served; more are refused RESOURCE_EXHAUSTED. Default 8. */
   readonly maxConcurrentStreams: number;
+  /**
+   * Worker threads verifying catch-up blocks (when the provider has a verifier module).
+   * Default: cores - 1, at least 1, at most 4.
+   */
+  readonly verifyWorkers: number;
+  /** Catch-up blocks being verified at once, ahead of the one the buffer takes next. Default 64. */
+  readonly maxVerifyInFlight: number;
 }
 
 export interface StateConfig {
@@ -35,7 +44,10 @@ export interface StateConfig {
   readonly batchSize: number;
   /** `peer.gossip.state.blockBufferSize`: gossip distance and buffer bound (blocking adds wait above 2x). Fabric 20. */
   readonly blockBufferSize: number;
-  /** `peer.gossip.state.maxRetries`: extra sends per batch. Fabric 3. */
+  /**
+   * `peer.gossip.state.maxRetries`: extra sends per batch. Fabric 3. A configured 0 is kept (as
+   * Fabric's state.go: one send per batch, no retry), unlike the other counts here.
+   */
   readonly maxRetries: number;
   /** `peer.gossip.state.channelSize`: queued RemoteStateRequests; excess dropped. Fabric 100. */
   readonly channelSize: number;
@@ -58,6 +70,8 @@ export const CATCHUP_DEFAULTS: CatchupConfig = Object.freeze({
   idleTimeoutMs: 10_000,
   maxClockSkewMs: 15 * 60_000,
   maxConcurrentStreams: 8,
+  verifyWorkers: defaultVerifyWorkers(),
+  maxVerifyInFlight: 64,
 });
 
 export const FABRIC_STATE_DEFAULTS: StateConfig = Object.freeze({
@@ -74,8 +88,16 @@ export const FABRIC_STATE_DEFAULTS: StateConfig = Object.freeze({
 });
 
 const BOOLEANS = new Set(['enabled', 'nonBlockingCommitMode']);
+/** Counts whose 0 is a real value (Fabric reads them with IsSet + GetInt, and 0 works there). */
+const ZERO_KEPT = new Set(['maxRetries']);
 
-function resolve<T extends object>(what: string, defaults: T, input: Partial<T>, booleans: Set<string>): T {
+function resolve<T extends object>(
+  what: string,
+  defaults: T,
+  input: Partial<T>,
+  booleans: Set<string>,
+  zeroKept: Set<string> = new Set(),
+): T {
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [key, value] of Object.entries(input)) {
     if (!(key in defaults)) throw new ConfigError('UNKNOWN_KEY', `${what}: unknown key ${key}`);
@@ -92,7 +114,7 @@ function resolve<T extends object>(what: string, defaults: T, input: Partial<T>,
         `${what}: ${key} must be a non-negative integer, got ${String(value)}`,
       );
     }
-    if (value !== 0) out[key] = value;
+    if (value !== 0 || zeroKept.has(key)) out[key] = value;
   }
   return out as T;
 }
@@ -102,7 +124,7 @@ export function stateConfig(input: StateConfigInput = {}): StateConfig {
   const { catchup, ...rest } = input;
   const { catchup: _defaults, ...plain } = FABRIC_STATE_DEFAULTS;
   void _defaults;
-  const base = resolve('state config', plain, rest, BOOLEANS);
+  const base = resolve('state config', plain, rest, BOOLEANS, ZERO_KEPT);
   return Object.freeze({
     ...base,
     catchup: Object.freeze(

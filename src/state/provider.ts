@@ -33,6 +33,7 @@ import { stateConfig, type StateConfig, type StateConfigInput } from './config.j
 import { StateError, type StateDropReason } from './errors.js';
 import { isStateMessage, stateMessageRefusal } from './messages.js';
 import { StateRequestServer } from './serve.js';
+import { BlockVerifyPool } from './verify/pool.js';
 import type { ChannelView, PayloadSource, StateCrypto, StateLedger, StatePeer } from './types.js';
 
 export interface StateProviderOptions {
@@ -54,6 +55,12 @@ export interface StateProviderOptions {
   readonly catchup?: Pick<CatchupClient, 'stream'>;
   /** Endpoint serving catch-up for a peer (default: its gossip endpoint). */
   readonly catchupEndpointOf?: (peer: StatePeer) => string;
+  /**
+   * Verify catch-up blocks in catchup.verifyWorkers worker threads (verify/pool.ts): a module
+   * (file: URL) exporting createBlockVerifier(init) that builds, inside a worker, the same
+   * VerifyBlock as `crypto`. Without it catch-up blocks are verified on the calling thread.
+   */
+  readonly catchupVerifier?: { readonly module: string | URL; readonly init: unknown };
 }
 
 export class StateProvider {
@@ -66,6 +73,7 @@ export class StateProvider {
   private readonly antiEntropy: AntiEntropy;
   private readonly server: StateRequestServer;
   private readonly catchup?: CatchupRunner;
+  private pool?: BlockVerifyPool;
   private unsubscribe?: Unsubscribe;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
@@ -124,7 +132,8 @@ export class StateProvider {
         config: this.config.catchup,
         logger: this.log,
         height: () => this.buffer.next,
-        verify: (seq, bytes) => this.verify(seq, bytes, 'catchup'),
+        verify: (seq, bytes) => this.verifyCatchup(seq, bytes),
+        verifyAhead: () => (this.pool && this.pool.size > 0 ? this.config.catchup.maxVerifyInFlight : 0),
         add,
         drop: (r, d) => this.drop(r, d),
         endpointOf: o.catchupEndpointOf,
@@ -170,6 +179,22 @@ export class StateProvider {
     this.state = 'running';
     this.notifyHeight(this.o.ledger.height());
     this.commit.start();
+    const cv = this.o.catchupVerifier;
+    if (this.catchup && this.config.catchup.enabled && cv) {
+      const pool = new BlockVerifyPool({
+        module: String(cv.module),
+        init: cv.init,
+        channel: this.channel,
+        workers: this.config.catchup.verifyWorkers,
+        maxInFlight: this.config.catchup.maxVerifyInFlight,
+      });
+      this.pool = pool;
+      pool.ready.catch((e: unknown) => {
+        this.log.warn({ err: errorMessage(e) }, 'catch-up verifier workers did not start; verifying inline');
+        if (this.pool === pool) this.pool = undefined;
+        void pool.close();
+      });
+    }
     if (this.config.enabled) {
       this.unsubscribe = this.o.transport.subscribe(
         (m) => isStateMessage(m) && channelName(m.message) === this.channel,
@@ -177,6 +202,11 @@ export class StateProvider {
       );
     }
     if (this.config.enabled || (this.catchup && this.config.catchup.enabled)) this.antiEntropy.start();
+  }
+
+  /** Resolves once the catch-up verifier workers run (at once without them; never rejects). */
+  async verifierReady(): Promise<void> {
+    await this.pool?.ready.catch(() => undefined);
   }
 
   /** Run an anti-entropy round now (tests; start-up of a peer known to be behind). */
@@ -220,6 +250,7 @@ export class StateProvider {
     this.stopping = (async () => {
       this.buffer.close();
       await Promise.all([this.antiEntropy.stop(), this.server.stop(), this.commit.stop()]);
+      await this.pool?.close();
     })();
     return this.stopping;
   }
@@ -248,6 +279,14 @@ export class StateProvider {
       });
     }
     return { seqNum: seq, bytes, block, source };
+  }
+
+  /** Catch-up blocks: in the worker pool when it runs (the bytes then belong to it), else inline. */
+  private async verifyCatchup(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
+    const pool = this.pool;
+    if (!pool || pool.size === 0) return this.verify(seq, bytes, 'catchup');
+    const v = await pool.verify(seq, bytes);
+    return { seqNum: seq, bytes: v.bytes, facts: v.facts, source: 'catchup' };
   }
 
   private onStateMessage(m: ReceivedMessage): void {

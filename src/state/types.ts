@@ -3,6 +3,7 @@
  * (implemented by the gossip node, the ledger and the MessageCryptoService; fakes in tests).
  */
 import type { PkiId } from '../comm/types.js';
+import type { BlockFacts } from '../ledger/inspect.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 
 /** A channel member as anti-entropy sees it (§5.5 PeersOfChannel + StateInfo ledger height). */
@@ -22,9 +23,10 @@ export interface StateLedger {
   height(): bigint;
   /**
    * Append the next block as received bytes; rejects (LedgerError) on a wrong number or hash
-   * chain. `decoded`, when given, is decodeBlock(block) (saves the ledger a second decode).
+   * chain. `decoded`, when given, is decodeBlock(block) or the BlockFacts of it (computed by the
+   * verifier workers): saves the ledger a second decode.
    */
-  append(block: Uint8Array, decoded?: Block): Promise<bigint>;
+  append(block: Uint8Array, decoded?: Block | BlockFacts): Promise<bigint>;
   getBlockBytes(n: bigint): Promise<Uint8Array | undefined>;
 }
 

@@ -7,6 +7,10 @@
  *     block must be the next number, decode and pass VerifyBlock, else the stream is cancelled,
  *     the block dropped ('bad_block') and the next peer tried; good blocks go to the buffer
  *     with the blocking rule, so the commit loop and ledger set the pace (bounded window).
+ *   Verification may run ahead of the buffer (verifier workers, verify/pool.ts): up to
+ *     `verifyAhead` blocks are being verified while earlier ones are added; results are taken
+ *     strictly in stream order, so a block reaches the buffer only after it and every block
+ *     before it verified, and the first bad one stops the stream (later results are dropped).
  *   It returns when we reached max or ran out of candidates; anti-entropy then continues with
  *   RemoteStateRequest batches for what is left (a Fabric peer only ever sees those).
  */
@@ -27,7 +31,10 @@ export interface CatchupRunnerDeps {
   readonly config: CatchupConfig;
   readonly logger: Logger;
   height(): bigint;
-  verify(seq: bigint, bytes: Uint8Array): BufferedPayload;
+  /** Decode and VerifyBlock; rejects StateError 'bad_block' for a bad block. */
+  verify(seq: bigint, bytes: Uint8Array): BufferedPayload | Promise<BufferedPayload>;
+  /** Blocks verified ahead of the one being added (0: verify, then add, one at a time). */
+  verifyAhead?(): number;
   add(p: BufferedPayload): Promise<PushResult>;
   drop(reason: StateDropReason, detail: string): void;
   /** Map a peer to the endpoint serving catch-up (default: its gossip endpoint). */
@@ -76,22 +83,35 @@ export class CatchupRunner {
   private async fromPeer(peer: StatePeer, start: bigint, end: bigint): Promise<void> {
     const endpoint = this.d.endpointOf?.(peer) ?? peer.endpoint;
     let badBlock = false;
+    const ahead = Math.max(0, this.d.verifyAhead?.() ?? 0);
+    const window: Promise<BufferedPayload>[] = [];
+    /** Takes the oldest verification; false: stop (bad block or provider stopped). */
+    const settleHead = async (): Promise<boolean> => {
+      let p: BufferedPayload;
+      try {
+        p = await window.shift()!;
+      } catch (e) {
+        if (!(e instanceof StateError && e.code === 'bad_block')) throw e;
+        badBlock = true;
+        window.length = 0; // their results are never used (rejections already handled)
+        this.d.drop('bad_block', `catch-up from ${endpoint}: ${errorMessage(e)}`);
+        return false;
+      }
+      const r = await this.d.add(p);
+      return r !== 'stopped';
+    };
     try {
+      let go = true;
       const blocks = await this.d.client.stream(endpoint, this.d.channel, start, end, async (seq, bytes) => {
-        let p: BufferedPayload;
-        try {
-          p = this.d.verify(seq, bytes);
-        } catch (e) {
-          badBlock = true;
-          this.d.drop('bad_block', `catch-up block ${seq} from ${endpoint}: ${errorMessage(e)}`);
-          return false;
-        }
-        const r = await this.d.add(p);
-        return r !== 'stopped';
+        window.push(this.verifying(seq, bytes));
+        while (window.length > ahead) if (!(go = await settleHead())) return false;
+        return true;
       });
+      while (go && window.length > 0) go = await settleHead();
       this.d.count?.(badBlock ? 'bad_block' : 'ok', blocks);
       this.d.logger.debug({ endpoint, start: String(start), blocks }, 'catch-up stream ended');
     } catch (e) {
+      window.length = 0;
       if (e instanceof StateError && e.code === 'UNSUPPORTED') {
         this.unsupported.set(this.key(peer), this.d.clock.now() + this.d.config.unsupportedTtlMs);
         if (this.unsupported.size > 10_000) this.unsupported.clear();
@@ -102,6 +122,18 @@ export class CatchupRunner {
       this.d.count?.('failed', 0);
       this.d.logger.info({ endpoint, err: errorMessage(e) }, 'catch-up stream failed');
     }
+  }
+
+  /** The verification of one block as a promise whose rejection is never left unhandled. */
+  private verifying(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
+    let p: Promise<BufferedPayload>;
+    try {
+      p = Promise.resolve(this.d.verify(seq, bytes));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.catch(() => undefined);
+    return p;
   }
 
   private key(peer: StatePeer): string {
