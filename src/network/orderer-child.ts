@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`orderer listening on ${orderer.address} for channel(s) ${orderer.channelIds().join(', ')}`);
-  if (orderer.operationsUrl) console.log(`operations server on ${orderer.operationsUrl} (/healthz, /metrics)`);
+  if (orderer.operationsUrl)
+    console.log(`operations server on ${orderer.operationsUrl} (/healthz, /metrics)`);
   process.send?.({ type: 'ready', address: orderer.address, operations: orderer.operationsUrl });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

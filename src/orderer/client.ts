@@ -11,7 +11,13 @@ import { GrapevineError, errorMessage } from '../errors.js';
 import { RawAtomicBroadcastService, parseDeliverResponse } from '../deliver/frames.js';
 import { blockLastConfigIndex, decodeBlock } from '../wire/block.js';
 import { decode, encode } from '../wire/codec.js';
-import { EnvelopeSchema, HeaderType, Status, type Block, type Envelope } from '../wire/gen/common/common_pb.js';
+import {
+  EnvelopeSchema,
+  HeaderType,
+  Status,
+  type Block,
+  type Envelope,
+} from '../wire/gen/common/common_pb.js';
 import { BroadcastResponseSchema, type SeekPosition } from '../wire/gen/orderer/ab_pb.js';
 import { encodeSeekInfo, seekNewest, seekSpecified, SeekBehavior, signedEnvelope } from '../wire/orderer.js';
 import { MAX_MESSAGE_BYTES } from '../wire/services.js';
@@ -34,7 +40,9 @@ export class OrdererClient {
   private readonly timeoutMs: number;
 
   constructor(private readonly o: OrdererClientOptions) {
-    const creds = o.tlsCa ? grpc.credentials.createSsl(Buffer.from(o.tlsCa)) : grpc.credentials.createInsecure();
+    const creds = o.tlsCa
+      ? grpc.credentials.createSsl(Buffer.from(o.tlsCa))
+      : grpc.credentials.createInsecure();
     this.client = new grpc.Client(o.address, creds, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -49,13 +57,21 @@ export class OrdererClient {
 
   private call(method: 'Broadcast' | 'Deliver'): grpc.ClientDuplexStream<Buffer, Buffer> {
     const m = RawAtomicBroadcastService[method];
-    return this.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), {
-      deadline: Date.now() + this.timeoutMs,
-    });
+    return this.client.makeBidiStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      new grpc.Metadata(),
+      {
+        deadline: Date.now() + this.timeoutMs,
+      },
+    );
   }
 
   private unreachable(e: unknown): OrdererClientError {
-    return new OrdererClientError('ORDERER_UNREACHABLE', `orderer ${this.o.address}: ${errorMessage(e)}`, { cause: e });
+    return new OrdererClientError('ORDERER_UNREACHABLE', `orderer ${this.o.address}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
 
   /** Submit one envelope; resolves with the orderer's answer. */
@@ -127,7 +143,9 @@ export class OrdererClient {
         }
       });
       call.on('error', (e) => settle(() => reject(this.unreachable(e))));
-      call.on('end', () => settle(() => reject(this.unreachable(new Error('stream ended without a status')))));
+      call.on('end', () =>
+        settle(() => reject(this.unreachable(new Error('stream ended without a status')))),
+      );
       call.write(Buffer.from(encode(EnvelopeSchema, env)));
     });
   }

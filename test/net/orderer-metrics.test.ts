@@ -71,7 +71,11 @@ async function deliverAll(address: string, c: grpc.ChannelCredentials, f: Fixtur
     {
       type: HeaderType.DELIVER_SEEK_INFO,
       channelId: f.channel,
-      data: encodeSeekInfo({ start: seekOldest(), stop: seekSpecified(stop), behavior: SeekBehavior.BLOCK_UNTIL_READY }),
+      data: encodeSeekInfo({
+        start: seekOldest(),
+        stop: seekSpecified(stop),
+        behavior: SeekBehavior.BLOCK_UNTIL_READY,
+      }),
       nowMs: Date.now(),
     },
     f.peer.signer,
@@ -117,15 +121,24 @@ test('orderer metrics move with Broadcast and Deliver and are served on /metrics
   const ch = { channel: f.channel };
   try {
     const N = 5;
-    assert.deepEqual(await broadcastAll(o.address, creds(f), txs(f, f.user.signer, N)), Array(N).fill(Status.SUCCESS));
-    assert.deepEqual(await broadcastAll(o.address, creds(f), txs(f, f.outsider.signer, 1)), [Status.FORBIDDEN]);
+    assert.deepEqual(
+      await broadcastAll(o.address, creds(f), txs(f, f.user.signer, N)),
+      Array(N).fill(Status.SUCCESS),
+    );
+    assert.deepEqual(await broadcastAll(o.address, creds(f), txs(f, f.outsider.signer, 1)), [
+      Status.FORBIDDEN,
+    ]);
     await o.chain(f.channel)!.waitForHeight(BigInt(N + 1));
     await eventually(async () => (await m.value('ledger_blockchain_height', ch)) === N + 1, 'height gauge');
 
     const ok = { ...ch, type: 'ENDORSER_TRANSACTION', status: 'SUCCESS' };
     assert.equal(await m.value('broadcast_processed_count', ok), N);
     assert.equal(
-      await m.value('broadcast_processed_count', { ...ch, type: 'ENDORSER_TRANSACTION', status: 'FORBIDDEN' }),
+      await m.value('broadcast_processed_count', {
+        ...ch,
+        type: 'ENDORSER_TRANSACTION',
+        status: 'FORBIDDEN',
+      }),
       1,
     );
     assert.equal(await m.value('consensus_etcdraft_committed_block_number', ch), N);
@@ -148,7 +161,11 @@ test('orderer metrics move with Broadcast and Deliver and are served on /metrics
       {
         type: HeaderType.DELIVER_SEEK_INFO,
         channelId: f.channel,
-        data: encodeSeekInfo({ start: seekOldest(), stop: seekSpecified(MAX_UINT64), behavior: SeekBehavior.BLOCK_UNTIL_READY }),
+        data: encodeSeekInfo({
+          start: seekOldest(),
+          stop: seekSpecified(MAX_UINT64),
+          behavior: SeekBehavior.BLOCK_UNTIL_READY,
+        }),
         nowMs: Date.now(),
       },
       f.outsider.signer,
@@ -175,12 +192,25 @@ test('orderer metrics move with Broadcast and Deliver and are served on /metrics
     const url = o.operationsUrl!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const text = await (await fetch(`${url}/metrics`)).text();
-    assert.match(text, new RegExp(`deliver_blocks_sent\\{channel="${f.channel}",filtered="false",data_type="block"\\} ${N + 1}`));
-    assert.match(text, new RegExp(`broadcast_processed_count\\{channel="${f.channel}",type="ENDORSER_TRANSACTION",status="SUCCESS"\\} ${N}`));
+    assert.match(
+      text,
+      new RegExp(
+        `deliver_blocks_sent\\{channel="${f.channel}",filtered="false",data_type="block"\\} ${N + 1}`,
+      ),
+    );
+    assert.match(
+      text,
+      new RegExp(
+        `broadcast_processed_count\\{channel="${f.channel}",type="ENDORSER_TRANSACTION",status="SUCCESS"\\} ${N}`,
+      ),
+    );
     assert.match(text, new RegExp(`ledger_blockchain_height\\{channel="${f.channel}"\\} ${N + 1}`));
     assert.match(text, new RegExp(`blockcutter_block_fill_duration_count\\{channel="${f.channel}"\\} ${N}`));
     assert.match(text, /broadcast_validate_duration_bucket/);
-    assert.match(text, /broadcast_enqueue_duration_count\{channel="[^"]+",type="ENDORSER_TRANSACTION",status="SUCCESS"\} 5/);
+    assert.match(
+      text,
+      /broadcast_enqueue_duration_count\{channel="[^"]+",type="ENDORSER_TRANSACTION",status="SUCCESS"\} 5/,
+    );
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
   } finally {
@@ -197,7 +227,10 @@ test('deliver client metrics: blocks received, endpoint in use, reconnect by rea
   const ctx = parseChannelConfig(f.genesis).cryptoContext();
   const svc = new DeliverService({
     signer: f.peer.signer,
-    verifier: new MessageCryptoService(f.peer, { get: (id) => (id === ctx.channelId ? ctx : undefined), all: () => [ctx] }),
+    verifier: new MessageCryptoService(f.peer, {
+      get: (id) => (id === ctx.channelId ? ctx : undefined),
+      all: () => [ctx],
+    }),
     tls: {
       clientAuthRequired: false,
       certPem: f.file(`${peerTls(1)}/server.crt`),
@@ -208,7 +241,11 @@ test('deliver client metrics: blocks received, endpoint in use, reconnect by rea
   const ch = { channel: f.channel };
   try {
     const cfgEndpoints = parseChannelConfig(f.genesis).ordererEndpoints();
-    svc.updateEndpoints(f.channel, [], new Map([['OrdererOrg', { addresses: [o.address], rootCerts: cfgEndpoints[0].tlsRootCerts }]]));
+    svc.updateEndpoints(
+      f.channel,
+      [],
+      new Map([['OrdererOrg', { addresses: [o.address], rootCerts: cfgEndpoints[0].tlsRootCerts }]]),
+    );
     let height = 1n;
     svc.start(f.channel, {
       ledgerHeight: () => height,
@@ -218,22 +255,33 @@ test('deliver client metrics: blocks received, endpoint in use, reconnect by rea
       yieldLeadership: false,
     });
     const N = 4;
-    assert.deepEqual(await broadcastAll(o.address, creds(f), txs(f, f.user.signer, N)), Array(N).fill(Status.SUCCESS));
-    await eventually(async () => (await metrics.value('grapevine_deliver_blocks_received_total', ch)) === N, 'blocks received');
+    assert.deepEqual(
+      await broadcastAll(o.address, creds(f), txs(f, f.user.signer, N)),
+      Array(N).fill(Status.SUCCESS),
+    );
+    await eventually(
+      async () => (await metrics.value('grapevine_deliver_blocks_received_total', ch)) === N,
+      'blocks received',
+    );
     assert.equal(await metrics.value('grapevine_deliver_connected', { ...ch, endpoint: o.address }), 1);
     const text = await metrics.text();
-    const since = new RegExp(`grapevine_deliver_seconds_since_last_block\\{channel="${f.channel}"\\} ([0-9.e-]+)`).exec(text);
+    const since = new RegExp(
+      `grapevine_deliver_seconds_since_last_block\\{channel="${f.channel}"\\} ([0-9.e-]+)`,
+    ).exec(text);
     assert.ok(since, 'seconds since last block exported');
     assert.ok(Number(since[1]) >= 0 && Number(since[1]) < 60);
     assert.equal(await metrics.value('grapevine_deliver_reconnects_total'), 0);
 
     // the orderer goes away: the session ends and is counted, the endpoint is no longer in use
     await o.stop();
-    await eventually(async () => (await metrics.value('grapevine_deliver_reconnects_total', ch)) >= 1, 'reconnect counted');
-    assert.equal(await metrics.value('grapevine_deliver_connected', { ...ch, endpoint: o.address }), 0);
-    const reasons = (await metrics.registry.getSingleMetric('grapevine_deliver_reconnects_total')!.get()).values.map(
-      (v) => String(v.labels.reason),
+    await eventually(
+      async () => (await metrics.value('grapevine_deliver_reconnects_total', ch)) >= 1,
+      'reconnect counted',
     );
+    assert.equal(await metrics.value('grapevine_deliver_connected', { ...ch, endpoint: o.address }), 0);
+    const reasons = (
+      await metrics.registry.getSingleMetric('grapevine_deliver_reconnects_total')!.get()
+    ).values.map((v) => String(v.labels.reason));
     assert.ok(
       reasons.every((r) => ['stream_ended', 'bad_status', 'connect_failed'].includes(r)),
       `reasons: ${reasons.join(',')}`,

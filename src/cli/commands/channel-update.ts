@@ -176,7 +176,7 @@ export function register(program: Command): void {
       .command('update')
       .description('Submit a CONFIG_UPDATE envelope to the ordering service (as peer channel update)')
       .requiredOption('-f, --file <tx>', 'the CONFIG_UPDATE envelope (common.Envelope bytes)')
-      .option('--msp <dir>', 'add this admin MSP folder\'s signature and submit as it')
+      .option('--msp <dir>', "add this admin MSP folder's signature and submit as it")
       .option('--mspid <id>', 'MSP ID of --msp'),
   ).action(async (o: UpdateOptions) => {
     console.log(await runChannelUpdate(o));
