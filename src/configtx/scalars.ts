@@ -10,6 +10,8 @@
  * Every failure is a ValueError carrying the message; the reader adds file and key.
  */
 
+import { scanGoDuration } from '../channelconfig/duration.js';
+
 export class ValueError extends Error {}
 
 const MAX_U32 = 0xffffffffn;
@@ -95,44 +97,13 @@ export function toBool(v: unknown): boolean {
   throw new ValueError(`expected a boolean, got ${describe(v)}`);
 }
 
-const UNIT_NS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  'µs': 1_000n, // U+00B5
-  'μs': 1_000n, // U+03BC
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-
 /** Go's time.ParseDuration, in nanoseconds. */
 export function parseGoDuration(text: string): bigint {
-  let s = text;
-  let neg = false;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    neg = s[0] === '-';
-    s = s.slice(1);
-  }
-  if (s === '0') return 0n;
-  if (s === '') throw new ValueError(`invalid duration "${text}"`);
-  let total = 0n;
-  const re = /^([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)/;
-  while (s !== '') {
-    const m = re.exec(s);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '')) {
-      throw new ValueError(`invalid duration "${text}" (expected e.g. "2s", "500ms", "1m30s")`);
-    }
-    const unit = UNIT_NS[m[3]];
-    const whole = m[1] === '' ? 0n : BigInt(m[1]);
-    let part = whole * unit;
-    const frac = m[2] ?? '';
-    if (frac !== '') part += (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
-    total += part;
-    s = s.slice(m[0].length);
-  }
-  if (total > 0x7fffffffffffffffn) throw new ValueError(`invalid duration "${text}" (overflows)`);
-  return neg ? -total : total;
+  const r = scanGoDuration(text);
+  if ('ns' in r) return r.ns;
+  if (r.fault === 'empty') throw new ValueError(`invalid duration "${text}"`);
+  if (r.fault === 'overflow') throw new ValueError(`invalid duration "${text}" (overflows)`);
+  throw new ValueError(`invalid duration "${text}" (expected e.g. "2s", "500ms", "1m30s")`);
 }
 
 /** A duration value: a Go duration string, or an integer number of nanoseconds. */
