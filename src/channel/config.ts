@@ -26,7 +26,7 @@ export interface ChannelGossipConfig {
   readonly maxStateInfos: number;
   /** Bound on the node-level store of StateInfos of channels not joined (§5.6). */
   readonly maxForeignStateInfos: number;
-  /** Bound on blocks remembered as seen / handed over per channel (not in Fabric). */
+  /** Bound on blocks remembered as handed over to the state layer per channel (not in Fabric; the block store is bounded by maxBlockCountToStore). */
   readonly maxSeenBlocks: number;
   /** Bound on joined channels. */
   readonly maxChannels: number;

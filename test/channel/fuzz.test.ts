@@ -53,16 +53,14 @@ const digests = fc.array(
   { maxLength: 4 },
 );
 
-const dataEnv = fc
-  .record({ seqNum: seq, data: blockData, ch: channel, t: tag })
-  .map(
-    ({ seqNum, data, ch, t }) =>
-      unsignedGossip({
-        tag: t,
-        channel: ch,
-        content: { case: 'dataMsg', value: { payload: { seqNum, data } } },
-      }).envelope,
-  );
+const dataEnv = fc.record({ seqNum: seq, data: blockData, ch: channel, t: tag }).map(
+  ({ seqNum, data, ch, t }) =>
+    unsignedGossip({
+      tag: t,
+      channel: ch,
+      content: { case: 'dataMsg', value: { payload: { seqNum, data } } },
+    }).envelope,
+);
 const stateInfoValue = fc.record({
   pkiId,
   channelMAC: mac,
@@ -178,18 +176,7 @@ test('property: the channel handlers throw nothing but GrapevineError on arbitra
       fc.constantFrom(...senders),
       fc.nat({ max: handlers.length - 1 }),
       (env, from, i) => {
-        const m = {
-          envelope: env,
-          message: openEnvelope(env).message,
-          conn: {
-            pkiId: from.pkiId,
-            identity: from.identity,
-            endpoint: from.endpoint,
-            auth: { signedData: new Uint8Array(0), signature: new Uint8Array(0) },
-          },
-          respond: () => {},
-          ack: () => {},
-        } as ReceivedMessage;
+        const m = h.received(env, from);
         try {
           handlers[i]!(m);
         } catch (e) {

@@ -311,9 +311,9 @@ export class Harness {
     return this.metrics.value('gossip_dropped', { reason });
   }
 
-  /** A message arriving from `from` through the node's receive path. */
-  receive(envelope: Envelope, from: FakePeer): void {
-    const m: ReceivedMessage = {
+  /** `envelope` as it arrives on a connection from `from` (responses recorded in `responses`). */
+  received(envelope: Envelope, from: FakePeer): ReceivedMessage {
+    return {
       envelope,
       message: openEnvelope(envelope).message,
       conn: {
@@ -324,7 +324,12 @@ export class Harness {
       },
       respond: (e) => this.responses.push({ to: from, envelope: e, message: openEnvelope(e).message }),
       ack: () => {},
-    } as ReceivedMessage;
+    };
+  }
+
+  /** A message arriving from `from` through the node's receive path. */
+  receive(envelope: Envelope, from: FakePeer): void {
+    const m = this.received(envelope, from);
     if (!isChannelMessage(m)) {
       this.drop('malformed', 'not a channel message');
       return;

@@ -15,28 +15,20 @@
  */
 import { GrapevineError, errorMessage } from '../../errors.js';
 import type { BlockPullHooks, ChannelBlockPull } from '../../channel/types.js';
-import type { Clock, Rng, Transport } from '../../comm/types.js';
-import type { Logger } from '../../util/log.js';
-import type { Metrics } from '../../util/metrics.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
 import type { GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { PullMsgType, Tag, channelName } from '../../wire/gossip.js';
-import type { PullConfig } from './config.js';
-import { PullEngine } from './engine.js';
+import { PullEngine, type PullEngineOptions } from './engine.js';
 import type { PullItem } from './store.js';
 
 /** Why a block DataUpdate was refused; `code`: not_block | wrong_channel | verify_failed. */
 export class BlockUpdateError extends GrapevineError {}
 
-/** What the node supplies to every channel's block puller. */
-export interface BlockPullDeps {
-  readonly transport: Transport;
-  readonly clock: Clock;
-  readonly rng: Rng;
-  readonly config?: Partial<PullConfig>;
-  readonly metrics?: Metrics;
-  readonly logger?: Logger;
-}
+/** What the node supplies to every channel's block puller (the pull engine's I/O and config). */
+export type BlockPullDeps = Pick<
+  PullEngineOptions,
+  'transport' | 'clock' | 'rng' | 'config' | 'metrics' | 'logger'
+>;
 
 export type BlockPullerOptions = BlockPullDeps & BlockPullHooks;
 
