@@ -6,23 +6,15 @@
  */
 import type { DescMessage } from '@bufbuild/protobuf';
 import {
-  BlockDataHashingStructureSchema,
-  CapabilitiesSchema,
-  ConsortiumSchema,
-  HashingAlgorithmSchema,
-  OrdererAddressesSchema,
-} from '../wire/gen/common/configuration_pb.js';
+  APPLICATION_ORG_VALUES,
+  APPLICATION_VALUES,
+  CHANNEL_VALUES,
+  ORDERER_ORG_VALUES,
+  ORDERER_VALUES,
+} from '../channelconfig/values.js';
 import { ConfigGroupSchema, ConfigValueSchema } from '../wire/gen/common/configtx_pb.js';
 import { PolicySchema } from '../wire/gen/common/policies_pb.js';
 import { MSPConfigSchema } from '../wire/gen/msp/msp_config_pb.js';
-import {
-  BatchSizeSchema,
-  BatchTimeoutSchema,
-  ChannelRestrictionsSchema,
-  ConsensusTypeSchema,
-  KafkaBrokersSchema,
-} from '../wire/gen/orderer/configuration_pb.js';
-import { ACLsSchema, AnchorPeersSchema } from '../wire/gen/peer/configuration_pb.js';
 import { dynamic, fail, opaque, type View } from './rules.js';
 
 export type GroupKind =
@@ -36,33 +28,11 @@ export type GroupKind =
   | 'consortiumOrg';
 
 const VALUE_TYPES: Record<GroupKind, { label: string; types: Record<string, DescMessage> }> = {
-  channel: {
-    label: 'Channel',
-    types: {
-      HashingAlgorithm: HashingAlgorithmSchema,
-      BlockDataHashingStructure: BlockDataHashingStructureSchema,
-      OrdererAddresses: OrdererAddressesSchema,
-      Consortium: ConsortiumSchema,
-      Capabilities: CapabilitiesSchema,
-    },
-  },
-  orderer: {
-    label: 'Orderer',
-    types: {
-      ConsensusType: ConsensusTypeSchema,
-      BatchSize: BatchSizeSchema,
-      BatchTimeout: BatchTimeoutSchema,
-      KafkaBrokers: KafkaBrokersSchema,
-      ChannelRestrictions: ChannelRestrictionsSchema,
-      Capabilities: CapabilitiesSchema,
-    },
-  },
-  ordererOrg: { label: 'Orderer Org', types: { MSP: MSPConfigSchema, Endpoints: OrdererAddressesSchema } },
-  application: { label: 'Application', types: { Capabilities: CapabilitiesSchema, ACLs: ACLsSchema } },
-  applicationOrg: {
-    label: 'Application Org',
-    types: { MSP: MSPConfigSchema, AnchorPeers: AnchorPeersSchema },
-  },
+  channel: { label: 'Channel', types: CHANNEL_VALUES },
+  orderer: { label: 'Orderer', types: ORDERER_VALUES },
+  ordererOrg: { label: 'Orderer Org', types: ORDERER_ORG_VALUES },
+  application: { label: 'Application', types: APPLICATION_VALUES },
+  applicationOrg: { label: 'Application Org', types: APPLICATION_ORG_VALUES },
   consortiums: { label: 'Consortiums', types: {} },
   consortium: { label: 'Consortium', types: { ChannelCreationPolicy: PolicySchema } },
   consortiumOrg: { label: 'Consortium Org', types: { MSP: MSPConfigSchema } },
