@@ -13,6 +13,8 @@ import {
   type DelivererOptions,
 } from '../../src/deliver/deliverer.js';
 import { ConnectionSource, type Endpoint } from '../../src/deliver/endpoints.js';
+import { DeliverMetrics } from '../../src/deliver/metrics.js';
+import { Metrics } from '../../src/util/metrics.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../src/deliver/frames.js';
 import { VirtualClock } from '../../src/sim/clock.js';
 import { SeededRng } from '../../src/sim/rng.js';
@@ -82,8 +84,8 @@ function seekBytes(h: bigint): Uint8Array {
   return encode(EnvelopeSchema, deliverSeekEnvelope('ch', h, signer, 0));
 }
 
-function setup(over: Partial<DelivererOptions> = {}) {
-  const clock = new VirtualClock();
+function setup(over: Partial<DelivererOptions> & { clock?: VirtualClock } = {}) {
+  const clock = over.clock ?? new VirtualClock();
   const conn = new FakeConnector(clock);
   const source = new ConnectionSource();
   source.update([], new Map([['O', { addresses: ['o1:7050', 'o2:7050'], rootCerts: [] }]]));
@@ -294,4 +296,84 @@ test('stop interrupts a state layer that blocks', async () => {
   assert.ok(stream.closed);
   assert.equal(s.d.stats.blocksReceived, 0);
   release!();
+});
+
+test('metrics: blocks received, endpoint in use, every session end counted by reason (stop is not)', async () => {
+  const metrics = new Metrics();
+  const clock = new VirtualClock(1_000_000);
+  const dm = new DeliverMetrics(metrics, clock);
+  let failVerify = false;
+  let failAdd = false;
+  const s = setup({
+    clock,
+    metrics: dm.forChannel('ch'),
+    verifyBlock: () => {
+      if (failVerify) throw new Error('bad signature');
+    },
+    addPayload: async () => {
+      if (failAdd) throw new Error('buffer closed');
+    },
+  });
+  const streams: FakeStream[] = [];
+  let refuse = 1;
+  s.conn.plan = () => {
+    if (refuse-- > 0) return 'fail';
+    const st = new FakeStream();
+    streams.push(st);
+    return st;
+  };
+  const reasons = async () => {
+    const out: Record<string, number> = {};
+    for (const v of (await metrics.registry.getSingleMetric('grapevine_deliver_reconnects_total')!.get())
+      .values)
+      out[String(v.labels.reason)] = v.value;
+    return out;
+  };
+  s.d.start();
+  await s.clock.runFor(100); // connect_failed, then a 100 ms backoff and a stream
+  assert.equal(streams.length, 1);
+  const first = s.conn.dials[1].address;
+  assert.equal(await metrics.value('grapevine_deliver_connected', { channel: 'ch', endpoint: first }), 1);
+  streams[0].push(deliverBlockFrame(block(1n)));
+  streams[0].push(deliverBlockFrame(block(2n)));
+  await s.clock.runFor(5_000);
+  assert.equal(await metrics.value('grapevine_deliver_blocks_received_total', { channel: 'ch' }), 2);
+  const since = /grapevine_deliver_seconds_since_last_block\{channel="ch"\} (\S+)/.exec(await metrics.text());
+  assert.equal(Number(since![1]), 5, 'computed at scrape time from the injected clock');
+
+  streams[0].push(deliverStatusFrame(Status.SERVICE_UNAVAILABLE)); // bad_status
+  await s.clock.runFor(1);
+  assert.equal(await metrics.value('grapevine_deliver_connected', { channel: 'ch', endpoint: first }), 0);
+  await s.clock.runFor(99);
+  streams[1].push(undefined); // stream_ended
+  await s.clock.runFor(120);
+  streams[2].push(new Uint8Array([0xff, 0xff])); // bad_block
+  await s.clock.runFor(144);
+  failVerify = true;
+  streams[3].push(deliverBlockFrame(block(3n))); // verify_failed
+  await s.clock.runFor(173);
+  failVerify = false;
+  failAdd = true;
+  streams[4].push(deliverBlockFrame(block(3n))); // add_payload_failed
+  await s.clock.runFor(208);
+  failAdd = false;
+  assert.equal(streams.length, 6);
+  s.source.update([], new Map([['O', { addresses: ['o3:7050'], rootCerts: [] }]])); // endpoints_refreshed
+  await s.clock.runFor(300); // not a failure, but the counter stands until a block arrives
+  assert.equal(streams.length, 7);
+  await s.d.stop();
+  assert.deepEqual(await reasons(), {
+    connect_failed: 1,
+    bad_status: 1,
+    stream_ended: 1,
+    bad_block: 1,
+    verify_failed: 1,
+    add_payload_failed: 1,
+    endpoints_refreshed: 1,
+  });
+  assert.equal(
+    await metrics.value('grapevine_deliver_connected', { channel: 'ch', endpoint: 'o3:7050' }),
+    0,
+    'stopped',
+  );
 });
