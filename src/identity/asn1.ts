@@ -163,21 +163,4 @@ export function timeValue(t: Tlv): Date {
 
 // ---- encoding (what re-encoding a signature or a sanitized certificate needs) ----
 
-export function encodeLength(n: number): Uint8Array {
-  if (n < 0x80) return Uint8Array.of(n);
-  const bytes: number[] = [];
-  while (n > 0) {
-    bytes.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
-}
-
-export function encodeTlv(tag: number, body: Uint8Array): Uint8Array {
-  const len = encodeLength(body.length);
-  const out = new Uint8Array(1 + len.length + body.length);
-  out[0] = tag;
-  out.set(len, 1);
-  out.set(body, 1 + len.length);
-  return out;
-}
+export { encodeLength, encodeTlv } from '../wire/der.js';

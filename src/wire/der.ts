@@ -1,6 +1,7 @@
-/** Minimal DER encoding: just what Fabric's block header hash needs (SEQUENCE, INTEGER, OCTET STRING). */
+/** Minimal DER encoding: what Fabric's block header hash needs (SEQUENCE, INTEGER, OCTET STRING), and the length/TLV encoders identity re-uses. */
 
-function encodeLength(n: number): Uint8Array {
+/** A DER length: short form below 0x80, else 0x80|count followed by the big-endian bytes. */
+export function encodeLength(n: number): Uint8Array {
   if (n < 0x80) return Uint8Array.of(n);
   const bytes: number[] = [];
   while (n > 0) {
@@ -10,7 +11,8 @@ function encodeLength(n: number): Uint8Array {
   return Uint8Array.of(0x80 | bytes.length, ...bytes);
 }
 
-function tlv(tag: number, content: Uint8Array): Uint8Array {
+/** tag, DER length, content. */
+export function encodeTlv(tag: number, content: Uint8Array): Uint8Array {
   const len = encodeLength(content.length);
   const out = new Uint8Array(1 + len.length + content.length);
   out[0] = tag;
@@ -29,13 +31,13 @@ export function derUnsignedInteger(value: bigint): Uint8Array {
     v >>= 8n;
   } while (v > 0n);
   if (bytes[0] & 0x80) bytes.unshift(0);
-  return tlv(0x02, Uint8Array.from(bytes));
+  return encodeTlv(0x02, Uint8Array.from(bytes));
 }
 
 export function derOctetString(bytes: Uint8Array): Uint8Array {
-  return tlv(0x04, bytes);
+  return encodeTlv(0x04, bytes);
 }
 
 export function derSequence(...items: Uint8Array[]): Uint8Array {
-  return tlv(0x30, Buffer.concat(items));
+  return encodeTlv(0x30, Buffer.concat(items));
 }
