@@ -19,6 +19,7 @@ import type { CommConfig } from './config.js';
 import { exchangeHandshake } from './exchange.js';
 import type { HandshakeResult, HandshakeSelf, HandshakeVerifier } from './handshake.js';
 import { RawGossipService, clientDuplex, type GossipDuplex } from './stream.js';
+import { waitChannelReady } from './ready.js';
 import type { Stopper } from './stopper.js';
 import { channelCredentials, type CommTls } from './tls.js';
 import type { Clock } from './types.js';
@@ -177,20 +178,9 @@ export class Dialer {
 
 /** Wait until the channel is READY; fail at the first TRANSIENT_FAILURE or at the deadline. */
 function waitReady(client: grpc.Client, timeoutMs: number, endpoint: string): Promise<void> {
-  const channel = client.getChannel();
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const state = channel.getConnectivityState(true);
-      if (state === grpc.connectivityState.READY) return resolve();
-      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
-        return reject(new DialError('CONNECT', `cannot connect to ${endpoint} (TCP or TLS failure)`));
-      }
-      channel.watchConnectivityState(state, deadline, (err) => {
-        if (err) reject(new DialError('CONNECT', `cannot connect to ${endpoint} within ${timeoutMs} ms`));
-        else check();
-      });
-    };
-    check();
-  });
+  return waitChannelReady(client, timeoutMs, (why) =>
+    why === 'failed'
+      ? new DialError('CONNECT', `cannot connect to ${endpoint} (TCP or TLS failure)`)
+      : new DialError('CONNECT', `cannot connect to ${endpoint} within ${timeoutMs} ms`),
+  );
 }

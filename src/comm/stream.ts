@@ -8,22 +8,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
-import { GossipService } from '../wire/services.js';
+import { GossipService, rawStreamMethod } from '../wire/services.js';
 import { remoteCertDer, serverCallCertDer } from './tls.js';
 
-const passthrough = (b: Buffer): Buffer => b;
-
 export const RawGossipService = {
-  GossipStream: {
-    path: GossipService.GossipStream.path,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: passthrough,
-    requestDeserialize: passthrough,
-    responseSerialize: passthrough,
-    responseDeserialize: passthrough,
-    originalName: 'GossipStream',
-  },
+  GossipStream: rawStreamMethod(GossipService.GossipStream.path, 'GossipStream'),
   Ping: GossipService.Ping,
 } satisfies grpc.ServiceDefinition;
 

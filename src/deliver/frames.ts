@@ -4,27 +4,12 @@
  * DeliverResponse is framed by hand: status = field 1 (varint), block = field 2 (bytes).
  */
 import * as grpc from '@grpc/grpc-js';
-import { AtomicBroadcastService } from '../wire/services.js';
+import { AtomicBroadcastService, rawStreamMethod } from '../wire/services.js';
 import { WireError } from '../errors.js';
 
-const passthrough = (b: Buffer): Buffer => b;
-
-function raw(path: string, name: string): grpc.MethodDefinition<Buffer, Buffer> {
-  return {
-    path,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: passthrough,
-    requestDeserialize: passthrough,
-    responseSerialize: passthrough,
-    responseDeserialize: passthrough,
-    originalName: name,
-  };
-}
-
 export const RawAtomicBroadcastService = {
-  Broadcast: raw(AtomicBroadcastService.Broadcast.path, 'Broadcast'),
-  Deliver: raw(AtomicBroadcastService.Deliver.path, 'Deliver'),
+  Broadcast: rawStreamMethod(AtomicBroadcastService.Broadcast.path, 'Broadcast'),
+  Deliver: rawStreamMethod(AtomicBroadcastService.Deliver.path, 'Deliver'),
 } satisfies grpc.ServiceDefinition;
 
 function varint(n: bigint): number[] {

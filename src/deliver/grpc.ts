@@ -6,6 +6,7 @@
  * Received frames are queued (bounded: the call is paused while the consumer is behind).
  */
 import * as grpc from '@grpc/grpc-js';
+import { waitChannelReady } from '../comm/ready.js';
 import { GrapevineError } from '../errors.js';
 import type { DeliverClientConfig } from './config.js';
 import type { DeliverConnector, DeliverStream } from './deliverer.js';
@@ -146,25 +147,9 @@ class CallStream implements DeliverStream {
 }
 
 function waitReady(client: grpc.Client, timeoutMs: number, address: string): Promise<void> {
-  const channel = client.getChannel();
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const state = channel.getConnectivityState(true);
-      if (state === grpc.connectivityState.READY) return resolve();
-      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
-        return reject(
-          new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' (TCP or TLS failure)`),
-        );
-      }
-      channel.watchConnectivityState(state, deadline, (err) => {
-        if (err)
-          reject(
-            new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' within ${timeoutMs} ms`),
-          );
-        else check();
-      });
-    };
-    check();
-  });
+  return waitChannelReady(client, timeoutMs, (why) =>
+    why === 'failed'
+      ? new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' (TCP or TLS failure)`)
+      : new DeliverConnectError('CONNECT', `could not dial endpoint '${address}' within ${timeoutMs} ms`),
+  );
 }

@@ -33,6 +33,22 @@ function method<Req extends DescMessage, Res extends DescMessage>(
   };
 }
 
+const passthrough = (b: Buffer): Buffer => b;
+
+/** A bidi-streaming method whose frames stay raw bytes (the caller encodes and decodes them). */
+export function rawStreamMethod(path: string, name: string): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: passthrough,
+    requestDeserialize: passthrough,
+    responseSerialize: passthrough,
+    responseDeserialize: passthrough,
+    originalName: name,
+  };
+}
+
 export const GossipService = {
   GossipStream: method('/gossip.Gossip/GossipStream', GossipEnvelopeSchema, GossipEnvelopeSchema, true, true),
   Ping: method('/gossip.Gossip/Ping', EmptySchema, EmptySchema, false, false),
