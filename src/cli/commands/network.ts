@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { LocalNetwork } from '../../network/network.js';
 import { TerminalView } from '../../network/view.js';
+import { commandGroup, untilStopSignal } from '../common.js';
 
 interface NetworkUpFlags {
   dir: string;
@@ -61,17 +62,7 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
     }
   }, 200);
   if (!view) console.log(`network up; dashboard: ${net.dashboard.url()} (Ctrl-C stops everything)`);
-  await new Promise<void>((resolve) => {
-    if (interrupted) return resolve();
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-    if (duration) setTimeout(done, duration * 1000).unref();
-  });
+  if (!interrupted) await untilStopSignal(duration ? duration * 1000 : undefined);
   clearInterval(milestones);
   view?.stop();
   const last = net.snapshot();
@@ -82,10 +73,7 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  const network =
-    program.commands.find((c) => c.name() === 'network') ??
-    program.command('network').description('A local Grapevine network');
-  network
+  commandGroup(program, 'network', 'A local Grapevine network')
     .command('up')
     .description(
       'Run a local network on 127.0.0.1: orderer + 2 orgs x 3 peers as child processes, a stream of transactions, a live view and a dashboard',

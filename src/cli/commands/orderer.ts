@@ -9,6 +9,7 @@ import { loadOrdererConfig, type OrdererFlags } from '../../orderer/config.js';
 import { launchOrderer } from '../../orderer/launch.js';
 import type { Orderer } from '../../orderer/server.js';
 import { componentLogger } from '../../util/log.js';
+import { commandGroup, untilStopSignal } from '../common.js';
 
 /** Start the orderer from flags; the caller stops it. */
 export async function runOrdererStart(flags: OrdererFlags): Promise<Orderer> {
@@ -17,10 +18,7 @@ export async function runOrdererStart(flags: OrdererFlags): Promise<Orderer> {
 }
 
 export function register(program: Command): void {
-  const orderer =
-    program.commands.find((c) => c.name() === 'orderer') ??
-    program.command('orderer').description('The embedded ordering service');
-  orderer
+  commandGroup(program, 'orderer', 'The embedded ordering service')
     .command('start')
     .description(
       'Run a single-node ordering service (orderer.AtomicBroadcast Broadcast/Deliver) for the channel of a genesis block',
@@ -47,15 +45,7 @@ export function register(program: Command): void {
       const o = await runOrdererStart(flags);
       console.log(`orderer listening on ${o.address} for channel(s) ${o.channelIds().join(', ')}`);
       if (o.operationsUrl) console.log(`operations server on ${o.operationsUrl} (/healthz, /metrics)`);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          process.off('SIGINT', done);
-          process.off('SIGTERM', done);
-          resolve();
-        };
-        process.on('SIGINT', done);
-        process.on('SIGTERM', done);
-      });
+      await untilStopSignal();
       await o.stop();
     });
 }

@@ -9,6 +9,7 @@ import { loadPeerConfig } from '../../node/config/index.js';
 import { PeerDaemon } from '../../node/daemon.js';
 import { LogLevels } from '../../node/logspec.js';
 import { errorMessage } from '../../errors.js';
+import { commandGroup } from '../common.js';
 
 interface PeerStartFlags {
   config?: string;
@@ -82,10 +83,7 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  const peer =
-    program.commands.find((c) => c.name() === 'peer') ??
-    program.command('peer').description('The Grapevine peer');
-  peer
+  commandGroup(program, 'peer', 'The Grapevine peer')
     .command('start')
     .description(
       'Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM',
