@@ -20,16 +20,19 @@ import { pullConfig, type PullConfig } from '../../gossip/pull/config.js';
 import { stateConfig, type StateConfig } from '../../state/config.js';
 import type { PeerConfig } from './types.js';
 
+/** The fields `keys` of `from`: module config keys spelled as in PeerConfig pass through unchanged. */
+function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = from[k];
+  return out;
+}
+
 export function commConfigOf(c: PeerConfig): CommConfig {
   const g = c.peer.gossip;
   const ka = c.peer.keepalive;
   return commConfig({
-    dialTimeoutMs: g.dialTimeoutMs,
-    connTimeoutMs: g.connTimeoutMs,
-    sendBuffSize: g.sendBuffSize,
-    recvBuffSize: g.recvBuffSize,
-    maxRecvMsgSize: c.peer.maxRecvMsgSize,
-    maxSendMsgSize: c.peer.maxSendMsgSize,
+    ...pick(g, 'dialTimeoutMs', 'connTimeoutMs', 'sendBuffSize', 'recvBuffSize'),
+    ...pick(c.peer, 'maxRecvMsgSize', 'maxSendMsgSize'),
     clientKeepaliveIntervalMs: ka.client.intervalMs,
     clientKeepaliveTimeoutMs: ka.client.timeoutMs,
     serverKeepaliveIntervalMs: ka.intervalMs,
@@ -40,53 +43,53 @@ export function commConfigOf(c: PeerConfig): CommConfig {
 
 export function discoveryConfigOf(c: PeerConfig): DiscoveryConfig {
   const g = c.peer.gossip;
-  return discoveryConfig({
-    endpoint: g.endpoint,
-    externalEndpoint: g.externalEndpoint,
-    bootstrap: g.bootstrap,
-    aliveTimeIntervalMs: g.aliveTimeIntervalMs,
-    aliveExpirationTimeoutMs: g.aliveExpirationTimeoutMs,
-    reconnectIntervalMs: g.reconnectIntervalMs,
-    msgExpirationFactor: g.msgExpirationFactor,
-    publishCertPeriodMs: g.publishCertPeriodMs,
-    pullIntervalMs: g.pullIntervalMs,
-    pullPeerNum: g.pullPeerNum,
-    propagatePeerNum: g.propagatePeerNum,
-    maxConnectionAttempts: g.maxConnectionAttempts,
-  });
+  return discoveryConfig(
+    pick(
+      g,
+      'endpoint',
+      'externalEndpoint',
+      'bootstrap',
+      'aliveTimeIntervalMs',
+      'aliveExpirationTimeoutMs',
+      'reconnectIntervalMs',
+      'msgExpirationFactor',
+      'publishCertPeriodMs',
+      'pullIntervalMs',
+      'pullPeerNum',
+      'propagatePeerNum',
+      'maxConnectionAttempts',
+    ),
+  );
 }
 
 export function channelGossipConfigOf(c: PeerConfig): ChannelGossipConfig {
   const g = c.peer.gossip;
   return channelGossipConfig({
-    publishStateInfoIntervalMs: g.publishStateInfoIntervalMs,
-    requestStateInfoIntervalMs: g.requestStateInfoIntervalMs,
-    pullIntervalMs: g.pullIntervalMs,
-    pullPeerNum: g.pullPeerNum,
-    propagatePeerNum: g.propagatePeerNum,
-    maxBlockCountToStore: g.maxBlockCountToStore,
+    ...pick(
+      g,
+      'publishStateInfoIntervalMs',
+      'requestStateInfoIntervalMs',
+      'pullIntervalMs',
+      'pullPeerNum',
+      'propagatePeerNum',
+      'maxBlockCountToStore',
+    ),
     leaderAliveThresholdMs: g.election.leaderAliveThresholdMs,
   });
 }
 
 export function pullConfigOf(c: PeerConfig): PullConfig {
   const g = c.peer.gossip;
-  return pullConfig({
-    pullIntervalMs: g.pullIntervalMs,
-    pullPeerNum: g.pullPeerNum,
-    digestWaitTimeMs: g.digestWaitTimeMs,
-    requestWaitTimeMs: g.requestWaitTimeMs,
-    responseWaitTimeMs: g.responseWaitTimeMs,
-  });
+  return pullConfig(
+    pick(g, 'pullIntervalMs', 'pullPeerNum', 'digestWaitTimeMs', 'requestWaitTimeMs', 'responseWaitTimeMs'),
+  );
 }
 
 export function emitterConfigOf(c: PeerConfig): EmitterConfig {
   const g = c.peer.gossip;
   return Object.freeze({
     ...FABRIC_EMITTER_DEFAULTS,
-    propagateIterations: g.propagateIterations,
-    maxPropagationBurstSize: g.maxPropagationBurstSize,
-    maxPropagationBurstLatencyMs: g.maxPropagationBurstLatencyMs,
+    ...pick(g, 'propagateIterations', 'maxPropagationBurstSize', 'maxPropagationBurstLatencyMs'),
   });
 }
 
@@ -103,12 +106,14 @@ export function gossipNodeInputOf(c: PeerConfig): GossipNodeConfigInput {
 export function electionConfigOf(c: PeerConfig): ElectionConfig {
   const g = c.peer.gossip;
   return electionConfig({
-    useLeaderElection: g.useLeaderElection,
-    orgLeader: g.orgLeader,
-    startupGracePeriodMs: g.election.startupGracePeriodMs,
-    membershipSampleIntervalMs: g.election.membershipSampleIntervalMs,
-    leaderAliveThresholdMs: g.election.leaderAliveThresholdMs,
-    leaderElectionDurationMs: g.election.leaderElectionDurationMs,
+    ...pick(g, 'useLeaderElection', 'orgLeader'),
+    ...pick(
+      g.election,
+      'startupGracePeriodMs',
+      'membershipSampleIntervalMs',
+      'leaderAliveThresholdMs',
+      'leaderElectionDurationMs',
+    ),
   });
 }
 
@@ -119,13 +124,16 @@ export function electionConfigOf(c: PeerConfig): ElectionConfig {
 export function stateConfigOf(c: PeerConfig): StateConfig {
   const s = c.peer.gossip.state;
   return stateConfig({
-    enabled: s.enabled,
-    checkIntervalMs: s.checkIntervalMs,
-    responseTimeoutMs: s.responseTimeoutMs,
-    batchSize: s.batchSize,
-    blockBufferSize: s.blockBufferSize,
-    maxRetries: s.maxRetries,
-    channelSize: s.channelSize,
+    ...pick(
+      s,
+      'enabled',
+      'checkIntervalMs',
+      'responseTimeoutMs',
+      'batchSize',
+      'blockBufferSize',
+      'maxRetries',
+      'channelSize',
+    ),
     nonBlockingCommitMode: c.peer.gossip.nonBlockingCommitMode,
   });
 }
@@ -165,14 +173,16 @@ export function deliverConfigOf(c: PeerConfig, opts: DeliverConfigOptions = {}):
   }
   const d = c.peer.deliveryclient;
   return resolveDeliverConfig({
-    blockGossipEnabled: d.blockGossipEnabled,
-    reconnectTotalTimeThresholdMs: d.reconnectTotalTimeThresholdMs,
-    connTimeoutMs: d.connTimeoutMs,
-    reConnectBackoffThresholdMs: d.reConnectBackoffThresholdMs,
+    ...pick(
+      d,
+      'blockGossipEnabled',
+      'reconnectTotalTimeThresholdMs',
+      'connTimeoutMs',
+      'reConnectBackoffThresholdMs',
+    ),
     addressOverrides: overrides,
     keepaliveIntervalMs: c.peer.keepalive.deliveryClient.intervalMs,
     keepaliveTimeoutMs: c.peer.keepalive.deliveryClient.timeoutMs,
-    maxRecvMsgSize: c.peer.maxRecvMsgSize,
-    maxSendMsgSize: c.peer.maxSendMsgSize,
+    ...pick(c.peer, 'maxRecvMsgSize', 'maxSendMsgSize'),
   });
 }
