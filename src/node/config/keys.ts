@@ -59,22 +59,13 @@ const k = (key: string, kind: Kind, meaning: string, extra: Extra = {}): KeyDef 
   meaning,
   ...extra,
 });
-const dur = (
-  key: string,
-  def: number | undefined,
-  yaml: string | undefined,
-  zero: ZeroRule,
-  meaning: string,
-  extra: Extra = {},
-): KeyDef => k(key, 'duration', meaning, { def, yaml, zero, ...extra });
-const int = (
-  key: string,
-  def: number,
-  yaml: string | undefined,
-  zero: ZeroRule,
-  meaning: string,
-  extra: Extra = {},
-): KeyDef => k(key, 'int', meaning, { def, yaml, zero, ...extra });
+/** A key of `kind` with a default, its sample value and its zero rule. */
+const withZero =
+  <D>(kind: Kind) =>
+  (key: string, def: D, yaml: string | undefined, zero: ZeroRule, meaning: string, extra: Extra = {}): KeyDef =>
+    k(key, kind, meaning, { def, yaml, zero, ...extra });
+const dur = withZero<number | undefined>('duration');
+const int = withZero<number>('int');
 const bool = (
   key: string,
   def: boolean,
