@@ -3,6 +3,7 @@
  * and resolved. Durations are whole milliseconds in fields named `...Ms`; file paths are
  * absolute. See docs/configuration.md for every key's defaults and meaning.
  */
+import type { StateConfig } from '../../state/config.js';
 
 export type ProfileName = 'fabric' | 'fast';
 export type MetricsProvider = 'prometheus' | 'disabled' | 'statsd';
@@ -63,15 +64,17 @@ export interface GossipPvtDataConfig {
   };
 }
 
-export interface GossipStateConfig {
-  readonly enabled: boolean;
-  readonly checkIntervalMs: number;
-  readonly responseTimeoutMs: number;
-  readonly batchSize: number;
-  readonly blockBufferSize: number;
-  readonly maxRetries: number;
-  readonly channelSize: number;
-}
+/** `peer.gossip.state.*`: the state module's fields of the same names (src/state/config.ts gives each key). */
+export type GossipStateConfig = Pick<
+  StateConfig,
+  | 'enabled'
+  | 'checkIntervalMs'
+  | 'responseTimeoutMs'
+  | 'batchSize'
+  | 'blockBufferSize'
+  | 'maxRetries'
+  | 'channelSize'
+>;
 
 export interface PeerGossipConfig {
   readonly bootstrap: readonly string[];
