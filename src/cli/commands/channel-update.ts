@@ -14,6 +14,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { commandGroup } from '../common.js';
 import { configOfBlock } from '../../channelconfig/index.js';
 import { ConfigError, GrapevineError, errorMessage } from '../../errors.js';
 import { loadSigningIdentity } from '../../identity/index.js';
@@ -168,9 +169,7 @@ function ordererFlags(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  const channel =
-    program.commands.find((c) => c.name() === 'channel') ??
-    program.command('channel').description('Channel configuration tools');
+  const channel = commandGroup(program, 'channel', 'Channel configuration tools');
   ordererFlags(
     channel
       .command('update')
