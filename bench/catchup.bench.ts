@@ -4,8 +4,12 @@
  *     through the grapevine.Catchup stream: every block verified (§2.8, ECDSA), buffered,
  *     committed in order to a durable BlockStore. MB/s of block bytes, start of the round to the
  *     last commit.
- *   baseline: a raw @grpc/grpc-js server stream of the same bytes with the same TLS material,
- *     the client only receiving them, in the same run.
+ *   baseline: a raw @grpc/grpc-js server stream of the same block bytes (one message per block)
+ *     with the same TLS material and the same HTTP/2 window as our client, the client only
+ *     receiving them, in the same run. Ours sends several blocks per message (frame.ts) and
+ *     verifies in worker threads (catchup.verifyWorkers); the verifier workers are started
+ *     before the clock starts, as in a running peer. Each run verifies every block afresh
+ *     (new workers, no memo shared with earlier runs) and fsyncs every block (group commit).
  * Prints a table and one JSON line per figure.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -15,6 +19,7 @@ import { join } from 'node:path';
 import { channelCredentials, serverCredentials } from '../src/comm/tls.js';
 import { BlockStore } from '../src/ledger/index.js';
 import { CATCHUP_DEFAULTS, CatchupClient, CatchupServer, StateProvider } from '../src/state/index.js';
+import { CATCHUP_FLOW_CONTROL_WINDOW } from '../src/state/catchup/client.js';
 import { TEST_VERIFIER_MODULE, type TestVerifierInit } from '../test/state/verifier-module.js';
 import { asBuffer } from '../src/state/catchup/service.js';
 import { cryptoRng, realClock } from '../src/util/clock.js';
@@ -129,6 +134,7 @@ async function rawStream(): Promise<number> {
   );
   const client = new grpc.Client(`127.0.0.1:${port}`, channelCredentials(peerTls(root, 2, 0, TRUST)), {
     'grpc.max_receive_message_length': 100 * 1024 * 1024,
+    'grpc-node.flow_control_window': CATCHUP_FLOW_CONTROL_WINDOW,
   });
   const start = process.hrtime.bigint();
   let got = 0;

@@ -15,7 +15,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { decodeBlock } from '../wire/block.js';
-import { blockFileName, listBlockFiles, openWriter, readRecord, ReadHandlePool, type Writer } from './blockfiles.js';
+import {
+  blockFileName,
+  listBlockFiles,
+  openWriter,
+  readRecord,
+  ReadHandlePool,
+  type Writer,
+} from './blockfiles.js';
 import { BlockCache, type CachedBlock } from './cache.js';
 import { resolveOptions, type BlockStoreOptions, type ResolvedOptions } from './config.js';
 import { ioError, LedgerError } from './errors.js';
@@ -31,7 +38,13 @@ import {
   type IndexDb,
 } from './indexdb.js';
 import { planBatch, type QueuedAppend } from './groupcommit.js';
-import { dataHashError, dataHashMatches, parseBlock, type BlockFacts, type InspectedBlock } from './inspect.js';
+import {
+  dataHashError,
+  dataHashMatches,
+  parseBlock,
+  type BlockFacts,
+  type InspectedBlock,
+} from './inspect.js';
 import { IndexWriter } from './indexwriter.js';
 import { encodeRecordHeader, RECORD_HEADER_BYTES } from './record.js';
 import { EMPTY_CHECKPOINT, scanFromCheckpoint, verifyCheckpoint, type RecoveryReport } from './recovery.js';
@@ -61,7 +74,6 @@ export interface LedgerStats {
   indexPending: number;
   indexBatches: number;
 }
-
 
 export class BlockStore {
   private heightValue: bigint;
@@ -145,10 +157,16 @@ export class BlockStore {
       report.checkpointHeight = cp.height;
       const state = await scanFromCheckpoint(dir, db, cp, files, opts, report);
       if (state.height < floor) {
-        throw new LedgerError('CORRUPT', `ledger ${dir}: the block files hold ${state.height} blocks but ${floor} were committed`);
+        throw new LedgerError(
+          'CORRUPT',
+          `ledger ${dir}: the block files hold ${state.height} blocks but ${floor} were committed`,
+        );
       }
       if (report.rebuiltIndex || report.reindexedBlocks > 0) {
-        opts.logger?.info({ dir, ...report, checkpointHeight: String(cp.height), height: String(state.height) }, 'ledger: re-indexed');
+        opts.logger?.info(
+          { dir, ...report, checkpointHeight: String(cp.height), height: String(state.height) },
+          'ledger: re-indexed',
+        );
       }
       writer = await openWriter(dir, files.length === 0 ? 0 : files.length - 1);
       return new BlockStore(dir, opts, db, writer, state.checkpoint, report);
@@ -186,7 +204,12 @@ export class BlockStore {
       return Promise.reject(e);
     }
     if (ib.bytes.length > this.opts.maxBlockBytes) {
-      return Promise.reject(new LedgerError('TOO_LARGE', `block ${ib.number} is ${ib.bytes.length} bytes, above maxBlockBytes ${this.opts.maxBlockBytes}`));
+      return Promise.reject(
+        new LedgerError(
+          'TOO_LARGE',
+          `block ${ib.number} is ${ib.bytes.length} bytes, above maxBlockBytes ${this.opts.maxBlockBytes}`,
+        ),
+      );
     }
     return new Promise<bigint>((resolve, reject) => {
       // While a write is in flight this block waits anyway: check its data hash now. An idle
@@ -207,7 +230,9 @@ export class BlockStore {
   async appendMany(blocks: readonly (Block | Uint8Array)[]): Promise<bigint> {
     const results = await Promise.allSettled(blocks.map((b) => this.append(b)));
     for (const r of results) if (r.status === 'rejected') throw r.reason;
-    return results.length > 0 ? (results[results.length - 1] as PromiseFulfilledResult<bigint>).value : this.heightValue;
+    return results.length > 0
+      ? (results[results.length - 1] as PromiseFulfilledResult<bigint>).value
+      : this.heightValue;
   }
 
   /** The write loop: one batch at a time until the queue is empty. */
@@ -215,13 +240,22 @@ export class BlockStore {
     try {
       while (this.queue.length > 0) {
         if (this.indexer.error !== undefined && !this.failure) {
-          this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: index write failed; reopen to recover`, { cause: this.indexer.error });
+          this.failure = new LedgerError(
+            'FAILED',
+            `ledger ${this.dir} failed: index write failed; reopen to recover`,
+            { cause: this.indexer.error },
+          );
         }
         if (this.failure) {
           for (const q of this.queue.splice(0)) q.reject(this.failure);
           return;
         }
-        const plan = planBatch(this.queue, { height: this.heightValue, lastHash: this.lastHash }, this.writer.offset, this.opts);
+        const plan = planBatch(
+          this.queue,
+          { height: this.heightValue, lastHash: this.lastHash },
+          this.writer.offset,
+          this.opts,
+        );
         if (plan.kind === 'reject') {
           this.queue.shift()!.reject(plan.error);
           continue;
@@ -274,7 +308,12 @@ export class BlockStore {
       const size = RECORD_HEADER_BYTES + ib.bytes.length;
       const location = { file: w.file, offset, length: ib.bytes.length };
       offset += size;
-      const cp: Checkpoint = { height: ib.number + 1n, file: w.file, endOffset: offset, lastHash: ib.headerHash };
+      const cp: Checkpoint = {
+        height: ib.number + 1n,
+        file: w.file,
+        endOffset: offset,
+        lastHash: ib.headerHash,
+      };
       this.heightValue = cp.height;
       this.lastHash = ib.headerHash;
       this.appends++;
@@ -290,7 +329,8 @@ export class BlockStore {
   private async writeDurable(w: Writer, batch: readonly QueuedAppend[]): Promise<void> {
     const name = join(this.dir, blockFileName(w.file));
     const first = batch[0].ib.number;
-    const what = batch.length === 1 ? `block ${first}` : `blocks ${first}..${batch[batch.length - 1].ib.number}`;
+    const what =
+      batch.length === 1 ? `block ${first}` : `blocks ${first}..${batch[batch.length - 1].ib.number}`;
     const iov: Uint8Array[] = [];
     let total = 0;
     for (const q of batch) {
@@ -308,7 +348,11 @@ export class BlockStore {
     try {
       await w.fh.datasync();
     } catch (e) {
-      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`, { cause: e });
+      this.failure = new LedgerError(
+        'FAILED',
+        `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`,
+        { cause: e },
+      );
       throw ioError(`cannot sync ${what} to ${name}`, e);
     }
   }
@@ -319,7 +363,11 @@ export class BlockStore {
       await w.fh.truncate(offset);
       await w.fh.datasync();
     } catch (e) {
-      this.failure = new LedgerError('FAILED', `ledger ${this.dir} failed: could not undo the write of block ${first} to ${blockFileName(w.file)} (${(e as Error).message})`, { cause });
+      this.failure = new LedgerError(
+        'FAILED',
+        `ledger ${this.dir} failed: could not undo the write of block ${first} to ${blockFileName(w.file)} (${(e as Error).message})`,
+        { cause },
+      );
     }
   }
 
@@ -406,7 +454,8 @@ export class BlockStore {
     const cached = this.cache.get(n);
     if (cached) return cached;
     const loc = this.indexer.location(n) ?? lookupLocation(this.db, n);
-    if (!loc) throw new LedgerError('CORRUPT', `ledger ${this.dir}: the index has no entry for committed block ${n}`);
+    if (!loc)
+      throw new LedgerError('CORRUPT', `ledger ${this.dir}: the index has no entry for committed block ${n}`);
     const bytes = await readRecord(this.pool, loc.file, loc.offset, loc.length);
     const e: CachedBlock = { bytes };
     this.cache.set(n, e);
@@ -438,7 +487,11 @@ function storedBlock(n: bigint, e: CachedBlock): StoredBlock {
         try {
           e.block = decodeBlock(e.bytes);
         } catch (err) {
-          throw new LedgerError('CORRUPT', `committed block ${n} does not decode: ${(err as Error).message}`, { cause: err });
+          throw new LedgerError(
+            'CORRUPT',
+            `committed block ${n} does not decode: ${(err as Error).message}`,
+            { cause: err },
+          );
         }
       }
       return e.block;
@@ -457,7 +510,8 @@ async function openIndex(path: string, report: RecoveryReport): Promise<IndexDb>
     return db;
   } catch (e) {
     const code = (e as { cause?: { code?: string } }).cause?.code;
-    if (code === 'LEVEL_LOCKED') throw new LedgerError('LOCKED', `ledger index ${path} is in use by another process`, { cause: e });
+    if (code === 'LEVEL_LOCKED')
+      throw new LedgerError('LOCKED', `ledger index ${path} is in use by another process`, { cause: e });
     report.rebuiltIndex = true;
     report.rebuildReason = `index did not open (${(e as { cause?: Error }).cause?.message ?? (e as Error).message})`;
   }

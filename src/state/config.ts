@@ -24,6 +24,8 @@ export interface CatchupConfig {
   readonly maxClockSkewMs: number;
   /** Server side: concurrent streams served; more are refused RESOURCE_EXHAUSTED. Default 8. */
   readonly maxConcurrentStreams: number;
+  /** Server side: bytes of blocks per stream message (a larger block goes alone). Default 1 MiB. */
+  readonly maxFrameBytes: number;
   /**
    * Worker threads verifying catch-up blocks (when the provider has a verifier module).
    * Default: cores - 1, at least 1, at most 4.
@@ -70,6 +72,7 @@ export const CATCHUP_DEFAULTS: CatchupConfig = Object.freeze({
   idleTimeoutMs: 10_000,
   maxClockSkewMs: 15 * 60_000,
   maxConcurrentStreams: 8,
+  maxFrameBytes: 1024 * 1024,
   verifyWorkers: defaultVerifyWorkers(),
   maxVerifyInFlight: 64,
 });

@@ -1,10 +1,12 @@
 /**
- * The fast catch-up client: one `grapevine.Catchup/StreamBlocks` call to a peer's gRPC endpoint
- * (mutual TLS with our client certificate when TLS is on), a signed request bound to that
- * certificate, and the blocks handed one at a time, in order, to `onBlock`, which awaits the
- * blocking buffer add. The stream is read through its async iterator, so at most the
- * readable's high-water mark (16 messages) plus HTTP/2 flow-control windows are in flight:
- * a slow consumer slows the sender. An idle stream (no block for idleTimeoutMs) is cancelled.
+ * The fast catch-up client: one `grapevine.Catchup/StreamBlockFrames` call to a peer's gRPC
+ * endpoint (mutual TLS with our client certificate when TLS is on), a signed request bound to
+ * that certificate, and the blocks of each frame (frame.ts; views into it, no copy) handed one
+ * at a time, in order, to `onBlock`, which awaits the blocking buffer add. The stream is read
+ * through its async iterator, so at most the readable's high-water mark (16 frames) plus the
+ * HTTP/2 flow-control window (flowControlWindow, default 4 MiB) are in flight: a slow consumer
+ * slows the sender. An idle stream (no frame for idleTimeoutMs) is cancelled; a malformed frame
+ * fails the stream (StateError 'malformed').
  *
  *   UNIMPLEMENTED (what a Fabric peer, or a Grapevine peer without the service, answers)
  *     -> StateError 'UNSUPPORTED'; any other failure -> StateError 'CATCHUP_FAILED'.
@@ -16,6 +18,7 @@ import { errorMessage } from '../../errors.js';
 import type { Signer } from '../../wire/signer.js';
 import { StateError } from '../errors.js';
 import { buildCatchupRequest, sha256 } from './request.js';
+import { decodeFrame } from './frame.js';
 import { CATCHUP_STREAM_PATH, asBuffer } from './service.js';
 
 export interface CatchupClientOptions {
@@ -27,7 +30,11 @@ export interface CatchupClientOptions {
   readonly idleTimeoutMs: number;
   /** Bound on cached gRPC clients (one per endpoint). Default 16. */
   readonly maxClients?: number;
+  /** HTTP/2 receive window of the connection and stream, bytes. Default 4 MiB (HTTP/2's is 64 KiB). */
+  readonly flowControlWindow?: number;
 }
+
+export const CATCHUP_FLOW_CONTROL_WINDOW = 4 * 1024 * 1024;
 
 export class CatchupClient {
   private readonly clients = new Map<string, grpc.Client>();
@@ -75,18 +82,24 @@ export class CatchupClient {
     let count = 0;
     let seq = start;
     try {
-      for await (const bytes of call as AsyncIterable<Uint8Array>) {
+      for await (const frame of call as AsyncIterable<Uint8Array>) {
         this.o.clock.clearTimer(timer);
-        if (!(await onBlock(seq, bytes))) {
-          call.cancel();
-          return count;
+        for (const bytes of decodeFrame(frame)) {
+          if (!(await onBlock(seq, bytes))) {
+            call.cancel();
+            return count;
+          }
+          count++;
+          seq++;
         }
-        count++;
-        seq++;
         timer = this.o.clock.setTimeout(onIdle, this.o.idleTimeoutMs);
       }
       return count;
     } catch (e) {
+      if (e instanceof StateError && e.code === 'malformed') {
+        call.cancel();
+        throw new StateError('malformed', `catch-up from ${endpoint} after ${count} blocks: ${e.message}`);
+      }
       const code = (e as { code?: number }).code;
       if (code === grpc.status.UNIMPLEMENTED)
         throw new StateError('UNSUPPORTED', `${endpoint} does not serve catch-up`, { cause: e });
@@ -122,6 +135,7 @@ export class CatchupClient {
     c = new grpc.Client(endpoint, channelCredentials(this.o.tls), {
       'grpc.max_receive_message_length': 100 * 1024 * 1024,
       'grpc.max_send_message_length': 1024 * 1024,
+      'grpc-node.flow_control_window': this.o.flowControlWindow ?? CATCHUP_FLOW_CONTROL_WINDOW,
     });
     this.clients.set(endpoint, c);
     return c;

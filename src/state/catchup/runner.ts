@@ -119,6 +119,7 @@ export class CatchupRunner {
         this.d.logger.debug({ endpoint }, 'peer does not serve catch-up; using RemoteStateRequest with it');
         return;
       }
+      if (e instanceof StateError && e.code === 'malformed') this.d.drop('malformed', errorMessage(e));
       this.d.count?.('failed', 0);
       this.d.logger.info({ endpoint, err: errorMessage(e) }, 'catch-up stream failed');
     }

@@ -1,6 +1,7 @@
 /**
- * Serving `grapevine.Catchup/StreamBlocks` (service.ts): check the request (request.ts), then
- * write blocks first..min(last, height - 1) as stored, in order, honouring the stream's
+ * Serving `grapevine.Catchup/StreamBlockFrames` (service.ts): check the request (request.ts),
+ * then write blocks first..min(last, height - 1) as stored, in order, several per frame
+ * (frame.ts: as many as fit in maxFrameBytes, at least one), honouring the stream's
  * backpressure (wait for 'drain' when write() says so; one block read ahead), stop when the
  * client cancels. At most maxConcurrentStreams streams at once.
  *
@@ -16,6 +17,7 @@ import type { Metrics } from '../../util/metrics.js';
 import type { CatchupConfig } from '../config.js';
 import type { StateCrypto, StateLedger } from '../types.js';
 import { CatchupRequestError, verifyCatchupRequest } from './request.js';
+import { encodeFrame, framedSize } from './frame.js';
 import { CatchupService } from './service.js';
 
 export interface CatchupServerDeps {
@@ -80,16 +82,29 @@ export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplem
     const last = req.end < height - 1n ? req.end : height - 1n;
     let n = req.start;
     let ahead: Promise<Uint8Array | undefined> | undefined = n <= last ? ledger.getBlockBytes(n) : undefined;
+    const maxFrame = d.config.maxFrameBytes;
+    let frame: Uint8Array[] = [];
+    let frameBytes = 0;
+    const flush = async (): Promise<void> => {
+      const blocks = frame;
+      frame = [];
+      frameBytes = 0;
+      sent?.inc(blocks.length);
+      if (!call.write(encodeFrame(blocks)) && !cancelled) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    };
     try {
       while (ahead && !cancelled) {
         const bytes = await ahead;
         if (!bytes) break;
         n++;
         ahead = n <= last ? ledger.getBlockBytes(n) : undefined;
-        sent?.inc();
-        if (!call.write(bytes) && !cancelled) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
+        const size = framedSize(bytes);
+        if (frame.length > 0 && frameBytes + size > maxFrame) await flush();
+        frame.push(bytes);
+        frameBytes += size;
       }
+      if (frame.length > 0 && !cancelled) await flush();
     } catch (e) {
       ahead?.catch(() => undefined);
       const msg = e instanceof GrapevineError ? `${e.code}: ${e.message}` : errorMessage(e);
@@ -98,7 +113,7 @@ export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplem
     if (!cancelled) call.end();
   };
   return {
-    StreamBlocks: (call: Call) => {
+    StreamBlockFrames: (call: Call) => {
       if (active >= d.config.maxConcurrentStreams) {
         refused?.inc({ reason: 'RESOURCE_EXHAUSTED' });
         return fail(call, grpc.status.RESOURCE_EXHAUSTED, 'too many catch-up streams');

@@ -40,9 +40,7 @@ export type VerifyResult =
   | { readonly id: number; readonly ok: false; readonly bytes: Uint8Array; readonly reason: string };
 
 export type VerifyReply =
-  | { readonly ready: true }
-  | { readonly initError: string }
-  | { readonly results: VerifyResult[] };
+  { readonly ready: true } | { readonly initError: string } | { readonly results: VerifyResult[] };
 
 export interface WorkerInit {
   /** URL (file:) of a module exporting createBlockVerifier(init) (see worker.ts). */
@@ -113,7 +111,8 @@ export class BlockVerifyPool {
 
   constructor(private readonly o: VerifyPoolOptions) {
     if (!Number.isSafeInteger(o.workers) || o.workers < 1) throw new RangeError('workers must be >= 1');
-    if (!Number.isSafeInteger(o.maxInFlight) || o.maxInFlight < 1) throw new RangeError('maxInFlight must be >= 1');
+    if (!Number.isSafeInteger(o.maxInFlight) || o.maxInFlight < 1)
+      throw new RangeError('maxInFlight must be >= 1');
     this.batch = Math.max(1, o.batch ?? 16);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < o.workers; i++) ready.push(this.spawn());
@@ -132,13 +131,22 @@ export class BlockVerifyPool {
 
   /** Decode and verify block `seq`; the bytes must not be used by the caller afterwards. */
   async verify(seq: bigint, bytes: Uint8Array): Promise<VerifiedBlock> {
-    while (this.inFlight >= this.o.maxInFlight && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
+    while (this.inFlight >= this.o.maxInFlight && !this.closed)
+      await new Promise<void>((r) => this.waiters.push(r));
     const slot = this.pick();
-    if (!slot) throw new StateError('CATCHUP_FAILED', this.closed ? 'verifier pool closed' : 'no verifier worker is running');
+    if (!slot)
+      throw new StateError(
+        'CATCHUP_FAILED',
+        this.closed ? 'verifier pool closed' : 'no verifier worker is running',
+      );
     const id = this.nextId++;
     let job = bytes;
     const buf = bytes.buffer;
-    if (!(buf instanceof ArrayBuffer) || buf.byteLength - bytes.byteLength > 64 || slot.transfer.includes(buf)) {
+    if (
+      !(buf instanceof ArrayBuffer) ||
+      buf.byteLength - bytes.byteLength > 64 ||
+      slot.transfer.includes(buf)
+    ) {
       job = new Uint8Array(bytes); // shares a buffer with other data: send a copy
     }
     this.inFlight++;

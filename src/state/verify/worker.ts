@@ -67,13 +67,15 @@ function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 try {
   const mod = (await import(module)) as { createBlockVerifier?: (init: unknown) => unknown };
-  if (typeof mod.createBlockVerifier !== 'function') throw new Error(`${module} exports no createBlockVerifier`);
+  if (typeof mod.createBlockVerifier !== 'function')
+    throw new Error(`${module} exports no createBlockVerifier`);
   const v = (await mod.createBlockVerifier(init)) as WorkerBlockVerifier;
   port.on('message', (jobs: VerifyJob[]) => {
     const results = jobs.map((j) => run(v, j));
     const transfer: ArrayBuffer[] = [];
     for (const r of results) {
-      if (r.bytes.buffer instanceof ArrayBuffer && !transfer.includes(r.bytes.buffer)) transfer.push(r.bytes.buffer);
+      if (r.bytes.buffer instanceof ArrayBuffer && !transfer.includes(r.bytes.buffer))
+        transfer.push(r.bytes.buffer);
       if (r.ok) transfer.push(r.hashes.buffer as ArrayBuffer);
     }
     port.postMessage({ results } satisfies VerifyReply, transfer);

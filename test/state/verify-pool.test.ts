@@ -1,0 +1,144 @@
+/**
+ * Catch-up verification in worker threads (verify/pool.ts, worker.ts) with real MSP crypto:
+ * facts equal the inline ones; a refused or undecodable block is StateError 'bad_block'; a
+ * worker that dies fails its jobs 'CATCHUP_FAILED'; at most maxInFlight jobs are outstanding.
+ * Through the provider: a bad block in the stream stops it, is counted, and nothing from it on
+ * reaches the ledger, while the blocks before it are committed in order.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { blockFacts } from '../../src/ledger/index.js';
+import { StateProvider } from '../../src/state/index.js';
+import { BlockVerifyPool } from '../../src/state/verify/pool.js';
+import { cryptoRng, realClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/log.js';
+import { Metrics } from '../../src/util/metrics.js';
+import { decodeBlock } from '../../src/wire/block.js';
+import { testCrypto } from '../helpers/crypto.js';
+import { mspStateCrypto, ordererSigner } from '../net/state-fixtures.js';
+import { FakeTransport, MemLedger, chain } from './fixtures.js';
+import { TEST_VERIFIER_MODULE, type TestVerifierInit } from './verifier-module.js';
+
+const CHANNEL = 'poolchannel';
+let root: string;
+let blocks: Uint8Array[];
+const pools: BlockVerifyPool[] = [];
+before(async () => {
+  root = await testCrypto({ orgs: 2, peersPerOrg: 1 });
+  blocks = chain(CHANNEL, ordererSigner(root), 121, 2_000);
+});
+after(async () => {
+  for (const p of pools) await p.close();
+});
+
+function init(extra: Partial<TestVerifierInit> = {}): TestVerifierInit {
+  return { root, channel: CHANNEL, channelOrgs: [1, 2], allOrgs: [1, 2], ...extra };
+}
+
+function pool(extra: Partial<TestVerifierInit> = {}, workers = 2, maxInFlight = 8): BlockVerifyPool {
+  const p = new BlockVerifyPool({
+    module: TEST_VERIFIER_MODULE,
+    init: init(extra),
+    channel: CHANNEL,
+    workers,
+    maxInFlight,
+  });
+  pools.push(p);
+  return p;
+}
+
+test('good blocks: the facts equal those computed inline, the bytes come back intact', async () => {
+  const p = pool();
+  await p.ready;
+  const got = await Promise.all(
+    blocks.slice(1, 41).map((b, i) => p.verify(BigInt(i + 1), new Uint8Array(b))),
+  );
+  got.forEach((v, i) => {
+    const want = blockFacts(decodeBlock(blocks[i + 1]));
+    assert.equal(v.seq, BigInt(i + 1));
+    assert.deepEqual(Buffer.from(v.bytes), Buffer.from(blocks[i + 1]));
+    assert.equal(v.facts.number, want.number);
+    assert.deepEqual(Buffer.from(v.facts.previousHash), Buffer.from(want.previousHash));
+    assert.deepEqual(Buffer.from(v.facts.headerHash), Buffer.from(want.headerHash));
+    assert.deepEqual(v.facts.txIds, want.txIds);
+    assert.equal(v.facts.dataHashChecked, true);
+  });
+});
+
+test('refused, undecodable, wrong-number and foreign blocks reject bad_block; at most maxInFlight outstanding', async () => {
+  const p = pool({ rejectSeqs: ['7'] }, 1, 3);
+  await p.ready;
+  await assert.rejects(p.verify(7n, new Uint8Array(blocks[7])), { code: 'bad_block' });
+  await assert.rejects(p.verify(8n, Uint8Array.of(1, 2, 3, 4)), { code: 'bad_block' });
+  await assert.rejects(p.verify(9n, new Uint8Array(blocks[10])), { code: 'bad_block' });
+  const other = chain('otherchannel', ordererSigner(root), 3, 100);
+  await assert.rejects(p.verify(1n, new Uint8Array(other[1])), { code: 'bad_block' });
+  let peak = 0;
+  const all = blocks.slice(1, 21).map((b, i) => {
+    const v = p.verify(BigInt(i + 1), new Uint8Array(b));
+    peak = Math.max(peak, p.pending);
+    return v;
+  });
+  await Promise.allSettled(all);
+  assert.ok(peak <= 3, `peak ${peak}`);
+  assert.equal(p.pending, 0);
+});
+
+test('a worker that dies fails its jobs CATCHUP_FAILED; with none left verify rejects so', async () => {
+  const p = pool({ crashOnSeq: '5' }, 1, 8);
+  await p.ready;
+  await assert.rejects(p.verify(5n, new Uint8Array(blocks[5])), { code: 'CATCHUP_FAILED' });
+  assert.equal(p.size, 0);
+  await assert.rejects(p.verify(6n, new Uint8Array(blocks[6])), { code: 'CATCHUP_FAILED' });
+});
+
+test('provider with verifier workers: a bad block stops the stream, is counted, and nothing from it on is committed', async () => {
+  const ledger = new MemLedger(blocks.slice(0, 1));
+  let offered = 0;
+  const client = {
+    async stream(
+      _e: string,
+      _c: string,
+      start: bigint,
+      end: bigint,
+      onBlock: (s: bigint, b: Uint8Array) => Promise<boolean>,
+    ) {
+      let n = 0;
+      for (let s = start; s <= end; s++) {
+        offered++;
+        if (!(await onBlock(s, new Uint8Array(blocks[Number(s)])))) return n;
+        n++;
+      }
+      return n;
+    },
+  };
+  const metrics = new Metrics();
+  const provider = new StateProvider({
+    channel: CHANNEL,
+    ledger,
+    crypto: mspStateCrypto(root, CHANNEL, [1, 2], [1, 2]),
+    transport: new FakeTransport(),
+    view: { peersOfChannel: () => [{ pkiId: new Uint8Array(32), endpoint: 'x:1', ledgerHeight: 121n }] },
+    clock: realClock,
+    rng: cryptoRng,
+    config: {
+      enabled: false,
+      checkIntervalMs: 3_600_000,
+      catchup: { verifyWorkers: 2, maxVerifyInFlight: 16 },
+    },
+    metrics,
+    logger: silentLogger,
+    catchup: client,
+    catchupVerifier: { module: TEST_VERIFIER_MODULE, init: init({ rejectSeqs: ['60'] }) },
+  });
+  provider.start();
+  await provider.verifierReady();
+  await provider.syncNow();
+  for (let i = 0; i < 200 && ledger.height() < 60n; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 50));
+  await provider.stop();
+  assert.equal(ledger.height(), 60n, 'blocks 1..59 committed, 60 refused, none after it');
+  assert.equal(await metrics.value('gossip_state_dropped', { reason: 'bad_block' }), 1);
+  assert.ok(offered <= 60 + 16 + 1, `the stream stopped at the bad block (offered ${offered})`);
+  ledger.blocks.forEach((b, i) => assert.deepEqual(Buffer.from(b), Buffer.from(blocks[i])));
+});
