@@ -13,11 +13,13 @@ import { test } from 'node:test';
 import { CLI_MAIN } from '../../src/network/children.js';
 import type { NetworkSnapshot } from '../../src/network/state.js';
 
+/** Child processes of `pid` that are our own (tsx may also run an `esbuild --service` helper). */
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
       .split('\n')
-      .map((s) => Number(s.trim()))
+      .filter((line) => line.trim() !== '' && !/\besbuild\b/.test(line))
+      .map((line) => Number(line.trim().split(/\s+/)[0]))
       .filter((n) => n > 0);
   } catch {
     return [];
