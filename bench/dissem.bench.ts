@@ -14,23 +14,12 @@ import { netWorld, until } from '../test/net/dissemination-net.js';
 import { makeChain } from '../src/gossip/blockmaker.js';
 import { unsignedGossip, Tag, PullMsgType } from '../src/wire/gossip.js';
 import type { ReceivedMessage } from '../src/comm/types.js';
-
-interface Figure {
-  bench: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  ratio: number;
-}
+import { figureJson, percentile, type Figure } from './lib/figures.js';
 
 const figures: Figure[] = [];
 const r2 = (x: number) => Math.round(x * 100) / 100;
 function fig(bench: string, value: number, unit: string, baseline: number): void {
   figures.push({ bench, value: r2(value), unit, baseline: r2(baseline), ratio: baseline === 0 ? 0 : r2(value / baseline) });
-}
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 }
 const CONTROL = new Set(['stateInfo', 'stateSnapshot', 'stateInfoPullReq']);
 function isControl(m: ReceivedMessage): boolean {
@@ -93,8 +82,8 @@ async function sim(): Promise<void> {
   const flood = Math.max(...receivers.map((n) => (w.ledgers.get(n.endpoint)!.handedAt.get(seq) ?? Infinity) - t0));
   const pairs = receivers.length * BLOCKS;
   fig('dissem-sim-100-push-coverage', byPush / pairs, 'share', 1);
-  fig('dissem-sim-100-p50-ms', pct(full, 50), 'ms', flood);
-  fig('dissem-sim-100-p99-ms', pct(full, 99), 'ms', flood);
+  fig('dissem-sim-100-p50-ms', percentile(full, 50), 'ms', flood);
+  fig('dissem-sim-100-p99-ms', percentile(full, 99), 'ms', flood);
   fig('dissem-sim-100-copies', copies / pairs, 'copies/peer/block', 1);
   fig('dissem-sim-100-control-bytes', control / BLOCKS, 'bytes/block', 0);
 }
@@ -144,8 +133,8 @@ async function net(): Promise<void> {
     const flood = Math.max(...receivers.map((p) => p.got.get('mychannel')!.get(seq)! - tf));
     const pairs = receivers.length * BLOCKS;
     fig('dissem-net-10-push-coverage', byPush / pairs, 'share', 1);
-    fig('dissem-net-10-p50-ms', pct(full, 50), 'ms', flood);
-    fig('dissem-net-10-p99-ms', pct(full, 99), 'ms', flood);
+    fig('dissem-net-10-p50-ms', percentile(full, 50), 'ms', flood);
+    fig('dissem-net-10-p99-ms', percentile(full, 99), 'ms', flood);
     fig('dissem-net-10-copies', copies / pairs, 'copies/peer/block', 1);
     fig('dissem-net-10-control-bytes', control / BLOCKS, 'bytes/block', 0);
     fig('dissem-net-10-cpu-ms', (cpu.user + cpu.system) / 1000 / BLOCKS / w.peers.length, 'cpu-ms/block/peer', 0);
@@ -161,5 +150,5 @@ await net();
 console.log('\nbaseline: ideal flood (leader sends straight to every org peer), same run; 0 = none');
 console.log(['bench'.padEnd(32), 'value'.padStart(10), 'unit'.padEnd(20), 'baseline'.padStart(10), 'ratio'.padStart(7)].join(' '));
 for (const f of figures) console.log([f.bench.padEnd(32), String(f.value).padStart(10), f.unit.padEnd(20), String(f.baseline).padStart(10), String(f.ratio).padStart(7)].join(' '));
-for (const f of figures) console.log(JSON.stringify(f));
+for (const f of figures) console.log(figureJson(f));
 process.exit(0);

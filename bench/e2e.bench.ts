@@ -24,19 +24,12 @@ import { CHANNEL, Writer, netChannel, startOrderer, startPeer, type NetChannel, 
 import type { Orderer } from '../src/orderer/server.js';
 import type { StateLedger } from '../src/state/types.js';
 import { silentLogger } from '../src/util/log.js';
+import { figureJson, percentile, type Figure } from './lib/figures.js';
 
 const ORGS = 2;
 const PER_ORG = 4;
 
-interface Figure {
-  bench: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  ratio: number;
-  note: string;
-}
-const figures: Figure[] = [];
+const figures: (Figure & { note: string })[] = [];
 function figure(bench: string, value: number, unit: string, baseline: number, note: string): void {
   figures.push({ bench, value: round(value), unit, baseline: round(baseline), ratio: round(baseline === 0 ? 0 : value / baseline), note });
 }
@@ -149,11 +142,6 @@ async function throughput(n: Net, label: string, k: number, txBytes: number): Pr
   figure(label, rate, 'blocks/s', (k * 1000) / tOrderer, `${mbps.toFixed(2)} MB/s to all ${ORGS * PER_ORG} peers; baseline: orderer alone (broadcast -> cut) in the same run`);
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
 async function latency(n: Net, label: string, count: number, everyMs: number): Promise<void> {
   const chain = n.orderer.chain(CHANNEL)!;
   const start = chain.height();
@@ -178,11 +166,11 @@ async function latency(n: Net, label: string, count: number, everyMs: number): P
     first.push(Math.min(...times) - cut);
     copy += (await chain.getBlockBytes(b))!.length;
   }
-  const p50 = pct(all, 50);
-  const p99 = pct(all, 99);
-  console.log(`${label}: ${count} blocks of ~10 KB every ${everyMs} ms: cut -> all committed p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; first peer p50 ${pct(first, 50).toFixed(1)}, p99 ${pct(first, 99).toFixed(1)} ms; orderer egress ${(egress / 1e6).toFixed(2)} MB (${(egress / copy).toFixed(2)} copies)`);
+  const p50 = percentile(all, 50);
+  const p99 = percentile(all, 99);
+  console.log(`${label}: ${count} blocks of ~10 KB every ${everyMs} ms: cut -> all committed p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; first peer p50 ${percentile(first, 50).toFixed(1)}, p99 ${percentile(first, 99).toFixed(1)} ms; orderer egress ${(egress / 1e6).toFixed(2)} MB (${(egress / copy).toFixed(2)} copies)`);
   const kind = label.includes('gossip') ? 'gossip' : 'direct';
-  figure(`e2e-${kind}-p99-ms`, p99, 'ms', pct(first, 99), `p50 ${p50.toFixed(1)} ms; baseline: p99 cut -> committed on the first peer (one hop) in the same run`);
+  figure(`e2e-${kind}-p99-ms`, p99, 'ms', percentile(first, 99), `p50 ${p50.toFixed(1)} ms; baseline: p99 cut -> committed on the first peer (one hop) in the same run`);
   figure(`e2e-${kind}-egress`, egress, 'bytes', copy, 'orderer DeliverResponse bytes for the run; baseline: one copy of the blocks');
 }
 
@@ -256,5 +244,5 @@ for (const f of figures) {
   console.log(`${f.bench.padEnd(22)} ${String(f.value).padStart(14)} ${f.unit.padEnd(9)} ${String(f.baseline).padStart(14)} ${String(f.ratio).padStart(8)}  ${f.note}`);
 }
 console.log(`(total ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-for (const f of figures) console.log(JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit, baseline: f.baseline, ratio: f.ratio }));
+for (const f of figures) console.log(figureJson(f));
 process.exit(0);

@@ -12,15 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockStore, RECORD_HEADER_BYTES, blockFileName } from '../src/ledger/index.js';
 import { ChainBuilder, seededRandom } from '../test/ledger/synthetic.js';
+import { figureJson, type Figure } from './lib/figures.js';
 
-interface Figure {
-  bench: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  ratio: number;
-  detail: string;
-}
+type LedgerFigure = Figure & { detail: string };
 
 const round = (x: number) => Math.round(x * 10) / 10;
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -30,7 +24,7 @@ const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
  * plain file (write + fdatasync each), alternating in slices of `slice` blocks so that both see
  * the same machine and disk conditions; totals over all slices.
  */
-async function commitFigure(root: string, name: string, blockBytes: number, count: number, slice: number): Promise<Figure> {
+async function commitFigure(root: string, name: string, blockBytes: number, count: number, slice: number): Promise<LedgerFigure> {
   const builder = new ChainBuilder(0n, new Uint8Array(), 42);
   const blocks = Array.from({ length: count }, () => builder.nextOfSize(blockBytes));
   const total = blocks.reduce((s, b) => s + b.length, 0);
@@ -70,7 +64,7 @@ async function commitFigure(root: string, name: string, blockBytes: number, coun
 }
 
 /** Random getBlock with the cache off, against positional reads of the same records, alternating slices. */
-async function getFigure(root: string, count: number, reads: number, slice: number): Promise<Figure> {
+async function getFigure(root: string, count: number, reads: number, slice: number): Promise<LedgerFigure> {
   const dir = join(root, 'get');
   const builder = new ChainBuilder(0n, new Uint8Array(), 7);
   const blocks = Array.from({ length: count }, () => builder.nextOfSize(10 * 1024));
@@ -122,7 +116,7 @@ const root = await mkdtemp(join(tmpdir(), 'gv-bench-ledger-'));
 try {
   // run-bench.mjs passes --expose-gc: collect the previous figure's garbage before each one
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-  const figures: Figure[] = [];
+  const figures: LedgerFigure[] = [];
   gc();
   figures.push(await commitFigure(root, 'ledger-commit-10k', 10 * 1024, 3000, 50));
   gc();
@@ -134,7 +128,7 @@ try {
     console.log(`${f.bench.padEnd(20)} ${`${f.value} ${f.unit}`.padEnd(12)} ${`${f.baseline} ${f.unit}`.padEnd(12)} ${String(f.ratio).padEnd(6)} ${f.detail}`);
   }
   for (const f of figures) {
-    console.log(JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit, baseline: f.baseline, ratio: f.ratio }));
+    console.log(figureJson(f));
   }
 } finally {
   await rm(root, { recursive: true, force: true });
