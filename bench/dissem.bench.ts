@@ -6,6 +6,7 @@
  *   control bytes (StateInfo, state pull, block pull hello/digest/request) received per block.
  *   Real sockets, 10 peers (2 orgs x 5, TLS) in one process: the same figures plus CPU ms per
  *   block per peer and RSS.
+ * GRAPEVINE_BENCH_PART=sim or =net runs one part only.
  * Baseline, measured in the same run: an ideal flood (the leader sends the block straight to
  *   every peer of its org): coverage 1, one copy per peer, its own time to reach everyone.
  */
@@ -32,6 +33,7 @@ function dataMsg(channel: string, seqNum: bigint, data: Uint8Array) {
 }
 
 async function sim(): Promise<void> {
+  const cpu0 = process.cpuUsage();
   const BLOCKS = 10;
   const w: World = await world(11, { orgs: 2, peersPerOrg: 50, blocks: BLOCKS + 1, txCount: 10, txBytes: 1000 });
   let control = 0;
@@ -86,6 +88,8 @@ async function sim(): Promise<void> {
   fig('dissem-sim-100-p99-ms', percentile(full, 99), 'ms', flood);
   fig('dissem-sim-100-copies', copies / pairs, 'copies/peer/block', 1);
   fig('dissem-sim-100-control-bytes', control / BLOCKS, 'bytes/block', 0);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`sim: ${Math.round(w.net.clock.elapsed() / 1000)} virtual s in ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s`);
 }
 
 async function net(): Promise<void> {
@@ -145,8 +149,9 @@ async function net(): Promise<void> {
   }
 }
 
-await sim();
-await net();
+const part = process.env.GRAPEVINE_BENCH_PART;
+if (part !== 'net') await sim();
+if (part !== 'sim') await net();
 console.log('\nbaseline: ideal flood (leader sends straight to every org peer), same run; 0 = none');
 console.log(['bench'.padEnd(32), 'value'.padStart(10), 'unit'.padEnd(20), 'baseline'.padStart(10), 'ratio'.padStart(7)].join(' '));
 for (const f of figures) console.log([f.bench.padEnd(32), String(f.value).padStart(10), f.unit.padEnd(20), String(f.baseline).padStart(10), String(f.ratio).padStart(7)].join(' '));

@@ -16,7 +16,7 @@ import { create } from '@bufbuild/protobuf';
 import { GrapevineError, errorMessage } from '../errors.js';
 import type { IdentityStore } from '../identity/store.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
-import { EnvelopeSchema, type Envelope } from '../wire/gen/gossip/message_pb.js';
+import { EnvelopeSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { openEnvelope, secretInternalEndpoint } from '../wire/gossip.js';
 import type { AliveEnvelope, DiscoveryCrypto, DropReason, PeerTime } from './types.js';
 
@@ -37,14 +37,19 @@ export function samePeerTime(a: PeerTime, b: PeerTime): boolean {
   return a.incNum === b.incNum && a.seqNum === b.seqNum;
 }
 
-/** Decode an alive envelope; throws DiscoveryDropError('malformed'). */
-export function parseAlive(envelope: Envelope | undefined): AliveEnvelope {
+/**
+ * Decode an alive envelope; throws DiscoveryDropError('malformed'). `decoded` is its payload
+ * already decoded (a ReceivedMessage's `message`), which saves decoding it a second time.
+ */
+export function parseAlive(envelope: Envelope | undefined, decoded?: GossipMessage): AliveEnvelope {
   if (!envelope) throw new DiscoveryDropError('malformed', 'missing alive envelope');
-  let message;
-  try {
-    message = openEnvelope(envelope).message;
-  } catch (e) {
-    throw new DiscoveryDropError('malformed', `alive envelope does not parse: ${errorMessage(e)}`, { cause: e });
+  let message = decoded;
+  if (!message) {
+    try {
+      message = openEnvelope(envelope).message;
+    } catch (e) {
+      throw new DiscoveryDropError('malformed', `alive envelope does not parse: ${errorMessage(e)}`, { cause: e });
+    }
   }
   if (message.content.case !== 'aliveMsg') throw new DiscoveryDropError('malformed', `expected alive_msg, got ${message.content.case}`);
   const alive = message.content.value;

@@ -37,7 +37,8 @@ import { AliveStore } from './alivestore.js';
 import { discoveryConfig, portOf, type DiscoveryConfig, type DiscoveryConfigInput } from './config.js';
 import { Connector } from './connector.js';
 import { envelopeFor } from './disclosure.js';
-import { aliveTargets, preferredEndpoint, remoteOf, sievedResponse, type AliveItem } from './outbound.js';
+import { samePkiId as same } from './keys.js';
+import { Roster, aliveTargets, preferredEndpoint, remoteOf, sievedResponse, type AliveItem, type OrgView } from './outbound.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { SelfAlive, membershipRequest, membershipResponse } from './self.js';
 import { Timers } from './timers.js';
@@ -66,8 +67,6 @@ export interface AnchorPeer {
   readonly mspId: string;
 }
 
-const same = (a: PkiId | undefined, b: PkiId | undefined): boolean => !!a && !!b && Buffer.from(a).equals(Buffer.from(b));
-
 export { preferredEndpoint };
 
 export class Discovery {
@@ -86,6 +85,10 @@ export class Discovery {
   private readonly unsubscribes: Unsubscribe[] = [];
   private readonly probing = new Set<string>();
   private readonly orgCache = new Map<string, string>();
+  /** orgCache by PKI-ID byte array (membership records keep theirs): no hex key per lookup. */
+  private orgByRef = new WeakMap<PkiId, string>();
+  /** The org view of outbound.ts over membership records. */
+  private readonly memberView: OrgView;
   private readonly anchors = new Map<string, Set<string>>();
   private readonly bootstrap: Set<string>;
   private selfAlive?: SelfAlive;
@@ -100,6 +103,7 @@ export class Discovery {
     this.clock = opts.clock;
     this.selfPkiId = opts.transport.selfPkiId;
     this.ownOrg = opts.mspId;
+    this.memberView = { ownOrg: this.ownOrg, orgOf: (pkiId) => this.orgOfMember(pkiId) };
     this.log = componentLogger('discovery', { member: pkiIdKey(this.selfPkiId).slice(0, 16) }, opts.logger);
     this.timers = new Timers(opts.clock);
     this.members = new Membership(this.config.maxMembers, opts.metrics);
@@ -197,16 +201,34 @@ export class Discovery {
 
   /** The org (MSP ID) of a PKI-ID whose identity the identity store holds. */
   orgOf(pkiId: PkiId): string | undefined {
+    const known = this.orgByRef.get(pkiId);
+    if (known !== undefined) return known;
     if (same(pkiId, this.selfPkiId)) return this.ownOrg;
     const key = pkiIdKey(pkiId);
     const hit = this.orgCache.get(key);
     if (hit) return hit;
     const org = orgOfIdentity(this.opts.crypto, this.opts.identityStore.get(pkiId));
     if (org) {
-      if (this.orgCache.size >= 2 * this.config.maxMembers) this.orgCache.clear();
+      if (this.orgCache.size >= 2 * this.config.maxMembers) this.forgetOrgs();
       this.orgCache.set(key, org);
     }
     return org;
+  }
+
+  /** orgOf for a long-lived PKI-ID (a membership record's): the answer is kept by reference. */
+  private orgOfMember(pkiId: PkiId): string | undefined {
+    const known = this.orgByRef.get(pkiId);
+    if (known !== undefined) return known;
+    const org = this.orgOf(pkiId);
+    if (org) this.orgByRef.set(pkiId, org);
+    return org;
+  }
+
+
+  private forgetOrgs(key?: string): void {
+    if (key === undefined) this.orgCache.clear();
+    else this.orgCache.delete(key);
+    this.orgByRef = new WeakMap();
   }
 
   onChange(handler: (e: MembershipEvent) => void): Unsubscribe {
@@ -255,8 +277,9 @@ export class Discovery {
   }
 
   private receiveAlive(m: ReceivedMessage): void {
-    const a = parseAlive(m.envelope);
-    if (!this.aliveStore.checkValid(a)) throw new DiscoveryDropError('stale', 'alive message is not newer than the stored one');
+    const a = parseAlive(m.envelope, m.message);
+    // the common case in a flood (every peer gets each alive from several others): no throw
+    if (!this.aliveStore.checkValid(a)) return this.drop('stale', 'alive message is not newer than the stored one', m);
     validateAlive(a, this.opts.identityStore, this.opts.crypto);
     if (this.isSelf(a)) return;
     this.aliveStore.add(a, this.clock.now());
@@ -319,7 +342,7 @@ export class Discovery {
     const remote = { org: this.orgOf(requester.pkiId), endpoint: requester.endpoint };
     const target: RemotePeer = { pkiId: requester.pkiId, endpoint: preferredEndpoint({ internalEndpoint: internalEndpointOf(requester.envelope), endpoint: requester.endpoint }) };
     const self = { endpoint: this.config.externalEndpoint, alive: () => (this.latestAlive ??= this.selfAlive!.build(true)) };
-    const res = sievedResponse(this, remote, self, this.members.list('alive'), this.members.list('dead'));
+    const res = sievedResponse(this.memberView, remote, self, this.members.list('alive'), this.members.list('dead'));
     if (!res) {
       this.count('gossip_discovery_requests_refused', 'MembershipRequests answered by closing the connection');
       this.log.warn({ member: pkiIdKey(requester.pkiId), org: remote.org }, "membership request from a peer that shouldn't have sent one; closing the connection");
@@ -382,9 +405,9 @@ export class Discovery {
 
   /** §4.9: fresh random targets for each alive message of the batch. */
   private route(batch: readonly AliveItem[]): void {
-    const alive = this.members.list('alive');
+    const roster = new Roster(this.memberView, this.members.list('alive'));
     for (const item of batch) {
-      const { inOrg, outside } = aliveTargets(this, item, alive, this.opts.rng, this.config.propagatePeerNum);
+      const { inOrg, outside } = aliveTargets(this.memberView, item, roster, this.opts.rng, this.config.propagatePeerNum);
       if (inOrg.length > 0) this.transport.send(item.envelope, ...inOrg);
       if (outside.length > 0) this.transport.send(envelopeFor(this.ownOrg, undefined, item.envelope), ...outside);
     }
@@ -403,7 +426,7 @@ export class Discovery {
 
   private purge(pkiId: PkiId, reason: 'expired' | 'identity-switch'): void {
     this.aliveStore.remove(pkiId);
-    this.orgCache.delete(pkiIdKey(pkiId));
+    this.forgetOrgs(pkiIdKey(pkiId));
     if (!this.members.remove(pkiId)) return;
     this.log.info({ member: pkiIdKey(pkiId), reason }, 'member removed');
     this.emit({ kind: 'removed', pkiId, reason });
@@ -440,7 +463,7 @@ export class Discovery {
       pkiId: r.pkiId,
       endpoint: r.endpoint,
       internalEndpoint: r.internalEndpoint,
-      mspId: this.orgOf(r.pkiId),
+      mspId: this.orgOfMember(r.pkiId),
       state: r.state,
       lastAlive: r.lastAlive,
       lastSeenMs: r.lastSeenMs,
@@ -460,7 +483,7 @@ export class Discovery {
 
   private drop(reason: DropReason, detail: string, m?: ReceivedMessage): void {
     this.dropped?.inc({ reason });
-    this.log.debug({ reason, from: m ? pkiIdKey(m.conn.pkiId) : undefined, detail }, 'discovery message dropped');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ reason, from: m ? pkiIdKey(m.conn.pkiId) : undefined, detail }, 'discovery message dropped');
   }
 
   private count(name: string, help: string): void {

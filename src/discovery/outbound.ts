@@ -8,6 +8,7 @@
 import type { PkiId, RemotePeer, Rng } from '../comm/types.js';
 import type { Envelope } from '../wire/gen/gossip/message_pb.js';
 import { aliveRoutable, discloses, envelopeFor, type Party } from './disclosure.js';
+import { samePkiId as same } from './keys.js';
 import type { MemberRecord } from './membership.js';
 
 export interface OrgView {
@@ -23,8 +24,6 @@ export function preferredEndpoint(member: { readonly internalEndpoint: string; r
 export function remoteOf(r: MemberRecord): RemotePeer {
   return { pkiId: r.pkiId, endpoint: preferredEndpoint(r) };
 }
-
-const same = (a: PkiId | undefined, b: PkiId | undefined): boolean => !!a && !!b && Buffer.from(a).equals(Buffer.from(b));
 
 export function sievedResponse(
   view: OrgView,
@@ -49,22 +48,47 @@ export interface AliveItem {
   readonly from?: PkiId;
 }
 
+/**
+ * The alive members for one emitter flush, each org looked up at most once per flush (at first
+ * need) however many alive messages the batch routes.
+ */
+export class Roster {
+  private readonly orgs: (string | undefined | null)[];
+
+  constructor(
+    private readonly view: OrgView,
+    readonly records: readonly MemberRecord[],
+  ) {
+    this.orgs = new Array<null>(records.length).fill(null);
+  }
+
+  orgAt(i: number): string | undefined {
+    let org = this.orgs[i];
+    if (org === null) {
+      org = this.view.orgOf(this.records[i]!.pkiId);
+      this.orgs[i] = org;
+    }
+    return org;
+  }
+}
+
 export function aliveTargets(
   view: OrgView,
   item: AliveItem,
-  alive: readonly MemberRecord[],
+  roster: Roster,
   rng: Rng,
   fanout: number,
 ): { inOrg: RemotePeer[]; outside: RemotePeer[] } {
   const member = { org: view.orgOf(item.pkiId), endpoint: item.endpoint };
-  const candidates = alive.filter(
-    (r) =>
-      !same(r.pkiId, item.from) &&
-      !same(r.pkiId, item.pkiId) &&
-      aliveRoutable(view.ownOrg, member, { org: view.orgOf(r.pkiId), endpoint: r.endpoint }),
-  );
+  const candidates: number[] = [];
+  const records = roster.records;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (same(r.pkiId, item.from) || same(r.pkiId, item.pkiId)) continue;
+    if (aliveRoutable(view.ownOrg, member, { org: roster.orgAt(i), endpoint: r.endpoint })) candidates.push(i);
+  }
   const inOrg: RemotePeer[] = [];
   const outside: RemotePeer[] = [];
-  for (const r of rng.sample(candidates, fanout)) (view.orgOf(r.pkiId) === view.ownOrg ? inOrg : outside).push(remoteOf(r));
+  for (const i of rng.sample(candidates, fanout)) (roster.orgAt(i) === view.ownOrg ? inOrg : outside).push(remoteOf(records[i]!));
   return { inOrg, outside };
 }

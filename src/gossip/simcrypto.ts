@@ -5,11 +5,10 @@
  * block verifies as §2.8 with BlockValidation = "signed by a trusted identity of the orderer org":
  * header number = seq, channel of the first transaction, data hash, every metadata signature
  * over value ‖ signature_header ‖ DER(header), at least one by the orderer org.
- * Signature checks that succeeded are remembered process-wide (keyed by a hash of identity,
- * signature and message), so a message flooded to 100 simulated peers costs one ECDSA verify:
- * the simulation measures the protocol, not the CPU of 100 peers sharing one process.
+ * Signature checks that succeeded are remembered process-wide by SimTrust (keyed by a hash of
+ * identity, signature and message), so a message flooded to 100 simulated peers costs one ECDSA
+ * verify: the simulation measures the protocol, not the CPU of 100 peers sharing one process.
  */
-import { createHash } from 'node:crypto';
 import { VerifyError } from '../errors.js';
 import { checkTransactionsWellFormed } from '../identity/mcs.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
@@ -18,9 +17,6 @@ import { blockChannelId, blockDataHash, blockHeaderBytes, blockSignaturesMetadat
 import { decode } from '../wire/codec.js';
 import { SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
 import type { NodeCrypto } from './node.js';
-
-const MEMO_LIMIT = 200_000;
-const verified = new Set<string>();
 
 export class SimGossipCrypto implements NodeCrypto {
   constructor(
@@ -40,11 +36,7 @@ export class SimGossipCrypto implements NodeCrypto {
 
   verify(identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
     this.trust.validateIdentity(identity);
-    const key = createHash('sha256').update(identity).update(signature).update(message).digest('base64');
-    if (verified.has(key)) return;
     this.trust.verify(identity, signature, message);
-    if (verified.size >= MEMO_LIMIT) verified.clear();
-    verified.add(key);
   }
 
   verifyByChannel(channel: string, identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {

@@ -69,13 +69,17 @@ export class SimSocket {
   held: Frame[] = [];
   /** A heal flush of `held` is scheduled. */
   flushing = false;
+  /** Key of the link local -> remote (SimNetwork.links, busyUntil). */
+  readonly linkKey: string;
 
   constructor(
     private readonly net: SimNetwork,
     readonly id: number,
     readonly local: string,
     readonly remote: string,
-  ) {}
+  ) {
+    this.linkKey = linkKey(local, remote);
+  }
 
   /** Send bytes; resolves when they are on the wire (after serialization), rejects once closed. */
   write(bytes: Uint8Array): Promise<void> {
@@ -134,12 +138,16 @@ export class SimNetwork {
 
   /** Override the link a -> b (and b -> a unless `oneWay`). */
   setLink(a: string, b: string, spec: Partial<LinkSpec>, oneWay = false): void {
-    this.links.set(`${a}>${b}`, { ...this.link(a, b), ...spec });
-    if (!oneWay) this.links.set(`${b}>${a}`, { ...this.link(b, a), ...spec });
+    this.links.set(linkKey(a, b), { ...this.link(a, b), ...spec });
+    if (!oneWay) this.links.set(linkKey(b, a), { ...this.link(b, a), ...spec });
   }
 
   link(a: string, b: string): LinkSpec {
-    return this.links.get(`${a}>${b}`) ?? this.defaultLink;
+    return this.links.get(linkKey(a, b)) ?? this.defaultLink;
+  }
+
+  private socketLink(s: SimSocket): LinkSpec {
+    return this.links.get(s.linkKey) ?? this.defaultLink;
   }
 
   /** Split hosts into groups that cannot reach each other; hosts not listed form one more group. */
@@ -290,8 +298,8 @@ export class SimNetwork {
 
   /** @internal (SimSocket.write) */
   transmit(s: SimSocket, bytes: Uint8Array): Promise<void> {
-    const link = this.link(s.local, s.remote);
-    const key = `${s.local}>${s.remote}`;
+    const link = this.socketLink(s);
+    const key = s.linkKey;
     const now = this.clock.now();
     const start = Math.max(now, this.busyUntil.get(key) ?? 0);
     const done = start + (Number.isFinite(link.bandwidth) && link.bandwidth > 0 ? (bytes.length * 1000) / link.bandwidth : 0);
@@ -313,7 +321,7 @@ export class SimNetwork {
   }
 
   private schedule(s: SimSocket, frame: Frame, extraMs = 0): void {
-    const link = this.link(s.local, s.remote);
+    const link = this.socketLink(s);
     const jitter = link.jitterMs > 0 ? this.linkRng.float() * link.jitterMs : 0;
     const at = Math.max(this.clock.now() + extraMs + link.latencyMs + jitter, s.lastArrival);
     s.lastArrival = at;
@@ -431,6 +439,18 @@ export class SimNetwork {
   }
 }
 
+/**
+ * A frame's short digest for the trace. Memoised per byte array: a message sent to several peers
+ * is one array (encoded once), and a frame is never changed after it was written.
+ */
+const digests = new WeakMap<Uint8Array, string>();
 function digest(bytes: Uint8Array): string {
-  return `${bytes.length}:${createHash('sha256').update(bytes).digest('base64').slice(0, 16)}`;
+  let d = digests.get(bytes);
+  if (d === undefined) {
+    d = `${bytes.length}:${createHash('sha256').update(bytes).digest('base64').slice(0, 16)}`;
+    digests.set(bytes, d);
+  }
+  return d;
 }
+
+const linkKey = (a: string, b: string): string => `${a}>${b}`;

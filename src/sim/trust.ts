@@ -9,7 +9,7 @@
  * `IdentityValidator`, so the handshake runs through the real IdentityStore and the real
  * `verifyConnEstablish`.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { Clock } from '../comm/types.js';
 import { VerifyError } from '../errors.js';
 import { checkEcdsa } from '../identity/ecdsa.js';
@@ -21,20 +21,51 @@ import type { SimOrg } from './identities.js';
 interface TrustedOrg {
   readonly org: SimOrg;
   readonly ca: X509Certificate;
+  /** The CA certificate's bytes as a map key. */
+  readonly caKey: string;
 }
 
+/** A well-formed identity: its MSP ID, parsed certificate, and the CAs it was seen to chain to. */
+interface Classified {
+  readonly mspId: string;
+  readonly cert: CertInfo;
+  readonly chainedTo: Set<string>;
+  /** Hash of (signature, data), length-prefixed, of signatures by this identity that verified. */
+  readonly verified: Set<string>;
+}
+
+// Process-wide memos: a simulation runs 100 nodes (each with its own SimTrust, re-created on
+// every restart) in one process, and every one of them sees the same few hundred identities and
+// the same flooded messages. All are keyed by content (never by object), so bytes changed in
+// place are looked up afresh; only successes are remembered, so a forgery is checked every time.
 const CACHE_LIMIT = 10_000;
+const VERIFIED_LIMIT = 20_000;
+/** Identity bytes -> parse and well-formedness result (pure functions of the bytes). */
+const classified = new Map<string, Classified>();
+/** Identity bytes -> PKI-ID. */
+const pkiIds = new Map<string, Uint8Array>();
+
+/** The identity classified last (a message's identity is looked up several times in a row). */
+let last: { readonly bytes: Buffer; readonly c: Classified } | undefined;
+
+const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const bytesKey = (b: Uint8Array): string => view(b).toString('latin1');
+
+function verifiedKey(signature: Uint8Array, data: Uint8Array): string {
+  const lengths = Buffer.alloc(8);
+  lengths.writeUInt32BE(signature.length, 0);
+  lengths.writeUInt32BE(data.length, 4);
+  return createHash('sha256').update(lengths).update(signature).update(data).digest('base64');
+}
 
 export class SimTrust implements IdentityValidator {
   private readonly byMsp = new Map<string, TrustedOrg>();
-  /** Parsed and chain-checked certificates by serialized identity (validity is re-checked). */
-  private readonly chained = new Map<string, CertInfo>();
 
   constructor(
     orgs: Iterable<SimOrg>,
     private readonly clock: Clock,
   ) {
-    for (const org of orgs) this.byMsp.set(org.mspId, { org, ca: new X509Certificate(Buffer.from(org.caCertDer)) });
+    for (const org of orgs) this.byMsp.set(org.mspId, { org, ca: new X509Certificate(Buffer.from(org.caCertDer)), caKey: bytesKey(org.caCertDer) });
   }
 
   get mspIds(): string[] {
@@ -42,7 +73,14 @@ export class SimTrust implements IdentityValidator {
   }
 
   pkiIdOf(identity: Uint8Array): Uint8Array {
-    return pkiIdOf(identity);
+    const key = bytesKey(identity);
+    let id = pkiIds.get(key);
+    if (!id) {
+      id = pkiIdOf(identity);
+      if (pkiIds.size >= CACHE_LIMIT) pkiIds.clear();
+      pkiIds.set(key, id);
+    }
+    return new Uint8Array(id);
   }
 
   validateIdentity(identity: Uint8Array): void {
@@ -58,22 +96,39 @@ export class SimTrust implements IdentityValidator {
 
   /** Fabric's Verify(identity, signature, message) for a trusted identity; throws VerifyError. */
   verify(identity: Uint8Array, signature: Uint8Array, data: Uint8Array): void {
-    checkEcdsa(this.certOf(identity).publicKey, data, signature);
+    const c = this.classify(identity);
+    const key = verifiedKey(signature, data);
+    if (c.verified.has(key)) return;
+    checkEcdsa(c.cert.publicKey, data, signature);
+    if (c.verified.size >= VERIFIED_LIMIT) c.verified.clear();
+    c.verified.add(key);
   }
 
   private certOf(identity: Uint8Array): CertInfo {
-    const key = Buffer.from(identity).toString('base64');
-    const hit = this.chained.get(key);
-    if (hit) return hit;
-    const { mspId, idBytes } = parseSerializedIdentity(identity);
-    const trusted = this.byMsp.get(mspId);
-    if (!trusted) throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(mspId)}`);
-    const cert = wellFormedCert(idBytes, mspId);
-    if (!cert.x509.checkIssued(trusted.ca) || !cert.x509.verify(trusted.ca.publicKey)) {
-      throw new VerifyError('CHAIN', `certificate of ${mspId} identity does not chain to the org's CA`);
+    return this.classify(identity).cert;
+  }
+
+  /** The identity parsed, well-formed, of a trusted org and chained to its CA; else throws. */
+  private classify(identity: Uint8Array): Classified {
+    let c = last && last.bytes.length === identity.length && last.bytes.equals(view(identity)) ? last.c : undefined;
+    const key = c ? '' : bytesKey(identity);
+    c ??= classified.get(key);
+    if (!c) {
+      const { mspId, idBytes } = parseSerializedIdentity(identity);
+      if (!this.byMsp.has(mspId)) throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(mspId)}`);
+      c = { mspId, cert: wellFormedCert(idBytes, mspId), chainedTo: new Set(), verified: new Set() };
+      if (classified.size >= CACHE_LIMIT) classified.clear();
+      classified.set(key, c);
     }
-    if (this.chained.size >= CACHE_LIMIT) this.chained.clear();
-    this.chained.set(key, cert);
-    return cert;
+    if (last?.c !== c) last = { bytes: Buffer.from(identity), c };
+    const trusted = this.byMsp.get(c.mspId);
+    if (!trusted) throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(c.mspId)}`);
+    if (!c.chainedTo.has(trusted.caKey)) {
+      if (!c.cert.x509.checkIssued(trusted.ca) || !c.cert.x509.verify(trusted.ca.publicKey)) {
+        throw new VerifyError('CHAIN', `certificate of ${c.mspId} identity does not chain to the org's CA`);
+      }
+      c.chainedTo.add(trusted.caKey);
+    }
+    return c;
   }
 }
