@@ -65,6 +65,14 @@ export class GossipServer {
     });
   }
 
+  /**
+   * Serve another gRPC service on the same server (same port, TLS and limits); before listen().
+   * E.g. Grapevine's catch-up stream next to gossip.Gossip (GrpcTransportOptions.services).
+   */
+  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(service, implementation);
+  }
+
   /** Accepted sockets not yet closed (diagnostics and tests). */
   get openSockets(): number {
     return this.sockets.size;

@@ -12,6 +12,7 @@
  *     waiter and blocked send, close every connection, channel, server session and socket; then
  *     wait at most stopGraceMs (real time) for work in progress to settle; release timers.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '../util/log.js';
 import { Metrics } from '../util/metrics.js';
 import { cryptoRng, realClock } from '../util/clock.js';
@@ -68,6 +69,17 @@ export interface GrpcTransportOptions {
   readonly logger?: Logger;
   /** Share the node's identity store; by default the transport owns one. */
   readonly identityStore?: IdentityStore;
+  /**
+   * More gRPC services served on the gossip server's port (same TLS, client certificate request
+   * and limits), registered before it binds; e.g. Grapevine's catch-up stream. A Fabric peer
+   * dialled for one of them answers UNIMPLEMENTED, as this server does for anything else.
+   */
+  readonly services?: readonly ExtraGrpcService[];
+}
+
+export interface ExtraGrpcService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
 }
 
 export class GrpcTransport implements Transport {
@@ -141,6 +153,7 @@ export class GrpcTransport implements Transport {
       stopper: this.stopper,
     });
     this.server = new GossipServer(this.config, opts.tls, (duplex) => this.track(this.accept(duplex)));
+    for (const s of opts.services ?? []) this.server.addService(s.definition, s.implementation);
   }
 
   /** Create the transport and start listening. */
