@@ -35,8 +35,7 @@ export class SimGossipCrypto implements NodeCrypto {
   }
 
   verify(identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
-    this.trust.validateIdentity(identity);
-    this.trust.verify(identity, signature, message);
+    this.trust.verifyValid(identity, signature, message);
   }
 
   verifyByChannel(channel: string, identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {

@@ -173,42 +173,46 @@ export class VirtualClock implements Clock {
     while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
   }
 
-  private less(a: Timer, b: Timer): boolean {
-    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
-  }
-
   private push(timer: Timer): void {
+    // sift up with a hole (no swaps)
     const h = this.heap;
+    let i = h.length;
     h.push(timer);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!less(timer, h[p]!)) break;
+      h[i] = h[p]!;
       i = p;
     }
+    h[i] = timer;
   }
 
   private pop(): Timer | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0 && last) {
+      // sift `last` down from the root with a hole
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const m = r < n && less(h[r]!, h[l]!) ? r : l;
+        if (!less(h[m]!, last)) break;
+        h[i] = h[m]!;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
+}
+
+/** Heap order: due time, then scheduling sequence (unique, so the order is total). */
+function less(a: Timer, b: Timer): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
 
 /**

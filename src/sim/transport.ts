@@ -89,7 +89,12 @@ export class SimTransport implements Transport {
   send(envelope: Envelope, ...peers: RemotePeer[]): void {
     if (this.stopped || peers.length === 0) return;
     const bytes = encodeEnvelope(envelope);
-    for (const p of peers) this.sendTo(p, bytes, false).catch(() => {});
+    for (const p of peers) {
+      // connected: enqueue at once (what sendTo does without awaiting), no promise per peer
+      const conn = p.pkiId && this.store.get(pkiIdKey(p.pkiId));
+      if (conn && !conn.closed && !this.stopped) conn.send(bytes);
+      else this.sendTo(p, bytes, false).catch(() => {});
+    }
   }
 
   async sendWithAck(message: GossipMessage, timeoutMs: number, minAck: number, peers: RemotePeer[]): Promise<AckResult[]> {

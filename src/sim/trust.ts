@@ -9,7 +9,7 @@
  * `IdentityValidator`, so the handshake runs through the real IdentityStore and the real
  * `verifyConnEstablish`.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { Clock } from '../comm/types.js';
 import { VerifyError } from '../errors.js';
 import { checkEcdsa } from '../identity/ecdsa.js';
@@ -30,16 +30,18 @@ interface Classified {
   readonly mspId: string;
   readonly cert: CertInfo;
   readonly chainedTo: Set<string>;
-  /** Hash of (signature, data), length-prefixed, of signatures by this identity that verified. */
-  readonly verified: Set<string>;
+  /** Signatures by this identity that verified (as map keys) -> the data they signed. */
+  readonly verified: Map<string, Uint8Array>;
 }
 
 // Process-wide memos: a simulation runs 100 nodes (each with its own SimTrust, re-created on
 // every restart) in one process, and every one of them sees the same few hundred identities and
-// the same flooded messages. All are keyed by content (never by object), so bytes changed in
-// place are looked up afresh; only successes are remembered, so a forgery is checked every time.
+// the same flooded messages. All are keyed and compared by content (never by object), so bytes
+// changed in place are looked up afresh; only successes are remembered (a signature that verified
+// is a hit only for the very identity and data it verified over), so a forgery is checked every
+// time.
 const CACHE_LIMIT = 10_000;
-const VERIFIED_LIMIT = 20_000;
+const VERIFIED_LIMIT = 2_000;
 /** Identity bytes -> parse and well-formedness result (pure functions of the bytes). */
 const classified = new Map<string, Classified>();
 /** Identity bytes -> PKI-ID. */
@@ -51,12 +53,6 @@ let last: { readonly bytes: Buffer; readonly c: Classified } | undefined;
 const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const bytesKey = (b: Uint8Array): string => view(b).toString('latin1');
 
-function verifiedKey(signature: Uint8Array, data: Uint8Array): string {
-  const lengths = Buffer.alloc(8);
-  lengths.writeUInt32BE(signature.length, 0);
-  lengths.writeUInt32BE(data.length, 4);
-  return createHash('sha256').update(lengths).update(signature).update(data).digest('base64');
-}
 
 export class SimTrust implements IdentityValidator {
   private readonly byMsp = new Map<string, TrustedOrg>();
@@ -84,7 +80,10 @@ export class SimTrust implements IdentityValidator {
   }
 
   validateIdentity(identity: Uint8Array): void {
-    const cert = this.certOf(identity);
+    this.checkValidity(this.certOf(identity));
+  }
+
+  private checkValidity(cert: CertInfo): void {
     const now = this.clock.now();
     if (now < cert.notBefore.getTime()) throw new VerifyError('NOT_YET_VALID', 'certificate is not yet valid');
     if (now > cert.notAfter.getTime()) throw new VerifyError('EXPIRED', 'certificate has expired');
@@ -96,12 +95,23 @@ export class SimTrust implements IdentityValidator {
 
   /** Fabric's Verify(identity, signature, message) for a trusted identity; throws VerifyError. */
   verify(identity: Uint8Array, signature: Uint8Array, data: Uint8Array): void {
+    this.checkSignature(this.classify(identity), signature, data);
+  }
+
+  /** validateIdentity, then verify: one identity lookup. */
+  verifyValid(identity: Uint8Array, signature: Uint8Array, data: Uint8Array): void {
     const c = this.classify(identity);
-    const key = verifiedKey(signature, data);
-    if (c.verified.has(key)) return;
+    this.checkValidity(c.cert);
+    this.checkSignature(c, signature, data);
+  }
+
+  private checkSignature(c: Classified, signature: Uint8Array, data: Uint8Array): void {
+    const key = bytesKey(signature);
+    const signed = c.verified.get(key);
+    if (signed && view(signed).equals(view(data))) return;
     checkEcdsa(c.cert.publicKey, data, signature);
     if (c.verified.size >= VERIFIED_LIMIT) c.verified.clear();
-    c.verified.add(key);
+    c.verified.set(key, new Uint8Array(data));
   }
 
   private certOf(identity: Uint8Array): CertInfo {
@@ -116,7 +126,7 @@ export class SimTrust implements IdentityValidator {
     if (!c) {
       const { mspId, idBytes } = parseSerializedIdentity(identity);
       if (!this.byMsp.has(mspId)) throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(mspId)}`);
-      c = { mspId, cert: wellFormedCert(idBytes, mspId), chainedTo: new Set(), verified: new Set() };
+      c = { mspId, cert: wellFormedCert(idBytes, mspId), chainedTo: new Set(), verified: new Map() };
       if (classified.size >= CACHE_LIMIT) classified.clear();
       classified.set(key, c);
     }
