@@ -20,7 +20,7 @@ import { channelCredentials, serverCredentials } from '../src/comm/tls.js';
 import { BlockStore } from '../src/ledger/index.js';
 import { CATCHUP_DEFAULTS, CatchupClient, CatchupServer, StateProvider } from '../src/state/index.js';
 import { CATCHUP_FLOW_CONTROL_WINDOW } from '../src/state/catchup/client.js';
-import { TEST_VERIFIER_MODULE, type TestVerifierInit } from '../test/state/verifier-module.js';
+import { TEST_VERIFIER_MODULE, testMcs, type TestVerifierInit } from '../test/state/verifier-module.js';
 import { asBuffer } from '../src/state/catchup/service.js';
 import { cryptoRng, realClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';
@@ -28,7 +28,7 @@ import { Metrics } from '../src/util/metrics.js';
 import { testCrypto } from '../test/helpers/crypto.js';
 import { MemLedger, FakeTransport } from '../test/state/fixtures.js';
 import { makeChain } from '../src/gossip/blockmaker.js';
-import { mspStateCrypto, ordererSigner, peerSigner, peerTls } from '../test/net/state-fixtures.js';
+import { ordererSigner, peerSigner, peerTls } from '../test/net/state-fixtures.js';
 
 const CHANNEL = 'benchchannel';
 const N = 10_000;
@@ -52,7 +52,7 @@ const dir = await mkdtemp(join(tmpdir(), 'grapevine-catchup-bench-'));
 
 async function catchup(durable = true): Promise<number> {
   const source = new MemLedger(blocks);
-  const crypto = mspStateCrypto(root, CHANNEL, TRUST, TRUST);
+  const crypto = testMcs({ root, channel: CHANNEL, channelOrgs: TRUST });
   const server = await CatchupServer.start('127.0.0.1:0', peerTls(root, 1, 0, TRUST), {
     ledger: () => source,
     crypto,
@@ -156,7 +156,8 @@ async function rawStream(): Promise<number> {
 }
 
 const runs: { ours: number; raw: number; mem: number }[] = [];
-for (let i = 0; i < 3; i++) {
+const RUNS = Number(process.env.CATCHUP_BENCH_RUNS ?? 3); // fewer for a CPU profile
+for (let i = 0; i < RUNS; i++) {
   const raw = await rawStream();
   const ours = await catchup();
   const mem = await catchup(false);

@@ -15,16 +15,18 @@
  * Every failure is a GrapevineError (VerifyError with the codes below, or WireError).
  */
 import { toBinary } from '@bufbuild/protobuf';
-import { GrapevineError, VerifyError } from '../errors.js';
+import { GrapevineError, VerifyError, WireError } from '../errors.js';
 import { decode } from '../wire/codec.js';
 import { EnvelopeSchema, SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
 import { SerializedIdentitySchema } from '../wire/gen/msp/identities_pb.js';
 import {
-  blockChannelId,
   blockDataHash,
   blockHeaderBytes,
   blockSignaturesMetadata,
+  decodeTx,
+  HeaderType,
   isConfigBlock,
+  type DecodedTx,
 } from '../wire/block.js';
 import type { ChannelCryptoContext, LocalIdentity, MspIdentity, SignedData } from './types.js';
 import { pkiIdOf } from './x509identity.js';
@@ -109,9 +111,11 @@ export class MessageCryptoService {
         `claimed seqNum is ${seqNum} but the block's number is ${header.number}`,
       );
     }
-    let blockChannel: string;
+    const data = block.data?.data ?? [];
+    let first: DecodedTx;
     try {
-      blockChannel = blockChannelId(block);
+      if (data.length === 0) throw new WireError('MALFORMED', 'block has no transactions');
+      first = decodeTx(data[0]);
     } catch (e) {
       throw new VerifyError(
         'MALFORMED_TX',
@@ -121,6 +125,7 @@ export class MessageCryptoService {
         },
       );
     }
+    const blockChannel = first.channelHeader.channelId;
     if (blockChannel !== channelId) {
       throw new VerifyError(
         'WRONG_CHANNEL',
@@ -131,14 +136,14 @@ export class MessageCryptoService {
       throw new VerifyError('NO_METADATA', `block ${seqNum} on channel ${channelId} has no metadata`);
     }
     const metadata = guard('MALFORMED', () => blockSignaturesMetadata(block));
-    const data = block.data?.data ?? [];
     if (!Buffer.from(blockDataHash(data)).equals(header.dataHash)) {
       throw new VerifyError(
         'DATA_HASH',
         `block ${seqNum} on channel ${channelId}: header data hash differs from the hash of the block data`,
       );
     }
-    checkTransactionsWellFormed(block);
+    // the first transaction decoded above: a config block is exactly one CONFIG transaction
+    checkWellFormed(data, data.length === 1 && first.channelHeader.type === HeaderType.CONFIG);
     const ctx = this.channel(channelId);
     const headerBytes = blockHeaderBytes(header);
     const signed: SignedData[] = metadata.signatures.map((ms, i) => {
@@ -234,30 +239,81 @@ export class MessageCryptoService {
 
 /** v2.5 VerifyTransactionsAreWellFormed: throws VerifyError MALFORMED_TX. */
 export function checkTransactionsWellFormed(block: Block): void {
-  const data = block.data?.data ?? [];
+  checkWellFormed(block.data?.data ?? [], isConfigBlock(block));
+}
+
+/**
+ * The well-formedness check given whether the block is a config block. A transaction whose bytes
+ * are exactly the canonical encoding of an Envelope with a non-empty payload and signature
+ * (isCanonicalEnvelope) passes without decoding; anything else goes through decode and re-encode,
+ * which decides it and words the error. Both accept exactly the same bytes.
+ */
+function checkWellFormed(data: readonly Uint8Array[], configBlock: boolean): void {
   if (data.length === 0) throw new VerifyError('MALFORMED_TX', 'empty block');
-  if (isConfigBlock(block)) return;
-  data.forEach((raw, i) => {
-    const env = guard('MALFORMED_TX', () => {
-      try {
-        return decode(EnvelopeSchema, raw, `transaction ${i}`);
-      } catch (e) {
-        throw new VerifyError('MALFORMED_TX', `transaction ${i} is invalid: ${(e as Error).message}`, {
-          cause: e,
-        });
-      }
-    });
-    if (env.payload.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no payload`);
-    if (env.signature.length === 0)
-      throw new VerifyError('MALFORMED_TX', `transaction ${i} has no signature`);
-    const again = toBinary(EnvelopeSchema, env);
-    if (!Buffer.from(again).equals(raw)) {
-      throw new VerifyError(
-        'MALFORMED_TX',
-        again.length < raw.length
-          ? `transaction ${i} has ${raw.length - again.length} trailing bytes`
-          : `transaction ${i} does not match its canonical encoding`,
-      );
+  if (configBlock) return;
+  for (let i = 0; i < data.length; i++) if (!isCanonicalEnvelope(data[i])) checkEnvelopeSlow(data[i], i);
+}
+
+/**
+ * True when b is `0x0a len(P) P 0x12 len(S) S` with P and S non-empty and both lengths minimal
+ * varints, nothing before, between or after: what toBinary writes for an Envelope with a
+ * non-empty payload and signature and no unknown fields. Such bytes decode (bytes fields take
+ * any content) and re-encode to themselves, so the decode-and-compare check accepts them too.
+ */
+export function isCanonicalEnvelope(b: Uint8Array): boolean {
+  if (b.length < 4 || b[0] !== 0x0a) return false;
+  let o = 1;
+  let len = 0;
+  let shift = 1;
+  for (let i = 0; ; i++) {
+    if (i === 4 || o >= b.length) return false; // lengths above 2^28 take the slow path
+    const c = b[o++];
+    len += (c & 0x7f) * shift;
+    shift *= 128;
+    if (c < 0x80) {
+      if (c === 0 && i > 0) return false; // not minimal
+      break;
+    }
+  }
+  if (len === 0) return false;
+  o += len;
+  if (o >= b.length || b[o] !== 0x12) return false;
+  o++;
+  len = 0;
+  shift = 1;
+  for (let i = 0; ; i++) {
+    if (i === 4 || o >= b.length) return false;
+    const c = b[o++];
+    len += (c & 0x7f) * shift;
+    shift *= 128;
+    if (c < 0x80) {
+      if (c === 0 && i > 0) return false;
+      break;
+    }
+  }
+  return len > 0 && o + len === b.length;
+}
+
+/** The decode-and-re-encode check of one transaction (throws VerifyError MALFORMED_TX). */
+function checkEnvelopeSlow(raw: Uint8Array, i: number): void {
+  const env = guard('MALFORMED_TX', () => {
+    try {
+      return decode(EnvelopeSchema, raw, `transaction ${i}`);
+    } catch (e) {
+      throw new VerifyError('MALFORMED_TX', `transaction ${i} is invalid: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   });
+  if (env.payload.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no payload`);
+  if (env.signature.length === 0) throw new VerifyError('MALFORMED_TX', `transaction ${i} has no signature`);
+  const again = toBinary(EnvelopeSchema, env);
+  if (!Buffer.from(again).equals(raw)) {
+    throw new VerifyError(
+      'MALFORMED_TX',
+      again.length < raw.length
+        ? `transaction ${i} has ${raw.length - again.length} trailing bytes`
+        : `transaction ${i} does not match its canonical encoding`,
+    );
+  }
 }
