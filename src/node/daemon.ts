@@ -6,9 +6,12 @@
  *   3. the orderer endpoints of every channel answer a TCP dial (after address overrides), so a
  *      wrong endpoint is reported now rather than as endless deliver retries;
  *   4. TLS (peer.tls.*: our pair, peer.tls.rootcert.file, clientRootCAs, and every channel org's
- *      TLS CAs from the config blocks), then the gossip gRPC server (GrpcTransport);
+ *      TLS CAs from the config blocks), then the gossip gRPC server (GrpcTransport), which also
+ *      serves Grapevine's catch-up stream (grapevine.catchup.serve; a caller must satisfy the
+ *      channel's Readers policy, its request bound to its TLS client certificate);
  *   5. the operations server (operations.listenAddress) with a gossip health check;
- *   6. the GossipService with each channel's ledger, then start.
+ *   6. the GossipService with each channel's ledger (and, with grapevine.catchup.enabled, the
+ *      catch-up client; streamed blocks verified in worker threads by the MCS), then start.
  * Any failure undoes what was started (in reverse) and throws an error naming what to fix.
  * stop() stops everything in reverse order; idempotent.
  */
@@ -22,6 +25,8 @@ import { ConfigError, errorMessage, GrapevineError } from '../errors.js';
 import { loadSigningIdentity, MessageCryptoService } from '../identity/index.js';
 import type { LocalIdentity } from '../identity/types.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../service/index.js';
+import { CatchupClient, catchupHandlers, CatchupService } from '../state/index.js';
+import { cryptoRng, realClock } from '../util/clock.js';
 import { componentLogger, rootLogger, type Logger } from '../util/log.js';
 import { Metrics } from '../util/metrics.js';
 import { openChannelLedgers, readJoinBlock, type JoinBlock, type OpenChannel } from './channels.js';
@@ -206,12 +211,33 @@ export class PeerDaemon {
       const mcs = new MessageCryptoService(local, registry);
       const metrics = new Metrics({ peer: cfg.peer.id || cfg.peer.address });
       const tls = gossipTls(cfg, channels);
+      const stateCfg = stateConfigOf(cfg);
+      // the catch-up server is registered before the gossip server binds; it finds the channels'
+      // ledgers through the service, built below (until then every channel is NOT_FOUND)
+      const built: { service?: GossipService } = {};
+      const catchupServed = cfg.grapevine.catchup.serve
+        ? [
+            {
+              definition: CatchupService,
+              implementation: catchupHandlers({
+                ledger: (ch) => built.service?.catchupLedger(ch),
+                crypto: mcs,
+                clock: realClock,
+                config: stateCfg.catchup,
+                tls: tls !== undefined,
+                logger: componentLogger('catchup', {}, root),
+                metrics,
+              }),
+            },
+          ]
+        : [];
       let transport: GrpcTransport;
       try {
         transport = await GrpcTransport.start({
           identity: loadCommIdentity(cfg.peer.mspConfigPath, mspId),
           crypto: commCryptoFromMcs(mcs),
           ...(tls ? { tls } : {}),
+          services: catchupServed,
           listenAddress: cfg.peer.listenAddress,
           config: commConfigOf(cfg),
           metrics,
@@ -247,7 +273,19 @@ export class PeerDaemon {
       const clientKey = cfg.peer.tls.enabled
         ? readKeyFile('peer.tls.clientKey.file', cfg.peer.tls.clientKey.file)
         : undefined;
-      const service = new GossipService({
+      let catchupClient: CatchupClient | undefined;
+      if (stateCfg.catchup.enabled) {
+        const client = new CatchupClient({
+          signer: local.signer,
+          clock: realClock,
+          rng: cryptoRng,
+          ...(tls ? { tls } : {}),
+          idleTimeoutMs: stateCfg.catchup.idleTimeoutMs,
+        });
+        closers.push(() => client.close());
+        catchupClient = client;
+      }
+      const svc = new GossipService({
         transport,
         identityStore: transport.identityStore,
         crypto: mcs,
@@ -256,7 +294,8 @@ export class PeerDaemon {
         profile: cfg.grapevine.profile,
         gossip: gossipNodeInputOf(cfg),
         election: electionConfigOf(cfg),
-        state: stateConfigOf(cfg),
+        state: stateCfg,
+        ...(catchupClient ? { catchup: { client: catchupClient } } : {}),
         deliver: deliverConfigOf(cfg, { warn: (m) => log.warn(m) }),
         ...(clientCert && clientKey
           ? {
@@ -271,17 +310,17 @@ export class PeerDaemon {
         metrics,
         logger: root,
       });
-      closers.push(() => service.stop());
-      const tracker = new CommitTracker(transport, (ch) => service.isLeader(ch));
+      built.service = svc;
+      closers.push(() => svc.stop());
+      const tracker = new CommitTracker(transport, (ch) => svc.isLeader(ch));
       closers.push(() => tracker.stop());
-      for (const ch of channels)
-        service.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
-      service.start();
+      for (const ch of channels) svc.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
+      svc.start();
       operations?.registerChecker('gossip', () => {
         if (transport.connectedPeers().length === 0 && channels.length > 0)
           throw new Error('no gossip connection to any peer');
       });
-      const daemon = new PeerDaemon(cfg, service, transport, operations, channels, tracker, closers, log);
+      const daemon = new PeerDaemon(cfg, svc, transport, operations, channels, tracker, closers, log);
       log.info(
         {
           endpoint: transport.endpoint,

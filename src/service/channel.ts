@@ -11,6 +11,10 @@
  *     dynamic election, static leader, or none. Leadership true -> the deliverer starts (from the
  *     ledger height); false -> it stops. An elected leader whose deliverer gave up
  *     (reconnectTotalTimeThreshold) yields; a static leader never does.
+ *   Fast catch-up (ServiceCatchup): the state provider streams from Grapevine peers first; the
+ *     streamed blocks are verified in worker threads by the MCS built from the channel's config
+ *     block (state/verify/mcs-verifier.ts), and every committed config block is published to
+ *     those workers (ConfigFeed), so later verifications use the new config.
  *   A CONFIG block committed to the ledger is parsed and applied as above while running.
  *   stop(): Fabric's order: election, state provider, deliverer. Idempotent.
  */
@@ -22,14 +26,29 @@ import type { Leadership } from '../election/types.js';
 import { GrapevineError, errorMessage } from '../errors.js';
 import { attachToGossipNode, channelViewOf } from '../state/gossipadapter.js';
 import { StateProvider } from '../state/provider.js';
+import type { CatchupClient } from '../state/catchup/client.js';
 import type { StateConfig } from '../state/config.js';
-import type { StateCrypto, StateLedger } from '../state/types.js';
+import type { StateCrypto, StateLedger, StatePeer } from '../state/types.js';
+import { ConfigFeed, MCS_VERIFIER_MODULE, type McsVerifierInit } from '../state/verify/mcs-verifier.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../util/metrics.js';
 import { decodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { watchConfigBlocks } from './configwatch.js';
 import type { ChannelSetup, ConfigParser } from './setup.js';
+
+/** Grapevine's fast catch-up for the service's channels (PROTOCOL.md §9; state/catchup). */
+export interface ServiceCatchup {
+  /** The peer's catch-up client (one for every channel). */
+  readonly client: Pick<CatchupClient, 'stream'>;
+  /**
+   * Verify streamed blocks in state.catchup.verifyWorkers worker threads with the MCS built from
+   * the channel's config block (needs the config as block bytes or a Block). Default true.
+   */
+  readonly workers?: boolean;
+  /** The endpoint serving catch-up for a peer (default: its gossip endpoint, where we serve it). */
+  readonly endpointOf?: (peer: StatePeer) => string;
+}
 
 export interface ServiceChannelDeps {
   readonly node: GossipNode;
@@ -40,6 +59,7 @@ export interface ServiceChannelDeps {
   readonly election: ElectionConfig;
   readonly state: StateConfig;
   readonly parse: ConfigParser;
+  readonly catchup?: ServiceCatchup;
   readonly clock: Clock;
   readonly rng: Rng;
   readonly metrics: Metrics;
@@ -56,6 +76,7 @@ export class ServiceChannel {
   private joinedFlag = false;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
+  private readonly feed?: ConfigFeed;
   /** Leadership changes seen (true = became leader). */
   readonly leadershipLog: { at: number; leader: boolean }[] = [];
 
@@ -63,6 +84,8 @@ export class ServiceChannel {
     private readonly d: ServiceChannelDeps,
     setup: ChannelSetup,
     private readonly ledger: StateLedger,
+    /** The channel's latest config block as stored (for the catch-up verifier workers). */
+    configBlock?: Uint8Array,
   ) {
     this.name = setup.channelId;
     this.log = d.logger.child({ channel: this.name });
@@ -82,9 +105,18 @@ export class ServiceChannel {
       logger: this.log,
     });
     this.applyConfig(setup);
+    const cu = d.catchup;
+    let verifier: { module: string; init: McsVerifierInit } | undefined;
+    if (cu && cu.workers !== false && configBlock && d.state.catchup.enabled) {
+      this.feed = new ConfigFeed();
+      verifier = {
+        module: MCS_VERIFIER_MODULE,
+        init: { channel: this.name, configBlock, feed: this.feed.shared },
+      };
+    }
     this.provider = new StateProvider({
       channel: this.name,
-      ledger: watchConfigBlocks(ledger, (b) => this.onConfigBlock(b)),
+      ledger: watchConfigBlocks(ledger, (b, bytes) => this.onConfigBlock(b, bytes)),
       crypto: d.crypto,
       transport: d.transport,
       view: channelViewOf(d.node, this.name),
@@ -95,6 +127,7 @@ export class ServiceChannel {
       logger: this.log,
       onCommitted: (h) => d.node.updateLedgerHeight(this.name, h),
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
+      ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf, catchupVerifier: verifier } : {}),
     });
   }
 
@@ -137,6 +170,16 @@ export class ServiceChannel {
       return;
     }
     if (this.d.node.joinChannel(setup.join)) this.joinedFlag = true;
+  }
+
+  /** The channel's ledger (serving catch-up streams reads it). */
+  get committedLedger(): StateLedger {
+    return this.ledger;
+  }
+
+  /** Config blocks published to the catch-up verifier workers (undefined without them). */
+  get verifierConfigGeneration(): number | undefined {
+    return this.feed?.generation;
   }
 
   /** The committed block n (undefined when n >= height). */
@@ -187,12 +230,18 @@ export class ServiceChannel {
     });
   }
 
-  private onConfigBlock(block: Block): void {
+  private onConfigBlock(block: Block, bytes: Uint8Array): void {
     if (this.state === 'stopped') return;
     try {
       this.applyConfig(this.d.parse(block));
     } catch (e) {
       this.log.error({ block: String(block.header?.number), err: errorMessage(e) }, 'committed config block could not be applied');
+      return;
+    }
+    try {
+      this.feed?.publish(bytes);
+    } catch (e) {
+      this.log.error({ block: String(block.header?.number), err: errorMessage(e) }, 'config block not handed to the catch-up verifiers');
     }
   }
 }

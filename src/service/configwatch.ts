@@ -1,7 +1,8 @@
 /**
  * Config blocks seen at commit (PROTOCOL.md §10.2: "the same callbacks run on every later config
  * block"). The state layer commits through `watchConfigBlocks(ledger, onConfig)`: every append
- * goes to the real ledger, and once it is durable a CONFIG block is handed to onConfig.
+ * goes to the real ledger (with the decoded block or verifier facts the caller gives), and once
+ * it is durable a CONFIG block is handed to onConfig (decoded, and its bytes as stored).
  * A config block holds exactly one transaction, so the check first walks the block's protobuf
  * framing (no copy, no decode) and counts transactions; only a one-transaction block is decoded.
  */
@@ -81,15 +82,18 @@ export function txCountUpTo2(bytes: Uint8Array): number | undefined {
 }
 
 /** The ledger as the state layer sees it, telling `onConfig` of every committed config block. */
-export function watchConfigBlocks(ledger: StateLedger, onConfig: (block: Block) => void): StateLedger {
+export function watchConfigBlocks(
+  ledger: StateLedger,
+  onConfig: (block: Block, bytes: Uint8Array) => void,
+): StateLedger {
   return {
     height: () => ledger.height(),
     getBlockBytes: (n) => ledger.getBlockBytes(n),
-    async append(bytes: Uint8Array): Promise<bigint> {
-      const h = await ledger.append(bytes);
+    async append(bytes: Uint8Array, decoded?: Parameters<StateLedger['append']>[1]): Promise<bigint> {
+      const h = await ledger.append(bytes, decoded);
       if (txCountUpTo2(bytes) === 1) {
         const block = configBlockOf(bytes);
-        if (block) onConfig(block);
+        if (block) onConfig(block, bytes);
       }
       return h;
     },

@@ -13,6 +13,8 @@
  *     provider at the ledger height, leadership (election / static / none) driving the deliver
  *     client. A second call for the same channel applies the config as an update.
  *   getBlock(channel, n), addPayload(channel, payload), isLeader(channel).
+ *   catchup (optional): Grapevine's fast catch-up client for every channel's state provider;
+ *     catchupLedger(channel) is what the peer's catch-up server streams from.
  *   stop(): per channel election, state provider, deliverer; then the gossip node; then the
  *     deliver client's connections. Idempotent; nothing is left running.
  */
@@ -29,9 +31,10 @@ import type { StateCrypto, StateLedger } from '../state/types.js';
 import { cryptoRng, realClock } from '../util/clock.js';
 import { componentLogger, type Logger } from '../util/log.js';
 import { Metrics } from '../util/metrics.js';
+import { encodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { Signer } from '../wire/signer.js';
-import { ServiceChannel } from './channel.js';
+import { ServiceChannel, type ServiceCatchup } from './channel.js';
 import { parseSetup, toSetup, type ChannelConfigInput, type ConfigParser } from './setup.js';
 
 /** The identity layer's services (the MessageCryptoService, or the sim's crypto). */
@@ -51,6 +54,8 @@ export interface GossipServiceOptions {
   readonly election?: ElectionConfigInput;
   /** peer.gossip.state.* */
   readonly state?: StateConfigInput;
+  /** Fast catch-up between Grapevine peers (state.catchup.* configures it). */
+  readonly catchup?: ServiceCatchup;
   /** peer.deliveryclient.* */
   readonly deliver?: Partial<DeliverClientConfig>;
   /** TLS towards the orderers (absent: plaintext). */
@@ -158,6 +163,7 @@ export class GossipService {
         election: this.election,
         state: this.stateConfig,
         parse: this.parse,
+        catchup: this.o.catchup,
         clock: this.clock,
         rng: this.rng,
         metrics: this.metrics,
@@ -165,6 +171,7 @@ export class GossipService {
       },
       setup,
       ledger,
+      configBytesOf(config),
     );
     this.channels.set(setup.channelId, ch);
     if (this.phase === 'running') ch.start();
@@ -182,6 +189,11 @@ export class GossipService {
 
   channelNames(): string[] {
     return [...this.channels.keys()];
+  }
+
+  /** The ledger a catch-up stream of `channel` reads (undefined: not served here). */
+  catchupLedger(channel: string): StateLedger | undefined {
+    return this.channels.get(channel)?.committedLedger;
   }
 
   /** A committed block (from the ledger: there is no gossip-level GetBlock, §10.3). */
@@ -220,6 +232,14 @@ export class GossipService {
     if (!ch) throw new GrapevineError('UNKNOWN_CHANNEL', `channel ${name} is not initialised on this peer`);
     return ch;
   }
+}
+
+/** A config given as block bytes or a Block, as bytes (undefined for a parsed config or setup). */
+function configBytesOf(config: ChannelConfigInput): Uint8Array | undefined {
+  if (config instanceof Uint8Array) return config;
+  const b = config as Block;
+  if (typeof b === 'object' && b !== null && (b as { $typeName?: string }).$typeName === 'common.Block') return encodeBlock(b);
+  return undefined;
 }
 
 function isResolvedGossip(c: GossipNodeConfigInput | GossipNodeConfig): c is GossipNodeConfig {

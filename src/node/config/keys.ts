@@ -10,6 +10,7 @@
  */
 import { FAST_ELECTION_TIMERS } from '../../election/config.js';
 import { FAST_PROFILE } from '../../gossip/nodeconfig.js';
+import { CATCHUP_DEFAULTS } from '../../state/config.js';
 import { MAX_MESSAGE_BYTES } from '../../wire/services.js';
 
 export type Kind =
@@ -75,6 +76,8 @@ const bool = (
 ): KeyDef => k(key, 'bool', meaning, { def, yaml, ...extra });
 
 const G = 'peer.gossip.';
+const C = 'grapevine.catchup.';
+const CD = CATCHUP_DEFAULTS;
 const FP = FAST_PROFILE;
 const FE = FAST_ELECTION_TIMERS;
 
@@ -429,6 +432,66 @@ export const KEYS: readonly KeyDef[] = [
   k('grapevine.logSpec', 'logspec', "Log levels in Fabric's syntax, e.g. info:gossip.discovery=debug.", {
     derived: 'FABRIC_LOGGING_SPEC, else info',
   }),
+  // fast catch-up between Grapevine peers (src/state/config.ts CatchupConfig; defaults from there)
+  bool(
+    `${C}enabled`,
+    CD.enabled,
+    undefined,
+    'Far behind, first stream blocks from Grapevine peers (grapevine.Catchup on their gossip port), then RemoteStateRequest.',
+  ),
+  bool(
+    `${C}serve`,
+    true,
+    undefined,
+    'Serve the catch-up stream on the gossip port to channel members allowed to read (Readers).',
+  ),
+  int(`${C}minGap`, CD.minGap, undefined, 'default', 'Use the stream only when at least this many blocks behind.'),
+  int(`${C}maxBlocksPerStream`, CD.maxBlocksPerStream, undefined, 'default', 'Blocks asked for in one stream.'),
+  dur(
+    `${C}unsupportedTtl`,
+    CD.unsupportedTtlMs,
+    undefined,
+    'default',
+    'A peer that answered UNIMPLEMENTED (e.g. a Fabric peer) is not asked again for this long.',
+  ),
+  dur(`${C}idleTimeout`, CD.idleTimeoutMs, undefined, 'default', 'A stream with no frame for this long is cancelled.'),
+  dur(
+    `${C}maxClockSkew`,
+    CD.maxClockSkewMs,
+    undefined,
+    'default',
+    "Serving: a request's timestamp must be this close to our clock.",
+  ),
+  int(
+    `${C}maxConcurrentStreams`,
+    CD.maxConcurrentStreams,
+    undefined,
+    'default',
+    'Serving: streams at once (more are refused RESOURCE_EXHAUSTED).',
+  ),
+  int(
+    `${C}maxFrameBytes`,
+    CD.maxFrameBytes,
+    undefined,
+    'default',
+    'Serving: block bytes per stream message (a larger block goes alone).',
+    { max: MAX_MESSAGE_BYTES },
+  ),
+  int(
+    `${C}verifyWorkers`,
+    CD.verifyWorkers,
+    undefined,
+    'default',
+    'Worker threads verifying streamed blocks with the MCS.',
+    { derived: 'cores - 1, at least 1, at most 4', max: 64 },
+  ),
+  int(
+    `${C}maxVerifyInFlight`,
+    CD.maxVerifyInFlight,
+    undefined,
+    'default',
+    'Streamed blocks being verified at once, ahead of the one committed next.',
+  ),
 ];
 
 export const KEY_INDEX: ReadonlyMap<string, KeyDef> = new Map(KEYS.map((d) => [d.key.toLowerCase(), d]));

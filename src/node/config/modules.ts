@@ -135,6 +135,19 @@ export function stateConfigOf(c: PeerConfig): StateConfig {
       'channelSize',
     ),
     nonBlockingCommitMode: c.peer.gossip.nonBlockingCommitMode,
+    catchup: pick(
+      c.grapevine.catchup,
+      'enabled',
+      'minGap',
+      'maxBlocksPerStream',
+      'unsupportedTtlMs',
+      'idleTimeoutMs',
+      'maxClockSkewMs',
+      'maxConcurrentStreams',
+      'maxFrameBytes',
+      'verifyWorkers',
+      'maxVerifyInFlight',
+    ),
   });
 }
 

@@ -3,7 +3,7 @@
  * and resolved. Durations are whole milliseconds in fields named `...Ms`; file paths are
  * absolute. See docs/configuration.md for every key's defaults and meaning.
  */
-import type { StateConfig } from '../../state/config.js';
+import type { CatchupConfig, StateConfig } from '../../state/config.js';
 
 export type ProfileName = 'fabric' | 'fast';
 export type MetricsProvider = 'prometheus' | 'disabled' | 'statsd';
@@ -157,6 +157,12 @@ export interface OperationsSection {
   };
 }
 
+/**
+ * `grapevine.catchup.*`: the state module's catch-up fields of the same names (src/state/config.ts
+ * gives each default), plus `serve`: whether this peer serves the stream to other peers.
+ */
+export type GrapevineCatchupConfig = CatchupConfig & { readonly serve: boolean };
+
 /** Grapevine's own keys (the `grapevine:` section of core.yaml). */
 export interface GrapevineSection {
   /** `fabric` (Fabric's exact defaults) or `fast` (shorter timers, all-Grapevine networks only). */
@@ -167,6 +173,8 @@ export interface GrapevineSection {
   readonly channels: readonly string[];
   /** Logging spec in Fabric's syntax (`info:gossip.discovery=debug`). */
   readonly logSpec: string;
+  /** Fast catch-up between Grapevine peers (grapevine.Catchup/StreamBlockFrames on the gossip port). */
+  readonly catchup: GrapevineCatchupConfig;
 }
 
 export interface PeerConfig {
