@@ -81,7 +81,12 @@ async function catchup(durable = true): Promise<number> {
     },
     clock: realClock,
     rng: cryptoRng,
-    config: { enabled: false, checkIntervalMs: 3_600_000 },
+    // CATCHUP_BENCH_CONFIG: JSON StateConfigInput merged in, for experiments (e.g. verifyWorkers)
+    config: {
+      enabled: false,
+      checkIntervalMs: 3_600_000,
+      ...JSON.parse(process.env.CATCHUP_BENCH_CONFIG ?? '{}'),
+    },
     metrics: new Metrics(),
     logger: silentLogger,
     catchup: client,
@@ -99,7 +104,11 @@ async function catchup(durable = true): Promise<number> {
     await new Promise((r) => setImmediate(r));
     committed = store.height();
   }
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const end = process.hrtime.bigint();
+  const secs = Number(end - start) / 1e9;
+  // CPU profile windows (µs of the monotonic clock, as .cpuprofile timestamps)
+  if (process.env.CATCHUP_BENCH_MARKS)
+    console.log(`mark ${durable ? 'durable' : 'mem'} ${start / 1000n} ${end / 1000n}`);
   await provider.stop();
   client.close();
   await server.stop();

@@ -3,10 +3,13 @@
  * thread, so TLS, gRPC and the commit loop keep the main thread. Algorithm:
  *   verify(seq, bytes): wait while maxInFlight jobs are unsettled (bounded work); hand the block
  *     to the worker with the fewest jobs; jobs for a worker are sent in one message per turn of
- *     the event loop (setImmediate) or every `batch` jobs. The block's buffer is transferred
- *     when the block owns it (gRPC messages above 4 KiB do), else copied once.
- *   reply: resolves with the block bytes (transferred back) and its BlockFacts for the ledger,
- *     or rejects StateError 'bad_block' (does not decode / fails verification).
+ *     the event loop (setImmediate) or every `batch` jobs: their bytes copied into one fresh
+ *     ArrayBuffer that is transferred (one allocation and one copy per block, nothing cloned,
+ *     the caller's bytes untouched).
+ *   reply: one message per batch: the facts of the good blocks (hashes packed in one transferred
+ *     buffer) and the reasons of the bad ones; a good block resolves with the caller's own bytes
+ *     and its BlockFacts for the ledger, a bad one rejects StateError 'bad_block' (does not
+ *     decode / fails verification).
  *   A worker that dies rejects its jobs with StateError 'CATCHUP_FAILED' and is not used
  *     again; with none left every verify rejects so (the caller then verifies inline).
  * Callers keep order: results may settle out of order across workers, so the catch-up runner
@@ -19,28 +22,31 @@ import { errorMessage } from '../../errors.js';
 import type { BlockFacts } from '../../ledger/inspect.js';
 import { StateError } from '../errors.js';
 
-export interface VerifyJob {
-  readonly id: number;
-  readonly seq: bigint;
-  readonly bytes: Uint8Array;
+/** One message to a worker: jobs[i] is blocks[ends[i-1] .. ends[i]) of `blocks` (ends[-1] = 0). */
+export interface VerifyBatch {
+  readonly ids: number[];
+  readonly seqs: bigint[];
+  readonly ends: number[];
+  readonly blocks: ArrayBuffer;
 }
 
-export type VerifyResult =
-  | {
-      readonly id: number;
-      readonly ok: true;
-      readonly bytes: Uint8Array;
-      readonly number: bigint;
-      /** previous_hash (prevLength bytes) then the header hash (32 bytes). */
-      readonly hashes: Uint8Array;
-      readonly prevLength: number;
-      readonly txIds: string[];
-      readonly dataHashChecked: boolean;
-    }
-  | { readonly id: number; readonly ok: false; readonly bytes: Uint8Array; readonly reason: string };
+/**
+ * A worker's answer to one VerifyBatch, in job order. A good block i has reasons[i] = '' and
+ * takes the next entry of numbers, prevLengths, txIds and dataHashChecked and the next prevLength + 32 bytes of
+ * hashes (previous_hash then header hash); a bad one has its reason.
+ */
+export interface VerifyResults {
+  readonly ids: number[];
+  readonly reasons: string[];
+  readonly numbers: bigint[];
+  readonly prevLengths: number[];
+  readonly hashes: Uint8Array;
+  readonly txIds: string[][];
+  readonly dataHashChecked: boolean[];
+}
 
 export type VerifyReply =
-  { readonly ready: true } | { readonly initError: string } | { readonly results: VerifyResult[] };
+  { readonly ready: true } | { readonly initError: string } | { readonly results: VerifyResults };
 
 export interface WorkerInit {
   /** URL (file:) of a module exporting createBlockVerifier(init) (see worker.ts). */
@@ -72,6 +78,7 @@ export function defaultVerifyWorkers(): number {
 
 interface Pending {
   readonly seq: bigint;
+  readonly bytes: Uint8Array;
   readonly resolve: (v: VerifiedBlock) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -79,8 +86,7 @@ interface Pending {
 interface Slot {
   readonly worker: Worker;
   readonly jobs: Map<number, Pending>;
-  outbox: VerifyJob[];
-  transfer: ArrayBuffer[];
+  outbox: { id: number; seq: bigint; bytes: Uint8Array }[];
   /** starting: takes jobs already (they wait in its message queue). */
   state: 'starting' | 'alive' | 'dead';
 }
@@ -129,7 +135,7 @@ export class BlockVerifyPool {
     return this.inFlight;
   }
 
-  /** Decode and verify block `seq`; the bytes must not be used by the caller afterwards. */
+  /** Decode and verify block `seq` (the bytes are copied to the worker; not to be changed until settled). */
   async verify(seq: bigint, bytes: Uint8Array): Promise<VerifiedBlock> {
     while (this.inFlight >= this.o.maxInFlight && !this.closed)
       await new Promise<void>((r) => this.waiters.push(r));
@@ -140,19 +146,11 @@ export class BlockVerifyPool {
         this.closed ? 'verifier pool closed' : 'no verifier worker is running',
       );
     const id = this.nextId++;
-    let job = bytes;
-    const buf = bytes.buffer;
-    if (
-      !(buf instanceof ArrayBuffer) ||
-      buf.byteLength - bytes.byteLength > 64 ||
-      slot.transfer.includes(buf)
-    ) {
-      job = new Uint8Array(bytes); // shares a buffer with other data: send a copy
-    }
     this.inFlight++;
-    const p = new Promise<VerifiedBlock>((resolve, reject) => slot.jobs.set(id, { seq, resolve, reject }));
-    slot.outbox.push({ id, seq, bytes: job });
-    slot.transfer.push(job.buffer as ArrayBuffer);
+    const p = new Promise<VerifiedBlock>((resolve, reject) =>
+      slot.jobs.set(id, { seq, bytes, resolve, reject }),
+    );
+    slot.outbox.push({ id, seq, bytes });
     if (slot.outbox.length >= this.batch) this.flush(slot);
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -181,7 +179,7 @@ export class BlockVerifyPool {
     const { module, init, channel } = this.o;
     const worker = startWorker({ module, init, channel });
     worker.unref();
-    const slot: Slot = { worker, jobs: new Map(), outbox: [], transfer: [], state: 'starting' };
+    const slot: Slot = { worker, jobs: new Map(), outbox: [], state: 'starting' };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (m: VerifyReply) => {
@@ -215,36 +213,53 @@ export class BlockVerifyPool {
   }
 
   private flush(slot: Slot): void {
-    if (slot.outbox.length === 0) return;
     const jobs = slot.outbox;
-    const transfer = slot.transfer;
+    if (jobs.length === 0) return;
     slot.outbox = [];
-    slot.transfer = [];
-    slot.worker.postMessage(jobs, transfer);
+    let total = 0;
+    for (const j of jobs) total += j.bytes.length;
+    const blocks = new Uint8Array(total);
+    const ends: number[] = [];
+    let o = 0;
+    for (const j of jobs) {
+      blocks.set(j.bytes, o);
+      o += j.bytes.length;
+      ends.push(o);
+    }
+    const batch: VerifyBatch = {
+      ids: jobs.map((j) => j.id),
+      seqs: jobs.map((j) => j.seq),
+      ends,
+      blocks: blocks.buffer,
+    };
+    slot.worker.postMessage(batch, [blocks.buffer]);
   }
 
-  private onResults(slot: Slot, results: VerifyResult[]): void {
-    for (const r of results) {
-      const p = slot.jobs.get(r.id);
-      if (!p) continue;
-      slot.jobs.delete(r.id);
-      this.settled();
-      if (!r.ok) {
-        p.reject(new StateError('bad_block', r.reason));
-        continue;
-      }
-      p.resolve({
-        seq: p.seq,
-        bytes: r.bytes,
-        facts: {
+  private onResults(slot: Slot, r: VerifyResults): void {
+    let good = 0;
+    let h = 0;
+    for (let i = 0; i < r.ids.length; i++) {
+      const reason = r.reasons[i];
+      let facts: BlockFacts | undefined;
+      if (reason === '') {
+        const prev = r.prevLengths[good];
+        facts = {
           kind: 'facts',
-          number: r.number,
-          previousHash: r.hashes.subarray(0, r.prevLength),
-          headerHash: r.hashes.subarray(r.prevLength),
-          txIds: r.txIds,
-          dataHashChecked: r.dataHashChecked,
-        },
-      });
+          number: r.numbers[good],
+          previousHash: r.hashes.subarray(h, h + prev),
+          headerHash: r.hashes.subarray(h + prev, h + prev + 32),
+          txIds: r.txIds[good],
+          dataHashChecked: r.dataHashChecked[good],
+        };
+        h += prev + 32;
+        good++;
+      }
+      const p = slot.jobs.get(r.ids[i]);
+      if (!p) continue;
+      slot.jobs.delete(r.ids[i]);
+      this.settled();
+      if (facts) p.resolve({ seq: p.seq, bytes: p.bytes, facts });
+      else p.reject(new StateError('bad_block', reason));
     }
   }
 
@@ -252,7 +267,6 @@ export class BlockVerifyPool {
     const jobs = [...slot.jobs.values()];
     slot.jobs.clear();
     slot.outbox = [];
-    slot.transfer = [];
     for (const p of jobs) {
       this.settled();
       p.reject(new StateError('CATCHUP_FAILED', `block ${p.seq}: ${why}`));

@@ -2,10 +2,12 @@
  * A block-verifier worker thread (pool.ts runs it). Algorithm:
  *   1. On start: import the verifier module named in workerData and call its
  *      createBlockVerifier(init); post {ready} (or {initError}).
- *   2. For each batch of jobs {id, seq, bytes}: decode the block (failure -> bad), run
- *      verifyBlock(channel, seq, block) (any throw -> bad, with its code), then compute the
- *      ledger facts (number, previous hash, header hash, tx ids, data hash checked).
- *   3. Post one reply per batch; the block bytes go back to the main thread transferred (no copy).
+ *   2. For each batch {ids, seqs, ends, blocks}: for each block (a view into the batch's
+ *      buffer): decode it once (failure -> bad), run verifyBlock(channel, seq, block) (any throw
+ *      -> bad, with its code), then compute the ledger facts of the same decoded block (number,
+ *      previous hash, header hash, tx ids, data hash checked).
+ *   3. Post one reply per batch (VerifyResults: the hashes of all good blocks in one transferred
+ *      buffer); the block bytes stay here (the main thread kept its own).
  * Nothing here touches the ledger: the main thread commits only blocks this worker called good.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,7 +15,7 @@ import { GrapevineError, errorMessage } from '../../errors.js';
 import { blockFacts } from '../../ledger/inspect.js';
 import { decodeBlock } from '../../wire/block.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
-import type { VerifyJob, VerifyReply, VerifyResult, WorkerInit } from './pool.js';
+import type { VerifyBatch, VerifyReply, VerifyResults, WorkerInit } from './pool.js';
 
 /** What a verifier module's createBlockVerifier returns. */
 export interface WorkerBlockVerifier {
@@ -25,44 +27,71 @@ export interface WorkerBlockVerifier {
 const { module, init, channel } = workerData as WorkerInit;
 const port = parentPort!;
 
-function copy(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b);
+interface Good {
+  readonly number: bigint;
+  readonly previousHash: Uint8Array;
+  readonly headerHash: Uint8Array;
+  readonly txIds: string[];
+  readonly dataHashChecked: boolean;
 }
 
-function run(v: WorkerBlockVerifier, job: VerifyJob): VerifyResult {
-  const { id, seq, bytes } = job;
+/** The facts of a good block, or the reason it is bad. */
+function run(v: WorkerBlockVerifier, seq: bigint, bytes: Uint8Array): Good | string {
   let block: Block;
   try {
     block = decodeBlock(bytes);
   } catch (e) {
-    return { id, ok: false, bytes, reason: `block ${seq} does not decode: ${errorMessage(e)}` };
+    return `block ${seq} does not decode: ${errorMessage(e)}`;
   }
   try {
     v.verifyBlock(channel, seq, block);
     const f = blockFacts(block, v.checksDataHash ? true : undefined);
     return {
-      id,
-      ok: true,
-      bytes,
       number: f.number,
-      // fresh copies: a view into the block would make postMessage clone the whole buffer
-      hashes: concat2(f.previousHash, f.headerHash),
-      prevLength: f.previousHash.length,
+      previousHash: f.previousHash,
+      headerHash: f.headerHash,
       txIds: f.txIds as string[],
       dataHashChecked: f.dataHashChecked,
     };
   } catch (e) {
     const code = e instanceof GrapevineError ? `${e.code}: ` : '';
-    return { id, ok: false, bytes, reason: `block ${seq} fails verification: ${code}${errorMessage(e)}` };
+    return `block ${seq} fails verification: ${code}${errorMessage(e)}`;
   }
 }
 
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return copy(b);
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+function runBatch(v: WorkerBlockVerifier, b: VerifyBatch): VerifyResults {
+  const reasons: string[] = [];
+  const good: Good[] = [];
+  let start = 0;
+  let hashBytes = 0;
+  for (let i = 0; i < b.ids.length; i++) {
+    const r = run(v, b.seqs[i], new Uint8Array(b.blocks, start, b.ends[i] - start));
+    start = b.ends[i];
+    if (typeof r === 'string') reasons.push(r);
+    else {
+      reasons.push('');
+      good.push(r);
+      hashBytes += r.previousHash.length + r.headerHash.length;
+    }
+  }
+  // fresh bytes: a view into the batch's buffer would make postMessage clone all of it
+  const hashes = new Uint8Array(hashBytes);
+  let o = 0;
+  for (const g of good) {
+    hashes.set(g.previousHash, o);
+    o += g.previousHash.length;
+    hashes.set(g.headerHash, o);
+    o += g.headerHash.length;
+  }
+  return {
+    ids: b.ids,
+    reasons,
+    numbers: good.map((g) => g.number),
+    prevLengths: good.map((g) => g.previousHash.length),
+    hashes,
+    txIds: good.map((g) => g.txIds),
+    dataHashChecked: good.map((g) => g.dataHashChecked),
+  };
 }
 
 try {
@@ -70,15 +99,9 @@ try {
   if (typeof mod.createBlockVerifier !== 'function')
     throw new Error(`${module} exports no createBlockVerifier`);
   const v = (await mod.createBlockVerifier(init)) as WorkerBlockVerifier;
-  port.on('message', (jobs: VerifyJob[]) => {
-    const results = jobs.map((j) => run(v, j));
-    const transfer: ArrayBuffer[] = [];
-    for (const r of results) {
-      if (r.bytes.buffer instanceof ArrayBuffer && !transfer.includes(r.bytes.buffer))
-        transfer.push(r.bytes.buffer);
-      if (r.ok) transfer.push(r.hashes.buffer as ArrayBuffer);
-    }
-    port.postMessage({ results } satisfies VerifyReply, transfer);
+  port.on('message', (batch: VerifyBatch) => {
+    const results = runBatch(v, batch);
+    port.postMessage({ results } satisfies VerifyReply, [results.hashes.buffer as ArrayBuffer]);
   });
   port.postMessage({ ready: true } satisfies VerifyReply);
 } catch (e) {
