@@ -131,7 +131,7 @@ export class StateProvider {
         rng: o.rng,
         config: this.config.catchup,
         logger: this.log,
-        height: () => this.buffer.next,
+        height: () => this.missingFrom(),
         verify: (seq, bytes) => this.verifyCatchup(seq, bytes),
         verifyAhead: () => (this.pool && this.pool.size > 0 ? this.config.catchup.maxVerifyInFlight : 0),
         add,
@@ -153,7 +153,7 @@ export class StateProvider {
       rng: o.rng,
       config: this.config,
       logger: this.log,
-      height: () => this.buffer.next,
+      height: () => this.missingFrom(),
       verify,
       add,
       catchup: catchup ? (_from, max, peers) => catchup.run(max, peers) : undefined,
@@ -303,6 +303,18 @@ export class StateProvider {
     if (now - this.lastPoke < this.config.responseTimeoutMs) return;
     this.lastPoke = now;
     void this.antiEntropy.poke();
+  }
+
+  /**
+   * The first block neither committed, taken by the commit loop nor waiting in the buffer: where
+   * anti-entropy and catch-up continue (buffer.next alone would ask again for the blocks a
+   * stream just added that the commit loop has not popped yet). The buffer holds at most
+   * 2 x blockBufferSize blocks, so the walk is short.
+   */
+  private missingFrom(): bigint {
+    let n = this.buffer.next;
+    while (this.buffer.has(n)) n++;
+    return n;
   }
 
   private notifyHeight(h: bigint): void {
