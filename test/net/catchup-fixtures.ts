@@ -21,17 +21,22 @@ export function ordererSignerOf(net: NetChannel): Signer {
   return loadSigningIdentity(join(testOrdererDir(net.root), 'msp'), 'OrdererMSP').signer;
 }
 
-/** Blocks 1..n of the channel (txBytes of payload each), chained to `genesis`. */
-export function blocksAfter(genesis: Uint8Array, orderer: Signer, n: number, txBytes = 64): Uint8Array[] {
+/** Blocks 1..n of `channel` (default e2e-world's), txBytes of payload each, chained to `genesis`. */
+export function blocksAfter(
+  genesis: Uint8Array,
+  orderer: Signer,
+  n: number,
+  o: { channel?: string; txBytes?: number } = {},
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   let prev = blockHeaderHash(decodeBlock(genesis).header!);
   for (let i = 1; i <= n; i++) {
     const { block, bytes } = makeBlock({
-      channel: CHANNEL,
+      channel: o.channel ?? CHANNEL,
       number: BigInt(i),
       previousHash: prev,
       orderer,
-      txBytes,
+      txBytes: o.txBytes ?? 64,
     });
     prev = blockHeaderHash(block.header!);
     out.push(bytes);

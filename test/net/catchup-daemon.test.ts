@@ -1,0 +1,115 @@
+/**
+ * Catch-up between real in-process peer daemons (`grapevine peer start`: core.yaml from
+ * prepareLayout, MSPs, mutual TLS, BlockStore ledgers, the MCS) on 127.0.0.1:
+ *   1. peer0.org1 holds 2,001 blocks (genesis + 2,000 signed by the layout's orderer), peer1.org1
+ *      starts at the genesis block: it catches up through grapevine.Catchup/StreamBlockFrames on
+ *      peer0's gossip port (stream counters on both sides, no RemoteStateRequest sent), its
+ *      streamed blocks verified by the MCS worker verifier (no worker start failure logged).
+ *   2. peer0.org1 restarted with grapevine.catchup.serve false (its gRPC server then answers
+ *      UNIMPLEMENTED, as a Fabric peer): peer2.org1 falls back to RemoteStateRequest and still
+ *      commits every block.
+ * No peer is a leader (no orderer traffic): every block after genesis comes from state transfer.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { loadSigningIdentity } from '../../src/identity/index.js';
+import { BlockStore } from '../../src/ledger/index.js';
+import { loadPeerConfig } from '../../src/node/config/index.js';
+import { PeerDaemon } from '../../src/node/daemon.js';
+import {
+  genesisFile,
+  ordererCryptoDir,
+  peerHome,
+  prepareLayout,
+  type NetworkLayout,
+  type PeerSpec,
+} from '../../src/network/layout.js';
+import { until } from '../comm/fixtures.js';
+import { blocksAfter } from './catchup-fixtures.js';
+
+const BEHIND = 2000;
+
+describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
+  let root: string;
+  let layout: NetworkLayout;
+  let orderer: Server;
+  const logs: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (s: string) => void logs.push(s) });
+  const running: PeerDaemon[] = [];
+
+  const peer = (index: number): PeerSpec => layout.peers.find((p) => p.org === 1 && p.index === index)!;
+  const configOf = (p: PeerSpec, overrides: Record<string, unknown> = {}) =>
+    loadPeerConfig({
+      file: join(peerHome(layout, p), 'core.yaml'),
+      env: {},
+      overrides: {
+        'peer.gossip.useLeaderElection': false,
+        'peer.gossip.orgLeader': false,
+        'peer.gossip.state.enabled': true,
+        'peer.gossip.state.checkInterval': '1s',
+        'operations.listenAddress': '127.0.0.1:0',
+        ...overrides,
+      },
+    });
+  const start = async (p: PeerSpec, overrides: Record<string, unknown> = {}): Promise<PeerDaemon> => {
+    const d = await PeerDaemon.start({ config: configOf(p, overrides), ordererWaitMs: 2000, logger });
+    running.push(d);
+    return d;
+  };
+  const height = (d: PeerDaemon): bigint => d.service.channel(layout.channel)!.height();
+  const metric = (d: PeerDaemon, name: string, labels?: Record<string, string>) =>
+    d.service.metrics.value(name, labels);
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'grapevine-catchup-daemon-'));
+    layout = (await prepareLayout(join(root, 'net'))).layout;
+    // nobody delivers (no leader); the start-up check only needs the orderer port to answer
+    orderer = createServer((s) => s.destroy());
+    await new Promise<void>((r) => orderer.listen(layout.orderer.port, '127.0.0.1', () => r()));
+    const genesis = new Uint8Array(readFileSync(genesisFile(layout)));
+    const signer = loadSigningIdentity(join(ordererCryptoDir(layout), 'msp'), 'OrdererMSP').signer;
+    const store = await BlockStore.open(join(configOf(peer(0)).grapevine.ledgerPath, layout.channel));
+    await store.append(genesis);
+    await store.appendMany(blocksAfter(genesis, signer, BEHIND, { channel: layout.channel }));
+    assert.equal(store.height(), BigInt(BEHIND + 1));
+    await store.close();
+  });
+  afterEach(async () => {
+    for (const d of running.splice(0).reverse()) await d.stop();
+  });
+  after(async () => {
+    await new Promise<void>((r) => orderer.close(() => r()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test(`a peer ${BEHIND} blocks behind its org peer catches up through the stream`, async () => {
+    const a = await start(peer(0));
+    assert.equal(height(a), BigInt(BEHIND + 1));
+    const c = await start(peer(1));
+    await until(() => height(c) === BigInt(BEHIND + 1), 'peer1 to commit every block', 50_000);
+    assert.equal(await metric(c, 'grapevine_catchup_blocks'), BEHIND);
+    assert.ok((await metric(c, 'grapevine_catchup_streams', { outcome: 'ok' })) >= 1);
+    assert.equal(await metric(c, 'grapevine_catchup_streams', { outcome: 'unsupported' }), 0);
+    assert.equal(await metric(c, 'gossip_state_requests_sent'), 0, 'no RemoteStateRequest was needed');
+    assert.equal(await metric(c, 'gossip_state_dropped'), 0);
+    assert.equal(await metric(a, 'grapevine_catchup_blocks_sent'), BEHIND);
+    assert.ok(!logs.some((l) => /verifier workers did not start/.test(l)), logs.join('\n'));
+    const [x, y] = await Promise.all([a, c].map((d) => d.service.getBlock(layout.channel, 1234n)));
+    assert.deepEqual(x?.header, y?.header);
+  });
+
+  test('a remote without the service (serve false, as a Fabric peer): RemoteStateRequest still catches up', async () => {
+    const a = await start(peer(0), { 'grapevine.catchup.serve': false });
+    const d = await start(peer(2));
+    await until(() => height(d) === BigInt(BEHIND + 1), 'peer2 to commit every block', 50_000);
+    assert.ok((await metric(d, 'grapevine_catchup_streams', { outcome: 'unsupported' })) >= 1);
+    assert.equal(await metric(d, 'grapevine_catchup_blocks'), 0);
+    assert.ok((await metric(d, 'gossip_state_requests_sent')) >= Math.ceil(BEHIND / 11));
+    assert.equal(await metric(a, 'grapevine_catchup_blocks_sent'), 0);
+  });
+});
