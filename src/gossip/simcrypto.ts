@@ -35,7 +35,9 @@ export class SimGossipCrypto implements NodeCrypto {
   }
 
   verify(identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
-    this.trust.verifyValid(identity, signature, message);
+    // two calls, not SimTrust.verifyValid: callers may hand in any object with SimTrust's Verify side
+    this.trust.validateIdentity(identity);
+    this.trust.verify(identity, signature, message);
   }
 
   verifyByChannel(channel: string, identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
