@@ -53,6 +53,19 @@ export interface NetOptions {
   readonly commit?: boolean;
 }
 
+/**
+ * The 'fast' profile with more slack: 10-15 peers share one event loop here, and on a loaded
+ * 2-core machine that loop lags. fast's 2 s publishCertPeriod can pass before the first alive
+ * goes out, and its 50-100 ms pull windows then close before the digests of the identity pull
+ * arrive: peers would never learn each other's identities. Its 200 ms membership sync also
+ * costs thousands of signature checks a second in one process, as do its 200 ms StateInfo timers.
+ */
+const ONE_PROCESS_DISCOVERY = { aliveTimeIntervalMs: 500, aliveExpirationTimeoutMs: 15_000, reconnectIntervalMs: 1000, pullIntervalMs: 1000, publishCertPeriodMs: 30_000 } as const;
+// A dial that times out presumes the peer dead (as Fabric), which a lagging loop must not cause.
+const ONE_PROCESS_COMM = { dialTimeoutMs: 15_000, connTimeoutMs: 15_000, sendBuffSize: 200 } as const;
+const ONE_PROCESS_CHANNEL = { publishStateInfoIntervalMs: 1000, requestStateInfoIntervalMs: 1000, pullIntervalMs: 1000 } as const;
+const ONE_PROCESS_PULL = { pullIntervalMs: 500, digestWaitTimeMs: 300, requestWaitTimeMs: 450, responseWaitTimeMs: 600 } as const;
+
 function pem(dir: string): Buffer {
   return readFileSync(join(dir, readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!));
 }
@@ -136,6 +149,7 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
           listenAddress: '127.0.0.1:0',
           identityStore: store,
           metrics,
+          config: ONE_PROCESS_COMM,
         });
         parts.push({ name: `peer${peer}.org${org}`, org, peer, mcs, channels, transport, store, signer: local.signer, metrics });
       }
@@ -160,7 +174,12 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
       signer: p.signer,
       mspId: `Org${p.org}MSP`,
       profile: o.profile ?? 'fast',
-      config: { ...o.gossip, discovery: { endpoint: p.transport.endpoint, externalEndpoint: p.transport.endpoint, bootstrap: [bootstrap] } },
+      config: {
+        ...o.gossip,
+        pull: { ...ONE_PROCESS_PULL, ...o.gossip?.pull },
+        channel: { ...ONE_PROCESS_CHANNEL, ...o.gossip?.channel },
+        discovery: { ...ONE_PROCESS_DISCOVERY, endpoint: p.transport.endpoint, externalEndpoint: p.transport.endpoint, bootstrap: [bootstrap] },
+      },
       channelCrypto: p.channels,
       clock: realClock,
       rng: cryptoRng,
@@ -199,11 +218,18 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
   };
 }
 
-/** Resolve when `cond()` holds (checked every 20 ms), or reject after limitMs. */
-export async function until(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+/** Per peer: alive / dead members in discovery, and members of `channel`, for failure messages. */
+export function membershipSummary(peers: readonly NetPeer[], channel: string): string {
+  return peers
+    .map((p) => `${p.name}: alive ${p.node.discovery.aliveMembers().length} dead ${p.node.discovery.deadMembers().length} in ${channel} ${p.node.peersOfChannel(channel).length}`)
+    .join('; ');
+}
+
+/** Resolve when `cond()` holds (checked every 20 ms), or reject after limitMs (adding `detail()`). */
+export async function until(cond: () => boolean, what: string, limitMs = 20_000, detail?: () => string): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeChain } from '../../src/gossip/blockmaker.js';
-import { netWorld, until, type NetPeer } from './dissemination-net.js';
+import { membershipSummary, netWorld, until, type NetPeer } from './dissemination-net.js';
 
 const has = (p: NetPeer, ch: string, seq: bigint) => p.got.get(ch)?.has(seq) === true;
 
@@ -14,7 +14,7 @@ test('net: 2 orgs x 5 peers (+1 org outside the channel): membership, push withi
   const w = await netWorld({ orgs: 3, peersPerOrg: 5, channels: { mychannel: [1, 2], other: [1, 2, 3] } });
   try {
     const inChannel = w.peers.filter((p) => p.org !== 3);
-    await until(() => inChannel.every((p) => p.node.peersOfChannel('mychannel').length === 9), 'channel membership to converge', 90_000);
+    await until(() => inChannel.every((p) => p.node.peersOfChannel('mychannel').length === 9), 'channel membership to converge', 90_000, () => membershipSummary(w.peers, 'mychannel'));
     for (const p of inChannel) {
       const peers = p.node.peersOfChannel('mychannel');
       assert.ok(peers.every((q) => q.mspId === 'Org1MSP' || q.mspId === 'Org2MSP'));
@@ -50,7 +50,7 @@ test('net: 2 orgs x 5 peers (+1 org outside the channel): membership, push withi
 test('net: with push off, pull alone delivers every block', { timeout: 120_000 }, async () => {
   const w = await netWorld({ orgs: 2, peersPerOrg: 5, channels: { mychannel: [1, 2] }, gossip: { channel: { pushBlocks: false } } });
   try {
-    await until(() => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 9), 'channel membership to converge', 90_000);
+    await until(() => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 9), 'channel membership to converge', 90_000, () => membershipSummary(w.peers, 'mychannel'));
     const blocks = makeChain({ channel: 'mychannel', orderer: w.orderer, n: 5 });
     const leaders = [1, 2].map((org) => w.peers.find((p) => p.org === org)!);
     for (let s = 1; s <= 5; s++) for (const l of leaders) l.node.gossipBlock('mychannel', BigInt(s), blocks[s - 1]!);
@@ -66,7 +66,7 @@ test('net: with push off, pull alone delivers every block', { timeout: 120_000 }
 test('net: a forged block is dropped and not forwarded', { timeout: 120_000 }, async () => {
   const w = await netWorld({ orgs: 2, peersPerOrg: 3, channels: { mychannel: [1, 2] } });
   try {
-    await until(() => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 5), 'channel membership to converge', 90_000);
+    await until(() => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 5), 'channel membership to converge', 90_000, () => membershipSummary(w.peers, 'mychannel'));
     // a block "signed" by a peer instead of the orderer fails BlockValidation
     const forger = w.peers.find((p) => p.org === 1)!;
     const forged = makeChain({ channel: 'mychannel', orderer: (forger.node as unknown as { opts: { signer: never } }).opts.signer, n: 1 });
