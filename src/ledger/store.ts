@@ -41,6 +41,7 @@ import { planBatch, type QueuedAppend } from './groupcommit.js';
 import {
   dataHashError,
   dataHashMatches,
+  dataHashMatchesSoon,
   parseBlock,
   type BlockFacts,
   type InspectedBlock,
@@ -286,9 +287,11 @@ export class BlockStore {
     const start = w.offset;
     this.writeInFlight = true;
     const write = this.writeDurable(w, batch);
-    if (checkHashDuringWrite) batch[0].hashOk = dataHashMatches(batch[0].ib);
+    // while the write runs on the thread pool (a large block's hash goes there too)
+    const hashing = checkHashDuringWrite ? dataHashMatchesSoon(batch[0].ib) : undefined;
     try {
-      await write;
+      const [hashOk] = await Promise.all([hashing, write]);
+      if (hashOk !== undefined) batch[0].hashOk = hashOk;
     } catch (e) {
       for (const q of batch) q.reject(e);
       return;

@@ -46,7 +46,10 @@ test('real Fabric blocks: append, read, range, tx id, reopen', { skip: SKIP_VECT
     assert.equal(await s.getBlockByTxId('no-such-tx'), undefined);
     const seen: bigint[] = [];
     for await (const b of s.blocks(10n, 20n)) seen.push(b.number);
-    assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => BigInt(10 + i)));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 10 }, (_, i) => BigInt(10 + i)),
+    );
   };
   await check(store);
   await store.close();
@@ -146,7 +149,10 @@ test('concurrent appends are serialised in call order', async (t) => {
     chain.map((_, i) => BigInt(i + 1)),
   );
   // reads during appends see only committed blocks
-  const reads = await Promise.all([store.append(new ChainBuilder(20n, store.lastBlockHash(), 8).next()), store.getBlock(20n)]);
+  const reads = await Promise.all([
+    store.append(new ChainBuilder(20n, store.lastBlockHash(), 8).next()),
+    store.getBlock(20n),
+  ]);
   assert.equal(reads[0], 21n);
   assert.equal(reads[1], undefined);
   await store.close();
@@ -173,7 +179,10 @@ test('close is idempotent, waits for accepted appends, and later calls fail CLOS
 });
 
 test('options are validated', async () => {
-  await assert.rejects(BlockStore.open('/nonexistent-unused', { maxFileBytes: 10 }), (e: unknown) => e instanceof ConfigError && /maxFileBytes/.test((e as Error).message));
+  await assert.rejects(
+    BlockStore.open('/nonexistent-unused', { maxFileBytes: 10 }),
+    (e: unknown) => e instanceof ConfigError && /maxFileBytes/.test((e as Error).message),
+  );
   await assert.rejects(BlockStore.open('/nonexistent-unused', { cacheMaxBlocks: 1.5 }), ConfigError);
 });
 
@@ -220,7 +229,10 @@ test('duplicate tx ids: the first occurrence is indexed', async (t) => {
   const store = await BlockStore.open(dir);
   let prev: Uint8Array = new Uint8Array();
   for (let n = 0n; n < 4n; n++) {
-    const block = makeBlock(n, prev, [makeTx('testchannel', `own-${n}`, 20, rand), makeTx('testchannel', 'dup', 20, rand)]);
+    const block = makeBlock(n, prev, [
+      makeTx('testchannel', `own-${n}`, 20, rand),
+      makeTx('testchannel', 'dup', 20, rand),
+    ]);
     prev = blockHeaderHash(block.header!);
     await store.append(block);
   }
@@ -230,5 +242,35 @@ test('duplicate tx ids: the first occurrence is indexed', async (t) => {
   await store.close();
   const again = await BlockStore.open(dir);
   assert.equal((await again.getBlockByTxId('dup'))?.number, 0n);
+  await again.close();
+});
+
+test('large blocks (data hash on the thread pool): a tampered one is refused and cut off, good ones commit', async (t) => {
+  const dir = await tempDir(t);
+  const b = new ChainBuilder(0n, new Uint8Array(), 5);
+  const blocks = [b.nextOfSize(300 * 1024), b.nextOfSize(300 * 1024), b.nextOfSize(200 * 1024)];
+  const store = await BlockStore.open(dir);
+  await store.append(blocks[0]);
+  const size = (await stat(join(dir, blockFileName(0)))).size;
+  // one transaction swapped (multi-transaction data goes through the scratch buffer)
+  const many = decodeBlock(blocks[1]);
+  assert.ok(many.data!.data.length > 1);
+  many.data!.data[1] = makeTx('testchannel', 'evil', 64 * 1024, seededRandom(3));
+  await rejectsWith(store.append(many), 'BAD_DATA_HASH');
+  // a single large transaction, one byte changed
+  const one = new ChainBuilder(1n, store.lastBlockHash()!, 6).next(1, 200 * 1024);
+  const bad = decodeBlock(one);
+  const tx = new Uint8Array(bad.data!.data[0]);
+  tx[tx.length - 1] ^= 1;
+  bad.data!.data[0] = tx;
+  await rejectsWith(store.append(bad), 'BAD_DATA_HASH');
+  assert.equal(store.height(), 1n);
+  assert.equal((await stat(join(dir, blockFileName(0)))).size, size);
+  assert.equal(await store.append(blocks[1]), 2n);
+  assert.equal(await store.append(blocks[2]), 3n);
+  await store.close();
+  const again = await BlockStore.open(dir);
+  assert.equal(again.height(), 3n);
+  assert.deepEqual((await again.getBlock(1n))!.bytes, blocks[1]);
   await again.close();
 });
