@@ -38,6 +38,7 @@ import { discoveryConfig, portOf, type DiscoveryConfig, type DiscoveryConfigInpu
 import { Connector } from './connector.js';
 import { envelopeFor } from './disclosure.js';
 import { samePkiId as same } from './keys.js';
+import { OrgCache } from './orgs.js';
 import { Roster, aliveTargets, preferredEndpoint, remoteOf, sievedResponse, type AliveItem, type OrgView } from './outbound.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { SelfAlive, membershipRequest, membershipResponse } from './self.js';
@@ -84,9 +85,7 @@ export class Discovery {
   private readonly handlers = new Set<(e: MembershipEvent) => void>();
   private readonly unsubscribes: Unsubscribe[] = [];
   private readonly probing = new Set<string>();
-  private readonly orgCache = new Map<string, string>();
-  /** orgCache by PKI-ID byte array (membership records keep theirs): no hex key per lookup. */
-  private orgByRef = new WeakMap<PkiId, string>();
+  private readonly orgs: OrgCache;
   /** The org view of outbound.ts over membership records. */
   private readonly memberView: OrgView;
   private readonly anchors = new Map<string, Set<string>>();
@@ -103,6 +102,7 @@ export class Discovery {
     this.clock = opts.clock;
     this.selfPkiId = opts.transport.selfPkiId;
     this.ownOrg = opts.mspId;
+    this.orgs = new OrgCache(2 * this.config.maxMembers, (pkiId) => orgOfIdentity(opts.crypto, opts.identityStore.get(pkiId)));
     this.memberView = { ownOrg: this.ownOrg, orgOf: (pkiId) => this.orgOfMember(pkiId) };
     this.log = componentLogger('discovery', { member: pkiIdKey(this.selfPkiId).slice(0, 16) }, opts.logger);
     this.timers = new Timers(opts.clock);
@@ -201,34 +201,12 @@ export class Discovery {
 
   /** The org (MSP ID) of a PKI-ID whose identity the identity store holds. */
   orgOf(pkiId: PkiId): string | undefined {
-    const known = this.orgByRef.get(pkiId);
-    if (known !== undefined) return known;
-    if (same(pkiId, this.selfPkiId)) return this.ownOrg;
-    const key = pkiIdKey(pkiId);
-    const hit = this.orgCache.get(key);
-    if (hit) return hit;
-    const org = orgOfIdentity(this.opts.crypto, this.opts.identityStore.get(pkiId));
-    if (org) {
-      if (this.orgCache.size >= 2 * this.config.maxMembers) this.forgetOrgs();
-      this.orgCache.set(key, org);
-    }
-    return org;
+    return this.orgs.known(pkiId) ?? (same(pkiId, this.selfPkiId) ? this.ownOrg : this.orgs.get(pkiId));
   }
 
   /** orgOf for a long-lived PKI-ID (a membership record's): the answer is kept by reference. */
   private orgOfMember(pkiId: PkiId): string | undefined {
-    const known = this.orgByRef.get(pkiId);
-    if (known !== undefined) return known;
-    const org = this.orgOf(pkiId);
-    if (org) this.orgByRef.set(pkiId, org);
-    return org;
-  }
-
-
-  private forgetOrgs(key?: string): void {
-    if (key === undefined) this.orgCache.clear();
-    else this.orgCache.delete(key);
-    this.orgByRef = new WeakMap();
+    return this.orgs.known(pkiId) ?? (same(pkiId, this.selfPkiId) ? this.ownOrg : this.orgs.get(pkiId, true));
   }
 
   onChange(handler: (e: MembershipEvent) => void): Unsubscribe {
@@ -426,7 +404,7 @@ export class Discovery {
 
   private purge(pkiId: PkiId, reason: 'expired' | 'identity-switch'): void {
     this.aliveStore.remove(pkiId);
-    this.forgetOrgs(pkiIdKey(pkiId));
+    this.orgs.forget(pkiId);
     if (!this.members.remove(pkiId)) return;
     this.log.info({ member: pkiIdKey(pkiId), reason }, 'member removed');
     this.emit({ kind: 'removed', pkiId, reason });
