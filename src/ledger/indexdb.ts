@@ -1,12 +1,17 @@
 /**
  * The block index in classic-level (LevelDB). Keys and values are binary:
  *   'b' | u64 BE block number        -> u32 file | u64 record offset | u32 payload length
- *   't' | tx id (UTF-8)              -> u64 block number | u32 tx index (first occurrence wins)
+ *   't' | u32 BE byte length of the tx id | tx id (UTF-8) | u64 BE block number | u32 BE tx
+ *        index                       -> empty
  *   'c'                               -> checkpoint: u8 version | u64 height | u32 file |
  *                                        u64 end offset | 32-byte hash of the last header
- * Each committed block is one atomic batch (entries + checkpoint), so the checkpoint always
- * names the last block the index holds. Writes are not synced: after a crash the index may lag
- * the block files, and recovery re-indexes from the checkpoint.
+ * Every occurrence of a tx id gets its own key, so indexing never reads before it writes (as
+ * Fabric's block index); a lookup takes the lowest key of the id's range, which is its first
+ * occurrence (lowest block, then lowest index). Each batch (blocks + checkpoint) is atomic, so
+ * the checkpoint always names the last block the index holds. Writes are not synced: after a
+ * crash the index may lag the block files, and recovery re-indexes from the checkpoint
+ * (re-putting a tx key is harmless: the same key). Checkpoint version 2 marks this layout; an
+ * index of version 1 (one 't' | tx id key per id) does not parse and is rebuilt on open.
  */
 import { ClassicLevel } from 'classic-level';
 
@@ -33,7 +38,7 @@ export interface IndexedBlock {
 const CHECKPOINT_KEY = Buffer.from('c');
 /** Lowest height the store may ever open with: kept across index rebuilds. */
 const FLOOR_KEY = Buffer.from('f');
-const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 2;
 
 export function blockKey(n: bigint): Buffer {
   const k = Buffer.allocUnsafe(9);
@@ -42,8 +47,23 @@ export function blockKey(n: bigint): Buffer {
   return k;
 }
 
-export function txKey(id: string): Buffer {
-  return Buffer.concat([Buffer.from('t'), Buffer.from(id, 'utf8')]);
+/** 't' | u32 length | tx id: the prefix of every key of this tx id. */
+function txPrefix(id: string): Buffer {
+  const idBytes = Buffer.from(id, 'utf8');
+  const k = Buffer.allocUnsafe(5 + idBytes.length);
+  k[0] = 0x74; // 't'
+  k.writeUInt32BE(idBytes.length, 1);
+  idBytes.copy(k, 5);
+  return k;
+}
+
+export function txKey(id: string, block: bigint, txIndex: number): Buffer {
+  const prefix = txPrefix(id);
+  const k = Buffer.allocUnsafe(prefix.length + 12);
+  prefix.copy(k, 0);
+  k.writeBigUInt64BE(block, prefix.length);
+  k.writeUInt32BE(txIndex, prefix.length + 8);
+  return k;
 }
 
 export function encodeLocation(l: BlockLocation): Buffer {
@@ -90,27 +110,20 @@ export function createIndexDb(path: string): IndexDb {
 }
 
 /** Writes the entries of a run of consecutive blocks and the checkpoint after the last. */
-export async function indexBlocks(db: IndexDb, blocks: readonly IndexedBlock[], checkpoint: Checkpoint): Promise<void> {
-  const txKeys: Buffer[] = [];
-  const txVals: Buffer[] = [];
-  const seen = new Set<string>();
+/** Writes the entries of a run of consecutive blocks and the checkpoint after the last. */
+export async function indexBlocks(
+  db: IndexDb,
+  blocks: readonly IndexedBlock[],
+  checkpoint: Checkpoint,
+): Promise<void> {
+  const batch = db.batch();
+  const empty = Buffer.alloc(0);
   for (const b of blocks) {
+    batch.put(blockKey(b.number), encodeLocation(b.location));
     b.txIds.forEach((id, i) => {
-      if (id === '' || seen.has(id)) return;
-      seen.add(id);
-      const v = Buffer.allocUnsafe(12);
-      v.writeBigUInt64BE(b.number, 0);
-      v.writeUInt32BE(i, 8);
-      txKeys.push(txKey(id));
-      txVals.push(v);
+      if (id !== '') batch.put(txKey(id, b.number, i), empty);
     });
   }
-  const known = txKeys.length > 0 ? await db.hasMany(txKeys) : [];
-  const batch = db.batch();
-  for (const b of blocks) batch.put(blockKey(b.number), encodeLocation(b.location));
-  txKeys.forEach((k, i) => {
-    if (!known[i]) batch.put(k, txVals[i]);
-  });
   batch.put(CHECKPOINT_KEY, encodeCheckpoint(checkpoint));
   await batch.write();
 }
@@ -135,9 +148,17 @@ export function lookupLocation(db: IndexDb, n: bigint): BlockLocation | undefine
   return decodeLocation(db.getSync(blockKey(n)));
 }
 
-export function lookupTx(db: IndexDb, id: string): { number: bigint; txIndex: number } | undefined {
-  const v = db.getSync(txKey(id));
-  if (!v || v.length !== 12) return undefined;
-  const b = Buffer.from(v.buffer, v.byteOffset, v.length);
-  return { number: b.readBigUInt64BE(0), txIndex: b.readUInt32BE(8) };
+/** The first occurrence of a tx id in the index (lowest block, then lowest tx index). */
+export async function lookupTx(
+  db: IndexDb,
+  id: string,
+): Promise<{ number: bigint; txIndex: number } | undefined> {
+  const prefix = txPrefix(id);
+  const keys = await db
+    .keys({ gte: prefix, lte: Buffer.concat([prefix, Buffer.alloc(12, 0xff)]), limit: 1 })
+    .all();
+  const k = keys[0];
+  if (!k || k.length !== prefix.length + 12) return undefined;
+  const b = Buffer.from(k.buffer, k.byteOffset, k.length);
+  return { number: b.readBigUInt64BE(prefix.length), txIndex: b.readUInt32BE(prefix.length + 8) };
 }

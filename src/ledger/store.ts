@@ -399,7 +399,10 @@ export class BlockStore {
   getBlockByTxId(txId: string): Promise<(StoredBlock & { readonly txIndex: number }) | undefined> {
     return this.track(async () => {
       this.checkOpen();
-      const hit = lookupTx(this.db, txId) ?? this.indexer.tx(txId);
+      // pending first (taken now): an entry leaves it only once it is on disk, where the lookup
+      // then finds it; an earlier occurrence on disk wins over a pending one
+      const pending = this.indexer.tx(txId);
+      const hit = (await lookupTx(this.db, txId)) ?? pending;
       if (!hit || hit.number >= this.heightValue) return undefined;
       const e = await this.entry(hit.number);
       if (!e) return undefined;

@@ -57,7 +57,13 @@ async function rejectsCorrupt(p: Promise<unknown>, file: string, offset: number)
 test('a torn tail (any prefix of an unindexed record) is truncated and appending continues', async (t) => {
   const chain = makeChain(6, 21, 3, 300);
   const rec = record(chain[5]);
-  for (const cut of [1, RECORD_HEADER_BYTES - 1, RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + 7, rec.length - 1]) {
+  for (const cut of [
+    1,
+    RECORD_HEADER_BYTES - 1,
+    RECORD_HEADER_BYTES,
+    RECORD_HEADER_BYTES + 7,
+    rec.length - 1,
+  ]) {
     const dir = await tempDir(t);
     await seed(dir, chain, 5);
     const before = (await stat(file0(dir))).size;
@@ -159,7 +165,10 @@ test('a committed (indexed) block cut from the file is CORRUPT, never a silent l
   await seed(dir, chain, 5);
   const size = (await stat(file0(dir))).size;
   await truncate(file0(dir), size - 10);
-  await assert.rejects(BlockStore.open(dir), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && e.file === file0(dir));
+  await assert.rejects(
+    BlockStore.open(dir),
+    (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && e.file === file0(dir),
+  );
 });
 
 test('missing block file in the middle is CORRUPT', async (t) => {
@@ -169,7 +178,10 @@ test('missing block file in the middle is CORRUPT', async (t) => {
   for (const b of chain) await store.append(b);
   await store.close();
   await unlink(join(dir, blockFileName(1)));
-  await assert.rejects(BlockStore.open(dir, { maxFileBytes: 2048 }), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && e.message.includes(blockFileName(1)));
+  await assert.rejects(
+    BlockStore.open(dir, { maxFileBytes: 2048 }),
+    (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && e.message.includes(blockFileName(1)),
+  );
 });
 
 test('a missing or damaged index is rebuilt entirely from the files', async (t) => {
@@ -193,7 +205,10 @@ test('a missing or damaged index is rebuilt entirely from the files', async (t) 
     } else {
       // a checkpoint value that does not parse: write it through LevelDB itself
       const { ClassicLevel } = await import('classic-level');
-      const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), {
+        keyEncoding: 'buffer',
+        valueEncoding: 'buffer',
+      });
       await db.put(Buffer.from('c'), Buffer.from('nonsense'));
       await db.close();
     }
@@ -212,7 +227,10 @@ test('block files that belong to another chain than the index are CORRUPT', asyn
   const fh = await open(file0(dir), 'w');
   await fh.write(Buffer.concat(other.map(record)));
   await fh.close();
-  await assert.rejects(BlockStore.open(dir), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT');
+  await assert.rejects(
+    BlockStore.open(dir),
+    (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT',
+  );
   assert.equal(decodeBlock(other[0]).header!.number, 0n);
 });
 
@@ -249,7 +267,10 @@ test('an index entry lost under a good checkpoint: rebuilt, and the committed he
   const offsets = await seed(dir, chain, 6);
   const { ClassicLevel } = await import('classic-level');
   const dropLastEntry = async () => {
-    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+    });
     const key = Buffer.alloc(9);
     key[0] = 0x62;
     key.writeBigUInt64BE(5n, 1);
@@ -265,6 +286,39 @@ test('an index entry lost under a good checkpoint: rebuilt, and the committed he
 
   await dropLastEntry();
   await truncate(file0(dir), offsets[5]); // and the last committed block is gone from the file
-  await assert.rejects(BlockStore.open(dir), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && /hold 5 blocks but 6/.test(e.message));
-  await assert.rejects(BlockStore.open(dir), (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT', 'still refused on the next open');
+  await assert.rejects(
+    BlockStore.open(dir),
+    (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT' && /hold 5 blocks but 6/.test(e.message),
+  );
+  await assert.rejects(
+    BlockStore.open(dir),
+    (e: unknown) => e instanceof LedgerError && e.code === 'CORRUPT',
+    'still refused on the next open',
+  );
+});
+
+test('an index of the version-1 layout (one key per tx id) is rebuilt on open; tx lookups find first occurrences', async (t) => {
+  const chain = makeChain(5, 41, 2, 100);
+  const dir = await tempDir(t);
+  await seed(dir, chain, 5);
+  const { ClassicLevel } = await import('classic-level');
+  const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+  });
+  const cp = (await db.get(Buffer.from('c')))!;
+  assert.equal(cp[0], 2, 'checkpoint version 2');
+  const v1 = Buffer.from(cp);
+  v1[0] = 1;
+  await db.put(Buffer.from('c'), v1);
+  await db.put(Buffer.from('ttx-3-1'), Buffer.alloc(12)); // an old-layout entry: dropped with the rest
+  await db.close();
+  const store = await BlockStore.open(dir);
+  assert.equal(store.recovery.rebuiltIndex, true);
+  assert.equal(store.height(), 5n);
+  assert.equal((await store.getBlockByTxId('tx-3-1'))?.number, 3n);
+  assert.equal((await store.getBlockByTxId('tx-3-1'))?.txIndex, 1);
+  assert.equal(await store.getBlockByTxId('tx-3'), undefined, 'a prefix of an id is not the id');
+  await assertIntact(store, chain);
+  await store.close();
 });
