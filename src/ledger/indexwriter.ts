@@ -5,7 +5,13 @@
  * maps. At most maxPending blocks wait: beyond that, add() waits for the writer (backpressure).
  * A crash loses only queued entries, which recovery rebuilds from the block files.
  */
-import { indexBlocks, type BlockLocation, type Checkpoint, type IndexDb, type IndexedBlock } from './indexdb.js';
+import {
+  indexBlocks,
+  type BlockLocation,
+  type Checkpoint,
+  type IndexDb,
+  type IndexedBlock,
+} from './indexdb.js';
 
 export class IndexWriter {
   private queue: { block: IndexedBlock; cp: Checkpoint }[] = [];
@@ -61,6 +67,8 @@ export class IndexWriter {
 
   private async run(): Promise<void> {
     try {
+      // start after the appends that queued these entries have resolved (off their path)
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0 && this.error === undefined) {
         const batch = this.queue;
         this.queue = [];

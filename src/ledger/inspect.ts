@@ -89,13 +89,18 @@ export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFac
   }
   const header = block.header;
   if (!header) throw new LedgerError('MALFORMED', 'block has no header');
+  const data = block.data?.data ?? [];
+  let txIds: readonly string[] | undefined;
   return {
     bytes,
     block,
     number: header.number,
     previousHash: header.previousHash,
     headerHash: blockHeaderHash(header),
-    txIds: (block.data?.data ?? []).map(txIdOf),
+    // decoded on first use: the store asks while the block's write is in flight
+    get txIds() {
+      return (txIds ??= data.map(txIdOf));
+    },
   };
 }
 

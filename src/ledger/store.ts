@@ -289,6 +289,7 @@ export class BlockStore {
     const write = this.writeDurable(w, batch);
     // while the write runs on the thread pool (a large block's hash goes there too)
     const hashing = checkHashDuringWrite ? dataHashMatchesSoon(batch[0].ib) : undefined;
+    for (const q of batch) txIdsOf(q.ib); // decoded now rather than after the write
     try {
       const [hashOk] = await Promise.all([hashing, write]);
       if (hashOk !== undefined) batch[0].hashOk = hashOk;
@@ -503,6 +504,10 @@ function storedBlock(n: bigint, e: CachedBlock): StoredBlock {
       return e.block;
     },
   };
+}
+
+function txIdsOf(ib: InspectedBlock): readonly string[] {
+  return ib.txIds;
 }
 
 function closedError(): LedgerError {
