@@ -10,6 +10,10 @@
  *     verifies in worker threads (catchup.verifyWorkers); the verifier workers are started
  *     before the clock starts, as in a running peer. Each run verifies every block afresh
  *     (new workers, no memo shared with earlier runs) and fsyncs every block (group commit).
+ * Both peers' StateCrypto and the workers' verifier are MessageCryptoService over the real MSPs
+ * (test/state/verifier-module.ts). Environment: CATCHUP_BENCH_RUNS (default 3),
+ * CATCHUP_BENCH_CONFIG (JSON StateConfigInput merged into the peer's config, for experiments),
+ * CATCHUP_BENCH_MARKS (print each round's monotonic µs window, to cut a --cpu-prof profile).
  * Prints a table and one JSON line per figure.
  */
 import * as grpc from '@grpc/grpc-js';
