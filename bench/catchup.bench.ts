@@ -13,7 +13,8 @@
  * Both peers' StateCrypto and the workers' verifier are MessageCryptoService over the real MSPs
  * (test/state/verifier-module.ts). Environment: CATCHUP_BENCH_RUNS (default 3),
  * CATCHUP_BENCH_CONFIG (JSON StateConfigInput merged into the peer's config, for experiments),
- * CATCHUP_BENCH_MARKS (print each round's monotonic µs window, to cut a --cpu-prof profile).
+ * CATCHUP_BENCH_MARKS (print each round's monotonic µs window, to cut a --cpu-prof profile),
+ * CATCHUP_BENCH_TXS / CATCHUP_BENCH_TX_BYTES (block shape; default 2 txs of 5,000 bytes, ~10 KB).
  * Prints a table and one JSON line per figure.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -45,8 +46,8 @@ const blocks = makeChain({
   orderer: ordererSigner(root),
   n: N + 1,
   from: 0n,
-  txCount: 2,
-  txBytes: 5_000,
+  txCount: Number(process.env.CATCHUP_BENCH_TXS ?? 2),
+  txBytes: Number(process.env.CATCHUP_BENCH_TX_BYTES ?? 5_000),
 });
 const bytes = blocks.slice(1).reduce((s, b) => s + b.length, 0);
 console.log(
