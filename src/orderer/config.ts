@@ -20,19 +20,20 @@ import { parse as parseYaml } from 'yaml';
 import { parseGoDuration } from '../channelconfig/duration.js';
 import { ConfigError, errorMessage } from '../errors.js';
 
+/** Server TLS files (General.TLS / Operations.TLS). */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientAuthRequired: boolean;
+  readonly clientRootCAFiles: readonly string[];
+}
+
 export interface OrdererFileConfig {
   readonly listen: string;
   readonly genesisFile: string | undefined;
   readonly mspDir: string;
   readonly mspId: string;
-  readonly tls:
-    | {
-        readonly certFile: string;
-        readonly keyFile: string;
-        readonly clientAuthRequired: boolean;
-        readonly clientRootCAFiles: readonly string[];
-      }
-    | undefined;
+  readonly tls: TlsFiles | undefined;
   readonly dataDir: string;
   readonly timeWindowMs: number;
   readonly noExpirationChecks: boolean;
@@ -40,14 +41,7 @@ export interface OrdererFileConfig {
   readonly operations:
     | {
         readonly listenAddress: string;
-        readonly tls:
-          | {
-              readonly certFile: string;
-              readonly keyFile: string;
-              readonly clientAuthRequired: boolean;
-              readonly clientRootCAFiles: readonly string[];
-            }
-          | undefined;
+        readonly tls: TlsFiles | undefined;
       }
     | undefined;
   /** Metrics.Provider: /metrics is served only with prometheus. */

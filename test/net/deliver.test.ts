@@ -34,7 +34,7 @@ import {
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { broadcastAll } from '../helpers/broadcast.js';
-import { ORDERER_TLS, fixture, peerTls, type Fixture } from '../orderer/fixtures.js';
+import { ORDERER_TLS, fixture, peerTls, endorserTxs, type Fixture } from '../orderer/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grapevine-net-orderer-'));
 
@@ -96,23 +96,7 @@ async function deliverRaw(
   }
 }
 
-const txs = (f: Fixture, signer: Signer, n: number) =>
-  Array.from({ length: n }, (_, i) =>
-    encode(
-      EnvelopeSchema,
-      signedEnvelope(
-        {
-          type: HeaderType.ENDORSER_TRANSACTION,
-          channelId: f.channel,
-          data: new Uint8Array([i]),
-          nowMs: Date.now(),
-          txId: `t${i}`,
-          preciseTimestamp: true,
-        },
-        signer,
-      ),
-    ),
-  );
+const txs = (f: Fixture, signer: Signer, n: number) => endorserTxs(f, signer, n, 't');
 
 function mcs(f: Fixture, local: LocalIdentity): MessageCryptoService {
   const ctx = parseChannelConfig(f.genesis).cryptoContext();

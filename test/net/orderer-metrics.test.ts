@@ -27,7 +27,7 @@ import {
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { broadcastAll } from '../helpers/broadcast.js';
-import { ORDERER_TLS, fixture, peerTls, type Fixture } from '../orderer/fixtures.js';
+import { ORDERER_TLS, fixture, peerTls, endorserTxs, type Fixture } from '../orderer/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grapevine-net-ometrics-'));
 
@@ -48,22 +48,7 @@ function startOrderer(f: Fixture, dataDir = tmp()): Promise<Orderer> {
 
 const creds = (f: Fixture) => grpc.credentials.createSsl(Buffer.from(f.file(`${ORDERER_TLS}/ca.crt`)));
 
-const txs = (f: Fixture, signer: Signer, n: number) =>
-  Array.from({ length: n }, (_, i) =>
-    encode(
-      EnvelopeSchema,
-      signedEnvelope(
-        {
-          type: HeaderType.ENDORSER_TRANSACTION,
-          channelId: f.channel,
-          data: new Uint8Array([i]),
-          nowMs: Date.now(),
-          txId: `m${i}`,
-        },
-        signer,
-      ),
-    ),
-  );
+const txs = (f: Fixture, signer: Signer, n: number) => endorserTxs(f, signer, n, 'm');
 
 /** One Deliver stream oldest..stop: the number of blocks and the final status. */
 async function deliverAll(address: string, c: grpc.ChannelCredentials, f: Fixture, stop: bigint) {

@@ -86,6 +86,9 @@ import { Chain } from '../../src/orderer/chain.js';
 import type { Clock } from '../../src/comm/types.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { randomBytes } from 'node:crypto';
+import { encode } from '../../src/wire/codec.js';
+import { signedEnvelope } from '../../src/wire/index.js';
+import { EnvelopeSchema, HeaderType } from '../../src/wire/gen/common/common_pb.js';
 import type { DeliverIO } from '../../src/orderer/deliver.js';
 import { parseDeliverResponse } from '../../src/deliver/frames.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../src/deliver/frames.js';
@@ -158,4 +161,24 @@ export class MemDeliverIO implements DeliverIO {
       throw new Error('unknown frame');
     });
   }
+}
+
+/** `n` signed ENDORSER_TRANSACTION envelopes for the fixture's channel (data [i], tx ids prefix+i), encoded. */
+export function endorserTxs(f: Fixture, signer: Signer, n: number, prefix = 't'): Uint8Array[] {
+  return Array.from({ length: n }, (_, i) =>
+    encode(
+      EnvelopeSchema,
+      signedEnvelope(
+        {
+          type: HeaderType.ENDORSER_TRANSACTION,
+          channelId: f.channel,
+          data: new Uint8Array([i]),
+          nowMs: Date.now(),
+          txId: `${prefix}${i}`,
+          preciseTimestamp: true,
+        },
+        signer,
+      ),
+    ),
+  );
 }
