@@ -1,0 +1,116 @@
+/**
+ * decodeTx reads the Envelope and Payload layers without the generic decoder when their bytes
+ * have the plain two-field shape (bytesFields12). It must give exactly what decoding every layer
+ * with protobuf-es gives, and fail exactly when that fails, for any bytes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { toBinary } from '@bufbuild/protobuf';
+import { bytesFields12, decodeBlock, decodeTx } from '../../src/wire/block.js';
+import { decode, encode } from '../../src/wire/codec.js';
+import {
+  ChannelHeaderSchema,
+  EnvelopeSchema,
+  PayloadSchema,
+  SignatureHeaderSchema,
+} from '../../src/wire/gen/common/common_pb.js';
+import { WireError } from '../../src/errors.js';
+import { makeTx, seededRandom } from '../ledger/synthetic.js';
+import { HAVE_VECTORS, vectorBlocks } from '../helpers/vectors.js';
+
+/** The reference: every layer through protobuf-es, as decodeTx did before its fast path. */
+function reference(bytes: Uint8Array) {
+  const envelope = decode(EnvelopeSchema, bytes, 'common.Envelope');
+  const payload = decode(PayloadSchema, envelope.payload, 'common.Payload');
+  if (!payload.header) throw new WireError('MALFORMED', 'transaction payload has no header');
+  const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
+  const signatureHeader = decode(SignatureHeaderSchema, payload.header.signatureHeader, 'common.SignatureHeader');
+  return { envelope, payload, channelHeader, signatureHeader };
+}
+
+type Outcome = { ok: true; bytes: string[] } | { ok: false };
+
+function outcome(f: () => ReturnType<typeof reference>): Outcome {
+  try {
+    const t = f();
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    return {
+      ok: true,
+      bytes: [
+        hex(toBinary(EnvelopeSchema, t.envelope)),
+        hex(toBinary(PayloadSchema, t.payload)),
+        hex(toBinary(ChannelHeaderSchema, t.channelHeader)),
+        hex(toBinary(SignatureHeaderSchema, t.signatureHeader)),
+        t.channelHeader.txId,
+        t.channelHeader.channelId,
+      ],
+    };
+  } catch (e) {
+    assert.ok(e instanceof WireError, `not a WireError: ${String(e)}`);
+    return { ok: false };
+  }
+}
+
+const same = (bytes: Uint8Array) => assert.deepEqual(outcome(() => decodeTx(bytes)), outcome(() => reference(bytes)));
+
+const rand = seededRandom(7);
+const txs = [0, 1, 100, 5000, 200_000].map((n, i) => makeTx('mychannel', `tx${i}`, n, rand));
+
+test('decodeTx equals the all-protobuf-es reference on real-shaped transactions', () => {
+  for (const tx of txs) {
+    assert.ok(bytesFields12(tx), 'an SDK-shaped envelope takes the fast path');
+    same(tx);
+    assert.equal(decodeTx(tx).channelHeader.channelId, 'mychannel');
+  }
+});
+
+test('decodeTx equals the reference on the Fabric vectors', { skip: !HAVE_VECTORS && 'no ../shared/fabric-vectors' }, () => {
+  let n = 0;
+  for (const { bytes } of vectorBlocks()) {
+    for (const tx of decodeBlock(bytes).data?.data ?? []) {
+      same(tx);
+      n++;
+    }
+  }
+  assert.ok(n > 20);
+});
+
+test('property: decodeTx equals the reference on mutated, truncated, extended and random bytes', () => {
+  const base = fc.constantFrom(...txs.slice(0, 4));
+  const mutated = fc.tuple(base, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([b, at, v]) => {
+    const c = Uint8Array.from(b);
+    c[at % c.length] = v;
+    return c;
+  });
+  const truncated = fc.tuple(base, fc.nat()).map(([b, n]) => b.subarray(0, n % (b.length + 1)));
+  const extended = fc.tuple(base, fc.uint8Array({ maxLength: 12 })).map(([b, x]) => Uint8Array.from([...b, ...x]));
+  // the payload with an extra or repeated field, or its fields swapped
+  const reshaped = fc.tuple(base, fc.constantFrom('repeat-header', 'swap', 'unknown')).map(([b, how]) => {
+    const env = decode(EnvelopeSchema, b);
+    const p = bytesFields12(env.payload)!;
+    const field = (tag: number, v: Uint8Array) => Uint8Array.from([tag, ...varint(v.length), ...v]);
+    const parts =
+      how === 'repeat-header'
+        ? [field(0x0a, p[0]), field(0x12, p[1]), field(0x0a, p[0])]
+        : how === 'swap'
+          ? [field(0x12, p[1]), field(0x0a, p[0])]
+          : [field(0x0a, p[0]), field(0x12, p[1]), field(0x1a, Uint8Array.of(1))];
+    const payload = Uint8Array.from(parts.flatMap((x) => [...x]));
+    return encode(EnvelopeSchema, { payload, signature: env.signature });
+  });
+  fc.assert(
+    fc.property(fc.oneof(mutated, truncated, extended, reshaped, fc.uint8Array({ maxLength: 64 })), (bytes) => same(bytes)),
+    { numRuns: 2000 },
+  );
+});
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
