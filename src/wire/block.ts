@@ -120,7 +120,11 @@ export function decodeTx(envelopeBytes: Uint8Array): DecodedTx {
     : decode(PayloadSchema, envelope.payload, 'common.Payload');
   if (!payload.header) throw new WireError('MALFORMED', 'transaction payload has no header');
   const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
-  const signatureHeader = decode(SignatureHeaderSchema, payload.header.signatureHeader, 'common.SignatureHeader');
+  const signatureHeader = decode(
+    SignatureHeaderSchema,
+    payload.header.signatureHeader,
+    'common.SignatureHeader',
+  );
   return { envelope, payload, channelHeader, signatureHeader };
 }
 
@@ -178,7 +182,10 @@ export function configEnvelopeOf(block: Block): ConfigEnvelope {
   if (!first) throw new WireError('MALFORMED', 'config block has no transactions');
   const tx = decodeTx(first);
   if (tx.channelHeader.type !== HeaderType.CONFIG) {
-    throw new WireError('NOT_CONFIG', `block ${block.header?.number ?? '?'} is not a config block (type ${tx.channelHeader.type})`);
+    throw new WireError(
+      'NOT_CONFIG',
+      `block ${block.header?.number ?? '?'} is not a config block (type ${tx.channelHeader.type})`,
+    );
   }
   return decode(ConfigEnvelopeSchema, tx.payload.data, 'common.ConfigEnvelope');
 }

@@ -25,7 +25,11 @@ function reference(bytes: Uint8Array) {
   const payload = decode(PayloadSchema, envelope.payload, 'common.Payload');
   if (!payload.header) throw new WireError('MALFORMED', 'transaction payload has no header');
   const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
-  const signatureHeader = decode(SignatureHeaderSchema, payload.header.signatureHeader, 'common.SignatureHeader');
+  const signatureHeader = decode(
+    SignatureHeaderSchema,
+    payload.header.signatureHeader,
+    'common.SignatureHeader',
+  );
   return { envelope, payload, channelHeader, signatureHeader };
 }
 
@@ -52,7 +56,11 @@ function outcome(f: () => ReturnType<typeof reference>): Outcome {
   }
 }
 
-const same = (bytes: Uint8Array) => assert.deepEqual(outcome(() => decodeTx(bytes)), outcome(() => reference(bytes)));
+const same = (bytes: Uint8Array) =>
+  assert.deepEqual(
+    outcome(() => decodeTx(bytes)),
+    outcome(() => reference(bytes)),
+  );
 
 const rand = seededRandom(7);
 const txs = [0, 1, 100, 5000, 200_000].map((n, i) => makeTx('mychannel', `tx${i}`, n, rand));
@@ -65,16 +73,20 @@ test('decodeTx equals the all-protobuf-es reference on real-shaped transactions'
   }
 });
 
-test('decodeTx equals the reference on the Fabric vectors', { skip: !HAVE_VECTORS && 'no ../shared/fabric-vectors' }, () => {
-  let n = 0;
-  for (const { bytes } of vectorBlocks()) {
-    for (const tx of decodeBlock(bytes).data?.data ?? []) {
-      same(tx);
-      n++;
+test(
+  'decodeTx equals the reference on the Fabric vectors',
+  { skip: !HAVE_VECTORS && 'no ../shared/fabric-vectors' },
+  () => {
+    let n = 0;
+    for (const { bytes } of vectorBlocks()) {
+      for (const tx of decodeBlock(bytes).data?.data ?? []) {
+        same(tx);
+        n++;
+      }
     }
-  }
-  assert.ok(n > 20);
-});
+    assert.ok(n > 20);
+  },
+);
 
 test('property: decodeTx equals the reference on mutated, truncated, extended and random bytes', () => {
   const base = fc.constantFrom(...txs.slice(0, 4));
@@ -84,7 +96,9 @@ test('property: decodeTx equals the reference on mutated, truncated, extended an
     return c;
   });
   const truncated = fc.tuple(base, fc.nat()).map(([b, n]) => b.subarray(0, n % (b.length + 1)));
-  const extended = fc.tuple(base, fc.uint8Array({ maxLength: 12 })).map(([b, x]) => Uint8Array.from([...b, ...x]));
+  const extended = fc
+    .tuple(base, fc.uint8Array({ maxLength: 12 }))
+    .map(([b, x]) => Uint8Array.from([...b, ...x]));
   // the payload with an extra or repeated field, or its fields swapped
   const reshaped = fc.tuple(base, fc.constantFrom('repeat-header', 'swap', 'unknown')).map(([b, how]) => {
     const env = decode(EnvelopeSchema, b);
@@ -100,7 +114,9 @@ test('property: decodeTx equals the reference on mutated, truncated, extended an
     return encode(EnvelopeSchema, { payload, signature: env.signature });
   });
   fc.assert(
-    fc.property(fc.oneof(mutated, truncated, extended, reshaped, fc.uint8Array({ maxLength: 64 })), (bytes) => same(bytes)),
+    fc.property(fc.oneof(mutated, truncated, extended, reshaped, fc.uint8Array({ maxLength: 64 })), (bytes) =>
+      same(bytes),
+    ),
     { numRuns: 2000 },
   );
 });
