@@ -1,14 +1,13 @@
 /**
  * Real-socket gossip peers in one process (127.0.0.1, TLS): crypto from testCrypto, channel
- * configs from configtx.yaml -> buildGenesisBlock -> parseChannelConfig, one GossipNode per peer
+ * configs from configtx.yaml (src/network/channel-yaml.ts) -> genesis -> parseChannelConfig, one GossipNode per peer
  * over a GrpcTransport, the real MessageCryptoService, blocks signed by orderer0.
  */
-import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCrypto, testOrdererDir, testOrgMspDir, testPeerDir } from '../helpers/crypto.js';
-import { buildGenesisBlock, loadConfigtx } from '../../src/configtx/index.js';
-import { appOrgYaml, ordererOrgYaml } from '../../src/network/channel-yaml.js';
+import { channelConfigtxYaml, writeConfigtxGenesis } from '../../src/network/channel-yaml.js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
 import type { ChannelConfig } from '../../src/channelconfig/types.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
@@ -70,65 +69,6 @@ function pem(dir: string): Buffer {
   return readFileSync(join(dir, readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!));
 }
 
-function configtxYaml(root: string, orgs: number, anchors: Map<number, number>, channels: Record<string, readonly number[]>): string {
-  const profiles = Object.entries(channels)
-    .map(
-      ([name, members]) => `  P_${name}:
-    <<: *ChannelDefaults
-    Orderer:
-      <<: *OrdererDefaults
-      Organizations: [*OrdererOrg]
-      Capabilities: *OrdererCapabilities
-    Application:
-      <<: *ApplicationDefaults
-      Organizations: [${members.map((k) => `*Org${k}`).join(', ')}]
-      Capabilities: *ApplicationCapabilities
-`,
-    )
-    .join('');
-  return `Organizations:
-${ordererOrgYaml(root, ['127.0.0.1:7050'])}${Array.from({ length: orgs }, (_, i) => appOrgYaml(root, i + 1, anchors.get(i + 1)!)).join('')}
-Capabilities:
-  Channel: &ChannelCapabilities {V2_0: true}
-  Orderer: &OrdererCapabilities {V2_0: true}
-  Application: &ApplicationCapabilities {V2_0: true}
-Application: &ApplicationDefaults
-  Organizations:
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-    Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-  Capabilities:
-    <<: *ApplicationCapabilities
-Orderer: &OrdererDefaults
-  OrdererType: etcdraft
-  BatchTimeout: 1s
-  BatchSize: {MaxMessageCount: 5, AbsoluteMaxBytes: 10 MB, PreferredMaxBytes: 2 MB}
-  EtcdRaft:
-    Consenters:
-      - Host: 127.0.0.1
-        Port: 7050
-        ClientTLSCert: ${join(testOrdererDir(root), 'tls', 'server.crt')}
-        ServerTLSCert: ${join(testOrdererDir(root), 'tls', 'server.crt')}
-  Organizations:
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
-Channel: &ChannelDefaults
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-  Capabilities:
-    <<: *ChannelCapabilities
-Profiles:
-${profiles}`;
-}
-
 export async function netWorld(o: NetOptions): Promise<NetWorld> {
   const root = await testCrypto({ orgs: o.orgs, peersPerOrg: o.peersPerOrg });
   const tlsCas = Array.from({ length: o.orgs }, (_, i) => new Uint8Array(pem(join(testOrgMspDir(root, i + 1), 'tlscacerts'))));
@@ -160,10 +100,23 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
   }
   const anchors = new Map(parts.filter((p) => p.peer === 0).map((p) => [p.org, Number(p.transport.endpoint.split(':')[1])]));
   const dir = mkdtempSync(join(tmpdir(), 'grapevine-dissem-'));
-  const path = join(dir, 'configtx.yaml');
-  writeFileSync(path, configtxYaml(root, o.orgs, anchors, o.channels));
-  const configtx = loadConfigtx(path);
-  const configs = new Map(Object.keys(o.channels).map((ch) => [ch, parseChannelConfig(buildGenesisBlock(configtx, `P_${ch}`, ch))]));
+  const genesisOf = (ch: string, members: readonly number[]) =>
+    writeConfigtxGenesis(
+      join(dir, `configtx-${ch}.yaml`),
+      channelConfigtxYaml({
+        root,
+        profile: `P_${ch}`,
+        orgs: members,
+        anchorPort: (n) => anchors.get(n)!,
+        ordererEndpoints: ['127.0.0.1:7050'],
+        consenterPort: 7050,
+        batchTimeout: '1s',
+        maxMessageCount: 5,
+      }),
+      `P_${ch}`,
+      ch,
+    );
+  const configs = new Map(Object.entries(o.channels).map(([ch, members]) => [ch, parseChannelConfig(genesisOf(ch, members))]));
   const orderer = loadSigningIdentity(join(testOrdererDir(root), 'msp'), 'OrdererMSP').signer;
   const peers: NetPeer[] = parts.map((p) => {
     const bootstrap = parts.find((q) => q.org === p.org && q.peer === 0)!.transport.endpoint;
