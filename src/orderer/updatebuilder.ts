@@ -47,50 +47,59 @@ interface GroupDiff {
 
 const emptyGroup = (): ConfigGroup => create(ConfigGroupSchema);
 
+/**
+ * The policies or the values of a group, by key: unchanged ones (same content and mod_policy) go
+ * to `same` with just their version, changed ones to `write` at version + 1, new ones to `write`
+ * at version 0. True when one was added or removed (the group's membership changed).
+ */
+function diffLeaves<T extends { version: bigint; modPolicy: string }>(
+  orig: Record<string, T>,
+  upd: Record<string, T>,
+  sameContent: (o: T, u: T) => boolean,
+  make: (version: bigint, content?: T) => T,
+  same: Record<string, T>,
+  write: Record<string, T>,
+): boolean {
+  let moved = false;
+  for (const [k, o] of Object.entries(orig)) {
+    const u = upd[k];
+    if (!u) moved = true;
+    else if (u.modPolicy === o.modPolicy && sameContent(o, u)) same[k] = make(o.version);
+    else write[k] = make(o.version + 1n, u);
+  }
+  for (const [k, u] of Object.entries(upd)) {
+    if (orig[k]) continue;
+    moved = true;
+    write[k] = make(0n, u);
+  }
+  return moved;
+}
+
 function diffGroup(orig: ConfigGroup, upd: ConfigGroup): GroupDiff {
   const read = create(ConfigGroupSchema, { version: orig.version });
   const write = create(ConfigGroupSchema, { version: orig.version });
   const same = create(ConfigGroupSchema);
   let members = orig.modPolicy !== upd.modPolicy;
 
-  for (const [k, o] of Object.entries(orig.policies)) {
-    const u = upd.policies[k];
-    if (!u) members = true;
-    else if (
-      u.modPolicy === o.modPolicy &&
-      equals(PolicySchema, o.policy ?? create(PolicySchema), u.policy ?? create(PolicySchema))
-    )
-      same.policies[k] = create(ConfigPolicySchema, { version: o.version });
-    else
-      write.policies[k] = create(ConfigPolicySchema, {
-        version: o.version + 1n,
-        modPolicy: u.modPolicy,
-        policy: u.policy,
-      });
-  }
-  for (const [k, u] of Object.entries(upd.policies)) {
-    if (orig.policies[k]) continue;
-    members = true;
-    write.policies[k] = create(ConfigPolicySchema, { version: 0n, modPolicy: u.modPolicy, policy: u.policy });
-  }
-
-  for (const [k, o] of Object.entries(orig.values)) {
-    const u = upd.values[k];
-    if (!u) members = true;
-    else if (u.modPolicy === o.modPolicy && Buffer.from(u.value).equals(o.value))
-      same.values[k] = create(ConfigValueSchema, { version: o.version });
-    else
-      write.values[k] = create(ConfigValueSchema, {
-        version: o.version + 1n,
-        modPolicy: u.modPolicy,
-        value: u.value,
-      });
-  }
-  for (const [k, u] of Object.entries(upd.values)) {
-    if (orig.values[k]) continue;
-    members = true;
-    write.values[k] = create(ConfigValueSchema, { version: 0n, modPolicy: u.modPolicy, value: u.value });
-  }
+  const policiesMoved = diffLeaves(
+    orig.policies,
+    upd.policies,
+    (o, u) => equals(PolicySchema, o.policy ?? create(PolicySchema), u.policy ?? create(PolicySchema)),
+    (version, u) =>
+      create(ConfigPolicySchema, { version, ...(u && { modPolicy: u.modPolicy, policy: u.policy }) }),
+    same.policies,
+    write.policies,
+  );
+  const valuesMoved = diffLeaves(
+    orig.values,
+    upd.values,
+    (o, u) => Buffer.from(u.value).equals(o.value),
+    (version, u) =>
+      create(ConfigValueSchema, { version, ...(u && { modPolicy: u.modPolicy, value: u.value }) }),
+    same.values,
+    write.values,
+  );
+  members ||= policiesMoved || valuesMoved;
 
   for (const [k, o] of Object.entries(orig.groups)) {
     const u = upd.groups[k];
