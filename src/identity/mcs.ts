@@ -39,6 +39,9 @@ export interface ChannelProvider {
   all(): Iterable<ChannelCryptoContext>;
 }
 
+/** One SignedData per orderer signature of a block: {creator, value ‖ signature_header ‖ DER(header), signature}. */
+export type BlockSignatureSet = readonly SignedData[];
+
 interface Validated {
   readonly identity: MspIdentity;
   /** undefined: validated by the local MSP. */
@@ -103,6 +106,16 @@ export class MessageCryptoService {
 
   /** Verify a block for a channel (§2.8 plus the v2.5 transaction well-formedness check). */
   verifyBlock(channelId: string, seqNum: bigint, block: Block): void {
+    this.checkBlockSignatures(channelId, seqNum, this.checkBlockContent(channelId, seqNum, block));
+  }
+
+  /**
+   * verifyBlock up to, not including, the orderer signatures: header and number, channel, metadata,
+   * data hash, well-formedness, the channel known. Returns the block's signature set for
+   * checkBlockSignatures. (Catch-up verifies runs of chained blocks with one signature check,
+   * state/verify/segment.ts.)
+   */
+  checkBlockContent(channelId: string, seqNum: bigint, block: Block): BlockSignatureSet {
     const header = block.header;
     if (!header) throw new VerifyError('HEADER_MISMATCH', `invalid block on channel ${channelId}: no header`);
     if (header.number !== seqNum) {
@@ -144,9 +157,9 @@ export class MessageCryptoService {
     }
     // the first transaction decoded above: a config block is exactly one CONFIG transaction
     checkWellFormed(data, data.length === 1 && first.channelHeader.type === HeaderType.CONFIG);
-    const ctx = this.channel(channelId);
+    this.channel(channelId);
     const headerBytes = blockHeaderBytes(header);
-    const signed: SignedData[] = metadata.signatures.map((ms, i) => {
+    return metadata.signatures.map((ms, i) => {
       const shdr = guard('MALFORMED', () =>
         decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
       );
@@ -156,6 +169,19 @@ export class MessageCryptoService {
         signature: ms.signature,
       };
     });
+  }
+
+  /**
+   * /Channel/Orderer/BlockValidation over a block's signature set (checkBlockContent), under
+   * `ctx` when given (a config the caller verified and adopted ahead of its commit), else the
+   * channel's current one.
+   */
+  checkBlockSignatures(
+    channelId: string,
+    seqNum: bigint,
+    signed: BlockSignatureSet,
+    ctx: ChannelCryptoContext = this.channel(channelId),
+  ): void {
     try {
       this.evaluate(ctx, BLOCK_VALIDATION_POLICY, signed);
     } catch (e) {

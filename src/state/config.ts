@@ -33,6 +33,12 @@ export interface CatchupConfig {
   readonly verifyWorkers: number;
   /** Catch-up blocks being verified at once, ahead of the one the buffer takes next. Default 64. */
   readonly maxVerifyInFlight: number;
+  /**
+   * Check the orderer signatures of every streamed block. Default false: per run of chained
+   * blocks, the data hash and hash chain of every block and the signatures of each config block
+   * and of the last block (verify/segment.ts; Fabric v2 orderers' replication rule).
+   */
+  readonly verifyAllSignatures: boolean;
 }
 
 export interface StateConfig {
@@ -75,6 +81,7 @@ export const CATCHUP_DEFAULTS: CatchupConfig = Object.freeze({
   maxFrameBytes: 1024 * 1024,
   verifyWorkers: defaultVerifyWorkers(),
   maxVerifyInFlight: 64,
+  verifyAllSignatures: false,
 });
 
 export const FABRIC_STATE_DEFAULTS: StateConfig = Object.freeze({
@@ -131,7 +138,7 @@ export function stateConfig(input: StateConfigInput = {}): StateConfig {
   return Object.freeze({
     ...base,
     catchup: Object.freeze(
-      resolve('state catchup config', CATCHUP_DEFAULTS, catchup ?? {}, new Set(['enabled'])),
+      resolve('state catchup config', CATCHUP_DEFAULTS, catchup ?? {}, new Set(['enabled', 'verifyAllSignatures'])),
     ),
   });
 }

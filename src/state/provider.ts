@@ -187,6 +187,7 @@ export class StateProvider {
         channel: this.channel,
         workers: this.config.catchup.verifyWorkers,
         maxInFlight: this.config.catchup.maxVerifyInFlight,
+        allSignatures: this.config.catchup.verifyAllSignatures,
       });
       this.pool = pool;
       pool.ready.catch((e: unknown) => {

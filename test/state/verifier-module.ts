@@ -17,7 +17,8 @@ import {
 } from '../../src/identity/index.js';
 import type { LocalIdentity, PolicyEvaluator, SignedData } from '../../src/identity/types.js';
 import { BLOCK_VALIDATION_POLICY, READERS_POLICY } from '../../src/identity/mcs.js';
-import type { WorkerBlockVerifier } from '../../src/state/verify/worker.js';
+import { mcsSegments } from '../../src/state/verify/mcs-verifier.js';
+import type { WorkerBlockVerifier, WorkerSegmentVerifier } from '../../src/state/verify/worker.js';
 import type { Block } from '../../src/wire/gen/common/common_pb.js';
 import { orgMsp } from '../comm/fixtures.js';
 import { ordererMsp } from '../net/state-fixtures.js';
@@ -85,13 +86,24 @@ export function testMcs(
 export function createBlockVerifier(init: TestVerifierInit): WorkerBlockVerifier {
   const mcs = testMcs(init);
   const reject = new Set(init.rejectSeqs ?? []);
+  const refuse = (seq: bigint): void => {
+    if (init.crashOnSeq === String(seq)) process.exit(3);
+    if (reject.has(String(seq))) throw new VerifyError('POLICY', `test verifier refuses block ${seq}`);
+  };
+  const segments = mcsSegments(mcs, init.channel, () => undefined);
   return {
     checksDataHash: true,
     verifyBlock(channel: string, seq: bigint, block: Block): void {
-      if (init.crashOnSeq === String(seq)) process.exit(3);
-      if (reject.has(String(seq))) throw new VerifyError('POLICY', `test verifier refuses block ${seq}`);
+      refuse(seq);
       mcs.verifyBlock(channel, seq, block);
     },
+    segments: {
+      ...segments,
+      checkContent(channel, seq, block) {
+        refuse(seq);
+        return segments.checkContent(channel, seq, block);
+      },
+    } as WorkerSegmentVerifier<unknown, unknown>,
   };
 }
 

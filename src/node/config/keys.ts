@@ -492,6 +492,12 @@ export const KEYS: readonly KeyDef[] = [
     'default',
     'Streamed blocks being verified at once, ahead of the one committed next.',
   ),
+  bool(
+    `${C}verifyAllSignatures`,
+    CD.verifyAllSignatures,
+    undefined,
+    "Check every streamed block's orderer signatures. Off: per run of chained blocks, every block's data hash and hash chain, the signatures of config blocks and of the run's last block (Fabric v2 orderer replication's rule).",
+  ),
 ];
 
 export const KEY_INDEX: ReadonlyMap<string, KeyDef> = new Map(KEYS.map((d) => [d.key.toLowerCase(), d]));

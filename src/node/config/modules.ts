@@ -147,6 +147,7 @@ export function stateConfigOf(c: PeerConfig): StateConfig {
       'maxFrameBytes',
       'verifyWorkers',
       'maxVerifyInFlight',
+      'verifyAllSignatures',
     ),
   });
 }

@@ -20,11 +20,12 @@
  */
 import { parseChannelConfig } from '../../channelconfig/index.js';
 import { GrapevineError, VerifyError, errorMessage } from '../../errors.js';
-import { MessageCryptoService, type ChannelProvider } from '../../identity/mcs.js';
+import { MessageCryptoService, type BlockSignatureSet, type ChannelProvider } from '../../identity/mcs.js';
 import type { ChannelCryptoContext, LocalIdentity } from '../../identity/types.js';
-import { decodeBlock } from '../../wire/block.js';
+import { decodeBlock, isConfigBlock } from '../../wire/block.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
-import type { WorkerBlockVerifier } from './worker.js';
+import type { SegmentBlock } from './segment.js';
+import type { WorkerBlockVerifier, WorkerSegmentVerifier } from './worker.js';
 
 /** This module, for StateProviderOptions.catchupVerifier.module (.ts under tsx, .js when built). */
 export const MCS_VERIFIER_MODULE: string = import.meta.url;
@@ -92,8 +93,8 @@ const NO_LOCAL = new Proxy({} as LocalIdentity, {
   },
 });
 
-function contextOf(channel: string, bytes: Uint8Array): ChannelCryptoContext {
-  const cfg = parseChannelConfig(decodeBlock(bytes));
+function contextOf(channel: string, bytes: Uint8Array | Block): ChannelCryptoContext {
+  const cfg = parseChannelConfig(bytes instanceof Uint8Array ? decodeBlock(bytes) : bytes);
   if (cfg.channelId !== channel)
     throw new VerifyError('WRONG_CHANNEL', `config block of channel ${cfg.channelId}, expected ${channel}`);
   return cfg.cryptoContext();
@@ -127,5 +128,38 @@ export function createBlockVerifier(init: McsVerifierInit): WorkerBlockVerifier 
       refresh();
       mcs.verifyBlock(channel, seqNum, block);
     },
+    segments: mcsSegments(mcs, init.channel, () => {
+      refresh();
+      return ctx;
+    }) as WorkerSegmentVerifier<unknown, unknown>,
+  };
+}
+
+/** A block's signature input in segment mode. */
+export interface McsSigned {
+  readonly block: Block;
+  readonly set: BlockSignatureSet;
+}
+
+/**
+ * MessageCryptoService's checks split for segment verification (segment.ts): content checks,
+ * the BlockValidation policy under a given config, and a verified config block's config.
+ * `current` is the committed config (undefined: whatever the MCS's channel provider holds; such
+ * a verifier cannot adopt a config block's config ahead of its commit).
+ */
+export function mcsSegments(
+  mcs: MessageCryptoService,
+  channel: string,
+  current: () => ChannelCryptoContext | undefined,
+): WorkerSegmentVerifier<McsSigned, ChannelCryptoContext | undefined> {
+  return {
+    current,
+    checkContent: (ch, seq, block) => ({ block, set: mcs.checkBlockContent(ch, seq, block) }),
+    checkSignatures: (b: SegmentBlock<McsSigned>, ctx) =>
+      mcs.checkBlockSignatures(channel, b.seq, b.signed.set, ctx),
+    configOf: (b) =>
+      isConfigBlock(b.signed.block) && current() !== undefined
+        ? contextOf(channel, b.signed.block)
+        : undefined,
   };
 }

@@ -54,6 +54,11 @@ export interface WorkerInit {
   /** Structured-cloneable argument of createBlockVerifier. */
   readonly init: unknown;
   readonly channel: string;
+  /**
+   * Check every block's orderer signatures even when the verifier can check runs of chained
+   * blocks with one (segment.ts). Default false.
+   */
+  readonly allSignatures?: boolean;
 }
 
 export interface VerifiedBlock {
@@ -176,8 +181,8 @@ export class BlockVerifyPool {
   }
 
   private spawn(): Promise<void> {
-    const { module, init, channel } = this.o;
-    const worker = startWorker({ module, init, channel });
+    const { module, init, channel, allSignatures } = this.o;
+    const worker = startWorker({ module, init, channel, allSignatures });
     worker.unref();
     const slot: Slot = { worker, jobs: new Map(), outbox: [], state: 'starting' };
     this.slots.push(slot);

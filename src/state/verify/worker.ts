@@ -6,25 +6,45 @@
  *      buffer): decode it once (failure -> bad), run verifyBlock(channel, seq, block) (any throw
  *      -> bad, with its code), then compute the ledger facts of the same decoded block (number,
  *      previous hash, header hash, tx ids, data hash checked).
+ *      Segment mode (the verifier offers `segments` and WorkerInit.allSignatures is not set):
+ *      each block gets the content checks (all of verifyBlock but the orderer signatures) and
+ *      its facts, then segment.ts decides the signatures over the batch's chained runs.
  *   3. Post one reply per batch (VerifyResults: the hashes of all good blocks in one transferred
  *      buffer); the block bytes stay here (the main thread kept its own).
  * Nothing here touches the ledger: the main thread commits only blocks this worker called good.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { GrapevineError, errorMessage } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import { blockFacts } from '../../ledger/inspect.js';
 import { decodeBlock } from '../../wire/block.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
 import type { VerifyBatch, VerifyReply, VerifyResults, WorkerInit } from './pool.js';
+import {
+  failureReason,
+  verifySegment,
+  type FailedBlock,
+  type SegmentBlock,
+  type SegmentRules,
+} from './segment.js';
 
 /** What a verifier module's createBlockVerifier returns. */
 export interface WorkerBlockVerifier {
   verifyBlock(channel: string, seqNum: bigint, block: Block): void;
   /** verifyBlock checks header.data_hash against the data (MessageCryptoService does, §2.8). */
   readonly checksDataHash?: boolean;
+  /** Segment verification (segment.ts), when the verifier can split its checks. */
+  readonly segments?: WorkerSegmentVerifier<unknown, unknown>;
 }
 
-const { module, init, channel } = workerData as WorkerInit;
+/** A verifier's checks split for segment.ts: S = a block's signature input, C = a channel config. */
+export interface WorkerSegmentVerifier<S, C> extends SegmentRules<S, C> {
+  /** The committed config, read at the start of each batch. */
+  current(): C;
+  /** verifyBlock without the orderer signatures (data hash included); throws when bad. */
+  checkContent(channel: string, seqNum: bigint, block: Block): S;
+}
+
+const { module, init, channel, allSignatures } = workerData as WorkerInit;
 const port = parentPort!;
 
 interface Good {
@@ -45,28 +65,69 @@ function run(v: WorkerBlockVerifier, seq: bigint, bytes: Uint8Array): Good | str
   }
   try {
     v.verifyBlock(channel, seq, block);
-    const f = blockFacts(block, v.checksDataHash ? true : undefined);
-    return {
-      number: f.number,
-      previousHash: f.previousHash,
-      headerHash: f.headerHash,
-      txIds: f.txIds as string[],
-      dataHashChecked: f.dataHashChecked,
-    };
+    return goodOf(block, v.checksDataHash === true);
   } catch (e) {
-    const code = e instanceof GrapevineError ? `${e.code}: ` : '';
-    return `block ${seq} fails verification: ${code}${errorMessage(e)}`;
+    return failureReason(seq, e);
   }
 }
 
+function goodOf(block: Block, dataHashChecked: boolean): Good {
+  const f = blockFacts(block, dataHashChecked ? true : undefined);
+  return {
+    number: f.number,
+    previousHash: f.previousHash,
+    headerHash: f.headerHash,
+    txIds: f.txIds as string[],
+    dataHashChecked: f.dataHashChecked,
+  };
+}
+
+/** Segment mode: content checks and facts per block, then the signatures per chained run. */
+function segmentBatch(seg: WorkerSegmentVerifier<unknown, unknown>, b: VerifyBatch): (Good | string)[] {
+  const items: (SegmentBlock<unknown> | FailedBlock)[] = [];
+  const goods: (Good | undefined)[] = [];
+  let start = 0;
+  for (let i = 0; i < b.ids.length; i++) {
+    const seq = b.seqs[i];
+    const bytes = new Uint8Array(b.blocks, start, b.ends[i] - start);
+    start = b.ends[i];
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (e) {
+      items.push({ seq, reason: `block ${seq} does not decode: ${errorMessage(e)}` });
+      goods.push(undefined);
+      continue;
+    }
+    try {
+      const signed = seg.checkContent(channel, seq, block);
+      const g = goodOf(block, true);
+      items.push({ seq, previousHash: g.previousHash, headerHash: g.headerHash, signed });
+      goods.push(g);
+    } catch (e) {
+      items.push({ seq, reason: failureReason(seq, e) });
+      goods.push(undefined);
+    }
+  }
+  const reasons = verifySegment(items, seg.current(), seg);
+  return reasons.map((r, i) => (r === '' ? goods[i]! : r));
+}
+
 function runBatch(v: WorkerBlockVerifier, b: VerifyBatch): VerifyResults {
+  let outcomes: (Good | string)[];
+  if (v.segments && !allSignatures) outcomes = segmentBatch(v.segments, b);
+  else {
+    outcomes = [];
+    let start = 0;
+    for (let i = 0; i < b.ids.length; i++) {
+      outcomes.push(run(v, b.seqs[i], new Uint8Array(b.blocks, start, b.ends[i] - start)));
+      start = b.ends[i];
+    }
+  }
   const reasons: string[] = [];
   const good: Good[] = [];
-  let start = 0;
   let hashBytes = 0;
-  for (let i = 0; i < b.ids.length; i++) {
-    const r = run(v, b.seqs[i], new Uint8Array(b.blocks, start, b.ends[i] - start));
-    start = b.ends[i];
+  for (const r of outcomes) {
     if (typeof r === 'string') reasons.push(r);
     else {
       reasons.push('');
