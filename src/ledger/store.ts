@@ -86,6 +86,8 @@ export class BlockStore {
   /** A durable write is on the thread pool. */
   private writeInFlight = false;
   private draining: Promise<void> = Promise.resolve();
+  /** An idle check is scheduled (whenIdle). */
+  private idleCheck = false;
   private batches = 0;
   private readsInFlight = 0;
   private readsDrained: (() => void) | undefined;
@@ -274,7 +276,21 @@ export class BlockStore {
       }
     } finally {
       this.writing = false;
+      this.whenIdle();
     }
+  }
+
+  /**
+   * Index entries wait for a batch (indexwriter.ts); once the store is idle (no write in flight,
+   * nothing queued) on the next turn of the event loop, they are written.
+   */
+  private whenIdle(): void {
+    if (this.idleCheck) return;
+    this.idleCheck = true;
+    setImmediate(() => {
+      this.idleCheck = false;
+      if (!this.writing) this.indexer.idle();
+    });
   }
 
   /**

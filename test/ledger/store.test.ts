@@ -223,6 +223,24 @@ test('blocks are readable as soon as append resolves, before their index entries
   await s.close();
 });
 
+test('index entries wait for a batch: none per append, all of them once the store is idle', async (t) => {
+  const dir = await tempDir(t);
+  const chain = makeChain(5, 13);
+  const store = await BlockStore.open(dir, { maxPendingIndex: 64 });
+  for (const b of chain) await store.append(b);
+  assert.equal(store.stats().indexBatches, 0, 'no index write while appends keep coming');
+  assert.equal(store.stats().indexPending, 5);
+  assert.equal((await store.getBlockByTxId('tx-4-1'))?.number, 4n);
+  for (let i = 0; i < 10_000 && store.stats().indexPending > 0; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(store.stats().indexPending, 0, 'idle: written');
+  assert.equal(store.stats().indexBatches, 1, 'in one batch');
+  assert.equal((await store.getBlockByTxId('tx-4-1'))?.number, 4n);
+  await store.close();
+  const again = await BlockStore.open(dir);
+  assert.equal(again.recovery.reindexedBlocks, 0);
+  await again.close();
+});
+
 test('duplicate tx ids: the first occurrence is indexed', async (t) => {
   const dir = await tempDir(t);
   const rand = seededRandom(5);
