@@ -5,9 +5,9 @@
  *   magic "GVBK" (4) | payload length u32 LE (4) | CRC-32 of payload u32 LE (4) |
  *   CRC-32 of the 12 bytes before it u32 LE (4) | payload (the block's protobuf bytes).
  * The header has its own checksum so a damaged length is never trusted; the payload checksum
- * catches torn or rotted block bytes. CRC-32 is zlib's (IEEE polynomial, native).
+ * catches torn or rotted block bytes. CRC-32 is zlib's (IEEE polynomial; crc.ts).
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc.js';
 
 export const RECORD_MAGIC = Buffer.from('GVBK', 'latin1');
 export const RECORD_HEADER_BYTES = 16;
