@@ -119,6 +119,25 @@ async function fix(): Promise<Fixture> {
   return fx;
 }
 
+interface ChainCtx {
+  readonly f: Fixture;
+  readonly c: Awaited<ReturnType<typeof tempChain>>;
+  readonly clock: VirtualClock;
+  readonly d: BroadcastDeps;
+}
+
+/** Runs body against a fresh chain on the fixture's genesis block (virtual clock at now), closed after. */
+async function withChain(body: (ctx: ChainCtx) => Promise<void>): Promise<void> {
+  const f = await fix();
+  const clock = new VirtualClock(Date.now());
+  const c = await tempChain(f.genesis, f.orderer.signer, clock);
+  try {
+    await body({ f, c, clock, d: deps(c.chain, clock) });
+  } finally {
+    await c.close();
+  }
+}
+
 const admin = (f: Fixture, org: number) =>
   loadSigningIdentity(
     join(f.root, `peerOrganizations/org${org}.example.com/users/Admin@org${org}.example.com/msp`),
@@ -149,12 +168,8 @@ function updateEnvelope(
   });
 }
 
-test('anchor peers by the org admin: SUCCESS, pending batch cut first, config block alone, LAST_CONFIG', async () => {
-  const f = await fix();
-  const clock = new VirtualClock(Date.now());
-  const c = await tempChain(f.genesis, f.orderer.signer, clock);
-  try {
-    const d = deps(c.chain, clock);
+test('anchor peers by the org admin: SUCCESS, pending batch cut first, config block alone, LAST_CONFIG', () =>
+  withChain(async ({ f, c, clock, d }) => {
     const tx = signedEnvelope(
       {
         type: HeaderType.ENDORSER_TRANSACTION,
@@ -208,17 +223,10 @@ test('anchor peers by the org admin: SUCCESS, pending batch cut first, config bl
       late.info,
       /error validating ReadSet: proposed update requires that key \[Group\] {2}\/Channel\/Application\/Org1MSP be at version 0, but it is currently at version 1/,
     );
-  } finally {
-    await c.close();
-  }
-});
+  }));
 
-test('refusals: non-admin, wrong channel, empty delta (BAD_REQUEST); non-member submitter (FORBIDDEN)', async () => {
-  const f = await fix();
-  const clock = new VirtualClock(Date.now());
-  const c = await tempChain(f.genesis, f.orderer.signer, clock);
-  try {
-    const d = deps(c.chain, clock);
+test('refusals: non-admin, wrong channel, empty delta (BAD_REQUEST); non-member submitter (FORBIDDEN)', () =>
+  withChain(async ({ f, c, clock, d }) => {
     const cfg0 = c.chain.config.config;
     const next = withAnchorPeers(cfg0, 'Org1MSP', [{ host: 'h', port: 1 }]);
     const a1 = admin(f, 1);
@@ -260,17 +268,10 @@ test('refusals: non-admin, wrong channel, empty delta (BAD_REQUEST); non-member 
     assert.equal(e.status, Status.BAD_REQUEST);
     assert.match(e.info, /delta set was empty -- update would have no effect/);
     assert.equal(c.chain.height(), 1n, 'nothing was ordered');
-  } finally {
-    await c.close();
-  }
-});
+  }));
 
-test('BatchSize needs the orderer admin, then applies to the next batches', async () => {
-  const f = await fix();
-  const clock = new VirtualClock(Date.now());
-  const c = await tempChain(f.genesis, f.orderer.signer, clock);
-  try {
-    const d = deps(c.chain, clock);
+test('BatchSize needs the orderer admin, then applies to the next batches', () =>
+  withChain(async ({ f, c, clock, d }) => {
     const cfg0 = c.chain.config.config;
     const next = structuredClone(cfg0) as Config;
     const v = next.channelGroup!.groups['Orderer']!.values['BatchSize']!;
@@ -301,17 +302,10 @@ test('BatchSize needs the orderer admin, then applies to the next batches', asyn
     }
     await c.chain.waitForHeight(3n);
     assert.equal((await c.store.getBlock(2n))!.block.data!.data.length, 2, 'cut by the new MaxMessageCount');
-  } finally {
-    await c.close();
-  }
-});
+  }));
 
-test('property: arbitrary ConfigUpdateEnvelope bytes are answered BAD_REQUEST, never thrown', async () => {
-  const f = await fix();
-  const clock = new VirtualClock(Date.now());
-  const c = await tempChain(f.genesis, f.orderer.signer, clock);
-  try {
-    const d = deps(c.chain, clock);
+test('property: arbitrary ConfigUpdateEnvelope bytes are answered BAD_REQUEST, never thrown', () =>
+  withChain(async ({ f, c, clock, d }) => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (data) => {
         const env = signedEnvelope(
@@ -324,7 +318,4 @@ test('property: arbitrary ConfigUpdateEnvelope bytes are answered BAD_REQUEST, n
       { numRuns: 60 },
     );
     assert.equal(c.chain.height(), 1n);
-  } finally {
-    await c.close();
-  }
-});
+  }));
