@@ -7,7 +7,8 @@
  * /Channel/Application/Readers = "every signature by a valid member of a channel org verifies".
  * The bench also uses it on the main thread as the StateCrypto of both peers.
  * init.rejectSeqs: block numbers refused as if they failed verification (tests of the bad-block
- * path through the workers); init.crashOnSeq: the worker exits when it sees this block.
+ * path through the workers); init.crashOnSeq: the worker exits when it sees this block;
+ * init.holdOnSeq + init.hold: the worker waits at this block until the test releases it.
  */
 import { VerifyError } from '../../src/errors.js';
 import {
@@ -30,6 +31,9 @@ export interface TestVerifierInit {
   readonly allOrgs: readonly number[];
   readonly rejectSeqs?: readonly string[];
   readonly crashOnSeq?: string;
+  /** The worker blocks on this block until hold[0] (Int32) is set non-zero and notified. */
+  readonly holdOnSeq?: string;
+  readonly hold?: SharedArrayBuffer;
 }
 
 /** A local identity that is never used by verifyBlock (any use fails). */
@@ -88,6 +92,7 @@ export function createBlockVerifier(init: TestVerifierInit): WorkerBlockVerifier
   const reject = new Set(init.rejectSeqs ?? []);
   const refuse = (seq: bigint): void => {
     if (init.crashOnSeq === String(seq)) process.exit(3);
+    if (init.hold && init.holdOnSeq === String(seq)) Atomics.wait(new Int32Array(init.hold), 0, 0);
     if (reject.has(String(seq))) throw new VerifyError('POLICY', `test verifier refuses block ${seq}`);
   };
   const segments = mcsSegments(mcs, init.channel, () => undefined);

@@ -109,6 +109,42 @@ for (const allSignatures of [true, false]) {
   });
 }
 
+test('batching: a lone block goes at once; while the worker is busy the next batch fills up to `batch`', async () => {
+  const p = new BlockVerifyPool({
+    module: TEST_VERIFIER_MODULE,
+    init: init(),
+    channel: CHANNEL,
+    workers: 1,
+    maxInFlight: 100,
+    batch: 32,
+  });
+  pools.push(p);
+  await p.ready;
+  await p.verify(1n, new Uint8Array(blocks[1]));
+  assert.deepEqual(p.stats(), { batches: 1, jobs: 1 }, 'a lone block is sent without waiting for more');
+  const all = blocks.slice(2, 98).map((b, i) => p.verify(BigInt(i + 2), new Uint8Array(b)));
+  await Promise.all(all);
+  assert.deepEqual(p.stats(), { batches: 4, jobs: 97 }, '96 blocks submitted at once: 3 full batches of 32');
+});
+
+test('batching: blocks arriving one per turn while the worker is busy go in one batch when it is free', async () => {
+  const hold = new SharedArrayBuffer(4);
+  const p = pool({ holdOnSeq: '1', hold }, 1, 100);
+  await p.ready;
+  const first = p.verify(1n, new Uint8Array(blocks[1]));
+  const later: Promise<unknown>[] = [];
+  for (let n = 2; n <= 21; n++) {
+    await new Promise((r) => setImmediate(r)); // a turn of the event loop per block
+    later.push(p.verify(BigInt(n), new Uint8Array(blocks[n])));
+  }
+  assert.deepEqual(p.stats(), { batches: 1, jobs: 1 }, 'nothing more is sent while the worker is busy');
+  Atomics.store(new Int32Array(hold), 0, 1);
+  Atomics.notify(new Int32Array(hold), 0);
+  await first;
+  await Promise.all(later);
+  assert.deepEqual(p.stats(), { batches: 2, jobs: 21 }, 'the 20 that waited went in one batch');
+});
+
 test('refused, undecodable, wrong-number and foreign blocks reject bad_block; at most maxInFlight outstanding', async () => {
   const p = pool({ rejectSeqs: ['7'] }, 1, 3);
   await p.ready;
