@@ -6,13 +6,18 @@
 import { webcrypto } from 'node:crypto';
 import { WireError } from '../errors.js';
 import { blockDataHash, blockHeaderHash, decodeBlock, decodeTx, encodeBlock } from '../wire/block.js';
-import type { Block } from '../wire/gen/common/common_pb.js';
+import type { Block, BlockHeader } from '../wire/gen/common/common_pb.js';
+import { scanBlock } from './blockscan.js';
 import { LedgerError } from './errors.js';
 
 export interface InspectedBlock {
   readonly bytes: Uint8Array;
-  /** Absent when the caller gave BlockFacts (the block was decoded elsewhere, e.g. a worker). */
-  readonly block?: Block;
+  /**
+   * The transactions and header.data_hash, for the data-hash check here; absent when the caller
+   * gave BlockFacts (the block was decoded elsewhere, e.g. a worker).
+   */
+  readonly data?: readonly Uint8Array[];
+  readonly dataHash?: Uint8Array;
   readonly number: bigint;
   readonly previousHash: Uint8Array;
   readonly headerHash: Uint8Array;
@@ -56,8 +61,9 @@ function isFacts(x: Block | BlockFacts | undefined): x is BlockFacts {
 }
 
 /**
- * Decodes (bytes; or takes `decoded`, which must be decodeBlock(bytes), or its BlockFacts) or
- * encodes (Block) and checks the header; the data hash is checked separately (dataHashMatches).
+ * Reads the header and transactions of the block (bytes: scanBlock, or the generic decoder for
+ * a shape it does not read; or takes `decoded`, which must be decodeBlock(bytes), or its
+ * BlockFacts; a Block is encoded); the data hash is checked separately (dataHashMatches).
  */
 export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFacts): InspectedBlock {
   if (input instanceof Uint8Array && isFacts(decoded)) {
@@ -69,6 +75,10 @@ export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFac
       txIds: decoded.txIds,
       dataHashChecked: decoded.dataHashChecked,
     };
+  }
+  if (input instanceof Uint8Array && !decoded) {
+    const s = scanBlock(input);
+    if (s) return inspected(input, s.number, s.previousHash, s.dataHash, s.data);
   }
   let bytes: Uint8Array;
   let block: Block;
@@ -89,14 +99,24 @@ export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFac
   }
   const header = block.header;
   if (!header) throw new LedgerError('MALFORMED', 'block has no header');
-  const data = block.data?.data ?? [];
+  return inspected(bytes, header.number, header.previousHash, header.dataHash, block.data?.data ?? []);
+}
+
+function inspected(
+  bytes: Uint8Array,
+  number: bigint,
+  previousHash: Uint8Array,
+  dataHash: Uint8Array,
+  data: readonly Uint8Array[],
+): InspectedBlock {
   let txIds: readonly string[] | undefined;
   return {
     bytes,
-    block,
-    number: header.number,
-    previousHash: header.previousHash,
-    headerHash: blockHeaderHash(header),
+    data,
+    dataHash,
+    number,
+    previousHash,
+    headerHash: blockHeaderHash({ number, previousHash, dataHash } as BlockHeader),
     // decoded on first use: the store asks while the block's write is in flight
     get txIds() {
       return (txIds ??= data.map(txIdOf));
@@ -106,8 +126,8 @@ export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFac
 
 /** header.data_hash == SHA-256 of the concatenated transactions (§2.8 step 4). */
 export function dataHashMatches(ib: InspectedBlock): boolean {
-  if (!ib.block) return ib.dataHashChecked === true;
-  return sameHash(blockDataHash(ib.block.data?.data ?? []), ib.block.header?.dataHash);
+  if (!ib.data) return ib.dataHashChecked === true;
+  return sameHash(blockDataHash(ib.data), ib.dataHash);
 }
 
 /** Blocks with at least this many data bytes have their data hash computed on the thread pool. */
@@ -124,7 +144,7 @@ let scratch = new Uint8Array(0);
  * hash). Small blocks are hashed here at once.
  */
 export function dataHashMatchesSoon(ib: InspectedBlock): boolean | Promise<boolean> {
-  const data = ib.block?.data?.data;
+  const data = ib.data;
   if (!data) return dataHashMatches(ib);
   let total = 0;
   for (const d of data) total += d.length;
@@ -139,7 +159,7 @@ export function dataHashMatchesSoon(ib: InspectedBlock): boolean | Promise<boole
     }
     input = scratch.subarray(0, total);
   }
-  const want = ib.block?.header?.dataHash;
+  const want = ib.dataHash;
   try {
     return webcrypto.subtle.digest('SHA-256', input).then(
       (d) => sameHash(new Uint8Array(d), want),
