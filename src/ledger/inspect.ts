@@ -9,6 +9,7 @@ import { blockDataHash, blockHeaderHash, decodeBlock, decodeTx, encodeBlock } fr
 import type { Block, BlockHeader } from '../wire/gen/common/common_pb.js';
 import { scanBlock } from './blockscan.js';
 import { LedgerError } from './errors.js';
+import { fastTxId } from './txid.js';
 
 export interface InspectedBlock {
   readonly bytes: Uint8Array;
@@ -182,6 +183,8 @@ export function inspectBlock(input: Block | Uint8Array): InspectedBlock {
 }
 
 function txIdOf(envelope: Uint8Array): string {
+  const fast = fastTxId(envelope);
+  if (fast !== undefined) return fast;
   try {
     return decodeTx(envelope).channelHeader.txId;
   } catch {
