@@ -347,9 +347,10 @@ export class BlockStore {
 
   /** One writev at the writer's offset, durable on return (O_DSYNC, or fdatasync where absent). */
   private async writeDurable(w: Writer, batch: readonly QueuedAppend[]): Promise<void> {
-    const name = join(this.dir, blockFileName(w.file));
     const first = batch[0].ib.number;
-    const what =
+    // names for the error messages, built only when one is needed
+    const name = () => join(this.dir, blockFileName(w.file));
+    const what = () =>
       batch.length === 1 ? `block ${first}` : `blocks ${first}..${batch[batch.length - 1].ib.number}`;
     const iov: Uint8Array[] = [];
     let total = 0;
@@ -362,7 +363,7 @@ export class BlockStore {
       if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
     } catch (e) {
       await this.undoWrite(w, w.offset, first, e);
-      throw ioError(`cannot write ${what} to ${name}`, e);
+      throw ioError(`cannot write ${what()} to ${name()}`, e);
     }
     if (w.dsync) return;
     try {
@@ -370,10 +371,10 @@ export class BlockStore {
     } catch (e) {
       this.failure = new LedgerError(
         'FAILED',
-        `ledger ${this.dir} failed: fdatasync of ${name} failed; reopen to recover`,
+        `ledger ${this.dir} failed: fdatasync of ${name()} failed; reopen to recover`,
         { cause: e },
       );
-      throw ioError(`cannot sync ${what} to ${name}`, e);
+      throw ioError(`cannot sync ${what()} to ${name()}`, e);
     }
   }
 
