@@ -2,8 +2,8 @@
  * Group commit: which queued appends go into the next durable write (store.ts runs the loop).
  *
  * Appends queue in call order. Whenever no write is in flight, the store takes a batch from the
- * head of the queue and makes it durable with one writev (O_DSYNC, or one fdatasync) and one
- * index batch; whatever queues meanwhile waits for the next batch. Each append resolves only
+ * head of the queue and makes it durable with one writev (O_DSYNC, or one fdatasync); its index
+ * entries follow behind (indexwriter.ts); whatever queues meanwhile waits for the next batch. Each append resolves only
  * after the write that covers it is durable. planBatch decides the batch:
  *   1. The head is checked against the committed tip (number = height, previous_hash = hash of
  *      the last header, then its data hash when already checked). Failing, it is rejected on its
