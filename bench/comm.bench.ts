@@ -39,7 +39,8 @@ interface Figure {
 
 const root = await testCrypto({ orgs: 2, peersPerOrg: 10 });
 const cfg = commConfig();
-const tlsOf = (org: number, peer: number) => loadCommTls(join(peerFolder(root, org, peer), 'tls'), [orgTlsCaPem(root, 1), orgTlsCaPem(root, 2)]);
+const tlsOf = (org: number, peer: number) =>
+  loadCommTls(join(peerFolder(root, org, peer), 'tls'), [orgTlsCaPem(root, 1), orgTlsCaPem(root, 2)]);
 const tick = () => new Promise<void>((r) => setImmediate(r));
 const ROUNDS = Number(process.env.COMM_BENCH_ROUNDS ?? 5);
 const median = (xs: number[]) => {
@@ -60,7 +61,10 @@ async function oursStream(size: number, count: number): Promise<{ msgs: number; 
   const a = await startNode(root, { org: 1, peer: 0 });
   const b = await startNode(root, { org: 2, peer: 0 });
   let received = 0;
-  b.subscribe(() => true, () => received++);
+  b.subscribe(
+    () => true,
+    () => received++,
+  );
   const env = envelopeOf(size);
   const target = { endpoint: b.endpoint, pkiId: b.selfPkiId };
   a.send(env, target);
@@ -104,9 +108,19 @@ async function rawStream(size: number, count: number): Promise<{ msgs: number; m
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', serverCredentials(tlsOf(2, 1), false), (e, p) => (e ? rej(e) : res(p))),
   );
-  const client = new grpc.Client(`127.0.0.1:${port}`, channelCredentials(tlsOf(1, 1)), clientChannelOptions(cfg));
+  const client = new grpc.Client(
+    `127.0.0.1:${port}`,
+    channelCredentials(tlsOf(1, 1)),
+    clientChannelOptions(cfg),
+  );
   const s = RawGossipService.GossipStream;
-  const call = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize, new grpc.Metadata(), {});
+  const call = client.makeBidiStreamRequest(
+    s.path,
+    s.requestSerialize,
+    s.responseDeserialize,
+    new grpc.Metadata(),
+    {},
+  );
   call.on('error', () => undefined);
   call.write(frame);
   while (received < 1) await tick();
@@ -127,15 +141,22 @@ async function rawStream(size: number, count: number): Promise<{ msgs: number; m
 }
 
 /** Mean ms per handshake (ours) and per connect + Ping (raw), both against B, alternating. */
-async function handshakeLatency(rounds: number, perRound: number): Promise<{ ours: number[]; raw: number[] }> {
+async function handshakeLatency(
+  rounds: number,
+  perRound: number,
+): Promise<{ ours: number[]; raw: number[] }> {
   const a = await startNode(root, { org: 1, peer: 2 });
   const b = await startNode(root, { org: 2, peer: 2 });
   const creds = channelCredentials(tlsOf(1, 2));
   const raw = async () => {
     const client = new grpc.Client(b.endpoint, creds, clientChannelOptions(cfg));
     await new Promise<void>((res, rej) =>
-      client.makeUnaryRequest(RawGossipService.Ping.path, RawGossipService.Ping.requestSerialize, RawGossipService.Ping.responseDeserialize, create(EmptySchema), (e) =>
-        e ? rej(e) : res(),
+      client.makeUnaryRequest(
+        RawGossipService.Ping.path,
+        RawGossipService.Ping.requestSerialize,
+        RawGossipService.Ping.responseDeserialize,
+        create(EmptySchema),
+        (e) => (e ? rej(e) : res()),
       ),
     );
     client.close();
@@ -158,7 +179,9 @@ async function handshakeLatency(rounds: number, perRound: number): Promise<{ our
 }
 
 async function mesh(n: number): Promise<number> {
-  const nodes: GrpcTransport[] = await Promise.all(Array.from({ length: n }, (_, i) => startNode(root, { org: 1 + (i % 2), peer: Math.floor(i / 2) })));
+  const nodes: GrpcTransport[] = await Promise.all(
+    Array.from({ length: n }, (_, i) => startNode(root, { org: 1 + (i % 2), peer: Math.floor(i / 2) })),
+  );
   const hello = unsignedGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }).envelope;
   const start = process.hrtime.bigint();
   // As discovery would: every second, greet the peers we have no connection to (a dial that
@@ -167,7 +190,8 @@ async function mesh(n: number): Promise<number> {
     for (const x of nodes) {
       const have = new Set(x.connectedPeers().map((p) => Buffer.from(p).toString('hex')));
       const missing = nodes.filter((o) => o !== x && !have.has(Buffer.from(o.selfPkiId).toString('hex')));
-      if (missing.length) x.send(hello, ...missing.map((o) => ({ endpoint: o.endpoint, pkiId: o.selfPkiId })));
+      if (missing.length)
+        x.send(hello, ...missing.map((o) => ({ endpoint: o.endpoint, pkiId: o.selfPkiId })));
     }
   };
   greet();
@@ -213,11 +237,20 @@ figures.push({
   ratio: round(median(hsRatios), 2),
   note: `baseline: raw mTLS connect + Ping; ratio = baseline / value; pair ratios ${hsRatios.map((x) => x.toFixed(2)).join(' ')}`,
 });
-figures.push({ bench: 'comm-mesh-20', value: round(await mesh(20)), unit: 'ms', baseline: null, ratio: null, note: '20 nodes, 190 connections' });
+figures.push({
+  bench: 'comm-mesh-20',
+  value: round(await mesh(20)),
+  unit: 'ms',
+  baseline: null,
+  ratio: null,
+  note: '20 nodes, 190 connections',
+});
 
 console.log('figure              value        unit   baseline   ratio  note');
 for (const f of figures) {
-  console.log(`${f.bench.padEnd(18)} ${String(f.value).padStart(8)}  ${f.unit.padEnd(5)} ${String(f.baseline ?? '-').padStart(9)}  ${String(f.ratio ?? '-').padStart(6)}  ${f.note ?? ''}`);
+  console.log(
+    `${f.bench.padEnd(18)} ${String(f.value).padStart(8)}  ${f.unit.padEnd(5)} ${String(f.baseline ?? '-').padStart(9)}  ${String(f.ratio ?? '-').padStart(6)}  ${f.note ?? ''}`,
+  );
 }
 for (const f of figures) {
   const { note: _note, ...json } = f;

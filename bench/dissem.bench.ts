@@ -20,22 +20,42 @@ import { figureJson, percentile, type Figure } from './lib/figures.js';
 const figures: Figure[] = [];
 const r2 = (x: number) => Math.round(x * 100) / 100;
 function fig(bench: string, value: number, unit: string, baseline: number): void {
-  figures.push({ bench, value: r2(value), unit, baseline: r2(baseline), ratio: baseline === 0 ? 0 : r2(value / baseline) });
+  figures.push({
+    bench,
+    value: r2(value),
+    unit,
+    baseline: r2(baseline),
+    ratio: baseline === 0 ? 0 : r2(value / baseline),
+  });
 }
 const CONTROL = new Set(['stateInfo', 'stateSnapshot', 'stateInfoPullReq']);
 function isControl(m: ReceivedMessage): boolean {
   const c = m.message.content;
   if (c.case && CONTROL.has(c.case)) return true;
-  return (c.case === 'hello' || c.case === 'dataDig' || c.case === 'dataReq') && c.value.msgType === PullMsgType.BLOCK_MSG;
+  return (
+    (c.case === 'hello' || c.case === 'dataDig' || c.case === 'dataReq') &&
+    c.value.msgType === PullMsgType.BLOCK_MSG
+  );
 }
 function dataMsg(channel: string, seqNum: bigint, data: Uint8Array) {
-  return unsignedGossip({ tag: Tag.CHAN_AND_ORG, nonce: 0n, channel: new TextEncoder().encode(channel), content: { case: 'dataMsg', value: { payload: { seqNum, data } } } }).envelope;
+  return unsignedGossip({
+    tag: Tag.CHAN_AND_ORG,
+    nonce: 0n,
+    channel: new TextEncoder().encode(channel),
+    content: { case: 'dataMsg', value: { payload: { seqNum, data } } },
+  }).envelope;
 }
 
 async function sim(): Promise<void> {
   const cpu0 = process.cpuUsage();
   const BLOCKS = 10;
-  const w: World = await world(11, { orgs: 2, peersPerOrg: 50, blocks: BLOCKS + 1, txCount: 10, txBytes: 1000 });
+  const w: World = await world(11, {
+    orgs: 2,
+    peersPerOrg: 50,
+    blocks: BLOCKS + 1,
+    txCount: 10,
+    txBytes: 1000,
+  });
   let control = 0;
   let copies = 0;
   let measuring = false;
@@ -47,7 +67,11 @@ async function sim(): Promise<void> {
           if (!measuring) return;
           if (isControl(m)) control += m.envelope.payload.length + m.envelope.signature.length;
           else if (m.message.content.case === 'dataMsg') copies++;
-          else if (m.message.content.case === 'dataUpdate' && m.message.content.value.msgType === PullMsgType.BLOCK_MSG) copies += m.message.content.value.data.length;
+          else if (
+            m.message.content.case === 'dataUpdate' &&
+            m.message.content.value.msgType === PullMsgType.BLOCK_MSG
+          )
+            copies += m.message.content.value.data.length;
         },
       ),
     );
@@ -77,11 +101,15 @@ async function sim(): Promise<void> {
   const t0 = w.net.clock.now();
   for (const le of leaders) {
     const ln = w.nodes.find((n) => n.endpoint === le)!;
-    const peers = receivers.filter((n) => n.identity.org === ln.identity.org).map((n) => ({ endpoint: n.endpoint, pkiId: n.identity.pkiId }));
+    const peers = receivers
+      .filter((n) => n.identity.org === ln.identity.org)
+      .map((n) => ({ endpoint: n.endpoint, pkiId: n.identity.pkiId }));
     ln.transport.send(dataMsg(CHANNEL, seq, w.blocks[BLOCKS]!), ...peers);
   }
   await w.net.clock.runFor(5000);
-  const flood = Math.max(...receivers.map((n) => (w.ledgers.get(n.endpoint)!.handedAt.get(seq) ?? Infinity) - t0));
+  const flood = Math.max(
+    ...receivers.map((n) => (w.ledgers.get(n.endpoint)!.handedAt.get(seq) ?? Infinity) - t0),
+  );
   const pairs = receivers.length * BLOCKS;
   fig('dissem-sim-100-push-coverage', byPush / pairs, 'share', 1);
   fig('dissem-sim-100-p50-ms', percentile(full, 50), 'ms', flood);
@@ -89,14 +117,20 @@ async function sim(): Promise<void> {
   fig('dissem-sim-100-copies', copies / pairs, 'copies/peer/block', 1);
   fig('dissem-sim-100-control-bytes', control / BLOCKS, 'bytes/block', 0);
   const cpu = process.cpuUsage(cpu0);
-  console.log(`sim: ${Math.round(w.net.clock.elapsed() / 1000)} virtual s in ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s`);
+  console.log(
+    `sim: ${Math.round(w.net.clock.elapsed() / 1000)} virtual s in ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s`,
+  );
 }
 
 async function net(): Promise<void> {
   const BLOCKS = 20;
   const w = await netWorld({ orgs: 2, peersPerOrg: 5, channels: { mychannel: [1, 2] } });
   try {
-    await until(() => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 9), 'membership', 60_000);
+    await until(
+      () => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 9),
+      'membership',
+      60_000,
+    );
     let control = 0;
     let copies = 0;
     for (const p of w.peers)
@@ -105,10 +139,20 @@ async function net(): Promise<void> {
         (m) => {
           if (isControl(m)) control += m.envelope.payload.length + m.envelope.signature.length;
           else if (m.message.content.case === 'dataMsg') copies++;
-          else if (m.message.content.case === 'dataUpdate' && m.message.content.value.msgType === PullMsgType.BLOCK_MSG) copies += m.message.content.value.data.length;
+          else if (
+            m.message.content.case === 'dataUpdate' &&
+            m.message.content.value.msgType === PullMsgType.BLOCK_MSG
+          )
+            copies += m.message.content.value.data.length;
         },
       );
-    const blocks = makeChain({ channel: 'mychannel', orderer: w.orderer, n: BLOCKS + 1, txCount: 10, txBytes: 1000 });
+    const blocks = makeChain({
+      channel: 'mychannel',
+      orderer: w.orderer,
+      n: BLOCKS + 1,
+      txCount: 10,
+      txBytes: 1000,
+    });
     const leaders = [1, 2].map((o) => w.peers.find((p) => p.org === o)!);
     const receivers = w.peers.filter((p) => !leaders.includes(p));
     const issued = new Map<bigint, number>();
@@ -123,14 +167,20 @@ async function net(): Promise<void> {
     await until(() => all(BigInt(BLOCKS)) && [...issued.keys()].every(all), 'every block everywhere', 30_000);
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - t0;
-    const full = [...issued].map(([s, at]) => Math.max(...receivers.map((p) => p.got.get('mychannel')!.get(s)! - at)));
-    const pushMetric = await Promise.all(receivers.map((p) => p.metrics.value('gossip_blocks_received', { source: 'push' })));
+    const full = [...issued].map(([s, at]) =>
+      Math.max(...receivers.map((p) => p.got.get('mychannel')!.get(s)! - at)),
+    );
+    const pushMetric = await Promise.all(
+      receivers.map((p) => p.metrics.value('gossip_blocks_received', { source: 'push' })),
+    );
     const byPush = pushMetric.reduce((a, b) => a + b, 0);
     // ideal flood baseline
     const seq = BigInt(BLOCKS + 1);
     const tf = performance.now();
     for (const l of leaders) {
-      const peers = receivers.filter((p) => p.org === l.org).map((p) => ({ endpoint: p.transport.endpoint, pkiId: p.transport.selfPkiId }));
+      const peers = receivers
+        .filter((p) => p.org === l.org)
+        .map((p) => ({ endpoint: p.transport.endpoint, pkiId: p.transport.selfPkiId }));
       l.transport.send(dataMsg('mychannel', seq, blocks[BLOCKS]!), ...peers);
     }
     await until(() => all(seq), 'flood block', 10_000);
@@ -141,7 +191,12 @@ async function net(): Promise<void> {
     fig('dissem-net-10-p99-ms', percentile(full, 99), 'ms', flood);
     fig('dissem-net-10-copies', copies / pairs, 'copies/peer/block', 1);
     fig('dissem-net-10-control-bytes', control / BLOCKS, 'bytes/block', 0);
-    fig('dissem-net-10-cpu-ms', (cpu.user + cpu.system) / 1000 / BLOCKS / w.peers.length, 'cpu-ms/block/peer', 0);
+    fig(
+      'dissem-net-10-cpu-ms',
+      (cpu.user + cpu.system) / 1000 / BLOCKS / w.peers.length,
+      'cpu-ms/block/peer',
+      0,
+    );
     fig('dissem-net-10-rss-mb', process.memoryUsage().rss / 2 ** 20, 'MB', 0);
     console.log(`net: ${BLOCKS} blocks in ${Math.round(wall)} ms wall`);
   } finally {
@@ -153,7 +208,24 @@ const part = process.env.GRAPEVINE_BENCH_PART;
 if (part !== 'net') await sim();
 if (part !== 'sim') await net();
 console.log('\nbaseline: ideal flood (leader sends straight to every org peer), same run; 0 = none');
-console.log(['bench'.padEnd(32), 'value'.padStart(10), 'unit'.padEnd(20), 'baseline'.padStart(10), 'ratio'.padStart(7)].join(' '));
-for (const f of figures) console.log([f.bench.padEnd(32), String(f.value).padStart(10), f.unit.padEnd(20), String(f.baseline).padStart(10), String(f.ratio).padStart(7)].join(' '));
+console.log(
+  [
+    'bench'.padEnd(32),
+    'value'.padStart(10),
+    'unit'.padEnd(20),
+    'baseline'.padStart(10),
+    'ratio'.padStart(7),
+  ].join(' '),
+);
+for (const f of figures)
+  console.log(
+    [
+      f.bench.padEnd(32),
+      String(f.value).padStart(10),
+      f.unit.padEnd(20),
+      String(f.baseline).padStart(10),
+      String(f.ratio).padStart(7),
+    ].join(' '),
+  );
 for (const f of figures) console.log(figureJson(f));
 process.exit(0);

@@ -20,7 +20,16 @@
  *     org 1's surviving peers. Baseline: the longest gap on org 2's peers in the same window.
  * Prints a table, then one JSON line per figure.
  */
-import { CHANNEL, Writer, netChannel, startOrderer, startPeer, type NetChannel, type NetPeer, type PeerOptions } from '../test/net/e2e-world.js';
+import {
+  CHANNEL,
+  Writer,
+  netChannel,
+  startOrderer,
+  startPeer,
+  type NetChannel,
+  type NetPeer,
+  type PeerOptions,
+} from '../test/net/e2e-world.js';
 import type { Orderer } from '../src/orderer/server.js';
 import type { StateLedger } from '../src/state/types.js';
 import { silentLogger } from '../src/util/log.js';
@@ -31,7 +40,14 @@ const PER_ORG = 4;
 
 const figures: (Figure & { note: string })[] = [];
 function figure(bench: string, value: number, unit: string, baseline: number, note: string): void {
-  figures.push({ bench, value: round(value), unit, baseline: round(baseline), ratio: round(baseline === 0 ? 0 : value / baseline), note });
+  figures.push({
+    bench,
+    value: round(value),
+    unit,
+    baseline: round(baseline),
+    ratio: round(baseline === 0 ? 0 : value / baseline),
+    note,
+  });
 }
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -69,7 +85,14 @@ interface Net {
 }
 
 async function network(mode: 'static' | 'direct' | 'dynamic'): Promise<Net> {
-  const net = await netChannel({ orgs: ORGS, peersPerOrg: PER_ORG, maxMessageCount: 1, absoluteMaxBytes: '10 MB', preferredMaxBytes: '2 MB', batchTimeout: '50ms' });
+  const net = await netChannel({
+    orgs: ORGS,
+    peersPerOrg: PER_ORG,
+    maxMessageCount: 1,
+    absoluteMaxBytes: '10 MB',
+    preferredMaxBytes: '2 MB',
+    batchTimeout: '50ms',
+  });
   const orderer = await startOrderer(net, 0);
   const peers: NetPeer[] = [];
   const commits = new Map<NetPeer, Commits>();
@@ -77,7 +100,12 @@ async function network(mode: 'static' | 'direct' | 'dynamic'): Promise<Net> {
     for (let i = 0; i < PER_ORG; i++) {
       const c: Commits = new Map();
       const o: PeerOptions = {
-        election: mode === 'dynamic' ? { useLeaderElection: true } : mode === 'direct' || i === 0 ? { orgLeader: true } : {},
+        election:
+          mode === 'dynamic'
+            ? { useLeaderElection: true }
+            : mode === 'direct' || i === 0
+              ? { orgLeader: true }
+              : {},
         blockGossipEnabled: mode !== 'direct',
         state: { enabled: mode === 'dynamic', checkIntervalMs: 1000, responseTimeoutMs: 1000 },
         wrapLedger: timed(c),
@@ -103,7 +131,11 @@ async function network(mode: 'static' | 'direct' | 'dynamic'): Promise<Net> {
   })();
   // channel membership complete everywhere before measuring
   const known = () => peers.map((p) => p.service.node.peersOfChannel(CHANNEL).length);
-  await waitFor(() => known().every((k) => k === ORGS * PER_ORG - 1), `channel membership (${known().join(' ')})`, 60_000);
+  await waitFor(
+    () => known().every((k) => k === ORGS * PER_ORG - 1),
+    `channel membership (${known().join(' ')})`,
+    60_000,
+  );
   console.log(`${mode} network up: ${ORGS} orgs x ${PER_ORG} peers, 1 orderer`);
   return {
     net,
@@ -120,7 +152,8 @@ async function network(mode: 'static' | 'direct' | 'dynamic'): Promise<Net> {
   };
 }
 
-const minHeight = (n: Net, peers = n.peers) => peers.reduce((m, p) => (p.ledger.height() < m ? p.ledger.height() : m), 1n << 62n);
+const minHeight = (n: Net, peers = n.peers) =>
+  peers.reduce((m, p) => (p.ledger.height() < m ? p.ledger.height() : m), 1n << 62n);
 
 async function throughput(n: Net, label: string, k: number, txBytes: number): Promise<void> {
   const chain = n.orderer.chain(CHANNEL)!;
@@ -138,8 +171,16 @@ async function throughput(n: Net, label: string, k: number, txBytes: number): Pr
   for (let i = start; i < start + BigInt(k); i++) bytes += (await chain.getBlockBytes(i))!.length;
   const rate = (k * 1000) / tAll;
   const mbps = bytes / 1e6 / (tAll / 1000);
-  console.log(`${label}: ${k} blocks of ~${Math.round(bytes / k / 1000)} KB: every peer in ${tAll.toFixed(0)} ms = ${rate.toFixed(1)} blocks/s, ${mbps.toFixed(2)} MB/s; orderer alone ${tOrderer.toFixed(0)} ms = ${((k * 1000) / tOrderer).toFixed(1)} blocks/s`);
-  figure(label, rate, 'blocks/s', (k * 1000) / tOrderer, `${mbps.toFixed(2)} MB/s to all ${ORGS * PER_ORG} peers; baseline: orderer alone (broadcast -> cut) in the same run`);
+  console.log(
+    `${label}: ${k} blocks of ~${Math.round(bytes / k / 1000)} KB: every peer in ${tAll.toFixed(0)} ms = ${rate.toFixed(1)} blocks/s, ${mbps.toFixed(2)} MB/s; orderer alone ${tOrderer.toFixed(0)} ms = ${((k * 1000) / tOrderer).toFixed(1)} blocks/s`,
+  );
+  figure(
+    label,
+    rate,
+    'blocks/s',
+    (k * 1000) / tOrderer,
+    `${mbps.toFixed(2)} MB/s to all ${ORGS * PER_ORG} peers; baseline: orderer alone (broadcast -> cut) in the same run`,
+  );
 }
 
 async function latency(n: Net, label: string, count: number, everyMs: number): Promise<void> {
@@ -168,14 +209,32 @@ async function latency(n: Net, label: string, count: number, everyMs: number): P
   }
   const p50 = percentile(all, 50);
   const p99 = percentile(all, 99);
-  console.log(`${label}: ${count} blocks of ~10 KB every ${everyMs} ms: cut -> all committed p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; first peer p50 ${percentile(first, 50).toFixed(1)}, p99 ${percentile(first, 99).toFixed(1)} ms; orderer egress ${(egress / 1e6).toFixed(2)} MB (${(egress / copy).toFixed(2)} copies)`);
+  console.log(
+    `${label}: ${count} blocks of ~10 KB every ${everyMs} ms: cut -> all committed p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; first peer p50 ${percentile(first, 50).toFixed(1)}, p99 ${percentile(first, 99).toFixed(1)} ms; orderer egress ${(egress / 1e6).toFixed(2)} MB (${(egress / copy).toFixed(2)} copies)`,
+  );
   const kind = label.includes('gossip') ? 'gossip' : 'direct';
-  figure(`e2e-${kind}-p99-ms`, p99, 'ms', percentile(first, 99), `p50 ${p50.toFixed(1)} ms; baseline: p99 cut -> committed on the first peer (one hop) in the same run`);
-  figure(`e2e-${kind}-egress`, egress, 'bytes', copy, 'orderer DeliverResponse bytes for the run; baseline: one copy of the blocks');
+  figure(
+    `e2e-${kind}-p99-ms`,
+    p99,
+    'ms',
+    percentile(first, 99),
+    `p50 ${p50.toFixed(1)} ms; baseline: p99 cut -> committed on the first peer (one hop) in the same run`,
+  );
+  figure(
+    `e2e-${kind}-egress`,
+    egress,
+    'bytes',
+    copy,
+    'orderer DeliverResponse bytes for the run; baseline: one copy of the blocks',
+  );
 }
 
 async function failover(n: Net): Promise<void> {
-  await waitFor(() => [1, 2].every((org) => n.peers.filter((p) => p.org === org && p.service.isLeader(CHANNEL)).length === 1), 'one leader per org');
+  await waitFor(
+    () =>
+      [1, 2].every((org) => n.peers.filter((p) => p.org === org && p.service.isLeader(CHANNEL)).length === 1),
+    'one leader per org',
+  );
   await new Promise((r) => setTimeout(r, 1500));
   const chain = n.orderer.chain(CHANNEL)!;
   const start = chain.height();
@@ -207,8 +266,16 @@ async function failover(n: Net): Promise<void> {
   const g1 = gap(rest.filter((p) => p.org === 1));
   const g2 = gap(rest.filter((p) => p.org === 2));
   const newLeader = rest.find((p) => p.org === 1 && p.service.isLeader(CHANNEL));
-  console.log(`failover: org 1 leader stopped at +${(killedAt - (n.cuts.get(start) ?? killedAt)).toFixed(0)} ms; new leader ${newLeader?.endpoint ?? 'none'}; longest gap org 1 ${g1.toFixed(0)} ms, org 2 ${g2.toFixed(0)} ms`);
-  figure('failover-gap-ms', g1, 'ms', g2, 'longest time without a commit on org 1 survivors (leaderAliveThreshold 1 s, election 0.5 s); baseline: longest gap on org 2 in the same window');
+  console.log(
+    `failover: org 1 leader stopped at +${(killedAt - (n.cuts.get(start) ?? killedAt)).toFixed(0)} ms; new leader ${newLeader?.endpoint ?? 'none'}; longest gap org 1 ${g1.toFixed(0)} ms, org 2 ${g2.toFixed(0)} ms`,
+  );
+  figure(
+    'failover-gap-ms',
+    g1,
+    'ms',
+    g2,
+    'longest time without a commit on org 1 survivors (leaderAliveThreshold 1 s, election 0.5 s); baseline: longest gap on org 2 in the same window',
+  );
 }
 
 const t0 = Date.now();
@@ -239,9 +306,13 @@ const t0 = Date.now();
   }
 }
 
-console.log(`\n${'figure'.padEnd(22)} ${'value'.padStart(14)} ${'unit'.padEnd(9)} ${'baseline'.padStart(14)} ${'ratio'.padStart(8)}  note`);
+console.log(
+  `\n${'figure'.padEnd(22)} ${'value'.padStart(14)} ${'unit'.padEnd(9)} ${'baseline'.padStart(14)} ${'ratio'.padStart(8)}  note`,
+);
 for (const f of figures) {
-  console.log(`${f.bench.padEnd(22)} ${String(f.value).padStart(14)} ${f.unit.padEnd(9)} ${String(f.baseline).padStart(14)} ${String(f.ratio).padStart(8)}  ${f.note}`);
+  console.log(
+    `${f.bench.padEnd(22)} ${String(f.value).padStart(14)} ${f.unit.padEnd(9)} ${String(f.baseline).padStart(14)} ${String(f.ratio).padStart(8)}  ${f.note}`,
+  );
 }
 console.log(`(total ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 for (const f of figures) console.log(figureJson(f));

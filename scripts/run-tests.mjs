@@ -25,10 +25,14 @@ const files = walk(join(root, 'test'))
   .sort();
 
 if (filters.length === 0) {
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', root], {
-    stdio: 'inherit',
-    cwd: root,
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', root],
+    {
+      stdio: 'inherit',
+      cwd: root,
+    },
+  );
   if (tsc.status !== 0) {
     console.error('run-tests: type check failed');
     process.exit(tsc.status ?? 1);

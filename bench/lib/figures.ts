@@ -13,7 +13,13 @@ export interface Figure {
 
 /** The JSON line of a figure (extra fields such as notes are left out). */
 export function figureJson(f: Figure): string {
-  return JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit, baseline: f.baseline, ratio: f.ratio });
+  return JSON.stringify({
+    bench: f.bench,
+    value: f.value,
+    unit: f.unit,
+    baseline: f.baseline,
+    ratio: f.ratio,
+  });
 }
 
 /** The p-th percentile of xs (nearest rank); NaN for no values. */

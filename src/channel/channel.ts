@@ -134,7 +134,13 @@ export class GossipChannel {
     for (const m of this.host.membership.aliveMembers()) {
       const si = this.cache.get(m.pkiId);
       if (!si || si.properties?.leftChannel || !this.eligible(m.pkiId)) continue;
-      out.push({ pkiId: m.pkiId, endpoint: m.endpoint, internalEndpoint: m.internalEndpoint, mspId: m.mspId, properties: si.properties });
+      out.push({
+        pkiId: m.pkiId,
+        endpoint: m.endpoint,
+        internalEndpoint: m.internalEndpoint,
+        mspId: m.mspId,
+        properties: si.properties,
+      });
     }
     return out;
   }
@@ -184,14 +190,23 @@ export class GossipChannel {
 
   private publish(): void {
     this.self.dirty = false;
-    this.host.push({ kind: 'stateInfo', channel: this.name, envelope: this.self.latest.envelope, creator: this.host.selfPkiId });
+    this.host.push({
+      kind: 'stateInfo',
+      channel: this.name,
+      envelope: this.self.latest.envelope,
+      creator: this.host.selfPkiId,
+    });
   }
 
   private requestStateInfo(): void {
     const candidates = this.host.membership.aliveMembers().filter((m) => this.isMemberInChan(m.pkiId));
     const targets = this.host.rng.sample(candidates, this.host.config.pullPeerNum);
     if (targets.length === 0) return;
-    const req = unsignedGossip({ tag: Tag.CHAN_OR_ORG, nonce: 0n, content: { case: 'stateInfoPullReq', value: { channelMAC: this.mac } } });
+    const req = unsignedGossip({
+      tag: Tag.CHAN_OR_ORG,
+      nonce: 0n,
+      content: { case: 'stateInfoPullReq', value: { channelMAC: this.mac } },
+    });
     this.host.transport.send(req.envelope, ...targets.map(remoteOf));
   }
 
@@ -206,22 +221,31 @@ export class GossipChannel {
   /** A StateInfo the node matched to this channel by MAC (signature not yet checked). */
   handleStateInfo(m: ReceivedMessage): void {
     const si = parseStateInfo(m.envelope, m.message);
-    if (!this.matchesMac(si.pkiId, si.info.channelMAC)) throw dropError('bad_mac', 'StateInfo MAC does not match the channel');
+    if (!this.matchesMac(si.pkiId, si.info.channelMAC))
+      throw dropError('bad_mac', 'StateInfo MAC does not match the channel');
     if (this.isSelf(si.pkiId) || !this.cache.isNewer(si)) {
       // not newer (PeerTime) than the cached one, or our own coming back: dropped, not forwarded
       this.host.drop('stale', 'StateInfo is not newer than the cached one', m);
       return;
     }
-    if (!this.isMemberInChan(m.conn.pkiId)) throw dropError('org_not_in_channel', "the sender's org is not in the channel");
+    if (!this.isMemberInChan(m.conn.pkiId))
+      throw dropError('org_not_in_channel', "the sender's org is not in the channel");
     if (this.addStateInfo(si)) {
-      this.host.push({ kind: 'stateInfo', channel: this.name, envelope: m.envelope, creator: si.pkiId, from: m.conn.pkiId });
+      this.host.push({
+        kind: 'stateInfo',
+        channel: this.name,
+        envelope: m.envelope,
+        creator: si.pkiId,
+        from: m.conn.pkiId,
+      });
     }
   }
 
   /** §5.4 responder (the node matched the request's MAC with the connection's PKI-ID). */
   handleStateInfoPullRequest(m: ReceivedMessage): void {
     const requesterOrg = this.host.membership.orgOf(m.conn.pkiId);
-    if (!this.isOrgInChannel(requesterOrg)) throw dropError('org_not_in_channel', "the requester's org is not in the channel");
+    if (!this.isOrgInChannel(requesterOrg))
+      throw dropError('org_not_in_channel', "the requester's org is not in the channel");
     const sameOrg = requesterOrg === this.host.ownOrg;
     const elements: Envelope[] = [];
     for (const si of this.cache.values()) {
@@ -240,13 +264,17 @@ export class GossipChannel {
   /** §5.4 snapshot receiver. */
   handleStateSnapshot(m: ReceivedMessage): void {
     if (m.message.content.case !== 'stateSnapshot') return;
-    if (!this.isMemberInChan(m.conn.pkiId)) throw dropError('org_not_in_channel', "the sender's org is not in the channel");
+    if (!this.isMemberInChan(m.conn.pkiId))
+      throw dropError('org_not_in_channel', "the sender's org is not in the channel");
     for (const env of m.message.content.value.elements) {
       const si = parseStateInfo(env);
       const org = this.host.membership.orgOf(si.pkiId);
-      if (org === undefined) throw dropError('unknown_identity', 'snapshot element from a peer whose identity is unknown');
-      if (!this.isOrgInChannel(org)) throw dropError('org_not_in_channel', "snapshot element whose creator's org is not in the channel");
-      if (!this.matchesMac(si.pkiId, si.info.channelMAC)) throw dropError('bad_mac', 'snapshot element MAC does not match');
+      if (org === undefined)
+        throw dropError('unknown_identity', 'snapshot element from a peer whose identity is unknown');
+      if (!this.isOrgInChannel(org))
+        throw dropError('org_not_in_channel', "snapshot element whose creator's org is not in the channel");
+      if (!this.matchesMac(si.pkiId, si.info.channelMAC))
+        throw dropError('bad_mac', 'snapshot element MAC does not match');
       if (this.isSelf(si.pkiId) || this.host.membership.lookup(si.pkiId) === undefined) continue;
       this.addStateInfo(si);
     }
@@ -270,13 +298,20 @@ export class GossipChannel {
   }
 
   private countStale(): void {
-    this.host.metrics?.counter('gossip_channel_state_info_stale', 'StateInfo messages not newer than the cached one (or our own)', ['channel']).inc({ channel: this.name });
+    this.host.metrics
+      ?.counter(
+        'gossip_channel_state_info_stale',
+        'StateInfo messages not newer than the cached one (or our own)',
+        ['channel'],
+      )
+      .inc({ channel: this.name });
   }
 
   private checkStateInfo(si: StateInfoEnvelope): void {
     const identity = this.host.identities.get(si.pkiId);
     if (!identity) throw dropError('unknown_identity', 'StateInfo creator identity is unknown');
-    if (!this.isOrgInChannel(this.host.membership.orgOf(si.pkiId))) throw dropError('org_not_in_channel', "StateInfo creator's org is not in the channel");
+    if (!this.isOrgInChannel(this.host.membership.orgOf(si.pkiId)))
+      throw dropError('org_not_in_channel', "StateInfo creator's org is not in the channel");
     if (si.envelope.signature.length === 0) throw dropError('unsigned', 'StateInfo is not signed');
     try {
       this.host.crypto.verifyByChannel(this.name, identity, si.envelope.signature, si.envelope.payload);
@@ -291,7 +326,10 @@ export class GossipChannel {
       return true;
     } catch (e) {
       if (!(e instanceof GossipDropError)) throw e;
-      this.host.logger.debug({ channel: this.name, peer: pkiIdKey(si.pkiId), reason: e.code }, 'cached StateInfo no longer valid after reconfiguration');
+      this.host.logger.debug(
+        { channel: this.name, peer: pkiIdKey(si.pkiId), reason: e.code },
+        'cached StateInfo no longer valid after reconfiguration',
+      );
       return false;
     }
   }
@@ -310,7 +348,12 @@ export class GossipChannel {
   /** §5.7 routing of a StateInfo of this channel. */
   stateInfoTargets(item: PushItem, alive: readonly MemberInfo[]): MemberInfo[] {
     const creator = item.creator;
-    const hasExternal = creator && this.isSelf(creator) ? this.host.externalEndpoint !== '' : creator ? (this.host.membership.lookup(creator)?.endpoint ?? '') !== '' : false;
+    const hasExternal =
+      creator && this.isSelf(creator)
+        ? this.host.externalEndpoint !== ''
+        : creator
+          ? (this.host.membership.lookup(creator)?.endpoint ?? '') !== ''
+          : false;
     return alive.filter((m) => (hasExternal ? this.isOrgInChannel(m.mspId) : m.mspId === this.host.ownOrg));
   }
 

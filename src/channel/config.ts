@@ -53,15 +53,23 @@ export const FABRIC_CHANNEL_DEFAULTS: ChannelGossipConfig = Object.freeze({
 export function channelGossipConfig(input: ChannelGossipConfigInput = {}): ChannelGossipConfig {
   const out: Record<string, number | boolean> = { ...FABRIC_CHANNEL_DEFAULTS };
   for (const [key, value] of Object.entries(input)) {
-    if (!(key in FABRIC_CHANNEL_DEFAULTS)) throw new ConfigError('UNKNOWN_KEY', `channel gossip config: unknown key ${key}`);
+    if (!(key in FABRIC_CHANNEL_DEFAULTS))
+      throw new ConfigError('UNKNOWN_KEY', `channel gossip config: unknown key ${key}`);
     if (value === undefined) continue;
     if (key === 'pushBlocks') {
-      if (typeof value !== 'boolean') throw new ConfigError('BAD_VALUE', `channel gossip config: pushBlocks must be a boolean, got ${String(value)}`);
+      if (typeof value !== 'boolean')
+        throw new ConfigError(
+          'BAD_VALUE',
+          `channel gossip config: pushBlocks must be a boolean, got ${String(value)}`,
+        );
       out[key] = value;
       continue;
     }
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new ConfigError('BAD_VALUE', `channel gossip config: ${key} must be a non-negative integer, got ${String(value)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `channel gossip config: ${key} must be a non-negative integer, got ${String(value)}`,
+      );
     }
     if (value !== 0) out[key] = value;
   }

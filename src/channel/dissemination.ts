@@ -38,7 +38,11 @@ import { peerTimeNewer, type PeerTime } from './stateinfo.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
 
 /** Reason (gossip_dropped) of a refused block DataUpdate, by BlockUpdateError code. */
-const PULL_REJECT_REASON: Record<string, GossipDropReason> = { verify_failed: 'bad_block', wrong_channel: 'unknown_channel', not_block: 'malformed' };
+const PULL_REJECT_REASON: Record<string, GossipDropReason> = {
+  verify_failed: 'bad_block',
+  wrong_channel: 'unknown_channel',
+  not_block: 'malformed',
+};
 
 export class Dissemination {
   readonly blocks: BlockMessageStore;
@@ -65,11 +69,13 @@ export class Dissemination {
     this.puller = host.createBlockPull?.({
       channel: channel.name,
       store: this.blocks,
-      membership: () => this.channel.sameOrgEligible().map((m) => ({ pkiId: m.pkiId, endpoint: preferredEndpoint(m) })),
+      membership: () =>
+        this.channel.sameOrgEligible().map((m) => ({ pkiId: m.pkiId, endpoint: preferredEndpoint(m) })),
       ledgerHeight: () => this.channel.self.ledgerHeight,
       verifyBlock: (seq, data) => this.verifyBlock(seq, data),
       onBlock: (b) => this.deliver(b.seqNum, payloadOf(b.message), b.block, 'pull'),
-      onRejected: (err: GrapevineError, from) => this.host.drop(PULL_REJECT_REASON[err.code] ?? 'malformed', err.message, from),
+      onRejected: (err: GrapevineError, from) =>
+        this.host.drop(PULL_REJECT_REASON[err.code] ?? 'malformed', err.message, from),
     });
   }
 
@@ -118,25 +124,33 @@ export class Dissemination {
   /** §6.2 */
   handlePushedBlock(m: ReceivedMessage): void {
     if (this.channel.left) throw dropError('left_channel', 'block for a channel we left');
-    if (!this.channel.isMemberInChan(m.conn.pkiId)) throw dropError('org_not_in_channel', "the sender's org is not in the channel");
+    if (!this.channel.isMemberInChan(m.conn.pkiId))
+      throw dropError('org_not_in_channel', "the sender's org is not in the channel");
     const payload = payloadOf(m.message);
     const seq = payload.seqNum;
     if (!this.blocks.checkValid(seq)) {
-      this.count('gossip_blocks_duplicate', 'Blocks received that the block store already had (or too old)', 'push');
+      this.count(
+        'gossip_blocks_duplicate',
+        'Blocks received that the block store already had (or too old)',
+        'push',
+      );
       return;
     }
     const block = this.verifyBlock(seq, payload.data);
     if (!this.blocks.add(seq, m.envelope, m.message)) return;
     this.puller?.add(seq, m.envelope, m.message);
-    if (this.host.config.pushBlocks) this.host.push({ kind: 'block', channel: this.channel.name, envelope: m.envelope, from: m.conn.pkiId });
+    if (this.host.config.pushBlocks)
+      this.host.push({ kind: 'block', channel: this.channel.name, envelope: m.envelope, from: m.conn.pkiId });
     this.deliver(seq, payload, block, 'push');
   }
 
   /** Block pull messages of this channel (§6.4 receiver-side rules), then the puller. */
   handleBlockPull(m: ReceivedMessage): void {
     if (this.channel.left) throw dropError('left_channel', 'block pull message for a channel we left');
-    if (this.host.membership.orgOf(m.conn.pkiId) !== this.host.ownOrg) throw dropError('not_same_org', 'block pull message from another org');
-    if (!this.channel.eligible(m.conn.pkiId)) throw dropError('not_eligible', 'block pull message from a peer without a StateInfo');
+    if (this.host.membership.orgOf(m.conn.pkiId) !== this.host.ownOrg)
+      throw dropError('not_same_org', 'block pull message from another org');
+    if (!this.channel.eligible(m.conn.pkiId))
+      throw dropError('not_eligible', 'block pull message from a peer without a StateInfo');
     if (!this.puller) return;
     this.puller.handleMessage(m);
   }
@@ -156,7 +170,11 @@ export class Dissemination {
     this.count('gossip_blocks_received', 'Verified new blocks received, by source', source);
     if (seq < this.channel.self.ledgerHeight || this.delivered.has(seq)) return;
     if (this.delivered.size >= this.host.config.maxSeenBlocks) {
-      this.host.metrics?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', ['map']).inc({ map: 'delivered' });
+      this.host.metrics
+        ?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
+          'map',
+        ])
+        .inc({ map: 'delivered' });
       const oldest = [...this.delivered].reduce((a, b) => (a < b ? a : b));
       this.delivered.delete(oldest);
     }
@@ -167,13 +185,24 @@ export class Dissemination {
   // ---- leadership ------------------------------------------------------------------------
 
   /** §7.2: sign and push a LeadershipMessage to every eligible same-org member. */
-  originateLeadership(msg: { readonly pkiId?: PkiId; readonly timestamp: PeerTime; readonly isDeclaration: boolean }): Envelope {
+  originateLeadership(msg: {
+    readonly pkiId?: PkiId;
+    readonly timestamp: PeerTime;
+    readonly isDeclaration: boolean;
+  }): Envelope {
     const { envelope } = signGossip(
       {
         tag: Tag.CHAN_AND_ORG,
         nonce: 0n,
         channel: this.channelBytes,
-        content: { case: 'leadershipMsg', value: { pkiId: msg.pkiId ?? this.host.selfPkiId, timestamp: msg.timestamp, isDeclaration: msg.isDeclaration } },
+        content: {
+          case: 'leadershipMsg',
+          value: {
+            pkiId: msg.pkiId ?? this.host.selfPkiId,
+            timestamp: msg.timestamp,
+            isDeclaration: msg.isDeclaration,
+          },
+        },
       },
       this.host.signer,
     );
@@ -200,10 +229,17 @@ export class Dissemination {
     const time: PeerTime = { incNum: lm.timestamp?.incNum ?? 0n, seqNum: lm.timestamp?.seqNum ?? 0n };
     const key = pkiIdKey(lm.pkiId);
     const last = this.leaders.get(key);
-    if (last && !peerTimeNewer(time, last.time)) throw dropError('stale', 'leadership message is not newer than the last one');
-    if (!last && this.leaders.size >= this.host.config.maxStateInfos) throw dropError('full', 'leadership store is full');
+    if (last && !peerTimeNewer(time, last.time))
+      throw dropError('stale', 'leadership message is not newer than the last one');
+    if (!last && this.leaders.size >= this.host.config.maxStateInfos)
+      throw dropError('full', 'leadership store is full');
     this.leaders.set(key, { time, at: this.host.clock.now() });
-    this.host.deliverLeadership({ channel: this.channel.name, message: lm, envelope: m.envelope, from: m.conn.pkiId });
+    this.host.deliverLeadership({
+      channel: this.channel.name,
+      message: lm,
+      envelope: m.envelope,
+      from: m.conn.pkiId,
+    });
   }
 
   // ---- routing ---------------------------------------------------------------------------
@@ -211,7 +247,9 @@ export class Dissemination {
   /** §5.7 targets of a block or leadership push item. */
   targets(item: PushItem): MemberInfo[] {
     const from = item.from ? pkiIdKey(item.from) : undefined;
-    const candidates = this.channel.sameOrgEligible().filter((m) => this.channel.isOrgInChannel(m.mspId) && keyOf(m.pkiId) !== from);
+    const candidates = this.channel
+      .sameOrgEligible()
+      .filter((m) => this.channel.isOrgInChannel(m.mspId) && keyOf(m.pkiId) !== from);
     if (item.kind === 'leadership') return candidates;
     return this.host.rng.sample(candidates, this.host.config.propagatePeerNum);
   }
@@ -222,6 +260,7 @@ export class Dissemination {
 }
 
 function payloadOf(message: GossipMessage): Payload {
-  if (message.content.case !== 'dataMsg' || !message.content.value.payload) throw dropError('malformed', 'DataMessage without payload');
+  if (message.content.case !== 'dataMsg' || !message.content.value.payload)
+    throw dropError('malformed', 'DataMessage without payload');
   return message.content.value.payload;
 }

@@ -23,7 +23,10 @@ export function joinInfoFromConfig(config: ChannelConfig): JoinInfo {
   return {
     channelId: config.channelId,
     sequence: config.sequence,
-    orgs: config.applicationOrgs.map((o) => ({ mspId: o.mspId, anchorPeers: o.anchorPeers.map((a) => ({ host: a.host, port: a.port })) })),
+    orgs: config.applicationOrgs.map((o) => ({
+      mspId: o.mspId,
+      anchorPeers: o.anchorPeers.map((a) => ({ host: a.host, port: a.port })),
+    })),
     crypto: config.cryptoContext(),
   };
 }

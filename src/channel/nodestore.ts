@@ -27,7 +27,11 @@ export class ForeignStateInfoStore {
     const old = this.entries.get(key);
     if (old && !peerTimeNewer(si.time, old.si.time)) return false;
     if (!old && this.entries.size >= this.maxEntries) {
-      this.metrics?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', ['map']).inc({ map: 'foreign_state_info' });
+      this.metrics
+        ?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
+          'map',
+        ])
+        .inc({ map: 'foreign_state_info' });
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }

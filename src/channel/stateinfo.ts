@@ -12,7 +12,13 @@
 import { create } from '@bufbuild/protobuf';
 import type { Clock, PkiId } from '../comm/types.js';
 import { errorMessage } from '../errors.js';
-import { ChaincodeSchema, type Envelope, type GossipMessage, type Properties, type StateInfo } from '../wire/gen/gossip/message_pb.js';
+import {
+  ChaincodeSchema,
+  type Envelope,
+  type GossipMessage,
+  type Properties,
+  type StateInfo,
+} from '../wire/gen/gossip/message_pb.js';
 import { openEnvelope, signGossip, Tag } from '../wire/gossip.js';
 import type { Signer } from '../wire/signer.js';
 import { dropError } from './errors.js';
@@ -48,7 +54,8 @@ export function parseStateInfo(envelope: Envelope, message?: GossipMessage): Sta
       throw dropError('malformed', `StateInfo element does not parse: ${errorMessage(e)}`, e);
     }
   }
-  if (m.content.case !== 'stateInfo') throw dropError('malformed', `expected a StateInfo, got ${m.content.case ?? 'nothing'}`);
+  if (m.content.case !== 'stateInfo')
+    throw dropError('malformed', `expected a StateInfo, got ${m.content.case ?? 'nothing'}`);
   const info = m.content.value;
   if (info.pkiId.length === 0) throw dropError('malformed', 'StateInfo without pki_id');
   const ts = info.timestamp;
@@ -104,7 +111,8 @@ export class SelfStateInfo {
     const height = change.height ?? this.height;
     const left = change.left ?? this.left;
     const chaincodes = change.chaincodes ?? this.chaincodes;
-    if (height === this.height && left === this.left && sameChaincodes(chaincodes, this.chaincodes)) return false;
+    if (height === this.height && left === this.left && sameChaincodes(chaincodes, this.chaincodes))
+      return false;
     this.height = height;
     this.left = left;
     this.chaincodes = chaincodes;
@@ -127,7 +135,9 @@ export class SelfStateInfo {
             properties: {
               ledgerHeight: this.height,
               leftChannel: this.left,
-              chaincodes: this.chaincodes.map((c) => create(ChaincodeSchema, { name: c.name, version: c.version })),
+              chaincodes: this.chaincodes.map((c) =>
+                create(ChaincodeSchema, { name: c.name, version: c.version }),
+              ),
             },
           },
         },

@@ -34,7 +34,11 @@ export class StateInfoCache {
     const old = this.entries.get(key);
     if (old && !peerTimeNewer(si.time, old.time)) return 'stale';
     if (!old && this.entries.size >= this.maxEntries) {
-      this.metrics?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', ['map']).inc({ map: 'state_info' });
+      this.metrics
+        ?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
+          'map',
+        ])
+        .inc({ map: 'state_info' });
       return 'full';
     }
     this.entries.set(key, si);
@@ -69,6 +73,8 @@ export class StateInfoCache {
   }
 
   private gauge(): void {
-    this.metrics?.gauge('gossip_channel_state_info_cached', 'StateInfo messages cached per channel', ['channel']).set({ channel: this.channel }, this.entries.size);
+    this.metrics
+      ?.gauge('gossip_channel_state_info_cached', 'StateInfo messages cached per channel', ['channel'])
+      .set({ channel: this.channel }, this.entries.size);
   }
 }

@@ -4,7 +4,13 @@ import type { MemberInfo } from '../discovery/types.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../util/metrics.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
-import type { Envelope, GossipMessage, LeadershipMessage, Payload, Properties } from '../wire/gen/gossip/message_pb.js';
+import type {
+  Envelope,
+  GossipMessage,
+  LeadershipMessage,
+  Payload,
+  Properties,
+} from '../wire/gen/gossip/message_pb.js';
 import type { GrapevineError } from '../errors.js';
 import type { Signer } from '../wire/signer.js';
 import type { ChannelGossipConfig } from './config.js';

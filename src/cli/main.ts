@@ -10,7 +10,9 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('grapevine')
-    .description('Gossip and block dissemination for Hyperledger Fabric peers (wire-compatible with Fabric v2.x)')
+    .description(
+      'Gossip and block dissemination for Hyperledger Fabric peers (wire-compatible with Fabric v2.x)',
+    )
     .version('0.1.0')
     .showHelpAfterError();
   registerAll(program);

@@ -5,7 +5,11 @@
  * After failAll (stop) every waiter, present or future, resolves at once with the stop error.
  */
 import { clone } from '@bufbuild/protobuf';
-import { GossipMessageSchema, GossipMessage_Tag as Tag, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
+import {
+  GossipMessageSchema,
+  GossipMessage_Tag as Tag,
+  type GossipMessage,
+} from '../wire/gen/gossip/message_pb.js';
 import { unsignedGossip } from '../wire/gossip.js';
 import type { Clock, TimerHandle } from './types.js';
 import type { Envelope } from '../wire/gen/gossip/message_pb.js';
@@ -26,7 +30,11 @@ export class AckRegistry {
   }
 
   /** Wait for the Ack of `nonce` from peer `key`; resolves with undefined (success) or an error text. */
-  expect(nonce: bigint, key: string, timeoutMs: number): { promise: Promise<string | undefined>; cancel: (error: string) => void } {
+  expect(
+    nonce: bigint,
+    key: string,
+    timeoutMs: number,
+  ): { promise: Promise<string | undefined>; cancel: (error: string) => void } {
     if (this.failed !== undefined) return { promise: Promise.resolve(this.failed), cancel: () => undefined };
     const id = `${nonce}:${key}`;
     let resolveFn!: (error: string | undefined) => void;
@@ -40,7 +48,10 @@ export class AckRegistry {
       this.waiters.delete(id);
       resolveFn(error);
     };
-    const timer = this.clock.setTimeout(() => finish(`timed out waiting for ack after ${timeoutMs} ms`), timeoutMs);
+    const timer = this.clock.setTimeout(
+      () => finish(`timed out waiting for ack after ${timeoutMs} ms`),
+      timeoutMs,
+    );
     this.waiters.set(id, { timer, resolve: finish });
     return { promise, cancel: finish };
   }

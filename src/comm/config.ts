@@ -79,15 +79,20 @@ export function commConfig(overrides: Partial<CommConfig> = {}): CommConfig {
   const out: Record<string, number | boolean> = { ...FABRIC_COMM_DEFAULTS };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
-    if (!(key in FABRIC_COMM_DEFAULTS)) throw new ConfigError('UNKNOWN_KEY', `comm config: unknown key ${key}`);
+    if (!(key in FABRIC_COMM_DEFAULTS))
+      throw new ConfigError('UNKNOWN_KEY', `comm config: unknown key ${key}`);
     const def = (FABRIC_COMM_DEFAULTS as unknown as Record<string, number | boolean>)[key];
     if (typeof def === 'boolean') {
-      if (typeof value !== 'boolean') throw new ConfigError('BAD_VALUE', `comm config: ${key} must be a boolean`);
+      if (typeof value !== 'boolean')
+        throw new ConfigError('BAD_VALUE', `comm config: ${key} must be a boolean`);
       out[key] = value;
       continue;
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
-      throw new ConfigError('BAD_VALUE', `comm config: ${key} must be a non-negative integer, got ${String(value)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `comm config: ${key} must be a non-negative integer, got ${String(value)}`,
+      );
     }
     out[key] = value === 0 ? def : value;
   }

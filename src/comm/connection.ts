@@ -146,7 +146,8 @@ export class Connection {
   }
 
   private maybeHalfClose(): void {
-    if (!this.retired || this.halfClosed || this.closedFlag || this.queued > 0 || this.waiters.length > 0) return;
+    if (!this.retired || this.halfClosed || this.closedFlag || this.queued > 0 || this.waiters.length > 0)
+      return;
     if (this.direction !== 'out') return; // the server end waits for the client's half-close, then ends
     this.halfClosed = true;
     try {

@@ -66,7 +66,10 @@ export class Dialer {
    * `work`, unless the transport stops first: then `onStop` runs (it cancels what `work` waits
    * for) and the result rejects with STOPPED at once.
    */
-  private stoppable<T>(work: (settle: (err: Error | undefined, value?: T) => void) => void, onStop: () => void): Promise<T> {
+  private stoppable<T>(
+    work: (settle: (err: Error | undefined, value?: T) => void) => void,
+    onStop: () => void,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
       const settle = (err: Error | undefined, value?: T): void => {
@@ -92,7 +95,10 @@ export class Dialer {
     const client = new grpc.Client(endpoint, this.creds, clientChannelOptions(cfg));
     this.clients.add(client);
     try {
-      await this.stoppable<void>((settle) => void waitReady(client, cfg.dialTimeoutMs, endpoint).then(() => settle(undefined), settle), () => client.close());
+      await this.stoppable<void>(
+        (settle) => void waitReady(client, cfg.dialTimeoutMs, endpoint).then(() => settle(undefined), settle),
+        () => client.close(),
+      );
       let call: grpc.ClientUnaryCall | undefined;
       await this.stoppable<void>(
         (settle) => {
@@ -103,7 +109,14 @@ export class Dialer {
             create(EmptySchema),
             new grpc.Metadata(),
             { deadline: Date.now() + cfg.connTimeoutMs },
-            (err) => settle(err ? new DialError('PING', `Ping ${endpoint} failed: ${err.details || err.message}`, { cause: err }) : undefined),
+            (err) =>
+              settle(
+                err
+                  ? new DialError('PING', `Ping ${endpoint} failed: ${err.details || err.message}`, {
+                      cause: err,
+                    })
+                  : undefined,
+              ),
           );
         },
         () => call?.cancel(),
@@ -136,7 +149,9 @@ export class Dialer {
       duplex = clientDuplex(client, call, endpoint);
     } catch (e) {
       this.release(client);
-      throw new DialError('STREAM', `cannot open GossipStream to ${endpoint}: ${(e as Error).message}`, { cause: e });
+      throw new DialError('STREAM', `cannot open GossipStream to ${endpoint}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     const call = duplex.stream;
     call.once('close', () => this.clients.delete(client));

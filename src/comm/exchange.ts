@@ -42,7 +42,11 @@ const NO_LEAF = new Uint8Array(0);
 const signedOnce = new WeakMap<Signer, WeakMap<Uint8Array, Buffer[]>>();
 
 /** Our signed ConnEstablish frame for this leaf and probe flag, signed on first use. */
-export function ownConnEstablish(self: HandshakeSelf, ownLeafDer: Uint8Array | undefined, probe: boolean): Buffer {
+export function ownConnEstablish(
+  self: HandshakeSelf,
+  ownLeafDer: Uint8Array | undefined,
+  probe: boolean,
+): Buffer {
   let byLeaf = signedOnce.get(self.signer);
   if (!byLeaf) signedOnce.set(self.signer, (byLeaf = new WeakMap()));
   const leaf = ownLeafDer ?? NO_LEAF;
@@ -86,16 +90,28 @@ export function exchangeHandshake(duplex: GossipDuplex, opts: ExchangeOptions): 
       try {
         const envelope = decodeEnvelope(frame);
         const result = verifyConnEstablish(
-          { envelope, tlsEnabled: opts.tlsEnabled, remoteTlsCertDer: duplex.remoteCertDer(), endpoint: duplex.peer(), role },
+          {
+            envelope,
+            tlsEnabled: opts.tlsEnabled,
+            remoteTlsCertDer: duplex.remoteCertDer(),
+            endpoint: duplex.peer(),
+            role,
+          },
           opts.verifier,
         );
         finish(undefined, result);
       } catch (e) {
-        finish(e instanceof HandshakeError ? e : new HandshakeError('NOT_CONN', `first message does not parse: ${errorMessage(e)}`));
+        finish(
+          e instanceof HandshakeError
+            ? e
+            : new HandshakeError('NOT_CONN', `first message does not parse: ${errorMessage(e)}`),
+        );
       }
     };
-    const onEnd = () => finish(new HandshakeError('NOT_CONN', 'stream closed before a ConnEstablish arrived'));
-    const onError = (e: Error) => finish(new HandshakeError('NOT_CONN', `stream failed before a ConnEstablish arrived: ${e.message}`));
+    const onEnd = () =>
+      finish(new HandshakeError('NOT_CONN', 'stream closed before a ConnEstablish arrived'));
+    const onError = (e: Error) =>
+      finish(new HandshakeError('NOT_CONN', `stream failed before a ConnEstablish arrived: ${e.message}`));
     const timer = opts.clock.setTimeout(
       () => finish(new HandshakeError('TIMEOUT', `no ConnEstablish within ${opts.timeoutMs} ms`)),
       opts.timeoutMs,

@@ -67,7 +67,8 @@ export function decodeFrame(frame: Uint8Array): Envelope {
   let signature: Uint8Array | undefined;
   while (pos < end) {
     const tag = frame[pos++];
-    if ((tag !== TAG_PAYLOAD || payload) && (tag !== TAG_SIGNATURE || signature)) return decodeEnvelope(frame);
+    if ((tag !== TAG_PAYLOAD || payload) && (tag !== TAG_SIGNATURE || signature))
+      return decodeEnvelope(frame);
     // The length varint: at most 5 bytes, and the field must fit in the frame.
     let len = 0;
     let shift = 0;
@@ -84,5 +85,9 @@ export function decodeFrame(frame: Uint8Array): Envelope {
     else signature = value;
     pos += len;
   }
-  return { $typeName: EnvelopeSchema.typeName, payload: payload ?? EMPTY, signature: signature ?? EMPTY } as Envelope;
+  return {
+    $typeName: EnvelopeSchema.typeName,
+    payload: payload ?? EMPTY,
+    signature: signature ?? EMPTY,
+  } as Envelope;
 }

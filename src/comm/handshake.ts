@@ -82,14 +82,23 @@ export function tlsCertHash(der: Uint8Array | undefined): Uint8Array {
 }
 
 /** Build our signed ConnEstablish envelope (§3.2 "Send"). */
-export function buildConnEstablish(self: HandshakeSelf, ownTlsCertDer: Uint8Array | undefined, probe: boolean): Envelope {
+export function buildConnEstablish(
+  self: HandshakeSelf,
+  ownTlsCertDer: Uint8Array | undefined,
+  probe: boolean,
+): Envelope {
   return signGossip(
     {
       tag: Tag.EMPTY,
       nonce: 0n,
       content: {
         case: 'conn',
-        value: { pkiId: self.pkiId, identity: self.signer.serializedIdentity, tlsCertHash: tlsCertHash(ownTlsCertDer), probe },
+        value: {
+          pkiId: self.pkiId,
+          identity: self.signer.serializedIdentity,
+          tlsCertHash: tlsCertHash(ownTlsCertDer),
+          probe,
+        },
       },
     },
     self.signer,
@@ -140,19 +149,30 @@ export function verifyConnEstablish(rx: ReceivedHandshake, verifier: HandshakeVe
     verifier.putIdentity(conn.pkiId, conn.identity);
   } catch (e) {
     const unknown = (e as { code?: unknown }).code === 'UNKNOWN_MSP';
-    throw new HandshakeError(unknown ? 'UNKNOWN_MSP' : 'IDENTITY_REJECTED', `identity refused: ${errorMessage(e)}`, { cause: e });
+    throw new HandshakeError(
+      unknown ? 'UNKNOWN_MSP' : 'IDENTITY_REJECTED',
+      `identity refused: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
   if (rx.tlsEnabled) {
     const want = tlsCertHash(rx.remoteTlsCertDer);
     if (!Buffer.from(conn.tlsCertHash).equals(want)) {
-      throw new HandshakeError('TLS_HASH_MISMATCH', 'tls_cert_hash does not match the TLS certificate the remote presented');
+      throw new HandshakeError(
+        'TLS_HASH_MISMATCH',
+        'tls_cert_hash does not match the TLS certificate the remote presented',
+      );
     }
   }
   let ok: boolean | void;
   try {
-    ok = rx.envelope.signature.length > 0 && verifier.verifySignature(conn.identity, rx.envelope.signature, rx.envelope.payload);
+    ok =
+      rx.envelope.signature.length > 0 &&
+      verifier.verifySignature(conn.identity, rx.envelope.signature, rx.envelope.payload);
   } catch (e) {
-    throw new HandshakeError('BAD_SIGNATURE', `ConnEstablish signature invalid: ${errorMessage(e)}`, { cause: e });
+    throw new HandshakeError('BAD_SIGNATURE', `ConnEstablish signature invalid: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   if (ok === false) throw new HandshakeError('BAD_SIGNATURE', 'ConnEstablish signature invalid');
   if (conn.probe && rx.role === 'initiator') {

@@ -72,7 +72,9 @@ function onlyFile(dir: string, what: string): string {
   try {
     names = readdirSync(dir).filter((n) => !n.startsWith('.'));
   } catch (e) {
-    throw new ConfigError('MISSING_FILE', `${what}: cannot read folder ${dir}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('MISSING_FILE', `${what}: cannot read folder ${dir}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   if (names.length === 0) throw new ConfigError('MISSING_FILE', `${what}: folder ${dir} is empty`);
   return join(dir, names.sort()[0]);

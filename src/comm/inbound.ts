@@ -9,11 +9,21 @@ import { decode } from '../wire/codec.js';
 import { GossipMessageSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { decodeFrame } from './frame.js';
 
-export type BadInputReason = 'oversized' | 'malformed_envelope' | 'malformed_payload' | 'no_content' | 'unexpected_conn' | 'unexpected_empty';
+export type BadInputReason =
+  | 'oversized'
+  | 'malformed_envelope'
+  | 'malformed_payload'
+  | 'no_content'
+  | 'unexpected_conn'
+  | 'unexpected_empty';
 
 export type InboundFrame =
   | { readonly ok: true; readonly envelope: Envelope; readonly message: GossipMessage }
-  | { readonly ok: false; readonly reason: BadInputReason; /** set when the connection must close */ readonly close?: string };
+  | {
+      readonly ok: false;
+      readonly reason: BadInputReason;
+      /** set when the connection must close */ readonly close?: string;
+    };
 
 export function readInboundFrame(frame: Uint8Array, maxRecvMsgSize: number): InboundFrame {
   if (frame.length > maxRecvMsgSize) return { ok: false, reason: 'oversized', close: 'oversized message' };
@@ -22,12 +32,20 @@ export function readInboundFrame(frame: Uint8Array, maxRecvMsgSize: number): Inb
   try {
     envelope = decodeFrame(frame);
   } catch {
-    return { ok: false, reason: 'malformed_envelope', close: 'received bytes that are not a gossip Envelope' };
+    return {
+      ok: false,
+      reason: 'malformed_envelope',
+      close: 'received bytes that are not a gossip Envelope',
+    };
   }
   try {
     message = decode(GossipMessageSchema, envelope.payload, 'gossip.GossipMessage');
   } catch {
-    return { ok: false, reason: 'malformed_payload', close: 'received a payload that is not a GossipMessage' };
+    return {
+      ok: false,
+      reason: 'malformed_payload',
+      close: 'received a payload that is not a GossipMessage',
+    };
   }
   const c = message.content.case;
   if (c === undefined) return { ok: false, reason: 'no_content' };

@@ -26,7 +26,9 @@ export class PresumedDead {
   report(pkiId: PkiId): void {
     if (this.stopped) return;
     if (this.queue.length >= this.bound) {
-      this.metrics.counter('gossip_comm_presumed_dead_dropped', 'Presumed-dead reports dropped (backlog full)').inc();
+      this.metrics
+        .counter('gossip_comm_presumed_dead_dropped', 'Presumed-dead reports dropped (backlog full)')
+        .inc();
       return;
     }
     this.metrics.counter('gossip_comm_presumed_dead', 'Peers reported presumed dead').inc();

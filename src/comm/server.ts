@@ -56,7 +56,8 @@ export class GossipServer {
   ) {
     this.server = new grpc.Server(serverOptions(cfg));
     this.server.addService(RawGossipService, {
-      Ping: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, create(EmptySchema)),
+      Ping: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, create(EmptySchema)),
       GossipStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
         const duplex = serverDuplex(call);
         if (this.stopped) duplex.close();
@@ -82,7 +83,9 @@ export class GossipServer {
   async listen(address: string): Promise<number> {
     const target = listenTarget(address);
     if (this.stopped) throw new GrapevineError('LISTEN', `cannot listen on ${address}: server stopped`);
-    const injector = this.server.createConnectionInjector(serverCredentials(this.tls, this.cfg.clientAuthRequired, this.cfg.serverConnTimeoutMs));
+    const injector = this.server.createConnectionInjector(
+      serverCredentials(this.tls, this.cfg.clientAuthRequired, this.cfg.serverConnTimeoutMs),
+    );
     const listener = createServer({ noDelay: true }, (socket) => {
       if (this.stopped) {
         socket.destroy();
@@ -95,7 +98,9 @@ export class GossipServer {
     });
     this.listener = listener;
     return new Promise((resolve, reject) => {
-      listener.once('error', (err) => reject(new GrapevineError('LISTEN', `cannot listen on ${address}: ${err.message}`, { cause: err })));
+      listener.once('error', (err) =>
+        reject(new GrapevineError('LISTEN', `cannot listen on ${address}: ${err.message}`, { cause: err })),
+      );
       listener.listen(target, () => resolve((listener.address() as AddressInfo).port));
     });
   }

@@ -58,7 +58,11 @@ export function serverDuplex(call: grpc.ServerDuplexStream<Buffer, Buffer>): Gos
   };
 }
 
-export function clientDuplex(client: grpc.Client, call: grpc.ClientDuplexStream<Buffer, Buffer>, endpoint: string): GossipDuplex {
+export function clientDuplex(
+  client: grpc.Client,
+  call: grpc.ClientDuplexStream<Buffer, Buffer>,
+  endpoint: string,
+): GossipDuplex {
   call.on('error', ignore);
   let closed = false;
   return {

@@ -59,8 +59,14 @@ class GossipServerCredentials extends grpc.ServerCredentials {
 }
 
 /** `handshakeTimeoutMs`: TLS handshake deadline of an inbound connection (Node's default: 120 s). */
-export function serverCredentials(tls: CommTls | undefined, clientAuthRequired: boolean, handshakeTimeoutMs?: number): grpc.ServerCredentials {
-  return tls ? new GossipServerCredentials(tls, clientAuthRequired, handshakeTimeoutMs) : grpc.ServerCredentials.createInsecure();
+export function serverCredentials(
+  tls: CommTls | undefined,
+  clientAuthRequired: boolean,
+  handshakeTimeoutMs?: number,
+): grpc.ServerCredentials {
+  return tls
+    ? new GossipServerCredentials(tls, clientAuthRequired, handshakeTimeoutMs)
+    : grpc.ServerCredentials.createInsecure();
 }
 
 export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCredentials {
@@ -75,7 +81,10 @@ export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCreden
 /** Our client and server leaf DERs (tls_cert_hash: client cert when dialling, server cert when accepting). */
 export function ownLeaves(tls: CommTls | undefined): { client?: Uint8Array; server?: Uint8Array } {
   if (!tls) return {};
-  return { server: leafDer(tls.certPem), client: leafDer(tls.clientCertPem ?? tls.certPem, 'TLS client certificate') };
+  return {
+    server: leafDer(tls.certPem),
+    client: leafDer(tls.clientCertPem ?? tls.certPem, 'TLS client certificate'),
+  };
 }
 
 /**
@@ -85,7 +94,9 @@ export function ownLeaves(tls: CommTls | undefined): { client?: Uint8Array; serv
  * reads it from the call's TLS socket (grpc-js 1.14 internals: call -> [nextCall...] -> stream ->
  * session -> socket), falling back to the public auth context.
  */
-export function serverCallCertDer(call: object & { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): Uint8Array | undefined {
+export function serverCallCertDer(
+  call: object & { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null },
+): Uint8Array | undefined {
   type Inner = { stream?: { session?: { socket?: unknown } }; nextCall?: Inner };
   let inner = (call as { call?: Inner }).call;
   for (let i = 0; inner && !inner.stream && i < 8; i++) inner = inner.nextCall;
@@ -98,7 +109,9 @@ export function serverCallCertDer(call: object & { getAuthContext(): { sslPeerCe
 }
 
 /** The DER of the certificate the remote presented on a call, if any. */
-export function remoteCertDer(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): Uint8Array | undefined {
+export function remoteCertDer(call: {
+  getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null;
+}): Uint8Array | undefined {
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
   return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
 }

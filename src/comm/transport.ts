@@ -129,10 +129,14 @@ export class GrpcTransport implements Transport {
         clock: this.clock,
         metrics: this.metrics,
       });
-    this.unsubscribePurge = this.identityStore.onPurge((pkiId) => this.conns.get(pkiIdKey(pkiId))?.close('identity purged'));
+    this.unsubscribePurge = this.identityStore.onPurge((pkiId) =>
+      this.conns.get(pkiIdKey(pkiId))?.close('identity purged'),
+    );
     const m = this.metrics;
     const counters = (this.counters = new CommCounters(m));
-    this.conns = new ConnStore(selfKey, this.config.dedupWindowMs, this.config.dedupWindowMs, (n) => counters.setOpen(n));
+    this.conns = new ConnStore(selfKey, this.config.dedupWindowMs, this.config.dedupWindowMs, (n) =>
+      counters.setOpen(n),
+    );
     this.demux = new Demux(this.log);
     this.acks = new AckRegistry(this.clock);
     this.dead = new PresumedDead(this.config.presumedDeadBuffer, m);
@@ -180,11 +184,21 @@ export class GrpcTransport implements Transport {
       }
       const dial = this.connect(peer, true);
       if (!dial) continue;
-      this.track(dial.then((c) => c.send(frame), () => undefined));
+      this.track(
+        dial.then(
+          (c) => c.send(frame),
+          () => undefined,
+        ),
+      );
     }
   }
 
-  async sendWithAck(message: GossipMessage, timeoutMs: number, minAck: number, peers: RemotePeer[]): Promise<AckResult[]> {
+  async sendWithAck(
+    message: GossipMessage,
+    timeoutMs: number,
+    minAck: number,
+    peers: RemotePeer[],
+  ): Promise<AckResult[]> {
     if (peers.length === 0) return [];
     const nonce = this.rng.u64();
     const frame = encodeFrame(withNonce(message, nonce));
@@ -205,7 +219,12 @@ export class GrpcTransport implements Transport {
     });
   }
 
-  private async sendAndWaitAck(frame: Buffer, nonce: bigint, peer: RemotePeer, timeoutMs: number): Promise<AckResult> {
+  private async sendAndWaitAck(
+    frame: Buffer,
+    nonce: bigint,
+    peer: RemotePeer,
+    timeoutMs: number,
+  ): Promise<AckResult> {
     const fallback = peer.pkiId ?? new Uint8Array(0);
     if (this.stopping) return { pkiId: fallback, error: 'comm stopped' };
     let conn: Connection;
@@ -234,7 +253,10 @@ export class GrpcTransport implements Transport {
     const { duplex, result } = await this.track(this.countFailures(this.dialer.dial(peer.endpoint, true)));
     duplex.close();
     if (peer.pkiId && !Buffer.from(peer.pkiId).equals(Buffer.from(result.info.pkiId))) {
-      throw new HandshakeError('IDENTITY_REJECTED', `${peer.endpoint}: PKI-ID of remote peer does not match the expected PKI-ID`);
+      throw new HandshakeError(
+        'IDENTITY_REJECTED',
+        `${peer.endpoint}: PKI-ID of remote peer does not match the expected PKI-ID`,
+      );
     }
     return result.info;
   }
@@ -262,7 +284,14 @@ export class GrpcTransport implements Transport {
 
   /** Diagnostics: open connections with their direction. */
   connections(): { pkiId: PkiId; direction: 'in' | 'out'; endpoint: string; queued: number }[] {
-    return this.conns.all().map((c) => ({ pkiId: c.info.pkiId, direction: c.direction, endpoint: c.info.endpoint, queued: c.queued }));
+    return this.conns
+      .all()
+      .map((c) => ({
+        pkiId: c.info.pkiId,
+        direction: c.direction,
+        endpoint: c.info.endpoint,
+        queued: c.queued,
+      }));
   }
 
   stop(): Promise<void> {
@@ -279,7 +308,10 @@ export class GrpcTransport implements Transport {
     const grace = this.config.stopGraceMs;
     const [, settled] = await Promise.all([this.server.stop(grace), settleWithin(this.inflight, grace)]);
     if (!settled) {
-      this.log.warn({ pending: this.inflight.size }, `comm stop: work still pending after ${grace} ms; stopping anyway`);
+      this.log.warn(
+        { pending: this.inflight.size },
+        `comm stop: work still pending after ${grace} ms; stopping anyway`,
+      );
     }
     for (const c of [...this.live]) c.close('comm stopped');
     this.dialer.closeAll();
@@ -316,11 +348,15 @@ export class GrpcTransport implements Transport {
     let duplex: GossipDuplex;
     let info: ConnectionInfo;
     try {
-      ({ duplex, result: { info } } = await this.countFailures(this.dialer.dial(peer.endpoint, false)));
+      ({
+        duplex,
+        result: { info },
+      } = await this.countFailures(this.dialer.dial(peer.endpoint, false)));
     } catch (e) {
       const appeared = peer.pkiId && this.conns.get(pkiIdKey(peer.pkiId));
       if (appeared) return appeared;
-      if (this.log.isLevelEnabled('debug')) this.log.debug({ endpoint: peer.endpoint, err: (e as Error).message }, 'dial failed');
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug({ endpoint: peer.endpoint, err: (e as Error).message }, 'dial failed');
       throw e;
     }
     if (peer.pkiId && !Buffer.from(peer.pkiId).equals(Buffer.from(info.pkiId))) {
@@ -328,7 +364,10 @@ export class GrpcTransport implements Transport {
       const oldOrg = old && this.opts.crypto.orgOf(old);
       if (!oldOrg || oldOrg !== this.opts.crypto.orgOf(info.identity)) {
         duplex.close();
-        throw new HandshakeError('IDENTITY_REJECTED', `${peer.endpoint} claims to be a different peer than expected: authentication failure`);
+        throw new HandshakeError(
+          'IDENTITY_REJECTED',
+          `${peer.endpoint} claims to be a different peer than expected: authentication failure`,
+        );
       }
       this.log.info({ endpoint: peer.endpoint }, 'peer changed its PKI-ID');
       for (const h of [...this.switchHandlers]) h(peer.pkiId);
@@ -358,7 +397,8 @@ export class GrpcTransport implements Transport {
       this.adopt(duplex, info);
     } catch (e) {
       duplex.close();
-      if (this.log.isLevelEnabled('debug')) this.log.debug({ endpoint: duplex.peer(), err: (e as Error).message }, 'inbound handshake failed');
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug({ endpoint: duplex.peer(), err: (e as Error).message }, 'inbound handshake failed');
     }
   }
 
@@ -384,7 +424,8 @@ export class GrpcTransport implements Transport {
     onClosed: (conn: Connection, why: string, writeFailed: boolean): void => {
       this.live.delete(conn);
       this.conns.remove(conn);
-      if (this.log.isLevelEnabled('debug')) this.log.debug({ peer: conn.key.slice(0, 16), why }, 'connection closed');
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug({ peer: conn.key.slice(0, 16), why }, 'connection closed');
       if (writeFailed) this.dead.report(conn.info.pkiId);
     },
     badInput: (reason: BadInputReason): void => this.badInput(reason),

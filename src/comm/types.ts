@@ -56,7 +56,12 @@ export interface Transport {
    * §3.8: stamp a fresh random nonce on `message`, send it unsigned to every peer with blocking
    * enqueue, and resolve when `minAck` acks arrived or every peer answered or timed out.
    */
-  sendWithAck(message: GossipMessage, timeoutMs: number, minAck: number, peers: RemotePeer[]): Promise<AckResult[]>;
+  sendWithAck(
+    message: GossipMessage,
+    timeoutMs: number,
+    minAck: number,
+    peers: RemotePeer[],
+  ): Promise<AckResult[]>;
   /** Dial + Ping, no stream (§3.7). Rejects when unreachable. */
   probe(peer: RemotePeer): Promise<void>;
   /** A probe=true handshake (§3.2): learn and authenticate the remote identity without keeping a connection. */

@@ -54,18 +54,30 @@ export function buildChannelConfigGroup(configtx: Configtx, profileName: string)
   const profile = configtx.profiles.get(profileName);
   if (profile === undefined) {
     const known = [...configtx.profiles.keys()].join(', ') || 'none';
-    throw new ConfigError('CONFIGTX_PROFILE', `${configtx.path}: unknown profile '${profileName}' (profiles: ${known})`);
+    throw new ConfigError(
+      'CONFIGTX_PROFILE',
+      `${configtx.path}: unknown profile '${profileName}' (profiles: ${known})`,
+    );
   }
   if (profile.orderer === undefined) {
     r.fail(profile.where, 'refusing to generate block which is missing orderer section', 'CONFIGTX_PROFILE');
   }
   if (profile.consortiums === undefined && profile.application === undefined) {
-    r.fail(profile.where, 'refusing to generate application channel block which is missing application section', 'CONFIGTX_PROFILE');
+    r.fail(
+      profile.where,
+      'refusing to generate application channel block which is missing application section',
+      'CONFIGTX_PROFILE',
+    );
   }
   return buildChannelGroup({ r, dir: configtx.dir }, profile);
 }
 
-export function buildGenesisBlock(configtx: Configtx, profileName: string, channelId: string, opts: GenesisOptions = {}): Block {
+export function buildGenesisBlock(
+  configtx: Configtx,
+  profileName: string,
+  channelId: string,
+  opts: GenesisOptions = {},
+): Block {
   if (!CHANNEL_ID.test(channelId) || channelId.length > 249) {
     throw new ConfigError(
       'CONFIGTX_CHANNEL',
@@ -91,7 +103,9 @@ export function buildGenesisBlock(configtx: Configtx, profileName: string, chann
   const envelope = encode(EnvelopeSchema, { payload });
 
   const lastConfig = encode(MetadataSchema, { value: encode(LastConfigSchema, { index: 0n }) });
-  const signatures = encode(MetadataSchema, { value: encode(OrdererBlockMetadataSchema, { lastConfig: { index: 0n } }) });
+  const signatures = encode(MetadataSchema, {
+    value: encode(OrdererBlockMetadataSchema, { lastConfig: { index: 0n } }),
+  });
   const empty = new Uint8Array(0);
   return create(BlockSchema, {
     header: { number: 0n, previousHash: empty, dataHash: sha256(envelope) },

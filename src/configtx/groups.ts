@@ -22,7 +22,16 @@ import {
 } from '../wire/gen/common/configuration_pb.js';
 import { ACLsSchema, AnchorPeersSchema } from '../wire/gen/peer/configuration_pb.js';
 import { buildOrdererGroup } from './orderer.js';
-import { ADMINS, ORDERER_ADMINS, capabilitiesValue, compareGoStrings, makeGroup, makeValue, orgBaseValues, type BuildContext } from './parts.js';
+import {
+  ADMINS,
+  ORDERER_ADMINS,
+  capabilitiesValue,
+  compareGoStrings,
+  makeGroup,
+  makeValue,
+  orgBaseValues,
+  type BuildContext,
+} from './parts.js';
 import { buildPolicies } from './policies.js';
 import type { ApplicationSpec, ProfileSpec } from './types.js';
 
@@ -32,17 +41,26 @@ export function buildChannelGroup(ctx: BuildContext, profile: ProfileSpec): Conf
   values.set('HashingAlgorithm', makeValue(HashingAlgorithmSchema, { name: 'SHA256' }));
   values.set('BlockDataHashingStructure', makeValue(BlockDataHashingStructureSchema, { width: 0xffffffff }));
   if (profile.orderer !== undefined && profile.orderer.addresses.length > 0) {
-    values.set('OrdererAddresses', makeValue(OrdererAddressesSchema, { addresses: [...profile.orderer.addresses] }, ORDERER_ADMINS));
+    values.set(
+      'OrdererAddresses',
+      makeValue(OrdererAddressesSchema, { addresses: [...profile.orderer.addresses] }, ORDERER_ADMINS),
+    );
   }
-  if (profile.consortium !== '') values.set('Consortium', makeValue(ConsortiumSchema, { name: profile.consortium }));
+  if (profile.consortium !== '')
+    values.set('Consortium', makeValue(ConsortiumSchema, { name: profile.consortium }));
   if (profile.capabilities !== undefined && profile.capabilities.size > 0) {
     values.set('Capabilities', capabilitiesValue(profile.capabilities));
   }
   const groups = new Map<string, ConfigGroup>();
   if (profile.orderer !== undefined) groups.set('Orderer', buildOrdererGroup(ctx, profile.orderer));
-  if (profile.application !== undefined) groups.set('Application', buildApplicationGroup(ctx, profile.application));
+  if (profile.application !== undefined)
+    groups.set('Application', buildApplicationGroup(ctx, profile.application));
   if (profile.consortiums !== undefined) {
-    ctx.r.fail(`${profile.where}.Consortiums`, 'system channel profiles (Consortiums) are not supported; use an application channel profile', 'CONFIGTX_PROFILE');
+    ctx.r.fail(
+      `${profile.where}.Consortiums`,
+      'system channel profiles (Consortiums) are not supported; use an application channel profile',
+      'CONFIGTX_PROFILE',
+    );
   }
   return makeGroup({ groups, values, policies, modPolicy: ADMINS });
 }
@@ -55,15 +73,20 @@ function buildApplicationGroup(ctx: BuildContext, app: ApplicationSpec): ConfigG
     for (const k of [...app.acls.keys()].sort(compareGoStrings)) acls[k] = { policyRef: app.acls.get(k)! };
     values.set('ACLs', makeValue(ACLsSchema, { acls }));
   }
-  if (app.capabilities !== undefined && app.capabilities.size > 0) values.set('Capabilities', capabilitiesValue(app.capabilities));
+  if (app.capabilities !== undefined && app.capabilities.size > 0)
+    values.set('Capabilities', capabilitiesValue(app.capabilities));
   const groups = new Map<string, ConfigGroup>();
   for (const org of app.organizations) {
     const orgValues = orgBaseValues(ctx, org);
     if (org.anchorPeers.length > 0) {
-      orgValues.values.set('AnchorPeers', makeValue(AnchorPeersSchema, { anchorPeers: org.anchorPeers.map((a) => ({ host: a.host, port: a.port })) }));
+      orgValues.values.set(
+        'AnchorPeers',
+        makeValue(AnchorPeersSchema, {
+          anchorPeers: org.anchorPeers.map((a) => ({ host: a.host, port: a.port })),
+        }),
+      );
     }
     groups.set(org.name, makeGroup({ ...orgValues, modPolicy: ADMINS }));
   }
   return makeGroup({ groups, values, policies, modPolicy: ADMINS });
 }
-

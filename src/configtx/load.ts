@@ -33,7 +33,9 @@ export function loadConfigtx(path: string): Configtx {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError('CONFIGTX_FILE', `cannot read configtx file ${path}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('CONFIGTX_FILE', `cannot read configtx file ${path}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   return parseConfigtx(text, path);
 }
@@ -51,7 +53,15 @@ export function parseConfigtx(text: string, path: string): Configtx {
     throw new ConfigError('CONFIGTX_YAML', `${path}: invalid YAML: ${errorMessage(e)}`, { cause: e });
   }
   const r = new Reader(path);
-  const top = r.struct(tree ?? {}, '', ['Profiles', 'Organizations', 'Channel', 'Application', 'Orderer', 'Capabilities'] as const) ?? {};
+  const top =
+    r.struct(tree ?? {}, '', [
+      'Profiles',
+      'Organizations',
+      'Channel',
+      'Application',
+      'Orderer',
+      'Capabilities',
+    ] as const) ?? {};
   const profiles = new Map<string, ProfileSpec>();
   for (const [name, v] of r.entries(top.Profiles, 'Profiles') ?? []) {
     profiles.set(name, readProfile(r, v, join('Profiles', name)));
@@ -61,13 +71,22 @@ export function parseConfigtx(text: string, path: string): Configtx {
   readProfile(r, top.Channel, 'Channel');
   readApplication(r, top.Application, 'Application');
   readOrderer(r, top.Orderer, 'Orderer');
-  for (const [k, v] of r.entries(top.Capabilities, 'Capabilities') ?? []) readCapabilities(r, v, join('Capabilities', k));
+  for (const [k, v] of r.entries(top.Capabilities, 'Capabilities') ?? [])
+    readCapabilities(r, v, join('Capabilities', k));
   const abs = resolve(path);
   return { path, dir: dirname(abs), profiles, organizations };
 }
 
 function readProfile(r: Reader, v: unknown, where: string): ProfileSpec {
-  const s = r.struct(v, where, ['Consortium', 'Application', 'Orderer', 'Consortiums', 'Capabilities', 'Policies'] as const) ?? {};
+  const s =
+    r.struct(v, where, [
+      'Consortium',
+      'Application',
+      'Orderer',
+      'Consortiums',
+      'Capabilities',
+      'Policies',
+    ] as const) ?? {};
   let consortiums: Map<string, ConsortiumSpec> | undefined;
   const entries = r.entries(s.Consortiums, join(where, 'Consortiums'));
   if (entries !== undefined) {
@@ -81,7 +100,8 @@ function readProfile(r: Reader, v: unknown, where: string): ProfileSpec {
   return {
     where,
     consortium: r.optional(toStr, s.Consortium, join(where, 'Consortium'), ''),
-    application: s.Application === undefined ? undefined : readApplication(r, s.Application, join(where, 'Application')),
+    application:
+      s.Application === undefined ? undefined : readApplication(r, s.Application, join(where, 'Application')),
     orderer: s.Orderer === undefined ? undefined : readOrderer(r, s.Orderer, join(where, 'Orderer')),
     consortiums,
     capabilities: readCapabilities(r, s.Capabilities, join(where, 'Capabilities')),
@@ -94,7 +114,9 @@ function readApplication(r: Reader, v: unknown, where: string): ApplicationSpec 
   let acls: Map<string, string> | undefined;
   const entries = r.entries(s.ACLs, join(where, 'ACLs'));
   if (entries !== undefined) {
-    acls = new Map(entries.map(([k, ref]) => [k, r.optional(toStr, ref ?? undefined, join(join(where, 'ACLs'), k), '')]));
+    acls = new Map(
+      entries.map(([k, ref]) => [k, r.optional(toStr, ref ?? undefined, join(join(where, 'ACLs'), k), '')]),
+    );
   }
   return {
     where,
@@ -106,10 +128,22 @@ function readApplication(r: Reader, v: unknown, where: string): ApplicationSpec 
 }
 
 function readOrderer(r: Reader, v: unknown, where: string): OrdererSpec {
-  const keys = ['OrdererType', 'Addresses', 'BatchTimeout', 'BatchSize', 'Kafka', 'EtcdRaft', 'Organizations', 'MaxChannels', 'Capabilities', 'Policies'] as const;
+  const keys = [
+    'OrdererType',
+    'Addresses',
+    'BatchTimeout',
+    'BatchSize',
+    'Kafka',
+    'EtcdRaft',
+    'Organizations',
+    'MaxChannels',
+    'Capabilities',
+    'Policies',
+  ] as const;
   const s = r.struct(v, where, keys) ?? {};
   const bw = join(where, 'BatchSize');
-  const b = r.struct(s.BatchSize, bw, ['MaxMessageCount', 'AbsoluteMaxBytes', 'PreferredMaxBytes'] as const) ?? {};
+  const b =
+    r.struct(s.BatchSize, bw, ['MaxMessageCount', 'AbsoluteMaxBytes', 'PreferredMaxBytes'] as const) ?? {};
   const kafka = r.struct(s.Kafka, join(where, 'Kafka'), ['Brokers'] as const);
   return {
     where,
@@ -145,7 +179,13 @@ function readEtcdRaft(r: Reader, v: unknown, where: string): EtcdRaftSpec | unde
     };
   });
   const ow = join(where, 'Options');
-  const optionKeys = ['TickInterval', 'ElectionTick', 'HeartbeatTick', 'MaxInflightBlocks', 'SnapshotIntervalSize'] as const;
+  const optionKeys = [
+    'TickInterval',
+    'ElectionTick',
+    'HeartbeatTick',
+    'MaxInflightBlocks',
+    'SnapshotIntervalSize',
+  ] as const;
   const o = r.struct(s.Options, ow, optionKeys);
   const options =
     o === undefined
@@ -155,7 +195,12 @@ function readEtcdRaft(r: Reader, v: unknown, where: string): EtcdRaftSpec | unde
           electionTick: r.optional(toUint32, o.ElectionTick, join(ow, 'ElectionTick'), 0),
           heartbeatTick: r.optional(toUint32, o.HeartbeatTick, join(ow, 'HeartbeatTick'), 0),
           maxInflightBlocks: r.optional(toUint32, o.MaxInflightBlocks, join(ow, 'MaxInflightBlocks'), 0),
-          snapshotIntervalSize: r.optional(toUint32, o.SnapshotIntervalSize, join(ow, 'SnapshotIntervalSize'), 0),
+          snapshotIntervalSize: r.optional(
+            toUint32,
+            o.SnapshotIntervalSize,
+            join(ow, 'SnapshotIntervalSize'),
+            0,
+          ),
         };
   return { consenters, options };
 }
@@ -165,16 +210,31 @@ function readOrgs(r: Reader, v: unknown, where: string): OrganizationSpec[] {
 }
 
 function readOrg(r: Reader, v: unknown, where: string): OrganizationSpec {
-  const keys = ['Name', 'ID', 'MSPDir', 'MSPType', 'Policies', 'AnchorPeers', 'OrdererEndpoints', 'AdminPrincipal', 'SkipAsForeign'] as const;
+  const keys = [
+    'Name',
+    'ID',
+    'MSPDir',
+    'MSPType',
+    'Policies',
+    'AnchorPeers',
+    'OrdererEndpoints',
+    'AdminPrincipal',
+    'SkipAsForeign',
+  ] as const;
   const s = r.struct(v, where, keys);
   if (s === undefined) r.fail(where, 'empty organization');
   const name = r.optional(toStr, s.Name, join(where, 'Name'), '');
   const named = name === '' ? where : `${where} (${name})`;
-  const anchorPeers: AnchorPeerSpec[] = (r.list(s.AnchorPeers, join(named, 'AnchorPeers')) ?? []).map((av, i) => {
-    const aw = `${join(named, 'AnchorPeers')}[${i}]`;
-    const a = r.struct(av, aw, ['Host', 'Port'] as const) ?? {};
-    return { host: r.optional(toStr, a.Host, join(aw, 'Host'), ''), port: r.optional(toInt, a.Port, join(aw, 'Port'), 0) };
-  });
+  const anchorPeers: AnchorPeerSpec[] = (r.list(s.AnchorPeers, join(named, 'AnchorPeers')) ?? []).map(
+    (av, i) => {
+      const aw = `${join(named, 'AnchorPeers')}[${i}]`;
+      const a = r.struct(av, aw, ['Host', 'Port'] as const) ?? {};
+      return {
+        host: r.optional(toStr, a.Host, join(aw, 'Host'), ''),
+        port: r.optional(toInt, a.Port, join(aw, 'Port'), 0),
+      };
+    },
+  );
   return {
     where: named,
     name,
@@ -197,7 +257,10 @@ function readPolicies(r: Reader, v: unknown, where: string): PolicyMap | undefin
     const pw = join(where, name);
     const p = r.struct(pv, pw, ['Type', 'Rule'] as const);
     if (p === undefined) r.fail(pw, 'empty policy (expected Type and Rule)', 'CONFIGTX_POLICY');
-    out.set(name, { type: r.optional(toStr, p.Type, join(pw, 'Type'), ''), rule: r.optional(toStr, p.Rule, join(pw, 'Rule'), '') });
+    out.set(name, {
+      type: r.optional(toStr, p.Type, join(pw, 'Type'), ''),
+      rule: r.optional(toStr, p.Rule, join(pw, 'Rule'), ''),
+    });
   }
   return out;
 }

@@ -24,7 +24,15 @@ import {
   KafkaBrokersSchema,
 } from '../wire/gen/orderer/configuration_pb.js';
 import { encode } from '../wire/codec.js';
-import { ADMINS, capabilitiesValue, makeGroup, makeValue, orgBaseValues, resolvePath, type BuildContext } from './parts.js';
+import {
+  ADMINS,
+  capabilitiesValue,
+  makeGroup,
+  makeValue,
+  orgBaseValues,
+  resolvePath,
+  type BuildContext,
+} from './parts.js';
 import { buildPolicies } from './policies.js';
 import type { Reader } from './reader.js';
 import { ValueError, formatGoDuration, parseGoDuration } from './scalars.js';
@@ -49,7 +57,12 @@ export const ORDERER_DEFAULTS = {
 export function buildOrdererGroup(ctx: BuildContext, o: OrdererSpec): ConfigGroup {
   const r: Reader = ctx.r;
   const d = ORDERER_DEFAULTS;
-  const policies = buildPolicies(r, o.policies, `${o.where}.Policies`, ADMINS, ['BlockValidation', 'Admins', 'Readers', 'Writers']);
+  const policies = buildPolicies(r, o.policies, `${o.where}.Policies`, ADMINS, [
+    'BlockValidation',
+    'Admins',
+    'Readers',
+    'Writers',
+  ]);
   const type = o.ordererType === '' ? d.ordererType : o.ordererType;
   const values = new Map<string, ConfigValue>();
   values.set(
@@ -60,22 +73,35 @@ export function buildOrdererGroup(ctx: BuildContext, o: OrdererSpec): ConfigGrou
       preferredMaxBytes: o.batchSize.preferredMaxBytes || d.preferredMaxBytes,
     }),
   );
-  values.set('BatchTimeout', makeValue(BatchTimeoutSchema, { timeout: formatGoDuration(o.batchTimeoutNs === 0n ? d.batchTimeoutNs : o.batchTimeoutNs) }));
+  values.set(
+    'BatchTimeout',
+    makeValue(BatchTimeoutSchema, {
+      timeout: formatGoDuration(o.batchTimeoutNs === 0n ? d.batchTimeoutNs : o.batchTimeoutNs),
+    }),
+  );
   values.set('ChannelRestrictions', makeValue(ChannelRestrictionsSchema, { maxCount: o.maxChannels }));
-  if (o.capabilities !== undefined && o.capabilities.size > 0) values.set('Capabilities', capabilitiesValue(o.capabilities));
+  if (o.capabilities !== undefined && o.capabilities.size > 0)
+    values.set('Capabilities', capabilitiesValue(o.capabilities));
 
   let metadata: Uint8Array = new Uint8Array(0);
   switch (type) {
     case 'solo':
       break;
     case 'kafka':
-      values.set('KafkaBrokers', makeValue(KafkaBrokersSchema, { brokers: [...(o.kafkaBrokers ?? d.kafkaBrokers)] }));
+      values.set(
+        'KafkaBrokers',
+        makeValue(KafkaBrokersSchema, { brokers: [...(o.kafkaBrokers ?? d.kafkaBrokers)] }),
+      );
       break;
     case 'etcdraft':
       metadata = etcdRaftMetadata(ctx, o);
       break;
     default:
-      r.fail(`${o.where}.OrdererType`, `unknown orderer type: '${type}' (expected etcdraft, solo or kafka)`, 'CONFIGTX_ORDERER');
+      r.fail(
+        `${o.where}.OrdererType`,
+        `unknown orderer type: '${type}' (expected etcdraft, solo or kafka)`,
+        'CONFIGTX_ORDERER',
+      );
   }
   values.set('ConsensusType', makeValue(ConsensusTypeSchema, { type, metadata }));
 
@@ -83,7 +109,10 @@ export function buildOrdererGroup(ctx: BuildContext, o: OrdererSpec): ConfigGrou
   for (const org of o.organizations) {
     const parts = orgBaseValues(ctx, org);
     if (org.ordererEndpoints.length > 0) {
-      parts.values.set('Endpoints', makeValue(OrdererAddressesSchema, { addresses: [...org.ordererEndpoints] }));
+      parts.values.set(
+        'Endpoints',
+        makeValue(OrdererAddressesSchema, { addresses: [...org.ordererEndpoints] }),
+      );
     }
     groups.set(org.name, makeGroup({ ...parts, modPolicy: ADMINS }));
   }
@@ -103,15 +132,24 @@ function etcdRaftMetadata(ctx: BuildContext, o: OrdererSpec): Uint8Array {
     maxInflightBlocks: given?.maxInflightBlocks || dflt.maxInflightBlocks,
     snapshotIntervalSize: given?.snapshotIntervalSize || dflt.snapshotIntervalSize,
   };
-  if (o.etcdRaft.consenters.length === 0) r.fail(`${where}.Consenters`, 'etcdraft configuration did not specify any consenter', 'CONFIGTX_ORDERER');
+  if (o.etcdRaft.consenters.length === 0)
+    r.fail(`${where}.Consenters`, 'etcdraft configuration did not specify any consenter', 'CONFIGTX_ORDERER');
   try {
     parseGoDuration(options.tickInterval);
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;
-    r.fail(`${where}.Options.TickInterval`, `TickInterval (${options.tickInterval}) must be in time duration format`, 'CONFIGTX_ORDERER');
+    r.fail(
+      `${where}.Options.TickInterval`,
+      `TickInterval (${options.tickInterval}) must be in time duration format`,
+      'CONFIGTX_ORDERER',
+    );
   }
   if (options.electionTick <= options.heartbeatTick) {
-    r.fail(`${where}.Options`, `ElectionTick (${options.electionTick}) must be greater than HeartbeatTick (${options.heartbeatTick})`, 'CONFIGTX_ORDERER');
+    r.fail(
+      `${where}.Options`,
+      `ElectionTick (${options.electionTick}) must be greater than HeartbeatTick (${options.heartbeatTick})`,
+      'CONFIGTX_ORDERER',
+    );
   }
   const consenters = o.etcdRaft.consenters.map((c, i) => {
     const cw = `${where}.Consenters[${i}]`;
@@ -123,10 +161,19 @@ function etcdRaftMetadata(ctx: BuildContext, o: OrdererSpec): Uint8Array {
       try {
         return new Uint8Array(readFileSync(file));
       } catch (e) {
-        r.fail(`${cw}.${key}`, `cannot load ${key} of consenter ${c.host}:${c.port} from ${file}: ${errorMessage(e)}`, 'CONFIGTX_FILE');
+        r.fail(
+          `${cw}.${key}`,
+          `cannot load ${key} of consenter ${c.host}:${c.port} from ${file}: ${errorMessage(e)}`,
+          'CONFIGTX_FILE',
+        );
       }
     };
-    return { host: c.host, port: c.port, clientTlsCert: read(c.clientTlsCert, 'ClientTLSCert'), serverTlsCert: read(c.serverTlsCert, 'ServerTLSCert') };
+    return {
+      host: c.host,
+      port: c.port,
+      clientTlsCert: read(c.clientTlsCert, 'ClientTLSCert'),
+      serverTlsCert: read(c.serverTlsCert, 'ServerTLSCert'),
+    };
   });
   return encode(ConfigMetadataSchema, { consenters, options });
 }

@@ -10,7 +10,13 @@ import { create, type DescMessage, type MessageInitShape } from '@bufbuild/proto
 import { fabricMspConfigFromFolder, loadMspFolder } from '../identity/index.js';
 import { errorMessage } from '../errors.js';
 import { encode } from '../wire/codec.js';
-import { ConfigGroupSchema, ConfigValueSchema, type ConfigGroup, type ConfigPolicy, type ConfigValue } from '../wire/gen/common/configtx_pb.js';
+import {
+  ConfigGroupSchema,
+  ConfigValueSchema,
+  type ConfigGroup,
+  type ConfigPolicy,
+  type ConfigValue,
+} from '../wire/gen/common/configtx_pb.js';
 import { CapabilitiesSchema } from '../wire/gen/common/configuration_pb.js';
 import { FabricMSPConfigSchema, MSPConfigSchema } from '../wire/gen/msp/msp_config_pb.js';
 import { buildPolicies } from './policies.js';
@@ -54,7 +60,11 @@ export function makeGroup(parts: GroupParts): ConfigGroup {
   });
 }
 
-export function makeValue<D extends DescMessage>(schema: D, msg: MessageInitShape<D>, modPolicy = ADMINS): ConfigValue {
+export function makeValue<D extends DescMessage>(
+  schema: D,
+  msg: MessageInitShape<D>,
+  modPolicy = ADMINS,
+): ConfigValue {
   return create(ConfigValueSchema, { version: 0n, value: encode(schema, msg), modPolicy });
 }
 
@@ -70,14 +80,25 @@ export function resolvePath(ctx: BuildContext, p: string): string {
 }
 
 /** MSP value and policies of an org group (the parts orderer and application orgs share). */
-export function orgBaseValues(ctx: BuildContext, org: OrganizationSpec): { values: Map<string, ConfigValue>; policies: Map<string, ConfigPolicy> } {
+export function orgBaseValues(
+  ctx: BuildContext,
+  org: OrganizationSpec,
+): { values: Map<string, ConfigValue>; policies: Map<string, ConfigPolicy> } {
   const r: Reader = ctx.r;
-  if (org.skipAsForeign) r.fail(org.where, 'organization is marked SkipAsForeign; all org definitions must be local to build a genesis block', 'CONFIGTX_MSP');
+  if (org.skipAsForeign)
+    r.fail(
+      org.where,
+      'organization is marked SkipAsForeign; all org definitions must be local to build a genesis block',
+      'CONFIGTX_MSP',
+    );
   if (org.mspType !== '' && org.mspType !== 'bccsp') {
     r.fail(`${org.where}.MSPType`, `MSP type '${org.mspType}' is not supported (only bccsp)`, 'CONFIGTX_MSP');
   }
   const values = new Map<string, ConfigValue>();
-  values.set('MSP', makeValue(MSPConfigSchema, { type: 0, config: encode(FabricMSPConfigSchema, loadOrgMsp(ctx, org)) }));
+  values.set(
+    'MSP',
+    makeValue(MSPConfigSchema, { type: 0, config: encode(FabricMSPConfigSchema, loadOrgMsp(ctx, org)) }),
+  );
   const policies = buildPolicies(r, org.policies, `${org.where}.Policies`, ADMINS);
   return { values, policies };
 }
@@ -93,6 +114,10 @@ function loadOrgMsp(ctx: BuildContext, org: OrganizationSpec) {
   try {
     return fabricMspConfigFromFolder(loadMspFolder(dir), org.id);
   } catch (e) {
-    r.fail(`${org.where}.MSPDir`, `cannot load the MSP of ${org.id} from ${dir}: ${errorMessage(e)}`, 'CONFIGTX_MSP');
+    r.fail(
+      `${org.where}.MSPDir`,
+      `cannot load the MSP of ${org.id} from ${dir}: ${errorMessage(e)}`,
+      'CONFIGTX_MSP',
+    );
   }
 }

@@ -68,7 +68,11 @@ export function buildPolicies(
         r.fail(pw, `invalid signature policy rule '${p.rule}': ${errorMessage(e)}`, 'CONFIGTX_POLICY');
       }
     } else {
-      r.fail(`${pw}.Type`, `unknown policy type: '${p.type}' (expected Signature or ImplicitMeta)`, 'CONFIGTX_POLICY');
+      r.fail(
+        `${pw}.Type`,
+        `unknown policy type: '${p.type}' (expected Signature or ImplicitMeta)`,
+        'CONFIGTX_POLICY',
+      );
     }
     out.set(name, create(ConfigPolicySchema, { modPolicy, policy: { type, value } }));
   }

@@ -16,7 +16,11 @@ export class Reader {
   }
 
   /** A mapping with only the given keys (matched ignoring case), by canonical key; null values dropped. */
-  struct<K extends string>(v: unknown, where: string, keys: readonly K[]): Partial<Record<K, unknown>> | undefined {
+  struct<K extends string>(
+    v: unknown,
+    where: string,
+    keys: readonly K[],
+  ): Partial<Record<K, unknown>> | undefined {
     const entries = this.entries(v, where);
     if (entries === undefined) return undefined;
     const out: Partial<Record<K, unknown>> = {};
@@ -45,7 +49,10 @@ export class Reader {
     if (Array.isArray(v)) return v;
     if (typeof v === 'string') {
       if (v.length > 1 && v.startsWith('[') && v.endsWith(']')) {
-        return v.slice(1, -1).split(',').map((s) => s.trim());
+        return v
+          .slice(1, -1)
+          .split(',')
+          .map((s) => s.trim());
       }
       return [v];
     }

@@ -48,16 +48,26 @@ export function parseAlive(envelope: Envelope | undefined, decoded?: GossipMessa
     try {
       message = openEnvelope(envelope).message;
     } catch (e) {
-      throw new DiscoveryDropError('malformed', `alive envelope does not parse: ${errorMessage(e)}`, { cause: e });
+      throw new DiscoveryDropError('malformed', `alive envelope does not parse: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
   }
-  if (message.content.case !== 'aliveMsg') throw new DiscoveryDropError('malformed', `expected alive_msg, got ${message.content.case}`);
+  if (message.content.case !== 'aliveMsg')
+    throw new DiscoveryDropError('malformed', `expected alive_msg, got ${message.content.case}`);
   const alive = message.content.value;
   const m = alive.membership;
-  if (!m || m.pkiId.length === 0) throw new DiscoveryDropError('malformed', 'alive message without membership or pki_id');
+  if (!m || m.pkiId.length === 0)
+    throw new DiscoveryDropError('malformed', 'alive message without membership or pki_id');
   const ts = alive.timestamp;
   if (!ts) throw new DiscoveryDropError('malformed', 'alive message without timestamp');
-  return { envelope, message, pkiId: m.pkiId, endpoint: m.endpoint, time: { incNum: ts.incNum, seqNum: ts.seqNum } };
+  return {
+    envelope,
+    message,
+    pkiId: m.pkiId,
+    endpoint: m.endpoint,
+    time: { incNum: ts.incNum, seqNum: ts.seqNum },
+  };
 }
 
 /** The internal endpoint in an alive envelope's secret, or '' (§4.4). */
@@ -85,28 +95,42 @@ export function orgOfIdentity(crypto: DiscoveryCrypto, identity: Uint8Array | un
 /** Fabric's ValidateAliveMsg (§2.4 row AliveMessage). Throws DiscoveryDropError. */
 export function validateAlive(a: AliveEnvelope, store: IdentityStore, crypto: DiscoveryCrypto): void {
   const { envelope } = a;
-  if (envelope.signature.length === 0) throw new DiscoveryDropError('unsigned', 'alive message is not signed');
+  if (envelope.signature.length === 0)
+    throw new DiscoveryDropError('unsigned', 'alive message is not signed');
   const alive = a.message.content.case === 'aliveMsg' ? a.message.content.value : undefined;
   if (alive && alive.identity.length > 0) {
     try {
       store.put(a.pkiId, alive.identity);
     } catch (e) {
-      throw new DiscoveryDropError('identity_rejected', `identity in alive message refused: ${errorMessage(e)}`, { cause: e });
+      throw new DiscoveryDropError(
+        'identity_rejected',
+        `identity in alive message refused: ${errorMessage(e)}`,
+        { cause: e },
+      );
     }
   }
   const identity = store.get(a.pkiId);
-  if (!identity) throw new DiscoveryDropError('unknown_identity', 'no identity known for the alive message PKI-ID');
+  if (!identity)
+    throw new DiscoveryDropError('unknown_identity', 'no identity known for the alive message PKI-ID');
   checkSignature(crypto, identity, envelope.signature, envelope.payload, 'alive message');
   const secret = envelope.secretEnvelope;
   if (secret) checkSignature(crypto, identity, secret.signature, secret.payload, 'secret envelope');
 }
 
-function checkSignature(crypto: DiscoveryCrypto, identity: Uint8Array, signature: Uint8Array, data: Uint8Array, what: string): void {
+function checkSignature(
+  crypto: DiscoveryCrypto,
+  identity: Uint8Array,
+  signature: Uint8Array,
+  data: Uint8Array,
+  what: string,
+): void {
   let ok: boolean | void;
   try {
     ok = signature.length > 0 && crypto.verify(identity, signature, data);
   } catch (e) {
-    throw new DiscoveryDropError('bad_signature', `${what} signature invalid: ${errorMessage(e)}`, { cause: e });
+    throw new DiscoveryDropError('bad_signature', `${what} signature invalid: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   if (ok === false) throw new DiscoveryDropError('bad_signature', `${what} signature invalid`);
 }

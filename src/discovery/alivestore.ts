@@ -48,7 +48,9 @@ export class AliveStore {
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
-      this.metrics?.counter('gossip_discovery_alive_store_evicted', 'Alive messages evicted because the store was full').inc();
+      this.metrics
+        ?.counter('gossip_discovery_alive_store_evicted', 'Alive messages evicted because the store was full')
+        .inc();
     }
     this.entries.set(key, { alive: a, addedAt: now });
     this.updateSize();
@@ -81,6 +83,8 @@ export class AliveStore {
   }
 
   private updateSize(): void {
-    this.metrics?.gauge('gossip_discovery_alive_store_size', 'Messages in the alive message store').set(this.entries.size);
+    this.metrics
+      ?.gauge('gossip_discovery_alive_store_size', 'Messages in the alive message store')
+      .set(this.entries.size);
   }
 }

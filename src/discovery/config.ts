@@ -105,7 +105,10 @@ export function discoveryConfig(input: DiscoveryConfigInput = {}): DiscoveryConf
     const v = input[key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new ConfigError('BAD_VALUE', `discovery config: ${key} must be a non-negative integer, got ${String(v)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `discovery config: ${key} must be a non-negative integer, got ${String(v)}`,
+      );
     }
     if (v !== 0) out[key] = v;
   }
@@ -115,17 +118,27 @@ export function discoveryConfig(input: DiscoveryConfigInput = {}): DiscoveryConf
   for (const key of ['endpoint', 'externalEndpoint'] as const) {
     const v = input[key] ?? '';
     if (typeof v !== 'string' || (v !== '' && !isHostPort(v))) {
-      throw new ConfigError('BAD_VALUE', `discovery config: ${key} must be host:port, got ${JSON.stringify(v)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `discovery config: ${key} must be host:port, got ${JSON.stringify(v)}`,
+      );
     }
     out[key] = v;
   }
   const bootstrap = input.bootstrap ?? [];
   for (const b of bootstrap) {
     if (typeof b !== 'string' || !isHostPort(b)) {
-      throw new ConfigError('BAD_VALUE', `discovery config: bootstrap entry must be host:port, got ${JSON.stringify(b)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `discovery config: bootstrap entry must be host:port, got ${JSON.stringify(b)}`,
+      );
     }
   }
   out.bootstrap = Object.freeze([...bootstrap]);
-  if (out.endpoint === '') throw new ConfigError('MISSING', 'discovery config: endpoint (peer.gossip.endpoint or peer.address) is required');
+  if (out.endpoint === '')
+    throw new ConfigError(
+      'MISSING',
+      'discovery config: endpoint (peer.gossip.endpoint or peer.address) is required',
+    );
   return Object.freeze(out) as unknown as DiscoveryConfig;
 }

@@ -68,7 +68,8 @@ export class Connector {
       try {
         info = await this.d.transport.handshake({ endpoint: t.endpoint });
         sameOrg = this.d.orgOf(info.identity) === this.d.ownOrg;
-        if (t.kind === 'bootstrap' && !sameOrg) throw new Error(`${t.endpoint} isn't in our organization, cannot be a bootstrap peer`);
+        if (t.kind === 'bootstrap' && !sameOrg)
+          throw new Error(`${t.endpoint} isn't in our organization, cannot be a bootstrap peer`);
         if (t.kind === 'anchor' && t.configuredOrg === this.d.ownOrg && !sameOrg) {
           throw new Error(`anchor peer ${t.endpoint} isn't in our org, but is claimed to be`);
         }
@@ -106,7 +107,10 @@ export class Connector {
 
   private count(t: ConnectTarget, result: string): void {
     this.d.metrics
-      ?.counter('gossip_discovery_connect_attempts', 'Bootstrap/anchor connection steps by kind and result', ['kind', 'result'])
+      ?.counter('gossip_discovery_connect_attempts', 'Bootstrap/anchor connection steps by kind and result', [
+        'kind',
+        'result',
+      ])
       .inc({ kind: t.kind, result });
   }
 }

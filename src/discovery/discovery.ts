@@ -21,7 +21,15 @@
  *              machine; newer valid dead ones about unknown PKI-IDs -> dead
  * Bad input is counted in gossip_discovery_dropped{reason}, logged at debug, never forwarded.
  */
-import type { Clock, PkiId, ReceivedMessage, RemotePeer, Rng, Transport, Unsubscribe } from '../comm/types.js';
+import type {
+  Clock,
+  PkiId,
+  ReceivedMessage,
+  RemotePeer,
+  Rng,
+  Transport,
+  Unsubscribe,
+} from '../comm/types.js';
 import { pkiIdKey } from '../comm/types.js';
 import { GrapevineError, errorMessage } from '../errors.js';
 import { BatchingEmitter, type EmitterConfig } from '../gossip/emitter.js';
@@ -39,11 +47,26 @@ import { Connector } from './connector.js';
 import { envelopeFor } from './disclosure.js';
 import { samePkiId as same } from './keys.js';
 import { OrgCache } from './orgs.js';
-import { Roster, aliveTargets, preferredEndpoint, remoteOf, sievedResponse, type AliveItem, type OrgView } from './outbound.js';
+import {
+  Roster,
+  aliveTargets,
+  preferredEndpoint,
+  remoteOf,
+  sievedResponse,
+  type AliveItem,
+  type OrgView,
+} from './outbound.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { SelfAlive, membershipRequest, membershipResponse } from './self.js';
 import { Timers } from './timers.js';
-import type { AliveEnvelope, DiscoveryCrypto, DropReason, MemberInfo, MembershipEvent, SelfInfo } from './types.js';
+import type {
+  AliveEnvelope,
+  DiscoveryCrypto,
+  DropReason,
+  MemberInfo,
+  MembershipEvent,
+  SelfInfo,
+} from './types.js';
 
 export interface DiscoveryOptions {
   readonly transport: Transport;
@@ -102,7 +125,9 @@ export class Discovery {
     this.clock = opts.clock;
     this.selfPkiId = opts.transport.selfPkiId;
     this.ownOrg = opts.mspId;
-    this.orgs = new OrgCache(2 * this.config.maxMembers, (pkiId) => orgOfIdentity(opts.crypto, opts.identityStore.get(pkiId)));
+    this.orgs = new OrgCache(2 * this.config.maxMembers, (pkiId) =>
+      orgOfIdentity(opts.crypto, opts.identityStore.get(pkiId)),
+    );
     this.memberView = { ownOrg: this.ownOrg, orgOf: (pkiId) => this.orgOfMember(pkiId) };
     this.log = componentLogger('discovery', { member: pkiIdKey(this.selfPkiId).slice(0, 16) }, opts.logger);
     this.timers = new Timers(opts.clock);
@@ -132,12 +157,17 @@ export class Discovery {
       log: this.log,
       metrics: opts.metrics,
     });
-    this.dropped = opts.metrics?.counter('gossip_discovery_dropped', 'Discovery messages dropped, by reason', ['reason']);
+    this.dropped = opts.metrics?.counter(
+      'gossip_discovery_dropped',
+      'Discovery messages dropped, by reason',
+      ['reason'],
+    );
   }
 
   /** Start the timers, listen to the transport and contact the bootstrap peers. */
   start(): void {
-    if (this.state === 'stopped') throw new GrapevineError('STOPPED', 'discovery was stopped and cannot be restarted');
+    if (this.state === 'stopped')
+      throw new GrapevineError('STOPPED', 'discovery was stopped and cannot be restarted');
     if (this.state === 'running') return;
     this.state = 'running';
     const c = this.config;
@@ -179,7 +209,12 @@ export class Discovery {
   }
 
   self(): SelfInfo {
-    return { pkiId: this.selfPkiId, endpoint: this.config.externalEndpoint, internalEndpoint: this.config.endpoint, mspId: this.ownOrg };
+    return {
+      pkiId: this.selfPkiId,
+      endpoint: this.config.externalEndpoint,
+      internalEndpoint: this.config.endpoint,
+      mspId: this.ownOrg,
+    };
   }
 
   aliveMembers(): MemberInfo[] {
@@ -229,10 +264,14 @@ export class Discovery {
       endpoints.add(endpoint);
       if (endpoint === this.config.endpoint || endpoint === this.config.externalEndpoint) continue;
       if (ap.mspId !== this.ownOrg && this.config.externalEndpoint === '') {
-        this.log.info({ endpoint, org: ap.mspId }, "anchor peer isn't in our org and we have no external endpoint, skipping");
+        this.log.info(
+          { endpoint, org: ap.mspId },
+          "anchor peer isn't in our org and we have no external endpoint, skipping",
+        );
         continue;
       }
-      if (this.state === 'running') this.connector.connect({ endpoint, kind: 'anchor', configuredOrg: ap.mspId });
+      if (this.state === 'running')
+        this.connector.connect({ endpoint, kind: 'anchor', configuredOrg: ap.mspId });
     }
     this.anchors.set(channel, endpoints);
   }
@@ -257,7 +296,8 @@ export class Discovery {
   private receiveAlive(m: ReceivedMessage): void {
     const a = parseAlive(m.envelope, m.message);
     // the common case in a flood (every peer gets each alive from several others): no throw
-    if (!this.aliveStore.checkValid(a)) return this.drop('stale', 'alive message is not newer than the stored one', m);
+    if (!this.aliveStore.checkValid(a))
+      return this.drop('stale', 'alive message is not newer than the stored one', m);
     validateAlive(a, this.opts.identityStore, this.opts.crypto);
     if (this.isSelf(a)) return;
     this.aliveStore.add(a, this.clock.now());
@@ -267,7 +307,8 @@ export class Discovery {
 
   private receiveRequest(m: ReceivedMessage, selfInformation: Envelope | undefined): void {
     const a = parseAlive(selfInformation);
-    if (!same(a.pkiId, m.conn.pkiId)) throw new DiscoveryDropError('pki_id_mismatch', 'self_information PKI-ID differs from the connection');
+    if (!same(a.pkiId, m.conn.pkiId))
+      throw new DiscoveryDropError('pki_id_mismatch', 'self_information PKI-ID differs from the connection');
     validateAlive(a, this.opts.identityStore, this.opts.crypto);
     if (this.aliveStore.checkValid(a) && !this.isSelf(a)) this.learn(a);
     this.respond(a, m.message.nonce);
@@ -282,8 +323,15 @@ export class Discovery {
     }
     for (const env of dead) {
       const a = parseAlive(env);
-      if (!this.aliveStore.checkValid(a) || this.isSelf(a) || this.members.get(a.pkiId) || !this.validOrDrop(a, m)) continue;
-      if (this.members.learnDead(a, this.clock.now())) this.emit({ kind: 'dead', member: this.info(this.members.get(a.pkiId)!) });
+      if (
+        !this.aliveStore.checkValid(a) ||
+        this.isSelf(a) ||
+        this.members.get(a.pkiId) ||
+        !this.validOrDrop(a, m)
+      )
+        continue;
+      if (this.members.learnDead(a, this.clock.now()))
+        this.emit({ kind: 'dead', member: this.info(this.members.get(a.pkiId)!) });
       else this.drop('members_full', 'membership table full', m);
     }
   }
@@ -303,14 +351,21 @@ export class Discovery {
   private learn(a: AliveEnvelope): void {
     const result = this.members.learnAlive(a, this.clock.now());
     if (result === 'full') this.drop('members_full', 'membership table full');
-    else if (result === 'new' || result === 'resurrected') this.emit({ kind: 'alive', member: this.info(this.members.get(a.pkiId)!) });
+    else if (result === 'new' || result === 'resurrected')
+      this.emit({ kind: 'alive', member: this.info(this.members.get(a.pkiId)!) });
   }
 
   private isSelf(a: AliveEnvelope): boolean {
     if (!same(a.pkiId, this.selfPkiId)) return false;
     if (a.endpoint !== this.config.externalEndpoint) {
-      this.drop('self', `alive message about us with endpoint ${JSON.stringify(a.endpoint)}, ours is ${JSON.stringify(this.config.externalEndpoint)}`);
-      this.log.error({ endpoint: a.endpoint }, 'received an alive message about us with a different endpoint');
+      this.drop(
+        'self',
+        `alive message about us with endpoint ${JSON.stringify(a.endpoint)}, ours is ${JSON.stringify(this.config.externalEndpoint)}`,
+      );
+      this.log.error(
+        { endpoint: a.endpoint },
+        'received an alive message about us with a different endpoint',
+      );
     }
     return true;
   }
@@ -318,12 +373,33 @@ export class Discovery {
   /** §4.5 step 3: a sieved MembershipResponse, or close when we may not disclose ourselves. */
   private respond(requester: AliveEnvelope, nonce: bigint): void {
     const remote = { org: this.orgOf(requester.pkiId), endpoint: requester.endpoint };
-    const target: RemotePeer = { pkiId: requester.pkiId, endpoint: preferredEndpoint({ internalEndpoint: internalEndpointOf(requester.envelope), endpoint: requester.endpoint }) };
-    const self = { endpoint: this.config.externalEndpoint, alive: () => (this.latestAlive ??= this.selfAlive!.build(true)) };
-    const res = sievedResponse(this.memberView, remote, self, this.members.list('alive'), this.members.list('dead'));
+    const target: RemotePeer = {
+      pkiId: requester.pkiId,
+      endpoint: preferredEndpoint({
+        internalEndpoint: internalEndpointOf(requester.envelope),
+        endpoint: requester.endpoint,
+      }),
+    };
+    const self = {
+      endpoint: this.config.externalEndpoint,
+      alive: () => (this.latestAlive ??= this.selfAlive!.build(true)),
+    };
+    const res = sievedResponse(
+      this.memberView,
+      remote,
+      self,
+      this.members.list('alive'),
+      this.members.list('dead'),
+    );
     if (!res) {
-      this.count('gossip_discovery_requests_refused', 'MembershipRequests answered by closing the connection');
-      this.log.warn({ member: pkiIdKey(requester.pkiId), org: remote.org }, "membership request from a peer that shouldn't have sent one; closing the connection");
+      this.count(
+        'gossip_discovery_requests_refused',
+        'MembershipRequests answered by closing the connection',
+      );
+      this.log.warn(
+        { member: pkiIdKey(requester.pkiId), org: remote.org },
+        "membership request from a peer that shouldn't have sent one; closing the connection",
+      );
       this.transport.closeConn(target);
       return;
     }
@@ -342,7 +418,10 @@ export class Discovery {
   private checkAlive(): void {
     const now = this.clock.now();
     for (const r of this.members.expire(now, this.config.aliveExpirationTimeoutMs)) {
-      this.log.debug({ member: pkiIdKey(r.pkiId) }, 'member expired: no alive message within aliveExpirationTimeout');
+      this.log.debug(
+        { member: pkiIdKey(r.pkiId) },
+        'member expired: no alive message within aliveExpirationTimeout',
+      );
       this.transport.closeConn(remoteOf(r));
       this.emit({ kind: 'dead', member: this.info(r) });
     }
@@ -363,9 +442,11 @@ export class Discovery {
         .probe(remote)
         .then(
           () => {
-            if (this.state === 'running') this.transport.send(this.membershipRequestFor(remote, 0n, true), remote);
+            if (this.state === 'running')
+              this.transport.send(this.membershipRequestFor(remote, 0n, true), remote);
           },
-          (e: unknown) => this.log.debug({ member: key, err: errorMessage(e) }, 'dead member still unreachable'),
+          (e: unknown) =>
+            this.log.debug({ member: key, err: errorMessage(e) }, 'dead member still unreachable'),
         )
         .finally(() => this.probing.delete(key));
     }
@@ -385,9 +466,16 @@ export class Discovery {
   private route(batch: readonly AliveItem[]): void {
     const roster = new Roster(this.memberView, this.members.list('alive'));
     for (const item of batch) {
-      const { inOrg, outside } = aliveTargets(this.memberView, item, roster, this.opts.rng, this.config.propagatePeerNum);
+      const { inOrg, outside } = aliveTargets(
+        this.memberView,
+        item,
+        roster,
+        this.opts.rng,
+        this.config.propagatePeerNum,
+      );
       if (inOrg.length > 0) this.transport.send(item.envelope, ...inOrg);
-      if (outside.length > 0) this.transport.send(envelopeFor(this.ownOrg, undefined, item.envelope), ...outside);
+      if (outside.length > 0)
+        this.transport.send(envelopeFor(this.ownOrg, undefined, item.envelope), ...outside);
     }
   }
 
@@ -413,7 +501,11 @@ export class Discovery {
   // ---- helpers ---------------------------------------------------------------------------
 
   /** A MembershipRequest with a fresh alive of ours, its secret kept only for our own org. */
-  private membershipRequestFor(remote: RemotePeer, nonce: bigint, includeInternalEndpoint: boolean): Envelope {
+  private membershipRequestFor(
+    remote: RemotePeer,
+    nonce: bigint,
+    includeInternalEndpoint: boolean,
+  ): Envelope {
     let own = this.selfAlive!.build(includeInternalEndpoint);
     if (remote.pkiId) own = envelopeFor(this.ownOrg, this.orgOf(remote.pkiId), own);
     return membershipRequest(own, nonce);
@@ -461,7 +553,11 @@ export class Discovery {
 
   private drop(reason: DropReason, detail: string, m?: ReceivedMessage): void {
     this.dropped?.inc({ reason });
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ reason, from: m ? pkiIdKey(m.conn.pkiId) : undefined, detail }, 'discovery message dropped');
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug(
+        { reason, from: m ? pkiIdKey(m.conn.pkiId) : undefined, detail },
+        'discovery message dropped',
+      );
   }
 
   private count(name: string, help: string): void {

@@ -142,7 +142,9 @@ export class Membership {
 
   private hasRoom(): boolean {
     if (this.records.size < this.maxMembers) return true;
-    this.metrics?.counter('gossip_discovery_members_full', 'New members refused because the membership table was full').inc();
+    this.metrics
+      ?.counter('gossip_discovery_members_full', 'New members refused because the membership table was full')
+      .inc();
     return false;
   }
 

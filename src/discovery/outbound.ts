@@ -17,7 +17,10 @@ export interface OrgView {
 }
 
 /** The endpoint to dial for a member: its internal endpoint when known, else its external one. */
-export function preferredEndpoint(member: { readonly internalEndpoint: string; readonly endpoint: string }): string {
+export function preferredEndpoint(member: {
+  readonly internalEndpoint: string;
+  readonly endpoint: string;
+}): string {
   return member.internalEndpoint || member.endpoint;
 }
 
@@ -85,10 +88,12 @@ export function aliveTargets(
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (same(r.pkiId, item.from) || same(r.pkiId, item.pkiId)) continue;
-    if (aliveRoutable(view.ownOrg, member, { org: roster.orgAt(i), endpoint: r.endpoint })) candidates.push(i);
+    if (aliveRoutable(view.ownOrg, member, { org: roster.orgAt(i), endpoint: r.endpoint }))
+      candidates.push(i);
   }
   const inOrg: RemotePeer[] = [];
   const outside: RemotePeer[] = [];
-  for (const i of rng.sample(candidates, fanout)) (roster.orgAt(i) === view.ownOrg ? inOrg : outside).push(remoteOf(records[i]!));
+  for (const i of rng.sample(candidates, fanout))
+    (roster.orgAt(i) === view.ownOrg ? inOrg : outside).push(remoteOf(records[i]!));
   return { inOrg, outside };
 }

@@ -59,17 +59,23 @@ export class SelfAlive {
       },
       o.signer,
     );
-    if (includeInternalEndpoint && o.internalEndpoint !== '') envelope.secretEnvelope = signedSecret(o.internalEndpoint, o.signer);
+    if (includeInternalEndpoint && o.internalEndpoint !== '')
+      envelope.secretEnvelope = signedSecret(o.internalEndpoint, o.signer);
     return envelope;
   }
 }
 
 /** GossipMessage{tag EMPTY, nonce, mem_req{self_information, known = []}}, unsigned. */
 export function membershipRequest(selfInformation: Envelope, nonce: bigint): Envelope {
-  return unsignedGossip({ tag: Tag.EMPTY, nonce, content: { case: 'memReq', value: { selfInformation, known: [] } } }).envelope;
+  return unsignedGossip({
+    tag: Tag.EMPTY,
+    nonce,
+    content: { case: 'memReq', value: { selfInformation, known: [] } },
+  }).envelope;
 }
 
 /** GossipMessage{tag EMPTY, nonce = request's, mem_res{alive, dead}}, unsigned. */
 export function membershipResponse(alive: Envelope[], dead: Envelope[], nonce: bigint): Envelope {
-  return unsignedGossip({ tag: Tag.EMPTY, nonce, content: { case: 'memRes', value: { alive, dead } } }).envelope;
+  return unsignedGossip({ tag: Tag.EMPTY, nonce, content: { case: 'memRes', value: { alive, dead } } })
+    .envelope;
 }

@@ -44,7 +44,11 @@ export class Timers {
     this.sleepers.clear();
   }
 
-  private until(ms: number, arm: (done: () => void) => (() => void) | void, onTimeout = true): Promise<boolean> {
+  private until(
+    ms: number,
+    arm: (done: () => void) => (() => void) | void,
+    onTimeout = true,
+  ): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       let settled = false;

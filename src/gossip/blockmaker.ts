@@ -40,26 +40,40 @@ export function makeBlock(o: MakeBlockOptions): { block: Block; bytes: Uint8Arra
       txId: `${o.channel}-${o.number}-${i}`,
       timestamp: { seconds: 1_900_000_000n + o.number, nanos: i },
     });
-    const signatureHeader = encode(SignatureHeaderSchema, { creator: txSigner.serializedIdentity, nonce: new TextEncoder().encode(`n-${o.number}-${i}`) });
+    const signatureHeader = encode(SignatureHeaderSchema, {
+      creator: txSigner.serializedIdentity,
+      nonce: new TextEncoder().encode(`n-${o.number}-${i}`),
+    });
     const body = new Uint8Array(o.txBytes ?? 64).fill((Number(o.number % 251n) + i) & 0xff);
     const payload = encode(PayloadSchema, { header: { channelHeader, signatureHeader }, data: body });
     data.push(encode(EnvelopeSchema, { payload, signature: txSigner.sign(payload) }));
   }
-  const header = create(BlockHeaderSchema, { number: o.number, previousHash: o.previousHash ?? new Uint8Array(0), dataHash: blockDataHash(data) });
+  const header = create(BlockHeaderSchema, {
+    number: o.number,
+    previousHash: o.previousHash ?? new Uint8Array(0),
+    dataHash: blockDataHash(data),
+  });
   const value = encode(OrdererBlockMetadataSchema, { lastConfig: { index: 0n } });
-  const signatureHeader = encode(SignatureHeaderSchema, { creator: o.orderer.serializedIdentity, nonce: new TextEncoder().encode(`b-${o.number}`) });
+  const signatureHeader = encode(SignatureHeaderSchema, {
+    creator: o.orderer.serializedIdentity,
+    nonce: new TextEncoder().encode(`b-${o.number}`),
+  });
   const signature = o.orderer.sign(Buffer.concat([value, signatureHeader, blockHeaderBytes(header)]));
   const metadata = encode(MetadataSchema, { value, signatures: [{ signatureHeader, signature }] });
   const block = create(BlockSchema, {
     header,
     data: { data },
-    metadata: { metadata: [metadata, new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)] },
+    metadata: {
+      metadata: [metadata, new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)],
+    },
   });
   return { block, bytes: encodeBlock(block) };
 }
 
 /** A chain of `n` blocks numbered from `from`, each linking to the previous header hash. */
-export function makeChain(o: Omit<MakeBlockOptions, 'number' | 'previousHash'> & { readonly from?: bigint; readonly n: number }): Uint8Array[] {
+export function makeChain(
+  o: Omit<MakeBlockOptions, 'number' | 'previousHash'> & { readonly from?: bigint; readonly n: number },
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   let prev: Uint8Array | undefined;
   for (let i = 0; i < o.n; i++) {

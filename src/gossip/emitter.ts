@@ -58,10 +58,14 @@ interface Pending<T> {
 function checkConfig(c: EmitterConfig): EmitterConfig {
   for (const [key, value] of Object.entries(c)) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new ConfigError('BAD_VALUE', `emitter config: ${key} must be a non-negative integer, got ${String(value)}`);
+      throw new ConfigError(
+        'BAD_VALUE',
+        `emitter config: ${key} must be a non-negative integer, got ${String(value)}`,
+      );
     }
   }
-  if (c.maxPropagationBurstSize < 1) throw new ConfigError('BAD_VALUE', 'emitter config: maxPropagationBurstSize must be >= 1');
+  if (c.maxPropagationBurstSize < 1)
+    throw new ConfigError('BAD_VALUE', 'emitter config: maxPropagationBurstSize must be >= 1');
   if (c.maxPending < 1) throw new ConfigError('BAD_VALUE', 'emitter config: maxPending must be >= 1');
   return c;
 }
@@ -108,7 +112,9 @@ export class BatchingEmitter<T> {
     try {
       this.opts.route(batch.map((p) => p.item));
     } catch (e) {
-      this.opts.metrics?.counter('gossip_emitter_route_errors', 'Emitter flushes whose routing threw', ['emitter']).inc({ emitter: this.name });
+      this.opts.metrics
+        ?.counter('gossip_emitter_route_errors', 'Emitter flushes whose routing threw', ['emitter'])
+        .inc({ emitter: this.name });
       this.opts.logger?.debug({ err: e }, 'emitter route failed');
     }
     if (this.stopped) {

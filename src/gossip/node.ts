@@ -20,7 +20,14 @@ import type { GossipDropReason } from '../channel/errors.js';
 import { isJoinInfo, joinInfoFromConfig, type JoinInfo } from '../channel/join.js';
 import { ForeignStateInfoStore } from '../channel/nodestore.js';
 import type { ChaincodeInfo, PeerTime } from '../channel/stateinfo.js';
-import type { BlockEvent, ChannelHost, ChannelPeer, GossipCrypto, LeadershipEvent, PushItem } from '../channel/types.js';
+import type {
+  BlockEvent,
+  ChannelHost,
+  ChannelPeer,
+  GossipCrypto,
+  LeadershipEvent,
+  PushItem,
+} from '../channel/types.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
 import { Discovery } from '../discovery/discovery.js';
 import { GrapevineError, errorMessage } from '../errors.js';
@@ -59,10 +66,17 @@ export interface GossipNodeOptions {
   readonly ownsTransport?: boolean;
 }
 
-export type LeadershipInit = { readonly timestamp: PeerTime; readonly isDeclaration: boolean; readonly pkiId?: PkiId };
+export type LeadershipInit = {
+  readonly timestamp: PeerTime;
+  readonly isDeclaration: boolean;
+  readonly pkiId?: PkiId;
+};
 
 function isResolved(c: GossipNodeConfigInput | GossipNodeConfig): c is GossipNodeConfig {
-  return typeof (c as GossipNodeConfig).identityPull === 'boolean' && typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number';
+  return (
+    typeof (c as GossipNodeConfig).identityPull === 'boolean' &&
+    typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number'
+  );
 }
 
 export class GossipNode {
@@ -103,7 +117,11 @@ export class GossipNode {
       logger: opts.logger,
     });
     const disc = this.discovery;
-    const membership = { aliveMembers: () => disc.aliveMembers(), lookup: (id: PkiId) => disc.lookup(id), orgOf: (id: PkiId) => disc.orgOf(id) };
+    const membership = {
+      aliveMembers: () => disc.aliveMembers(),
+      lookup: (id: PkiId) => disc.lookup(id),
+      orgOf: (id: PkiId) => disc.orgOf(id),
+    };
     if (this.config.identityPull) {
       this.identityPuller = new IdentityPuller({
         transport,
@@ -114,8 +132,12 @@ export class GossipNode {
         selfOrg: mspId,
         identities: opts.identityStore,
         crypto,
-        membership: () => disc.aliveMembers().map((m) => ({ pkiId: m.pkiId, endpoint: m.internalEndpoint || m.endpoint })),
-        hasExternalEndpoint: (id) => (pkiIdKey(id) === pkiIdKey(this.selfPkiId) ? this.config.discovery.externalEndpoint !== '' : (disc.lookup(id)?.endpoint ?? '') !== ''),
+        membership: () =>
+          disc.aliveMembers().map((m) => ({ pkiId: m.pkiId, endpoint: m.internalEndpoint || m.endpoint })),
+        hasExternalEndpoint: (id) =>
+          pkiIdKey(id) === pkiIdKey(this.selfPkiId)
+            ? this.config.discovery.externalEndpoint !== ''
+            : (disc.lookup(id)?.endpoint ?? '') !== '',
         config: this.config.pull,
         metrics,
         logger: this.log,
@@ -129,11 +151,22 @@ export class GossipNode {
       name: 'channel',
       route: (batch) =>
         routeBatch(
-          { transport, rng, membership, ownOrg: mspId, propagatePeerNum: this.config.channel.propagatePeerNum, channel: (n) => this.channels.get(n) },
+          {
+            transport,
+            rng,
+            membership,
+            ownOrg: mspId,
+            propagatePeerNum: this.config.channel.propagatePeerNum,
+            channel: (n) => this.channels.get(n),
+          },
           batch,
         ),
     });
-    this.foreign = new ForeignStateInfoStore(foreignStateInfoTtlMs(this.config.channel), this.config.channel.maxForeignStateInfos, metrics);
+    this.foreign = new ForeignStateInfoStore(
+      foreignStateInfoTtlMs(this.config.channel),
+      this.config.channel.maxForeignStateInfos,
+      metrics,
+    );
     metrics.counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason']);
     const pullDeps = { transport, clock, rng, config: this.config.pull, metrics, logger: this.log };
     this.host = {
@@ -159,7 +192,8 @@ export class GossipNode {
   }
 
   start(): void {
-    if (this.state === 'stopped') throw new GrapevineError('STOPPED', 'gossip node was stopped and cannot be restarted');
+    if (this.state === 'stopped')
+      throw new GrapevineError('STOPPED', 'gossip node was stopped and cannot be restarted');
     if (this.state === 'running') return;
     this.state = 'running';
     const deps = {
@@ -199,7 +233,10 @@ export class GossipNode {
   joinChannel(config: ChannelConfig | JoinInfo): boolean {
     const join = isJoinInfo(config) ? config : joinInfoFromConfig(config);
     if (!join.orgs.some((o) => o.mspId === this.opts.mspId)) {
-      this.log.error({ channel: join.channelId, org: this.opts.mspId }, 'our org is not among the channel orgs; not joining');
+      this.log.error(
+        { channel: join.channelId, org: this.opts.mspId },
+        'our org is not among the channel orgs; not joining',
+      );
       return false;
     }
     if (join.crypto) this.opts.channelCrypto?.set(join.channelId, join.crypto);
@@ -210,7 +247,11 @@ export class GossipNode {
       if (!changed) return false;
     } else {
       if (this.channels.size >= this.config.channel.maxChannels) {
-        this.metrics.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', ['map']).inc({ map: 'channels' });
+        this.metrics
+          .counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
+            'map',
+          ])
+          .inc({ map: 'channels' });
         return false;
       }
       ch = new GossipChannel(this.host, join);
@@ -230,7 +271,9 @@ export class GossipNode {
   private connectAnchors(channel: string): void {
     const join = this.anchors.get(channel);
     if (!join) return;
-    const anchors = join.orgs.flatMap((o) => o.anchorPeers.map((a) => ({ host: a.host, port: a.port, mspId: o.mspId })));
+    const anchors = join.orgs.flatMap((o) =>
+      o.anchorPeers.map((a) => ({ host: a.host, port: a.port, mspId: o.mspId })),
+    );
     this.discovery.connectToAnchors(anchors, channel);
   }
 
@@ -272,7 +315,9 @@ export class GossipNode {
   /** §5.5 */
   peersOfChannel(channel: string): ChannelPeer[] {
     const peers = this.channels.get(channel)?.peersOfChannel() ?? [];
-    this.metrics.gauge('gossip_membership_total_peers_known', 'Peers known per channel', ['channel']).set({ channel }, peers.length);
+    this.metrics
+      .gauge('gossip_membership_total_peers_known', 'Peers known per channel', ['channel'])
+      .set({ channel }, peers.length);
     return peers;
   }
 
@@ -297,7 +342,17 @@ export class GossipNode {
   }
 
   private drop(reason: GossipDropReason, detail: string, m?: ReceivedMessage): void {
-    this.metrics.counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason']).inc({ reason });
-    this.log.debug({ reason, from: m ? pkiIdKey(m.conn.pkiId).slice(0, 16) : undefined, type: m?.message.content.case, detail }, 'gossip message dropped');
+    this.metrics
+      .counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason'])
+      .inc({ reason });
+    this.log.debug(
+      {
+        reason,
+        from: m ? pkiIdKey(m.conn.pkiId).slice(0, 16) : undefined,
+        type: m?.message.content.case,
+        detail,
+      },
+      'gossip message dropped',
+    );
   }
 }

@@ -87,7 +87,11 @@ function dispatch(deps: ReceiveDeps, m: ReceivedMessage): void {
 function byName(deps: ReceiveDeps, m: ReceivedMessage): GossipChannel {
   const name = channelName(m.message);
   const ch = deps.channel(name);
-  if (!ch) throw dropError('unknown_channel', `message of channel ${JSON.stringify(name)}, which we have not joined`);
+  if (!ch)
+    throw dropError(
+      'unknown_channel',
+      `message of channel ${JSON.stringify(name)}, which we have not joined`,
+    );
   return ch;
 }
 
@@ -101,7 +105,8 @@ function stateInfo(deps: ReceiveDeps, m: ReceivedMessage): void {
   const ch = find(deps, (g) => g.matchesMac(si.pkiId, si.info.channelMAC));
   if (ch) return ch.handleStateInfo(m);
   // §5.6: a channel we have not joined
-  if (deps.membership.orgOf(m.conn.pkiId) !== deps.ownOrg) throw dropError('unknown_channel', 'StateInfo of no joined channel from another org');
+  if (deps.membership.orgOf(m.conn.pkiId) !== deps.ownOrg)
+    throw dropError('unknown_channel', 'StateInfo of no joined channel from another org');
   const identity = deps.identities.get(si.pkiId);
   if (!identity) throw dropError('unknown_identity', 'StateInfo creator identity is unknown');
   if (m.envelope.signature.length === 0) throw dropError('unsigned', 'StateInfo is not signed');

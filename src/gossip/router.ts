@@ -30,9 +30,7 @@ export function routeBatch(deps: RouterDeps, batch: readonly PushItem[]): void {
     if (item.kind === 'stateInfo') {
       alive ??= deps.membership.aliveMembers();
       const exclude = new Set([item.from, item.creator].filter((x): x is PkiId => !!x).map(pkiIdKey));
-      const pool = ch
-        ? ch.stateInfoTargets(item, alive)
-        : alive.filter((m) => m.mspId === deps.ownOrg);
+      const pool = ch ? ch.stateInfoTargets(item, alive) : alive.filter((m) => m.mspId === deps.ownOrg);
       targets = deps.rng.sample(
         pool.filter((m) => !exclude.has(pkiIdKey(m.pkiId))),
         deps.propagatePeerNum,

@@ -43,16 +43,19 @@ export class SimGossipCrypto implements NodeCrypto {
   verifyByChannel(channel: string, identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void {
     const orgs = this.channels.get(channel);
     if (!orgs) throw new VerifyError('UNKNOWN_CHANNEL', `no policies for channel ${channel}`);
-    if (!orgs.has(parseSerializedIdentity(identity).mspId)) throw new VerifyError('POLICY', 'identity is not of a channel org');
+    if (!orgs.has(parseSerializedIdentity(identity).mspId))
+      throw new VerifyError('POLICY', 'identity is not of a channel org');
     this.verify(identity, signature, message);
   }
 
   verifyBlock(channel: string, seqNum: bigint, block: Block): void {
     const header = block.header;
-    if (!header || header.number !== seqNum) throw new VerifyError('HEADER_MISMATCH', `block number is not ${seqNum}`);
+    if (!header || header.number !== seqNum)
+      throw new VerifyError('HEADER_MISMATCH', `block number is not ${seqNum}`);
     if (blockChannelId(block) !== channel) throw new VerifyError('WRONG_CHANNEL', 'block of another channel');
     const md = blockSignaturesMetadata(block);
-    if (!Buffer.from(blockDataHash(block.data?.data ?? [])).equals(header.dataHash)) throw new VerifyError('DATA_HASH', 'data hash mismatch');
+    if (!Buffer.from(blockDataHash(block.data?.data ?? [])).equals(header.dataHash))
+      throw new VerifyError('DATA_HASH', 'data hash mismatch');
     checkTransactionsWellFormed(block);
     const headerBytes = blockHeaderBytes(header);
     let byOrderer = 0;

@@ -78,13 +78,17 @@ export class IdentityStore {
       expiresAt: Number.POSITIVE_INFINITY,
       lastAccess: opts.clock.now(),
     });
-    this.purgeTimer = opts.clock.setInterval(() => this.purgeUnused(), Math.max(1, this.usageThresholdMs / 10));
+    this.purgeTimer = opts.clock.setInterval(
+      () => this.purgeUnused(),
+      Math.max(1, this.usageThresholdMs / 10),
+    );
     this.updateSize();
   }
 
   /** §2.5 Put. Throws IdentityStoreError (code = IdentityRejectReason). */
   put(pkiId: PkiId, identity: Uint8Array): void {
-    if (!pkiId || pkiId.length === 0 || !identity || identity.length === 0) this.reject('EMPTY', 'empty PKI-ID or identity');
+    if (!pkiId || pkiId.length === 0 || !identity || identity.length === 0)
+      this.reject('EMPTY', 'empty PKI-ID or identity');
     const { validator, clock } = this.opts;
     let notAfter: Date;
     try {
@@ -100,14 +104,21 @@ export class IdentityStore {
     } catch (e) {
       this.reject('INVALID', `identity cannot be hashed: ${errorMessage(e)}`, e);
     }
-    if (!Buffer.from(computed).equals(Buffer.from(pkiId))) this.reject('PKI_ID_MISMATCH', 'PKI-ID does not match the identity');
+    if (!Buffer.from(computed).equals(Buffer.from(pkiId)))
+      this.reject('PKI_ID_MISMATCH', 'PKI-ID does not match the identity');
     const key = pkiIdKey(pkiId);
     if (this.entries.has(key)) return;
     const expiresAt = notAfter.getTime();
     const now = clock.now();
-    if (!(expiresAt > now)) this.reject('EXPIRED', `gossipping peer identity expired at ${notAfter.toISOString()}`);
+    if (!(expiresAt > now))
+      this.reject('EXPIRED', `gossipping peer identity expired at ${notAfter.toISOString()}`);
     if (this.entries.size >= this.maxIdentities + 1) this.evictLeastRecentlyUsed();
-    const entry: Entry = { pkiId: new Uint8Array(pkiId), identity: new Uint8Array(identity), expiresAt, lastAccess: now };
+    const entry: Entry = {
+      pkiId: new Uint8Array(pkiId),
+      identity: new Uint8Array(identity),
+      expiresAt,
+      lastAccess: now,
+    };
     this.entries.set(key, entry);
     this.armExpiry(key, entry);
     this.updateSize();
@@ -160,7 +171,9 @@ export class IdentityStore {
   }
 
   private reject(code: IdentityRejectReason, message: string, cause?: unknown): never {
-    this.opts.metrics?.counter('gossip_identity_store_rejected', 'Identities refused by the identity store', ['reason']).inc({ reason: code });
+    this.opts.metrics
+      ?.counter('gossip_identity_store_rejected', 'Identities refused by the identity store', ['reason'])
+      .inc({ reason: code });
     throw new IdentityStoreError(code, message, cause === undefined ? undefined : { cause });
   }
 
@@ -170,10 +183,13 @@ export class IdentityStore {
     if (delay > MAX_TIMER_MS) {
       entry.timer = this.opts.clock.setTimeout(() => this.armExpiry(key, entry), MAX_TIMER_MS);
     } else {
-      entry.timer = this.opts.clock.setTimeout(() => {
-        entry.timer = undefined;
-        if (this.entries.get(key) === entry) this.remove(key, 'expired');
-      }, Math.max(0, delay));
+      entry.timer = this.opts.clock.setTimeout(
+        () => {
+          entry.timer = undefined;
+          if (this.entries.get(key) === entry) this.remove(key, 'expired');
+        },
+        Math.max(0, delay),
+      );
     }
   }
 
@@ -197,12 +213,16 @@ export class IdentityStore {
     if (!e) return;
     if (e.timer) this.opts.clock.clearTimer(e.timer);
     this.entries.delete(key);
-    this.opts.metrics?.counter('gossip_identity_store_purged', 'Identities removed from the identity store', ['reason']).inc({ reason });
+    this.opts.metrics
+      ?.counter('gossip_identity_store_purged', 'Identities removed from the identity store', ['reason'])
+      .inc({ reason });
     this.updateSize();
     for (const h of [...this.handlers]) h(e.pkiId, reason);
   }
 
   private updateSize(): void {
-    this.opts.metrics?.gauge('gossip_identity_store_size', 'Identities in the identity store').set(this.entries.size);
+    this.opts.metrics
+      ?.gauge('gossip_identity_store_size', 'Identities in the identity store')
+      .set(this.entries.size);
   }
 }

@@ -90,7 +90,10 @@ export class ServiceChannel {
     this.name = setup.channelId;
     this.log = d.logger.child({ channel: this.name });
     if (ledger.height() < 1n) {
-      throw new GrapevineError('EMPTY_LEDGER', `channel ${this.name}: the ledger must hold at least the genesis block (height 0)`);
+      throw new GrapevineError(
+        'EMPTY_LEDGER',
+        `channel ${this.name}: the ledger must hold at least the genesis block (height 0)`,
+      );
     }
     // leadership first: a mode conflict is a ConfigError before anything else is built
     this.leadership = createChannelLeadership({
@@ -159,14 +162,24 @@ export class ServiceChannel {
   /** §8.4 then §10.2 step 2, for the initial config and every later one with a higher sequence. */
   applyConfig(setup: ChannelSetup): void {
     if (setup.channelId !== this.name) {
-      throw new GrapevineError('WRONG_CHANNEL', `config of channel ${setup.channelId} given to channel ${this.name}`);
+      throw new GrapevineError(
+        'WRONG_CHANNEL',
+        `config of channel ${setup.channelId} given to channel ${this.name}`,
+      );
     }
     if (setup.join.sequence <= this.sequence) return;
     this.sequence = setup.join.sequence;
-    const changed = this.d.deliver.updateEndpoints(this.name, setup.orderer.globalAddresses, setup.orderer.orgs);
+    const changed = this.d.deliver.updateEndpoints(
+      this.name,
+      setup.orderer.globalAddresses,
+      setup.orderer.orgs,
+    );
     if (changed) this.log.info({ sequence: String(setup.join.sequence) }, 'orderer endpoints updated');
     if (!setup.join.orgs.some((o) => o.mspId === this.d.mspId)) {
-      this.log.error({ org: this.d.mspId, orgs: setup.join.orgs.map((o) => o.mspId) }, 'our MSP ID is not among the channel orgs; not joining the gossip channel');
+      this.log.error(
+        { org: this.d.mspId, orgs: setup.join.orgs.map((o) => o.mspId) },
+        'our MSP ID is not among the channel orgs; not joining the gossip channel',
+      );
       return;
     }
     if (this.d.node.joinChannel(setup.join)) this.joinedFlag = true;
@@ -192,7 +205,8 @@ export class ServiceChannel {
   async addPayload(seqNum: bigint, blockBytes: Uint8Array): Promise<void> {
     if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
     const r = await this.provider.addPayload(seqNum, blockBytes);
-    if (r === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${seqNum}`);
+    if (r === 'stopped')
+      throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${seqNum}`);
   }
 
   stop(): Promise<void> {
@@ -215,7 +229,10 @@ export class ServiceChannel {
 
   private startDelivery(): void {
     if (this.d.deliver.isDelivering(this.name)) return;
-    this.log.info({ mode: this.leadership.mode, height: String(this.ledger.height()) }, 'leader: delivering blocks from the ordering service');
+    this.log.info(
+      { mode: this.leadership.mode, height: String(this.ledger.height()) },
+      'leader: delivering blocks from the ordering service',
+    );
     this.d.deliver.start(this.name, {
       ledgerHeight: () => this.ledger.height(),
       addPayload: (seq, bytes) => this.addPayload(seq, bytes),
@@ -235,13 +252,19 @@ export class ServiceChannel {
     try {
       this.applyConfig(this.d.parse(block));
     } catch (e) {
-      this.log.error({ block: String(block.header?.number), err: errorMessage(e) }, 'committed config block could not be applied');
+      this.log.error(
+        { block: String(block.header?.number), err: errorMessage(e) },
+        'committed config block could not be applied',
+      );
       return;
     }
     try {
       this.feed?.publish(bytes);
     } catch (e) {
-      this.log.error({ block: String(block.header?.number), err: errorMessage(e) }, 'config block not handed to the catch-up verifiers');
+      this.log.error(
+        { block: String(block.header?.number), err: errorMessage(e) },
+        'config block not handed to the catch-up verifiers',
+      );
     }
   }
 }

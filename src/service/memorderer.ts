@@ -21,7 +21,12 @@ import type { DeliverConnector, DeliverStream } from '../deliver/deliverer.js';
 import type { Endpoint } from '../deliver/endpoints.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../deliver/frames.js';
 import { decode } from '../wire/codec.js';
-import { EnvelopeSchema, PayloadSchema, SignatureHeaderSchema, Status } from '../wire/gen/common/common_pb.js';
+import {
+  EnvelopeSchema,
+  PayloadSchema,
+  SignatureHeaderSchema,
+  Status,
+} from '../wire/gen/common/common_pb.js';
 import { SeekInfoSchema } from '../wire/gen/orderer/ab_pb.js';
 
 export interface MemoryOrdererOptions {
@@ -136,7 +141,11 @@ export class MemoryOrderer {
 function parseSeek(envelope: Uint8Array): { start: bigint; creator: Uint8Array } {
   const env = decode(EnvelopeSchema, envelope, 'common.Envelope');
   const payload = decode(PayloadSchema, env.payload, 'common.Payload');
-  const shdr = decode(SignatureHeaderSchema, payload.header?.signatureHeader ?? new Uint8Array(0), 'common.SignatureHeader');
+  const shdr = decode(
+    SignatureHeaderSchema,
+    payload.header?.signatureHeader ?? new Uint8Array(0),
+    'common.SignatureHeader',
+  );
   const seek = decode(SeekInfoSchema, payload.data, 'orderer.SeekInfo');
   const t = seek.start?.Type;
   const start = t?.case === 'specified' ? t.value.number : 0n;

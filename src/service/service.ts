@@ -19,8 +19,20 @@
  *     deliver client's connections. Idempotent; nothing is left running.
  */
 import type { Clock, Rng, Transport } from '../comm/types.js';
-import { DeliverService, type Deliverer, type DeliverConnector, type DeliverTls, type DeliverClientConfig, type BlockVerifier } from '../deliver/index.js';
-import { electionConfig, leadershipMode, type ElectionConfig, type ElectionConfigInput } from '../election/index.js';
+import {
+  DeliverService,
+  type Deliverer,
+  type DeliverConnector,
+  type DeliverTls,
+  type DeliverClientConfig,
+  type BlockVerifier,
+} from '../deliver/index.js';
+import {
+  electionConfig,
+  leadershipMode,
+  type ElectionConfig,
+  type ElectionConfigInput,
+} from '../election/index.js';
 import { GrapevineError } from '../errors.js';
 import { GossipNode, type NodeCrypto } from '../gossip/node.js';
 import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from '../gossip/nodeconfig.js';
@@ -98,7 +110,9 @@ export class GossipService {
     this.election = electionConfig(o.election ?? {}, o.profile ?? 'fabric');
     leadershipMode(this.election);
     this.stateConfig = stateConfig(o.state ?? {});
-    const gossipCfg = isResolvedGossip(o.gossip) ? o.gossip : gossipNodeConfig(o.gossip, o.profile ?? 'fabric');
+    const gossipCfg = isResolvedGossip(o.gossip)
+      ? o.gossip
+      : gossipNodeConfig(o.gossip, o.profile ?? 'fabric');
     this.clock = o.clock ?? realClock;
     this.rng = o.rng ?? cryptoRng;
     this.metrics = o.metrics ?? new Metrics();
@@ -133,7 +147,8 @@ export class GossipService {
 
   /** §10.1: start the gossip node (and the channels initialised before). */
   start(): void {
-    if (this.phase === 'stopped') throw new GrapevineError('STOPPED', 'gossip service was stopped and cannot be restarted');
+    if (this.phase === 'stopped')
+      throw new GrapevineError('STOPPED', 'gossip service was stopped and cannot be restarted');
     if (this.phase === 'running') return;
     this.phase = 'running';
     this.node.start();
@@ -238,10 +253,14 @@ export class GossipService {
 function configBytesOf(config: ChannelConfigInput): Uint8Array | undefined {
   if (config instanceof Uint8Array) return config;
   const b = config as Block;
-  if (typeof b === 'object' && b !== null && (b as { $typeName?: string }).$typeName === 'common.Block') return encodeBlock(b);
+  if (typeof b === 'object' && b !== null && (b as { $typeName?: string }).$typeName === 'common.Block')
+    return encodeBlock(b);
   return undefined;
 }
 
 function isResolvedGossip(c: GossipNodeConfigInput | GossipNodeConfig): c is GossipNodeConfig {
-  return typeof (c as GossipNodeConfig).identityPull === 'boolean' && typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number';
+  return (
+    typeof (c as GossipNodeConfig).identityPull === 'boolean' &&
+    typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number'
+  );
 }

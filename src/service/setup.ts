@@ -33,12 +33,24 @@ export type ConfigParser = (block: Block) => ChannelSetup;
 
 export function isChannelSetup(x: unknown): x is ChannelSetup {
   const s = x as ChannelSetup;
-  return typeof s === 'object' && s !== null && typeof s.channelId === 'string' && typeof s.join === 'object' && typeof s.orderer === 'object';
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.channelId === 'string' &&
+    typeof s.join === 'object' &&
+    typeof s.orderer === 'object'
+  );
 }
 
 function isChannelConfig(x: unknown): x is ChannelConfig {
   const c = x as ChannelConfig;
-  return typeof c === 'object' && c !== null && typeof c.channelId === 'string' && Array.isArray(c.applicationOrgs) && typeof c.cryptoContext === 'function';
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.channelId === 'string' &&
+    Array.isArray(c.applicationOrgs) &&
+    typeof c.cryptoContext === 'function'
+  );
 }
 
 export function setupFromConfig(cfg: ChannelConfig): ChannelSetup {
@@ -56,7 +68,11 @@ export const parseSetup: ConfigParser = (block) => {
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     const code = e instanceof GrapevineError ? e.code : 'BAD_CONFIG_BLOCK';
-    throw new ConfigError(code, `channel config block ${block.header?.number ?? '?'} cannot be used: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError(
+      code,
+      `channel config block ${block.header?.number ?? '?'} cannot be used: ${errorMessage(e)}`,
+      { cause: e },
+    );
   }
 };
 
@@ -68,9 +84,12 @@ export function toSetup(input: ChannelConfigInput, parse: ConfigParser): Channel
   try {
     block = input instanceof Uint8Array ? decodeBlock(input) : input;
   } catch (e) {
-    throw new ConfigError('BAD_CONFIG_BLOCK', `channel config block does not decode: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('BAD_CONFIG_BLOCK', `channel config block does not decode: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
-  if (!isConfigBlock(block)) throw new ConfigError('NOT_CONFIG_BLOCK', `block ${block.header?.number ?? '?'} is not a config block`);
+  if (!isConfigBlock(block))
+    throw new ConfigError('NOT_CONFIG_BLOCK', `block ${block.header?.number ?? '?'} is not a config block`);
   return parse(block);
 }
 

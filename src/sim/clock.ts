@@ -131,7 +131,8 @@ export class VirtualClock implements Clock {
   }
 
   private async guard<T>(body: () => Promise<T>): Promise<T> {
-    if (this.running) throw new Error('VirtualClock: already running (a run was started from inside a timer?)');
+    if (this.running)
+      throw new Error('VirtualClock: already running (a run was started from inside a timer?)');
     this.running = true;
     try {
       return await body();
@@ -142,7 +143,14 @@ export class VirtualClock implements Clock {
 
   private schedule(fn: () => void, ms: number, period: number): Timer {
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    const timer: Timer = { id: this.nextId++, due: this.t + delay, seq: this.seq++, fn, period, cancelled: false };
+    const timer: Timer = {
+      id: this.nextId++,
+      due: this.t + delay,
+      seq: this.seq++,
+      fn,
+      period,
+      cancelled: false,
+    };
     this.push(timer);
     return timer;
   }

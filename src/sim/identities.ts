@@ -60,7 +60,9 @@ const SIG_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const deterministicKeys = new WeakMap<CryptoKey, DeterministicP256Key>();
 
 const view = (data: BufferSource): Uint8Array =>
-  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
 
 /** WebCrypto whose ECDSA `sign` is deterministic for keys imported through `importPair`. */
 const deterministicCrypto = {
@@ -89,7 +91,8 @@ async function importPair(k: DeterministicP256Key): Promise<{ privateKey: Crypto
   return { privateKey: privateKey as CryptoKey, publicKey: publicKey as CryptoKey };
 }
 
-const serialOf = (label: string): string => '01' + createHash('sha256').update(label).digest('hex').slice(0, 30);
+const serialOf = (label: string): string =>
+  '01' + createHash('sha256').update(label).digest('hex').slice(0, 30);
 
 const orgs = new Map<string, Promise<SimOrg>>();
 const peers = new Map<string, Promise<SimIdentity>>();
@@ -123,7 +126,10 @@ async function makeOrg(domain: string, mspId: string, label: string): Promise<Si
       signingKey: privateKey,
       extensions: [
         new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          x509.KeyUsageFlags.digitalSignature |
+            x509.KeyUsageFlags.keyEncipherment |
+            x509.KeyUsageFlags.keyCertSign |
+            x509.KeyUsageFlags.cRLSign,
           true,
         ),
         new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.7.3.1']),
@@ -174,7 +180,16 @@ async function makePeer(org: SimOrg, name: string, label: string): Promise<SimId
   const certDer = new Uint8Array(cert.rawData);
   const certPem = certToPem(certDer);
   const serialized = serializeIdentity(org.mspId, certPem);
-  return { name, org, key, certDer, certPem, serialized, pkiId: pkiIdOf(serialized), signer: memoSigner(key, serialized) };
+  return {
+    name,
+    org,
+    key,
+    certDer,
+    certPem,
+    serialized,
+    pkiId: pkiIdOf(serialized),
+    signer: memoSigner(key, serialized),
+  };
 }
 
 const MEMO_LIMIT = 4096;

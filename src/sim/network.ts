@@ -33,7 +33,12 @@ export interface LinkSpec {
   readonly loss: number;
 }
 
-export const DEFAULT_LINK: LinkSpec = Object.freeze({ latencyMs: 5, jitterMs: 2, bandwidth: 125_000_000, loss: 0 });
+export const DEFAULT_LINK: LinkSpec = Object.freeze({
+  latencyMs: 5,
+  jitterMs: 2,
+  bandwidth: 125_000_000,
+  loss: 0,
+});
 
 export interface NetworkOptions {
   readonly seed: number;
@@ -83,7 +88,10 @@ export class SimSocket {
 
   /** Send bytes; resolves when they are on the wire (after serialization), rejects once closed. */
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.reject(new SimNetError('STREAM_CLOSED', `stream ${this.local} -> ${this.remote} is closed`));
+    if (this.closed)
+      return Promise.reject(
+        new SimNetError('STREAM_CLOSED', `stream ${this.local} -> ${this.remote} is closed`),
+      );
     return this.net.transmit(this, bytes);
   }
 
@@ -95,7 +103,10 @@ export class SimSocket {
   }
 }
 
-type Frame = { kind: 'data'; bytes: Uint8Array } | { kind: 'close'; reason: string } | { kind: 'open'; accept: () => void };
+type Frame =
+  | { kind: 'data'; bytes: Uint8Array }
+  | { kind: 'close'; reason: string }
+  | { kind: 'open'; accept: () => void };
 
 interface Host {
   up: boolean;
@@ -109,7 +120,15 @@ interface Host {
 export class SimNetwork {
   readonly clock: VirtualClock;
   readonly rng: SeededRng;
-  readonly stats: NetStats = { delivered: 0, lost: 0, droppedClosed: 0, held: 0, dialsRefused: 0, dialsTimedOut: 0, streamsBroken: 0 };
+  readonly stats: NetStats = {
+    delivered: 0,
+    lost: 0,
+    droppedClosed: 0,
+    held: 0,
+    dialsRefused: 0,
+    dialsTimedOut: 0,
+    streamsBroken: 0,
+  };
   readonly breakDetectMs: number;
   private readonly linkRng: SeededRng;
   private readonly defaultLink: LinkSpec;
@@ -304,7 +323,9 @@ export class SimNetwork {
     const key = s.linkKey;
     const now = this.clock.now();
     const start = Math.max(now, this.busyUntil.get(key) ?? 0);
-    const done = start + (Number.isFinite(link.bandwidth) && link.bandwidth > 0 ? (bytes.length * 1000) / link.bandwidth : 0);
+    const done =
+      start +
+      (Number.isFinite(link.bandwidth) && link.bandwidth > 0 ? (bytes.length * 1000) / link.bandwidth : 0);
     this.busyUntil.set(key, done);
     if (link.loss > 0 && this.linkRng.chance(link.loss)) {
       this.stats.lost++;

@@ -75,7 +75,12 @@ export class SimNode {
     this.rng = this.network.rng.fork(`${this.endpoint}#${this.incarnation}`);
     this.trust = new SimTrust(this.opts.trust, this.clock);
     const self = { pkiId: this.identity.pkiId, identity: this.identity.serialized };
-    this.identities = new IdentityStore({ self, validator: this.trust, clock: this.clock, metrics: this.metrics });
+    this.identities = new IdentityStore({
+      self,
+      validator: this.trust,
+      clock: this.clock,
+      metrics: this.metrics,
+    });
     const store = this.identities;
     const trust = this.trust;
     const verifier: HandshakeVerifier = {

@@ -16,12 +16,34 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { commConfig, type CommConfig } from '../comm/config.js';
-import { HandshakeError, buildConnEstablish, verifyConnEstablish, type HandshakeResult, type HandshakeVerifier } from '../comm/handshake.js';
-import { pkiIdKey, type AckResult, type Clock, type ConnectionInfo, type PkiId, type ReceivedMessage, type RemotePeer, type Rng, type Transport, type Unsubscribe } from '../comm/types.js';
+import {
+  HandshakeError,
+  buildConnEstablish,
+  verifyConnEstablish,
+  type HandshakeResult,
+  type HandshakeVerifier,
+} from '../comm/handshake.js';
+import {
+  pkiIdKey,
+  type AckResult,
+  type Clock,
+  type ConnectionInfo,
+  type PkiId,
+  type ReceivedMessage,
+  type RemotePeer,
+  type Rng,
+  type Transport,
+  type Unsubscribe,
+} from '../comm/types.js';
 import { errorMessage } from '../errors.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
 import type { Metrics } from '../util/metrics.js';
-import { GossipMessageSchema, GossipMessage_Tag as Tag, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
+import {
+  GossipMessageSchema,
+  GossipMessage_Tag as Tag,
+  type Envelope,
+  type GossipMessage,
+} from '../wire/gen/gossip/message_pb.js';
 import { decodeEnvelope, encodeEnvelope, unsignedGossip } from '../wire/gossip.js';
 import type { Signer } from '../wire/signer.js';
 import { SimConn, SimConnStore, type SimConnCounters } from './conn.js';
@@ -97,9 +119,15 @@ export class SimTransport implements Transport {
     }
   }
 
-  async sendWithAck(message: GossipMessage, timeoutMs: number, minAck: number, peers: RemotePeer[]): Promise<AckResult[]> {
+  async sendWithAck(
+    message: GossipMessage,
+    timeoutMs: number,
+    minAck: number,
+    peers: RemotePeer[],
+  ): Promise<AckResult[]> {
     if (peers.length === 0) return [];
-    if (this.stopped) return peers.map((p) => ({ pkiId: p.pkiId ?? new Uint8Array(0), error: 'comm is stopping' }));
+    if (this.stopped)
+      return peers.map((p) => ({ pkiId: p.pkiId ?? new Uint8Array(0), error: 'comm is stopping' }));
     const nonce = this.opts.rng.u64();
     const msg = create(GossipMessageSchema, { ...message, nonce });
     const bytes = encodeEnvelope(unsignedGossip(msg).envelope);
@@ -112,7 +140,9 @@ export class SimTransport implements Transport {
       const finish = (p: RemotePeer, key: string, error: string | undefined) => {
         if (resolved || done.has(key)) return;
         done.add(key);
-        results.push(error === undefined ? { pkiId: p.pkiId! } : { pkiId: p.pkiId ?? new Uint8Array(0), error });
+        results.push(
+          error === undefined ? { pkiId: p.pkiId! } : { pkiId: p.pkiId ?? new Uint8Array(0), error },
+        );
         if (error === undefined) ok++;
         if (ok >= minAck || results.length === peers.length) {
           resolved = true;
@@ -287,7 +317,8 @@ export class SimTransport implements Transport {
         () => fail(new HandshakeError('TIMEOUT', `no ConnEstablish within ${this.config.connTimeoutMs} ms`)),
         this.config.connTimeoutMs,
       );
-      socket.onClose = (why) => fail(new HandshakeError('NOT_CONN', `stream closed before a ConnEstablish arrived: ${why}`));
+      socket.onClose = (why) =>
+        fail(new HandshakeError('NOT_CONN', `stream closed before a ConnEstablish arrived: ${why}`));
       socket.onFrame = (bytes) => {
         if (done) return void early.push(bytes);
         try {
@@ -299,7 +330,11 @@ export class SimTransport implements Transport {
           clock.clearTimer(timer);
           resolve({ result, early });
         } catch (e) {
-          fail(e instanceof HandshakeError ? e : new HandshakeError('NOT_CONN', `first message does not parse: ${errorMessage(e)}`));
+          fail(
+            e instanceof HandshakeError
+              ? e
+              : new HandshakeError('NOT_CONN', `first message does not parse: ${errorMessage(e)}`),
+          );
         }
       };
       const ours = encodeEnvelope(buildConnEstablish(this.opts.self, undefined, probe));
@@ -308,7 +343,9 @@ export class SimTransport implements Transport {
   }
 
   private handshakeFailed(reason: string): void {
-    this.opts.metrics.counter('gossip_comm_handshake_failures', 'Failed handshakes by reason', ['reason']).inc({ reason });
+    this.opts.metrics
+      .counter('gossip_comm_handshake_failures', 'Failed handshakes by reason', ['reason'])
+      .inc({ reason });
   }
 
   private async accept(socket: SimSocket): Promise<void> {
@@ -327,14 +364,22 @@ export class SimTransport implements Transport {
     this.adopt(socket, 'in', hs.result.info, hs.early);
   }
 
-  private adopt(socket: SimSocket, direction: 'in' | 'out', info: ConnectionInfo, early: Uint8Array[]): SimConn {
+  private adopt(
+    socket: SimSocket,
+    direction: 'in' | 'out',
+    info: ConnectionInfo,
+    early: Uint8Array[],
+  ): SimConn {
     const conn = new SimConn(socket, direction, info, this.opts.clock.now(), this.config, this.counters, {
       onMessage: (c, envelope, message) => this.dispatch(c, envelope, message),
       onClosed: (c, _why, writeFailed) => {
         this.store.remove(c);
         if (writeFailed && !this.stopped) this.presumedDead(c.info.pkiId, 'write failed');
       },
-      badInput: (reason) => this.opts.metrics.counter('gossip_comm_bad_input', 'Malformed input by reason', ['reason']).inc({ reason }),
+      badInput: (reason) =>
+        this.opts.metrics
+          .counter('gossip_comm_bad_input', 'Malformed input by reason', ['reason'])
+          .inc({ reason }),
     });
     const winner = this.store.register(conn, this.opts.clock.now());
     conn.start(early);
@@ -355,7 +400,11 @@ export class SimTransport implements Transport {
         conn.sendBlocking(encodeEnvelope(env)).catch(() => {});
       },
       ack: (error = '') => {
-        const ack = unsignedGossip({ nonce: message.nonce, tag: Tag.UNDEFINED, content: { case: 'ack', value: { error } } });
+        const ack = unsignedGossip({
+          nonce: message.nonce,
+          tag: Tag.UNDEFINED,
+          content: { case: 'ack', value: { error } },
+        });
         conn.sendBlocking(encodeEnvelope(ack.envelope)).catch(() => {});
       },
     };

@@ -53,7 +53,6 @@ let last: { readonly bytes: Buffer; readonly c: Classified } | undefined;
 const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const bytesKey = (b: Uint8Array): string => view(b).toString('latin1');
 
-
 export class SimTrust implements IdentityValidator {
   private readonly byMsp = new Map<string, TrustedOrg>();
 
@@ -61,7 +60,12 @@ export class SimTrust implements IdentityValidator {
     orgs: Iterable<SimOrg>,
     private readonly clock: Clock,
   ) {
-    for (const org of orgs) this.byMsp.set(org.mspId, { org, ca: new X509Certificate(Buffer.from(org.caCertDer)), caKey: bytesKey(org.caCertDer) });
+    for (const org of orgs)
+      this.byMsp.set(org.mspId, {
+        org,
+        ca: new X509Certificate(Buffer.from(org.caCertDer)),
+        caKey: bytesKey(org.caCertDer),
+      });
   }
 
   get mspIds(): string[] {
@@ -85,7 +89,8 @@ export class SimTrust implements IdentityValidator {
 
   private checkValidity(cert: CertInfo): void {
     const now = this.clock.now();
-    if (now < cert.notBefore.getTime()) throw new VerifyError('NOT_YET_VALID', 'certificate is not yet valid');
+    if (now < cert.notBefore.getTime())
+      throw new VerifyError('NOT_YET_VALID', 'certificate is not yet valid');
     if (now > cert.notAfter.getTime()) throw new VerifyError('EXPIRED', 'certificate has expired');
   }
 
@@ -120,19 +125,22 @@ export class SimTrust implements IdentityValidator {
 
   /** The identity parsed, well-formed, of a trusted org and chained to its CA; else throws. */
   private classify(identity: Uint8Array): Classified {
-    let c = last && last.bytes.length === identity.length && last.bytes.equals(view(identity)) ? last.c : undefined;
+    let c =
+      last && last.bytes.length === identity.length && last.bytes.equals(view(identity)) ? last.c : undefined;
     const key = c ? '' : bytesKey(identity);
     c ??= classified.get(key);
     if (!c) {
       const { mspId, idBytes } = parseSerializedIdentity(identity);
-      if (!this.byMsp.has(mspId)) throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(mspId)}`);
+      if (!this.byMsp.has(mspId))
+        throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(mspId)}`);
       c = { mspId, cert: wellFormedCert(idBytes, mspId), chainedTo: new Set(), verified: new Map() };
       if (classified.size >= CACHE_LIMIT) classified.clear();
       classified.set(key, c);
     }
     if (last?.c !== c) last = { bytes: Buffer.from(identity), c };
     const trusted = this.byMsp.get(c.mspId);
-    if (!trusted) throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(c.mspId)}`);
+    if (!trusted)
+      throw new VerifyError('UNKNOWN_MSP', `no trusted org has MSP ID ${JSON.stringify(c.mspId)}`);
     if (!c.chainedTo.has(trusted.caKey)) {
       if (!c.cert.x509.checkIssued(trusted.ca) || !c.cert.x509.verify(trusted.ca.publicKey)) {
         throw new VerifyError('CHAIN', `certificate of ${c.mspId} identity does not chain to the org's CA`);

@@ -138,7 +138,12 @@ export function stateConfig(input: StateConfigInput = {}): StateConfig {
   return Object.freeze({
     ...base,
     catchup: Object.freeze(
-      resolve('state catchup config', CATCHUP_DEFAULTS, catchup ?? {}, new Set(['enabled', 'verifyAllSignatures'])),
+      resolve(
+        'state catchup config',
+        CATCHUP_DEFAULTS,
+        catchup ?? {},
+        new Set(['enabled', 'verifyAllSignatures']),
+      ),
     ),
   });
 }

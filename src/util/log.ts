@@ -10,7 +10,11 @@ const defaultLevel = process.env.GRAPEVINE_LOG_LEVEL ?? (process.env.NODE_ENV ==
 
 export const rootLogger: Logger = pino({ level: defaultLevel, base: undefined });
 
-export function componentLogger(component: string, fields: Record<string, unknown> = {}, parent: Logger = rootLogger): Logger {
+export function componentLogger(
+  component: string,
+  fields: Record<string, unknown> = {},
+  parent: Logger = rootLogger,
+): Logger {
   return parent.child({ component, ...fields });
 }
 

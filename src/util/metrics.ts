@@ -38,7 +38,13 @@ export class Metrics {
   histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram<string> {
     let h = this.histograms.get(name);
     if (!h) {
-      h = new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+      h = new Histogram({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        ...(buckets ? { buckets } : {}),
+      });
       this.histograms.set(name, h);
     }
     return h;

@@ -5,8 +5,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { EnvelopeSchema as GossipEnvelopeSchema, EmptySchema, type Envelope as GossipEnvelope, type Empty } from './gen/gossip/message_pb.js';
-import { EnvelopeSchema as CommonEnvelopeSchema, type Envelope as CommonEnvelope } from './gen/common/common_pb.js';
+import {
+  EnvelopeSchema as GossipEnvelopeSchema,
+  EmptySchema,
+  type Envelope as GossipEnvelope,
+  type Empty,
+} from './gen/gossip/message_pb.js';
+import {
+  EnvelopeSchema as CommonEnvelopeSchema,
+  type Envelope as CommonEnvelope,
+} from './gen/common/common_pb.js';
 import {
   BroadcastResponseSchema,
   DeliverResponseSchema,
@@ -55,8 +63,20 @@ export const GossipService = {
 } satisfies grpc.ServiceDefinition;
 
 export const AtomicBroadcastService = {
-  Broadcast: method('/orderer.AtomicBroadcast/Broadcast', CommonEnvelopeSchema, BroadcastResponseSchema, true, true),
-  Deliver: method('/orderer.AtomicBroadcast/Deliver', CommonEnvelopeSchema, DeliverResponseSchema, true, true),
+  Broadcast: method(
+    '/orderer.AtomicBroadcast/Broadcast',
+    CommonEnvelopeSchema,
+    BroadcastResponseSchema,
+    true,
+    true,
+  ),
+  Deliver: method(
+    '/orderer.AtomicBroadcast/Deliver',
+    CommonEnvelopeSchema,
+    DeliverResponseSchema,
+    true,
+    true,
+  ),
 } satisfies grpc.ServiceDefinition;
 
 export interface GossipServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -70,7 +90,10 @@ export interface AtomicBroadcastHandlers extends grpc.UntypedServiceImplementati
 }
 
 export const GossipClient = grpc.makeGenericClientConstructor(GossipService, 'gossip.Gossip');
-export const AtomicBroadcastClient = grpc.makeGenericClientConstructor(AtomicBroadcastService, 'orderer.AtomicBroadcast');
+export const AtomicBroadcastClient = grpc.makeGenericClientConstructor(
+  AtomicBroadcastService,
+  'orderer.AtomicBroadcast',
+);
 
 export interface GossipClientApi extends grpc.Client {
   GossipStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<GossipEnvelope, GossipEnvelope>;

@@ -153,7 +153,12 @@ function assertNothingForwarded(h: Harness): void {
     assert.equal(lm.tag, Tag.CHAN_AND_ORG);
     const creator = senders.find((p) => Buffer.from(p.pkiId).equals(e.message.pkiId));
     assert.ok(creator === a1, 'delivered leadership of a peer of our org');
-    fakeCrypto(() => [ORG1, ORG2]).verifyByChannel(CH, creator.identity, e.envelope.signature, e.envelope.payload);
+    fakeCrypto(() => [ORG1, ORG2]).verifyByChannel(
+      CH,
+      creator.identity,
+      e.envelope.signature,
+      e.envelope.payload,
+    );
   }
   assert.deepEqual(h.sent, [], 'nothing sent to anyone (responses go only to the requester)');
   for (const d of h.drops)

@@ -14,7 +14,11 @@ test('comm config: Fabric defaults and overrides', () => {
   assert.equal(d.serverKeepaliveIntervalMs, 7_200_000);
   assert.equal(d.clientAuthRequired, false);
   assert.equal(commConfig({ sendBuffSize: 200 }).sendBuffSize, 200);
-  assert.equal(commConfig({ sendBuffSize: 0 }).sendBuffSize, FABRIC_COMM_DEFAULTS.sendBuffSize, '0 means the default');
+  assert.equal(
+    commConfig({ sendBuffSize: 0 }).sendBuffSize,
+    FABRIC_COMM_DEFAULTS.sendBuffSize,
+    '0 means the default',
+  );
   assert.throws(() => commConfig({ sendBuffSize: -1 }), /sendBuffSize/);
   assert.throws(() => commConfig({ dialTimeoutMs: 1.5 }), /dialTimeoutMs/);
   assert.throws(() => commConfig({ clientKeepaliveIntervalMs: 10_000 }), /60000/);

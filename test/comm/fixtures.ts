@@ -14,7 +14,13 @@ function firstFile(dir: string): string {
 
 /** The folder of one peer in a crypto-config tree, e.g. peerFolder(root, 1, 0). */
 export function peerFolder(root: string, org: number, peer: number): string {
-  return join(root, 'peerOrganizations', `org${org}.example.com`, 'peers', `peer${peer}.org${org}.example.com`);
+  return join(
+    root,
+    'peerOrganizations',
+    `org${org}.example.com`,
+    'peers',
+    `peer${peer}.org${org}.example.com`,
+  );
 }
 
 export function orgMspFolder(root: string, org: number): string {
@@ -82,7 +88,12 @@ export class ManualClock implements Clock {
 import { loadMspFolder, fabricMspConfigFromFolder } from '../../src/identity/mspdir.js';
 import { mspFromFabricConfig } from '../../src/identity/msp.js';
 import type { Msp } from '../../src/identity/types.js';
-import { commCryptoFromMsps, loadCommIdentity, loadCommTls, type CommIdentity } from '../../src/comm/identity.js';
+import {
+  commCryptoFromMsps,
+  loadCommIdentity,
+  loadCommTls,
+  type CommIdentity,
+} from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import type { CommConfig } from '../../src/comm/config.js';
 import { Metrics } from '../../src/util/metrics.js';
@@ -94,7 +105,9 @@ export function orgMsp(root: string, org: number): Msp {
   const key = `${root}#${org}`;
   let msp = mspCache.get(key);
   if (!msp) {
-    msp = mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(orgMspFolder(root, org)), `Org${org}MSP`));
+    msp = mspFromFabricConfig(
+      fabricMspConfigFromFolder(loadMspFolder(orgMspFolder(root, org)), `Org${org}MSP`),
+    );
     mspCache.set(key, msp);
   }
   return msp;
@@ -118,7 +131,13 @@ export interface NodeSpec {
 export async function startNode(root: string, spec: NodeSpec): Promise<GrpcTransport> {
   const trust = spec.trust ?? [1, 2];
   const msps = trust.map((o) => orgMsp(root, o));
-  const tls = spec.tls === false ? undefined : loadCommTls(join(peerFolder(root, spec.org, spec.peer), 'tls'), trust.map((o) => orgTlsCaPem(root, o)));
+  const tls =
+    spec.tls === false
+      ? undefined
+      : loadCommTls(
+          join(peerFolder(root, spec.org, spec.peer), 'tls'),
+          trust.map((o) => orgTlsCaPem(root, o)),
+        );
   return GrpcTransport.start({
     identity: spec.identity ?? nodeIdentity(root, spec.org, spec.peer),
     crypto: commCryptoFromMsps(() => msps),
@@ -140,7 +159,10 @@ export async function until(cond: () => boolean, what: string, limitMs = 10_000)
 
 /** Resource types alive now, as a sorted list (for "stop leaves nothing behind"). */
 export function activeResources(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => r !== 'Immediate').sort();
+  return process
+    .getActiveResourcesInfo()
+    .filter((r) => r !== 'Immediate')
+    .sort();
 }
 
 /** Wait until every resource alive now beyond `baseline` is gone (a leak fails after 3 s). */

@@ -20,7 +20,9 @@ const envelopeArb = fc.record({
 });
 
 /** protobuf-es's view of the same bytes, or the error it throws. */
-function reference(b: Uint8Array): { ok: true; env: ReturnType<typeof fromBinary<typeof EnvelopeSchema>> } | { ok: false } {
+function reference(
+  b: Uint8Array,
+): { ok: true; env: ReturnType<typeof fromBinary<typeof EnvelopeSchema>> } | { ok: false } {
   try {
     return { ok: true, env: fromBinary(EnvelopeSchema, b) };
   } catch {
@@ -44,13 +46,18 @@ describe('envelope frame codec', () => {
   test('encodes byte-for-byte as protobuf-es and decodes back, payload and signature as views', () => {
     fc.assert(
       fc.property(envelopeArb, ({ payload, signature, secret }) => {
-        const env = create(EnvelopeSchema, { payload, signature, ...(secret ? { secretEnvelope: secret } : {}) });
+        const env = create(EnvelopeSchema, {
+          payload,
+          signature,
+          ...(secret ? { secretEnvelope: secret } : {}),
+        });
         const frame = encodeFrame(env);
         assert.ok(Buffer.isBuffer(frame));
         assert.deepEqual(frame, Buffer.from(toBinary(EnvelopeSchema, env)));
         const back = decodeFrame(frame);
         sameEnvelope(back, fromBinary(EnvelopeSchema, frame));
-        if (!secret && payload.length > 0) assert.equal(back.payload.buffer, frame.buffer, 'a view, not a copy');
+        if (!secret && payload.length > 0)
+          assert.equal(back.payload.buffer, frame.buffer, 'a view, not a copy');
       }),
       { numRuns: 400 },
     );
@@ -58,7 +65,10 @@ describe('envelope frame codec', () => {
 
   test('large lengths use multi-byte varints exactly as protobuf-es', () => {
     for (const n of [127, 128, 16_383, 16_384, 2_097_152]) {
-      const env = create(EnvelopeSchema, { payload: new Uint8Array(n).fill(7), signature: new Uint8Array(71).fill(1) });
+      const env = create(EnvelopeSchema, {
+        payload: new Uint8Array(n).fill(7),
+        signature: new Uint8Array(71).fill(1),
+      });
       const frame = encodeFrame(env);
       assert.deepEqual(frame, Buffer.from(toBinary(EnvelopeSchema, env)));
       assert.equal(decodeFrame(frame).payload.length, n);
@@ -67,13 +77,18 @@ describe('envelope frame codec', () => {
 
   test('arbitrary and mutated bytes: same envelope as protobuf-es, or WireError when it refuses', () => {
     const valid = envelopeArb.map(({ payload, signature, secret }) =>
-      toBinary(EnvelopeSchema, create(EnvelopeSchema, { payload, signature, ...(secret ? { secretEnvelope: secret } : {}) })),
+      toBinary(
+        EnvelopeSchema,
+        create(EnvelopeSchema, { payload, signature, ...(secret ? { secretEnvelope: secret } : {}) }),
+      ),
     );
-    const mutated = fc.tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat()).map(([b, i, v, cut]) => {
-      const c = new Uint8Array(b);
-      if (c.length > 0) c[i % c.length] = v;
-      return c.subarray(0, c.length === 0 ? 0 : cut % (c.length + 1));
-    });
+    const mutated = fc
+      .tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat())
+      .map(([b, i, v, cut]) => {
+        const c = new Uint8Array(b);
+        if (c.length > 0) c[i % c.length] = v;
+        return c.subarray(0, c.length === 0 ? 0 : cut % (c.length + 1));
+      });
     fc.assert(
       fc.property(fc.oneof(bytes(64), valid, mutated), (b) => {
         const ref = reference(b);

@@ -32,8 +32,15 @@ before(async () => {
   peer = nodeIdentity(root, 2, 0);
   const crypto = commCryptoFromMsps(() => [orgMsp(root, 1), orgMsp(root, 2)]);
   verifier = () => {
-    const store = new IdentityStore({ self: { pkiId: me.pkiId, identity: me.signer.serializedIdentity }, validator: crypto, clock: new ManualClock(Date.now()) });
-    return { putIdentity: (p, i) => store.put(p, i), verifySignature: (i, s, d) => crypto.verifySignature(i, s, d) };
+    const store = new IdentityStore({
+      self: { pkiId: me.pkiId, identity: me.signer.serializedIdentity },
+      validator: crypto,
+      clock: new ManualClock(Date.now()),
+    });
+    return {
+      putIdentity: (p, i) => store.put(p, i),
+      verifySignature: (i, s, d) => crypto.verifySignature(i, s, d),
+    };
   };
 });
 
@@ -61,7 +68,12 @@ describe('handshake', () => {
     assert.equal(message.tag, Tag.EMPTY);
     assert.equal(message.nonce, 0n);
     assert.equal(message.content.case, 'conn');
-    const c = message.content.value as { pkiId: Uint8Array; tlsCertHash: Uint8Array; probe: boolean; identity: Uint8Array };
+    const c = message.content.value as {
+      pkiId: Uint8Array;
+      tlsCertHash: Uint8Array;
+      probe: boolean;
+      identity: Uint8Array;
+    };
     assert.deepEqual(c.pkiId, me.pkiId);
     assert.deepEqual(c.identity, me.signer.serializedIdentity);
     assert.deepEqual(c.tlsCertHash, tlsCertHash(tlsA));
@@ -71,7 +83,10 @@ describe('handshake', () => {
 
   test('our ConnEstablish is signed once per (signer, TLS leaf, probe) and each variant verifies', () => {
     let signs = 0;
-    const counting = { pkiId: peer.pkiId, signer: { ...peer.signer, sign: (d: Uint8Array) => (signs++, peer.signer.sign(d)) } };
+    const counting = {
+      pkiId: peer.pkiId,
+      signer: { ...peer.signer, sign: (d: Uint8Array) => (signs++, peer.signer.sign(d)) },
+    };
     const tlsB = new Uint8Array([4, 5, 6]);
     const a1 = ownConnEstablish(counting, tlsA, false);
     assert.equal(ownConnEstablish(counting, tlsA, false), a1, 'the same bytes again, not re-signed');
@@ -79,8 +94,16 @@ describe('handshake', () => {
     const b1 = ownConnEstablish(counting, tlsB, false);
     const none = ownConnEstablish(counting, undefined, false);
     assert.equal(signs, 4);
-    for (const [frame, leaf, probe] of [[a1, tlsA, false], [a2, tlsA, true], [b1, tlsB, false], [none, undefined, false]] as const) {
-      const r = verifyConnEstablish(rx({ envelope: decodeFrame(frame), remoteTlsCertDer: leaf, tlsEnabled: leaf !== undefined }), verifier());
+    for (const [frame, leaf, probe] of [
+      [a1, tlsA, false],
+      [a2, tlsA, true],
+      [b1, tlsB, false],
+      [none, undefined, false],
+    ] as const) {
+      const r = verifyConnEstablish(
+        rx({ envelope: decodeFrame(frame), remoteTlsCertDer: leaf, tlsEnabled: leaf !== undefined }),
+        verifier(),
+      );
       assert.equal(r.probe, probe);
       assert.deepEqual(r.info.pkiId, peer.pkiId);
     }
@@ -99,35 +122,101 @@ describe('handshake', () => {
   test('refuses each step with its reason', () => {
     const v = verifier();
     const good = buildConnEstablish({ pkiId: peer.pkiId, signer: peer.signer }, tlsA, false);
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: good, remoteTlsCertDer: undefined }), v)), 'NO_TLS_CERT');
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: unsignedGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }).envelope }), v)), 'NOT_CONN');
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: create(EnvelopeSchema, { payload: new Uint8Array([0xff]) }) }), v)), 'NOT_CONN');
-    const emptyPki = signGossip({ tag: Tag.EMPTY, content: { case: 'conn', value: { identity: peer.signer.serializedIdentity } } }, peer.signer).envelope;
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: emptyPki }), v)), 'EMPTY_PKI_ID');
-    const wrongPki = signGossip({ tag: Tag.EMPTY, content: { case: 'conn', value: { pkiId: me.pkiId, identity: peer.signer.serializedIdentity } } }, peer.signer).envelope;
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: wrongPki }), v)), 'IDENTITY_REJECTED');
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: good, remoteTlsCertDer: undefined }), v)),
+      'NO_TLS_CERT',
+    );
+    assert.equal(
+      reason(() =>
+        verifyConnEstablish(
+          rx({
+            envelope: unsignedGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }).envelope,
+          }),
+          v,
+        ),
+      ),
+      'NOT_CONN',
+    );
+    assert.equal(
+      reason(() =>
+        verifyConnEstablish(rx({ envelope: create(EnvelopeSchema, { payload: new Uint8Array([0xff]) }) }), v),
+      ),
+      'NOT_CONN',
+    );
+    const emptyPki = signGossip(
+      { tag: Tag.EMPTY, content: { case: 'conn', value: { identity: peer.signer.serializedIdentity } } },
+      peer.signer,
+    ).envelope;
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: emptyPki }), v)),
+      'EMPTY_PKI_ID',
+    );
+    const wrongPki = signGossip(
+      {
+        tag: Tag.EMPTY,
+        content: { case: 'conn', value: { pkiId: me.pkiId, identity: peer.signer.serializedIdentity } },
+      },
+      peer.signer,
+    ).envelope;
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: wrongPki }), v)),
+      'IDENTITY_REJECTED',
+    );
     const stranger = nodeIdentity(root, 3, 0);
     const unknown = buildConnEstablish({ pkiId: stranger.pkiId, signer: stranger.signer }, tlsA, false);
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: unknown }), v)), 'UNKNOWN_MSP');
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: good, remoteTlsCertDer: new Uint8Array([9]) }), v)), 'TLS_HASH_MISMATCH');
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: unknown }), v)),
+      'UNKNOWN_MSP',
+    );
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: good, remoteTlsCertDer: new Uint8Array([9]) }), v)),
+      'TLS_HASH_MISMATCH',
+    );
     // TLS off: the hash is not checked.
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: good, tlsEnabled: false, remoteTlsCertDer: undefined }), v)), 'ok');
+    assert.equal(
+      reason(() =>
+        verifyConnEstablish(rx({ envelope: good, tlsEnabled: false, remoteTlsCertDer: undefined }), v),
+      ),
+      'ok',
+    );
     const unsigned = create(EnvelopeSchema, { payload: good.payload });
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: unsigned }), v)), 'BAD_SIGNATURE');
-    const otherSig = create(EnvelopeSchema, { payload: good.payload, signature: me.signer.sign(good.payload) });
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: otherSig }), v)), 'BAD_SIGNATURE');
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: unsigned }), v)),
+      'BAD_SIGNATURE',
+    );
+    const otherSig = create(EnvelopeSchema, {
+      payload: good.payload,
+      signature: me.signer.sign(good.payload),
+    });
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: otherSig }), v)),
+      'BAD_SIGNATURE',
+    );
     const probe = buildConnEstablish({ pkiId: peer.pkiId, signer: peer.signer }, tlsA, true);
-    assert.equal(reason(() => verifyConnEstablish(rx({ envelope: probe, role: 'initiator' }), v)), 'PROBE_UNEXPECTED');
+    assert.equal(
+      reason(() => verifyConnEstablish(rx({ envelope: probe, role: 'initiator' }), v)),
+      'PROBE_UNEXPECTED',
+    );
     assert.equal(verifyConnEstablish(rx({ envelope: probe }), v).probe, true);
   });
 
   test('arbitrary first messages raise only HandshakeError', () => {
     const v = verifier();
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 80 }), fc.boolean(), (payload, signature, tls) => {
-        const r = reason(() => verifyConnEstablish(rx({ envelope: create(EnvelopeSchema, { payload, signature }), tlsEnabled: tls }), v));
-        assert.notEqual(r, 'ok');
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.boolean(),
+        (payload, signature, tls) => {
+          const r = reason(() =>
+            verifyConnEstablish(
+              rx({ envelope: create(EnvelopeSchema, { payload, signature }), tlsEnabled: tls }),
+              v,
+            ),
+          );
+          assert.notEqual(r, 'ok');
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -33,7 +33,14 @@ function setup(opts: { max?: number; revoked?: Set<string>; usageMs?: number } =
   const clock = new ManualClock(Date.UTC(2030, 0, 1));
   const self = ident(`self|${clock.now() + 1000 * HOUR}`);
   const metrics = new Metrics();
-  const store = new IdentityStore({ self: { pkiId: hash(self), identity: self }, validator: validator(opts.revoked), clock, metrics, maxIdentities: opts.max, usageThresholdMs: opts.usageMs });
+  const store = new IdentityStore({
+    self: { pkiId: hash(self), identity: self },
+    validator: validator(opts.revoked),
+    clock,
+    metrics,
+    maxIdentities: opts.max,
+    usageThresholdMs: opts.usageMs,
+  });
   const purged: string[] = [];
   store.onPurge((id, why) => purged.push(`${pkiIdKey(id).slice(0, 6)}:${why}`));
   const add = (name: string, lifeMs = 10 * HOUR) => {
@@ -57,18 +64,46 @@ describe('identity store', () => {
   test('put checks emptiness, classification, validity, PKI-ID and expiry', async () => {
     const { store, clock, metrics } = setup();
     const good = ident(`p1|${clock.now() + HOUR}`);
-    assert.equal(code(() => store.put(new Uint8Array(0), good)), 'EMPTY');
-    assert.equal(code(() => store.put(hash(good), new Uint8Array(0))), 'EMPTY');
-    assert.equal(code(() => store.put(hash(ident('x')), ident('x'))), 'INVALID');
+    assert.equal(
+      code(() => store.put(new Uint8Array(0), good)),
+      'EMPTY',
+    );
+    assert.equal(
+      code(() => store.put(hash(good), new Uint8Array(0))),
+      'EMPTY',
+    );
+    assert.equal(
+      code(() => store.put(hash(ident('x')), ident('x'))),
+      'INVALID',
+    );
     const bad = ident(`bad|${clock.now() + HOUR}`);
-    assert.equal(code(() => store.put(hash(bad), bad)), 'INVALID');
+    assert.equal(
+      code(() => store.put(hash(bad), bad)),
+      'INVALID',
+    );
     const alien = ident(`alien|${clock.now() + HOUR}`);
-    assert.equal(code(() => store.put(hash(alien), alien)), 'UNKNOWN_MSP');
-    assert.equal(code(() => store.put(hash(bad), good)), 'PKI_ID_MISMATCH');
+    assert.equal(
+      code(() => store.put(hash(alien), alien)),
+      'UNKNOWN_MSP',
+    );
+    assert.equal(
+      code(() => store.put(hash(bad), good)),
+      'PKI_ID_MISMATCH',
+    );
     const old = ident(`old|${clock.now() - 1}`);
-    assert.equal(code(() => store.put(hash(old), old)), 'EXPIRED');
-    assert.equal(code(() => store.put(hash(good), good)), 'ok');
-    assert.equal(code(() => store.put(hash(good), good)), 'ok', 'a second put is a success without change');
+    assert.equal(
+      code(() => store.put(hash(old), old)),
+      'EXPIRED',
+    );
+    assert.equal(
+      code(() => store.put(hash(good), good)),
+      'ok',
+    );
+    assert.equal(
+      code(() => store.put(hash(good), good)),
+      'ok',
+      'a second put is a success without change',
+    );
     assert.deepEqual(store.get(hash(good)), good);
     assert.equal(await metrics.value('gossip_identity_store_rejected'), 7);
     assert.equal(await metrics.value('gossip_identity_store_size'), 2);
@@ -121,7 +156,10 @@ describe('identity store', () => {
     store.suspectPeers(() => true);
     assert.ok(!store.has(hash(b)));
     assert.equal(store.size, 1, 'our own identity stays');
-    assert.deepEqual(purged.map((p) => p.split(':')[1]), ['suspect', 'suspect']);
+    assert.deepEqual(
+      purged.map((p) => p.split(':')[1]),
+      ['suspect', 'suspect'],
+    );
     store.stop();
   });
 

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ValueError, formatGoDuration, parseByteSize, parseGoDuration, toBool, toDurationNs, toUint32 } from '../../src/configtx/scalars.js';
+import {
+  ValueError,
+  formatGoDuration,
+  parseByteSize,
+  parseGoDuration,
+  toBool,
+  toDurationNs,
+  toUint32,
+} from '../../src/configtx/scalars.js';
 
 test('byte sizes as configtxgen reads them (binary units, optional B, any case)', () => {
   assert.equal(toUint32('10 MB'), 10 * 1024 * 1024);
@@ -12,7 +20,8 @@ test('byte sizes as configtxgen reads them (binary units, optional B, any case)'
   assert.equal(toUint32('0x10'), 16);
   assert.equal(toUint32(7050n), 7050);
   assert.equal(parseByteSize('10 TB'), undefined);
-  for (const bad of ['10 TB', '10 MiB', 'ten', '-1', '4 G', '1.5 MB']) assert.throws(() => toUint32(bad), ValueError, bad);
+  for (const bad of ['10 TB', '10 MiB', 'ten', '-1', '4 G', '1.5 MB'])
+    assert.throws(() => toUint32(bad), ValueError, bad);
   assert.throws(() => toUint32(2n ** 32n), /overflows uint32/);
   assert.equal(toUint32('3 G'), 3 * 2 ** 30);
 });
@@ -36,7 +45,8 @@ test('Go durations: parse and print as time.Duration does', () => {
     assert.equal(parseGoDuration(text), ns, text);
     assert.equal(formatGoDuration(ns), printed, text);
   }
-  for (const bad of ['', '1', 's', '1x', '1.s.', '--1s', '1 s']) assert.throws(() => parseGoDuration(bad), ValueError, bad);
+  for (const bad of ['', '1', 's', '1x', '1.s.', '--1s', '1 s'])
+    assert.throws(() => parseGoDuration(bad), ValueError, bad);
   assert.equal(toDurationNs(2n), 2n); // a bare integer is nanoseconds, as in Go
 });
 

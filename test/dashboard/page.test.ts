@@ -16,14 +16,25 @@ import type { CommitRecord, PeerStateSnapshot } from '../../src/node/peerstate.j
 import { NetworkState } from '../../src/network/state.js';
 
 const CHROMIUM = process.env.GRAPEVINE_CHROMIUM ?? '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set GRAPEVINE_CHROMIUM)`;
+const SKIP = existsSync(CHROMIUM)
+  ? false
+  : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set GRAPEVINE_CHROMIUM)`;
 
 const PEERS = [1, 2].flatMap((org) =>
-  [0, 1, 2].map((i) => ({ name: `peer${i}.org${org}.example.com`, mspId: `Org${org}MSP`, endpoint: `127.0.0.1:${7000 + org * 10 + i}` })),
+  [0, 1, 2].map((i) => ({
+    name: `peer${i}.org${org}.example.com`,
+    mspId: `Org${org}MSP`,
+    endpoint: `127.0.0.1:${7000 + org * 10 + i}`,
+  })),
 );
 const pki = (name: string) => Buffer.from(name).toString('hex').slice(0, 64).padEnd(64, '0');
 
-function snapshotOf(p: (typeof PEERS)[number], height: number, leader: boolean, commits: CommitRecord[]): PeerStateSnapshot {
+function snapshotOf(
+  p: (typeof PEERS)[number],
+  height: number,
+  leader: boolean,
+  commits: CommitRecord[],
+): PeerStateSnapshot {
   return {
     id: p.name,
     mspId: p.mspId,
@@ -53,7 +64,12 @@ function feed(state: NetworkState, height: number): void {
 }
 
 test('the dashboard shows peers, heights and leaders, live', { skip: SKIP, timeout: 60_000 }, async (t) => {
-  const state = new NetworkState('grapevine', PEERS, { name: 'orderer0.example.com', endpoint: '127.0.0.1:7050' }, Date.now());
+  const state = new NetworkState(
+    'grapevine',
+    PEERS,
+    { name: 'orderer0.example.com', endpoint: '127.0.0.1:7050' },
+    Date.now(),
+  );
   state.orderer.status = 'running';
   feed(state, 2); // a first report from everyone, so PKI-IDs resolve to names
   feed(state, 24);
@@ -67,7 +83,16 @@ test('the dashboard shows peers, heights and leaders, live', { skip: SKIP, timeo
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await context.newPage();
@@ -81,14 +106,18 @@ test('the dashboard shows peers, heights and leaders, live', { skip: SKIP, timeo
       assert.equal(await row.getByTestId('height').innerText(), '24');
       assert.ok(await row.isVisible());
     }
-    const flag = (name: string) => page.locator(`[data-testid="peer-row"][data-peer="${name}"] [data-testid="leader-flag"]`).innerText();
+    const flag = (name: string) =>
+      page.locator(`[data-testid="peer-row"][data-peer="${name}"] [data-testid="leader-flag"]`).innerText();
     assert.match(await flag('peer1.org1.example.com'), /leader/);
     assert.equal(await flag('peer0.org1.example.com'), '');
     assert.equal(await page.getByTestId('leader-Org1MSP').innerText(), 'peer1.org1.example.com');
     assert.equal(await page.getByTestId('leader-Org2MSP').innerText(), 'peer2.org2.example.com');
     // the topology draws 6 peers (leaders starred) and the orderer
     assert.equal(await page.locator('#topology [data-peer]').count(), 6);
-    assert.match(await page.locator('#topology [data-peer="peer1.org1.example.com"]').textContent() ?? '', /★/);
+    assert.match(
+      (await page.locator('#topology [data-peer="peer1.org1.example.com"]').textContent()) ?? '',
+      /★/,
+    );
     // the block path: block 23 came from the orderer to each leader, then pushed within the org
     const block = page.getByTestId('block').first();
     const text = await block.innerText();
@@ -105,7 +134,8 @@ test('the dashboard shows peers, heights and leaders, live', { skip: SKIP, timeo
     const shot = join(profile, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(statSync(shot).size > 10_000, 'a screenshot with content');
-    if (process.env.GRAPEVINE_SCREENSHOT) await page.screenshot({ path: process.env.GRAPEVINE_SCREENSHOT, fullPage: true });
+    if (process.env.GRAPEVINE_SCREENSHOT)
+      await page.screenshot({ path: process.env.GRAPEVINE_SCREENSHOT, fullPage: true });
   } finally {
     await context.close();
   }

@@ -67,7 +67,11 @@ test('emitter: propagateIterations 0 disables it', async () => {
 });
 
 test('emitter: bounded; the oldest item is dropped and counted', async () => {
-  const { vc, batches, emitter, metrics } = setup({ propagateIterations: 5, maxPending: 3, maxPropagationBurstSize: 100 });
+  const { vc, batches, emitter, metrics } = setup({
+    propagateIterations: 5,
+    maxPending: 3,
+    maxPropagationBurstSize: 100,
+  });
   for (const x of ['a', 'b', 'c', 'd', 'e']) emitter.add(x);
   assert.equal(emitter.size, 3);
   assert.equal(await metrics.value('gossip_emitter_dropped', { emitter: 't' }), 2);

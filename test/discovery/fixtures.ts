@@ -4,13 +4,35 @@
  * build alive messages as a remote peer would.
  */
 import { create } from '@bufbuild/protobuf';
-import { pkiIdKey, type AckResult, type ConnectionInfo, type PkiId, type ReceivedMessage, type RemotePeer, type Transport, type Unsubscribe } from '../../src/comm/types.js';
+import {
+  pkiIdKey,
+  type AckResult,
+  type ConnectionInfo,
+  type PkiId,
+  type ReceivedMessage,
+  type RemotePeer,
+  type Transport,
+  type Unsubscribe,
+} from '../../src/comm/types.js';
 import { Discovery } from '../../src/discovery/index.js';
 import type { DiscoveryConfigInput } from '../../src/discovery/config.js';
 import { IdentityStore } from '../../src/identity/store.js';
-import { NodeClock, SeededRng, SimTrust, VirtualClock, simCrypto, type SimIdentity, type SimOrg } from '../../src/sim/index.js';
+import {
+  NodeClock,
+  SeededRng,
+  SimTrust,
+  VirtualClock,
+  simCrypto,
+  type SimIdentity,
+  type SimOrg,
+} from '../../src/sim/index.js';
 import { Metrics } from '../../src/util/metrics.js';
-import { EnvelopeSchema, GossipMessage_Tag as Tag, type Envelope, type GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
+import {
+  EnvelopeSchema,
+  GossipMessage_Tag as Tag,
+  type Envelope,
+  type GossipMessage,
+} from '../../src/wire/gen/gossip/message_pb.js';
 import { openEnvelope, signGossip, signedSecret, unsignedGossip } from '../../src/wire/gossip.js';
 
 export interface Sent {
@@ -83,7 +105,13 @@ export class FakeTransport implements Transport {
   deliver(envelope: Envelope, from: SimIdentity): void {
     this.store.put(from.pkiId, from.serialized);
     const message = openEnvelope(envelope).message;
-    const m: ReceivedMessage = { envelope, message, conn: connInfo(from, `${from.name}:7051`), respond: () => {}, ack: () => {} };
+    const m: ReceivedMessage = {
+      envelope,
+      message,
+      conn: connInfo(from, `${from.name}:7051`),
+      respond: () => {},
+      ack: () => {},
+    };
     for (const s of [...this.subs]) if (s.p(m)) s.h(m);
   }
   presumeDead(pkiId: PkiId): void {
@@ -94,12 +122,21 @@ export class FakeTransport implements Transport {
   }
   /** Sent messages of one content kind, optionally to one PKI-ID; clears nothing. */
   ofKind(kind: string, to?: SimIdentity): Sent[] {
-    return this.sent.filter((s) => s.message.content.case === kind && (!to || (s.to.pkiId && pkiIdKey(s.to.pkiId) === pkiIdKey(to.pkiId))));
+    return this.sent.filter(
+      (s) =>
+        s.message.content.case === kind &&
+        (!to || (s.to.pkiId && pkiIdKey(s.to.pkiId) === pkiIdKey(to.pkiId))),
+    );
   }
 }
 
 export function connInfo(id: SimIdentity, endpoint: string): ConnectionInfo {
-  return { pkiId: id.pkiId, identity: id.serialized, endpoint, auth: { signedData: new Uint8Array(0), signature: new Uint8Array(0) } };
+  return {
+    pkiId: id.pkiId,
+    identity: id.serialized,
+    endpoint,
+    auth: { signedData: new Uint8Array(0), signature: new Uint8Array(0) },
+  };
 }
 
 export interface AliveSpec {
@@ -131,17 +168,26 @@ export function aliveOf(id: SimIdentity, spec: AliveSpec): Envelope {
 }
 
 export function memReqOf(alive: Envelope, nonce = 0n): Envelope {
-  return unsignedGossip({ tag: Tag.EMPTY, nonce, content: { case: 'memReq', value: { selfInformation: alive } } }).envelope;
+  return unsignedGossip({
+    tag: Tag.EMPTY,
+    nonce,
+    content: { case: 'memReq', value: { selfInformation: alive } },
+  }).envelope;
 }
 
 export function memResOf(alive: Envelope[], dead: Envelope[] = [], nonce = 0n): Envelope {
-  return unsignedGossip({ tag: Tag.EMPTY, nonce, content: { case: 'memRes', value: { alive, dead } } }).envelope;
+  return unsignedGossip({ tag: Tag.EMPTY, nonce, content: { case: 'memRes', value: { alive, dead } } })
+    .envelope;
 }
 
 export function withTag(envelope: Envelope, tag: Tag): Envelope {
   const { message } = openEnvelope(envelope);
   const copy = unsignedGossip({ ...message, tag }).envelope;
-  return create(EnvelopeSchema, { payload: copy.payload, signature: envelope.signature, secretEnvelope: envelope.secretEnvelope });
+  return create(EnvelopeSchema, {
+    payload: copy.payload,
+    signature: envelope.signature,
+    secretEnvelope: envelope.secretEnvelope,
+  });
 }
 
 export interface Harness {
@@ -166,7 +212,11 @@ export async function harness(config: DiscoveryConfigInput = {}, selfIndex = 0):
   const clock = new NodeClock(vc);
   const trust = new SimTrust(crypto.orgs, clock);
   const metrics = new Metrics();
-  const store = new IdentityStore({ self: { pkiId: self.pkiId, identity: self.serialized }, validator: trust, clock });
+  const store = new IdentityStore({
+    self: { pkiId: self.pkiId, identity: self.serialized },
+    validator: trust,
+    clock,
+  });
   const t = new FakeTransport(self.pkiId, store);
   const d = new Discovery({
     transport: t,

@@ -68,7 +68,11 @@ test('self alive (§4.1): inc_num = start ns, seq_num counts up, identity only d
   assert.equal(a1.endpoint, 'ext.org1:7051', 'Member.endpoint is the external endpoint');
   assert.equal(hex(a1), hex(h.self));
   assert.deepEqual((a1.message.content.value as { identity: Uint8Array }).identity, h.self.serialized);
-  assert.equal(secretInternalEndpoint(first[0].envelope.secretEnvelope), 'int.org1:7051', 'same org: secret kept');
+  assert.equal(
+    secretInternalEndpoint(first[0].envelope.secretEnvelope),
+    'int.org1:7051',
+    'same org: secret kept',
+  );
   verifyBy(h, first[0].envelope);
   // Keep b alive, and look at later messages.
   for (let i = 2n; i < 5n; i++) {
@@ -77,9 +81,17 @@ test('self alive (§4.1): inc_num = start ns, seq_num counts up, identity only d
   }
   const all = h.t.ofKind('aliveMsg', b).map((s) => aliveIn(s.envelope));
   const seqs = all.map((a) => a.time.seqNum);
-  assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), `strictly increasing: ${seqs}`);
-  assert.ok(all.every((a) => a.time.incNum === a1.time.incNum), 'inc_num constant');
-  const withIdentity = all.map((a) => (a.message.content.value as { identity: Uint8Array }).identity.length > 0);
+  assert.ok(
+    seqs.every((s, i) => i === 0 || s > seqs[i - 1]),
+    `strictly increasing: ${seqs}`,
+  );
+  assert.ok(
+    all.every((a) => a.time.incNum === a1.time.incNum),
+    'inc_num constant',
+  );
+  const withIdentity = all.map(
+    (a) => (a.message.content.value as { identity: Uint8Array }).identity.length > 0,
+  );
   assert.deepEqual(withIdentity, [true, false, false, false], 'identity at 5 s only; not at 10, 15, 20 s');
   h.d.stop();
 });
@@ -105,7 +117,11 @@ test('membership request (§4.5): answered with a sieved response, our alive las
   assert.equal(res[0].envelope.signature.length, 0, 'unsigned');
   assert.equal(res[0].to.endpoint, 'b.int:1', 'sent to the requester by its preferred endpoint');
   let l = listed(res[0]);
-  assert.deepEqual(l.alive.slice(0, -1).sort(), [hex(b), hex(noExt)].sort(), 'Org2 members are only disclosed to Org2');
+  assert.deepEqual(
+    l.alive.slice(0, -1).sort(),
+    [hex(b), hex(noExt)].sort(),
+    'Org2 members are only disclosed to Org2',
+  );
   assert.equal(l.alive.at(-1), hex(h.self), 'our own alive last');
   assert.deepEqual(l.dead, [hex(c)]);
   assert.equal(l.secrets, 4, 'b, noExt, c and our own keep their secrets');
@@ -114,7 +130,11 @@ test('membership request (§4.5): answered with a sieved response, our alive las
   h.t.deliver(memReqOf(aliveOf(y, { seq: 1n, internal: 'y.int:1' }), 5n), y);
   res = h.t.ofKind('memRes', y);
   l = listed(res[0]);
-  assert.deepEqual(l.alive.slice(0, -1).sort(), [hex(b), hex(x), hex(xNoExt), hex(y)].sort(), 'y itself was just learned, as in Fabric');
+  assert.deepEqual(
+    l.alive.slice(0, -1).sort(),
+    [hex(b), hex(x), hex(xNoExt), hex(y)].sort(),
+    'y itself was just learned, as in Fabric',
+  );
   assert.equal(l.alive.at(-1), hex(h.self));
   assert.deepEqual(l.dead, [hex(c)]);
   assert.equal(l.secrets, 0, 'no internal endpoint crosses orgs');
@@ -159,9 +179,16 @@ test('membership request checks: self_information PKI-ID must be the connection,
   h.t.deliver(memReqOf(ok), b);
   assert.equal(h.d.lookup(b.pkiId)?.state, 'alive');
   await h.vc.runFor(20);
-  assert.ok(!h.t.ofKind('aliveMsg').some((s) => Buffer.from(s.envelope.payload).equals(ok.payload)), 'not forwarded');
+  assert.ok(
+    !h.t.ofKind('aliveMsg').some((s) => Buffer.from(s.envelope.payload).equals(ok.payload)),
+    'not forwarded',
+  );
   h.t.deliver(ok, c);
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'stale' }), 0, 'not in the alive store: the same message gossiped is accepted');
+  assert.equal(
+    await h.metrics.value('gossip_discovery_dropped', { reason: 'stale' }),
+    0,
+    'not in the alive store: the same message gossiped is accepted',
+  );
   h.d.stop();
 });
 
@@ -201,7 +228,11 @@ test('disclosure sieve table (§4.8)', () => {
   ];
   rows[2][4] = false; // Org2 member to an Org1 remote with no endpoint: Ox != Or and Ox != own -> hidden
   for (const [ro, re, mo, me, want] of rows) {
-    assert.equal(discloses(own, { org: ro, endpoint: re }, { org: mo, endpoint: me }), want, JSON.stringify([ro, re, mo, me]));
+    assert.equal(
+      discloses(own, { org: ro, endpoint: re }, { org: mo, endpoint: me }),
+      want,
+      JSON.stringify([ro, re, mo, me]),
+    );
   }
 });
 
@@ -219,7 +250,11 @@ test('alive routing table (§4.9)', () => {
     [undefined, 'm:1', 'Org1MSP', 't:1', false],
   ];
   for (const [mo, me, to, te, want] of rows) {
-    assert.equal(aliveRoutable(own, { org: mo, endpoint: me }, { org: to, endpoint: te }), want, JSON.stringify([mo, me, to, te]));
+    assert.equal(
+      aliveRoutable(own, { org: mo, endpoint: me }, { org: to, endpoint: te }),
+      want,
+      JSON.stringify([mo, me, to, te]),
+    );
   }
 });
 
@@ -299,7 +334,11 @@ test('stop is idempotent and releases every timer, subscription and pending slee
   h.d.stop();
   h.d.stop();
   await h.vc.runFor(0);
-  assert.equal(h.clock.activeTimers(), baseline + h.store.size - 1, 'only the identity store expiry timers remain');
+  assert.equal(
+    h.clock.activeTimers(),
+    baseline + h.store.size - 1,
+    'only the identity store expiry timers remain',
+  );
   assert.equal(h.t.subscriberCount, 0);
   const sent = h.t.sent.length;
   await h.vc.runFor(100_000);
@@ -308,13 +347,20 @@ test('stop is idempotent and releases every timer, subscription and pending slee
 });
 
 test('bootstrap (§4.6): handshake probe, same org only, random nonce, resend until answered', async () => {
-  const h = await harness({ endpoint: 'p0.org1:7051', bootstrap: ['b:7051', 'x:7051', '127.0.0.1:7051', 'localhost:7051', 'p0.org1:7051'] });
+  const h = await harness({
+    endpoint: 'p0.org1:7051',
+    bootstrap: ['b:7051', 'x:7051', '127.0.0.1:7051', 'localhost:7051', 'p0.org1:7051'],
+  });
   const [, b] = h.peers[0];
   const [x] = h.peers[1];
   h.t.reachable.set('x:7051', x);
   h.d.start();
   await h.vc.runFor(0);
-  assert.deepEqual(h.t.handshakes.map((p) => p.endpoint).sort(), ['b:7051', 'x:7051'], 'own endpoints skipped');
+  assert.deepEqual(
+    h.t.handshakes.map((p) => p.endpoint).sort(),
+    ['b:7051', 'x:7051'],
+    'own endpoints skipped',
+  );
   assert.equal(h.t.ofKind('memReq').length, 0, 'b unreachable; x is of another org');
   h.t.reachable.set('b:7051', b);
   await h.vc.runFor(25_000);
@@ -323,14 +369,21 @@ test('bootstrap (§4.6): handshake probe, same org only, random nonce, resend un
   assert.equal(reqs[0].to.endpoint, 'b:7051');
   const nonce = reqs[0].message.nonce;
   assert.notEqual(nonce, 0n);
-  assert.ok((reqs[0].message.content.value as { selfInformation: Envelope }).selfInformation.secretEnvelope, 'with our internal endpoint');
+  assert.ok(
+    (reqs[0].message.content.value as { selfInformation: Envelope }).selfInformation.secretEnvelope,
+    'with our internal endpoint',
+  );
   assert.equal(h.t.ofKind('memReq', x).length, 0, 'a foreign bootstrap peer is never asked');
   await h.vc.runFor(5_000 + 25_000);
   assert.equal(h.t.ofKind('memReq', b).length, 2, 'no answer within 5 s: resent after reconnectInterval');
   h.t.deliver(memResOf([aliveOf(b, { seq: 1n })], [], nonce), b);
   assert.equal(h.d.lookup(b.pkiId)?.state, 'alive');
   await h.vc.runFor(100_000);
-  assert.equal(h.t.ofKind('memReq', b).filter((r) => r.message.nonce === nonce).length, 2, 'answered: no more resends');
+  assert.equal(
+    h.t.ofKind('memReq', b).filter((r) => r.message.nonce === nonce).length,
+    2,
+    'answered: no more resends',
+  );
   h.d.stop();
 });
 
@@ -355,7 +408,10 @@ test('anchors (§4.7): any org; foreign anchors skipped without external endpoin
   await h.vc.runFor(10);
   const toX = h.t.ofKind('memReq', x);
   assert.equal(toX.length, 1, 'liar claims Org1 but is Org2: refused; x (Org2 as configured) asked');
-  assert.equal((toX[0].message.content.value as { selfInformation: Envelope }).selfInformation.secretEnvelope, undefined);
+  assert.equal(
+    (toX[0].message.content.value as { selfInformation: Envelope }).selfInformation.secretEnvelope,
+    undefined,
+  );
   const toB = h.t.ofKind('memReq', b);
   assert.equal(toB.length, 1);
   assert.ok((toB[0].message.content.value as { selfInformation: Envelope }).selfInformation.secretEnvelope);

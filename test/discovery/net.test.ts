@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { commCryptoFromMsps, loadCommIdentity, loadCommTls, type CommCrypto } from '../../src/comm/identity.js';
+import {
+  commCryptoFromMsps,
+  loadCommIdentity,
+  loadCommTls,
+  type CommCrypto,
+} from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import { pkiIdKey } from '../../src/comm/types.js';
 import { Discovery } from '../../src/discovery/index.js';
@@ -69,110 +74,148 @@ async function stopPeer(p: Peer): Promise<void> {
   p.transport = undefined;
 }
 
-test('real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer dead, then found again', { timeout: 120_000 }, async () => {
-  const log = (what: string) => process.env.GRAPEVINE_TEST_TRACE && console.log(`[net] ${what}`);
-  const root = await testCrypto({ orgs: ORGS, peersPerOrg: PEERS });
-  const orgDir = (o: number) => join(root, 'peerOrganizations', `org${o}.example.com`);
-  const msps: Msp[] = [];
-  const tlsCAs: Uint8Array[] = [];
-  for (let o = 1; o <= ORGS; o++) {
-    msps.push(mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(join(orgDir(o), 'msp')), `Org${o}MSP`)));
-    const dir = join(orgDir(o), 'msp', 'tlscacerts');
-    tlsCAs.push(readFileSync(join(dir, readdirSync(dir)[0])));
-  }
-  const crypto: CommCrypto = commCryptoFromMsps(() => msps);
-  const peers: Peer[] = [];
-  for (let o = 1; o <= ORGS; o++) {
-    for (let i = 0; i < PEERS; i++) peers.push({ org: o, i, mspId: `Org${o}MSP`, external: i !== 4, port: 0 });
-  }
-  const endpoint = (p: Peer) => `127.0.0.1:${p.port}`;
-
-  async function boot(p: Peer): Promise<void> {
-    const dir = join(orgDir(p.org), 'peers', `peer${p.i}.org${p.org}.example.com`);
-    const identity = loadCommIdentity(join(dir, 'msp'), p.mspId);
-    const metrics = new Metrics();
-    const store = new IdentityStore({ self: { pkiId: identity.pkiId, identity: identity.signer.serializedIdentity }, validator: crypto, clock: realClock });
-    const transport = await GrpcTransport.start({
-      identity,
-      crypto,
-      tls: loadCommTls(join(dir, 'tls'), tlsCAs),
-      listenAddress: `127.0.0.1:${p.port}`,
-      identityStore: store,
-      metrics,
-    });
-    p.port = Number(transport.endpoint.split(':').pop());
-    p.pkiId = pkiIdKey(identity.pkiId);
-    const boot0 = peers.find((q) => q.org === p.org && q.i === 0)!;
-    const disc = new Discovery({
-      transport,
-      identityStore: store,
-      crypto: { verify: (id, sig, data) => crypto.verifySignature(id, sig, data), orgOf: (id) => crypto.orgOf(id) },
-      signer: identity.signer,
-      mspId: p.mspId,
-      config: { ...TIMERS, endpoint: endpoint(p), externalEndpoint: p.external ? endpoint(p) : '', bootstrap: boot0.port ? [endpoint(boot0)] : [] },
-      clock: realClock,
-      rng: cryptoRng,
-      metrics,
-    });
-    p.transport = transport;
-    p.disc = disc;
-    p.store = store;
-    disc.start();
-    const anchors = peers.filter((q) => q.i === 0 && q.port).map((q) => ({ host: '127.0.0.1', port: q.port, mspId: q.mspId }));
-    disc.connectToAnchors(anchors, 'mychannel');
-    if (!running.includes(p)) running.push(p);
-  }
-
-  // peer0 of each org first (they are the bootstrap and anchor peers), then the rest.
-  for (const p of peers.filter((q) => q.i === 0)) await boot(p);
-  for (const p of peers.filter((q) => q.i !== 0)) await boot(p);
-  log('all booted');
-
-  const expected = (viewer: Peer, down?: Peer) =>
-    peers
-      .filter((q) => q !== viewer && q !== down && (q.org === viewer.org || (q.external && viewer.external)))
-      .map((q) => q.pkiId!)
-      .sort();
-  const view = (p: Peer) =>
-    p
-      .disc!.aliveMembers()
-      .map((m) => pkiIdKey(m.pkiId))
-      .sort();
-  const converged = (down?: Peer) => peers.filter((p) => p !== down).every((p) => JSON.stringify(view(p)) === JSON.stringify(expected(p, down)));
-
-  try {
-    await until(() => converged(), 30_000, 'membership convergence');
-  } catch (e) {
-    for (const p of peers) console.log(p.org, p.i, view(p).length, expected(p).length, await p.transport!.metrics.text().then((t) => t.split('\n').filter((l) => /^gossip_(discovery|comm)/.test(l)).join(' | ')));
-    throw e;
-  }
-  for (const p of peers) {
-    for (const m of p.disc!.aliveMembers()) {
-      if (m.mspId !== p.mspId) assert.equal(m.internalEndpoint, '', 'no internal endpoint across orgs');
+test(
+  'real sockets: 2 orgs x 5 peers converge to Fabric disclosure; stopped peer dead, then found again',
+  { timeout: 120_000 },
+  async () => {
+    const log = (what: string) => process.env.GRAPEVINE_TEST_TRACE && console.log(`[net] ${what}`);
+    const root = await testCrypto({ orgs: ORGS, peersPerOrg: PEERS });
+    const orgDir = (o: number) => join(root, 'peerOrganizations', `org${o}.example.com`);
+    const msps: Msp[] = [];
+    const tlsCAs: Uint8Array[] = [];
+    for (let o = 1; o <= ORGS; o++) {
+      msps.push(
+        mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(join(orgDir(o), 'msp')), `Org${o}MSP`)),
+      );
+      const dir = join(orgDir(o), 'msp', 'tlscacerts');
+      tlsCAs.push(readFileSync(join(dir, readdirSync(dir)[0])));
     }
-  }
+    const crypto: CommCrypto = commCryptoFromMsps(() => msps);
+    const peers: Peer[] = [];
+    for (let o = 1; o <= ORGS; o++) {
+      for (let i = 0; i < PEERS; i++)
+        peers.push({ org: o, i, mspId: `Org${o}MSP`, external: i !== 4, port: 0 });
+    }
+    const endpoint = (p: Peer) => `127.0.0.1:${p.port}`;
 
-  log('converged');
-  // Stop peer2.org1: everyone who saw it declares it dead.
-  const victim = peers.find((p) => p.org === 1 && p.i === 2)!;
-  const watchers = peers.filter((p) => p !== victim && expected(p).includes(victim.pkiId!));
-  await stopPeer(victim);
-  log('victim stopped');
-  const stoppedAt = Date.now();
-  const victimKey = victim.pkiId!;
-  const stateIn = (p: Peer) => p.disc!.aliveMembers().some((m) => pkiIdKey(m.pkiId) === victimKey);
-  await until(() => watchers.every((p) => !stateIn(p)), 15_000, 'victim declared dead');
-  assert.ok(
-    watchers.every((p) => p.disc!.deadMembers().some((m) => pkiIdKey(m.pkiId) === victimKey)),
-    'dead, not forgotten',
-  );
-  await until(() => converged(victim), 10_000, 'the others agree on everyone else'); // a transient presumed-dead flap may be healing
-  const deadAfter = Date.now() - stoppedAt;
-  assert.ok(deadAfter < 25_000, `dead after ${deadAfter} ms`);
+    async function boot(p: Peer): Promise<void> {
+      const dir = join(orgDir(p.org), 'peers', `peer${p.i}.org${p.org}.example.com`);
+      const identity = loadCommIdentity(join(dir, 'msp'), p.mspId);
+      const metrics = new Metrics();
+      const store = new IdentityStore({
+        self: { pkiId: identity.pkiId, identity: identity.signer.serializedIdentity },
+        validator: crypto,
+        clock: realClock,
+      });
+      const transport = await GrpcTransport.start({
+        identity,
+        crypto,
+        tls: loadCommTls(join(dir, 'tls'), tlsCAs),
+        listenAddress: `127.0.0.1:${p.port}`,
+        identityStore: store,
+        metrics,
+      });
+      p.port = Number(transport.endpoint.split(':').pop());
+      p.pkiId = pkiIdKey(identity.pkiId);
+      const boot0 = peers.find((q) => q.org === p.org && q.i === 0)!;
+      const disc = new Discovery({
+        transport,
+        identityStore: store,
+        crypto: {
+          verify: (id, sig, data) => crypto.verifySignature(id, sig, data),
+          orgOf: (id) => crypto.orgOf(id),
+        },
+        signer: identity.signer,
+        mspId: p.mspId,
+        config: {
+          ...TIMERS,
+          endpoint: endpoint(p),
+          externalEndpoint: p.external ? endpoint(p) : '',
+          bootstrap: boot0.port ? [endpoint(boot0)] : [],
+        },
+        clock: realClock,
+        rng: cryptoRng,
+        metrics,
+      });
+      p.transport = transport;
+      p.disc = disc;
+      p.store = store;
+      disc.start();
+      const anchors = peers
+        .filter((q) => q.i === 0 && q.port)
+        .map((q) => ({ host: '127.0.0.1', port: q.port, mspId: q.mspId }));
+      disc.connectToAnchors(anchors, 'mychannel');
+      if (!running.includes(p)) running.push(p);
+    }
 
-  // Bring it back on the same port: found again by everyone.
-  log('victim dead');
-  await boot(victim);
-  log('victim back');
-  await until(() => converged(), 30_000, 'victim found again');
-});
+    // peer0 of each org first (they are the bootstrap and anchor peers), then the rest.
+    for (const p of peers.filter((q) => q.i === 0)) await boot(p);
+    for (const p of peers.filter((q) => q.i !== 0)) await boot(p);
+    log('all booted');
+
+    const expected = (viewer: Peer, down?: Peer) =>
+      peers
+        .filter(
+          (q) => q !== viewer && q !== down && (q.org === viewer.org || (q.external && viewer.external)),
+        )
+        .map((q) => q.pkiId!)
+        .sort();
+    const view = (p: Peer) =>
+      p
+        .disc!.aliveMembers()
+        .map((m) => pkiIdKey(m.pkiId))
+        .sort();
+    const converged = (down?: Peer) =>
+      peers
+        .filter((p) => p !== down)
+        .every((p) => JSON.stringify(view(p)) === JSON.stringify(expected(p, down)));
+
+    try {
+      await until(() => converged(), 30_000, 'membership convergence');
+    } catch (e) {
+      for (const p of peers)
+        console.log(
+          p.org,
+          p.i,
+          view(p).length,
+          expected(p).length,
+          await p.transport!.metrics.text().then((t) =>
+            t
+              .split('\n')
+              .filter((l) => /^gossip_(discovery|comm)/.test(l))
+              .join(' | '),
+          ),
+        );
+      throw e;
+    }
+    for (const p of peers) {
+      for (const m of p.disc!.aliveMembers()) {
+        if (m.mspId !== p.mspId) assert.equal(m.internalEndpoint, '', 'no internal endpoint across orgs');
+      }
+    }
+
+    log('converged');
+    // Stop peer2.org1: everyone who saw it declares it dead.
+    const victim = peers.find((p) => p.org === 1 && p.i === 2)!;
+    const watchers = peers.filter((p) => p !== victim && expected(p).includes(victim.pkiId!));
+    await stopPeer(victim);
+    log('victim stopped');
+    const stoppedAt = Date.now();
+    const victimKey = victim.pkiId!;
+    const stateIn = (p: Peer) => p.disc!.aliveMembers().some((m) => pkiIdKey(m.pkiId) === victimKey);
+    await until(() => watchers.every((p) => !stateIn(p)), 15_000, 'victim declared dead');
+    assert.ok(
+      watchers.every((p) => p.disc!.deadMembers().some((m) => pkiIdKey(m.pkiId) === victimKey)),
+      'dead, not forgotten',
+    );
+    await until(() => converged(victim), 10_000, 'the others agree on everyone else'); // a transient presumed-dead flap may be healing
+    const deadAfter = Date.now() - stoppedAt;
+    assert.ok(deadAfter < 25_000, `dead after ${deadAfter} ms`);
+
+    // Bring it back on the same port: found again by everyone.
+    log('victim dead');
+    await boot(victim);
+    log('victim back');
+    await until(() => converged(), 30_000, 'victim found again');
+  },
+);

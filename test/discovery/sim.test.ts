@@ -63,7 +63,10 @@ async function world(seed: number): Promise<World> {
 function expectedView(viewer: SimNode, all: SimNode[], down: Set<string> = new Set()): string[] {
   return all
     .filter((n) => n !== viewer && !down.has(n.endpoint))
-    .filter((n) => n.identity.org === viewer.identity.org || (hasExternal(n.identity) && hasExternal(viewer.identity)))
+    .filter(
+      (n) =>
+        n.identity.org === viewer.identity.org || (hasExternal(n.identity) && hasExternal(viewer.identity)),
+    )
     .map((n) => pkiIdKey(n.identity.pkiId))
     .sort();
 }
@@ -98,21 +101,34 @@ for (const seed of [11, 29]) {
           .aliveMembers()
           .every((m) => (m.internalEndpoint !== '') === (m.mspId === n.identity.org.mspId)),
       );
-    assert.ok(await clock.runUntil(internalsRight, 30_000), 'same-org internal endpoints learned, no foreign one ever');
+    assert.ok(
+      await clock.runUntil(internalsRight, 30_000),
+      'same-org internal endpoints learned, no foreign one ever',
+    );
     for (const n of w.nodes) assert.deepEqual(aliveView(w, n), expectedView(n, w.nodes), n.endpoint);
     let leaked = 0;
-    for (const d of w.disc.values()) d.onChange((e) => e.kind === 'alive' && e.member.internalEndpoint !== '' && e.member.mspId !== d.self().mspId && leaked++);
+    for (const d of w.disc.values())
+      d.onChange(
+        (e) =>
+          e.kind === 'alive' &&
+          e.member.internalEndpoint !== '' &&
+          e.member.mspId !== d.self().mspId &&
+          leaked++,
+      );
     // Stays converged (alive messages keep everyone fresh).
     await clock.runFor(60_000);
     assert.ok(converged(w), 'still converged a minute later');
 
     // Crash peer2.org1: every peer that saw it declares it dead within aliveExpirationTimeout (+ one check).
     const victim = w.nodes.find((n) => n.endpoint.startsWith('peer2.org1'))!;
-    const watchers = w.nodes.filter((n) => n !== victim && expectedView(n, w.nodes).includes(pkiIdKey(victim.identity.pkiId)));
+    const watchers = w.nodes.filter(
+      (n) => n !== victim && expectedView(n, w.nodes).includes(pkiIdKey(victim.identity.pkiId)),
+    );
     assert.equal(watchers.length, 8);
     const oldInc = w.disc.get(watchers[0].endpoint)!.lookup(victim.identity.pkiId)!.lastAlive.incNum;
     victim.crash();
-    const isDeadEverywhere = () => watchers.every((n) => w.disc.get(n.endpoint)!.lookup(victim.identity.pkiId)?.state === 'dead');
+    const isDeadEverywhere = () =>
+      watchers.every((n) => w.disc.get(n.endpoint)!.lookup(victim.identity.pkiId)?.state === 'dead');
     assert.ok(await clock.runUntil(isDeadEverywhere, 25_000 + 2_500 + 100), 'declared dead within 27.6 s');
     assert.ok(converged(w, new Set([victim.endpoint])));
 

@@ -14,10 +14,7 @@ test('unknown -> alive on a valid gossiped alive; forwarded, never back to the s
   h.t.deliver(aliveOf(c, { seq: 1n }), c);
   const env = aliveOf(b, { seq: 1n, internal: 'b.internal:7051' });
   h.t.deliver(env, c);
-  assert.deepEqual(
-    h.d.aliveMembers().map(hex).sort(),
-    [hex(b), hex(c)].sort(),
-  );
+  assert.deepEqual(h.d.aliveMembers().map(hex).sort(), [hex(b), hex(c)].sort());
   const info = h.d.lookup(b.pkiId)!;
   assert.equal(info.state, 'alive');
   assert.equal(info.endpoint, `${b.name}:7051`);
@@ -107,7 +104,11 @@ test('dead -> alive (resurrection) only with a PeerTime newer than the dead reco
   h.t.deliver(aliveOf(b, { seq: 1n, inc: 3000n }), b); // restarted peer: higher inc_num, lower seq
   const info = h.d.lookup(b.pkiId)!;
   assert.equal(info.state, 'alive');
-  assert.equal(info.internalEndpoint, 'b-int:1', 'internal endpoint kept when the new message has no secret (§4.4)');
+  assert.equal(
+    info.internalEndpoint,
+    'b-int:1',
+    'internal endpoint kept when the new message has no secret (§4.4)',
+  );
   assert.deepEqual(events, ['alive', 'dead', 'alive']);
   h.d.stop();
 });
@@ -184,7 +185,14 @@ test('bad input is dropped, counted by reason, and never forwarded', async () =>
   const { envelope: wrongId } = (await import('../../src/wire/gossip.js')).signGossip(
     {
       tag: Tag.EMPTY,
-      content: { case: 'aliveMsg', value: { membership: { endpoint: 'e:1', pkiId: b.pkiId }, timestamp: { incNum: 1n, seqNum: 9n }, identity: c.serialized } },
+      content: {
+        case: 'aliveMsg',
+        value: {
+          membership: { endpoint: 'e:1', pkiId: b.pkiId },
+          timestamp: { incNum: 1n, seqNum: 9n },
+          identity: c.serialized,
+        },
+      },
     },
     c.signer,
   );
@@ -198,7 +206,9 @@ test('bad input is dropped, counted by reason, and never forwarded', async () =>
   await h.vc.runFor(50);
   assert.equal(h.t.sent.length, before, 'nothing forwarded');
   const reasons = ['bad_signature', 'unsigned', 'unknown_identity', 'bad_tag', 'identity_rejected'];
-  const counts = await Promise.all(reasons.map((reason) => h.metrics.value('gossip_discovery_dropped', { reason })));
+  const counts = await Promise.all(
+    reasons.map((reason) => h.metrics.value('gossip_discovery_dropped', { reason })),
+  );
   assert.deepEqual(Object.fromEntries(reasons.map((r, i) => [r, counts[i]])), {
     bad_signature: 2,
     unsigned: 1,
@@ -206,7 +216,11 @@ test('bad input is dropped, counted by reason, and never forwarded', async () =>
     bad_tag: 1,
     identity_rejected: 1,
   });
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'malformed' }), 1, 'the bad element aborts the rest');
+  assert.equal(
+    await h.metrics.value('gossip_discovery_dropped', { reason: 'malformed' }),
+    1,
+    'the bad element aborts the rest',
+  );
   h.d.stop();
 });
 
@@ -219,7 +233,11 @@ test('alive messages about ourselves are ignored and not forwarded', async () =>
   await h.vc.runFor(50);
   assert.equal(h.d.lookup(h.self.pkiId), undefined);
   assert.equal(h.t.ofKind('aliveMsg').length, 0);
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'self' }), 1, 'counted because the endpoint differs');
+  assert.equal(
+    await h.metrics.value('gossip_discovery_dropped', { reason: 'self' }),
+    1,
+    'counted because the endpoint differs',
+  );
   h.d.stop();
 });
 

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const VECTORS_DIR = process.env.GRAPEVINE_VECTORS ?? resolve(repoRoot, '..', 'shared', 'fabric-vectors');
+export const VECTORS_DIR =
+  process.env.GRAPEVINE_VECTORS ?? resolve(repoRoot, '..', 'shared', 'fabric-vectors');
 export const HAVE_VECTORS = existsSync(join(VECTORS_DIR, 'index.json'));
 export const SKIP_VECTORS = HAVE_VECTORS
   ? false
@@ -62,9 +63,21 @@ export function vectorIndex(): { gossip: GossipIndexEntry[]; peers: unknown; ord
 
 /** Crypto material folder of a node, e.g. peer('org1', 'peer0'). */
 export function peerDir(org: string, peer: string): string {
-  return vectorPath('crypto-config', 'peerOrganizations', `${org}.example.com`, 'peers', `${peer}.${org}.example.com`);
+  return vectorPath(
+    'crypto-config',
+    'peerOrganizations',
+    `${org}.example.com`,
+    'peers',
+    `${peer}.${org}.example.com`,
+  );
 }
 
 export function ordererDir(): string {
-  return vectorPath('crypto-config', 'ordererOrganizations', 'example.com', 'orderers', 'orderer0.example.com');
+  return vectorPath(
+    'crypto-config',
+    'ordererOrganizations',
+    'example.com',
+    'orderers',
+    'orderer0.example.com',
+  );
 }

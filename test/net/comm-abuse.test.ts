@@ -39,16 +39,26 @@ async function node(spec: NodeSpec): Promise<GrpcTransport> {
   return n;
 }
 
-const memReq = (n = 0) => unsignedGossip({ tag: Tag.EMPTY, nonce: BigInt(n), content: { case: 'memReq', value: {} } }).envelope;
+const memReq = (n = 0) =>
+  unsignedGossip({ tag: Tag.EMPTY, nonce: BigInt(n), content: { case: 'memReq', value: {} } }).envelope;
 const frameOf = (env: Parameters<typeof encodeEnvelope>[0]) => Buffer.from(encodeEnvelope(env));
 
 /** A GossipStream driven by hand, with the TLS client certificate of peer<peer>.org<org>. */
 function rawStream(org: number, peer: number, endpoint: string) {
-  const tls = loadCommTls(join(peerFolder(root, org, peer), 'tls'), [orgTlsCaPem(root, 1), orgTlsCaPem(root, 2)]);
+  const tls = loadCommTls(join(peerFolder(root, org, peer), 'tls'), [
+    orgTlsCaPem(root, 1),
+    orgTlsCaPem(root, 2),
+  ]);
   const client = new grpc.Client(endpoint, channelCredentials(tls), clientChannelOptions(commConfig()));
   rawClients.push(client);
   const s = RawGossipService.GossipStream;
-  const call = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize, new grpc.Metadata(), {});
+  const call = client.makeBidiStreamRequest(
+    s.path,
+    s.requestSerialize,
+    s.responseDeserialize,
+    new grpc.Metadata(),
+    {},
+  );
   const frames: Buffer[] = [];
   let ended = false;
   let status: number | undefined;
@@ -65,16 +75,23 @@ function rawStream(org: number, peer: number, endpoint: string) {
     ownLeaf: leafDer(tls.certPem),
     id,
     /** A correct ConnEstablish of this client. */
-    hello: () => frameOf(buildConnEstablish({ pkiId: id.pkiId, signer: id.signer }, leafDer(tls.certPem), false)),
+    hello: () =>
+      frameOf(buildConnEstablish({ pkiId: id.pkiId, signer: id.signer }, leafDer(tls.certPem), false)),
   };
 }
 
-async function metric(n: GrpcTransport, name: string, labels: Record<string, string>, want: number): Promise<void> {
+async function metric(
+  n: GrpcTransport,
+  name: string,
+  labels: Record<string, string>,
+  want: number,
+): Promise<void> {
   const start = Date.now();
   for (;;) {
     const v = await n.metrics.value(name, labels);
     if (v === want) return;
-    if (v > want || Date.now() - start > 10_000) assert.fail(`${name} ${JSON.stringify(labels)} = ${v}, want ${want}`);
+    if (v > want || Date.now() - start > 10_000)
+      assert.fail(`${name} ${JSON.stringify(labels)} = ${v}, want ${want}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -82,7 +99,8 @@ async function metric(n: GrpcTransport, name: string, labels: Record<string, str
 describe('comm refuses bad handshakes', () => {
   test('mismatched TLS hash, replayed, unsigned, garbage and missing ConnEstablish are refused by reason', async () => {
     const server = await node({ org: 1, peer: 0, config: { connTimeoutMs: 300 } });
-    const fails = (reason: string, want: number) => metric(server, 'gossip_comm_handshake_failures', { reason }, want);
+    const fails = (reason: string, want: number) =>
+      metric(server, 'gossip_comm_handshake_failures', { reason }, want);
 
     // Our own identity, but the TLS hash of another certificate.
     const a = rawStream(2, 0, server.endpoint);
@@ -95,7 +113,9 @@ describe('comm refuses bad handshakes', () => {
     const victimId = nodeIdentity(root, 2, 1);
     const victimLeaf = leafDer(loadCommTls(join(peerFolder(root, 2, 1), 'tls')).certPem);
     const replay = rawStream(2, 2, server.endpoint);
-    replay.call.write(frameOf(buildConnEstablish({ pkiId: victimId.pkiId, signer: victimId.signer }, victimLeaf, false)));
+    replay.call.write(
+      frameOf(buildConnEstablish({ pkiId: victimId.pkiId, signer: victimId.signer }, victimLeaf, false)),
+    );
     await fails('TLS_HASH_MISMATCH', 2);
 
     // Correct everything but no signature.
@@ -123,7 +143,10 @@ describe('comm drops bad frames on an authenticated connection', () => {
     const server = await node({ org: 1, peer: 0, config: { maxRecvMsgSize: 64 * 1024 } });
     const friend = await node({ org: 1, peer: 1 });
     const heard: string[] = [];
-    server.subscribe(() => true, (m) => heard.push(`${m.message.content.case}:${m.message.nonce}`));
+    server.subscribe(
+      () => true,
+      (m) => heard.push(`${m.message.content.case}:${m.message.nonce}`),
+    );
     friend.send(memReq(1), { endpoint: server.endpoint, pkiId: server.selfPkiId });
     await until(() => heard.includes('memReq:1'), 'friend connected');
     const bad = (reason: string, want: number) => metric(server, 'gossip_comm_bad_input', { reason }, want);
@@ -154,7 +177,14 @@ describe('comm drops bad frames on an authenticated connection', () => {
     await until(s.ended, 'closed after bad payload');
     // Over the size limit: refused by gRPC, the stream ends.
     s = await open(2, 2);
-    s.call.write(frameOf(unsignedGossip({ tag: Tag.EMPTY, content: { case: 'memRes', value: { alive: [{ payload: new Uint8Array(100 * 1024) }] } } }).envelope));
+    s.call.write(
+      frameOf(
+        unsignedGossip({
+          tag: Tag.EMPTY,
+          content: { case: 'memRes', value: { alive: [{ payload: new Uint8Array(100 * 1024) }] } },
+        }).envelope,
+      ),
+    );
     await until(s.ended, 'closed after an oversized frame');
     assert.equal(s.status(), grpc.status.RESOURCE_EXHAUSTED);
     // The friend's connection never noticed.
@@ -170,7 +200,10 @@ describe('comm send queue', () => {
     const sender = await node({ org: 1, peer: 2 });
     const receiver = await node({ org: 2, peer: 2 });
     let received = 0;
-    receiver.subscribe(() => true, () => received++);
+    receiver.subscribe(
+      () => true,
+      () => received++,
+    );
     const target = { endpoint: receiver.endpoint, pkiId: receiver.selfPkiId };
     sender.send(memReq(), target);
     await until(() => received === 1, 'connected');
@@ -179,14 +212,24 @@ describe('comm send queue', () => {
     const before = process.memoryUsage().arrayBuffers;
     let peak = 0;
     for (let i = 0; i < total; i++) {
-      sender.send(unsignedGossip({ tag: Tag.EMPTY, nonce: BigInt(i), content: { case: 'memRes', value: { alive: [{ payload: body }] } } }).envelope, target);
+      sender.send(
+        unsignedGossip({
+          tag: Tag.EMPTY,
+          nonce: BigInt(i),
+          content: { case: 'memRes', value: { alive: [{ payload: body }] } },
+        }).envelope,
+        target,
+      );
       if (i % 100 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
       const queued = sender.connections()[0]?.queued ?? 0;
       assert.ok(queued <= sender.config.sendBuffSize, `queue ${queued} over its bound`);
     }
     const overflow = await sender.metrics.value('gossip_comm_overflow_count');
     assert.ok(overflow > 0, 'the queue overflowed');
-    assert.ok(peak < 120 * 1024 * 1024, `buffers grew by ${Math.round(peak / 1048576)} MiB for ${Math.round((total * body.length) / 1048576)} MiB sent`);
+    assert.ok(
+      peak < 120 * 1024 * 1024,
+      `buffers grew by ${Math.round(peak / 1048576)} MiB for ${Math.round((total * body.length) / 1048576)} MiB sent`,
+    );
     await until(() => sender.connections()[0].queued === 0, 'the queue to drain');
     const sent = await sender.metrics.value('gossip_comm_messages_sent');
     assert.equal(sent + overflow, total + 1, 'every message was either written or counted as overflow');

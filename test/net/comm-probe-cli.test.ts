@@ -11,7 +11,10 @@ test('grapevine probe: identity on success, the failed step otherwise', async ()
   const me = peerFolder(root, 1, 0);
   const base = { msp: `${me}/msp`, mspid: 'Org1MSP', tls: `${me}/tls`, timeout: '3000' };
   try {
-    const out = await runProbe(b.endpoint, { ...base, trust: [`${root}/peerOrganizations/org2.example.com/msp:Org2MSP`] });
+    const out = await runProbe(b.endpoint, {
+      ...base,
+      trust: [`${root}/peerOrganizations/org2.example.com/msp:Org2MSP`],
+    });
     assert.match(out, new RegExp(`pki-id +${Buffer.from(b.selfPkiId).toString('hex')}`));
     assert.match(out, /msp id +Org2MSP/);
     assert.match(out, /CN=peer0\.org2\.example\.com/);

@@ -16,7 +16,15 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { testCrypto } from '../helpers/crypto.js';
-import { activeResources, nodeIdentity, noResourcesBeyond, orgTlsCaPem, peerFolder, startNode, until } from '../comm/fixtures.js';
+import {
+  activeResources,
+  nodeIdentity,
+  noResourcesBeyond,
+  orgTlsCaPem,
+  peerFolder,
+  startNode,
+  until,
+} from '../comm/fixtures.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { loadCommTls } from '../../src/comm/identity.js';
 import { channelCredentials, leafDer, serverCredentials } from '../../src/comm/tls.js';
@@ -34,21 +42,35 @@ before(async () => {
   root = await testCrypto({ orgs: 2, peersPerOrg: 3 });
 });
 
-const tlsOf = (org: number, peer: number) => loadCommTls(join(peerFolder(root, org, peer), 'tls'), [orgTlsCaPem(root, 1), orgTlsCaPem(root, 2)]);
-const listening = (s: NetServer) => new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
+const tlsOf = (org: number, peer: number) =>
+  loadCommTls(join(peerFolder(root, org, peer), 'tls'), [orgTlsCaPem(root, 1), orgTlsCaPem(root, 2)]);
+const listening = (s: NetServer) =>
+  new Promise<number>((resolve) =>
+    s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)),
+  );
 
 /** A gossip server on 127.0.0.1: Ping answers; each GossipStream goes to `onStream`. */
-async function gossipServer(onStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void): Promise<{ endpoint: string; server: grpc.Server }> {
+async function gossipServer(
+  onStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void,
+): Promise<{ endpoint: string; server: grpc.Server }> {
   const server = new grpc.Server(serverOptions(commConfig()));
   server.addService(RawGossipService, {
     Ping: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, create(EmptySchema)),
     GossipStream: onStream,
   });
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', serverCredentials(tlsOf(2, 1), false), (e, p) => (e ? rej(e) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', serverCredentials(tlsOf(2, 1), false), (e, p) => (e ? rej(e) : res(p))),
+  );
   return { endpoint: `127.0.0.1:${port}`, server };
 }
 
-const SLOW = { dialTimeoutMs: 60_000, connTimeoutMs: 60_000, handshakeTimeoutMs: 60_000, serverConnTimeoutMs: 60_000, stopGraceMs: 30_000 };
+const SLOW = {
+  dialTimeoutMs: 60_000,
+  connTimeoutMs: 60_000,
+  handshakeTimeoutMs: 60_000,
+  serverConnTimeoutMs: 60_000,
+  stopGraceMs: 30_000,
+};
 const STOP_BOUND_MS = 3_000;
 
 describe('comm stop is bounded', () => {
@@ -66,7 +88,10 @@ describe('comm stop is bounded', () => {
       s.on('error', () => undefined);
     });
     const silentPort = await listening(silent);
-    cleanups.push(() => new Promise((r) => silent.close(r)), () => silentSockets.forEach((s) => s.destroy()));
+    cleanups.push(
+      () => new Promise((r) => silent.close(r)),
+      () => silentSockets.forEach((s) => s.destroy()),
+    );
     // A server that answers Ping, accepts the stream and never sends its ConnEstablish.
     const mute = await gossipServer((call) => call.on('error', () => undefined));
     cleanups.push(() => mute.server.forceShutdown());
@@ -91,14 +116,19 @@ describe('comm stop is bounded', () => {
     });
     cleanups.push(() => sink.server.forceShutdown());
 
-    const a: GrpcTransport = await startNode(root, { org: 1, peer: 0, config: { ...SLOW, sendBuffSize: 20 } });
+    const a: GrpcTransport = await startNode(root, {
+      org: 1,
+      peer: 0,
+      config: { ...SLOW, sendBuffSize: 20 },
+    });
     cleanups.push(() => a.stop());
     const silentPeer = { endpoint: `127.0.0.1:${silentPort}`, pkiId: new Uint8Array(32).fill(1) };
     const sinkPeer = { endpoint: sink.endpoint, pkiId: sinkId.pkiId };
-    const settled = (p: Promise<unknown>) => p.then(
-      (v) => ({ ok: true as const, v }),
-      (e: Error & { code?: string }) => ({ ok: false as const, code: e.code, message: e.message }),
-    );
+    const settled = (p: Promise<unknown>) =>
+      p.then(
+        (v) => ({ ok: true as const, v }),
+        (e: Error & { code?: string }) => ({ ok: false as const, code: e.code, message: e.message }),
+      );
 
     // Outbound: a dial and a probe stuck in TLS, a handshake stuck waiting for ConnEstablish.
     const hello = unsignedGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }).envelope;
@@ -112,8 +142,12 @@ describe('comm stop is bounded', () => {
       content: { case: 'dataMsg', value: { payload: { seqNum: 1n, data: new Uint8Array(64 * 1024) } } },
     }).envelope;
     a.send(big, sinkPeer);
-    await until(() => a.connections().some((c) => c.endpoint === sinkPeer.endpoint || c.queued > 0), 'connection to the sink');
-    const queue = () => a.connections().find((c) => Buffer.from(c.pkiId).equals(Buffer.from(sinkId.pkiId)))?.queued ?? 0;
+    await until(
+      () => a.connections().some((c) => c.endpoint === sinkPeer.endpoint || c.queued > 0),
+      'connection to the sink',
+    );
+    const queue = () =>
+      a.connections().find((c) => Buffer.from(c.pkiId).equals(Buffer.from(sinkId.pkiId)))?.queued ?? 0;
     await until(
       () => {
         for (let i = 0; i < 50; i++) a.send(big, sinkPeer);
@@ -132,10 +166,20 @@ describe('comm stop is bounded', () => {
     mutedClient.on('error', () => undefined);
     const mutedClosed = new Promise((r) => mutedClient.once('close', r));
     await new Promise((r) => mutedClient.once('connect', r));
-    const client = new grpc.Client(a.endpoint, channelCredentials(tlsOf(2, 2)), clientChannelOptions(commConfig()));
+    const client = new grpc.Client(
+      a.endpoint,
+      channelCredentials(tlsOf(2, 2)),
+      clientChannelOptions(commConfig()),
+    );
     cleanups.push(() => client.close());
     const s = RawGossipService.GossipStream;
-    const inbound = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize, new grpc.Metadata(), {});
+    const inbound = client.makeBidiStreamRequest(
+      s.path,
+      s.requestSerialize,
+      s.responseDeserialize,
+      new grpc.Metadata(),
+      {},
+    );
     inbound.on('error', () => undefined);
     const inboundDone = new Promise((r) => inbound.once('status', r));
     await new Promise((r) => inbound.once('data', r)); // A's ConnEstablish: A now waits for ours
@@ -161,10 +205,19 @@ describe('comm stop is bounded', () => {
     assert.deepEqual(a.connectedPeers(), []);
     // The remote ends see their connections go, without waiting for any timeout.
     const within = (p: Promise<unknown>, what: string) =>
-      Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what} still open`)), STOP_BOUND_MS).unref())]);
+      Promise.race([
+        p,
+        new Promise((_, rej) =>
+          setTimeout(() => rej(new Error(`${what} still open`)), STOP_BOUND_MS).unref(),
+        ),
+      ]);
     await within(mutedClosed, 'the silent TCP client');
     await within(inboundDone, 'the inbound GossipStream');
-    await until(() => sinkCalls.every((c) => c.destroyed || c.cancelled), 'the sink saw its stream end', STOP_BOUND_MS);
+    await until(
+      () => sinkCalls.every((c) => c.destroyed || c.cancelled),
+      'the sink saw its stream end',
+      STOP_BOUND_MS,
+    );
 
     for (const c of cleanups.splice(0).reverse()) await c();
     await noResourcesBeyond(baseline);

@@ -6,7 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testCrypto } from '../helpers/crypto.js';
 import { join } from 'node:path';
-import { activeResources, noResourcesBeyond, peerFolder, startNode, until, type NodeSpec } from '../comm/fixtures.js';
+import {
+  activeResources,
+  noResourcesBeyond,
+  peerFolder,
+  startNode,
+  until,
+  type NodeSpec,
+} from '../comm/fixtures.js';
 import { loadCommIdentity } from '../../src/comm/identity.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { pkiIdKey, type PkiId, type ReceivedMessage } from '../../src/comm/types.js';
@@ -30,7 +37,12 @@ async function node(spec: NodeSpec): Promise<GrpcTransport> {
   return n;
 }
 
-async function untilMetric(n: GrpcTransport, name: string, labels: Record<string, string>, want: number): Promise<void> {
+async function untilMetric(
+  n: GrpcTransport,
+  name: string,
+  labels: Record<string, string>,
+  want: number,
+): Promise<void> {
   let v = 0;
   const poll = async () => {
     v = await n.metrics.value(name, labels);
@@ -38,20 +50,24 @@ async function untilMetric(n: GrpcTransport, name: string, labels: Record<string
   await poll();
   const start = Date.now();
   while (v < want) {
-    if (Date.now() - start > 10_000) throw new Error(`${name} ${JSON.stringify(labels)} stayed at ${v}, want ${want}`);
+    if (Date.now() - start > 10_000)
+      throw new Error(`${name} ${JSON.stringify(labels)} stayed at ${v}, want ${want}`);
     await new Promise((r) => setTimeout(r, 5));
     await poll();
   }
   assert.equal(v, want);
 }
 
-const memReq = (n = 0) => unsignedGossip({ tag: Tag.EMPTY, nonce: BigInt(n), content: { case: 'memReq', value: {} } }).envelope;
+const memReq = (n = 0) =>
+  unsignedGossip({ tag: Tag.EMPTY, nonce: BigInt(n), content: { case: 'memReq', value: {} } }).envelope;
 const peerOf = (n: GrpcTransport) => ({ endpoint: n.endpoint, pkiId: n.selfPkiId });
 const keys = (ids: PkiId[]) => ids.map(pkiIdKey).sort();
 
 describe('comm over real sockets', () => {
   test('a full mesh of 10 nodes: one connection per pair, every message delivered', async () => {
-    const nodes = await Promise.all(Array.from({ length: 10 }, (_, i) => node({ org: 1 + (i % 2), peer: Math.floor(i / 2) })));
+    const nodes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => node({ org: 1 + (i % 2), peer: Math.floor(i / 2) })),
+    );
     const got = new Map<string, Set<string>>(nodes.map((n) => [pkiIdKey(n.selfPkiId), new Set<string>()]));
     for (const n of nodes) {
       n.subscribe(
@@ -61,7 +77,10 @@ describe('comm over real sockets', () => {
     }
     for (const n of nodes) n.send(memReq(), ...nodes.filter((o) => o !== n).map(peerOf));
     await until(() => [...got.values()].every((s) => s.size === 9), 'every node to hear from the 9 others');
-    await until(() => nodes.every((n) => n.connectedPeers().length === 9), 'each node to settle on 9 connections');
+    await until(
+      () => nodes.every((n) => n.connectedPeers().length === 9),
+      'each node to settle on 9 connections',
+    );
     for (const n of nodes) {
       assert.deepEqual(keys(n.connectedPeers()), keys(nodes.filter((o) => o !== n).map((o) => o.selfPkiId)));
       assert.equal(await n.metrics.value('gossip_comm_conns_open'), 9);
@@ -76,15 +95,25 @@ describe('comm over real sockets', () => {
       const b = await node({ org: 2, peer: 0 });
       const heardByA: number[] = [];
       const heardByB: number[] = [];
-      a.subscribe(() => true, (m) => heardByA.push(Number(m.message.nonce)));
-      b.subscribe(() => true, (m) => heardByB.push(Number(m.message.nonce)));
+      a.subscribe(
+        () => true,
+        (m) => heardByA.push(Number(m.message.nonce)),
+      );
+      b.subscribe(
+        () => true,
+        (m) => heardByB.push(Number(m.message.nonce)),
+      );
       a.send(memReq(1), peerOf(b));
       b.send(memReq(1), peerOf(a));
       await until(() => heardByA.length >= 1 && heardByB.length >= 1, 'first messages');
       await until(() => a.connections().length === 1 && b.connections().length === 1, 'one connection each');
       const [ca] = a.connections();
       const [cb] = b.connections();
-      assert.notEqual(ca.direction, cb.direction, 'one end dialled, the other accepted: the same TCP connection');
+      assert.notEqual(
+        ca.direction,
+        cb.direction,
+        'one end dialled, the other accepted: the same TCP connection',
+      );
       const aLower = pkiIdKey(a.selfPkiId) < pkiIdKey(b.selfPkiId);
       assert.equal(ca.direction, aLower ? 'out' : 'in', 'the survivor is the one the lower PKI-ID opened');
       // The surviving connection carries traffic both ways.
@@ -106,7 +135,9 @@ describe('comm over real sockets', () => {
     assert.ok(info.auth.signature.length > 0 && info.auth.signedData.length > 0);
     await until(() => b.connections().length === 0, 'responder drops the probed stream');
     assert.equal(a.connections().length, 0);
-    await assert.rejects(a.handshake({ endpoint: b.endpoint, pkiId: a.selfPkiId }), { code: 'IDENTITY_REJECTED' });
+    await assert.rejects(a.handshake({ endpoint: b.endpoint, pkiId: a.selfPkiId }), {
+      code: 'IDENTITY_REJECTED',
+    });
     await b.stop();
     await assert.rejects(a.probe({ endpoint: b.endpoint }), { code: 'CONNECT' });
     await a.stop();
@@ -131,11 +162,24 @@ describe('comm over real sockets', () => {
     const bad = await node({ org: 2, peer: 3 });
     const silent = await node({ org: 2, peer: 4 });
     const nonces: bigint[] = [];
-    ok.subscribe((m) => m.message.content.case === 'dataMsg', (m) => (nonces.push(m.message.nonce), m.ack()));
-    bad.subscribe((m) => m.message.content.case === 'dataMsg', (m) => m.ack('no room'));
+    ok.subscribe(
+      (m) => m.message.content.case === 'dataMsg',
+      (m) => (nonces.push(m.message.nonce), m.ack()),
+    );
+    bad.subscribe(
+      (m) => m.message.content.case === 'dataMsg',
+      (m) => m.ack('no room'),
+    );
     const seenByA: ReceivedMessage[] = [];
-    a.subscribe(() => true, (m) => seenByA.push(m));
-    const msg = create(GossipMessageSchema, { tag: Tag.CHAN_AND_ORG, channel: new Uint8Array([1]), content: { case: 'dataMsg', value: {} } });
+    a.subscribe(
+      () => true,
+      (m) => seenByA.push(m),
+    );
+    const msg = create(GossipMessageSchema, {
+      tag: Tag.CHAN_AND_ORG,
+      channel: new Uint8Array([1]),
+      content: { case: 'dataMsg', value: {} },
+    });
     const results = await a.sendWithAck(msg, 1500, 3, [peerOf(ok), peerOf(bad), peerOf(silent)]);
     const by = new Map(results.map((r) => [pkiIdKey(r.pkiId), r.error]));
     assert.equal(results.length, 3);
@@ -161,7 +205,10 @@ describe('comm over real sockets', () => {
     const switched: string[] = [];
     a.onIdentitySwitch((id) => switched.push(pkiIdKey(id)));
     const heard: string[] = [];
-    sameOrg.subscribe(() => true, (m) => heard.push(pkiIdKey(m.conn.pkiId)));
+    sameOrg.subscribe(
+      () => true,
+      (m) => heard.push(pkiIdKey(m.conn.pkiId)),
+    );
     a.send(memReq(), { endpoint: sameOrg.endpoint, pkiId: old.selfPkiId });
     await until(() => switched.length === 1 && heard.length === 1, 'identity switch');
     assert.equal(switched[0], pkiIdKey(old.selfPkiId));
@@ -170,7 +217,11 @@ describe('comm over real sockets', () => {
     a.send(memReq(), { endpoint: otherOrg.endpoint, pkiId: old.selfPkiId });
     await until(() => dead.length === 1, 'refusal reported');
     assert.ok(!keys(a.connectedPeers()).includes(pkiIdKey(otherOrg.selfPkiId)));
-    assert.equal(await a.metrics.value('gossip_comm_handshake_failures'), 0, 'the handshake itself succeeded');
+    assert.equal(
+      await a.metrics.value('gossip_comm_handshake_failures'),
+      0,
+      'the handshake itself succeeded',
+    );
     await Promise.all([a.stop(), old.stop(), sameOrg.stop(), otherOrg.stop()]);
   });
 
@@ -179,7 +230,10 @@ describe('comm over real sockets', () => {
     const a = await node({ org: 1, peer: 0 });
     const b = await node({ org: 2, peer: 0 });
     const c = await node({ org: 1, peer: 1 });
-    b.subscribe(() => true, (m) => m.ack());
+    b.subscribe(
+      () => true,
+      (m) => m.ack(),
+    );
     const msg = create(GossipMessageSchema, { tag: Tag.EMPTY, content: { case: 'memReq', value: {} } });
     await a.sendWithAck(msg, 5000, 1, [peerOf(b)]);
     a.send(memReq(), peerOf(c));
@@ -198,7 +252,10 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
     const server = await node({ org: 1, peer: 0, trust: [1, 2] });
     const stranger = await node({ org: 3, peer: 0, trust: [1, 2, 3] });
     const heard: unknown[] = [];
-    server.subscribe(() => true, (m) => heard.push(m));
+    server.subscribe(
+      () => true,
+      (m) => heard.push(m),
+    );
     stranger.send(memReq(), peerOf(server));
     await untilMetric(server, 'gossip_comm_handshake_failures', { reason: 'UNKNOWN_MSP' }, 1);
     await until(() => stranger.connectedPeers().length === 0, 'the refused stream to end');
@@ -210,7 +267,12 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
   test('an identity issued by a CA of no org, under a known MSP ID, is refused and counted', async () => {
     const server = await node({ org: 1, peer: 0, trust: [1, 2] });
     // org3's certificate and key presented as an Org1MSP identity.
-    const forged = await node({ org: 3, peer: 1, trust: [1, 2, 3], identity: loadCommIdentity(join(peerFolder(root, 3, 1), 'msp'), 'Org1MSP') });
+    const forged = await node({
+      org: 3,
+      peer: 1,
+      trust: [1, 2, 3],
+      identity: loadCommIdentity(join(peerFolder(root, 3, 1), 'msp'), 'Org1MSP'),
+    });
     forged.send(memReq(), peerOf(server));
     await untilMetric(server, 'gossip_comm_handshake_failures', { reason: 'IDENTITY_REJECTED' }, 1);
     assert.equal(await server.metrics.value('gossip_comm_handshake_failures'), 1);
@@ -227,4 +289,3 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
     await Promise.all([server.stop(), stranger.stop(), friend.stop()]);
   });
 });
-

@@ -59,11 +59,26 @@ export interface NetOptions {
  * arrive: peers would never learn each other's identities. Its 200 ms membership sync also
  * costs thousands of signature checks a second in one process, as do its 200 ms StateInfo timers.
  */
-const ONE_PROCESS_DISCOVERY = { aliveTimeIntervalMs: 500, aliveExpirationTimeoutMs: 15_000, reconnectIntervalMs: 1000, pullIntervalMs: 1000, publishCertPeriodMs: 30_000 } as const;
+const ONE_PROCESS_DISCOVERY = {
+  aliveTimeIntervalMs: 500,
+  aliveExpirationTimeoutMs: 15_000,
+  reconnectIntervalMs: 1000,
+  pullIntervalMs: 1000,
+  publishCertPeriodMs: 30_000,
+} as const;
 // A dial that times out presumes the peer dead (as Fabric), which a lagging loop must not cause.
 const ONE_PROCESS_COMM = { dialTimeoutMs: 15_000, connTimeoutMs: 15_000, sendBuffSize: 200 } as const;
-const ONE_PROCESS_CHANNEL = { publishStateInfoIntervalMs: 1000, requestStateInfoIntervalMs: 1000, pullIntervalMs: 1000 } as const;
-const ONE_PROCESS_PULL = { pullIntervalMs: 500, digestWaitTimeMs: 300, requestWaitTimeMs: 450, responseWaitTimeMs: 600 } as const;
+const ONE_PROCESS_CHANNEL = {
+  publishStateInfoIntervalMs: 1000,
+  requestStateInfoIntervalMs: 1000,
+  pullIntervalMs: 1000,
+} as const;
+const ONE_PROCESS_PULL = {
+  pullIntervalMs: 500,
+  digestWaitTimeMs: 300,
+  requestWaitTimeMs: 450,
+  responseWaitTimeMs: 600,
+} as const;
 
 function pem(dir: string): Buffer {
   return readFileSync(join(dir, readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!));
@@ -71,8 +86,21 @@ function pem(dir: string): Buffer {
 
 export async function netWorld(o: NetOptions): Promise<NetWorld> {
   const root = await testCrypto({ orgs: o.orgs, peersPerOrg: o.peersPerOrg });
-  const tlsCas = Array.from({ length: o.orgs }, (_, i) => new Uint8Array(pem(join(testOrgMspDir(root, i + 1), 'tlscacerts'))));
-  const parts: { name: string; org: number; peer: number; mcs: MessageCryptoService; channels: McsChannels; transport: GrpcTransport; store: IdentityStore; signer: Signer; metrics: Metrics }[] = [];
+  const tlsCas = Array.from(
+    { length: o.orgs },
+    (_, i) => new Uint8Array(pem(join(testOrgMspDir(root, i + 1), 'tlscacerts'))),
+  );
+  const parts: {
+    name: string;
+    org: number;
+    peer: number;
+    mcs: MessageCryptoService;
+    channels: McsChannels;
+    transport: GrpcTransport;
+    store: IdentityStore;
+    signer: Signer;
+    metrics: Metrics;
+  }[] = [];
   try {
     for (let org = 1; org <= o.orgs; org++) {
       for (let peer = 0; peer < o.peersPerOrg; peer++) {
@@ -81,7 +109,12 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
         const channels = new McsChannels();
         const mcs = new MessageCryptoService(local, channels);
         const metrics = new Metrics({ peer: `peer${peer}.org${org}` });
-        const store = new IdentityStore({ self: { pkiId: local.identity.pkiId, identity: local.identity.serialized }, validator: mcs, clock: realClock, metrics });
+        const store = new IdentityStore({
+          self: { pkiId: local.identity.pkiId, identity: local.identity.serialized },
+          validator: mcs,
+          clock: realClock,
+          metrics,
+        });
         const transport = await GrpcTransport.start({
           identity: { pkiId: local.identity.pkiId, mspId: `Org${org}MSP`, signer: local.signer },
           crypto: commCryptoFromMcs(mcs),
@@ -91,14 +124,26 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
           metrics,
           config: ONE_PROCESS_COMM,
         });
-        parts.push({ name: `peer${peer}.org${org}`, org, peer, mcs, channels, transport, store, signer: local.signer, metrics });
+        parts.push({
+          name: `peer${peer}.org${org}`,
+          org,
+          peer,
+          mcs,
+          channels,
+          transport,
+          store,
+          signer: local.signer,
+          metrics,
+        });
       }
     }
   } catch (e) {
     await Promise.all(parts.map((p) => p.transport.stop()));
     throw e;
   }
-  const anchors = new Map(parts.filter((p) => p.peer === 0).map((p) => [p.org, Number(p.transport.endpoint.split(':')[1])]));
+  const anchors = new Map(
+    parts.filter((p) => p.peer === 0).map((p) => [p.org, Number(p.transport.endpoint.split(':')[1])]),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'grapevine-dissem-'));
   const genesisOf = (ch: string, members: readonly number[]) =>
     writeConfigtxGenesis(
@@ -116,7 +161,9 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
       `P_${ch}`,
       ch,
     );
-  const configs = new Map(Object.entries(o.channels).map(([ch, members]) => [ch, parseChannelConfig(genesisOf(ch, members))]));
+  const configs = new Map(
+    Object.entries(o.channels).map(([ch, members]) => [ch, parseChannelConfig(genesisOf(ch, members))]),
+  );
   const orderer = loadSigningIdentity(join(testOrdererDir(root), 'msp'), 'OrdererMSP').signer;
   const peers: NetPeer[] = parts.map((p) => {
     const bootstrap = parts.find((q) => q.org === p.org && q.peer === 0)!.transport.endpoint;
@@ -131,7 +178,12 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
         ...o.gossip,
         pull: { ...ONE_PROCESS_PULL, ...o.gossip?.pull },
         channel: { ...ONE_PROCESS_CHANNEL, ...o.gossip?.channel },
-        discovery: { ...ONE_PROCESS_DISCOVERY, endpoint: p.transport.endpoint, externalEndpoint: p.transport.endpoint, bootstrap: [bootstrap] },
+        discovery: {
+          ...ONE_PROCESS_DISCOVERY,
+          endpoint: p.transport.endpoint,
+          externalEndpoint: p.transport.endpoint,
+          bootstrap: [bootstrap],
+        },
       },
       channelCrypto: p.channels,
       clock: realClock,
@@ -139,7 +191,15 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
       metrics: p.metrics,
       ownsTransport: true,
     });
-    const np: NetPeer = { name: p.name, org: p.org, transport: p.transport, node, metrics: p.metrics, got: new Map(), dupes: 0 };
+    const np: NetPeer = {
+      name: p.name,
+      org: p.org,
+      transport: p.transport,
+      node,
+      metrics: p.metrics,
+      got: new Map(),
+      dupes: 0,
+    };
     const heights = new Map<string, bigint>();
     const pending = new Map<string, Set<bigint>>();
     node.onBlock((e: BlockEvent) => {
@@ -156,7 +216,8 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
       heights.set(e.channel, h);
       node.updateLedgerHeight(e.channel, h);
     });
-    for (const [ch, members] of Object.entries(o.channels)) if (members.includes(p.org)) node.joinChannel(configs.get(ch)!);
+    for (const [ch, members] of Object.entries(o.channels))
+      if (members.includes(p.org)) node.joinChannel(configs.get(ch)!);
     return np;
   });
   for (const p of peers) p.node.start();
@@ -174,15 +235,24 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
 /** Per peer: alive / dead members in discovery, and members of `channel`, for failure messages. */
 export function membershipSummary(peers: readonly NetPeer[], channel: string): string {
   return peers
-    .map((p) => `${p.name}: alive ${p.node.discovery.aliveMembers().length} dead ${p.node.discovery.deadMembers().length} in ${channel} ${p.node.peersOfChannel(channel).length}`)
+    .map(
+      (p) =>
+        `${p.name}: alive ${p.node.discovery.aliveMembers().length} dead ${p.node.discovery.deadMembers().length} in ${channel} ${p.node.peersOfChannel(channel).length}`,
+    )
     .join('; ');
 }
 
 /** Resolve when `cond()` holds (checked every 20 ms), or reject after limitMs (adding `detail()`). */
-export async function until(cond: () => boolean, what: string, limitMs = 20_000, detail?: () => string): Promise<void> {
+export async function until(
+  cond: () => boolean,
+  what: string,
+  limitMs = 20_000,
+  detail?: () => string,
+): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    if (Date.now() - start > limitMs)
+      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { GrpcDeliverConnector, parseDeliverResponse, RawAtomicBroadcastService, resolveDeliverConfig, type DeliverConnector, type DeliverStream } from '../../src/deliver/index.js';
+import {
+  GrpcDeliverConnector,
+  parseDeliverResponse,
+  RawAtomicBroadcastService,
+  resolveDeliverConfig,
+  type DeliverConnector,
+  type DeliverStream,
+} from '../../src/deliver/index.js';
 import type { ElectionConfigInput } from '../../src/election/index.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
@@ -35,7 +42,14 @@ import { testCrypto, testOrdererDir, testOrgMspDir, testPeerDir, testUserDir } f
 export const CHANNEL = 'e2enet';
 
 function firstFile(dir: string): Buffer {
-  return readFileSync(join(dir, readdirSync(dir).filter((n) => !n.startsWith('.')).sort()[0]!));
+  return readFileSync(
+    join(
+      dir,
+      readdirSync(dir)
+        .filter((n) => !n.startsWith('.'))
+        .sort()[0]!,
+    ),
+  );
 }
 
 export interface NetSpec {
@@ -97,7 +111,11 @@ export async function startOrderer(net: NetChannel, i: number): Promise<Orderer>
     listen: `127.0.0.1:${net.ordererPorts[i]}`,
     dataDir: mkdtempSync(join(tmpdir(), 'grapevine-e2e-orderer-')),
     genesis: net.genesis,
-    tls: { certPem: readFileSync(join(dir, 'tls', 'server.crt')), keyPem: readFileSync(join(dir, 'tls', 'server.key')), clientAuthRequired: false },
+    tls: {
+      certPem: readFileSync(join(dir, 'tls', 'server.crt')),
+      keyPem: readFileSync(join(dir, 'tls', 'server.key')),
+      clientAuthRequired: false,
+    },
   });
 }
 
@@ -136,13 +154,28 @@ export class Writer {
     return Array.from({ length: count }, () => {
       const i = this.n++;
       const data = new Uint8Array(bytes).fill(i & 0xff);
-      return encode(EnvelopeSchema, signedEnvelope({ type: HeaderType.ENDORSER_TRANSACTION, channelId: CHANNEL, data, nowMs: Date.now(), txId: `e2e-${process.pid}-${i}`, preciseTimestamp: true }, this.user.signer));
+      return encode(
+        EnvelopeSchema,
+        signedEnvelope(
+          {
+            type: HeaderType.ENDORSER_TRANSACTION,
+            channelId: CHANNEL,
+            data,
+            nowMs: Date.now(),
+            txId: `e2e-${process.pid}-${i}`,
+            preciseTimestamp: true,
+          },
+          this.user.signer,
+        ),
+      );
     });
   }
 
   /** One open Broadcast stream: send() writes an envelope; statuses are counted; close() ends it. */
   open(address: string): { send(env: Uint8Array): void; readonly statuses: number[]; close(): void } {
-    const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+    const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), {
+      'grpc.max_send_message_length': 100 * 1024 * 1024,
+    });
     const m = RawAtomicBroadcastService.Broadcast;
     const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
     const statuses: number[] = [];
@@ -160,7 +193,9 @@ export class Writer {
 
   /** Send envelopes to `address`; resolves with the statuses. */
   broadcast(address: string, envs: Uint8Array[]): Promise<number[]> {
-    return broadcastAll(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), envs, { 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+    return broadcastAll(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), envs, {
+      'grpc.max_send_message_length': 100 * 1024 * 1024,
+    });
   }
 }
 
@@ -172,7 +207,10 @@ export class RecordingConnector implements DeliverConnector {
   /** Bytes of DeliverResponse frames received (the orderer's egress towards this peer, before gRPC/TLS framing). */
   bytes = 0;
   constructor(private readonly inner: DeliverConnector) {}
-  async connect(endpoint: Parameters<DeliverConnector['connect']>[0], env: Uint8Array): Promise<DeliverStream> {
+  async connect(
+    endpoint: Parameters<DeliverConnector['connect']>[0],
+    env: Uint8Array,
+  ): Promise<DeliverStream> {
     const s = await this.inner.connect(endpoint, env);
     this.current = endpoint.address;
     this.addresses.push(endpoint.address);
@@ -219,14 +257,21 @@ export interface PeerOptions {
 }
 
 /** peer<index>.org<org>: transport, MCS, ledger (genesis appended), GossipService started. */
-export async function startPeer(net: NetChannel, org: number, index: number, o: PeerOptions = {}): Promise<NetPeer> {
+export async function startPeer(
+  net: NetChannel,
+  org: number,
+  index: number,
+  o: PeerOptions = {},
+): Promise<NetPeer> {
   const dir = testPeerDir(net.root, org, index);
   const mspId = `Org${org}MSP`;
   const local = loadSigningIdentity(join(dir, 'msp'), mspId);
   const registry = new ChannelCryptoRegistry();
   const mcs = new MessageCryptoService(local, registry);
   const total = net.spec.orgs + (net.spec.outsiderOrgs ?? 0);
-  const tlsCas = Array.from({ length: total }, (_, i) => firstFile(join(testOrgMspDir(net.root, i + 1), 'tlscacerts')));
+  const tlsCas = Array.from({ length: total }, (_, i) =>
+    firstFile(join(testOrgMspDir(net.root, i + 1), 'tlscacerts')),
+  );
   const port = net.peerPorts[org - 1]![index]!;
   const endpoint = `127.0.0.1:${port}`;
   const metrics = new Metrics({ peer: endpoint });
@@ -240,7 +285,11 @@ export async function startPeer(net: NetChannel, org: number, index: number, o: 
   });
   const ledger = await BlockStore.open(mkdtempSync(join(tmpdir(), 'grapevine-e2e-peer-')));
   await ledger.append(net.genesis);
-  const tls = { clientAuthRequired: false, certPem: readFileSync(join(dir, 'tls', 'server.crt')), keyPem: readFileSync(join(dir, 'tls', 'server.key')) };
+  const tls = {
+    clientAuthRequired: false,
+    certPem: readFileSync(join(dir, 'tls', 'server.crt')),
+    keyPem: readFileSync(join(dir, 'tls', 'server.key')),
+  };
   const deliverCfg = { connTimeoutMs: 1000, blockGossipEnabled: o.blockGossipEnabled ?? true };
   const connector = new RecordingConnector(new GrpcDeliverConnector(resolveDeliverConfig(deliverCfg), tls));
   const service = new GossipService({
@@ -250,7 +299,14 @@ export async function startPeer(net: NetChannel, org: number, index: number, o: 
     signer: local.signer,
     mspId,
     profile: 'fast',
-    gossip: { ...(o.gossip ?? {}), discovery: { endpoint, externalEndpoint: endpoint, bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`] } },
+    gossip: {
+      ...(o.gossip ?? {}),
+      discovery: {
+        endpoint,
+        externalEndpoint: endpoint,
+        bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`],
+      },
+    },
     election: o.election ?? { useLeaderElection: true },
     state: o.state ?? { enabled: true, checkIntervalMs: 1000, responseTimeoutMs: 1000 },
     deliver: deliverCfg,

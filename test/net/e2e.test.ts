@@ -15,7 +15,16 @@ import { GossipService } from '../../src/service/index.js';
 import { Status } from '../../src/wire/gen/common/common_pb.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { activeResources, noResourcesBeyond, until } from '../comm/fixtures.js';
-import { CHANNEL, Writer, netChannel, replicate, startOrderer, startPeer, type NetChannel, type NetPeer } from './e2e-world.js';
+import {
+  CHANNEL,
+  Writer,
+  netChannel,
+  replicate,
+  startOrderer,
+  startPeer,
+  type NetChannel,
+  type NetPeer,
+} from './e2e-world.js';
 
 const ORGS = 2;
 const PER_ORG = 4;
@@ -34,7 +43,8 @@ before(async () => {
   live = [...orderers];
   repl = replicate(orderers[0]!, orderers[1]!);
   writer = new Writer(net);
-  for (let org = 1; org <= ORGS; org++) for (let i = 0; i < PER_ORG; i++) peers.push(await startPeer(net, org, i));
+  for (let org = 1; org <= ORGS; org++)
+    for (let i = 0; i < PER_ORG; i++) peers.push(await startPeer(net, org, i));
 });
 
 after(async () => {
@@ -66,19 +76,28 @@ async function assertLedgersMatch(height: bigint): Promise<void> {
       const theirs = await o.getBlockBytes(n);
       assert.ok(mine && theirs && Buffer.from(mine).equals(Buffer.from(theirs)), `${p.endpoint} block ${n}`);
     }
-    assert.equal(await p.metrics.value('gossip_state_dropped', { channel: CHANNEL, reason: 'ledger_rejected' }), 0, `${p.endpoint}: ledger refused a block`);
+    assert.equal(
+      await p.metrics.value('gossip_state_dropped', { channel: CHANNEL, reason: 'ledger_rejected' }),
+      0,
+      `${p.endpoint}: ledger refused a block`,
+    );
   }
 }
 
 const allAt = (h: bigint) => () => up().every((p) => p.ledger.height() >= h);
-const lagging = (h: bigint) => up().filter((p) => p.ledger.height() < h).map((p) => `${p.endpoint}@${p.ledger.height()}`).join(', ');
+const lagging = (h: bigint) =>
+  up()
+    .filter((p) => p.ledger.height() < h)
+    .map((p) => `${p.endpoint}@${p.ledger.height()}`)
+    .join(', ');
 
 test('exactly one leader per org', async () => {
   await until(() => leadersOf(1).length === 1 && leadersOf(2).length === 1, 'one leader per org', 20_000);
   for (let org = 1; org <= ORGS; org++) {
     const [leader] = leadersOf(org);
     assert.ok(leader!.service.deliverer(CHANNEL), 'the leader delivers');
-    for (const p of up().filter((x) => x.org === org && x !== leader)) assert.equal(p.service.deliverer(CHANNEL), undefined, `${p.endpoint} is a follower`);
+    for (const p of up().filter((x) => x.org === org && x !== leader))
+      assert.equal(p.service.deliverer(CHANNEL), undefined, `${p.endpoint} is a follower`);
   }
 });
 
@@ -109,7 +128,10 @@ test('two orderer endpoints: kill the one in use, delivery resumes from the othe
   const victim = live.find((o) => o.address === victimAddr)!;
   assert.ok(victim, `orderer ${victimAddr} is ours`);
   // the replica holds everything before the kill
-  await until(() => orderers[1]!.chain(CHANNEL)!.height() === orderers[0]!.chain(CHANNEL)!.height(), 'the replica to catch up');
+  await until(
+    () => orderers[1]!.chain(CHANNEL)!.height() === orderers[0]!.chain(CHANNEL)!.height(),
+    'the replica to catch up',
+  );
   repl!.stop();
   live = live.filter((o) => o !== victim);
   await victim.stop();
@@ -117,7 +139,11 @@ test('two orderer endpoints: kill the one in use, delivery resumes from the othe
   await until(allAt(h), `all peers at ${h}: ${lagging(h)}`, 30_000);
   await assertLedgersMatch(h);
   // the peers may have the blocks through gossip/state transfer before the leader's backoff ends
-  await until(() => leader.connector.current !== victimAddr, 'the leader to move to the other orderer', 30_000);
+  await until(
+    () => leader.connector.current !== victimAddr,
+    'the leader to move to the other orderer',
+    30_000,
+  );
   assert.equal(leader.connector.current, live[0]!.address);
   assert.ok(leader.service.deliverer(CHANNEL)!.stats.failures >= 1, 'the lost stream counted as a failure');
 });
@@ -125,7 +151,11 @@ test('two orderer endpoints: kill the one in use, delivery resumes from the othe
 test("a non-member's Deliver gets FORBIDDEN (and it joins nothing)", async () => {
   const outsider = await startPeer(net, 3, 0, { election: { orgLeader: true } });
   try {
-    assert.equal(outsider.service.channel(CHANNEL)!.joined, false, 'Org3MSP is not a channel org: no JoinChan');
+    assert.equal(
+      outsider.service.channel(CHANNEL)!.joined,
+      false,
+      'Org3MSP is not a channel org: no JoinChan',
+    );
     assert.deepEqual(outsider.service.node.channelNames(), []);
     await until(() => outsider.connector.statuses.length >= 1, 'an answer from the orderer', 10_000);
     assert.equal(outsider.connector.statuses[0], Status.FORBIDDEN);

@@ -134,7 +134,6 @@ test(
       );
       const [r] = verifyBlocks(genesis, [{ name: 'cut', bytes: block.bytes }], new Date(clock.now()));
       assert.ok(r.ok, r.reason);
-
     } finally {
       await close();
     }

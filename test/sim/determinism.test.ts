@@ -5,16 +5,27 @@ import { FaultSchedule } from '../../src/sim/index.js';
 import { cluster, msg, peerOf, seeds } from './helpers.js';
 
 /** 8 nodes chatting at random (each node's own Rng) through loss, jitter, a partition, a crash and a restart. */
-async function scenario(seed: number): Promise<{ hash: string; events: number; delivered: number; inboxes: string }> {
-  const c = await cluster(seed, 8, { link: { latencyMs: 3, jitterMs: 4, loss: 0.02, bandwidth: 1_000_000 }, breakDetectMs: 8000 });
+async function scenario(
+  seed: number,
+): Promise<{ hash: string; events: number; delivered: number; inboxes: string }> {
+  const c = await cluster(seed, 8, {
+    link: { latencyMs: 3, jitterMs: 4, loss: 0.02, bandwidth: 1_000_000 },
+    breakDetectMs: 8000,
+  });
   const eps = c.nodes.map((n) => n.endpoint);
   for (const node of c.nodes) {
     node.onBoot((n) => {
       let i = 0;
-      n.clock.setInterval(() => {
-        const targets = n.rng.sample(c.nodes.filter((x) => x !== node), 2);
-        n.transport.send(msg(`${n.endpoint}#${n.incarnation}#${i++}`), ...targets.map(peerOf));
-      }, 200 + n.rng.int(300));
+      n.clock.setInterval(
+        () => {
+          const targets = n.rng.sample(
+            c.nodes.filter((x) => x !== node),
+            2,
+          );
+          n.transport.send(msg(`${n.endpoint}#${n.incarnation}#${i++}`), ...targets.map(peerOf));
+        },
+        200 + n.rng.int(300),
+      );
     });
   }
   new FaultSchedule(c.net)

@@ -32,7 +32,12 @@ export async function issueEvery(w: World, from: number, to: number, everyMs: nu
 export async function faultScenario(seed: number, o: FaultRun): Promise<FaultOutcome> {
   // The block window is raised above the blocks a crashed or cut-off peer misses: without state
   // transfer (off by default in Fabric too) only the newest maxBlockCountToStore blocks can be pulled.
-  const w = await world(seed, { orgs: o.orgs, peersPerOrg: o.peersPerOrg, blocks: 16, gossip: { channel: { maxBlockCountToStore: 30 } } });
+  const w = await world(seed, {
+    orgs: o.orgs,
+    peersPerOrg: o.peersPerOrg,
+    blocks: 16,
+    gossip: { channel: { maxBlockCountToStore: 30 } },
+  });
   // loss-free warm-up: a lost bootstrap MembershipRequest is retried only after reconnectInterval (25 s)
   await w.net.clock.runFor(15_000);
   w.setLinks({ loss: o.loss });
@@ -45,7 +50,9 @@ export async function faultScenario(seed: number, o: FaultRun): Promise<FaultOut
   await issueEvery(w, 5, 8, 1000);
   w.net.heal();
   // crash a few non-leaders of every org, issue more, restart them
-  const crashed = w.members.filter((n) => n !== w.members.find((m) => w.orgOf(m) === w.orgOf(n))).filter((_, i) => i % 7 === 3);
+  const crashed = w.members
+    .filter((n) => n !== w.members.find((m) => w.orgOf(m) === w.orgOf(n)))
+    .filter((_, i) => i % 7 === 3);
   for (const n of crashed) n.crash();
   await issueEvery(w, 9, 12, 1000);
   for (const n of crashed) n.restart();

@@ -5,7 +5,16 @@
  * as a disk does), and the committed height is fed back with updateLedgerHeight. An "orderer"
  * feeds blocks to one leader per org (the lowest-numbered live peer), as static leaders do.
  */
-import { SimNetwork, SimNode, simCrypto, simOrg, simPeer, type LinkSpec, type SimIdentity, type SimOrg } from '../../src/sim/index.js';
+import {
+  SimNetwork,
+  SimNode,
+  simCrypto,
+  simOrg,
+  simPeer,
+  type LinkSpec,
+  type SimIdentity,
+  type SimOrg,
+} from '../../src/sim/index.js';
 import { GossipNode } from '../../src/gossip/node.js';
 import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
 import { makeChain } from '../../src/gossip/blockmaker.js';
@@ -54,7 +63,9 @@ export interface WorldOptions {
   readonly channelOrgs?: readonly number[];
   readonly link?: Partial<LinkSpec>;
   readonly comm?: Partial<CommConfig>;
-  readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'> & { discovery?: GossipNodeConfigInput['discovery'] };
+  readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'> & {
+    discovery?: GossipNodeConfigInput['discovery'];
+  };
   readonly profile?: 'fabric' | 'fast';
   readonly blocks?: number;
   readonly txCount?: number;
@@ -67,14 +78,24 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
   const crypto = await simCrypto({ orgs: orgCount, peersPerOrg: perOrg });
   const ordererOrg = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
   const orderer: SimIdentity = await simPeer(ordererOrg, 0);
-  const channelOrgs = new Set((o.channelOrgs ?? crypto.orgs.map((_, i) => i + 1)).map((n) => crypto.orgs[n - 1]!.mspId));
+  const channelOrgs = new Set(
+    (o.channelOrgs ?? crypto.orgs.map((_, i) => i + 1)).map((n) => crypto.orgs[n - 1]!.mspId),
+  );
   const channels = new Map([[CHANNEL, channelOrgs]]);
   const net = new SimNetwork({ seed, link: o.link });
   const gossip = new Map<string, GossipNode>();
   const ledgers = new Map<string, Ledger>();
   const orgIndex = new Map<SimNode, number>();
-  const blocks = makeChain({ channel: CHANNEL, orderer: orderer.signer, n: o.blocks ?? 20, txCount: o.txCount ?? 1, txBytes: o.txBytes ?? 64 });
-  const anchors = crypto.orgs.filter((org) => channelOrgs.has(org.mspId)).map((org) => ({ mspId: org.mspId, anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }] }));
+  const blocks = makeChain({
+    channel: CHANNEL,
+    orderer: orderer.signer,
+    n: o.blocks ?? 20,
+    txCount: o.txCount ?? 1,
+    txBytes: o.txBytes ?? 64,
+  });
+  const anchors = crypto.orgs
+    .filter((org) => channelOrgs.has(org.mspId))
+    .map((org) => ({ mspId: org.mspId, anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }] }));
   const nodes = crypto.peers.map((identity) => {
     const node = new SimNode(net, {
       identity,
@@ -109,7 +130,12 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
       profile: o.profile,
       config: {
         ...o.gossip,
-        discovery: { endpoint: n.endpoint, externalEndpoint: n.endpoint, bootstrap: [`peer0.${org.domain}:7051`], ...(o.gossip?.discovery ?? {}) },
+        discovery: {
+          endpoint: n.endpoint,
+          externalEndpoint: n.endpoint,
+          bootstrap: [`peer0.${org.domain}:7051`],
+          ...(o.gossip?.discovery ?? {}),
+        },
       },
       clock: n.clock,
       rng: n.rng,
@@ -156,7 +182,8 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
     issuedAt,
     orgOf: (n) => orgIndex.get(n)!,
     setLinks(spec) {
-      for (const a of nodes) for (const b of nodes) if (a !== b) net.setLink(a.endpoint, b.endpoint, spec, true);
+      for (const a of nodes)
+        for (const b of nodes) if (a !== b) net.setLink(a.endpoint, b.endpoint, spec, true);
     },
     issue(seq) {
       issuedAt.set(seq, net.clock.now());
@@ -179,5 +206,7 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
 
 /** Live channel members missing a block up to `upTo`. */
 export function missing(w: World, upTo: bigint): string[] {
-  return w.members.filter((n) => n.isUp && w.ledgers.get(n.endpoint)!.height <= upTo).map((n) => `${n.endpoint}@${w.ledgers.get(n.endpoint)!.height}`);
+  return w.members
+    .filter((n) => n.isUp && w.ledgers.get(n.endpoint)!.height <= upTo)
+    .map((n) => `${n.endpoint}@${w.ledgers.get(n.endpoint)!.height}`);
 }

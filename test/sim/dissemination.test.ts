@@ -11,7 +11,8 @@ import { world, missing, CHANNEL, type World } from './dissemination-world.js';
 import { faultScenario, issueEvery, type FaultOutcome } from './dissemination-faults.js';
 
 function assertNoDuplicates(w: World): void {
-  for (const n of w.members) assert.equal(w.ledgers.get(n.endpoint)!.duplicates, 0, `${n.endpoint} was handed a block twice`);
+  for (const n of w.members)
+    assert.equal(w.ledgers.get(n.endpoint)!.duplicates, 0, `${n.endpoint} was handed a block twice`);
 }
 
 test('sim: 2 orgs x 5 peers, Fabric defaults: membership converges, every block reaches every peer once', async () => {
@@ -65,7 +66,12 @@ function assertFaultOutcome({ w, crashed, cut, blocks }: FaultOutcome): void {
     assert.ok(n.isUp && n.incarnation === 2, `${n.endpoint} did not restart`);
     const l = w.ledgers.get(n.endpoint)!;
     assert.equal(l.height, blocks + 1n, `restarted ${n.endpoint} stopped at height ${l.height}`);
-    for (let s = 9n; s <= 12n; s++) assert.equal(l.handed.get(s), 1, `restarted ${n.endpoint}: block ${s} handed ${l.handed.get(s) ?? 0} times after restart`);
+    for (let s = 9n; s <= 12n; s++)
+      assert.equal(
+        l.handed.get(s),
+        1,
+        `restarted ${n.endpoint}: block ${s} handed ${l.handed.get(s) ?? 0} times after restart`,
+      );
   }
 }
 

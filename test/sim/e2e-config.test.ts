@@ -38,7 +38,11 @@ test('watchConfigBlocks: onConfig sees committed config blocks only, after the a
   const appended: Uint8Array[] = [];
   const seen: Block[] = [];
   const ledger = watchConfigBlocks(
-    { height: () => BigInt(appended.length), getBlockBytes: async () => undefined, append: async (b) => (appended.push(b), BigInt(appended.length)) },
+    {
+      height: () => BigInt(appended.length),
+      getBlockBytes: async () => undefined,
+      append: async (b) => (appended.push(b), BigInt(appended.length)),
+    },
     (b) => {
       assert.equal(appended.length, 1, 'after the append');
       seen.push(b);
@@ -50,14 +54,26 @@ test('watchConfigBlocks: onConfig sees committed config blocks only, after the a
   assert.equal(seen[0]!.header!.number, 0n);
   const setup = parseSetup(seen[0]!);
   assert.equal(setup.channelId, f.channel);
-  assert.deepEqual(setup.join.orgs.map((o) => o.mspId), ['Org1MSP', 'Org2MSP']);
-  assert.deepEqual([...setup.orderer.orgs.values()].flatMap((o) => o.addresses), ['127.0.0.1:7050']);
+  assert.deepEqual(
+    setup.join.orgs.map((o) => o.mspId),
+    ['Org1MSP', 'Org2MSP'],
+  );
+  assert.deepEqual(
+    [...setup.orderer.orgs.values()].flatMap((o) => o.addresses),
+    ['127.0.0.1:7050'],
+  );
 });
 
 test('toSetup: a non-config block and undecodable bytes are ConfigErrors with stable codes', async () => {
   const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
   const orderer = await simPeer(org, 0);
   const [plain] = makeChain({ channel: 'c', orderer: orderer.signer, n: 1 });
-  assert.throws(() => toSetup(plain!, parseSetup), (e: unknown) => e instanceof ConfigError && e.code === 'NOT_CONFIG_BLOCK');
-  assert.throws(() => toSetup(new Uint8Array([0xff, 0xff, 0xff]), parseSetup), (e: unknown) => e instanceof ConfigError && e.code === 'BAD_CONFIG_BLOCK');
+  assert.throws(
+    () => toSetup(plain!, parseSetup),
+    (e: unknown) => e instanceof ConfigError && e.code === 'NOT_CONFIG_BLOCK',
+  );
+  assert.throws(
+    () => toSetup(new Uint8Array([0xff, 0xff, 0xff]), parseSetup),
+    (e: unknown) => e instanceof ConfigError && e.code === 'BAD_CONFIG_BLOCK',
+  );
 });

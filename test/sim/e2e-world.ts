@@ -7,7 +7,15 @@
  * Each peer's ledger survives crashes (a disk); every append is checked (number = height,
  * previous hash) and recorded, so a block committed twice or out of order is seen.
  */
-import { SimNetwork, SimNode, simCrypto, simOrg, simPeer, type LinkSpec, type SimIdentity } from '../../src/sim/index.js';
+import {
+  SimNetwork,
+  SimNode,
+  simCrypto,
+  simOrg,
+  simPeer,
+  type LinkSpec,
+  type SimIdentity,
+} from '../../src/sim/index.js';
 import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
 import { makeChain } from '../../src/gossip/blockmaker.js';
 import { GossipService, MemoryOrderer, type ChannelSetup } from '../../src/service/index.js';
@@ -109,14 +117,34 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
   const crypto = await simCrypto({ orgs: o.orgs ?? 2, peersPerOrg: o.peersPerOrg ?? 4 });
   const ordererOrg = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
   const ordererId: SimIdentity = await simPeer(ordererOrg, 0);
-  const chain = makeChain({ channel: CHANNEL, orderer: ordererId.signer, from: 0n, n: (o.blocks ?? 100) + 1, txCount: o.txCount ?? 1, txBytes: o.txBytes ?? 64 });
+  const chain = makeChain({
+    channel: CHANNEL,
+    orderer: ordererId.signer,
+    from: 0n,
+    n: (o.blocks ?? 100) + 1,
+    txCount: o.txCount ?? 1,
+    txBytes: o.txBytes ?? 64,
+  });
   const net = new SimNetwork({ seed, link: o.link });
   const mspIds = new Set(crypto.orgs.map((org) => org.mspId));
   const channels = new Map([[CHANNEL, mspIds]]);
-  const orderer = new MemoryOrderer({ clock: net.clock, addresses: ORDERERS, latencyMs: o.ordererLatencyMs ?? 5, blocks: [chain[0]!], readers: (_c, mspId) => mspIds.has(mspId) });
+  const orderer = new MemoryOrderer({
+    clock: net.clock,
+    addresses: ORDERERS,
+    latencyMs: o.ordererLatencyMs ?? 5,
+    blocks: [chain[0]!],
+    readers: (_c, mspId) => mspIds.has(mspId),
+  });
   const setup: ChannelSetup = {
     channelId: CHANNEL,
-    join: { channelId: CHANNEL, sequence: 0n, orgs: crypto.orgs.map((org) => ({ mspId: org.mspId, anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }] })) },
+    join: {
+      channelId: CHANNEL,
+      sequence: 0n,
+      orgs: crypto.orgs.map((org) => ({
+        mspId: org.mspId,
+        anchorPeers: [{ host: `peer0.${org.domain}`, port: 7051 }],
+      })),
+    },
     orderer: { globalAddresses: [], orgs: new Map([['OrdererOrg', { addresses: ORDERERS, rootCerts: [] }]]) },
   };
   const services = new Map<string, GossipService>();
@@ -144,7 +172,13 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
       signer: n.identity.signer,
       mspId: org.mspId,
       profile: o.profile ?? 'fabric',
-      gossip: { discovery: { endpoint: n.endpoint, externalEndpoint: n.endpoint, bootstrap: [`peer0.${org.domain}:7051`] } },
+      gossip: {
+        discovery: {
+          endpoint: n.endpoint,
+          externalEndpoint: n.endpoint,
+          bootstrap: [`peer0.${org.domain}:7051`],
+        },
+      },
       election: { useLeaderElection: true, ...(o.election ?? {}) },
       state: { enabled: true, checkIntervalMs: 2000, responseTimeoutMs: 1000, ...(o.state ?? {}) },
       deliver: o.deliver,
@@ -182,10 +216,14 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
       return orderer.cut(b);
     },
     leaders(org) {
-      return nodes.filter((n) => n.isUp && orgIndex.get(n) === org && services.get(n.endpoint)!.isLeader(CHANNEL));
+      return nodes.filter(
+        (n) => n.isUp && orgIndex.get(n) === org && services.get(n.endpoint)!.isLeader(CHANNEL),
+      );
     },
     behind(height) {
-      return nodes.filter((n) => n.isUp && disks.get(n.endpoint)!.height < height).map((n) => `${n.endpoint}@${disks.get(n.endpoint)!.height}`);
+      return nodes
+        .filter((n) => n.isUp && disks.get(n.endpoint)!.height < height)
+        .map((n) => `${n.endpoint}@${disks.get(n.endpoint)!.height}`);
     },
   };
 }

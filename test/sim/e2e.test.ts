@@ -20,7 +20,8 @@ function assertLedgers(w: E2eWorld, height: bigint): void {
     assert.equal(disk.refused, 0, `${n.endpoint}: a block was committed twice or out of order`);
     if (!n.isUp) continue;
     assert.equal(disk.height, height, `${n.endpoint} height`);
-    for (let i = 0; i < Number(height); i++) assert.ok(Buffer.from(disk.blocks[i]!).equals(Buffer.from(w.chain[i]!)), `${n.endpoint} block ${i}`);
+    for (let i = 0; i < Number(height); i++)
+      assert.ok(Buffer.from(disk.blocks[i]!).equals(Buffer.from(w.chain[i]!)), `${n.endpoint} block ${i}`);
   }
 }
 
@@ -37,18 +38,32 @@ test('sim e2e: exactly one leader per org; every peer commits every block in ord
     w.cut();
     await w.net.clock.runFor(250);
   }
-  assert.ok(await w.net.clock.runUntil(() => w.behind(21n).length === 0, 30_000), `behind: ${w.behind(21n).join(', ')}`);
+  assert.ok(
+    await w.net.clock.runUntil(() => w.behind(21n).length === 0, 30_000),
+    `behind: ${w.behind(21n).join(', ')}`,
+  );
   assertLedgers(w, 21n);
   assert.deepEqual([w.leaders(1)[0], w.leaders(2)[0]], leaders, 'leadership stayed put');
   for (const n of w.nodes) {
     const svc = w.services.get(n.endpoint)!;
-    assert.equal(svc.deliverer(CHANNEL) !== undefined, leaders.includes(n), `${n.endpoint}: delivering iff leader`);
+    assert.equal(
+      svc.deliverer(CHANNEL) !== undefined,
+      leaders.includes(n),
+      `${n.endpoint}: delivering iff leader`,
+    );
   }
   const opened = [...w.orderer.connects.values()].reduce((a, b) => a + b, 0);
   assert.equal(opened, connectsBefore, 'no new Deliver stream once the leaders settled');
   for (const n of w.nodes) {
-    const log = w.services.get(n.endpoint)!.channel(CHANNEL)!.leadershipLog.map((e) => e.leader);
-    assert.deepEqual(log, leaders.includes(n) ? [true] : log.length ? [true, false] : [], `${n.endpoint} leadership changes`);
+    const log = w.services
+      .get(n.endpoint)!
+      .channel(CHANNEL)!
+      .leadershipLog.map((e) => e.leader);
+    assert.deepEqual(
+      log,
+      leaders.includes(n) ? [true] : log.length ? [true, false] : [],
+      `${n.endpoint} leadership changes`,
+    );
   }
 });
 
@@ -102,7 +117,10 @@ test('sim e2e: the deliver client gives up -> the elected leader yields; deliver
   for (const a of ORDERERS) w.orderer.down(a);
   for (let i = 0; i < 3; i++) w.cut();
   // backoff sums past 3 s after ~14 failures; the leader yields and, for a while, is no leader
-  const yielded = await w.net.clock.runUntil(() => !w.services.get(first.endpoint)!.isLeader(CHANNEL), 60_000);
+  const yielded = await w.net.clock.runUntil(
+    () => !w.services.get(first.endpoint)!.isLeader(CHANNEL),
+    60_000,
+  );
   assert.ok(yielded, 'the leader yielded');
   const log = w.services.get(first.endpoint)!.channel(CHANNEL)!.leadershipLog;
   assert.deepEqual(
@@ -110,7 +128,10 @@ test('sim e2e: the deliver client gives up -> the elected leader yields; deliver
     [true, false],
   );
   for (const a of ORDERERS) w.orderer.up(a);
-  assert.ok(await w.net.clock.runUntil(() => w.behind(7n).length === 0, 120_000), `behind: ${w.behind(7n).join(', ')}`);
+  assert.ok(
+    await w.net.clock.runUntil(() => w.behind(7n).length === 0, 120_000),
+    `behind: ${w.behind(7n).join(', ')}`,
+  );
   assertLedgers(w, 7n);
 });
 
@@ -125,7 +146,14 @@ test('sim e2e: new orderer endpoints from a config update while running: the del
   for (const n of w.nodes) {
     w.services.get(n.endpoint)!.updateChannelConfig({
       channelId: CHANNEL,
-      join: { channelId: CHANNEL, sequence: 1n, orgs: [1, 2].map((o) => ({ mspId: `Org${o}MSP`, anchorPeers: [{ host: `peer0.org${o}.example.com`, port: 7051 }] })) },
+      join: {
+        channelId: CHANNEL,
+        sequence: 1n,
+        orgs: [1, 2].map((o) => ({
+          mspId: `Org${o}MSP`,
+          anchorPeers: [{ host: `peer0.org${o}.example.com`, port: 7051 }],
+        })),
+      },
       orderer: { globalAddresses: [], orgs: new Map([['OrdererOrg', { addresses: [only], rootCerts: [] }]]) },
     });
   }
@@ -135,7 +163,10 @@ test('sim e2e: new orderer endpoints from a config update while running: the del
     w.cut();
     await w.net.clock.runFor(250);
   }
-  assert.ok(await w.net.clock.runUntil(() => w.behind(13n).length === 0, 30_000), `behind: ${w.behind(13n).join(', ')}`);
+  assert.ok(
+    await w.net.clock.runUntil(() => w.behind(13n).length === 0, 30_000),
+    `behind: ${w.behind(13n).join(', ')}`,
+  );
   assertLedgers(w, 13n);
   assert.ok((w.orderer.connects.get(only) ?? 0) > before, 'the leaders reconnected to the new endpoint');
   for (const n of w.nodes) {

@@ -3,7 +3,11 @@ import { create } from '@bufbuild/protobuf';
 import { pkiIdKey, type ReceivedMessage } from '../../src/comm/types.js';
 import type { CommConfig } from '../../src/comm/config.js';
 import { SimNetwork, SimNode, simCrypto, type LinkSpec, type SimOrg } from '../../src/sim/index.js';
-import { GossipMessageSchema, GossipMessage_Tag as Tag, type Envelope } from '../../src/wire/gen/gossip/message_pb.js';
+import {
+  GossipMessageSchema,
+  GossipMessage_Tag as Tag,
+  type Envelope,
+} from '../../src/wire/gen/gossip/message_pb.js';
 import { unsignedGossip } from '../../src/wire/gossip.js';
 
 export const FULL = process.env.GRAPEVINE_TEST_FULL === '1';
@@ -24,7 +28,12 @@ export interface Cluster {
 export async function cluster(
   seed: number,
   n: number,
-  opts: { orgs?: number; link?: Partial<LinkSpec>; config?: Partial<CommConfig>; breakDetectMs?: number } = {},
+  opts: {
+    orgs?: number;
+    link?: Partial<LinkSpec>;
+    config?: Partial<CommConfig>;
+    breakDetectMs?: number;
+  } = {},
 ): Promise<Cluster> {
   const orgCount = opts.orgs ?? 2;
   const crypto = await simCrypto({ orgs: orgCount, peersPerOrg: Math.ceil(n / orgCount) });

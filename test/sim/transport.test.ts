@@ -8,13 +8,15 @@ import { cluster, fullMesh, links, msg, peerOf, seeds } from './helpers.js';
 for (const seed of seeds(3, 20)) {
   test(`full mesh of 10 nodes, everyone sends to everyone at once (seed ${seed})`, async () => {
     const c = await cluster(seed, 10, { orgs: 2 });
-    for (const a of c.nodes) for (const b of c.nodes) if (a !== b) a.transport.send(msg(`${a.endpoint}>${b.endpoint}`), peerOf(b));
+    for (const a of c.nodes)
+      for (const b of c.nodes) if (a !== b) a.transport.send(msg(`${a.endpoint}>${b.endpoint}`), peerOf(b));
     await c.net.clock.runFor(2000);
     assert.ok(fullMesh(c.nodes), 'exactly one connection per pair');
     for (const b of c.nodes) {
       const got = c.inbox.get(b.endpoint)!;
       assert.equal(got.length, 9, `${b.endpoint} got ${got.length}`);
-      for (const a of c.nodes) if (a !== b) assert.ok(got.some((l) => l.endsWith(`:${a.endpoint}>${b.endpoint}`)));
+      for (const a of c.nodes)
+        if (a !== b) assert.ok(got.some((l) => l.endsWith(`:${a.endpoint}>${b.endpoint}`)));
     }
     let sent = 0;
     for (const n of c.nodes) sent += await n.metrics.value('gossip_comm_messages_sent');
@@ -47,7 +49,11 @@ test('an identity of no trusted org is refused and counted; so is an impostor CA
   const org3 = await simOrg(3);
   const stranger = new SimNode(c.net, { identity: await simPeer(org3, 0), trust: [...c.orgs, org3] });
   const impostorOrg = await simOrg(1, { keyLabel: 'impostor' });
-  const impostor = new SimNode(c.net, { identity: await simPeer(impostorOrg, 7), endpoint: 'impostor:7051', trust: c.orgs });
+  const impostor = new SimNode(c.net, {
+    identity: await simPeer(impostorOrg, 7),
+    endpoint: 'impostor:7051',
+    trust: c.orgs,
+  });
   const dead: string[] = [];
   stranger.transport.onPresumedDead((p) => dead.push(pkiIdKey(p)));
   stranger.transport.send(msg('let me in'), peerOf(a));
@@ -130,13 +136,17 @@ test('partition: nothing crosses, presumed dead fires, and after heal connection
   const [a, b, x, y] = c.nodes;
   const all = c.nodes;
   const everyoneTalks = (tag: string) => {
-    for (const s of all) for (const r of all) if (s !== r && s.isUp) s.transport.send(msg(`${tag}:${s.endpoint}`), peerOf(r));
+    for (const s of all)
+      for (const r of all) if (s !== r && s.isUp) s.transport.send(msg(`${tag}:${s.endpoint}`), peerOf(r));
   };
   everyoneTalks('before');
   await c.net.clock.runFor(1000);
   assert.ok(fullMesh(all));
   const dead = new Map<string, string[]>();
-  for (const n of all) n.transport.onPresumedDead((p) => (dead.get(n.endpoint) ?? dead.set(n.endpoint, []).get(n.endpoint)!).push(pkiIdKey(p)));
+  for (const n of all)
+    n.transport.onPresumedDead((p) =>
+      (dead.get(n.endpoint) ?? dead.set(n.endpoint, []).get(n.endpoint)!).push(pkiIdKey(p)),
+    );
   c.net.partition([a.endpoint, b.endpoint], [x.endpoint, y.endpoint]);
   everyoneTalks('during');
   await c.net.clock.runFor(25_000); // past keepalive: cross streams broke
@@ -146,7 +156,10 @@ test('partition: nothing crosses, presumed dead fires, and after heal connection
     const box = c.inbox.get(r.endpoint)!;
     const side = [a, b].includes(r) ? [a, b] : [x, y];
     for (const l of box.filter((m) => m.includes(':during'))) {
-      assert.ok(side.some((s) => l.endsWith(`:${s.endpoint}`)), `${r.endpoint} got ${l} across the partition`);
+      assert.ok(
+        side.some((s) => l.endsWith(`:${s.endpoint}`)),
+        `${r.endpoint} got ${l} across the partition`,
+      );
     }
   }
   assert.ok(dead.get(a.endpoint)!.includes(pkiIdKey(x.identity.pkiId)));
@@ -257,7 +270,11 @@ test('malformed bytes on an authenticated stream close it and are counted', asyn
   const sock = c.net.openStream('rogue:7051', b.endpoint);
   const { buildConnEstablish } = await import('../../src/comm/handshake.js');
   const { encodeEnvelope } = await import('../../src/wire/gossip.js');
-  void sock.write(encodeEnvelope(buildConnEstablish({ pkiId: a.identity.pkiId, signer: a.identity.signer }, undefined, false)));
+  void sock.write(
+    encodeEnvelope(
+      buildConnEstablish({ pkiId: a.identity.pkiId, signer: a.identity.signer }, undefined, false),
+    ),
+  );
   await c.net.clock.runFor(500);
   void sock.write(Uint8Array.of(0xff, 0xff, 0xff));
   let closed = '';

@@ -49,7 +49,9 @@ test('SimTrust memos: a chain accepted for one CA does not pass for an impostor 
   new SimTrust([org], clock).validateIdentity(alice.serialized);
   assert.throws(() => new SimTrust([impostor], clock).validateIdentity(alice.serialized), { code: 'CHAIN' });
   const org2 = await simOrg(2);
-  assert.throws(() => new SimTrust([org2], clock).validateIdentity(alice.serialized), { code: 'UNKNOWN_MSP' });
+  assert.throws(() => new SimTrust([org2], clock).validateIdentity(alice.serialized), {
+    code: 'UNKNOWN_MSP',
+  });
   // and the genuine org still accepts it
   new SimTrust([org], clock).validateIdentity(alice.serialized);
 });

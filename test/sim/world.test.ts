@@ -85,8 +85,14 @@ test('SeededRng: same seed same stream, forks independent and stable, ranges res
   const a = new SeededRng(42);
   const b = new SeededRng(42);
   const xs = Array.from({ length: 50 }, () => a.next32());
-  assert.deepEqual(xs, Array.from({ length: 50 }, () => b.next32()));
-  assert.notDeepEqual(xs, Array.from({ length: 50 }, () => new SeededRng(43).next32()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 50 }, () => b.next32()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 50 }, () => new SeededRng(43).next32()),
+  );
   // A fork does not depend on how much the parent consumed.
   const parent = new SeededRng(42);
   parent.next32();
@@ -138,5 +144,8 @@ test('sim identities are deterministic and chain to their org CA', async () => {
   assert.equal(peers[2].org.mspId, 'Org2MSP');
   assert.equal(orgs[1].domain, 'org2.example.com');
   // Fixed across processes: derived only from names.
-  assert.equal(Buffer.from(peers[0].pkiId).toString('hex'), '7abef4fd4d0e1edb2dfbf103ba5c6bc84320713f0806657e75385a15c41de18f');
+  assert.equal(
+    Buffer.from(peers[0].pkiId).toString('hex'),
+    '7abef4fd4d0e1edb2dfbf103ba5c6bc84320713f0806657e75385a15c41de18f',
+  );
 });

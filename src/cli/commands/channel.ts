@@ -24,7 +24,9 @@ export function runChannelGenesis(opts: GenesisCommandOptions): string {
   try {
     writeFileSync(opts.output, bytes, { mode: 0o640 });
   } catch (e) {
-    throw new ConfigError('OUTPUT', `cannot write genesis block to ${opts.output}: ${errorMessage(e)}`, { cause: e });
+    throw new ConfigError('OUTPUT', `cannot write genesis block to ${opts.output}: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
   const txId = decodeTx(block.data!.data[0]).channelHeader.txId;
   return `wrote genesis block of channel ${opts.channel} (profile ${opts.profile}, ${bytes.length} bytes, tx_id ${txId}) to ${opts.output}`;
@@ -32,11 +34,17 @@ export function runChannelGenesis(opts: GenesisCommandOptions): string {
 
 export function register(program: Command): void {
   const channel =
-    program.commands.find((c) => c.name() === 'channel') ?? program.command('channel').description('Channel configuration tools');
+    program.commands.find((c) => c.name() === 'channel') ??
+    program.command('channel').description('Channel configuration tools');
   channel
     .command('genesis')
-    .description("Write an application channel's genesis block from a configtx.yaml profile (as configtxgen -outputBlock)")
-    .requiredOption('--configtx <file>', 'configtx.yaml (configtxgen format; relative paths are relative to its folder)')
+    .description(
+      "Write an application channel's genesis block from a configtx.yaml profile (as configtxgen -outputBlock)",
+    )
+    .requiredOption(
+      '--configtx <file>',
+      'configtx.yaml (configtxgen format; relative paths are relative to its folder)',
+    )
     .requiredOption('--profile <name>', 'profile under Profiles:')
     .requiredOption('--channel <id>', 'channel ID, e.g. mychannel')
     .requiredOption('--output <file>', 'where to write the block (common.Block bytes)')

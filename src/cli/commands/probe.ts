@@ -42,7 +42,8 @@ const STEP_OF: Record<string, string> = {
 function splitEndpoint(endpoint: string): { host: string; port: number } {
   const i = endpoint.lastIndexOf(':');
   const port = Number(endpoint.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError('BAD_ENDPOINT', `endpoint ${endpoint}: expected host:port`);
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new ConfigError('BAD_ENDPOINT', `endpoint ${endpoint}: expected host:port`);
   return { host: endpoint.slice(0, i), port };
 }
 
@@ -55,7 +56,13 @@ function loadMsp(spec: string): Msp {
 function tcpStep(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = netConnect({ host, port });
-    s.setTimeout(timeoutMs, () => (s.destroy(), reject(new ProbeError('TCP', `TCP: no connection to ${host}:${port} within ${timeoutMs} ms`))));
+    s.setTimeout(
+      timeoutMs,
+      () => (
+        s.destroy(),
+        reject(new ProbeError('TCP', `TCP: no connection to ${host}:${port} within ${timeoutMs} ms`))
+      ),
+    );
     s.once('connect', () => (s.destroy(), resolve()));
     s.once('error', (e) => reject(new ProbeError('TCP', `TCP: ${e.message}`)));
   });
@@ -72,7 +79,10 @@ function tlsStep(host: string, port: number, tls: CommTls, timeoutMs: number): P
       ALPNProtocols: ['h2'],
       ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
     });
-    s.setTimeout(timeoutMs, () => (s.destroy(), reject(new ProbeError('TLS', `TLS: no handshake within ${timeoutMs} ms`))));
+    s.setTimeout(
+      timeoutMs,
+      () => (s.destroy(), reject(new ProbeError('TLS', `TLS: no handshake within ${timeoutMs} ms`))),
+    );
     s.once('secureConnect', () => (s.destroy(), resolve()));
     s.once('error', (e: Error & { code?: string }) => {
       const ca = /CERT|SELF_SIGNED|ISSUER|VERIFY|ALTNAME/i.test(e.code ?? '');
@@ -85,21 +95,37 @@ export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<st
   const { host, port } = splitEndpoint(endpoint);
   const timeoutMs = Number(opts.timeout);
   const identity = loadCommIdentity(opts.msp, opts.mspid);
-  const msps = [mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(opts.msp), opts.mspid)), ...opts.trust.map(loadMsp)];
+  const msps = [
+    mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(opts.msp), opts.mspid)),
+    ...opts.trust.map(loadMsp),
+  ];
   const extraCAs = msps.flatMap((m) => [...m.tlsRootCerts, ...m.tlsIntermediateCerts]);
   const tls = opts.tls ? loadCommTls(opts.tls, extraCAs) : undefined;
   await tcpStep(host, port, timeoutMs);
   if (tls) await tlsStep(host, port, tls, timeoutMs);
-  const t = await GrpcTransport.start({ identity, crypto: commCryptoFromMsps(() => msps), tls, listenAddress: '127.0.0.1:0', config: { dialTimeoutMs: timeoutMs } });
+  const t = await GrpcTransport.start({
+    identity,
+    crypto: commCryptoFromMsps(() => msps),
+    tls,
+    listenAddress: '127.0.0.1:0',
+    config: { dialTimeoutMs: timeoutMs },
+  });
   try {
     const start = process.hrtime.bigint();
     const info = await t.handshake({ endpoint });
     const rtt = Number(process.hrtime.bigint() - start) / 1e6;
     const { mspId, idBytes } = parseSerializedIdentity(info.identity);
     const subject = new X509Certificate(Buffer.from(idBytes)).subject.replace(/\n/g, ', ');
-    return [`endpoint   ${endpoint}`, `pki-id     ${pkiIdKey(info.pkiId)}`, `msp id     ${mspId}`, `subject    ${subject}`, `rtt        ${rtt.toFixed(1)} ms`].join('\n');
+    return [
+      `endpoint   ${endpoint}`,
+      `pki-id     ${pkiIdKey(info.pkiId)}`,
+      `msp id     ${mspId}`,
+      `subject    ${subject}`,
+      `rtt        ${rtt.toFixed(1)} ms`,
+    ].join('\n');
   } catch (e) {
-    if (e instanceof HandshakeError) throw new ProbeError(e.reason, `${STEP_OF[e.reason] ?? 'handshake'}: ${e.message}`);
+    if (e instanceof HandshakeError)
+      throw new ProbeError(e.reason, `${STEP_OF[e.reason] ?? 'handshake'}: ${e.message}`);
     throw new ProbeError((e as GrapevineError).code ?? 'FAILED', `gRPC: ${errorMessage(e)}`);
   } finally {
     await t.stop();
@@ -114,13 +140,19 @@ export function register(program: Command): void {
     .requiredOption('--msp <dir>', 'our MSP folder (signcerts, keystore, cacerts)')
     .requiredOption('--mspid <id>', 'our MSP ID')
     .option('--tls <dir>', 'our TLS folder (server.crt/key or client.crt/key, ca.crt); omit for plaintext')
-    .option('--trust <mspdir:mspid>', "another org's MSP to accept (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--trust <mspdir:mspid>',
+      "another org's MSP to accept (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--timeout <ms>', 'TCP/TLS/dial timeout', '3000')
     .action(async (endpoint: string, opts: ProbeOptions) => {
       try {
         console.log(await runProbe(endpoint, opts));
       } catch (e) {
-        if (e instanceof GrapevineError) throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
+        if (e instanceof GrapevineError)
+          throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
         throw e;
       }
     });

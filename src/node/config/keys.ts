@@ -63,7 +63,14 @@ const k = (key: string, kind: Kind, meaning: string, extra: Extra = {}): KeyDef 
 /** A key of `kind` with a default, its sample value and its zero rule. */
 const withZero =
   <D>(kind: Kind) =>
-  (key: string, def: D, yaml: string | undefined, zero: ZeroRule, meaning: string, extra: Extra = {}): KeyDef =>
+  (
+    key: string,
+    def: D,
+    yaml: string | undefined,
+    zero: ZeroRule,
+    meaning: string,
+    extra: Extra = {},
+  ): KeyDef =>
     k(key, kind, meaning, { def, yaml, zero, ...extra });
 const dur = withZero<number | undefined>('duration');
 const int = withZero<number>('int');
@@ -445,8 +452,20 @@ export const KEYS: readonly KeyDef[] = [
     undefined,
     'Serve the catch-up stream on the gossip port to channel members allowed to read (Readers).',
   ),
-  int(`${C}minGap`, CD.minGap, undefined, 'default', 'Use the stream only when at least this many blocks behind.'),
-  int(`${C}maxBlocksPerStream`, CD.maxBlocksPerStream, undefined, 'default', 'Blocks asked for in one stream.'),
+  int(
+    `${C}minGap`,
+    CD.minGap,
+    undefined,
+    'default',
+    'Use the stream only when at least this many blocks behind.',
+  ),
+  int(
+    `${C}maxBlocksPerStream`,
+    CD.maxBlocksPerStream,
+    undefined,
+    'default',
+    'Blocks asked for in one stream.',
+  ),
   dur(
     `${C}unsupportedTtl`,
     CD.unsupportedTtlMs,
@@ -454,7 +473,13 @@ export const KEYS: readonly KeyDef[] = [
     'default',
     'A peer that answered UNIMPLEMENTED (e.g. a Fabric peer) is not asked again for this long.',
   ),
-  dur(`${C}idleTimeout`, CD.idleTimeoutMs, undefined, 'default', 'A stream with no frame for this long is cancelled.'),
+  dur(
+    `${C}idleTimeout`,
+    CD.idleTimeoutMs,
+    undefined,
+    'default',
+    'A stream with no frame for this long is cancelled.',
+  ),
   dur(
     `${C}maxClockSkew`,
     CD.maxClockSkewMs,
