@@ -1,4 +1,4 @@
-export { BlockStore, type StoredBlock, type LedgerStats } from './store.js';
+export { BlockStore, type AppendOptions, type StoredBlock, type LedgerStats } from './store.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';
 export { LEDGER_DEFAULTS, type BlockStoreOptions, type LedgerLogger } from './config.js';
 export type { RecoveryReport } from './recovery.js';

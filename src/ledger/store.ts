@@ -2,7 +2,7 @@
  * BlockStore: a channel's committed blocks, crash-safe.
  *
  * append(block): check number == height, previous_hash == hash of the last header and the data
- * hash; write one framed record (record.ts) at the end of the last block file (rolling over at
+ * hash (unless the caller checked it: opts.dataHashChecked); write one framed record (record.ts) at the end of the last block file (rolling over at
  * maxFileBytes), durably (O_DSYNC, or fdatasync); only then advance the height and queue the
  * index entries (indexwriter.ts). A block is committed once its record is durable, and append
  * resolves then. Appends take effect in call order; those arriving while a write is in flight
@@ -56,6 +56,11 @@ export interface StoredBlock {
   readonly bytes: Uint8Array;
   /** Decoded on first access. */
   readonly block: Block;
+}
+
+export interface AppendOptions {
+  /** header.data_hash was checked against the data by the caller (see append). */
+  readonly dataHashChecked?: boolean;
 }
 
 export interface LedgerStats {
@@ -197,8 +202,12 @@ export class BlockStore {
    * A caller that already decoded the bytes may pass the result as `decoded` (it must be exactly
    * decodeBlock(block)) to save decoding them again, or the BlockFacts it computed from them
    * (inspect.ts) to save the decode, the header hash, the tx ids and the data hash here.
+   * `opts.dataHashChecked`: the caller already checked header.data_hash against the data
+   * (MessageCryptoService.verifyBlock does, and the commit loop appends only verified blocks),
+   * so it is not hashed again here; as Fabric's block store, which checks only the number and
+   * previous_hash on add. Without it every append is data-hash checked.
    */
-  append(block: Block | Uint8Array, decoded?: Block | BlockFacts): Promise<bigint> {
+  append(block: Block | Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): Promise<bigint> {
     if (this.closing) return Promise.reject(closedError());
     let ib: InspectedBlock;
     try {
@@ -217,7 +226,7 @@ export class BlockStore {
     return new Promise<bigint>((resolve, reject) => {
       // While a write is in flight this block waits anyway: check its data hash now. An idle
       // store instead checks it while the block's own write is in flight.
-      const hashOk = this.writeInFlight ? dataHashMatches(ib) : undefined;
+      const hashOk = opts?.dataHashChecked === true ? true : this.writeInFlight ? dataHashMatches(ib) : undefined;
       this.queue.push({ ib, hashOk, resolve, reject });
       if (!this.writing) {
         this.writing = true;

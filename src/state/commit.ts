@@ -22,6 +22,7 @@ import type { PayloadBuffer, BufferedPayload } from './buffer.js';
 import type { StateDropReason } from './errors.js';
 import type { StateLedger } from './types.js';
 
+const VERIFIED = { dataHashChecked: true } as const;
 const REJECTED = new Set(['WRONG_NUMBER', 'BAD_PREVIOUS_HASH', 'BAD_DATA_HASH', 'MALFORMED', 'TOO_LARGE']);
 
 export interface CommitLoopDeps {
@@ -85,7 +86,9 @@ export class CommitLoop {
     const t0 = clock.now();
     let height: bigint;
     try {
-      height = await ledger.append(p.bytes, p.facts ?? p.block);
+      // every buffered block passed VerifyBlock (gossip, deliver, state transfer) or the
+      // catch-up verifier, which checked its data hash: the ledger need not hash it again
+      height = await ledger.append(p.bytes, p.facts ?? p.block, VERIFIED);
     } catch (e) {
       if (e instanceof GrapevineError && REJECTED.has(e.code)) {
         this.d.drop('ledger_rejected', `block ${p.seqNum} from ${p.source}: ${e.code}: ${e.message}`);

@@ -4,6 +4,7 @@
  */
 import type { PkiId } from '../comm/types.js';
 import type { BlockFacts } from '../ledger/inspect.js';
+import type { AppendOptions } from '../ledger/store.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 
 /** A channel member as anti-entropy sees it (§5.5 PeersOfChannel + StateInfo ledger height). */
@@ -26,7 +27,8 @@ export interface StateLedger {
    * chain. `decoded`, when given, is decodeBlock(block) or the BlockFacts of it (computed by the
    * verifier workers): saves the ledger a second decode.
    */
-  append(block: Uint8Array, decoded?: Block | BlockFacts): Promise<bigint>;
+  /** opts.dataHashChecked: the block passed VerifyBlock, which checked its data hash. */
+  append(block: Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): Promise<bigint>;
   getBlockBytes(n: bigint): Promise<Uint8Array | undefined>;
 }
 

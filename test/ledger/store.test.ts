@@ -129,6 +129,25 @@ test('bad blocks are rejected with typed errors and leave the store untouched', 
   await again.close();
 });
 
+test('dataHashChecked: the caller vouches for the data hash and it is not computed again; the chain is still checked', async (t) => {
+  const dir = await tempDir(t);
+  const chain = makeChain(3, 12);
+  const store = await BlockStore.open(dir);
+  await store.append(chain[0], undefined, { dataHashChecked: true });
+  // the hash-chain checks stay: a gap and a fork are refused even when the data hash was checked
+  await rejectsWith(store.append(chain[2], undefined, { dataHashChecked: true }), 'WRONG_NUMBER');
+  const forked = new ChainBuilder(1n, new Uint8Array(32).fill(7), 99).next();
+  await rejectsWith(store.append(forked, undefined, { dataHashChecked: true }), 'BAD_PREVIOUS_HASH');
+  // a block whose data no longer matches its header is taken as vouched for (the caller's MCS
+  // would have refused it); without the option the store refuses it itself
+  const tampered = decodeBlock(chain[1]);
+  tampered.data!.data[0] = makeTx('testchannel', 'evil', 10, seededRandom(1));
+  await rejectsWith(store.append(tampered), 'BAD_DATA_HASH');
+  assert.equal(store.height(), 1n);
+  assert.equal(await store.append(tampered, undefined, { dataHashChecked: true }), 2n);
+  await store.close();
+});
+
 test('too-large blocks are refused', async (t) => {
   const dir = await tempDir(t);
   const store = await BlockStore.open(dir, { maxBlockBytes: 2000 });

@@ -137,6 +137,7 @@ test('commit loop: out-of-order arrivals commit in order, once each; onCommitted
   assert.equal(w.ledger.height(), 6n);
   assert.deepEqual(w.committed, [2n, 3n, 4n, 5n, 6n]);
   assert.equal(w.ledger.appends, 5);
+  assert.equal(w.ledger.vouchedAppends, 5, 'verified blocks: the ledger is told their data hash was checked');
   w.buffer.close();
   await w.loop.stop();
 });

@@ -5,7 +5,7 @@ import { signEcdsa } from '../../src/identity/ecdsa.js';
 import type { SimIdentity } from '../../src/sim/index.js';
 import type { StateLedger, StatePeer, ChannelView } from '../../src/state/index.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
-import type { BlockFacts } from '../../src/ledger/index.js';
+import type { AppendOptions, BlockFacts } from '../../src/ledger/index.js';
 import type { Block, BlockHeader } from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { makeChain } from '../../src/gossip/blockmaker.js';
@@ -15,6 +15,8 @@ export class MemLedger implements StateLedger {
   readonly blocks: Uint8Array[] = [];
   private lastHash?: Uint8Array;
   appends = 0;
+  /** Appends whose caller said the data hash was already checked (AppendOptions). */
+  vouchedAppends = 0;
   /** Make append fail with this error (tests of the commit loop's failure paths). */
   failWith?: GrapevineError;
 
@@ -26,11 +28,12 @@ export class MemLedger implements StateLedger {
     return BigInt(this.blocks.length);
   }
 
-  async append(bytes: Uint8Array, decoded?: Block | BlockFacts): Promise<bigint> {
+  async append(bytes: Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): Promise<bigint> {
     await Promise.resolve();
     if (this.failWith) throw this.failWith;
     this.put(bytes, decoded && 'kind' in decoded ? decoded : undefined);
     this.appends++;
+    if (opts?.dataHashChecked) this.vouchedAppends++;
     return this.height();
   }
 
