@@ -121,10 +121,20 @@ test('batching: a lone block goes at once; while the worker is busy the next bat
   pools.push(p);
   await p.ready;
   await p.verify(1n, new Uint8Array(blocks[1]));
-  assert.deepEqual(p.stats(), { batches: 1, jobs: 1 }, 'a lone block is sent without waiting for more');
+  assert.deepEqual(
+    p.stats(),
+    { batches: 1, jobs: 1, buffersAllocated: 1 },
+    'a lone block is sent without waiting for more',
+  );
   const all = blocks.slice(2, 98).map((b, i) => p.verify(BigInt(i + 2), new Uint8Array(b)));
   await Promise.all(all);
-  assert.deepEqual(p.stats(), { batches: 4, jobs: 97 }, '96 blocks submitted at once: 3 full batches of 32');
+  assert.deepEqual(
+    p.stats(),
+    { batches: 4, jobs: 97, buffersAllocated: 3 },
+    '96 blocks submitted at once: 3 full batches of 32 (the first reuses the buffer handed back)',
+  );
+  for (let n = 98; n <= 101; n++) await p.verify(BigInt(n), new Uint8Array(blocks[n]));
+  assert.equal(p.stats().buffersAllocated, 3, 'spent buffers are reused');
 });
 
 test('batching: blocks arriving one per turn while the worker is busy go in one batch when it is free', async () => {
@@ -137,12 +147,12 @@ test('batching: blocks arriving one per turn while the worker is busy go in one 
     await new Promise((r) => setImmediate(r)); // a turn of the event loop per block
     later.push(p.verify(BigInt(n), new Uint8Array(blocks[n])));
   }
-  assert.deepEqual(p.stats(), { batches: 1, jobs: 1 }, 'nothing more is sent while the worker is busy');
+  assert.deepEqual(p.stats().batches, 1, 'nothing more is sent while the worker is busy');
   Atomics.store(new Int32Array(hold), 0, 1);
   Atomics.notify(new Int32Array(hold), 0);
   await first;
   await Promise.all(later);
-  assert.deepEqual(p.stats(), { batches: 2, jobs: 21 }, 'the 20 that waited went in one batch');
+  assert.deepEqual([p.stats().batches, p.stats().jobs], [2, 21], 'the 20 that waited went in one batch');
 });
 
 test('refused, undecodable, wrong-number and foreign blocks reject bad_block; at most maxInFlight outstanding', async () => {

@@ -49,7 +49,10 @@ export interface VerifyResults {
 }
 
 export type VerifyReply =
-  { readonly ready: true } | { readonly initError: string } | { readonly results: VerifyResults };
+  | { readonly ready: true }
+  | { readonly initError: string }
+  /** `spent`: the batch's buffer handed back for reuse. */
+  | { readonly results: VerifyResults; readonly spent?: ArrayBuffer };
 
 export interface WorkerInit {
   /** URL (file:) of a module exporting createBlockVerifier(init) (see worker.ts). */
@@ -101,6 +104,11 @@ interface Slot {
   state: 'starting' | 'alive' | 'dead';
 }
 
+const MIN_BATCH_BUFFER = 1024 * 1024;
+const MAX_SPARE_BUFFERS = 4;
+/** Larger buffers (a batch of huge blocks) are not kept. */
+const MAX_SPARE_BYTES = 16 * 1024 * 1024;
+
 const EXT = extname(new URL(import.meta.url).pathname) || '.js';
 const WORKER_URL = new URL(`./worker${EXT}`, import.meta.url);
 
@@ -121,8 +129,11 @@ export class BlockVerifyPool {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
+  /** Batch buffers handed back by the workers, for reuse (at most MAX_SPARE_BUFFERS). */
+  private readonly spare: ArrayBuffer[] = [];
   /** Messages sent to workers, and the jobs in them. */
   private batchesSent = 0;
+  private buffersAllocated = 0;
   private jobsSent = 0;
   private closed = false;
   private readonly batch: number;
@@ -149,8 +160,8 @@ export class BlockVerifyPool {
   }
 
   /** Batches sent to workers and the jobs in them (jobs / batches = the mean batch). */
-  stats(): { batches: number; jobs: number } {
-    return { batches: this.batchesSent, jobs: this.jobsSent };
+  stats(): { batches: number; jobs: number; buffersAllocated: number } {
+    return { batches: this.batchesSent, jobs: this.jobsSent, buffersAllocated: this.buffersAllocated };
   }
 
   /** Decode and verify block `seq` (the bytes are copied to the worker; not to be changed until settled). */
@@ -207,7 +218,10 @@ export class BlockVerifyPool {
         } else if ('initError' in m) {
           dead(`did not start: ${m.initError}`);
           void worker.terminate();
-        } else this.onResults(slot, m.results);
+        } else {
+          if (m.spent) this.recycle(m.spent);
+          this.onResults(slot, m.results);
+        }
       });
       const dead = (why: string) => {
         if (slot.state !== 'dead') {
@@ -236,7 +250,7 @@ export class BlockVerifyPool {
     slot.outbox = [];
     let total = 0;
     for (const j of jobs) total += j.bytes.length;
-    const blocks = new Uint8Array(total);
+    const blocks = this.batchBuffer(total);
     const ends: number[] = [];
     let o = 0;
     for (const j of jobs) {
@@ -254,6 +268,22 @@ export class BlockVerifyPool {
     this.batchesSent++;
     this.jobsSent += jobs.length;
     slot.worker.postMessage(batch, [blocks.buffer]);
+  }
+
+  /**
+   * A buffer for a batch of `total` bytes: a spent one handed back by a worker when one is large
+   * enough, else a new one (at least 1 MiB, so that it can serve later batches). Reuse spares
+   * the allocation and the garbage-collector work that large short-lived buffers cost.
+   */
+  private batchBuffer(total: number): Uint8Array<ArrayBuffer> {
+    const i = this.spare.findIndex((b) => b.byteLength >= total);
+    if (i >= 0) return new Uint8Array(this.spare.splice(i, 1)[0], 0, total);
+    this.buffersAllocated++;
+    return new Uint8Array(new ArrayBuffer(Math.max(total, MIN_BATCH_BUFFER)), 0, total);
+  }
+
+  private recycle(b: ArrayBuffer): void {
+    if (this.spare.length < MAX_SPARE_BUFFERS && b.byteLength <= MAX_SPARE_BYTES) this.spare.push(b);
   }
 
   private onResults(slot: Slot, r: VerifyResults): void {

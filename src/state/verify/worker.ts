@@ -162,7 +162,11 @@ try {
   const v = (await mod.createBlockVerifier(init)) as WorkerBlockVerifier;
   port.on('message', (batch: VerifyBatch) => {
     const results = runBatch(v, batch);
-    port.postMessage({ results } satisfies VerifyReply, [results.hashes.buffer as ArrayBuffer]);
+    // the batch's buffer goes back for reuse: nothing in results refers to it
+    port.postMessage({ results, spent: batch.blocks } satisfies VerifyReply, [
+      results.hashes.buffer as ArrayBuffer,
+      batch.blocks,
+    ]);
   });
   port.postMessage({ ready: true } satisfies VerifyReply);
 } catch (e) {
