@@ -41,6 +41,8 @@ export interface ChannelProvider {
 
 /** One SignedData per orderer signature of a block: {creator, value ‖ signature_header ‖ DER(header), signature}. */
 export type BlockSignatureSet = readonly SignedData[];
+/** A block's signature set, built on first call and then kept. */
+export type LazySignatureSet = () => BlockSignatureSet;
 
 interface Validated {
   readonly identity: MspIdentity;
@@ -112,10 +114,11 @@ export class MessageCryptoService {
   /**
    * verifyBlock up to, not including, the orderer signatures: header and number, channel, metadata,
    * data hash, well-formedness, the channel known. Returns the block's signature set for
-   * checkBlockSignatures. (Catch-up verifies runs of chained blocks with one signature check,
-   * state/verify/segment.ts.)
+   * checkBlockSignatures, built when first asked for (catch-up verifies runs of chained blocks
+   * with one signature check, state/verify/segment.ts, so most sets are never built; a
+   * signature header that does not decode fails there, MALFORMED).
    */
-  checkBlockContent(channelId: string, seqNum: bigint, block: Block): BlockSignatureSet {
+  checkBlockContent(channelId: string, seqNum: bigint, block: Block): LazySignatureSet {
     const header = block.header;
     if (!header) throw new VerifyError('HEADER_MISMATCH', `invalid block on channel ${channelId}: no header`);
     if (header.number !== seqNum) {
@@ -158,17 +161,22 @@ export class MessageCryptoService {
     // the first transaction decoded above: a config block is exactly one CONFIG transaction
     checkWellFormed(data, data.length === 1 && first.channelHeader.type === HeaderType.CONFIG);
     this.channel(channelId);
-    const headerBytes = blockHeaderBytes(header);
-    return metadata.signatures.map((ms, i) => {
-      const shdr = guard('MALFORMED', () =>
-        decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
-      );
-      return {
-        identity: shdr.creator,
-        data: Buffer.concat([metadata.value, ms.signatureHeader, headerBytes]),
-        signature: ms.signature,
-      };
-    });
+    let set: BlockSignatureSet | undefined;
+    return () => {
+      if (set) return set;
+      const headerBytes = blockHeaderBytes(header);
+      set = metadata.signatures.map((ms, i) => {
+        const shdr = guard('MALFORMED', () =>
+          decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
+        );
+        return {
+          identity: shdr.creator,
+          data: Buffer.concat([metadata.value, ms.signatureHeader, headerBytes]),
+          signature: ms.signature,
+        };
+      });
+      return set;
+    };
   }
 
   /**
@@ -179,9 +187,10 @@ export class MessageCryptoService {
   checkBlockSignatures(
     channelId: string,
     seqNum: bigint,
-    signed: BlockSignatureSet,
+    lazy: LazySignatureSet,
     ctx: ChannelCryptoContext = this.channel(channelId),
   ): void {
+    const signed = lazy();
     try {
       this.evaluate(ctx, BLOCK_VALIDATION_POLICY, signed);
     } catch (e) {

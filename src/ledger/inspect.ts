@@ -5,7 +5,7 @@
  */
 import { hash, webcrypto } from 'node:crypto';
 import { WireError } from '../errors.js';
-import { blockDataHash, blockHeaderHash, decodeBlock, decodeTx, encodeBlock } from '../wire/block.js';
+import { blockDataHash, decodeBlock, decodeTx, encodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { scanBlock } from './blockscan.js';
 import { LedgerError } from './errors.js';
@@ -51,7 +51,7 @@ export function blockFacts(block: Block, dataHashChecked?: boolean): BlockFacts 
     kind: 'facts',
     number: header.number,
     previousHash: header.previousHash,
-    headerHash: blockHeaderHash(header),
+    headerHash: headerHashOf(header.number, header.previousHash, header.dataHash),
     txIds: data.map(txIdOf),
     dataHashChecked: dataHashChecked ?? sameHash(blockDataHash(data), header.dataHash),
   };
@@ -207,8 +207,7 @@ export function headerHashOf(number: bigint, previousHash: Uint8Array, dataHash:
   for (let v = number >> 8n; v > 0n; v >>= 8n) intLen++;
   const topByte = Number((number >> BigInt(8 * (intLen - 1))) & 0xffn);
   const intContent = intLen + (topByte & 0x80 ? 1 : 0);
-  const body =
-    derTlvLength(intContent) + derTlvLength(previousHash.length) + derTlvLength(dataHash.length);
+  const body = derTlvLength(intContent) + derTlvLength(previousHash.length) + derTlvLength(dataHash.length);
   const out = Buffer.allocUnsafe(derTlvLength(body));
   let o = derHeader(out, 0, 0x30, body);
   o = derHeader(out, o, 0x02, intContent);

@@ -20,7 +20,7 @@
  */
 import { parseChannelConfig } from '../../channelconfig/index.js';
 import { GrapevineError, VerifyError, errorMessage } from '../../errors.js';
-import { MessageCryptoService, type BlockSignatureSet, type ChannelProvider } from '../../identity/mcs.js';
+import { MessageCryptoService, type ChannelProvider, type LazySignatureSet } from '../../identity/mcs.js';
 import type { ChannelCryptoContext, LocalIdentity } from '../../identity/types.js';
 import { decodeBlock, isConfigBlock } from '../../wire/block.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
@@ -138,7 +138,7 @@ export function createBlockVerifier(init: McsVerifierInit): WorkerBlockVerifier 
 /** A block's signature input in segment mode. */
 export interface McsSigned {
   readonly block: Block;
-  readonly set: BlockSignatureSet;
+  readonly set: LazySignatureSet;
 }
 
 /**
