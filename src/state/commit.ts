@@ -1,9 +1,9 @@
 /**
  * The commit loop (PROTOCOL.md §9.5): waits for the payload at the buffer's `next`, then pops
- * consecutive payloads and appends them to the ledger in order. Up to `maxInFlight` appends are
- * issued without waiting for the previous one to be durable (the ledger serialises them and
- * resolves them in order), so block verification, network and disk overlap; 1 = strictly one
- * at a time, as Fabric.
+ * consecutive payloads and appends them to the ledger in order. Up to `maxInFlight` appends (of
+ * at most `maxBytesInFlight` bytes together) are issued without waiting for the previous one to
+ * be durable (the ledger serialises them, commits those waiting together and resolves them in
+ * order), so block verification, network and disk overlap; 1 = strictly one at a time, as Fabric.
  *
  *   VerifyBlock already ran at ingress (gossip: the channel layer; orderer: the deliver client;
  *   state transfer and catch-up: this layer); the ledger checks number = height and the hash
@@ -32,6 +32,8 @@ export interface CommitLoopDeps {
   readonly logger: Logger;
   /** Appends issued before the first of them is durable (>= 1). */
   readonly maxInFlight: number;
+  /** Their bytes at most (one append always goes, whatever its size). */
+  readonly maxBytesInFlight: number;
   /** Seconds per commit. */
   observeDuration(seconds: number): void;
   onCommitted(height: bigint, p: BufferedPayload): void;
@@ -61,10 +63,17 @@ export class CommitLoop {
     const { buffer } = this.d;
     const inflight = new Set<Promise<void>>();
     const max = Math.max(1, this.d.maxInFlight);
+    let bytes = 0;
+    const room = () => inflight.size === 0 || (inflight.size < max && bytes < this.d.maxBytesInFlight);
     while (!this.stopped && !buffer.isClosed) {
       let p: BufferedPayload | undefined;
-      while (!this.halted && inflight.size < max && (p = buffer.popReady())) {
-        const t: Promise<void> = this.commit(p).finally(() => inflight.delete(t));
+      while (!this.halted && room() && (p = buffer.popReady())) {
+        const size = p.bytes.length;
+        bytes += size;
+        const t: Promise<void> = this.commit(p).finally(() => {
+          inflight.delete(t);
+          bytes -= size;
+        });
         inflight.add(t);
       }
       if (this.halted) {
@@ -74,7 +83,7 @@ export class CommitLoop {
         this.halted = false;
         continue;
       }
-      if (inflight.size >= max) await Promise.race(inflight);
+      if (!room()) await Promise.race(inflight);
       else if (inflight.size > 0) await Promise.race([...inflight, buffer.waitReady()]);
       else await buffer.waitReady();
     }

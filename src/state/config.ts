@@ -61,8 +61,14 @@ export interface StateConfig {
   readonly channelSize: number;
   /** `peer.gossip.nonBlockingCommitMode`: orderer blocks added like gossip ones. Fabric false. */
   readonly nonBlockingCommitMode: boolean;
-  /** Ledger appends issued before the previous one is durable (not in Fabric; 1 = Fabric's one at a time). Default 16. */
+  /**
+   * Ledger appends issued before the previous one is durable (not in Fabric; 1 = Fabric's one
+   * at a time). The ledger commits those that wait together (group commit), so more in flight
+   * means fewer, larger durable writes when blocks arrive fast (catch-up). Default 64.
+   */
   readonly maxCommitsInFlight: number;
+  /** Bytes of those appends at most (a block larger than this still goes, alone). Default 32 MiB. */
+  readonly maxCommitBytesInFlight: number;
   readonly catchup: CatchupConfig;
 }
 
@@ -93,7 +99,8 @@ export const FABRIC_STATE_DEFAULTS: StateConfig = Object.freeze({
   maxRetries: 3,
   channelSize: 100,
   nonBlockingCommitMode: false,
-  maxCommitsInFlight: 16,
+  maxCommitsInFlight: 64,
+  maxCommitBytesInFlight: 32 * 1024 * 1024,
   catchup: CATCHUP_DEFAULTS,
 });
 

@@ -108,6 +108,7 @@ export class StateProvider {
       clock: o.clock,
       logger: this.log,
       maxInFlight: this.config.maxCommitsInFlight,
+      maxBytesInFlight: this.config.maxCommitBytesInFlight,
       observeDuration: (s) => duration.observe({ channel }, s),
       onCommitted: (h) => {
         height.set({ channel }, Number(h));

@@ -101,7 +101,7 @@ test('property: any mix of adds and pops keeps order, the bounds and no duplicat
   );
 });
 
-async function loopWorld(initial = 1) {
+async function loopWorld(initial = 1, maxBytesInFlight = 1 << 30) {
   const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
   const orderer = fastSigner(await simPeer(org, 0));
   const blocks = chain('ch', orderer, 30);
@@ -116,6 +116,7 @@ async function loopWorld(initial = 1) {
     clock: new VirtualClock(),
     logger: silentLogger,
     maxInFlight: 4,
+    maxBytesInFlight,
     observeDuration: () => {},
     onCommitted: (h) => committed.push(h),
     onFatal: (e) => (fatal = e),
@@ -140,6 +141,31 @@ test('commit loop: out-of-order arrivals commit in order, once each; onCommitted
   assert.equal(w.ledger.vouchedAppends, 5, 'verified blocks: the ledger is told their data hash was checked');
   w.buffer.close();
   await w.loop.stop();
+});
+
+test('commit loop: at most maxInFlight appends in flight, and within maxBytesInFlight (one always goes)', async () => {
+  const w = await loopWorld();
+  for (let n = 1; n <= 12; n++) w.add(n);
+  await w.settle();
+  assert.equal(w.ledger.height(), 13n);
+  assert.equal(w.ledger.peakInFlight, 4, 'maxInFlight 4');
+  w.buffer.close();
+  await w.loop.stop();
+  const size = (await loopWorld()).blocks[1].length;
+  const byBytes = await loopWorld(1, 2 * size + 1);
+  for (let n = 1; n <= 12; n++) byBytes.add(n);
+  await byBytes.settle();
+  assert.equal(byBytes.ledger.height(), 13n);
+  assert.equal(byBytes.ledger.peakInFlight, 3, 'issued while under the byte bound: the third crosses it');
+  byBytes.buffer.close();
+  await byBytes.loop.stop();
+  const tiny = await loopWorld(1, 1);
+  for (let n = 1; n <= 5; n++) tiny.add(n);
+  await tiny.settle();
+  assert.equal(tiny.ledger.height(), 6n, 'a block larger than the bound still commits');
+  assert.equal(tiny.ledger.peakInFlight, 1);
+  tiny.buffer.close();
+  await tiny.loop.stop();
 });
 
 test('commit loop: a block the ledger refuses is dropped and next goes back to the ledger height', async () => {

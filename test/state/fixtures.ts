@@ -17,6 +17,9 @@ export class MemLedger implements StateLedger {
   appends = 0;
   /** Appends whose caller said the data hash was already checked (AppendOptions). */
   vouchedAppends = 0;
+  /** Most appends running at once. */
+  peakInFlight = 0;
+  private active = 0;
   /** Make append fail with this error (tests of the commit loop's failure paths). */
   failWith?: GrapevineError;
 
@@ -29,7 +32,16 @@ export class MemLedger implements StateLedger {
   }
 
   async append(bytes: Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): Promise<bigint> {
-    await Promise.resolve();
+    this.peakInFlight = Math.max(this.peakInFlight, ++this.active);
+    try {
+      await Promise.resolve();
+      return this.appendNow(bytes, decoded, opts);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private appendNow(bytes: Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): bigint {
     if (this.failWith) throw this.failWith;
     this.put(bytes, decoded && 'kind' in decoded ? decoded : undefined);
     this.appends++;
