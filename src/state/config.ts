@@ -24,7 +24,12 @@ export interface CatchupConfig {
   readonly maxClockSkewMs: number;
   /** Server side: concurrent streams served; more are refused RESOURCE_EXHAUSTED. Default 8. */
   readonly maxConcurrentStreams: number;
-  /** Server side: bytes of blocks per stream message (a larger block goes alone). Default 1 MiB. */
+  /**
+   * Server side: bytes of blocks per stream message (a larger block goes alone). Default 64 KiB:
+   * the receiver verifies and commits a message's blocks only once all of it arrived, so small
+   * messages keep its pipeline busy (10 KB blocks: 64 KiB 0.54-0.55 of a raw stream, 32 KiB
+   * 0.46, 128 KiB 0.50, 1 MiB 0.44).
+   */
   readonly maxFrameBytes: number;
   /**
    * Worker threads verifying catch-up blocks (when the provider has a verifier module).
@@ -84,7 +89,7 @@ export const CATCHUP_DEFAULTS: CatchupConfig = Object.freeze({
   idleTimeoutMs: 10_000,
   maxClockSkewMs: 15 * 60_000,
   maxConcurrentStreams: 8,
-  maxFrameBytes: 1024 * 1024,
+  maxFrameBytes: 64 * 1024,
   verifyWorkers: defaultVerifyWorkers(),
   maxVerifyInFlight: 64,
   verifyAllSignatures: false,
