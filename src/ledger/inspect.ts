@@ -111,14 +111,18 @@ function inspected(
   data: readonly Uint8Array[],
 ): InspectedBlock {
   let txIds: readonly string[] | undefined;
+  let headerHash: Uint8Array | undefined;
   return {
     bytes,
     data,
     dataHash,
     number,
     previousHash,
-    headerHash: headerHashOf(number, previousHash, dataHash),
-    // decoded on first use: the store asks while the block's write is in flight
+    // both computed on first use: for a lone append the store asks while its write is in
+    // flight (the first CPU work after waiting on the disk runs several times slower than hot)
+    get headerHash() {
+      return (headerHash ??= headerHashOf(number, previousHash, dataHash));
+    },
     get txIds() {
       return (txIds ??= data.map(txIdOf));
     },

@@ -314,7 +314,7 @@ export class BlockStore {
     const write = this.writeDurable(w, batch);
     // while the write runs on the thread pool (a large block's hash goes there too)
     const hashing = checkHashDuringWrite ? dataHashMatchesSoon(batch[0].ib) : undefined;
-    for (const q of batch) txIdsOf(q.ib); // decoded now rather than after the write
+    for (const q of batch) lazyFacts(q.ib); // computed now rather than after the write
     try {
       const [hashOk] = await Promise.all([hashing, write]);
       if (hashOk !== undefined) batch[0].hashOk = hashOk;
@@ -532,8 +532,10 @@ function storedBlock(n: bigint, e: CachedBlock): StoredBlock {
   };
 }
 
-function txIdsOf(ib: InspectedBlock): readonly string[] {
-  return ib.txIds;
+/** Computes the header hash and tx ids of a block (lazy in InspectedBlock). */
+function lazyFacts(ib: InspectedBlock): void {
+  void ib.headerHash;
+  void ib.txIds;
 }
 
 function closedError(): LedgerError {
