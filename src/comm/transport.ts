@@ -284,14 +284,12 @@ export class GrpcTransport implements Transport {
 
   /** Diagnostics: open connections with their direction. */
   connections(): { pkiId: PkiId; direction: 'in' | 'out'; endpoint: string; queued: number }[] {
-    return this.conns
-      .all()
-      .map((c) => ({
-        pkiId: c.info.pkiId,
-        direction: c.direction,
-        endpoint: c.info.endpoint,
-        queued: c.queued,
-      }));
+    return this.conns.all().map((c) => ({
+      pkiId: c.info.pkiId,
+      direction: c.direction,
+      endpoint: c.info.endpoint,
+      queued: c.queued,
+    }));
   }
 
   stop(): Promise<void> {

@@ -28,7 +28,8 @@ export async function listBlockFiles(dir: string): Promise<number[]> {
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
   nums.forEach((n, i) => {
-    if (n !== i) throw new LedgerError('CORRUPT', `ledger folder ${dir}: block file ${blockFileName(i)} is missing`);
+    if (n !== i)
+      throw new LedgerError('CORRUPT', `ledger folder ${dir}: block file ${blockFileName(i)} is missing`);
   });
   return nums;
 }
@@ -50,7 +51,12 @@ export type RecordProbe =
   | { readonly ok: false; readonly why: string };
 
 /** Reads and checks the record at pos of a file of the given size. */
-export async function probeRecord(fh: FileHandle, pos: number, size: number, maxPayload: number): Promise<RecordProbe> {
+export async function probeRecord(
+  fh: FileHandle,
+  pos: number,
+  size: number,
+  maxPayload: number,
+): Promise<RecordProbe> {
   if (size - pos < RECORD_HEADER_BYTES) return { ok: false, why: 'incomplete record header' };
   const header = parseRecordHeader(await readAt(fh, pos, RECORD_HEADER_BYTES));
   if (!header) return { ok: false, why: 'bad record header (magic or checksum)' };
@@ -66,7 +72,12 @@ export async function probeRecord(fh: FileHandle, pos: number, size: number, max
  * Is there a complete, valid record starting anywhere in (from, size)? Used to tell a torn tail
  * (nothing valid follows) from corruption in the middle (valid data follows the bad record).
  */
-export async function validRecordAfter(fh: FileHandle, from: number, size: number, maxPayload: number): Promise<number | undefined> {
+export async function validRecordAfter(
+  fh: FileHandle,
+  from: number,
+  size: number,
+  maxPayload: number,
+): Promise<number | undefined> {
   const CHUNK = 1 << 20;
   for (let base = from + 1; base < size; base += CHUNK) {
     const chunk = await readAt(fh, base, Math.min(CHUNK + RECORD_MAGIC.length - 1, size - base));
@@ -167,13 +178,20 @@ async function closeQuietly(fh: Promise<FileHandle>): Promise<void> {
 }
 
 /** Reads the record at offset in file n and checks it against the index entry. */
-export async function readRecord(pool: ReadHandlePool, n: number, offset: number, length: number): Promise<Uint8Array> {
+export async function readRecord(
+  pool: ReadHandlePool,
+  n: number,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
   return pool.with(n, async (fh, name) => {
     const buf = await readAt(fh, offset, RECORD_HEADER_BYTES + length);
-    if (buf.length < RECORD_HEADER_BYTES + length) throw corrupt(name, offset, 'file ends inside an indexed record');
+    if (buf.length < RECORD_HEADER_BYTES + length)
+      throw corrupt(name, offset, 'file ends inside an indexed record');
     const header = parseRecordHeader(buf);
     if (!header) throw corrupt(name, offset, 'bad record header (magic or checksum)');
-    if (header.length !== length) throw corrupt(name, offset, `record length ${header.length}, index says ${length}`);
+    if (header.length !== length)
+      throw corrupt(name, offset, `record length ${header.length}, index says ${length}`);
     const payload = buf.subarray(RECORD_HEADER_BYTES);
     if (!payloadMatches(header, payload)) throw corrupt(name, offset, 'record checksum mismatch');
     return new Uint8Array(payload.buffer, payload.byteOffset, payload.length);

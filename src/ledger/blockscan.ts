@@ -44,7 +44,9 @@ export function scanBlock(b: Uint8Array): ScannedBlock | undefined {
     if (e < 0 || !repeatedBytes(b, start, e)) return undefined;
     o = e;
   }
-  return o === end ? { number: header.number, previousHash: header.previousHash, dataHash: header.dataHash, data } : undefined;
+  return o === end
+    ? { number: header.number, previousHash: header.previousHash, dataHash: header.dataHash, data }
+    : undefined;
 }
 
 /** Start of the field body read by the last successful lengthDelimited call. */

@@ -31,7 +31,9 @@ export interface BlockStoreOptions {
   logger?: LedgerLogger;
 }
 
-export type ResolvedOptions = Required<Omit<BlockStoreOptions, 'logger'>> & { logger: LedgerLogger | undefined };
+export type ResolvedOptions = Required<Omit<BlockStoreOptions, 'logger'>> & {
+  logger: LedgerLogger | undefined;
+};
 
 export const LEDGER_DEFAULTS: Required<Omit<BlockStoreOptions, 'logger'>> = {
   maxFileBytes: 64 * 1024 * 1024,
@@ -62,12 +64,18 @@ export function resolveOptions(opts: BlockStoreOptions = {}): ResolvedOptions {
     const v = opts[key];
     if (v === undefined) continue;
     if (!Number.isSafeInteger(v) || v < minimum[key]) {
-      throw new ConfigError('BAD_CONFIG', `ledger option ${key} must be an integer >= ${minimum[key]}, got ${String(v)}`);
+      throw new ConfigError(
+        'BAD_CONFIG',
+        `ledger option ${key} must be an integer >= ${minimum[key]}, got ${String(v)}`,
+      );
     }
     out[key] = v;
   }
   if (out.maxBlockBytes > 0xffff_fff0) {
-    throw new ConfigError('BAD_CONFIG', `ledger option maxBlockBytes must be below 4 GiB, got ${out.maxBlockBytes}`);
+    throw new ConfigError(
+      'BAD_CONFIG',
+      `ledger option maxBlockBytes must be below 4 GiB, got ${out.maxBlockBytes}`,
+    );
   }
   return out;
 }

@@ -21,7 +21,11 @@ export class LedgerError extends GrapevineError {
   /** Block file and byte offset of the damaged record, for CORRUPT errors. */
   readonly file: string | undefined;
   readonly offset: number | undefined;
-  constructor(code: LedgerErrorCode, message: string, options?: { cause?: unknown; file?: string; offset?: number }) {
+  constructor(
+    code: LedgerErrorCode,
+    message: string,
+    options?: { cause?: unknown; file?: string; offset?: number },
+  ) {
     super(code, message, options);
     this.file = options?.file;
     this.offset = options?.offset;
@@ -29,7 +33,10 @@ export class LedgerError extends GrapevineError {
 }
 
 export function corrupt(file: string, offset: number, what: string): LedgerError {
-  return new LedgerError('CORRUPT', `block file ${file} is corrupt at offset ${offset}: ${what}`, { file, offset });
+  return new LedgerError('CORRUPT', `block file ${file} is corrupt at offset ${offset}: ${what}`, {
+    file,
+    offset,
+  });
 }
 
 export function ioError(what: string, cause: unknown): LedgerError {

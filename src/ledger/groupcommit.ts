@@ -74,13 +74,19 @@ export function recordBytes(ib: InspectedBlock): number {
 }
 
 /** Decides the next batch; queue must not be empty. Checks data hashes not yet checked. */
-export function planBatch(queue: readonly QueuedAppend[], tip: Tip, fileOffset: number, limits: BatchLimits): BatchPlan {
+export function planBatch(
+  queue: readonly QueuedAppend[],
+  tip: Tip,
+  fileOffset: number,
+  limits: BatchLimits,
+): BatchPlan {
   const head = queue[0];
   const err = chainError(head.ib, tip);
   if (err) return { kind: 'reject', error: err };
   const headBytes = recordBytes(head.ib);
   const rollOver = fileOffset > 0 && fileOffset + headBytes > limits.maxFileBytes;
-  if (head.hashOk === undefined && queue.length === 1) return { kind: 'write', count: 1, rollOver, checkHashDuringWrite: true };
+  if (head.hashOk === undefined && queue.length === 1)
+    return { kind: 'write', count: 1, rollOver, checkHashDuringWrite: true };
   head.hashOk ??= dataHashMatches(head.ib);
   if (!head.hashOk) return { kind: 'reject', error: dataHashError(head.ib.number) };
   const start = rollOver ? 0 : fileOffset;

@@ -21,7 +21,14 @@ import { blockFileName, probeRecord, validRecordAfter } from './blockfiles.js';
 import { RECORD_HEADER_BYTES } from './record.js';
 import type { ResolvedOptions } from './config.js';
 import { corrupt, ioError, LedgerError } from './errors.js';
-import { blockKey, decodeLocation, indexBlocks, type Checkpoint, type IndexDb, type IndexedBlock } from './indexdb.js';
+import {
+  blockKey,
+  decodeLocation,
+  indexBlocks,
+  type Checkpoint,
+  type IndexDb,
+  type IndexedBlock,
+} from './indexdb.js';
 import { dataHashMatches, inspectBlock, parseBlock, sameHash } from './inspect.js';
 
 export interface RecoveryReport {
@@ -47,22 +54,42 @@ export interface RecoveredState {
 export const EMPTY_CHECKPOINT: Checkpoint = { height: 0n, file: 0, endOffset: 0, lastHash: undefined };
 
 /** Step 1: the checkpoint's last block must be intact where the index says. */
-export async function verifyCheckpoint(dir: string, db: IndexDb, cp: Checkpoint, files: number[], maxPayload: number): Promise<'ok' | 'index-damaged'> {
+export async function verifyCheckpoint(
+  dir: string,
+  db: IndexDb,
+  cp: Checkpoint,
+  files: number[],
+  maxPayload: number,
+): Promise<'ok' | 'index-damaged'> {
   if (cp.height === 0n) return 'ok';
   const loc = decodeLocation(await db.get(blockKey(cp.height - 1n)));
-  if (!loc || loc.file !== cp.file || loc.offset + RECORD_HEADER_BYTES + loc.length !== cp.endOffset) return 'index-damaged';
+  if (!loc || loc.file !== cp.file || loc.offset + RECORD_HEADER_BYTES + loc.length !== cp.endOffset)
+    return 'index-damaged';
   const name = join(dir, blockFileName(cp.file));
   if (cp.file >= files.length) {
-    throw new LedgerError('CORRUPT', `block file ${name} is missing but the index has ${cp.height} committed blocks in it`, { file: name, offset: 0 });
+    throw new LedgerError(
+      'CORRUPT',
+      `block file ${name} is missing but the index has ${cp.height} committed blocks in it`,
+      { file: name, offset: 0 },
+    );
   }
   await withFile(name, 'r', async (fh) => {
     const size = (await fh.stat()).size;
-    if (size < cp.endOffset) throw corrupt(name, size, `file is shorter than the index says (committed block ${cp.height - 1n} ends at ${cp.endOffset})`);
+    if (size < cp.endOffset)
+      throw corrupt(
+        name,
+        size,
+        `file is shorter than the index says (committed block ${cp.height - 1n} ends at ${cp.endOffset})`,
+      );
     const probe = await probeRecord(fh, loc.offset, size, maxPayload);
     if (!probe.ok) throw corrupt(name, loc.offset, `committed block ${cp.height - 1n}: ${probe.why}`);
     const ib = inspectOrCorrupt(probe.payload, name, loc.offset);
     if (ib.number !== cp.height - 1n || !sameHash(ib.headerHash, cp.lastHash)) {
-      throw corrupt(name, loc.offset, `record is not committed block ${cp.height - 1n} named by the index checkpoint`);
+      throw corrupt(
+        name,
+        loc.offset,
+        `record is not committed block ${cp.height - 1n} named by the index checkpoint`,
+      );
     }
   });
   return 'ok';
@@ -98,29 +125,46 @@ export async function scanFromCheckpoint(
         if (!probe.ok) {
           if (!last) throw corrupt(name, pos, `${probe.why} (not the last block file)`);
           const next = await validRecordAfter(fh, pos, size, opts.maxBlockBytes);
-          if (next !== undefined) throw corrupt(name, pos, `${probe.why}; a valid record follows at offset ${next}`);
+          if (next !== undefined)
+            throw corrupt(name, pos, `${probe.why}; a valid record follows at offset ${next}`);
           await truncateTail(fh, name, pos);
           report.truncatedBytes = size - pos;
           report.truncatedFile = name;
-          opts.logger?.warn({ file: name, offset: pos, bytes: size - pos, why: probe.why }, 'ledger: truncated torn tail');
+          opts.logger?.warn(
+            { file: name, offset: pos, bytes: size - pos, why: probe.why },
+            'ledger: truncated torn tail',
+          );
           return;
         }
         const ib = inspectOrCorrupt(probe.payload, name, pos, false);
-        if (ib.number !== height) throw corrupt(name, pos, `holds block ${ib.number}, expected block ${height}`);
+        if (ib.number !== height)
+          throw corrupt(name, pos, `holds block ${ib.number}, expected block ${height}`);
         if (height > 0n && !sameHash(ib.previousHash, lastHash)) {
-          throw corrupt(name, pos, `block ${height} previous_hash does not match the hash of block ${height - 1n}`);
+          throw corrupt(
+            name,
+            pos,
+            `block ${height} previous_hash does not match the hash of block ${height - 1n}`,
+          );
         }
         if (!dataHashMatches(ib)) {
           // append writes a block while it checks the data hash, and undoes the write if the
           // check fails; a crash before the undo leaves such a block, never acknowledged, last.
-          if (!last || probe.end !== size) throw corrupt(name, pos, `block ${height}: data_hash does not match its transactions`);
+          if (!last || probe.end !== size)
+            throw corrupt(name, pos, `block ${height}: data_hash does not match its transactions`);
           await truncateTail(fh, name, pos);
           report.truncatedBytes = size - pos;
           report.truncatedFile = name;
-          opts.logger?.warn({ file: name, offset: pos, block: String(height) }, 'ledger: removed a rejected block (bad data hash) left by a crash');
+          opts.logger?.warn(
+            { file: name, offset: pos, block: String(height) },
+            'ledger: removed a rejected block (bad data hash) left by a crash',
+          );
           return;
         }
-        pending.push({ number: ib.number, location: { file: f, offset: pos, length: probe.payload.length }, txIds: ib.txIds });
+        pending.push({
+          number: ib.number,
+          location: { file: f, offset: pos, length: probe.payload.length },
+          txIds: ib.txIds,
+        });
         height++;
         lastHash = ib.headerHash;
         checkpoint = { height, file: f, endOffset: probe.end, lastHash };

@@ -226,7 +226,8 @@ export class BlockStore {
     return new Promise<bigint>((resolve, reject) => {
       // While a write is in flight this block waits anyway: check its data hash now. An idle
       // store instead checks it while the block's own write is in flight.
-      const hashOk = opts?.dataHashChecked === true ? true : this.writeInFlight ? dataHashMatches(ib) : undefined;
+      const hashOk =
+        opts?.dataHashChecked === true ? true : this.writeInFlight ? dataHashMatches(ib) : undefined;
       this.queue.push({ ib, hashOk, resolve, reject });
       if (!this.writing) {
         this.writing = true;

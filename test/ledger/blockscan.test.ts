@@ -18,7 +18,12 @@ function decoded(bytes: Uint8Array): ScannedBlock | 'no header' | undefined {
     return undefined;
   }
   if (!b.header) return 'no header';
-  return { number: b.header.number, previousHash: b.header.previousHash, dataHash: b.header.dataHash, data: b.data?.data ?? [] };
+  return {
+    number: b.header.number,
+    previousHash: b.header.previousHash,
+    dataHash: b.header.dataHash,
+    data: b.data?.data ?? [],
+  };
 }
 
 function sameAsDecoder(bytes: Uint8Array): void {
@@ -29,7 +34,10 @@ function sameAsDecoder(bytes: Uint8Array): void {
   assert.equal(s.number, d.number);
   assert.deepEqual(Buffer.from(s.previousHash), Buffer.from(d.previousHash));
   assert.deepEqual(Buffer.from(s.dataHash), Buffer.from(d.dataHash));
-  assert.deepEqual(s.data.map((x) => Buffer.from(x)), d.data.map((x) => Buffer.from(x)));
+  assert.deepEqual(
+    s.data.map((x) => Buffer.from(x)),
+    d.data.map((x) => Buffer.from(x)),
+  );
 }
 
 const bytesArb = (max: number) => fc.uint8Array({ maxLength: max });
@@ -48,7 +56,11 @@ test('canonical blocks: the scanner reads what the generic decoder reads (number
       const data = r.data ?? undefined;
       const bytes = encodeBlock(
         create(BlockSchema, {
-          header: { number: r.number, previousHash: r.big ? new Uint8Array(200).fill(7) : r.previousHash, dataHash: r.dataHash },
+          header: {
+            number: r.number,
+            previousHash: r.big ? new Uint8Array(200).fill(7) : r.previousHash,
+            dataHash: r.dataHash,
+          },
           data: data ? { data } : undefined,
           metadata: r.metadata ? { metadata: r.metadata } : undefined,
         }),
@@ -76,7 +88,8 @@ test('mutated, truncated, extended and random bytes: whatever the scanner reads,
         const at = bytes.length === 0 ? 0 : m.at % bytes.length;
         if (m.kind === 'flip' && bytes.length > 0) bytes[at] = m.value;
         else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-        else if (m.kind === 'insert') bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
+        else if (m.kind === 'insert')
+          bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
       }
       sameAsDecoder(bytes);
     }),
@@ -134,7 +147,11 @@ test('real Fabric blocks are read by the scanner exactly as decoded', { skip: SK
 test('headerHashOf is the DER header hash of wire/block.ts for any number and hash lengths', () => {
   fc.assert(
     fc.property(
-      fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 70_000n }), fc.constantFrom(0n, 127n, 128n, 255n, 256n, (1n << 63n) - 1n, 1n << 63n)),
+      fc.oneof(
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.bigInt({ min: 0n, max: 70_000n }),
+        fc.constantFrom(0n, 127n, 128n, 255n, 256n, (1n << 63n) - 1n, 1n << 63n),
+      ),
       fc.uint8Array({ maxLength: 300 }),
       fc.uint8Array({ maxLength: 70 }),
       (number, previousHash, dataHash) => {

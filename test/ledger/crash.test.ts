@@ -27,12 +27,22 @@ interface ChildRun {
 }
 
 /** Runs the writer; kills it with SIGKILL `delayMs` after it reported `killAfter` commits. */
-function runChild(dir: string, seed: number, killAfter: number, delayMs: number, window: number): Promise<ChildRun> {
+function runChild(
+  dir: string,
+  seed: number,
+  killAfter: number,
+  delayMs: number,
+  window: number,
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-writer.ts'), dir, String(seed), String(window)], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'crash-writer.ts'), dir, String(seed), String(window)],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const run: ChildRun = { ready: -1n, committed: -1n, commits: 0, writes: 0, signal: null, stderr: '' };
     let buf = '';
     let commits = 0;
@@ -89,7 +99,12 @@ async function verifyChain(store: BlockStore): Promise<void> {
  * the reopened store must hold at least every block any writer reported committed, as an
  * intact chain. window > 1 keeps that many appends in flight (group commit).
  */
-async function crashRounds(t: { after: (fn: () => Promise<void>) => void; diagnostic: (m: string) => void }, rounds: number, window: number, maxKillAfter: number): Promise<{ commits: number; writes: number }> {
+async function crashRounds(
+  t: { after: (fn: () => Promise<void>) => void; diagnostic: (m: string) => void },
+  rounds: number,
+  window: number,
+  maxKillAfter: number,
+): Promise<{ commits: number; writes: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'gv-ledger-crash-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const rand = seededRandom(SEED + window);
@@ -127,16 +142,29 @@ async function crashRounds(t: { after: (fn: () => Promise<void>) => void; diagno
   assert.ok(store.stats().files > 1, 'the run should roll over block files');
   await verifyChain(store);
   await store.close();
-  t.diagnostic(`height ${durable + 1n}, opens that truncated a torn tail: ${truncations}, blocks re-indexed on open: ${reindexed}, appends reported ${commits} in ${writes} durable writes`);
+  t.diagnostic(
+    `height ${durable + 1n}, opens that truncated a torn tail: ${truncations}, blocks re-indexed on open: ${reindexed}, appends reported ${commits} in ${writes} durable writes`,
+  );
   return { commits, writes };
 }
 
-test(`crash safety: ${ROUNDS} SIGKILLs at seeded random points never lose a committed block (seed ${SEED})`, { timeout: 180_000 }, async (t) => {
-  const { commits, writes } = await crashRounds(t, ROUNDS, 1, 8);
-  assert.equal(writes, commits, 'one at a time: one write per append');
-});
+test(
+  `crash safety: ${ROUNDS} SIGKILLs at seeded random points never lose a committed block (seed ${SEED})`,
+  { timeout: 180_000 },
+  async (t) => {
+    const { commits, writes } = await crashRounds(t, ROUNDS, 1, 8);
+    assert.equal(writes, commits, 'one at a time: one write per append');
+  },
+);
 
-test(`crash safety with 16 appends in flight (group commit): ${CONCURRENT_ROUNDS} SIGKILLs never lose a committed block (seed ${SEED})`, { timeout: 180_000 }, async (t) => {
-  const { commits, writes } = await crashRounds(t, CONCURRENT_ROUNDS, 16, 40);
-  assert.ok(writes < commits / 2, `appends in flight are grouped: ${commits} appends took ${writes} writes`);
-});
+test(
+  `crash safety with 16 appends in flight (group commit): ${CONCURRENT_ROUNDS} SIGKILLs never lose a committed block (seed ${SEED})`,
+  { timeout: 180_000 },
+  async (t) => {
+    const { commits, writes } = await crashRounds(t, CONCURRENT_ROUNDS, 16, 40);
+    assert.ok(
+      writes < commits / 2,
+      `appends in flight are grouped: ${commits} appends took ${writes} writes`,
+    );
+  },
+);

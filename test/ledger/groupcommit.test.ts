@@ -16,7 +16,12 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
   return dir;
 }
 
-const q = (bytes: Uint8Array, hashOk?: boolean): QueuedAppend => ({ ib: parseBlock(bytes), hashOk, resolve: () => undefined, reject: () => undefined });
+const q = (bytes: Uint8Array, hashOk?: boolean): QueuedAppend => ({
+  ib: parseBlock(bytes),
+  hashOk,
+  resolve: () => undefined,
+  reject: () => undefined,
+});
 const limits = { maxFileBytes: 1 << 30, maxBatchBlocks: 256, maxBatchBytes: 1 << 30 };
 
 function tampered(bytes: Uint8Array): Uint8Array {
@@ -31,20 +36,39 @@ function forkedAt(n: bigint): Uint8Array {
 
 /** What each append gets, as a code ('ok' or the LedgerError code), in call order. */
 async function outcomes(ps: Promise<bigint>[]): Promise<string[]> {
-  return (await Promise.allSettled(ps)).map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as LedgerError).code));
+  return (await Promise.allSettled(ps)).map((r) =>
+    r.status === 'fulfilled' ? 'ok' : (r.reason as LedgerError).code,
+  );
 }
 
 test('planBatch: head checked against the committed tip, followers against the block before them', () => {
   const chain = makeChain(6, 2);
   const tip0 = { height: 0n, lastHash: undefined };
   // a lone unchecked head goes alone, its hash checked during the write
-  assert.deepEqual(planBatch([q(chain[0])], tip0, 0, limits), { kind: 'write', count: 1, rollOver: false, checkHashDuringWrite: true });
+  assert.deepEqual(planBatch([q(chain[0])], tip0, 0, limits), {
+    kind: 'write',
+    count: 1,
+    rollOver: false,
+    checkHashDuringWrite: true,
+  });
   // with company it is checked now and the batch runs to the first break in the chain
   const queue = [q(chain[0]), q(chain[1]), q(chain[2]), q(chain[2]), q(chain[3])];
-  assert.deepEqual(planBatch(queue, tip0, 0, limits), { kind: 'write', count: 3, rollOver: false, checkHashDuringWrite: false });
+  assert.deepEqual(planBatch(queue, tip0, 0, limits), {
+    kind: 'write',
+    count: 3,
+    rollOver: false,
+    checkHashDuringWrite: false,
+  });
   assert.equal(queue[0].hashOk, true);
   // a follower with a bad data hash, or a fork, ends the batch (it is judged again as a head)
-  assert.equal((planBatch([q(chain[0]), q(chain[1]), q(tampered(chain[2])), q(chain[3])], tip0, 0, limits) as { count: number }).count, 2);
+  assert.equal(
+    (
+      planBatch([q(chain[0]), q(chain[1]), q(tampered(chain[2])), q(chain[3])], tip0, 0, limits) as {
+        count: number;
+      }
+    ).count,
+    2,
+  );
   assert.equal((planBatch([q(chain[0]), q(forkedAt(1n))], tip0, 0, limits) as { count: number }).count, 1);
   // heads failing the checks are rejected with the one-at-a-time error
   const tip2 = { height: 2n, lastHash: blockHeaderHash(decodeBlock(chain[1]).header!) };
@@ -67,7 +91,11 @@ test('planBatch: batch bounds (blocks, bytes, end of the block file) and roll-ov
   assert.equal(count(planBatch(all(), tip1, 0, limits)), 9);
   assert.equal(count(planBatch(all(), tip1, 0, { ...limits, maxBatchBlocks: 4 })), 4);
   assert.equal(count(planBatch(all(), tip1, 0, { ...limits, maxBatchBytes: 3 * rec + 1 })), 3);
-  assert.equal(count(planBatch(all(), tip1, 0, { ...limits, maxBatchBytes: 1 })), 1, 'the head goes even when alone above the bound');
+  assert.equal(
+    count(planBatch(all(), tip1, 0, { ...limits, maxBatchBytes: 1 })),
+    1,
+    'the head goes even when alone above the bound',
+  );
   // file of 5 records: at offset 2 records, 3 fit
   assert.equal(count(planBatch(all(), tip1, 2 * rec, { ...limits, maxFileBytes: 5 * rec })), 3);
   // the head does not fit: roll over, and the batch fills the fresh file
@@ -80,7 +108,10 @@ test('appends issued together take one write after the first; each resolves with
   const chain = makeChain(200, 6, 2, 500);
   const store = await BlockStore.open(dir);
   const heights = await Promise.all(chain.map((b) => store.append(b)));
-  assert.deepEqual(heights, chain.map((_, i) => BigInt(i + 1)));
+  assert.deepEqual(
+    heights,
+    chain.map((_, i) => BigInt(i + 1)),
+  );
   assert.equal(store.stats().appends, 200);
   assert.equal(store.stats().writes, 2, 'the first append alone, then the 199 queued behind its write');
   const single = await BlockStore.open(join(dir, 'one'), { maxBatchBlocks: 1 });
@@ -91,7 +122,8 @@ test('appends issued together take one write after the first; each resolves with
   const again = await BlockStore.open(dir);
   assert.equal(again.height(), 200n);
   assert.equal(again.recovery.reindexedBlocks, 0);
-  for (const n of [0, 1, 2, 150, 199]) assert.deepEqual(Buffer.from((await again.getBlockBytes(BigInt(n)))!), Buffer.from(chain[n]));
+  for (const n of [0, 1, 2, 150, 199])
+    assert.deepEqual(Buffer.from((await again.getBlockBytes(BigInt(n)))!), Buffer.from(chain[n]));
   await again.close();
 });
 
@@ -118,7 +150,22 @@ test('concurrent appends with bad blocks mixed in get the outcomes of one-at-a-t
   const expected: string[] = [];
   for (const b of inputs) expected.push((await outcomes([serial.append(b)]))[0]);
   await serial.close();
-  assert.deepEqual(expected, ['ok', 'ok', 'WRONG_NUMBER', 'BAD_DATA_HASH', 'ok', 'BAD_PREVIOUS_HASH', 'ok', 'WRONG_NUMBER', 'ok', 'BAD_DATA_HASH', 'ok', 'ok', 'MALFORMED', 'ok']);
+  assert.deepEqual(expected, [
+    'ok',
+    'ok',
+    'WRONG_NUMBER',
+    'BAD_DATA_HASH',
+    'ok',
+    'BAD_PREVIOUS_HASH',
+    'ok',
+    'WRONG_NUMBER',
+    'ok',
+    'BAD_DATA_HASH',
+    'ok',
+    'ok',
+    'MALFORMED',
+    'ok',
+  ]);
 
   const store = await BlockStore.open(join(dir, 'grouped'));
   // the lone first append: its write is in flight while the rest queue
@@ -128,7 +175,11 @@ test('concurrent appends with bad blocks mixed in get the outcomes of one-at-a-t
   assert.equal(store.height(), 8n);
   await store.close();
   const size = (await stat(join(dir, 'grouped', blockFileName(0)))).size;
-  assert.equal(size, chain.reduce((s, b) => s + RECORD_HEADER_BYTES + b.length, 0), 'no trace of the refused blocks');
+  assert.equal(
+    size,
+    chain.reduce((s, b) => s + RECORD_HEADER_BYTES + b.length, 0),
+    'no trace of the refused blocks',
+  );
   const again = await BlockStore.open(join(dir, 'grouped'));
   assert.equal(again.height(), 8n);
   assert.equal(again.recovery.reindexedBlocks, 0);
@@ -143,7 +194,11 @@ test('a lone block failing the data-hash check is cut off again; the queue behin
   await store.append(chain[0]);
   await store.append(chain[1]);
   // the bad block is alone (idle store): written while hashed, then undone
-  const results = await outcomes([store.append(tampered(chain[2])), store.append(chain[2]), store.append(chain[3])]);
+  const results = await outcomes([
+    store.append(tampered(chain[2])),
+    store.append(chain[2]),
+    store.append(chain[3]),
+  ]);
   assert.deepEqual(results, ['BAD_DATA_HASH', 'ok', 'ok']);
   await store.close();
   const again = await BlockStore.open(dir);
@@ -176,10 +231,16 @@ test('appendMany resolves with the height, rejects with the first failure, and k
   const store = await BlockStore.open(dir);
   assert.equal(await store.appendMany([]), 0n);
   assert.equal(await store.appendMany(chain.slice(0, 3)), 3n);
-  await assert.rejects(store.appendMany([chain[3], chain[5], chain[4]]), (e: unknown) => e instanceof LedgerError && e.code === 'WRONG_NUMBER');
+  await assert.rejects(
+    store.appendMany([chain[3], chain[5], chain[4]]),
+    (e: unknown) => e instanceof LedgerError && e.code === 'WRONG_NUMBER',
+  );
   assert.equal(store.height(), 5n, 'blocks 3 and 4 committed around the refused one');
   await store.close();
-  await assert.rejects(store.appendMany([chain[5]]), (e: unknown) => e instanceof LedgerError && e.code === 'CLOSED');
+  await assert.rejects(
+    store.appendMany([chain[5]]),
+    (e: unknown) => e instanceof LedgerError && e.code === 'CLOSED',
+  );
 });
 
 test('property: any interleaving of good, duplicate, forked and tampered appends issued at once matches one-at-a-time', async (t) => {
@@ -187,24 +248,29 @@ test('property: any interleaving of good, duplicate, forked and tampered appends
   const chain = makeChain(12, 11);
   let run = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.constantFrom('next', 'next', 'next', 'dup', 'gap', 'forked', 'tampered'), { maxLength: 24 }), async (picks) => {
-      let k = 0; // the next block of the chain, if every 'next' so far was committed
-      const at = (n: number) => chain[Math.max(0, Math.min(n, chain.length - 1))];
-      const inputs = picks.map((kind) => {
-        if (kind === 'next') return at(k++);
-        if (kind === 'dup') return at(k - 1);
-        if (kind === 'gap') return at(k + 1);
-        return kind === 'forked' ? forkedAt(BigInt(k)) : tampered(at(k));
-      });
-      const serial = await BlockStore.open(join(dir, `s${run}`));
-      const expected: string[] = [];
-      for (const b of inputs) expected.push((await outcomes([serial.append(b)]))[0]);
-      const grouped = await BlockStore.open(join(dir, `g${run++}`));
-      assert.deepEqual(await outcomes(inputs.map((b) => grouped.append(b))), expected);
-      assert.equal(grouped.height(), serial.height());
-      assert.deepEqual(grouped.lastBlockHash(), serial.lastBlockHash());
-      await Promise.all([serial.close(), grouped.close()]);
-    }),
+    fc.asyncProperty(
+      fc.array(fc.constantFrom('next', 'next', 'next', 'dup', 'gap', 'forked', 'tampered'), {
+        maxLength: 24,
+      }),
+      async (picks) => {
+        let k = 0; // the next block of the chain, if every 'next' so far was committed
+        const at = (n: number) => chain[Math.max(0, Math.min(n, chain.length - 1))];
+        const inputs = picks.map((kind) => {
+          if (kind === 'next') return at(k++);
+          if (kind === 'dup') return at(k - 1);
+          if (kind === 'gap') return at(k + 1);
+          return kind === 'forked' ? forkedAt(BigInt(k)) : tampered(at(k));
+        });
+        const serial = await BlockStore.open(join(dir, `s${run}`));
+        const expected: string[] = [];
+        for (const b of inputs) expected.push((await outcomes([serial.append(b)]))[0]);
+        const grouped = await BlockStore.open(join(dir, `g${run++}`));
+        assert.deepEqual(await outcomes(inputs.map((b) => grouped.append(b))), expected);
+        assert.equal(grouped.height(), serial.height());
+        assert.deepEqual(grouped.lastBlockHash(), serial.lastBlockHash());
+        await Promise.all([serial.close(), grouped.close()]);
+      },
+    ),
     { numRuns: 40 },
   );
 });

@@ -14,15 +14,27 @@ function fakeDb() {
         put() {
           ops++;
         },
-        write: () => new Promise<void>((resolve, reject) => writes.push({ ops, release: (err) => (err ? reject(err) : resolve()) })),
+        write: () =>
+          new Promise<void>((resolve, reject) =>
+            writes.push({ ops, release: (err) => (err ? reject(err) : resolve()) }),
+          ),
       };
     },
   };
   return { db: db as unknown as IndexDb, writes };
 }
 
-const block = (n: number): IndexedBlock => ({ number: BigInt(n), location: { file: 0, offset: n * 100, length: 90 }, txIds: [`t${n}`] });
-const cp = (n: number): Checkpoint => ({ height: BigInt(n + 1), file: 0, endOffset: (n + 1) * 100, lastHash: new Uint8Array(32) });
+const block = (n: number): IndexedBlock => ({
+  number: BigInt(n),
+  location: { file: 0, offset: n * 100, length: 90 },
+  txIds: [`t${n}`],
+});
+const cp = (n: number): Checkpoint => ({
+  height: BigInt(n + 1),
+  file: 0,
+  endOffset: (n + 1) * 100,
+  lastHash: new Uint8Array(32),
+});
 const tick = () => new Promise((r) => setImmediate(r));
 
 test('pending entries are readable until written; blocks that pile up go in one batch; backpressure at maxPending', async () => {

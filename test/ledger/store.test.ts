@@ -250,7 +250,8 @@ test('index entries wait for a batch: none per append, all of them once the stor
   assert.equal(store.stats().indexBatches, 0, 'no index write while appends keep coming');
   assert.equal(store.stats().indexPending, 5);
   assert.equal((await store.getBlockByTxId('tx-4-1'))?.number, 4n);
-  for (let i = 0; i < 10_000 && store.stats().indexPending > 0; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10_000 && store.stats().indexPending > 0; i++)
+    await new Promise((r) => setImmediate(r));
   assert.equal(store.stats().indexPending, 0, 'idle: written');
   assert.equal(store.stats().indexBatches, 1, 'in one batch');
   assert.equal((await store.getBlockByTxId('tx-4-1'))?.number, 4n);

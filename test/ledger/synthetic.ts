@@ -41,9 +41,19 @@ function filler(rand: () => number, n: number): Uint8Array {
 }
 
 export function makeTx(channel: string, txId: string, payloadBytes: number, rand: () => number): Uint8Array {
-  const channelHeader = encode(ChannelHeaderSchema, { type: HeaderType.ENDORSER_TRANSACTION, channelId: channel, txId });
-  const signatureHeader = encode(SignatureHeaderSchema, { creator: filler(rand, 16), nonce: filler(rand, 24) });
-  const payload = encode(PayloadSchema, { header: { channelHeader, signatureHeader }, data: filler(rand, payloadBytes) });
+  const channelHeader = encode(ChannelHeaderSchema, {
+    type: HeaderType.ENDORSER_TRANSACTION,
+    channelId: channel,
+    txId,
+  });
+  const signatureHeader = encode(SignatureHeaderSchema, {
+    creator: filler(rand, 16),
+    nonce: filler(rand, 24),
+  });
+  const payload = encode(PayloadSchema, {
+    header: { channelHeader, signatureHeader },
+    data: filler(rand, payloadBytes),
+  });
   return encode(EnvelopeSchema, { payload, signature: filler(rand, 70) });
 }
 
@@ -51,7 +61,9 @@ export function makeBlock(number: bigint, previousHash: Uint8Array, txs: Uint8Ar
   return create(BlockSchema, {
     header: { number, previousHash, dataHash: blockDataHash(txs) },
     data: { data: txs },
-    metadata: { metadata: [new Uint8Array(), new Uint8Array(), new Uint8Array(), new Uint8Array(), new Uint8Array()] },
+    metadata: {
+      metadata: [new Uint8Array(), new Uint8Array(), new Uint8Array(), new Uint8Array(), new Uint8Array()],
+    },
   });
 }
 
@@ -70,7 +82,9 @@ export class ChainBuilder {
   /** Next block with txCount transactions of about txBytes payload each, as bytes. */
   next(txCount = 2, txBytes = 100): Uint8Array {
     const n = this.nextNumber;
-    const txs = Array.from({ length: txCount }, (_, i) => makeTx(this.channel, `tx-${n}-${i}`, txBytes, this.rand));
+    const txs = Array.from({ length: txCount }, (_, i) =>
+      makeTx(this.channel, `tx-${n}-${i}`, txBytes, this.rand),
+    );
     const block = makeBlock(n, this.prevHash, txs);
     this.prevHash = blockHeaderHash(block.header!);
     this.nextNumber++;

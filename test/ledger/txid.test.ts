@@ -4,7 +4,12 @@ import fc from 'fast-check';
 import { fastTxId } from '../../src/ledger/txid.js';
 import { encode } from '../../src/wire/codec.js';
 import { decodeBlock, decodeTx } from '../../src/wire/block.js';
-import { ChannelHeaderSchema, EnvelopeSchema, PayloadSchema, SignatureHeaderSchema } from '../../src/wire/gen/common/common_pb.js';
+import {
+  ChannelHeaderSchema,
+  EnvelopeSchema,
+  PayloadSchema,
+  SignatureHeaderSchema,
+} from '../../src/wire/gen/common/common_pb.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 import { makeTx, seededRandom } from './synthetic.js';
 
@@ -54,7 +59,12 @@ const envelopeArb = fc
     const signatureHeader = encode(SignatureHeaderSchema, { creator: r.creator, nonce: r.nonce });
     const payload = encode(PayloadSchema, { header: { channelHeader, signatureHeader }, data: r.data });
     const plain =
-      isAscii(r.txId + r.channelId) && r.type >= 0 && r.version >= 0 && (r.seconds ?? 0n) >= 0n && r.epoch < 1n << 63n && r.creator.length > 0;
+      isAscii(r.txId + r.channelId) &&
+      r.type >= 0 &&
+      r.version >= 0 &&
+      (r.seconds ?? 0n) >= 0n &&
+      r.epoch < 1n << 63n &&
+      r.creator.length > 0;
     return { envelope: encode(EnvelopeSchema, { payload, signature: r.data }), txId: r.txId, plain };
   });
 
@@ -69,7 +79,11 @@ test('tx ids of generated envelopes: the fast path gives what decodeTx gives, an
     { numRuns: 1000 },
   );
   const rand = seededRandom(3);
-  assert.equal(fastTxId(makeTx('ch', 'tx-plain', 50, rand)), 'tx-plain', 'an SDK-shaped envelope takes the fast path');
+  assert.equal(
+    fastTxId(makeTx('ch', 'tx-plain', 50, rand)),
+    'tx-plain',
+    'an SDK-shaped envelope takes the fast path',
+  );
 });
 
 test('mutated, truncated and extended envelopes: whatever the fast path reads, decodeTx reads the same', () => {
@@ -90,13 +104,17 @@ test('mutated, truncated and extended envelopes: whatever the fast path reads, d
         const at = bytes.length === 0 ? 0 : m.at % bytes.length;
         if (m.kind === 'flip' && bytes.length > 0) bytes[at] = m.value;
         else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-        else if (m.kind === 'insert') bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
+        else if (m.kind === 'insert')
+          bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
       }
       sameAsDecoder(bytes);
     }),
     { numRuns: 5000 },
   );
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (b) => sameAsDecoder(b)), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 100 }), (b) => sameAsDecoder(b)),
+    { numRuns: 2000 },
+  );
 });
 
 test('real Fabric transactions: the fast path gives decodeTx tx ids', { skip: SKIP_VECTORS }, () => {
