@@ -8,6 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { BlockHeaderSchema, BlockSchema, type Block } from '../../src/wire/gen/common/common_pb.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 import { makeChain } from './synthetic.js';
+import { byteMutation, mutate } from '../helpers/mutate.js';
 
 /** What the generic decoder reads, in the scanner's terms; undefined when it refuses the bytes. */
 function decoded(bytes: Uint8Array): ScannedBlock | 'no header' | undefined {
@@ -76,22 +77,9 @@ test('canonical blocks: the scanner reads what the generic decoder reads (number
 test('mutated, truncated, extended and random bytes: whatever the scanner reads, the decoder reads the same', () => {
   const chain = makeChain(4, 3, 3, 40);
   const base = fc.oneof(fc.constantFrom(...chain), bytesArb(200));
-  const mutation = fc.oneof(
-    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-    fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), extra: bytesArb(6) }),
-  );
   fc.assert(
-    fc.property(base, fc.array(mutation, { maxLength: 3 }), (b, ms) => {
-      let bytes = Uint8Array.from(b);
-      for (const m of ms) {
-        const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-        if (m.kind === 'flip' && bytes.length > 0) bytes[at] = m.value;
-        else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-        else if (m.kind === 'insert')
-          bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
-      }
-      sameAsDecoder(bytes);
+    fc.property(base, fc.array(byteMutation, { maxLength: 3 }), (b, ms) => {
+      sameAsDecoder(mutate(b, ms));
     }),
     { numRuns: 3000 },
   );

@@ -12,6 +12,7 @@ import {
 } from '../../src/wire/gen/common/common_pb.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 import { makeTx, seededRandom } from './synthetic.js';
+import { byteMutation, mutate } from '../helpers/mutate.js';
 
 /** decodeTx's tx id, or undefined when it refuses the envelope. */
 function slowTxId(envelope: Uint8Array): string | undefined {
@@ -92,22 +93,9 @@ test('mutated, truncated and extended envelopes: whatever the fast path reads, d
     fc.constantFrom(...Array.from({ length: 4 }, (_, i) => makeTx('testchannel', `tx-${i}`, 20, rand))),
     envelopeArb.map((e) => e.envelope),
   );
-  const mutation = fc.oneof(
-    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-    fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), extra: fc.uint8Array({ maxLength: 6 }) }),
-  );
   fc.assert(
-    fc.property(base, fc.array(mutation, { minLength: 1, maxLength: 3 }), (b, ms) => {
-      let bytes = Uint8Array.from(b);
-      for (const m of ms) {
-        const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-        if (m.kind === 'flip' && bytes.length > 0) bytes[at] = m.value;
-        else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-        else if (m.kind === 'insert')
-          bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
-      }
-      sameAsDecoder(bytes);
+    fc.property(base, fc.array(byteMutation, { minLength: 1, maxLength: 3 }), (b, ms) => {
+      sameAsDecoder(mutate(b, ms));
     }),
     { numRuns: 5000 },
   );

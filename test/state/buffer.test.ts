@@ -144,28 +144,25 @@ test('commit loop: out-of-order arrivals commit in order, once each; onCommitted
 });
 
 test('commit loop: at most maxInFlight appends in flight, and within maxBytesInFlight (one always goes)', async () => {
-  const w = await loopWorld();
-  for (let n = 1; n <= 12; n++) w.add(n);
-  await w.settle();
-  assert.equal(w.ledger.height(), 13n);
-  assert.equal(w.ledger.peakInFlight, 4, 'maxInFlight 4');
-  w.buffer.close();
-  await w.loop.stop();
-  const size = (await loopWorld()).blocks[1].length;
-  const byBytes = await loopWorld(1, 2 * size + 1);
-  for (let n = 1; n <= 12; n++) byBytes.add(n);
-  await byBytes.settle();
-  assert.equal(byBytes.ledger.height(), 13n);
-  assert.equal(byBytes.ledger.peakInFlight, 3, 'issued while under the byte bound: the third crosses it');
-  byBytes.buffer.close();
-  await byBytes.loop.stop();
-  const tiny = await loopWorld(1, 1);
-  for (let n = 1; n <= 5; n++) tiny.add(n);
-  await tiny.settle();
-  assert.equal(tiny.ledger.height(), 6n, 'a block larger than the bound still commits');
-  assert.equal(tiny.ledger.peakInFlight, 1);
-  tiny.buffer.close();
-  await tiny.loop.stop();
+  /** Commits blocks 1..n through a loop with this byte bound; the height and the most appends at once. */
+  const run = async (n: number, maxBytes?: number) => {
+    const w = await loopWorld(1, maxBytes);
+    for (let i = 1; i <= n; i++) w.add(i);
+    await w.settle();
+    w.buffer.close();
+    await w.loop.stop();
+    return { height: w.ledger.height(), peak: w.ledger.peakInFlight, size: w.blocks[1].length };
+  };
+  const byCount = await run(12);
+  assert.deepEqual([byCount.height, byCount.peak], [13n, 4], 'maxInFlight 4');
+  const byBytes = await run(12, 2 * byCount.size + 1);
+  assert.deepEqual(
+    [byBytes.height, byBytes.peak],
+    [13n, 3],
+    'issued while under the byte bound: the third crosses it',
+  );
+  const tiny = await run(5, 1);
+  assert.deepEqual([tiny.height, tiny.peak], [6n, 1], 'a block larger than the bound still commits, alone');
 });
 
 test('commit loop: a block the ledger refuses is dropped and next goes back to the ledger height', async () => {
