@@ -20,6 +20,7 @@ import type { Clock, ReceivedMessage, Rng, Transport, Unsubscribe } from '../com
 import { pkiIdKey } from '../comm/types.js';
 import { GrapevineError, errorMessage } from '../errors.js';
 import { componentLogger, type Logger } from '../util/log.js';
+import type { Counter } from 'prom-client';
 import { Metrics } from '../util/metrics.js';
 import { decodeBlock } from '../wire/block.js';
 import { channelName } from '../wire/gossip.js';
@@ -74,6 +75,7 @@ export class StateProvider {
   private readonly server: StateRequestServer;
   private readonly catchup?: CatchupRunner;
   private pool?: BlockVerifyPool;
+  private signatureChecks?: Counter<string>;
   private unsubscribe?: Unsubscribe;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
@@ -125,6 +127,11 @@ export class StateProvider {
         'outcome',
       ]);
       const blocks = m.counter('grapevine_catchup_blocks', 'Blocks received by catch-up', ['channel']);
+      this.signatureChecks = m.counter(
+        'grapevine_catchup_signature_checks',
+        'Orderer-signature checks made on catch-up blocks in the verifier workers (one per chained run and per config block, or one per block with verifyAllSignatures)',
+        ['channel'],
+      );
       this.catchup = new CatchupRunner({
         channel,
         client: o.catchup,
@@ -189,6 +196,7 @@ export class StateProvider {
         workers: this.config.catchup.verifyWorkers,
         maxInFlight: this.config.catchup.maxVerifyInFlight,
         allSignatures: this.config.catchup.verifyAllSignatures,
+        onBatch: (_blocks, checks) => this.signatureChecks?.inc({ channel: this.channel }, checks),
       });
       this.pool = pool;
       pool.ready.catch((e: unknown) => {

@@ -104,6 +104,8 @@ for (const allSignatures of [true, false]) {
       assert.deepEqual(Buffer.from(v.facts.headerHash), Buffer.from(want.headerHash));
       assert.deepEqual(v.facts.txIds, want.txIds);
     });
+    // per block: all 10 reach verifyBlock; segment mode: block 1..2's run (one check), 3 is refused before
+    assert.equal(p.stats().signatureChecks, allSignatures ? 10 : 1);
     assert.equal(frame.buffer.byteLength > 0, true, 'the shared buffer is not detached');
     assert.deepEqual(Buffer.from(views[0]), Buffer.from(blocks[1]));
   });
@@ -123,18 +125,37 @@ test('batching: a lone block goes at once; while the worker is busy the next bat
   await p.verify(1n, new Uint8Array(blocks[1]));
   assert.deepEqual(
     p.stats(),
-    { batches: 1, jobs: 1, buffersAllocated: 1 },
+    { batches: 1, jobs: 1, buffersAllocated: 1, signatureChecks: 1 },
     'a lone block is sent without waiting for more',
   );
   const all = blocks.slice(2, 98).map((b, i) => p.verify(BigInt(i + 2), new Uint8Array(b)));
   await Promise.all(all);
   assert.deepEqual(
     p.stats(),
-    { batches: 4, jobs: 97, buffersAllocated: 3 },
-    '96 blocks submitted at once: 3 full batches of 32 (the first reuses the buffer handed back)',
+    { batches: 4, jobs: 97, buffersAllocated: 3, signatureChecks: 4 },
+    '96 blocks submitted at once: 3 full batches of 32 (the first reuses the buffer handed back), one signature check per chained batch',
   );
   for (let n = 98; n <= 101; n++) await p.verify(BigInt(n), new Uint8Array(blocks[n]));
   assert.equal(p.stats().buffersAllocated, 3, 'spent buffers are reused');
+});
+
+test('two workers: each batch holds consecutive blocks, so segment verification checks one signature per batch', async () => {
+  const p = new BlockVerifyPool({
+    module: TEST_VERIFIER_MODULE,
+    init: init(),
+    channel: CHANNEL,
+    workers: 2,
+    maxInFlight: 100,
+    batch: 32,
+  });
+  pools.push(p);
+  await p.ready;
+  await Promise.all(blocks.slice(1, 65).map((b, i) => p.verify(BigInt(i + 1), new Uint8Array(b))));
+  assert.deepEqual(
+    [p.stats().batches, p.stats().signatureChecks],
+    [2, 2],
+    'blocks 1..32 to one worker, 33..64 to the other',
+  );
 });
 
 test('batching: blocks arriving one per turn while the worker is busy go in one batch when it is free', async () => {
@@ -229,6 +250,11 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
   await provider.stop();
   assert.equal(ledger.height(), 60n, 'blocks 1..59 committed, 60 refused, none after it');
   assert.equal(await metrics.value('gossip_state_dropped', { reason: 'bad_block' }), 1);
+  const checks = await metrics.value('grapevine_catchup_signature_checks', { channel: CHANNEL });
+  assert.ok(
+    checks >= 1 && checks < 59,
+    `segment verification: fewer signature checks (${checks}) than blocks`,
+  );
   assert.ok(offered <= 60 + 16 + 1, `the stream stopped at the bad block (offered ${offered})`);
   ledger.blocks.forEach((b, i) => assert.deepEqual(Buffer.from(b), Buffer.from(blocks[i])));
 });

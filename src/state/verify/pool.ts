@@ -2,7 +2,8 @@
  * A pool of worker threads (worker.ts) that decode and VerifyBlock catch-up blocks off the main
  * thread, so TLS, gRPC and the commit loop keep the main thread. Algorithm:
  *   verify(seq, bytes): wait while maxInFlight jobs are unsettled (bounded work); hand the block
- *     to the worker with the fewest jobs; jobs for a worker are sent in one message once
+ *     to the worker whose batch is filling, else to the one with the fewest jobs (so a batch
+ *     holds consecutive blocks: one chained run for segment verification); jobs for a worker are sent in one message once
  *     `batch` of them wait, or when the worker has no batch in hand (at the next turn of the
  *     event loop, setImmediate, or as its previous batch's reply arrives): a busy worker's next
  *     batch keeps filling, so batches are large under load and a lone block still goes at once
@@ -46,6 +47,8 @@ export interface VerifyResults {
   readonly hashes: Uint8Array;
   readonly txIds: string[][];
   readonly dataHashChecked: boolean[];
+  /** Orderer-signature checks the worker made for this batch. */
+  readonly signatureChecks: number;
 }
 
 export type VerifyReply =
@@ -80,6 +83,8 @@ export interface VerifyPoolOptions extends WorkerInit {
   readonly maxInFlight: number;
   /** Most jobs per message to a worker. Default 32. */
   readonly batch?: number;
+  /** Called per batch answered: its blocks and the orderer-signature checks made for them. */
+  readonly onBatch?: (blocks: number, signatureChecks: number) => void;
 }
 
 /** Default worker count: the cores left after the main thread, at least 1, at most 4. */
@@ -134,6 +139,9 @@ export class BlockVerifyPool {
   /** Messages sent to workers, and the jobs in them. */
   private batchesSent = 0;
   private buffersAllocated = 0;
+  private signatureChecks = 0;
+  /** The worker last picked (see pick). */
+  private filling: Slot | undefined;
   private jobsSent = 0;
   private closed = false;
   private readonly batch: number;
@@ -160,8 +168,13 @@ export class BlockVerifyPool {
   }
 
   /** Batches sent to workers and the jobs in them (jobs / batches = the mean batch). */
-  stats(): { batches: number; jobs: number; buffersAllocated: number } {
-    return { batches: this.batchesSent, jobs: this.jobsSent, buffersAllocated: this.buffersAllocated };
+  stats(): { batches: number; jobs: number; buffersAllocated: number; signatureChecks: number } {
+    return {
+      batches: this.batchesSent,
+      jobs: this.jobsSent,
+      buffersAllocated: this.buffersAllocated,
+      signatureChecks: this.signatureChecks,
+    };
   }
 
   /** Decode and verify block `seq` (the bytes are copied to the worker; not to be changed until settled). */
@@ -235,12 +248,26 @@ export class BlockVerifyPool {
     });
   }
 
+  /**
+   * The worker for the next job: the one whose batch is filling, while it fills (a batch of
+   * consecutive blocks is one chained run, so segment verification checks one signature for
+   * it); else the one with the fewest jobs.
+   */
   private pick(): Slot | undefined {
+    const filling = this.filling;
+    if (
+      filling &&
+      filling.state !== 'dead' &&
+      filling.outbox.length > 0 &&
+      filling.outbox.length < this.batch
+    )
+      return filling;
     let best: Slot | undefined;
     for (const s of this.slots) {
       if (s.state === 'dead') continue;
       if (!best || s.jobs.size < best.jobs.size) best = s;
     }
+    this.filling = best;
     return best;
   }
 
@@ -287,6 +314,8 @@ export class BlockVerifyPool {
   }
 
   private onResults(slot: Slot, r: VerifyResults): void {
+    this.signatureChecks += r.signatureChecks;
+    this.o.onBatch?.(r.ids.length, r.signatureChecks);
     slot.sent--;
     if (slot.sent === 0) this.flush(slot); // what queued while it worked
     let good = 0;

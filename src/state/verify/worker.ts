@@ -25,6 +25,7 @@ import {
   type FailedBlock,
   type SegmentBlock,
   type SegmentRules,
+  type SegmentStats,
 } from './segment.js';
 
 /** What a verifier module's createBlockVerifier returns. */
@@ -83,7 +84,11 @@ function goodOf(block: Block, dataHashChecked: boolean): Good {
 }
 
 /** Segment mode: content checks and facts per block, then the signatures per chained run. */
-function segmentBatch(seg: WorkerSegmentVerifier<unknown, unknown>, b: VerifyBatch): (Good | string)[] {
+function segmentBatch(
+  seg: WorkerSegmentVerifier<unknown, unknown>,
+  b: VerifyBatch,
+  stats: SegmentStats,
+): (Good | string)[] {
   const items: (SegmentBlock<unknown> | FailedBlock)[] = [];
   const goods: (Good | undefined)[] = [];
   let start = 0;
@@ -109,15 +114,18 @@ function segmentBatch(seg: WorkerSegmentVerifier<unknown, unknown>, b: VerifyBat
       goods.push(undefined);
     }
   }
-  const reasons = verifySegment(items, seg.current(), seg);
+  const reasons = verifySegment(items, seg.current(), seg, stats);
   return reasons.map((r, i) => (r === '' ? goods[i]! : r));
 }
 
 function runBatch(v: WorkerBlockVerifier, b: VerifyBatch): VerifyResults {
   let outcomes: (Good | string)[];
-  if (v.segments && !allSignatures) outcomes = segmentBatch(v.segments, b);
+  // orderer-signature checks made: one per block verified alone, one per run in segment mode
+  const stats: SegmentStats = { signatureChecks: 0 };
+  if (v.segments && !allSignatures) outcomes = segmentBatch(v.segments, b, stats);
   else {
     outcomes = [];
+    stats.signatureChecks = b.ids.length;
     let start = 0;
     for (let i = 0; i < b.ids.length; i++) {
       outcomes.push(run(v, b.seqs[i], new Uint8Array(b.blocks, start, b.ends[i] - start)));
@@ -152,6 +160,7 @@ function runBatch(v: WorkerBlockVerifier, b: VerifyBatch): VerifyResults {
     hashes,
     txIds: good.map((g) => g.txIds),
     dataHashChecked: good.map((g) => g.dataHashChecked),
+    signatureChecks: stats.signatureChecks,
   };
 }
 
