@@ -3,9 +3,9 @@
  * the hash of its header (for the chain), its data-hash consistency and its transaction ids
  * (channel header tx_id of each envelope; an envelope that does not decode has no id).
  */
-import { hash, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { WireError } from '../errors.js';
-import { blockDataHash, decodeBlock, decodeTx, encodeBlock } from '../wire/block.js';
+import { blockDataHash, decodeBlock, decodeTx, encodeBlock, headerHashOf } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { scanBlock } from './blockscan.js';
 import { LedgerError } from './errors.js';
@@ -198,52 +198,4 @@ function txIdOf(envelope: Uint8Array): string {
 
 export function sameHash(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   return Buffer.from(a ?? []).equals(Buffer.from(b ?? []));
-}
-
-/**
- * SHA-256 of the DER header SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING
- * data_hash }: the same bytes as blockHeaderBytes (wire/block.ts), written into one buffer and
- * hashed one-shot (the commit path runs this for every block).
- */
-export function headerHashOf(number: bigint, previousHash: Uint8Array, dataHash: Uint8Array): Uint8Array {
-  // INTEGER content: minimal big-endian, a leading 0 when the top bit is set
-  let intLen = 1;
-  for (let v = number >> 8n; v > 0n; v >>= 8n) intLen++;
-  const topByte = Number((number >> BigInt(8 * (intLen - 1))) & 0xffn);
-  const intContent = intLen + (topByte & 0x80 ? 1 : 0);
-  const body = derTlvLength(intContent) + derTlvLength(previousHash.length) + derTlvLength(dataHash.length);
-  const out = Buffer.allocUnsafe(derTlvLength(body));
-  let o = derHeader(out, 0, 0x30, body);
-  o = derHeader(out, o, 0x02, intContent);
-  if (intContent > intLen) out[o++] = 0;
-  for (let i = intLen - 1; i >= 0; i--) out[o++] = Number((number >> BigInt(8 * i)) & 0xffn);
-  o = derHeader(out, o, 0x04, previousHash.length);
-  out.set(previousHash, o);
-  o += previousHash.length;
-  o = derHeader(out, o, 0x04, dataHash.length);
-  out.set(dataHash, o);
-  const digest = hash('sha256', out, 'buffer');
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
-}
-
-/** Bytes of a TLV with `len` content bytes. */
-function derTlvLength(len: number): number {
-  if (len < 0x80) return 2 + len;
-  let n = 0;
-  for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
-  return 2 + n + len;
-}
-
-/** Writes tag and DER length at o; returns the content offset. */
-function derHeader(out: Buffer, o: number, tag: number, len: number): number {
-  out[o++] = tag;
-  if (len < 0x80) {
-    out[o++] = len;
-    return o;
-  }
-  let n = 0;
-  for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
-  out[o++] = 0x80 | n;
-  for (let i = n - 1; i >= 0; i--) out[o++] = Math.floor(len / 256 ** i) & 0xff;
-  return o;
 }

@@ -3,7 +3,7 @@
  * routing need (PROTOCOL.md §1.8, §2.8). All numbers are exact bigints.
  */
 import { create } from '@bufbuild/protobuf';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { WireError } from '../errors.js';
 import { decode, encode } from './codec.js';
 import {
@@ -27,7 +27,6 @@ import {
   type SignatureHeader,
 } from './gen/common/common_pb.js';
 import { ConfigEnvelopeSchema, type ConfigEnvelope } from './gen/common/configtx_pb.js';
-import { derOctetString, derSequence, derUnsignedInteger } from './der.js';
 
 export { BlockMetadataIndex, HeaderType };
 
@@ -47,15 +46,63 @@ export function encodeBlock(block: Block): Uint8Array {
 
 /** DER SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING data_hash }. */
 export function blockHeaderBytes(header: BlockHeader): Uint8Array {
-  return derSequence(
-    derUnsignedInteger(header.number),
-    derOctetString(header.previousHash),
-    derOctetString(header.dataHash),
-  );
+  return headerDer(header.number, header.previousHash, header.dataHash);
 }
 
 export function blockHeaderHash(header: BlockHeader): Uint8Array {
-  return sha256(blockHeaderBytes(header));
+  return headerHashOf(header.number, header.previousHash, header.dataHash);
+}
+
+/** blockHeaderHash of a header given by its fields (the commit path has them without a BlockHeader). */
+export function headerHashOf(number: bigint, previousHash: Uint8Array, dataHash: Uint8Array): Uint8Array {
+  const digest = hash('sha256', headerDer(number, previousHash, dataHash), 'buffer');
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+}
+
+/**
+ * The DER header SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING data_hash }
+ * (§2.8), written into one buffer: every block's hash goes through here.
+ */
+function headerDer(number: bigint, previousHash: Uint8Array, dataHash: Uint8Array): Buffer {
+  // INTEGER content: minimal big-endian, a leading 0 when the top bit is set
+  let intLen = 1;
+  for (let v = number >> 8n; v > 0n; v >>= 8n) intLen++;
+  const topByte = Number((number >> BigInt(8 * (intLen - 1))) & 0xffn);
+  const intContent = intLen + (topByte & 0x80 ? 1 : 0);
+  const body = derTlvLength(intContent) + derTlvLength(previousHash.length) + derTlvLength(dataHash.length);
+  const out = Buffer.allocUnsafe(derTlvLength(body));
+  let o = derHeader(out, 0, 0x30, body);
+  o = derHeader(out, o, 0x02, intContent);
+  if (intContent > intLen) out[o++] = 0;
+  for (let i = intLen - 1; i >= 0; i--) out[o++] = Number((number >> BigInt(8 * i)) & 0xffn);
+  o = derHeader(out, o, 0x04, previousHash.length);
+  out.set(previousHash, o);
+  o += previousHash.length;
+  o = derHeader(out, o, 0x04, dataHash.length);
+  out.set(dataHash, o);
+  return out;
+}
+
+/** Bytes of a TLV with `len` content bytes. */
+function derTlvLength(len: number): number {
+  if (len < 0x80) return 2 + len;
+  let n = 0;
+  for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
+  return 2 + n + len;
+}
+
+/** Writes tag and DER length at o; returns the content offset. */
+function derHeader(out: Buffer, o: number, tag: number, len: number): number {
+  out[o++] = tag;
+  if (len < 0x80) {
+    out[o++] = len;
+    return o;
+  }
+  let n = 0;
+  for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
+  out[o++] = 0x80 | n;
+  for (let i = n - 1; i >= 0; i--) out[o++] = Math.floor(len / 256 ** i) & 0xff;
+  return o;
 }
 
 /** SHA-256 over the concatenated transaction bytes, no separators. */

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { scanBlock, type ScannedBlock } from '../../src/ledger/blockscan.js';
-import { headerHashOf, parseBlock } from '../../src/ledger/inspect.js';
-import { blockHeaderHash, decodeBlock, encodeBlock } from '../../src/wire/block.js';
+import { parseBlock } from '../../src/ledger/inspect.js';
+import { decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { create } from '@bufbuild/protobuf';
-import { BlockHeaderSchema, BlockSchema, type Block } from '../../src/wire/gen/common/common_pb.js';
+import { BlockSchema, type Block } from '../../src/wire/gen/common/common_pb.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 import { makeChain } from './synthetic.js';
 import { byteMutation, mutate } from '../helpers/mutate.js';
@@ -130,23 +130,4 @@ test('real Fabric blocks are read by the scanner exactly as decoded', { skip: SK
     assert.ok(scanBlock(bytes));
     sameAsDecoder(bytes);
   }
-});
-
-test('headerHashOf is the DER header hash of wire/block.ts for any number and hash lengths', () => {
-  fc.assert(
-    fc.property(
-      fc.oneof(
-        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-        fc.bigInt({ min: 0n, max: 70_000n }),
-        fc.constantFrom(0n, 127n, 128n, 255n, 256n, (1n << 63n) - 1n, 1n << 63n),
-      ),
-      fc.uint8Array({ maxLength: 300 }),
-      fc.uint8Array({ maxLength: 70 }),
-      (number, previousHash, dataHash) => {
-        const want = blockHeaderHash(create(BlockHeaderSchema, { number, previousHash, dataHash }));
-        assert.deepEqual(Buffer.from(headerHashOf(number, previousHash, dataHash)), Buffer.from(want));
-      },
-    ),
-    { numRuns: 2000 },
-  );
 });

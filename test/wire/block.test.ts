@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import {
   blockChannelId,
   blockDataHash,
@@ -13,6 +14,8 @@ import {
   isConfigBlock,
 } from '../../src/wire/index.js';
 import { WireError } from '../../src/errors.js';
+import { headerHashOf } from '../../src/wire/block.js';
+import { derOctetString, derSequence, derUnsignedInteger } from '../../src/wire/der.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 
 test('block header DER matches Go asn1 for edge numbers', () => {
@@ -24,6 +27,33 @@ test('block header DER matches Go asn1 for edge numbers', () => {
   assert.equal(h(127n), '300702017f04000400');
   assert.equal(h(128n), '30080202008004000400');
   assert.equal(h(0xffffffffffffffffn), '300f020900ffffffffffffffff04000400');
+});
+
+test('block header DER and hash equal the generic DER encoder for any number and hash lengths', () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.bigInt({ min: 0n, max: 70_000n }),
+        fc.constantFrom(0n, 127n, 128n, 255n, 256n, (1n << 63n) - 1n, 1n << 63n),
+      ),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.uint8Array({ maxLength: 70 }),
+      (number, previousHash, dataHash) => {
+        const der = derSequence(
+          derUnsignedInteger(number),
+          derOctetString(previousHash),
+          derOctetString(dataHash),
+        );
+        const header = { number, previousHash, dataHash } as never;
+        assert.deepEqual(Buffer.from(blockHeaderBytes(header)), Buffer.from(der));
+        const want = createHash('sha256').update(der).digest();
+        assert.deepEqual(Buffer.from(blockHeaderHash(header)), want);
+        assert.deepEqual(Buffer.from(headerHashOf(number, previousHash, dataHash)), want);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
 
 test(
