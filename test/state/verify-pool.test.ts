@@ -40,6 +40,7 @@ function pool(
   workers = 2,
   maxInFlight = 8,
   allSignatures = false,
+  batch?: number,
 ): BlockVerifyPool {
   const p = new BlockVerifyPool({
     module: TEST_VERIFIER_MODULE,
@@ -48,6 +49,7 @@ function pool(
     workers,
     maxInFlight,
     allSignatures,
+    batch,
   });
   pools.push(p);
   return p;
@@ -112,15 +114,7 @@ for (const allSignatures of [true, false]) {
 }
 
 test('batching: a lone block goes at once; while the worker is busy the next batch fills up to `batch`', async () => {
-  const p = new BlockVerifyPool({
-    module: TEST_VERIFIER_MODULE,
-    init: init(),
-    channel: CHANNEL,
-    workers: 1,
-    maxInFlight: 100,
-    batch: 32,
-  });
-  pools.push(p);
+  const p = pool({}, 1, 100, false, 32);
   await p.ready;
   await p.verify(1n, new Uint8Array(blocks[1]));
   assert.deepEqual(
@@ -140,15 +134,7 @@ test('batching: a lone block goes at once; while the worker is busy the next bat
 });
 
 test('two workers: each batch holds consecutive blocks, so segment verification checks one signature per batch', async () => {
-  const p = new BlockVerifyPool({
-    module: TEST_VERIFIER_MODULE,
-    init: init(),
-    channel: CHANNEL,
-    workers: 2,
-    maxInFlight: 100,
-    batch: 32,
-  });
-  pools.push(p);
+  const p = pool({}, 2, 100, false, 32);
   await p.ready;
   await Promise.all(blocks.slice(1, 65).map((b, i) => p.verify(BigInt(i + 1), new Uint8Array(b))));
   assert.deepEqual(
