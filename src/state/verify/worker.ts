@@ -56,20 +56,27 @@ interface Good {
   readonly dataHashChecked: boolean;
 }
 
-/** The facts of a good block, or the reason it is bad. */
-function run(v: WorkerBlockVerifier, seq: bigint, bytes: Uint8Array): Good | string {
-  let block: Block;
-  try {
-    block = decodeBlock(bytes);
-  } catch (e) {
-    return `block ${seq} does not decode: ${errorMessage(e)}`;
+/**
+ * check(seq, block) for each job of the batch, its block decoded once from a view into the
+ * batch's buffer; a block that does not decode gets its reason instead.
+ */
+function eachDecoded<T>(b: VerifyBatch, check: (seq: bigint, block: Block) => T): (T | string)[] {
+  const out: (T | string)[] = [];
+  let start = 0;
+  for (let i = 0; i < b.ids.length; i++) {
+    const seq = b.seqs[i];
+    const bytes = new Uint8Array(b.blocks, start, b.ends[i] - start);
+    start = b.ends[i];
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (e) {
+      out.push(`block ${seq} does not decode: ${errorMessage(e)}`);
+      continue;
+    }
+    out.push(check(seq, block));
   }
-  try {
-    v.verifyBlock(channel, seq, block);
-    return goodOf(block, v.checksDataHash === true);
-  } catch (e) {
-    return failureReason(seq, e);
-  }
+  return out;
 }
 
 function goodOf(block: Block, dataHashChecked: boolean): Good {
@@ -83,54 +90,53 @@ function goodOf(block: Block, dataHashChecked: boolean): Good {
   };
 }
 
+/** Every block checked alone: the facts of a good block, or the reason it is bad. */
+function blockByBlock(v: WorkerBlockVerifier, b: VerifyBatch): (Good | string)[] {
+  return eachDecoded(b, (seq, block) => {
+    try {
+      v.verifyBlock(channel, seq, block);
+      return goodOf(block, v.checksDataHash === true);
+    } catch (e) {
+      return failureReason(seq, e);
+    }
+  });
+}
+
 /** Segment mode: content checks and facts per block, then the signatures per chained run. */
 function segmentBatch(
   seg: WorkerSegmentVerifier<unknown, unknown>,
   b: VerifyBatch,
   stats: SegmentStats,
 ): (Good | string)[] {
-  const items: (SegmentBlock<unknown> | FailedBlock)[] = [];
-  const goods: (Good | undefined)[] = [];
-  let start = 0;
-  for (let i = 0; i < b.ids.length; i++) {
-    const seq = b.seqs[i];
-    const bytes = new Uint8Array(b.blocks, start, b.ends[i] - start);
-    start = b.ends[i];
-    let block: Block;
+  const checked = eachDecoded(b, (seq, block) => {
     try {
-      block = decodeBlock(bytes);
+      return { signed: seg.checkContent(channel, seq, block), good: goodOf(block, true) };
     } catch (e) {
-      items.push({ seq, reason: `block ${seq} does not decode: ${errorMessage(e)}` });
-      goods.push(undefined);
-      continue;
+      return failureReason(seq, e);
     }
-    try {
-      const signed = seg.checkContent(channel, seq, block);
-      const g = goodOf(block, true);
-      items.push({ seq, previousHash: g.previousHash, headerHash: g.headerHash, signed });
-      goods.push(g);
-    } catch (e) {
-      items.push({ seq, reason: failureReason(seq, e) });
-      goods.push(undefined);
-    }
-  }
+  });
+  const items = checked.map((c, i): SegmentBlock<unknown> | FailedBlock =>
+    typeof c === 'string'
+      ? { seq: b.seqs[i], reason: c }
+      : {
+          seq: b.seqs[i],
+          previousHash: c.good.previousHash,
+          headerHash: c.good.headerHash,
+          signed: c.signed,
+        },
+  );
   const reasons = verifySegment(items, seg.current(), seg, stats);
-  return reasons.map((r, i) => (r === '' ? goods[i]! : r));
+  return reasons.map((r, i) => (r === '' ? (checked[i] as { good: Good }).good : r));
 }
 
 function runBatch(v: WorkerBlockVerifier, b: VerifyBatch): VerifyResults {
-  let outcomes: (Good | string)[];
   // orderer-signature checks made: one per block verified alone, one per run in segment mode
   const stats: SegmentStats = { signatureChecks: 0 };
+  let outcomes: (Good | string)[];
   if (v.segments && !allSignatures) outcomes = segmentBatch(v.segments, b, stats);
   else {
-    outcomes = [];
+    outcomes = blockByBlock(v, b);
     stats.signatureChecks = b.ids.length;
-    let start = 0;
-    for (let i = 0; i < b.ids.length; i++) {
-      outcomes.push(run(v, b.seqs[i], new Uint8Array(b.blocks, start, b.ends[i] - start)));
-      start = b.ends[i];
-    }
   }
   const reasons: string[] = [];
   const good: Good[] = [];
