@@ -12,9 +12,9 @@
  */
 import { world, CHANNEL, type World } from '../test/sim/dissemination-world.js';
 import { netWorld, until } from '../test/net/dissemination-net.js';
-import { makeChain } from '../src/gossip/blockmaker.js';
+import { makeChain } from '../src/sim/blockmaker.js';
 import { unsignedGossip, Tag, PullMsgType } from '../src/wire/gossip.js';
-import type { ReceivedMessage } from '../src/comm/types.js';
+import type { ReceivedMessage } from '../src/core/link/types.js';
 import { figureJson, percentile, type Figure } from './lib/figures.js';
 
 const figures: Figure[] = [];

@@ -31,8 +31,8 @@ import {
   type PeerOptions,
 } from '../test/net/e2e-world.js';
 import type { Orderer } from '../src/orderer/server.js';
-import type { StateLedger } from '../src/state/types.js';
-import { silentLogger } from '../src/util/log.js';
+import type { StateLedger } from '../src/core/state/types.js';
+import { silentLogger } from '../src/base/log.js';
 import { figureJson, percentile, type Figure } from './lib/figures.js';
 
 const ORGS = 2;

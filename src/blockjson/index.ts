@@ -5,7 +5,7 @@
  */
 import type { DescMessage, JsonObject, JsonValue, Message } from '@bufbuild/protobuf';
 import { toBinary } from '@bufbuild/protobuf';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 import { decode } from '../wire/codec.js';
 import { BlockSchema, EnvelopeSchema, PayloadSchema, type Block } from '../wire/gen/common/common_pb.js';
 import {

@@ -1,6 +1,6 @@
 /** The rule types of the deep-decoding table (see views.ts) and the helpers that build rules. */
 import type { DescMessage, Message } from '@bufbuild/protobuf';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 
 export type Key = string | number;
 /** The type of an opaque field: a schema (shown through its default view), a specific view, or null (plain bytes). */

@@ -26,7 +26,7 @@ import {
 } from '@bufbuild/protobuf';
 import { base64Decode, base64Encode } from '@bufbuild/protobuf/wire';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 import { goTimestamp } from './format.js';
 import { decode } from '../wire/codec.js';
 import {

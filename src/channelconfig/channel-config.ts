@@ -2,7 +2,7 @@
  * The production entry points: channel config parsing with the identity layer's X.509 MSPs, and
  * block-list verification with the identity layer's MessageCryptoService.
  */
-import { VerifyError } from '../errors.js';
+import { VerifyError } from '../base/errors.js';
 import { MessageCryptoService, createMspManager, mspFromFabricConfig } from '../identity/index.js';
 import type { ChannelCryptoContext, LocalIdentity } from '../identity/types.js';
 import type { Block } from '../wire/gen/common/common_pb.js';

@@ -16,7 +16,7 @@
  *   5. the policy tree (policies.ts) over the whole channel group.
  * Errors: WireError (undecodable bytes) or ConfigError (well-formed but invalid), with codes.
  */
-import { ConfigError, WireError, errorMessage } from '../errors.js';
+import { ConfigError, WireError, errorMessage } from '../base/errors.js';
 import { decode, encode } from '../wire/codec.js';
 import { configEnvelopeOf, decodeBlock, decodeTx } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';

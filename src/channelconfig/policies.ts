@@ -14,7 +14,7 @@
  * Lookup: "/Channel/..." must start with "/" + the group's path + "/"; anything else not starting
  *   with "/" is relative to the group. An unknown name -> VerifyError POLICY "no such policy".
  */
-import { ConfigError, GrapevineError, VerifyError, errorMessage } from '../errors.js';
+import { ConfigError, GrapevineError, VerifyError, errorMessage } from '../base/errors.js';
 import { decode } from '../wire/codec.js';
 import type { ConfigGroup } from '../wire/gen/common/configtx_pb.js';
 import {

@@ -14,7 +14,7 @@
  * identities [B, C, A], rule OutOf(1, [SignedBy(2), OutOf(2, [SignedBy(0), SignedBy(1)])]).
  */
 import { create } from '@bufbuild/protobuf';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { decode, encode } from '../wire/codec.js';
 import {
   SignaturePolicyEnvelopeSchema,

@@ -9,7 +9,7 @@
  *                 it and keep the copy's marks. True when count >= n.
  * So each signature satisfies at most one principal, and the greedy order is Fabric's.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { decode } from '../wire/codec.js';
 import {
   SignaturePolicyEnvelopeSchema,

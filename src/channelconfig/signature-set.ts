@@ -14,7 +14,7 @@
  * depends only on the signed data and the MSPs), and principal checks are memoised per identity.
  */
 import { createHash } from 'node:crypto';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import type { MSPPrincipal } from '../wire/gen/msp/msp_principal_pb.js';
 import type { Msp, MspIdentity, MspManager, SignedData } from '../identity/types.js';
 

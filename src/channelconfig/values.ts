@@ -4,7 +4,7 @@
  * as its message (else WireError MALFORMED naming the group and key).
  */
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { decode } from '../wire/codec.js';
 import type { ConfigGroup } from '../wire/gen/common/configtx_pb.js';
 import {

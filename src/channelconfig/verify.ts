@@ -14,7 +14,7 @@
  *     - a CONFIG block: its config replaces `config` for the blocks after it (if it parses;
  *       otherwise fail and keep the old one)
  */
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import { blockHeaderHash, blockSignaturesMetadata, decodeBlock, isConfigBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { ChannelCryptoContext } from '../identity/types.js';

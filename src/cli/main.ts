@@ -3,7 +3,7 @@
  * itself on the program here.
  */
 import { Command, CommanderError } from 'commander';
-import { GrapevineError } from '../errors.js';
+import { GrapevineError } from '../base/errors.js';
 import { registerAll } from './commands/index.js';
 
 export function buildProgram(): Command {

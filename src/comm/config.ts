@@ -2,7 +2,7 @@
  * Comm layer configuration (PROTOCOL.md §1.2, §3, §11): one typed place, Fabric's defaults.
  * Key names in comments are core.yaml's.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { MAX_MESSAGE_BYTES } from '../wire/services.js';
 
 export interface CommConfig {

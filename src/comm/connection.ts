@@ -22,7 +22,7 @@ import type { CommConfig } from './config.js';
 import { encodeFrame } from './frame.js';
 import { readInboundFrame, type BadInputReason } from './inbound.js';
 import type { GossipDuplex } from './stream.js';
-import { pkiIdKey, type ConnectionInfo, type ReceivedMessage } from './types.js';
+import { pkiIdKey, type ConnectionInfo, type ReceivedMessage } from '../core/link/types.js';
 
 export interface ConnectionHooks {
   onMessage(m: Received): void;

@@ -3,7 +3,7 @@
  * transport. Labelled children are looked up once per label value and kept, so counting on a
  * hot path is one increment.
  */
-import type { Metrics } from '../util/metrics.js';
+import type { Metrics } from '../base/metrics.js';
 import type { ConnectionCounters } from './connection.js';
 
 export type CommCountedReason = 'gossip_comm_bad_input' | 'gossip_comm_handshake_failures';

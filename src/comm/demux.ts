@@ -3,8 +3,8 @@
  * intercepted before, conn/empty never get here) is offered to each subscriber whose predicate
  * matches. A subscriber that throws is logged and does not affect the others.
  */
-import type { Logger } from '../util/log.js';
-import type { ReceivedMessage, Unsubscribe } from './types.js';
+import type { Logger } from '../base/log.js';
+import type { ReceivedMessage, Unsubscribe } from '../core/link/types.js';
 
 interface Subscriber {
   readonly predicate: (m: ReceivedMessage) => boolean;

@@ -13,16 +13,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
-import { GrapevineError } from '../errors.js';
+import { GrapevineError } from '../base/errors.js';
 import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
 import type { CommConfig } from './config.js';
 import { exchangeHandshake } from './exchange.js';
-import type { HandshakeResult, HandshakeSelf, HandshakeVerifier } from './handshake.js';
+import type { HandshakeResult, HandshakeSelf, HandshakeVerifier } from '../core/link/handshake.js';
 import { RawGossipService, clientDuplex, type GossipDuplex } from './stream.js';
 import { waitChannelReady } from './ready.js';
 import type { Stopper } from './stopper.js';
 import { channelCredentials, type CommTls } from './tls.js';
-import type { Clock } from './types.js';
+import type { Clock } from '../core/link/types.js';
 
 export type DialStep = 'CONNECT' | 'PING' | 'STREAM' | 'STOPPED';
 

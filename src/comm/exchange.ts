@@ -9,8 +9,8 @@
  * and the same signed bytes are sent on every connection (Fabric signs each time; the bytes
  * differ only by ECDSA's random k, and the receiver's checks are the same).
  */
-import { errorMessage } from '../errors.js';
-import type { Clock } from './types.js';
+import { errorMessage } from '../base/errors.js';
+import type { Clock } from '../core/link/types.js';
 import { decodeEnvelope, encodeEnvelope } from '../wire/gossip.js';
 import {
   HandshakeError,
@@ -20,7 +20,7 @@ import {
   type HandshakeResult,
   type HandshakeSelf,
   type HandshakeVerifier,
-} from './handshake.js';
+} from '../core/link/handshake.js';
 import type { Stopper } from './stopper.js';
 import type { GossipDuplex } from './stream.js';
 import type { Signer } from '../wire/signer.js';

@@ -9,14 +9,14 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, VerifyError, errorMessage } from '../errors.js';
+import { ConfigError, VerifyError, errorMessage } from '../base/errors.js';
 import type { Msp, MspIdentity } from '../identity/types.js';
 import { parseSerializedIdentity, pkiIdOf, serializeIdentity } from '../identity/x509identity.js';
 import { signEcdsa } from '../identity/ecdsa.js';
 import type { IdentityValidator } from '../identity/store.js';
 import type { Signer } from '../wire/signer.js';
 import type { CommTls } from './tls.js';
-import type { Clock, PkiId } from './types.js';
+import type { Clock, PkiId } from '../core/link/types.js';
 
 export interface CommCrypto extends IdentityValidator {
   /** §2.4 for the handshake: the identity's key verifies `signature` over `data`. */

@@ -4,8 +4,8 @@
  * reports are dropped and counted) and are delivered to subscribers on a microtask, never from
  * inside the failing call.
  */
-import type { Metrics } from '../util/metrics.js';
-import type { PkiId, Unsubscribe } from './types.js';
+import type { Metrics } from '../base/metrics.js';
+import type { PkiId, Unsubscribe } from '../core/link/types.js';
 
 export class PresumedDead {
   private readonly handlers = new Set<(pkiId: PkiId) => void>();

@@ -16,7 +16,7 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
-import { GrapevineError } from '../errors.js';
+import { GrapevineError } from '../base/errors.js';
 import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
 import type { CommConfig } from './config.js';
 import { RawGossipService, serverDuplex, type GossipDuplex } from './stream.js';

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../base/errors.js';
 
 export interface CommTls {
   /** Our TLS certificate (PEM), used as server certificate and, unless clientCertPem is set, client certificate. */

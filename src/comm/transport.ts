@@ -13,9 +13,9 @@
  *     wait at most stopGraceMs (real time) for work in progress to settle; release timers.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { componentLogger, type Logger } from '../util/log.js';
-import { Metrics } from '../util/metrics.js';
-import { cryptoRng, realClock } from '../util/clock.js';
+import { componentLogger, type Logger } from '../base/log.js';
+import { Metrics } from '../base/metrics.js';
+import { cryptoRng, realClock } from '../base/real-clock.js';
 import { IdentityStore } from '../identity/store.js';
 import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { AckRegistry, withNonce } from './ack.js';
@@ -27,7 +27,7 @@ import { Demux } from './demux.js';
 import { DialError, Dialer } from './dialer.js';
 import { exchangeHandshake } from './exchange.js';
 import { encodeFrame } from './frame.js';
-import { HandshakeError, type HandshakeSelf, type HandshakeVerifier } from './handshake.js';
+import { HandshakeError, type HandshakeSelf, type HandshakeVerifier } from '../core/link/handshake.js';
 import type { CommCrypto, CommIdentity } from './identity.js';
 import { GossipServer } from './server.js';
 import { Stopper, settleWithin } from './stopper.js';
@@ -45,7 +45,7 @@ import {
   type Rng,
   type Transport,
   type Unsubscribe,
-} from './types.js';
+} from '../core/link/types.js';
 
 /** pkiIdKey, remembered per PKI-ID array (callers keep passing the same arrays). */
 const keys = new WeakMap<PkiId, string>();

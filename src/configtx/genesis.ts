@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { encode } from '../wire/codec.js';
 import { sha256 } from '../wire/block.js';
 import {

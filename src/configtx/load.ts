@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../base/errors.js';
 import { Reader, join } from './reader.js';
 import { toBool, toDurationNs, toInt, toStr, toUint32, toUint64 } from './scalars.js';
 import type {

@@ -12,7 +12,7 @@
  * One sub-group per orderer org, keyed by Name: MSP, policies, Endpoints (if any).
  */
 import { readFileSync } from 'node:fs';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import type { ConfigGroup, ConfigValue } from '../wire/gen/common/configtx_pb.js';
 import { OrdererAddressesSchema } from '../wire/gen/common/configuration_pb.js';
 import { ConfigMetadataSchema } from '../wire/gen/orderer/etcdraft/configuration_pb.js';

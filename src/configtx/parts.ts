@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { create, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { fabricMspConfigFromFolder, loadMspFolder } from '../identity/index.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import { encode } from '../wire/codec.js';
 import {
   ConfigGroupSchema,

@@ -18,7 +18,7 @@ import {
   Policy_PolicyType,
   SignaturePolicyEnvelopeSchema,
 } from '../wire/gen/common/policies_pb.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import type { Reader } from './reader.js';
 import type { PolicyMap } from './types.js';
 

@@ -5,7 +5,7 @@
  * unknown keys are errors, null means absent, a scalar where a list is expected becomes a
  * one-element list, and a string "[a, b]" is a list of two.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { ValueError, describe } from './scalars.js';
 
 export class Reader {

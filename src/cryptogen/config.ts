@@ -6,7 +6,7 @@
  */
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { renderCryptoConfig } from './render.js';
 
 /** A YAML scalar used as a string (SANS such as 127.0.0.1 may arrive as strings or numbers). */

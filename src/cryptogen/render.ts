@@ -10,7 +10,7 @@
  * Only {{.Name}} substitutions (with optional {{- -}} trimming) are supported, not Go's full
  * template language; anything else is a ConfigError.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import type { CryptoConfig, NodeSpec, OrgSpec } from './config.js';
 
 export type OrgKind = 'peer' | 'orderer';

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GrapevineError, errorMessage } from '../errors.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
 
 export interface DashboardOptions {
   /** The current state (serialisable to JSON). */

@@ -4,7 +4,7 @@
  * strictness (minimal lengths, minimal integers, single-byte tags).
  * Every failure is a VerifyError with code BAD_DER.
  */
-import { VerifyError } from '../errors.js';
+import { VerifyError } from '../base/errors.js';
 
 export interface Tlv {
   readonly tag: number;

@@ -11,7 +11,7 @@
  *   certifiers identifier of a chain is SHA-256 of the concatenated DER of chain[1..].
  */
 import { createHash } from 'node:crypto';
-import { ConfigError, VerifyError } from '../errors.js';
+import { ConfigError, VerifyError } from '../base/errors.js';
 import { isEcdsaSigned, parseCert, sanitizedDer, type CertInfo } from './cert.js';
 import { isRevoked, parseCrl, type Crl } from './crl.js';
 import { pemDecode } from './pem.js';

@@ -5,7 +5,7 @@
  * CA certificates). Signatures along a chain are checked with node:crypto's X509Certificate.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { VerifyError } from '../errors.js';
+import { VerifyError } from '../base/errors.js';
 import {
   TAG,
   bitStringBytes,

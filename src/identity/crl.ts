@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { AuthorityKeyIdentifierExtension, X509Crl } from '@peculiar/x509';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { TAG, bitStringBytes, children, expectTag, oidValue, parseSingle, raw } from './asn1.js';
 import { pemDecode } from './pem.js';
 

@@ -7,7 +7,7 @@
  * Parsed public keys are kept in a bounded LRU keyed by the key's DER (SPKI).
  */
 import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { VerifyError } from '../errors.js';
+import { VerifyError } from '../base/errors.js';
 import { TAG, encodeTlv, expectTag, integerValue, readTlv } from './asn1.js';
 import { derUnsignedInteger } from '../wire/der.js';
 import { LruCache } from './lru.js';

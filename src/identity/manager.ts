@@ -1,5 +1,5 @@
 /** A set of MSPs by ID; deserializes an identity with the MSP its SerializedIdentity names. */
-import { ConfigError, VerifyError } from '../errors.js';
+import { ConfigError, VerifyError } from '../base/errors.js';
 import type { Msp, MspIdentity, MspManager } from './types.js';
 import { parseSerializedIdentity } from './x509identity.js';
 

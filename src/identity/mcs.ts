@@ -15,7 +15,7 @@
  * Every failure is a GrapevineError (VerifyError with the codes below, or WireError).
  */
 import { toBinary } from '@bufbuild/protobuf';
-import { GrapevineError, VerifyError, WireError } from '../errors.js';
+import { GrapevineError, VerifyError, WireError } from '../base/errors.js';
 import { decode } from '../wire/codec.js';
 import { EnvelopeSchema, SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
 import { SerializedIdentitySchema } from '../wire/gen/msp/identities_pb.js';

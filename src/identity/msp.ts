@@ -10,7 +10,7 @@
  *              expiry to its callers). Time-independent results are cached per identity.
  * principals:  principal.ts.
  */
-import { ConfigError, VerifyError } from '../errors.js';
+import { ConfigError, VerifyError } from '../base/errors.js';
 import type { FabricMSPConfig, FabricOUIdentifier } from '../wire/gen/msp/msp_config_pb.js';
 import type { MSPPrincipal } from '../wire/gen/msp/msp_principal_pb.js';
 import { CaStore, certFromConfig, certifiersIdentifier, type CaCert } from './castore.js';

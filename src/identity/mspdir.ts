@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { create } from '@bufbuild/protobuf';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import {
   FabricCryptoConfigSchema,
   FabricMSPConfigSchema,

@@ -5,7 +5,7 @@
  * peers compute for us. Signatures: ECDSA P-256 / SHA-256 / DER / low-S (§2.3).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError, GrapevineError } from '../errors.js';
+import { ConfigError, GrapevineError } from '../base/errors.js';
 import type { Signer } from '../wire/signer.js';
 import { signEcdsa } from './ecdsa.js';
 import { fabricMspConfigFromFolder, loadMspFolder, type PemFile } from './mspdir.js';

@@ -14,10 +14,10 @@
  *   Every removal is announced to onPurge handlers (comm closes the connection).
  * Time comes from an injected Clock; node timers are capped at 2^31-1 ms, so far expiries re-arm.
  */
-import type { Clock, PkiId, TimerHandle, Unsubscribe } from '../comm/types.js';
-import { pkiIdKey } from '../comm/types.js';
-import { GrapevineError, errorMessage } from '../errors.js';
-import type { Metrics } from '../util/metrics.js';
+import type { Clock, PkiId, TimerHandle, Unsubscribe } from '../core/link/types.js';
+import { pkiIdKey } from '../core/link/types.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
+import type { Metrics } from '../base/metrics.js';
 
 /** What the store needs from the MSPs (the MessageCryptoService's identity side). */
 export interface IdentityValidator {

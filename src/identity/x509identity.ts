@@ -7,7 +7,7 @@
  *   parseable certificate whose ECDSA signature is canonical DER.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { VerifyError } from '../errors.js';
+import { VerifyError } from '../base/errors.js';
 import { decode, encode } from '../wire/codec.js';
 import { SerializedIdentitySchema } from '../wire/gen/msp/identities_pb.js';
 import { hasCanonicalSignature, parseCert, type CertInfo } from './cert.js';

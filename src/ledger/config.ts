@@ -1,7 +1,7 @@
 /**
  * Block store options: every field with its default and meaning, validated on open.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 
 export interface LedgerLogger {
   info(obj: object, msg: string): void;

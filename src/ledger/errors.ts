@@ -2,7 +2,7 @@
  * Ledger errors: one class, stable codes. CORRUPT errors name the block file and the byte
  * offset of the bad record so an operator can find it.
  */
-import { GrapevineError } from '../errors.js';
+import { GrapevineError } from '../base/errors.js';
 
 export type LedgerErrorCode =
   | 'WRONG_NUMBER' // block number != ledger height

@@ -4,7 +4,7 @@
  * (channel header tx_id of each envelope; an envelope that does not decode has no id).
  */
 import { webcrypto } from 'node:crypto';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 import { blockDataHash, decodeBlock, decodeTx, encodeBlock, headerHashOf } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { scanBlock } from './blockscan.js';

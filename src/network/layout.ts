@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { generateCrypto } from '../cryptogen/index.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../base/errors.js';
 import { channelConfigtxYaml, writeConfigtxGenesis } from './channel-yaml.js';
 import {
   localCryptoConfig,

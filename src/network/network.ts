@@ -12,7 +12,7 @@
  * dashboard; it resolves when every child process has exited.
  */
 import { join } from 'node:path';
-import { GrapevineError } from '../errors.js';
+import { GrapevineError } from '../base/errors.js';
 import type { PeerStateSnapshot } from '../node/peerstate.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Children, CLI_MAIN, ORDERER_CHILD, type Child } from './children.js';

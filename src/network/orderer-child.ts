@@ -3,7 +3,7 @@
  * OrdererFlags (as `grapevine orderer start` takes them). Reports {type:'ready', address} or
  * {type:'error', message} over IPC; stops on SIGINT/SIGTERM or when the parent goes away.
  */
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import { launchOrderer, loadOrdererConfig, type OrdererFlags } from '../orderer/index.js';
 import { LogLevels } from '../node/logspec.js';
 

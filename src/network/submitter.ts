@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { RawAtomicBroadcastService } from '../deliver/frames.js';
+import { RawAtomicBroadcastService } from '../comm/deliver/frames.js';
 import { loadSigningIdentity } from '../identity/index.js';
 import { decode, encode } from '../wire/codec.js';
 import { EnvelopeSchema, HeaderType, SignatureHeaderSchema } from '../wire/gen/common/common_pb.js';

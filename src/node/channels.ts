@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseChannelConfig } from '../channelconfig/index.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../base/errors.js';
 import { BlockStore } from '../ledger/index.js';
 import { blockLastConfigIndex, decodeBlock, isConfigBlock } from '../wire/block.js';
 

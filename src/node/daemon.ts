@@ -18,17 +18,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { loadCommIdentity } from '../comm/identity.js';
-import { pkiIdKey } from '../comm/types.js';
+import { pkiIdKey } from '../core/link/types.js';
 import type { CommTls } from '../comm/tls.js';
 import { GrpcTransport } from '../comm/transport.js';
-import { ConfigError, errorMessage, GrapevineError } from '../errors.js';
+import { ConfigError, errorMessage, GrapevineError } from '../base/errors.js';
 import { loadSigningIdentity, MessageCryptoService } from '../identity/index.js';
 import type { LocalIdentity } from '../identity/types.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../service/index.js';
-import { CatchupClient, catchupHandlers, CatchupService } from '../state/index.js';
-import { cryptoRng, realClock } from '../util/clock.js';
-import { componentLogger, rootLogger, type Logger } from '../util/log.js';
-import { Metrics } from '../util/metrics.js';
+import { CatchupClient, catchupHandlers, CatchupService } from '../core/state/index.js';
+import { cryptoRng, realClock } from '../base/real-clock.js';
+import { componentLogger, rootLogger, type Logger } from '../base/log.js';
+import { Metrics } from '../base/metrics.js';
 import { openChannelLedgers, readJoinBlock, type JoinBlock, type OpenChannel } from './channels.js';
 import {
   commConfigOf,
@@ -39,7 +39,7 @@ import {
 } from './config/index.js';
 import type { PeerConfig } from './config/types.js';
 import type { LogSpecTarget } from './logspec.js';
-import { OperationsServer, operationsOptionsFromConfig } from './operations.js';
+import { OperationsServer, operationsOptionsFromConfig } from '../ops/operations.js';
 import { CommitTracker, type PeerStateSnapshot } from './peerstate.js';
 
 export interface PeerDaemonOptions {

@@ -13,7 +13,7 @@
  * Every child made from `root` is tracked (weakly) and re-levelled when the spec changes.
  */
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 
 export type FabricLevel = 'payload' | 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
 

@@ -18,7 +18,7 @@
  * REQUEST_ENTITY_TOO_LARGE); we do the same. With `metrics`, every envelope is recorded as
  * Fabric's MetricsTracker does (validate time, enqueue time once enqueueing began, count).
  */
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import { HeaderType, Status, type Envelope } from '../wire/gen/common/common_pb.js';
 import { encode } from '../wire/codec.js';
 import { EnvelopeSchema } from '../wire/gen/common/common_pb.js';

@@ -21,10 +21,10 @@
 import type { Logger } from 'pino';
 import { parseChannelConfig, parseConfig, x509MspFactory } from '../channelconfig/index.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
-import type { Clock, Rng, TimerHandle } from '../comm/types.js';
-import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
+import type { Clock, Rng, TimerHandle } from '../core/link/types.js';
+import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import type { BlockStore } from '../ledger/index.js';
-import { silentLogger } from '../util/log.js';
+import { silentLogger } from '../base/log.js';
 import { blockLastConfigIndex, decodeBlock, isConfigBlock } from '../wire/block.js';
 import { encode } from '../wire/codec.js';
 import { HeaderType, type Block, type Envelope } from '../wire/gen/common/common_pb.js';

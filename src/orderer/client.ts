@@ -7,8 +7,8 @@
  * Every call is bounded by `timeoutMs` (deadline on the gRPC call).
  */
 import * as grpc from '@grpc/grpc-js';
-import { GrapevineError, errorMessage } from '../errors.js';
-import { RawAtomicBroadcastService, parseDeliverResponse } from '../deliver/frames.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
+import { RawAtomicBroadcastService, parseDeliverResponse } from '../comm/deliver/frames.js';
 import { blockLastConfigIndex, decodeBlock } from '../wire/block.js';
 import { decode, encode } from '../wire/codec.js';
 import {

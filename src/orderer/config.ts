@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseGoDuration } from '../channelconfig/duration.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../base/errors.js';
 
 /** Server TLS files (General.TLS / Operations.TLS). */
 export interface TlsFiles {

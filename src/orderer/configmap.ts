@@ -14,7 +14,7 @@
  *   for channels made by v1.0).
  */
 import { create } from '@bufbuild/protobuf';
-import { GrapevineError } from '../errors.js';
+import { GrapevineError } from '../base/errors.js';
 import {
   ConfigGroupSchema,
   type ConfigGroup,

@@ -19,7 +19,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { ChannelConfig } from '../channelconfig/types.js';
-import { GrapevineError, errorMessage } from '../errors.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
 import type { SignedData } from '../identity/types.js';
 import { decode } from '../wire/codec.js';
 import { HeaderType, SignatureHeaderSchema, type Envelope } from '../wire/gen/common/common_pb.js';

@@ -24,7 +24,7 @@
  * ended by an error counts as not successful); deliver_blocks_sent per block.
  */
 import { equals } from '@bufbuild/protobuf';
-import { GrapevineError, errorMessage } from '../errors.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
 import type { SignedData } from '../identity/types.js';
 import { decode } from '../wire/codec.js';
 import { EnvelopeSchema, Status, type ChannelHeader, type Envelope } from '../wire/gen/common/common_pb.js';

@@ -3,7 +3,7 @@
  * EnvelopeAsSignedData, crypto.ExpiresAt @v2.4.9). Every parse failure is a WireError.
  */
 import { X509Certificate } from 'node:crypto';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 import type { SignedData } from '../identity/types.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
 import { decode } from '../wire/codec.js';

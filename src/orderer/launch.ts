@@ -1,6 +1,6 @@
 /** Start the embedded orderer from a loaded OrdererFileConfig (files read and checked here). */
 import type { Logger } from 'pino';
-import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
+import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { loadSigningIdentity } from '../identity/index.js';
 import { decodeBlock, isConfigBlock } from '../wire/block.js';
 import { readConfigFile, type OrdererFileConfig } from './config.js';

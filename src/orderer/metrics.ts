@@ -19,7 +19,7 @@
  * Our orderer serves only full blocks: filtered = "false", data_type = "block".
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { Metrics } from '../util/metrics.js';
+import { Metrics } from '../base/metrics.js';
 
 export const DELIVER_FILTERED = 'false';
 export const DELIVER_DATA_TYPE = 'block';

@@ -18,7 +18,7 @@
  */
 import { clone, create, equals } from '@bufbuild/protobuf';
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../base/errors.js';
 import { encode } from '../wire/codec.js';
 import { HeaderType, SignatureHeaderSchema, type Envelope } from '../wire/gen/common/common_pb.js';
 import {

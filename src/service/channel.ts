@@ -18,20 +18,20 @@
  *   A CONFIG block committed to the ledger is parsed and applied as above while running.
  *   stop(): Fabric's order: election, state provider, deliverer. Idempotent.
  */
-import type { Clock, Rng, Transport, Unsubscribe } from '../comm/types.js';
-import type { GossipNode } from '../gossip/node.js';
-import type { DeliverService } from '../deliver/service.js';
-import { createChannelLeadership, type ElectionConfig } from '../election/index.js';
-import type { Leadership } from '../election/types.js';
-import { GrapevineError, errorMessage } from '../errors.js';
-import { attachToGossipNode, channelViewOf } from '../state/gossipadapter.js';
-import { StateProvider } from '../state/provider.js';
-import type { CatchupClient } from '../state/catchup/client.js';
-import type { StateConfig } from '../state/config.js';
-import type { StateCrypto, StateLedger, StatePeer } from '../state/types.js';
-import { ConfigFeed, MCS_VERIFIER_MODULE, type McsVerifierInit } from '../state/verify/mcs-verifier.js';
-import type { Logger } from '../util/log.js';
-import type { Metrics } from '../util/metrics.js';
+import type { Clock, Rng, Transport, Unsubscribe } from '../core/link/types.js';
+import type { GossipNode } from '../core/gossip/node.js';
+import type { DeliverService } from './deliver.js';
+import { createChannelLeadership, type ElectionConfig } from '../core/election/index.js';
+import type { Leadership } from '../core/election/types.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
+import { attachToGossipNode, channelViewOf } from '../core/state/gossipadapter.js';
+import { StateProvider } from '../core/state/provider.js';
+import type { CatchupClient } from '../comm/catchup/client.js';
+import type { StateConfig } from '../core/state/config.js';
+import type { StateCrypto, StateLedger, StatePeer } from '../core/state/types.js';
+import { ConfigFeed, MCS_VERIFIER_MODULE, type McsVerifierInit } from './verify/mcs-verifier.js';
+import type { Logger } from '../base/log.js';
+import type { Metrics } from '../base/metrics.js';
 import { decodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { watchConfigBlocks } from './configwatch.js';

@@ -6,7 +6,7 @@
  * A config block holds exactly one transaction, so the check first walks the block's protobuf
  * framing (no copy, no decode) and counts transactions; only a one-transaction block is decoded.
  */
-import type { StateLedger } from '../state/types.js';
+import type { StateLedger } from '../core/state/types.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { configBlockOf } from './setup.js';
 

@@ -18,7 +18,7 @@
  *   stop(): per channel election, state provider, deliverer; then the gossip node; then the
  *     deliver client's connections. Idempotent; nothing is left running.
  */
-import type { Clock, Rng, Transport } from '../comm/types.js';
+import type { Clock, Rng, Transport } from '../core/link/types.js';
 import {
   DeliverService,
   type Deliverer,
@@ -26,23 +26,23 @@ import {
   type DeliverTls,
   type DeliverClientConfig,
   type BlockVerifier,
-} from '../deliver/index.js';
+} from '../core/deliver/index.js';
 import {
   electionConfig,
   leadershipMode,
   type ElectionConfig,
   type ElectionConfigInput,
-} from '../election/index.js';
-import { GrapevineError } from '../errors.js';
-import { GossipNode, type NodeCrypto } from '../gossip/node.js';
-import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from '../gossip/nodeconfig.js';
+} from '../core/election/index.js';
+import { GrapevineError } from '../base/errors.js';
+import { GossipNode, type NodeCrypto } from '../core/gossip/node.js';
+import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from '../core/gossip/nodeconfig.js';
 import type { ChannelCryptoContext } from '../identity/types.js';
 import type { IdentityStore } from '../identity/store.js';
-import { stateConfig, type StateConfig, type StateConfigInput } from '../state/config.js';
-import type { StateCrypto, StateLedger } from '../state/types.js';
-import { cryptoRng, realClock } from '../util/clock.js';
-import { componentLogger, type Logger } from '../util/log.js';
-import { Metrics } from '../util/metrics.js';
+import { stateConfig, type StateConfig, type StateConfigInput } from '../core/state/config.js';
+import type { StateCrypto, StateLedger } from '../core/state/types.js';
+import { cryptoRng, realClock } from '../base/real-clock.js';
+import { componentLogger, type Logger } from '../base/log.js';
+import { Metrics } from '../base/metrics.js';
 import { encodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { Signer } from '../wire/signer.js';

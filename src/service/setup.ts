@@ -8,9 +8,9 @@
  */
 import { parseChannelConfig } from '../channelconfig/index.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
-import { joinInfoFromConfig, type JoinInfo } from '../channel/join.js';
-import { ordererOrgsOf, type OrdererOrgEndpoints } from '../deliver/endpoints.js';
-import { ConfigError, GrapevineError, errorMessage } from '../errors.js';
+import { joinInfoFromConfig, type JoinInfo } from '../core/channel/join.js';
+import { ordererOrgsOf, type OrdererOrgEndpoints } from '../core/deliver/endpoints.js';
+import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { decodeBlock, isConfigBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 

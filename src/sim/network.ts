@@ -19,8 +19,8 @@
  *   so two runs can be compared by `traceHash()`.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { GrapevineError } from '../errors.js';
-import type { TimerHandle } from '../comm/types.js';
+import { GrapevineError } from '../base/errors.js';
+import type { TimerHandle } from '../core/link/types.js';
 import { NodeClock, VirtualClock } from './clock.js';
 import { SeededRng } from './rng.js';
 

@@ -6,9 +6,9 @@
  * Metrics live for the node's whole life (counts add up across restarts).
  */
 import type { CommConfig } from '../comm/config.js';
-import type { HandshakeVerifier } from '../comm/handshake.js';
+import type { HandshakeVerifier } from '../core/link/handshake.js';
 import { IdentityStore } from '../identity/store.js';
-import { Metrics } from '../util/metrics.js';
+import { Metrics } from '../base/metrics.js';
 import type { NodeClock } from './clock.js';
 import type { SimIdentity, SimOrg } from './identities.js';
 import type { SimNetwork } from './network.js';

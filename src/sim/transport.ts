@@ -22,7 +22,7 @@ import {
   verifyConnEstablish,
   type HandshakeResult,
   type HandshakeVerifier,
-} from '../comm/handshake.js';
+} from '../core/link/handshake.js';
 import {
   pkiIdKey,
   type AckResult,
@@ -34,10 +34,10 @@ import {
   type Rng,
   type Transport,
   type Unsubscribe,
-} from '../comm/types.js';
-import { errorMessage } from '../errors.js';
+} from '../core/link/types.js';
+import { errorMessage } from '../base/errors.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
-import type { Metrics } from '../util/metrics.js';
+import type { Metrics } from '../base/metrics.js';
 import {
   GossipMessageSchema,
   GossipMessage_Tag as Tag,

@@ -10,8 +10,8 @@
  * `verifyConnEstablish`.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Clock } from '../comm/types.js';
-import { VerifyError } from '../errors.js';
+import type { Clock } from '../core/link/types.js';
+import { VerifyError } from '../base/errors.js';
 import { checkEcdsa } from '../identity/ecdsa.js';
 import type { IdentityValidator } from '../identity/store.js';
 import { parseSerializedIdentity, pkiIdOf, wellFormedCert } from '../identity/x509identity.js';

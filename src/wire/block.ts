@@ -4,7 +4,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { createHash, hash } from 'node:crypto';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 import { decode, encode } from './codec.js';
 import {
   BlockMetadataIndex,

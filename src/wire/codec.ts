@@ -11,7 +11,7 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from '@bufbuild/protobuf';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 
 export function decode<D extends DescMessage>(schema: D, bytes: Uint8Array, what?: string): MessageShape<D> {
   try {

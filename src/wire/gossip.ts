@@ -6,7 +6,7 @@
  * envelope next to its decoded message for that reason.
  */
 import { create } from '@bufbuild/protobuf';
-import { WireError } from '../errors.js';
+import { WireError } from '../base/errors.js';
 import { decode, encode } from './codec.js';
 import {
   EnvelopeSchema,

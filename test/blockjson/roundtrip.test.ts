@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { blockToJson, bytesToTree, jsonToBlock, jsonToBytes } from '../../src/blockjson/index.js';
-import { GrapevineError, WireError } from '../../src/errors.js';
+import { GrapevineError, WireError } from '../../src/base/errors.js';
 import { configEnvelopeOf, decodeBlock } from '../../src/wire/index.js';
 import { SKIP_VECTORS, readVector, vectorBlocks } from '../helpers/vectors.js';
 

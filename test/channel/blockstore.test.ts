@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../../src/sim/index.js';
-import { Metrics } from '../../src/util/metrics.js';
-import { BlockMessageStore, type BlockRemoval } from '../../src/channel/blockstore.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { BlockMessageStore, type BlockRemoval } from '../../src/core/channel/blockstore.js';
 import { Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 

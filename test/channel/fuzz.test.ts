@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { ReceivedMessage } from '../../src/comm/types.js';
-import { GrapevineError } from '../../src/errors.js';
-import { channelMac } from '../../src/channel/mac.js';
+import type { ReceivedMessage } from '../../src/core/link/types.js';
+import { GrapevineError } from '../../src/base/errors.js';
+import { channelMac } from '../../src/core/channel/mac.js';
 import {
   PullMsgType,
   Tag,

@@ -8,28 +8,28 @@
  */
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import type { PkiId, ReceivedMessage, RemotePeer, Transport } from '../../src/comm/types.js';
-import { GossipChannel } from '../../src/channel/channel.js';
-import { channelGossipConfig, type ChannelGossipConfigInput } from '../../src/channel/config.js';
-import type { GossipDropReason } from '../../src/channel/errors.js';
-import type { JoinInfo } from '../../src/channel/join.js';
-import { channelMac } from '../../src/channel/mac.js';
-import { ForeignStateInfoStore } from '../../src/channel/nodestore.js';
+import type { PkiId, ReceivedMessage, RemotePeer, Transport } from '../../src/core/link/types.js';
+import { GossipChannel } from '../../src/core/channel/channel.js';
+import { channelGossipConfig, type ChannelGossipConfigInput } from '../../src/core/channel/config.js';
+import type { GossipDropReason } from '../../src/core/channel/errors.js';
+import type { JoinInfo } from '../../src/core/channel/join.js';
+import { channelMac } from '../../src/core/channel/mac.js';
+import { ForeignStateInfoStore } from '../../src/core/channel/nodestore.js';
 import type {
   BlockEvent,
   ChannelHost,
   GossipCrypto,
   LeadershipEvent,
   PushItem,
-} from '../../src/channel/types.js';
-import type { MemberInfo } from '../../src/discovery/types.js';
-import { VerifyError } from '../../src/errors.js';
-import { createBlockPuller } from '../../src/gossip/pull/block-puller.js';
-import { isChannelMessage, receive } from '../../src/gossip/receive.js';
-import { routeBatch } from '../../src/gossip/router.js';
+} from '../../src/core/channel/types.js';
+import type { MemberInfo } from '../../src/core/discovery/types.js';
+import { VerifyError } from '../../src/base/errors.js';
+import { createBlockPuller } from '../../src/core/pull/block-puller.js';
+import { isChannelMessage, receive } from '../../src/core/gossip/receive.js';
+import { routeBatch } from '../../src/core/gossip/router.js';
 import { SeededRng, VirtualClock } from '../../src/sim/index.js';
-import { silentLogger } from '../../src/util/log.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { silentLogger } from '../../src/base/log.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { encodeBlock } from '../../src/wire/block.js';
 import { BlockSchema } from '../../src/wire/gen/common/common_pb.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PullMsgType, Tag } from '../../src/wire/gossip.js';
 import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
-import { digestEnvelope, helloEnvelope, updateEnvelope } from '../../src/gossip/pull/messages.js';
+import { digestEnvelope, helloEnvelope, updateEnvelope } from '../../src/core/pull/messages.js';
 import {
   CH,
   Harness,

@@ -1,7 +1,7 @@
 /** Our StateInfo (PROTOCOL.md §5.2): content, change-driven publication every publishStateInfoInterval. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { channelMac } from '../../src/channel/mac.js';
+import { channelMac } from '../../src/core/channel/mac.js';
 import { Tag } from '../../src/wire/gossip.js';
 import type { StateInfo } from '../../src/wire/gen/gossip/message_pb.js';
 import { CH, Harness, ORG1, ORG2, fakeCrypto, fakePeer, key, names } from './harness.js';

@@ -1,7 +1,7 @@
 /** StateInfoPullRequest / StateInfoSnapshot (PROTOCOL.md §5.4), through the node's receive path. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { channelMac } from '../../src/channel/mac.js';
+import { channelMac } from '../../src/core/channel/mac.js';
 import { Tag, channelName } from '../../src/wire/gossip.js';
 import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { CH, Harness, ORG1, ORG2, ORG3, fakePeer, gossip, key, names, stateInfo } from './harness.js';

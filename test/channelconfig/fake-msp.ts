@@ -5,7 +5,7 @@
  * (unless MEMBER) the role matches. Deserializing text "bad..." fails.
  */
 import { createHash, type X509Certificate } from 'node:crypto';
-import { VerifyError } from '../../src/errors.js';
+import { VerifyError } from '../../src/base/errors.js';
 import type { MSPPrincipal } from '../../src/wire/gen/msp/msp_principal_pb.js';
 import {
   MSPPrincipal_Classification,

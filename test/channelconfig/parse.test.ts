@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseChannelConfigWith, parseGoDuration } from '../../src/channelconfig/index.js';
 import { checkVectorConfig } from './expect.js';
-import { ConfigError, GrapevineError, WireError } from '../../src/errors.js';
+import { ConfigError, GrapevineError, WireError } from '../../src/base/errors.js';
 import { decodeBlock } from '../../src/wire/block.js';
 import { encode } from '../../src/wire/codec.js';
 import {

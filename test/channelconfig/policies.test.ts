@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { create } from '@bufbuild/protobuf';
 import { ChannelPolicies, parsePolicyDsl } from '../../src/channelconfig/index.js';
-import { ConfigError, VerifyError } from '../../src/errors.js';
+import { ConfigError, VerifyError } from '../../src/base/errors.js';
 import { encode } from '../../src/wire/codec.js';
 import {
   ConfigGroupSchema,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatPolicyDsl, parsePolicyDsl } from '../../src/channelconfig/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { configEnvelopeOf, decodeBlock } from '../../src/wire/index.js';
 import { encode } from '../../src/wire/codec.js';
 import {

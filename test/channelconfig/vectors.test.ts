@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { parseChannelConfig, type ChannelConfig } from '../../src/channelconfig/index.js';
-import { GrapevineError, VerifyError } from '../../src/errors.js';
+import { GrapevineError, VerifyError } from '../../src/base/errors.js';
 import { loadSigningIdentity } from '../../src/identity/index.js';
 import type { SignedData } from '../../src/identity/types.js';
 import { create } from '@bufbuild/protobuf';

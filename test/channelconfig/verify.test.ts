@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { verifyBlocks } from '../../src/channelconfig/index.js';
-import { WireError } from '../../src/errors.js';
+import { WireError } from '../../src/base/errors.js';
 import { loadSigningIdentity } from '../../src/identity/index.js';
 import { blockHeaderHash, decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { encode } from '../../src/wire/codec.js';

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../../src/comm/types.js';
+import type { Clock, TimerHandle } from '../../src/core/link/types.js';
 
 function firstFile(dir: string): string {
   const f = readdirSync(dir).filter((n) => !n.startsWith('.'))[0];
@@ -96,7 +96,7 @@ import {
 } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import type { CommConfig } from '../../src/comm/config.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 
 const mspCache = new Map<string, Msp>();
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { EnvelopeSchema, SecretEnvelopeSchema } from '../../src/wire/gen/gossip/message_pb.js';
-import { WireError } from '../../src/errors.js';
+import { WireError } from '../../src/base/errors.js';
 import { decodeFrame, encodeFrame } from '../../src/comm/frame.js';
 import { Stopper, settleWithin } from '../../src/comm/stopper.js';
 

@@ -12,7 +12,7 @@ import {
   verifyConnEstablish,
   type HandshakeVerifier,
   type ReceivedHandshake,
-} from '../../src/comm/handshake.js';
+} from '../../src/core/link/handshake.js';
 import { commCryptoFromMsps, type CommIdentity } from '../../src/comm/identity.js';
 import { ownConnEstablish } from '../../src/comm/exchange.js';
 import { decodeFrame } from '../../src/comm/frame.js';

@@ -17,7 +17,7 @@ import {
   loadConfigtx,
   parseConfigtx,
 } from '../../src/configtx/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { CapabilitiesSchema, OrdererAddressesSchema } from '../../src/wire/gen/common/configuration_pb.js';
 import { ImplicitMetaPolicySchema } from '../../src/wire/gen/common/policies_pb.js';
 import {

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateCrypto, parseCryptoConfig, validityFor } from '../../src/cryptogen/index.js';
 import { runCryptoGenerate } from '../../src/cli/commands/crypto.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { certFields, certParts } from './certparts.js';
 
 const dirs: string[] = [];

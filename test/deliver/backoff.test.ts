@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReconnectBackoff, backoffDelayMs, maxFailures } from '../../src/deliver/backoff.js';
+import { ReconnectBackoff, backoffDelayMs, maxFailures } from '../../src/core/deliver/backoff.js';
 
 const HOUR = 3_600_000;
 

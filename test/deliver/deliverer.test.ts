@@ -11,11 +11,11 @@ import {
   type DeliverConnector,
   type DeliverStream,
   type DelivererOptions,
-} from '../../src/deliver/deliverer.js';
-import { ConnectionSource, type Endpoint } from '../../src/deliver/endpoints.js';
-import { DeliverMetrics } from '../../src/deliver/metrics.js';
-import { Metrics } from '../../src/util/metrics.js';
-import { deliverBlockFrame, deliverStatusFrame } from '../../src/deliver/frames.js';
+} from '../../src/core/deliver/deliverer.js';
+import { ConnectionSource, type Endpoint } from '../../src/core/deliver/endpoints.js';
+import { DeliverMetrics } from '../../src/core/deliver/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { deliverBlockFrame, deliverStatusFrame } from '../../src/comm/deliver/frames.js';
 import { VirtualClock } from '../../src/sim/clock.js';
 import { SeededRng } from '../../src/sim/rng.js';
 import { decodeTx, encodeBlock } from '../../src/wire/block.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionSource, type OrdererOrgEndpoints } from '../../src/deliver/endpoints.js';
+import { ConnectionSource, type OrdererOrgEndpoints } from '../../src/core/deliver/endpoints.js';
 import { SeededRng } from '../../src/sim/rng.js';
 
 const pem = (s: string) => new TextEncoder().encode(s);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BatchingEmitter } from '../../src/gossip/emitter.js';
+import { BatchingEmitter } from '../../src/core/link/emitter.js';
 import { NodeClock, VirtualClock } from '../../src/sim/clock.js';
-import { Metrics } from '../../src/util/metrics.js';
-import { ConfigError } from '../../src/errors.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { ConfigError } from '../../src/base/errors.js';
 
 function setup(config: ConstructorParameters<typeof BatchingEmitter<string>>[0]['config'] = {}) {
   const vc = new VirtualClock();

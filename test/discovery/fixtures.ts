@@ -13,9 +13,9 @@ import {
   type RemotePeer,
   type Transport,
   type Unsubscribe,
-} from '../../src/comm/types.js';
-import { Discovery } from '../../src/discovery/index.js';
-import type { DiscoveryConfigInput } from '../../src/discovery/config.js';
+} from '../../src/core/link/types.js';
+import { Discovery } from '../../src/core/discovery/index.js';
+import type { DiscoveryConfigInput } from '../../src/core/discovery/config.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import {
   NodeClock,
@@ -26,7 +26,7 @@ import {
   type SimIdentity,
   type SimOrg,
 } from '../../src/sim/index.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 import {
   EnvelopeSchema,
   GossipMessage_Tag as Tag,

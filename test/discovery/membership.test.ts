@@ -1,9 +1,9 @@
 /** §4.1 self alive, §4.5 membership exchange, §4.8 disclosure, §4.9 routing, periodic tasks. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aliveRoutable, discloses, parseAlive, type MembershipEvent } from '../../src/discovery/index.js';
-import { discoveryConfig, FABRIC_DISCOVERY_DEFAULTS } from '../../src/discovery/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { aliveRoutable, discloses, parseAlive, type MembershipEvent } from '../../src/core/discovery/index.js';
+import { discoveryConfig, FABRIC_DISCOVERY_DEFAULTS } from '../../src/core/discovery/config.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { checkEcdsa } from '../../src/identity/ecdsa.js';
 import { GossipMessage_Tag as Tag, type Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { openEnvelope, secretInternalEndpoint } from '../../src/wire/gossip.js';

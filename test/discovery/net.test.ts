@@ -14,13 +14,13 @@ import {
   type CommCrypto,
 } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { pkiIdKey } from '../../src/comm/types.js';
-import { Discovery } from '../../src/discovery/index.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
+import { Discovery } from '../../src/core/discovery/index.js';
 import { fabricMspConfigFromFolder, loadMspFolder, mspFromFabricConfig } from '../../src/identity/index.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import type { Msp } from '../../src/identity/types.js';
-import { cryptoRng, realClock } from '../../src/util/clock.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { readFileSync, readdirSync } from 'node:fs';
 

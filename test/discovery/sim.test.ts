@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pkiIdKey } from '../../src/comm/types.js';
-import { Discovery } from '../../src/discovery/index.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
+import { Discovery } from '../../src/core/discovery/index.js';
 import { SimNetwork, SimNode, simCrypto, type SimIdentity } from '../../src/sim/index.js';
 
 interface World {

@@ -1,7 +1,7 @@
 /** The §4.3 state machine on a virtual clock, through the Discovery API and a scripted transport. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MembershipEvent } from '../../src/discovery/index.js';
+import type { MembershipEvent } from '../../src/core/discovery/index.js';
 import { GossipMessage_Tag as Tag } from '../../src/wire/gen/gossip/message_pb.js';
 import { aliveOf, harness, hex, memResOf, withTag } from './fixtures.js';
 

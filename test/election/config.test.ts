@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey, type Unsubscribe } from '../../src/comm/types.js';
-import type { ChannelPeer, LeadershipEvent } from '../../src/channel/types.js';
-import { ConfigError } from '../../src/errors.js';
+import { pkiIdKey, type Unsubscribe } from '../../src/core/link/types.js';
+import type { ChannelPeer, LeadershipEvent } from '../../src/core/channel/types.js';
+import { ConfigError } from '../../src/base/errors.js';
 import {
   FABRIC_ELECTION_DEFAULTS,
   GossipElectionAdapter,
@@ -12,9 +12,9 @@ import {
   electionConfig,
   leadershipMode,
   type ElectionGossip,
-} from '../../src/election/index.js';
+} from '../../src/core/election/index.js';
 import { VirtualClock } from '../../src/sim/clock.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 
 function configError(f: () => unknown): ConfigError {
   try {

@@ -4,12 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PkiId } from '../../src/comm/types.js';
-import { electionConfig } from '../../src/election/config.js';
-import { LeaderElection, LEADER_GAUGE, comparePkiIds } from '../../src/election/election.js';
-import type { ElectionAdapter, ElectionMessage } from '../../src/election/types.js';
+import type { PkiId } from '../../src/core/link/types.js';
+import { electionConfig } from '../../src/core/election/config.js';
+import { LeaderElection, LEADER_GAUGE, comparePkiIds } from '../../src/core/election/election.js';
+import type { ElectionAdapter, ElectionMessage } from '../../src/core/election/types.js';
 import { VirtualClock } from '../../src/sim/clock.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 
 const SELF = Uint8Array.of(0x50);
 const LOWER = Uint8Array.of(0x20);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEADER_GAUGE } from '../../src/election/election.js';
+import { LEADER_GAUGE } from '../../src/core/election/election.js';
 import { SeededRng } from '../../src/sim/rng.js';
 import { Mesh } from './mesh.js';
 

@@ -4,12 +4,12 @@
  * partition separates them by then. A peer's view = the other started, reachable peers, minus
  * those hidden from it (e.g. no StateInfo yet). Every leadership change is logged with its time.
  */
-import type { PkiId } from '../../src/comm/types.js';
-import { LeaderElection } from '../../src/election/election.js';
-import { electionConfig, type ElectionConfig, type ElectionConfigInput } from '../../src/election/config.js';
-import type { ElectionAdapter, ElectionMessage } from '../../src/election/types.js';
+import type { PkiId } from '../../src/core/link/types.js';
+import { LeaderElection } from '../../src/core/election/election.js';
+import { electionConfig, type ElectionConfig, type ElectionConfigInput } from '../../src/core/election/config.js';
+import type { ElectionAdapter, ElectionMessage } from '../../src/core/election/types.js';
 import { VirtualClock } from '../../src/sim/clock.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 
 export interface Change {
   readonly at: number;

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { pkiIdKey, type PkiId, type ReceivedMessage } from '../../src/comm/types.js';
-import { GossipChannel } from '../../src/channel/channel.js';
-import { channelGossipConfig } from '../../src/channel/config.js';
-import type { GossipDropReason } from '../../src/channel/errors.js';
-import type { ChannelHost, ChannelPeer, LeadershipEvent } from '../../src/channel/types.js';
+import { pkiIdKey, type PkiId, type ReceivedMessage } from '../../src/core/link/types.js';
+import { GossipChannel } from '../../src/core/channel/channel.js';
+import { channelGossipConfig } from '../../src/core/channel/config.js';
+import type { GossipDropReason } from '../../src/core/channel/errors.js';
+import type { ChannelHost, ChannelPeer, LeadershipEvent } from '../../src/core/channel/types.js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
-import { GossipElectionAdapter, LeaderElection, electionConfig } from '../../src/election/index.js';
+import { GossipElectionAdapter, LeaderElection, electionConfig } from '../../src/core/election/index.js';
 import {
   MessageCryptoService,
   identityFromSerialized,
@@ -25,7 +25,7 @@ import {
 } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { VirtualClock } from '../../src/sim/clock.js';
-import { silentLogger } from '../../src/util/log.js';
+import { silentLogger } from '../../src/base/log.js';
 import { encode } from '../../src/wire/codec.js';
 import {
   GossipMessageSchema,

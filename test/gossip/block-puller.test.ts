@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../../src/sim/index.js';
-import { Metrics } from '../../src/util/metrics.js';
-import { blockItemId, parseBlockDigest, type PulledBlock } from '../../src/gossip/pull/index.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { blockItemId, parseBlockDigest, type PulledBlock } from '../../src/core/pull/index.js';
 import { standalonePuller, type StandalonePuller } from './blockpull-fixture.js';
-import { digestEnvelope, helloEnvelope, updateEnvelope } from '../../src/gossip/pull/messages.js';
+import { digestEnvelope, helloEnvelope, updateEnvelope } from '../../src/core/pull/messages.js';
 import { PullMsgType, Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 import { FakeNet, testPkiId, type FakeTransport } from './fakenet.js';

@@ -4,8 +4,8 @@
  * run without a channel.
  */
 import { create } from '@bufbuild/protobuf';
-import { BlockMessageStore } from '../../src/channel/blockstore.js';
-import { createBlockPuller, type BlockPuller, type BlockPullerOptions } from '../../src/gossip/pull/index.js';
+import { BlockMessageStore } from '../../src/core/channel/blockstore.js';
+import { createBlockPuller, type BlockPuller, type BlockPullerOptions } from '../../src/core/pull/index.js';
 import { BlockSchema, type Block } from '../../src/wire/gen/common/common_pb.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 

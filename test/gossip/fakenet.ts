@@ -11,7 +11,7 @@ import type {
   RemotePeer,
   Transport,
   Unsubscribe,
-} from '../../src/comm/types.js';
+} from '../../src/core/link/types.js';
 import type { VirtualClock } from '../../src/sim/index.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../../src/wire/gossip.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey, type PkiId } from '../../src/comm/types.js';
+import { pkiIdKey, type PkiId } from '../../src/core/link/types.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import {
   SeededRng,
@@ -11,10 +11,10 @@ import {
   simPeer,
   type SimIdentity,
 } from '../../src/sim/index.js';
-import { Metrics } from '../../src/util/metrics.js';
-import { IdentityPuller, type IdentityPullCrypto } from '../../src/gossip/identity-pull.js';
-import { sameOrgOrOurOrgPullFilter, type OrgView, type PullMember } from '../../src/gossip/pull/index.js';
-import { digestEnvelope, updateEnvelope } from '../../src/gossip/pull/messages.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { IdentityPuller, type IdentityPullCrypto } from '../../src/core/gossip/identity-pull.js';
+import { sameOrgOrOurOrgPullFilter, type OrgView, type PullMember } from '../../src/core/pull/index.js';
+import { digestEnvelope, updateEnvelope } from '../../src/core/pull/messages.js';
 import { PullMsgType, Tag, signGossip, unsignedGossip } from '../../src/wire/gossip.js';
 import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { FakeNet, type FakeTransport } from './fakenet.js';

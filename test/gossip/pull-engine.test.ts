@@ -1,20 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../../src/sim/index.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 import {
   PullEngine,
   pullConfig,
   type PullAdapter,
   type PullItem,
   type PullMember,
-} from '../../src/gossip/pull/index.js';
+} from '../../src/core/pull/index.js';
 import {
   digestEnvelope,
   helloEnvelope,
   requestEnvelope,
   updateEnvelope,
-} from '../../src/gossip/pull/messages.js';
+} from '../../src/core/pull/messages.js';
 import { PullMsgType, Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 import { FakeNet, testPkiId, type FakeTransport } from './fakenet.js';

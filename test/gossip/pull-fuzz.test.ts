@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GrapevineError } from '../../src/errors.js';
-import { IdentityPuller, IdentityUpdateError, validateIdentityItem } from '../../src/gossip/identity-pull.js';
+import { GrapevineError } from '../../src/base/errors.js';
+import { IdentityPuller, IdentityUpdateError, validateIdentityItem } from '../../src/core/gossip/identity-pull.js';
 import { standalonePuller } from './blockpull-fixture.js';
 import {
   digestEnvelope,
   helloEnvelope,
   requestEnvelope,
   updateEnvelope,
-} from '../../src/gossip/pull/messages.js';
+} from '../../src/core/pull/messages.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import { SeededRng, SimTrust, VirtualClock, simCrypto } from '../../src/sim/index.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { PullMsgType, Tag, openEnvelope, unsignedGossip } from '../../src/wire/gossip.js';
 import { FakeNet } from './fakenet.js';
 

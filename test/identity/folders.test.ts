@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMspFolder, loadSigningIdentity } from '../../src/identity/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { issue, type Issued } from './pki.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');

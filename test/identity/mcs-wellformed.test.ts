@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { checkTransactionsWellFormed, isCanonicalEnvelope } from '../../src/identity/mcs.js';
-import { GrapevineError, VerifyError } from '../../src/errors.js';
+import { GrapevineError, VerifyError } from '../../src/base/errors.js';
 import {
   BlockDataSchema,
   BlockSchema,

@@ -21,7 +21,7 @@ import {
   type PolicyEvaluator,
   type SignedData,
 } from '../../src/identity/index.js';
-import { GrapevineError, VerifyError } from '../../src/errors.js';
+import { GrapevineError, VerifyError } from '../../src/base/errors.js';
 import {
   BlockSchema,
   ChannelHeaderSchema,

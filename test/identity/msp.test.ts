@@ -11,7 +11,7 @@ import {
   certToPem,
   type X509Msp,
 } from '../../src/identity/index.js';
-import { ConfigError, VerifyError } from '../../src/errors.js';
+import { ConfigError, VerifyError } from '../../src/base/errors.js';
 import {
   CombinedPrincipalSchema,
   MSPIdentityAnonymitySchema,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { pemDecode, pemDecodeAll, pemEncode, parseCert, parseCrl } from '../../src/identity/index.js';
 import { readTlv, integerValue, timeValue } from '../../src/identity/asn1.js';
-import { GrapevineError, VerifyError } from '../../src/errors.js';
+import { GrapevineError, VerifyError } from '../../src/base/errors.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -16,7 +16,7 @@ import {
   verifyEcdsa,
   LruCache,
 } from '../../src/identity/index.js';
-import { GrapevineError, VerifyError } from '../../src/errors.js';
+import { GrapevineError, VerifyError } from '../../src/base/errors.js';
 import { decodeEnvelope } from '../../src/wire/index.js';
 import { SKIP_VECTORS, peerDir, readVector, vectorIndex, vectorPath } from '../helpers/vectors.js';
 import { P256_N } from './certsig.js';

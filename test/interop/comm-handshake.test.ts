@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SKIP_VECTORS, readVector, vectorPath, vectorIndex } from '../helpers/vectors.js';
-import { verifyConnEstablish, HandshakeError } from '../../src/comm/handshake.js';
+import { verifyConnEstablish, HandshakeError } from '../../src/core/link/handshake.js';
 import { commCryptoFromMsps, loadCommIdentity } from '../../src/comm/identity.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import { loadMspFolder, fabricMspConfigFromFolder } from '../../src/identity/mspdir.js';
 import { mspFromFabricConfig } from '../../src/identity/msp.js';
 import { decodeEnvelope } from '../../src/wire/gossip.js';
-import { pkiIdKey } from '../../src/comm/types.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
 import { ManualClock } from '../comm/fixtures.js';
 
 test(

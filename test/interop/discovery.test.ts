@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commCryptoFromMsps, loadCommIdentity } from '../../src/comm/identity.js';
-import { pkiIdKey } from '../../src/comm/types.js';
-import { Discovery, parseAlive, validateAlive, type DiscoveryCrypto } from '../../src/discovery/index.js';
-import { SelfAlive } from '../../src/discovery/self.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
+import { Discovery, parseAlive, validateAlive, type DiscoveryCrypto } from '../../src/core/discovery/index.js';
+import { SelfAlive } from '../../src/core/discovery/self.js';
 import {
   fabricMspConfigFromFolder,
   loadMspFolder,

@@ -11,13 +11,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rng } from '../../src/comm/types.js';
+import type { Rng } from '../../src/core/link/types.js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
 import { MessageCryptoService, loadSigningIdentity, serializeIdentity } from '../../src/identity/index.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import { VirtualClock } from '../../src/sim/index.js';
-import { IdentityPuller, validateIdentityItem } from '../../src/gossip/identity-pull.js';
-import { parseBlockDigest, type PulledBlock } from '../../src/gossip/pull/index.js';
+import { IdentityPuller, validateIdentityItem } from '../../src/core/gossip/identity-pull.js';
+import { parseBlockDigest, type PulledBlock } from '../../src/core/pull/index.js';
 import { standalonePuller } from '../gossip/blockpull-fixture.js';
 import {
   digestEnvelope,
@@ -25,7 +25,7 @@ import {
   requestEnvelope,
   updateEnvelope,
   type PullWireKind,
-} from '../../src/gossip/pull/messages.js';
+} from '../../src/core/pull/messages.js';
 import { decodeBlock } from '../../src/wire/block.js';
 import {
   PullMsgType,

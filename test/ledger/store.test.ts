@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { BlockStore, LedgerError, blockFileName } from '../../src/ledger/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { blockHeaderHash, decodeBlock, decodeTx } from '../../src/wire/block.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 import { ChainBuilder, makeBlock, makeChain, makeTx, seededRandom } from './synthetic.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadCommTls } from '../../src/comm/identity.js';
 import type { CommTls } from '../../src/comm/tls.js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
-import { makeBlock } from '../../src/gossip/blockmaker.js';
+import { makeBlock } from '../../src/sim/blockmaker.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { ChannelCryptoRegistry } from '../../src/service/index.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadCommIdentity } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { pkiIdKey } from '../../src/comm/types.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
 import {
   CatchupClient,
   catchupHandlers,
@@ -20,11 +20,11 @@ import {
   StateError,
   StateProvider,
   type StateLedger,
-} from '../../src/state/index.js';
+} from '../../src/core/state/index.js';
 import { commCryptoFromMcs } from '../../src/service/index.js';
-import { cryptoRng, realClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
+import { silentLogger } from '../../src/base/log.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { Tag, unsignedGossip } from '../../src/wire/gossip.js';
 import { until } from '../comm/fixtures.js';
 import { testPeerDir } from '../helpers/crypto.js';

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { testCrypto } from '../helpers/crypto.js';
 import { nodeIdentity, orgTlsCaPem, peerFolder, startNode, until, type NodeSpec } from '../comm/fixtures.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
-import { buildConnEstablish } from '../../src/comm/handshake.js';
+import { buildConnEstablish } from '../../src/core/link/handshake.js';
 import { loadCommTls } from '../../src/comm/identity.js';
 import { channelCredentials, leafDer } from '../../src/comm/tls.js';
 import { clientChannelOptions } from '../../src/comm/dialer.js';

@@ -33,7 +33,7 @@ import { serverOptions } from '../../src/comm/server.js';
 import { commConfig } from '../../src/comm/config.js';
 import { exchangeHandshake } from '../../src/comm/exchange.js';
 import { RawGossipService, serverDuplex } from '../../src/comm/stream.js';
-import { realClock } from '../../src/util/clock.js';
+import { realClock } from '../../src/base/real-clock.js';
 import { EmptySchema, GossipMessageSchema } from '../../src/wire/gen/gossip/message_pb.js';
 import { Tag, unsignedGossip } from '../../src/wire/gossip.js';
 

@@ -18,7 +18,7 @@ import {
   RawAtomicBroadcastService,
   resolveDeliverConfig,
   type DeliverConnector,
-} from '../../src/deliver/index.js';
+} from '../../src/core/deliver/index.js';
 import { MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { Orderer } from '../../src/orderer/server.js';

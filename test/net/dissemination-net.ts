@@ -14,12 +14,12 @@ import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/in
 import { IdentityStore } from '../../src/identity/store.js';
 import { loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { GossipNode } from '../../src/gossip/node.js';
-import { McsChannels, commCryptoFromMcs } from '../../src/gossip/mcsadapter.js';
-import type { GossipNodeConfigInput } from '../../src/gossip/nodeconfig.js';
-import type { BlockEvent } from '../../src/channel/types.js';
-import { Metrics } from '../../src/util/metrics.js';
-import { cryptoRng, realClock } from '../../src/util/clock.js';
+import { GossipNode } from '../../src/core/gossip/node.js';
+import { McsChannels, commCryptoFromMcs } from '../../src/core/gossip/mcsadapter.js';
+import type { GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
+import type { BlockEvent } from '../../src/core/channel/types.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import type { Signer } from '../../src/wire/signer.js';
 
 export interface NetPeer {

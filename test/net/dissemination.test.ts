@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeChain } from '../../src/gossip/blockmaker.js';
+import { makeChain } from '../../src/sim/blockmaker.js';
 import { membershipSummary, netWorld, until, type NetPeer } from './dissemination-net.js';
 
 const has = (p: NetPeer, ch: string, seq: bigint) => p.got.get(ch)?.has(seq) === true;

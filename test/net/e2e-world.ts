@@ -18,18 +18,18 @@ import {
   resolveDeliverConfig,
   type DeliverConnector,
   type DeliverStream,
-} from '../../src/deliver/index.js';
-import type { ElectionConfigInput } from '../../src/election/index.js';
+} from '../../src/core/deliver/index.js';
+import type { ElectionConfigInput } from '../../src/core/election/index.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { BlockStore } from '../../src/ledger/index.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../../src/service/index.js';
-import type { StateConfigInput } from '../../src/state/config.js';
-import type { StateLedger } from '../../src/state/types.js';
-import type { GossipNodeConfigInput } from '../../src/gossip/nodeconfig.js';
-import type { Logger } from '../../src/util/log.js';
-import { Metrics } from '../../src/util/metrics.js';
+import type { StateConfigInput } from '../../src/core/state/config.js';
+import type { StateLedger } from '../../src/core/state/types.js';
+import type { GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
+import type { Logger } from '../../src/base/log.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { channelConfigtxYaml, writeConfigtxGenesis } from '../../src/network/channel-yaml.js';
 import { freePort } from '../../src/network/layout.js';
 import { decode, encode } from '../../src/wire/codec.js';

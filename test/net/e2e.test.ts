@@ -10,7 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { GossipService } from '../../src/service/index.js';
 import { Status } from '../../src/wire/gen/common/common_pb.js';
 import { Orderer } from '../../src/orderer/server.js';

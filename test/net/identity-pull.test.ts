@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey } from '../../src/comm/types.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
 import { commCryptoFromMsps } from '../../src/comm/identity.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
-import { IdentityPuller } from '../../src/gossip/identity-pull.js';
-import type { PullMember } from '../../src/gossip/pull/index.js';
-import { cryptoRng, realClock } from '../../src/util/clock.js';
+import { IdentityPuller } from '../../src/core/gossip/identity-pull.js';
+import type { PullMember } from '../../src/core/pull/index.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { Tag, signGossip } from '../../src/wire/gossip.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { nodeIdentity, orgMsp, startNode, until } from '../comm/fixtures.js';

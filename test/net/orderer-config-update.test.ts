@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
 import { runAnchorPeers, runChannelUpdate } from '../../src/cli/commands/channel-update.js';
-import { GrapevineError } from '../../src/errors.js';
+import { GrapevineError } from '../../src/base/errors.js';
 import type { Orderer } from '../../src/orderer/server.js';
 import { blockLastConfigIndex } from '../../src/wire/block.js';
 import { Status } from '../../src/wire/gen/common/common_pb.js';

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
-import { DeliverService, parseDeliverResponse, RawAtomicBroadcastService } from '../../src/deliver/index.js';
+import { DeliverService, parseDeliverResponse, RawAtomicBroadcastService } from '../../src/core/deliver/index.js';
 import { MessageCryptoService } from '../../src/identity/index.js';
 import { Orderer } from '../../src/orderer/server.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { encode } from '../../src/wire/codec.js';
 import {
   encodeSeekInfo,

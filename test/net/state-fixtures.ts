@@ -7,12 +7,12 @@
 import { join } from 'node:path';
 import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import type { CommTls } from '../../src/comm/tls.js';
-import { VerifyError } from '../../src/errors.js';
-import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
+import { VerifyError } from '../../src/base/errors.js';
+import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { fabricMspConfigFromFolder, loadMspFolder, mspFromFabricConfig } from '../../src/identity/index.js';
 import type { Msp } from '../../src/identity/types.js';
 import type { SimTrust } from '../../src/sim/trust.js';
-import type { StateCrypto } from '../../src/state/index.js';
+import type { StateCrypto } from '../../src/core/state/index.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { orgMsp, orgTlsCaPem, peerFolder } from '../comm/fixtures.js';
 

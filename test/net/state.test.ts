@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { BlockStore } from '../../src/ledger/index.js';
-import { cryptoRng, realClock } from '../../src/util/clock.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
+import { Metrics } from '../../src/base/metrics.js';
 import {
   CatchupClient,
   CatchupServer,
@@ -21,8 +21,8 @@ import {
   StateProvider,
   type StateLedger,
   type StatePeer,
-} from '../../src/state/index.js';
-import { silentLogger } from '../../src/util/log.js';
+} from '../../src/core/state/index.js';
+import { silentLogger } from '../../src/base/log.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { startNode, until } from '../comm/fixtures.js';
 import { MemLedger, chain } from '../state/fixtures.js';

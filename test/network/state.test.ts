@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import type { CommitRecord, PeerStateSnapshot } from '../../src/node/peerstate.js';
 import { prepareLayout } from '../../src/network/layout.js';
 import { NetworkState } from '../../src/network/state.js';
-import { GrapevineError } from '../../src/errors.js';
+import { GrapevineError } from '../../src/base/errors.js';
 
 const PEERS = [
   { name: 'p0.o1', mspId: 'Org1MSP', endpoint: '127.0.0.1:1' },

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stateConfigOf } from '../../src/node/config/index.js';
-import { CATCHUP_DEFAULTS } from '../../src/state/config.js';
-import { GrapevineError } from '../../src/errors.js';
+import { CATCHUP_DEFAULTS } from '../../src/core/state/config.js';
+import { GrapevineError } from '../../src/base/errors.js';
 import { load, loadWith, tempDir, ADDR } from './config-helpers.js';
 
 describe('grapevine.catchup keys', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { KEYS, loadPeerConfig, PeerConfigError } from '../../src/node/config/index.js';
 import { envName } from '../../src/node/config/keys.js';
 import { ADDR, errorOf, load, loadWith, tempDir } from './config-helpers.js';

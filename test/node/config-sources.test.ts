@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gossipNodeConfig } from '../../src/gossip/nodeconfig.js';
+import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
 import {
   commConfigOf,
   deliverConfigOf,

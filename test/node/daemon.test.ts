@@ -23,7 +23,7 @@ import {
   type NetworkLayout,
   type PeerSpec,
 } from '../../src/network/layout.js';
-import { GrapevineError } from '../../src/errors.js';
+import { GrapevineError } from '../../src/base/errors.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { formatLogSpec, LogLevels, parseLogSpec, specLevelFor } from '../../src/node/logspec.js';
-import { componentLogger } from '../../src/util/log.js';
+import { componentLogger } from '../../src/base/log.js';
 
 describe('parseLogSpec', () => {
   it('reads defaults and logger levels; prints the canonical form', () => {

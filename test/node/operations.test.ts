@@ -11,12 +11,12 @@ import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { LogLevels } from '../../src/node/logspec.js';
-import { OperationsError, OperationsServer, operationsOptionsFromConfig } from '../../src/node/operations.js';
-import { componentLogger } from '../../src/util/log.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { OperationsError, OperationsServer, operationsOptionsFromConfig } from '../../src/ops/operations.js';
+import { componentLogger } from '../../src/base/log.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { testCrypto } from '../helpers/crypto.js';
 
 interface Reply {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { runOrdererStart } from '../../src/cli/commands/orderer.js';
 import { loadOrdererConfig } from '../../src/orderer/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { encode } from '../../src/wire/codec.js';
 import { signedEnvelope } from '../../src/wire/index.js';
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOrdererStart } from '../../src/cli/commands/orderer.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import { loadOrdererConfig } from '../../src/orderer/config.js';
 import { ORDERER_MSP, ORDERER_TLS, fixture } from './fixtures.js';
 

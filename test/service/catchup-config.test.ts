@@ -18,13 +18,13 @@ import {
   parseSetup,
 } from '../../src/service/index.js';
 import { MessageCryptoService } from '../../src/identity/index.js';
-import { silentLogger } from '../../src/util/log.js';
+import { silentLogger } from '../../src/base/log.js';
 import { blockDataHash, blockHeaderHash, decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { BlockSchema } from '../../src/wire/gen/common/common_pb.js';
 import { until } from '../comm/fixtures.js';
 import { testPeerDir } from '../helpers/crypto.js';
 import { MemLedger } from '../state/fixtures.js';
-import { makeBlock } from '../../src/gossip/blockmaker.js';
+import { makeBlock } from '../../src/sim/blockmaker.js';
 import { localOf, ordererSignerOf, tlsOf } from '../net/catchup-fixtures.js';
 import { CHANNEL, netChannel, type NetChannel } from '../net/e2e-world.js';
 

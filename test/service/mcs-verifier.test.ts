@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { StateError } from '../../src/state/errors.js';
-import { ConfigFeed, MCS_VERIFIER_MODULE } from '../../src/state/verify/mcs-verifier.js';
-import { BlockVerifyPool } from '../../src/state/verify/pool.js';
+import { StateError } from '../../src/core/state/errors.js';
+import { ConfigFeed, MCS_VERIFIER_MODULE } from '../../src/service/verify/mcs-verifier.js';
+import { BlockVerifyPool } from '../../src/service/verify/pool.js';
 import { blocksAfter, ordererSignerOf } from '../net/catchup-fixtures.js';
 import { CHANNEL, netChannel, type NetChannel } from '../net/e2e-world.js';
-import { makeBlock } from '../../src/gossip/blockmaker.js';
+import { makeBlock } from '../../src/sim/blockmaker.js';
 
 let a: NetChannel;
 let b: NetChannel;

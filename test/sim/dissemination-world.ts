@@ -15,10 +15,10 @@ import {
   type SimIdentity,
   type SimOrg,
 } from '../../src/sim/index.js';
-import { GossipNode } from '../../src/gossip/node.js';
-import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
-import { makeChain } from '../../src/gossip/blockmaker.js';
-import type { GossipNodeConfigInput } from '../../src/gossip/nodeconfig.js';
+import { GossipNode } from '../../src/core/gossip/node.js';
+import { SimGossipCrypto } from '../../src/sim/crypto.js';
+import { makeChain } from '../../src/sim/blockmaker.js';
+import type { GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
 import type { CommConfig } from '../../src/comm/config.js';
 
 export const CHANNEL = 'simchannel';

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { makeChain } from '../../src/gossip/blockmaker.js';
+import { makeChain } from '../../src/sim/blockmaker.js';
 import { simOrg, simPeer } from '../../src/sim/index.js';
 import { parseSetup, toSetup, txCountUpTo2, watchConfigBlocks } from '../../src/service/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/base/errors.js';
 import type { Block } from '../../src/wire/gen/common/common_pb.js';
 import { fixture } from '../orderer/fixtures.js';
 

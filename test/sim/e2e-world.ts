@@ -16,16 +16,16 @@ import {
   type LinkSpec,
   type SimIdentity,
 } from '../../src/sim/index.js';
-import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
-import { makeChain } from '../../src/gossip/blockmaker.js';
+import { SimGossipCrypto } from '../../src/sim/crypto.js';
+import { makeChain } from '../../src/sim/blockmaker.js';
 import { GossipService, MemoryOrderer, type ChannelSetup } from '../../src/service/index.js';
-import type { StateLedger } from '../../src/state/types.js';
-import type { ElectionConfigInput } from '../../src/election/index.js';
-import type { StateConfigInput } from '../../src/state/config.js';
-import type { DeliverClientConfig } from '../../src/deliver/index.js';
-import { GrapevineError } from '../../src/errors.js';
+import type { StateLedger } from '../../src/core/state/types.js';
+import type { ElectionConfigInput } from '../../src/core/election/index.js';
+import type { StateConfigInput } from '../../src/core/state/config.js';
+import type { DeliverClientConfig } from '../../src/core/deliver/index.js';
+import { GrapevineError } from '../../src/base/errors.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
-import { silentLogger } from '../../src/util/log.js';
+import { silentLogger } from '../../src/base/log.js';
 
 export const CHANNEL = 'e2echannel';
 export const ORDERERS = ['orderer0.example.com:7050', 'orderer1.example.com:7050'];

@@ -3,15 +3,15 @@
  * per peer on one channel (real signed LeadershipMessages routed by the node, §7), with Fabric's
  * default timers. A monitor samples the leaders of every org every 100 ms of virtual time.
  */
-import { pkiIdKey } from '../../src/comm/types.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
 import {
   createChannelLeadership,
   electionConfig,
   type ElectionConfig,
   type Leadership,
-} from '../../src/election/index.js';
-import { GossipNode } from '../../src/gossip/node.js';
-import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
+} from '../../src/core/election/index.js';
+import { GossipNode } from '../../src/core/gossip/node.js';
+import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { SimNetwork, SimNode, simCrypto, type SimOrg } from '../../src/sim/index.js';
 
 export const CHANNEL = 'simchannel';

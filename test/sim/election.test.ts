@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEADER_GAUGE } from '../../src/election/index.js';
+import { LEADER_GAUGE } from '../../src/core/election/index.js';
 import { electionWorld, lowest } from './election-world.js';
 
 const LAT = 10_000;

@@ -4,9 +4,9 @@
  * with an in-memory ledger. Each provider's view lists the other channel members with their
  * ledger heights (what StateInfo would advertise); a test may replace it.
  */
-import { SimGossipCrypto } from '../../src/gossip/simcrypto.js';
+import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { SimNetwork, SimNode, simCrypto, simOrg, simPeer, type SimIdentity } from '../../src/sim/index.js';
-import { StateProvider, type StateConfigInput, type StatePeer } from '../../src/state/index.js';
+import { StateProvider, type StateConfigInput, type StatePeer } from '../../src/core/state/index.js';
 import { MemLedger, chain, fastSigner } from '../state/fixtures.js';
 
 export const CHANNEL = 'simchannel';

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
-import type { ReceivedMessage } from '../../src/comm/types.js';
-import { stateRequestMessage, stateResponseMessage } from '../../src/state/index.js';
+import type { ReceivedMessage } from '../../src/core/link/types.js';
+import { stateRequestMessage, stateResponseMessage } from '../../src/core/state/index.js';
 import { decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { BlockSchema } from '../../src/wire/gen/common/common_pb.js';
 import { CHANNEL, stateWorld } from './state-world.js';

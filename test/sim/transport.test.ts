@@ -1,7 +1,7 @@
 /** The comm-level scenarios of the real transport, on the simulated network, deterministic per seed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey } from '../../src/comm/types.js';
+import { pkiIdKey } from '../../src/core/link/types.js';
 import { SimNode, simOrg, simPeer } from '../../src/sim/index.js';
 import { cluster, fullMesh, links, msg, peerOf, seeds } from './helpers.js';
 
@@ -268,7 +268,7 @@ test('malformed bytes on an authenticated stream close it and are counted', asyn
   rogue.transport.send(msg('legit'), peerOf(b));
   await c.net.clock.runFor(500);
   const sock = c.net.openStream('rogue:7051', b.endpoint);
-  const { buildConnEstablish } = await import('../../src/comm/handshake.js');
+  const { buildConnEstablish } = await import('../../src/core/link/handshake.js');
   const { encodeEnvelope } = await import('../../src/wire/gossip.js');
   void sock.write(
     encodeEnvelope(

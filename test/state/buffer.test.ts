@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PayloadBuffer, type BufferedPayload } from '../../src/state/buffer.js';
-import { CommitLoop } from '../../src/state/commit.js';
-import { GrapevineError } from '../../src/errors.js';
+import { PayloadBuffer, type BufferedPayload } from '../../src/core/state/buffer.js';
+import { CommitLoop } from '../../src/core/state/commit.js';
+import { GrapevineError } from '../../src/base/errors.js';
 import { VirtualClock } from '../../src/sim/index.js';
-import { silentLogger } from '../../src/util/log.js';
+import { silentLogger } from '../../src/base/log.js';
 import { simOrg, simPeer } from '../../src/sim/index.js';
 import { MemLedger, chain, fastSigner } from './fixtures.js';
 

@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { simOrg, simPeer } from '../../src/sim/index.js';
-import { VerifyError } from '../../src/errors.js';
+import { VerifyError } from '../../src/base/errors.js';
 import {
   buildCatchupRequest,
   verifyCatchupRequest,
   CatchupRequestError,
   type StateCrypto,
-} from '../../src/state/index.js';
-import { sha256 } from '../../src/state/catchup/request.js';
+} from '../../src/core/state/index.js';
+import { sha256 } from '../../src/core/state/catchup/request.js';
 import { fastSigner } from './fixtures.js';
 
 const NOW = Date.UTC(2030, 0, 1);

@@ -1,14 +1,14 @@
 /** Shared pieces for the state tests: an in-memory ledger with Fabric's commit checks, chains, views. */
 import { createPrivateKey } from 'node:crypto';
-import { GrapevineError } from '../../src/errors.js';
+import { GrapevineError } from '../../src/base/errors.js';
 import { signEcdsa } from '../../src/identity/ecdsa.js';
 import type { SimIdentity } from '../../src/sim/index.js';
-import type { StateLedger, StatePeer, ChannelView } from '../../src/state/index.js';
+import type { StateLedger, StatePeer, ChannelView } from '../../src/core/state/index.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
 import type { AppendOptions, BlockFacts } from '../../src/ledger/index.js';
 import type { Block, BlockHeader } from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
-import { makeChain } from '../../src/gossip/blockmaker.js';
+import { makeChain } from '../../src/sim/blockmaker.js';
 
 /** Blocks by number; append checks number = height and previous_hash as the ledger does. */
 export class MemLedger implements StateLedger {
@@ -98,7 +98,7 @@ export class StaticView implements ChannelView {
   }
 }
 
-import type { ConnectionInfo, ReceivedMessage, Transport, Unsubscribe } from '../../src/comm/types.js';
+import type { ConnectionInfo, ReceivedMessage, Transport, Unsubscribe } from '../../src/core/link/types.js';
 import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { openEnvelope } from '../../src/wire/gossip.js';
 

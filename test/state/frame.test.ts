@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeFrame, framedSize } from '../../src/state/catchup/frame.js';
-import { StateError } from '../../src/state/index.js';
+import { decodeFrame, encodeFrame, framedSize } from '../../src/core/state/catchup/frame.js';
+import { StateError } from '../../src/core/state/index.js';
 
 test('frames round-trip any blocks; decoding returns views into the frame', () => {
   fc.assert(

@@ -12,15 +12,15 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { blockFacts } from '../../src/ledger/index.js';
-import { createBlockVerifier as createMcsVerifier } from '../../src/state/verify/mcs-verifier.js';
+import { createBlockVerifier as createMcsVerifier } from '../../src/service/verify/mcs-verifier.js';
 import {
   verifySegment,
   type FailedBlock,
   type SegmentBlock,
   type SegmentRules,
   type SegmentStats,
-} from '../../src/state/verify/segment.js';
-import type { WorkerBlockVerifier } from '../../src/state/verify/worker.js';
+} from '../../src/core/state/verify/segment.js';
+import type { WorkerBlockVerifier } from '../../src/service/verify/worker.js';
 import { blockHeaderHash, decodeBlock, encodeBlock, blockDataHash } from '../../src/wire/block.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';

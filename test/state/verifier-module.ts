@@ -10,7 +10,7 @@
  * path through the workers); init.crashOnSeq: the worker exits when it sees this block;
  * init.holdOnSeq + init.hold: the worker waits at this block until the test releases it.
  */
-import { VerifyError } from '../../src/errors.js';
+import { VerifyError } from '../../src/base/errors.js';
 import {
   MessageCryptoService,
   createMspManager,
@@ -18,8 +18,8 @@ import {
 } from '../../src/identity/index.js';
 import type { LocalIdentity, PolicyEvaluator, SignedData } from '../../src/identity/types.js';
 import { BLOCK_VALIDATION_POLICY, READERS_POLICY } from '../../src/identity/mcs.js';
-import { mcsSegments } from '../../src/state/verify/mcs-verifier.js';
-import type { WorkerBlockVerifier, WorkerSegmentVerifier } from '../../src/state/verify/worker.js';
+import { mcsSegments } from '../../src/service/verify/mcs-verifier.js';
+import type { WorkerBlockVerifier, WorkerSegmentVerifier } from '../../src/service/verify/worker.js';
 import type { Block } from '../../src/wire/gen/common/common_pb.js';
 import { orgMsp } from '../comm/fixtures.js';
 import { ordererMsp } from '../net/state-fixtures.js';

@@ -8,11 +8,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockFacts } from '../../src/ledger/index.js';
-import { StateProvider } from '../../src/state/index.js';
-import { BlockVerifyPool } from '../../src/state/verify/pool.js';
-import { cryptoRng, realClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
-import { Metrics } from '../../src/util/metrics.js';
+import { StateProvider } from '../../src/core/state/index.js';
+import { BlockVerifyPool } from '../../src/service/verify/pool.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
+import { silentLogger } from '../../src/base/log.js';
+import { Metrics } from '../../src/base/metrics.js';
 import { decodeBlock } from '../../src/wire/block.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { mspStateCrypto, ordererSigner } from '../net/state-fixtures.js';

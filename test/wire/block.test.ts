@@ -13,7 +13,7 @@ import {
   encodeBlock,
   isConfigBlock,
 } from '../../src/wire/index.js';
-import { WireError } from '../../src/errors.js';
+import { WireError } from '../../src/base/errors.js';
 import { headerHashOf } from '../../src/wire/block.js';
 import { derOctetString, derSequence, derUnsignedInteger } from '../../src/wire/der.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';

@@ -15,7 +15,7 @@ import {
   PayloadSchema,
   SignatureHeaderSchema,
 } from '../../src/wire/gen/common/common_pb.js';
-import { WireError } from '../../src/errors.js';
+import { WireError } from '../../src/base/errors.js';
 import { makeTx, seededRandom } from '../ledger/synthetic.js';
 import { HAVE_VECTORS, vectorBlocks } from '../helpers/vectors.js';
 

@@ -14,7 +14,7 @@ import {
   PullMsgType,
   type GossipMessageInit,
 } from '../../src/wire/index.js';
-import { WireError } from '../../src/errors.js';
+import { WireError } from '../../src/base/errors.js';
 import { SKIP_VECTORS, readVector, vectorIndex, vectorPath } from '../helpers/vectors.js';
 
 test(

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { bytesToTree, formatJson, MESSAGE_TYPES } from '../../blockjson/index.js';
 import { verifyBlocks, type BlockResult } from '../../channelconfig/index.js';
-import { ConfigError, errorMessage, GrapevineError } from '../../errors.js';
+import { ConfigError, errorMessage, GrapevineError } from '../../base/errors.js';
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim();
 

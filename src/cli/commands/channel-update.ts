@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { commandGroup } from '../common.js';
 import { configOfBlock } from '../../channelconfig/index.js';
-import { ConfigError, GrapevineError, errorMessage } from '../../errors.js';
+import { ConfigError, GrapevineError, errorMessage } from '../../base/errors.js';
 import { loadSigningIdentity } from '../../identity/index.js';
 import type { LocalIdentity } from '../../identity/types.js';
 import { OrdererClient } from '../../orderer/client.js';

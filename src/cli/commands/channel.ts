@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildGenesisBlock, loadConfigtx } from '../../configtx/index.js';
-import { ConfigError, errorMessage } from '../../errors.js';
+import { ConfigError, errorMessage } from '../../base/errors.js';
 import { decodeTx, encodeBlock } from '../../wire/block.js';
 
 export interface GenesisCommandOptions {

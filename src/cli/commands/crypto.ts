@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { generateCrypto, parseCryptoConfig, renderCryptoConfig } from '../../cryptogen/index.js';
-import { ConfigError, errorMessage } from '../../errors.js';
+import { ConfigError, errorMessage } from '../../base/errors.js';
 
 export interface CryptoGenerateOptions {
   config: string;

@@ -4,7 +4,7 @@
  * until Ctrl-C (or --duration), then stop every process it started.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../base/errors.js';
 import { LocalNetwork } from '../../network/network.js';
 import { TerminalView } from '../../network/view.js';
 import { commandGroup, untilStopSignal } from '../common.js';

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadOrdererConfig, type OrdererFlags } from '../../orderer/config.js';
 import { launchOrderer } from '../../orderer/launch.js';
 import type { Orderer } from '../../orderer/server.js';
-import { componentLogger } from '../../util/log.js';
+import { componentLogger } from '../../base/log.js';
 import { commandGroup, untilStopSignal } from '../common.js';
 
 /** Start the orderer from flags; the caller stops it. */

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadPeerConfig } from '../../node/config/index.js';
 import { PeerDaemon } from '../../node/daemon.js';
 import { LogLevels } from '../../node/logspec.js';
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../base/errors.js';
 import { commandGroup } from '../common.js';
 
 interface PeerStartFlags {

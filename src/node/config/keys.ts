@@ -8,9 +8,9 @@
  * GetDurationOrDefault and the keys Fabric treats the same way); `keep` = 0 is a real value;
  * `reject` = 0 is refused (Fabric would use it and break: a zero ticker, a zero batch).
  */
-import { FAST_ELECTION_TIMERS } from '../../election/config.js';
-import { FAST_PROFILE } from '../../gossip/nodeconfig.js';
-import { CATCHUP_DEFAULTS } from '../../state/config.js';
+import { FAST_ELECTION_TIMERS } from '../../core/election/config.js';
+import { FAST_PROFILE } from '../../core/gossip/nodeconfig.js';
+import { CATCHUP_DEFAULTS } from '../../core/state/config.js';
 import { MAX_MESSAGE_BYTES } from '../../wire/services.js';
 
 export type Kind =

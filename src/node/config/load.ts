@@ -13,7 +13,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../base/errors.js';
 import { crossCheck } from './crosscheck.js';
 import { KEYS, tsPath, type KeyDef } from './keys.js';
 import { ConfigSources, readCoreYaml, type RawValue } from './sources.js';

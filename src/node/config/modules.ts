@@ -4,20 +4,20 @@
  * defaults underneath. Module-only bounds (maxMembers, maxItems, ...) keep the modules' defaults.
  */
 import { readFileSync } from 'node:fs';
-import { channelGossipConfig, type ChannelGossipConfig } from '../../channel/config.js';
+import { channelGossipConfig, type ChannelGossipConfig } from '../../core/channel/config.js';
 import { commConfig, type CommConfig } from '../../comm/config.js';
 import {
   resolveDeliverConfig,
   type AddressOverride,
   type DeliverClientConfig,
-} from '../../deliver/config.js';
-import { discoveryConfig, type DiscoveryConfig } from '../../discovery/config.js';
-import { electionConfig, type ElectionConfig } from '../../election/config.js';
-import { errorMessage } from '../../errors.js';
-import { FABRIC_EMITTER_DEFAULTS, type EmitterConfig } from '../../gossip/emitter.js';
-import type { GossipNodeConfigInput } from '../../gossip/nodeconfig.js';
-import { pullConfig, type PullConfig } from '../../gossip/pull/config.js';
-import { stateConfig, type StateConfig } from '../../state/config.js';
+} from '../../core/deliver/config.js';
+import { discoveryConfig, type DiscoveryConfig } from '../../core/discovery/config.js';
+import { electionConfig, type ElectionConfig } from '../../core/election/config.js';
+import { errorMessage } from '../../base/errors.js';
+import { FABRIC_EMITTER_DEFAULTS, type EmitterConfig } from '../../core/link/emitter.js';
+import type { GossipNodeConfigInput } from '../../core/gossip/nodeconfig.js';
+import { pullConfig, type PullConfig } from '../../core/pull/config.js';
+import { stateConfig, type StateConfig } from '../../core/state/config.js';
 import type { PeerConfig } from './types.js';
 
 /** The fields `keys` of `from`: module config keys spelled as in PeerConfig pass through unchanged. */

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { ConfigError, errorMessage } from '../../errors.js';
+import { ConfigError, errorMessage } from '../../base/errors.js';
 import { envName, IGNORED_PREFIXES, KEY_INDEX, KEYS, STRICT_PREFIX, WATCHED_PREFIXES } from './keys.js';
 
 export interface RawValue {

@@ -3,7 +3,7 @@
  * and resolved. Durations are whole milliseconds in fields named `...Ms`; file paths are
  * absolute. See docs/configuration.md for every key's defaults and meaning.
  */
-import type { CatchupConfig, StateConfig } from '../../state/config.js';
+import type { CatchupConfig, StateConfig } from '../../core/state/config.js';
 
 export type ProfileName = 'fabric' | 'fast';
 export type MetricsProvider = 'prometheus' | 'disabled' | 'statsd';

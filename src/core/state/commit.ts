@@ -1,0 +1,120 @@
+/**
+ * The commit loop (PROTOCOL.md §9.5): waits for the payload at the buffer's `next`, then pops
+ * consecutive payloads and appends them to the ledger in order. Up to `maxInFlight` appends (of
+ * at most `maxBytesInFlight` bytes together) are issued without waiting for the previous one to
+ * be durable (the ledger serialises them, commits those waiting together and resolves them in
+ * order), so block verification, network and disk overlap; 1 = strictly one at a time, as Fabric.
+ *
+ *   VerifyBlock already ran at ingress (gossip: the channel layer; orderer: the deliver client;
+ *   state transfer and catch-up: this layer); the ledger checks number = height and the hash
+ *   chain. After each commit: gossip_state_height, gossip_state_commit_duration, and
+ *   onCommitted(height) (the channel layer publishes it in StateInfo).
+ *   A block the ledger refuses (wrong number, previous hash, data hash, malformed, too large) is
+ *   counted 'ledger_rejected' (appends already issued behind it fail too and are counted), and
+ *   once they settled the buffer's `next` goes back to the ledger height, so the block is
+ *   fetched again from someone else. Any other ledger failure (I/O, store failed or
+ *   closed) stops the loop and is reported through onFatal (Fabric panics the peer there).
+ */
+import type { Clock } from '../link/types.js';
+import { GrapevineError, errorMessage } from '../../base/errors.js';
+import type { Logger } from '../../base/log.js';
+import type { PayloadBuffer, BufferedPayload } from './buffer.js';
+import type { StateDropReason } from './errors.js';
+import type { StateLedger } from './types.js';
+
+const VERIFIED = { dataHashChecked: true } as const;
+const REJECTED = new Set(['WRONG_NUMBER', 'BAD_PREVIOUS_HASH', 'BAD_DATA_HASH', 'MALFORMED', 'TOO_LARGE']);
+
+export interface CommitLoopDeps {
+  readonly buffer: PayloadBuffer;
+  readonly ledger: StateLedger;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Appends issued before the first of them is durable (>= 1). */
+  readonly maxInFlight: number;
+  /** Their bytes at most (one append always goes, whatever its size). */
+  readonly maxBytesInFlight: number;
+  /** Seconds per commit. */
+  observeDuration(seconds: number): void;
+  onCommitted(height: bigint, p: BufferedPayload): void;
+  onFatal(err: unknown): void;
+  drop(reason: StateDropReason, detail: string): void;
+}
+
+export class CommitLoop {
+  private stopped = false;
+  private done?: Promise<void>;
+  /** A rejection or failure: issue nothing more until the in-flight appends settled. */
+  private halted: false | 'rejected' | 'fatal' = false;
+
+  constructor(private readonly d: CommitLoopDeps) {}
+
+  start(): void {
+    this.done ??= this.run();
+  }
+
+  /** Stop after the commits in progress; the caller closes the buffer to wake the loop. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    const { buffer } = this.d;
+    const inflight = new Set<Promise<void>>();
+    const max = Math.max(1, this.d.maxInFlight);
+    let bytes = 0;
+    const room = () => inflight.size === 0 || (inflight.size < max && bytes < this.d.maxBytesInFlight);
+    while (!this.stopped && !buffer.isClosed) {
+      let p: BufferedPayload | undefined;
+      while (!this.halted && room() && (p = buffer.popReady())) {
+        const size = p.bytes.length;
+        bytes += size;
+        const t: Promise<void> = this.commit(p).finally(() => {
+          inflight.delete(t);
+          bytes -= size;
+        });
+        inflight.add(t);
+      }
+      if (this.halted) {
+        await Promise.allSettled([...inflight]);
+        if (this.halted === 'fatal') return;
+        buffer.resetNext(this.d.ledger.height());
+        this.halted = false;
+        continue;
+      }
+      if (!room()) await Promise.race(inflight);
+      else if (inflight.size > 0) await Promise.race([...inflight, buffer.waitReady()]);
+      else await buffer.waitReady();
+    }
+    await Promise.allSettled([...inflight]);
+  }
+
+  private async commit(p: BufferedPayload): Promise<void> {
+    const { ledger, clock } = this.d;
+    const t0 = clock.now();
+    let height: bigint;
+    try {
+      // every buffered block passed VerifyBlock (gossip, deliver, state transfer) or the
+      // catch-up verifier, which checked its data hash: the ledger need not hash it again
+      height = await ledger.append(p.bytes, p.facts ?? p.block, VERIFIED);
+    } catch (e) {
+      if (e instanceof GrapevineError && REJECTED.has(e.code)) {
+        this.d.drop('ledger_rejected', `block ${p.seqNum} from ${p.source}: ${e.code}: ${e.message}`);
+        if (this.halted !== 'fatal') this.halted = 'rejected';
+        return;
+      }
+      if (this.halted === 'fatal') return;
+      this.halted = 'fatal';
+      this.stopped = true;
+      this.d.logger.error(
+        { seq: String(p.seqNum), err: errorMessage(e) },
+        'commit failed; the commit loop of this channel stops',
+      );
+      this.d.onFatal(e);
+      return;
+    }
+    this.d.observeDuration(Math.max(0, clock.now() - t0) / 1000);
+    this.d.onCommitted(height, p);
+  }
+}

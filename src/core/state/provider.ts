@@ -1,0 +1,356 @@
+/**
+ * The per-channel state provider (PROTOCOL.md §9, §10.2 step 4): the payload buffer, the commit
+ * loop, anti-entropy (with fast catch-up first when configured), and serving RemoteStateRequests.
+ *
+ *   start(): onCommitted(ledger height) (StateInfo publishes it), commit loop, and when
+ *     state.enabled: subscribe to state messages of this channel, serve requests, run
+ *     anti-entropy; with a catch-up client, anti-entropy runs as well (catch-up only, unless
+ *     enabled).
+ *   addPayload(seq, bytes): orderer blocks (already verified by the deliver client), blocking
+ *     unless nonBlockingCommitMode. acceptGossipBlock(seq, bytes): gossiped blocks (already
+ *     verified by the channel), non-blocking; one refused as too far ahead pokes anti-entropy
+ *     (at most once per responseTimeout).
+ *   state messages: authorised (messages.ts) or dropped 'unauthorized'; requests -> serve.ts,
+ *     responses -> antientropy.ts.
+ *   Counters: gossip_state_dropped{channel,reason}; gauges gossip_state_height,
+ *   gossip_payload_buffer_size; histogram gossip_state_commit_duration (seconds).
+ *   stop(): idempotent; timers, subscription, waiters and the commit loop released.
+ */
+import type { Clock, ReceivedMessage, Rng, Transport, Unsubscribe } from '../link/types.js';
+import { pkiIdKey } from '../link/types.js';
+import { GrapevineError, errorMessage } from '../../base/errors.js';
+import { componentLogger, type Logger } from '../../base/log.js';
+import type { Counter } from 'prom-client';
+import { Metrics } from '../../base/metrics.js';
+import { decodeBlock } from '../../wire/block.js';
+import { channelName } from '../../wire/gossip.js';
+import type { Block } from '../../wire/gen/common/common_pb.js';
+import { AntiEntropy } from './antientropy.js';
+import { PayloadBuffer, type BufferedPayload, type PushResult } from './buffer.js';
+import type { CatchupClient } from '../../comm/catchup/client.js';
+import { CatchupRunner } from './catchup/runner.js';
+import { CommitLoop } from './commit.js';
+import { stateConfig, type StateConfig, type StateConfigInput } from './config.js';
+import { StateError, type StateDropReason } from './errors.js';
+import { isStateMessage, stateMessageRefusal } from './messages.js';
+import { StateRequestServer } from './serve.js';
+import { BlockVerifyPool } from '../../service/verify/pool.js';
+import type { ChannelView, PayloadSource, StateCrypto, StateLedger, StatePeer } from './types.js';
+
+export interface StateProviderOptions {
+  readonly channel: string;
+  readonly ledger: StateLedger;
+  readonly crypto: StateCrypto;
+  readonly transport: Transport;
+  readonly view: ChannelView;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly config?: StateConfigInput | StateConfig;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+  /** Called with the ledger height at start and after every commit (node.updateLedgerHeight). */
+  readonly onCommitted?: (height: bigint) => void;
+  /** The commit loop stopped on a ledger failure. */
+  readonly onFatal?: (err: unknown) => void;
+  /** Fast catch-up towards Grapevine peers (catchup/). */
+  readonly catchup?: Pick<CatchupClient, 'stream'>;
+  /** Endpoint serving catch-up for a peer (default: its gossip endpoint). */
+  readonly catchupEndpointOf?: (peer: StatePeer) => string;
+  /**
+   * Verify catch-up blocks in catchup.verifyWorkers worker threads (verify/pool.ts): a module
+   * (file: URL) exporting createBlockVerifier(init) that builds, inside a worker, the same
+   * VerifyBlock as `crypto`. Without it catch-up blocks are verified on the calling thread.
+   */
+  readonly catchupVerifier?: { readonly module: string | URL; readonly init: unknown };
+}
+
+export class StateProvider {
+  readonly channel: string;
+  readonly config: StateConfig;
+  readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly buffer: PayloadBuffer;
+  private readonly commit: CommitLoop;
+  private readonly antiEntropy: AntiEntropy;
+  private readonly server: StateRequestServer;
+  private readonly catchup?: CatchupRunner;
+  private pool?: BlockVerifyPool;
+  private signatureChecks?: Counter<string>;
+  private unsubscribe?: Unsubscribe;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+  private stopping?: Promise<void>;
+  private lastPoke = -Infinity;
+  private readonly dropped;
+
+  constructor(private readonly o: StateProviderOptions) {
+    this.channel = o.channel;
+    this.config = isResolved(o.config) ? o.config : stateConfig(o.config);
+    this.metrics = o.metrics ?? new Metrics();
+    this.log = componentLogger('state', { channel: o.channel }, o.logger);
+    const m = this.metrics;
+    const channel = o.channel;
+    this.dropped = m.counter('gossip_state_dropped', 'State transfer inputs dropped, by reason', [
+      'channel',
+      'reason',
+    ]);
+    const height = m.gauge('gossip_state_height', 'Ledger height of the channel', ['channel']);
+    const bufferSize = m.gauge('gossip_payload_buffer_size', 'Payloads waiting in the state buffer', [
+      'channel',
+    ]);
+    const duration = m.histogram('gossip_state_commit_duration', 'Time to commit a block, seconds', [
+      'channel',
+    ]);
+    this.buffer = new PayloadBuffer(o.ledger.height(), this.config.blockBufferSize, (n) =>
+      bufferSize.set({ channel }, n),
+    );
+    height.set({ channel }, Number(o.ledger.height()));
+    this.commit = new CommitLoop({
+      buffer: this.buffer,
+      ledger: o.ledger,
+      clock: o.clock,
+      logger: this.log,
+      maxInFlight: this.config.maxCommitsInFlight,
+      maxBytesInFlight: this.config.maxCommitBytesInFlight,
+      observeDuration: (s) => duration.observe({ channel }, s),
+      onCommitted: (h) => {
+        height.set({ channel }, Number(h));
+        this.notifyHeight(h);
+      },
+      onFatal: (e) => o.onFatal?.(e),
+      drop: (r, d) => this.drop(r, d),
+    });
+    const verify = (seq: bigint, bytes: Uint8Array) => this.verify(seq, bytes, 'state');
+    const add = (p: BufferedPayload) => this.add(p, true);
+    if (o.catchup) {
+      const outcomes = m.counter('grapevine_catchup_streams', 'Catch-up streams by outcome', [
+        'channel',
+        'outcome',
+      ]);
+      const blocks = m.counter('grapevine_catchup_blocks', 'Blocks received by catch-up', ['channel']);
+      this.signatureChecks = m.counter(
+        'grapevine_catchup_signature_checks',
+        'Orderer-signature checks made on catch-up blocks in the verifier workers (one per chained run and per config block, or one per block with verifyAllSignatures)',
+        ['channel'],
+      );
+      this.catchup = new CatchupRunner({
+        channel,
+        client: o.catchup,
+        clock: o.clock,
+        rng: o.rng,
+        config: this.config.catchup,
+        logger: this.log,
+        height: () => this.missingFrom(),
+        verify: (seq, bytes) => this.verifyCatchup(seq, bytes),
+        verifyAhead: () => (this.pool && this.pool.size > 0 ? this.config.catchup.maxVerifyInFlight : 0),
+        add,
+        drop: (r, d) => this.drop(r, d),
+        endpointOf: o.catchupEndpointOf,
+        count: (outcome, n) => {
+          outcomes.inc({ channel, outcome });
+          blocks.inc({ channel }, n);
+        },
+      });
+    }
+    const requests = m.counter('gossip_state_requests_sent', 'RemoteStateRequests sent', ['channel']);
+    const catchup = this.catchup;
+    this.antiEntropy = new AntiEntropy({
+      channel,
+      transport: o.transport,
+      view: o.view,
+      clock: o.clock,
+      rng: o.rng,
+      config: this.config,
+      logger: this.log,
+      height: () => this.missingFrom(),
+      verify,
+      add,
+      catchup: catchup ? (_from, max, peers) => catchup.run(max, peers) : undefined,
+      drop: (r, d, msg) => this.drop(r, d, msg),
+      requested: () => requests.inc({ channel }),
+    });
+    const served = m.counter('gossip_state_blocks_served', 'Blocks sent in RemoteStateResponses', [
+      'channel',
+    ]);
+    this.server = new StateRequestServer({
+      channel,
+      ledger: o.ledger,
+      batchSize: this.config.batchSize,
+      channelSize: this.config.channelSize,
+      logger: this.log,
+      drop: (r, d, msg) => this.drop(r, d, msg),
+      served: (n) => served.inc({ channel }, n),
+    });
+  }
+
+  start(): void {
+    if (this.state !== 'new') return;
+    this.state = 'running';
+    this.notifyHeight(this.o.ledger.height());
+    this.commit.start();
+    const cv = this.o.catchupVerifier;
+    if (this.catchup && this.config.catchup.enabled && cv) {
+      const pool = new BlockVerifyPool({
+        module: String(cv.module),
+        init: cv.init,
+        channel: this.channel,
+        workers: this.config.catchup.verifyWorkers,
+        maxInFlight: this.config.catchup.maxVerifyInFlight,
+        allSignatures: this.config.catchup.verifyAllSignatures,
+        onBatch: (_blocks, checks) => this.signatureChecks?.inc({ channel: this.channel }, checks),
+      });
+      this.pool = pool;
+      pool.ready.catch((e: unknown) => {
+        this.log.warn({ err: errorMessage(e) }, 'catch-up verifier workers did not start; verifying inline');
+        if (this.pool === pool) this.pool = undefined;
+        void pool.close();
+      });
+    }
+    if (this.config.enabled) {
+      this.unsubscribe = this.o.transport.subscribe(
+        (m) => isStateMessage(m) && channelName(m.message) === this.channel,
+        (m) => this.onStateMessage(m),
+      );
+    }
+    if (this.config.enabled || (this.catchup && this.config.catchup.enabled)) this.antiEntropy.start();
+  }
+
+  /** Resolves once the catch-up verifier workers run (at once without them; never rejects). */
+  async verifierReady(): Promise<void> {
+    await this.pool?.ready.catch(() => undefined);
+  }
+
+  /** Run an anti-entropy round now (tests; start-up of a peer known to be behind). */
+  syncNow(): Promise<void> {
+    return this.state === 'running' ? this.antiEntropy.poke() : Promise.resolve();
+  }
+
+  /** Orderer blocks (§10.3 AddPayload): verified by the caller; blocking unless nonBlockingCommitMode. */
+  async addPayload(seqNum: bigint, bytes: Uint8Array): Promise<PushResult> {
+    const p: BufferedPayload = { seqNum, bytes, source: 'orderer' };
+    return this.add(p, !this.config.nonBlockingCommitMode);
+  }
+
+  /** A block from gossip push or pull, already verified by the channel layer: non-blocking. */
+  acceptGossipBlock(seqNum: bigint, bytes: Uint8Array, block?: Block): PushResult {
+    if (this.state === 'stopped') return 'stopped';
+    const r = this.buffer.tryPush({ seqNum, bytes, block, source: 'gossip' });
+    if (r !== 'added' && r !== 'stopped') this.drop(r, `gossiped block ${seqNum} (next ${this.buffer.next})`);
+    if (r === 'too_far_ahead' && this.state === 'running') this.pokeSoon();
+    return r;
+  }
+
+  /** The ledger height (committed blocks). */
+  height(): bigint {
+    return this.o.ledger.height();
+  }
+
+  /** The next block the buffer waits for (ledger height plus any popped but not yet committed). */
+  get next(): bigint {
+    return this.buffer.next;
+  }
+
+  get bufferSize(): number {
+    return this.buffer.size;
+  }
+
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.state = 'stopped';
+    this.unsubscribe?.();
+    this.stopping = (async () => {
+      this.buffer.close();
+      await Promise.all([this.antiEntropy.stop(), this.server.stop(), this.commit.stop()]);
+      await this.pool?.close();
+    })();
+    return this.stopping;
+  }
+
+  private async add(p: BufferedPayload, blocking: boolean): Promise<PushResult> {
+    if (this.state === 'stopped') return 'stopped';
+    const r = blocking ? await this.buffer.pushBlocking(p) : this.buffer.tryPush(p);
+    if (r !== 'added' && r !== 'stopped')
+      this.drop(r, `${p.source} block ${p.seqNum} (next ${this.buffer.next})`);
+    return r;
+  }
+
+  private verify(seq: bigint, bytes: Uint8Array, source: PayloadSource): BufferedPayload {
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (e) {
+      throw new StateError('bad_block', `block ${seq} does not decode: ${errorMessage(e)}`, { cause: e });
+    }
+    try {
+      this.o.crypto.verifyBlock(this.channel, seq, block);
+    } catch (e) {
+      const code = e instanceof GrapevineError ? `${e.code}: ` : '';
+      throw new StateError('bad_block', `block ${seq} fails verification: ${code}${errorMessage(e)}`, {
+        cause: e,
+      });
+    }
+    return { seqNum: seq, bytes, block, source };
+  }
+
+  /** Catch-up blocks: in the worker pool when it runs (the bytes then belong to it), else inline. */
+  private async verifyCatchup(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
+    const pool = this.pool;
+    if (!pool || pool.size === 0) return this.verify(seq, bytes, 'catchup');
+    const v = await pool.verify(seq, bytes);
+    return { seqNum: seq, bytes: v.bytes, facts: v.facts, source: 'catchup' };
+  }
+
+  private onStateMessage(m: ReceivedMessage): void {
+    if (this.state !== 'running') return;
+    const refusal = stateMessageRefusal(this.o.crypto, this.channel, m);
+    if (refusal) return this.drop('unauthorized', refusal, m);
+    if (m.message.content.case === 'stateRequest') this.server.handle(m);
+    else this.antiEntropy.handleResponse(m);
+  }
+
+  private pokeSoon(): void {
+    if (!this.config.enabled && !(this.catchup && this.config.catchup.enabled)) return;
+    const now = this.o.clock.now();
+    if (now - this.lastPoke < this.config.responseTimeoutMs) return;
+    this.lastPoke = now;
+    void this.antiEntropy.poke();
+  }
+
+  /**
+   * The first block neither committed, taken by the commit loop nor waiting in the buffer: where
+   * anti-entropy and catch-up continue (buffer.next alone would ask again for the blocks a
+   * stream just added that the commit loop has not popped yet). The buffer holds at most
+   * 2 x blockBufferSize blocks, so the walk is short.
+   */
+  private missingFrom(): bigint {
+    let n = this.buffer.next;
+    while (this.buffer.has(n)) n++;
+    return n;
+  }
+
+  private notifyHeight(h: bigint): void {
+    try {
+      this.o.onCommitted?.(h);
+    } catch (e) {
+      this.log.warn({ err: errorMessage(e) }, 'onCommitted handler threw');
+    }
+  }
+
+  private drop(reason: StateDropReason, detail: string, m?: ReceivedMessage): void {
+    this.dropped.inc({ channel: this.channel, reason });
+    this.log.debug(
+      { reason, from: m ? pkiIdKey(m.conn.pkiId).slice(0, 16) : undefined, detail },
+      'state input dropped',
+    );
+  }
+}
+
+function isResolved(c: unknown): c is StateConfig {
+  const cu = (c as StateConfig | undefined)?.catchup;
+  return (
+    typeof cu === 'object' &&
+    cu !== null &&
+    typeof cu.minGap === 'number' &&
+    typeof cu.maxClockSkewMs === 'number' &&
+    typeof (c as StateConfig).channelSize === 'number'
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * What the state layer needs from the layers around it, as small interfaces of its own
+ * (implemented by the gossip node, the ledger and the MessageCryptoService; fakes in tests).
+ */
+import type { PkiId } from '../link/types.js';
+import type { BlockFacts } from '../../ledger/inspect.js';
+import type { AppendOptions } from '../../ledger/store.js';
+import type { Block } from '../../wire/gen/common/common_pb.js';
+
+/** A channel member as anti-entropy sees it (§5.5 PeersOfChannel + StateInfo ledger height). */
+export interface StatePeer {
+  readonly pkiId: PkiId;
+  /** Preferred endpoint (internal if known, else external). */
+  readonly endpoint: string;
+  readonly ledgerHeight: bigint;
+}
+
+export interface ChannelView {
+  peersOfChannel(): readonly StatePeer[];
+}
+
+/** The block store as the state layer uses it (src/ledger BlockStore satisfies it). */
+export interface StateLedger {
+  height(): bigint;
+  /**
+   * Append the next block as received bytes; rejects (LedgerError) on a wrong number or hash
+   * chain. `decoded`, when given, is decodeBlock(block) or the BlockFacts of it (computed by the
+   * verifier workers): saves the ledger a second decode.
+   */
+  /** opts.dataHashChecked: the block passed VerifyBlock, which checked its data hash. */
+  append(block: Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): Promise<bigint>;
+  getBlockBytes(n: bigint): Promise<Uint8Array | undefined>;
+}
+
+/** The identity layer's checks (MessageCryptoService satisfies it). Both throw when refused. */
+export interface StateCrypto {
+  verifyBlock(channel: string, seqNum: bigint, block: Block): void;
+  verifyByChannel(channel: string, identity: Uint8Array, signature: Uint8Array, message: Uint8Array): void;
+}
+
+/** Where a payload came from: gossip (push/pull, non-blocking) or blocking sources. */
+export type PayloadSource = 'gossip' | 'orderer' | 'state' | 'catchup';
