@@ -25,10 +25,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelCredentials, serverCredentials } from '../src/comm/tls.js';
 import { BlockStore } from '../src/ledger/index.js';
-import { CATCHUP_DEFAULTS, CatchupClient, CatchupServer, StateProvider } from '../src/core/state/index.js';
+import { CATCHUP_DEFAULTS, StateProvider } from '../src/core/state/index.js';
+import { CatchupClient, CatchupServer } from '../src/comm/catchup/index.js';
 import { CATCHUP_FLOW_CONTROL_WINDOW } from '../src/comm/catchup/client.js';
 import { TEST_VERIFIER_MODULE, testMcs, type TestVerifierInit } from '../test/state/verifier-module.js';
 import { asBuffer } from '../src/comm/catchup/service.js';
+import { workerVerifierPool } from '../src/service/verify/pool.js';
 import { cryptoRng, realClock } from '../src/base/real-clock.js';
 import { silentLogger } from '../src/base/log.js';
 import { Metrics } from '../src/base/metrics.js';
@@ -100,10 +102,10 @@ async function catchup(durable = true): Promise<number> {
     metrics: new Metrics(),
     logger: silentLogger,
     catchup: client,
-    catchupVerifier: {
+    catchupVerifier: workerVerifierPool({
       module: TEST_VERIFIER_MODULE,
       init: { root, channel: CHANNEL, channelOrgs: TRUST, allOrgs: TRUST } satisfies TestVerifierInit,
-    },
+    }),
   });
   provider.start();
   await provider.verifierReady();

@@ -1,6 +1,6 @@
 /** The real Clock and Rng (the simulation's live in src/sim). */
 import { randomBytes, randomInt } from 'node:crypto';
-import type { Clock, Rng, TimerHandle } from '../core/link/types.js';
+import type { Clock, Rng, TimerHandle } from './time.js';
 
 interface RealHandle extends TimerHandle {
   readonly timer: NodeJS.Timeout;

@@ -11,7 +11,7 @@ import {
   type GossipMessage,
 } from '../wire/gen/gossip/message_pb.js';
 import { unsignedGossip } from '../wire/gossip.js';
-import type { Clock, TimerHandle } from '../core/link/types.js';
+import type { Clock, TimerHandle } from '../base/time.js';
 import type { Envelope } from '../wire/gen/gossip/message_pb.js';
 
 interface Waiter {

@@ -22,7 +22,8 @@ import type { CommConfig } from './config.js';
 import { encodeFrame } from './frame.js';
 import { readInboundFrame, type BadInputReason } from './inbound.js';
 import type { GossipDuplex } from './stream.js';
-import { pkiIdKey, type ConnectionInfo, type ReceivedMessage } from '../core/link/types.js';
+import { type ConnectionInfo, type ReceivedMessage } from '../core/link/types.js';
+import { pkiIdKey } from '../base/pkiid.js';
 
 export interface ConnectionHooks {
   onMessage(m: Received): void;

@@ -22,7 +22,7 @@ import { RawGossipService, clientDuplex, type GossipDuplex } from './stream.js';
 import { waitChannelReady } from './ready.js';
 import type { Stopper } from './stopper.js';
 import { channelCredentials, type CommTls } from './tls.js';
-import type { Clock } from '../core/link/types.js';
+import type { Clock } from '../base/time.js';
 
 export type DialStep = 'CONNECT' | 'PING' | 'STREAM' | 'STOPPED';
 

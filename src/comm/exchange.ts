@@ -10,7 +10,7 @@
  * differ only by ECDSA's random k, and the receiver's checks are the same).
  */
 import { errorMessage } from '../base/errors.js';
-import type { Clock } from '../core/link/types.js';
+import type { Clock } from '../base/time.js';
 import { decodeEnvelope, encodeEnvelope } from '../wire/gossip.js';
 import {
   HandshakeError,

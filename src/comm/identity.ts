@@ -13,23 +13,11 @@ import { ConfigError, VerifyError, errorMessage } from '../base/errors.js';
 import type { Msp, MspIdentity } from '../identity/types.js';
 import { parseSerializedIdentity, pkiIdOf, serializeIdentity } from '../identity/x509identity.js';
 import { signEcdsa } from '../identity/ecdsa.js';
-import type { IdentityValidator } from '../identity/store.js';
 import type { Signer } from '../wire/signer.js';
 import type { CommTls } from './tls.js';
-import type { Clock, PkiId } from '../core/link/types.js';
-
-export interface CommCrypto extends IdentityValidator {
-  /** §2.4 for the handshake: the identity's key verifies `signature` over `data`. */
-  verifySignature(identity: Uint8Array, signature: Uint8Array, data: Uint8Array): boolean;
-  /** The org (MSP ID) of an identity, or undefined when it does not parse. */
-  orgOf(identity: Uint8Array): string | undefined;
-}
-
-export interface CommIdentity {
-  readonly pkiId: PkiId;
-  readonly mspId: string;
-  readonly signer: Signer;
-}
+import type { CommCrypto, CommIdentity } from '../core/link/types.js';
+import type { Clock } from '../base/time.js';
+import type { PkiId } from '../base/pkiid.js';
 
 /**
  * CommCrypto over the MSPs of the channel orgs (pass the current set; `msps` is read on every

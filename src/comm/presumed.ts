@@ -5,7 +5,8 @@
  * inside the failing call.
  */
 import type { Metrics } from '../base/metrics.js';
-import type { PkiId, Unsubscribe } from '../core/link/types.js';
+import type { Unsubscribe } from '../core/link/types.js';
+import type { PkiId } from '../base/pkiid.js';
 
 export class PresumedDead {
   private readonly handlers = new Set<(pkiId: PkiId) => void>();

@@ -28,32 +28,14 @@ import { DialError, Dialer } from './dialer.js';
 import { exchangeHandshake } from './exchange.js';
 import { encodeFrame } from './frame.js';
 import { HandshakeError, type HandshakeSelf, type HandshakeVerifier } from '../core/link/handshake.js';
-import type { CommCrypto, CommIdentity } from './identity.js';
 import { GossipServer } from './server.js';
 import { Stopper, settleWithin } from './stopper.js';
 import type { GossipDuplex } from './stream.js';
 import { ownLeaves, type CommTls } from './tls.js';
 import { PresumedDead } from './presumed.js';
-import {
-  pkiIdKey,
-  type AckResult,
-  type Clock,
-  type ConnectionInfo,
-  type PkiId,
-  type ReceivedMessage,
-  type RemotePeer,
-  type Rng,
-  type Transport,
-  type Unsubscribe,
-} from '../core/link/types.js';
-
-/** pkiIdKey, remembered per PKI-ID array (callers keep passing the same arrays). */
-const keys = new WeakMap<PkiId, string>();
-function keyOf(pkiId: PkiId): string {
-  let k = keys.get(pkiId);
-  if (k === undefined) keys.set(pkiId, (k = pkiIdKey(pkiId)));
-  return k;
-}
+import { type CommCrypto, type CommIdentity, type AckResult, type ConnectionInfo, type ReceivedMessage, type RemotePeer, type Transport, type Unsubscribe } from '../core/link/types.js';
+import { pkiIdKey, type PkiId } from '../base/pkiid.js';
+import { type Clock, type Rng } from '../base/time.js';
 
 export interface GrpcTransportOptions {
   readonly identity: CommIdentity;
@@ -177,7 +159,7 @@ export class GrpcTransport implements Transport {
     if (this.stopping || peers.length === 0) return;
     const frame = encodeFrame(envelope);
     for (const peer of peers) {
-      const conn = peer.pkiId && this.conns.get(keyOf(peer.pkiId));
+      const conn = peer.pkiId && this.conns.get(pkiIdKey(peer.pkiId));
       if (conn) {
         conn.send(frame);
         continue;

@@ -14,8 +14,9 @@
  *   Every removal is announced to onPurge handlers (comm closes the connection).
  * Time comes from an injected Clock; node timers are capped at 2^31-1 ms, so far expiries re-arm.
  */
-import type { Clock, PkiId, TimerHandle, Unsubscribe } from '../core/link/types.js';
-import { pkiIdKey } from '../core/link/types.js';
+import type { Clock, TimerHandle } from '../base/time.js';
+import type { PkiId } from '../base/pkiid.js';
+import { pkiIdKey } from '../base/pkiid.js';
 import { GrapevineError, errorMessage } from '../base/errors.js';
 import type { Metrics } from '../base/metrics.js';
 
@@ -153,7 +154,7 @@ export class IdentityStore {
   }
 
   /** Called with every removed PKI-ID (expired, unused, suspect, evicted). */
-  onPurge(handler: (pkiId: PkiId, reason: PurgeReason) => void): Unsubscribe {
+  onPurge(handler: (pkiId: PkiId, reason: PurgeReason) => void): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }

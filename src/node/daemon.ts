@@ -18,14 +18,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { loadCommIdentity } from '../comm/identity.js';
-import { pkiIdKey } from '../core/link/types.js';
+import { pkiIdKey } from '../base/pkiid.js';
 import type { CommTls } from '../comm/tls.js';
 import { GrpcTransport } from '../comm/transport.js';
 import { ConfigError, errorMessage, GrapevineError } from '../base/errors.js';
 import { loadSigningIdentity, MessageCryptoService } from '../identity/index.js';
 import type { LocalIdentity } from '../identity/types.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../service/index.js';
-import { CatchupClient, catchupHandlers, CatchupService } from '../core/state/index.js';
+import { CatchupClient, catchupHandlers, CatchupService } from '../comm/catchup/index.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, rootLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
@@ -38,8 +38,9 @@ import {
   stateConfigOf,
 } from './config/index.js';
 import type { PeerConfig } from './config/types.js';
-import type { LogSpecTarget } from './logspec.js';
-import { OperationsServer, operationsOptionsFromConfig } from '../ops/operations.js';
+import type { LogSpecTarget } from '../ops/operations.js';
+import { OperationsServer } from '../ops/operations.js';
+import { operationsOptionsFromConfig } from './operations-config.js';
 import { CommitTracker, type PeerStateSnapshot } from './peerstate.js';
 
 export interface PeerDaemonOptions {

@@ -14,6 +14,7 @@
  */
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { ConfigError } from '../base/errors.js';
+import type { LogSpecTarget } from '../ops/operations.js';
 
 export type FabricLevel = 'payload' | 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
 
@@ -21,13 +22,6 @@ export interface ParsedLogSpec {
   readonly defaultLevel: FabricLevel;
   /** Logger name (as written, possibly ending in '.') -> level. */
   readonly levels: ReadonlyMap<string, FabricLevel>;
-}
-
-/** What the operations server's /logspec drives. */
-export interface LogSpecTarget {
-  spec(): string;
-  /** Throws ConfigError (code BAD_LOGSPEC) on a bad spec, leaving the levels unchanged. */
-  activateSpec(spec: string): void;
 }
 
 const LEVEL_WORDS: Record<string, FabricLevel> = {

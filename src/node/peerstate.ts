@@ -7,8 +7,9 @@
  * The tracker watches the transport for DataMsg arrivals (the first copy of each block per
  * channel, bounded) and wraps each channel's ledger so every append is timed.
  */
-import type { PkiId, Transport, Unsubscribe } from '../core/link/types.js';
-import { pkiIdKey } from '../core/link/types.js';
+import type { Transport, Unsubscribe } from '../core/link/types.js';
+import type { PkiId } from '../base/pkiid.js';
+import { pkiIdKey } from '../base/pkiid.js';
 import type { StateLedger } from '../core/state/types.js';
 
 export type CommitSource = 'orderer' | 'push' | 'pull' | 'state';

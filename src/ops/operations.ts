@@ -17,7 +17,6 @@
  * are bounded. start() and stop() are idempotent; stop() closes every connection and aborts
  * running checks, leaving no handle behind.
  */
-import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -30,8 +29,13 @@ import type { TLSSocket } from 'node:tls';
 import { ConfigError, errorMessage, GrapevineError } from '../base/errors.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Metrics } from '../base/metrics.js';
-import type { LogSpecTarget } from '../node/logspec.js';
-import type { PeerConfig } from '../node/config/types.js';
+
+/** What the operations server's /logspec drives. */
+export interface LogSpecTarget {
+  spec(): string;
+  /** Throws ConfigError (code BAD_LOGSPEC) on a bad spec, leaving the levels unchanged. */
+  activateSpec(spec: string): void;
+}
 
 /** A health check: resolve when healthy, throw (reason = message) when not. `signal` aborts on timeout/stop. */
 export type HealthCheck = (signal: AbortSignal) => void | Promise<void>;
@@ -345,40 +349,4 @@ export interface OperationsDeps {
   readonly version?: { readonly version?: string; readonly commitSHA?: string };
   readonly logger?: Logger;
   readonly readFile?: (path: string) => Uint8Array;
-}
-
-/**
- * Server options from the peer's config, reading the TLS files (ConfigError naming the key and
- * the file when one cannot be read). Undefined when operations.listenAddress is empty.
- * /metrics is served only with metrics.provider prometheus.
- */
-export function operationsOptionsFromConfig(
-  cfg: PeerConfig,
-  deps: OperationsDeps = {},
-): OperationsServerOptions | undefined {
-  const ops = cfg.operations;
-  if (ops.listenAddress === '') return undefined;
-  const read = (key: string, file: string): Uint8Array => {
-    try {
-      return (deps.readFile ?? readFileSync)(file);
-    } catch (e) {
-      throw new ConfigError('BAD_FILE', `${key}: cannot read ${file}: ${errorMessage(e)}`);
-    }
-  };
-  const tls: OperationsTlsOptions | undefined = ops.tls.enabled
-    ? {
-        cert: read('operations.tls.cert.file', ops.tls.cert.file),
-        key: read('operations.tls.key.file', ops.tls.key.file),
-        clientRootCAs: ops.tls.clientRootCAs.files.map((f) => read('operations.tls.clientRootCAs.files', f)),
-        clientAuthRequired: ops.tls.clientAuthRequired,
-      }
-    : undefined;
-  return {
-    listenAddress: ops.listenAddress,
-    ...(tls ? { tls } : {}),
-    ...(cfg.metrics.provider === 'prometheus' && deps.metrics ? { metrics: deps.metrics } : {}),
-    ...(deps.logSpec ? { logSpec: deps.logSpec } : {}),
-    ...(deps.version ? { version: deps.version } : {}),
-    ...(deps.logger ? { logger: deps.logger } : {}),
-  };
 }

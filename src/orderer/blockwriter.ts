@@ -14,7 +14,7 @@
  *   read back from the last block on restart.
  */
 import { create } from '@bufbuild/protobuf';
-import type { Rng } from '../core/link/types.js';
+import type { Rng } from '../base/time.js';
 import { decode, encode } from '../wire/codec.js';
 import {
   blockDataHash,

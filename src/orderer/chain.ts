@@ -21,7 +21,7 @@
 import type { Logger } from 'pino';
 import { parseChannelConfig, parseConfig, x509MspFactory } from '../channelconfig/index.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
-import type { Clock, Rng, TimerHandle } from '../core/link/types.js';
+import type { Clock, Rng, TimerHandle } from '../base/time.js';
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import type { BlockStore } from '../ledger/index.js';
 import { silentLogger } from '../base/log.js';

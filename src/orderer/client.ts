@@ -8,7 +8,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { GrapevineError, errorMessage } from '../base/errors.js';
-import { RawAtomicBroadcastService, parseDeliverResponse } from '../comm/deliver/frames.js';
+import { RawAtomicBroadcastService } from '../comm/deliver/frames.js';
+import { parseDeliverResponse } from '../wire/deliver-frames.js';
 import { blockLastConfigIndex, decodeBlock } from '../wire/block.js';
 import { decode, encode } from '../wire/codec.js';
 import {

@@ -18,7 +18,8 @@
  *   A CONFIG block committed to the ledger is parsed and applied as above while running.
  *   stop(): Fabric's order: election, state provider, deliverer. Idempotent.
  */
-import type { Clock, Rng, Transport, Unsubscribe } from '../core/link/types.js';
+import type { Transport, Unsubscribe } from '../core/link/types.js';
+import type { Clock, Rng } from '../base/time.js';
 import type { GossipNode } from '../core/gossip/node.js';
 import type { DeliverService } from './deliver.js';
 import { createChannelLeadership, type ElectionConfig } from '../core/election/index.js';
@@ -30,6 +31,8 @@ import type { CatchupClient } from '../comm/catchup/client.js';
 import type { StateConfig } from '../core/state/config.js';
 import type { StateCrypto, StateLedger, StatePeer } from '../core/state/types.js';
 import { ConfigFeed, MCS_VERIFIER_MODULE, type McsVerifierInit } from './verify/mcs-verifier.js';
+import { workerVerifierPool } from './verify/pool.js';
+import type { CatchupVerifierFactory } from '../core/state/types.js';
 import type { Logger } from '../base/log.js';
 import type { Metrics } from '../base/metrics.js';
 import { decodeBlock } from '../wire/block.js';
@@ -109,13 +112,11 @@ export class ServiceChannel {
     });
     this.applyConfig(setup);
     const cu = d.catchup;
-    let verifier: { module: string; init: McsVerifierInit } | undefined;
+    let verifier: CatchupVerifierFactory | undefined;
     if (cu && cu.workers !== false && configBlock && d.state.catchup.enabled) {
       this.feed = new ConfigFeed();
-      verifier = {
-        module: MCS_VERIFIER_MODULE,
-        init: { channel: this.name, configBlock, feed: this.feed.shared },
-      };
+      const init: McsVerifierInit = { channel: this.name, configBlock, feed: this.feed.shared };
+      verifier = workerVerifierPool({ module: MCS_VERIFIER_MODULE, init });
     }
     this.provider = new StateProvider({
       channel: this.name,

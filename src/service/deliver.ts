@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { ChannelConfig } from '../channelconfig/types.js';
-import type { Clock, Rng } from '../core/link/types.js';
+import type { Clock, Rng } from '../base/time.js';
 import { leafDer } from '../comm/tls.js';
 import { GrapevineError } from '../base/errors.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';

@@ -9,6 +9,5 @@ export { ServiceChannel } from './channel.js';
 export { setupFromConfig, parseSetup, toSetup, configBlockOf, isChannelSetup } from './setup.js';
 export type { ChannelSetup, OrdererSetup, ChannelConfigInput, ConfigParser } from './setup.js';
 export { watchConfigBlocks, txCountUpTo2 } from './configwatch.js';
-export { MemoryOrderer, type MemoryOrdererOptions } from '../sim/memorderer.js';
 // The MCS adapters live with the gossip node, which uses them first.
 export { McsChannels as ChannelCryptoRegistry, commCryptoFromMcs } from '../core/gossip/mcsadapter.js';

@@ -18,15 +18,11 @@
  *   stop(): per channel election, state provider, deliverer; then the gossip node; then the
  *     deliver client's connections. Idempotent; nothing is left running.
  */
-import type { Clock, Rng, Transport } from '../core/link/types.js';
-import {
-  DeliverService,
-  type Deliverer,
-  type DeliverConnector,
-  type DeliverTls,
-  type DeliverClientConfig,
-  type BlockVerifier,
-} from '../core/deliver/index.js';
+import type { Transport } from '../core/link/types.js';
+import type { Clock, Rng } from '../base/time.js';
+import { type Deliverer, type DeliverConnector, type DeliverClientConfig } from '../core/deliver/index.js';
+import { DeliverService, type BlockVerifier } from './deliver.js';
+import { type DeliverTls } from '../comm/deliver/index.js';
 import {
   electionConfig,
   leadershipMode,

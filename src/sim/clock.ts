@@ -17,7 +17,7 @@
  * - `NodeClock` is one node's view of the shared clock: it tracks its own timers so a crash
  *   cancels every timer the node owned, and its sleeps never resolve after the crash.
  */
-import type { Clock, TimerHandle } from '../core/link/types.js';
+import type { Clock, TimerHandle } from '../base/time.js';
 
 interface Timer extends TimerHandle {
   due: number;

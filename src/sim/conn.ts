@@ -13,7 +13,8 @@
  */
 import type { Counter } from 'prom-client';
 import type { CommConfig } from '../comm/config.js';
-import { pkiIdKey, type ConnectionInfo } from '../core/link/types.js';
+import { type ConnectionInfo } from '../core/link/types.js';
+import { pkiIdKey } from '../base/pkiid.js';
 import { ConnStore } from '../comm/connstore.js';
 import { readInboundFrame, type BadInputReason } from '../comm/inbound.js';
 import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';

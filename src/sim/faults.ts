@@ -12,7 +12,7 @@
  * Times are absolute (the clock's `elapsed()`); a time already past fires at once (next turn).
  * Every fault that fired is appended to `log`.
  */
-import type { TimerHandle } from '../core/link/types.js';
+import type { TimerHandle } from '../base/time.js';
 import type { LinkSpec, SimNetwork } from './network.js';
 
 export type Fault =

@@ -15,11 +15,11 @@
  * Timers are the peer's clock, so a crashed peer's streams go quiet with it.
  */
 import { parseSerializedIdentity } from '../identity/x509identity.js';
-import type { Clock } from '../core/link/types.js';
+import type { Clock } from '../base/time.js';
 import { GrapevineError } from '../base/errors.js';
 import type { DeliverConnector, DeliverStream } from '../core/deliver/deliverer.js';
 import type { Endpoint } from '../core/deliver/endpoints.js';
-import { deliverBlockFrame, deliverStatusFrame } from '../comm/deliver/frames.js';
+import { deliverBlockFrame, deliverStatusFrame } from '../wire/deliver-frames.js';
 import { decode } from '../wire/codec.js';
 import {
   EnvelopeSchema,

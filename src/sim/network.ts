@@ -20,7 +20,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { GrapevineError } from '../base/errors.js';
-import type { TimerHandle } from '../core/link/types.js';
+import type { TimerHandle } from '../base/time.js';
 import { NodeClock, VirtualClock } from './clock.js';
 import { SeededRng } from './rng.js';
 

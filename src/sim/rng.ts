@@ -6,7 +6,7 @@
  * label mixed into the seed), without consuming numbers from the parent: adding a node, or a
  * component drawing more numbers, never shifts the streams of the others.
  */
-import type { Rng } from '../core/link/types.js';
+import type { Rng } from '../base/time.js';
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;

@@ -23,18 +23,9 @@ import {
   type HandshakeResult,
   type HandshakeVerifier,
 } from '../core/link/handshake.js';
-import {
-  pkiIdKey,
-  type AckResult,
-  type Clock,
-  type ConnectionInfo,
-  type PkiId,
-  type ReceivedMessage,
-  type RemotePeer,
-  type Rng,
-  type Transport,
-  type Unsubscribe,
-} from '../core/link/types.js';
+import { type AckResult, type ConnectionInfo, type ReceivedMessage, type RemotePeer, type Transport, type Unsubscribe } from '../core/link/types.js';
+import { pkiIdKey, type PkiId } from '../base/pkiid.js';
+import { type Clock, type Rng } from '../base/time.js';
 import { errorMessage } from '../base/errors.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
 import type { Metrics } from '../base/metrics.js';

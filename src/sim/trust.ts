@@ -10,7 +10,7 @@
  * `verifyConnEstablish`.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Clock } from '../core/link/types.js';
+import type { Clock } from '../base/time.js';
 import { VerifyError } from '../base/errors.js';
 import { checkEcdsa } from '../identity/ecdsa.js';
 import type { IdentityValidator } from '../identity/store.js';

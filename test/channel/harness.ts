@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import type { PkiId, ReceivedMessage, RemotePeer, Transport } from '../../src/core/link/types.js';
+import type { ReceivedMessage, RemotePeer, Transport } from '../../src/core/link/types.js';
+import type { PkiId } from '../../src/base/pkiid.js';
 import { GossipChannel } from '../../src/core/channel/channel.js';
 import { channelGossipConfig, type ChannelGossipConfigInput } from '../../src/core/channel/config.js';
 import type { GossipDropReason } from '../../src/core/channel/errors.js';

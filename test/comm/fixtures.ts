@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../../src/core/link/types.js';
+import type { Clock, TimerHandle } from '../../src/base/time.js';
 
 function firstFile(dir: string): string {
   const f = readdirSync(dir).filter((n) => !n.startsWith('.'))[0];
@@ -92,8 +92,8 @@ import {
   commCryptoFromMsps,
   loadCommIdentity,
   loadCommTls,
-  type CommIdentity,
 } from '../../src/comm/identity.js';
+import type { CommIdentity } from '../../src/core/link/types.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import type { CommConfig } from '../../src/comm/config.js';
 import { Metrics } from '../../src/base/metrics.js';

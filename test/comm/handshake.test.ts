@@ -13,7 +13,8 @@ import {
   type HandshakeVerifier,
   type ReceivedHandshake,
 } from '../../src/core/link/handshake.js';
-import { commCryptoFromMsps, type CommIdentity } from '../../src/comm/identity.js';
+import { commCryptoFromMsps } from '../../src/comm/identity.js';
+import type { CommIdentity } from '../../src/core/link/types.js';
 import { ownConnEstablish } from '../../src/comm/exchange.js';
 import { decodeFrame } from '../../src/comm/frame.js';
 import { IdentityStore } from '../../src/identity/store.js';

@@ -6,7 +6,7 @@ import { ManualClock } from './fixtures.js';
 import { IdentityStore, type IdentityValidator } from '../../src/identity/store.js';
 import { GrapevineError } from '../../src/base/errors.js';
 import { Metrics } from '../../src/base/metrics.js';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 
 const HOUR = 3_600_000;
 const hash = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());

@@ -15,7 +15,7 @@ import {
 import { ConnectionSource, type Endpoint } from '../../src/core/deliver/endpoints.js';
 import { DeliverMetrics } from '../../src/core/deliver/metrics.js';
 import { Metrics } from '../../src/base/metrics.js';
-import { deliverBlockFrame, deliverStatusFrame } from '../../src/comm/deliver/frames.js';
+import { deliverBlockFrame, deliverStatusFrame } from '../../src/wire/deliver-frames.js';
 import { VirtualClock } from '../../src/sim/clock.js';
 import { SeededRng } from '../../src/sim/rng.js';
 import { decodeTx, encodeBlock } from '../../src/wire/block.js';

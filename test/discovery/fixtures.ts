@@ -4,16 +4,8 @@
  * build alive messages as a remote peer would.
  */
 import { create } from '@bufbuild/protobuf';
-import {
-  pkiIdKey,
-  type AckResult,
-  type ConnectionInfo,
-  type PkiId,
-  type ReceivedMessage,
-  type RemotePeer,
-  type Transport,
-  type Unsubscribe,
-} from '../../src/core/link/types.js';
+import { type AckResult, type ConnectionInfo, type ReceivedMessage, type RemotePeer, type Transport, type Unsubscribe } from '../../src/core/link/types.js';
+import { pkiIdKey, type PkiId } from '../../src/base/pkiid.js';
 import { Discovery } from '../../src/core/discovery/index.js';
 import type { DiscoveryConfigInput } from '../../src/core/discovery/config.js';
 import { IdentityStore } from '../../src/identity/store.js';

@@ -11,10 +11,10 @@ import {
   commCryptoFromMsps,
   loadCommIdentity,
   loadCommTls,
-  type CommCrypto,
 } from '../../src/comm/identity.js';
+import type { CommCrypto } from '../../src/core/link/types.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import { Discovery } from '../../src/core/discovery/index.js';
 import { fabricMspConfigFromFolder, loadMspFolder, mspFromFabricConfig } from '../../src/identity/index.js';
 import { IdentityStore } from '../../src/identity/store.js';

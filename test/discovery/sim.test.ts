@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import { Discovery } from '../../src/core/discovery/index.js';
 import { SimNetwork, SimNode, simCrypto, type SimIdentity } from '../../src/sim/index.js';
 

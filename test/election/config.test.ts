@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey, type Unsubscribe } from '../../src/core/link/types.js';
+import { type Unsubscribe } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import type { ChannelPeer, LeadershipEvent } from '../../src/core/channel/types.js';
 import { ConfigError } from '../../src/base/errors.js';
 import {

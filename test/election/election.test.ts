@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PkiId } from '../../src/core/link/types.js';
+import type { PkiId } from '../../src/base/pkiid.js';
 import { electionConfig } from '../../src/core/election/config.js';
 import { LeaderElection, LEADER_GAUGE, comparePkiIds } from '../../src/core/election/election.js';
 import type { ElectionAdapter, ElectionMessage } from '../../src/core/election/types.js';

@@ -4,7 +4,7 @@
  * partition separates them by then. A peer's view = the other started, reachable peers, minus
  * those hidden from it (e.g. no StateInfo yet). Every leadership change is logged with its time.
  */
-import type { PkiId } from '../../src/core/link/types.js';
+import type { PkiId } from '../../src/base/pkiid.js';
 import { LeaderElection } from '../../src/core/election/election.js';
 import { electionConfig, type ElectionConfig, type ElectionConfigInput } from '../../src/core/election/config.js';
 import type { ElectionAdapter, ElectionMessage } from '../../src/core/election/types.js';

@@ -3,15 +3,8 @@
  * per-message latency on the shared VirtualClock and decoded again at the receiver, which gets
  * a ReceivedMessage whose `respond` goes back the same way. Every send is logged.
  */
-import type {
-  AckResult,
-  ConnectionInfo,
-  PkiId,
-  ReceivedMessage,
-  RemotePeer,
-  Transport,
-  Unsubscribe,
-} from '../../src/core/link/types.js';
+import type { AckResult, ConnectionInfo, ReceivedMessage, RemotePeer, Transport, Unsubscribe } from '../../src/core/link/types.js';
+import type { PkiId } from '../../src/base/pkiid.js';
 import type { VirtualClock } from '../../src/sim/index.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../../src/wire/gossip.js';

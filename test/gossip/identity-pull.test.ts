@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey, type PkiId } from '../../src/core/link/types.js';
+import { pkiIdKey, type PkiId } from '../../src/base/pkiid.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import {
   SeededRng,

@@ -4,7 +4,7 @@
  * stream ends (error or status included: then fewer).
  */
 import * as grpc from '@grpc/grpc-js';
-import { RawAtomicBroadcastService } from '../../src/core/deliver/index.js';
+import { RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
 import { decode } from '../../src/wire/codec.js';
 import { BroadcastResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
 

@@ -13,7 +13,7 @@ import { IdentityStore } from '../../src/identity/store.js';
 import { loadMspFolder, fabricMspConfigFromFolder } from '../../src/identity/mspdir.js';
 import { mspFromFabricConfig } from '../../src/identity/msp.js';
 import { decodeEnvelope } from '../../src/wire/gossip.js';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import { ManualClock } from '../comm/fixtures.js';
 
 test(

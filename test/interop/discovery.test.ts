@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commCryptoFromMsps, loadCommIdentity } from '../../src/comm/identity.js';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import { Discovery, parseAlive, validateAlive, type DiscoveryCrypto } from '../../src/core/discovery/index.js';
 import { SelfAlive } from '../../src/core/discovery/self.js';
 import {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rng } from '../../src/core/link/types.js';
+import type { Rng } from '../../src/base/time.js';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
 import { MessageCryptoService, loadSigningIdentity, serializeIdentity } from '../../src/identity/index.js';
 import { IdentityStore } from '../../src/identity/store.js';

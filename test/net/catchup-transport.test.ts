@@ -11,16 +11,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadCommIdentity } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { pkiIdKey } from '../../src/core/link/types.js';
-import {
-  CatchupClient,
-  catchupHandlers,
-  CatchupService,
-  stateConfig,
-  StateError,
-  StateProvider,
-  type StateLedger,
-} from '../../src/core/state/index.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
+import { stateConfig, StateError, StateProvider, type StateLedger } from '../../src/core/state/index.js';
+import { CatchupClient, catchupHandlers, CatchupService } from '../../src/comm/catchup/index.js';
 import { commCryptoFromMcs } from '../../src/service/index.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { silentLogger } from '../../src/base/log.js';

@@ -16,7 +16,8 @@ import {
 } from '../comm/fixtures.js';
 import { loadCommIdentity } from '../../src/comm/identity.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
-import { pkiIdKey, type PkiId, type ReceivedMessage } from '../../src/core/link/types.js';
+import { type ReceivedMessage } from '../../src/core/link/types.js';
+import { pkiIdKey, type PkiId } from '../../src/base/pkiid.js';
 import { Tag, unsignedGossip } from '../../src/wire/gossip.js';
 import { create } from '@bufbuild/protobuf';
 import { GossipMessageSchema } from '../../src/wire/gen/gossip/message_pb.js';

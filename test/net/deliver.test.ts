@@ -11,14 +11,10 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { parseChannelConfig } from '../../src/channelconfig/index.js';
-import {
-  DeliverService,
-  GrpcDeliverConnector,
-  parseDeliverResponse,
-  RawAtomicBroadcastService,
-  resolveDeliverConfig,
-  type DeliverConnector,
-} from '../../src/core/deliver/index.js';
+import { resolveDeliverConfig, type DeliverConnector } from '../../src/core/deliver/index.js';
+import { DeliverService } from '../../src/service/deliver.js';
+import { GrpcDeliverConnector, RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
+import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import { MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { Orderer } from '../../src/orderer/server.js';

@@ -11,14 +11,9 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import {
-  GrpcDeliverConnector,
-  parseDeliverResponse,
-  RawAtomicBroadcastService,
-  resolveDeliverConfig,
-  type DeliverConnector,
-  type DeliverStream,
-} from '../../src/core/deliver/index.js';
+import { resolveDeliverConfig, type DeliverConnector, type DeliverStream } from '../../src/core/deliver/index.js';
+import { GrpcDeliverConnector, RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
+import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import type { ElectionConfigInput } from '../../src/core/election/index.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import { commCryptoFromMsps } from '../../src/comm/identity.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { IdentityPuller } from '../../src/core/gossip/identity-pull.js';

@@ -14,14 +14,8 @@ import type { GrpcTransport } from '../../src/comm/transport.js';
 import { BlockStore } from '../../src/ledger/index.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { Metrics } from '../../src/base/metrics.js';
-import {
-  CatchupClient,
-  CatchupServer,
-  StateError,
-  StateProvider,
-  type StateLedger,
-  type StatePeer,
-} from '../../src/core/state/index.js';
+import { StateError, StateProvider, type StateLedger, type StatePeer } from '../../src/core/state/index.js';
+import { CatchupClient, CatchupServer } from '../../src/comm/catchup/index.js';
 import { silentLogger } from '../../src/base/log.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { startNode, until } from '../comm/fixtures.js';

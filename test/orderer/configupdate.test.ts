@@ -28,7 +28,7 @@ import {
 import { VirtualClock } from '../../src/sim/clock.js';
 import { blockLastConfigIndex, configEnvelopeOf, decodeBlock, decodeTx } from '../../src/wire/block.js';
 import { decode, encode } from '../../src/wire/codec.js';
-import { parseDeliverResponse } from '../../src/comm/deliver/frames.js';
+import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import { EnvelopeSchema, HeaderType, Status, type Envelope } from '../../src/wire/gen/common/common_pb.js';
 import { ConfigGroupSchema, ConfigUpdateSchema, type Config } from '../../src/wire/gen/common/configtx_pb.js';
 import { BatchSizeSchema } from '../../src/wire/gen/orderer/configuration_pb.js';

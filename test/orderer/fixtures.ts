@@ -83,15 +83,15 @@ export async function fixture(spec: GenesisSpec = {}): Promise<Fixture> {
 
 import { BlockStore } from '../../src/ledger/index.js';
 import { Chain } from '../../src/orderer/chain.js';
-import type { Clock } from '../../src/core/link/types.js';
+import type { Clock } from '../../src/base/time.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { randomBytes } from 'node:crypto';
 import { encode } from '../../src/wire/codec.js';
 import { signedEnvelope } from '../../src/wire/index.js';
 import { EnvelopeSchema, HeaderType } from '../../src/wire/gen/common/common_pb.js';
 import type { DeliverIO } from '../../src/orderer/deliver.js';
-import { parseDeliverResponse } from '../../src/comm/deliver/frames.js';
-import { deliverBlockFrame, deliverStatusFrame } from '../../src/comm/deliver/frames.js';
+import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
+import { deliverBlockFrame, deliverStatusFrame } from '../../src/wire/deliver-frames.js';
 
 /** A chain on a fresh temp ledger; close() stops it and closes the ledger. */
 export async function tempChain(

@@ -26,7 +26,7 @@ import {
   SignatureHeaderSchema,
   Status,
 } from '../../src/wire/gen/common/common_pb.js';
-import { parseDeliverResponse } from '../../src/comm/deliver/frames.js';
+import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import { SKIP_VECTORS, ordererDir, readVector, vectorPath, vectorIndex } from '../helpers/vectors.js';
 import { MemDeliverIO, tempChain } from './fixtures.js';
 

@@ -18,7 +18,8 @@ import {
 } from '../../src/sim/index.js';
 import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { makeChain } from '../../src/sim/blockmaker.js';
-import { GossipService, MemoryOrderer, type ChannelSetup } from '../../src/service/index.js';
+import { GossipService, type ChannelSetup } from '../../src/service/index.js';
+import { MemoryOrderer } from '../../src/sim/memorderer.js';
 import type { StateLedger } from '../../src/core/state/types.js';
 import type { ElectionConfigInput } from '../../src/core/election/index.js';
 import type { StateConfigInput } from '../../src/core/state/config.js';

@@ -3,7 +3,7 @@
  * per peer on one channel (real signed LeadershipMessages routed by the node, §7), with Fabric's
  * default timers. A monitor samples the leaders of every org every 100 ms of virtual time.
  */
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import {
   createChannelLeadership,
   electionConfig,

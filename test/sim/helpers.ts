@@ -1,6 +1,7 @@
 /** Shared set-up for the simulation tests: a seeded network of SimNodes from deterministic identities. */
 import { create } from '@bufbuild/protobuf';
-import { pkiIdKey, type ReceivedMessage } from '../../src/core/link/types.js';
+import { type ReceivedMessage } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import type { CommConfig } from '../../src/comm/config.js';
 import { SimNetwork, SimNode, simCrypto, type LinkSpec, type SimOrg } from '../../src/sim/index.js';
 import {

@@ -1,7 +1,7 @@
 /** The comm-level scenarios of the real transport, on the simulated network, deterministic per seed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkiIdKey } from '../../src/core/link/types.js';
+import { pkiIdKey } from '../../src/base/pkiid.js';
 import { SimNode, simOrg, simPeer } from '../../src/sim/index.js';
 import { cluster, fullMesh, links, msg, peerOf, seeds } from './helpers.js';
 

@@ -8,12 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { simOrg, simPeer } from '../../src/sim/index.js';
 import { VerifyError } from '../../src/base/errors.js';
-import {
-  buildCatchupRequest,
-  verifyCatchupRequest,
-  CatchupRequestError,
-  type StateCrypto,
-} from '../../src/core/state/index.js';
+import { buildCatchupRequest, verifyCatchupRequest, CatchupRequestError, type StateCrypto } from '../../src/core/state/index.js';
 import { sha256 } from '../../src/core/state/catchup/request.js';
 import { fastSigner } from './fixtures.js';
 

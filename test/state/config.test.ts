@@ -9,7 +9,7 @@ import { VirtualClock } from '../../src/sim/index.js';
 import { stateConfig, StateProvider, FABRIC_STATE_DEFAULTS } from '../../src/core/state/index.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { silentLogger } from '../../src/base/log.js';
-import type { Rng } from '../../src/core/link/types.js';
+import type { Rng } from '../../src/base/time.js';
 import { FakeTransport, MemLedger } from './fixtures.js';
 
 test('maxRetries 0 is kept (Fabric: one send per batch); other zeros mean the default; negatives refused', () => {

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockFacts } from '../../src/ledger/index.js';
 import { StateProvider } from '../../src/core/state/index.js';
-import { BlockVerifyPool } from '../../src/service/verify/pool.js';
+import { BlockVerifyPool, workerVerifierPool } from '../../src/service/verify/pool.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { silentLogger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
@@ -226,7 +226,7 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
     metrics,
     logger: silentLogger,
     catchup: client,
-    catchupVerifier: { module: TEST_VERIFIER_MODULE, init: init({ rejectSeqs: ['60'] }) },
+    catchupVerifier: workerVerifierPool({ module: TEST_VERIFIER_MODULE, init: init({ rejectSeqs: ['60'] }) }),
   });
   provider.start();
   await provider.verifierReady();

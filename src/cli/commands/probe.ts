@@ -10,7 +10,7 @@ import { ConfigError, GrapevineError, errorMessage } from '../../base/errors.js'
 import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../comm/identity.js';
 import { GrpcTransport } from '../../comm/transport.js';
 import { HandshakeError } from '../../core/link/handshake.js';
-import { pkiIdKey } from '../../core/link/types.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { loadMspFolder, fabricMspConfigFromFolder } from '../../identity/mspdir.js';
 import { mspFromFabricConfig } from '../../identity/msp.js';
 import { parseSerializedIdentity } from '../../identity/x509identity.js';

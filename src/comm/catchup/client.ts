@@ -12,7 +12,7 @@
  *     -> StateError 'UNSUPPORTED'; any other failure -> StateError 'CATCHUP_FAILED'.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Clock, Rng } from '../../core/link/types.js';
+import type { Clock, Rng } from '../../base/time.js';
 import { channelCredentials, leafDer, type CommTls } from '../tls.js';
 import { errorMessage } from '../../base/errors.js';
 import type { Signer } from '../../wire/signer.js';

@@ -10,7 +10,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
-import type { Clock } from '../../core/link/types.js';
+import type { Clock } from '../../base/time.js';
 import { serverCredentials, serverCallCertDer, type CommTls } from '../tls.js';
 import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

@@ -16,7 +16,7 @@
  *   Evicted and expired blocks are announced through onRemove (the block puller drops them from
  *     its pull store). The policy bounds the store to about maxBlockCountToStore + 1 blocks.
  */
-import type { Clock, TimerHandle } from '../link/types.js';
+import type { Clock, TimerHandle } from '../../base/time.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';

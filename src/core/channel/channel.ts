@@ -21,8 +21,10 @@
  *   leave (§5.8): left_channel published; no peers, no pull.
  * Blocks and leadership are handled by Dissemination (dissemination.ts), which this owns.
  */
-import type { PkiId, ReceivedMessage, TimerHandle } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import type { TimerHandle } from '../../base/time.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { errorMessage } from '../../base/errors.js';
 import type { MemberInfo } from '../discovery/types.js';
 import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
@@ -35,7 +37,6 @@ import { bytesEqual, channelMac } from './mac.js';
 import { parseStateInfo, SelfStateInfo, type ChaincodeInfo, type StateInfoEnvelope } from './stateinfo.js';
 import { StateInfoCache } from './stateinfocache.js';
 import type { ChannelHost, ChannelPeer, PushItem } from './types.js';
-import { keyOf } from './keys.js';
 
 export class GossipChannel {
   readonly name: string;
@@ -153,7 +154,7 @@ export class GossipChannel {
 
   /** Does a StateInfo with this MAC belong to this channel (MAC(pkiId, channel))? */
   matchesMac(pkiId: PkiId, mac: Uint8Array): boolean {
-    const key = keyOf(pkiId);
+    const key = pkiIdKey(pkiId);
     let expected = this.macs.get(key);
     if (!expected) {
       expected = channelMac(pkiId, this.name);
@@ -358,7 +359,7 @@ export class GossipChannel {
   }
 
   isSelf(pkiId: PkiId): boolean {
-    return keyOf(pkiId) === this.selfKey;
+    return pkiIdKey(pkiId) === this.selfKey;
   }
 }
 

@@ -20,8 +20,9 @@
  *   routing (§5.7): blocks to propagatePeerNum random eligible same-org members; leadership to
  *     all of them; the peer a message came from is excluded.
  */
-import type { PkiId, ReceivedMessage } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { preferredEndpoint } from '../discovery/discovery.js';
 import { errorMessage, type GrapevineError } from '../../base/errors.js';
 import type { MemberInfo } from '../discovery/types.js';
@@ -33,7 +34,6 @@ import { BlockMessageStore } from './blockstore.js';
 import type { GossipChannel } from './channel.js';
 import { blockTtlMs, leadershipTtlMs } from './config.js';
 import { dropError, type GossipDropReason } from './errors.js';
-import { keyOf } from './keys.js';
 import { peerTimeNewer, type PeerTime } from './stateinfo.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
 
@@ -249,7 +249,7 @@ export class Dissemination {
     const from = item.from ? pkiIdKey(item.from) : undefined;
     const candidates = this.channel
       .sameOrgEligible()
-      .filter((m) => this.channel.isOrgInChannel(m.mspId) && keyOf(m.pkiId) !== from);
+      .filter((m) => this.channel.isOrgInChannel(m.mspId) && pkiIdKey(m.pkiId) !== from);
     if (item.kind === 'leadership') return candidates;
     return this.host.rng.sample(candidates, this.host.config.propagatePeerNum);
   }

@@ -4,7 +4,7 @@
  * channel by recomputing the MAC for each joined channel.
  */
 import { createHash } from 'node:crypto';
-import type { PkiId } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
 
 export function channelMac(pkiId: PkiId, channel: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(pkiId).update(channel, 'utf8').digest());

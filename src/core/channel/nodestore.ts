@@ -3,7 +3,7 @@
  * PKI-ID, for publishStateInfoInterval x 100; the node re-gossips one when it is newer. Bounded
  * by maxEntries (expired entries go first, then the oldest; counted in gossip_channel_map_full).
  */
-import { pkiIdKey } from '../link/types.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { peerTimeNewer, type StateInfoEnvelope } from './stateinfo.js';
 

@@ -10,7 +10,8 @@
  * PeerTime order: (inc_num, seq_num) lexicographically.
  */
 import { create } from '@bufbuild/protobuf';
-import type { Clock, PkiId } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
 import { errorMessage } from '../../base/errors.js';
 import {
   ChaincodeSchema,

@@ -3,8 +3,8 @@
  * `add` keeps a message only when it is strictly newer (PeerTime) than the cached one; bounded
  * by maxEntries (a new PKI-ID beyond it is refused and counted in gossip_channel_map_full).
  */
-import type { PkiId } from '../link/types.js';
-import { keyOf as pkiIdKey } from './keys.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { peerTimeNewer, type StateInfoEnvelope } from './stateinfo.js';
 

@@ -1,5 +1,7 @@
 /** What a channel needs from the node that hosts it, and the shapes it hands out. */
-import type { Clock, PkiId, ReceivedMessage, Rng, Transport } from '../link/types.js';
+import type { ReceivedMessage, Transport } from '../link/types.js';
+import type { Clock, Rng } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
 import type { MemberInfo } from '../discovery/types.js';
 import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

@@ -19,14 +19,14 @@
  *   ended (stop excepted).
  */
 import type { Logger } from 'pino';
-import type { Clock, Rng, TimerHandle } from '../link/types.js';
+import type { Clock, Rng, TimerHandle } from '../../base/time.js';
 import { errorMessage } from '../../base/errors.js';
 import { silentLogger } from '../../base/log.js';
 import { decodeBlock } from '../../wire/block.js';
 import { Status, type Block } from '../../wire/gen/common/common_pb.js';
 import { ReconnectBackoff } from './backoff.js';
 import type { ConnectionSource, Endpoint } from './endpoints.js';
-import { parseDeliverResponse } from '../../comm/deliver/frames.js';
+import { parseDeliverResponse } from '../../wire/deliver-frames.js';
 import type { DelivererMetrics, DisconnectReason } from './metrics.js';
 
 /** One open Deliver stream. */

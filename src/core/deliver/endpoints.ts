@@ -12,7 +12,7 @@
  * randomEndpoint(rng): uniform over the list; no preference, no blacklist.
  */
 import { createHash } from 'node:crypto';
-import type { Rng } from '../link/types.js';
+import type { Rng } from '../../base/time.js';
 import type { ChannelConfig } from '../../channelconfig/types.js';
 import { GrapevineError } from '../../base/errors.js';
 import type { AddressOverride } from './config.js';

@@ -1,11 +1,5 @@
 /** The deliver client (peer -> orderer, PROTOCOL.md §8). */
 export {
-  DeliverService,
-  type DeliverServiceOptions,
-  type ChannelDelivery,
-  type BlockVerifier,
-} from '../../service/deliver.js';
-export {
   Deliverer,
   type DelivererOptions,
   type DeliverConnector,
@@ -27,11 +21,3 @@ export {
   type AddressOverride,
 } from './config.js';
 export { DeliverMetrics, type DelivererMetrics, type DisconnectReason } from './metrics.js';
-export { GrpcDeliverConnector, DeliverConnectError, type DeliverTls } from '../../comm/deliver/grpc.js';
-export {
-  RawAtomicBroadcastService,
-  parseDeliverResponse,
-  deliverBlockFrame,
-  deliverStatusFrame,
-  type RawDeliverResponse,
-} from '../../comm/deliver/frames.js';

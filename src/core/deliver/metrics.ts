@@ -13,7 +13,7 @@
  * A registry shared by several deliver services (tests) reuses the same metric objects.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Clock } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
 import type { Metrics } from '../../base/metrics.js';
 
 export type DisconnectReason =

@@ -10,8 +10,8 @@
  *     is a bootstrap or anchor peer).
  *   Bounded: beyond maxEntries the oldest entry is evicted (counted, not announced).
  */
-import type { PkiId } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { isNewer } from './alive.js';
 import type { AliveEnvelope } from './types.js';

@@ -11,7 +11,8 @@
  *   nonce arrives within membershipResponseTimeout of a send, up to maxConnectionAttempts sends.
  * At most one loop per endpoint runs at a time; stop() ends every loop.
  */
-import type { ConnectionInfo, RemotePeer, Rng, Transport } from '../link/types.js';
+import type { ConnectionInfo, RemotePeer, Transport } from '../link/types.js';
+import type { Rng } from '../../base/time.js';
 import { errorMessage } from '../../base/errors.js';
 import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

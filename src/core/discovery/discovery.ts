@@ -21,16 +21,10 @@
  *              machine; newer valid dead ones about unknown PKI-IDs -> dead
  * Bad input is counted in gossip_discovery_dropped{reason}, logged at debug, never forwarded.
  */
-import type {
-  Clock,
-  PkiId,
-  ReceivedMessage,
-  RemotePeer,
-  Rng,
-  Transport,
-  Unsubscribe,
-} from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage, RemotePeer, Transport, Unsubscribe } from '../link/types.js';
+import type { Clock, Rng } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import { BatchingEmitter, type EmitterConfig } from '../link/emitter.js';
 import type { IdentityStore } from '../../identity/store.js';
@@ -45,7 +39,7 @@ import { AliveStore } from './alivestore.js';
 import { discoveryConfig, portOf, type DiscoveryConfig, type DiscoveryConfigInput } from './config.js';
 import { Connector } from './connector.js';
 import { envelopeFor } from './disclosure.js';
-import { samePkiId as same } from './keys.js';
+import { samePkiId as same } from '../../base/pkiid.js';
 import { OrgCache } from './orgs.js';
 import {
   Roster,

@@ -11,8 +11,8 @@
  * The internal endpoint comes from the SecretEnvelope of any accepted alive message; a message
  * without one keeps the one learned before. Bounded: a new member beyond maxMembers is refused.
  */
-import type { PkiId } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { internalEndpointOf, isNewer } from './alive.js';
 import type { AliveEnvelope, MemberState, PeerTime } from './types.js';

@@ -6,8 +6,8 @@
  *     long-lived PKI-IDs (membership records') looked up on every routed alive message.
  *   forget(pkiId) / bounded: beyond `limit` entries everything is forgotten and re-learned.
  */
-import type { PkiId } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 
 export class OrgCache {
   private readonly byKey = new Map<string, string>();

@@ -5,10 +5,12 @@
  *   aliveTargets: fresh random targets for one alive message among the alive members, the
  *     sender and the originator excluded, split into our org (secret kept) and others (stripped).
  */
-import type { PkiId, RemotePeer, Rng } from '../link/types.js';
+import type { RemotePeer } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import type { Rng } from '../../base/time.js';
 import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
 import { aliveRoutable, discloses, envelopeFor, type Party } from './disclosure.js';
-import { samePkiId as same } from './keys.js';
+import { samePkiId as same } from '../../base/pkiid.js';
 import type { MemberRecord } from './membership.js';
 
 export interface OrgView {

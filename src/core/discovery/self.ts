@@ -9,7 +9,8 @@
  *   endpoint} signed by the same key when asked for and the internal endpoint is set.
  * MembershipRequests wrap a fresh alive envelope, unsigned, nonce 0 (sync) or random (§4.5).
  */
-import type { Clock, PkiId } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
 import { GossipMessage_Tag as Tag, type Envelope } from '../../wire/gen/gossip/message_pb.js';
 import { signGossip, signedSecret, unsignedGossip } from '../../wire/gossip.js';
 import type { Signer } from '../../wire/signer.js';

@@ -3,7 +3,7 @@
  * waits. `stop()` clears every timer and resolves every pending sleep/wait with false, so async
  * loops end promptly and nothing keeps running after the component stopped.
  */
-import type { Clock, TimerHandle } from '../link/types.js';
+import type { Clock, TimerHandle } from '../../base/time.js';
 
 export class Timers {
   private readonly handles = new Set<TimerHandle>();

@@ -1,5 +1,5 @@
 /** Discovery's public shapes: members, events, what it needs from the identity layer. */
-import type { PkiId } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 
 /** (inc_num, seq_num) of an AliveMessage (§4.1). */

@@ -9,7 +9,9 @@
  *     identity of pki_id, connection and creator in our org, newer PeerTime).
  *   peers: PeersOfChannel filtered to our org (self is never among them).
  */
-import type { Clock, PkiId, Unsubscribe } from '../link/types.js';
+import type { Unsubscribe } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
 import type { ChannelPeer, LeadershipEvent } from '../channel/types.js';
 import type { ElectionAdapter, ElectionMessage, ElectionPeer } from './types.js';
 

@@ -21,8 +21,10 @@
  *     leader unknown, yielding until leaderAliveThreshold x 6 passes or another leader is seen.
  * Timers are the injected Clock's; every step runs from a timer or a message, never re-entrantly.
  */
-import type { Clock, PkiId, TimerHandle, Unsubscribe } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { Unsubscribe } from '../link/types.js';
+import type { Clock, TimerHandle } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { errorMessage } from '../../base/errors.js';
 import { componentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

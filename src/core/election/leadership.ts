@@ -7,7 +7,8 @@
  *   both flags set -> ConfigError (leadershipMode).
  * The gauge gossip_leader_election_leader{channel} is 1 while leading, 0 otherwise, in every mode.
  */
-import type { Clock, PkiId } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
 import { errorMessage } from '../../base/errors.js';
 import { componentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

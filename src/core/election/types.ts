@@ -1,5 +1,6 @@
 /** The election's seam to the gossip layer (Fabric's LeaderElectionAdapter) and its public shape. */
-import type { PkiId, Unsubscribe } from '../link/types.js';
+import type { Unsubscribe } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
 
 /** The PeerTime of a LeadershipMessage (§7.2): inc_num = ns at adapter creation, seq_num from 1. */
 export interface ElectionTime {

@@ -12,7 +12,9 @@
  *     store; those the store refuses (expired, ...) are not held for pulling.
  *   When the identity store purges an identity, it leaves the pull store too.
  */
-import type { Clock, PkiId, ReceivedMessage, Rng, Transport, Unsubscribe } from '../link/types.js';
+import type { ReceivedMessage, Transport, Unsubscribe } from '../link/types.js';
+import type { Clock, Rng } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import type { IdentityStore } from '../../identity/store.js';
 import { parseSerializedIdentity } from '../../identity/x509identity.js';

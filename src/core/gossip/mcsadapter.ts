@@ -6,7 +6,7 @@
  *   commCryptoFromMcs: the comm layer's CommCrypto (identity store validator, handshake
  *     signature check, org of an identity) on top of the same MCS.
  */
-import type { CommCrypto } from '../../comm/identity.js';
+import type { CommCrypto } from '../link/types.js';
 import type { ChannelProvider } from '../../identity/mcs.js';
 import type { MessageCryptoService } from '../../identity/mcs.js';
 import type { ChannelCryptoContext } from '../../identity/types.js';

@@ -12,8 +12,10 @@
  *   received channel messages: receive.ts; pushes: router.ts through one batching emitter.
  *   stop(): idempotent; releases every timer and subscription (and the transport if owned).
  */
-import type { Clock, PkiId, ReceivedMessage, Rng, Transport, Unsubscribe } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage, Transport, Unsubscribe } from '../link/types.js';
+import type { Clock, Rng } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { GossipChannel } from '../channel/channel.js';
 import { foreignStateInfoTtlMs } from '../channel/config.js';
 import type { GossipDropReason } from '../channel/errors.js';

@@ -18,7 +18,7 @@ import type { ForeignStateInfoStore } from '../channel/nodestore.js';
 import type { GossipCrypto, MembershipView, PushItem } from '../channel/types.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import { PullMsgType, channelName, tagError } from '../../wire/gossip.js';
-import type { Clock } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
 
 export interface ReceiveDeps {
   readonly ownOrg: string;

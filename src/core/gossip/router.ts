@@ -7,8 +7,10 @@
  *                  known and the creator has an external endpoint, else of our org only
  * A message of a channel we no longer hold is dropped.
  */
-import type { PkiId, RemotePeer, Rng, Transport } from '../link/types.js';
-import { keyOf as pkiIdKey } from '../channel/keys.js';
+import type { RemotePeer, Transport } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import type { Rng } from '../../base/time.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import type { GossipChannel } from '../channel/channel.js';
 import type { MembershipView, PushItem } from '../channel/types.js';
 import type { MemberInfo } from '../discovery/types.js';

@@ -16,7 +16,7 @@
  * every 10 ms forever; the flush times seen by a message are the same, an idle node costs none).
  * A throwing `route` is counted (`gossip_emitter_route_errors`) and never stops the emitter.
  */
-import type { Clock, TimerHandle } from './types.js';
+import type { Clock, TimerHandle } from '../../base/time.js';
 import { ConfigError } from '../../base/errors.js';
 import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

@@ -21,7 +21,8 @@ import { GrapevineError, errorMessage } from '../../base/errors.js';
 import { GossipMessage_Tag as Tag, type Envelope } from '../../wire/gen/gossip/message_pb.js';
 import { openEnvelope, signGossip } from '../../wire/gossip.js';
 import type { Signer } from '../../wire/signer.js';
-import type { ConnectionInfo, PkiId } from './types.js';
+import type { ConnectionInfo } from './types.js';
+import type { PkiId } from '../../base/pkiid.js';
 
 export type HandshakeReason =
   | 'NO_TLS_CERT'

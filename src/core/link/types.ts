@@ -4,13 +4,9 @@
  * implement it with the same comm-level behaviour (PROTOCOL.md §3).
  */
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
-
-/** Raw 32-byte PKI-ID. Maps key peers by `pkiIdKey` (hex). */
-export type PkiId = Uint8Array;
-
-export function pkiIdKey(id: PkiId): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
-}
+import type { PkiId } from '../../base/pkiid.js';
+import type { IdentityValidator } from '../../identity/store.js';
+import type { Signer } from '../../wire/signer.js';
 
 /** A peer to reach: its endpoint, and its PKI-ID when known (checked after the handshake, §3.1). */
 export interface RemotePeer {
@@ -80,35 +76,24 @@ export interface Transport {
   stop(): Promise<void>;
 }
 
-/** Injected time (ARCHITECTURE.md §1): the real clock or the simulation's virtual one. */
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-  /** Nanoseconds since the Unix epoch (PeerTime inc_num, StateInfo seq_num). */
-  nowNs(): bigint;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  setInterval(fn: () => void, ms: number): TimerHandle;
-  clearTimer(handle: TimerHandle): void;
-  /** A promise that resolves after `ms` of this clock's time. */
-  sleep(ms: number): Promise<void>;
-}
-
-export interface TimerHandle {
-  readonly id: number;
-}
-
-/** Injected randomness: crypto-seeded in production, seeded in the simulation. */
-export interface Rng {
-  /** Uniform integer in [0, n). */
-  int(n: number): number;
-  /** Uniform float in [0, 1). */
-  float(): number;
-  /** Uniform 64-bit unsigned integer (nonces). */
-  u64(): bigint;
-  bytes(n: number): Uint8Array;
-  /** k distinct elements chosen uniformly (all when k >= length). */
-  sample<T>(items: readonly T[], k: number): T[];
-}
-
 /** Message a handshake-free in-process test needs to describe an incoming envelope. */
 export type { Envelope, GossipMessage };
+
+/**
+ * What the link needs from the identity layer: the identity store's validator (§2.5), "verify a
+ * signature with this identity" (§2.4, the handshake's step 5) and org-of-identity (the identity
+ * switch, §3.1 step 5). src/comm/identity.ts builds one from the channel orgs' MSPs.
+ */
+export interface CommCrypto extends IdentityValidator {
+  /** §2.4 for the handshake: the identity's key verifies `signature` over `data`. */
+  verifySignature(identity: Uint8Array, signature: Uint8Array, data: Uint8Array): boolean;
+  /** The org (MSP ID) of an identity, or undefined when it does not parse. */
+  orgOf(identity: Uint8Array): string | undefined;
+}
+
+/** Our PKI-ID and signer (src/comm/identity.ts loads it from a cryptogen MSP folder). */
+export interface CommIdentity {
+  readonly pkiId: PkiId;
+  readonly mspId: string;
+  readonly signer: Signer;
+}

@@ -22,17 +22,10 @@
  * items (maxItems), remembered nonces (maxIncomingNonces), ids per message and per round
  * (maxDigestItems). Timers: one interval, plus two one-shots per round.
  */
-import type {
-  Clock,
-  PkiId,
-  ReceivedMessage,
-  RemotePeer,
-  Rng,
-  TimerHandle,
-  Transport,
-  Unsubscribe,
-} from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage, RemotePeer, Transport, Unsubscribe } from '../link/types.js';
+import type { Clock, Rng, TimerHandle } from '../../base/time.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { errorMessage } from '../../base/errors.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';

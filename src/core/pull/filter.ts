@@ -8,7 +8,7 @@
  * Orgs are MSP IDs. "Member" includes ourselves (our own identity is offered to a foreign org
  * only when we have an external endpoint).
  */
-import type { PkiId } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
 
 export interface OrgView {
   /** Our org (MSP ID). */

@@ -18,8 +18,9 @@
  *   payload drops the whole response (nothing reaches the buffer). Good payloads are added
  *   with the blocking rule (buffer.ts).
  */
-import type { Clock, ReceivedMessage, Rng, Transport, TimerHandle } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage, Transport } from '../link/types.js';
+import type { Clock, Rng, TimerHandle } from '../../base/time.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import type { Logger } from '../../base/log.js';
 import type { BufferedPayload, PushResult } from './buffer.js';
 import type { StateConfig } from './config.js';

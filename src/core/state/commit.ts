@@ -15,7 +15,7 @@
  *   fetched again from someone else. Any other ledger failure (I/O, store failed or
  *   closed) stops the loop and is reported through onFatal (Fabric panics the peer there).
  */
-import type { Clock } from '../link/types.js';
+import type { Clock } from '../../base/time.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import type { Logger } from '../../base/log.js';
 import type { PayloadBuffer, BufferedPayload } from './buffer.js';

@@ -7,7 +7,7 @@
  * Fabric peer sees on the gossip wire.
  */
 import { ConfigError } from '../../base/errors.js';
-import { defaultVerifyWorkers } from '../../service/verify/pool.js';
+import { defaultVerifyWorkers } from '../../base/cpus.js';
 
 export interface CatchupConfig {
   /** Try the grapevine.Catchup stream before RemoteStateRequest batches. Default true. */

@@ -8,7 +8,8 @@
  *     acceptGossipBlock (non-blocking). Returns the unsubscribe function.
  *   The provider's onCommitted should call node.updateLedgerHeight(channel, height).
  */
-import type { PkiId, Unsubscribe } from '../link/types.js';
+import type { Unsubscribe } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
 import type { ChannelView, StatePeer } from './types.js';
 

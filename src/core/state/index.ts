@@ -17,9 +17,6 @@ export {
   stateMessageRefusal,
 } from './messages.js';
 export type { ChannelView, StatePeer, StateLedger, StateCrypto, PayloadSource } from './types.js';
-export { CatchupClient, type CatchupClientOptions } from '../../comm/catchup/client.js';
-export { CatchupServer, catchupHandlers, type CatchupServerDeps } from '../../comm/catchup/server.js';
-export { CatchupService, CATCHUP_STREAM_PATH } from '../../comm/catchup/service.js';
 export {
   buildCatchupRequest,
   verifyCatchupRequest,

@@ -16,8 +16,9 @@
  *   gossip_payload_buffer_size; histogram gossip_state_commit_duration (seconds).
  *   stop(): idempotent; timers, subscription, waiters and the commit loop released.
  */
-import type { Clock, ReceivedMessage, Rng, Transport, Unsubscribe } from '../link/types.js';
-import { pkiIdKey } from '../link/types.js';
+import type { ReceivedMessage, Transport, Unsubscribe } from '../link/types.js';
+import type { Clock, Rng } from '../../base/time.js';
+import { pkiIdKey } from '../../base/pkiid.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import { componentLogger, type Logger } from '../../base/log.js';
 import type { Counter } from 'prom-client';
@@ -27,15 +28,22 @@ import { channelName } from '../../wire/gossip.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
 import { AntiEntropy } from './antientropy.js';
 import { PayloadBuffer, type BufferedPayload, type PushResult } from './buffer.js';
-import type { CatchupClient } from '../../comm/catchup/client.js';
 import { CatchupRunner } from './catchup/runner.js';
 import { CommitLoop } from './commit.js';
 import { stateConfig, type StateConfig, type StateConfigInput } from './config.js';
 import { StateError, type StateDropReason } from './errors.js';
 import { isStateMessage, stateMessageRefusal } from './messages.js';
 import { StateRequestServer } from './serve.js';
-import { BlockVerifyPool } from '../../service/verify/pool.js';
-import type { ChannelView, PayloadSource, StateCrypto, StateLedger, StatePeer } from './types.js';
+import type {
+  CatchupSource,
+  CatchupVerifierFactory,
+  CatchupVerifierPool,
+  ChannelView,
+  PayloadSource,
+  StateCrypto,
+  StateLedger,
+  StatePeer,
+} from './types.js';
 
 export interface StateProviderOptions {
   readonly channel: string;
@@ -53,15 +61,14 @@ export interface StateProviderOptions {
   /** The commit loop stopped on a ledger failure. */
   readonly onFatal?: (err: unknown) => void;
   /** Fast catch-up towards Grapevine peers (catchup/). */
-  readonly catchup?: Pick<CatchupClient, 'stream'>;
+  readonly catchup?: CatchupSource;
   /** Endpoint serving catch-up for a peer (default: its gossip endpoint). */
   readonly catchupEndpointOf?: (peer: StatePeer) => string;
   /**
-   * Verify catch-up blocks in catchup.verifyWorkers worker threads (verify/pool.ts): a module
-   * (file: URL) exporting createBlockVerifier(init) that builds, inside a worker, the same
-   * VerifyBlock as `crypto`. Without it catch-up blocks are verified on the calling thread.
+   * Opens the pool that verifies catch-up blocks off this thread (a peer passes
+   * src/service/verify's workerVerifierPool). Without it catch-up blocks are verified inline.
    */
-  readonly catchupVerifier?: { readonly module: string | URL; readonly init: unknown };
+  readonly catchupVerifier?: CatchupVerifierFactory;
 }
 
 export class StateProvider {
@@ -74,7 +81,7 @@ export class StateProvider {
   private readonly antiEntropy: AntiEntropy;
   private readonly server: StateRequestServer;
   private readonly catchup?: CatchupRunner;
-  private pool?: BlockVerifyPool;
+  private pool?: CatchupVerifierPool;
   private signatureChecks?: Counter<string>;
   private unsubscribe?: Unsubscribe;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -189,9 +196,7 @@ export class StateProvider {
     this.commit.start();
     const cv = this.o.catchupVerifier;
     if (this.catchup && this.config.catchup.enabled && cv) {
-      const pool = new BlockVerifyPool({
-        module: String(cv.module),
-        init: cv.init,
+      const pool = cv({
         channel: this.channel,
         workers: this.config.catchup.verifyWorkers,
         maxInFlight: this.config.catchup.maxVerifyInFlight,

@@ -2,7 +2,7 @@
  * What the state layer needs from the layers around it, as small interfaces of its own
  * (implemented by the gossip node, the ledger and the MessageCryptoService; fakes in tests).
  */
-import type { PkiId } from '../link/types.js';
+import type { PkiId } from '../../base/pkiid.js';
 import type { BlockFacts } from '../../ledger/inspect.js';
 import type { AppendOptions } from '../../ledger/store.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
@@ -40,3 +40,39 @@ export interface StateCrypto {
 
 /** Where a payload came from: gossip (push/pull, non-blocking) or blocking sources. */
 export type PayloadSource = 'gossip' | 'orderer' | 'state' | 'catchup';
+
+/**
+ * Verifies catch-up blocks off the protocol's thread: in a peer, src/service/verify's pool of
+ * worker threads. `size` 0 means no worker runs (blocks are then verified inline).
+ */
+export interface CatchupVerifierPool {
+  readonly ready: Promise<void>;
+  readonly size: number;
+  /** Decoded and VerifyBlock-checked; rejects StateError 'bad_block'. The bytes belong to the pool. */
+  verify(seq: bigint, bytes: Uint8Array): Promise<{ readonly bytes: Uint8Array; readonly facts: BlockFacts }>;
+  close(): Promise<void>;
+}
+
+/** Opens a CatchupVerifierPool for one channel with the state config's catch-up settings. */
+export type CatchupVerifierFactory = (o: {
+  readonly channel: string;
+  readonly workers: number;
+  readonly maxInFlight: number;
+  readonly allSignatures: boolean;
+  readonly onBatch: (blocks: number, signatureChecks: number) => void;
+}) => CatchupVerifierPool;
+
+/** Where fast catch-up streams blocks from (a peer passes src/comm/catchup's CatchupClient). */
+export interface CatchupSource {
+  /**
+   * Stream blocks start..end of `channel` from `endpoint`; `onBlock(seq, bytes)` returns false to
+   * stop early. Resolves with the number of blocks handed over.
+   */
+  stream(
+    endpoint: string,
+    channel: string,
+    start: bigint,
+    end: bigint,
+    onBlock: (seq: bigint, bytes: Uint8Array) => Promise<boolean>,
+  ): Promise<number>;
+}

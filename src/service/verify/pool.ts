@@ -19,11 +19,11 @@
  * Callers keep order: results may settle out of order across workers, so the catch-up runner
  * awaits them in stream order and stops at the first bad one.
  */
-import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../../base/errors.js';
 import type { BlockFacts } from '../../ledger/inspect.js';
+import type { CatchupVerifierFactory } from '../../core/state/types.js';
 import { StateError } from '../../core/state/errors.js';
 
 /** One message to a worker: jobs[i] is blocks[ends[i-1] .. ends[i]) of `blocks` (ends[-1] = 0). */
@@ -85,11 +85,6 @@ export interface VerifyPoolOptions extends WorkerInit {
   readonly batch?: number;
   /** Called per batch answered: its blocks and the orderer-signature checks made for them. */
   readonly onBatch?: (blocks: number, signatureChecks: number) => void;
-}
-
-/** Default worker count: the cores left after the main thread, at least 1, at most 4. */
-export function defaultVerifyWorkers(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 interface Pending {
@@ -360,4 +355,12 @@ export class BlockVerifyPool {
     const w = this.waiters.shift();
     w?.();
   }
+}
+
+/**
+ * The state layer's CatchupVerifierFactory backed by this pool: `module` (a file: URL exporting
+ * createBlockVerifier(init), e.g. mcs-verifier.ts) builds the same VerifyBlock inside each worker.
+ */
+export function workerVerifierPool(v: { readonly module: string | URL; readonly init: unknown }): CatchupVerifierFactory {
+  return (o) => new BlockVerifyPool({ ...o, module: String(v.module), init: v.init });
 }

@@ -14,18 +14,18 @@
  *   It returns when we reached max or ran out of candidates; anti-entropy then continues with
  *   RemoteStateRequest batches for what is left (a Fabric peer only ever sees those).
  */
-import { pkiIdKey, type Clock, type Rng } from '../../link/types.js';
+import { pkiIdKey } from '../../../base/pkiid.js';
+import { type Clock, type Rng } from '../../../base/time.js';
 import { errorMessage } from '../../../base/errors.js';
 import type { Logger } from '../../../base/log.js';
 import type { BufferedPayload, PushResult } from '../buffer.js';
 import type { CatchupConfig } from '../config.js';
 import { StateError, type StateDropReason } from '../errors.js';
-import type { StatePeer } from '../types.js';
-import type { CatchupClient } from '../../../comm/catchup/client.js';
+import type { CatchupSource, StatePeer } from '../types.js';
 
 export interface CatchupRunnerDeps {
   readonly channel: string;
-  readonly client: Pick<CatchupClient, 'stream'>;
+  readonly client: CatchupSource;
   readonly clock: Clock;
   readonly rng: Rng;
   readonly config: CatchupConfig;
