@@ -67,10 +67,6 @@ export const mcsVerifyDeps: BlockVerifyDeps = {
  * replaces the config for the blocks after it. Throws (WireError / ConfigError) only when
  * `configBlock` itself is not a usable config block.
  */
-export function verifyBlocks(
-  configBlock: Uint8Array,
-  blocks: BlockInput[],
-  now: Date = new Date(),
-): BlockResult[] {
+export function verifyBlocks(configBlock: Uint8Array, blocks: BlockInput[], now: Date): BlockResult[] {
   return verifyBlocksWith(configBlock, blocks, now, mcsVerifyDeps);
 }

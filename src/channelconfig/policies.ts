@@ -177,13 +177,13 @@ export class ChannelPolicies implements PolicyEvaluator {
     return g ? new ChannelPolicies(g, this.msps) : undefined;
   }
 
-  evaluate(policyPath: string, signed: readonly SignedData[], now?: Date): void {
+  evaluate(policyPath: string, signed: readonly SignedData[], now: Date): void {
     const reason = this.check(policyPath, signed, now);
     if (reason !== undefined) throw new VerifyError('POLICY', reason);
   }
 
   /** Like evaluate, but returns the failure reason (undefined when satisfied) instead of throwing. */
-  check(policyPath: string, signed: readonly SignedData[], now?: Date): string | undefined {
+  check(policyPath: string, signed: readonly SignedData[], now: Date): string | undefined {
     const policy = this.root.lookup(policyPath);
     const name = policyPath.startsWith('/') ? policyPath : `${this.path}/${policyPath}`;
     if (!policy) return `no such policy: '${name}'`;

@@ -33,7 +33,7 @@ export class SignatureSet {
   constructor(
     readonly signed: readonly SignedData[],
     private readonly msps: MspManager,
-    readonly now: Date | undefined,
+    readonly now: Date,
   ) {}
 
   /** The valid, de-duplicated signers, in signature-set order. */

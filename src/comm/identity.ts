@@ -23,7 +23,7 @@ import type { PkiId } from '../base/pkiid.js';
  * CommCrypto over the MSPs of the channel orgs (pass the current set; `msps` is read on every
  * call, so a getter may return a new set after a config update).
  */
-export function commCryptoFromMsps(msps: () => Iterable<Msp>, clock?: Clock): CommCrypto {
+export function commCryptoFromMsps(msps: () => Iterable<Msp>, clock: Clock): CommCrypto {
   const find = (identity: Uint8Array): { msp: Msp; id: MspIdentity } => {
     let mspId: string;
     try {
@@ -36,7 +36,7 @@ export function commCryptoFromMsps(msps: () => Iterable<Msp>, clock?: Clock): Co
     }
     throw new VerifyError('UNKNOWN_MSP', `no channel org has MSP ID ${JSON.stringify(mspId)}`);
   };
-  const now = () => (clock ? new Date(clock.now()) : new Date());
+  const now = () => new Date(clock.now());
   return {
     pkiIdOf: (identity) => pkiIdOf(identity),
     expiration: (identity) => find(identity).id.expiresAt,

@@ -64,7 +64,8 @@ export class MessageCryptoService {
   constructor(
     readonly local: LocalIdentity,
     private readonly channels: ChannelProvider,
-    private readonly now: () => Date = () => new Date(),
+    /** Wall-clock time for certificate validity (injected: src/base/real-clock or a test's fixed time). */
+    private readonly now: () => Date,
   ) {}
 
   /** Sign with the local identity (ECDSA, low-S, DER). */

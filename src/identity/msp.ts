@@ -221,7 +221,7 @@ export class X509Msp implements Msp {
     }
   }
 
-  validate(identity: MspIdentity, now: Date = new Date()): void {
+  validate(identity: MspIdentity, now: Date): void {
     const id = this.own(identity);
     const v = this.check(id);
     if (v.error) throw v.error;
@@ -278,7 +278,7 @@ export class X509Msp implements Msp {
     return v.certifiers!;
   }
 
-  satisfiesPrincipal(identity: MspIdentity, principal: MSPPrincipal, now?: Date): boolean {
+  satisfiesPrincipal(identity: MspIdentity, principal: MSPPrincipal, now: Date): boolean {
     return satisfiesPrincipal(this, identity, principal, now);
   }
 }

@@ -27,7 +27,7 @@ import type { X509Msp } from './msp.js';
 
 const MAX_NESTING = 16;
 
-function valid(msp: X509Msp, id: MspIdentity, now?: Date): boolean {
+function valid(msp: X509Msp, id: MspIdentity, now: Date): boolean {
   try {
     msp.validate(id, now);
     return true;
@@ -36,13 +36,7 @@ function valid(msp: X509Msp, id: MspIdentity, now?: Date): boolean {
   }
 }
 
-function satisfies(
-  msp: X509Msp,
-  id: MspIdentity,
-  p: MSPPrincipal,
-  now: Date | undefined,
-  depth: number,
-): boolean {
+function satisfies(msp: X509Msp, id: MspIdentity, p: MSPPrincipal, now: Date, depth: number): boolean {
   if (depth > MAX_NESTING) return false;
   switch (p.principalClassification) {
     case Classification.ROLE: {
@@ -89,7 +83,7 @@ export function satisfiesPrincipal(
   msp: X509Msp,
   identity: MspIdentity,
   principal: MSPPrincipal,
-  now?: Date,
+  now: Date,
 ): boolean {
   try {
     return satisfies(msp, identity, principal, now, 0);

@@ -46,8 +46,8 @@ function matchingKey(keystore: readonly PemFile[], certKey: KeyObject, dir: stri
 }
 
 /** Load the signing identity of an MSP folder; throws ConfigError naming the file and problem. */
-export function loadSigningIdentity(mspDir: string, mspId: string, opts: { now?: Date } = {}): LocalIdentity {
-  const now = opts.now ?? new Date();
+export function loadSigningIdentity(mspDir: string, mspId: string, opts: { now: Date }): LocalIdentity {
+  const now = opts.now;
   const folder = loadMspFolder(mspDir);
   if (folder.signcerts.length === 0)
     throw new ConfigError('MISSING_SIGNCERT', `${mspDir}/signcerts: no signing certificate found`);

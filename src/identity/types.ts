@@ -39,11 +39,11 @@ export interface Msp {
    * unless the identity chains to this MSP's roots/intermediates, is within its validity period
    * at `now`, is not revoked by a CRL, and satisfies the NodeOU rules.
    */
-  validate(identity: MspIdentity, now?: Date): void;
+  validate(identity: MspIdentity, now: Date): void;
   /** The NodeOU role of a valid identity (undefined when NodeOUs are off or none matches). */
   roleOf(identity: MspIdentity): NodeRole | undefined;
   /** Whether the identity satisfies an MSPPrincipal (ROLE, ORGANIZATION_UNIT, IDENTITY, ...). */
-  satisfiesPrincipal(identity: MspIdentity, principal: MSPPrincipal, now?: Date): boolean;
+  satisfiesPrincipal(identity: MspIdentity, principal: MSPPrincipal, now: Date): boolean;
   /** PEM/DER of the TLS root and intermediate CAs of this org (for TLS trust pools). */
   readonly tlsRootCerts: readonly Uint8Array[];
   readonly tlsIntermediateCerts: readonly Uint8Array[];
@@ -66,7 +66,7 @@ export interface SignedData {
 /** Policies of one channel, by path such as `/Channel/Application/Readers`. */
 export interface PolicyEvaluator {
   /** Throws VerifyError (code POLICY) when the signature set does not satisfy the policy. */
-  evaluate(policyPath: string, signed: readonly SignedData[], now?: Date): void;
+  evaluate(policyPath: string, signed: readonly SignedData[], now: Date): void;
 }
 
 /** What the MessageCryptoService needs to know about a channel. */

@@ -109,7 +109,7 @@ export class Submitter {
   private stopped = false;
 
   constructor(private readonly o: SubmitterOptions) {
-    this.signer = loadSigningIdentity(o.userMspDir, o.mspId).signer;
+    this.signer = loadSigningIdentity(o.userMspDir, o.mspId, { now: new Date() }).signer;
     // the orderer's certificate names localhost too; an IP address as TLS server name is deprecated in Node
     this.client = new grpc.Client(o.address, grpc.credentials.createSsl(readFileSync(o.tlsCaFile)), {
       'grpc.ssl_target_name_override': 'localhost',

@@ -81,7 +81,7 @@ function loadLocalMsp(cfg: PeerConfig): LocalIdentity {
     );
   }
   try {
-    return loadSigningIdentity(dir, id);
+    return loadSigningIdentity(dir, id, { now: new Date() });
   } catch (e) {
     throw new ConfigError(
       'BAD_MSP',
@@ -209,7 +209,7 @@ export class PeerDaemon {
 
       const mspId = cfg.peer.localMspId;
       const registry = new ChannelCryptoRegistry();
-      const mcs = new MessageCryptoService(local, registry);
+      const mcs = new MessageCryptoService(local, registry, () => new Date());
       const metrics = new Metrics({ peer: cfg.peer.id || cfg.peer.address });
       const tls = gossipTls(cfg, channels);
       const stateCfg = stateConfigOf(cfg);
@@ -287,6 +287,8 @@ export class PeerDaemon {
         catchupClient = client;
       }
       const svc = new GossipService({
+        clock: realClock,
+        rng: cryptoRng,
         transport,
         identityStore: transport.identityStore,
         crypto: mcs,

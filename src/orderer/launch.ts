@@ -10,7 +10,7 @@ export async function launchOrderer(
   cfg: OrdererFileConfig,
   opts: { logger?: Logger } = {},
 ): Promise<Orderer> {
-  const id = loadSigningIdentity(cfg.mspDir, cfg.mspId);
+  const id = loadSigningIdentity(cfg.mspDir, cfg.mspId, { now: new Date() });
   let genesis: Uint8Array | undefined;
   if (cfg.genesisFile) {
     genesis = readConfigFile(cfg.genesisFile, 'genesis block');

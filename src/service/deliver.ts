@@ -14,7 +14,6 @@ import type { ChannelConfig } from '../channelconfig/types.js';
 import type { Clock, Rng } from '../base/time.js';
 import { leafDer } from '../comm/tls.js';
 import { GrapevineError } from '../base/errors.js';
-import { cryptoRng, realClock } from '../base/real-clock.js';
 import { silentLogger } from '../base/log.js';
 import { deliverSeekEnvelope, sha256 } from '../wire/index.js';
 import { encode } from '../wire/codec.js';
@@ -40,8 +39,8 @@ export interface DeliverServiceOptions {
   readonly tls?: DeliverTls;
   /** Default: the gRPC connector. */
   readonly connector?: DeliverConnector;
-  readonly clock?: Clock;
-  readonly rng?: Rng;
+  readonly clock: Clock;
+  readonly rng: Rng;
   readonly logger?: Logger;
   /** The node's metrics registry (deliver client metrics, metrics.ts); absent: none. */
   readonly metrics?: Metrics;
@@ -72,8 +71,8 @@ export class DeliverService {
   constructor(private readonly opts: DeliverServiceOptions) {
     this.config = resolveDeliverConfig(opts.config);
     this.connector = opts.connector ?? new GrpcDeliverConnector(this.config, opts.tls);
-    this.clock = opts.clock ?? realClock;
-    this.rng = opts.rng ?? cryptoRng;
+    this.clock = opts.clock;
+    this.rng = opts.rng;
     this.log = opts.logger ?? silentLogger;
     this.metrics = opts.metrics && new DeliverMetrics(opts.metrics, this.clock);
     this.tlsCertHash = opts.tls?.clientAuthRequired

@@ -31,12 +31,15 @@ import {
 } from '../core/election/index.js';
 import { GrapevineError } from '../base/errors.js';
 import { GossipNode, type NodeCrypto } from '../core/gossip/node.js';
-import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from '../core/gossip/nodeconfig.js';
+import {
+  gossipNodeConfig,
+  type GossipNodeConfig,
+  type GossipNodeConfigInput,
+} from '../core/gossip/nodeconfig.js';
 import type { ChannelCryptoContext } from '../identity/types.js';
 import type { IdentityStore } from '../identity/store.js';
 import { stateConfig, type StateConfig, type StateConfigInput } from '../core/state/config.js';
 import type { StateCrypto, StateLedger } from '../core/state/types.js';
-import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
 import { encodeBlock } from '../wire/block.js';
@@ -74,8 +77,8 @@ export interface GossipServiceOptions {
   readonly channelCrypto?: { set(channelId: string, ctx: ChannelCryptoContext): void };
   /** Committed config blocks -> setup (default: parseChannelConfig). */
   readonly parseConfig?: ConfigParser;
-  readonly clock?: Clock;
-  readonly rng?: Rng;
+  readonly clock: Clock;
+  readonly rng: Rng;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
   /** Stop the transport in stop(). Default false. */
@@ -109,8 +112,8 @@ export class GossipService {
     const gossipCfg = isResolvedGossip(o.gossip)
       ? o.gossip
       : gossipNodeConfig(o.gossip, o.profile ?? 'fabric');
-    this.clock = o.clock ?? realClock;
-    this.rng = o.rng ?? cryptoRng;
+    this.clock = o.clock;
+    this.rng = o.rng;
     this.metrics = o.metrics ?? new Metrics();
     this.log = componentLogger('service', { org: o.mspId }, o.logger);
     this.parse = o.parseConfig ?? parseSetup;

@@ -33,7 +33,7 @@ test(
   { skip: SKIP_VECTORS },
   async () => {
     const config = vectorPath('blocks', 'block_0.pb');
-    assert.deepEqual(verifyFiles(config, blockFiles()), {
+    assert.deepEqual(verifyFiles(config, blockFiles(), new Date()), {
       ok: true,
       lines: [`26 block(s) verified against ${config}`],
     });
@@ -56,7 +56,7 @@ test(
       writeFileSync(badSig, bytes);
       const garbage = join(dir, 'block_12.pb');
       writeFileSync(garbage, 'not a block at all');
-      const report = verifyFiles(vectorPath('blocks', 'block_0.pb'), blockFiles(dir));
+      const report = verifyFiles(vectorPath('blocks', 'block_0.pb'), blockFiles(dir), new Date());
       assert.equal(report.ok, false);
       assert.equal(report.lines.length, 2, report.lines.join('\n'));
       assert.ok(report.lines[0].startsWith(`${badSig}: `), report.lines[0]);

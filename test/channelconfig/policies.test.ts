@@ -93,7 +93,7 @@ function channel(): ConfigGroup {
 const msps = ['Org1MSP', 'Org2MSP', 'Org3MSP', 'OrdererMSP'].map((id) => new FakeMsp(id));
 const policies = ChannelPolicies.build(channel(), new FakeMspManager(msps));
 
-function passes(path: string, signed: SignedData[], now?: Date): boolean {
+function passes(path: string, signed: SignedData[], now: Date = new Date()): boolean {
   try {
     policies.evaluate(path, signed, now);
     return true;
@@ -118,10 +118,10 @@ test('paths: absolute, relative, nested org policies, sub-group evaluators, unkn
   assert.ok(passes('/Channel/Readers', [peer1]));
   const app = policies.group('/Channel/Application')!;
   assert.equal(app.path, '/Channel/Application');
-  assert.equal(app.check('Readers', [peer1]), undefined);
-  assert.equal(app.check('/Channel/Application/Org1MSP/Admins', [admin1]), undefined);
-  assert.match(app.check('/Channel/Readers', [peer1])!, /no such policy/);
-  assert.equal(policies.group('Application/Org1MSP')!.check('Admins', [admin1]), undefined);
+  assert.equal(app.check('Readers', [peer1], new Date()), undefined);
+  assert.equal(app.check('/Channel/Application/Org1MSP/Admins', [admin1], new Date()), undefined);
+  assert.match(app.check('/Channel/Readers', [peer1], new Date())!, /no such policy/);
+  assert.equal(policies.group('Application/Org1MSP')!.check('Admins', [admin1], new Date()), undefined);
   assert.equal(policies.group('/Channel/Nope'), undefined);
   for (const bad of [
     '',
@@ -132,7 +132,7 @@ test('paths: absolute, relative, nested org policies, sub-group evaluators, unkn
     '/Channel/Application/Nope',
   ]) {
     assert.throws(
-      () => policies.evaluate(bad, [peer1]),
+      () => policies.evaluate(bad, [peer1], new Date()),
       (e: unknown) => e instanceof VerifyError && e.code === 'POLICY' && /no such policy/.test(e.message),
       bad,
     );
@@ -147,7 +147,7 @@ test('orderer signature satisfies BlockValidation, a peer signature does not', (
   assert.ok(!passes('/Channel/Orderer/BlockValidation', []));
   assert.ok(passes('/Channel/Orderer/BlockValidation', [peer1, orderer]));
   assert.throws(
-    () => policies.evaluate('/Channel/Orderer/BlockValidation', [peer1]),
+    () => policies.evaluate('/Channel/Orderer/BlockValidation', [peer1], new Date()),
     /policy \/Channel\/Orderer\/BlockValidation not satisfied: implicit policy ANY Writers: 0 sub-policies were satisfied, but this policy requires 1/,
   );
 });
@@ -156,14 +156,14 @@ test('signature checks: bad signature, unknown MSP, malformed identity, expiry a
   const forged = { ...orderer, signature: new Uint8Array(32) };
   assert.ok(!passes('/Channel/Orderer/BlockValidation', [forged]));
   assert.match(
-    policies.check('/Channel/Orderer/BlockValidation', [forged])!,
+    policies.check('/Channel/Orderer/BlockValidation', [forged], new Date())!,
     /invalid signature by OrdererMSP/,
   );
   const otherData = { ...orderer, data: new TextEncoder().encode('other') };
   assert.ok(!passes('/Channel/Orderer/BlockValidation', [otherData]));
   const stranger = fakeSigned('Org9MSP', 'x', 'peer', DATA);
   assert.match(
-    policies.check('/Channel/Application/Readers', [stranger])!,
+    policies.check('/Channel/Application/Readers', [stranger], new Date())!,
     /identity not usable \(unknown MSP Org9MSP\)/,
   );
   assert.ok(
@@ -179,7 +179,7 @@ test('cauthdsl: one signature satisfies one principal; duplicates count once; ba
   assert.ok(!passes('/Channel/Application/Org1MSP/Pair', [peer1, peer1]));
   assert.ok(passes('/Channel/Application/Org1MSP/Pair', [peer1, peer1b]));
   assert.match(
-    policies.check('/Channel/Application/Org1MSP/Pair', [peer1, peer1])!,
+    policies.check('/Channel/Application/Org1MSP/Pair', [peer1, peer1], new Date())!,
     /duplicate of an earlier signer/,
   );
   // Fabric marks an identity as seen only after its signature verified.
@@ -197,10 +197,10 @@ test('cauthdsl: NOutOf evaluates every sub-rule and keeps every signer it used (
   });
   const p = ChannelPolicies.build(g, new FakeMspManager(msps));
   // OR takes peer1 (first Org1 member) and admin2; nobody is left for Org1MSP.peer.
-  assert.notEqual(p.check('P', [peer1, admin2]), undefined);
-  assert.notEqual(p.check('P', [admin2, peer1]), undefined);
-  assert.equal(p.check('P', [peer1, peer1b]), undefined);
-  assert.equal(p.check('P', [admin2, peer1, peer1b]), undefined);
+  assert.notEqual(p.check('P', [peer1, admin2], new Date()), undefined);
+  assert.notEqual(p.check('P', [admin2, peer1], new Date()), undefined);
+  assert.equal(p.check('P', [peer1, peer1b], new Date()), undefined);
+  assert.equal(p.check('P', [admin2, peer1, peer1b], new Date()), undefined);
 });
 
 test('ImplicitMeta ANY / ALL / MAJORITY over three orgs', () => {
@@ -215,7 +215,7 @@ test('ImplicitMeta ANY / ALL / MAJORITY over three orgs', () => {
   assert.ok(passes('/Channel/Admins', [admin1, admin2, ordererAdmin]));
   // A sub-group lacking the sub-policy counts as unsatisfied (and never throws).
   assert.match(
-    policies.check('/Channel/Application/Missing', [admin1])!,
+    policies.check('/Channel/Application/Missing', [admin1], new Date())!,
     /Org1MSP\/NoSuchSubPolicy: no such policy/,
   );
 });
@@ -229,7 +229,7 @@ test('ImplicitMeta over zero sub-groups is satisfied by anything, even no signat
 test('principal checks are memoised within one evaluation', () => {
   const m = msps[0];
   const before = m.calls;
-  policies.evaluate('/Channel/Application/Org1MSP/Readers', [admin1]);
+  policies.evaluate('/Channel/Application/Org1MSP/Readers', [admin1], new Date());
   const one = m.calls - before;
   assert.ok(one >= 1 && one <= 3);
 });

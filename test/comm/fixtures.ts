@@ -2,6 +2,7 @@
  * Test fixtures for comm: nodes' crypto material from a cryptogen-layout folder, and a
  * manual clock for the pure modules.
  */
+import { realClock } from '../../src/base/real-clock.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../../src/base/time.js';
@@ -88,11 +89,7 @@ export class ManualClock implements Clock {
 import { loadMspFolder, fabricMspConfigFromFolder } from '../../src/identity/mspdir.js';
 import { mspFromFabricConfig } from '../../src/identity/msp.js';
 import type { Msp } from '../../src/identity/types.js';
-import {
-  commCryptoFromMsps,
-  loadCommIdentity,
-  loadCommTls,
-} from '../../src/comm/identity.js';
+import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import type { CommIdentity } from '../../src/core/link/types.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import type { CommConfig } from '../../src/comm/config.js';
@@ -140,7 +137,7 @@ export async function startNode(root: string, spec: NodeSpec): Promise<GrpcTrans
         );
   return GrpcTransport.start({
     identity: spec.identity ?? nodeIdentity(root, spec.org, spec.peer),
-    crypto: commCryptoFromMsps(() => msps),
+    crypto: commCryptoFromMsps(() => msps, realClock),
     tls,
     listenAddress: '127.0.0.1:0',
     config: spec.config,

@@ -1,4 +1,5 @@
 /** The pure handshake (§3.2): each step's refusal reason, and no other exception on any input. */
+import { realClock } from '../../src/base/real-clock.js';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -31,7 +32,7 @@ before(async () => {
   root = await testCrypto({ orgs: 3, peersPerOrg: 2 });
   me = nodeIdentity(root, 1, 0);
   peer = nodeIdentity(root, 2, 0);
-  const crypto = commCryptoFromMsps(() => [orgMsp(root, 1), orgMsp(root, 2)]);
+  const crypto = commCryptoFromMsps(() => [orgMsp(root, 1), orgMsp(root, 2)], realClock);
   verifier = () => {
     const store = new IdentityStore({
       self: { pkiId: me.pkiId, identity: me.signer.serializedIdentity },

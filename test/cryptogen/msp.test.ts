@@ -61,8 +61,8 @@ function checkFolder(
     const msp = mspFromFabricConfig(fabricMspConfigFromFolder(folder, org.mspId));
     assert.equal(msp.tlsRootCerts.length, 1);
     for (const m of org.members) {
-      const local = loadSigningIdentity(join(m.dir, 'msp'), m.mspId);
-      msp.validate(local.identity);
+      const local = loadSigningIdentity(join(m.dir, 'msp'), m.mspId, { now: new Date() });
+      msp.validate(local.identity, new Date());
       const signcert = join(m.dir, 'msp', 'signcerts', readdirSync(join(m.dir, 'msp', 'signcerts'))[0]);
       assert.deepEqual(
         Buffer.from(local.identity.idBytes),
@@ -119,7 +119,8 @@ describe('generated MSP folders load and validate with the identity layer', () =
     const peer = loadSigningIdentity(
       join(root, 'peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp'),
       'Org1MSP',
+      { now: new Date() },
     );
-    assert.throws(() => org2.validate(org2.deserialize(peer.identity.serialized)));
+    assert.throws(() => org2.validate(org2.deserialize(peer.identity.serialized), new Date()));
   });
 });

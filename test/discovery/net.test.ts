@@ -7,11 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  commCryptoFromMsps,
-  loadCommIdentity,
-  loadCommTls,
-} from '../../src/comm/identity.js';
+import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import type { CommCrypto } from '../../src/core/link/types.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import { pkiIdKey } from '../../src/base/pkiid.js';
@@ -90,7 +86,7 @@ test(
       const dir = join(orgDir(o), 'msp', 'tlscacerts');
       tlsCAs.push(readFileSync(join(dir, readdirSync(dir)[0])));
     }
-    const crypto: CommCrypto = commCryptoFromMsps(() => msps);
+    const crypto: CommCrypto = commCryptoFromMsps(() => msps, realClock);
     const peers: Peer[] = [];
     for (let o = 1; o <= ORGS; o++) {
       for (let i = 0; i < PEERS; i++)

@@ -192,7 +192,7 @@ test('every signing folder made by the cryptogen test helper loads with its Node
       if (name !== 'msp') walk(p);
       else if (loadMspFolder(p).signcerts.length > 0) {
         const mspId = p.includes('ordererOrganizations') ? 'OrdererMSP' : `Org${/org(\d+)\./.exec(p)![1]}MSP`;
-        const local = loadSigningIdentity(p, mspId);
+        const local = loadSigningIdentity(p, mspId, { now: new Date() });
         roles.push(`${mspId}:${local.msp.roleOf(local.identity)}`);
       }
     }

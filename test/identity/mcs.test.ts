@@ -59,7 +59,7 @@ function testPolicies(msps: Msp[], ordererMspId: string, calls: string[] = []): 
     try {
       const { msp, identity } = mgr.deserialize(s.identity);
       if (mspId && msp.id !== mspId) return false;
-      msp.validate(identity, now);
+      msp.validate(identity, now ?? new Date());
       return identity.verify(s.data, s.signature);
     } catch {
       return false;

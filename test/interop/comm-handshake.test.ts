@@ -2,6 +2,7 @@
  * Real Fabric v2.4.9 ConnEstablish envelopes (captured with TLS off, so tls_cert_hash is empty)
  * pass our handshake verification with the vectors' MSPs, and authenticate the sending peer.
  */
+import { realClock } from '../../src/base/real-clock.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -27,7 +28,7 @@ test(
           `Org${org}MSP`,
         ),
       );
-    const crypto = commCryptoFromMsps(() => [orgMsp(1), orgMsp(2)]);
+    const crypto = commCryptoFromMsps(() => [orgMsp(1), orgMsp(2)], realClock);
     const me = loadCommIdentity(
       join(
         vectorPath(

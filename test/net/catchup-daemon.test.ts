@@ -72,7 +72,9 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
     orderer = createServer((s) => s.destroy());
     await new Promise<void>((r) => orderer.listen(layout.orderer.port, '127.0.0.1', () => r()));
     const genesis = new Uint8Array(readFileSync(genesisFile(layout)));
-    const signer = loadSigningIdentity(join(ordererCryptoDir(layout), 'msp'), 'OrdererMSP').signer;
+    const signer = loadSigningIdentity(join(ordererCryptoDir(layout), 'msp'), 'OrdererMSP', {
+      now: new Date(),
+    }).signer;
     const store = await BlockStore.open(join(configOf(peer(0)).grapevine.ledgerPath, layout.channel));
     await store.append(genesis);
     await store.appendMany(blocksAfter(genesis, signer, BEHIND, { channel: layout.channel }));

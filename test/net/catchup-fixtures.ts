@@ -18,7 +18,7 @@ import { testOrdererDir, testOrgMspDir, testPeerDir } from '../helpers/crypto.js
 import { CHANNEL, type NetChannel } from './e2e-world.js';
 
 export function ordererSignerOf(net: NetChannel): Signer {
-  return loadSigningIdentity(join(testOrdererDir(net.root), 'msp'), 'OrdererMSP').signer;
+  return loadSigningIdentity(join(testOrdererDir(net.root), 'msp'), 'OrdererMSP', { now: new Date() }).signer;
 }
 
 /** Blocks 1..n of `channel` (default e2e-world's), txBytes of payload each, chained to `genesis`. */
@@ -45,7 +45,9 @@ export function blocksAfter(
 }
 
 export function localOf(net: NetChannel, org: number, peer: number): LocalIdentity {
-  return loadSigningIdentity(join(testPeerDir(net.root, org, peer), 'msp'), `Org${org}MSP`);
+  return loadSigningIdentity(join(testPeerDir(net.root, org, peer), 'msp'), `Org${org}MSP`, {
+    now: new Date(),
+  });
 }
 
 /** The MessageCryptoService of peer<peer>.org<org> with the channel's config from `configBlock` (default genesis). */
@@ -58,7 +60,7 @@ export function mcsOf(
   const registry = new ChannelCryptoRegistry();
   const cfg = parseChannelConfig(decodeBlock(configBlock));
   registry.set(cfg.channelId, cfg.cryptoContext());
-  return new MessageCryptoService(localOf(net, org, peer), registry);
+  return new MessageCryptoService(localOf(net, org, peer), registry, () => new Date());
 }
 
 function firstFile(dir: string): Buffer {

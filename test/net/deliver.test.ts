@@ -3,6 +3,7 @@
  * fail-over between two orderers serving the same ledger with no gap, and the orderer's answers
  * to a non-member, FAIL_IF_NOT_READY and a badly signed Broadcast.
  */
+import { realClock, cryptoRng } from '../../src/base/real-clock.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -96,10 +97,14 @@ const txs = (f: Fixture, signer: Signer, n: number) => endorserTxs(f, signer, n,
 
 function mcs(f: Fixture, local: LocalIdentity): MessageCryptoService {
   const ctx = parseChannelConfig(f.genesis).cryptoContext();
-  return new MessageCryptoService(local, {
-    get: (id) => (id === ctx.channelId ? ctx : undefined),
-    all: () => [ctx],
-  });
+  return new MessageCryptoService(
+    local,
+    {
+      get: (id) => (id === ctx.channelId ? ctx : undefined),
+      all: () => [ctx],
+    },
+    () => new Date(),
+  );
 }
 
 /** A receiver that records blocks and resolves when `want` blocks have arrived. */
@@ -127,6 +132,8 @@ test('our deliver client pulls every block from our orderer over TLS, verified, 
   const f = await fixture({ maxMessageCount: 1 });
   const o = await startOrderer(f);
   const svc = new DeliverService({
+    clock: realClock,
+    rng: cryptoRng,
     signer: f.peer.signer,
     verifier: mcs(f, f.peer),
     tls: {
@@ -194,7 +201,13 @@ test('mutual TLS: the client binds its certificate hash; a client without a cert
     certPem: f.file(`${peerTls(1)}/server.crt`),
     keyPem: f.file(`${peerTls(1)}/server.key`),
   };
-  const svc = new DeliverService({ signer: f.peer.signer, verifier: mcs(f, f.peer), tls: tlsOpts });
+  const svc = new DeliverService({
+    clock: realClock,
+    rng: cryptoRng,
+    signer: f.peer.signer,
+    verifier: mcs(f, f.peer),
+    tls: tlsOpts,
+  });
   try {
     assert.deepEqual(await broadcastAll(o.address, clientCreds(f, true), txs(f, f.user.signer, 2)), [
       Status.SUCCESS,
@@ -260,6 +273,7 @@ test('two orderers with the same ledger: kill the one in use, delivery resumes f
     },
   };
   const svc = new DeliverService({
+    clock: realClock,
     signer: f.peer.signer,
     verifier: mcs(f, f.peer),
     connector: recording,

@@ -45,9 +45,9 @@ function setup(receiver: string) {
   const peers = idx.peers as Record<string, VPeer>;
   const me = peers[receiver]!;
   const [name, org] = [receiver.split('.')[0]!, receiver.split('.')[1]!];
-  const local = loadSigningIdentity(join(peerDir(org, name), 'msp'), me.mspid);
+  const local = loadSigningIdentity(join(peerDir(org, name), 'msp'), me.mspid, { now: new Date() });
   const channels = new McsChannels();
-  const mcs = new MessageCryptoService(local, channels);
+  const mcs = new MessageCryptoService(local, channels, () => new Date());
   const config = parseChannelConfig(readVector('blocks', 'block_0.pb'));
   channels.set('mychannel', config.cryptoContext());
   const identities = new Map<string, Uint8Array>();

@@ -105,9 +105,9 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
     for (let org = 1; org <= o.orgs; org++) {
       for (let peer = 0; peer < o.peersPerOrg; peer++) {
         const dir = testPeerDir(root, org, peer);
-        const local = loadSigningIdentity(join(dir, 'msp'), `Org${org}MSP`);
+        const local = loadSigningIdentity(join(dir, 'msp'), `Org${org}MSP`, { now: new Date() });
         const channels = new McsChannels();
-        const mcs = new MessageCryptoService(local, channels);
+        const mcs = new MessageCryptoService(local, channels, () => new Date());
         const metrics = new Metrics({ peer: `peer${peer}.org${org}` });
         const store = new IdentityStore({
           self: { pkiId: local.identity.pkiId, identity: local.identity.serialized },
@@ -164,7 +164,9 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
   const configs = new Map(
     Object.entries(o.channels).map(([ch, members]) => [ch, parseChannelConfig(genesisOf(ch, members))]),
   );
-  const orderer = loadSigningIdentity(join(testOrdererDir(root), 'msp'), 'OrdererMSP').signer;
+  const orderer = loadSigningIdentity(join(testOrdererDir(root), 'msp'), 'OrdererMSP', {
+    now: new Date(),
+  }).signer;
   const peers: NetPeer[] = parts.map((p) => {
     const bootstrap = parts.find((q) => q.org === p.org && q.peer === 0)!.transport.endpoint;
     const node = new GossipNode({

@@ -5,13 +5,18 @@
  * follower fed the same blocks), and peers each running a GossipService over a GrpcTransport
  * (mutual TLS), the MessageCryptoService, a BlockStore ledger and the gRPC deliver client.
  */
+import { realClock, cryptoRng } from '../../src/base/real-clock.js';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import { resolveDeliverConfig, type DeliverConnector, type DeliverStream } from '../../src/core/deliver/index.js';
+import {
+  resolveDeliverConfig,
+  type DeliverConnector,
+  type DeliverStream,
+} from '../../src/core/deliver/index.js';
 import { GrpcDeliverConnector, RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
 import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import type { ElectionConfigInput } from '../../src/core/election/index.js';
@@ -102,7 +107,7 @@ export function ordererTlsCa(net: NetChannel): Buffer {
 export async function startOrderer(net: NetChannel, i: number): Promise<Orderer> {
   const dir = testOrdererDir(net.root);
   return Orderer.start({
-    signer: loadSigningIdentity(join(dir, 'msp'), 'OrdererMSP').signer,
+    signer: loadSigningIdentity(join(dir, 'msp'), 'OrdererMSP', { now: new Date() }).signer,
     listen: `127.0.0.1:${net.ordererPorts[i]}`,
     dataDir: mkdtempSync(join(tmpdir(), 'grapevine-e2e-orderer-')),
     genesis: net.genesis,
@@ -142,7 +147,9 @@ export class Writer {
   readonly user: LocalIdentity;
   private n = 0;
   constructor(private readonly net: NetChannel) {
-    this.user = loadSigningIdentity(join(testUserDir(net.root, 1, 'User1'), 'msp'), 'Org1MSP');
+    this.user = loadSigningIdentity(join(testUserDir(net.root, 1, 'User1'), 'msp'), 'Org1MSP', {
+      now: new Date(),
+    });
   }
 
   envelopes(count: number, bytes = 16): Uint8Array[] {
@@ -260,9 +267,9 @@ export async function startPeer(
 ): Promise<NetPeer> {
   const dir = testPeerDir(net.root, org, index);
   const mspId = `Org${org}MSP`;
-  const local = loadSigningIdentity(join(dir, 'msp'), mspId);
+  const local = loadSigningIdentity(join(dir, 'msp'), mspId, { now: new Date() });
   const registry = new ChannelCryptoRegistry();
-  const mcs = new MessageCryptoService(local, registry);
+  const mcs = new MessageCryptoService(local, registry, () => new Date());
   const total = net.spec.orgs + (net.spec.outsiderOrgs ?? 0);
   const tlsCas = Array.from({ length: total }, (_, i) =>
     firstFile(join(testOrgMspDir(net.root, i + 1), 'tlscacerts')),
@@ -288,6 +295,8 @@ export async function startPeer(
   const deliverCfg = { connTimeoutMs: 1000, blockGossipEnabled: o.blockGossipEnabled ?? true };
   const connector = new RecordingConnector(new GrpcDeliverConnector(resolveDeliverConfig(deliverCfg), tls));
   const service = new GossipService({
+    clock: realClock,
+    rng: cryptoRng,
     transport,
     identityStore: transport.identityStore,
     crypto: mcs,

@@ -8,6 +8,7 @@
  *   in use: delivery resumes from the other, no gap; a non-member peer's Deliver is FORBIDDEN;
  *   both leader options set is a clean ConfigError; stop leaves nothing running.
  */
+import { realClock, cryptoRng } from '../../src/base/real-clock.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/base/errors.js';
@@ -171,6 +172,8 @@ test('both leader options set: a clean ConfigError naming both keys, nothing sta
   let err: unknown;
   try {
     new GossipService({
+      clock: realClock,
+      rng: cryptoRng,
       transport: p.transport,
       identityStore: p.transport.identityStore,
       crypto: p.service.node as never,

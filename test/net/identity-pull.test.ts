@@ -17,7 +17,7 @@ import { nodeIdentity, orgMsp, startNode, until } from '../comm/fixtures.js';
 
 test('identity pull lets a peer verify a message signed by a peer it never connected to', async () => {
   const root = await testCrypto({ orgs: 2, peersPerOrg: 2 });
-  const crypto = commCryptoFromMsps(() => [orgMsp(root, 1), orgMsp(root, 2)]);
+  const crypto = commCryptoFromMsps(() => [orgMsp(root, 1), orgMsp(root, 2)], realClock);
   const specs = [
     { org: 1, peer: 0 },
     { org: 1, peer: 1 },

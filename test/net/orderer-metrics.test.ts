@@ -4,6 +4,7 @@
  * count the blocks it pulled, show the endpoint in use and count the reconnect when the orderer
  * goes away.
  */
+import { realClock, cryptoRng } from '../../src/base/real-clock.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -213,11 +214,17 @@ test('deliver client metrics: blocks received, endpoint in use, reconnect by rea
   const metrics = new Metrics();
   const ctx = parseChannelConfig(f.genesis).cryptoContext();
   const svc = new DeliverService({
+    clock: realClock,
+    rng: cryptoRng,
     signer: f.peer.signer,
-    verifier: new MessageCryptoService(f.peer, {
-      get: (id) => (id === ctx.channelId ? ctx : undefined),
-      all: () => [ctx],
-    }),
+    verifier: new MessageCryptoService(
+      f.peer,
+      {
+        get: (id) => (id === ctx.channelId ? ctx : undefined),
+        all: () => [ctx],
+      },
+      () => new Date(),
+    ),
     tls: {
       clientAuthRequired: false,
       certPem: f.file(`${peerTls(1)}/server.crt`),

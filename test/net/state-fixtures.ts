@@ -4,6 +4,7 @@
  * channel org whose signature verifies"; BlockValidation = "signed by the orderer org", checked
  * as §2.8 by the sim crypto's verifier), the orderer's signer, and catch-up client/server.
  */
+import { realClock } from '../../src/base/real-clock.js';
 import { join } from 'node:path';
 import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import type { CommTls } from '../../src/comm/tls.js';
@@ -37,7 +38,7 @@ export function mspStateCrypto(
   allOrgs: readonly number[],
 ): StateCrypto {
   const msps = [...allOrgs.map((o) => orgMsp(root, o)), ordererMsp(root)];
-  const cc = commCryptoFromMsps(() => msps);
+  const cc = commCryptoFromMsps(() => msps, realClock);
   const trust = {
     pkiIdOf: (i: Uint8Array) => cc.pkiIdOf(i),
     validateIdentity: (i: Uint8Array) => cc.validateIdentity(i),

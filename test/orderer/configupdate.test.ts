@@ -68,7 +68,7 @@ test(
   "interop: the captured anchor-peer CONFIG_UPDATEs give Fabric's config blocks",
   { skip: SKIP_VECTORS },
   async () => {
-    const orderer = loadSigningIdentity(join(ordererDir(), 'msp'), 'OrdererMSP');
+    const orderer = loadSigningIdentity(join(ordererDir(), 'msp'), 'OrdererMSP', { now: new Date() });
     const genesis = readVector('blocks', 'block_0.pb');
     const cuFile = readdirSync(vectorPath('deliver')).find((n) => /broadcast_req_config_update/.test(n))!;
     const notls16 = readdirSync(vectorPath('deliver')).find((n) => /_deliver_resp_block16_/.test(n))!;
@@ -142,11 +142,13 @@ const admin = (f: Fixture, org: number) =>
   loadSigningIdentity(
     join(f.root, `peerOrganizations/org${org}.example.com/users/Admin@org${org}.example.com/msp`),
     `Org${org}MSP`,
+    { now: new Date() },
   );
 const ordererAdmin = (f: Fixture) =>
   loadSigningIdentity(
     join(f.root, 'ordererOrganizations/example.com/users/Admin@example.com/msp'),
     'OrdererMSP',
+    { now: new Date() },
   );
 
 function updateEnvelope(

@@ -73,10 +73,10 @@ export async function fixture(spec: GenesisSpec = {}): Promise<Fixture> {
     root,
     genesis,
     channel,
-    orderer: loadSigningIdentity(join(root, ORDERER_MSP), 'OrdererMSP'),
-    user: loadSigningIdentity(join(root, userMsp(1)), 'Org1MSP'),
-    peer: loadSigningIdentity(join(root, peerMsp(1)), 'Org1MSP'),
-    outsider: loadSigningIdentity(join(root, peerMsp(3)), 'Org3MSP'),
+    orderer: loadSigningIdentity(join(root, ORDERER_MSP), 'OrdererMSP', { now: new Date() }),
+    user: loadSigningIdentity(join(root, userMsp(1)), 'Org1MSP', { now: new Date() }),
+    peer: loadSigningIdentity(join(root, peerMsp(1)), 'Org1MSP', { now: new Date() }),
+    outsider: loadSigningIdentity(join(root, peerMsp(3)), 'Org3MSP', { now: new Date() }),
     file: (rel) => new Uint8Array(readFileSync(join(root, rel))),
   };
 }

@@ -34,7 +34,7 @@ const rng = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function ordererSigner() {
-  return loadSigningIdentity(join(ordererDir(), 'msp'), 'OrdererMSP').signer;
+  return loadSigningIdentity(join(ordererDir(), 'msp'), 'OrdererMSP', { now: new Date() }).signer;
 }
 
 function deliverFile(pattern: RegExp): Uint8Array {
@@ -92,7 +92,7 @@ test('our block writer mirrors the orderer blocks 1 and 25 of the vectors', { sk
     }
     // the peer's checks, with the channel config in force for that block
     const config = readVector('blocks', n === 25 ? 'block_24.pb' : 'block_0.pb');
-    const [r] = verifyBlocks(config, [{ name: `ours_${n}`, bytes }]);
+    const [r] = verifyBlocks(config, [{ name: `ours_${n}`, bytes }], new Date());
     assert.ok(r.ok, r.reason);
   }
 });

@@ -5,6 +5,7 @@
  * generation grows once per committed config block, not for other blocks); without a
  * config block as bytes (a parsed setup, as the simulation gives) there are no workers.
  */
+import { realClock, cryptoRng } from '../../src/base/real-clock.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -58,7 +59,7 @@ function configBlock(number: bigint, prev: Uint8Array): Uint8Array {
 async function service(withBytes: boolean) {
   const local = localOf(net, 1, 0);
   const registry = new ChannelCryptoRegistry();
-  const mcs = new MessageCryptoService(local, registry);
+  const mcs = new MessageCryptoService(local, registry, () => new Date());
   const transport = await GrpcTransport.start({
     identity: loadCommIdentity(join(testPeerDir(net.root, 1, 0), 'msp'), 'Org1MSP'),
     crypto: commCryptoFromMcs(mcs),
@@ -67,6 +68,8 @@ async function service(withBytes: boolean) {
     logger: silentLogger,
   });
   const svc = new GossipService({
+    clock: realClock,
+    rng: cryptoRng,
     transport,
     identityStore: transport.identityStore,
     crypto: mcs,

@@ -63,7 +63,7 @@ export function testMcs(
     try {
       const { msp, identity } = msps.deserialize(s.identity);
       if (!mspIds.has(msp.id)) return false;
-      msp.validate(identity, now);
+      msp.validate(identity, now ?? new Date());
       return identity.verify(s.data, s.signature);
     } catch {
       return false;
@@ -81,10 +81,14 @@ export function testMcs(
     },
   };
   const ctx: ChannelCryptoContext = { channelId: init.channel, msps, policies };
-  return new MessageCryptoService(unusedLocal(), {
-    get: (id) => (id === init.channel ? ctx : undefined),
-    all: () => [ctx],
-  });
+  return new MessageCryptoService(
+    unusedLocal(),
+    {
+      get: (id) => (id === init.channel ? ctx : undefined),
+      all: () => [ctx],
+    },
+    () => new Date(),
+  );
 }
 
 export function createBlockVerifier(init: TestVerifierInit): WorkerBlockVerifier {

@@ -46,7 +46,7 @@ export interface VerifyReport {
 }
 
 /** The verify command's work: one line per failing block ("<file>: <reason>"), or a summary when all pass. */
-export function verifyFiles(configFile: string, files: string[], now?: Date): VerifyReport {
+export function verifyFiles(configFile: string, files: string[], now: Date): VerifyReport {
   const config = readInput(configFile);
   const blocks = files.map((name) => ({ name, bytes: readInput(name) }));
   let results: BlockResult[];
@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .requiredOption('-c, --config <file>', 'the channel config block the blocks are checked against')
     .argument('<blocks...>', 'block files')
     .action((files: string[], opts: { config: string }) => {
-      const report = verifyFiles(opts.config, files);
+      const report = verifyFiles(opts.config, files, new Date());
       if (report.ok) {
         process.stdout.write(report.lines.join('\n') + '\n');
         return;

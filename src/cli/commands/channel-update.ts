@@ -122,7 +122,7 @@ export async function runChannelUpdate(o: UpdateOptions): Promise<string> {
   }
   if (o.msp) {
     if (!o.mspid) throw new ConfigError('BAD_FLAGS', '--msp needs --mspid');
-    env = addSignature(env, loadSigningIdentity(o.msp, o.mspid));
+    env = addSignature(env, loadSigningIdentity(o.msp, o.mspid, { now: new Date() }));
   }
   return submit(o, env, channel);
 }
@@ -130,7 +130,7 @@ export async function runChannelUpdate(o: UpdateOptions): Promise<string> {
 export async function runAnchorPeers(o: AnchorPeersOptions): Promise<string> {
   if (o.anchor.length === 0) throw new ConfigError('BAD_ANCHOR', 'give at least one --anchor host:port');
   const anchors = o.anchor.map(parseAnchor);
-  const id = loadSigningIdentity(o.msp, o.mspid);
+  const id = loadSigningIdentity(o.msp, o.mspid, { now: new Date() });
   const c = client(o);
   let block;
   try {

@@ -107,7 +107,7 @@ export function createBlockVerifier(init: McsVerifierInit): WorkerBlockVerifier 
     get: (id) => (id === ctx.channelId ? ctx : undefined),
     all: () => [ctx],
   };
-  const mcs = new MessageCryptoService(NO_LOCAL, provider);
+  const mcs = new MessageCryptoService(NO_LOCAL, provider, () => new Date());
   let seen = 0;
   const refresh = (): void => {
     if (!init.feed) return;
