@@ -1,4 +1,4 @@
-// `npm test`: type-check, then run every test file under test/ with node:test (through tsx).
+// `npm test`: type-check, lint, then run every test file under test/ with node:test (through tsx).
 // Optional arguments filter test files by substring: `npm test -- identity comm`.
 // GRAPEVINE_TEST_FULL=1 (npm run test:full) lets long suites run their full sample.
 import { spawnSync } from 'node:child_process';
@@ -36,6 +36,15 @@ if (filters.length === 0) {
   if (tsc.status !== 0) {
     console.error('run-tests: type check failed');
     process.exit(tsc.status ?? 1);
+  }
+  // Lint, which also enforces the protocol core's no-I/O rule (eslint.config.js).
+  const lint = spawnSync(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], {
+    stdio: 'inherit',
+    cwd: root,
+  });
+  if (lint.status !== 0) {
+    console.error('run-tests: lint failed');
+    process.exit(lint.status ?? 1);
   }
 }
 

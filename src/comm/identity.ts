@@ -13,11 +13,9 @@ import { ConfigError, VerifyError, errorMessage } from '../base/errors.js';
 import type { Msp, MspIdentity } from '../identity/types.js';
 import { parseSerializedIdentity, pkiIdOf, serializeIdentity } from '../identity/x509identity.js';
 import { signEcdsa } from '../identity/ecdsa.js';
-import type { Signer } from '../wire/signer.js';
 import type { CommTls } from './tls.js';
 import type { CommCrypto, CommIdentity } from '../core/link/types.js';
 import type { Clock } from '../base/time.js';
-import type { PkiId } from '../base/pkiid.js';
 
 /**
  * CommCrypto over the MSPs of the channel orgs (pass the current set; `msps` is read on every
