@@ -11,7 +11,8 @@
  *   every peer of its org): coverage 1, one copy per peer, its own time to reach everyone.
  */
 import { world, CHANNEL, type World } from '../test/sim/dissemination-world.js';
-import { netWorld, until } from '../test/net/dissemination-net.js';
+import { netWorld } from '../test/net/dissemination-net.js';
+import { until } from '../test/helpers/until.js';
 import { makeChain } from '../src/sim/blockmaker.js';
 import { unsignedGossip, Tag, PullMsgType } from '../src/wire/gossip.js';
 import type { ReceivedMessage } from '../src/core/link/types.js';

@@ -94,6 +94,7 @@ import type { CommIdentity } from '../../src/core/link/types.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import type { CommConfig } from '../../src/comm/config.js';
 import { Metrics } from '../../src/base/metrics.js';
+import { until } from '../helpers/until.js';
 
 const mspCache = new Map<string, Msp>();
 
@@ -143,15 +144,6 @@ export async function startNode(root: string, spec: NodeSpec): Promise<GrpcTrans
     config: spec.config,
     metrics: new Metrics(),
   });
-}
-
-/** Resolve when `cond()` holds, checking on every turn of the event loop (no guessed sleeps). */
-export async function until(cond: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** Resource types alive now, as a sorted list (for "stop leaves nothing behind"). */

@@ -18,6 +18,7 @@ import type { Msp } from '../../src/identity/types.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { testCrypto } from '../helpers/crypto.js';
+import { until } from '../helpers/until.js';
 import { readFileSync, readdirSync } from 'node:fs';
 
 const ORGS = 2;
@@ -39,18 +40,6 @@ interface Peer {
   disc?: Discovery;
   store?: IdentityStore;
   pkiId?: string;
-}
-
-function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (pred()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
 }
 
 const running: Peer[] = [];
@@ -167,7 +156,7 @@ test(
         .every((p) => JSON.stringify(view(p)) === JSON.stringify(expected(p, down)));
 
     try {
-      await until(() => converged(), 30_000, 'membership convergence');
+      await until(() => converged(), 'membership convergence', 30_000);
     } catch (e) {
       for (const p of peers)
         console.log(
@@ -199,12 +188,12 @@ test(
     const stoppedAt = Date.now();
     const victimKey = victim.pkiId!;
     const stateIn = (p: Peer) => p.disc!.aliveMembers().some((m) => pkiIdKey(m.pkiId) === victimKey);
-    await until(() => watchers.every((p) => !stateIn(p)), 15_000, 'victim declared dead');
+    await until(() => watchers.every((p) => !stateIn(p)), 'victim declared dead', 15_000);
     assert.ok(
       watchers.every((p) => p.disc!.deadMembers().some((m) => pkiIdKey(m.pkiId) === victimKey)),
       'dead, not forgotten',
     );
-    await until(() => converged(victim), 10_000, 'the others agree on everyone else'); // a transient presumed-dead flap may be healing
+    await until(() => converged(victim), 'the others agree on everyone else', 10_000); // a transient presumed-dead flap may be healing
     const deadAfter = Date.now() - stoppedAt;
     assert.ok(deadAfter < 25_000, `dead after ${deadAfter} ms`);
 
@@ -212,6 +201,6 @@ test(
     log('victim dead');
     await boot(victim);
     log('victim back');
-    await until(() => converged(), 30_000, 'victim found again');
+    await until(() => converged(), 'victim found again', 30_000);
   },
 );

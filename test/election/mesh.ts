@@ -6,9 +6,14 @@
  */
 import type { PkiId } from '../../src/base/pkiid.js';
 import { LeaderElection } from '../../src/core/election/election.js';
-import { electionConfig, type ElectionConfig, type ElectionConfigInput } from '../../src/core/election/config.js';
+import {
+  electionConfig,
+  type ElectionConfig,
+  type ElectionConfigInput,
+} from '../../src/core/election/config.js';
 import type { ElectionAdapter, ElectionMessage } from '../../src/core/election/types.js';
 import { VirtualClock } from '../../src/sim/clock.js';
+import { untilVirtual } from '../helpers/until.js';
 import { Metrics } from '../../src/base/metrics.js';
 
 export interface Change {
@@ -160,10 +165,13 @@ export class Mesh {
     maxMs: number,
     pred: (leaders: string[]) => boolean = (l) => l.length > 0,
   ): Promise<number> {
-    const t0 = this.clock.now();
-    const ok = await this.clock.runUntil(() => pred(this.leaders()), maxMs);
-    if (!ok) throw new Error(`no leader within ${maxMs} ms (leaders: ${this.leaders().join(',') || 'none'})`);
-    return this.clock.now() - t0;
+    return untilVirtual(
+      this.clock,
+      () => pred(this.leaders()),
+      'a leader',
+      maxMs,
+      () => `leaders: ${this.leaders().join(',') || 'none'}`,
+    );
   }
 
   stopAll(): void {

@@ -29,7 +29,7 @@ import {
   type NetworkLayout,
   type PeerSpec,
 } from '../../src/network/layout.js';
-import { until } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 import { blocksAfter } from './catchup-fixtures.js';
 
 const BEHIND = 2000;

@@ -19,7 +19,7 @@ import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { silentLogger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { Tag, unsignedGossip } from '../../src/wire/gossip.js';
-import { until } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 import { testPeerDir } from '../helpers/crypto.js';
 import { MemLedger } from '../state/fixtures.js';
 import { blocksAfter, localOf, mcsOf, ordererSignerOf, tlsOf } from './catchup-fixtures.js';

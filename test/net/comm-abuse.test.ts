@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { testCrypto } from '../helpers/crypto.js';
-import { nodeIdentity, orgTlsCaPem, peerFolder, startNode, until, type NodeSpec } from '../comm/fixtures.js';
+import { nodeIdentity, orgTlsCaPem, peerFolder, startNode, type NodeSpec } from '../comm/fixtures.js';
+import { until, untilMetric } from '../helpers/until.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { buildConnEstablish } from '../../src/core/link/handshake.js';
 import { loadCommTls } from '../../src/comm/identity.js';
@@ -80,27 +81,11 @@ function rawStream(org: number, peer: number, endpoint: string) {
   };
 }
 
-async function metric(
-  n: GrpcTransport,
-  name: string,
-  labels: Record<string, string>,
-  want: number,
-): Promise<void> {
-  const start = Date.now();
-  for (;;) {
-    const v = await n.metrics.value(name, labels);
-    if (v === want) return;
-    if (v > want || Date.now() - start > 10_000)
-      assert.fail(`${name} ${JSON.stringify(labels)} = ${v}, want ${want}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('comm refuses bad handshakes', () => {
   test('mismatched TLS hash, replayed, unsigned, garbage and missing ConnEstablish are refused by reason', async () => {
     const server = await node({ org: 1, peer: 0, config: { connTimeoutMs: 300 } });
     const fails = (reason: string, want: number) =>
-      metric(server, 'gossip_comm_handshake_failures', { reason }, want);
+      untilMetric(server.metrics, 'gossip_comm_handshake_failures', { reason }, want);
 
     // Our own identity, but the TLS hash of another certificate.
     const a = rawStream(2, 0, server.endpoint);
@@ -149,7 +134,8 @@ describe('comm drops bad frames on an authenticated connection', () => {
     );
     friend.send(memReq(1), { endpoint: server.endpoint, pkiId: server.selfPkiId });
     await until(() => heard.includes('memReq:1'), 'friend connected');
-    const bad = (reason: string, want: number) => metric(server, 'gossip_comm_bad_input', { reason }, want);
+    const bad = (reason: string, want: number) =>
+      untilMetric(server.metrics, 'gossip_comm_bad_input', { reason }, want);
 
     const open = async (org: number, peer: number) => {
       const s = rawStream(org, peer, server.endpoint);

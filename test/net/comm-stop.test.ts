@@ -23,8 +23,8 @@ import {
   orgTlsCaPem,
   peerFolder,
   startNode,
-  until,
 } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { loadCommTls } from '../../src/comm/identity.js';
 import { channelCredentials, leafDer, serverCredentials } from '../../src/comm/tls.js';

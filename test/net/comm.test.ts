@@ -11,9 +11,9 @@ import {
   noResourcesBeyond,
   peerFolder,
   startNode,
-  until,
   type NodeSpec,
 } from '../comm/fixtures.js';
+import { until, untilMetric } from '../helpers/until.js';
 import { loadCommIdentity } from '../../src/comm/identity.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { type ReceivedMessage } from '../../src/core/link/types.js';
@@ -36,27 +36,6 @@ async function node(spec: NodeSpec): Promise<GrpcTransport> {
   const n = await startNode(root, spec);
   running.push(n);
   return n;
-}
-
-async function untilMetric(
-  n: GrpcTransport,
-  name: string,
-  labels: Record<string, string>,
-  want: number,
-): Promise<void> {
-  let v = 0;
-  const poll = async () => {
-    v = await n.metrics.value(name, labels);
-  };
-  await poll();
-  const start = Date.now();
-  while (v < want) {
-    if (Date.now() - start > 10_000)
-      throw new Error(`${name} ${JSON.stringify(labels)} stayed at ${v}, want ${want}`);
-    await new Promise((r) => setTimeout(r, 5));
-    await poll();
-  }
-  assert.equal(v, want);
 }
 
 const memReq = (n = 0) =>
@@ -258,7 +237,7 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
       (m) => heard.push(m),
     );
     stranger.send(memReq(), peerOf(server));
-    await untilMetric(server, 'gossip_comm_handshake_failures', { reason: 'UNKNOWN_MSP' }, 1);
+    await untilMetric(server.metrics, 'gossip_comm_handshake_failures', { reason: 'UNKNOWN_MSP' }, 1);
     await until(() => stranger.connectedPeers().length === 0, 'the refused stream to end');
     assert.equal(server.connectedPeers().length, 0);
     assert.equal(heard.length, 0);
@@ -275,7 +254,7 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
       identity: loadCommIdentity(join(peerFolder(root, 3, 1), 'msp'), 'Org1MSP'),
     });
     forged.send(memReq(), peerOf(server));
-    await untilMetric(server, 'gossip_comm_handshake_failures', { reason: 'IDENTITY_REJECTED' }, 1);
+    await untilMetric(server.metrics, 'gossip_comm_handshake_failures', { reason: 'IDENTITY_REJECTED' }, 1);
     assert.equal(await server.metrics.value('gossip_comm_handshake_failures'), 1);
     assert.equal(server.connectedPeers().length, 0);
     await Promise.all([server.stop(), forged.stop()]);

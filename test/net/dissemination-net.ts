@@ -243,18 +243,3 @@ export function membershipSummary(peers: readonly NetPeer[], channel: string): s
     )
     .join('; ');
 }
-
-/** Resolve when `cond()` holds (checked every 20 ms), or reject after limitMs (adding `detail()`). */
-export async function until(
-  cond: () => boolean,
-  what: string,
-  limitMs = 20_000,
-  detail?: () => string,
-): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs)
-      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeChain } from '../../src/sim/blockmaker.js';
-import { membershipSummary, netWorld, until, type NetPeer } from './dissemination-net.js';
+import { membershipSummary, netWorld, type NetPeer } from './dissemination-net.js';
+import { poll, until } from '../helpers/until.js';
 
 const has = (p: NetPeer, ch: string, seq: bigint) => p.got.get(ch)?.has(seq) === true;
 
@@ -20,8 +21,7 @@ test(
       await until(
         () => inChannel.every((p) => p.node.peersOfChannel('mychannel').length === 9),
         'channel membership to converge',
-        90_000,
-        () => membershipSummary(w.peers, 'mychannel'),
+        { timeoutMs: 90_000, detail: () => membershipSummary(w.peers, 'mychannel') },
       );
       for (const p of inChannel) {
         const peers = p.node.peersOfChannel('mychannel');
@@ -37,7 +37,7 @@ test(
         'the same block again is a duplicate',
       );
       const org1 = w.peers.filter((p) => p.org === 1 && p !== leader);
-      await until(() => org1.every((p) => has(p, 'mychannel', 1n)), 'block 1 at every org1 peer');
+      await until(() => org1.every((p) => has(p, 'mychannel', 1n)), 'block 1 at every org1 peer', 20_000);
       // Fabric pushes blocks within the org only, and block pull is same-org too: org2 never sees it
       // unless its own leader gets it; org3 is not in the channel at all.
       const org2Leader = w.peers.find((p) => p.org === 2)!;
@@ -49,6 +49,7 @@ test(
       await until(
         () => others.every((p) => has(p, 'mychannel', 3n) && has(p, 'mychannel', 2n)),
         'blocks 2-3 everywhere in the channel',
+        20_000,
       );
       for (const p of w.peers.filter((q) => q.org === 2))
         assert.equal(has(p, 'mychannel', 1n), false, `${p.name} got org1's block 1`);
@@ -76,8 +77,7 @@ test('net: with push off, pull alone delivers every block', { timeout: 120_000 }
     await until(
       () => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 9),
       'channel membership to converge',
-      90_000,
-      () => membershipSummary(w.peers, 'mychannel'),
+      { timeoutMs: 90_000, detail: () => membershipSummary(w.peers, 'mychannel') },
     );
     const blocks = makeChain({ channel: 'mychannel', orderer: w.orderer, n: 5 });
     const leaders = [1, 2].map((org) => w.peers.find((p) => p.org === org)!);
@@ -107,8 +107,7 @@ test('net: a forged block is dropped and not forwarded', { timeout: 120_000 }, a
     await until(
       () => w.peers.every((p) => p.node.peersOfChannel('mychannel').length === 5),
       'channel membership to converge',
-      90_000,
-      () => membershipSummary(w.peers, 'mychannel'),
+      { timeoutMs: 90_000, detail: () => membershipSummary(w.peers, 'mychannel') },
     );
     // a block "signed" by a peer instead of the orderer fails BlockValidation
     const forger = w.peers.find((p) => p.org === 1)!;
@@ -120,13 +119,13 @@ test('net: a forged block is dropped and not forwarded', { timeout: 120_000 }, a
     forger.node.gossipBlock('mychannel', 1n, forged[0]!);
     const org1 = w.peers.filter((p) => p.org === 1 && p !== forger);
     let refused = 0;
-    const deadline = Date.now() + 20_000;
-    while (refused === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      refused = (
-        await Promise.all(org1.map((p) => p.metrics.value('gossip_dropped', { reason: 'bad_block' })))
-      ).reduce((a, b) => a + b, 0);
-    }
+    await poll(
+      async () =>
+        (refused = (
+          await Promise.all(org1.map((p) => p.metrics.value('gossip_dropped', { reason: 'bad_block' })))
+        ).reduce((a, b) => a + b, 0)) > 0,
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     assert.ok(refused >= 1, 'no peer refused the forged block');
     for (const p of org1) assert.equal(has(p, 'mychannel', 1n), false);
   } finally {

@@ -15,7 +15,8 @@ import { ConfigError } from '../../src/base/errors.js';
 import { GossipService } from '../../src/service/index.js';
 import { Status } from '../../src/wire/gen/common/common_pb.js';
 import { Orderer } from '../../src/orderer/server.js';
-import { activeResources, noResourcesBeyond, until } from '../comm/fixtures.js';
+import { activeResources, noResourcesBeyond } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 import {
   CHANNEL,
   Writer,

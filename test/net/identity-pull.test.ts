@@ -13,7 +13,8 @@ import type { PullMember } from '../../src/core/pull/index.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { Tag, signGossip } from '../../src/wire/gossip.js';
 import { testCrypto } from '../helpers/crypto.js';
-import { nodeIdentity, orgMsp, startNode, until } from '../comm/fixtures.js';
+import { nodeIdentity, orgMsp, startNode } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 
 test('identity pull lets a peer verify a message signed by a peer it never connected to', async () => {
   const root = await testCrypto({ orgs: 2, peersPerOrg: 2 });

@@ -19,15 +19,8 @@ import type { Orderer } from '../../src/orderer/server.js';
 import { blockLastConfigIndex } from '../../src/wire/block.js';
 import { Status } from '../../src/wire/gen/common/common_pb.js';
 import { testOrdererDir, testUserDir } from '../helpers/crypto.js';
+import { until } from '../helpers/until.js';
 import { CHANNEL, Writer, netChannel, startOrderer, startPeer, type NetPeer } from './e2e-world.js';
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('anchor-peer update by the org admin reaches every running peer', { timeout: 120_000 }, async () => {
   const net = await netChannel({ orgs: 2, peersPerOrg: 2 });
@@ -38,7 +31,7 @@ test('anchor-peer update by the org admin reaches every running peer', { timeout
     const address = orderers[0]!.address;
     const writer = new Writer(net);
     assert.deepEqual(await writer.broadcast(address, writer.envelopes(2)), [Status.SUCCESS, Status.SUCCESS]);
-    await until(() => peers.every((p) => p.ledger.height() >= 3n), 'every peer at height 3');
+    await until(() => peers.every((p) => p.ledger.height() >= 3n), 'every peer at height 3', 60_000);
 
     const target = {
       orderer: address,
@@ -68,6 +61,7 @@ test('anchor-peer update by the org admin reaches every running peer', { timeout
           (p) => p.ledger.height() > configNumber && p.service.node.channel(CHANNEL)?.sequence === 1n,
         ),
       'every peer applied config sequence 1',
+      60_000,
     );
     for (const p of peers) {
       const { block } = (await p.ledger.getBlock(configNumber))!;
@@ -83,7 +77,7 @@ test('anchor-peer update by the org admin reaches every running peer', { timeout
 
     // blocks keep flowing after the config block, pointing at it
     assert.deepEqual(await writer.broadcast(address, writer.envelopes(1)), [Status.SUCCESS]);
-    await until(() => peers.every((p) => p.ledger.height() >= 5n), 'every peer at height 5');
+    await until(() => peers.every((p) => p.ledger.height() >= 5n), 'every peer at height 5', 60_000);
     for (const p of peers)
       assert.equal(blockLastConfigIndex((await p.ledger.getBlock(4n))!.block), configNumber);
 

@@ -30,6 +30,7 @@ import {
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { broadcastAll } from '../helpers/broadcast.js';
+import { until } from '../helpers/until.js';
 import { ORDERER_TLS, fixture, peerTls, endorserTxs, type Fixture } from '../orderer/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grapevine-net-ometrics-'));
@@ -93,15 +94,6 @@ async function deliverAll(address: string, c: grpc.ChannelCredentials, f: Fixtur
   }
 }
 
-/** Poll `cond` until true (bounded); the streams close asynchronously on the server side. */
-async function eventually(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 test('orderer metrics move with Broadcast and Deliver and are served on /metrics', async () => {
   const f = await fixture({ maxMessageCount: 1 });
   const o = await startOrderer(f);
@@ -117,7 +109,7 @@ test('orderer metrics move with Broadcast and Deliver and are served on /metrics
       Status.FORBIDDEN,
     ]);
     await o.chain(f.channel)!.waitForHeight(BigInt(N + 1));
-    await eventually(async () => (await m.value('ledger_blockchain_height', ch)) === N + 1, 'height gauge');
+    await until(async () => (await m.value('ledger_blockchain_height', ch)) === N + 1, 'height gauge');
 
     const ok = { ...ch, type: 'ENDORSER_TRANSACTION', status: 'SUCCESS' };
     assert.equal(await m.value('broadcast_processed_count', ok), N);
@@ -141,7 +133,7 @@ test('orderer metrics move with Broadcast and Deliver and are served on /metrics
     assert.equal(await m.value('deliver_blocks_sent', dl), N + 1);
     assert.equal(await m.value('deliver_requests_received', dl), 1);
     assert.equal(await m.value('deliver_requests_completed', { ...dl, success: 'true' }), 1);
-    await eventually(async () => (await m.value('deliver_streams_closed')) === 1, 'stream closed');
+    await until(async () => (await m.value('deliver_streams_closed')) === 1, 'stream closed');
     assert.equal(await m.value('deliver_streams_opened'), 1);
 
     // a non-member: the request is counted and completes without success
@@ -253,7 +245,7 @@ test('deliver client metrics: blocks received, endpoint in use, reconnect by rea
       await broadcastAll(o.address, creds(f), txs(f, f.user.signer, N)),
       Array(N).fill(Status.SUCCESS),
     );
-    await eventually(
+    await until(
       async () => (await metrics.value('grapevine_deliver_blocks_received_total', ch)) === N,
       'blocks received',
     );
@@ -268,7 +260,7 @@ test('deliver client metrics: blocks received, endpoint in use, reconnect by rea
 
     // the orderer goes away: the session ends and is counted, the endpoint is no longer in use
     await o.stop();
-    await eventually(
+    await until(
       async () => (await metrics.value('grapevine_deliver_reconnects_total', ch)) >= 1,
       'reconnect counted',
     );

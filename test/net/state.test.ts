@@ -18,7 +18,8 @@ import { StateError, StateProvider, type StateLedger, type StatePeer } from '../
 import { CatchupClient, CatchupServer } from '../../src/comm/catchup/index.js';
 import { silentLogger } from '../../src/base/log.js';
 import { testCrypto } from '../helpers/crypto.js';
-import { startNode, until } from '../comm/fixtures.js';
+import { startNode } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 import { MemLedger, chain } from '../state/fixtures.js';
 import { mspStateCrypto, ordererSigner, peerSigner, peerTls } from './state-fixtures.js';
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI_MAIN } from '../../src/network/children.js';
 import type { NetworkSnapshot } from '../../src/network/state.js';
+import { poll } from '../helpers/until.js';
 
 /** Child processes of `pid` that are our own (tsx may also run an `esbuild --service` helper). */
 function childPids(pid: number): number[] {
@@ -58,26 +59,24 @@ test(
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     const pids: number[] = [];
     try {
-      const deadline = Date.now() + 150_000;
       let url: string | undefined;
       let last: NetworkSnapshot | undefined;
-      while (Date.now() < deadline) {
-        url ??= /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
-        if (proc.exitCode !== null) assert.fail(`network up exited early (${proc.exitCode}):\n${out}`);
-        if (url) {
+      await poll(
+        async () => {
+          url ??= /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+          if (proc.exitCode !== null) assert.fail(`network up exited early (${proc.exitCode}):\n${out}`);
+          if (!url) return false;
           const r = await fetch(`${url}api/network`).catch(() => undefined);
-          if (r?.ok) {
-            last = (await r.json()) as NetworkSnapshot;
-            if (
-              last.peers.length === 6 &&
-              last.peers.every((p) => p.height >= 21) &&
-              last.orgs.every((o) => o.leader)
-            )
-              break;
-          }
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
+          if (!r?.ok) return false;
+          last = (await r.json()) as NetworkSnapshot;
+          return (
+            last.peers.length === 6 &&
+            last.peers.every((p) => p.height >= 21) &&
+            last.orgs.every((o) => o.leader)
+          );
+        },
+        { timeoutMs: 150_000, intervalMs: 500 },
+      );
       assert.ok(last, `no state from the dashboard:\n${out}`);
       const summary = JSON.stringify({
         peers: last.peers.map((p) => [p.name, p.status, p.height, p.leader, p.connections.length]),

@@ -19,6 +19,7 @@ import { operationsOptionsFromConfig } from '../../src/node/operations-config.js
 import { componentLogger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { testCrypto } from '../helpers/crypto.js';
+import { poll } from '../helpers/until.js';
 
 interface Reply {
   status: number;
@@ -62,10 +63,9 @@ function call(
   });
 }
 
-/** Closed handles leave the list once libuv has run their close callbacks: poll a bounded number of loop turns. */
+/** Closed handles leave the list once libuv has run their close callbacks: poll, bounded. */
 async function settled(baseline: number): Promise<void> {
-  for (let i = 0; i < 100 && netResources() > baseline; i++)
-    await new Promise((resolve) => setTimeout(resolve, 1));
+  await poll(() => netResources() <= baseline, { timeoutMs: 1000, intervalMs: 1 });
   assert.equal(netResources(), baseline, process.getActiveResourcesInfo().join(','));
 }
 

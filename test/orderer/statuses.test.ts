@@ -31,6 +31,7 @@ import {
 } from '../../src/wire/gen/common/common_pb.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { MemDeliverIO, fixture, tempChain, type Fixture } from './fixtures.js';
+import { until } from '../helpers/until.js';
 
 let fx: Fixture | undefined;
 async function fix(): Promise<Fixture> {
@@ -329,7 +330,7 @@ test('Deliver: BLOCK_UNTIL_READY waits for new blocks; expiry ends a session; ha
     assert.equal(io.frames.length, 0);
     await s.broadcast(tx(s.f, s.f.user.signer, now));
     await s.broadcast(tx(s.f, s.f.user.signer, now));
-    while (io.frames.length < 1) await new Promise((r) => setImmediate(r));
+    await until(() => io.frames.length >= 1, 'a deliver frame', { intervalMs: 0 });
     assert.deepEqual(
       io.responses().map((r) => ('block' in r ? decodeBlock(r.block).header!.number : r.status)),
       [1n],

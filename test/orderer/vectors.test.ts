@@ -29,6 +29,7 @@ import {
 import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import { SKIP_VECTORS, ordererDir, readVector, vectorPath, vectorIndex } from '../helpers/vectors.js';
 import { MemDeliverIO, tempChain } from './fixtures.js';
+import { until } from '../helpers/until.js';
 
 const rng = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -194,7 +195,7 @@ test(
       const session = handleDeliver(io, { ...deps, now: () => seekTime });
       await new Promise((r) => setImmediate(r));
       for (let n = 16; n <= 31; n++) await chain.importBlock(blocks.get(n)!.block);
-      while (io.frames.length < 31) await new Promise((r) => setImmediate(r));
+      await until(() => io.frames.length >= 31, '31 deliver frames', { intervalMs: 0 });
       io.cancel();
       await assert.rejects(session, { code: 'CANCELLED' });
       for (let n = 1; n <= 31; n++) {

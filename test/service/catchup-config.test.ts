@@ -22,7 +22,7 @@ import { MessageCryptoService } from '../../src/identity/index.js';
 import { silentLogger } from '../../src/base/log.js';
 import { blockDataHash, blockHeaderHash, decodeBlock, encodeBlock } from '../../src/wire/block.js';
 import { BlockSchema } from '../../src/wire/gen/common/common_pb.js';
-import { until } from '../comm/fixtures.js';
+import { until } from '../helpers/until.js';
 import { testPeerDir } from '../helpers/crypto.js';
 import { MemLedger } from '../state/fixtures.js';
 import { makeBlock } from '../../src/sim/blockmaker.js';

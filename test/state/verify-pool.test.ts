@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { decodeBlock } from '../../src/wire/block.js';
 import { testCrypto } from '../helpers/crypto.js';
+import { poll } from '../helpers/until.js';
 import { mspStateCrypto, ordererSigner } from '../net/state-fixtures.js';
 import { FakeTransport, MemLedger, chain } from './fixtures.js';
 import { TEST_VERIFIER_MODULE, type TestVerifierInit } from './verifier-module.js';
@@ -231,7 +232,8 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
   provider.start();
   await provider.verifierReady();
   await provider.syncNow();
-  for (let i = 0; i < 200 && ledger.height() < 60n; i++) await new Promise((r) => setTimeout(r, 10));
+  await poll(() => ledger.height() >= 60n, { timeoutMs: 2000 });
+  // a stream that did not stop at the bad block would run on meanwhile (checked by `offered` below)
   await new Promise((r) => setTimeout(r, 50));
   await provider.stop();
   assert.equal(ledger.height(), 60n, 'blocks 1..59 committed, 60 refused, none after it');
