@@ -35,7 +35,8 @@ import { cryptoRng, realClock } from '../src/base/real-clock.js';
 import { silentLogger } from '../src/base/log.js';
 import { Metrics } from '../src/base/metrics.js';
 import { testCrypto } from '../test/helpers/crypto.js';
-import { MemLedger, FakeTransport } from '../test/state/fixtures.js';
+import { MemLedger } from '../test/state/fixtures.js';
+import { FakeTransport } from '../test/helpers/fake-transport.js';
 import { makeChain } from '../src/sim/blockmaker.js';
 import { ordererSigner, peerSigner, peerTls } from '../test/net/state-fixtures.js';
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import type { ReceivedMessage, RemotePeer, Transport } from '../../src/core/link/types.js';
+import type { ReceivedMessage, RemotePeer } from '../../src/core/link/types.js';
 import type { PkiId } from '../../src/base/pkiid.js';
 import { GossipChannel } from '../../src/core/channel/channel.js';
 import { channelGossipConfig, type ChannelGossipConfigInput } from '../../src/core/channel/config.js';
@@ -43,6 +43,7 @@ import {
   type GossipMessageInit,
 } from '../../src/wire/gossip.js';
 import type { Signer } from '../../src/wire/signer.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
 
 export const CH = 'mychannel';
 export const ORG1 = 'Org1MSP';
@@ -219,11 +220,8 @@ export class Harness {
     this.identities.set(key(this.self.pkiId), this.self.identity);
     for (const p of o.peers ?? []) this.addMember(p);
     const config = channelGossipConfig(o.config);
-    const transport = {
-      selfPkiId: this.self.pkiId,
-      send: (envelope: Envelope, ...to: RemotePeer[]) =>
-        this.sent.push({ envelope, message: openEnvelope(envelope).message, to }),
-    } as unknown as Transport;
+    const transport = new FakeTransport({ selfPkiId: this.self.pkiId, endpoint: this.self.endpoint });
+    transport.onSend = (envelope, message, to) => this.sent.push({ envelope, message, to });
     this.foreign = new ForeignStateInfoStore(400_000, 100, this.metrics);
     this.host = {
       selfPkiId: this.self.pkiId,

@@ -7,7 +7,8 @@ import { ConfigError } from '../../src/base/errors.js';
 import { checkEcdsa } from '../../src/identity/ecdsa.js';
 import { GossipMessage_Tag as Tag, type Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { openEnvelope, secretInternalEndpoint } from '../../src/wire/gossip.js';
-import { aliveOf, harness, hex, memReqOf, memResOf, type Harness, type Sent } from './fixtures.js';
+import { aliveOf, harness, hex, memReqOf, memResOf, type Harness } from './fixtures.js';
+import type { Sent } from '../helpers/fake-transport.js';
 import { X509Certificate } from 'node:crypto';
 
 const aliveIn = (env: Envelope | undefined) => parseAlive(env);
@@ -339,7 +340,7 @@ test('stop is idempotent and releases every timer, subscription and pending slee
     baseline + h.store.size - 1,
     'only the identity store expiry timers remain',
   );
-  assert.equal(h.t.subscriberCount, 0);
+  assert.equal(h.t.subscribers, 0);
   const sent = h.t.sent.length;
   await h.vc.runFor(100_000);
   assert.equal(h.t.sent.length, sent);

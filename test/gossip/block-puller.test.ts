@@ -7,7 +7,8 @@ import { standalonePuller, type StandalonePuller } from './blockpull-fixture.js'
 import { digestEnvelope, helloEnvelope, updateEnvelope } from '../../src/core/pull/messages.js';
 import { PullMsgType, Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
-import { FakeNet, testPkiId, type FakeTransport } from './fakenet.js';
+import { FakeNet, testPkiId } from './fakenet.js';
+import type { FakeTransport } from '../helpers/fake-transport.js';
 
 const CH = 'mychannel';
 const KIND = { msgType: PullMsgType.BLOCK_MSG, tag: Tag.CHAN_AND_ORG, channel: CH };

@@ -1,13 +1,14 @@
 /**
- * A tiny in-memory Transport for pull tests: every message is encoded, delivered after a
- * per-message latency on the shared VirtualClock and decoded again at the receiver, which gets
- * a ReceivedMessage whose `respond` goes back the same way. Every send is logged.
+ * A tiny in-memory network of fake Transports (test/helpers/fake-transport.ts) for pull tests:
+ * every message is encoded, delivered after a per-message latency on the shared VirtualClock and
+ * decoded again at the receiver, which gets a ReceivedMessage whose `respond` goes back the same
+ * way. Every send is logged.
  */
-import type { AckResult, ConnectionInfo, ReceivedMessage, RemotePeer, Transport, Unsubscribe } from '../../src/core/link/types.js';
 import type { PkiId } from '../../src/base/pkiid.js';
 import type { VirtualClock } from '../../src/sim/index.js';
 import type { Envelope, GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
 import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../../src/wire/gossip.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
 
 export interface Sent {
   readonly from: string;
@@ -29,7 +30,11 @@ export class FakeNet {
   constructor(readonly clock: VirtualClock) {}
 
   node(endpoint: string, pkiId: PkiId, identity: Uint8Array = new Uint8Array([1])): FakeTransport {
-    const t = new FakeTransport(this, endpoint, pkiId, identity);
+    const t = new FakeTransport({ selfPkiId: pkiId, endpoint, identity });
+    t.onSend = (envelope, _message, peers) => {
+      for (const p of peers) this.transmit(t, p.endpoint, envelope);
+    };
+    t.onRespond = (r) => this.transmit(t, r.to.endpoint, r.envelope);
     this.nodes.set(endpoint, t);
     return t;
   }
@@ -51,92 +56,10 @@ export class FakeNet {
       () => {
         const to = this.nodes.get(toEndpoint);
         if (!to || to.stopped) return;
-        const env = decodeEnvelope(bytes);
-        to.receive(env, openEnvelope(env).message, from);
+        to.deliver(decodeEnvelope(bytes), from);
       },
       this.latency(from.endpoint, toEndpoint, message),
     );
-  }
-}
-
-export class FakeTransport implements Transport {
-  stopped = false;
-  private readonly subs = new Set<{ p: (m: ReceivedMessage) => boolean; h: (m: ReceivedMessage) => void }>();
-
-  constructor(
-    private readonly net: FakeNet,
-    readonly endpoint: string,
-    readonly selfPkiId: PkiId,
-    readonly identity: Uint8Array,
-  ) {}
-
-  get conn(): ConnectionInfo {
-    return {
-      pkiId: this.selfPkiId,
-      identity: this.identity,
-      endpoint: this.endpoint,
-      auth: { signedData: new Uint8Array(0), signature: new Uint8Array(0) },
-    };
-  }
-
-  send(envelope: Envelope, ...peers: RemotePeer[]): void {
-    for (const p of peers) this.net.transmit(this, p.endpoint, envelope);
-  }
-
-  /** Build the ReceivedMessage `from` would hand us for `envelope` (for injecting messages). */
-  received(envelope: Envelope, from: FakeTransport): ReceivedMessage {
-    const message = openEnvelope(envelope).message;
-    return {
-      envelope,
-      message,
-      conn: from.conn,
-      respond: (env: Envelope) => this.net.transmit(this, from.endpoint, env),
-      ack: () => undefined,
-    };
-  }
-
-  receive(envelope: Envelope, message: GossipMessage, from: FakeTransport): void {
-    const m: ReceivedMessage = {
-      envelope,
-      message,
-      conn: from.conn,
-      respond: (env: Envelope) => this.net.transmit(this, from.endpoint, env),
-      ack: () => undefined,
-    };
-    for (const s of [...this.subs]) if (s.p(m)) s.h(m);
-  }
-
-  subscribe(p: (m: ReceivedMessage) => boolean, h: (m: ReceivedMessage) => void): Unsubscribe {
-    const s = { p, h };
-    this.subs.add(s);
-    return () => this.subs.delete(s);
-  }
-
-  get subscribers(): number {
-    return this.subs.size;
-  }
-
-  sendWithAck(): Promise<AckResult[]> {
-    throw new Error('not used');
-  }
-  probe(): Promise<void> {
-    throw new Error('not used');
-  }
-  handshake(): Promise<ConnectionInfo> {
-    throw new Error('not used');
-  }
-  onPresumedDead(): Unsubscribe {
-    return () => undefined;
-  }
-  onIdentitySwitch(): Unsubscribe {
-    return () => undefined;
-  }
-  closeConn(): void {}
-  connectedPeers(): PkiId[] {
-    return [];
-  }
-  async stop(): Promise<void> {
-    this.stopped = true;
   }
 }
 

@@ -17,7 +17,8 @@ import { sameOrgOrOurOrgPullFilter, type OrgView, type PullMember } from '../../
 import { digestEnvelope, updateEnvelope } from '../../src/core/pull/messages.js';
 import { PullMsgType, Tag, signGossip, unsignedGossip } from '../../src/wire/gossip.js';
 import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
-import { FakeNet, type FakeTransport } from './fakenet.js';
+import { FakeNet } from './fakenet.js';
+import type { FakeTransport } from '../helpers/fake-transport.js';
 
 const KIND = { msgType: PullMsgType.IDENTITY_MSG, tag: Tag.EMPTY, channel: '' };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

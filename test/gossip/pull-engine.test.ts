@@ -17,7 +17,8 @@ import {
 } from '../../src/core/pull/messages.js';
 import { PullMsgType, Tag, channelBytes, unsignedGossip } from '../../src/wire/gossip.js';
 import type { GossipMessage } from '../../src/wire/gen/gossip/message_pb.js';
-import { FakeNet, testPkiId, type FakeTransport } from './fakenet.js';
+import { FakeNet, testPkiId } from './fakenet.js';
+import type { FakeTransport } from '../helpers/fake-transport.js';
 
 const CH = 'ch';
 const KIND = { msgType: PullMsgType.BLOCK_MSG, tag: Tag.CHAN_AND_ORG, channel: CH };

@@ -22,7 +22,7 @@ import { IdentityStore } from '../../src/identity/store.js';
 import { NodeClock, SeededRng, VirtualClock } from '../../src/sim/index.js';
 import { GossipMessage_Tag as Tag, type Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { decodeEnvelope, openEnvelope, secretInternalEndpoint, tagError } from '../../src/wire/gossip.js';
-import { FakeTransport } from '../discovery/fixtures.js';
+import { discoveryTransport } from '../discovery/fixtures.js';
 import {
   SKIP_VECTORS,
   readVector,
@@ -322,7 +322,7 @@ test(
         },
       };
     })();
-    const t = new FakeTransport(me.pkiId, store);
+    const t = discoveryTransport(me.pkiId, store);
     const d = new Discovery({
       transport: t,
       identityStore: store,
@@ -340,7 +340,7 @@ test(
       pkiId: pkiIdOf(requesterId),
       serialized: requesterId,
       name: 'peer1.org1.example.com',
-    } as never);
+    });
     const [ours] = t.ofKind('memRes');
     assert.ok(ours, 'answered');
     assert.equal(ours.message.nonce, BigInt(req.nonce), 'nonce echoed');
@@ -379,7 +379,7 @@ test(
         pkiId: pkiIdOf(requesterId),
         serialized: requesterId,
         name: 'peer1.org1.example.com',
-      } as never,
+      },
     );
     await vc.runFor(4_000);
     const [ourReq] = t.ofKind('memReq');

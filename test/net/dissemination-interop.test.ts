@@ -27,6 +27,7 @@ import type { BlockEvent, ChannelHost } from '../../src/core/channel/types.js';
 import type { MemberInfo } from '../../src/core/discovery/types.js';
 import type { ReceivedMessage } from '../../src/core/link/types.js';
 import { ManualClock } from '../comm/fixtures.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
 import { cryptoRng } from '../../src/base/real-clock.js';
 import { silentLogger } from '../../src/base/log.js';
 import { decodeEnvelope, openEnvelope, Tag } from '../../src/wire/gossip.js';
@@ -85,7 +86,7 @@ function setup(receiver: string) {
         return i && parseSerializedIdentity(i).mspId;
       },
     },
-    transport: { send: () => {} } as unknown as ChannelHost['transport'],
+    transport: new FakeTransport(),
     clock: new ManualClock(),
     rng: cryptoRng,
     config: channelGossipConfig({ maxBlockCountToStore: 100 }),

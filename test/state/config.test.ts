@@ -10,7 +10,8 @@ import { stateConfig, StateProvider, FABRIC_STATE_DEFAULTS } from '../../src/cor
 import { Metrics } from '../../src/base/metrics.js';
 import { silentLogger } from '../../src/base/log.js';
 import type { Rng } from '../../src/base/time.js';
-import { FakeTransport, MemLedger } from './fixtures.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
+import { MemLedger } from './fixtures.js';
 
 test('maxRetries 0 is kept (Fabric: one send per batch); other zeros mean the default; negatives refused', () => {
   assert.equal(stateConfig({ maxRetries: 0 }).maxRetries, 0);

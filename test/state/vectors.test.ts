@@ -21,7 +21,8 @@ import { VirtualClock } from '../../src/sim/index.js';
 import { StateProvider } from '../../src/core/state/index.js';
 import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../../src/wire/gossip.js';
 import { SKIP_VECTORS, readVector, vectorBlocks, vectorPath } from '../helpers/vectors.js';
-import { FakeTransport, MemLedger } from './fixtures.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
+import { MemLedger } from './fixtures.js';
 
 const CAPTURED_AT = new Date(1795214569000);
 const env = (f: string) => decodeEnvelope(readVector('gossip', f));

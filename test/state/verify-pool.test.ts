@@ -17,7 +17,8 @@ import { decodeBlock } from '../../src/wire/block.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { poll } from '../helpers/until.js';
 import { mspStateCrypto, ordererSigner } from '../net/state-fixtures.js';
-import { FakeTransport, MemLedger, chain } from './fixtures.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
+import { MemLedger, chain } from './fixtures.js';
 import { TEST_VERIFIER_MODULE, type TestVerifierInit } from './verifier-module.js';
 
 const CHANNEL = 'poolchannel';
