@@ -274,6 +274,11 @@ export class GrpcTransport implements Transport {
     }));
   }
 
+  /** Diagnostics (tests): accepted sockets and dialed gRPC clients not yet closed; stop() leaves none. */
+  openHandles(): { sockets: number; clients: number } {
+    return { sockets: this.server.openSockets, clients: this.dialer.openClients };
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;

@@ -17,7 +17,8 @@ import {
   unsignedGossip,
   type GossipMessageInit,
 } from '../../src/wire/gossip.js';
-import type { Envelope } from '../../src/wire/gen/gossip/message_pb.js';
+import { create } from '@bufbuild/protobuf';
+import { EnvelopeSchema, type Envelope } from '../../src/wire/gen/gossip/message_pb.js';
 import { CH, Harness, ORG1, ORG2, ORG3, blockBytes, fakeCrypto, fakePeer } from './harness.js';
 
 const a1 = fakePeer('a1', ORG1);
@@ -69,7 +70,7 @@ const stateInfoValue = fc.record({
 });
 const envelopeOf = fc.oneof(
   dataEnv,
-  fc.record({ payload: bytes, signature: bytes }).map((e) => e as unknown as Envelope),
+  fc.record({ payload: bytes, signature: bytes }).map((e) => create(EnvelopeSchema, e)),
 );
 
 const content: fc.Arbitrary<NonNullable<GossipMessageInit>['content']> = fc.oneof(

@@ -50,22 +50,22 @@ function peers(n: number): { clock: VirtualClock; net: FakeNet; ps: Peer[] } {
       metrics,
       height: 0n,
       bad: new Set(),
-      puller: undefined as unknown as StandalonePuller,
+      puller: standalonePuller({
+        channel: CH,
+        transport: t,
+        clock,
+        rng: new SeededRng(i + 1),
+        metrics,
+        membership: () =>
+          ts.filter((o) => o !== t).map((o) => ({ pkiId: o.selfPkiId, endpoint: o.endpoint })),
+        ledgerHeight: () => p.height,
+        verifyBlock: (seq, data) => {
+          if (p.bad.has(seq) || Buffer.from(data).toString() !== `block ${seq}`)
+            throw new Error(`bad block ${seq}`);
+        },
+        onBlock: (b) => delivered.push(b),
+      }),
     };
-    (p as { puller: StandalonePuller }).puller = standalonePuller({
-      channel: CH,
-      transport: t,
-      clock,
-      rng: new SeededRng(i + 1),
-      metrics,
-      membership: () => ts.filter((o) => o !== t).map((o) => ({ pkiId: o.selfPkiId, endpoint: o.endpoint })),
-      ledgerHeight: () => p.height,
-      verifyBlock: (seq, data) => {
-        if (p.bad.has(seq) || Buffer.from(data).toString() !== `block ${seq}`)
-          throw new Error(`bad block ${seq}`);
-      },
-      onBlock: (b) => delivered.push(b),
-    });
     t.subscribe(
       (m) => p.puller.engine.isMine(m.message),
       (m) => p.puller.handleMessage(m),

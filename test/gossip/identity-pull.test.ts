@@ -87,21 +87,20 @@ async function setup(
       store,
       metrics,
       members: [],
-      puller: undefined as unknown as IdentityPuller,
+      puller: new IdentityPuller({
+        transport: t,
+        clock,
+        rng: new SeededRng(i + 7),
+        signer: who.signer,
+        selfPkiId: who.pkiId,
+        selfOrg: who.org.mspId,
+        identities: store,
+        crypto: opts.crypto ? opts.crypto(trust) : trust,
+        membership: () => node.members,
+        hasExternalEndpoint: () => true,
+        metrics,
+      }),
     };
-    (node as { puller: IdentityPuller }).puller = new IdentityPuller({
-      transport: t,
-      clock,
-      rng: new SeededRng(i + 7),
-      signer: who.signer,
-      selfPkiId: who.pkiId,
-      selfOrg: who.org.mspId,
-      identities: store,
-      crypto: opts.crypto ? opts.crypto(trust) : trust,
-      membership: () => node.members,
-      hasExternalEndpoint: () => true,
-      metrics,
-    });
     return node;
   });
   const member = (x: Node): PullMember => ({ pkiId: x.who.pkiId, endpoint: x.t.endpoint });

@@ -42,6 +42,8 @@ export function vectorBlocks(): { n: number; bytes: Uint8Array }[] {
 
 export interface GossipIndexEntry {
   seq: number;
+  /** Capture time, epoch seconds. */
+  time: number;
   file: string | null;
   type: string;
   tag: string;
@@ -54,10 +56,25 @@ export interface GossipIndexEntry {
   signer?: string;
   signer_cert?: string;
   signature_valid?: boolean;
+  /** Alive messages with a SecretEnvelope: the internal endpoint it carries. */
+  secret_envelope?: { internal_endpoint: string; signed: boolean; signature_valid: boolean };
   details: Record<string, unknown>;
 }
 
-export function vectorIndex(): { gossip: GossipIndexEntry[]; peers: unknown; orderer: unknown[] } {
+/** A peer of the captured network, by name. */
+export interface VectorPeer {
+  mspid: string;
+  endpoint: string;
+  pki_id: string;
+  /** Signing certificate, relative to the vectors folder. */
+  cert: string;
+}
+
+export function vectorIndex(): {
+  gossip: GossipIndexEntry[];
+  peers: Record<string, VectorPeer>;
+  orderer: unknown[];
+} {
   return JSON.parse(readFileSync(vectorPath('index.json'), 'utf8'));
 }
 

@@ -81,7 +81,7 @@ function storeAt(
 }
 
 /** Capture time (epoch seconds) of an index entry. */
-const timeOf = (e: GossipIndexEntry): number => (e as unknown as { time: number }).time;
+const timeOf = (e: GossipIndexEntry): number => e.time;
 const envOf = (e: GossipIndexEntry): Envelope => decodeEnvelope(readVector(e.file!));
 const orgOfName = (name: string) => name.split('.')[1];
 
@@ -162,8 +162,7 @@ test(
         withSecret++;
         assert.equal(
           secretInternalEndpoint(env.secretEnvelope),
-          (e as unknown as { secret_envelope: { internal_endpoint: string } }).secret_envelope
-            .internal_endpoint,
+          e.secret_envelope!.internal_endpoint,
         );
         assert.equal(orgOfName(e.from), orgOfName(e.to), 'secrets only inside an org');
       }
@@ -216,7 +215,7 @@ test('interop: captured mem_req / mem_res pass validation; nonce rules; no secre
         r.from === e.to &&
         r.to === e.from &&
         r.nonce === e.nonce &&
-        r.seq < (e as unknown as { seq: number }).seq,
+        r.seq < e.seq,
     );
     assert.ok(asked, `${e.file} nonce ${e.nonce} answers a request`);
   }
@@ -242,7 +241,7 @@ test('interop: our alive message has Fabric’s field layout, tag, nonce and sig
   const theirs = captured(
     name,
     'alive_msg',
-    (e) => Boolean((e as unknown as { secret_envelope?: unknown }).secret_envelope) && e.signer === name,
+    (e) => Boolean(e.secret_envelope) && e.signer === name,
   );
   const theirEnv = envOf(theirs);
   const t0 = timeOf(theirs) * 1000;

@@ -61,9 +61,7 @@ interface Peer {
 }
 
 function peers(): Map<string, Peer> {
-  const idx = vectorIndex() as unknown as {
-    peers: Record<string, { mspid: string; pki_id: string; cert: string }>;
-  };
+  const idx = vectorIndex();
   const out = new Map<string, Peer>();
   for (const [name, p] of Object.entries(idx.peers)) {
     const serialized = serializeIdentity(p.mspid, new Uint8Array(readFileSync(vectorPath(p.cert))));
@@ -79,7 +77,7 @@ function peers(): Map<string, Peer> {
 }
 
 function captured(): {
-  entry: GossipIndexEntry & { time: number };
+  entry: GossipIndexEntry;
   envelope: Envelope;
   message: GossipMessage;
 }[] {
@@ -88,7 +86,7 @@ function captured(): {
     .map((e) => {
       const envelope = decodeEnvelope(readVector(e.file!));
       return {
-        entry: e as GossipIndexEntry & { time: number },
+        entry: e,
         envelope,
         message: openEnvelope(envelope).message,
       };

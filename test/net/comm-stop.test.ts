@@ -183,8 +183,7 @@ describe('comm stop is bounded', () => {
     inbound.on('error', () => undefined);
     const inboundDone = new Promise((r) => inbound.once('status', r));
     await new Promise((r) => inbound.once('data', r)); // A's ConnEstablish: A now waits for ours
-    const server = (a as unknown as { server: { openSockets: number } }).server;
-    await until(() => server.openSockets >= 2, 'both inbound sockets accepted');
+    await until(() => a.openHandles().sockets >= 2, 'both inbound sockets accepted');
 
     const t0 = Date.now();
     await a.stop();
@@ -200,8 +199,8 @@ describe('comm stop is bounded', () => {
     const results = await acks;
     assert.equal(results.length, 1);
     assert.match(results[0].error ?? '', /stopped|closed/);
-    assert.equal(server.openSockets, 0);
-    assert.equal((a as unknown as { dialer: { openClients: number } }).dialer.openClients, 0);
+    assert.equal(a.openHandles().sockets, 0);
+    assert.equal(a.openHandles().clients, 0);
     assert.deepEqual(a.connectedPeers(), []);
     // The remote ends see their connections go, without waiting for any timeout.
     const within = (p: Promise<unknown>, what: string) =>

@@ -70,6 +70,8 @@ function setup(receiver: string) {
   }
   const blocks: BlockEvent[] = [];
   const pushed: string[] = [];
+  /** Envelopes handed to push, in order. */
+  const pushedEnvelopes: Envelope[] = [];
   const drops: string[] = [];
   const host: ChannelHost = {
     selfPkiId: Buffer.from(me.pki_id, 'hex'),
@@ -91,7 +93,10 @@ function setup(receiver: string) {
     rng: cryptoRng,
     config: channelGossipConfig({ maxBlockCountToStore: 100 }),
     logger: silentLogger,
-    push: (item) => pushed.push(item.kind),
+    push: (item) => {
+      pushed.push(item.kind);
+      pushedEnvelopes.push(item.envelope);
+    },
     deliverBlock: (e) => blocks.push(e),
     deliverLeadership: () => {},
     drop: (reason) => drops.push(reason),
@@ -114,7 +119,7 @@ function setup(receiver: string) {
     };
     return { m, responses };
   };
-  return { channel, blocks, pushed, drops, fromPeer, me, local, peers };
+  return { channel, blocks, pushed, pushedEnvelopes, drops, fromPeer, me, local, peers };
 }
 
 const entries = (type: string) =>
@@ -226,15 +231,9 @@ test(
       if (s.blocks.length > before) assert.equal(s.blocks.at(-1)!.seqNum, payload.seqNum);
       // what we would push for the same block: the very same envelope bytes
       const mine = setup(e.from);
-      let mineEnv: Envelope | undefined;
-      (mine as unknown as { pushed: string[] }).pushed.length = 0;
-      const orig = mine.channel.dissemination as unknown as {
-        host: { push: (i: { kind: string; envelope: Envelope }) => void };
-      };
-      orig.host.push = (i) => {
-        mineEnv = i.envelope;
-      };
+      const pushedBefore = mine.pushedEnvelopes.length;
       mine.channel.dissemination.originate(payload.seqNum, payload.data);
+      const mineEnv = mine.pushedEnvelopes.slice(pushedBefore).at(-1);
       assert.ok(mineEnv, 'originate pushed nothing');
       assert.ok(
         Buffer.from(mineEnv.payload).equals(env.payload),

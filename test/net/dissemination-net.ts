@@ -28,6 +28,8 @@ export interface NetPeer {
   readonly transport: GrpcTransport;
   readonly node: GossipNode;
   readonly metrics: Metrics;
+  /** The peer's own signer (its MSP signing identity). */
+  readonly signer: Signer;
   /** channel -> seq -> first arrival (performance.now()) */
   readonly got: Map<string, Map<bigint, number>>;
   /** Blocks handed to onBlock more than once. */
@@ -199,6 +201,7 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
       transport: p.transport,
       node,
       metrics: p.metrics,
+      signer: p.signer,
       got: new Map(),
       dupes: 0,
     };

@@ -113,7 +113,7 @@ test('net: a forged block is dropped and not forwarded', { timeout: 120_000 }, a
     const forger = w.peers.find((p) => p.org === 1)!;
     const forged = makeChain({
       channel: 'mychannel',
-      orderer: (forger.node as unknown as { opts: { signer: never } }).opts.signer,
+      orderer: forger.signer,
       n: 1,
     });
     forger.node.gossipBlock('mychannel', 1n, forged[0]!);
