@@ -1,9 +1,19 @@
 /**
  * Metrics: one prom-client Registry per node (several nodes share a process in tests and
- * benchmarks, so the global default registry is never used). Names follow Fabric's where Fabric
- * has one (gossip_comm_messages_sent, gossip_state_height, ...).
+ * benchmarks, so the global default registry is never used). Every metric is an entry of the
+ * metrics table (./metric-table.ts): `metrics.counter(METRICS.gossipCommMessagesSent)` gets or
+ * creates it, typed by its label names; a definition that is not in the table is refused, so a
+ * registry exposes only the table's names.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type CollectFunction } from 'prom-client';
+import { GrapevineError } from './errors.js';
+import {
+  METRIC_BY_NAME,
+  type CounterDef,
+  type GaugeDef,
+  type HistogramDef,
+  type MetricDef,
+} from './metric-table.js';
 
 export class Metrics {
   readonly registry: Registry;
@@ -16,45 +26,54 @@ export class Metrics {
     this.registry.setDefaultLabels(defaultLabels);
   }
 
-  /** Get or create a counter; the same name always returns the same counter. */
-  counter(name: string, help: string, labelNames: string[] = []): Counter<string> {
-    let c = this.counters.get(name);
+  /** Get or create a counter; the same entry always returns the same counter. */
+  counter<L extends string>(def: CounterDef<L>): Counter<L> {
+    let c = this.counters.get(def.name);
     if (!c) {
-      c = new Counter({ name, help, labelNames, registers: [this.registry] });
-      this.counters.set(name, c);
+      c = new Counter({ ...base(def), registers: [this.registry] });
+      this.counters.set(def.name, c);
     }
-    return c;
+    return c as Counter<L>;
   }
 
-  gauge(name: string, help: string, labelNames: string[] = []): Gauge<string> {
-    let g = this.gauges.get(name);
+  /**
+   * Get or create a gauge. `collect`, if given, runs at every scrape; only the call that
+   * creates the gauge sets it.
+   */
+  gauge<L extends string>(def: GaugeDef<L>, collect?: CollectFunction<Gauge<L>>): Gauge<L> {
+    let g = this.gauges.get(def.name);
     if (!g) {
-      g = new Gauge({ name, help, labelNames, registers: [this.registry] });
-      this.gauges.set(name, g);
+      g = new Gauge({
+        ...base(def),
+        registers: [this.registry],
+        ...(collect ? { collect: collect as CollectFunction<Gauge<string>> } : {}),
+      });
+      this.gauges.set(def.name, g);
     }
-    return g;
+    return g as Gauge<L>;
   }
 
-  histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram<string> {
-    let h = this.histograms.get(name);
+  histogram<L extends string>(def: HistogramDef<L>): Histogram<L> {
+    let h = this.histograms.get(def.name);
     if (!h) {
       h = new Histogram({
-        name,
-        help,
-        labelNames,
+        ...base(def),
         registers: [this.registry],
-        ...(buckets ? { buckets } : {}),
+        ...(def.buckets ? { buckets: [...def.buckets] } : {}),
       });
-      this.histograms.set(name, h);
+      this.histograms.set(def.name, h);
     }
-    return h;
+    return h as Histogram<L>;
   }
 
-  /** Current value of a counter or gauge (summed over labels matching `labels`), for tests. */
-  async value(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const metric = this.registry.getSingleMetric(name);
-    if (!metric) return 0;
-    const data = await metric.get();
+  /**
+   * Current value of a counter or gauge (summed over labels matching `labels`), for tests;
+   * `metric` is a table entry or its name.
+   */
+  async value(metric: MetricDef | string, labels: Record<string, string> = {}): Promise<number> {
+    const found = this.registry.getSingleMetric(typeof metric === 'string' ? metric : metric.name);
+    if (!found) return 0;
+    const data = await found.get();
     return data.values
       .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
       .reduce((sum, v) => sum + v.value, 0);
@@ -63,4 +82,14 @@ export class Metrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** Name, help and label names of a table entry; throws for a definition not in the table. */
+function base(def: MetricDef): { name: string; help: string; labelNames: string[] } {
+  if (METRIC_BY_NAME.get(def.name) !== def)
+    throw new GrapevineError(
+      'UNKNOWN_METRIC',
+      `metric ${def.name} is not an entry of the metrics table (src/base/metric-table.ts)`,
+    );
+  return { name: def.name, help: def.help, labelNames: [...def.labels] };
 }

@@ -4,9 +4,8 @@
  * hot path is one increment.
  */
 import type { Metrics } from '../base/metrics.js';
+import { METRICS, type CounterDef } from '../base/metric-table.js';
 import type { ConnectionCounters } from './connection.js';
-
-export type CommCountedReason = 'gossip_comm_bad_input' | 'gossip_comm_handshake_failures';
 
 export class CommCounters {
   readonly conn: ConnectionCounters;
@@ -15,14 +14,14 @@ export class CommCounters {
 
   constructor(private readonly m: Metrics) {
     this.conn = {
-      sent: m.counter('gossip_comm_messages_sent', 'Number of messages sent'),
-      received: m.counter('gossip_comm_messages_received', 'Number of messages received'),
-      overflow: m.counter('gossip_comm_overflow_count', 'Number of outgoing queue buffer overflows'),
+      sent: m.counter(METRICS.gossipCommMessagesSent),
+      received: m.counter(METRICS.gossipCommMessagesReceived),
+      overflow: m.counter(METRICS.gossipCommOverflowCount),
     };
-    this.open = m.gauge('gossip_comm_conns_open', 'Open gossip connections');
+    this.open = m.gauge(METRICS.gossipCommConnsOpen);
     this.open.set(0);
-    m.counter('gossip_comm_handshake_failures', 'Failed gossip handshakes by reason', ['reason']);
-    m.counter('gossip_comm_bad_input', 'Received frames dropped or refused, by reason', ['reason']);
+    m.counter(METRICS.gossipCommHandshakeFailures);
+    m.counter(METRICS.gossipCommBadInput);
   }
 
   /** gossip_comm_conns_open */
@@ -30,12 +29,21 @@ export class CommCounters {
     this.open.set(n);
   }
 
-  /** name{reason}++ */
-  count(name: CommCountedReason, reason: string): void {
-    const key = `${name}\0${reason}`;
+  /** gossip_comm_bad_input{reason}++ */
+  badInput(reason: string): void {
+    this.count(METRICS.gossipCommBadInput, reason);
+  }
+
+  /** gossip_comm_handshake_failures{reason}++ */
+  handshakeFailure(reason: string): void {
+    this.count(METRICS.gossipCommHandshakeFailures, reason);
+  }
+
+  private count(def: CounterDef<'reason'>, reason: string): void {
+    const key = `${def.name}\0${reason}`;
     let child = this.children.get(key);
     if (!child) {
-      child = this.m.counter(name, '', ['reason']).labels({ reason });
+      child = this.m.counter(def).labels({ reason });
       this.children.set(key, child);
     }
     child.inc();

@@ -7,6 +7,7 @@
 import type { Metrics } from '../base/metrics.js';
 import type { Unsubscribe } from '../core/link/types.js';
 import type { PkiId } from '../base/pkiid.js';
+import { METRICS } from '../base/metric-table.js';
 
 export class PresumedDead {
   private readonly handlers = new Set<(pkiId: PkiId) => void>();
@@ -27,12 +28,10 @@ export class PresumedDead {
   report(pkiId: PkiId): void {
     if (this.stopped) return;
     if (this.queue.length >= this.bound) {
-      this.metrics
-        .counter('gossip_comm_presumed_dead_dropped', 'Presumed-dead reports dropped (backlog full)')
-        .inc();
+      this.metrics.counter(METRICS.gossipCommPresumedDeadDropped).inc();
       return;
     }
-    this.metrics.counter('gossip_comm_presumed_dead', 'Peers reported presumed dead').inc();
+    this.metrics.counter(METRICS.gossipCommPresumedDead).inc();
     this.queue.push(pkiId);
     if (!this.scheduled) {
       this.scheduled = true;

@@ -417,14 +417,14 @@ export class GrpcTransport implements Transport {
   };
 
   private badInput(reason: BadInputReason | 'unexpected_ack'): void {
-    this.counters.count('gossip_comm_bad_input', reason);
+    this.counters.badInput(reason);
   }
 
   private async countFailures<T>(p: Promise<T>): Promise<T> {
     try {
       return await p;
     } catch (e) {
-      if (e instanceof HandshakeError) this.counters.count('gossip_comm_handshake_failures', e.reason);
+      if (e instanceof HandshakeError) this.counters.handshakeFailure(e.reason);
       throw e;
     }
   }

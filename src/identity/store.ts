@@ -19,6 +19,7 @@ import type { PkiId } from '../base/pkiid.js';
 import { pkiIdKey } from '../base/pkiid.js';
 import { GrapevineError, errorMessage } from '../base/errors.js';
 import type { Metrics } from '../base/metrics.js';
+import { METRICS } from '../base/metric-table.js';
 
 /** What the store needs from the MSPs (the MessageCryptoService's identity side). */
 export interface IdentityValidator {
@@ -172,9 +173,7 @@ export class IdentityStore {
   }
 
   private reject(code: IdentityRejectReason, message: string, cause?: unknown): never {
-    this.opts.metrics
-      ?.counter('gossip_identity_store_rejected', 'Identities refused by the identity store', ['reason'])
-      .inc({ reason: code });
+    this.opts.metrics?.counter(METRICS.gossipIdentityStoreRejected).inc({ reason: code });
     throw new IdentityStoreError(code, message, cause === undefined ? undefined : { cause });
   }
 
@@ -214,16 +213,12 @@ export class IdentityStore {
     if (!e) return;
     if (e.timer) this.opts.clock.clearTimer(e.timer);
     this.entries.delete(key);
-    this.opts.metrics
-      ?.counter('gossip_identity_store_purged', 'Identities removed from the identity store', ['reason'])
-      .inc({ reason });
+    this.opts.metrics?.counter(METRICS.gossipIdentityStorePurged).inc({ reason });
     this.updateSize();
     for (const h of [...this.handlers]) h(e.pkiId, reason);
   }
 
   private updateSize(): void {
-    this.opts.metrics
-      ?.gauge('gossip_identity_store_size', 'Identities in the identity store')
-      .set(this.entries.size);
+    this.opts.metrics?.gauge(METRICS.gossipIdentityStoreSize).set(this.entries.size);
   }
 }

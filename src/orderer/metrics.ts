@@ -18,108 +18,48 @@
  *   cluster of one that leads.
  * Our orderer serves only full blocks: filtered = "false", data_type = "block".
  */
-import type { Counter, Gauge, Histogram } from 'prom-client';
 import { Metrics } from '../base/metrics.js';
+import { METRICS } from '../base/metric-table.js';
 
 export const DELIVER_FILTERED = 'false';
 export const DELIVER_DATA_TYPE = 'block';
 
 export class OrdererMetrics {
-  readonly broadcastValidateDuration: Histogram<string>;
-  readonly broadcastEnqueueDuration: Histogram<string>;
-  readonly broadcastProcessedCount: Counter<string>;
-  readonly deliverStreamsOpened: Counter<string>;
-  readonly deliverStreamsClosed: Counter<string>;
-  readonly deliverRequestsReceived: Counter<string>;
-  readonly deliverRequestsCompleted: Counter<string>;
-  readonly deliverBlocksSent: Counter<string>;
-  readonly blockFillDuration: Histogram<string>;
-  readonly blockchainHeight: Gauge<string>;
-  readonly clusterSize: Gauge<string>;
-  readonly isLeader: Gauge<string>;
-  readonly committedBlockNumber: Gauge<string>;
-  readonly normalProposalsReceived: Counter<string>;
-  readonly configProposalsReceived: Counter<string>;
-  readonly dataPersistDuration: Histogram<string>;
+  readonly broadcastValidateDuration;
+  readonly broadcastEnqueueDuration;
+  readonly broadcastProcessedCount;
+  readonly deliverStreamsOpened;
+  readonly deliverStreamsClosed;
+  readonly deliverRequestsReceived;
+  readonly deliverRequestsCompleted;
+  readonly deliverBlocksSent;
+  readonly blockFillDuration;
+  readonly blockchainHeight;
+  readonly clusterSize;
+  readonly isLeader;
+  readonly committedBlockNumber;
+  readonly normalProposalsReceived;
+  readonly configProposalsReceived;
+  readonly dataPersistDuration;
 
   constructor(readonly metrics: Metrics = new Metrics()) {
     const m = metrics;
-    const bc = ['channel', 'type', 'status'];
-    this.broadcastValidateDuration = m.histogram(
-      'broadcast_validate_duration',
-      'The time to validate a transaction in seconds.',
-      bc,
-    );
-    this.broadcastEnqueueDuration = m.histogram(
-      'broadcast_enqueue_duration',
-      'The time to enqueue a transaction in seconds.',
-      bc,
-    );
-    this.broadcastProcessedCount = m.counter(
-      'broadcast_processed_count',
-      'The number of transactions processed.',
-      bc,
-    );
-    this.deliverStreamsOpened = m.counter(
-      'deliver_streams_opened',
-      'The number of GRPC streams that have been opened for the deliver service.',
-    );
-    this.deliverStreamsClosed = m.counter(
-      'deliver_streams_closed',
-      'The number of GRPC streams that have been closed for the deliver service.',
-    );
-    const dl = ['channel', 'filtered', 'data_type'];
-    this.deliverRequestsReceived = m.counter(
-      'deliver_requests_received',
-      'The number of deliver requests that have been received.',
-      dl,
-    );
-    this.deliverRequestsCompleted = m.counter(
-      'deliver_requests_completed',
-      'The number of deliver requests that have been completed.',
-      [...dl, 'success'],
-    );
-    this.deliverBlocksSent = m.counter(
-      'deliver_blocks_sent',
-      'The number of blocks sent by the deliver service.',
-      dl,
-    );
-    this.blockFillDuration = m.histogram(
-      'blockcutter_block_fill_duration',
-      'The time from first transaction enqueing to the block being cut in seconds.',
-      ['channel'],
-    );
-    this.blockchainHeight = m.gauge('ledger_blockchain_height', 'Height of the chain in blocks.', [
-      'channel',
-    ]);
-    this.clusterSize = m.gauge('consensus_etcdraft_cluster_size', 'Number of nodes in this channel.', [
-      'channel',
-    ]);
-    this.isLeader = m.gauge(
-      'consensus_etcdraft_is_leader',
-      'The leadership status of the current node: 1 if it is the leader else 0.',
-      ['channel'],
-    );
-    this.committedBlockNumber = m.gauge(
-      'consensus_etcdraft_committed_block_number',
-      'The block number of the latest block committed.',
-      ['channel'],
-    );
-    this.normalProposalsReceived = m.counter(
-      'consensus_etcdraft_normal_proposals_received',
-      'The total number of proposals received for normal type transactions.',
-      ['channel'],
-    );
-    this.configProposalsReceived = m.counter(
-      'consensus_etcdraft_config_proposals_received',
-      'The total number of proposals received for config type transactions.',
-      ['channel'],
-    );
-    this.dataPersistDuration = m.histogram(
-      'consensus_etcdraft_data_persist_duration',
-      'The time taken for etcd/raft data to be persisted in storage (in seconds).',
-      ['channel'],
-    );
+    this.broadcastValidateDuration = m.histogram(METRICS.broadcastValidateDuration);
+    this.broadcastEnqueueDuration = m.histogram(METRICS.broadcastEnqueueDuration);
+    this.broadcastProcessedCount = m.counter(METRICS.broadcastProcessedCount);
+    this.deliverStreamsOpened = m.counter(METRICS.deliverStreamsOpened);
+    this.deliverStreamsClosed = m.counter(METRICS.deliverStreamsClosed);
+    this.deliverRequestsReceived = m.counter(METRICS.deliverRequestsReceived);
+    this.deliverRequestsCompleted = m.counter(METRICS.deliverRequestsCompleted);
+    this.deliverBlocksSent = m.counter(METRICS.deliverBlocksSent);
+    this.blockFillDuration = m.histogram(METRICS.blockcutterBlockFillDuration);
+    this.blockchainHeight = m.gauge(METRICS.ledgerBlockchainHeight);
+    this.clusterSize = m.gauge(METRICS.consensusEtcdraftClusterSize);
+    this.isLeader = m.gauge(METRICS.consensusEtcdraftIsLeader);
+    this.committedBlockNumber = m.gauge(METRICS.consensusEtcdraftCommittedBlockNumber);
+    this.normalProposalsReceived = m.counter(METRICS.consensusEtcdraftNormalProposalsReceived);
+    this.configProposalsReceived = m.counter(METRICS.consensusEtcdraftConfigProposalsReceived);
+    this.dataPersistDuration = m.histogram(METRICS.consensusEtcdraftDataPersistDuration);
   }
 
   /** A channel opened with `height` blocks: a single-node cluster that leads. */

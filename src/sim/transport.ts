@@ -39,6 +39,7 @@ import { decodeEnvelope, encodeEnvelope, unsignedGossip } from '../wire/gossip.j
 import type { Signer } from '../wire/signer.js';
 import { SimConn, SimConnStore, type SimConnCounters } from './conn.js';
 import type { SimNetwork, SimSocket } from './network.js';
+import { METRICS } from '../base/metric-table.js';
 
 export interface SimTransportOptions {
   readonly network: SimNetwork;
@@ -89,9 +90,9 @@ export class SimTransport implements Transport {
     this.store = new SimConnStore(this.selfKey, this.config.dedupWindowMs);
     const m = opts.metrics;
     this.counters = {
-      sent: m.counter('gossip_comm_messages_sent', 'Number of messages sent'),
-      received: m.counter('gossip_comm_messages_received', 'Number of messages received'),
-      overflow: m.counter('gossip_comm_overflow_count', 'Number of outgoing queue buffer overflows'),
+      sent: m.counter(METRICS.gossipCommMessagesSent),
+      received: m.counter(METRICS.gossipCommMessagesReceived),
+      overflow: m.counter(METRICS.gossipCommOverflowCount),
     };
     this.unlisten = this.net.listen(this.endpoint, (s) => void this.accept(s));
     this.net.onCrash(this.endpoint, () => this.crashed());
@@ -280,7 +281,7 @@ export class SimTransport implements Transport {
   }
 
   private presumedDead(pkiId: PkiId, _why: string): void {
-    this.opts.metrics.counter('gossip_comm_presumed_dead', 'Peers reported presumed dead').inc();
+    this.opts.metrics.counter(METRICS.gossipCommPresumedDead).inc();
     this.store.get(pkiIdKey(pkiId))?.close('presumed dead');
     for (const h of [...this.deadHandlers]) h(pkiId);
   }
@@ -334,9 +335,7 @@ export class SimTransport implements Transport {
   }
 
   private handshakeFailed(reason: string): void {
-    this.opts.metrics
-      .counter('gossip_comm_handshake_failures', 'Failed handshakes by reason', ['reason'])
-      .inc({ reason });
+    this.opts.metrics.counter(METRICS.gossipCommHandshakeFailures).inc({ reason });
   }
 
   private async accept(socket: SimSocket): Promise<void> {
@@ -367,10 +366,7 @@ export class SimTransport implements Transport {
         this.store.remove(c);
         if (writeFailed && !this.stopped) this.presumedDead(c.info.pkiId, 'write failed');
       },
-      badInput: (reason) =>
-        this.opts.metrics
-          .counter('gossip_comm_bad_input', 'Malformed input by reason', ['reason'])
-          .inc({ reason }),
+      badInput: (reason) => this.opts.metrics.counter(METRICS.gossipCommBadInput).inc({ reason }),
     });
     const winner = this.store.register(conn, this.opts.clock.now());
     conn.start(early);

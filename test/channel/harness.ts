@@ -44,6 +44,7 @@ import {
 } from '../../src/wire/gossip.js';
 import type { Signer } from '../../src/wire/signer.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
+import { METRICS } from '../../src/base/metric-table.js';
 
 export const CH = 'mychannel';
 export const ORG1 = 'Org1MSP';
@@ -301,9 +302,7 @@ export class Harness {
 
   drop(reason: GossipDropReason, detail: string): void {
     this.drops.push({ reason, detail });
-    this.metrics
-      .counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason'])
-      .inc({ reason });
+    this.metrics.counter(METRICS.gossipDropped).inc({ reason });
   }
 
   dropped(reason: GossipDropReason): Promise<number> {

@@ -7,7 +7,6 @@ import { ConfigError } from '../../src/base/errors.js';
 import {
   FABRIC_ELECTION_DEFAULTS,
   GossipElectionAdapter,
-  LEADER_GAUGE,
   LeaderElection,
   createChannelLeadership,
   electionConfig,
@@ -16,6 +15,7 @@ import {
 } from '../../src/core/election/index.js';
 import { VirtualClock } from '../../src/sim/clock.js';
 import { Metrics } from '../../src/base/metrics.js';
+import { METRICS } from '../../src/base/metric-table.js';
 
 function configError(f: () => unknown): ConfigError {
   try {
@@ -106,11 +106,11 @@ test('static leader: leader from start (callback true once), never yields, gauge
   await clock.runFor(600_000);
   assert.deepEqual(calls, [true]);
   assert.equal(l.isLeader(), true);
-  assert.equal(await metrics.value(LEADER_GAUGE, { channel: 'ch' }), 1);
+  assert.equal(await metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'ch' }), 1);
   l.stop();
   l.stop();
   assert.deepEqual(calls, [true]);
-  assert.equal(await metrics.value(LEADER_GAUGE, { channel: 'ch' }), 0);
+  assert.equal(await metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'ch' }), 0);
   assert.equal(clock.nextDue(), undefined);
 });
 

@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PkiId } from '../../src/base/pkiid.js';
 import { electionConfig } from '../../src/core/election/config.js';
-import { LeaderElection, LEADER_GAUGE, comparePkiIds } from '../../src/core/election/election.js';
+import { LeaderElection, comparePkiIds } from '../../src/core/election/election.js';
 import type { ElectionAdapter, ElectionMessage } from '../../src/core/election/types.js';
 import { VirtualClock } from '../../src/sim/clock.js';
 import { Metrics } from '../../src/base/metrics.js';
+import { METRICS } from '../../src/base/metric-table.js';
 
 const SELF = Uint8Array.of(0x50);
 const LOWER = Uint8Array.of(0x20);
@@ -94,7 +95,7 @@ test('alone with a stable view: proposal at 1 s, leader at 6 s, declarations eve
       [21_000, true, 5n],
     ],
   );
-  assert.equal(await s.metrics.value(LEADER_GAUGE, { channel: 'ch' }), 1);
+  assert.equal(await s.metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'ch' }), 1);
   assert.equal(s.election.phase, 'leading');
   s.election.stop();
 });
@@ -219,7 +220,7 @@ test('leader: a higher declaration interrupts the wait (immediate re-declaration
     { at: 6000, isLeader: true },
     { at: 9000, isLeader: false },
   ]);
-  assert.equal(await s.metrics.value(LEADER_GAUGE, { channel: 'ch' }), 0);
+  assert.equal(await s.metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'ch' }), 0);
   await s.at(9000);
   assert.equal(s.election.phase, 'following');
   s.election.stop();
@@ -314,7 +315,7 @@ test('stop: idempotent, no callback, releases every timer and the subscription; 
     u.changes.map((c) => c.isLeader),
     [true],
   );
-  assert.equal(await u.metrics.value(LEADER_GAUGE, { channel: 'ch' }), 0);
+  assert.equal(await u.metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'ch' }), 0);
 });
 
 test('a throwing callback or adapter does not stop the loop', async () => {

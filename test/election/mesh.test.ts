@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEADER_GAUGE } from '../../src/core/election/election.js';
 import { SeededRng } from '../../src/sim/rng.js';
 import { Mesh } from './mesh.js';
+import { METRICS } from '../../src/base/metric-table.js';
 
 const LAT = 10_000;
 const LED = 5000;
@@ -40,7 +40,11 @@ test('simultaneous start: exactly one leader, the lowest PKI-ID, after startup +
     ['p20:true'],
   );
   for (const n of m.nodes)
-    assert.equal(await n.metrics.value(LEADER_GAUGE, { channel: 'ch' }), n.name === 'p20' ? 1 : 0, n.name);
+    assert.equal(
+      await n.metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'ch' }),
+      n.name === 'p20' ? 1 : 0,
+      n.name,
+    );
   m.stopAll();
   await m.clock.runFor(m.latencyMs); // messages in flight
   assert.equal(m.clock.nextDue(), undefined, 'no election timer left');

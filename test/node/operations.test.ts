@@ -18,6 +18,7 @@ import { OperationsError, OperationsServer } from '../../src/ops/operations.js';
 import { operationsOptionsFromConfig } from '../../src/node/operations-config.js';
 import { componentLogger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
+import { METRICS } from '../../src/base/metric-table.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { poll } from '../helpers/until.js';
 
@@ -146,7 +147,7 @@ describe('operations server (plain HTTP)', () => {
   });
 
   it('/metrics: Prometheus text containing a registered metric', async () => {
-    metrics.counter('gossip_comm_messages_sent', 'Number of messages sent').inc(3);
+    metrics.counter(METRICS.gossipCommMessagesSent).inc(3);
     const r = await call(addr, 'GET', '/metrics');
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /^text\/plain/);

@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEADER_GAUGE } from '../../src/core/election/index.js';
 import { electionWorld, lowest } from './election-world.js';
+import { METRICS } from '../../src/base/metric-table.js';
 
 const LAT = 10_000;
 const LED = 5000;
@@ -23,7 +23,11 @@ test('sim: one leader per org (the lowest PKI-ID), crash -> the lowest survivor,
     for (const org of [org1, org2]) assert.equal(s.leaders.get(org)!.length, 1);
   for (const n of w.nodes) {
     const expect = w.leaders(n.identity.org.mspId).includes(n.endpoint) ? 1 : 0;
-    assert.equal(await n.metrics.value(LEADER_GAUGE, { channel: 'simchannel' }), expect, n.endpoint);
+    assert.equal(
+      await n.metrics.value(METRICS.gossipLeaderElectionLeader, { channel: 'simchannel' }),
+      expect,
+      n.endpoint,
+    );
     assert.equal(await n.metrics.value('gossip_dropped', { reason: 'bad_signature' }), 0);
     assert.equal(
       await n.metrics.value('gossip_dropped', { reason: 'not_same_org' }),

@@ -19,6 +19,7 @@ import type { StateCrypto, StateLedger } from '../../core/state/types.js';
 import { CatchupRequestError, verifyCatchupRequest } from '../../core/state/catchup/request.js';
 import { encodeFrame, framedSize } from '../../core/state/catchup/frame.js';
 import { CatchupService } from './service.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export interface CatchupServerDeps {
   /** The ledger of a channel we serve, or undefined. */
@@ -46,10 +47,8 @@ const STATUS: Record<string, grpc.status> = {
 
 export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplementation {
   let active = 0;
-  const refused = d.metrics?.counter('grapevine_catchup_refused', 'Catch-up streams refused, by reason', [
-    'reason',
-  ]);
-  const sent = d.metrics?.counter('grapevine_catchup_blocks_sent', 'Blocks sent on catch-up streams');
+  const refused = d.metrics?.counter(METRICS.grapevineCatchupRefused);
+  const sent = d.metrics?.counter(METRICS.grapevineCatchupBlocksSent);
   const serve = async (call: Call): Promise<void> => {
     let req;
     try {

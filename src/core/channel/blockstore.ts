@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from '../../base/time.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
+import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
 export interface StoredBlock {
   readonly seqNum: bigint;
@@ -88,10 +89,7 @@ export class BlockMessageStore {
   /** Add a block; false when it is a duplicate or too far behind a stored one. */
   add(seqNum: bigint, envelope: Envelope, message: GossipMessage): boolean {
     if (!this.checkValid(seqNum)) {
-      this.count(
-        'gossip_block_store_refused',
-        'Blocks the block message store refused (duplicate or too old)',
-      );
+      this.count(METRICS.gossipBlockStoreRefused);
       return false;
     }
     const kept: Entry[] = [];
@@ -153,10 +151,7 @@ export class BlockMessageStore {
       'block store: block removed',
     );
     this.opts.metrics
-      ?.counter('gossip_block_store_removed', 'Blocks removed from the block message store', [
-        'channel',
-        'reason',
-      ])
+      ?.counter(METRICS.gossipBlockStoreRemoved)
       .inc({ channel: this.opts.channel ?? '', reason });
     try {
       this.opts.onRemove?.(seqNum, reason);
@@ -165,13 +160,13 @@ export class BlockMessageStore {
     }
   }
 
-  private count(name: string, help: string): void {
-    this.opts.metrics?.counter(name, help, ['channel']).inc({ channel: this.opts.channel ?? '' });
+  private count(def: CounterDef<'channel'>): void {
+    this.opts.metrics?.counter(def).inc({ channel: this.opts.channel ?? '' });
   }
 
   private updateSize(): void {
     this.opts.metrics
-      ?.gauge('gossip_block_store_size', 'Unexpired blocks in the block message store', ['channel'])
+      ?.gauge(METRICS.gossipBlockStoreSize)
       .set({ channel: this.opts.channel ?? '' }, this.size);
   }
 }

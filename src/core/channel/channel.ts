@@ -37,6 +37,7 @@ import { bytesEqual, channelMac } from './mac.js';
 import { parseStateInfo, SelfStateInfo, type ChaincodeInfo, type StateInfoEnvelope } from './stateinfo.js';
 import { StateInfoCache } from './stateinfocache.js';
 import type { ChannelHost, ChannelPeer, PushItem } from './types.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export class GossipChannel {
   readonly name: string;
@@ -299,13 +300,7 @@ export class GossipChannel {
   }
 
   private countStale(): void {
-    this.host.metrics
-      ?.counter(
-        'gossip_channel_state_info_stale',
-        'StateInfo messages not newer than the cached one (or our own)',
-        ['channel'],
-      )
-      .inc({ channel: this.name });
+    this.host.metrics?.counter(METRICS.gossipChannelStateInfoStale).inc({ channel: this.name });
   }
 
   private checkStateInfo(si: StateInfoEnvelope): void {

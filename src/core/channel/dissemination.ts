@@ -36,6 +36,7 @@ import { blockTtlMs, leadershipTtlMs } from './config.js';
 import { dropError, type GossipDropReason } from './errors.js';
 import { peerTimeNewer, type PeerTime } from './stateinfo.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
+import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
 /** Reason (gossip_dropped) of a refused block DataUpdate, by BlockUpdateError code. */
 const PULL_REJECT_REASON: Record<string, GossipDropReason> = {
@@ -129,11 +130,7 @@ export class Dissemination {
     const payload = payloadOf(m.message);
     const seq = payload.seqNum;
     if (!this.blocks.checkValid(seq)) {
-      this.count(
-        'gossip_blocks_duplicate',
-        'Blocks received that the block store already had (or too old)',
-        'push',
-      );
+      this.count(METRICS.gossipBlocksDuplicate, 'push');
       return;
     }
     const block = this.verifyBlock(seq, payload.data);
@@ -167,14 +164,10 @@ export class Dissemination {
   }
 
   private deliver(seq: bigint, payload: Payload, block: Block, source: BlockSource): void {
-    this.count('gossip_blocks_received', 'Verified new blocks received, by source', source);
+    this.count(METRICS.gossipBlocksReceived, source);
     if (seq < this.channel.self.ledgerHeight || this.delivered.has(seq)) return;
     if (this.delivered.size >= this.host.config.maxSeenBlocks) {
-      this.host.metrics
-        ?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
-          'map',
-        ])
-        .inc({ map: 'delivered' });
+      this.host.metrics?.counter(METRICS.gossipChannelMapFull).inc({ map: 'delivered' });
       const oldest = [...this.delivered].reduce((a, b) => (a < b ? a : b));
       this.delivered.delete(oldest);
     }
@@ -254,8 +247,8 @@ export class Dissemination {
     return this.host.rng.sample(candidates, this.host.config.propagatePeerNum);
   }
 
-  private count(name: string, help: string, source: string): void {
-    this.host.metrics?.counter(name, help, ['channel', 'source']).inc({ channel: this.channel.name, source });
+  private count(def: CounterDef<'channel' | 'source'>, source: string): void {
+    this.host.metrics?.counter(def).inc({ channel: this.channel.name, source });
   }
 }
 

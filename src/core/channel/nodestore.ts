@@ -6,6 +6,7 @@
 import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { peerTimeNewer, type StateInfoEnvelope } from './stateinfo.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export class ForeignStateInfoStore {
   private readonly entries = new Map<string, { si: StateInfoEnvelope; at: number }>();
@@ -27,11 +28,7 @@ export class ForeignStateInfoStore {
     const old = this.entries.get(key);
     if (old && !peerTimeNewer(si.time, old.si.time)) return false;
     if (!old && this.entries.size >= this.maxEntries) {
-      this.metrics
-        ?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
-          'map',
-        ])
-        .inc({ map: 'foreign_state_info' });
+      this.metrics?.counter(METRICS.gossipChannelMapFull).inc({ map: 'foreign_state_info' });
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }

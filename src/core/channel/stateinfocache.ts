@@ -7,6 +7,7 @@ import type { PkiId } from '../../base/pkiid.js';
 import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { peerTimeNewer, type StateInfoEnvelope } from './stateinfo.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export type CacheAddResult = 'added' | 'stale' | 'full';
 
@@ -34,11 +35,7 @@ export class StateInfoCache {
     const old = this.entries.get(key);
     if (old && !peerTimeNewer(si.time, old.time)) return 'stale';
     if (!old && this.entries.size >= this.maxEntries) {
-      this.metrics
-        ?.counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
-          'map',
-        ])
-        .inc({ map: 'state_info' });
+      this.metrics?.counter(METRICS.gossipChannelMapFull).inc({ map: 'state_info' });
       return 'full';
     }
     this.entries.set(key, si);
@@ -74,7 +71,7 @@ export class StateInfoCache {
 
   private gauge(): void {
     this.metrics
-      ?.gauge('gossip_channel_state_info_cached', 'StateInfo messages cached per channel', ['channel'])
+      ?.gauge(METRICS.gossipChannelStateInfoCached)
       .set({ channel: this.channel }, this.entries.size);
   }
 }

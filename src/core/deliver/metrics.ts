@@ -12,9 +12,10 @@
  *                                                  absent until the first block
  * A registry shared by several deliver services (tests) reuses the same metric objects.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../../base/time.js';
 import type { Metrics } from '../../base/metrics.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export type DisconnectReason =
   | 'connect_failed'
@@ -32,14 +33,13 @@ export interface DelivererMetrics {
   disconnected(endpoint: string | undefined, reason: DisconnectReason | 'stopped'): void;
 }
 
-const SINCE = 'grapevine_deliver_seconds_since_last_block';
 /** One scrape-time gauge per registry, fed by every deliver service using that registry. */
 const lastBlockByRegistry = new WeakMap<Registry, Map<string, number>>();
 
 export class DeliverMetrics {
-  private readonly blocks: Counter<string>;
-  private readonly reconnects: Counter<string>;
-  private readonly connectedGauge: Gauge<string>;
+  private readonly blocks: Counter<'channel'>;
+  private readonly reconnects: Counter<'channel' | 'reason'>;
+  private readonly connectedGauge: Gauge<'channel' | 'endpoint'>;
   /** Last block time (clock ms) per channel, read by the scrape-time gauge. */
   private readonly lastBlock: Map<string, number>;
 
@@ -47,35 +47,17 @@ export class DeliverMetrics {
     metrics: Metrics,
     private readonly clock: Clock,
   ) {
-    this.blocks = metrics.counter(
-      'grapevine_deliver_blocks_received_total',
-      'Blocks received from the ordering service, verified and handed to the state layer.',
-      ['channel'],
-    );
-    this.reconnects = metrics.counter(
-      'grapevine_deliver_reconnects_total',
-      'Deliver sessions that ended and will be reconnected, by reason.',
-      ['channel', 'reason'],
-    );
-    this.connectedGauge = metrics.gauge(
-      'grapevine_deliver_connected',
-      'The orderer endpoint the deliver client is connected to: 1 for the endpoint in use, 0 otherwise.',
-      ['channel', 'endpoint'],
-    );
+    this.blocks = metrics.counter(METRICS.grapevineDeliverBlocksReceivedTotal);
+    this.reconnects = metrics.counter(METRICS.grapevineDeliverReconnectsTotal);
+    this.connectedGauge = metrics.gauge(METRICS.grapevineDeliverConnected);
     let last = lastBlockByRegistry.get(metrics.registry);
     if (!last) {
       const map = new Map<string, number>();
       last = map;
       lastBlockByRegistry.set(metrics.registry, map);
-      new Gauge({
-        name: SINCE,
-        help: 'Seconds since the deliver client last received a block from the ordering service.',
-        labelNames: ['channel'],
-        registers: [metrics.registry],
-        collect() {
-          const now = clock.now();
-          for (const [channel, at] of map) this.set({ channel }, Math.max(0, (now - at) / 1000));
-        },
+      metrics.gauge(METRICS.grapevineDeliverSecondsSinceLastBlock, function collect() {
+        const now = clock.now();
+        for (const [channel, at] of map) this.set({ channel }, Math.max(0, (now - at) / 1000));
       });
     }
     this.lastBlock = last;

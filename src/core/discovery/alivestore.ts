@@ -15,6 +15,7 @@ import { pkiIdKey } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { isNewer } from './alive.js';
 import type { AliveEnvelope } from './types.js';
+import { METRICS } from '../../base/metric-table.js';
 
 interface Entry {
   readonly alive: AliveEnvelope;
@@ -48,9 +49,7 @@ export class AliveStore {
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
-      this.metrics
-        ?.counter('gossip_discovery_alive_store_evicted', 'Alive messages evicted because the store was full')
-        .inc();
+      this.metrics?.counter(METRICS.gossipDiscoveryAliveStoreEvicted).inc();
     }
     this.entries.set(key, { alive: a, addedAt: now });
     this.updateSize();
@@ -83,8 +82,6 @@ export class AliveStore {
   }
 
   private updateSize(): void {
-    this.metrics
-      ?.gauge('gossip_discovery_alive_store_size', 'Messages in the alive message store')
-      .set(this.entries.size);
+    this.metrics?.gauge(METRICS.gossipDiscoveryAliveStoreSize).set(this.entries.size);
   }
 }

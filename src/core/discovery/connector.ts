@@ -18,6 +18,7 @@ import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import type { DiscoveryConfig } from './config.js';
 import type { Timers } from './timers.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export interface ConnectTarget {
   readonly endpoint: string;
@@ -107,11 +108,6 @@ export class Connector {
   }
 
   private count(t: ConnectTarget, result: string): void {
-    this.d.metrics
-      ?.counter('gossip_discovery_connect_attempts', 'Bootstrap/anchor connection steps by kind and result', [
-        'kind',
-        'result',
-      ])
-      .inc({ kind: t.kind, result });
+    this.d.metrics?.counter(METRICS.gossipDiscoveryConnectAttempts).inc({ kind: t.kind, result });
   }
 }

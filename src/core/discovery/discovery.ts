@@ -61,6 +61,7 @@ import type {
   MembershipEvent,
   SelfInfo,
 } from './types.js';
+import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
 export interface DiscoveryOptions {
   readonly transport: Transport;
@@ -151,11 +152,7 @@ export class Discovery {
       log: this.log,
       metrics: opts.metrics,
     });
-    this.dropped = opts.metrics?.counter(
-      'gossip_discovery_dropped',
-      'Discovery messages dropped, by reason',
-      ['reason'],
-    );
+    this.dropped = opts.metrics?.counter(METRICS.gossipDiscoveryDropped);
   }
 
   /** Start the timers, listen to the transport and contact the bootstrap peers. */
@@ -386,10 +383,7 @@ export class Discovery {
       this.members.list('dead'),
     );
     if (!res) {
-      this.count(
-        'gossip_discovery_requests_refused',
-        'MembershipRequests answered by closing the connection',
-      );
+      this.count(METRICS.gossipDiscoveryRequestsRefused);
       this.log.warn(
         { member: pkiIdKey(requester.pkiId), org: remote.org },
         "membership request from a peer that shouldn't have sent one; closing the connection",
@@ -554,7 +548,7 @@ export class Discovery {
       );
   }
 
-  private count(name: string, help: string): void {
-    this.opts.metrics?.counter(name, help).inc();
+  private count(def: CounterDef<never>): void {
+    this.opts.metrics?.counter(def).inc();
   }
 }

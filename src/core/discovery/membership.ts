@@ -17,6 +17,7 @@ import type { Metrics } from '../../base/metrics.js';
 import { internalEndpointOf, isNewer } from './alive.js';
 import type { AliveEnvelope, MemberState, PeerTime } from './types.js';
 import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export interface MemberRecord {
   readonly pkiId: PkiId;
@@ -142,9 +143,7 @@ export class Membership {
 
   private hasRoom(): boolean {
     if (this.records.size < this.maxMembers) return true;
-    this.metrics
-      ?.counter('gossip_discovery_members_full', 'New members refused because the membership table was full')
-      .inc();
+    this.metrics?.counter(METRICS.gossipDiscoveryMembersFull).inc();
     return false;
   }
 
@@ -152,7 +151,7 @@ export class Membership {
     if (!this.metrics) return;
     let alive = 0;
     for (const r of this.records.values()) if (r.state === 'alive') alive++;
-    const g = this.metrics.gauge('gossip_discovery_members', 'Known members by state', ['state']);
+    const g = this.metrics.gauge(METRICS.gossipDiscoveryMembers);
     g.set({ state: 'alive' }, alive);
     g.set({ state: 'dead' }, this.records.size - alive);
   }

@@ -30,6 +30,7 @@ import { componentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import type { ElectionConfig } from './config.js';
 import type { ElectionAdapter, ElectionMessage, Leadership, LeadershipCallback } from './types.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export interface LeaderElectionOptions {
   readonly adapter: ElectionAdapter;
@@ -49,8 +50,6 @@ export interface LeaderElectionOptions {
 }
 
 export type ElectionPhase = 'new' | 'startup' | 'electing' | 'leading' | 'following' | 'stopped';
-
-export const LEADER_GAUGE = 'gossip_leader_election_leader';
 
 /** Raw PKI-ID byte order (Go's bytes.Compare). */
 export function comparePkiIds(a: PkiId, b: PkiId): number {
@@ -142,13 +141,7 @@ export class LeaderElection implements Leadership {
   handleMessage(m: ElectionMessage): void {
     if (this.phaseNow === 'new' || this.phaseNow === 'stopped') return;
     if (!this.isElectionPeer(m.pkiId)) {
-      this.opts.metrics
-        ?.counter(
-          'gossip_leader_election_dropped',
-          'Leadership messages dropped by the election: sender not an election peer',
-          ['channel'],
-        )
-        .inc({ channel: this.opts.channel });
+      this.opts.metrics?.counter(METRICS.gossipLeaderElectionDropped).inc({ channel: this.opts.channel });
       this.log.debug(
         { from: pkiIdKey(m.pkiId).slice(0, 16) },
         'leadership message from a peer not in the view; dropped',
@@ -290,7 +283,7 @@ export class LeaderElection implements Leadership {
 
   private report(isLeader: boolean): void {
     this.opts.metrics
-      ?.gauge(LEADER_GAUGE, 'Peer is leader (1) or follower (0)', ['channel'])
+      ?.gauge(METRICS.gossipLeaderElectionLeader)
       .set({ channel: this.opts.channel }, isLeader ? 1 : 0);
   }
 }

@@ -1,5 +1,5 @@
 /** Leader election (PROTOCOL.md §7): the public API for the service layer. */
-export { LeaderElection, comparePkiIds, LEADER_GAUGE } from './election.js';
+export { LeaderElection, comparePkiIds } from './election.js';
 export type { LeaderElectionOptions, ElectionPhase } from './election.js';
 export { GossipElectionAdapter } from './adapter.js';
 export type { ElectionGossip, GossipElectionAdapterOptions } from './adapter.js';

@@ -14,8 +14,9 @@ import { componentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import { GossipElectionAdapter, type ElectionGossip } from './adapter.js';
 import { leadershipMode, type ElectionConfig } from './config.js';
-import { LEADER_GAUGE, LeaderElection } from './election.js';
+import { LeaderElection } from './election.js';
 import type { ElectionAdapter, Leadership, LeadershipCallback } from './types.js';
+import { METRICS } from '../../base/metric-table.js';
 
 /** Static leader or permanent follower. */
 export class FixedLeadership implements Leadership {
@@ -62,9 +63,7 @@ export class FixedLeadership implements Leadership {
   }
 
   private report(isLeader: boolean): void {
-    this.metrics
-      ?.gauge(LEADER_GAUGE, 'Peer is leader (1) or follower (0)', ['channel'])
-      .set({ channel: this.channel }, isLeader ? 1 : 0);
+    this.metrics?.gauge(METRICS.gossipLeaderElectionLeader).set({ channel: this.channel }, isLeader ? 1 : 0);
   }
 }
 

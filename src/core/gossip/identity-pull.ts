@@ -27,6 +27,7 @@ import type { PullConfig } from '../pull/config.js';
 import { PullEngine, type PullMember } from '../pull/engine.js';
 import { sameOrgOrOurOrgPullFilter } from '../pull/filter.js';
 import type { PullItem } from '../pull/store.js';
+import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
 /** What the identity pull needs from the MessageCryptoService (which satisfies it). */
 export interface IdentityPullCrypto {
@@ -142,7 +143,7 @@ export class IdentityPuller {
       for (const item of items) validateIdentityItem(this.opts.crypto, item);
     } catch (e) {
       const reason = e instanceof IdentityUpdateError ? e.code : 'invalid_identity';
-      this.count('gossip_identity_pull_rejected', 'Identity DataUpdates dropped, by reason', { reason });
+      this.count(METRICS.gossipIdentityPullRejected, { reason });
       throw e;
     }
     const accepted: PullItem[] = [];
@@ -153,7 +154,7 @@ export class IdentityPuller {
         this.opts.identities.put(pkiId, cert);
         accepted.push(item);
       } catch (e) {
-        this.count('gossip_identity_pull_put_refused', 'Pulled identities the identity store refused', {
+        this.count(METRICS.gossipIdentityPullPutRefused, {
           reason: (e as { code?: string }).code ?? 'error',
         });
         this.log.debug(
@@ -165,8 +166,8 @@ export class IdentityPuller {
     return accepted;
   }
 
-  private count(name: string, help: string, labels: Record<string, string>): void {
-    this.opts.metrics?.counter(name, help, Object.keys(labels)).inc(labels);
+  private count(def: CounterDef<'reason'>, labels: { reason: string }): void {
+    this.opts.metrics?.counter(def).inc(labels);
   }
 }
 

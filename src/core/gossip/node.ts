@@ -45,6 +45,7 @@ import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } f
 import { isChannelMessage, receive } from './receive.js';
 import { createBlockPuller } from '../pull/block-puller.js';
 import { routeBatch } from './router.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export type NodeCrypto = GossipCrypto & IdentityPullCrypto;
 
@@ -169,7 +170,7 @@ export class GossipNode {
       this.config.channel.maxForeignStateInfos,
       metrics,
     );
-    metrics.counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason']);
+    metrics.counter(METRICS.gossipDropped);
     const pullDeps = { transport, clock, rng, config: this.config.pull, metrics, logger: this.log };
     this.host = {
       selfPkiId: this.selfPkiId,
@@ -249,16 +250,12 @@ export class GossipNode {
       if (!changed) return false;
     } else {
       if (this.channels.size >= this.config.channel.maxChannels) {
-        this.metrics
-          .counter('gossip_channel_map_full', 'Entries refused because a bounded channel map was full', [
-            'map',
-          ])
-          .inc({ map: 'channels' });
+        this.metrics.counter(METRICS.gossipChannelMapFull).inc({ map: 'channels' });
         return false;
       }
       ch = new GossipChannel(this.host, join);
       this.channels.set(join.channelId, ch);
-      this.metrics.gauge('gossip_channels', 'Joined channels').set(this.channels.size);
+      this.metrics.gauge(METRICS.gossipChannels).set(this.channels.size);
       changed = 'changed';
       if (this.state === 'running') ch.start();
     }
@@ -317,9 +314,7 @@ export class GossipNode {
   /** §5.5 */
   peersOfChannel(channel: string): ChannelPeer[] {
     const peers = this.channels.get(channel)?.peersOfChannel() ?? [];
-    this.metrics
-      .gauge('gossip_membership_total_peers_known', 'Peers known per channel', ['channel'])
-      .set({ channel }, peers.length);
+    this.metrics.gauge(METRICS.gossipMembershipTotalPeersKnown).set({ channel }, peers.length);
     return peers;
   }
 
@@ -344,9 +339,7 @@ export class GossipNode {
   }
 
   private drop(reason: GossipDropReason, detail: string, m?: ReceivedMessage): void {
-    this.metrics
-      .counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', ['reason'])
-      .inc({ reason });
+    this.metrics.counter(METRICS.gossipDropped).inc({ reason });
     this.log.debug(
       {
         reason,

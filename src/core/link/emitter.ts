@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from '../../base/time.js';
 import { ConfigError } from '../../base/errors.js';
 import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export interface EmitterConfig {
   /** `peer.gossip.propagateIterations`: times each item is routed. Fabric default 1. */
@@ -91,9 +92,7 @@ export class BatchingEmitter<T> {
     if (this.stopped || this.config.propagateIterations === 0) return;
     if (this.buffer.length >= this.config.maxPending) {
       this.buffer.shift();
-      this.opts.metrics
-        ?.counter('gossip_emitter_dropped', 'Items dropped because the emitter buffer was full', ['emitter'])
-        .inc({ emitter: this.name });
+      this.opts.metrics?.counter(METRICS.gossipEmitterDropped).inc({ emitter: this.name });
     }
     this.buffer.push({ item, iterationsLeft: this.config.propagateIterations });
     if (this.buffer.length >= this.config.maxPropagationBurstSize) this.flush();
@@ -112,9 +111,7 @@ export class BatchingEmitter<T> {
     try {
       this.opts.route(batch.map((p) => p.item));
     } catch (e) {
-      this.opts.metrics
-        ?.counter('gossip_emitter_route_errors', 'Emitter flushes whose routing threw', ['emitter'])
-        .inc({ emitter: this.name });
+      this.opts.metrics?.counter(METRICS.gossipEmitterRouteErrors).inc({ emitter: this.name });
       this.opts.logger?.debug({ err: e }, 'emitter route failed');
     }
     if (this.stopped) {

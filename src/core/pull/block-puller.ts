@@ -20,6 +20,7 @@ import type { GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { PullMsgType, Tag, channelName } from '../../wire/gossip.js';
 import { PullEngine, type PullEngineOptions } from './engine.js';
 import type { PullItem } from './store.js';
+import { METRICS } from '../../base/metric-table.js';
 
 /** Why a block DataUpdate was refused; `code`: not_block | wrong_channel | verify_failed. */
 export class BlockUpdateError extends GrapevineError {}
@@ -82,13 +83,7 @@ export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
       try {
         block = opts.verifyBlock(seqNum, data, item.message);
       } catch (e) {
-        opts.metrics
-          ?.counter(
-            'gossip_block_pull_rejected',
-            'Block DataUpdates dropped for a block that failed verification',
-            ['channel'],
-          )
-          .inc({ channel });
+        opts.metrics?.counter(METRICS.gossipBlockPullRejected).inc({ channel });
         throw new BlockUpdateError(
           'verify_failed',
           `pulled block ${seqNum} failed verification: ${errorMessage(e)}`,

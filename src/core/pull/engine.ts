@@ -43,6 +43,7 @@ import {
   type PullWireKind,
 } from './messages.js';
 import { PullItemStore, itemKey, type PullItem } from './store.js';
+import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
 /** A member a round may pull from; `endpoint` is its preferred endpoint (internal if known). */
 export interface PullMember {
@@ -187,7 +188,7 @@ export class PullEngine {
     if (endpoints.length === 0) return;
     const round: Round = { phase: 'digests', nonces: new Map(), nonceOf: new Map(), owners: new Map() };
     this.rounds.add(round);
-    this.counter('gossip_pull_rounds', 'Pull rounds started').inc(this.labels());
+    this.counter(METRICS.gossipPullRounds).inc(this.labels());
     for (const endpoint of endpoints) {
       const nonce = this.freshNonce();
       round.nonces.set(nonce, endpoint);
@@ -217,9 +218,7 @@ export class PullEngine {
     if (msg.tag !== this.adapter.tag) return this.drop('bad_tag', m);
     if (Buffer.from(msg.channel).toString('utf8') !== this.adapter.channel)
       return this.drop('wrong_channel', m);
-    this.counter('gossip_pull_messages_received', 'Pull messages received', ['type']).inc(
-      this.labels({ type: PULL_TYPE_LABEL[c.case] }),
-    );
+    this.counter(METRICS.gossipPullMessagesReceived).inc(this.labels({ type: PULL_TYPE_LABEL[c.case] }));
     if (this.stopped) return;
     switch (c.case) {
       case 'hello':
@@ -306,8 +305,7 @@ export class PullEngine {
     }
     let added = 0;
     for (const item of accepted) if (this.add(item)) added++;
-    if (added > 0)
-      this.counter('gossip_pull_items_pulled', 'Items added from pull updates').inc(this.labels(), added);
+    if (added > 0) this.counter(METRICS.gossipPullItemsPulled).inc(this.labels(), added);
   }
 
   // ---- responder ----
@@ -396,22 +394,16 @@ export class PullEngine {
       .map((mb) => ({ endpoint: mb.endpoint, pkiId: mb.pkiId }));
     if (peers.length === 0) return;
     this.opts.transport.send(envelope, ...peers);
-    this.counter('gossip_pull_messages_sent', 'Pull messages sent', ['type']).inc(
-      this.labels({ type: PULL_TYPE_LABEL[type] }),
-    );
+    this.counter(METRICS.gossipPullMessagesSent).inc(this.labels({ type: PULL_TYPE_LABEL[type] }));
   }
 
   private respond(m: ReceivedMessage, envelope: Envelope, type: 'dataDig' | 'dataUpdate'): void {
     m.respond(envelope);
-    this.counter('gossip_pull_messages_sent', 'Pull messages sent', ['type']).inc(
-      this.labels({ type: PULL_TYPE_LABEL[type] }),
-    );
+    this.counter(METRICS.gossipPullMessagesSent).inc(this.labels({ type: PULL_TYPE_LABEL[type] }));
   }
 
   private drop(reason: PullDropReason, m?: ReceivedMessage, extra: Record<string, unknown> = {}): void {
-    this.counter('gossip_pull_dropped', 'Pull messages or items dropped, by reason', ['reason']).inc(
-      this.labels({ reason }),
-    );
+    this.counter(METRICS.gossipPullDropped).inc(this.labels({ reason }));
     this.log.debug(
       { pull: this.opts.name, channel: this.adapter.channel, reason, from: m?.conn.endpoint, ...extra },
       'pull: dropped',
@@ -422,19 +414,17 @@ export class PullEngine {
     return { pull: this.opts.name, channel: this.adapter.channel, ...extra };
   }
 
-  private counter(name: string, help: string, extra: string[] = []) {
+  private counter(def: CounterDef) {
     return this.opts.metrics
-      ? this.opts.metrics.counter(name, help, ['pull', 'channel', ...extra])
+      ? this.opts.metrics.counter(def)
       : { inc: (_l?: Record<string, string>, _v?: number) => undefined };
   }
 
   private updateGauges(): void {
     const metrics = this.opts.metrics;
     if (!metrics) return;
-    metrics
-      .gauge('gossip_pull_items', 'Items held by a pull instance', ['pull', 'channel'])
-      .set(this.labels(), this.store.size);
-    const nonces = metrics.gauge('gossip_pull_nonces', 'Pull nonces remembered', ['pull', 'channel', 'side']);
+    metrics.gauge(METRICS.gossipPullItems).set(this.labels(), this.store.size);
+    const nonces = metrics.gauge(METRICS.gossipPullNonces);
     nonces.set(this.labels({ side: 'outgoing' }), this.outgoing.size);
     nonces.set(this.labels({ side: 'incoming' }), this.incoming.size);
   }

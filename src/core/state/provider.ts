@@ -44,6 +44,7 @@ import type {
   StateLedger,
   StatePeer,
 } from './types.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export interface StateProviderOptions {
   readonly channel: string;
@@ -96,17 +97,10 @@ export class StateProvider {
     this.log = componentLogger('state', { channel: o.channel }, o.logger);
     const m = this.metrics;
     const channel = o.channel;
-    this.dropped = m.counter('gossip_state_dropped', 'State transfer inputs dropped, by reason', [
-      'channel',
-      'reason',
-    ]);
-    const height = m.gauge('gossip_state_height', 'Ledger height of the channel', ['channel']);
-    const bufferSize = m.gauge('gossip_payload_buffer_size', 'Payloads waiting in the state buffer', [
-      'channel',
-    ]);
-    const duration = m.histogram('gossip_state_commit_duration', 'Time to commit a block, seconds', [
-      'channel',
-    ]);
+    this.dropped = m.counter(METRICS.gossipStateDropped);
+    const height = m.gauge(METRICS.gossipStateHeight);
+    const bufferSize = m.gauge(METRICS.gossipPayloadBufferSize);
+    const duration = m.histogram(METRICS.gossipStateCommitDuration);
     this.buffer = new PayloadBuffer(o.ledger.height(), this.config.blockBufferSize, (n) =>
       bufferSize.set({ channel }, n),
     );
@@ -129,16 +123,9 @@ export class StateProvider {
     const verify = (seq: bigint, bytes: Uint8Array) => this.verify(seq, bytes, 'state');
     const add = (p: BufferedPayload) => this.add(p, true);
     if (o.catchup) {
-      const outcomes = m.counter('grapevine_catchup_streams', 'Catch-up streams by outcome', [
-        'channel',
-        'outcome',
-      ]);
-      const blocks = m.counter('grapevine_catchup_blocks', 'Blocks received by catch-up', ['channel']);
-      this.signatureChecks = m.counter(
-        'grapevine_catchup_signature_checks',
-        'Orderer-signature checks made on catch-up blocks in the verifier workers (one per chained run and per config block, or one per block with verifyAllSignatures)',
-        ['channel'],
-      );
+      const outcomes = m.counter(METRICS.grapevineCatchupStreams);
+      const blocks = m.counter(METRICS.grapevineCatchupBlocks);
+      this.signatureChecks = m.counter(METRICS.grapevineCatchupSignatureChecks);
       this.catchup = new CatchupRunner({
         channel,
         client: o.catchup,
@@ -158,7 +145,7 @@ export class StateProvider {
         },
       });
     }
-    const requests = m.counter('gossip_state_requests_sent', 'RemoteStateRequests sent', ['channel']);
+    const requests = m.counter(METRICS.gossipStateRequestsSent);
     const catchup = this.catchup;
     this.antiEntropy = new AntiEntropy({
       channel,
@@ -175,9 +162,7 @@ export class StateProvider {
       drop: (r, d, msg) => this.drop(r, d, msg),
       requested: () => requests.inc({ channel }),
     });
-    const served = m.counter('gossip_state_blocks_served', 'Blocks sent in RemoteStateResponses', [
-      'channel',
-    ]);
+    const served = m.counter(METRICS.gossipStateBlocksServed);
     this.server = new StateRequestServer({
       channel,
       ledger: o.ledger,
