@@ -24,6 +24,7 @@ import {
   type PeerSpec,
 } from '../../src/network/layout.js';
 import { GrapevineError } from '../../src/base/errors.js';
+import { METRIC_BY_NAME } from '../../src/base/metric-table.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -142,7 +143,13 @@ describe('peer daemon', { timeout: 120_000 }, () => {
         assert.match(await r.text(), /no gossip connection/);
         const m = await fetch(`${d.operationsUrl()}/metrics`);
         assert.equal(m.status, 200);
-        assert.match(await m.text(), /gossip_comm_conns_open/);
+        const text = await m.text();
+        assert.match(text, /gossip_comm_conns_open/);
+        // every metric the started peer exposes is an entry of the metrics table
+        const exposed = [...text.matchAll(/^# TYPE (\S+) /gm)].map((t) => t[1]!);
+        assert.ok(exposed.length > 0);
+        for (const name of exposed)
+          assert.ok(METRIC_BY_NAME.has(name), `${name} is not in the metrics table`);
       } finally {
         await d.stop();
       }
