@@ -34,7 +34,7 @@ import {
   commConfigOf,
   deliverConfigOf,
   electionConfigOf,
-  gossipNodeInputOf,
+  gossipNodeConfigOf,
   stateConfigOf,
 } from './config/index.js';
 import type { PeerConfig } from './config/types.js';
@@ -294,8 +294,7 @@ export class PeerDaemon {
         crypto: mcs,
         signer: local.signer,
         mspId,
-        profile: cfg.grapevine.profile,
-        gossip: gossipNodeInputOf(cfg),
+        gossip: gossipNodeConfigOf(cfg),
         election: electionConfigOf(cfg),
         state: stateCfg,
         ...(catchupClient ? { catchup: { client: catchupClient } } : {}),

@@ -19,7 +19,7 @@ import { deliverSeekEnvelope, sha256 } from '../wire/index.js';
 import { encode } from '../wire/codec.js';
 import { EnvelopeSchema, type Block } from '../wire/gen/common/common_pb.js';
 import type { Signer } from '../wire/signer.js';
-import { resolveDeliverConfig, type DeliverClientConfig } from '../core/deliver/config.js';
+import { FABRIC_DELIVER_DEFAULTS, type DeliverClientConfig } from '../core/deliver/config.js';
 import { Deliverer, type DeliverConnector } from '../core/deliver/deliverer.js';
 import { ConnectionSource, type OrdererOrgEndpoints } from '../core/deliver/endpoints.js';
 import { GrpcDeliverConnector, type DeliverTls } from '../comm/deliver/grpc.js';
@@ -34,7 +34,8 @@ export interface DeliverServiceOptions {
   readonly signer: Signer;
   /** The MessageCryptoService (VerifyBlock, §2.8). */
   readonly verifier: BlockVerifier;
-  readonly config?: Partial<DeliverClientConfig>;
+  /** Resolved (resolveDeliverConfig(partial) fills defaults). Default FABRIC_DELIVER_DEFAULTS. */
+  readonly config?: DeliverClientConfig;
   /** Absent: plaintext. */
   readonly tls?: DeliverTls;
   /** Default: the gRPC connector. */
@@ -69,7 +70,7 @@ export class DeliverService {
   private readonly metrics: DeliverMetrics | undefined;
 
   constructor(private readonly opts: DeliverServiceOptions) {
-    this.config = resolveDeliverConfig(opts.config);
+    this.config = opts.config ?? FABRIC_DELIVER_DEFAULTS;
     this.connector = opts.connector ?? new GrpcDeliverConnector(this.config, opts.tls);
     this.clock = opts.clock;
     this.rng = opts.rng;

@@ -23,22 +23,13 @@ import type { Clock, Rng } from '../base/time.js';
 import { type Deliverer, type DeliverConnector, type DeliverClientConfig } from '../core/deliver/index.js';
 import { DeliverService, type BlockVerifier } from './deliver.js';
 import { type DeliverTls } from '../comm/deliver/index.js';
-import {
-  electionConfig,
-  leadershipMode,
-  type ElectionConfig,
-  type ElectionConfigInput,
-} from '../core/election/index.js';
+import { FABRIC_ELECTION_DEFAULTS, type ElectionConfig } from '../core/election/index.js';
 import { GrapevineError } from '../base/errors.js';
 import { GossipNode, type NodeCrypto } from '../core/gossip/node.js';
-import {
-  gossipNodeConfig,
-  type GossipNodeConfig,
-  type GossipNodeConfigInput,
-} from '../core/gossip/nodeconfig.js';
+import type { GossipNodeConfig } from '../core/gossip/nodeconfig.js';
 import type { ChannelCryptoContext } from '../identity/types.js';
 import type { IdentityStore } from '../identity/store.js';
-import { stateConfig, type StateConfig, type StateConfigInput } from '../core/state/config.js';
+import { FABRIC_STATE_DEFAULTS, type StateConfig } from '../core/state/config.js';
 import type { StateCrypto, StateLedger } from '../core/state/types.js';
 import { componentLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
@@ -58,17 +49,20 @@ export interface GossipServiceOptions {
   readonly signer: Signer;
   /** Our org (MSP ID). */
   readonly mspId: string;
-  readonly gossip: GossipNodeConfigInput | GossipNodeConfig;
-  /** 'fast' shortens the gossip and election timers (tests, all-Grapevine networks). Default 'fabric'. */
-  readonly profile?: 'fabric' | 'fast';
-  /** peer.gossip.useLeaderElection / orgLeader / election.* */
-  readonly election?: ElectionConfigInput;
-  /** peer.gossip.state.* */
-  readonly state?: StateConfigInput;
+  /**
+   * The configs are resolved ones (a node's loader gives its slices of the PeerConfig; a library
+   * user fills a partial one with gossipNodeConfig(input, profile), electionConfig(input,
+   * profile), stateConfig(input), resolveDeliverConfig(input)).
+   */
+  readonly gossip: GossipNodeConfig;
+  /** peer.gossip.useLeaderElection / orgLeader / election.*. Default FABRIC_ELECTION_DEFAULTS. */
+  readonly election?: ElectionConfig;
+  /** peer.gossip.state.*. Default FABRIC_STATE_DEFAULTS. */
+  readonly state?: StateConfig;
   /** Fast catch-up between Grapevine peers (state.catchup.* configures it). */
   readonly catchup?: ServiceCatchup;
   /** peer.deliveryclient.* */
-  readonly deliver?: Partial<DeliverClientConfig>;
+  readonly deliver?: DeliverClientConfig;
   /** TLS towards the orderers (absent: plaintext). */
   readonly deliverTls?: DeliverTls;
   /** Default: gRPC to the orderers. The simulation gives an in-memory one. */
@@ -105,13 +99,8 @@ export class GossipService {
   private stopping?: Promise<void>;
 
   constructor(private readonly o: GossipServiceOptions) {
-    // configuration first: a bad or conflicting config is a ConfigError before anything runs
-    this.election = electionConfig(o.election ?? {}, o.profile ?? 'fabric');
-    leadershipMode(this.election);
-    this.stateConfig = stateConfig(o.state ?? {});
-    const gossipCfg = isResolvedGossip(o.gossip)
-      ? o.gossip
-      : gossipNodeConfig(o.gossip, o.profile ?? 'fabric');
+    this.election = o.election ?? FABRIC_ELECTION_DEFAULTS;
+    this.stateConfig = o.state ?? FABRIC_STATE_DEFAULTS;
     this.clock = o.clock;
     this.rng = o.rng;
     this.metrics = o.metrics ?? new Metrics();
@@ -134,7 +123,7 @@ export class GossipService {
       crypto: o.crypto,
       signer: o.signer,
       mspId: o.mspId,
-      config: gossipCfg,
+      config: o.gossip,
       channelCrypto: o.channelCrypto,
       clock: this.clock,
       rng: this.rng,
@@ -255,11 +244,4 @@ function configBytesOf(config: ChannelConfigInput): Uint8Array | undefined {
   if (typeof b === 'object' && b !== null && (b as { $typeName?: string }).$typeName === 'common.Block')
     return encodeBlock(b);
   return undefined;
-}
-
-function isResolvedGossip(c: GossipNodeConfigInput | GossipNodeConfig): c is GossipNodeConfig {
-  return (
-    typeof (c as GossipNodeConfig).identityPull === 'boolean' &&
-    typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number'
-  );
 }

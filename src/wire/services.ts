@@ -109,5 +109,5 @@ export interface AtomicBroadcastClientApi extends grpc.Client {
   Deliver(options?: grpc.CallOptions): grpc.ClientDuplexStream<CommonEnvelope, DeliverResponse>;
 }
 
-/** Fabric's default max send/receive message size (PROTOCOL.md §1.2). */
-export const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+/** Fabric's default max send/receive message size (PROTOCOL.md §1.2; the config table's default). */
+export { MAX_MESSAGE_BYTES } from '../config/table.js';

@@ -45,6 +45,7 @@ import {
 import type { Signer } from '../../src/wire/signer.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
 import { METRICS } from '../../src/base/metric-table.js';
+import { pullConfig } from '../../src/core/pull/config.js';
 
 export const CH = 'mychannel';
 export const ORG1 = 'Org1MSP';
@@ -251,7 +252,10 @@ export class Harness {
                 transport,
                 clock: this.clock,
                 rng: this.rng,
-                config: { pullIntervalMs: config.pullIntervalMs, pullPeerNum: config.pullPeerNum },
+                config: pullConfig({
+                  pullIntervalMs: config.pullIntervalMs,
+                  pullPeerNum: config.pullPeerNum,
+                }),
                 metrics: this.metrics,
               }),
     };

@@ -7,7 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import { pkiIdKey, type PkiId } from '../../src/base/pkiid.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
 import { Discovery } from '../../src/core/discovery/index.js';
-import type { DiscoveryConfigInput } from '../../src/core/discovery/config.js';
+import { discoveryConfig, type DiscoveryConfigInput } from '../../src/core/discovery/config.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import {
   NodeClock,
@@ -116,7 +116,11 @@ export async function harness(config: DiscoveryConfigInput = {}, selfIndex = 0):
     crypto: { verify: (id, sig, data) => trust.verify(id, sig, data) },
     signer: self.signer,
     mspId: self.org.mspId,
-    config: { endpoint: `${self.name}:7051`, externalEndpoint: `${self.name}:7051`, ...config },
+    config: discoveryConfig({
+      endpoint: `${self.name}:7051`,
+      externalEndpoint: `${self.name}:7051`,
+      ...config,
+    }),
     clock,
     rng: new SeededRng(7),
     metrics,

@@ -20,6 +20,7 @@ import { Metrics } from '../../src/base/metrics.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { until } from '../helpers/until.js';
 import { readFileSync, readdirSync } from 'node:fs';
+import { discoveryConfig } from '../../src/core/discovery/config.js';
 
 const ORGS = 2;
 const PEERS = 5;
@@ -112,12 +113,12 @@ test(
         },
         signer: identity.signer,
         mspId: p.mspId,
-        config: {
+        config: discoveryConfig({
           ...TIMERS,
           endpoint: endpoint(p),
           externalEndpoint: p.external ? endpoint(p) : '',
           bootstrap: boot0.port ? [endpoint(boot0)] : [],
-        },
+        }),
         clock: realClock,
         rng: cryptoRng,
         metrics,

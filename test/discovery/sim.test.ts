@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { pkiIdKey } from '../../src/base/pkiid.js';
 import { Discovery } from '../../src/core/discovery/index.js';
 import { SimNetwork, SimNode, simCrypto, type SimIdentity } from '../../src/sim/index.js';
+import { discoveryConfig } from '../../src/core/discovery/config.js';
 
 interface World {
   readonly net: SimNetwork;
@@ -36,11 +37,11 @@ async function world(seed: number): Promise<World> {
             crypto: { verify: (id, sig, data) => node.trust.verify(id, sig, data) },
             signer: identity.signer,
             mspId: identity.org.mspId,
-            config: {
+            config: discoveryConfig({
               endpoint: node.endpoint,
               externalEndpoint: hasExternal(identity) ? node.endpoint : '',
               bootstrap: [`peer0.${identity.org.domain}:7051`],
-            },
+            }),
             clock: node.clock,
             rng: node.rng.fork('discovery'),
             metrics: node.metrics,

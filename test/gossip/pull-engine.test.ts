@@ -75,7 +75,7 @@ function world(
       clock,
       rng: new SeededRng((opts.seed ?? 1) * 100 + i),
       metrics,
-      config: opts.config,
+      config: pullConfig(opts.config),
       adapter: {
         ...KIND,
         membership: () => members.filter((m) => m.endpoint !== t.endpoint),

@@ -30,6 +30,7 @@ import {
   vectorPath,
   type GossipIndexEntry,
 } from '../helpers/vectors.js';
+import { discoveryConfig } from '../../src/core/discovery/config.js';
 
 const skip = { skip: SKIP_VECTORS };
 
@@ -328,7 +329,7 @@ test(
       crypto,
       signer: me.signer,
       mspId: 'Org1MSP',
-      config: { endpoint: '127.0.0.1:7051', externalEndpoint: '127.0.0.1:7051' },
+      config: discoveryConfig({ endpoint: '127.0.0.1:7051', externalEndpoint: '127.0.0.1:7051' }),
       clock,
       rng: new SeededRng(1),
     });

@@ -135,7 +135,7 @@ test('a gossip server without the service (as a Fabric peer): UNIMPLEMENTED -> U
     view: { peersOfChannel: () => [] },
     clock: realClock,
     rng: cryptoRng,
-    config: { enabled: true, checkIntervalMs: 600_000 },
+    config: stateConfig({ enabled: true, checkIntervalMs: 600_000 }),
     logger: silentLogger,
   });
   source.start();
@@ -154,7 +154,7 @@ test('a gossip server without the service (as a Fabric peer): UNIMPLEMENTED -> U
     },
     clock: realClock,
     rng: cryptoRng,
-    config: { enabled: true, checkIntervalMs: 600_000 },
+    config: stateConfig({ enabled: true, checkIntervalMs: 600_000 }),
     metrics: new Metrics(),
     logger: silentLogger,
     catchup: client(2, 1),

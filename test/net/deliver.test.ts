@@ -278,7 +278,7 @@ test('two orderers with the same ledger: kill the one in use, delivery resumes f
     verifier: mcs(f, f.peer),
     connector: recording,
     rng: new SeededRng(3),
-    config: { connTimeoutMs: 1000 },
+    config: resolveDeliverConfig({ connTimeoutMs: 1000 }),
   });
   const stopped = new Set<string>();
   try {

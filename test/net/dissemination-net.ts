@@ -16,7 +16,7 @@ import { loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
 import { GossipNode } from '../../src/core/gossip/node.js';
 import { McsChannels, commCryptoFromMcs } from '../../src/core/gossip/mcsadapter.js';
-import type { GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
+import { gossipNodeConfig, type GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
 import type { BlockEvent } from '../../src/core/channel/types.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
@@ -177,18 +177,20 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
       crypto: p.mcs,
       signer: p.signer,
       mspId: `Org${p.org}MSP`,
-      profile: o.profile ?? 'fast',
-      config: {
-        ...o.gossip,
-        pull: { ...ONE_PROCESS_PULL, ...o.gossip?.pull },
-        channel: { ...ONE_PROCESS_CHANNEL, ...o.gossip?.channel },
-        discovery: {
-          ...ONE_PROCESS_DISCOVERY,
-          endpoint: p.transport.endpoint,
-          externalEndpoint: p.transport.endpoint,
-          bootstrap: [bootstrap],
+      config: gossipNodeConfig(
+        {
+          ...o.gossip,
+          pull: { ...ONE_PROCESS_PULL, ...o.gossip?.pull },
+          channel: { ...ONE_PROCESS_CHANNEL, ...o.gossip?.channel },
+          discovery: {
+            ...ONE_PROCESS_DISCOVERY,
+            endpoint: p.transport.endpoint,
+            externalEndpoint: p.transport.endpoint,
+            bootstrap: [bootstrap],
+          },
         },
-      },
+        o.profile ?? 'fast',
+      ),
       channelCrypto: p.channels,
       clock: realClock,
       rng: cryptoRng,

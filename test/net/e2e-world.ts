@@ -19,15 +19,15 @@ import {
 } from '../../src/core/deliver/index.js';
 import { GrpcDeliverConnector, RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
 import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
-import type { ElectionConfigInput } from '../../src/core/election/index.js';
+import { electionConfig, type ElectionConfigInput } from '../../src/core/election/index.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
 import type { LocalIdentity } from '../../src/identity/types.js';
 import { BlockStore } from '../../src/ledger/index.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../../src/service/index.js';
-import type { StateConfigInput } from '../../src/core/state/config.js';
+import { stateConfig, type StateConfigInput } from '../../src/core/state/config.js';
 import type { StateLedger } from '../../src/core/state/types.js';
-import type { GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
+import { gossipNodeConfig, type GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
 import type { Logger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { channelConfigtxYaml, writeConfigtxGenesis } from '../../src/network/channel-yaml.js';
@@ -302,18 +302,20 @@ export async function startPeer(
     crypto: mcs,
     signer: local.signer,
     mspId,
-    profile: 'fast',
-    gossip: {
-      ...(o.gossip ?? {}),
-      discovery: {
-        endpoint,
-        externalEndpoint: endpoint,
-        bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`],
+    gossip: gossipNodeConfig(
+      {
+        ...(o.gossip ?? {}),
+        discovery: {
+          endpoint,
+          externalEndpoint: endpoint,
+          bootstrap: index === 0 ? [] : [`127.0.0.1:${net.peerPorts[org - 1]![0]}`],
+        },
       },
-    },
-    election: o.election ?? { useLeaderElection: true },
-    state: o.state ?? { enabled: true, checkIntervalMs: 1000, responseTimeoutMs: 1000 },
-    deliver: deliverCfg,
+      'fast',
+    ),
+    election: electionConfig(o.election ?? { useLeaderElection: true }, 'fast'),
+    state: stateConfig(o.state ?? { enabled: true, checkIntervalMs: 1000, responseTimeoutMs: 1000 }),
+    deliver: resolveDeliverConfig(deliverCfg),
     deliverTls: tls,
     deliverConnector: connector,
     channelCrypto: registry,

@@ -27,6 +27,8 @@ import {
   type NetChannel,
   type NetPeer,
 } from './e2e-world.js';
+import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
+import { electionConfig } from '../../src/core/election/index.js';
 
 const ORGS = 2;
 const PER_ORG = 4;
@@ -180,8 +182,8 @@ test('both leader options set: a clean ConfigError naming both keys, nothing sta
       crypto: p.service.node as never,
       signer: undefined as never,
       mspId: 'Org1MSP',
-      gossip: { discovery: { endpoint: p.endpoint } },
-      election: { useLeaderElection: true, orgLeader: true },
+      gossip: gossipNodeConfig({ discovery: { endpoint: p.endpoint } }),
+      election: electionConfig({ useLeaderElection: true, orgLeader: true }),
     });
   } catch (e) {
     err = e;

@@ -15,6 +15,7 @@ import { Tag, signGossip } from '../../src/wire/gossip.js';
 import { testCrypto } from '../helpers/crypto.js';
 import { nodeIdentity, orgMsp, startNode } from '../comm/fixtures.js';
 import { until } from '../helpers/until.js';
+import { pullConfig } from '../../src/core/pull/config.js';
 
 test('identity pull lets a peer verify a message signed by a peer it never connected to', async () => {
   const root = await testCrypto({ orgs: 2, peersPerOrg: 2 });
@@ -52,12 +53,12 @@ test('identity pull lets a peer verify a message signed by a peer it never conne
         },
         membership: () => links.get(t)!,
         hasExternalEndpoint: () => true,
-        config: {
+        config: pullConfig({
           pullIntervalMs: 100,
           digestWaitTimeMs: 60,
           requestWaitTimeMs: 200,
           responseWaitTimeMs: 120,
-        },
+        }),
       });
       pullers.push(puller);
       puller.start();

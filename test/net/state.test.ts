@@ -14,7 +14,13 @@ import type { GrpcTransport } from '../../src/comm/transport.js';
 import { BlockStore } from '../../src/ledger/index.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { Metrics } from '../../src/base/metrics.js';
-import { StateError, StateProvider, type StateLedger, type StatePeer } from '../../src/core/state/index.js';
+import {
+  stateConfig,
+  StateError,
+  StateProvider,
+  type StateLedger,
+  type StatePeer,
+} from '../../src/core/state/index.js';
 import { CatchupClient, CatchupServer } from '../../src/comm/catchup/index.js';
 import { silentLogger } from '../../src/base/log.js';
 import { testCrypto } from '../helpers/crypto.js';
@@ -58,7 +64,7 @@ async function peer(
     view: { peersOfChannel: view },
     clock: realClock,
     rng: cryptoRng,
-    config: { enabled, checkIntervalMs: 600_000 },
+    config: stateConfig({ enabled, checkIntervalMs: 600_000 }),
     metrics: new Metrics(),
     logger: silentLogger,
     ...extra,

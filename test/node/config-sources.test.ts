@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
 import {
   commConfigOf,
   deliverConfigOf,
   electionConfigOf,
   envName,
-  gossipNodeInputOf,
+  gossipNodeConfigOf,
   loadPeerConfig,
   stateConfigOf,
 } from '../../src/node/config/index.js';
@@ -268,7 +267,7 @@ describe('module views', () => {
 
   it('hands each module its values', () => {
     assert.equal(commConfigOf(c).sendBuffSize, 200);
-    const node = gossipNodeConfig(gossipNodeInputOf(c));
+    const node = gossipNodeConfigOf(c);
     assert.equal(node.discovery.endpoint, 'p0.org1:7051');
     assert.deepEqual(node.discovery.bootstrap, ['p1.org1:7051']);
     assert.equal(node.discovery.pullIntervalMs, 3000);

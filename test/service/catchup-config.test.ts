@@ -28,6 +28,9 @@ import { MemLedger } from '../state/fixtures.js';
 import { makeBlock } from '../../src/sim/blockmaker.js';
 import { localOf, ordererSignerOf, tlsOf } from '../net/catchup-fixtures.js';
 import { CHANNEL, netChannel, type NetChannel } from '../net/e2e-world.js';
+import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
+import { electionConfig } from '../../src/core/election/index.js';
+import { stateConfig } from '../../src/core/state/index.js';
 
 let net: NetChannel;
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -75,12 +78,12 @@ async function service(withBytes: boolean) {
     crypto: mcs,
     signer: local.signer,
     mspId: 'Org1MSP',
-    profile: 'fast',
-    gossip: {
-      discovery: { endpoint: transport.endpoint, externalEndpoint: transport.endpoint, bootstrap: [] },
-    },
-    election: { useLeaderElection: false, orgLeader: false },
-    state: { catchup: { verifyWorkers: 1 } },
+    gossip: gossipNodeConfig(
+      { discovery: { endpoint: transport.endpoint, externalEndpoint: transport.endpoint, bootstrap: [] } },
+      'fast',
+    ),
+    election: electionConfig({ useLeaderElection: false, orgLeader: false }, 'fast'),
+    state: stateConfig({ catchup: { verifyWorkers: 1 } }),
     catchup: { client: { stream: () => Promise.resolve(0) } },
     channelCrypto: registry,
     logger: silentLogger,

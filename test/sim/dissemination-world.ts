@@ -18,7 +18,7 @@ import {
 import { GossipNode } from '../../src/core/gossip/node.js';
 import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { makeChain } from '../../src/sim/blockmaker.js';
-import type { GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
+import { gossipNodeConfig, type GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
 import type { CommConfig } from '../../src/comm/config.js';
 
 export const CHANNEL = 'simchannel';
@@ -127,16 +127,18 @@ export async function world(seed: number, o: WorldOptions = {}): Promise<World> 
       crypto: new SimGossipCrypto(n.trust, channels),
       signer: n.identity.signer,
       mspId: org.mspId,
-      profile: o.profile,
-      config: {
-        ...o.gossip,
-        discovery: {
-          endpoint: n.endpoint,
-          externalEndpoint: n.endpoint,
-          bootstrap: [`peer0.${org.domain}:7051`],
-          ...(o.gossip?.discovery ?? {}),
+      config: gossipNodeConfig(
+        {
+          ...o.gossip,
+          discovery: {
+            endpoint: n.endpoint,
+            externalEndpoint: n.endpoint,
+            bootstrap: [`peer0.${org.domain}:7051`],
+            ...(o.gossip?.discovery ?? {}),
+          },
         },
-      },
+        o.profile,
+      ),
       clock: n.clock,
       rng: n.rng,
       metrics: n.metrics,

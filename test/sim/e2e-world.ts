@@ -21,12 +21,13 @@ import { makeChain } from '../../src/sim/blockmaker.js';
 import { GossipService, type ChannelSetup } from '../../src/service/index.js';
 import { MemoryOrderer } from '../../src/sim/memorderer.js';
 import type { StateLedger } from '../../src/core/state/types.js';
-import type { ElectionConfigInput } from '../../src/core/election/index.js';
-import type { StateConfigInput } from '../../src/core/state/config.js';
-import type { DeliverClientConfig } from '../../src/core/deliver/index.js';
+import { electionConfig, type ElectionConfigInput } from '../../src/core/election/index.js';
+import { stateConfig, type StateConfigInput } from '../../src/core/state/config.js';
+import { resolveDeliverConfig, type DeliverClientConfig } from '../../src/core/deliver/index.js';
 import { GrapevineError } from '../../src/base/errors.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
 import { silentLogger } from '../../src/base/log.js';
+import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
 
 export const CHANNEL = 'e2echannel';
 export const ORDERERS = ['orderer0.example.com:7050', 'orderer1.example.com:7050'];
@@ -172,17 +173,24 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
       crypto: new SimGossipCrypto(n.trust, channels),
       signer: n.identity.signer,
       mspId: org.mspId,
-      profile: o.profile ?? 'fabric',
-      gossip: {
-        discovery: {
-          endpoint: n.endpoint,
-          externalEndpoint: n.endpoint,
-          bootstrap: [`peer0.${org.domain}:7051`],
+      gossip: gossipNodeConfig(
+        {
+          discovery: {
+            endpoint: n.endpoint,
+            externalEndpoint: n.endpoint,
+            bootstrap: [`peer0.${org.domain}:7051`],
+          },
         },
-      },
-      election: { useLeaderElection: true, ...(o.election ?? {}) },
-      state: { enabled: true, checkIntervalMs: 2000, responseTimeoutMs: 1000, ...(o.state ?? {}) },
-      deliver: o.deliver,
+        o.profile ?? 'fabric',
+      ),
+      election: electionConfig({ useLeaderElection: true, ...(o.election ?? {}) }, o.profile ?? 'fabric'),
+      state: stateConfig({
+        enabled: true,
+        checkIntervalMs: 2000,
+        responseTimeoutMs: 1000,
+        ...(o.state ?? {}),
+      }),
+      deliver: resolveDeliverConfig(o.deliver),
       deliverConnector: orderer.connector(n.clock, () => n.isUp && n.incarnation === incarnation),
       clock: n.clock,
       rng: n.rng,

@@ -13,6 +13,7 @@ import {
 import { GossipNode } from '../../src/core/gossip/node.js';
 import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { SimNetwork, SimNode, simCrypto, type SimOrg } from '../../src/sim/index.js';
+import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
 
 export const CHANNEL = 'simchannel';
 
@@ -64,13 +65,13 @@ export async function electionWorld(
             crypto: new SimGossipCrypto(n.trust, channels),
             signer: n.identity.signer,
             mspId: org.mspId,
-            config: {
+            config: gossipNodeConfig({
               discovery: {
                 endpoint: n.endpoint,
                 externalEndpoint: n.endpoint,
                 bootstrap: [`peer0.${org.domain}:7051`],
               },
-            },
+            }),
             clock: n.clock,
             rng: n.rng,
             metrics: n.metrics,

@@ -6,7 +6,12 @@
  */
 import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { SimNetwork, SimNode, simCrypto, simOrg, simPeer, type SimIdentity } from '../../src/sim/index.js';
-import { StateProvider, type StateConfigInput, type StatePeer } from '../../src/core/state/index.js';
+import {
+  stateConfig,
+  StateProvider,
+  type StateConfigInput,
+  type StatePeer,
+} from '../../src/core/state/index.js';
 import { MemLedger, chain, fastSigner } from '../state/fixtures.js';
 
 export const CHANNEL = 'simchannel';
@@ -61,7 +66,7 @@ export async function stateWorld(
       view: { peersOfChannel: () => views.get(node)?.() ?? nodes.filter((x) => x !== node).map(peerOf) },
       clock: node.clock,
       rng: node.rng,
-      config: { enabled: true, ...o.config },
+      config: stateConfig({ enabled: true, ...o.config }),
       metrics: node.metrics,
     });
     providers.set(node, provider);

@@ -47,7 +47,7 @@ async function sendsWithoutResponse(maxRetries: number): Promise<number> {
     },
     clock,
     rng,
-    config: { enabled: true, maxRetries, checkIntervalMs: 3_600_000 },
+    config: stateConfig({ enabled: true, maxRetries, checkIntervalMs: 3_600_000 }),
     metrics: new Metrics(),
     logger: silentLogger,
   });

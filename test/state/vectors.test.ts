@@ -18,7 +18,7 @@ import type { ConnectionInfo } from '../../src/core/link/types.js';
 import type { Rng } from '../../src/base/time.js';
 import { MessageCryptoService, loadSigningIdentity } from '../../src/identity/index.js';
 import { VirtualClock } from '../../src/sim/index.js';
-import { StateProvider } from '../../src/core/state/index.js';
+import { stateConfig, StateProvider } from '../../src/core/state/index.js';
 import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../../src/wire/gossip.js';
 import { SKIP_VECTORS, readVector, vectorBlocks, vectorPath } from '../helpers/vectors.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
@@ -81,7 +81,7 @@ function world(height: number, nonces: bigint[] = []) {
     },
     clock,
     rng,
-    config: { enabled: true },
+    config: stateConfig({ enabled: true }),
   });
   provider.start();
   return { provider, ledger, transport, clock, setMax: (h: bigint) => (max = h) };

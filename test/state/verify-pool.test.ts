@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockFacts } from '../../src/ledger/index.js';
-import { StateProvider } from '../../src/core/state/index.js';
+import { stateConfig, StateProvider } from '../../src/core/state/index.js';
 import { BlockVerifyPool, workerVerifierPool } from '../../src/service/verify/pool.js';
 import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { silentLogger } from '../../src/base/log.js';
@@ -220,11 +220,11 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
     view: { peersOfChannel: () => [{ pkiId: new Uint8Array(32), endpoint: 'x:1', ledgerHeight: 121n }] },
     clock: realClock,
     rng: cryptoRng,
-    config: {
+    config: stateConfig({
       enabled: false,
       checkIntervalMs: 3_600_000,
       catchup: { verifyWorkers: 2, maxVerifyInFlight: 16 },
-    },
+    }),
     metrics,
     logger: silentLogger,
     catchup: client,

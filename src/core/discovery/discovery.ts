@@ -36,7 +36,7 @@ import type { Signer } from '../../wire/signer.js';
 import type { Counter } from 'prom-client';
 import { DiscoveryDropError, internalEndpointOf, orgOfIdentity, parseAlive, validateAlive } from './alive.js';
 import { AliveStore } from './alivestore.js';
-import { discoveryConfig, portOf, type DiscoveryConfig, type DiscoveryConfigInput } from './config.js';
+import { portOf, type DiscoveryConfig } from './config.js';
 import { Connector } from './connector.js';
 import { envelopeFor } from './disclosure.js';
 import { samePkiId as same } from '../../base/pkiid.js';
@@ -70,7 +70,8 @@ export interface DiscoveryOptions {
   readonly signer: Signer;
   /** Our org (MSP ID). */
   readonly mspId: string;
-  readonly config: DiscoveryConfigInput;
+  /** Resolved (discoveryConfig(partial) fills defaults). */
+  readonly config: DiscoveryConfig;
   /** The alive emitter's settings (§6.1; Fabric defaults). */
   readonly emitter?: Partial<EmitterConfig>;
   readonly clock: Clock;
@@ -115,7 +116,7 @@ export class Discovery {
   private readonly dropped?: Counter<string>;
 
   constructor(private readonly opts: DiscoveryOptions) {
-    this.config = discoveryConfig(opts.config);
+    this.config = opts.config;
     this.transport = opts.transport;
     this.clock = opts.clock;
     this.selfPkiId = opts.transport.selfPkiId;

@@ -5,6 +5,6 @@ export { GossipElectionAdapter } from './adapter.js';
 export type { ElectionGossip, GossipElectionAdapterOptions } from './adapter.js';
 export { FixedLeadership, createChannelLeadership } from './leadership.js';
 export type { ChannelLeadershipOptions } from './leadership.js';
-export { electionConfig, leadershipMode, FABRIC_ELECTION_DEFAULTS, FAST_ELECTION_TIMERS } from './config.js';
+export { electionConfig, leadershipMode, FABRIC_ELECTION_DEFAULTS } from './config.js';
 export type { ElectionConfig, ElectionConfigInput, LeadershipMode } from './config.js';
 export type * from './types.js';

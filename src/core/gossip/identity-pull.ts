@@ -61,7 +61,7 @@ export interface IdentityPullOptions {
   readonly hasExternalEndpoint: (pkiId: PkiId) => boolean;
   /** Org of a serialized identity; default: its mspid field. */
   readonly orgOfIdentity?: (identity: Uint8Array) => string | undefined;
-  readonly config?: Partial<PullConfig>;
+  readonly config?: PullConfig;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
   /** Subscribe to the transport for IDENTITY_MSG pull messages in start(). Default true. */

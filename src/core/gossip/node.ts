@@ -41,7 +41,7 @@ import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
 import type { Signer } from '../../wire/signer.js';
 import { BatchingEmitter } from '../link/emitter.js';
 import { IdentityPuller, type IdentityPullCrypto } from './identity-pull.js';
-import { gossipNodeConfig, type GossipNodeConfig, type GossipNodeConfigInput } from './nodeconfig.js';
+import type { GossipNodeConfig } from './nodeconfig.js';
 import { isChannelMessage, receive } from './receive.js';
 import { createBlockPuller } from '../pull/block-puller.js';
 import { routeBatch } from './router.js';
@@ -56,9 +56,8 @@ export interface GossipNodeOptions {
   readonly signer: Signer;
   /** Our org (MSP ID). */
   readonly mspId: string;
-  readonly config: GossipNodeConfigInput | GossipNodeConfig;
-  /** 'fast' shortens every timer (tests); default 'fabric'. */
-  readonly profile?: 'fabric' | 'fast';
+  /** Resolved: gossipNodeConfig(input, profile) fills the defaults of a partial one. */
+  readonly config: GossipNodeConfig;
   /** Where joined channels' MSPs and policies are registered (the MessageCryptoService's provider). */
   readonly channelCrypto?: { set(channelId: string, ctx: ChannelCryptoContext): void };
   readonly clock: Clock;
@@ -74,13 +73,6 @@ export type LeadershipInit = {
   readonly isDeclaration: boolean;
   readonly pkiId?: PkiId;
 };
-
-function isResolved(c: GossipNodeConfigInput | GossipNodeConfig): c is GossipNodeConfig {
-  return (
-    typeof (c as GossipNodeConfig).identityPull === 'boolean' &&
-    typeof (c as GossipNodeConfig).channel?.maxSeenBlocks === 'number'
-  );
-}
 
 export class GossipNode {
   readonly config: GossipNodeConfig;
@@ -100,7 +92,7 @@ export class GossipNode {
   private stopping?: Promise<void>;
 
   constructor(private readonly opts: GossipNodeOptions) {
-    this.config = isResolved(opts.config) ? opts.config : gossipNodeConfig(opts.config, opts.profile);
+    this.config = opts.config;
     this.metrics = opts.metrics ?? new Metrics();
     this.selfPkiId = opts.transport.selfPkiId;
     this.log = componentLogger('gossip', { peer: pkiIdKey(this.selfPkiId).slice(0, 16) }, opts.logger);

@@ -1,7 +1,7 @@
 /**
- * The gossip node's configuration (PROTOCOL.md §11): one typed place gathering the parts, each
- * with Fabric's defaults. `fabric` is Fabric's exact defaults; `fast` shortens the timers for
- * tests and all-Grapevine networks (never for mixed networks).
+ * The gossip node's configuration (PROTOCOL.md §11): the parts, each a slice of the config table
+ * (src/config/table.ts). `fabric` is Fabric's exact defaults; `fast` shortens the timers (the
+ * table's `fast` column) for tests and all-Grapevine networks (never for mixed networks).
  */
 import {
   channelGossipConfig,
@@ -10,6 +10,7 @@ import {
 } from '../channel/config.js';
 import { discoveryConfig, type DiscoveryConfig, type DiscoveryConfigInput } from '../discovery/config.js';
 import { ConfigError } from '../../base/errors.js';
+import type { ProfileName } from '../../config/table.js';
 import { FABRIC_EMITTER_DEFAULTS, type EmitterConfig } from '../link/emitter.js';
 import { pullConfig, type PullConfig } from '../pull/config.js';
 
@@ -32,26 +33,12 @@ export interface GossipNodeConfigInput {
   readonly identityPull?: boolean;
 }
 
-/** Shortened timers (ms) for tests: every period divided by about 20. */
-export const FAST_PROFILE = {
-  discovery: {
-    aliveTimeIntervalMs: 250,
-    aliveExpirationTimeoutMs: 1500,
-    reconnectIntervalMs: 500,
-    pullIntervalMs: 200,
-    publishCertPeriodMs: 2000,
-  },
-  channel: { publishStateInfoIntervalMs: 200, requestStateInfoIntervalMs: 200, pullIntervalMs: 200 },
-  pull: { pullIntervalMs: 200, digestWaitTimeMs: 50, requestWaitTimeMs: 75, responseWaitTimeMs: 100 },
-} as const;
-
 export function gossipNodeConfig(
   input: GossipNodeConfigInput,
-  profile: 'fabric' | 'fast' = 'fabric',
+  profile: ProfileName = 'fabric',
 ): GossipNodeConfig {
   if (!input || typeof input !== 'object' || !input.discovery)
     throw new ConfigError('MISSING', 'gossip config: discovery (with endpoint) is required');
-  const fast = profile === 'fast';
   const emitter = { ...FABRIC_EMITTER_DEFAULTS, ...(input.emitter ?? {}) };
   for (const [k, v] of Object.entries(emitter)) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
@@ -61,10 +48,10 @@ export function gossipNodeConfig(
   if (typeof identityPull !== 'boolean')
     throw new ConfigError('BAD_VALUE', 'gossip config: identityPull must be a boolean');
   return Object.freeze({
-    discovery: discoveryConfig({ ...(fast ? FAST_PROFILE.discovery : {}), ...input.discovery }),
-    channel: channelGossipConfig({ ...(fast ? FAST_PROFILE.channel : {}), ...(input.channel ?? {}) }),
+    discovery: discoveryConfig(input.discovery, profile),
+    channel: channelGossipConfig(input.channel ?? {}, profile),
     emitter: Object.freeze(emitter),
-    pull: pullConfig({ ...(fast ? FAST_PROFILE.pull : {}), ...(input.pull ?? {}) }),
+    pull: pullConfig(input.pull ?? {}, profile),
     identityPull,
   });
 }

@@ -18,27 +18,28 @@
  */
 import type { Clock, TimerHandle } from '../../base/time.js';
 import { ConfigError } from '../../base/errors.js';
+import { fields, slice, sliceDefaults, type SliceConfig } from '../../config/slice.js';
 import type { Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import { METRICS } from '../../base/metric-table.js';
 
-export interface EmitterConfig {
-  /** `peer.gossip.propagateIterations`: times each item is routed. Fabric default 1. */
-  readonly propagateIterations: number;
-  /** `peer.gossip.maxPropagationBurstSize`: flush when this many items wait. Fabric default 10. */
-  readonly maxPropagationBurstSize: number;
-  /** `peer.gossip.maxPropagationBurstLatency` (ms): longest wait before a flush. Fabric default 10. */
-  readonly maxPropagationBurstLatencyMs: number;
-  /** Bound on buffered items (not in Fabric); the oldest is dropped beyond it. */
-  readonly maxPending: number;
-}
+/** The emitter's keys (src/config/table.ts) and its own bound. */
+export const EMITTER_SLICE = slice(
+  'emitter config',
+  fields(
+    'peer.gossip.propagateIterations',
+    'peer.gossip.maxPropagationBurstSize',
+    'peer.gossip.maxPropagationBurstLatency',
+  ),
+  {
+    /** Bound on buffered items (not in Fabric); the oldest is dropped beyond it. */
+    maxPending: 10_000,
+  },
+);
 
-export const FABRIC_EMITTER_DEFAULTS: EmitterConfig = Object.freeze({
-  propagateIterations: 1,
-  maxPropagationBurstSize: 10,
-  maxPropagationBurstLatencyMs: 10,
-  maxPending: 10_000,
-});
+export type EmitterConfig = SliceConfig<typeof EMITTER_SLICE>;
+
+export const FABRIC_EMITTER_DEFAULTS: EmitterConfig = Object.freeze(sliceDefaults(EMITTER_SLICE));
 
 export interface EmitterOptions<T> {
   readonly clock: Clock;

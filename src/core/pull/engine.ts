@@ -31,7 +31,7 @@ import { silentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { openEnvelope } from '../../wire/gossip.js';
-import { pullConfig, type PullConfig } from './config.js';
+import { FABRIC_PULL_DEFAULTS, type PullConfig } from './config.js';
 import {
   PULL_TYPE_LABEL,
   pullMsgTypeOf,
@@ -73,7 +73,8 @@ export interface PullEngineOptions {
   readonly transport: Transport;
   readonly clock: Clock;
   readonly rng: Rng;
-  readonly config?: Partial<PullConfig>;
+  /** Resolved (pullConfig(partial) fills defaults). Default FABRIC_PULL_DEFAULTS. */
+  readonly config?: PullConfig;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
   /** Metric label (`identity`, `block`). */
@@ -122,7 +123,7 @@ export class PullEngine {
   private stopped = false;
 
   constructor(private readonly opts: PullEngineOptions) {
-    this.config = pullConfig(opts.config);
+    this.config = opts.config ?? FABRIC_PULL_DEFAULTS;
     this.adapter = opts.adapter;
     this.store = new PullItemStore(this.config.maxItems);
     this.log = opts.logger ?? silentLogger;

@@ -30,7 +30,7 @@ import { AntiEntropy } from './antientropy.js';
 import { PayloadBuffer, type BufferedPayload, type PushResult } from './buffer.js';
 import { CatchupRunner } from './catchup/runner.js';
 import { CommitLoop } from './commit.js';
-import { stateConfig, type StateConfig, type StateConfigInput } from './config.js';
+import { FABRIC_STATE_DEFAULTS, type StateConfig } from './config.js';
 import { StateError, type StateDropReason } from './errors.js';
 import { isStateMessage, stateMessageRefusal } from './messages.js';
 import { StateRequestServer } from './serve.js';
@@ -54,7 +54,8 @@ export interface StateProviderOptions {
   readonly view: ChannelView;
   readonly clock: Clock;
   readonly rng: Rng;
-  readonly config?: StateConfigInput | StateConfig;
+  /** Resolved (stateConfig(partial) fills defaults). Default FABRIC_STATE_DEFAULTS. */
+  readonly config?: StateConfig;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
   /** Called with the ledger height at start and after every commit (node.updateLedgerHeight). */
@@ -92,7 +93,7 @@ export class StateProvider {
 
   constructor(private readonly o: StateProviderOptions) {
     this.channel = o.channel;
-    this.config = isResolved(o.config) ? o.config : stateConfig(o.config);
+    this.config = o.config ?? FABRIC_STATE_DEFAULTS;
     this.metrics = o.metrics ?? new Metrics();
     this.log = componentLogger('state', { channel: o.channel }, o.logger);
     const m = this.metrics;
@@ -332,15 +333,4 @@ export class StateProvider {
       'state input dropped',
     );
   }
-}
-
-function isResolved(c: unknown): c is StateConfig {
-  const cu = (c as StateConfig | undefined)?.catchup;
-  return (
-    typeof cu === 'object' &&
-    cu !== null &&
-    typeof cu.minGap === 'number' &&
-    typeof cu.maxClockSkewMs === 'number' &&
-    typeof (c as StateConfig).channelSize === 'number'
-  );
 }

@@ -7,7 +7,7 @@ export {
   channelGossipConfigOf,
   pullConfigOf,
   emitterConfigOf,
-  gossipNodeInputOf,
+  gossipNodeConfigOf,
   electionConfigOf,
   stateConfigOf,
   deliverConfigOf,

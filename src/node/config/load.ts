@@ -15,6 +15,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../../base/errors.js';
 import { crossCheck } from './crosscheck.js';
+import { row, type Key } from '../../config/table.js';
 import { KEYS, tsPath, type KeyDef } from './keys.js';
 import { ConfigSources, readCoreYaml, type RawValue } from './sources.js';
 import type { PeerConfig, ProfileName } from './types.js';
@@ -111,6 +112,10 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
       }
     }
     if (def.key === 'peer.gossip.pvtData.btlPullMargin' && (c.value as number) < 0) continue;
+    if (def.kind === 'duration' && def.min !== undefined && (c.value as number) < def.min) {
+      issues.push(`${def.key}: ${show(raw.value)} is below the minimum ${def.min}ms${from(raw)}`);
+      continue;
+    }
     explicit.set(def.key, c.value);
   }
 
@@ -121,7 +126,7 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
     return def.def;
   };
   const out: Record<string, unknown> = {};
-  const get = (key: string): unknown => explicit.get(key) ?? value(KEYS.find((d) => d.key === key) as KeyDef);
+  const get = (key: Key): unknown => explicit.get(key) ?? value(row(key));
   for (const def of KEYS) setPath(out, tsPath(def), value(def));
 
   // Derived defaults (Fabric's), then the profile's.
@@ -131,11 +136,11 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   const fastDerived = profile === 'fast' && !aliveSet;
   const expiration =
     (explicit.get(`${G}aliveExpirationTimeout`) as number | undefined) ??
-    (fastDerived ? (KEYS.find((d) => d.key === `${G}aliveExpirationTimeout`)?.fast as number) : 5 * alive);
+    (fastDerived ? (row(`${G}aliveExpirationTimeout`).fast as number) : 5 * alive);
   const reconnect =
     (explicit.get(`${G}reconnectInterval`) as number | undefined) ??
     (fastDerived && !explicit.has(`${G}aliveExpirationTimeout`)
-      ? (KEYS.find((d) => d.key === `${G}reconnectInterval`)?.fast as number)
+      ? (row(`${G}reconnectInterval`).fast as number)
       : expiration);
   setPath(out, ['peer', 'gossip', 'aliveExpirationTimeoutMs'], expiration);
   setPath(out, ['peer', 'gossip', 'reconnectIntervalMs'], reconnect);
@@ -147,7 +152,7 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
     if (def.kind === 'paths') setPath(out, tsPath(def), ((value(def) as string[]) ?? []).map(abs));
   }
   const overrides = (
-    value(KEYS.find((d) => d.key === 'peer.deliveryclient.addressOverrides') as KeyDef) as {
+    value(row('peer.deliveryclient.addressOverrides')) as {
       from: string;
       to: string;
       caCertsFile: string;
@@ -172,7 +177,7 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   if (logSpec === undefined) {
     const fromFabric = src.envVar('FABRIC_LOGGING_SPEC');
     if (fromFabric !== undefined) {
-      const c = coerce(KEYS.find((d) => d.key === 'grapevine.logSpec') as KeyDef, fromFabric);
+      const c = coerce(row('grapevine.logSpec'), fromFabric);
       if (c.ok) logSpec = c.value as string;
       else issues.push(`FABRIC_LOGGING_SPEC: ${c.problem} (from environment variable FABRIC_LOGGING_SPEC)`);
     }

@@ -1,155 +1,48 @@
 /**
- * The PeerConfig handed to each module as that module's own typed config. The profile has been
- * applied by the loader already, so every module is given explicit values with its `fabric`
- * defaults underneath. Module-only bounds (maxMembers, maxItems, ...) keep the modules' defaults.
+ * The PeerConfig handed to each module as that module's own typed config: each module's slice of
+ * the config table (its `*_SLICE`) read from the resolved PeerConfig, with the module's own bounds
+ * (maxMembers, maxItems, ...) at their defaults. The loader has checked every value and applied
+ * the profile and Fabric's derived defaults, so nothing is checked again here.
  */
 import { readFileSync } from 'node:fs';
-import { channelGossipConfig, type ChannelGossipConfig } from '../../core/channel/config.js';
-import { commConfig, type CommConfig } from '../../comm/config.js';
-import {
-  resolveDeliverConfig,
-  type AddressOverride,
-  type DeliverClientConfig,
-} from '../../core/deliver/config.js';
-import { discoveryConfig, type DiscoveryConfig } from '../../core/discovery/config.js';
-import { electionConfig, type ElectionConfig } from '../../core/election/config.js';
 import { errorMessage } from '../../base/errors.js';
-import { FABRIC_EMITTER_DEFAULTS, type EmitterConfig } from '../../core/link/emitter.js';
-import type { GossipNodeConfigInput } from '../../core/gossip/nodeconfig.js';
-import { pullConfig, type PullConfig } from '../../core/pull/config.js';
-import { stateConfig, type StateConfig } from '../../core/state/config.js';
+import { sliceOf, type FieldMap, type Slice, type SliceSpec } from '../../config/slice.js';
+import { CHANNEL_SLICE, type ChannelGossipConfig } from '../../core/channel/config.js';
+import { COMM_SLICE, type CommConfig } from '../../comm/config.js';
+import { DELIVER_SLICE, type AddressOverride, type DeliverClientConfig } from '../../core/deliver/config.js';
+import { DISCOVERY_SLICE, type DiscoveryConfig } from '../../core/discovery/config.js';
+import { ELECTION_SLICE, type ElectionConfig } from '../../core/election/config.js';
+import { EMITTER_SLICE, type EmitterConfig } from '../../core/link/emitter.js';
+import type { GossipNodeConfig } from '../../core/gossip/nodeconfig.js';
+import { PULL_SLICE, type PullConfig } from '../../core/pull/config.js';
+import { CATCHUP_SLICE, STATE_SLICE, type StateConfig } from '../../core/state/config.js';
 import type { PeerConfig } from './types.js';
 
-/** The fields `keys` of `from`: module config keys spelled as in PeerConfig pass through unchanged. */
-function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
-  const out = {} as Pick<T, K>;
-  for (const k of keys) out[k] = from[k];
-  return out;
+/** A module's slice of `c`: its keys' values, its own bounds at their defaults. */
+function view<M extends FieldMap, B extends object>(spec: SliceSpec<M, B>, c: PeerConfig): Slice<M> & B {
+  return Object.freeze({ ...spec.bounds, ...sliceOf(spec.fields, c) }) as Slice<M> & B;
 }
 
-export function commConfigOf(c: PeerConfig): CommConfig {
-  const g = c.peer.gossip;
-  const ka = c.peer.keepalive;
-  return commConfig({
-    ...pick(g, 'dialTimeoutMs', 'connTimeoutMs', 'sendBuffSize', 'recvBuffSize'),
-    ...pick(c.peer, 'maxRecvMsgSize', 'maxSendMsgSize'),
-    clientKeepaliveIntervalMs: ka.client.intervalMs,
-    clientKeepaliveTimeoutMs: ka.client.timeoutMs,
-    serverKeepaliveIntervalMs: ka.intervalMs,
-    serverKeepaliveTimeoutMs: ka.timeoutMs,
-    clientAuthRequired: c.peer.tls.clientAuthRequired,
-  });
-}
+export const commConfigOf = (c: PeerConfig): CommConfig => view(COMM_SLICE, c);
+export const discoveryConfigOf = (c: PeerConfig): DiscoveryConfig => view(DISCOVERY_SLICE, c);
+export const channelGossipConfigOf = (c: PeerConfig): ChannelGossipConfig => view(CHANNEL_SLICE, c);
+export const pullConfigOf = (c: PeerConfig): PullConfig => view(PULL_SLICE, c);
+export const emitterConfigOf = (c: PeerConfig): EmitterConfig => view(EMITTER_SLICE, c);
+export const electionConfigOf = (c: PeerConfig): ElectionConfig => view(ELECTION_SLICE, c);
 
-export function discoveryConfigOf(c: PeerConfig): DiscoveryConfig {
-  const g = c.peer.gossip;
-  return discoveryConfig(
-    pick(
-      g,
-      'endpoint',
-      'externalEndpoint',
-      'bootstrap',
-      'aliveTimeIntervalMs',
-      'aliveExpirationTimeoutMs',
-      'reconnectIntervalMs',
-      'msgExpirationFactor',
-      'publishCertPeriodMs',
-      'pullIntervalMs',
-      'pullPeerNum',
-      'propagatePeerNum',
-      'maxConnectionAttempts',
-    ),
-  );
-}
-
-export function channelGossipConfigOf(c: PeerConfig): ChannelGossipConfig {
-  const g = c.peer.gossip;
-  return channelGossipConfig({
-    ...pick(
-      g,
-      'publishStateInfoIntervalMs',
-      'requestStateInfoIntervalMs',
-      'pullIntervalMs',
-      'pullPeerNum',
-      'propagatePeerNum',
-      'maxBlockCountToStore',
-    ),
-    leaderAliveThresholdMs: g.election.leaderAliveThresholdMs,
-  });
-}
-
-export function pullConfigOf(c: PeerConfig): PullConfig {
-  const g = c.peer.gossip;
-  return pullConfig(
-    pick(g, 'pullIntervalMs', 'pullPeerNum', 'digestWaitTimeMs', 'requestWaitTimeMs', 'responseWaitTimeMs'),
-  );
-}
-
-export function emitterConfigOf(c: PeerConfig): EmitterConfig {
-  const g = c.peer.gossip;
+/** The gossip node's config (the profile is already applied). */
+export function gossipNodeConfigOf(c: PeerConfig): GossipNodeConfig {
   return Object.freeze({
-    ...FABRIC_EMITTER_DEFAULTS,
-    ...pick(g, 'propagateIterations', 'maxPropagationBurstSize', 'maxPropagationBurstLatencyMs'),
-  });
-}
-
-/** Input for gossipNodeConfig(input, 'fabric') (the profile is already applied). */
-export function gossipNodeInputOf(c: PeerConfig): GossipNodeConfigInput {
-  return {
     discovery: discoveryConfigOf(c),
     channel: channelGossipConfigOf(c),
     emitter: emitterConfigOf(c),
     pull: pullConfigOf(c),
-  };
-}
-
-export function electionConfigOf(c: PeerConfig): ElectionConfig {
-  const g = c.peer.gossip;
-  return electionConfig({
-    ...pick(g, 'useLeaderElection', 'orgLeader'),
-    ...pick(
-      g.election,
-      'startupGracePeriodMs',
-      'membershipSampleIntervalMs',
-      'leaderAliveThresholdMs',
-      'leaderElectionDurationMs',
-    ),
+    identityPull: true,
   });
 }
 
-/**
- * Note: stateConfig treats 0 as "default" for every count; Fabric keeps a configured
- * `state.maxRetries: 0` (no extra sends). That one value cannot be expressed yet and becomes 3.
- */
 export function stateConfigOf(c: PeerConfig): StateConfig {
-  const s = c.peer.gossip.state;
-  return stateConfig({
-    ...pick(
-      s,
-      'enabled',
-      'checkIntervalMs',
-      'responseTimeoutMs',
-      'batchSize',
-      'blockBufferSize',
-      'maxRetries',
-      'channelSize',
-    ),
-    nonBlockingCommitMode: c.peer.gossip.nonBlockingCommitMode,
-    catchup: pick(
-      c.grapevine.catchup,
-      'enabled',
-      'minGap',
-      'maxBlocksPerStream',
-      'unsupportedTtlMs',
-      'idleTimeoutMs',
-      'maxClockSkewMs',
-      'maxConcurrentStreams',
-      'maxFrameBytes',
-      'verifyWorkers',
-      'maxVerifyInFlight',
-      'verifyAllSignatures',
-    ),
-  });
+  return Object.freeze({ ...view(STATE_SLICE, c), catchup: view(CATCHUP_SLICE, c) });
 }
 
 export interface DeliverConfigOptions {
@@ -185,18 +78,5 @@ export function deliverConfigOf(c: PeerConfig, opts: DeliverConfigOptions = {}):
     }
     overrides.push({ from: o.from, to: o.to, caCerts });
   }
-  const d = c.peer.deliveryclient;
-  return resolveDeliverConfig({
-    ...pick(
-      d,
-      'blockGossipEnabled',
-      'reconnectTotalTimeThresholdMs',
-      'connTimeoutMs',
-      'reConnectBackoffThresholdMs',
-    ),
-    addressOverrides: overrides,
-    keepaliveIntervalMs: c.peer.keepalive.deliveryClient.intervalMs,
-    keepaliveTimeoutMs: c.peer.keepalive.deliveryClient.timeoutMs,
-    ...pick(c.peer, 'maxRecvMsgSize', 'maxSendMsgSize'),
-  });
+  return Object.freeze({ ...view(DELIVER_SLICE, c), addressOverrides: overrides });
 }

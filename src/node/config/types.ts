@@ -1,181 +1,77 @@
 /**
  * The peer's resolved configuration: core.yaml's tree (Fabric's key names), every value typed
  * and resolved. Durations are whole milliseconds in fields named `...Ms`; file paths are
- * absolute. See docs/configuration.md for every key's defaults and meaning.
+ * absolute. The fields are derived from the config table (src/config/table.ts: `Section<P>` has
+ * one field per key directly under `P`); see docs/configuration.md for every key's default and
+ * meaning.
  */
-import type { CatchupConfig, StateConfig } from '../../core/state/config.js';
+import type { AddressOverrideEntry, ProfileName, Section } from '../../config/table.js';
 
-export type ProfileName = 'fabric' | 'fast';
-export type MetricsProvider = 'prometheus' | 'disabled' | 'statsd';
+export type { AddressOverrideEntry, ProfileName };
+export type MetricsProvider = PeerConfig['metrics']['provider'];
 
-export interface FileRef {
-  /** Absolute path, or '' when not set. */
-  readonly file: string;
-}
+/** `peer.tls.*`. clientCert/clientKey: as configured, or the server pair when both are empty. */
+export type PeerTlsConfig = Section<'peer.tls'> & {
+  readonly cert: Section<'peer.tls.cert'>;
+  readonly key: Section<'peer.tls.key'>;
+  readonly rootcert: Section<'peer.tls.rootcert'>;
+  readonly clientRootCAs: Section<'peer.tls.clientRootCAs'>;
+  readonly clientCert: Section<'peer.tls.clientCert'>;
+  readonly clientKey: Section<'peer.tls.clientKey'>;
+};
 
-export interface AddressOverrideEntry {
-  /** The orderer address exactly as written in the channel config. */
-  readonly from: string;
-  /** The address dialled instead. */
-  readonly to: string;
-  /** PEM file of CA certificates to trust for `to` (absolute), or ''. */
-  readonly caCertsFile: string;
-}
+export type PeerKeepaliveConfig = Section<'peer.keepalive'> & {
+  readonly client: Section<'peer.keepalive.client'>;
+  readonly deliveryClient: Section<'peer.keepalive.deliveryClient'>;
+};
 
-export interface PeerTlsConfig {
-  readonly enabled: boolean;
-  readonly clientAuthRequired: boolean;
-  readonly cert: FileRef;
-  readonly key: FileRef;
-  readonly rootcert: FileRef;
-  readonly clientRootCAs: { readonly files: readonly string[] };
-  /** The client certificate: as configured, or the server's (`cert.file`) when both client keys are empty. */
-  readonly clientCert: FileRef;
-  readonly clientKey: FileRef;
-}
+export type GossipElectionConfig = Section<'peer.gossip.election'>;
 
-export interface PeerKeepaliveConfig {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly minIntervalMs: number;
-  readonly client: { readonly intervalMs: number; readonly timeoutMs: number };
-  readonly deliveryClient: { readonly intervalMs: number; readonly timeoutMs: number };
-}
+export type GossipPvtDataConfig = Section<'peer.gossip.pvtData'> & {
+  readonly implicitCollectionDisseminationPolicy: Section<'peer.gossip.pvtData.implicitCollectionDisseminationPolicy'>;
+};
 
-export interface GossipElectionConfig {
-  readonly startupGracePeriodMs: number;
-  readonly membershipSampleIntervalMs: number;
-  readonly leaderAliveThresholdMs: number;
-  readonly leaderElectionDurationMs: number;
-}
+/** `peer.gossip.state.*`. */
+export type GossipStateConfig = Section<'peer.gossip.state'>;
 
-export interface GossipPvtDataConfig {
-  readonly pullRetryThresholdMs: number;
-  readonly transientstoreMaxBlockRetention: number;
-  readonly pushAckTimeoutMs: number;
-  readonly btlPullMargin: number;
-  readonly reconcileBatchSize: number;
-  readonly reconcileSleepIntervalMs: number;
-  readonly reconciliationEnabled: boolean;
-  readonly skipPullingInvalidTransactionsDuringCommit: boolean;
-  readonly implicitCollectionDisseminationPolicy: {
-    readonly requiredPeerCount: number;
-    readonly maxPeerCount: number;
-  };
-}
-
-/** `peer.gossip.state.*`: the state module's fields of the same names (src/state/config.ts gives each key). */
-export type GossipStateConfig = Pick<
-  StateConfig,
-  | 'enabled'
-  | 'checkIntervalMs'
-  | 'responseTimeoutMs'
-  | 'batchSize'
-  | 'blockBufferSize'
-  | 'maxRetries'
-  | 'channelSize'
->;
-
-export interface PeerGossipConfig {
-  readonly bootstrap: readonly string[];
-  readonly useLeaderElection: boolean;
-  readonly orgLeader: boolean;
-  readonly membershipTrackerIntervalMs: number;
-  /** Internal endpoint: as configured, or the resolved `peer.address`. */
-  readonly endpoint: string;
-  readonly maxBlockCountToStore: number;
-  readonly maxPropagationBurstLatencyMs: number;
-  readonly maxPropagationBurstSize: number;
-  readonly propagateIterations: number;
-  readonly propagatePeerNum: number;
-  readonly pullIntervalMs: number;
-  readonly pullPeerNum: number;
-  readonly requestStateInfoIntervalMs: number;
-  readonly publishStateInfoIntervalMs: number;
-  readonly stateInfoRetentionIntervalMs: number;
-  readonly publishCertPeriodMs: number;
-  readonly skipBlockVerification: boolean;
-  readonly dialTimeoutMs: number;
-  readonly connTimeoutMs: number;
-  readonly recvBuffSize: number;
-  readonly sendBuffSize: number;
-  readonly digestWaitTimeMs: number;
-  readonly requestWaitTimeMs: number;
-  readonly responseWaitTimeMs: number;
-  readonly aliveTimeIntervalMs: number;
-  readonly aliveExpirationTimeoutMs: number;
-  readonly reconnectIntervalMs: number;
-  readonly maxConnectionAttempts: number;
-  readonly msgExpirationFactor: number;
-  readonly externalEndpoint: string;
-  readonly nonBlockingCommitMode: boolean;
+/** `peer.gossip.*`. endpoint: as configured, or the resolved `peer.address`. */
+export type PeerGossipConfig = Section<'peer.gossip'> & {
   readonly election: GossipElectionConfig;
   readonly pvtData: GossipPvtDataConfig;
   readonly state: GossipStateConfig;
-}
+};
 
-export interface DeliveryClientSection {
-  readonly blockGossipEnabled: boolean;
-  readonly reconnectTotalTimeThresholdMs: number;
-  readonly connTimeoutMs: number;
-  readonly reConnectBackoffThresholdMs: number;
-  readonly addressOverrides: readonly AddressOverrideEntry[];
-}
+export type DeliveryClientSection = Section<'peer.deliveryclient'>;
 
-export interface PeerSection {
-  readonly id: string;
-  readonly networkId: string;
-  /** Where the gRPC server listens: as configured, or `peer.address` as configured. */
-  readonly listenAddress: string;
-  /** The peer's endpoint with an unspecified host (0.0.0.0, ::) replaced by this host's IPv4 address, as Fabric does. */
-  readonly address: string;
+/**
+ * `peer.*`. listenAddress: as configured, or `peer.address` as configured. address: the peer's
+ * endpoint with an unspecified host (0.0.0.0, ::) replaced by this host's IPv4 address, as
+ * Fabric does.
+ */
+export type PeerSection = Section<'peer'> & {
   /** `peer.address` exactly as configured. */
   readonly addressConfigured: string;
-  readonly addressAutoDetect: boolean;
-  readonly fileSystemPath: string;
-  readonly mspConfigPath: string;
-  readonly localMspId: string;
-  /** `peer.connectiontimeout`: the server's handshake deadline. */
-  readonly connectiontimeoutMs: number;
-  readonly maxRecvMsgSize: number;
-  readonly maxSendMsgSize: number;
   readonly tls: PeerTlsConfig;
   readonly keepalive: PeerKeepaliveConfig;
   readonly gossip: PeerGossipConfig;
   readonly deliveryclient: DeliveryClientSection;
-}
+};
 
-export interface OperationsSection {
-  /** host:port of the operations HTTP server; '' = not started. */
-  readonly listenAddress: string;
-  readonly tls: {
-    readonly enabled: boolean;
-    readonly clientAuthRequired: boolean;
-    readonly cert: FileRef;
-    readonly key: FileRef;
-    readonly clientRootCAs: { readonly files: readonly string[] };
+export type OperationsSection = Section<'operations'> & {
+  readonly tls: Section<'operations.tls'> & {
+    readonly cert: Section<'operations.tls.cert'>;
+    readonly key: Section<'operations.tls.key'>;
+    readonly clientRootCAs: Section<'operations.tls.clientRootCAs'>;
   };
-}
+};
 
-/**
- * `grapevine.catchup.*`: the state module's catch-up fields of the same names (src/state/config.ts
- * gives each default), plus `serve`: whether this peer serves the stream to other peers.
- */
-export type GrapevineCatchupConfig = CatchupConfig & { readonly serve: boolean };
+/** `grapevine.catchup.*`: the state module's catch-up fields plus `serve` (whether this peer serves the stream). */
+export type GrapevineCatchupConfig = Section<'grapevine.catchup'>;
 
-/** Grapevine's own keys (the `grapevine:` section of core.yaml). */
-export interface GrapevineSection {
-  /** `fabric` (Fabric's exact defaults) or `fast` (shorter timers, all-Grapevine networks only). */
-  readonly profile: ProfileName;
-  /** Block store folder (absolute). Default `<peer.fileSystemPath>/grapevine/ledgers`. */
-  readonly ledgerPath: string;
-  /** Config (genesis) block files of channels to join at start (absolute). */
-  readonly channels: readonly string[];
-  /** Logging spec in Fabric's syntax (`info:gossip.discovery=debug`). */
-  readonly logSpec: string;
-  /** Fast catch-up between Grapevine peers (grapevine.Catchup/StreamBlockFrames on the gossip port). */
+/** Grapevine's own keys (the `grapevine:` section of core.yaml); paths absolute. */
+export type GrapevineSection = Section<'grapevine'> & {
   readonly catchup: GrapevineCatchupConfig;
-}
+};
 
 export interface PeerConfig {
   /** The core.yaml read (absolute), or undefined when none was. */
@@ -184,7 +80,7 @@ export interface PeerConfig {
   readonly configDir: string;
   readonly peer: PeerSection;
   readonly operations: OperationsSection;
-  readonly metrics: { readonly provider: MetricsProvider };
+  readonly metrics: Section<'metrics'>;
   readonly grapevine: GrapevineSection;
   /** Things worth a log line at start: unknown keys, unsupported values, the fast profile. */
   readonly warnings: readonly string[];

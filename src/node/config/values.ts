@@ -15,8 +15,9 @@
 import { z } from 'zod';
 import { parseGoDuration } from '../../channelconfig/duration.js';
 import { parseLogSpec } from '../logspec.js';
+import { isHostPort } from '../../config/table.js';
 import { MAX_DURATION_MS, type KeyDef } from './keys.js';
-import type { AddressOverrideEntry } from './types.js';
+import type { AddressOverrideEntry } from '../../config/table.js';
 
 export type Coerced = { ok: true; value: unknown } | { ok: false; problem: string };
 
@@ -104,20 +105,10 @@ const stringSchema = raw.transform((v, ctx) => {
   return fail(ctx, `${show(v)} is not a text value`);
 });
 
-const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
-
-/** Whether `s` is host:port (port 1..65535, or 0 when `allowZero` for listen addresses). */
-export function isHostPortText(s: string, allowZero = false): boolean {
-  const m = HOST_PORT.exec(s);
-  if (!m) return false;
-  const port = Number(m[2]);
-  return port <= 65535 && (port >= 1 || (allowZero && port === 0));
-}
-
 function hostPortSchema(allowZero: boolean) {
   return stringSchema.pipe(
     z.string().transform((text, ctx) => {
-      if (text !== '' && !isHostPortText(text, allowZero))
+      if (text !== '' && !isHostPort(text, allowZero))
         return fail(ctx, `${show(text)} is not host:port (e.g. peer0.org1.example.com:7051)`);
       return text;
     }),
@@ -141,7 +132,7 @@ const listSchema = raw.transform((v, ctx) => {
 const hostPortsSchema = listSchema.pipe(
   z.array(z.string()).transform((list, ctx) => {
     for (const entry of list) {
-      if (!isHostPortText(entry))
+      if (!isHostPort(entry))
         return fail(ctx, `entry ${show(entry)} is not host:port (separate several endpoints with spaces)`);
     }
     return list;
@@ -171,7 +162,7 @@ const overridesSchema = raw.transform((v, ctx) => {
       entry[name] = value.trim();
     }
     for (const name of ['from', 'to'] as const) {
-      if (!isHostPortText(entry[name]))
+      if (!isHostPort(entry[name]))
         return fail(ctx, `entry ${i + 1}: ${name} ${show(entry[name])} is not host:port`);
     }
     out.push(entry as unknown as AddressOverrideEntry);
