@@ -106,7 +106,11 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 /** The generated table of `name`: a key group, or `fast`. */
 export function configTable(name: string): string {
   if (name === 'fast') {
-    const rows = KEYS.filter((d) => d.fast !== undefined).map((d) => [`\`${d.key}\``, codeDefault(d), fast(d)]);
+    const rows = KEYS.filter((d) => d.fast !== undefined).map((d) => [
+      `\`${d.key}\``,
+      codeDefault(d),
+      fast(d),
+    ]);
     return markdownTable(['Key', 'fabric', 'fast'], rows);
   }
   const keys = KEYS.filter((d) => groupOf(d.key) === name);
