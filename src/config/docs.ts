@@ -11,7 +11,9 @@
  * `renderConfigDoc(doc)` returns the document with every such table regenerated; the docs test
  * fails when the committed document differs, and `npm run docs:config` rewrites it.
  */
-import { envName, KEYS, type KeyDef } from './table.js';
+import { envName, formatMs, KEYS, type KeyDef } from './table.js';
+
+export { formatMs };
 
 export const REGENERATE = 'npm run docs:config';
 
@@ -50,19 +52,6 @@ const TYPE: Record<KeyDef['kind'], string> = {
   overrides: 'list of maps',
   logspec: 'log spec',
 };
-
-/** `7200000` -> `2h`, `1500` -> `1500ms` (the largest unit that divides evenly). */
-export function formatMs(ms: number): string {
-  if (ms === 0) return '0';
-  for (const [unit, n] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms % n === 0) return `${ms / n}${unit}`;
-  }
-  return `${ms}ms`;
-}
 
 function formatValue(d: KeyDef, v: unknown): string {
   if (v === undefined) return '';

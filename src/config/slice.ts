@@ -120,7 +120,8 @@ function check(what: string, field: string, key: Key | undefined, bound: unknown
         bad(`a non-negative whole number${kind === 'duration' ? ' of milliseconds' : ''}`);
       const n = value as number;
       if (n === 0 && d?.zero !== 'keep') return undefined;
-      if (d?.min !== undefined && n < d.min) bad(`at least ${d.min}${unit}`);
+      if (d?.min !== undefined && n < d.min)
+        bad(`at least ${d.min}${unit}${d.minReason ? ` (${d.minReason})` : ''}`);
       if (d?.max !== undefined && n > d.max) bad(`at most ${d.max}${unit}`);
       return n;
     }

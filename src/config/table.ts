@@ -70,6 +70,8 @@ export interface KeyDef {
   readonly zero?: ZeroRule;
   /** Smallest accepted value (ints: count; durations: ms), after the zero rule; default 0. */
   readonly min?: number;
+  /** Why values below `min` are refused (for messages). */
+  readonly minReason?: string;
   readonly max?: number;
   readonly values?: readonly string[];
   /** Default under the `fast` profile (ms or count). */
@@ -217,6 +219,7 @@ const KEEPALIVE = [
     '60s',
     'default',
     'Gossip client ping interval (at least 60s: Fabric servers refuse faster pings).',
+    { min: 60_000, minReason: 'Fabric peers close connections that ping more often' },
   ),
   dur('peer.keepalive.client.timeout', 20_000, '20s', 'default', 'Gossip client ping timeout.'),
   dur('peer.keepalive.deliveryClient.interval', 60_000, '60s', 'default', 'Deliver client ping interval.'),
@@ -320,7 +323,7 @@ const ELECTION = [
     '10s',
     'default',
     'Follower wait; the leader declares every half; leadership store TTL 10x.',
-    { fast: 1000, min: 2 },
+    { fast: 1000, min: 2, minReason: 'the leader declares every half of it' },
   ),
   dur(`${G}election.leaderElectionDuration`, 5000, '5s', 'default', 'Proposal -> declaration wait.', {
     fast: 500,
@@ -576,6 +579,19 @@ export function defaultOf<K extends Key>(key: K, profile: ProfileName = 'fabric'
   const d = row(key);
   if (profile === 'fast' && d.fast !== undefined) return d.fast as ValueOf<K>;
   return d.def as ValueOf<K> | undefined;
+}
+
+/** `7200000` -> `2h`, `1500` -> `1500ms` (the largest unit that divides evenly), as core.yaml writes it. */
+export function formatMs(ms: number): string {
+  if (ms === 0) return '0';
+  for (const [unit, n] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms % n === 0) return `${ms / n}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 /** Fabric/viper's environment variable for a key. */

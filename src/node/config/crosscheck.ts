@@ -4,13 +4,11 @@
  * - TLS enabled (peer or operations) needs the server certificate and key files.
  * - peer.tls.clientCert.file and clientKey.file: both or neither (Fabric's GetClientCertificate).
  * - implicit collection policy: 0 <= requiredPeerCount <= maxPeerCount (Fabric panics otherwise).
- * - peer.keepalive.client.interval >= 60 s: Fabric servers send GOAWAY to faster pingers, and
- *   Grapevine's comm layer refuses it.
+ * Checks of one key (ranges, e.g. peer.keepalive.client.interval >= 60s) are the config table's
+ * (src/config/table.ts), made as each value is read.
  */
 import { z } from 'zod';
 import type { PeerConfig } from './types.js';
-
-const MIN_CLIENT_KEEPALIVE_MS = 60_000;
 
 /** Problems found; `from(key)` says where a key's value came from (" (from ...)" or ""). */
 export function crossCheck(cfg: PeerConfig, from: (key: string) => string): string[] {
@@ -53,11 +51,6 @@ export function crossCheck(cfg: PeerConfig, from: (key: string) => string): stri
     if (policy.maxPeerCount < policy.requiredPeerCount) {
       problem(
         `${P}.maxPeerCount (${policy.maxPeerCount}) is below requiredPeerCount (${policy.requiredPeerCount})${from(`${P}.maxPeerCount`)}`,
-      );
-    }
-    if (c.peer.keepalive.client.intervalMs < MIN_CLIENT_KEEPALIVE_MS) {
-      problem(
-        `peer.keepalive.client.interval: ${c.peer.keepalive.client.intervalMs}ms is below 60s: Fabric peers close connections that ping more often${from('peer.keepalive.client.interval')}`,
       );
     }
   });

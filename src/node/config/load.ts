@@ -113,7 +113,9 @@ export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
     }
     if (def.key === 'peer.gossip.pvtData.btlPullMargin' && (c.value as number) < 0) continue;
     if (def.kind === 'duration' && def.min !== undefined && (c.value as number) < def.min) {
-      issues.push(`${def.key}: ${show(raw.value)} is below the minimum ${def.min}ms${from(raw)}`);
+      const why = def.minReason ? `: ${def.minReason}` : '';
+      const min = def.min % 1000 === 0 ? `${def.min / 1000}s` : `${def.min}ms`;
+      issues.push(`${def.key}: ${String(c.value)}ms is below ${min}${why}${from(raw)}`);
       continue;
     }
     explicit.set(def.key, c.value);
