@@ -38,12 +38,19 @@ export type ChannelGossipConfigInput = Partial<ChannelGossipConfig>;
 
 export const FABRIC_CHANNEL_DEFAULTS: ChannelGossipConfig = Object.freeze(sliceDefaults(CHANNEL_SLICE));
 
-/** The defaults of `profile` overridden by `input` (0 = default). Throws ConfigError naming the key. */
+/**
+ * The defaults of `profile` overridden by `input` (0 = default). Throws ConfigError naming the key.
+ * Under `fast` the leadership store keeps Fabric's leaderAliveThreshold unless given (as it always
+ * has for a node built from a partial config; the peer's loader gives the election's value).
+ */
 export function channelGossipConfig(
   input: ChannelGossipConfigInput = {},
   profile: ProfileName = 'fabric',
 ): ChannelGossipConfig {
-  return Object.freeze(resolveSlice(CHANNEL_SLICE, input, profile));
+  const out = resolveSlice(CHANNEL_SLICE, input, profile);
+  const leaderAliveThresholdMs =
+    input.leaderAliveThresholdMs || FABRIC_CHANNEL_DEFAULTS.leaderAliveThresholdMs;
+  return Object.freeze({ ...out, leaderAliveThresholdMs });
 }
 
 /** Block message store TTL (§6.3): pullInterval x 100. */
