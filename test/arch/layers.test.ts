@@ -19,6 +19,7 @@ const SRC = join(ROOT, 'src');
 /** Bottom (0) to top. Folders on one line are one layer: they may not import each other. */
 export const LAYERS: readonly (readonly string[])[] = [
   ['base'],
+  ['config'],
   ['wire'],
   ['identity'],
   ['channelconfig', 'ledger'],
