@@ -23,3 +23,14 @@ export class ConfigError extends GrapevineError {}
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A broken internal invariant: a bug in this code, never a bad input or a peer's fault. */
+export class InvariantError extends GrapevineError {}
+
+/**
+ * Throw InvariantError('INVARIANT', message) unless `cond` holds. Pass a function to build the
+ * message only when it fails (hot paths).
+ */
+export function invariant(cond: unknown, message: string | (() => string)): asserts cond {
+  if (!cond) throw new InvariantError('INVARIANT', typeof message === 'string' ? message : message());
+}

@@ -15,7 +15,7 @@ import { channelGossipConfig, type ChannelGossipConfigInput } from '../../src/co
 import type { GossipDropReason } from '../../src/core/channel/errors.js';
 import type { JoinInfo } from '../../src/core/channel/join.js';
 import { channelMac } from '../../src/core/channel/mac.js';
-import { ForeignStateInfoStore } from '../../src/core/channel/nodestore.js';
+import { createForeignStateInfoStore, type ForeignStateInfoStore } from '../../src/core/channel/stores.js';
 import type {
   BlockEvent,
   ChannelHost,
@@ -224,7 +224,12 @@ export class Harness {
     const config = channelGossipConfig(o.config);
     const transport = new FakeTransport({ selfPkiId: this.self.pkiId, endpoint: this.self.endpoint });
     transport.onSend = (envelope, message, to) => this.sent.push({ envelope, message, to });
-    this.foreign = new ForeignStateInfoStore(400_000, 100, this.metrics);
+    this.foreign = createForeignStateInfoStore({
+      clock: this.clock,
+      ttlMs: 400_000,
+      maxEntries: 100,
+      metrics: this.metrics,
+    });
     this.host = {
       selfPkiId: this.self.pkiId,
       ownOrg: this.self.org,

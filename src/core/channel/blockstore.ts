@@ -1,26 +1,33 @@
 /**
- * The per-channel block message store (PROTOCOL.md §6.3; Fabric's msgstore with the DataMessage
- * comparator), sans-IO.
+ * The per-channel block message store (PROTOCOL.md §6.3): the message store
+ * (core/store/msgstore.ts) with Fabric's DataMessage policy, by seq_num.
  *
- *   Replacement policy between a new block n and each stored block s:
- *     n = s                          -> the new one is a duplicate: refused;
- *     |n - s| <= maxBlockCountToStore -> both kept;
+ *   Policy between a new block n and each held block s:
+ *     n = s                           -> the new one is a duplicate: refused ('invalidated');
+ *     |n - s| <= maxBlockCountToStore -> both kept ('none');
  *     otherwise                       -> the older of the two goes (a new block far behind a
- *                                        stored one is refused; stored blocks far behind it
- *                                        are evicted).
+ *                                        held one is refused; held blocks far behind it are
+ *                                        evicted: 'invalidates').
  *     Refusal is decided before anything is evicted (in reachable states the same outcome as
- *     Fabric's single pass: stored blocks are never more than 2 x maxBlockCountToStore apart).
+ *     Fabric's single pass: held blocks are never more than 2 x maxBlockCountToStore apart).
  *   TTL: a block older than ttl (pullInterval x 100 = 400 s) is expired: no longer returned,
  *     counted or offered for pull, but still compared against (still "seen") until 2 x ttl,
  *     when it is deleted. Checked every ttl / 100.
  *   Evicted and expired blocks are announced through onRemove (the block puller drops them from
  *     its pull store). The policy bounds the store to about maxBlockCountToStore + 1 blocks.
  */
-import type { Clock, TimerHandle } from '../../base/time.js';
+import { create } from '@bufbuild/protobuf';
+import type { Clock } from '../../base/time.js';
 import { silentLogger, type Logger } from '../../base/log.js';
+import { METRICS } from '../../base/metric-table.js';
 import type { Metrics } from '../../base/metrics.js';
-import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
-import { METRICS, type CounterDef } from '../../base/metric-table.js';
+import {
+  EnvelopeSchema,
+  GossipMessageSchema,
+  type Envelope,
+  type GossipMessage,
+} from '../../wire/gen/gossip/message_pb.js';
+import { MessageStore, type ReplacePolicy, type Verdict } from '../store/msgstore.js';
 
 export interface StoredBlock {
   readonly seqNum: bigint;
@@ -29,10 +36,6 @@ export interface StoredBlock {
   readonly message: GossipMessage;
   /** Clock ms when it was added. */
   readonly addedAt: number;
-}
-
-interface Entry extends StoredBlock {
-  expired: boolean;
 }
 
 export type BlockRemoval = 'evicted' | 'expired';
@@ -52,12 +55,29 @@ export interface BlockMessageStoreOptions {
 
 export const BLOCK_STORE_DEFAULTS = { maxBlockCountToStore: 10, ttlMs: 4000 * 100 } as const;
 
+/** Fabric's DataMessage comparator over seq_nums 64 bits wide. */
+export function blockPolicy(maxBlockCountToStore: bigint): ReplacePolicy<StoredBlock, bigint> {
+  return {
+    key: (b) => b.seqNum,
+    sameKeyOnly: false,
+    compare(incoming, held): Verdict {
+      const n = incoming.seqNum;
+      const s = held.seqNum;
+      if (n === s) return 'invalidated';
+      const diff = n > s ? n - s : s - n;
+      if (diff <= maxBlockCountToStore) return 'none';
+      return n > s ? 'invalidates' : 'invalidated';
+    },
+  };
+}
+
+const NO_ENVELOPE = create(EnvelopeSchema);
+const NO_MESSAGE = create(GossipMessageSchema);
+
 export class BlockMessageStore {
   readonly maxBlockCountToStore: bigint;
   readonly ttlMs: number;
-  private entries: Entry[] = [];
-  private timer?: TimerHandle;
-  private stopped = false;
+  private readonly store: MessageStore<StoredBlock, bigint>;
   private readonly log: Logger;
 
   constructor(private readonly opts: BlockMessageStoreOptions) {
@@ -66,83 +86,64 @@ export class BlockMessageStore {
     );
     this.ttlMs = opts.ttlMs || BLOCK_STORE_DEFAULTS.ttlMs;
     this.log = opts.logger ?? silentLogger;
+    this.store = new MessageStore({
+      clock: opts.clock,
+      policy: blockPolicy(this.maxBlockCountToStore),
+      ttlMs: this.ttlMs,
+      keepExpiredMs: this.ttlMs,
+      expiryCheckMs: Math.max(1, Math.floor(this.ttlMs / 100)),
+      onRemove: (b, reason) => this.removed(b.seqNum, reason === 'expired' ? 'expired' : 'evicted'),
+      metrics: opts.metrics,
+      sizeMetric: { def: METRICS.gossipBlockStoreSize, labels: { channel: opts.channel ?? '' } },
+    });
   }
 
   /** Start the expiry check (every ttl / 100). */
   start(): void {
-    if (this.stopped || this.timer) return;
-    this.timer = this.opts.clock.setInterval(() => this.expire(), Math.max(1, Math.floor(this.ttlMs / 100)));
+    this.store.start();
   }
 
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) this.opts.clock.clearTimer(this.timer);
-    this.timer = undefined;
+    this.store.stop();
   }
 
   /** Whether a block with this seq_num would be added (not a duplicate, not too far behind). */
   checkValid(seqNum: bigint): boolean {
-    return this.entries.every((e) => this.compare(seqNum, e.seqNum) !== 'refused');
+    // the policy compares seq_nums only
+    return this.store.checkValid({ seqNum, envelope: NO_ENVELOPE, message: NO_MESSAGE, addedAt: 0 });
   }
 
   /** Add a block; false when it is a duplicate or too far behind a stored one. */
   add(seqNum: bigint, envelope: Envelope, message: GossipMessage): boolean {
-    if (!this.checkValid(seqNum)) {
-      this.count(METRICS.gossipBlockStoreRefused);
-      return false;
-    }
-    const kept: Entry[] = [];
-    for (const e of this.entries) {
-      if (this.compare(seqNum, e.seqNum) === 'evicts') {
-        if (!e.expired) this.removed(e.seqNum, 'evicted');
-      } else {
-        kept.push(e);
-      }
-    }
-    kept.push({ seqNum, envelope, message, addedAt: this.opts.clock.now(), expired: false });
-    this.entries = kept;
-    this.updateSize();
-    return true;
+    if (this.store.add({ seqNum, envelope, message, addedAt: this.opts.clock.now() }) === 'added')
+      return true;
+    this.opts.metrics?.counter(METRICS.gossipBlockStoreRefused).inc({ channel: this.opts.channel ?? '' });
+    return false;
   }
 
   /** A stored, unexpired block. */
   get(seqNum: bigint): StoredBlock | undefined {
-    const e = this.entries.find((x) => x.seqNum === seqNum && !x.expired);
-    return e ? strip(e) : undefined;
+    return this.store.get(seqNum);
   }
 
   /** Unexpired blocks in insertion order. */
   blocks(): StoredBlock[] {
-    return this.entries.filter((e) => !e.expired).map(strip);
+    return this.store.values();
   }
 
   /** Unexpired blocks (Fabric's Size). */
   get size(): number {
-    return this.entries.reduce((n, e) => n + (e.expired ? 0 : 1), 0);
+    return this.store.size;
   }
 
   /** Expire blocks older than ttl, delete those older than 2 x ttl (the timer calls this). */
   expire(): void {
-    const now = this.opts.clock.now();
-    const kept: Entry[] = [];
-    for (const e of this.entries) {
-      const age = now - e.addedAt;
-      if (!e.expired && age > this.ttlMs) {
-        e.expired = true;
-        this.removed(e.seqNum, 'expired');
-      }
-      if (age <= 2 * this.ttlMs) kept.push(e);
-    }
-    this.entries = kept;
-    this.updateSize();
+    this.store.expire();
   }
 
-  private compare(incoming: bigint, stored: bigint): 'refused' | 'evicts' | 'keep' {
-    if (incoming === stored) return 'refused';
-    const diff = incoming > stored ? incoming - stored : stored - incoming;
-    if (diff <= this.maxBlockCountToStore) return 'keep';
-    return incoming > stored ? 'evicts' : 'refused';
+  /** The store's invariants over all of it (tests). */
+  checkInvariants(): void {
+    this.store.checkInvariants();
   }
 
   private removed(seqNum: bigint, reason: BlockRemoval): void {
@@ -159,18 +160,4 @@ export class BlockMessageStore {
       this.log.debug({ err: String(e) }, 'block store: onRemove threw');
     }
   }
-
-  private count(def: CounterDef<'channel'>): void {
-    this.opts.metrics?.counter(def).inc({ channel: this.opts.channel ?? '' });
-  }
-
-  private updateSize(): void {
-    this.opts.metrics
-      ?.gauge(METRICS.gossipBlockStoreSize)
-      .set({ channel: this.opts.channel ?? '' }, this.size);
-  }
-}
-
-function strip(e: Entry): StoredBlock {
-  return { seqNum: e.seqNum, envelope: e.envelope, message: e.message, addedAt: e.addedAt };
 }

@@ -35,7 +35,7 @@ import { dropError, GossipDropError } from './errors.js';
 import { orgsKey, type JoinInfo } from './join.js';
 import { bytesEqual, channelMac } from './mac.js';
 import { parseStateInfo, SelfStateInfo, type ChaincodeInfo, type StateInfoEnvelope } from './stateinfo.js';
-import { StateInfoCache } from './stateinfocache.js';
+import { createStateInfoCache, type StateInfoCache } from './stores.js';
 import type { ChannelHost, ChannelPeer, PushItem } from './types.js';
 import { METRICS } from '../../base/metric-table.js';
 
@@ -61,7 +61,12 @@ export class GossipChannel {
     this.selfKey = pkiIdKey(host.selfPkiId);
     this.mac = channelMac(host.selfPkiId, this.name);
     this.self = new SelfStateInfo(this.name, host.selfPkiId, host.signer, host.clock);
-    this.cache = new StateInfoCache(this.name, host.config.maxStateInfos, host.metrics);
+    this.cache = createStateInfoCache({
+      channel: this.name,
+      clock: host.clock,
+      maxEntries: host.config.maxStateInfos,
+      metrics: host.metrics,
+    });
     this.cache.add(this.self.latest);
     this.dissemination = new Dissemination(host, this);
     this.configure(join);
@@ -225,7 +230,7 @@ export class GossipChannel {
     const si = parseStateInfo(m.envelope, m.message);
     if (!this.matchesMac(si.pkiId, si.info.channelMAC))
       throw dropError('bad_mac', 'StateInfo MAC does not match the channel');
-    if (this.isSelf(si.pkiId) || !this.cache.isNewer(si)) {
+    if (this.isSelf(si.pkiId) || !this.cache.checkValid(si)) {
       // not newer (PeerTime) than the cached one, or our own coming back: dropped, not forwarded
       this.host.drop('stale', 'StateInfo is not newer than the cached one', m);
       return;
@@ -289,7 +294,7 @@ export class GossipChannel {
    */
   private addStateInfo(si: StateInfoEnvelope): boolean {
     if (this.isSelf(si.pkiId)) return false;
-    if (!this.cache.isNewer(si)) {
+    if (!this.cache.checkValid(si)) {
       this.countStale();
       return false;
     }

@@ -28,13 +28,19 @@ import { errorMessage, type GrapevineError } from '../../base/errors.js';
 import type { MemberInfo } from '../discovery/types.js';
 import { decodeBlock } from '../../wire/block.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
-import type { Envelope, GossipMessage, LeadershipMessage, Payload } from '../../wire/gen/gossip/message_pb.js';
+import type {
+  Envelope,
+  GossipMessage,
+  LeadershipMessage,
+  Payload,
+} from '../../wire/gen/gossip/message_pb.js';
 import { signGossip, unsignedGossip, Tag } from '../../wire/gossip.js';
 import { BlockMessageStore } from './blockstore.js';
 import type { GossipChannel } from './channel.js';
 import { blockTtlMs, leadershipTtlMs } from './config.js';
 import { dropError, type GossipDropReason } from './errors.js';
-import { peerTimeNewer, type PeerTime } from './stateinfo.js';
+import type { PeerTime } from './stateinfo.js';
+import { createLeadershipStore, type LeadershipStore } from './stores.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
 import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
@@ -49,7 +55,7 @@ export class Dissemination {
   readonly blocks: BlockMessageStore;
   private readonly puller?: ChannelBlockPull;
   private readonly delivered = new Set<bigint>();
-  private readonly leaders = new Map<string, { time: PeerTime; at: number }>();
+  private readonly leaders: LeadershipStore;
   private readonly channelBytes: Uint8Array;
 
   constructor(
@@ -58,6 +64,12 @@ export class Dissemination {
   ) {
     const c = host.config;
     this.channelBytes = new TextEncoder().encode(channel.name);
+    this.leaders = createLeadershipStore({
+      clock: host.clock,
+      ttlMs: leadershipTtlMs(c),
+      maxEntries: c.maxStateInfos,
+      metrics: host.metrics,
+    });
     this.blocks = new BlockMessageStore({
       clock: host.clock,
       channel: channel.name,
@@ -91,9 +103,7 @@ export class Dissemination {
   }
 
   upkeep(): void {
-    const now = this.host.clock.now();
-    const ttl = leadershipTtlMs(this.host.config);
-    for (const [k, v] of this.leaders) if (now - v.at > ttl) this.leaders.delete(k);
+    this.leaders.expire();
   }
 
   onLeave(): void {
@@ -220,13 +230,9 @@ export class Dissemination {
       throw dropError('not_same_org', 'leadership message from or about another org');
     }
     const time: PeerTime = { incNum: lm.timestamp?.incNum ?? 0n, seqNum: lm.timestamp?.seqNum ?? 0n };
-    const key = pkiIdKey(lm.pkiId);
-    const last = this.leaders.get(key);
-    if (last && !peerTimeNewer(time, last.time))
-      throw dropError('stale', 'leadership message is not newer than the last one');
-    if (!last && this.leaders.size >= this.host.config.maxStateInfos)
-      throw dropError('full', 'leadership store is full');
-    this.leaders.set(key, { time, at: this.host.clock.now() });
+    const added = this.leaders.add({ pkiId: lm.pkiId, time });
+    if (added === 'invalid') throw dropError('stale', 'leadership message is not newer than the last one');
+    if (added === 'full') throw dropError('full', 'leadership store is full');
     this.host.deliverLeadership({
       channel: this.channel.name,
       message: lm,

@@ -35,7 +35,7 @@ import { tagError } from '../../wire/gossip.js';
 import type { Signer } from '../../wire/signer.js';
 import type { Counter } from 'prom-client';
 import { DiscoveryDropError, internalEndpointOf, orgOfIdentity, parseAlive, validateAlive } from './alive.js';
-import { AliveStore } from './alivestore.js';
+import { createAliveStore, type AliveStore } from './alivestore.js';
 import { portOf, type DiscoveryConfig } from './config.js';
 import { Connector } from './connector.js';
 import { envelopeFor } from './disclosure.js';
@@ -129,7 +129,12 @@ export class Discovery {
     this.timers = new Timers(opts.clock);
     this.members = new Membership(this.config.maxMembers, opts.metrics);
     const ttl = this.config.aliveExpirationTimeoutMs * this.config.msgExpirationFactor;
-    this.aliveStore = new AliveStore(ttl, this.config.maxAliveStore, opts.metrics);
+    this.aliveStore = createAliveStore({
+      clock: opts.clock,
+      ttlMs: ttl,
+      maxEntries: this.config.maxAliveStore,
+      metrics: opts.metrics,
+    });
     this.emitter = new BatchingEmitter<AliveItem>({
       clock: opts.clock,
       config: opts.emitter,
@@ -292,7 +297,7 @@ export class Discovery {
       return this.drop('stale', 'alive message is not newer than the stored one', m);
     validateAlive(a, this.opts.identityStore, this.opts.crypto);
     if (this.isSelf(a)) return;
-    this.aliveStore.add(a, this.clock.now());
+    this.aliveStore.add(a);
     this.learn(a);
     this.emitter.add({ envelope: m.envelope, pkiId: a.pkiId, endpoint: a.endpoint, from: m.conn.pkiId });
   }
@@ -414,7 +419,7 @@ export class Discovery {
       this.transport.closeConn(remoteOf(r));
       this.emit({ kind: 'dead', member: this.info(r) });
     }
-    for (const a of this.aliveStore.expire(now)) {
+    for (const a of this.aliveStore.expire()) {
       const internal = internalEndpointOf(a.envelope);
       if (this.isPinned(a.endpoint) || this.isPinned(internal)) continue;
       this.purge(a.pkiId, 'expired');

@@ -20,7 +20,7 @@ import { GossipChannel } from '../channel/channel.js';
 import { foreignStateInfoTtlMs } from '../channel/config.js';
 import type { GossipDropReason } from '../channel/errors.js';
 import { isJoinInfo, joinInfoFromConfig, type JoinInfo } from '../channel/join.js';
-import { ForeignStateInfoStore } from '../channel/nodestore.js';
+import { createForeignStateInfoStore, type ForeignStateInfoStore } from '../channel/stores.js';
 import type { ChaincodeInfo, PeerTime } from '../channel/stateinfo.js';
 import type {
   BlockEvent,
@@ -157,11 +157,12 @@ export class GossipNode {
           batch,
         ),
     });
-    this.foreign = new ForeignStateInfoStore(
-      foreignStateInfoTtlMs(this.config.channel),
-      this.config.channel.maxForeignStateInfos,
+    this.foreign = createForeignStateInfoStore({
+      clock,
+      ttlMs: foreignStateInfoTtlMs(this.config.channel),
+      maxEntries: this.config.channel.maxForeignStateInfos,
       metrics,
-    );
+    });
     metrics.counter(METRICS.gossipDropped);
     const pullDeps = { transport, clock, rng, config: this.config.pull, metrics, logger: this.log };
     this.host = {

@@ -14,7 +14,7 @@ import type { ReceivedMessage } from '../link/types.js';
 import type { GossipChannel } from '../channel/channel.js';
 import { dropError, GossipDropError, type GossipDropReason } from '../channel/errors.js';
 import { parseStateInfo } from '../channel/stateinfo.js';
-import type { ForeignStateInfoStore } from '../channel/nodestore.js';
+import type { ForeignStateInfoStore } from '../channel/stores.js';
 import type { GossipCrypto, MembershipView, PushItem } from '../channel/types.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import { PullMsgType, channelName, tagError } from '../../wire/gossip.js';
@@ -115,7 +115,8 @@ function stateInfo(deps: ReceiveDeps, m: ReceivedMessage): void {
   } catch (e) {
     throw dropError('bad_signature', `StateInfo signature refused: ${errorMessage(e)}`, e);
   }
-  if (deps.foreign.add(si, deps.clock.now())) {
+  deps.foreign.expire();
+  if (deps.foreign.add(si) === 'added') {
     deps.push({ kind: 'stateInfo', envelope: m.envelope, creator: si.pkiId, from: m.conn.pkiId });
   } else {
     throw dropError('stale', 'StateInfo of an unjoined channel is not newer than the stored one');
