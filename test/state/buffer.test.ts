@@ -101,6 +101,54 @@ test('property: any mix of adds and pops keeps order, the bounds and no duplicat
   );
 });
 
+test('property: blocking adds, pops and backward resets never break the asserted invariants', async () => {
+  // the buffer asserts (InvariantError) nothing below next and its size bound at every insert
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.oneof(
+          fc.tuple(fc.constantFrom('gossip', 'blocking'), fc.integer({ min: 0, max: 60 })),
+          fc.tuple(fc.constant('pop'), fc.constant(0)),
+          fc.tuple(fc.constant('reset'), fc.integer({ min: 0, max: 8 })),
+        ),
+        { maxLength: 200 },
+      ),
+      async (ops) => {
+        const bbs = 4;
+        const b = new PayloadBuffer(0n, bbs);
+        const pending: Promise<unknown>[] = [];
+        const failures: unknown[] = [];
+        for (const [op, n] of ops) {
+          if (op === 'pop') b.popReady();
+          else if (op === 'reset') b.resetNext(b.next - BigInt(Math.min(n, Number(b.next))));
+          else if (op === 'gossip') b.tryPush(p(n));
+          else pending.push(b.pushBlocking(p(n, 'state')).catch((e) => failures.push(e)));
+          await new Promise((r) => setImmediate(r));
+          assert.deepEqual(failures, []);
+          for (let s = 0n; s < b.next; s++) assert.equal(b.has(s), false, 'nothing below next');
+        }
+        b.close();
+        await Promise.all(pending);
+        assert.deepEqual(failures, []);
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+test('a backward reset turns window payloads into far-ahead ones; the window then fills again', async () => {
+  const bbs = 4;
+  const b = new PayloadBuffer(0n, bbs);
+  for (let i = 10; i <= 18; i++) assert.equal(await b.pushBlocking(p(i, 'state')), 'added');
+  for (let i = 0; i < 4; i++) assert.equal(b.tryPush(p(i)), 'added');
+  assert.equal(b.size, 3 * bbs + 1);
+  for (let i = 0; i < 4; i++) b.popReady();
+  for (let i = 4; i < 8; i++) assert.equal(b.tryPush(p(i)), 'added');
+  b.resetNext(0n); // the ledger refused block 0: 4..7 are now beyond the window
+  for (let i = 0; i < 4; i++) assert.equal(b.tryPush(p(i)), 'added');
+  assert.equal(b.size, 4 * bbs + 1);
+});
+
 /** maxBytes: the loop's byte bound, or a function of the world's blocks giving it. */
 async function loopWorld(initial = 1, maxBytes: number | ((blocks: Uint8Array[]) => number) = 1 << 30) {
   const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });

@@ -20,12 +20,15 @@
  *   yield (the deliver client gave up, §8.5): if leader and not yielding: stop being leader,
  *     leader unknown, yielding until leaderAliveThreshold x 6 passes or another leader is seen.
  * Timers are the injected Clock's; every step runs from a timer or a message, never re-entrantly.
+ * Invariants (InvariantError), checked after every step: one view of leadership per peer: leading
+ *   implies a leader known (ourselves) and not yielding; becoming leader only from follower,
+ *   stepping down only from leader (the callback alternates true / false, starting with true).
  */
 import type { Unsubscribe } from '../link/types.js';
 import type { Clock, TimerHandle } from '../../base/time.js';
 import type { PkiId } from '../../base/pkiid.js';
 import { pkiIdKey } from '../../base/pkiid.js';
-import { errorMessage } from '../../base/errors.js';
+import { errorMessage, invariant, InvariantError } from '../../base/errors.js';
 import { componentLogger, type Logger } from '../../base/log.js';
 import type { Metrics } from '../../base/metrics.js';
 import type { ElectionConfig } from './config.js';
@@ -135,6 +138,7 @@ export class LeaderElection implements Leadership {
       this.yieldTimer = undefined;
       this.yielding = false;
     }, this.opts.config.leaderAliveThresholdMs * 6);
+    this.checkState();
   }
 
   /** A verified leadership message of this channel (from the adapter). */
@@ -161,6 +165,7 @@ export class LeaderElection implements Leadership {
       );
       this.stopBeingLeader();
     }
+    this.checkState();
   }
 
   // ---- the loop ------------------------------------------------------------------------------
@@ -231,7 +236,9 @@ export class LeaderElection implements Leadership {
     if (this.phaseNow === 'stopped' || !next) return;
     try {
       next();
+      this.checkState();
     } catch (e) {
+      if (e instanceof InvariantError) throw e;
       // an adapter that throws must not end the loop: try again after a follower wait
       this.log.warn({ err: errorMessage(e) }, 'election step failed');
       if (this.phase !== 'stopped' && !this.waitTimer)
@@ -260,13 +267,23 @@ export class LeaderElection implements Leadership {
     this.yieldTimer = undefined;
   }
 
+  /** The invariants at the top (after every step). */
+  private checkState(): void {
+    invariant(
+      !this.leader || (this.leaderExists && !this.yielding),
+      'leader election: leading while no leader is known or while yielding',
+    );
+  }
+
   private beLeader(): void {
+    invariant(!this.leader && !this.yielding, 'leader election: becoming leader while leading or yielding');
     this.log.info('becoming leader');
     this.leader = true;
     this.notify(true);
   }
 
   private stopBeingLeader(): void {
+    invariant(this.leader, 'leader election: stepping down while not leading');
     this.log.info('stopped being leader');
     this.leader = false;
     this.report(false);

@@ -13,10 +13,15 @@
  *     that a payload inside the window [next, next + blockBufferSize) is always admitted at once:
  *     that is the block which lets the commit loop drain the buffer, so it must never wait behind
  *     the far-ahead ones (Fabric's plain size rule can stall there). Hence the bound: at most
- *     2 x bbs + 1 far-ahead payloads plus bbs window payloads.
+ *     2 x bbs + 1 far-ahead payloads plus bbs window payloads, while `next` only moves forward
+ *     (a backward resetNext can turn window payloads into far-ahead ones, see below).
  *   popReady(): the payload at `next` if held (next advances). resetNext(h): after the ledger
  *   refused a block, `next` goes back to the ledger height so the block is fetched again.
+ * Invariants (InvariantError): nothing held below `next`; size <= 3 x bbs + 1 + r, where r
+ *   counts the window payloads a backward resetNext turned into far-ahead ones (0 while `next`
+ *   only moves forward).
  */
+import { invariant } from '../../base/errors.js';
 import type { BlockFacts } from '../../ledger/inspect.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
 import type { StateDropReason } from './errors.js';
@@ -42,6 +47,8 @@ export class PayloadBuffer {
   private readyWaiters: (() => void)[] = [];
   private spaceWaiters: (() => void)[] = [];
   private closed = false;
+  /** Window payloads that backward resets turned into far-ahead ones (see the bound above). */
+  private reclassed = 0;
 
   constructor(
     next: bigint,
@@ -110,8 +117,13 @@ export class PayloadBuffer {
 
   /** Move `next` to `height` (the ledger's): payloads below it are discarded. */
   resetNext(height: bigint): void {
+    const bbs = BigInt(this.blockBufferSize);
+    const oldEnd = this.nextSeq + bbs;
     this.nextSeq = height;
-    for (const seq of [...this.items.keys()]) if (seq < height) this.items.delete(seq);
+    for (const seq of [...this.items.keys()]) {
+      if (seq < height) this.items.delete(seq);
+      else if (seq >= height + bbs && seq < oldEnd) this.reclassed++;
+    }
     this.changed();
   }
 
@@ -130,7 +142,13 @@ export class PayloadBuffer {
   }
 
   private insert(p: BufferedPayload): void {
+    invariant(p.seqNum >= this.nextSeq, 'payload buffer: a payload below next');
     this.items.set(p.seqNum, p);
+    invariant(
+      this.items.size <= 3 * this.blockBufferSize + 1 + this.reclassed,
+      () =>
+        `payload buffer: ${this.items.size} payloads held, above its bound (blockBufferSize ${this.blockBufferSize})`,
+    );
     this.changed();
   }
 
