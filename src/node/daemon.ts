@@ -26,6 +26,7 @@ import { loadSigningIdentity, MessageCryptoService } from '../identity/index.js'
 import type { LocalIdentity } from '../identity/types.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../service/index.js';
 import { CatchupClient, catchupHandlers, CatchupService } from '../comm/catchup/index.js';
+import { preferredEndpoint } from '../core/discovery/index.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, rootLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
@@ -369,7 +370,7 @@ export class PeerDaemon {
           mode: sc?.mode ?? 'none',
           members: node.peersOfChannel(c.channelId).map((p) => ({
             pkiId: pkiIdKey(p.pkiId),
-            endpoint: p.internalEndpoint || p.endpoint || lookup(p.pkiId)?.endpoint || '',
+            endpoint: preferredEndpoint(p) || lookup(p.pkiId)?.endpoint || '',
             height: Number(p.properties?.ledgerHeight ?? 0n),
           })),
         };

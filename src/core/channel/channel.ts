@@ -26,6 +26,7 @@ import type { PkiId } from '../../base/pkiid.js';
 import type { TimerHandle } from '../../base/time.js';
 import { pkiIdKey } from '../../base/pkiid.js';
 import { errorMessage } from '../../base/errors.js';
+import { remotePeerOf } from '../discovery/endpoint.js';
 import type { MemberInfo } from '../discovery/types.js';
 import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
 import { unsignedGossip, Tag } from '../../wire/gossip.js';
@@ -214,7 +215,7 @@ export class GossipChannel {
       nonce: 0n,
       content: { case: 'stateInfoPullReq', value: { channelMAC: this.mac } },
     });
-    this.host.transport.send(req.envelope, ...targets.map(remoteOf));
+    this.host.transport.send(req.envelope, ...targets.map(remotePeerOf));
   }
 
   private upkeep(): void {
@@ -361,8 +362,4 @@ export class GossipChannel {
   isSelf(pkiId: PkiId): boolean {
     return pkiIdKey(pkiId) === this.selfKey;
   }
-}
-
-export function remoteOf(m: MemberInfo): { endpoint: string; pkiId: PkiId } {
-  return { endpoint: m.internalEndpoint || m.endpoint, pkiId: m.pkiId };
 }

@@ -23,7 +23,7 @@
 import type { ReceivedMessage } from '../link/types.js';
 import type { PkiId } from '../../base/pkiid.js';
 import { pkiIdKey } from '../../base/pkiid.js';
-import { preferredEndpoint } from '../discovery/discovery.js';
+import { remotePeerOf } from '../discovery/endpoint.js';
 import { errorMessage, type GrapevineError } from '../../base/errors.js';
 import type { MemberInfo } from '../discovery/types.js';
 import { decodeBlock } from '../../wire/block.js';
@@ -82,8 +82,7 @@ export class Dissemination {
     this.puller = host.createBlockPull?.({
       channel: channel.name,
       store: this.blocks,
-      membership: () =>
-        this.channel.sameOrgEligible().map((m) => ({ pkiId: m.pkiId, endpoint: preferredEndpoint(m) })),
+      membership: () => this.channel.sameOrgEligible().map(remotePeerOf),
       ledgerHeight: () => this.channel.self.ledgerHeight,
       verifyBlock: (seq, data) => this.verifyBlock(seq, data),
       onBlock: (b) => this.deliver(b.seqNum, payloadOf(b.message), b.block, 'pull'),

@@ -1,5 +1,5 @@
 /** Channels (PROTOCOL.md §5) and block dissemination (§6): the public API for the layers above. */
-export { GossipChannel, remoteOf } from './channel.js';
+export { GossipChannel } from './channel.js';
 export { Dissemination } from './dissemination.js';
 export { BlockMessageStore, BLOCK_STORE_DEFAULTS } from './blockstore.js';
 export type { StoredBlock, BlockRemoval, BlockMessageStoreOptions } from './blockstore.js';

@@ -38,18 +38,11 @@ import { DiscoveryDropError, internalEndpointOf, orgOfIdentity, parseAlive, vali
 import { createAliveStore, type AliveStore } from './alivestore.js';
 import { portOf, type DiscoveryConfig } from './config.js';
 import { Connector } from './connector.js';
+import { preferredEndpoint, remotePeerOf } from './endpoint.js';
 import { envelopeFor } from './disclosure.js';
 import { samePkiId as same } from '../../base/pkiid.js';
 import { OrgCache } from './orgs.js';
-import {
-  Roster,
-  aliveTargets,
-  preferredEndpoint,
-  remoteOf,
-  sievedResponse,
-  type AliveItem,
-  type OrgView,
-} from './outbound.js';
+import { Roster, aliveTargets, sievedResponse, type AliveItem, type OrgView } from './outbound.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { SelfAlive, membershipRequest, membershipResponse } from './self.js';
 import { Timers } from './timers.js';
@@ -86,8 +79,6 @@ export interface AnchorPeer {
   readonly port: number;
   readonly mspId: string;
 }
-
-export { preferredEndpoint };
 
 export class Discovery {
   readonly config: DiscoveryConfig;
@@ -416,7 +407,7 @@ export class Discovery {
         { member: pkiIdKey(r.pkiId) },
         'member expired: no alive message within aliveExpirationTimeout',
       );
-      this.transport.closeConn(remoteOf(r));
+      this.transport.closeConn(remotePeerOf(r));
       this.emit({ kind: 'dead', member: this.info(r) });
     }
     for (const a of this.aliveStore.expire()) {
@@ -431,7 +422,7 @@ export class Discovery {
       const key = pkiIdKey(r.pkiId);
       if (this.probing.has(key)) continue;
       this.probing.add(key);
-      const remote = remoteOf(r);
+      const remote = remotePeerOf(r);
       this.transport
         .probe(remote)
         .then(
@@ -451,7 +442,7 @@ export class Discovery {
     if (targets.length === 0) return;
     const own = this.selfAlive!.build(true);
     for (const r of targets) {
-      const remote = remoteOf(r);
+      const remote = remotePeerOf(r);
       this.transport.send(membershipRequest(envelopeFor(this.ownOrg, this.orgOf(r.pkiId), own), 0n), remote);
     }
   }
@@ -480,7 +471,7 @@ export class Discovery {
     const r = this.members.markDead(pkiId);
     if (!r) return;
     this.log.debug({ member: pkiIdKey(pkiId) }, 'member presumed dead');
-    this.transport.closeConn(remoteOf(r));
+    this.transport.closeConn(remotePeerOf(r));
     this.emit({ kind: 'dead', member: this.info(r) });
   }
 

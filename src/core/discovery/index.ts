@@ -1,5 +1,7 @@
 /** Discovery and membership (PROTOCOL.md §4): the public API for the layers above. */
-export { Discovery, preferredEndpoint } from './discovery.js';
+export { Discovery } from './discovery.js';
+export { preferredEndpoint, remotePeerOf } from './endpoint.js';
+export type { Endpoints } from './endpoint.js';
 export type { DiscoveryOptions, AnchorPeer } from './discovery.js';
 export { discoveryConfig, FABRIC_DISCOVERY_DEFAULTS, isHostPort } from './config.js';
 export type { DiscoveryConfig, DiscoveryConfigInput } from './config.js';

@@ -11,23 +11,12 @@ import type { Rng } from '../../base/time.js';
 import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
 import { aliveRoutable, discloses, envelopeFor, type Party } from './disclosure.js';
 import { samePkiId as same } from '../../base/pkiid.js';
+import { remotePeerOf } from './endpoint.js';
 import type { MemberRecord } from './membership.js';
 
 export interface OrgView {
   readonly ownOrg: string;
   readonly orgOf: (pkiId: PkiId) => string | undefined;
-}
-
-/** The endpoint to dial for a member: its internal endpoint when known, else its external one. */
-export function preferredEndpoint(member: {
-  readonly internalEndpoint: string;
-  readonly endpoint: string;
-}): string {
-  return member.internalEndpoint || member.endpoint;
-}
-
-export function remoteOf(r: MemberRecord): RemotePeer {
-  return { pkiId: r.pkiId, endpoint: preferredEndpoint(r) };
 }
 
 export function sievedResponse(
@@ -96,6 +85,6 @@ export function aliveTargets(
   const inOrg: RemotePeer[] = [];
   const outside: RemotePeer[] = [];
   for (const i of rng.sample(candidates, fanout))
-    (roster.orgAt(i) === view.ownOrg ? inOrg : outside).push(remoteOf(records[i]!));
+    (roster.orgAt(i) === view.ownOrg ? inOrg : outside).push(remotePeerOf(records[i]!));
   return { inOrg, outside };
 }

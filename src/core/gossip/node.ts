@@ -32,6 +32,7 @@ import type {
 } from '../channel/types.js';
 import type { ChannelConfig } from '../../channelconfig/types.js';
 import { Discovery } from '../discovery/discovery.js';
+import { remotePeerOf } from '../discovery/endpoint.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import type { ChannelCryptoContext } from '../../identity/types.js';
 import type { IdentityStore } from '../../identity/store.js';
@@ -127,8 +128,7 @@ export class GossipNode {
         selfOrg: mspId,
         identities: opts.identityStore,
         crypto,
-        membership: () =>
-          disc.aliveMembers().map((m) => ({ pkiId: m.pkiId, endpoint: m.internalEndpoint || m.endpoint })),
+        membership: () => disc.aliveMembers().map(remotePeerOf),
         hasExternalEndpoint: (id) =>
           pkiIdKey(id) === pkiIdKey(this.selfPkiId)
             ? this.config.discovery.externalEndpoint !== ''

@@ -7,12 +7,13 @@
  *                  known and the creator has an external endpoint, else of our org only
  * A message of a channel we no longer hold is dropped.
  */
-import type { RemotePeer, Transport } from '../link/types.js';
+import type { Transport } from '../link/types.js';
 import type { PkiId } from '../../base/pkiid.js';
 import type { Rng } from '../../base/time.js';
 import { pkiIdKey } from '../../base/pkiid.js';
 import type { GossipChannel } from '../channel/channel.js';
 import type { MembershipView, PushItem } from '../channel/types.js';
+import { remotePeerOf } from '../discovery/endpoint.js';
 import type { MemberInfo } from '../discovery/types.js';
 
 export interface RouterDeps {
@@ -41,10 +42,6 @@ export function routeBatch(deps: RouterDeps, batch: readonly PushItem[]): void {
       if (!ch) continue;
       targets = ch.dissemination.targets(item);
     }
-    if (targets.length > 0) deps.transport.send(item.envelope, ...targets.map(remote));
+    if (targets.length > 0) deps.transport.send(item.envelope, ...targets.map(remotePeerOf));
   }
-}
-
-function remote(m: MemberInfo): RemotePeer {
-  return { pkiId: m.pkiId, endpoint: m.internalEndpoint || m.endpoint };
 }

@@ -10,6 +10,7 @@
  */
 import type { Unsubscribe } from '../link/types.js';
 import type { PkiId } from '../../base/pkiid.js';
+import { preferredEndpoint } from '../discovery/endpoint.js';
 import type { Block } from '../../wire/gen/common/common_pb.js';
 import type { ChannelView, StatePeer } from './types.js';
 
@@ -32,7 +33,7 @@ export function channelViewOf(node: Pick<GossipNodeLike, 'peersOfChannel'>, chan
     peersOfChannel: (): StatePeer[] =>
       node.peersOfChannel(channel).map((p) => ({
         pkiId: p.pkiId,
-        endpoint: p.internalEndpoint || p.endpoint,
+        endpoint: preferredEndpoint(p),
         ledgerHeight: p.properties?.ledgerHeight ?? 0n,
       })),
   };
