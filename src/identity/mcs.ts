@@ -12,6 +12,9 @@
  *   it is a config block, every transaction is an Envelope with payload and signature that
  *   re-encodes to the same bytes; then /Channel/Orderer/BlockValidation over one SignedData per
  *   metadata signature {creator, value ‖ signature_header ‖ DER(header), signature}.
+ *   The checks that need no channel state (checkBlockContent) and the policy step
+ *   (checkBlockSignatureSet) are exported functions: the simulation's crypto (src/sim/crypto.ts)
+ *   runs them with its own BlockValidation, so simulated peers run these very checks.
  * Every failure is a GrapevineError (VerifyError with the codes below, or WireError).
  */
 import { toBinary } from '@bufbuild/protobuf';
@@ -113,71 +116,13 @@ export class MessageCryptoService {
   }
 
   /**
-   * verifyBlock up to, not including, the orderer signatures: header and number, channel, metadata,
-   * data hash, well-formedness, the channel known. Returns the block's signature set for
-   * checkBlockSignatures, built when first asked for (catch-up verifies runs of chained blocks
-   * with one signature check, state/verify/segment.ts, so most sets are never built; a
-   * signature header that does not decode fails there, MALFORMED).
+   * verifyBlock up to, not including, the orderer signatures: checkBlockContent below, then the
+   * channel known. Returns the block's signature set for checkBlockSignatures.
    */
   checkBlockContent(channelId: string, seqNum: bigint, block: Block): LazySignatureSet {
-    const header = block.header;
-    if (!header) throw new VerifyError('HEADER_MISMATCH', `invalid block on channel ${channelId}: no header`);
-    if (header.number !== seqNum) {
-      throw new VerifyError(
-        'HEADER_MISMATCH',
-        `claimed seqNum is ${seqNum} but the block's number is ${header.number}`,
-      );
-    }
-    const data = block.data?.data ?? [];
-    let first: DecodedTx;
-    try {
-      if (data.length === 0) throw new WireError('MALFORMED', 'block has no transactions');
-      first = decodeTx(data[0]);
-    } catch (e) {
-      throw new VerifyError(
-        'MALFORMED_TX',
-        `block ${seqNum}: cannot read the channel of its first transaction: ${(e as Error).message}`,
-        {
-          cause: e,
-        },
-      );
-    }
-    const blockChannel = first.channelHeader.channelId;
-    if (blockChannel !== channelId) {
-      throw new VerifyError(
-        'WRONG_CHANNEL',
-        `block ${seqNum}: channel is ${JSON.stringify(blockChannel)}, expected ${JSON.stringify(channelId)}`,
-      );
-    }
-    if (!block.metadata || block.metadata.metadata.length === 0) {
-      throw new VerifyError('NO_METADATA', `block ${seqNum} on channel ${channelId} has no metadata`);
-    }
-    const metadata = guard('MALFORMED', () => blockSignaturesMetadata(block));
-    if (!Buffer.from(blockDataHash(data)).equals(header.dataHash)) {
-      throw new VerifyError(
-        'DATA_HASH',
-        `block ${seqNum} on channel ${channelId}: header data hash differs from the hash of the block data`,
-      );
-    }
-    // the first transaction decoded above: a config block is exactly one CONFIG transaction
-    checkWellFormed(data, data.length === 1 && first.channelHeader.type === HeaderType.CONFIG);
+    const lazy = checkBlockContent(channelId, seqNum, block);
     this.channel(channelId);
-    let set: BlockSignatureSet | undefined;
-    return () => {
-      if (set) return set;
-      const headerBytes = blockHeaderBytes(header);
-      set = metadata.signatures.map((ms, i) => {
-        const shdr = guard('MALFORMED', () =>
-          decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
-        );
-        return {
-          identity: shdr.creator,
-          data: Buffer.concat([metadata.value, ms.signatureHeader, headerBytes]),
-          signature: ms.signature,
-        };
-      });
-      return set;
-    };
+    return lazy;
   }
 
   /**
@@ -191,21 +136,9 @@ export class MessageCryptoService {
     lazy: LazySignatureSet,
     ctx: ChannelCryptoContext = this.channel(channelId),
   ): void {
-    const signed = lazy();
-    try {
-      this.evaluate(ctx, BLOCK_VALIDATION_POLICY, signed);
-    } catch (e) {
-      if (signed.length === 0) {
-        throw new VerifyError(
-          'NO_SIGNATURES',
-          `block ${seqNum} on channel ${channelId} carries no signatures: ${(e as Error).message}`,
-          {
-            cause: e,
-          },
-        );
-      }
-      throw e;
-    }
+    checkBlockSignatureSet(channelId, seqNum, lazy, (signed) =>
+      this.evaluate(ctx, BLOCK_VALIDATION_POLICY, signed),
+    );
   }
 
   private channel(channelId: string): ChannelCryptoContext {
@@ -270,6 +203,101 @@ export class MessageCryptoService {
       'NOT_WELL_FORMED',
       () => decode(SerializedIdentitySchema, serialized, 'msp.SerializedIdentity').mspid,
     );
+  }
+}
+
+/**
+ * The block checks of VerifyBlock that need no channel state (§2.8; the simulation's crypto runs
+ * them too): header present and number = seqNum; channel of the first transaction = channelId;
+ * metadata present and metadata[SIGNATURES] decodes; data hash; (v2.5) well-formed transactions.
+ * Returns the block's signature set for checkBlockSignatureSet, built when first asked for
+ * (catch-up verifies runs of chained blocks with one signature check, state/verify/segment.ts,
+ * so most sets are never built; a signature header that does not decode fails there, MALFORMED).
+ */
+export function checkBlockContent(channelId: string, seqNum: bigint, block: Block): LazySignatureSet {
+  const header = block.header;
+  if (!header) throw new VerifyError('HEADER_MISMATCH', `invalid block on channel ${channelId}: no header`);
+  if (header.number !== seqNum) {
+    throw new VerifyError(
+      'HEADER_MISMATCH',
+      `claimed seqNum is ${seqNum} but the block's number is ${header.number}`,
+    );
+  }
+  const data = block.data?.data ?? [];
+  let first: DecodedTx;
+  try {
+    if (data.length === 0) throw new WireError('MALFORMED', 'block has no transactions');
+    first = decodeTx(data[0]);
+  } catch (e) {
+    throw new VerifyError(
+      'MALFORMED_TX',
+      `block ${seqNum}: cannot read the channel of its first transaction: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const blockChannel = first.channelHeader.channelId;
+  if (blockChannel !== channelId) {
+    throw new VerifyError(
+      'WRONG_CHANNEL',
+      `block ${seqNum}: channel is ${JSON.stringify(blockChannel)}, expected ${JSON.stringify(channelId)}`,
+    );
+  }
+  if (!block.metadata || block.metadata.metadata.length === 0) {
+    throw new VerifyError('NO_METADATA', `block ${seqNum} on channel ${channelId} has no metadata`);
+  }
+  const metadata = guard('MALFORMED', () => blockSignaturesMetadata(block));
+  if (!Buffer.from(blockDataHash(data)).equals(header.dataHash)) {
+    throw new VerifyError(
+      'DATA_HASH',
+      `block ${seqNum} on channel ${channelId}: header data hash differs from the hash of the block data`,
+    );
+  }
+  // the first transaction decoded above: a config block is exactly one CONFIG transaction
+  checkWellFormed(data, data.length === 1 && first.channelHeader.type === HeaderType.CONFIG);
+  let set: BlockSignatureSet | undefined;
+  return () => {
+    if (set) return set;
+    const headerBytes = blockHeaderBytes(header);
+    set = metadata.signatures.map((ms, i) => {
+      const shdr = guard('MALFORMED', () =>
+        decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
+      );
+      return {
+        identity: shdr.creator,
+        data: Buffer.concat([metadata.value, ms.signatureHeader, headerBytes]),
+        signature: ms.signature,
+      };
+    });
+    return set;
+  };
+}
+
+/**
+ * Evaluate the BlockValidation policy (`blockValidation`, which throws when it refuses) over a
+ * block's signature set; a refusal of a block that carries no signatures is NO_SIGNATURES.
+ */
+export function checkBlockSignatureSet(
+  channelId: string,
+  seqNum: bigint,
+  lazy: LazySignatureSet,
+  blockValidation: (signed: BlockSignatureSet) => void,
+): void {
+  const signed = lazy();
+  try {
+    blockValidation(signed);
+  } catch (e) {
+    if (signed.length === 0) {
+      throw new VerifyError(
+        'NO_SIGNATURES',
+        `block ${seqNum} on channel ${channelId} carries no signatures: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    throw e;
   }
 }
 

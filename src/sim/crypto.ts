@@ -2,20 +2,19 @@
  * The gossip node's crypto for simulated peers (src/sim): identities and plain signatures from
  * SimTrust (chain to the org CA, validity at virtual time, DER low-S ECDSA); the Readers policy
  * of a channel stands as "the identity's org is a channel org and its signature verifies"; a
- * block verifies as §2.8 with BlockValidation = "signed by a trusted identity of the orderer org":
- * header number = seq, channel of the first transaction, data hash, every metadata signature
- * over value ‖ signature_header ‖ DER(header), at least one by the orderer org.
+ * block goes through the production checks of identity/mcs.ts (§2.8: header number = seq,
+ * channel of the first transaction, metadata, data hash, well-formed transactions, the channel
+ * known, the signature set over value ‖ signature_header ‖ DER(header)) with BlockValidation =
+ * "every signature verifies and at least one is by a trusted identity of the orderer org".
  * Signature checks that succeeded are remembered process-wide by SimTrust (keyed by a hash of
  * identity, signature and message), so a message flooded to 100 simulated peers costs one ECDSA
  * verify: the simulation measures the protocol, not the CPU of 100 peers sharing one process.
  */
 import { VerifyError } from '../base/errors.js';
-import { checkTransactionsWellFormed } from '../identity/mcs.js';
+import { checkBlockContent, checkBlockSignatureSet, type BlockSignatureSet } from '../identity/mcs.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
 import type { SimTrust } from './trust.js';
-import { blockChannelId, blockDataHash, blockHeaderBytes, blockSignaturesMetadata } from '../wire/block.js';
-import { decode } from '../wire/codec.js';
-import { SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
+import type { Block } from '../wire/gen/common/common_pb.js';
 import type { NodeCrypto } from '../core/gossip/node.js';
 
 export class SimGossipCrypto implements NodeCrypto {
@@ -48,21 +47,23 @@ export class SimGossipCrypto implements NodeCrypto {
     this.verify(identity, signature, message);
   }
 
+  /**
+   * The production block checks (identity/mcs.ts: checkBlockContent, the channel known,
+   * checkBlockSignatureSet) with the simulation's BlockValidation: every signature verifies
+   * (SimTrust) and at least one is by the orderer org.
+   */
   verifyBlock(channel: string, seqNum: bigint, block: Block): void {
-    const header = block.header;
-    if (!header || header.number !== seqNum)
-      throw new VerifyError('HEADER_MISMATCH', `block number is not ${seqNum}`);
-    if (blockChannelId(block) !== channel) throw new VerifyError('WRONG_CHANNEL', 'block of another channel');
-    const md = blockSignaturesMetadata(block);
-    if (!Buffer.from(blockDataHash(block.data?.data ?? [])).equals(header.dataHash))
-      throw new VerifyError('DATA_HASH', 'data hash mismatch');
-    checkTransactionsWellFormed(block);
-    const headerBytes = blockHeaderBytes(header);
+    const lazy = checkBlockContent(channel, seqNum, block);
+    if (!this.channels.has(channel))
+      throw new VerifyError('UNKNOWN_CHANNEL', `no policies for channel ${JSON.stringify(channel)}`);
+    checkBlockSignatureSet(channel, seqNum, lazy, (signed) => this.blockValidation(signed));
+  }
+
+  private blockValidation(signed: BlockSignatureSet): void {
     let byOrderer = 0;
-    for (const ms of md.signatures) {
-      const creator = decode(SignatureHeaderSchema, ms.signatureHeader).creator;
-      this.verify(creator, ms.signature, Buffer.concat([md.value, ms.signatureHeader, headerBytes]));
-      if (parseSerializedIdentity(creator).mspId === this.ordererMspId) byOrderer++;
+    for (const sd of signed) {
+      this.verify(sd.identity, sd.signature, sd.data);
+      if (parseSerializedIdentity(sd.identity).mspId === this.ordererMspId) byOrderer++;
     }
     if (byOrderer === 0) throw new VerifyError('POLICY', 'block is not signed by the orderer org');
   }
