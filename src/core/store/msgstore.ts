@@ -101,6 +101,11 @@ export class MessageStore<T, K = string, Id = K> {
   private lastAddedAt = -Infinity;
   private timer?: TimerHandle;
   private stopped = false;
+  /** The size gauge and its labels (null: none), resolved on first use. */
+  private sizeGauge?: {
+    readonly gauge: ReturnType<Metrics['gauge']>;
+    readonly labels: Record<string, string>;
+  } | null;
   /** Clock time of the last expire(). */
   private lastExpireAt?: number;
 
@@ -152,14 +157,16 @@ export class MessageStore<T, K = string, Id = K> {
   add(m: T): AddResult {
     const p = this.policy;
     const key = p.key(m);
+    // the held messages m invalidates: m's key only (keyed policy), or any (then listed)
     let victims: K[] | undefined;
+    let sameKeyVictim = false;
     if (p.sameKeyOnly) {
       const e = this.entries.get(key);
       if (e) {
         const v = p.compare(m, e.msg);
         if (v === 'invalidated') return 'invalid';
         invariant(v === 'invalidates', 'message store: a policy left two messages of one key side by side');
-        victims = [key];
+        sameKeyVictim = true;
       }
     } else {
       for (const [k, e] of this.entries) {
@@ -174,16 +181,17 @@ export class MessageStore<T, K = string, Id = K> {
     }
     const cap = this.opts.capacity;
     let evict = false;
-    if (cap !== undefined && this.entries.size - (victims?.length ?? 0) >= cap) {
+    if (cap !== undefined && this.entries.size - (victims?.length ?? (sameKeyVictim ? 1 : 0)) >= cap) {
       this.countFull();
       if ((this.opts.whenFull ?? 'refuse') === 'refuse') return 'full';
       evict = true;
     }
-    const removed: [T, RemoveReason][] = [];
-    if (victims) for (const k of victims) this.delete(k, 'replaced', removed);
+    let removed: [T, RemoveReason][] | undefined;
+    if (sameKeyVictim) removed = this.delete(key, 'replaced', removed);
+    if (victims) for (const k of victims) removed = this.delete(k, 'replaced', removed);
     if (evict) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.delete(oldest.value, 'evicted', removed);
+      if (!oldest.done) removed = this.delete(oldest.value, 'evicted', removed);
     }
     const addedAt = Math.max(this.opts.clock.now(), this.lastAddedAt);
     this.lastAddedAt = addedAt;
@@ -198,7 +206,7 @@ export class MessageStore<T, K = string, Id = K> {
         );
     }
     this.changed();
-    this.announce(removed);
+    if (removed) this.announce(removed);
     return 'added';
   }
 
@@ -305,13 +313,20 @@ export class MessageStore<T, K = string, Id = K> {
         );
   }
 
-  private delete(key: K, reason?: RemoveReason, removed?: [T, RemoveReason][]): void {
+  /** Delete a held message; a live one is listed in `removed` (created when needed) under `reason`. */
+  private delete(
+    key: K,
+    reason?: RemoveReason,
+    removed?: [T, RemoveReason][],
+  ): [T, RemoveReason][] | undefined {
     const e = this.entries.get(key);
-    if (!e) return;
+    if (!e) return removed;
     this.entries.delete(key);
-    if (e.expired) return;
+    if (e.expired) return removed;
     this.live--;
-    if (reason && removed) removed.push([e.msg, reason]);
+    if (!reason || !this.opts.onRemove) return removed;
+    (removed ??= []).push([e.msg, reason]);
+    return removed;
   }
 
   private announce(removed: readonly (readonly [T, RemoveReason])[]): void {
@@ -327,9 +342,15 @@ export class MessageStore<T, K = string, Id = K> {
   }
 
   private changed(): void {
-    const ref = this.opts.sizeMetric;
-    const metrics = this.opts.metrics;
-    if (!ref || !metrics) return;
-    metrics.gauge(ref.def).set(ref.labels ?? {}, this.live);
+    if (this.sizeGauge === undefined) {
+      const ref = this.opts.sizeMetric;
+      const metrics = this.opts.metrics;
+      if (!ref || !metrics) {
+        this.sizeGauge = null;
+        return;
+      }
+      this.sizeGauge = { gauge: metrics.gauge(ref.def), labels: ref.labels ?? {} };
+    }
+    this.sizeGauge?.gauge.set(this.sizeGauge.labels, this.live);
   }
 }
