@@ -12,7 +12,7 @@
  *     held message of n's key is consulted (O(1)); otherwise every held message is (blocks).
  *   checkValid(n): no held message, expired ones included, invalidates n.
  *   add(n): refused ('invalid') unless valid. Victims = the held messages n invalidates (decided
- *     before anything is removed). If a capacity is set and size - |victims| >= capacity, the
+ *     before anything is removed). If a capacity is set and held - |victims| >= capacity, the
  *     bound is hit (fullMetric counted): whenFull 'refuse' -> n refused ('full'), nothing removed;
  *     'evictOldest' -> the oldest held message goes. Then the victims go and n is appended with
  *     addedAt = clock.now() (never less than the previous addedAt, so addition order is age order).
@@ -24,6 +24,19 @@
  *   onRemove announces every live message that stops being live: 'replaced' (invalidated by a
  *     newer one), 'evicted' (capacity), 'expired'; remove / removeWhere / clear (the owner's own
  *     calls) are silent. sizeMetric is set to the number of live messages after each change.
+ * The five stores (policy; TTL, seen period; capacity, when full; metrics):
+ *   alive (discovery/alivestore.ts): newest PeerTime per PKI-ID; aliveExpirationTimeout x
+ *     msgExpirationFactor, 0; maxAliveStore, evict oldest; gossip_discovery_alive_store_evicted,
+ *     gossip_discovery_alive_store_size.
+ *   StateInfo cache (channel/stores.ts): newest per PKI-ID; none (purged by the channel's upkeep);
+ *     maxStateInfos, refuse; gossip_channel_map_full{map=state_info},
+ *     gossip_channel_state_info_cached{channel}.
+ *   foreign StateInfo (channel/stores.ts): newest per PKI-ID; publishStateInfoInterval x 100, 0;
+ *     maxForeignStateInfos, evict oldest; gossip_channel_map_full{map=foreign_state_info}.
+ *   leadership (channel/stores.ts): newest per PKI-ID; leaderAliveThreshold x 10, 0;
+ *     maxStateInfos, refuse; gossip_channel_map_full{map=leadership}.
+ *   blocks (channel/blockstore.ts): seq_num window of maxBlockCountToStore; pullInterval x 100,
+ *     the same again; none (the policy bounds it); gossip_block_store_size{channel}.
  * Invariants (InvariantError): size <= capacity; no held message invalidates another (policy
  *   consistency: checked for every message added); after expire() nothing is older than
  *   ttlMs + keepExpiredMs and no live message older than ttlMs; checkInvariants() checks all of
