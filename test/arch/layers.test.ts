@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['identity'],
   ['channelconfig', 'ledger'],
   ['configtx', 'cryptogen', 'blockjson'],
-  ['core/link'],
+  ['core/link', 'core/store'],
   ['core/discovery'],
   ['core/channel'],
   ['core/pull', 'core/election', 'core/state', 'core/deliver'],

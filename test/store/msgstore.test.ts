@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InvariantError } from '../../src/base/errors.js';
-import type { Clock } from '../../src/core/link/types.js';
+import type { Clock } from '../../src/base/time.js';
 import {
   MessageStore,
   newestPerKey,
