@@ -23,6 +23,7 @@ import {
   type ReplacePolicy,
 } from '../../src/core/store/msgstore.js';
 import { Metrics } from '../../src/base/metrics.js';
+import { METRICS } from '../../src/base/metric-table.js';
 
 /** A clock the test sets by hand (it may even go back, as a wall clock can). */
 class HandClock implements Clock {
@@ -297,8 +298,8 @@ test('capacity: metrics on hitting the bound; live size gauge', async () => {
     capacity: 2,
     whenFull: 'refuse',
     metrics,
-    fullMetric: { name: 'test_full', help: 'h', labels: { map: 'm' } },
-    sizeMetric: { name: 'test_size', help: 'h' },
+    fullMetric: { def: METRICS.gossipChannelMapFull, labels: { map: 'test' } },
+    sizeMetric: { def: METRICS.gossipDiscoveryAliveStoreSize },
   });
   store.add({ id: 1, key: 1, time: 1 });
   store.add({ id: 2, key: 2, time: 1 });
@@ -308,8 +309,8 @@ test('capacity: metrics on hitting the bound; live size gauge', async () => {
     'added',
     'a newer message of a held key is no new entry',
   );
-  assert.equal(await metrics.value('test_full', { map: 'm' }), 1);
-  assert.equal(await metrics.value('test_size'), 2);
+  assert.equal(await metrics.value('gossip_channel_map_full', { map: 'test' }), 1);
+  assert.equal(await metrics.value('gossip_discovery_alive_store_size'), 2);
   assert.throws(() => new MessageStore({ clock, policy: keyedPolicy, capacity: 0 }), RangeError);
 });
 
