@@ -24,7 +24,7 @@ import { encode } from '../wire/codec.js';
 import { EnvelopeSchema } from '../wire/gen/common/common_pb.js';
 import type { Chain } from './chain.js';
 import { proposeConfigUpdate } from './configupdate.js';
-import { channelHeaderOf, envelopeAsSignedData, expiresAt } from './envelope.js';
+import { channelHeaderOf, envelopeAsSignedData, expiresAt } from '../identity/envelope.js';
 import type { OrdererMetrics } from './metrics.js';
 
 export const CHANNEL_WRITERS = '/Channel/Writers';

@@ -34,6 +34,7 @@ import type { Signer } from '../wire/signer.js';
 import { BlockCutter, type OrderedMessage } from './blockcutter.js';
 import { BlockWriter, writerStateAfter } from './blockwriter.js';
 import type { OrdererMetrics } from './metrics.js';
+import { readersOf } from '../comm/deliver/server.js';
 
 export class OrdererError extends GrapevineError {}
 
@@ -135,6 +136,11 @@ export class Chain {
 
   get sequence(): bigint {
     return this.cfg.sequence;
+  }
+
+  /** The Readers policy Deliver applies (comm/deliver/server.ts DeliverSource). */
+  readers(): ReturnType<typeof readersOf> {
+    return readersOf(this.cfg);
   }
 
   get errored(): boolean {

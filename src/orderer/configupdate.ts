@@ -42,7 +42,7 @@ import {
   type ConfigElement,
   type ConfigMap,
 } from './configmap.js';
-import { channelHeaderOf } from './envelope.js';
+import { channelHeaderOf } from '../identity/envelope.js';
 
 /** A config update the orderer refuses; `message` is what goes into BroadcastResponse.info. */
 export class ConfigUpdateError extends GrapevineError {}

@@ -20,11 +20,11 @@
  */
 import { Metrics } from '../base/metrics.js';
 import { METRICS } from '../base/metric-table.js';
+import { deliverMetrics, type DeliverMetrics } from '../comm/deliver/server.js';
 
-export const DELIVER_FILTERED = 'false';
-export const DELIVER_DATA_TYPE = 'block';
+export { DELIVER_DATA_TYPE, DELIVER_FILTERED } from '../comm/deliver/server.js';
 
-export class OrdererMetrics {
+export class OrdererMetrics implements DeliverMetrics {
   readonly broadcastValidateDuration;
   readonly broadcastEnqueueDuration;
   readonly broadcastProcessedCount;
@@ -47,11 +47,12 @@ export class OrdererMetrics {
     this.broadcastValidateDuration = m.histogram(METRICS.broadcastValidateDuration);
     this.broadcastEnqueueDuration = m.histogram(METRICS.broadcastEnqueueDuration);
     this.broadcastProcessedCount = m.counter(METRICS.broadcastProcessedCount);
-    this.deliverStreamsOpened = m.counter(METRICS.deliverStreamsOpened);
-    this.deliverStreamsClosed = m.counter(METRICS.deliverStreamsClosed);
-    this.deliverRequestsReceived = m.counter(METRICS.deliverRequestsReceived);
-    this.deliverRequestsCompleted = m.counter(METRICS.deliverRequestsCompleted);
-    this.deliverBlocksSent = m.counter(METRICS.deliverBlocksSent);
+    const dm = deliverMetrics(m);
+    this.deliverStreamsOpened = dm.deliverStreamsOpened;
+    this.deliverStreamsClosed = dm.deliverStreamsClosed;
+    this.deliverRequestsReceived = dm.deliverRequestsReceived;
+    this.deliverRequestsCompleted = dm.deliverRequestsCompleted;
+    this.deliverBlocksSent = dm.deliverBlocksSent;
     this.blockFillDuration = m.histogram(METRICS.blockcutterBlockFillDuration);
     this.blockchainHeight = m.gauge(METRICS.ledgerBlockchainHeight);
     this.clusterSize = m.gauge(METRICS.consensusEtcdraftClusterSize);

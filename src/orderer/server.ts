@@ -13,20 +13,19 @@
  * server (src/node/operations.ts) serves them on /metrics, with /healthz failing while a
  * channel is halted.
  */
-import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Clock, Rng } from '../base/time.js';
-import { remoteCertDer, serverCredentials } from '../comm/tls.js';
+import { serverCredentials } from '../comm/tls.js';
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { BlockStore, type BlockStoreOptions } from '../ledger/index.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { silentLogger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
 import { OperationsServer, type OperationsTlsOptions } from '../ops/operations.js';
-import { blockChannelId, decodeBlock, sha256 } from '../wire/block.js';
+import { blockChannelId, decodeBlock } from '../wire/block.js';
 import { encode } from '../wire/codec.js';
 import { EnvelopeSchema, type Envelope } from '../wire/gen/common/common_pb.js';
 import { BroadcastResponseSchema } from '../wire/gen/orderer/ab_pb.js';
@@ -34,10 +33,15 @@ import { decode } from '../wire/codec.js';
 import { MAX_MESSAGE_BYTES } from '../wire/services.js';
 import type { Signer } from '../wire/signer.js';
 import { RawAtomicBroadcastService } from '../comm/deliver/frames.js';
-import { deliverBlockFrame, deliverStatusFrame } from '../wire/deliver-frames.js';
+import {
+  callReader,
+  cancelSignal,
+  failCall,
+  serveDeliverCall,
+  writeFrame,
+} from '../comm/deliver/server.js';
 import { processBroadcast } from './broadcast.js';
 import { Chain } from './chain.js';
-import { DeliverStreamError, handleDeliver, type DeliverIO } from './deliver.js';
 import { OrdererMetrics } from './metrics.js';
 
 export interface OrdererTls {
@@ -269,38 +273,14 @@ export class Orderer {
     this.calls.add(call);
     run()
       .catch((e: unknown) => {
-        const code =
-          e instanceof DeliverStreamError && e.code === 'CANCELLED'
-            ? grpc.status.CANCELLED
-            : grpc.status.INTERNAL;
         this.log.debug({ err: errorMessage(e) }, 'stream ended with an error');
-        try {
-          call.emit('error', { code, details: errorMessage(e) });
-        } catch {
-          /* finished */
-        }
+        failCall(call, e);
       })
       .finally(() => this.calls.delete(call));
   }
 
-  private reader(call: grpc.ServerDuplexStream<Buffer, Buffer>): () => Promise<Uint8Array | undefined> {
-    // destroyOnReturn false: the default iterator destroys the call at the client's half-close,
-    // and a destroyed call can no longer send its final status
-    const it = (
-      call as unknown as { iterator(o: { destroyOnReturn: boolean }): AsyncIterator<Buffer> }
-    ).iterator({ destroyOnReturn: false });
-    return async () => {
-      try {
-        const r = await it.next();
-        return r.done ? undefined : new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-      } catch {
-        return undefined;
-      }
-    };
-  }
-
   private async broadcast(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
-    const recv = this.reader(call);
+    const recv = callReader(call);
     const signal = cancelSignal(call);
     for (;;) {
       const bytes = await recv();
@@ -320,7 +300,7 @@ export class Orderer {
         noExpirationChecks: this.opts.noExpirationChecks,
         metrics: this.om,
       });
-      await write(
+      await writeFrame(
         call,
         Buffer.from(encode(BroadcastResponseSchema, { status: res.status, info: res.info })),
         signal,
@@ -332,25 +312,15 @@ export class Orderer {
     }
   }
 
-  private async deliver(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
-    const signal = cancelSignal(call);
-    const cert = remoteCertDer(call);
-    const io: DeliverIO = {
-      recv: this.reader(call),
-      sendBlock: (block) => write(call, deliverBlockFrame(block), signal),
-      sendStatus: (status) => write(call, deliverStatusFrame(status), signal),
-      signal,
-      clientCertHash: cert ? sha256(cert) : undefined,
-    };
-    await handleDeliver(io, {
-      chain: (id) => this.chain(id),
+  private deliver(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
+    return serveDeliverCall(call, {
+      source: (id) => this.chain(id),
       now: () => this.clock.now(),
       timeWindowMs: this.opts.timeWindowMs ?? ORDERER_DEFAULTS.timeWindowMs,
       mutualTls: this.opts.tls?.clientAuthRequired ?? false,
       noExpirationChecks: this.opts.noExpirationChecks,
       metrics: this.om,
     });
-    call.end();
   }
 
   stop(): Promise<void> {
@@ -371,25 +341,4 @@ export class Orderer {
     })();
     return this.stopping;
   }
-}
-
-function cancelSignal(call: grpc.ServerDuplexStream<Buffer, Buffer>): AbortSignal {
-  const ac = new AbortController();
-  if (call.cancelled) ac.abort();
-  call.on('cancelled', () => ac.abort());
-  call.on('close', () => ac.abort());
-  return ac.signal;
-}
-
-/** Write one frame, waiting for 'drain' under backpressure; rejects once the call is gone. */
-async function write(
-  call: grpc.ServerDuplexStream<Buffer, Buffer>,
-  frame: Buffer,
-  signal: AbortSignal,
-): Promise<void> {
-  if (signal.aborted) throw new GrapevineError('CANCELLED', 'call cancelled');
-  if (call.write(frame)) return;
-  await once(call, 'drain', { signal }).catch(() => {
-    throw new GrapevineError('CANCELLED', 'call cancelled while sending');
-  });
 }

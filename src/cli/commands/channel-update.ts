@@ -21,7 +21,7 @@ import { loadSigningIdentity } from '../../identity/index.js';
 import type { LocalIdentity } from '../../identity/types.js';
 import { OrdererClient } from '../../orderer/client.js';
 import { configUpdateEnvelopeOf } from '../../orderer/configupdate.js';
-import { channelHeaderOf } from '../../orderer/envelope.js';
+import { channelHeaderOf } from '../../identity/envelope.js';
 import {
   computeConfigUpdate,
   configUpdateEnvelope,

@@ -1,11 +1,11 @@
 /**
- * Envelope helpers the orderer's checks share (Fabric protoutil.ChannelHeader,
+ * Envelope helpers the orderer's and the Deliver server's checks share (Fabric protoutil.ChannelHeader,
  * EnvelopeAsSignedData, crypto.ExpiresAt @v2.4.9). Every parse failure is a WireError.
  */
 import { X509Certificate } from 'node:crypto';
 import { WireError } from '../base/errors.js';
-import type { SignedData } from '../identity/types.js';
-import { parseSerializedIdentity } from '../identity/x509identity.js';
+import type { SignedData } from './types.js';
+import { parseSerializedIdentity } from './x509identity.js';
 import { decode } from '../wire/codec.js';
 import {
   ChannelHeaderSchema,
