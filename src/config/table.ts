@@ -154,6 +154,13 @@ const PEER = [
   }),
   k('peer.localMspId', 'string', 'MSP ID of the local MSP.', { def: '', yaml: 'SampleOrg' }),
   dur(
+    'peer.authentication.timewindow',
+    900_000,
+    '15m',
+    'default',
+    "Deliver served by this peer: a request's timestamp must be this close to our clock.",
+  ),
+  dur(
     'peer.connectiontimeout',
     5000,
     undefined,
@@ -533,6 +540,12 @@ const GRAPEVINE = [
     derived: '<peer.fileSystemPath>/grapevine/ledgers',
   }),
   k('grapevine.channels', 'paths', 'Config (genesis) block files of channels to join at start.', { def: [] }),
+  bool(
+    'grapevine.deliverServer.enabled',
+    true,
+    undefined,
+    "Serve orderer.AtomicBroadcast/Deliver on the gossip port from this peer's ledgers (Readers policy, TLS binding and time window as the orderer).",
+  ),
   k('grapevine.logSpec', 'logspec', "Log levels in Fabric's syntax, e.g. info:gossip.discovery=debug.", {
     derived: 'FABRIC_LOGGING_SPEC, else info',
   }),

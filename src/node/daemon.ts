@@ -8,7 +8,10 @@
  *   4. TLS (peer.tls.*: our pair, peer.tls.rootcert.file, clientRootCAs, and every channel org's
  *      TLS CAs from the config blocks), then the gossip gRPC server (GrpcTransport), which also
  *      serves Grapevine's catch-up stream (grapevine.catchup.serve; a caller must satisfy the
- *      channel's Readers policy, its request bound to its TLS client certificate);
+ *      channel's Readers policy, its request bound to its TLS client certificate) and, with
+ *      grapevine.deliverServer.enabled, orderer.AtomicBroadcast/Deliver from the peer's ledgers
+ *      (the orderer's handler, comm/deliver/server.ts: a relay for Fabric peers' deliver clients;
+ *      Broadcast answers UNIMPLEMENTED);
  *   5. the operations server (operations.listenAddress) with a gossip health check;
  *   6. the GossipService with each channel's ledger (and, with grapevine.catchup.enabled, the
  *      catch-up client; streamed blocks verified in worker threads by the MCS), then start.
@@ -27,6 +30,7 @@ import type { LocalIdentity } from '../identity/types.js';
 import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../service/index.js';
 import { CatchupClient, catchupHandlers, CatchupService } from '../comm/catchup/index.js';
 import { preferredEndpoint } from '../core/discovery/index.js';
+import { deliverMetrics, deliverServerHandlers, DeliverServerService } from '../comm/deliver/server.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, rootLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
@@ -233,13 +237,32 @@ export class PeerDaemon {
             },
           ]
         : [];
+      // orderer.AtomicBroadcast/Deliver from our ledgers (the relay), same port and TLS
+      const deliverLog = componentLogger('deliverserver', {}, root);
+      const deliverServed = cfg.grapevine.deliverServer.enabled
+        ? [
+            {
+              definition: DeliverServerService,
+              implementation: deliverServerHandlers(
+                {
+                  source: (ch) => built.service?.deliverSource(ch),
+                  now: () => realClock.now(),
+                  timeWindowMs: cfg.peer.authentication.timewindowMs,
+                  mutualTls: tls !== undefined && cfg.peer.tls.clientAuthRequired,
+                  metrics: deliverMetrics(metrics),
+                },
+                (e) => deliverLog.debug({ err: errorMessage(e) }, 'deliver stream ended with an error'),
+              ),
+            },
+          ]
+        : [];
       let transport: GrpcTransport;
       try {
         transport = await GrpcTransport.start({
           identity: loadCommIdentity(cfg.peer.mspConfigPath, mspId),
           crypto: commCryptoFromMcs(mcs),
           ...(tls ? { tls } : {}),
-          services: catchupServed,
+          services: [...catchupServed, ...deliverServed],
           listenAddress: cfg.peer.listenAddress,
           config: commConfigOf(cfg),
           metrics,

@@ -33,13 +33,7 @@ import { decode } from '../wire/codec.js';
 import { MAX_MESSAGE_BYTES } from '../wire/services.js';
 import type { Signer } from '../wire/signer.js';
 import { RawAtomicBroadcastService } from '../comm/deliver/frames.js';
-import {
-  callReader,
-  cancelSignal,
-  failCall,
-  serveDeliverCall,
-  writeFrame,
-} from '../comm/deliver/server.js';
+import { callReader, cancelSignal, failCall, serveDeliverCall, writeFrame } from '../comm/deliver/server.js';
 import { processBroadcast } from './broadcast.js';
 import { Chain } from './chain.js';
 import { OrdererMetrics } from './metrics.js';

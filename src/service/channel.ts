@@ -38,6 +38,7 @@ import type { Metrics } from '../base/metrics.js';
 import { decodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { watchConfigBlocks } from './configwatch.js';
+import { LedgerDeliverSource } from './deliversource.js';
 import type { ChannelSetup, ConfigParser } from './setup.js';
 
 /** Grapevine's fast catch-up for the service's channels (PROTOCOL.md §9; state/catchup). */
@@ -72,6 +73,8 @@ export interface ServiceChannelDeps {
 export class ServiceChannel {
   readonly name: string;
   readonly provider: StateProvider;
+  /** The channel as served by the peer's Deliver server (the relay). */
+  readonly deliverSource: LedgerDeliverSource;
   private readonly leadership: Leadership;
   private readonly log: Logger;
   private unsubscribeBlocks?: Unsubscribe;
@@ -110,6 +113,7 @@ export class ServiceChannel {
       metrics: d.metrics,
       logger: this.log,
     });
+    this.deliverSource = new LedgerDeliverSource(this.name, ledger);
     this.applyConfig(setup);
     const cu = d.catchup;
     let verifier: CatchupVerifierFactory | undefined;
@@ -129,7 +133,10 @@ export class ServiceChannel {
       config: d.state,
       metrics: d.metrics,
       logger: this.log,
-      onCommitted: (h) => d.node.updateLedgerHeight(this.name, h),
+      onCommitted: (h) => {
+        d.node.updateLedgerHeight(this.name, h);
+        this.deliverSource.committed(h);
+      },
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
       ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf, catchupVerifier: verifier } : {}),
     });
@@ -170,6 +177,7 @@ export class ServiceChannel {
     }
     if (setup.join.sequence <= this.sequence) return;
     this.sequence = setup.join.sequence;
+    this.deliverSource.setConfig(setup.join.sequence, setup.readers);
     const changed = this.d.deliver.updateEndpoints(
       this.name,
       setup.orderer.globalAddresses,
@@ -213,6 +221,7 @@ export class ServiceChannel {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.state = 'stopped';
+      this.deliverSource.stop();
       this.leadership.stop();
       this.unsubscribeBlocks?.();
       await this.provider.stop();

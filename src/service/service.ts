@@ -29,6 +29,7 @@ import { GossipNode, type NodeCrypto } from '../core/gossip/node.js';
 import type { GossipNodeConfig } from '../core/gossip/nodeconfig.js';
 import type { ChannelCryptoContext } from '../identity/types.js';
 import type { IdentityStore } from '../identity/store.js';
+import type { LedgerDeliverSource } from './deliversource.js';
 import { FABRIC_STATE_DEFAULTS, type StateConfig } from '../core/state/config.js';
 import type { StateCrypto, StateLedger } from '../core/state/types.js';
 import { componentLogger, type Logger } from '../base/log.js';
@@ -197,6 +198,11 @@ export class GossipService {
   /** The ledger a catch-up stream of `channel` reads (undefined: not served here). */
   catchupLedger(channel: string): StateLedger | undefined {
     return this.channels.get(channel)?.committedLedger;
+  }
+
+  /** The channel as the peer's Deliver server serves it (undefined: not served here). */
+  deliverSource(channel: string): LedgerDeliverSource | undefined {
+    return this.channels.get(channel)?.deliverSource;
   }
 
   /** A committed block (from the ledger: there is no gossip-level GetBlock, §10.3). */

@@ -13,6 +13,8 @@ import { ordererOrgsOf, type OrdererOrgEndpoints } from '../core/deliver/endpoin
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { decodeBlock, isConfigBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
+import { readersOf } from '../comm/deliver/server.js';
+import type { DeliverReaders } from './deliversource.js';
 
 export interface OrdererSetup {
   readonly globalAddresses: readonly string[];
@@ -23,6 +25,8 @@ export interface ChannelSetup {
   readonly channelId: string;
   readonly join: JoinInfo;
   readonly orderer: OrdererSetup;
+  /** The Readers policy the peer's Deliver server applies (absent: every request is FORBIDDEN). */
+  readonly readers?: DeliverReaders;
 }
 
 /** Anything initializeChannel accepts as the channel's config. */
@@ -58,6 +62,7 @@ export function setupFromConfig(cfg: ChannelConfig): ChannelSetup {
     channelId: cfg.channelId,
     join: joinInfoFromConfig(cfg),
     orderer: { globalAddresses: cfg.ordererAddresses, orgs: ordererOrgsOf(cfg) },
+    readers: readersOf(cfg),
   };
 }
 

@@ -51,6 +51,8 @@ export type DeliveryClientSection = Section<'peer.deliveryclient'>;
 export type PeerSection = Section<'peer'> & {
   /** `peer.address` exactly as configured. */
   readonly addressConfigured: string;
+  /** `peer.authentication.timewindow`: Deliver requests served by this peer must be this fresh. */
+  readonly authentication: Section<'peer.authentication'>;
   readonly tls: PeerTlsConfig;
   readonly keepalive: PeerKeepaliveConfig;
   readonly gossip: PeerGossipConfig;
@@ -71,6 +73,8 @@ export type GrapevineCatchupConfig = Section<'grapevine.catchup'>;
 /** Grapevine's own keys (the `grapevine:` section of core.yaml); paths absolute. */
 export type GrapevineSection = Section<'grapevine'> & {
   readonly catchup: GrapevineCatchupConfig;
+  /** orderer.AtomicBroadcast/Deliver served on the gossip port from the peer's ledgers. */
+  readonly deliverServer: Section<'grapevine.deliverServer'>;
 };
 
 export interface PeerConfig {
