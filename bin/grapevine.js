@@ -1,13 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx grapevine ...` works from a checkout.
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `grapevine` command. It runs the TypeScript CLI in this same process (tsx's loader is
+// registered here, resolved from this package, so it works from any folder), so signals sent to
+// `grapevine` (systemd, `timeout`, a container stop, Ctrl-C) reach the peer or orderer directly:
+// no second process is left behind holding ports and the ledger lock.
+import { register } from 'tsx/esm/api';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+register();
+const { main } = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+process.exitCode = await main(process.argv);
