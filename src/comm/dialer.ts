@@ -3,8 +3,8 @@
  *   1. connect (TCP + TLS) within dialTimeout; a connection that is refused or whose TLS
  *      handshake fails gives up at once instead of retrying until the deadline;
  *   2. unary Ping within connTimeout;
- *   3. open GossipStream (no deadline, except a probe handshake's handshakeTimeout);
- *   4. handshake as initiator (exchange.ts).
+ *   3. open GossipStream (no deadline, except a probe handshake's handshakeTimeout), handed to
+ *      the link (src/core/link) as a LinkStream, which runs the handshake over it.
  * probe() stops after step 2. Each dial has its own gRPC channel (local subchannel pool), so
  * closing a connection closes its TCP connection. Every client is tracked until closed, and
  * every step in progress is registered with the Stopper: a stop cancels the Ping, closes the
@@ -13,34 +13,23 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
-import { GrapevineError } from '../base/errors.js';
 import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
 import type { CommConfig } from './config.js';
-import { exchangeHandshake } from './exchange.js';
-import type { HandshakeResult, HandshakeSelf, HandshakeVerifier } from '../core/link/handshake.js';
-import { RawGossipService, clientDuplex, type GossipDuplex } from './stream.js';
+import { DialError, stoppedError } from '../core/link/stream.js';
+import type { Stopper } from '../core/link/stopper.js';
+import { RawGossipService, clientStream, type GrpcLinkStream } from './stream.js';
 import { waitChannelReady } from './ready.js';
-import type { Stopper } from './stopper.js';
 import { channelCredentials, type CommTls } from './tls.js';
-import type { Clock } from '../base/time.js';
 
-export type DialStep = 'CONNECT' | 'PING' | 'STREAM' | 'STOPPED';
-
-/** A dial that failed before the handshake; `code` = the step. */
-export class DialError extends GrapevineError {}
+export { DialError, type DialStep } from '../core/link/stream.js';
 
 export interface DialerOptions {
   readonly cfg: CommConfig;
   readonly tls?: CommTls;
-  readonly self: HandshakeSelf;
   /** Our TLS client leaf (tls_cert_hash when dialling). */
   readonly ownLeafDer?: Uint8Array;
-  readonly verifier: HandshakeVerifier;
-  readonly clock: Clock;
   readonly stopper: Stopper;
 }
-
-const stoppedError = (): DialError => new DialError('STOPPED', 'comm is stopping');
 
 export function clientChannelOptions(cfg: CommConfig): grpc.ChannelOptions {
   return {
@@ -133,11 +122,10 @@ export class Dialer {
     this.release(await this.connect(endpoint));
   }
 
-  /** Connect, Ping, open a GossipStream and run the handshake as initiator. */
-  async dial(endpoint: string, probe: boolean): Promise<{ duplex: GossipDuplex; result: HandshakeResult }> {
+  /** Connect, Ping and open a GossipStream (the link runs the handshake on it). */
+  async open(endpoint: string, probe: boolean): Promise<GrpcLinkStream> {
     const client = await this.connect(endpoint);
     const { cfg } = this.opts;
-    let duplex: GossipDuplex;
     try {
       const call = client.makeBidiStreamRequest(
         RawGossipService.GossipStream.path,
@@ -146,31 +134,13 @@ export class Dialer {
         new grpc.Metadata(),
         probe ? { deadline: Date.now() + cfg.handshakeTimeoutMs } : {},
       );
-      duplex = clientDuplex(client, call, endpoint);
+      call.once('close', () => this.clients.delete(client));
+      return clientStream(client, call, endpoint, this.opts.ownLeafDer);
     } catch (e) {
       this.release(client);
       throw new DialError('STREAM', `cannot open GossipStream to ${endpoint}: ${(e as Error).message}`, {
         cause: e,
       });
-    }
-    const call = duplex.stream;
-    call.once('close', () => this.clients.delete(client));
-    try {
-      const result = await exchangeHandshake(duplex, {
-        self: this.opts.self,
-        ownLeafDer: this.opts.ownLeafDer,
-        tlsEnabled: this.opts.tls !== undefined,
-        verifier: this.opts.verifier,
-        clock: this.opts.clock,
-        timeoutMs: cfg.connTimeoutMs,
-        probe,
-        stopper: this.opts.stopper,
-      });
-      return { duplex, result };
-    } catch (e) {
-      duplex.close();
-      this.clients.delete(client);
-      throw e;
     }
   }
 

@@ -19,8 +19,8 @@ import { create } from '@bufbuild/protobuf';
 import { GrapevineError } from '../base/errors.js';
 import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
 import type { CommConfig } from './config.js';
-import { RawGossipService, serverDuplex, type GossipDuplex } from './stream.js';
-import { serverCredentials, type CommTls } from './tls.js';
+import { RawGossipService, serverStream, type GrpcLinkStream } from './stream.js';
+import { ownLeaves, serverCredentials, type CommTls } from './tls.js';
 
 export function serverOptions(cfg: CommConfig): grpc.ServerOptions {
   return {
@@ -52,16 +52,17 @@ export class GossipServer {
   constructor(
     private readonly cfg: CommConfig,
     private readonly tls: CommTls | undefined,
-    onStream: (duplex: GossipDuplex) => void,
+    onStream: (stream: GrpcLinkStream) => void,
   ) {
+    const ownLeaf = ownLeaves(tls).server;
     this.server = new grpc.Server(serverOptions(cfg));
     this.server.addService(RawGossipService, {
       Ping: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, create(EmptySchema)),
       GossipStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-        const duplex = serverDuplex(call);
-        if (this.stopped) duplex.close();
-        else onStream(duplex);
+        const stream = serverStream(call, ownLeaf);
+        if (this.stopped) stream.close();
+        else onStream(stream);
       },
     });
   }

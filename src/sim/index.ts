@@ -5,7 +5,7 @@ export { SimNetwork, SimSocket, SimNetError, DEFAULT_LINK } from './network.js';
 export type { LinkSpec, NetworkOptions, NetStats } from './network.js';
 export { SimTransport } from './transport.js';
 export type { SimTransportOptions } from './transport.js';
-export { SimConn, SimConnStore } from './conn.js';
+export { SimLinkStream } from './conn.js';
 export { SimNode } from './node.js';
 export type { SimNodeOptions } from './node.js';
 export { SimTrust } from './trust.js';

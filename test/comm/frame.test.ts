@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { EnvelopeSchema, SecretEnvelopeSchema } from '../../src/wire/gen/gossip/message_pb.js';
 import { WireError } from '../../src/base/errors.js';
-import { decodeFrame, encodeFrame } from '../../src/comm/frame.js';
+import { decodeFrame, encodeFrame } from '../../src/core/link/frame.js';
 import { Stopper, settleWithin } from '../../src/comm/stopper.js';
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });

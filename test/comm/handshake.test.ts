@@ -16,8 +16,8 @@ import {
 } from '../../src/core/link/handshake.js';
 import { commCryptoFromMsps } from '../../src/comm/identity.js';
 import type { CommIdentity } from '../../src/core/link/types.js';
-import { ownConnEstablish } from '../../src/comm/exchange.js';
-import { decodeFrame } from '../../src/comm/frame.js';
+import { ownConnEstablish } from '../../src/core/link/exchange.js';
+import { decodeFrame } from '../../src/core/link/frame.js';
 import { IdentityStore } from '../../src/identity/store.js';
 import { EnvelopeSchema } from '../../src/wire/gen/gossip/message_pb.js';
 import { Tag, openEnvelope, signGossip, unsignedGossip } from '../../src/wire/gossip.js';

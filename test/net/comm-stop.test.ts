@@ -31,8 +31,8 @@ import { channelCredentials, leafDer, serverCredentials } from '../../src/comm/t
 import { clientChannelOptions } from '../../src/comm/dialer.js';
 import { serverOptions } from '../../src/comm/server.js';
 import { commConfig } from '../../src/comm/config.js';
-import { exchangeHandshake } from '../../src/comm/exchange.js';
-import { RawGossipService, serverDuplex } from '../../src/comm/stream.js';
+import { exchangeHandshake } from '../../src/core/link/exchange.js';
+import { RawGossipService, serverStream } from '../../src/comm/stream.js';
 import { realClock } from '../../src/base/real-clock.js';
 import { EmptySchema, GossipMessageSchema } from '../../src/wire/gen/gossip/message_pb.js';
 import { Tag, unsignedGossip } from '../../src/wire/gossip.js';
@@ -100,10 +100,9 @@ describe('comm stop is bounded', () => {
     const sinkCalls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
     const sink = await gossipServer((call) => {
       sinkCalls.push(call);
-      const duplex = serverDuplex(call);
-      exchangeHandshake(duplex, {
+      const stream = serverStream(call, leafDer(tlsOf(2, 1).certPem));
+      exchangeHandshake(stream, {
         self: { pkiId: sinkId.pkiId, signer: sinkId.signer },
-        ownLeafDer: leafDer(tlsOf(2, 1).certPem),
         tlsEnabled: true,
         verifier: { putIdentity: () => undefined, verifySignature: () => true },
         clock: realClock,

@@ -5,8 +5,8 @@
  *   payload not a GossipMessage -> bad, close; no content, `conn` or `empty` -> bad, keep the
  *   connection (Fabric drops those and reads on); anything else -> a message to hand on.
  */
-import { decode } from '../wire/codec.js';
-import { GossipMessageSchema, type Envelope, type GossipMessage } from '../wire/gen/gossip/message_pb.js';
+import { decode } from '../../wire/codec.js';
+import { GossipMessageSchema, type Envelope, type GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { decodeFrame } from './frame.js';
 
 export type BadInputReason =

@@ -3,8 +3,8 @@
  * transport. Labelled children are looked up once per label value and kept, so counting on a
  * hot path is one increment.
  */
-import type { Metrics } from '../base/metrics.js';
-import { METRICS, type CounterDef } from '../base/metric-table.js';
+import type { Metrics } from '../../base/metrics.js';
+import { METRICS, type CounterDef } from '../../base/metric-table.js';
 import type { ConnectionCounters } from './connection.js';
 
 export class CommCounters {

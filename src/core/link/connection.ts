@@ -1,10 +1,12 @@
 /**
- * One authenticated gossip connection (PROTOCOL.md §3.5, §3.6): a GossipStream after the
- * handshake, with a bounded send queue drained by one writer and a bounded receive queue.
+ * One authenticated gossip connection (PROTOCOL.md §3.5, §3.6), in both worlds: a LinkStream
+ * after the handshake, with a bounded send queue drained by one writer and a bounded receive
+ * queue.
  *
  *   send(frame): enqueue without blocking; the writer writes while the stream accepts and waits
- *     for 'drain' otherwise; a full queue (sendBuffSize) drops the frame and counts an overflow;
- *     the connection stays up.
+ *     for its drain otherwise; a full queue (sendBuffSize) drops the frame and counts an
+ *     overflow; the connection stays up. A frame over maxSendMsgSize, or a write that throws, is
+ *     a write error: the connection closes and the peer is presumed dead.
  *   sendWaiting(frame, done) / sendBlocking(frame): wait for room (respond, sendWithAck); at
  *     most maxBlockedSends wait; a close rejects every waiter at once.
  *   reader: each frame is size-checked and decoded once (envelope, then GossipMessage); bytes
@@ -16,14 +18,16 @@
  * Hot path: no closure, promise or copy per message; metrics are added once per batch.
  */
 import type { Counter } from 'prom-client';
-import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
+import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { ackEnvelope } from './ack.js';
-import type { CommConfig } from './config.js';
+import type { LinkConfig } from './config.js';
+import type { EarlyInput } from './exchange.js';
 import { encodeFrame } from './frame.js';
 import { readInboundFrame, type BadInputReason } from './inbound.js';
-import type { GossipDuplex } from './stream.js';
-import { type ConnectionInfo, type ReceivedMessage } from '../core/link/types.js';
-import { pkiIdKey } from '../base/pkiid.js';
+import type { LinkSink, LinkStream } from './stream.js';
+import { pkiIdKey } from '../../base/pkiid.js';
+import type { Clock, TimerHandle } from '../../base/time.js';
+import type { ConnectionInfo, ReceivedMessage } from './types.js';
 
 export interface ConnectionHooks {
   onMessage(m: Received): void;
@@ -43,9 +47,15 @@ export class ConnectionClosedError extends Error {
   readonly code = 'CONN_CLOSED';
 }
 
+/** What a connection needs of its world: time (retire grace) and a deferred run (receive batches). */
+export interface ConnectionEnv {
+  readonly clock: Clock;
+  readonly defer: (fn: () => void) => void;
+}
+
 /** A send waiting for room; `done` learns the outcome (an error when it was never queued). */
 interface Waiter {
-  readonly frame: Buffer;
+  readonly frame: Uint8Array;
   readonly done?: (error?: Error) => void;
 }
 
@@ -78,14 +88,14 @@ export class Received implements ReceivedMessage {
 }
 
 let nextConnId = 1;
-const EMPTY_FRAME = Buffer.alloc(0);
+const EMPTY_FRAME = new Uint8Array(0);
 
 export class Connection {
   readonly id = nextConnId++;
   readonly key: string;
   readonly direction: 'in' | 'out';
   readonly establishedAt: number;
-  private queue: Buffer[] = [];
+  private queue: Uint8Array[] = [];
   private head = 0;
   private readonly waiters: Waiter[] = [];
   private writeBlocked = false;
@@ -93,26 +103,24 @@ export class Connection {
   private recvSpare: Received[] = [];
   /** Messages received (or sent) and not yet added to the counters. */
   private unreported = 0;
-  private drainHandle?: NodeJS.Immediate;
+  private drainScheduled = false;
   private paused = false;
   private closedFlag = false;
   private retired = false;
   private halfClosed = false;
-  private retireTimer?: NodeJS.Timeout;
-  private readonly stream;
+  private retireTimer?: TimerHandle;
 
   constructor(
-    private readonly duplex: GossipDuplex,
+    private readonly stream: LinkStream,
     readonly info: ConnectionInfo,
-    private readonly cfg: CommConfig,
+    private readonly cfg: LinkConfig,
     private readonly counters: ConnectionCounters,
     private readonly hooks: ConnectionHooks,
-    now: number,
+    private readonly env: ConnectionEnv,
   ) {
     this.key = pkiIdKey(info.pkiId);
-    this.direction = duplex.direction;
-    this.establishedAt = now;
-    this.stream = duplex.stream;
+    this.direction = stream.direction;
+    this.establishedAt = env.clock.now();
   }
 
   get closed(): boolean {
@@ -124,14 +132,17 @@ export class Connection {
     return this.queue.length - this.head;
   }
 
-  /** Take over the stream: start reading (it was paused after the handshake frame). */
-  start(): void {
-    this.stream.on('data', this.onData);
-    this.stream.on('drain', this.onDrain);
-    this.stream.once('end', () => this.close('stream ended by remote'));
-    this.stream.once('close', () => this.close('stream closed'));
-    this.stream.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
-    this.stream.resume();
+  /**
+   * Take over the stream: replay what arrived after the handshake frame, then read on (the
+   * stream was paused after the handshake frame).
+   */
+  start(early?: EarlyInput): void {
+    this.stream.attach(this.sink);
+    if (early) {
+      for (const f of early.frames) this.onData(f);
+      if (early.closed !== undefined) this.close(early.closed);
+    }
+    if (!this.closedFlag) this.stream.resume();
   }
 
   /**
@@ -141,8 +152,9 @@ export class Connection {
    */
   retire(graceMs: number): void {
     if (this.closedFlag || this.retired) return;
+    if (graceMs <= 0) return this.close('retired duplicate connection');
     this.retired = true;
-    this.retireTimer = setTimeout(() => this.close('retired duplicate connection'), graceMs);
+    this.retireTimer = this.env.clock.setTimeout(() => this.close('retired duplicate connection'), graceMs);
     this.maybeHalfClose();
   }
 
@@ -159,7 +171,7 @@ export class Connection {
   }
 
   /** Non-blocking enqueue; false when the queue was full and the frame was dropped. */
-  send(frame: Buffer): boolean {
+  send(frame: Uint8Array): boolean {
     if (this.closedFlag || this.retired) return false;
     if (this.queued >= this.cfg.sendBuffSize) {
       this.counters.overflow.inc();
@@ -175,7 +187,7 @@ export class Connection {
    * when the frame was queued, with a ConnectionClosedError when the connection closed first or
    * too many sends already wait (then the frame is dropped and counted as an overflow).
    */
-  sendWaiting(frame: Buffer, done?: (error?: Error) => void): void {
+  sendWaiting(frame: Uint8Array, done?: (error?: Error) => void): void {
     if (this.closedFlag || this.retired) {
       done?.(new ConnectionClosedError('connection closed'));
       return;
@@ -195,32 +207,34 @@ export class Connection {
   }
 
   /** sendWaiting as a promise: resolves once queued, rejects when the connection closes first. */
-  sendBlocking(frame: Buffer): Promise<void> {
+  sendBlocking(frame: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => this.sendWaiting(frame, (e) => (e ? reject(e) : resolve())));
   }
 
   close(why = 'closed', writeFailed = false): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    if (this.retireTimer) clearTimeout(this.retireTimer);
+    if (this.retireTimer) this.env.clock.clearTimer(this.retireTimer);
     this.retireTimer = undefined;
-    if (this.drainHandle) clearImmediate(this.drainHandle);
-    this.drainHandle = undefined;
     this.queue = [];
     this.head = 0;
     this.recvQueue.length = 0;
     this.reportReceived();
     const err = new ConnectionClosedError(`connection closed: ${why}`);
     for (const w of this.waiters.splice(0)) w.done?.(err);
-    this.stream.off('data', this.onData);
-    this.stream.off('drain', this.onDrain);
-    this.duplex.close();
+    this.stream.close(why);
     this.hooks.onClosed(this, why, writeFailed && !this.retired);
   }
 
   private readonly onDrain = (): void => {
     this.writeBlocked = false;
     this.pump();
+  };
+
+  private readonly sink: LinkSink = {
+    onFrame: (frame) => this.onData(frame),
+    onDrain: this.onDrain,
+    onClose: (why) => this.close(why),
   };
 
   private pump(): void {
@@ -237,6 +251,14 @@ export class Connection {
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
+      }
+      if (frame.length > this.cfg.maxSendMsgSize) {
+        if (written > 0) this.counters.sent.inc(written);
+        this.close(
+          `message of ${frame.length} bytes exceeds maxSendMsgSize ${this.cfg.maxSendMsgSize}`,
+          true,
+        );
+        return;
       }
       let ok: boolean;
       try {
@@ -264,7 +286,7 @@ export class Connection {
     this.unreported = 0;
   }
 
-  private readonly onData = (frame: Buffer): void => {
+  private readonly onData = (frame: Uint8Array): void => {
     if (this.closedFlag) return;
     const inbound = readInboundFrame(frame, this.cfg.maxRecvMsgSize);
     if (!inbound.ok) {
@@ -279,11 +301,15 @@ export class Connection {
       this.paused = true;
       this.stream.pause();
     }
-    if (!this.drainHandle) this.drainHandle = setImmediate(this.drain);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      this.env.defer(this.drain);
+    }
   };
 
   private readonly drain = (): void => {
-    this.drainHandle = undefined;
+    this.drainScheduled = false;
+    if (this.closedFlag) return;
     this.reportReceived();
     // Swap the queues: what arrives while handlers run waits for the next turn.
     const batch = this.recvQueue;

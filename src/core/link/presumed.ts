@@ -4,10 +4,10 @@
  * reports are dropped and counted) and are delivered to subscribers on a microtask, never from
  * inside the failing call.
  */
-import type { Metrics } from '../base/metrics.js';
-import type { Unsubscribe } from '../core/link/types.js';
-import type { PkiId } from '../base/pkiid.js';
-import { METRICS } from '../base/metric-table.js';
+import type { Metrics } from '../../base/metrics.js';
+import type { Unsubscribe } from './types.js';
+import type { PkiId } from '../../base/pkiid.js';
+import { METRICS } from '../../base/metric-table.js';
 
 export class PresumedDead {
   private readonly handlers = new Set<(pkiId: PkiId) => void>();

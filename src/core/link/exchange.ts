@@ -1,17 +1,19 @@
 /**
- * Running the handshake (handshake.ts) over a live GossipStream (PROTOCOL.md §3.2):
+ * Running the handshake (handshake.ts) over a live LinkStream (PROTOCOL.md §3.2), the same in
+ * both worlds:
  *   responder: no remote TLS certificate -> refuse before sending;
- *   both: write our ConnEstablish at once, then read exactly one frame within connTimeout;
- *   the stream is paused right after that frame, so nothing after it is lost: the Connection
- *   that takes the stream over resumes it.
+ *   both: write our ConnEstablish at once, then read exactly one frame within connTimeout
+ *   (TIMEOUT); a stream that ends first -> NOT_CONN. The stream is paused right after that
+ *   frame, and frames that still arrive, or its end, are kept (`early`), so nothing after the
+ *   handshake frame is lost: the Connection that takes the stream over replays them and resumes.
  *   A stop (Stopper) fails a handshake in progress at once.
  * Our ConnEstablish has no nonce or timestamp, so it is signed once per (signer, TLS leaf, probe)
  * and the same signed bytes are sent on every connection (Fabric signs each time; the bytes
  * differ only by ECDSA's random k, and the receiver's checks are the same).
  */
-import { errorMessage } from '../base/errors.js';
-import type { Clock } from '../base/time.js';
-import { decodeEnvelope, encodeEnvelope } from '../wire/gossip.js';
+import { errorMessage } from '../../base/errors.js';
+import type { Clock } from '../../base/time.js';
+import { decodeEnvelope, encodeEnvelope } from '../../wire/gossip.js';
 import {
   HandshakeError,
   buildConnEstablish,
@@ -20,15 +22,13 @@ import {
   type HandshakeResult,
   type HandshakeSelf,
   type HandshakeVerifier,
-} from '../core/link/handshake.js';
+} from './handshake.js';
 import type { Stopper } from './stopper.js';
-import type { GossipDuplex } from './stream.js';
-import type { Signer } from '../wire/signer.js';
+import type { LinkStream } from './stream.js';
+import type { Signer } from '../../wire/signer.js';
 
 export interface ExchangeOptions {
   readonly self: HandshakeSelf;
-  /** Our TLS leaf for this direction (client cert when dialling, server cert when accepting). */
-  readonly ownLeafDer?: Uint8Array;
   readonly tlsEnabled: boolean;
   readonly verifier: HandshakeVerifier;
   readonly clock: Clock;
@@ -56,45 +56,53 @@ export function ownConnEstablish(
   return (frames[i] ??= Buffer.from(encodeEnvelope(buildConnEstablish(self, ownLeafDer, probe))));
 }
 
-export function exchangeHandshake(duplex: GossipDuplex, opts: ExchangeOptions): Promise<HandshakeResult> {
-  const role = duplex.direction === 'out' ? 'initiator' : 'responder';
-  try {
-    if (role === 'responder') checkRemoteTlsPresent(opts.tlsEnabled, duplex.remoteCertDer());
-  } catch (e) {
-    return Promise.reject(e);
-  }
+/** What arrived after the handshake frame, before a Connection took the stream over. */
+export interface EarlyInput {
+  readonly frames: Uint8Array[];
+  /** The stream ended meanwhile (why). */
+  closed?: string;
+}
+
+export interface Exchanged extends HandshakeResult {
+  readonly early: EarlyInput;
+}
+
+/** Run the handshake on `stream` (role by its direction); rejects with HandshakeError (or a stop's error). */
+export function exchangeHandshake(stream: LinkStream, opts: ExchangeOptions): Promise<Exchanged> {
+  const role = stream.direction === 'out' ? 'initiator' : 'responder';
   let ours: Buffer;
   try {
-    ours = ownConnEstablish(opts.self, opts.ownLeafDer, opts.probe);
+    if (role === 'responder') checkRemoteTlsPresent(opts.tlsEnabled, stream.remoteCertDer());
+    ours = ownConnEstablish(opts.self, stream.ownCertDer, opts.probe);
   } catch (e) {
     return Promise.reject(e);
   }
-  return new Promise<HandshakeResult>((resolve, reject) => {
-    const s = duplex.stream;
+  return new Promise<Exchanged>((resolve, reject) => {
     let done = false;
+    const early: EarlyInput = { frames: [] };
     let forgetStop = (): unknown => undefined;
     const finish = (err: unknown, result?: HandshakeResult) => {
       if (done) return;
       done = true;
       opts.clock.clearTimer(timer);
       forgetStop();
-      s.off('data', onData);
-      s.off('end', onEnd);
-      s.off('close', onEnd);
-      s.off('error', onError);
       if (err) reject(err);
-      else resolve(result!);
+      else resolve({ ...result!, early });
     };
-    const onData = (frame: Buffer) => {
-      s.pause();
+    const onFrame = (frame: Uint8Array) => {
+      if (done) {
+        early.frames.push(frame);
+        return;
+      }
+      stream.pause();
       try {
         const envelope = decodeEnvelope(frame);
         const result = verifyConnEstablish(
           {
             envelope,
             tlsEnabled: opts.tlsEnabled,
-            remoteTlsCertDer: duplex.remoteCertDer(),
-            endpoint: duplex.peer(),
+            remoteTlsCertDer: stream.remoteCertDer(),
+            endpoint: stream.remoteEndpoint,
             role,
           },
           opts.verifier,
@@ -108,22 +116,19 @@ export function exchangeHandshake(duplex: GossipDuplex, opts: ExchangeOptions): 
         );
       }
     };
-    const onEnd = () =>
-      finish(new HandshakeError('NOT_CONN', 'stream closed before a ConnEstablish arrived'));
-    const onError = (e: Error) =>
-      finish(new HandshakeError('NOT_CONN', `stream failed before a ConnEstablish arrived: ${e.message}`));
+    const onClose = (why: string) => {
+      if (done) early.closed ??= why;
+      else finish(new HandshakeError('NOT_CONN', `stream closed before a ConnEstablish arrived: ${why}`));
+    };
     const timer = opts.clock.setTimeout(
       () => finish(new HandshakeError('TIMEOUT', `no ConnEstablish within ${opts.timeoutMs} ms`)),
       opts.timeoutMs,
     );
-    s.on('data', onData);
-    s.once('end', onEnd);
-    s.once('close', onEnd);
-    s.on('error', onError);
+    stream.attach({ onFrame, onClose, onDrain: () => undefined });
     if (opts.stopper) forgetStop = opts.stopper.onStop((e) => finish(e));
     if (done) return;
     try {
-      s.write(ours);
+      stream.write(ours);
     } catch (e) {
       finish(new HandshakeError('NOT_CONN', `could not send ConnEstablish: ${errorMessage(e)}`));
     }

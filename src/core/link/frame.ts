@@ -10,8 +10,8 @@
  *     return them; anything else (secret_envelope, unknown or repeated fields, bad wire types,
  *     truncation) is handed to protobuf-es, which decodes it or throws our WireError.
  */
-import { EnvelopeSchema, type Envelope } from '../wire/gen/gossip/message_pb.js';
-import { decodeEnvelope, encodeEnvelope } from '../wire/gossip.js';
+import { EnvelopeSchema, type Envelope } from '../../wire/gen/gossip/message_pb.js';
+import { decodeEnvelope, encodeEnvelope } from '../../wire/gossip.js';
 
 const EMPTY = new Uint8Array(0);
 const TAG_PAYLOAD = 0x0a;

@@ -9,10 +9,10 @@ import {
   GossipMessageSchema,
   GossipMessage_Tag as Tag,
   type GossipMessage,
-} from '../wire/gen/gossip/message_pb.js';
-import { unsignedGossip } from '../wire/gossip.js';
-import type { Clock, TimerHandle } from '../base/time.js';
-import type { Envelope } from '../wire/gen/gossip/message_pb.js';
+} from '../../wire/gen/gossip/message_pb.js';
+import { unsignedGossip } from '../../wire/gossip.js';
+import type { Clock, TimerHandle } from '../../base/time.js';
+import type { Envelope } from '../../wire/gen/gossip/message_pb.js';
 
 interface Waiter {
   readonly timer: TimerHandle;
@@ -64,6 +64,13 @@ export class AckRegistry {
     const err = message.content.value.error;
     w.resolve(err === '' ? undefined : err);
     return true;
+  }
+
+  /** Forget every waiter without resolving it, and release its timer (a simulated crash). */
+  dropAll(): void {
+    this.failed = 'comm stopped';
+    for (const w of this.waiters.values()) this.clock.clearTimer(w.timer);
+    this.waiters.clear();
   }
 
   /** Resolve every waiter with `error` (stop). */

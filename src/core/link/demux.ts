@@ -3,8 +3,8 @@
  * intercepted before, conn/empty never get here) is offered to each subscriber whose predicate
  * matches. A subscriber that throws is logged and does not affect the others.
  */
-import type { Logger } from '../base/log.js';
-import type { ReceivedMessage, Unsubscribe } from '../core/link/types.js';
+import type { Logger } from '../../base/log.js';
+import type { ReceivedMessage, Unsubscribe } from './types.js';
 
 interface Subscriber {
   readonly predicate: (m: ReceivedMessage) => boolean;
@@ -14,7 +14,7 @@ interface Subscriber {
 export class Demux {
   private subs: Subscriber[] = [];
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log?: Logger) {}
 
   subscribe(predicate: (m: ReceivedMessage) => boolean, handler: (m: ReceivedMessage) => void): Unsubscribe {
     const sub = { predicate, handler };
@@ -33,7 +33,7 @@ export class Demux {
         n++;
         s.handler(m);
       } catch (e) {
-        this.log.warn({ err: e }, 'gossip subscriber failed');
+        this.log?.warn({ err: e }, 'gossip subscriber failed');
       }
     }
     return n;

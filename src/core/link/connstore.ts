@@ -12,7 +12,7 @@
  */
 import type { Connection } from './connection.js';
 
-/** What the store needs of a connection; the real Connection and the sim's SimConn both are one. */
+/** What the store needs of a connection (a Connection; tests use lighter ones). */
 export interface StoredConn {
   readonly key: string;
   readonly closed: boolean;
