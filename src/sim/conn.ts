@@ -43,7 +43,10 @@ export class SimLinkStream implements LinkStream {
 
   write(frame: Uint8Array): boolean {
     if (this.socket.closed)
-      throw new SimNetError('STREAM_CLOSED', `stream ${this.socket.local} -> ${this.socket.remote} is closed`);
+      throw new SimNetError(
+        'STREAM_CLOSED',
+        `stream ${this.socket.local} -> ${this.socket.remote} is closed`,
+      );
     this.writing++;
     this.socket.write(frame).then(this.drained, this.drained);
     return false;
