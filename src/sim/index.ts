@@ -6,6 +6,8 @@ export type { LinkSpec, NetworkOptions, NetStats } from './network.js';
 export { SimTransport } from './transport.js';
 export type { SimTransportOptions } from './transport.js';
 export { SimLinkStream } from './conn.js';
+export { SimRpc, SimCall, SimRpcError } from './rpc.js';
+export type { SimRpcCode, SimRpcStatus, SimServerCall, SimRpcHandler, SimCallOptions } from './rpc.js';
 export { SimNode } from './node.js';
 export type { SimNodeOptions } from './node.js';
 export { SimTrust } from './trust.js';

@@ -23,6 +23,7 @@ import { GrapevineError } from '../base/errors.js';
 import type { TimerHandle } from '../base/time.js';
 import { NodeClock, VirtualClock } from './clock.js';
 import { SeededRng } from './rng.js';
+import { SimRpc } from './rpc.js';
 
 export interface LinkSpec {
   readonly latencyMs: number;
@@ -110,7 +111,8 @@ type Frame =
 
 interface Host {
   up: boolean;
-  listener?: (socket: SimSocket) => void;
+  /** Accept functions by service ('gossip', 'rpc'): one port, several gRPC services. */
+  listeners: Map<string, (socket: SimSocket) => void>;
   sockets: Set<SimSocket>;
   crashHooks: Set<() => void>;
   boot?: () => void | Promise<void>;
@@ -145,6 +147,7 @@ export class SimNetwork {
   private traceEvents = 0;
   private readonly traceLimit: number;
   readonly traceLog: string[] = [];
+  private rpcFacility?: SimRpc;
 
   constructor(opts: NetworkOptions) {
     this.clock = opts.clock ?? new VirtualClock();
@@ -214,7 +217,13 @@ export class SimNetwork {
   /** Register a host; `boot` runs now and on every restart. Returns the host's first clock. */
   addHost(endpoint: string, boot?: () => void | Promise<void>): void {
     if (this.hosts.has(endpoint)) throw new SimNetError('DUPLICATE_HOST', `host ${endpoint} already exists`);
-    this.hosts.set(endpoint, { up: true, sockets: new Set(), crashHooks: new Set(), boot });
+    this.hosts.set(endpoint, {
+      up: true,
+      listeners: new Map(),
+      sockets: new Set(),
+      crashHooks: new Set(),
+      boot,
+    });
     void boot?.();
   }
 
@@ -232,12 +241,14 @@ export class SimNetwork {
     return () => host.crashHooks.delete(hook);
   }
 
-  listen(endpoint: string, accept: (socket: SimSocket) => void): () => void {
+  /** Accept streams opened to `service` on this host (gossip by default); returns a remover. */
+  listen(endpoint: string, accept: (socket: SimSocket) => void, service = 'gossip'): () => void {
     const host = this.mustHost(endpoint);
-    if (host.listener) throw new SimNetError('ADDRESS_IN_USE', `${endpoint} is already listening`);
-    host.listener = accept;
+    if (host.listeners.has(service))
+      throw new SimNetError('ADDRESS_IN_USE', `${endpoint} is already listening for ${service}`);
+    host.listeners.set(service, accept);
     return () => {
-      if (host.listener === accept) host.listener = undefined;
+      if (host.listeners.get(service) === accept) host.listeners.delete(service);
     };
   }
 
@@ -245,7 +256,7 @@ export class SimNetwork {
     const host = this.mustHost(endpoint);
     if (!host.up) return;
     host.up = false;
-    host.listener = undefined;
+    host.listeners.clear();
     this.record('crash', endpoint, '', '');
     for (const s of [...host.sockets]) {
       s.closed = true;
@@ -268,6 +279,11 @@ export class SimNetwork {
     void host.boot?.();
   }
 
+  /** Request/response and server-streaming calls between hosts (rpc.ts). */
+  get rpc(): SimRpc {
+    return (this.rpcFacility ??= new SimRpc(this));
+  }
+
   // ---- dialling -------------------------------------------------------------------------
 
   /** TCP connect (and, with `ping`, a unary Ping): one RTT each. Rejects REFUSED or TIMEOUT. */
@@ -281,7 +297,7 @@ export class SimNetwork {
       throw new SimNetError('TIMEOUT', `dial ${to}: context deadline exceeded`);
     }
     await this.sleepOrNothing(from, Math.min(rtt, timeoutMs));
-    if (!target || !target.up || !target.listener || !this.isUp(from)) {
+    if (!target || !target.up || target.listeners.size === 0 || !this.isUp(from)) {
       this.stats.dialsRefused++;
       this.record('dial-refused', from, to, '');
       throw new SimNetError('REFUSED', `dial ${to}: connection refused`);
@@ -290,8 +306,11 @@ export class SimNetwork {
     this.record('dial-ok', from, to, '');
   }
 
-  /** Open a stream: our end at once; the listener gets the other end one latency later. */
-  openStream(from: string, to: string): SimSocket {
+  /**
+   * Open a stream to `service` (a gRPC method's call in gRPC terms): our end at once; the
+   * listener gets the other end one latency later (none: the stream is refused).
+   */
+  openStream(from: string, to: string, service = 'gossip'): SimSocket {
     const a = new SimSocket(this, this.nextSocketId++, from, to);
     const b = new SimSocket(this, this.nextSocketId++, to, from);
     a.peer = b;
@@ -303,13 +322,14 @@ export class SimNetwork {
       kind: 'open',
       accept: () => {
         const host = this.hosts.get(to);
-        if (!host?.up || !host.listener) {
+        const listener = host?.up ? host.listeners.get(service) : undefined;
+        if (!host || !listener) {
           b.closed = true;
           this.deliverClose(b, 'connection refused');
           return;
         }
         host.sockets.add(b);
-        host.listener(b);
+        listener(b);
       },
     });
     return a;
