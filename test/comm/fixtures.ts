@@ -123,6 +123,8 @@ export interface NodeSpec {
   readonly config?: Partial<CommConfig>;
   readonly tls?: boolean;
   readonly identity?: CommIdentity;
+  /** Injected time (default: the real clock). */
+  readonly clock?: Clock;
 }
 
 /** A real transport for peer<peer>.org<org> on 127.0.0.1. */
@@ -142,6 +144,7 @@ export async function startNode(root: string, spec: NodeSpec): Promise<GrpcTrans
     tls,
     listenAddress: '127.0.0.1:0',
     config: spec.config,
+    clock: spec.clock,
     metrics: new Metrics(),
   });
 }
