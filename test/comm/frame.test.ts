@@ -1,5 +1,5 @@
 /**
- * The hot-path Envelope codec (src/comm/frame.ts) against protobuf-es: identical bytes out,
+ * The hot-path Envelope codec (src/core/link/frame.ts) against protobuf-es: identical bytes out,
  * identical envelopes in, WireError (and nothing else) on bytes protobuf-es refuses; plus the
  * Stopper and settleWithin helpers of a bounded stop.
  */
