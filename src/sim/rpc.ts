@@ -23,7 +23,7 @@
  * deadline when loss is on.
  */
 import { GrapevineError } from '../base/errors.js';
-import type { TimerHandle } from '../core/link/types.js';
+import type { TimerHandle } from '../base/time.js';
 import type { SimNetwork, SimSocket } from './network.js';
 
 export type SimRpcCode =
