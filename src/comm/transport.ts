@@ -10,24 +10,15 @@ import { componentLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { IdentityStore } from '../identity/store.js';
-import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import { commConfig, type CommConfig } from './config.js';
 import { Dialer } from './dialer.js';
 import { GossipServer } from './server.js';
 import { Stopper, settleWithin } from './stopper.js';
 import { ownLeaves, type CommTls } from './tls.js';
-import { Link, type ConnectionSummary } from '../core/link/link.js';
+import { Link } from '../core/link/link.js';
+import { LinkTransport } from '../core/link/link-transport.js';
 import type { LinkWorld } from '../core/link/stream.js';
-import type {
-  AckResult,
-  CommCrypto,
-  CommIdentity,
-  ConnectionInfo,
-  ReceivedMessage,
-  RemotePeer,
-  Transport,
-  Unsubscribe,
-} from '../core/link/types.js';
+import type { CommCrypto, CommIdentity, Unsubscribe } from '../core/link/types.js';
 import { pkiIdKey, type PkiId } from '../base/pkiid.js';
 import type { Clock, Rng } from '../base/time.js';
 
@@ -58,14 +49,14 @@ export interface ExtraGrpcService {
   readonly implementation: grpc.UntypedServiceImplementation;
 }
 
-export class GrpcTransport implements Transport {
-  readonly selfPkiId: PkiId;
+export class GrpcTransport extends LinkTransport {
+  override readonly selfPkiId: PkiId;
   readonly config: CommConfig;
   readonly metrics: Metrics;
   readonly identityStore: IdentityStore;
   /** host:port actually bound. */
   endpoint = '';
-  private readonly link: Link;
+  protected override readonly link: Link;
   private readonly server: GossipServer;
   private readonly dialer: Dialer;
   private readonly ownsStore: boolean;
@@ -73,6 +64,7 @@ export class GrpcTransport implements Transport {
   private stopping?: Promise<void>;
 
   private constructor(opts: GrpcTransportOptions) {
+    super();
     this.config = commConfig(opts.config);
     const clock = opts.clock ?? realClock;
     this.metrics = opts.metrics ?? new Metrics();
@@ -144,58 +136,12 @@ export class GrpcTransport implements Transport {
     return t;
   }
 
-  send(envelope: Envelope, ...peers: RemotePeer[]): void {
-    this.link.send(envelope, ...peers);
-  }
-
-  sendWithAck(
-    message: GossipMessage,
-    timeoutMs: number,
-    minAck: number,
-    peers: RemotePeer[],
-  ): Promise<AckResult[]> {
-    return this.link.sendWithAck(message, timeoutMs, minAck, peers);
-  }
-
-  probe(peer: RemotePeer): Promise<void> {
-    return this.link.probe(peer);
-  }
-
-  handshake(peer: RemotePeer): Promise<ConnectionInfo> {
-    return this.link.handshake(peer);
-  }
-
-  subscribe(predicate: (m: ReceivedMessage) => boolean, handler: (m: ReceivedMessage) => void): Unsubscribe {
-    return this.link.subscribe(predicate, handler);
-  }
-
-  onPresumedDead(handler: (pkiId: PkiId) => void): Unsubscribe {
-    return this.link.onPresumedDead(handler);
-  }
-
-  onIdentitySwitch(handler: (oldPkiId: PkiId) => void): Unsubscribe {
-    return this.link.onIdentitySwitch(handler);
-  }
-
-  closeConn(peer: RemotePeer): void {
-    this.link.closeConn(peer);
-  }
-
-  connectedPeers(): PkiId[] {
-    return this.link.connectedPeers();
-  }
-
-  /** Diagnostics: open connections with their direction. */
-  connections(): ConnectionSummary[] {
-    return this.link.connections();
-  }
-
   /** Diagnostics (tests): accepted sockets and dialed gRPC clients not yet closed; stop() leaves none. */
   openHandles(): { sockets: number; clients: number } {
     return { sockets: this.server.openSockets, clients: this.dialer.openClients };
   }
 
-  stop(): Promise<void> {
+  override stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;
   }

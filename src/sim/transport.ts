@@ -11,22 +11,14 @@
  */
 import { commConfig, type CommConfig } from '../comm/config.js';
 import type { HandshakeVerifier } from '../core/link/handshake.js';
-import { Link, type ConnectionSummary } from '../core/link/link.js';
+import { Link } from '../core/link/link.js';
+import { LinkTransport } from '../core/link/link-transport.js';
 import { DialError, type LinkWorld } from '../core/link/stream.js';
-import type {
-  AckResult,
-  ConnectionInfo,
-  ReceivedMessage,
-  RemotePeer,
-  Transport,
-  Unsubscribe,
-} from '../core/link/types.js';
 import type { PkiId } from '../base/pkiid.js';
 import type { Clock, Rng } from '../base/time.js';
 import { errorMessage } from '../base/errors.js';
 import { parseSerializedIdentity } from '../identity/x509identity.js';
 import type { Metrics } from '../base/metrics.js';
-import type { Envelope, GossipMessage } from '../wire/gen/gossip/message_pb.js';
 import type { Signer } from '../wire/signer.js';
 import { SimLinkStream } from './conn.js';
 import type { SimNetwork } from './network.js';
@@ -45,13 +37,14 @@ export interface SimTransportOptions {
   readonly config?: Partial<CommConfig>;
 }
 
-export class SimTransport implements Transport {
-  readonly selfPkiId: PkiId;
+export class SimTransport extends LinkTransport {
+  override readonly selfPkiId: PkiId;
   readonly endpoint: string;
   readonly config: CommConfig;
-  private readonly link: Link;
+  protected override readonly link: Link;
 
   constructor(opts: SimTransportOptions) {
+    super();
     const net = opts.network;
     const self = (this.endpoint = opts.endpoint);
     this.selfPkiId = opts.self.pkiId;
@@ -95,56 +88,6 @@ export class SimTransport implements Transport {
     }));
     unlisten = net.listen(self, (socket) => link.accept(new SimLinkStream(socket, 'in')));
     net.onCrash(self, () => link.abandon());
-  }
-
-  send(envelope: Envelope, ...peers: RemotePeer[]): void {
-    this.link.send(envelope, ...peers);
-  }
-
-  sendWithAck(
-    message: GossipMessage,
-    timeoutMs: number,
-    minAck: number,
-    peers: RemotePeer[],
-  ): Promise<AckResult[]> {
-    return this.link.sendWithAck(message, timeoutMs, minAck, peers);
-  }
-
-  probe(peer: RemotePeer): Promise<void> {
-    return this.link.probe(peer);
-  }
-
-  handshake(peer: RemotePeer): Promise<ConnectionInfo> {
-    return this.link.handshake(peer);
-  }
-
-  subscribe(predicate: (m: ReceivedMessage) => boolean, handler: (m: ReceivedMessage) => void): Unsubscribe {
-    return this.link.subscribe(predicate, handler);
-  }
-
-  onPresumedDead(handler: (pkiId: PkiId) => void): Unsubscribe {
-    return this.link.onPresumedDead(handler);
-  }
-
-  onIdentitySwitch(handler: (oldPkiId: PkiId) => void): Unsubscribe {
-    return this.link.onIdentitySwitch(handler);
-  }
-
-  closeConn(peer: RemotePeer): void {
-    this.link.closeConn(peer);
-  }
-
-  connectedPeers(): PkiId[] {
-    return this.link.connectedPeers();
-  }
-
-  /** Diagnostics: open connections with their direction. */
-  connections(): ConnectionSummary[] {
-    return this.link.connections();
-  }
-
-  stop(): Promise<void> {
-    return this.link.stop();
   }
 
   /** Messages queued on the connection to `pkiId` (tests). */
