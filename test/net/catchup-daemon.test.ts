@@ -10,34 +10,23 @@
  *      commits every block.
  * No peer is a leader (no orderer traffic): every block after genesis comes from state transfer.
  */
+import { daemonFixture, type DaemonFixture } from './daemon-fixtures.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { loadSigningIdentity } from '../../src/identity/index.js';
 import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
-import {
-  genesisFile,
-  ordererCryptoDir,
-  peerHome,
-  prepareLayout,
-  type NetworkLayout,
-  type PeerSpec,
-} from '../../src/network/layout.js';
+import { peerHome, type NetworkLayout, type PeerSpec } from '../../src/network/layout.js';
 import { until } from '../helpers/until.js';
 import { blocksAfter } from './catchup-fixtures.js';
 
 const BEHIND = 2000;
 
 describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
-  let root: string;
+  let fx: DaemonFixture;
   let layout: NetworkLayout;
-  let orderer: Server;
   const logs: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (s: string) => void logs.push(s) });
   const running: PeerDaemon[] = [];
@@ -66,15 +55,10 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
     d.service.metrics.value(name, labels);
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'grapevine-catchup-daemon-'));
-    layout = (await prepareLayout(join(root, 'net'))).layout;
     // nobody delivers (no leader); the start-up check only needs the orderer port to answer
-    orderer = createServer((s) => s.destroy());
-    await new Promise<void>((r) => orderer.listen(layout.orderer.port, '127.0.0.1', () => r()));
-    const genesis = new Uint8Array(readFileSync(genesisFile(layout)));
-    const signer = loadSigningIdentity(join(ordererCryptoDir(layout), 'msp'), 'OrdererMSP', {
-      now: new Date(),
-    }).signer;
+    fx = await daemonFixture('grapevine-catchup-daemon-');
+    layout = fx.layout;
+    const { genesis, ordererSigner: signer } = fx;
     const store = await BlockStore.open(join(configOf(peer(0)).grapevine.ledgerPath, layout.channel));
     await store.append(genesis);
     await store.appendMany(blocksAfter(genesis, signer, BEHIND, { channel: layout.channel }));
@@ -84,10 +68,7 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
   afterEach(async () => {
     for (const d of running.splice(0).reverse()) await d.stop();
   });
-  after(async () => {
-    await new Promise<void>((r) => orderer.close(() => r()));
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   test(`a peer ${BEHIND} blocks behind its org peer catches up through the stream`, async () => {
     const a = await start(peer(0));

@@ -6,11 +6,10 @@
  * Broadcast UNIMPLEMENTED, Fabric's deliver_* metrics by channel; with mutual TLS the request's
  * tls_cert_hash must be the client certificate's; grapevine.deliverServer.enabled false turns it off.
  */
+import { daemonFixture, type DaemonFixture } from './daemon-fixtures.js';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -21,11 +20,8 @@ import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import {
-  genesisFile,
-  ordererCryptoDir,
   peerCryptoDir,
   peerHome,
-  prepareLayout,
   userMspDir,
   type NetworkLayout,
   type PeerSpec,
@@ -85,9 +81,8 @@ class Stream {
 }
 
 describe('Deliver served by a Grapevine peer (the relay)', { timeout: 90_000 }, () => {
-  let root: string;
+  let fx: DaemonFixture;
   let layout: NetworkLayout;
-  let orderer: Server;
   let later: Uint8Array[];
   let stored: Uint8Array[];
   let reader: Signer;
@@ -145,14 +140,9 @@ describe('Deliver served by a Grapevine peer (the relay)', { timeout: 90_000 }, 
     d.service.metrics.value(name, labels);
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'grapevine-deliver-server-'));
-    layout = (await prepareLayout(join(root, 'net'))).layout;
-    orderer = createServer((s) => s.destroy());
-    await new Promise<void>((r) => orderer.listen(layout.orderer.port, '127.0.0.1', () => r()));
-    const genesis = new Uint8Array(readFileSync(genesisFile(layout)));
-    const signer = loadSigningIdentity(join(ordererCryptoDir(layout), 'msp'), 'OrdererMSP', {
-      now: new Date(),
-    }).signer;
+    fx = await daemonFixture('grapevine-deliver-server-');
+    layout = fx.layout;
+    const { genesis, ordererSigner: signer } = fx;
     const all = blocksAfter(genesis, signer, STORED - 1 + LATER, { channel: layout.channel });
     stored = [genesis, ...all.slice(0, STORED - 1)];
     later = all.slice(STORED - 1);
@@ -171,10 +161,7 @@ describe('Deliver served by a Grapevine peer (the relay)', { timeout: 90_000 }, 
     for (const c of clients.splice(0)) c.close();
     for (const d of running.splice(0).reverse()) await d.stop();
   });
-  after(async () => {
-    await new Promise<void>((r) => orderer.close(() => r()));
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   test('seeks, statuses, exact bytes, waiting for a later block, metrics', async () => {
     const d = await start();
