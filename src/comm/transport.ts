@@ -8,7 +8,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
-import { cryptoRng, realClock } from '../base/real-clock.js';
 import { IdentityStore } from '../identity/store.js';
 import { commConfig, type CommConfig } from './config.js';
 import { Dialer } from './dialer.js';
@@ -30,8 +29,8 @@ export interface GrpcTransportOptions {
   /** host:port to listen on (port 0 = any free port). */
   readonly listenAddress: string;
   readonly config?: Partial<CommConfig>;
-  readonly clock?: Clock;
-  readonly rng?: Rng;
+  readonly clock: Clock;
+  readonly rng: Rng;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
   /** Share the node's identity store; by default the transport owns one. */
@@ -66,7 +65,7 @@ export class GrpcTransport extends LinkTransport {
   private constructor(opts: GrpcTransportOptions) {
     super();
     this.config = commConfig(opts.config);
-    const clock = opts.clock ?? realClock;
+    const clock = opts.clock;
     this.metrics = opts.metrics ?? new Metrics();
     this.selfPkiId = opts.identity.pkiId;
     const log = componentLogger('comm', { peer: pkiIdKey(this.selfPkiId).slice(0, 16) }, opts.logger);
@@ -115,7 +114,7 @@ export class GrpcTransport extends LinkTransport {
       config: this.config,
       retireGraceMs: this.config.dedupWindowMs,
       clock,
-      rng: opts.rng ?? cryptoRng,
+      rng: opts.rng,
       metrics: this.metrics,
       logger: log,
       stopper,

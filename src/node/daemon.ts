@@ -259,6 +259,8 @@ export class PeerDaemon {
       let transport: GrpcTransport;
       try {
         transport = await GrpcTransport.start({
+          clock: realClock,
+          rng: cryptoRng,
           identity: loadCommIdentity(cfg.peer.mspConfigPath, mspId),
           crypto: commCryptoFromMcs(mcs),
           ...(tls ? { tls } : {}),

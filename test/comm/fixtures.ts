@@ -2,7 +2,7 @@
  * Test fixtures for comm: nodes' crypto material from a cryptogen-layout folder, and a
  * manual clock for the pure modules.
  */
-import { realClock } from '../../src/base/real-clock.js';
+import { cryptoRng, realClock } from '../../src/base/real-clock.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../../src/base/time.js';
@@ -144,7 +144,8 @@ export async function startNode(root: string, spec: NodeSpec): Promise<GrpcTrans
     tls,
     listenAddress: '127.0.0.1:0',
     config: spec.config,
-    clock: spec.clock,
+    clock: spec.clock ?? realClock,
+    rng: cryptoRng,
     metrics: new Metrics(),
   });
 }

@@ -94,6 +94,8 @@ test(
         clock: realClock,
       });
       const transport = await GrpcTransport.start({
+        clock: realClock,
+        rng: cryptoRng,
         identity,
         crypto,
         tls: loadCommTls(join(dir, 'tls'), tlsCAs),

@@ -43,6 +43,8 @@ async function transport(org: number, n: number, ledger?: StateLedger): Promise<
   const mcs = mcsOf(net, org, n);
   const metrics = new Metrics();
   const t = await GrpcTransport.start({
+    clock: realClock,
+    rng: cryptoRng,
     identity: loadCommIdentity(join(testPeerDir(net.root, org, n), 'msp'), `Org${org}MSP`),
     crypto: commCryptoFromMcs(mcs),
     tls: tlsOf(net, org, n),

@@ -118,6 +118,8 @@ export async function netWorld(o: NetOptions): Promise<NetWorld> {
           metrics,
         });
         const transport = await GrpcTransport.start({
+          clock: realClock,
+          rng: cryptoRng,
           identity: { pkiId: local.identity.pkiId, mspId: `Org${org}MSP`, signer: local.signer },
           crypto: commCryptoFromMcs(mcs),
           tls: loadCommTls(join(dir, 'tls'), tlsCas),

@@ -278,6 +278,8 @@ export async function startPeer(
   const endpoint = `127.0.0.1:${port}`;
   const metrics = new Metrics({ peer: endpoint });
   const transport = await GrpcTransport.start({
+    clock: realClock,
+    rng: cryptoRng,
     identity: loadCommIdentity(join(dir, 'msp'), mspId),
     crypto: commCryptoFromMcs(mcs),
     tls: loadCommTls(join(dir, 'tls'), tlsCas),

@@ -64,6 +64,8 @@ async function service(withBytes: boolean) {
   const registry = new ChannelCryptoRegistry();
   const mcs = new MessageCryptoService(local, registry, () => new Date());
   const transport = await GrpcTransport.start({
+    clock: realClock,
+    rng: cryptoRng,
     identity: loadCommIdentity(join(testPeerDir(net.root, 1, 0), 'msp'), 'Org1MSP'),
     crypto: commCryptoFromMcs(mcs),
     tls: tlsOf(net, 1, 0),

@@ -2,7 +2,7 @@
  * `grapevine probe <host:port>`: dial a gossip endpoint step by step (TCP, TLS, gRPC Ping +
  * probe handshake as Fabric's Handshake does) and print who answered, or which step failed.
  */
-import { realClock } from '../../base/real-clock.js';
+import { cryptoRng, realClock } from '../../base/real-clock.js';
 import { X509Certificate } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -105,6 +105,8 @@ export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<st
   await tcpStep(host, port, timeoutMs);
   if (tls) await tlsStep(host, port, tls, timeoutMs);
   const t = await GrpcTransport.start({
+    clock: realClock,
+    rng: cryptoRng,
     identity,
     crypto: commCryptoFromMsps(() => msps, realClock),
     tls,
