@@ -24,7 +24,7 @@ import { loadCommTls } from '../src/comm/identity.js';
 import { channelCredentials, serverCredentials } from '../src/comm/tls.js';
 import { clientChannelOptions } from '../src/comm/dialer.js';
 import { serverOptions } from '../src/comm/server.js';
-import { commConfig } from '../src/comm/config.js';
+import { commConfig } from '../src/core/link/comm-config.js';
 import { RawGossipService } from '../src/comm/stream.js';
 import { EmptySchema } from '../src/wire/gen/gossip/message_pb.js';
 import { Tag, encodeEnvelope, unsignedGossip } from '../src/wire/gossip.js';

@@ -14,7 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
-import type { CommConfig } from './config.js';
+import type { CommConfig } from '../core/link/comm-config.js';
 import { DialError, stoppedError } from '../core/link/stream.js';
 import type { Stopper } from '../core/link/stopper.js';
 import { RawGossipService, clientStream, type GrpcLinkStream } from './stream.js';

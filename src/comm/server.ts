@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { GrapevineError } from '../base/errors.js';
 import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
-import type { CommConfig } from './config.js';
+import type { CommConfig } from '../core/link/comm-config.js';
 import { RawGossipService, serverStream, type GrpcLinkStream } from './stream.js';
 import { ownLeaves, serverCredentials, type CommTls } from './tls.js';
 

@@ -9,7 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
 import { IdentityStore } from '../identity/store.js';
-import { commConfig, type CommConfig } from './config.js';
+import { commConfig, type CommConfig } from '../core/link/comm-config.js';
 import { Dialer } from './dialer.js';
 import { GossipServer } from './server.js';
 import { Stopper, settleWithin } from './stopper.js';

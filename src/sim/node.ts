@@ -5,7 +5,7 @@
  * halts the node's timers and drops its transport, a restart boots it again.
  * Metrics live for the node's whole life (counts add up across restarts).
  */
-import type { CommConfig } from '../comm/config.js';
+import type { CommConfig } from '../core/link/comm-config.js';
 import type { HandshakeVerifier } from '../core/link/handshake.js';
 import { IdentityStore } from '../identity/store.js';
 import { Metrics } from '../base/metrics.js';

@@ -9,7 +9,7 @@
  *   stop does not wait for work in progress (virtual time would have to run for it);
  *   a crash of the host (network hook) abandons the link: nothing is sent, nobody is told.
  */
-import { commConfig, type CommConfig } from '../comm/config.js';
+import { commConfig, type CommConfig } from '../core/link/comm-config.js';
 import type { HandshakeVerifier } from '../core/link/handshake.js';
 import { Link } from '../core/link/link.js';
 import { LinkTransport } from '../core/link/link-transport.js';

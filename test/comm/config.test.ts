@@ -1,7 +1,7 @@
 /** CommConfig: Fabric's defaults, 0 = default, bad values named. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FABRIC_COMM_DEFAULTS, commConfig } from '../../src/comm/config.js';
+import { FABRIC_COMM_DEFAULTS, commConfig } from '../../src/core/link/comm-config.js';
 
 test('comm config: Fabric defaults and overrides', () => {
   const d = commConfig();

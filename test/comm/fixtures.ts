@@ -92,7 +92,7 @@ import type { Msp } from '../../src/identity/types.js';
 import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import type { CommIdentity } from '../../src/core/link/types.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
-import type { CommConfig } from '../../src/comm/config.js';
+import type { CommConfig } from '../../src/core/link/comm-config.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { until } from '../helpers/until.js';
 

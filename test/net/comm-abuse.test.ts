@@ -15,7 +15,7 @@ import { buildConnEstablish } from '../../src/core/link/handshake.js';
 import { loadCommTls } from '../../src/comm/identity.js';
 import { channelCredentials, leafDer } from '../../src/comm/tls.js';
 import { clientChannelOptions } from '../../src/comm/dialer.js';
-import { commConfig } from '../../src/comm/config.js';
+import { commConfig } from '../../src/core/link/comm-config.js';
 import { RawGossipService } from '../../src/comm/stream.js';
 import { Tag, encodeEnvelope, unsignedGossip } from '../../src/wire/gossip.js';
 import { create } from '@bufbuild/protobuf';

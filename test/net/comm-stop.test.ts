@@ -30,7 +30,7 @@ import { loadCommTls } from '../../src/comm/identity.js';
 import { channelCredentials, leafDer, serverCredentials } from '../../src/comm/tls.js';
 import { clientChannelOptions } from '../../src/comm/dialer.js';
 import { serverOptions } from '../../src/comm/server.js';
-import { commConfig } from '../../src/comm/config.js';
+import { commConfig } from '../../src/core/link/comm-config.js';
 import { exchangeHandshake } from '../../src/core/link/exchange.js';
 import { RawGossipService, serverStream } from '../../src/comm/stream.js';
 import { realClock } from '../../src/base/real-clock.js';

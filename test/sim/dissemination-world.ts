@@ -19,7 +19,7 @@ import { GossipNode } from '../../src/core/gossip/node.js';
 import { SimGossipCrypto } from '../../src/sim/crypto.js';
 import { makeChain } from '../../src/sim/blockmaker.js';
 import { gossipNodeConfig, type GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
-import type { CommConfig } from '../../src/comm/config.js';
+import type { CommConfig } from '../../src/core/link/comm-config.js';
 
 export const CHANNEL = 'simchannel';
 

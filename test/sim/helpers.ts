@@ -2,7 +2,7 @@
 import { create } from '@bufbuild/protobuf';
 import { type ReceivedMessage } from '../../src/core/link/types.js';
 import { pkiIdKey } from '../../src/base/pkiid.js';
-import type { CommConfig } from '../../src/comm/config.js';
+import type { CommConfig } from '../../src/core/link/comm-config.js';
 import { SimNetwork, SimNode, simCrypto, type LinkSpec, type SimOrg } from '../../src/sim/index.js';
 import {
   GossipMessageSchema,

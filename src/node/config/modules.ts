@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../base/errors.js';
 import { sliceOf, type FieldMap, type Slice, type SliceSpec } from '../../config/slice.js';
 import { CHANNEL_SLICE, type ChannelGossipConfig } from '../../core/channel/config.js';
-import { COMM_SLICE, type CommConfig } from '../../comm/config.js';
+import { COMM_SLICE, type CommConfig } from '../../core/link/comm-config.js';
 import { DELIVER_SLICE, type AddressOverride, type DeliverClientConfig } from '../../core/deliver/config.js';
 import { DISCOVERY_SLICE, type DiscoveryConfig } from '../../core/discovery/config.js';
 import { ELECTION_SLICE, type ElectionConfig } from '../../core/election/config.js';

@@ -3,7 +3,7 @@
  * (src/config/table.ts gives each key's default, check and meaning) plus the comm layer's own
  * settings.
  */
-import { resolveSlice, slice, sliceDefaults, type SliceConfig } from '../config/slice.js';
+import { resolveSlice, slice, sliceDefaults, type SliceConfig } from '../../config/slice.js';
 
 export const COMM_SLICE = slice(
   'comm config',
