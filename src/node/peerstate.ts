@@ -109,10 +109,11 @@ export class CommitTracker {
     return {
       height: () => ledger.height(),
       getBlockBytes: (n) => ledger.getBlockBytes(n),
-      append: async (bytes, decoded) => {
-        const n = ledger.height();
-        const h = await ledger.append(bytes, decoded);
-        this.committed(channel, n);
+      // The block's number is the height its append resolves with, less one: several appends
+      // are in flight at once, so the height read before an append may not be its number yet.
+      append: async (bytes, decoded, opts) => {
+        const h = await ledger.append(bytes, decoded, opts);
+        this.committed(channel, h - 1n);
         return h;
       },
     };

@@ -89,8 +89,13 @@ export function watchConfigBlocks(
   return {
     height: () => ledger.height(),
     getBlockBytes: (n) => ledger.getBlockBytes(n),
-    async append(bytes: Uint8Array, decoded?: Parameters<StateLedger['append']>[1]): Promise<bigint> {
-      const h = await ledger.append(bytes, decoded);
+    async append(
+      bytes: Uint8Array,
+      decoded?: Parameters<StateLedger['append']>[1],
+      opts?: Parameters<StateLedger['append']>[2],
+    ): Promise<bigint> {
+      // opts carries dataHashChecked: dropping it would make the store hash every block again
+      const h = await ledger.append(bytes, decoded, opts);
       if (txCountUpTo2(bytes) === 1) {
         const block = configBlockOf(bytes);
         if (block) onConfig(block, bytes);
