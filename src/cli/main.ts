@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GrapevineError } from '../base/errors.js';
+import { grapevineVersion } from '../base/version.js';
 import { registerAll } from './commands/index.js';
 
 export function buildProgram(): Command {
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
     .description(
       'Gossip and block dissemination for Hyperledger Fabric peers (wire-compatible with Fabric v2.x)',
     )
-    .version('0.1.0')
+    .version(grapevineVersion())
     .showHelpAfterError();
   registerAll(program);
   return program;

@@ -47,6 +47,7 @@ import type { LogSpecTarget } from '../ops/operations.js';
 import { OperationsServer } from '../ops/operations.js';
 import { operationsOptionsFromConfig } from './operations-config.js';
 import { CommitTracker, type PeerStateSnapshot } from './peerstate.js';
+import { grapevineVersion } from '../base/version.js';
 
 export interface PeerDaemonOptions {
   readonly config: PeerConfig;
@@ -284,7 +285,7 @@ export class PeerDaemon {
         metrics,
         logSpec: o.logSpec,
         logger: root,
-        version: { version: '0.1.0' },
+        version: { version: grapevineVersion() },
       });
       let operations: OperationsServer | undefined;
       if (opsOptions) {

@@ -37,6 +37,7 @@ import { callReader, cancelSignal, failCall, serveDeliverCall, writeFrame } from
 import { processBroadcast } from './broadcast.js';
 import { Chain } from './chain.js';
 import { OrdererMetrics } from './metrics.js';
+import { grapevineVersion } from '../base/version.js';
 
 export interface OrdererTls {
   readonly certPem: Uint8Array;
@@ -144,7 +145,7 @@ export class Orderer {
       ...(ops.tls ? { tls: ops.tls } : {}),
       ...(this.opts.serveMetrics === false ? {} : { metrics: this.metrics }),
       logger: this.log,
-      version: { version: '0.1.0' },
+      version: { version: grapevineVersion() },
     });
     this.operations = server;
     server.registerChecker('orderer', () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -27,11 +27,16 @@ test(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
     version.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    version.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const versionCode = await new Promise<number | null>((r) => version.once('exit', r));
+    version.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const versionCode = await new Promise<number | null>((r) => version.once('close', r)); // close: all output read
     assert.equal(versionCode, 0, out);
-    assert.match(out, /^\d+\.\d+\.\d+/);
+    assert.equal(
+      out.trim(),
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+      err,
+    );
 
     const { layout } = await prepareLayout(join(root, 'net'));
     const dir = ordererCryptoDir(layout);
@@ -80,3 +85,19 @@ test(
     assert.ok(await portFree(layout.orderer.port), 'the port is free once the launcher exited');
   },
 );
+
+test("Fabric's spelling `peer node start` runs the peer command (a missing core.yaml is named, exit 1)", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'grapevine-launcher-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const missing = join(root, 'nope', 'core.yaml');
+  const p = spawn(process.execPath, [BIN, 'peer', 'node', 'start', '--config', missing], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => p.once('close', r));
+  assert.equal(code, 1, out);
+  assert.ok(out.includes(missing), out);
+});

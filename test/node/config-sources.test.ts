@@ -12,6 +12,7 @@ import {
   electionConfigOf,
   envName,
   gossipNodeConfigOf,
+  FABRIC_CONFIG_DIR,
   loadPeerConfig,
   stateConfigOf,
 } from '../../src/node/config/index.js';
@@ -113,6 +114,29 @@ describe('environment overrides', () => {
     assert.equal(c.warnings.length, 2, c.warnings.join('\n'));
     assert.match(c.warnings[0], /peer\.gossip\.pullintervall: unknown key, ignored \(in .*core\.yaml\)/);
     assert.match(c.warnings[1], /environment variable CORE_PEER_GOSSIP_USELEADERELECTON/);
+  });
+
+  it("without a file or FABRIC_CFG_PATH, looks for core.yaml as Fabric's peer does: working folder, then /etc/hyperledger/fabric", () => {
+    const here = tempDir({ 'core.yaml': 'peer:\n  address: p0:7051\n  id: from-working-folder\n' });
+    const etc = tempDir({ 'core.yaml': 'peer:\n  address: p0:7051\n  id: from-etc\n' });
+    const empty = tempDir();
+    after(here.cleanup);
+    after(etc.cleanup);
+    after(empty.cleanup);
+    assert.equal(FABRIC_CONFIG_DIR, '/etc/hyperledger/fabric');
+    const fromCwd = loadPeerConfig({ env: {}, searchDirs: [here.dir, etc.dir] });
+    assert.equal(fromCwd.peer.id, 'from-working-folder');
+    assert.equal(fromCwd.configFile, here.path('core.yaml'));
+    assert.equal(loadPeerConfig({ env: {}, searchDirs: [empty.dir, etc.dir] }).peer.id, 'from-etc');
+    const none = loadPeerConfig({
+      env: {},
+      searchDirs: [empty.dir],
+      overrides: { 'peer.address': 'p0:7051' },
+    });
+    assert.equal(none.configFile, undefined);
+    // FABRIC_CFG_PATH wins over the search
+    const cfg = loadPeerConfig({ env: { FABRIC_CFG_PATH: etc.dir }, searchDirs: [here.dir] });
+    assert.equal(cfg.peer.id, 'from-etc');
   });
 
   it('takes the file from FABRIC_CFG_PATH when none is given, and FABRIC_LOGGING_SPEC as the log spec', () => {

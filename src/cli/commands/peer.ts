@@ -1,5 +1,5 @@
 /**
- * `grapevine peer start [--config <core.yaml>] [--join <block>...]`: run a peer daemon until
+ * `grapevine peer start` (or Fabric's `peer node start`) `[--config <core.yaml>] [--join <block>...]`: run a peer daemon until
  * SIGINT/SIGTERM (see src/node/daemon.ts). Started by `grapevine network up` with an IPC
  * channel, the peer also reports its state to the parent every `--report-ms` and stops when
  * the parent goes away.
@@ -83,14 +83,20 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  commandGroup(program, 'peer', 'The Grapevine peer')
-    .command('start')
+  const peer = commandGroup(program, 'peer', 'The Grapevine peer');
+  startCommand(peer.command('start'));
+  // Fabric's spelling, so scripts and unit files written for `peer node start` work unchanged
+  startCommand(peer.command('node').description("Fabric's `peer node` commands").command('start'));
+}
+
+function startCommand(cmd: Command): void {
+  cmd
     .description(
       'Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM',
     )
     .option(
       '--config <file>',
-      "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml; CORE_* variables override it)",
+      "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml, else ./core.yaml, else /etc/hyperledger/fabric/core.yaml; CORE_* variables override it)",
     )
     .option(
       '--join <block...>',

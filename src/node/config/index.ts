@@ -1,5 +1,11 @@
 /** The peer's configuration: core.yaml + CORE_* environment -> PeerConfig, and its module views. */
-export { loadPeerConfig, PeerConfigError, detectIPv4, type LoadPeerConfigOptions } from './load.js';
+export {
+  loadPeerConfig,
+  PeerConfigError,
+  detectIPv4,
+  FABRIC_CONFIG_DIR,
+  type LoadPeerConfigOptions,
+} from './load.js';
 export { KEYS, envName, type KeyDef } from './keys.js';
 export {
   commConfigOf,

@@ -1,7 +1,8 @@
 /**
  * loadPeerConfig: core.yaml + CORE_* environment + overrides -> one resolved, validated PeerConfig.
  *
- * Steps: read the file (FABRIC_CFG_PATH/core.yaml when no file is given, else none); for every key
+ * Steps: read the file (when none is given: FABRIC_CFG_PATH/core.yaml, else ./core.yaml, else
+ * /etc/hyperledger/fabric/core.yaml, as Fabric's peer looks; else none); for every key
  * of the table (keys.ts) take the strongest raw value and coerce it (values.ts); apply the key's
  * zero rule; fill absent keys from the profile (`fast` values) or Fabric's code default; derive
  * the defaults Fabric derives (aliveExpirationTimeout = 5 x aliveTimeInterval, reconnectInterval =
@@ -13,6 +14,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../../base/errors.js';
 import { crossCheck } from './crosscheck.js';
 import { row, type Key } from '../../config/table.js';
@@ -22,7 +24,7 @@ import type { PeerConfig, ProfileName } from './types.js';
 import { coerce, show } from './values.js';
 
 export interface LoadPeerConfigOptions {
-  /** core.yaml to read. Default: $FABRIC_CFG_PATH/core.yaml when that variable is set, else none (defaults only). */
+  /** core.yaml to read. Default: $FABRIC_CFG_PATH/core.yaml when that variable is set, else the first core.yaml in searchDirs, else none (defaults only). */
   readonly file?: string;
   /** Environment (CORE_* overrides, FABRIC_CFG_PATH, FABRIC_LOGGING_SPEC). Default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -32,6 +34,11 @@ export interface LoadPeerConfigOptions {
   readonly detectAddress?: () => string | undefined;
   /** Base folder for relative paths when no file is read. Default process.cwd(). */
   readonly cwd?: string;
+  /**
+   * Where core.yaml is looked for when neither a file nor FABRIC_CFG_PATH is given, in order, as
+   * Fabric's peer does: the working folder, then /etc/hyperledger/fabric. None found: defaults.
+   */
+  readonly searchDirs?: readonly string[];
 }
 
 /** A ConfigError listing every problem found (each names its key and where the value came from). */
@@ -76,11 +83,20 @@ function splitHostPort(s: string): { host: string; port: string } {
   return { host: s.slice(0, i), port: s.slice(i + 1) };
 }
 
+/** Where Fabric's peer looks for core.yaml after the working folder. */
+export const FABRIC_CONFIG_DIR = '/etc/hyperledger/fabric';
+
 export function loadPeerConfig(opts: LoadPeerConfigOptions = {}): PeerConfig {
   const env = opts.env ?? process.env;
   const cfgPath = env.FABRIC_CFG_PATH;
   const file =
-    opts.file !== undefined ? resolve(opts.file) : cfgPath ? resolve(cfgPath, 'core.yaml') : undefined;
+    opts.file !== undefined
+      ? resolve(opts.file)
+      : cfgPath
+        ? resolve(cfgPath, 'core.yaml')
+        : (opts.searchDirs ?? [resolve(opts.cwd ?? process.cwd()), FABRIC_CONFIG_DIR])
+            .map((d) => resolve(d, 'core.yaml'))
+            .find((f) => existsSync(f));
   const tree = file !== undefined ? readCoreYaml(file) : {};
   const configDir = file !== undefined ? dirname(file) : resolve(opts.cwd ?? process.cwd());
   const problems = { issues: [] as string[], warnings: [] as string[] };
