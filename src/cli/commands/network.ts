@@ -4,10 +4,10 @@
  * until Ctrl-C (or --duration), then stop every process it started.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../base/errors.js';
 import { LocalNetwork } from '../../network/network.js';
 import { TerminalView } from '../../network/view.js';
 import { commandGroup, untilStopSignal } from '../common.js';
+import { durationOption, positiveOption } from '../options.js';
 
 interface NetworkUpFlags {
   dir: string;
@@ -18,18 +18,14 @@ interface NetworkUpFlags {
   duration?: string;
 }
 
-function positive(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new ConfigError('BAD_FLAG', `${flag}: ${JSON.stringify(v)} is not a positive number`);
-  return n;
-}
+const positive = (flag: string, v: string | undefined): number | undefined =>
+  v === undefined ? undefined : positiveOption(flag, v);
 
 export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
   const rate = positive('--rate', flags.rate);
   const port = positive('--port', flags.port);
-  const duration = positive('--duration', flags.duration);
+  const durationMs =
+    flags.duration === undefined ? undefined : durationOption('--duration', flags.duration, 1000, 1);
   let interrupted = false;
   const early = () => {
     interrupted = true;
@@ -62,7 +58,7 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
     }
   }, 200);
   if (!view) console.log(`network up; dashboard: ${net.dashboard.url()} (Ctrl-C stops everything)`);
-  if (!interrupted) await untilStopSignal(duration ? duration * 1000 : undefined);
+  if (!interrupted) await untilStopSignal(durationMs);
   clearInterval(milestones);
   view?.stop();
   const last = net.snapshot();
@@ -87,7 +83,7 @@ export function register(program: Command): void {
     .option('--no-view', 'no live terminal view (progress lines only)')
     .option('--rate <tx/s>', 'transactions submitted per second', '20')
     .option('--port <port>', 'dashboard port on 127.0.0.1 (default: any free port)')
-    .option('--duration <s>', 'stop by itself after this many seconds')
+    .option('--duration <s>', 'stop by itself after this many seconds (or a Go duration: 90s, 5m)')
     .action(async (flags: NetworkUpFlags) => {
       await runNetworkUp(flags);
     });

@@ -10,6 +10,7 @@ import { PeerDaemon } from '../../node/daemon.js';
 import { LogLevels } from '../../node/logspec.js';
 import { errorMessage } from '../../base/errors.js';
 import { commandGroup } from '../common.js';
+import { durationOption } from '../options.js';
 
 interface PeerStartFlags {
   config?: string;
@@ -47,7 +48,11 @@ function waitForStop(daemon: PeerDaemon): Promise<void> {
 export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   const send = process.send?.bind(process);
   let daemon: PeerDaemon;
+  let reportEveryMs: number;
   try {
+    // flags first: a bad flag is named before any file is read
+    const ordererWaitMs = durationOption('--orderer-wait', flags.ordererWait ?? '5000', 1);
+    reportEveryMs = durationOption('--report-ms', flags.reportMs ?? '250', 1, 50);
     const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
     const levels = new LogLevels({ spec: config.grapevine.logSpec });
     for (const w of config.warnings) levels.root.warn({ component: 'node' }, w);
@@ -56,7 +61,7 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
       join: flags.join ?? [],
       logger: levels.root,
       logSpec: levels,
-      ordererWaitMs: Math.max(0, Number(flags.ordererWait ?? 5000)) || 0,
+      ordererWaitMs,
     });
   } catch (e) {
     send?.({ type: 'error', message: errorMessage(e) } satisfies PeerIpcMessage);
@@ -70,10 +75,9 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   if (send) {
     send({ type: 'ready', state: daemon.snapshot() } satisfies PeerIpcMessage);
-    const every = Math.max(50, Number(flags.reportMs ?? 250));
     timer = setInterval(() => {
       if (process.connected) send({ type: 'state', state: daemon.snapshot() } satisfies PeerIpcMessage);
-    }, every);
+    }, reportEveryMs);
   }
   await waitForStop(daemon);
   if (timer) clearInterval(timer);

@@ -17,6 +17,7 @@ import { mspFromFabricConfig } from '../../identity/msp.js';
 import { parseSerializedIdentity } from '../../identity/x509identity.js';
 import type { Msp } from '../../identity/types.js';
 import type { CommTls } from '../../comm/tls.js';
+import { durationOption } from '../options.js';
 
 interface ProbeOptions {
   msp: string;
@@ -94,7 +95,7 @@ function tlsStep(host: string, port: number, tls: CommTls, timeoutMs: number): P
 
 export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<string> {
   const { host, port } = splitEndpoint(endpoint);
-  const timeoutMs = Number(opts.timeout);
+  const timeoutMs = durationOption('--timeout', opts.timeout, 1, 1);
   const identity = loadCommIdentity(opts.msp, opts.mspid);
   const msps = [
     mspFromFabricConfig(fabricMspConfigFromFolder(loadMspFolder(opts.msp), opts.mspid)),
