@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../base/errors.js';
 import { parseGoDuration } from '../channelconfig/duration.js';
+import { MAX_DURATION_MS } from '../config/table.js';
 
 const NS_PER_MS = 1_000_000n;
 
@@ -23,6 +24,12 @@ export function durationOption(flag: string, value: string, unitMs: number, minM
       `${flag}: ${JSON.stringify(value)} is not a duration (a number${unitMs === 1000 ? ' of seconds' : ' of milliseconds'}, or Go syntax such as 1m30s or 250ms)`,
     );
   if (ms < minMs) throw new ConfigError('BAD_FLAG', `${flag}: ${JSON.stringify(value)} is below ${minMs} ms`);
+  // the same bound as core.yaml durations: a longer Node.js timer would fire at once
+  if (ms > MAX_DURATION_MS)
+    throw new ConfigError(
+      'BAD_FLAG',
+      `${flag}: ${JSON.stringify(value)} is longer than Node.js timers allow`,
+    );
   return ms;
 }
 

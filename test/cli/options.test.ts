@@ -29,6 +29,11 @@ test('durations: a bare number in the flag unit, or Go syntax; junk, negatives a
   refused(() => durationOption('--orderer-wait', '5 s', 1), /not a duration/);
   refused(() => durationOption('--orderer-wait', '', 1), /not a duration/);
   refused(() => durationOption('--report-ms', '10', 1, 50), /--report-ms: "10" is below 50 ms/);
+  refused(
+    () => durationOption('--duration', '1000h', 1000),
+    /--duration: "1000h" is longer than Node.js timers allow/,
+  );
+  refused(() => durationOption('--duration', '3000000', 1000), /is longer than Node.js timers allow/);
 });
 
 test('positive numbers: junk, 0 and negatives refused naming the flag', () => {
