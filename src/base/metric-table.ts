@@ -244,6 +244,26 @@ const STATE = {
     'reason',
   ]),
   grapevineCatchupBlocksSent: counter('grapevine_catchup_blocks_sent', 'Blocks sent on catch-up streams'),
+  grapevineStreamBlocks: counter(
+    'grapevine_stream_blocks',
+    'Blocks received from an upstream Grapevine peer (block streams, core/stream)',
+    ['channel'],
+  ),
+  grapevineStreamSessions: counter(
+    'grapevine_stream_sessions',
+    'Upstream stream sessions that ended, by reason (failed, stalled, rebalanced, replanned, source, stopped)',
+    ['channel', 'reason'],
+  ),
+  grapevineStreamRole: gauge(
+    'grapevine_stream_role',
+    'Block stream role: 0 none, 1 follower of an upstream peer, 2 source pulling from the orderer, 3 leader',
+    ['channel'],
+  ),
+  grapevineStreamDepth: gauge(
+    'grapevine_stream_depth',
+    'Hops from the org source in the planned stream tree (0 for the source)',
+    ['channel'],
+  ),
 } as const;
 
 /** The peer's deliver client (Fabric v2.4.9's has no metrics: these are Grapevine's own). */

@@ -546,6 +546,48 @@ const GRAPEVINE = [
     undefined,
     "Serve orderer.AtomicBroadcast/Deliver on the gossip port from this peer's ledgers (Readers policy, TLS binding and time window as the orderer).",
   ),
+  bool(
+    'grapevine.streams.enabled',
+    true,
+    undefined,
+    "Grapevine peers of an org stream blocks from each other over orderer.AtomicBroadcast/Deliver in a tree rooted at the peer that pulls from the orderer, instead of push and pull among themselves (Fabric peers keep Fabric's push and pull). false with profile fabric: Fabric's behaviour exactly.",
+  ),
+  int('grapevine.streams.fanout', 4, undefined, 'default', 'Downstream peers per peer in the stream tree.', {
+    min: 1,
+    max: 1000,
+  }),
+  int(
+    'grapevine.streams.lagBlocks',
+    50,
+    undefined,
+    'default',
+    'A peer this many blocks below the highest known height is lagging: a leaf of the tree, never a source.',
+    { min: 1 },
+  ),
+  dur(
+    'grapevine.streams.stallTimeout',
+    3000,
+    undefined,
+    'default',
+    'An upstream that sent nothing this long while another member is ahead is replaced.',
+  ),
+  dur(
+    'grapevine.streams.suspectTimeout',
+    10_000,
+    undefined,
+    'default',
+    'A peer whose stream failed is not chosen as upstream again for this long.',
+  ),
+  dur('grapevine.streams.checkInterval', 500, undefined, 'default', 'How often the stream tree is re-planned.', {
+    min: 10,
+  }),
+  dur(
+    'grapevine.streams.rebalanceAfter',
+    10_000,
+    undefined,
+    'default',
+    'A working upstream that is no longer the planned one is kept this long before switching.',
+  ),
   k('grapevine.logSpec', 'logspec', "Log levels in Fabric's syntax, e.g. info:gossip.discovery=debug.", {
     derived: 'FABRIC_LOGGING_SPEC, else info',
   }),

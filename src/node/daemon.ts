@@ -31,6 +31,7 @@ import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../serv
 import { CatchupClient, catchupHandlers, CatchupService } from '../comm/catchup/index.js';
 import { preferredEndpoint } from '../core/discovery/index.js';
 import { deliverMetrics, deliverServerHandlers, DeliverServerService } from '../comm/deliver/server.js';
+import { GrpcUpstreamConnector } from '../comm/deliver/grpc.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, rootLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
@@ -38,6 +39,7 @@ import { openChannelLedgers, readJoinBlock, type JoinBlock, type OpenChannel } f
 import {
   commConfigOf,
   deliverConfigOf,
+  streamConfigOf,
   electionConfigOf,
   gossipNodeConfigOf,
   stateConfigOf,
@@ -313,6 +315,18 @@ export class PeerDaemon {
         closers.push(() => client.close());
         catchupClient = client;
       }
+      const deliverCfg = deliverConfigOf(cfg, { warn: (m) => log.warn(m) });
+      const streamCfg = streamConfigOf(cfg);
+      // a streaming peer is an upstream for others: it must serve Deliver
+      const streaming = streamCfg.enabled && cfg.grapevine.deliverServer.enabled;
+      if (streamCfg.enabled && !streaming)
+        log.warn('grapevine.streams.enabled needs grapevine.deliverServer.enabled; block streams are off');
+      let upstreamConnector: GrpcUpstreamConnector | undefined;
+      if (streaming) {
+        const c = new GrpcUpstreamConnector(deliverCfg, tls);
+        closers.push(() => c.closeAll());
+        upstreamConnector = c;
+      }
       const svc = new GossipService({
         clock: realClock,
         rng: cryptoRng,
@@ -325,7 +339,9 @@ export class PeerDaemon {
         election: electionConfigOf(cfg),
         state: stateCfg,
         ...(catchupClient ? { catchup: { client: catchupClient } } : {}),
-        deliver: deliverConfigOf(cfg, { warn: (m) => log.warn(m) }),
+        deliver: deliverCfg,
+        streams: streamCfg,
+        ...(upstreamConnector ? { upstreamConnector } : {}),
         ...(clientCert && clientKey
           ? {
               deliverTls: {

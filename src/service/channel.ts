@@ -38,6 +38,11 @@ import type { Metrics } from '../base/metrics.js';
 import { decodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { watchConfigBlocks } from './configwatch.js';
+import type { StreamConfig } from '../core/stream/config.js';
+import { StreamFollower, type UpstreamConnector } from '../core/stream/follower.js';
+import { channelTag, decodeStreamMarker, type SourceRole } from '../core/stream/marker.js';
+import type { StreamMember } from '../core/stream/tree.js';
+import { preferredEndpoint } from '../core/discovery/endpoint.js';
 import { LedgerDeliverSource } from './deliversource.js';
 import type { ChannelSetup, ConfigParser } from './setup.js';
 
@@ -54,6 +59,14 @@ export interface ServiceCatchup {
   readonly endpointOf?: (peer: StatePeer) => string;
 }
 
+/** Block streams between the org's Grapevine peers (core/stream), shared by the channels. */
+export interface ServiceStreams {
+  readonly config: StreamConfig;
+  readonly connector: UpstreamConnector;
+  /** A channel's source role changed (the stream marker must say so). */
+  onRoleChange(): void;
+}
+
 export interface ServiceChannelDeps {
   readonly node: GossipNode;
   readonly deliver: DeliverService;
@@ -64,6 +77,7 @@ export interface ServiceChannelDeps {
   readonly state: StateConfig;
   readonly parse: ConfigParser;
   readonly catchup?: ServiceCatchup;
+  readonly streams?: ServiceStreams;
   readonly clock: Clock;
   readonly rng: Rng;
   readonly metrics: Metrics;
@@ -83,6 +97,10 @@ export class ServiceChannel {
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
   private readonly feed?: ConfigFeed;
+  /** The block stream from an upstream Grapevine peer (streams on). */
+  readonly follower?: StreamFollower;
+  /** Pulling from the orderer as the org's acting stream source (not as leader). */
+  private acting = false;
   /** Leadership changes seen (true = became leader). */
   readonly leadershipLog: { at: number; leader: boolean }[] = [];
 
@@ -140,6 +158,55 @@ export class ServiceChannel {
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
       ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf, catchupVerifier: verifier } : {}),
     });
+    if (d.streams) this.follower = this.createFollower(d.streams);
+  }
+
+  private createFollower(streams: ServiceStreams): StreamFollower {
+    const { d } = this;
+    const tag = channelTag(this.name);
+    return new StreamFollower({
+      channelId: this.name,
+      selfPkiId: d.node.selfPkiId,
+      clock: d.clock,
+      config: streams.config,
+      connector: streams.connector,
+      members: () => {
+        const out: StreamMember[] = [];
+        for (const p of d.node.peersOfChannel(this.name)) {
+          if (p.mspId !== d.mspId) continue;
+          const marker = decodeStreamMarker(p.metadata);
+          if (!marker) continue;
+          out.push({
+            pkiId: p.pkiId,
+            endpoint: preferredEndpoint(p),
+            height: p.properties?.ledgerHeight,
+            role: marker.get(tag),
+          });
+        }
+        return out;
+      },
+      ledgerHeight: () => this.ledger.height(),
+      isLeader: () => this.leadership.isLeader(),
+      seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h),
+      verifyBlock: (seq, block) => d.crypto.verifyBlock(this.name, seq, block),
+      addPayload: async (seq, bytes) => {
+        if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
+        if ((await this.provider.addPayload(seq, bytes, 'stream')) === 'stopped')
+          throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${seq}`);
+      },
+      setActingSource: (on) => {
+        this.acting = on;
+        this.reconcileDelivery();
+        streams.onRoleChange();
+      },
+      metrics: d.metrics,
+      logger: this.log,
+    });
+  }
+
+  /** Our source role for the stream marker (leader, acting source), if streams run. */
+  streamRole(): SourceRole | undefined {
+    return this.follower?.role();
   }
 
   /** Whether JoinChan succeeded (our org is in the channel). */
@@ -165,6 +232,7 @@ export class ServiceChannel {
     this.unsubscribeBlocks = attachToGossipNode(this.d.node, this.provider);
     this.provider.start();
     this.leadership.start();
+    this.follower?.start();
   }
 
   /** §8.4 then §10.2 step 2, for the initial config and every later one with a higher sequence. */
@@ -222,6 +290,7 @@ export class ServiceChannel {
     this.stopping ??= (async () => {
       this.state = 'stopped';
       this.deliverSource.stop();
+      this.follower?.stop();
       this.leadership.stop();
       this.unsubscribeBlocks?.();
       await this.provider.stop();
@@ -233,15 +302,26 @@ export class ServiceChannel {
   private onLeadershipChange(isLeader: boolean): void {
     this.leadershipLog.push({ at: this.d.clock.now(), leader: isLeader });
     if (this.state !== 'running') return;
-    if (isLeader) this.startDelivery();
+    this.reconcileDelivery();
+    if (this.follower) {
+      this.follower.reconcile();
+      this.d.streams?.onRoleChange();
+    }
+  }
+
+  /** The deliver client runs while we lead or act as the org's stream source. */
+  private reconcileDelivery(): void {
+    if (this.state !== 'running') return;
+    if (this.leadership.isLeader() || this.acting) this.startDelivery();
     else void this.d.deliver.stop(this.name);
   }
 
   private startDelivery(): void {
     if (this.d.deliver.isDelivering(this.name)) return;
+    const leader = this.leadership.isLeader();
     this.log.info(
-      { mode: this.leadership.mode, height: String(this.ledger.height()) },
-      'leader: delivering blocks from the ordering service',
+      { mode: this.leadership.mode, height: String(this.ledger.height()), as: leader ? 'leader' : 'stream source' },
+      'delivering blocks from the ordering service',
     );
     this.d.deliver.start(this.name, {
       ledgerHeight: () => this.ledger.height(),
@@ -249,7 +329,8 @@ export class ServiceChannel {
       gossip: (seq, bytes) => {
         this.d.node.gossipBlock(this.name, seq, bytes);
       },
-      yieldLeadership: this.leadership.mode === 'dynamic',
+      // an acting stream source has no leadership to yield
+      yieldLeadership: leader && this.leadership.mode === 'dynamic',
       onYield: () => {
         this.log.warn('the deliver client gave up; yielding leadership');
         this.leadership.yield();

@@ -37,7 +37,10 @@ import { Metrics } from '../base/metrics.js';
 import { encodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { Signer } from '../wire/signer.js';
-import { ServiceChannel, type ServiceCatchup } from './channel.js';
+import { ServiceChannel, type ServiceCatchup, type ServiceStreams } from './channel.js';
+import type { StreamConfig } from '../core/stream/config.js';
+import type { UpstreamConnector } from '../core/stream/follower.js';
+import { decodeStreamMarker, encodeStreamMarker, type SourceRole } from '../core/stream/marker.js';
 import { parseSetup, toSetup, type ChannelConfigInput, type ConfigParser } from './setup.js';
 
 /** The identity layer's services (the MessageCryptoService, or the sim's crypto). */
@@ -64,6 +67,13 @@ export interface GossipServiceOptions {
   readonly catchup?: ServiceCatchup;
   /** peer.deliveryclient.* */
   readonly deliver?: DeliverClientConfig;
+  /**
+   * grapevine.streams.*: block streams between the org's Grapevine peers (core/stream). They run
+   * only with `upstreamConnector` too; absent: off (Fabric's push and pull).
+   */
+  readonly streams?: StreamConfig;
+  /** Opens Deliver streams on upstream peers (gRPC in a peer; the simulation's rpc in sim). */
+  readonly upstreamConnector?: UpstreamConnector;
   /** TLS towards the orderers (absent: plaintext). */
   readonly deliverTls?: DeliverTls;
   /** Default: gRPC to the orderers. The simulation gives an in-memory one. */
@@ -98,6 +108,7 @@ export class GossipService {
   private readonly parse: ConfigParser;
   private phase: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
+  private readonly streams?: ServiceStreams;
 
   constructor(private readonly o: GossipServiceOptions) {
     this.election = o.election ?? FABRIC_ELECTION_DEFAULTS;
@@ -132,6 +143,31 @@ export class GossipService {
       logger: o.logger,
       ownsTransport: o.ownsTransport,
     });
+    if (o.streams?.enabled && o.upstreamConnector) {
+      this.streams = {
+        config: o.streams,
+        connector: o.upstreamConnector,
+        onRoleChange: () => this.updateStreamMarker(),
+      };
+      // streaming peers take blocks from their stream: no push or pull among them
+      this.node.setBlockGossipFilter((m) => decodeStreamMarker(m.metadata) === undefined);
+      this.updateStreamMarker();
+    }
+  }
+
+  /** Whether block streams run (grapevine.streams.enabled and a connector). */
+  get streaming(): boolean {
+    return this.streams !== undefined;
+  }
+
+  /** Our alive messages carry the stream marker with the channels we pull from the orderer. */
+  private updateStreamMarker(): void {
+    const roles = new Map<string, SourceRole>();
+    for (const [name, ch] of this.channels) {
+      const role = ch.streamRole();
+      if (role) roles.set(name, role);
+    }
+    this.node.setAliveMetadata(encodeStreamMarker(roles));
   }
 
   /** §10.1: start the gossip node (and the channels initialised before). */
@@ -168,6 +204,7 @@ export class GossipService {
         state: this.stateConfig,
         parse: this.parse,
         catchup: this.o.catchup,
+        streams: this.streams,
         clock: this.clock,
         rng: this.rng,
         metrics: this.metrics,

@@ -28,6 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['core/discovery'],
   ['core/channel'],
   ['core/pull', 'core/election', 'core/state', 'core/deliver'],
+  ['core/stream'],
   ['core/gossip'],
   ['comm', 'sim', 'ops'],
   ['service'],

@@ -166,6 +166,7 @@ const peer = (id: number, mspId: string): ChannelPeer => ({
   internalEndpoint: '',
   mspId,
   properties: undefined,
+  metadata: new Uint8Array(0),
 });
 
 test('gossip adapter: inc_num fixed at creation (ns), seq_num 1, 2, ...; own org peers only; own channel messages only', async () => {

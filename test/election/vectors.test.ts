@@ -260,6 +260,7 @@ test(
         internalEndpoint: '',
         mspId: p.mspId,
         properties: undefined,
+        metadata: new Uint8Array(0),
       }));
     const sent: Envelope[] = [];
     const adapter = new GossipElectionAdapter(

@@ -64,6 +64,7 @@ function setup(receiver: string) {
       mspId: p.mspid,
       state: 'alive',
       lastAlive: { incNum: 0n, seqNum: 0n },
+      metadata: new Uint8Array(0),
       lastSeenMs: 0,
       envelope: {} as Envelope,
     });

@@ -12,6 +12,8 @@ import type { DeliverClientConfig } from '../../core/deliver/config.js';
 import type { DeliverConnector, DeliverStream } from '../../core/deliver/deliverer.js';
 import type { Endpoint } from '../../core/deliver/endpoints.js';
 import { RawAtomicBroadcastService } from './frames.js';
+import type { UpstreamConnector } from '../../core/stream/follower.js';
+import { channelCredentials, type CommTls } from '../tls.js';
 
 /** TLS of the deliver client; absent = plaintext (`peer.tls.enabled: false`). */
 export interface DeliverTls {
@@ -45,8 +47,17 @@ export class GrpcDeliverConnector implements DeliverConnector {
     return grpc.credentials.createSsl(roots, Buffer.from(this.tls.keyPem), Buffer.from(this.tls.certPem));
   }
 
-  async connect(endpoint: Endpoint, seekEnvelope: Uint8Array): Promise<DeliverStream> {
-    const client = new grpc.Client(endpoint.address, this.credentials(endpoint), {
+  connect(endpoint: Endpoint, seekEnvelope: Uint8Array): Promise<DeliverStream> {
+    return this.dialDeliver(endpoint.address, this.credentials(endpoint), seekEnvelope);
+  }
+
+  /** Dial `address` within connTimeout, open Deliver and send the seek envelope. */
+  protected async dialDeliver(
+    address: string,
+    credentials: grpc.ChannelCredentials,
+    seekEnvelope: Uint8Array,
+  ): Promise<DeliverStream> {
+    const client = new grpc.Client(address, credentials, {
       'grpc.keepalive_time_ms': this.cfg.keepaliveIntervalMs,
       'grpc.keepalive_timeout_ms': this.cfg.keepaliveTimeoutMs,
       'grpc.max_receive_message_length': this.cfg.maxRecvMsgSize,
@@ -60,7 +71,7 @@ export class GrpcDeliverConnector implements DeliverConnector {
       client.close();
     };
     try {
-      await waitReady(client, this.cfg.connTimeoutMs, endpoint.address);
+      await waitReady(client, this.cfg.connTimeoutMs, address);
     } catch (e) {
       release();
       throw e;
@@ -81,6 +92,24 @@ export class GrpcDeliverConnector implements DeliverConnector {
   closeAll(): void {
     for (const c of this.clients) c.close();
     this.clients.clear();
+  }
+}
+
+/**
+ * Deliver streams from upstream Grapevine peers (core/stream): the peer's Deliver service on its
+ * gossip endpoint, dialled with the gossip TLS (the channel orgs' TLS CAs, our client certificate,
+ * as the catch-up client does); the deliver client's timeouts and limits.
+ */
+export class GrpcUpstreamConnector extends GrpcDeliverConnector implements UpstreamConnector {
+  constructor(
+    cfg: DeliverClientConfig,
+    private readonly commTls: CommTls | undefined,
+  ) {
+    super(cfg);
+  }
+
+  open(address: string, seekEnvelope: Uint8Array): Promise<DeliverStream> {
+    return this.dialDeliver(address, channelCredentials(this.commTls), seekEnvelope);
   }
 }
 

@@ -148,6 +148,7 @@ export class GossipChannel {
         internalEndpoint: m.internalEndpoint,
         mspId: m.mspId,
         properties: si.properties,
+        metadata: m.metadata,
       });
     }
     return out;

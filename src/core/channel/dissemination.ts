@@ -82,7 +82,7 @@ export class Dissemination {
     this.puller = host.createBlockPull?.({
       channel: channel.name,
       store: this.blocks,
-      membership: () => this.channel.sameOrgEligible().map(remotePeerOf),
+      membership: () => this.blockPeers(this.channel.sameOrgEligible()).map(remotePeerOf),
       ledgerHeight: () => this.channel.self.ledgerHeight,
       verifyBlock: (seq, data) => this.verifyBlock(seq, data),
       onBlock: (b) => this.deliver(b.seqNum, payloadOf(b.message), b.block, 'pull'),
@@ -249,7 +249,13 @@ export class Dissemination {
       .sameOrgEligible()
       .filter((m) => this.channel.isOrgInChannel(m.mspId) && pkiIdKey(m.pkiId) !== from);
     if (item.kind === 'leadership') return candidates;
-    return this.host.rng.sample(candidates, this.host.config.propagatePeerNum);
+    return this.host.rng.sample(this.blockPeers(candidates), this.host.config.propagatePeerNum);
+  }
+
+  /** The members that take part in block push and pull (all, unless streams leave some out). */
+  private blockPeers(members: MemberInfo[]): MemberInfo[] {
+    const keep = this.host.blockGossipPeer;
+    return keep ? members.filter((m) => keep(m)) : members;
   }
 
   private count(def: CounterDef<'channel' | 'source'>, source: string): void {

@@ -73,6 +73,8 @@ export interface ChannelPeer {
   readonly internalEndpoint: string;
   readonly mspId: string | undefined;
   readonly properties: Properties | undefined;
+  /** Member.metadata of its alive message (Grapevine's stream marker; empty from Fabric peers). */
+  readonly metadata: Uint8Array;
 }
 
 /** Block pull of one channel (the pull engine behind the block puller, src/gossip/pull/block-puller.ts). */
@@ -145,4 +147,9 @@ export interface ChannelHost {
   drop(reason: import('./errors.js').GossipDropReason, detail: string, m?: ReceivedMessage): void;
   /** Build the channel's block puller (undefined: no block pull). */
   createBlockPull?(hooks: BlockPullHooks): ChannelBlockPull | undefined;
+  /**
+   * Whether block push and block pull rounds go to this member. Grapevine peers that stream
+   * blocks among themselves (core/stream) leave each other out; absent: every member (Fabric).
+   */
+  blockGossipPeer?(m: MemberInfo): boolean;
 }

@@ -66,6 +66,7 @@ export function parseAlive(envelope: Envelope | undefined, decoded?: GossipMessa
     message,
     pkiId: m.pkiId,
     endpoint: m.endpoint,
+    metadata: m.metadata,
     time: { incNum: ts.incNum, seqNum: ts.seqNum },
   };
 }

@@ -101,6 +101,7 @@ export class Discovery {
   private readonly anchors = new Map<string, Set<string>>();
   private readonly bootstrap: Set<string>;
   private selfAlive?: SelfAlive;
+  private selfMetadata: Uint8Array = new Uint8Array(0);
   /** Our latest periodic alive (answers MembershipRequests). */
   private latestAlive?: Envelope;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -167,6 +168,7 @@ export class Discovery {
       publishCertPeriodMs: c.publishCertPeriodMs,
       clock: this.clock,
     });
+    this.selfAlive.metadata = this.selfMetadata;
     const kinds = new Set(['aliveMsg', 'memReq', 'memRes']);
     this.unsubscribes.push(
       this.transport.subscribe(
@@ -391,6 +393,20 @@ export class Discovery {
     this.transport.send(membershipResponse(res.alive, res.dead, nonce), target);
   }
 
+  /**
+   * Member.metadata of our alive messages from now on (Grapevine's stream marker; empty, the
+   * default, is Fabric's). A change is announced at once with a fresh alive message, so members
+   * learn it within one emitter batch rather than one aliveTimeInterval.
+   */
+  setSelfMetadata(metadata: Uint8Array): void {
+    if (same(metadata, this.selfMetadata)) return;
+    this.selfMetadata = metadata;
+    if (!this.selfAlive) return;
+    this.selfAlive.metadata = metadata;
+    this.latestAlive = undefined;
+    if (this.state === 'running') this.sendAlive();
+  }
+
   // ---- periodic tasks --------------------------------------------------------------------
 
   private sendAlive(): void {
@@ -523,6 +539,7 @@ export class Discovery {
       lastAlive: r.lastAlive,
       lastSeenMs: r.lastSeenMs,
       envelope: r.envelope,
+      metadata: r.metadata,
     };
   }
 

@@ -27,6 +27,7 @@ export interface MemberRecord {
   lastAlive: PeerTime;
   lastSeenMs: number;
   envelope: Envelope;
+  metadata: Uint8Array;
 }
 
 export type LearnResult = 'new' | 'refreshed' | 'resurrected' | 'stale' | 'full';
@@ -69,6 +70,7 @@ export class Membership {
         lastAlive: a.time,
         lastSeenMs: now,
         envelope: a.envelope,
+        metadata: a.metadata,
       });
       this.updateSize();
       return 'new';
@@ -80,6 +82,7 @@ export class Membership {
     r.lastAlive = a.time;
     r.lastSeenMs = now;
     r.envelope = a.envelope;
+    r.metadata = a.metadata;
     r.state = 'alive';
     if (was === 'dead') {
       this.updateSize();
@@ -100,6 +103,7 @@ export class Membership {
       lastAlive: a.time,
       lastSeenMs: now,
       envelope: a.envelope,
+      metadata: a.metadata,
     });
     this.updateSize();
     return true;

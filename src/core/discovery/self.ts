@@ -3,7 +3,8 @@
  *
  *   inc_num = clock ns when discovery started, constant for the process;
  *   seq_num = a counter incremented before every message built (sent or not): 1, 2, ...;
- *   Member{endpoint = external endpoint, metadata empty, pki_id};
+ *   Member{endpoint = external endpoint, metadata (empty, as Fabric's, unless set: Grapevine's
+ *   stream marker), pki_id};
  *   identity = our SerializedIdentity only while now < start + publishCertPeriod;
  *   GossipMessage{tag EMPTY, nonce 0, no channel}, signed; with a SecretEnvelope{internal
  *   endpoint} signed by the same key when asked for and the internal endpoint is set.
@@ -29,6 +30,8 @@ export class SelfAlive {
   readonly incNum: bigint;
   private readonly startMs: number;
   private seq = 0n;
+  /** Member.metadata of the next messages (empty: Fabric's bytes exactly). */
+  metadata: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly opts: SelfAliveOptions) {
     this.incNum = opts.clock.nowNs();
@@ -52,7 +55,7 @@ export class SelfAlive {
         content: {
           case: 'aliveMsg',
           value: {
-            membership: { endpoint: o.externalEndpoint, pkiId: o.pkiId },
+            membership: { endpoint: o.externalEndpoint, pkiId: o.pkiId, metadata: this.metadata },
             timestamp: { incNum: this.incNum, seqNum: this.seq },
             identity: withIdentity ? o.signer.serializedIdentity : new Uint8Array(0),
           },

@@ -26,6 +26,8 @@ export interface MemberInfo {
   readonly lastSeenMs: number;
   /** The last accepted alive message, as received (secret included when it had one). */
   readonly envelope: Envelope;
+  /** Member.metadata of that message (empty from Fabric peers). */
+  readonly metadata: Uint8Array;
 }
 
 /** Our own membership data (§4.1). */
@@ -68,5 +70,7 @@ export interface AliveEnvelope {
   readonly message: GossipMessage;
   readonly pkiId: PkiId;
   readonly endpoint: string;
+  /** Member.metadata (empty from Fabric peers; Grapevine's stream marker, core/stream/marker.ts). */
+  readonly metadata: Uint8Array;
   readonly time: PeerTime;
 }

@@ -33,6 +33,7 @@ import type {
 import type { ChannelConfig } from '../../channelconfig/types.js';
 import { Discovery } from '../discovery/discovery.js';
 import { remotePeerOf } from '../discovery/endpoint.js';
+import type { MemberInfo } from '../discovery/types.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import type { ChannelCryptoContext } from '../../identity/types.js';
 import type { IdentityStore } from '../../identity/store.js';
@@ -86,6 +87,7 @@ export class GossipNode {
   private readonly emitter: BatchingEmitter<PushItem>;
   private readonly foreign: ForeignStateInfoStore;
   private readonly host: ChannelHost;
+  private blockGossipFilter?: (m: MemberInfo) => boolean;
   private readonly blockHandlers = new Set<(e: BlockEvent) => void>();
   private readonly leaderHandlers = new Set<(e: LeadershipEvent) => void>();
   private readonly subs: Unsubscribe[] = [];
@@ -184,7 +186,21 @@ export class GossipNode {
       deliverLeadership: (e) => this.emit(this.leaderHandlers, e),
       drop: (reason, detail, m) => this.drop(reason, detail, m),
       createBlockPull: (hooks) => createBlockPuller({ ...pullDeps, ...hooks }),
+      blockGossipPeer: (m) => this.blockGossipFilter?.(m) ?? true,
     };
+  }
+
+  /**
+   * Leave members out of block push and block pull (Grapevine peers that stream blocks among
+   * themselves, core/stream); undefined restores Fabric's behaviour (every member).
+   */
+  setBlockGossipFilter(keep: ((m: MemberInfo) => boolean) | undefined): void {
+    this.blockGossipFilter = keep;
+  }
+
+  /** Member.metadata of our alive messages (see Discovery.setSelfMetadata). */
+  setAliveMetadata(metadata: Uint8Array): void {
+    this.discovery.setSelfMetadata(metadata);
   }
 
   start(): void {

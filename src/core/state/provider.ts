@@ -216,8 +216,12 @@ export class StateProvider {
   }
 
   /** Orderer blocks (§10.3 AddPayload): verified by the caller; blocking unless nonBlockingCommitMode. */
-  async addPayload(seqNum: bigint, bytes: Uint8Array): Promise<PushResult> {
-    const p: BufferedPayload = { seqNum, bytes, source: 'orderer' };
+  async addPayload(
+    seqNum: bigint,
+    bytes: Uint8Array,
+    source: 'orderer' | 'stream' = 'orderer',
+  ): Promise<PushResult> {
+    const p: BufferedPayload = { seqNum, bytes, source };
     return this.add(p, !this.config.nonBlockingCommitMode);
   }
 

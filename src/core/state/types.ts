@@ -39,7 +39,7 @@ export interface StateCrypto {
 }
 
 /** Where a payload came from: gossip (push/pull, non-blocking) or blocking sources. */
-export type PayloadSource = 'gossip' | 'orderer' | 'state' | 'catchup';
+export type PayloadSource = 'gossip' | 'orderer' | 'state' | 'catchup' | 'stream';
 
 /**
  * Verifies catch-up blocks off the protocol's thread: in a peer, src/service/verify's pool of

@@ -16,6 +16,7 @@ export {
   gossipNodeConfigOf,
   electionConfigOf,
   stateConfigOf,
+  streamConfigOf,
   deliverConfigOf,
   type DeliverConfigOptions,
 } from './modules.js';

@@ -4,6 +4,7 @@
  * (maxMembers, maxItems, ...) at their defaults. The loader has checked every value and applied
  * the profile and Fabric's derived defaults, so nothing is checked again here.
  */
+import { STREAM_SLICE, type StreamConfig } from '../../core/stream/config.js';
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../base/errors.js';
 import { sliceOf, type FieldMap, type Slice, type SliceSpec } from '../../config/slice.js';
@@ -40,6 +41,8 @@ export function gossipNodeConfigOf(c: PeerConfig): GossipNodeConfig {
     identityPull: true,
   });
 }
+
+export const streamConfigOf = (c: PeerConfig): StreamConfig => view(STREAM_SLICE, c);
 
 export function stateConfigOf(c: PeerConfig): StateConfig {
   return Object.freeze({ ...view(STATE_SLICE, c), catchup: view(CATCHUP_SLICE, c) });

@@ -75,6 +75,8 @@ export type GrapevineSection = Section<'grapevine'> & {
   readonly catchup: GrapevineCatchupConfig;
   /** orderer.AtomicBroadcast/Deliver served on the gossip port from the peer's ledgers. */
   readonly deliverServer: Section<'grapevine.deliverServer'>;
+  /** Block streams between the org's Grapevine peers (core/stream). */
+  readonly streams: Section<'grapevine.streams'>;
 };
 
 export interface PeerConfig {
