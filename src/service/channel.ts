@@ -320,7 +320,11 @@ export class ServiceChannel {
     if (this.d.deliver.isDelivering(this.name)) return;
     const leader = this.leadership.isLeader();
     this.log.info(
-      { mode: this.leadership.mode, height: String(this.ledger.height()), as: leader ? 'leader' : 'stream source' },
+      {
+        mode: this.leadership.mode,
+        height: String(this.ledger.height()),
+        as: leader ? 'leader' : 'stream source',
+      },
       'delivering blocks from the ordering service',
     );
     this.d.deliver.start(this.name, {

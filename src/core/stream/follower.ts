@@ -278,9 +278,7 @@ export class StreamFollower {
     this.session = undefined;
     s.ended = reason;
     s.stream?.close();
-    this.o.metrics
-      ?.counter(METRICS.grapevineStreamSessions)
-      .inc({ channel: this.o.channelId, reason });
+    this.o.metrics?.counter(METRICS.grapevineStreamSessions).inc({ channel: this.o.channelId, reason });
   }
 
   private reconcileSoon(): void {
@@ -296,7 +294,10 @@ export class StreamFollower {
     if (this.acting === on) return;
     if (on && this.stopped) return;
     this.acting = on;
-    this.log.info({ channel: this.o.channelId }, on ? 'acting as the org source: pulling from the ordering service' : 'no longer the org source');
+    this.log.info(
+      { channel: this.o.channelId },
+      on ? 'acting as the org source: pulling from the ordering service' : 'no longer the org source',
+    );
     this.o.setActingSource(on);
   }
 

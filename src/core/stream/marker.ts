@@ -46,7 +46,8 @@ export function decodeStreamMarker(metadata: Uint8Array): StreamMarker | undefin
   for (let i = 0; i < MAGIC.length; i++) if (metadata[i] !== MAGIC[i]) return undefined;
   const out = new Map<number, SourceRole>();
   for (let i = MAGIC.length; i < metadata.length; i += 5) {
-    const tag = ((metadata[i]! << 24) | (metadata[i + 1]! << 16) | (metadata[i + 2]! << 8) | metadata[i + 3]!) >>> 0;
+    const tag =
+      ((metadata[i]! << 24) | (metadata[i + 1]! << 16) | (metadata[i + 2]! << 8) | metadata[i + 3]!) >>> 0;
     const role = metadata[i + 4] === 2 ? 'leader' : metadata[i + 4] === 1 ? 'source' : undefined;
     if (role) out.set(tag, role);
   }
