@@ -53,11 +53,11 @@ test('one source, every other peer one upstream, fan-out bound, depth ~ log N', 
   // following upstreams from any peer reaches the source without a cycle
   for (const [n] of ps) {
     const seen = new Set<number>();
-    let cur: number | 'source' = n;
-    while (cur !== 'source') {
+    let cur = n;
+    for (;;) {
       assert.ok(!seen.has(cur), `cycle through ${cur}`);
       seen.add(cur);
-      const next: number | 'source' = upstreamOf(ps.get(cur)!);
+      const next = upstreamOf(ps.get(cur)!);
       if (next === 'source') break;
       cur = next;
     }
