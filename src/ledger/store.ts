@@ -61,6 +61,8 @@ export interface StoredBlock {
 export interface AppendOptions {
   /** header.data_hash was checked against the data by the caller (see append). */
   readonly dataHashChecked?: boolean;
+  /** How the block reached the peer (the state layer's payload source), for observers of appends. */
+  readonly source?: string;
 }
 
 export interface LedgerStats {

@@ -20,6 +20,13 @@ export interface PeerView {
   operations?: string;
   height: number;
   leader: boolean;
+  /**
+   * Block streams: the name of the peer it streams from, 'orderer' when it pulls as the org's
+   * source (leader or acting), '' when it streams nothing; undefined when streams are off.
+   */
+  upstream?: string;
+  /** Hops from the org's source in the stream tree. */
+  depth?: number;
   /** Names of the peers this one has a gossip connection to. */
   connections: string[];
   rssBytes?: number;
@@ -135,6 +142,15 @@ export class NetworkState {
     const ch = s.channels.find((c) => c.name === this.channel);
     p.height = ch?.height ?? 0;
     p.leader = ch?.leader ?? false;
+    const st = ch?.stream;
+    p.upstream = !st
+      ? undefined
+      : st.upstream
+        ? (this.byPkiId.get(st.upstream.pkiId) ?? st.upstream.endpoint)
+        : st.plan === 'leader' || st.plan === 'source'
+          ? 'orderer'
+          : '';
+    p.depth = st?.depth;
     p.connections = s.connections.map((id) => this.byPkiId.get(id) ?? `${id.slice(0, 8)}…`);
     for (const c of s.commits) {
       if (c.channel !== this.channel) continue;

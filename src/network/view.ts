@@ -1,5 +1,6 @@
 /**
- * The terminal view of `grapevine network up`: heights, leaders and dissemination latency,
+ * The terminal view of `grapevine network up`: heights, leaders, where each peer takes its blocks
+ * from (its upstream peer, the orderer, or gossip when streams are off) and dissemination latency,
  * redrawn in place on a TTY, or a one-line summary every few seconds otherwise.
  */
 import type { NetworkSnapshot } from './state.js';
@@ -22,12 +23,13 @@ export function renderView(s: NetworkSnapshot): string {
     );
   lines.push('');
   lines.push(
-    `${pad('peer', 24)}${pad('org', 9)}${lpad('height', 7)}  ${pad('leader', 7)}${lpad('links', 6)}${lpad('RSS', 8)}  status`,
+    `${pad('peer', 24)}${pad('org', 9)}${lpad('height', 7)}  ${pad('leader', 7)}${pad('blocks from', 20)}${lpad('links', 6)}${lpad('RSS', 8)}  status`,
   );
   for (const p of s.peers) {
     const rss = p.rssBytes ? `${Math.round(p.rssBytes / 1048576)} MB` : '';
+    const from = p.upstream === undefined ? 'gossip' : p.upstream === '' ? '-' : short(p.upstream);
     lines.push(
-      `${pad(p.name, 24)}${pad(p.org, 9)}${lpad(p.height, 7)}  ${pad(p.leader ? '★' : '', 7)}${lpad(p.connections.length, 6)}${lpad(rss, 8)}  ${p.status}${p.error ? ` (${p.error})` : ''}`,
+      `${pad(p.name, 24)}${pad(p.org, 9)}${lpad(p.height, 7)}  ${pad(p.leader ? '★' : '', 7)}${pad(from, 20)}${lpad(p.connections.length, 6)}${lpad(rss, 8)}  ${p.status}${p.error ? ` (${p.error})` : ''}`,
     );
   }
   lines.push(
@@ -44,7 +46,7 @@ export function renderView(s: NetworkSnapshot): string {
   for (const b of s.blocks.slice(0, 5)) {
     const hops = b.hops.map(
       (h) =>
-        `${short(h.peer).split('.')[0]}.${short(h.peer).split('.')[1] ?? ''}+${h.orgDelayMs}${h.source === 'orderer' ? '(ord)' : h.source === 'push' ? '' : `(${h.source})`}`,
+        `${short(h.peer).split('.')[0]}.${short(h.peer).split('.')[1] ?? ''}+${h.orgDelayMs}${h.source === 'orderer' ? '(ord)' : h.source === 'push' ? '' : h.source === 'stream' ? '(str)' : `(${h.source})`}`,
     );
     lines.push(
       `  block ${lpad(b.number, 5)} ${lpad(b.complete ? `${b.latencyMs} ms` : '…', 9)}  ${hops.join(' ')}`,

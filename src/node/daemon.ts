@@ -48,7 +48,8 @@ import type { PeerConfig } from './config/types.js';
 import type { LogSpecTarget } from '../ops/operations.js';
 import { OperationsServer } from '../ops/operations.js';
 import { operationsOptionsFromConfig } from './operations-config.js';
-import { CommitTracker, type PeerStateSnapshot } from './peerstate.js';
+import { CommitTracker, type PeerStateSnapshot, type StreamState } from './peerstate.js';
+import type { StreamFollower } from '../core/stream/follower.js';
 import { grapevineVersion } from '../base/version.js';
 
 export interface PeerDaemonOptions {
@@ -357,7 +358,15 @@ export class PeerDaemon {
       });
       built.service = svc;
       closers.push(() => svc.stop());
-      const tracker = new CommitTracker(transport, (ch) => svc.isLeader(ch));
+      const tracker = new CommitTracker(
+        transport,
+        (ch) => svc.isLeader(ch),
+        undefined,
+        (ch) => {
+          const up = svc.channel(ch)?.follower?.upstream;
+          return up && pkiIdKey(up.pkiId);
+        },
+      );
       closers.push(() => tracker.stop());
       for (const ch of channels) svc.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
       svc.start();
@@ -410,6 +419,7 @@ export class PeerDaemon {
           height: Number(c.ledger.height()),
           leader: this.service.isLeader(c.channelId),
           mode: sc?.mode ?? 'none',
+          ...(sc?.follower ? { stream: streamStateOf(sc.follower) } : {}),
           members: node.peersOfChannel(c.channelId).map((p) => ({
             pkiId: pkiIdKey(p.pkiId),
             endpoint: preferredEndpoint(p) || lookup(p.pkiId)?.endpoint || '',
@@ -436,4 +446,15 @@ export class PeerDaemon {
     })();
     return this.stopping;
   }
+}
+
+/** A channel's block stream as the network view shows it. */
+function streamStateOf(f: StreamFollower): StreamState {
+  const p = f.lastPlan;
+  const up = f.upstream;
+  return {
+    plan: p.kind,
+    ...(up ? { upstream: { endpoint: up.endpoint, pkiId: pkiIdKey(up.pkiId) } } : {}),
+    ...('depth' in p ? { depth: p.depth } : {}),
+  };
 }

@@ -2,8 +2,9 @@
  * What a running peer tells the network view about itself (the dashboard's raw material):
  * per channel its ledger height, whether it is the org's leader, the channel members it knows
  * and, for every block it commits, when (wall-clock ms) and how the block reached it:
- *   'orderer' (we are the leader and the deliver client handed it over), 'push' / 'pull' (the
- *   first gossip copy that arrived, with the sender's PKI-ID), or 'state' (anti-entropy).
+ *   'orderer' (our deliver client handed it over: we lead or act as the org's stream source),
+ *   'stream' (our upstream Grapevine peer's Deliver stream, with its PKI-ID), 'push' / 'pull' (the
+ *   first gossip copy that arrived, with the sender's PKI-ID), or 'state' (anti-entropy, catch-up).
  * The tracker watches the transport for DataMsg arrivals (the first copy of each block per
  * channel, bounded) and wraps each channel's ledger so every append is timed.
  */
@@ -12,7 +13,7 @@ import type { PkiId } from '../base/pkiid.js';
 import { pkiIdKey } from '../base/pkiid.js';
 import type { StateLedger } from '../core/state/types.js';
 
-export type CommitSource = 'orderer' | 'push' | 'pull' | 'state';
+export type CommitSource = 'orderer' | 'stream' | 'push' | 'pull' | 'state';
 
 export interface CommitRecord {
   readonly channel: string;
@@ -30,11 +31,21 @@ export interface ChannelMemberState {
   readonly height: number;
 }
 
+export interface StreamState {
+  /** 'leader', 'source' (acting source), 'upstream' (we follow one) or 'none' (no streaming member). */
+  readonly plan: string;
+  /** Endpoint and PKI-ID (hex) of the upstream peer we stream from. */
+  readonly upstream?: { readonly endpoint: string; readonly pkiId: string };
+  readonly depth?: number;
+}
+
 export interface ChannelState {
   readonly name: string;
   readonly height: number;
   readonly leader: boolean;
   readonly mode: string;
+  /** Block streams (absent when off): our plan, the upstream we stream from, our depth. */
+  readonly stream?: StreamState;
   readonly members: readonly ChannelMemberState[];
 }
 
@@ -74,6 +85,8 @@ export class CommitTracker {
     transport: Transport,
     private readonly isLeader: (channel: string) => boolean,
     private readonly now: () => number = wallNow,
+    /** The PKI-ID (hex) of the channel's upstream peer, when we stream. */
+    private readonly upstreamOf: (channel: string) => string | undefined = () => undefined,
   ) {
     this.unsubscribe = transport.subscribe(
       (m) => m.message.content.case === 'dataMsg' || m.message.content.case === 'dataUpdate',
@@ -113,19 +126,30 @@ export class CommitTracker {
       // are in flight at once, so the height read before an append may not be its number yet.
       append: async (bytes, decoded, opts) => {
         const h = await ledger.append(bytes, decoded, opts);
-        this.committed(channel, h - 1n);
+        this.committed(channel, h - 1n, opts?.source);
         return h;
       },
     };
   }
 
-  private committed(channel: string, n: bigint): void {
+  /** `payloadSource`: the state layer's (orderer, stream, gossip, state, catchup), when it said. */
+  private committed(channel: string, n: bigint, payloadSource?: string): void {
     const key = `${channel}/${n}`;
     const a = this.arrivals.get(key);
     this.arrivals.delete(key);
-    const source: CommitSource = a ? a.source : this.isLeader(channel) ? 'orderer' : 'state';
+    let source: CommitSource;
+    let from: string | undefined;
+    if (payloadSource === 'stream') {
+      source = 'stream';
+      from = this.upstreamOf(channel);
+    } else if (payloadSource === 'orderer') source = 'orderer';
+    else if (a && (payloadSource === undefined || payloadSource === 'gossip')) {
+      source = a.source;
+      from = a.from;
+    } else if (payloadSource === undefined && this.isLeader(channel)) source = 'orderer';
+    else source = 'state';
     if (this.pending.length >= MAX_PENDING_COMMITS) this.pending.shift();
-    this.pending.push({ channel, block: Number(n), at: this.now(), source, ...(a ? { from: a.from } : {}) });
+    this.pending.push({ channel, block: Number(n), at: this.now(), source, ...(from ? { from } : {}) });
   }
 
   /** The commits recorded since the last drain. */

@@ -23,6 +23,13 @@ import type { StateDropReason } from './errors.js';
 import type { StateLedger } from './types.js';
 
 const VERIFIED = { dataHashChecked: true } as const;
+const VERIFIED_FROM = new Map<string, { dataHashChecked: true; source: string }>();
+/** The append options of a verified block from `source` (one object per source, not per block). */
+function verifiedFrom(source: string): { dataHashChecked: true; source: string } {
+  let o = VERIFIED_FROM.get(source);
+  if (!o) VERIFIED_FROM.set(source, (o = { ...VERIFIED, source }));
+  return o;
+}
 const REJECTED = new Set(['WRONG_NUMBER', 'BAD_PREVIOUS_HASH', 'BAD_DATA_HASH', 'MALFORMED', 'TOO_LARGE']);
 
 export interface CommitLoopDeps {
@@ -97,7 +104,7 @@ export class CommitLoop {
     try {
       // every buffered block passed VerifyBlock (gossip, deliver, state transfer) or the
       // catch-up verifier, which checked its data hash: the ledger need not hash it again
-      height = await ledger.append(p.bytes, p.facts ?? p.block, VERIFIED);
+      height = await ledger.append(p.bytes, p.facts ?? p.block, verifiedFrom(p.source));
     } catch (e) {
       if (e instanceof GrapevineError && REJECTED.has(e.code)) {
         this.d.drop('ledger_rejected', `block ${p.seqNum} from ${p.source}: ${e.code}: ${e.message}`);

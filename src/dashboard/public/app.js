@@ -97,6 +97,13 @@ function renderTopology(s) {
   }
 }
 
+/** Where a peer takes its blocks from: its upstream peer, the orderer, or gossip (streams off). */
+function upstreamText(p) {
+  if (p.upstream === undefined || p.upstream === null) return 'gossip';
+  if (p.upstream === '') return '-';
+  return p.upstream === 'orderer' ? 'orderer' : `stream ← ${short(p.upstream)}`;
+}
+
 function renderTables(s) {
   $('#leaders tbody').innerHTML = s.orgs
     .map(
@@ -110,6 +117,7 @@ function renderTables(s) {
   <td>${esc(p.name)}</td><td>${esc(p.org)}</td><td>${esc(p.endpoint)}</td>
   <td class="num" data-testid="height">${p.height}</td>
   <td class="${p.leader ? 'leader' : ''}" data-testid="leader-flag">${p.leader ? '★ leader' : ''}</td>
+  <td data-testid="upstream" title="${p.depth === undefined ? '' : `depth ${p.depth} in the stream tree`}">${esc(upstreamText(p))}</td>
   <td class="num">${p.connections.length}</td><td class="num">${mb(p.rssBytes)}</td>
   <td class="${p.status === 'running' ? '' : 'bad'}" title="${esc(p.error || '')}">${esc(p.status)}</td></tr>`,
     )
