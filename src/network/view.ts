@@ -73,8 +73,14 @@ export class TerminalView {
       } else if (s.now - this.lastLine >= 5000) {
         this.lastLine = s.now;
         const heights = s.peers
-          .map((p) => `${short(p.name).split('.').slice(0, 2).join('.')}=${p.height}${p.leader ? '*' : ''}`)
+          .map(
+            (p) =>
+              `${short(p.name).split('.').slice(0, 2).join('.')}=${p.height}${p.leader ? '*' : ''}${
+                p.upstream && p.upstream !== 'orderer' ? `<${short(p.upstream).split('.')[0]}` : ''
+              }`,
+          )
           .join(' ');
+        // name=height, * the org leader, <peerN the peer it streams blocks from
         this.out.write(
           `heights ${heights} · median latency ${s.stats.medianLatencyMs ?? '-'} ms · tx ${s.stats.txAccepted}/${s.stats.txSent}\n`,
         );
