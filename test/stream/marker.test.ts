@@ -24,3 +24,30 @@ test("Fabric's empty metadata and foreign bytes are not a streaming peer", () =>
   assert.equal(decodeStreamMarker(Uint8Array.of(0x47, 0x56, 0x01, 1, 2)), undefined);
   assert.equal(decodeStreamMarker(new TextEncoder().encode('hello')), undefined);
 });
+
+test("alive messages carry no metadata unless streams set it: Fabric's bytes exactly", async () => {
+  const { SelfAlive } = await import('../../src/core/discovery/self.js');
+  const { VirtualClock } = await import('../../src/sim/clock.js');
+  const { openEnvelope } = await import('../../src/wire/gossip.js');
+  const signer = { serializedIdentity: Uint8Array.of(1), sign: () => Uint8Array.of(2) };
+  const self = new SelfAlive({
+    pkiId: Uint8Array.of(7),
+    signer,
+    externalEndpoint: 'p:7051',
+    internalEndpoint: 'p:7051',
+    publishCertPeriodMs: 0,
+    clock: new VirtualClock(),
+  });
+  const membership = (e: ReturnType<typeof self.build>) => {
+    const m = openEnvelope(e).message;
+    assert.equal(m.content.case, 'aliveMsg');
+    return m.content.case === 'aliveMsg' ? m.content.value.membership! : undefined;
+  };
+  const plain = self.build(false);
+  assert.equal(membership(plain)!.metadata.length, 0);
+  self.metadata = encodeStreamMarker(new Map([['ch', 'source']]));
+  const marked = membership(self.build(false))!;
+  assert.equal(decodeStreamMarker(marked.metadata)!.get(channelTag('ch')), 'source');
+  // the marker is the only difference: field 2 of Member, the rest as before
+  assert.ok(self.build(false).payload.length > plain.payload.length);
+});
