@@ -137,8 +137,10 @@ export class StreamFollower {
       this.gauge(ROLE_GAUGE.leader, 0);
       return;
     }
-    const members = o.members().filter((m) => !this.suspects.has(pkiIdKey(m.pkiId)));
-    if (o.members().length === 0) {
+    const members = o
+      .members()
+      .map((m) => (this.suspects.has(pkiIdKey(m.pkiId)) ? { ...m, suspect: true } : m));
+    if (members.length === 0) {
       this.endSession('alone');
       this.setActing(false);
       this.lastPlan = { kind: 'none' };
@@ -171,7 +173,7 @@ export class StreamFollower {
         return;
       }
       if (sameMember) return;
-      const stillThere = members.some((m) => samePkiId(m.pkiId, s.member.pkiId));
+      const stillThere = members.some((m) => !m.suspect && samePkiId(m.pkiId, s.member.pkiId));
       if (stillThere && now - this.planned.since < o.config.rebalanceAfterMs) return;
       this.endSession('rebalanced');
     }
@@ -180,7 +182,7 @@ export class StreamFollower {
 
   private isStalled(s: Session, members: readonly StreamMember[], height: bigint, now: number): boolean {
     if (now - s.lastProgressAt < this.o.config.stallTimeoutMs) return false;
-    return members.some((m) => m.height !== undefined && m.height > height);
+    return members.some((m) => !m.suspect && m.height !== undefined && m.height > height);
   }
 
   private open(member: StreamMember, root: StreamMember, depth: number): void {

@@ -3,20 +3,25 @@
  * its own view, with no coordination beyond what gossip already carries.
  *
  *   members: the org's alive streaming peers in the channel (stream marker, core/stream/marker.ts),
- *     minus the ones this peer suspects (a stream to them failed lately), plus ourselves; each with
- *     the ledger height of its StateInfo (undefined when unknown) and its source role, if any.
+ *     plus ourselves; each with the ledger height of its StateInfo (undefined when unknown), its
+ *     source role, if any, and whether we suspect it (a stream to it failed lately).
  *   up to date: height >= the highest known height - lagBlocks (unknown: not up to date; we are
  *     always judged by our own height).
- *   rank: the PKI-ID's hex (PKI-IDs are SHA-256 hashes, so the order is stable and unbiased).
- *   root: among up-to-date members pulling from the orderer, a leader before an acting source,
- *     then by rank; when there is none, the first up-to-date member by rank (who then starts
- *     pulling). A new peer at height 0 is therefore never the source of peers far ahead.
- *   order: root, the other up-to-date members by rank, then the lagging ones by rank; member i
- *     (i >= 1) takes blocks from member floor((i - 1) / fanout): a tree of bounded fan-out and
- *     depth ~ log_fanout N, with lagging peers at the leaves. If that parent is below our height we
- *     go up the tree until one is not (the root at worst).
- * Parents always sit earlier in one order shared by every peer with the same view, so views that
- * agree give no cycle; views that differ for a moment are repaired by the follower's stall check.
+ *   rank: the PKI-ID's hex (PKI-IDs are SHA-256 hashes, so the order is stable and unbiased;
+ *     Fabric's election also picks the lowest PKI-ID, so the leader is usually first).
+ *   order O: the up-to-date members by rank, then the lagging ones by rank, suspects included
+ *     (they stay as holes, so that peers which suspect different members still agree on every
+ *     position). Member i >= 1 takes blocks from member floor((i - 1) / fanout); a suspect parent,
+ *     or one below our height, is skipped for its own parent. A tree of bounded fan-out and depth
+ *     ~ log_fanout N, with lagging peers at the leaves.
+ *   root (the source, pulling from the orderer): among live, up-to-date members with a source
+ *     role, a leader before an acting source, then by rank; when there is none, the first live
+ *     up-to-date member of O (who then starts pulling). A new peer at height 0 is therefore never
+ *     the source of peers far ahead. The root takes no upstream; the first live member of O, when
+ *     it is not the root, streams from the root; so does whoever's parent chain runs out.
+ * Every other edge goes from a later to an earlier position of O, so views that agree on O give
+ * no cycle whatever they suspect; views that differ for a moment are repaired by the follower's
+ * stall check. Changing the root (fail-over) changes no position.
  */
 import { pkiIdKey, samePkiId, type PkiId } from '../../base/pkiid.js';
 import type { SourceRole } from './marker.js';
@@ -27,11 +32,13 @@ export interface StreamMember {
   readonly endpoint: string;
   readonly height: bigint | undefined;
   readonly role: SourceRole | undefined;
+  /** We suspect it (a stream to it failed lately): never chosen, but it keeps its position. */
+  readonly suspect?: boolean;
 }
 
 export interface TreeView {
   readonly self: StreamMember & { readonly height: bigint };
-  /** The other streaming members (suspects already left out). */
+  /** The other streaming members. */
   readonly members: readonly StreamMember[];
   readonly fanout: number;
   readonly lagBlocks: number;
@@ -56,25 +63,31 @@ function byRank(a: StreamMember, b: StreamMember): number {
 }
 
 export function planUpstream(v: TreeView): Plan {
-  const all = [v.self, ...v.members.filter((m) => !samePkiId(m.pkiId, v.self.pkiId))];
+  const self: StreamMember = { ...v.self, suspect: false };
+  const all = [self, ...v.members.filter((m) => !samePkiId(m.pkiId, v.self.pkiId))];
+  const live = (m: StreamMember): boolean => m.suspect !== true;
   let max = v.self.height;
-  for (const m of all) if (m.height !== undefined && m.height > max) max = m.height;
+  for (const m of all) if (live(m) && m.height !== undefined && m.height > max) max = m.height;
   const upToDate = (m: StreamMember): boolean =>
     m.height !== undefined && m.height + BigInt(v.lagBlocks) >= max;
-  const fresh = all.filter(upToDate).sort(byRank);
-  const sources = fresh
-    .filter((m) => m.role !== undefined)
+  const order = [...all.filter(upToDate).sort(byRank), ...all.filter((m) => !upToDate(m)).sort(byRank)];
+  const sources = all
+    .filter((m) => live(m) && m.role !== undefined && upToDate(m))
     .sort((a, b) => ROLE_ORDER[a.role!] - ROLE_ORDER[b.role!] || byRank(a, b));
-  // we are in `all`, so when nobody is up to date we are (our height is the max)
-  const root = sources[0] ?? fresh[0] ?? v.self;
-  if (samePkiId(root.pkiId, v.self.pkiId)) return { kind: 'source', depth: 0 };
-  const lagging = all.filter((m) => !upToDate(m)).sort(byRank);
-  const order = [root, ...fresh.filter((m) => m !== root), ...lagging];
-  const i = order.findIndex((m) => samePkiId(m.pkiId, v.self.pkiId));
+  // we are live and in `all`: when nobody is up to date we are (our height is the max)
+  const root = sources[0] ?? order.find((m) => live(m) && upToDate(m)) ?? self;
+  if (root === self) return { kind: 'source', depth: 0 };
+  const top = order.find(live)!;
+  if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   const fanout = Math.max(1, v.fanout);
-  let j = Math.floor((i - 1) / fanout);
-  while (j > 0 && (order[j]!.height ?? -1n) < v.self.height) j = Math.floor((j - 1) / fanout);
+  const parent = (i: number): number => Math.floor((i - 1) / fanout);
+  const usable = (m: StreamMember): boolean => live(m) && (m.height ?? -1n) >= v.self.height;
+  let j = parent(order.indexOf(self));
+  while (j > 0 && !usable(order[j]!)) j = parent(j);
+  const upstream = j === 0 && !usable(order[0]!) ? root : order[j]!;
   let depth = 1;
-  for (let k = j; k > 0; k = Math.floor((k - 1) / fanout)) depth++;
-  return { kind: 'upstream', upstream: order[j]!, root, depth };
+  for (let k = j; k > 0; k = parent(k)) depth++;
+  if (upstream === root) depth = 1;
+  else if (order[0] !== root) depth++;
+  return { kind: 'upstream', upstream, root, depth };
 }
