@@ -156,6 +156,8 @@ export class ServiceChannel {
         this.deliverSource.committed(h);
       },
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
+      onOrdered: (seq, bytes) => this.deliverSource.ordered(seq, bytes),
+      onRewound: (h) => this.deliverSource.rewound(h),
       ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf, catchupVerifier: verifier } : {}),
     });
     if (d.streams) this.follower = this.createFollower(d.streams);

@@ -1,9 +1,13 @@
 /**
  * A peer channel as a Deliver source (comm/deliver/server.ts DeliverSource): the relay serving
- * `orderer.AtomicBroadcast/Deliver` from the peer's ledger. Blocks are the ledger's bytes as
- * stored (as received from the orderer); the Readers policy and the config sequence are those of
- * the channel's latest applied config; a reader waiting for block n is woken by every commit
- * (the state provider's onCommitted) and by stop(), after which it gets SERVICE_UNAVAILABLE.
+ * `orderer.AtomicBroadcast/Deliver` from the peer's ledger, and the upstream of block streams.
+ * Blocks are the bytes as received from the orderer; the Readers policy and the config sequence
+ * are those of the channel's latest applied config.
+ * A block is served as soon as it is next in order and verified and its append was issued
+ * (staged), not only once durable: a hop then costs verification, not a disk sync. Staged blocks
+ * are at most the commit loop's appends in flight (maxCommitsInFlight), dropped once committed,
+ * and voided when the ledger refused an append (rewound). A reader waiting for block n is woken
+ * by every staged block and commit, and by stop(), after which it gets SERVICE_UNAVAILABLE.
  */
 import type { DeliverSource } from '../comm/deliver/server.js';
 import type { PolicyEvaluator } from '../identity/types.js';
@@ -24,10 +28,15 @@ const NO_READERS: DeliverReaders = {
   path: '/Channel/Readers',
 };
 
+/** Staged blocks kept at most (the commit loop keeps fewer appends in flight: 64 by default). */
+const MAX_STAGED = 1024;
+
 export class LedgerDeliverSource implements DeliverSource {
   private waiters = new Set<{ readonly height: bigint; readonly resolve: () => void }>();
   private stopped = false;
   private current: DeliverReaders = NO_READERS;
+  /** Blocks at and above the ledger height whose appends are in flight, in order. */
+  private readonly staged = new Map<bigint, Uint8Array>();
   sequence = 0n;
 
   constructor(
@@ -50,15 +59,19 @@ export class LedgerDeliverSource implements DeliverSource {
   }
 
   height(): bigint {
-    return this.ledger.height();
+    const h = this.ledger.height();
+    let top = h;
+    while (this.staged.has(top)) top++;
+    return top;
   }
 
   getBlockBytes(n: bigint): Promise<Uint8Array | undefined> {
-    return this.ledger.getBlockBytes(n);
+    const s = this.staged.get(n);
+    return s ? Promise.resolve(s) : this.ledger.getBlockBytes(n);
   }
 
   waitForHeight(height: bigint, signal: AbortSignal): Promise<void> {
-    if (this.stopped || signal.aborted || this.ledger.height() >= height) return Promise.resolve();
+    if (this.stopped || signal.aborted || this.height() >= height) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const w = {
         height,
@@ -73,8 +86,25 @@ export class LedgerDeliverSource implements DeliverSource {
     });
   }
 
+  /** Block `seq` is next in order, verified, and its append issued (state provider onOrdered). */
+  ordered(seq: bigint, bytes: Uint8Array): void {
+    if (seq < this.ledger.height() || this.staged.size >= MAX_STAGED) return;
+    this.staged.set(seq, bytes);
+    this.wake(this.height());
+  }
+
+  /** The ledger refused an append: blocks staged from `height` on are void. */
+  rewound(height: bigint): void {
+    for (const n of [...this.staged.keys()]) if (n >= height) this.staged.delete(n);
+  }
+
   /** The ledger reached `height` (after a durable commit). */
   committed(height: bigint): void {
+    for (const n of [...this.staged.keys()]) if (n < height) this.staged.delete(n);
+    this.wake(this.height());
+  }
+
+  private wake(height: bigint): void {
     for (const w of [...this.waiters]) if (height >= w.height) w.resolve();
   }
 

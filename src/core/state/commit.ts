@@ -8,7 +8,9 @@
  *   VerifyBlock already ran at ingress (gossip: the channel layer; orderer: the deliver client;
  *   state transfer and catch-up: this layer); the ledger checks number = height and the hash
  *   chain. After each commit: gossip_state_height, gossip_state_commit_duration, and
- *   onCommitted(height) (the channel layer publishes it in StateInfo).
+ *   onCommitted(height) (the channel layer publishes it in StateInfo). onIssued(p) when an append
+ *   is issued (the Deliver server may serve the block on at once: it is next in order and
+ *   verified), onRewound(height) when refused appends void what was issued beyond height.
  *   A block the ledger refuses (wrong number, previous hash, data hash, malformed, too large) is
  *   counted 'ledger_rejected' (appends already issued behind it fail too and are counted), and
  *   once they settled the buffer's `next` goes back to the ledger height, so the block is
@@ -44,6 +46,10 @@ export interface CommitLoopDeps {
   /** Seconds per commit. */
   observeDuration(seconds: number): void;
   onCommitted(height: bigint, p: BufferedPayload): void;
+  /** An append of `p` was issued: it is the next block in order and verified, not yet durable. */
+  onIssued?(p: BufferedPayload): void;
+  /** Appends were refused and the buffer went back to `height`: what was issued beyond is void. */
+  onRewound?(height: bigint): void;
   onFatal(err: unknown): void;
   drop(reason: StateDropReason, detail: string): void;
 }
@@ -77,6 +83,7 @@ export class CommitLoop {
       while (!this.halted && room() && (p = buffer.popReady())) {
         const size = p.bytes.length;
         bytes += size;
+        this.d.onIssued?.(p);
         const t: Promise<void> = this.commit(p).finally(() => {
           inflight.delete(t);
           bytes -= size;
@@ -87,6 +94,7 @@ export class CommitLoop {
         await Promise.allSettled([...inflight]);
         if (this.halted === 'fatal') return;
         buffer.resetNext(this.d.ledger.height());
+        this.d.onRewound?.(this.d.ledger.height());
         this.halted = false;
         continue;
       }

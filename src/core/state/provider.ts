@@ -62,6 +62,10 @@ export interface StateProviderOptions {
   readonly onCommitted?: (height: bigint) => void;
   /** The commit loop stopped on a ledger failure. */
   readonly onFatal?: (err: unknown) => void;
+  /** A block is next in order and verified, its append issued (not yet durable). */
+  readonly onOrdered?: (seqNum: bigint, bytes: Uint8Array) => void;
+  /** Refused appends voided what onOrdered offered from `height` on. */
+  readonly onRewound?: (height: bigint) => void;
   /** Fast catch-up towards Grapevine peers (catchup/). */
   readonly catchup?: CatchupSource;
   /** Endpoint serving catch-up for a peer (default: its gossip endpoint). */
@@ -119,6 +123,8 @@ export class StateProvider {
         this.notifyHeight(h);
       },
       onFatal: (e) => o.onFatal?.(e),
+      ...(o.onOrdered ? { onIssued: (p: BufferedPayload) => o.onOrdered!(p.seqNum, p.bytes) } : {}),
+      ...(o.onRewound ? { onRewound: o.onRewound } : {}),
       drop: (r, d) => this.drop(r, d),
     });
     const verify = (seq: bigint, bytes: Uint8Array) => this.verify(seq, bytes, 'state');

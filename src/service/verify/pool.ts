@@ -361,6 +361,9 @@ export class BlockVerifyPool {
  * The state layer's CatchupVerifierFactory backed by this pool: `module` (a file: URL exporting
  * createBlockVerifier(init), e.g. mcs-verifier.ts) builds the same VerifyBlock inside each worker.
  */
-export function workerVerifierPool(v: { readonly module: string | URL; readonly init: unknown }): CatchupVerifierFactory {
+export function workerVerifierPool(v: {
+  readonly module: string | URL;
+  readonly init: unknown;
+}): CatchupVerifierFactory {
   return (o) => new BlockVerifyPool({ ...o, module: String(v.module), init: v.init });
 }

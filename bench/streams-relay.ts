@@ -1,0 +1,231 @@
+/**
+ * The relay figure of `npm run bench streams` (stream-relay-p99-ms): 4 unmodified Fabric v2.4.9
+ * peers (../shared/fabric; the figure is skipped with a message where absent), each a static org
+ * leader with blockGossipEnabled false, so each takes every block from its own deliver client.
+ *   baseline: their deliver clients pull from the embedded orderer directly;
+ *   value: their peer.deliveryclient.addressOverrides point at one Grapevine peer (a peer daemon,
+ *     static leader of Org1), which alone pulls from the orderer.
+ * Each phase: fresh peers, ledgers and orderer; BLOCKS blocks of one ~16 KB transaction, one every
+ * 500 ms (2 blocks/s); per (block, peer): the Fabric peer's "Committed block [n]" log time minus
+ * the moment the orderer's append of block n resolved (same machine clock, ms). p99 over all.
+ * Also counted: the orderer's Deliver streams (the relay phase must show 1).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
+import { loadSigningIdentity } from '../src/identity/index.js';
+import { userCryptoPath } from '../src/network/crypto-layout.js';
+import {
+  cryptoDir,
+  genesisFile,
+  ordererCryptoDir,
+  peerCryptoDir,
+  peerHome,
+  prepareLayout,
+  userMspDir,
+  type PeerSpec,
+} from '../src/network/layout.js';
+import { loadPeerConfig } from '../src/node/config/index.js';
+import { PeerDaemon } from '../src/node/daemon.js';
+import { Orderer } from '../src/orderer/server.js';
+import { encode } from '../src/wire/codec.js';
+import { EnvelopeSchema, HeaderType, Status } from '../src/wire/gen/common/common_pb.js';
+import { signedEnvelope } from '../src/wire/index.js';
+import { broadcastAll } from '../test/helpers/broadcast.js';
+import { FabricPeer, HAVE_FABRIC, FABRIC_DIR, setAddressOverrides } from '../test/helpers/fabric.js';
+import { until } from '../test/helpers/until.js';
+import { percentile, type Figure } from './lib/figures.js';
+
+const BLOCKS = Number(process.env.GRAPEVINE_BENCH_RELAY_BLOCKS ?? 40);
+const TX_BYTES = 16 * 1024;
+
+interface PhaseResult {
+  readonly latencies: number[];
+  readonly ordererStreams: number;
+}
+
+/** Fabric's log line of a commit: `2026-12-07 13:55:12.345 UTC ... Committed block [5] ...`. */
+const COMMIT_LINE = /^(?:\S+ )?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC .*Committed block \[(\d+)\]/;
+
+function commitTimes(log: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const line of log.split('\n')) {
+    // the log has colour codes off (not a TTY); the timestamp leads the line
+    const m = COMMIT_LINE.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
+    if (m) out.set(Number(m[2]), Date.parse(`${m[1]!.replace(' ', 'T')}Z`));
+  }
+  return out;
+}
+
+async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
+  const root = mkdtempSync(join(tmpdir(), `grapevine-bench-relay-${viaRelay ? 'relay' : 'direct'}-`));
+  const logger = pino({ level: 'error' });
+  let orderer: Orderer | undefined;
+  let relay: PeerDaemon | undefined;
+  const fabs: FabricPeer[] = [];
+  try {
+    const layout = (await prepareLayout(join(root, 'net'))).layout;
+    const spec = (org: number, i: number): PeerSpec =>
+      layout.peers.find((p) => p.org === org && p.index === i)!;
+    const ord = ordererCryptoDir(layout);
+    const ordererSigner = loadSigningIdentity(join(ord, 'msp'), 'OrdererMSP', { now: new Date() }).signer;
+    orderer = await Orderer.start({
+      signer: ordererSigner,
+      listen: `127.0.0.1:${layout.orderer.port}`,
+      dataDir: join(root, 'orderer'),
+      genesis: new Uint8Array(readFileSync(genesisFile(layout))),
+      tls: {
+        certPem: readFileSync(join(ord, 'tls', 'server.crt')),
+        keyPem: readFileSync(join(ord, 'tls', 'server.key')),
+        clientAuthRequired: false,
+      },
+      logger,
+    });
+    const ordererAddress = `127.0.0.1:${layout.orderer.port}`;
+    let overrides: { from: string; to: string; caCertsFile: string }[] = [];
+    if (viaRelay) {
+      const r = await PeerDaemon.start({
+        config: loadPeerConfig({
+          file: join(peerHome(layout, spec(1, 0)), 'core.yaml'),
+          env: {},
+          overrides: {
+            'grapevine.profile': 'fabric',
+            'peer.gossip.useLeaderElection': false,
+            'peer.gossip.orgLeader': true,
+            'operations.listenAddress': '',
+          },
+        }),
+        logger,
+      });
+      relay = r;
+      const relayCa = join(peerCryptoDir(layout, spec(1, 0)), 'tls', 'ca.crt');
+      overrides = [{ from: ordererAddress, to: r.transport.endpoint, caCertsFile: relayCa }];
+    }
+    for (const [org, i] of [
+      [1, 1],
+      [1, 2],
+      [2, 1],
+      [2, 2],
+    ] as const) {
+      const s = spec(org, i);
+      const crypto = peerCryptoDir(layout, s);
+      fabs.push(
+        await FabricPeer.start({
+          fabric,
+          dir: join(root, s.name),
+          name: s.name,
+          mspId: `Org${org}MSP`,
+          mspDir: join(crypto, 'msp'),
+          tlsDir: join(crypto, 'tls'),
+          env: {
+            CORE_PEER_GOSSIP_USELEADERELECTION: 'false',
+            CORE_PEER_GOSSIP_ORGLEADER: 'true',
+            CORE_PEER_DELIVERYCLIENT_BLOCKGOSSIPENABLED: 'false',
+          },
+          core: (doc) => setAddressOverrides(doc, overrides),
+        }),
+      );
+    }
+    for (const [k, f] of fabs.entries()) {
+      const org = k < 2 ? 1 : 2;
+      await f.joinChannel(genesisFile(layout), join(userCryptoPath(cryptoDir(layout), org, 'Admin'), 'msp'));
+    }
+    const chain = orderer.chain(layout.channel)!;
+    // every Fabric peer's deliver client is connected before the first block is cut
+    const streamsWanted = viaRelay ? 1 : fabs.length;
+    await until(
+      async () => (await orderer!.metrics.value('deliver_streams_opened')) >= streamsWanted,
+      'the orderer streams',
+      { timeoutMs: 60_000 },
+    );
+    if (relay) {
+      const rm = relay.service.metrics;
+      await until(
+        async () => (await rm.value('deliver_streams_opened')) >= fabs.length,
+        'the Fabric peers on the relay',
+        { timeoutMs: 60_000 },
+      );
+    }
+    const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
+    const creds = grpc.credentials.createSsl(readFileSync(join(ord, 'tls', 'ca.crt')));
+    const cutAt = new Map<number, number>();
+    const t0 = Date.now();
+    for (let i = 0; i < BLOCKS; i++) {
+      const tx = encode(
+        EnvelopeSchema,
+        signedEnvelope(
+          {
+            type: HeaderType.ENDORSER_TRANSACTION,
+            channelId: layout.channel,
+            data: new Uint8Array(TX_BYTES).fill(i & 0xff),
+            nowMs: Date.now(),
+            txId: `relaybench${i}`,
+            preciseTimestamp: true,
+          },
+          user,
+        ),
+      );
+      const [status] = await broadcastAll(ordererAddress, creds, [tx]);
+      if (status !== Status.SUCCESS) throw new Error(`broadcast ${i}: status ${status}`);
+      await chain.waitForHeight(BigInt(i + 2));
+      cutAt.set(i + 1, Date.now());
+      const next = t0 + (i + 1) * 500;
+      if (next > Date.now()) await new Promise((r) => setTimeout(r, next - Date.now()));
+    }
+    const height = BLOCKS + 1;
+    await until(
+      async () =>
+        (await Promise.all(fabs.map((f) => f.metricHeight(layout.channel)))).every((h) => h === height),
+      'every Fabric peer at the orderer height',
+      { timeoutMs: 60_000 },
+    );
+    const latencies: number[] = [];
+    for (const f of fabs) {
+      const times = commitTimes(readFileSync(f.logFile, 'utf8'));
+      for (const [n, cut] of cutAt) {
+        const at = times.get(n);
+        if (at === undefined) throw new Error(`${f.o.name}: no commit line for block ${n}`);
+        latencies.push(Math.max(0, at - cut));
+      }
+    }
+    return { latencies, ordererStreams: await orderer.metrics.value('deliver_streams_opened') };
+  } finally {
+    for (const f of fabs) await f.stop();
+    await relay?.stop();
+    await orderer?.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The relay figure, or none (with a message) where ../shared/fabric is absent. */
+export async function relayFigures(log: (line: string) => void = console.log): Promise<Figure[]> {
+  if (!HAVE_FABRIC) {
+    log(`stream-relay-p99-ms skipped: no Fabric binaries at ${FABRIC_DIR}`);
+    return [];
+  }
+  const direct = await phase(FABRIC_DIR, false);
+  const relayed = await phase(FABRIC_DIR, true);
+  const p = (xs: number[], q: number) => Math.round(percentile(xs, q) * 10) / 10;
+  log('\nrelay: 4 Fabric v2.4.9 peers, 2 blocks/s, ~16 KB blocks, cut -> committed (ms)');
+  log('phase              p50     p99     max   orderer streams');
+  for (const [name, r] of [
+    ['orderer-direct', direct],
+    ['through relay', relayed],
+  ] as const)
+    log(
+      `${name.padEnd(16)}${String(p(r.latencies, 50)).padStart(6)}  ${String(p(r.latencies, 99)).padStart(6)}  ${String(p(r.latencies, 100)).padStart(6)}   ${r.ordererStreams}`,
+    );
+  const value = p(relayed.latencies, 99);
+  const baseline = p(direct.latencies, 99);
+  return [
+    {
+      bench: 'stream-relay-p99-ms',
+      value,
+      unit: 'ms',
+      baseline,
+      ratio: baseline === 0 ? 0 : Math.round((value / baseline) * 100) / 100,
+    },
+  ];
+}
