@@ -53,6 +53,7 @@ function commitTimes(log: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const line of log.split('\n')) {
     // the log has colour codes off (not a TTY); the timestamp leads the line
+    // eslint-disable-next-line no-control-regex -- strip ANSI colour codes (ESC [ ... m)
     const m = COMMIT_LINE.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
     if (m) out.set(Number(m[2]), Date.parse(`${m[1]!.replace(' ', 'T')}Z`));
   }
