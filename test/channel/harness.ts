@@ -202,6 +202,8 @@ export class Harness {
   readonly responses: { to: FakePeer; envelope: Envelope; message: GossipMessage }[] = [];
   readonly pushed: PushItem[] = [];
   readonly delivered: BlockEvent[] = [];
+  /** Blocks the fake state layer refuses as too far ahead. */
+  refuse?: (seq: bigint) => boolean;
   readonly leaderships: LeadershipEvent[] = [];
   readonly drops: { reason: GossipDropReason; detail: string }[] = [];
   /** Known members (alive unless in `dead`); `forgotten` ones are unknown to discovery. */
@@ -245,7 +247,11 @@ export class Harness {
       metrics: this.metrics,
       logger: silentLogger,
       push: (item) => this.pushed.push(item),
-      deliverBlock: (e) => this.delivered.push(e),
+      deliverBlock: (e) => {
+        this.delivered.push(e);
+        // a state layer refusing the block as too far ahead (attachToGossipNode does this)
+        if (this.refuse?.(e.seqNum)) this.channel.dissemination.refused(e.seqNum);
+      },
       deliverLeadership: (e) => this.leaderships.push(e),
       drop: (reason, detail) => this.drop(reason, detail),
       createBlockPull:

@@ -211,3 +211,36 @@ test('tags: every channel message with the wrong tag is dropped as bad_tag', asy
   assert.equal(await h.dropped('bad_tag'), wrong.length);
   assert.equal(h.responses.length + h.pushed.length + h.delivered.length, 0);
 });
+
+test('a block the state layer refuses as too far ahead is offered again when the height moves', () => {
+  const h = world();
+  let next = 1n;
+  const window = 2n;
+  h.refuse = (seq) => seq >= next + window;
+  for (const n of [5n, 4n, 3n]) h.receive(dataMsg(n), a1);
+  assert.deepEqual(
+    h.delivered.map((e) => e.seqNum),
+    [5n, 4n, 3n],
+    'offered once each on arrival (all refused: next is 1)',
+  );
+  // a duplicate push does not bring a parked block back: it is in the block store
+  h.receive(dataMsg(3n), a2);
+  assert.equal(h.delivered.length, 3);
+  // blocks 1 and 2 come some other way (catch-up); the height moves
+  next = 3n;
+  h.channel.updateLedgerHeight(3n);
+  assert.deepEqual(
+    h.delivered.slice(3).map((e) => e.seqNum),
+    [3n, 4n, 5n],
+    'offered again lowest first, until one is refused again (5 is: 3 + 2)',
+  );
+  next = 5n;
+  h.channel.updateLedgerHeight(5n);
+  assert.deepEqual(
+    h.delivered.slice(6).map((e) => e.seqNum),
+    [5n],
+  );
+  next = 6n;
+  h.channel.updateLedgerHeight(6n);
+  assert.equal(h.delivered.length, 7, 'nothing left to offer');
+});

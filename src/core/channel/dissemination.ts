@@ -12,7 +12,9 @@
  *     from senders that are not eligible same-org members; a solicited DataUpdate skips blocks
  *     the store would refuse, verifies the rest (one failure drops the whole update, counted as
  *     bad_block), stores and hands over the new ones, never forwards them.
- *   hand-over: at most once per seq per incarnation, and never below the ledger height.
+ *   hand-over: at most once per seq per incarnation, and never below the ledger height; a block
+ *     the state layer refuses as too far ahead (refused(), during the hand-over) is parked, not
+ *     delivered, and offered again, lowest first, whenever the ledger height moves.
  *   leadership received: signed by the stored identity of its pki_id; connection's and creator's
  *     orgs are ours; newer (PeerTime) than the last one of that PKI-ID (kept leaderAliveThreshold
  *     x 10) -> handed to the election; never forwarded. Ours: signed, pushed to every eligible
@@ -55,6 +57,9 @@ export class Dissemination {
   readonly blocks: BlockMessageStore;
   private readonly puller?: ChannelBlockPull;
   private readonly delivered = new Set<bigint>();
+  /** Blocks the state layer refused as too far ahead, offered again as the height moves. */
+  private readonly parked = new Map<bigint, { payload: Payload; block: Block; source: BlockSource }>();
+  private lastDelivered?: { seq: bigint; payload: Payload; block: Block; source: BlockSource };
   private readonly leaders: LeadershipStore;
   private readonly channelBytes: Uint8Array;
 
@@ -112,6 +117,31 @@ export class Dissemination {
   /** The ledger height moved: forget hand-over records below it. */
   onHeight(height: bigint): void {
     for (const seq of this.delivered) if (seq < height) this.delivered.delete(seq);
+    for (const seq of this.parked.keys()) if (seq < height) this.parked.delete(seq);
+    // offer the parked blocks again, lowest first, until one is refused again (the rest would be too)
+    for (const seq of [...this.parked.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const p = this.parked.get(seq)!;
+      this.parked.delete(seq);
+      this.deliver(seq, p.payload, p.block, p.source);
+      if (this.parked.has(seq)) break;
+    }
+  }
+
+  /**
+   * The state layer refused block `seq` (too far ahead): it is not delivered after all, and is
+   * offered again once the ledger height moves (onHeight). Bounded by maxSeenBlocks, oldest out.
+   */
+  refused(seq: bigint): void {
+    const d = this.lastDelivered;
+    if (!d || d.seq !== seq) return;
+    this.delivered.delete(seq);
+    if (this.parked.size >= this.host.config.maxSeenBlocks) {
+      this.host.metrics?.counter(METRICS.gossipChannelMapFull).inc({ map: 'parked' });
+      const highest = [...this.parked.keys()].reduce((a, b) => (a > b ? a : b));
+      if (highest < seq) return;
+      this.parked.delete(highest);
+    }
+    this.parked.set(seq, { payload: d.payload, block: d.block, source: d.source });
   }
 
   // ---- blocks ----------------------------------------------------------------------------
@@ -181,7 +211,9 @@ export class Dissemination {
       this.delivered.delete(oldest);
     }
     this.delivered.add(seq);
+    this.lastDelivered = { seq, payload, block, source };
     this.host.deliverBlock({ channel: this.channel.name, seqNum: seq, payload, block, source });
+    this.lastDelivered = undefined;
   }
 
   // ---- leadership ------------------------------------------------------------------------

@@ -313,6 +313,11 @@ export class GossipNode {
     return ch.dissemination.originate(seqNum, blockBytes);
   }
 
+  /** The state layer refused a delivered block as too far ahead: the channel offers it again later. */
+  blockRefused(channel: string, seqNum: bigint): void {
+    this.channels.get(channel)?.dissemination.refused(seqNum);
+  }
+
   /** §7.2: sign and push a LeadershipMessage (pki_id defaults to ours) to every eligible same-org member. */
   gossipLeadership(channel: string, msg: LeadershipInit): Envelope | undefined {
     const ch = this.channels.get(channel);

@@ -39,14 +39,21 @@ export function channelViewOf(node: Pick<GossipNodeLike, 'peersOfChannel'>, chan
   };
 }
 
+/**
+ * A gossiped block the state layer refused as too far ahead goes back to the channel
+ * (`blockRefused`), which offers it again once the ledger height moved, instead of treating it as
+ * delivered: push and pull would never bring it again (it is in their stores).
+ */
 export function attachToGossipNode(
-  node: Pick<GossipNodeLike, 'onBlock'>,
+  node: Pick<GossipNodeLike, 'onBlock'> & { blockRefused?(channel: string, seqNum: bigint): void },
   provider: {
     readonly channel: string;
     acceptGossipBlock(seq: bigint, bytes: Uint8Array, block?: Block): unknown;
   },
 ): Unsubscribe {
   return node.onBlock((e) => {
-    if (e.channel === provider.channel) provider.acceptGossipBlock(e.seqNum, e.payload.data, e.block);
+    if (e.channel !== provider.channel) return;
+    const r = provider.acceptGossipBlock(e.seqNum, e.payload.data, e.block);
+    if (r === 'too_far_ahead') node.blockRefused?.(e.channel, e.seqNum);
   });
 }
