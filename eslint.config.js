@@ -30,7 +30,7 @@ const CORE_FORBIDDEN_PATH =
   '^(\\.\\./)+(base/real-clock|ledger/(store|blockfiles|indexdb|recovery|groupcommit)|identity/mspdir)\\.';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/wire/gen/', 'coverage/'] },
+  { ignores: ['node_modules/', 'src/wire/gen/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,12 @@
 /**
- * The `grapevine` command. Each subcommand lives in its own file under src/cli/ and registers
- * itself on the program here.
+ * The `grapevine` command. Each subcommand's definition (src/cli/define/) registers itself on the
+ * program here; its action loads the implementation (src/cli/commands/) only when it runs.
  */
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { GrapevineError } from '../base/errors.js';
 import { grapevineVersion } from '../base/version.js';
-import { registerAll } from './commands/index.js';
+import { registerAll } from './define/index.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -1,22 +1,25 @@
 /**
  * Child processes of the local network (the orderer and the peers): each a Node process running
- * a TypeScript entry through tsx, with stdout/stderr appended to its log file and an IPC channel
- * (a child stops when the channel closes, so none outlives a killed parent). stopAll() sends
- * SIGTERM, waits for every exit, and SIGKILLs what is still running after the grace period;
- * at process exit anything left is SIGKILLed synchronously.
+ * an entry of this same build, with stdout/stderr appended to its log file and an IPC channel
+ * (a child stops when the channel closes, so none outlives a killed parent). Running compiled
+ * (dist/, .js) a child is plain `node <entry>.js`; running from the TypeScript sources (.ts) it is
+ * `node --import tsx <entry>.ts`. stopAll() sends SIGTERM, waits for every exit, and SIGKILLs what
+ * is still running after the grace period; at process exit anything left is SIGKILLed synchronously.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-export const ORDERER_CHILD = join(ROOT, 'src', 'network', 'orderer-child.ts');
+const HERE = fileURLToPath(import.meta.url);
+/** '.ts' from the sources (under tsx), '.js' compiled. */
+const EXT = extname(HERE) || '.js';
+export const CLI_MAIN = join(dirname(HERE), '..', 'cli', `main${EXT}`);
+export const ORDERER_CHILD = join(dirname(HERE), `orderer-child${EXT}`);
 
-/** The tsx loader, resolved from this file (so the children work from any working folder). */
-function tsxLoader(): string {
-  return import.meta.resolve('tsx');
+/** Node options a child needs to run an entry of this build: tsx's loader for the sources (resolved from this file, so the children work from any working folder). */
+function loaderArgs(): string[] {
+  return EXT === '.ts' ? ['--import', import.meta.resolve('tsx')] : [];
 }
 
 export interface Child {
@@ -38,7 +41,7 @@ export class Children {
     process.on('exit', this.onExitSync);
   }
 
-  /** Start `node --import tsx <entry> ...args` with an IPC channel. */
+  /** Start `node [--import tsx] <entry> ...args` with an IPC channel. */
   spawn(
     name: string,
     entry: string,
@@ -49,7 +52,7 @@ export class Children {
     const fd = openSync(logFile, 'a');
     let proc: ChildProcess;
     try {
-      proc = spawn(process.execPath, ['--import', tsxLoader(), entry, ...args], {
+      proc = spawn(process.execPath, [...loaderArgs(), entry, ...args], {
         stdio: ['ignore', fd, fd, 'ipc'],
         env: { ...process.env, GRAPEVINE_CHILD: name },
       });

@@ -35,7 +35,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['orderer'],
   ['node', 'dashboard'],
   ['network'],
-  ['cli'],
+  ['cli', 'index'],
 ];
 
 const rank = new Map<string, number>();

@@ -12,14 +12,19 @@ const blockFiles = (dir?: string): string[] =>
     dir ? join(dir, `block_${i + 1}.pb`) : vectorPath('blocks', `block_${i + 1}.pb`),
   );
 
-/** Runs the CLI in this process, capturing what it writes. */
+/**
+ * Runs the CLI in this process, capturing the text it writes. Byte chunks pass through: they are
+ * the test runner's own reports, which it may write while a command awaits its implementation.
+ */
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const o = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) =>
+    typeof s === 'string' ? ((out += s), true) : o(s, ...rest)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) =>
+    typeof s === 'string' ? ((err += s), true) : e(s, ...rest)) as typeof process.stderr.write;
   try {
     return { code: await main(['node', 'grapevine', ...args]), out, err };
   } finally {

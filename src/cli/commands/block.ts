@@ -6,8 +6,8 @@
  * only when every block verifies, otherwise one line per failing block on stderr and exit 1.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { bytesToTree, formatJson, MESSAGE_TYPES } from '../../blockjson/index.js';
+import { CommanderError } from 'commander';
+import { bytesToTree, formatJson } from '../../blockjson/index.js';
 import { verifyBlocks, type BlockResult } from '../../channelconfig/index.js';
 import { ConfigError, errorMessage, GrapevineError } from '../../base/errors.js';
 
@@ -69,48 +69,31 @@ export function verifyFiles(configFile: string, files: string[], now: Date): Ver
   return { ok: true, lines: [`${files.length} block(s) verified against ${configFile}`] };
 }
 
-export function register(program: Command): void {
-  const block = program.command('block').description('Inspect and verify Fabric blocks');
+/** `grapevine block inspect`: the JSON on stdout, or written to --output. */
+export function runBlockInspect(file: string, opts: InspectOptions): void {
+  const text = inspectFile(file, opts);
+  if (opts.output) {
+    try {
+      writeFileSync(opts.output, text);
+    } catch (e) {
+      throw new ConfigError('UNWRITABLE', `cannot write ${opts.output}: ${oneLine(errorMessage(e))}`);
+    }
+  } else {
+    process.stdout.write(text);
+  }
+}
 
-  block
-    .command('inspect')
-    .description('Print a block (or another Fabric message) as the JSON configtxlator proto_decode prints')
-    .argument('<file>', 'the encoded message, e.g. a block from `peer channel fetch`')
-    .option('-o, --output <file>', 'write the JSON to this file instead of stdout')
-    .option('-t, --type <message>', `message type: ${Object.keys(MESSAGE_TYPES).join(', ')}`, 'common.Block')
-    .option(
-      '--decode-metadata',
-      'also decode metadata SIGNATURES and LAST_CONFIG (configtxlator leaves them base64)',
-    )
-    .action((file: string, opts: InspectOptions) => {
-      const text = inspectFile(file, opts);
-      if (opts.output) {
-        try {
-          writeFileSync(opts.output, text);
-        } catch (e) {
-          throw new ConfigError('UNWRITABLE', `cannot write ${opts.output}: ${oneLine(errorMessage(e))}`);
-        }
-      } else {
-        process.stdout.write(text);
-      }
-    });
-
-  block
-    .command('verify')
-    .description('Verify blocks against a channel config block; exit 1 with one line per failing block')
-    .requiredOption('-c, --config <file>', 'the channel config block the blocks are checked against')
-    .argument('<blocks...>', 'block files')
-    .action((files: string[], opts: { config: string }) => {
-      const report = verifyFiles(opts.config, files, new Date());
-      if (report.ok) {
-        process.stdout.write(report.lines.join('\n') + '\n');
-        return;
-      }
-      process.stderr.write(report.lines.join('\n') + '\n');
-      throw new CommanderError(
-        1,
-        'grapevine.block.verify',
-        `${report.lines.length} block(s) failed verification`,
-      );
-    });
+/** `grapevine block verify`: the summary on stdout, or one line per failing block on stderr and exit 1. */
+export function runBlockVerify(files: string[], opts: { config: string }): void {
+  const report = verifyFiles(opts.config, files, new Date());
+  if (report.ok) {
+    process.stdout.write(report.lines.join('\n') + '\n');
+    return;
+  }
+  process.stderr.write(report.lines.join('\n') + '\n');
+  throw new CommanderError(
+    1,
+    'grapevine.block.verify',
+    `${report.lines.length} block(s) failed verification`,
+  );
 }

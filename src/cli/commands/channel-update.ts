@@ -13,8 +13,6 @@
  * A status other than SUCCESS is an error naming the status and the orderer's reason.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
-import { commandGroup } from '../common.js';
 import { configOfBlock } from '../../channelconfig/index.js';
 import { ConfigError, GrapevineError, errorMessage } from '../../base/errors.js';
 import { loadSigningIdentity } from '../../identity/index.js';
@@ -157,40 +155,4 @@ export async function runAnchorPeers(o: AnchorPeersOptions): Promise<string> {
     return `wrote the anchor peer update of ${o.org ?? o.mspid} for channel ${o.channel} to ${o.output}`;
   }
   return submit(o, env, o.channel);
-}
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-function ordererFlags(cmd: Command): Command {
-  return cmd
-    .requiredOption('-o, --orderer <host:port>', 'the orderer to submit to')
-    .option('--cafile <pem>', "the orderer's TLS CA certificate (TLS off when absent)")
-    .option('--orderer-tls-hostname-override <name>', 'TLS server name to expect from the orderer');
-}
-
-export function register(program: Command): void {
-  const channel = commandGroup(program, 'channel', 'Channel configuration tools');
-  ordererFlags(
-    channel
-      .command('update')
-      .description('Submit a CONFIG_UPDATE envelope to the ordering service (as peer channel update)')
-      .requiredOption('-f, --file <tx>', 'the CONFIG_UPDATE envelope (common.Envelope bytes)')
-      .option('--msp <dir>', "add this admin MSP folder's signature and submit as it")
-      .option('--mspid <id>', 'MSP ID of --msp'),
-  ).action(async (o: UpdateOptions) => {
-    console.log(await runChannelUpdate(o));
-  });
-  ordererFlags(
-    channel
-      .command('anchor-peers')
-      .description("Set an org's anchor peers: fetch the channel config, build, sign and submit the update")
-      .requiredOption('-c, --channel <id>', 'channel ID')
-      .requiredOption('--msp <dir>', 'MSP folder of an admin of the org')
-      .requiredOption('--mspid <id>', 'MSP ID of the admin')
-      .option('--org <name>', 'Application org group name (default: the MSP ID)')
-      .option('--anchor <host:port>', 'an anchor peer (repeat for several)', collect, [])
-      .option('--output <file>', 'write the signed update here instead of submitting it'),
-  ).action(async (o: AnchorPeersOptions) => {
-    console.log(await runAnchorPeers(o));
-  });
 }

@@ -4,7 +4,6 @@
  * `configtxgen -profile <name> -channelID <id> -outputBlock <file>` does.
  */
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { buildGenesisBlock, loadConfigtx } from '../../configtx/index.js';
 import { ConfigError, errorMessage } from '../../base/errors.js';
 import { decodeTx, encodeBlock } from '../../wire/block.js';
@@ -30,25 +29,4 @@ export function runChannelGenesis(opts: GenesisCommandOptions): string {
   }
   const txId = decodeTx(block.data!.data[0]).channelHeader.txId;
   return `wrote genesis block of channel ${opts.channel} (profile ${opts.profile}, ${bytes.length} bytes, tx_id ${txId}) to ${opts.output}`;
-}
-
-export function register(program: Command): void {
-  const channel =
-    program.commands.find((c) => c.name() === 'channel') ??
-    program.command('channel').description('Channel configuration tools');
-  channel
-    .command('genesis')
-    .description(
-      "Write an application channel's genesis block from a configtx.yaml profile (as configtxgen -outputBlock)",
-    )
-    .requiredOption(
-      '--configtx <file>',
-      'configtx.yaml (configtxgen format; relative paths are relative to its folder)',
-    )
-    .requiredOption('--profile <name>', 'profile under Profiles:')
-    .requiredOption('--channel <id>', 'channel ID, e.g. mychannel')
-    .requiredOption('--output <file>', 'where to write the block (common.Block bytes)')
-    .action((opts: GenesisCommandOptions) => {
-      console.log(runChannelGenesis(opts));
-    });
 }

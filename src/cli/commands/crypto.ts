@@ -3,7 +3,6 @@
  * certificates in cryptogen's folder layout, as `cryptogen generate --config --output` does.
  */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { generateCrypto, parseCryptoConfig, renderCryptoConfig } from '../../cryptogen/index.js';
 import { ConfigError, errorMessage } from '../../base/errors.js';
 
@@ -30,19 +29,4 @@ export async function runCryptoGenerate(opts: CryptoGenerateOptions): Promise<st
       `${o.nodes.length} ${o.kind}${o.nodes.length === 1 ? '' : 's'}, ${o.users.length} user${o.users.length === 1 ? '' : 's'}` +
       `${o.nodeOUs ? ', NodeOUs' : ''}`,
   );
-}
-
-export function register(program: Command): void {
-  const crypto =
-    program.commands.find((c) => c.name() === 'crypto') ??
-    program.command('crypto').description('Crypto material tools (cryptogen-compatible)');
-  crypto
-    .command('generate')
-    .description("Generate keys and certificates in cryptogen's folder layout from a crypto-config.yaml")
-    .requiredOption('--config <file>', "crypto-config.yaml (cryptogen's format: OrdererOrgs, PeerOrgs)")
-    .option('--output <dir>', 'output folder', 'crypto-config')
-    .action(async (opts: CryptoGenerateOptions) => {
-      for (const line of await runCryptoGenerate(opts)) console.log(line);
-      console.log(`wrote crypto material to ${opts.output}`);
-    });
 }

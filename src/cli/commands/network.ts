@@ -3,13 +3,12 @@
  * [--port <dashboard port>] [--duration <s>]`: run the local network (src/network/network.ts)
  * until Ctrl-C (or --duration), then stop every process it started.
  */
-import type { Command } from 'commander';
 import { LocalNetwork } from '../../network/network.js';
 import { TerminalView } from '../../network/view.js';
-import { commandGroup, untilStopSignal } from '../common.js';
+import { untilStopSignal } from '../common.js';
 import { durationOption, positiveOption } from '../options.js';
 
-interface NetworkUpFlags {
+export interface NetworkUpFlags {
   dir: string;
   reset?: boolean;
   view: boolean;
@@ -66,25 +65,4 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
   await net.stop();
   const heights = last.peers.map((p) => `${p.name}=${p.height}`).join(' ');
   console.log(`network stopped; heights ${heights}; every child process has exited`);
-}
-
-export function register(program: Command): void {
-  commandGroup(program, 'network', 'A local Grapevine network')
-    .command('up')
-    .description(
-      'Run a local network on 127.0.0.1: orderer + 2 orgs x 3 peers as child processes, a stream of transactions, a live view and a dashboard',
-    )
-    .option(
-      '--dir <dir>',
-      'working folder (crypto material, genesis block, ledgers, logs); reused on the next run',
-      '.grapevine/network',
-    )
-    .option('--reset', 'delete the working folder first and make a new network')
-    .option('--no-view', 'no live terminal view (progress lines only)')
-    .option('--rate <tx/s>', 'transactions submitted per second', '20')
-    .option('--port <port>', 'dashboard port on 127.0.0.1 (default: any free port)')
-    .option('--duration <s>', 'stop by itself after this many seconds (or a Go duration: 90s, 5m)')
-    .action(async (flags: NetworkUpFlags) => {
-      await runNetworkUp(flags);
-    });
 }

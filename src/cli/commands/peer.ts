@@ -4,15 +4,13 @@
  * channel, the peer also reports its state to the parent every `--report-ms` and stops when
  * the parent goes away.
  */
-import type { Command } from 'commander';
 import { loadPeerConfig } from '../../node/config/index.js';
 import { PeerDaemon } from '../../node/daemon.js';
 import { LogLevels } from '../../node/logspec.js';
 import { errorMessage } from '../../base/errors.js';
-import { commandGroup } from '../common.js';
 import { durationOption } from '../options.js';
 
-interface PeerStartFlags {
+export interface PeerStartFlags {
   config?: string;
   join?: string[];
   reportMs?: string;
@@ -84,35 +82,4 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   await daemon.stop();
   if (process.connected) process.disconnect();
   console.log('peer stopped');
-}
-
-export function register(program: Command): void {
-  const peer = commandGroup(program, 'peer', 'The Grapevine peer');
-  startCommand(peer.command('start'));
-  // Fabric's spelling, so scripts and unit files written for `peer node start` work unchanged
-  startCommand(peer.command('node').description("Fabric's `peer node` commands").command('start'));
-}
-
-function startCommand(cmd: Command): void {
-  cmd
-    .description(
-      'Run a peer: gossip (gRPC + TLS), deliver client, ledger per channel, operations server, until SIGINT/SIGTERM',
-    )
-    .option(
-      '--config <file>',
-      "core.yaml (Fabric's keys; default $FABRIC_CFG_PATH/core.yaml, else ./core.yaml, else /etc/hyperledger/fabric/core.yaml; CORE_* variables override it)",
-    )
-    .option(
-      '--join <block...>',
-      'channel config (genesis) block(s) to join at start, besides grapevine.channels',
-    )
-    .option(
-      '--orderer-wait <ms>',
-      'how long an orderer endpoint may take to accept a connection at start',
-      '5000',
-    )
-    .option('--report-ms <ms>', 'interval of state reports to a parent process (network up)', '250')
-    .action(async (flags: PeerStartFlags) => {
-      await runPeerStart(flags);
-    });
 }

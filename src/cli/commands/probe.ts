@@ -6,7 +6,6 @@ import { cryptoRng, realClock } from '../../base/real-clock.js';
 import { X509Certificate } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Command } from 'commander';
 import { ConfigError, GrapevineError, errorMessage } from '../../base/errors.js';
 import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../comm/identity.js';
 import { GrpcTransport } from '../../comm/transport.js';
@@ -19,7 +18,7 @@ import type { Msp } from '../../identity/types.js';
 import type { CommTls } from '../../comm/tls.js';
 import { durationOption } from '../options.js';
 
-interface ProbeOptions {
+export interface ProbeOptions {
   msp: string;
   mspid: string;
   tls?: string;
@@ -136,28 +135,13 @@ export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<st
   }
 }
 
-export function register(program: Command): void {
-  program
-    .command('probe')
-    .description('dial a gossip endpoint, authenticate it (probe handshake) and print its identity')
-    .argument('<endpoint>', 'host:port of a Fabric or Grapevine peer')
-    .requiredOption('--msp <dir>', 'our MSP folder (signcerts, keystore, cacerts)')
-    .requiredOption('--mspid <id>', 'our MSP ID')
-    .option('--tls <dir>', 'our TLS folder (server.crt/key or client.crt/key, ca.crt); omit for plaintext')
-    .option(
-      '--trust <mspdir:mspid>',
-      "another org's MSP to accept (repeatable)",
-      (v: string, acc: string[]) => [...acc, v],
-      [],
-    )
-    .option('--timeout <ms>', 'TCP/TLS/dial timeout', '3000')
-    .action(async (endpoint: string, opts: ProbeOptions) => {
-      try {
-        console.log(await runProbe(endpoint, opts));
-      } catch (e) {
-        if (e instanceof GrapevineError)
-          throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
-        throw e;
-      }
-    });
+/** `grapevine probe`: print who answered, or fail naming the step. */
+export async function probeCommand(endpoint: string, opts: ProbeOptions): Promise<void> {
+  try {
+    console.log(await runProbe(endpoint, opts));
+  } catch (e) {
+    if (e instanceof GrapevineError)
+      throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
+    throw e;
+  }
 }
