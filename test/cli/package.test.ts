@@ -177,6 +177,17 @@ test(
         : { version: PKG.version, peer: 'function' },
     );
 
+    // the README's library example, verbatim, on two vector blocks
+    if (HAVE_VECTORS) {
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+      const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+      assert.ok(example.includes(`from '${PKG.name}'`), 'the README has a library example');
+      writeFileSync(join(app, 'readme.mjs'), example);
+      for (const n of [0, 1]) cpSync(vectorPath('blocks', `block_${n}.pb`), join(app, `block_${n}.pb`));
+      const printed = ok(run(process.execPath, ['readme.mjs'], app), "the README's example");
+      assert.ok(printed.startsWith("[ { name: 'block_1.pb', ok: true } ]\n{"), printed.slice(0, 200));
+    }
+
     // the types, resolved through `exports` as a TypeScript user's compiler resolves them
     writeFileSync(
       join(app, 'use.ts'),
