@@ -3,7 +3,10 @@
  * block-list verification with the identity layer's MessageCryptoService.
  */
 import { VerifyError } from '../base/errors.js';
-import { MessageCryptoService, createMspManager, mspFromFabricConfig } from '../identity/index.js';
+// the modules themselves, not identity/index.js: verifying blocks needs no MSP folders (and their YAML parser)
+import { createMspManager } from '../identity/manager.js';
+import { MessageCryptoService } from '../identity/mcs.js';
+import { mspFromFabricConfig } from '../identity/msp.js';
 import type { ChannelCryptoContext, LocalIdentity } from '../identity/types.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { parseChannelConfigWith, type MspFactory } from './parse.js';

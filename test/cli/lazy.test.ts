@@ -18,7 +18,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 
 /** Packages no light command may load. */
-const HEAVY = ['@grpc/grpc-js', 'pino', 'classic-level', 'prom-client', '@peculiar/x509', 'zod'];
+const HEAVY = ['@grpc/grpc-js', 'pino', 'classic-level', 'prom-client', '@peculiar/x509', 'zod', 'yaml'];
 
 /** The modules (repository paths, or package names) that `grapevine ...args` resolves, from the sources. */
 function modulesLoadedBy(args: string[]): { code: number | null; out: string; modules: string[] } {
@@ -83,25 +83,31 @@ test('grapevine --help loads commander and the command definitions, nothing else
   );
 });
 
-test('grapevine block verify loads no gRPC, logger, ledger or metrics', { skip: SKIP_VECTORS }, () => {
-  if (!HAVE_VECTORS) return;
-  const blocks = [1, 2].map((n) => vectorPath('blocks', `block_${n}.pb`));
-  const { code, out, modules } = modulesLoadedBy([
-    'block',
-    'verify',
-    '--config',
-    vectorPath('blocks', 'block_0.pb'),
-    ...blocks,
-  ]);
-  assert.equal(code, 0, out);
-  assert.match(out, /2 block\(s\) verified/);
-  assert.deepEqual(
-    modules.filter((m) => HEAVY.includes(m)),
-    [],
-  );
-  assert.ok(modules.includes('src/cli/commands/block.ts'), 'the implementation was loaded on demand');
-  assert.deepEqual(
-    modules.filter((m) => /^src\/(comm|service|node|ledger\/(store|indexdb)|ops|orderer|network)\//.test(m)),
-    [],
-  );
-});
+test(
+  'grapevine block verify loads no gRPC, logger, ledger, metrics or YAML parser',
+  { skip: SKIP_VECTORS },
+  () => {
+    if (!HAVE_VECTORS) return;
+    const blocks = [1, 2].map((n) => vectorPath('blocks', `block_${n}.pb`));
+    const { code, out, modules } = modulesLoadedBy([
+      'block',
+      'verify',
+      '--config',
+      vectorPath('blocks', 'block_0.pb'),
+      ...blocks,
+    ]);
+    assert.equal(code, 0, out);
+    assert.match(out, /2 block\(s\) verified/);
+    assert.deepEqual(
+      modules.filter((m) => HEAVY.includes(m)),
+      [],
+    );
+    assert.ok(modules.includes('src/cli/commands/block.ts'), 'the implementation was loaded on demand');
+    assert.deepEqual(
+      modules.filter((m) =>
+        /^src\/(comm|service|node|ledger\/(store|indexdb)|ops|orderer|network)\//.test(m),
+      ),
+      [],
+    );
+  },
+);
