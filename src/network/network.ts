@@ -192,7 +192,7 @@ export class LocalNetwork {
       const child = this.children.spawn(
         p.name,
         CLI_MAIN,
-        ['peer', 'start', '--config', join(peerHome(l, p), 'core.yaml'), '--orderer-wait', String(timeoutMs)],
+        ['peer', 'start', '--config', join(peerHome(l, p), 'core.yaml')],
         logFile(l, p.name),
         (m) => {
           const msg = m as IpcMessage;

@@ -3,8 +3,9 @@
  *
  *   1. the local MSP (peer.mspConfigPath, peer.localMspId) and its signing identity;
  *   2. the channels: join blocks and the ledgers already under grapevine.ledgerPath (channels.ts);
- *   3. the orderer endpoints of every channel answer a TCP dial (after address overrides), so a
- *      wrong endpoint is reported now rather than as endless deliver retries;
+ *   3. no orderer is needed to start (as Fabric's peer: a follower never contacts one, a leader's
+ *      deliver client retries with backoff); while the deliver client runs and no orderer endpoint
+ *      answers a TCP dial, OrdererWatch logs a warning (repeated every minute);
  *   4. TLS (peer.tls.*: our pair, peer.tls.rootcert.file, clientRootCAs, and every channel org's
  *      TLS CAs from the config blocks), then the gossip gRPC server (GrpcTransport), which also
  *      serves Grapevine's catch-up stream (grapevine.catchup.serve; a caller must satisfy the
@@ -12,7 +13,8 @@
  *      grapevine.deliverServer.enabled, orderer.AtomicBroadcast/Deliver from the peer's ledgers
  *      (the orderer's handler, comm/deliver/server.ts: a relay for Fabric peers' deliver clients;
  *      Broadcast answers UNIMPLEMENTED);
- *   5. the operations server (operations.listenAddress) with a gossip health check;
+ *   5. the operations server (operations.listenAddress): /healthz as Fabric's (no gossip check: a
+ *      lone peer is alive), /readyz failing while the peer has no gossip connection;
  *   6. the GossipService with each channel's ledger (and, with grapevine.catchup.enabled, the
  *      catch-up client; streamed blocks verified in worker threads by the MCS), then start.
  * Any failure undoes what was started (in reverse) and throws an error naming what to fix.
@@ -58,8 +60,10 @@ export interface PeerDaemonOptions {
   readonly join?: readonly string[];
   readonly logger?: Logger;
   readonly logSpec?: LogSpecTarget;
-  /** How long to wait for an orderer endpoint to answer a TCP dial at start (ms). Default 5000. */
-  readonly ordererWaitMs?: number;
+  /** How often to check that an orderer answers while the deliver client runs (ms). Default 10 s. */
+  readonly ordererCheckMs?: number;
+  /** How often to repeat the warning while no orderer answers (ms). Default 60 s. */
+  readonly ordererWarnMs?: number;
 }
 
 export class DaemonError extends GrapevineError {}
@@ -142,40 +146,85 @@ function dial(address: string, timeoutMs: number): Promise<string | undefined> {
   });
 }
 
-/** Every channel has at least one orderer endpoint that accepts a TCP connection (retried until waitMs). */
-async function checkOrderers(
-  cfg: PeerConfig,
-  channels: readonly OpenChannel[],
-  waitMs: number,
-): Promise<void> {
+/** A channel's orderer endpoints, after peer.deliveryclient.addressOverrides. */
+function ordererAddresses(cfg: PeerConfig, ch: OpenChannel): string[] {
   const overrides = new Map(cfg.peer.deliveryclient.addressOverrides.map((o) => [o.from, o.to]));
-  for (const ch of channels) {
-    const addrs = [
-      ...new Set(ch.config.ordererEndpoints().map((e) => overrides.get(e.address) ?? e.address)),
-    ];
-    if (addrs.length === 0) {
-      throw new ConfigError(
-        'NO_ORDERER',
-        `channel ${ch.channelId}: its config names no orderer endpoint (OrdererEndpoints of the orderer orgs)`,
-      );
-    }
-    const deadline = Date.now() + waitMs;
-    let errors: string[];
-    for (;;) {
-      errors = [];
-      for (const a of addrs) {
-        const err = await dial(a, Math.min(1000, Math.max(100, deadline - Date.now())));
-        if (err === undefined) break;
-        errors.push(`${a}: ${err}`);
+  return [...new Set(ch.config.ordererEndpoints().map((e) => overrides.get(e.address) ?? e.address))];
+}
+
+/**
+ * While the peer's deliver client runs for a channel (leader or stream source) and no orderer
+ * endpoint of the channel accepts a TCP connection, say so: a warning when it starts, repeated
+ * every `repeatMs` while it lasts, and an info line when an endpoint answers again. The peer
+ * starts and stays up without an orderer (as Fabric's: followers never need one; the deliver
+ * client retries with backoff). Checks every `everyMs`; channels not delivering are not dialled.
+ */
+export class OrdererWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly down = new Map<string, number>();
+
+  constructor(
+    private readonly o: {
+      readonly channels: readonly { readonly channelId: string; readonly addresses: readonly string[] }[];
+      readonly delivering: (channel: string) => boolean;
+      readonly log: Logger;
+      readonly everyMs: number;
+      readonly repeatMs: number;
+      readonly now?: () => number;
+    },
+  ) {}
+
+  start(): void {
+    void this.check();
+    this.timer = setInterval(() => void this.check(), this.o.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Channels for which no orderer answered at the last check. */
+  unreachable(): string[] {
+    return [...this.down.keys()];
+  }
+
+  async check(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const now = this.o.now ?? Date.now;
+    try {
+      for (const ch of this.o.channels) {
+        if (!this.o.delivering(ch.channelId) || ch.addresses.length === 0) {
+          this.down.delete(ch.channelId);
+          continue;
+        }
+        const errors: string[] = [];
+        for (const a of ch.addresses) {
+          const err = await dial(a, 1000);
+          if (err === undefined) break;
+          errors.push(`${a}: ${err}`);
+        }
+        const since = this.down.get(ch.channelId);
+        if (errors.length < ch.addresses.length) {
+          if (since !== undefined) {
+            this.down.delete(ch.channelId);
+            this.o.log.info({ channel: ch.channelId }, 'an orderer endpoint answers again');
+          }
+          continue;
+        }
+        if (since === undefined || now() - since >= this.o.repeatMs) {
+          this.down.set(ch.channelId, now());
+          this.o.log.warn(
+            { channel: ch.channelId, endpoints: errors.join('; ') },
+            'no orderer endpoint answers; the deliver client keeps retrying with backoff (start the ordering service, or map the address with peer.deliveryclient.addressOverrides)',
+          );
+        }
       }
-      if (errors.length < addrs.length || Date.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    if (errors.length === addrs.length) {
-      throw new ConfigError(
-        'ORDERER_UNREACHABLE',
-        `channel ${ch.channelId}: no orderer endpoint answers (${errors.join('; ')}); start the ordering service, or map the address with peer.deliveryclient.addressOverrides`,
-      );
+    } finally {
+      this.running = false;
     }
   }
 }
@@ -214,7 +263,12 @@ export class PeerDaemon {
       for (const ch of channels) closers.push(() => ch.ledger.close());
       if (channels.length === 0)
         log.warn('no channel to serve: give a channel config block with --join or grapevine.channels');
-      await checkOrderers(cfg, channels, o.ordererWaitMs ?? 5000);
+      for (const ch of channels)
+        if (ordererAddresses(cfg, ch).length === 0)
+          log.warn(
+            { channel: ch.channelId },
+            'the channel config names no orderer endpoint (OrdererEndpoints of the orderer orgs): this peer cannot lead the channel',
+          );
 
       const mspId = cfg.peer.localMspId;
       const registry = new ChannelCryptoRegistry();
@@ -370,10 +424,20 @@ export class PeerDaemon {
       closers.push(() => tracker.stop());
       for (const ch of channels) svc.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
       svc.start();
-      operations?.registerChecker('gossip', () => {
+      // liveness (/healthz) as Fabric's has no gossip check; readiness (/readyz) is Grapevine's
+      operations?.registerReadinessChecker('gossip', () => {
         if (transport.connectedPeers().length === 0 && channels.length > 0)
           throw new Error('no gossip connection to any peer');
       });
+      const watch = new OrdererWatch({
+        channels: channels.map((ch) => ({ channelId: ch.channelId, addresses: ordererAddresses(cfg, ch) })),
+        delivering: (ch) => svc.deliver.isDelivering(ch),
+        log,
+        everyMs: o.ordererCheckMs ?? 10_000,
+        repeatMs: o.ordererWarnMs ?? 60_000,
+      });
+      watch.start();
+      closers.push(() => watch.stop());
       const daemon = new PeerDaemon(cfg, svc, transport, operations, channels, tracker, closers, log);
       log.info(
         {

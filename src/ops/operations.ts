@@ -5,6 +5,9 @@
  *   GET /healthz  200 {"status":"OK","time":...}, or 503 {"status":"Service Unavailable","time":...,
  *                 "failed_checks":[{"component","reason"}]} when a registered checker fails;
  *                 408 when the checks take longer than the timeout (30 s); other methods 405.
+ *                 Liveness, as Fabric's: a peer with no gossip connection is still healthy.
+ *   GET /readyz   Grapevine's own (Fabric has none): the same answers over the readiness checkers
+ *                 (registerReadinessChecker), e.g. "has a gossip connection".
  *   GET /metrics  Prometheus text of the Metrics registry (only when one is given: provider
  *                 prometheus); other methods 405.
  *   /logspec      GET 200 {"spec":"info"}; PUT {"spec":"..."} 204, bad JSON or spec 400
@@ -83,6 +86,7 @@ class BodyTooLarge extends Error {}
 
 export class OperationsServer {
   private readonly checkers = new Map<string, HealthCheck>();
+  private readonly readiness = new Map<string, HealthCheck>();
   private readonly inflight = new Set<AbortController>();
   private readonly log: Logger;
   private server: Server | undefined;
@@ -104,6 +108,13 @@ export class OperationsServer {
 
   deregisterChecker(component: string): void {
     this.checkers.delete(component);
+  }
+
+  /** Add a named readiness checker (GET /readyz); a name can be registered once. */
+  registerReadinessChecker(component: string, checker: HealthChecker | HealthCheck): void {
+    if (this.readiness.has(component))
+      throw new OperationsError('ALREADY_REGISTERED', `'${component}' is already registered`);
+    this.readiness.set(component, typeof checker === 'function' ? checker : (s) => checker.healthCheck(s));
   }
 
   /** The bound address once started. */
@@ -218,13 +229,18 @@ export class OperationsServer {
       res.writeHead(401).end();
       return;
     }
-    if (path === '/healthz') return this.healthz(req, res);
+    if (path === '/healthz') return this.healthz(req, res, this.checkers);
+    if (path === '/readyz') return this.healthz(req, res, this.readiness);
     if (path === '/metrics') return this.metrics(req, res);
     if (path === '/logspec') return this.logspec(req, res);
     return this.version(req, res);
   }
 
-  private async healthz(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async healthz(
+    req: IncomingMessage,
+    res: ServerResponse,
+    checkers: ReadonlyMap<string, HealthCheck>,
+  ): Promise<void> {
     if (req.method !== 'GET') {
       res.writeHead(405).end();
       return;
@@ -233,7 +249,7 @@ export class OperationsServer {
     this.inflight.add(controller);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const checks = [...this.checkers].map(async ([component, check]) => {
+      const checks = [...checkers].map(async ([component, check]) => {
         try {
           await check(controller.signal);
           return undefined;
@@ -318,7 +334,7 @@ export class OperationsServer {
   }
 }
 
-const ROUTES = new Set(['/healthz', '/metrics', '/logspec', '/version']);
+const ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/logspec', '/version']);
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(body)}\n`);

@@ -46,7 +46,7 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
       },
     });
   const start = async (p: PeerSpec, overrides: Record<string, unknown> = {}): Promise<PeerDaemon> => {
-    const d = await PeerDaemon.start({ config: configOf(p, overrides), ordererWaitMs: 2000, logger });
+    const d = await PeerDaemon.start({ config: configOf(p, overrides), logger });
     running.push(d);
     return d;
   };

@@ -104,7 +104,7 @@ describe('Deliver served by a Grapevine peer (the relay)', { timeout: 90_000 }, 
         ...overrides,
       },
     });
-    const d = await PeerDaemon.start({ config, ordererWaitMs: 2000, logger });
+    const d = await PeerDaemon.start({ config, logger });
     running.push(d);
     return d;
   };

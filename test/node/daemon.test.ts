@@ -1,9 +1,10 @@
 /**
  * The peer daemon (`grapevine peer start`) on 127.0.0.1 with a network folder from
  * prepareLayout: a broken or missing config exits non-zero naming the key or file (real CLI
- * processes); in-process, a missing MSP, an unreachable orderer and a port in use fail with an
- * error naming what to fix and leave nothing running (ledger reopenable, ports free); a good
- * start serves the channel (height 1, healthz, state snapshot) and stop() frees everything.
+ * processes); in-process, a missing MSP and a port in use fail with an error naming what to fix
+ * and leave nothing running (ledger reopenable, ports free); no orderer answering does not stop a
+ * start (a leader warns until one answers); a good start serves the channel (height 1, healthz,
+ * readyz, state snapshot) and stop() frees everything.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
 import { BlockStore } from '../../src/ledger/index.js';
+import { until } from '../helpers/until.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { CLI_MAIN } from '../../src/network/children.js';
@@ -79,7 +82,7 @@ describe('peer daemon', { timeout: 120_000 }, () => {
 
   test('a missing MSP folder is named (peer.mspConfigPath)', async () => {
     const cfg = configOf({ 'peer.mspConfigPath': join(root, 'no-msp') });
-    await assert.rejects(PeerDaemon.start({ config: cfg, ordererWaitMs: 100 }), (e: unknown) => {
+    await assert.rejects(PeerDaemon.start({ config: cfg }), (e: unknown) => {
       assert.ok(e instanceof GrapevineError);
       assert.equal(e.code, 'MISSING_MSP');
       assert.match(e.message, /peer\.mspConfigPath/);
@@ -88,15 +91,39 @@ describe('peer daemon', { timeout: 120_000 }, () => {
     });
   });
 
-  test('an unreachable orderer is named, and nothing is left open', async () => {
-    const cfg = configOf();
-    await assert.rejects(PeerDaemon.start({ config: cfg, ordererWaitMs: 300 }), (e: unknown) => {
-      assert.ok(e instanceof GrapevineError);
-      assert.equal(e.code, 'ORDERER_UNREACHABLE');
-      assert.ok(e.message.includes(`127.0.0.1:${layout.orderer.port}`), e.message);
-      assert.match(e.message, /channel grapevine/);
-      return true;
-    });
+  test('no orderer answering: the peer starts anyway (healthz 200, readyz 503), a leader warns naming the endpoint, and says so when one answers', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    // a static leader: its deliver client runs, so the watch dials the orderer
+    const cfg = configOf({ 'peer.gossip.useLeaderElection': false, 'peer.gossip.orgLeader': true });
+    const d = await PeerDaemon.start({ config: cfg, logger, ordererCheckMs: 100, ordererWarnMs: 60_000 });
+    let orderer: Server | undefined;
+    try {
+      const warned = () =>
+        lines
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .filter((l) => /no orderer endpoint answers/.test(String(l.msg)));
+      await until(() => warned().length > 0, 'a warning that no orderer answers', {
+        detail: () => lines.join(''),
+      });
+      const w = warned()[0]!;
+      assert.equal(w.channel, 'grapevine');
+      assert.ok(String(w.endpoints).includes(`127.0.0.1:${layout.orderer.port}`), String(w.endpoints));
+      assert.equal((await fetch(`${d.operationsUrl()}/healthz`)).status, 200);
+      const ready = await fetch(`${d.operationsUrl()}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(await ready.text(), /no gossip connection/);
+      orderer = await listen(layout.orderer.port);
+      await until(
+        () => lines.some((l) => l.includes('an orderer endpoint answers again')),
+        'the orderer answering again',
+        { detail: () => lines.join('') },
+      );
+      assert.equal(warned().length, 1, 'the warning repeats only every ordererWarnMs');
+    } finally {
+      await d.stop();
+      if (orderer) await close(orderer);
+    }
     // the ledger was closed: it opens again (a second open of a live store would fail on its lock)
     const ledger = await BlockStore.open(join(cfg.grapevine.ledgerPath, 'grapevine'));
     assert.equal(ledger.height(), 1n);
@@ -109,7 +136,7 @@ describe('peer daemon', { timeout: 120_000 }, () => {
     const orderer = await listen(layout.orderer.port);
     const squatter = await listen(peer.port);
     try {
-      await assert.rejects(PeerDaemon.start({ config: configOf(), ordererWaitMs: 1000 }), (e: unknown) => {
+      await assert.rejects(PeerDaemon.start({ config: configOf() }), (e: unknown) => {
         assert.ok(e instanceof GrapevineError);
         assert.equal(e.code, 'LISTEN_FAILED');
         assert.match(e.message, /peer\.listenAddress/);
@@ -126,7 +153,7 @@ describe('peer daemon', { timeout: 120_000 }, () => {
   test('a good start serves the channel, healthz and a state snapshot; stop frees the ports', async () => {
     const orderer = await listen(layout.orderer.port);
     try {
-      const d = await PeerDaemon.start({ config: configOf(), ordererWaitMs: 1000 });
+      const d = await PeerDaemon.start({ config: configOf() });
       try {
         const s = d.snapshot();
         assert.equal(s.id, peer.name);
@@ -138,9 +165,11 @@ describe('peer daemon', { timeout: 120_000 }, () => {
         );
         assert.equal(d.operationsUrl(), `http://127.0.0.1:${peer.opsPort}`);
         const r = await fetch(`${d.operationsUrl()}/healthz`);
-        // alone, the peer has no gossip connection: the gossip check fails (503) and says why
-        assert.equal(r.status, 503);
-        assert.match(await r.text(), /no gossip connection/);
+        // alone, the peer is alive (Fabric's /healthz has no gossip check) but not ready
+        assert.equal(r.status, 200);
+        const ready = await fetch(`${d.operationsUrl()}/readyz`);
+        assert.equal(ready.status, 503);
+        assert.match(await ready.text(), /no gossip connection/);
         const m = await fetch(`${d.operationsUrl()}/metrics`);
         assert.equal(m.status, 200);
         const text = await m.text();

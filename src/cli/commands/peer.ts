@@ -49,17 +49,22 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   let reportEveryMs: number;
   try {
     // flags first: a bad flag is named before any file is read
-    const ordererWaitMs = durationOption('--orderer-wait', flags.ordererWait ?? '5000', 1);
+    // accepted for old scripts: the peer no longer waits for an orderer (a follower never needs one)
+    if (flags.ordererWait !== undefined) durationOption('--orderer-wait', flags.ordererWait, 1);
     reportEveryMs = durationOption('--report-ms', flags.reportMs ?? '250', 1, 50);
     const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
     const levels = new LogLevels({ spec: config.grapevine.logSpec });
     for (const w of config.warnings) levels.root.warn({ component: 'node' }, w);
+    if (flags.ordererWait !== undefined)
+      levels.root.warn(
+        { component: 'node' },
+        '--orderer-wait is ignored: the peer starts without an orderer and warns while none answers',
+      );
     daemon = await PeerDaemon.start({
       config,
       join: flags.join ?? [],
       logger: levels.root,
       logSpec: levels,
-      ordererWaitMs,
     });
   } catch (e) {
     send?.({ type: 'error', message: errorMessage(e) } satisfies PeerIpcMessage);

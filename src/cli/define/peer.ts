@@ -25,8 +25,7 @@ function startCommand(cmd: Command): void {
     )
     .option(
       '--orderer-wait <ms>',
-      'how long an orderer endpoint may take to accept a connection at start',
-      '5000',
+      'ignored (kept for old scripts): the peer starts without an orderer, as Fabric',
     )
     .option('--report-ms <ms>', 'interval of state reports to a parent process (network up)', '250')
     .action(async (flags: PeerStartFlags) => {
