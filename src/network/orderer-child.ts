@@ -12,9 +12,10 @@ async function main(): Promise<void> {
   const levels = new LogLevels({ spec: process.env.GRAPEVINE_ORDERER_LOGSPEC ?? 'info' });
   let orderer;
   try {
-    orderer = await launchOrderer(loadOrdererConfig(flags), {
-      logger: levels.root.child({ component: 'orderer' }),
-    });
+    const cfg = loadOrdererConfig(flags);
+    const logger = levels.root.child({ component: 'orderer' });
+    for (const w of cfg.warnings) logger.warn(w);
+    orderer = await launchOrderer(cfg, { logger });
   } catch (e) {
     console.error(`orderer: ${errorMessage(e)}`);
     process.send?.({ type: 'error', message: errorMessage(e) });

@@ -13,6 +13,12 @@
  *   Operations.ListenAddress                   --operations <host:port> (absent: no server)
  *   Operations.TLS.Enabled, Certificate, PrivateKey, ClientAuthRequired, ClientRootCAs
  *   Metrics.Provider                           prometheus (our default) | disabled
+ *
+ * Fabric's ORDERER_* environment variables override the file (flags still win): the key path in
+ * upper case with '_' for '.', e.g. ORDERER_GENERAL_LISTENADDRESS, ORDERER_GENERAL_LISTENPORT,
+ * ORDERER_GENERAL_TLS_ENABLED, ORDERER_OPERATIONS_LISTENADDRESS, ORDERER_METRICS_PROVIDER (see
+ * ORDERER_ENV_KEYS); booleans are true/false, lists (ClientRootCAs) `[a, b]` or `a,b`. Any other
+ * ORDERER_* variable (a Fabric key Grapevine does not read, or a typo) is reported in `warnings`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -46,6 +52,8 @@ export interface OrdererFileConfig {
     | undefined;
   /** Metrics.Provider: /metrics is served only with prometheus. */
   readonly metricsProvider: 'prometheus' | 'disabled';
+  /** Problems that do not stop the orderer (ORDERER_* variables that are not read), to log. */
+  readonly warnings: readonly string[];
 }
 
 export interface OrdererFlags {
@@ -119,10 +127,91 @@ function checkListen(listen: string, where: string): string {
   return listen;
 }
 
-/** Merge the config file (if any) and the flags; paths are returned absolute. */
-export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
+type EnvKind = 'string' | 'bool' | 'list';
+
+/** The orderer.yaml keys read from ORDERER_* variables (every key this orderer reads). */
+export const ORDERER_ENV_KEYS: Readonly<Record<string, EnvKind>> = {
+  'General.ListenAddress': 'string',
+  'General.ListenPort': 'string',
+  'General.BootstrapFile': 'string',
+  'General.LocalMSPDir': 'string',
+  'General.LocalMSPID': 'string',
+  'General.TLS.Enabled': 'bool',
+  'General.TLS.Certificate': 'string',
+  'General.TLS.PrivateKey': 'string',
+  'General.TLS.ClientAuthRequired': 'bool',
+  'General.TLS.ClientRootCAs': 'list',
+  'General.Authentication.TimeWindow': 'string',
+  'General.Authentication.NoExpirationChecks': 'bool',
+  'FileLedger.Location': 'string',
+  'Operations.ListenAddress': 'string',
+  'Operations.TLS.Enabled': 'bool',
+  'Operations.TLS.Certificate': 'string',
+  'Operations.TLS.PrivateKey': 'string',
+  'Operations.TLS.ClientAuthRequired': 'bool',
+  'Operations.TLS.ClientRootCAs': 'list',
+  'Metrics.Provider': 'string',
+};
+
+/** ORDERER_GENERAL_LISTENADDRESS for General.ListenAddress. */
+export function ordererEnvName(key: string): string {
+  return `ORDERER_${key.toUpperCase().replace(/\./g, '_')}`;
+}
+
+/** The tree with the ORDERER_* variables set on it (a copy); unknown variables -> warnings. */
+function applyEnv(tree: Tree, env: Readonly<Record<string, string | undefined>>, warnings: string[]): Tree {
+  const byName = new Map(Object.keys(ORDERER_ENV_KEYS).map((k) => [ordererEnvName(k), k]));
+  const out: Tree = structuredClone(tree);
+  for (const [name, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!name.startsWith('ORDERER_') || raw === undefined) continue;
+    const key = byName.get(name);
+    if (key === undefined) {
+      warnings.push(
+        `environment variable ${name}: not a key Grapevine's orderer reads (known: ${[...byName.keys()].join(', ')}); ignored`,
+      );
+      continue;
+    }
+    if (raw === '') continue;
+    let value: unknown = raw;
+    const kind = ORDERER_ENV_KEYS[key];
+    if (kind === 'bool') {
+      const v = raw.trim().toLowerCase();
+      if (v !== 'true' && v !== 'false')
+        throw new ConfigError(
+          'BAD_ORDERER_CONFIG',
+          `environment variable ${name}: '${raw}' is not true or false`,
+        );
+      value = v === 'true';
+    } else if (kind === 'list') {
+      value = raw
+        .replace(/^\s*\[|\]\s*$/g, '')
+        .split(/[,\s]+/)
+        .filter((x) => x !== '');
+    }
+    const path = key.split('.');
+    let t = out;
+    for (const part of path.slice(0, -1)) {
+      const next = t[part];
+      if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next))
+        t[part] = {};
+      t = t[part] as Tree;
+    }
+    t[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+/**
+ * Merge the config file (if any), the ORDERER_* variables of `env` and the flags; paths are
+ * returned absolute (relative ones from the file's folder, or the working folder without a file).
+ */
+export function loadOrdererConfig(
+  flags: OrdererFlags,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): OrdererFileConfig {
   const file = flags.config ? resolve(flags.config) : undefined;
-  const tree = file ? readTree(file) : {};
+  const warnings: string[] = [];
+  const tree = applyEnv(file ? readTree(file) : {}, env, warnings);
   const where = file ?? 'flags';
   const base = file ? dirname(file) : process.cwd();
   const abs = (p: string | undefined, from: string): string | undefined =>
@@ -216,6 +305,7 @@ export function loadOrdererConfig(flags: OrdererFlags): OrdererFileConfig {
     noExpirationChecks,
     operations,
     metricsProvider: provider,
+    warnings,
   };
 }
 

@@ -13,7 +13,9 @@ import { untilStopSignal } from '../common.js';
 /** Start the orderer from flags; the caller stops it. */
 export async function runOrdererStart(flags: OrdererFlags): Promise<Orderer> {
   const cfg = loadOrdererConfig(flags);
-  return launchOrderer(cfg, { logger: componentLogger('orderer') });
+  const logger = componentLogger('orderer');
+  for (const w of cfg.warnings) logger.warn(w);
+  return launchOrderer(cfg, { logger });
 }
 
 /** `grapevine orderer start`: serve until SIGINT/SIGTERM, then stop. */
