@@ -172,7 +172,7 @@ async function net(): Promise<void> {
       Math.max(...receivers.map((p) => p.got.get('mychannel')!.get(s)! - at)),
     );
     const pushMetric = await Promise.all(
-      receivers.map((p) => p.metrics.value('gossip_blocks_received', { source: 'push' })),
+      receivers.map((p) => p.metrics.value('grapevine_gossip_blocks_received_total', { source: 'push' })),
     );
     const byPush = pushMetric.reduce((a, b) => a + b, 0);
     // ideal flood baseline

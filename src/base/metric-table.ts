@@ -1,15 +1,20 @@
 /**
  * Every metric Grapevine registers, in one table: name, type, help, label names (and buckets for
  * a histogram that sets them). `Metrics` (./metrics.ts) registers only entries of this table, so a
- * registry never exposes a name that is not here; docs/metrics.md is generated from it
+ * registry never exposes a name that is not here (besides prom-client's process and Node.js
+ * metrics, `Metrics.collectProcessMetrics`); docs/metrics.md is generated from it
  * (`npm run gen:metrics-doc`) and test/base/metric-table.test.ts fails when the two differ.
  *
- * Names follow Fabric's where Fabric has one (gossip_comm_messages_sent, gossip_state_height,
- * the orderer's broadcast_* and deliver_*, ...); Grapevine's own gossip metrics keep the
- * gossip_ prefix and the catch-up and deliver client ones the grapevine_ prefix. Every series also
- * carries the registry's default labels (`peer` on a peer).
+ * Naming, so that the series drop into a Fabric dashboard:
+ *   - where Fabric v2.4.9 has the metric, its exact name, help, labels and type (gossip_comm_messages_sent,
+ *     gossip_state_height, ledger_blockchain_height, fabric_version, grpc_server_*, the orderer's
+ *     broadcast_* and deliver_*, ...). Fabric's counters carry no `_total` suffix, so neither do these;
+ *   - Grapevine's own metrics under `grapevine_` (the gossip ones `grapevine_gossip_*`, formerly in
+ *     Fabric's `gossip_` namespace), following Prometheus's conventions: every counter ends in `_total`.
+ * No series carries a `peer` label (Fabric's have none: one process, one scrape target).
+ * The renames are listed in docs/metrics.md (RENAMED_METRICS).
  *
- * An entry's key is its name in camelCase (gossip_channel_map_full: gossipChannelMapFull).
+ * An entry's key is its name in camelCase (grapevine_gossip_channels: grapevineGossipChannels).
  */
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -53,50 +58,60 @@ const COMM = {
   gossipCommMessagesSent: counter('gossip_comm_messages_sent', 'Number of messages sent'),
   gossipCommMessagesReceived: counter('gossip_comm_messages_received', 'Number of messages received'),
   gossipCommOverflowCount: counter('gossip_comm_overflow_count', 'Number of outgoing queue buffer overflows'),
-  gossipCommConnsOpen: gauge('gossip_comm_conns_open', 'Open gossip connections'),
-  gossipCommHandshakeFailures: counter(
-    'gossip_comm_handshake_failures',
+  grapevineGossipCommConnsOpen: gauge('grapevine_gossip_comm_conns_open', 'Open gossip connections'),
+  grapevineGossipCommHandshakeFailuresTotal: counter(
+    'grapevine_gossip_comm_handshake_failures_total',
     'Failed gossip handshakes by reason',
     ['reason'],
   ),
-  gossipCommBadInput: counter('gossip_comm_bad_input', 'Received frames dropped or refused, by reason', [
-    'reason',
-  ]),
-  gossipCommPresumedDead: counter('gossip_comm_presumed_dead', 'Peers reported presumed dead'),
-  gossipCommPresumedDeadDropped: counter(
-    'gossip_comm_presumed_dead_dropped',
+  grapevineGossipCommBadInputTotal: counter(
+    'grapevine_gossip_comm_bad_input_total',
+    'Received frames dropped or refused, by reason',
+    ['reason'],
+  ),
+  grapevineGossipCommPresumedDeadTotal: counter(
+    'grapevine_gossip_comm_presumed_dead_total',
+    'Peers reported presumed dead',
+  ),
+  grapevineGossipCommPresumedDeadDroppedTotal: counter(
+    'grapevine_gossip_comm_presumed_dead_dropped_total',
     'Presumed-dead reports dropped (backlog full)',
   ),
-  gossipEmitterDropped: counter(
-    'gossip_emitter_dropped',
+  grapevineGossipEmitterDroppedTotal: counter(
+    'grapevine_gossip_emitter_dropped_total',
     'Items dropped because the emitter buffer was full',
     ['emitter'],
   ),
-  gossipEmitterRouteErrors: counter('gossip_emitter_route_errors', 'Emitter flushes whose routing threw', [
-    'emitter',
-  ]),
+  grapevineGossipEmitterRouteErrorsTotal: counter(
+    'grapevine_gossip_emitter_route_errors_total',
+    'Emitter flushes whose routing threw',
+    ['emitter'],
+  ),
 } as const;
 
 /** The identity store and identity pull. */
 const IDENTITY = {
-  gossipIdentityStoreRejected: counter(
-    'gossip_identity_store_rejected',
+  grapevineGossipIdentityStoreRejectedTotal: counter(
+    'grapevine_gossip_identity_store_rejected_total',
     'Identities refused by the identity store',
     ['reason'],
   ),
-  gossipIdentityStorePurged: counter(
-    'gossip_identity_store_purged',
+  grapevineGossipIdentityStorePurgedTotal: counter(
+    'grapevine_gossip_identity_store_purged_total',
     'Identities removed from the identity store',
     ['reason'],
   ),
-  gossipIdentityStoreSize: gauge('gossip_identity_store_size', 'Identities in the identity store'),
-  gossipIdentityPullRejected: counter(
-    'gossip_identity_pull_rejected',
+  grapevineGossipIdentityStoreSize: gauge(
+    'grapevine_gossip_identity_store_size',
+    'Identities in the identity store',
+  ),
+  grapevineGossipIdentityPullRejectedTotal: counter(
+    'grapevine_gossip_identity_pull_rejected_total',
     'Identity DataUpdates dropped, by reason',
     ['reason'],
   ),
-  gossipIdentityPullPutRefused: counter(
-    'gossip_identity_pull_put_refused',
+  grapevineGossipIdentityPullPutRefusedTotal: counter(
+    'grapevine_gossip_identity_pull_put_refused_total',
     'Pulled identities the identity store refused',
     ['reason'],
   ),
@@ -104,81 +119,90 @@ const IDENTITY = {
 
 /** Discovery (membership, alive store, bootstrap/anchor connector). */
 const DISCOVERY = {
-  gossipDiscoveryDropped: counter('gossip_discovery_dropped', 'Discovery messages dropped, by reason', [
-    'reason',
-  ]),
-  gossipDiscoveryRequestsRefused: counter(
-    'gossip_discovery_requests_refused',
+  grapevineGossipDiscoveryDroppedTotal: counter(
+    'grapevine_gossip_discovery_dropped_total',
+    'Discovery messages dropped, by reason',
+    ['reason'],
+  ),
+  grapevineGossipDiscoveryRequestsRefusedTotal: counter(
+    'grapevine_gossip_discovery_requests_refused_total',
     'MembershipRequests answered by closing the connection',
   ),
-  gossipDiscoveryConnectAttempts: counter(
-    'gossip_discovery_connect_attempts',
+  grapevineGossipDiscoveryConnectAttemptsTotal: counter(
+    'grapevine_gossip_discovery_connect_attempts_total',
     'Bootstrap/anchor connection steps by kind and result',
     ['kind', 'result'],
   ),
-  gossipDiscoveryMembers: gauge('gossip_discovery_members', 'Known members by state', ['state']),
-  gossipDiscoveryMembersFull: counter(
-    'gossip_discovery_members_full',
+  grapevineGossipDiscoveryMembers: gauge('grapevine_gossip_discovery_members', 'Known members by state', [
+    'state',
+  ]),
+  grapevineGossipDiscoveryMembersFullTotal: counter(
+    'grapevine_gossip_discovery_members_full_total',
     'New members refused because the membership table was full',
   ),
-  gossipDiscoveryAliveStoreEvicted: counter(
-    'gossip_discovery_alive_store_evicted',
+  grapevineGossipDiscoveryAliveStoreEvictedTotal: counter(
+    'grapevine_gossip_discovery_alive_store_evicted_total',
     'Alive messages evicted because the store was full',
   ),
-  gossipDiscoveryAliveStoreSize: gauge(
-    'gossip_discovery_alive_store_size',
+  grapevineGossipDiscoveryAliveStoreSize: gauge(
+    'grapevine_gossip_discovery_alive_store_size',
     'Messages in the alive message store',
   ),
 } as const;
 
 /** The gossip node and its channels (blocks pushed and pulled, StateInfo, the block store). */
 const CHANNEL = {
-  gossipDropped: counter('gossip_dropped', 'Channel messages dropped by the gossip node, by reason', [
-    'reason',
-  ]),
-  gossipChannels: gauge('gossip_channels', 'Joined channels'),
-  gossipChannelMapFull: counter(
-    'gossip_channel_map_full',
+  grapevineGossipDroppedTotal: counter(
+    'grapevine_gossip_dropped_total',
+    'Channel messages dropped by the gossip node, by reason',
+    ['reason'],
+  ),
+  grapevineGossipChannels: gauge('grapevine_gossip_channels', 'Joined channels'),
+  grapevineGossipChannelMapFullTotal: counter(
+    'grapevine_gossip_channel_map_full_total',
     'Entries refused because a bounded channel map was full',
     ['map'],
   ),
   gossipMembershipTotalPeersKnown: gauge('gossip_membership_total_peers_known', 'Peers known per channel', [
     'channel',
   ]),
-  gossipChannelStateInfoCached: gauge(
-    'gossip_channel_state_info_cached',
+  grapevineGossipChannelStateInfoCached: gauge(
+    'grapevine_gossip_channel_state_info_cached',
     'StateInfo messages cached per channel',
     ['channel'],
   ),
-  gossipChannelStateInfoStale: counter(
-    'gossip_channel_state_info_stale',
+  grapevineGossipChannelStateInfoStaleTotal: counter(
+    'grapevine_gossip_channel_state_info_stale_total',
     'StateInfo messages not newer than the cached one (or our own)',
     ['channel'],
   ),
-  gossipBlocksReceived: counter('gossip_blocks_received', 'Verified new blocks received, by source', [
-    'channel',
-    'source',
-  ]),
-  gossipBlocksDuplicate: counter(
-    'gossip_blocks_duplicate',
+  grapevineGossipBlocksReceivedTotal: counter(
+    'grapevine_gossip_blocks_received_total',
+    'Verified new blocks received, by source',
+    ['channel', 'source'],
+  ),
+  grapevineGossipBlocksDuplicateTotal: counter(
+    'grapevine_gossip_blocks_duplicate_total',
     'Blocks received that the block store already had (or too old)',
     ['channel', 'source'],
   ),
-  gossipBlockStoreRefused: counter(
-    'gossip_block_store_refused',
+  grapevineGossipBlockStoreRefusedTotal: counter(
+    'grapevine_gossip_block_store_refused_total',
     'Blocks the block message store refused (duplicate or too old)',
     ['channel'],
   ),
-  gossipBlockStoreRemoved: counter(
-    'gossip_block_store_removed',
+  grapevineGossipBlockStoreRemovedTotal: counter(
+    'grapevine_gossip_block_store_removed_total',
     'Blocks removed from the block message store',
     ['channel', 'reason'],
   ),
-  gossipBlockStoreSize: gauge('gossip_block_store_size', 'Unexpired blocks in the block message store', [
-    'channel',
-  ]),
-  gossipBlockPullRejected: counter(
-    'gossip_block_pull_rejected',
+  grapevineGossipBlockStoreSize: gauge(
+    'grapevine_gossip_block_store_size',
+    'Unexpired blocks in the block message store',
+    ['channel'],
+  ),
+  grapevineGossipBlockPullRejectedTotal: counter(
+    'grapevine_gossip_block_pull_rejected_total',
     'Block DataUpdates dropped for a block that failed verification',
     ['channel'],
   ),
@@ -186,19 +210,32 @@ const CHANNEL = {
 
 /** Pull engines (block and identity pull), labelled by pull instance and channel. */
 const PULL_ENGINE = {
-  gossipPullRounds: counter('gossip_pull_rounds', 'Pull rounds started', PULL),
-  gossipPullMessagesReceived: counter('gossip_pull_messages_received', 'Pull messages received', [
+  grapevineGossipPullRoundsTotal: counter('grapevine_gossip_pull_rounds_total', 'Pull rounds started', PULL),
+  grapevineGossipPullMessagesReceivedTotal: counter(
+    'grapevine_gossip_pull_messages_received_total',
+    'Pull messages received',
+    [...PULL, 'type'],
+  ),
+  grapevineGossipPullMessagesSentTotal: counter(
+    'grapevine_gossip_pull_messages_sent_total',
+    'Pull messages sent',
+    [...PULL, 'type'],
+  ),
+  grapevineGossipPullItemsPulledTotal: counter(
+    'grapevine_gossip_pull_items_pulled_total',
+    'Items added from pull updates',
+    PULL,
+  ),
+  grapevineGossipPullDroppedTotal: counter(
+    'grapevine_gossip_pull_dropped_total',
+    'Pull messages or items dropped, by reason',
+    [...PULL, 'reason'],
+  ),
+  grapevineGossipPullItems: gauge('grapevine_gossip_pull_items', 'Items held by a pull instance', PULL),
+  grapevineGossipPullNonces: gauge('grapevine_gossip_pull_nonces', 'Pull nonces remembered', [
     ...PULL,
-    'type',
+    'side',
   ]),
-  gossipPullMessagesSent: counter('gossip_pull_messages_sent', 'Pull messages sent', [...PULL, 'type']),
-  gossipPullItemsPulled: counter('gossip_pull_items_pulled', 'Items added from pull updates', PULL),
-  gossipPullDropped: counter('gossip_pull_dropped', 'Pull messages or items dropped, by reason', [
-    ...PULL,
-    'reason',
-  ]),
-  gossipPullItems: gauge('gossip_pull_items', 'Items held by a pull instance', PULL),
-  gossipPullNonces: gauge('gossip_pull_nonces', 'Pull nonces remembered', [...PULL, 'side']),
 } as const;
 
 /** Leader election; gossip_leader_election_leader is Fabric's. */
@@ -206,8 +243,8 @@ const ELECTION = {
   gossipLeaderElectionLeader: gauge('gossip_leader_election_leader', 'Peer is leader (1) or follower (0)', [
     'channel',
   ]),
-  gossipLeaderElectionDropped: counter(
-    'gossip_leader_election_dropped',
+  grapevineGossipLeaderElectionDroppedTotal: counter(
+    'grapevine_gossip_leader_election_dropped_total',
     'Leadership messages dropped by the election: sender not an election peer',
     ['channel'],
   ),
@@ -222,35 +259,49 @@ const STATE = {
   gossipStateCommitDuration: histogram('gossip_state_commit_duration', 'Time to commit a block, seconds', [
     'channel',
   ]),
-  gossipStateDropped: counter('gossip_state_dropped', 'State transfer inputs dropped, by reason', [
-    'channel',
-    'reason',
-  ]),
-  gossipStateRequestsSent: counter('gossip_state_requests_sent', 'RemoteStateRequests sent', ['channel']),
-  gossipStateBlocksServed: counter('gossip_state_blocks_served', 'Blocks sent in RemoteStateResponses', [
-    'channel',
-  ]),
-  grapevineCatchupStreams: counter('grapevine_catchup_streams', 'Catch-up streams by outcome', [
+  grapevineGossipStateDroppedTotal: counter(
+    'grapevine_gossip_state_dropped_total',
+    'State transfer inputs dropped, by reason',
+    ['channel', 'reason'],
+  ),
+  grapevineGossipStateRequestsSentTotal: counter(
+    'grapevine_gossip_state_requests_sent_total',
+    'RemoteStateRequests sent',
+    ['channel'],
+  ),
+  grapevineGossipStateBlocksServedTotal: counter(
+    'grapevine_gossip_state_blocks_served_total',
+    'Blocks sent in RemoteStateResponses',
+    ['channel'],
+  ),
+  grapevineCatchupStreamsTotal: counter('grapevine_catchup_streams_total', 'Catch-up streams by outcome', [
     'channel',
     'outcome',
   ]),
-  grapevineCatchupBlocks: counter('grapevine_catchup_blocks', 'Blocks received by catch-up', ['channel']),
-  grapevineCatchupSignatureChecks: counter(
-    'grapevine_catchup_signature_checks',
+  grapevineCatchupBlocksTotal: counter('grapevine_catchup_blocks_total', 'Blocks received by catch-up', [
+    'channel',
+  ]),
+  grapevineCatchupSignatureChecksTotal: counter(
+    'grapevine_catchup_signature_checks_total',
     'Orderer-signature checks made on catch-up blocks in the verifier workers (one per chained run and per config block, or one per block with verifyAllSignatures)',
     ['channel'],
   ),
-  grapevineCatchupRefused: counter('grapevine_catchup_refused', 'Catch-up streams refused, by reason', [
-    'reason',
-  ]),
-  grapevineCatchupBlocksSent: counter('grapevine_catchup_blocks_sent', 'Blocks sent on catch-up streams'),
-  grapevineStreamBlocks: counter(
-    'grapevine_stream_blocks',
+  grapevineCatchupRefusedTotal: counter(
+    'grapevine_catchup_refused_total',
+    'Catch-up streams refused, by reason',
+    ['reason'],
+  ),
+  grapevineCatchupBlocksSentTotal: counter(
+    'grapevine_catchup_blocks_sent_total',
+    'Blocks sent on catch-up streams',
+  ),
+  grapevineStreamBlocksTotal: counter(
+    'grapevine_stream_blocks_total',
     'Blocks received from an upstream Grapevine peer (block streams, core/stream)',
     ['channel'],
   ),
-  grapevineStreamSessions: counter(
-    'grapevine_stream_sessions',
+  grapevineStreamSessionsTotal: counter(
+    'grapevine_stream_sessions_total',
     'Upstream stream sessions that ended, by reason (failed, stalled, rebalanced, replanned, source, stopped)',
     ['channel', 'reason'],
   ),
@@ -290,10 +341,71 @@ const DELIVER_CLIENT = {
   ),
 } as const;
 
+/** Fabric's version gauge and the peer's ledger height (Fabric's names, help and labels). */
+const PEER = {
+  fabricVersion: gauge('fabric_version', 'The active version of Fabric.', ['version']),
+  ledgerBlockchainHeight: gauge('ledger_blockchain_height', 'Height of the chain in blocks.', ['channel']),
+} as const;
+
+const GRPC = ['service', 'method'] as const;
+const GRPC_CODE = ['service', 'method', 'code'] as const;
+
+/** The gRPC server (the gossip port; Fabric's common/grpcmetrics and comm names and labels). */
+const GRPC_SERVER = {
+  grpcServerUnaryRequestsReceived: counter(
+    'grpc_server_unary_requests_received',
+    'The number of unary requests received.',
+    GRPC,
+  ),
+  grpcServerUnaryRequestsCompleted: counter(
+    'grpc_server_unary_requests_completed',
+    'The number of unary requests completed.',
+    GRPC_CODE,
+  ),
+  grpcServerUnaryRequestDuration: histogram(
+    'grpc_server_unary_request_duration',
+    'The time to complete a unary request.',
+    GRPC_CODE,
+  ),
+  grpcServerStreamRequestsReceived: counter(
+    'grpc_server_stream_requests_received',
+    'The number of stream requests received.',
+    GRPC,
+  ),
+  grpcServerStreamRequestsCompleted: counter(
+    'grpc_server_stream_requests_completed',
+    'The number of stream requests completed.',
+    GRPC_CODE,
+  ),
+  grpcServerStreamRequestDuration: histogram(
+    'grpc_server_stream_request_duration',
+    'The time to complete a stream request.',
+    GRPC_CODE,
+  ),
+  grpcServerStreamMessagesReceived: counter(
+    'grpc_server_stream_messages_received',
+    'The number of stream messages received.',
+    GRPC,
+  ),
+  grpcServerStreamMessagesSent: counter(
+    'grpc_server_stream_messages_sent',
+    'The number of stream messages sent.',
+    GRPC,
+  ),
+  grpcCommConnOpened: counter(
+    'grpc_comm_conn_opened',
+    'gRPC connections opened. Open minus closed is the active number of connections.',
+  ),
+  grpcCommConnClosed: counter(
+    'grpc_comm_conn_closed',
+    'gRPC connections closed. Open minus closed is the active number of connections.',
+  ),
+} as const;
+
 const BROADCAST = ['channel', 'type', 'status'] as const;
 const DELIVER = ['channel', 'filtered', 'data_type'] as const;
 
-/** The embedded orderer, with Fabric v2.4.9's names, help and labels. */
+/** The embedded orderer, with Fabric v2.4.9's names, help and labels (and ledger_blockchain_height, above). */
 const ORDERER = {
   broadcastValidateDuration: histogram(
     'broadcast_validate_duration',
@@ -338,7 +450,6 @@ const ORDERER = {
     'The time from first transaction enqueing to the block being cut in seconds.',
     ['channel'],
   ),
-  ledgerBlockchainHeight: gauge('ledger_blockchain_height', 'Height of the chain in blocks.', ['channel']),
   consensusEtcdraftClusterSize: gauge('consensus_etcdraft_cluster_size', 'Number of nodes in this channel.', [
     'channel',
   ]),
@@ -379,6 +490,8 @@ export const METRIC_SECTIONS = [
   { title: 'Leader election', metrics: ELECTION },
   { title: 'State transfer and catch-up', metrics: STATE },
   { title: 'Deliver client', metrics: DELIVER_CLIENT },
+  { title: 'Version and ledger (peer and orderer)', metrics: PEER },
+  { title: 'gRPC server', metrics: GRPC_SERVER },
   { title: 'Orderer', metrics: ORDERER },
 ] as const;
 
@@ -392,6 +505,8 @@ export const METRICS = {
   ...ELECTION,
   ...STATE,
   ...DELIVER_CLIENT,
+  ...PEER,
+  ...GRPC_SERVER,
   ...ORDERER,
 } as const;
 
@@ -399,3 +514,55 @@ export const METRICS = {
 export const METRIC_BY_NAME: ReadonlyMap<string, MetricDef> = new Map(
   Object.values(METRICS).map((d: MetricDef) => [d.name, d]),
 );
+
+/** Metrics renamed by issue 14 (old name -> new name), for docs/metrics.md. */
+export const RENAMED_METRICS: readonly (readonly [string, string])[] = [
+  ['gossip_comm_conns_open', 'grapevine_gossip_comm_conns_open'],
+  ['gossip_comm_handshake_failures', 'grapevine_gossip_comm_handshake_failures_total'],
+  ['gossip_comm_bad_input', 'grapevine_gossip_comm_bad_input_total'],
+  ['gossip_comm_presumed_dead', 'grapevine_gossip_comm_presumed_dead_total'],
+  ['gossip_comm_presumed_dead_dropped', 'grapevine_gossip_comm_presumed_dead_dropped_total'],
+  ['gossip_emitter_dropped', 'grapevine_gossip_emitter_dropped_total'],
+  ['gossip_emitter_route_errors', 'grapevine_gossip_emitter_route_errors_total'],
+  ['gossip_identity_store_rejected', 'grapevine_gossip_identity_store_rejected_total'],
+  ['gossip_identity_store_purged', 'grapevine_gossip_identity_store_purged_total'],
+  ['gossip_identity_store_size', 'grapevine_gossip_identity_store_size'],
+  ['gossip_identity_pull_rejected', 'grapevine_gossip_identity_pull_rejected_total'],
+  ['gossip_identity_pull_put_refused', 'grapevine_gossip_identity_pull_put_refused_total'],
+  ['gossip_discovery_dropped', 'grapevine_gossip_discovery_dropped_total'],
+  ['gossip_discovery_requests_refused', 'grapevine_gossip_discovery_requests_refused_total'],
+  ['gossip_discovery_connect_attempts', 'grapevine_gossip_discovery_connect_attempts_total'],
+  ['gossip_discovery_members', 'grapevine_gossip_discovery_members'],
+  ['gossip_discovery_members_full', 'grapevine_gossip_discovery_members_full_total'],
+  ['gossip_discovery_alive_store_evicted', 'grapevine_gossip_discovery_alive_store_evicted_total'],
+  ['gossip_discovery_alive_store_size', 'grapevine_gossip_discovery_alive_store_size'],
+  ['gossip_dropped', 'grapevine_gossip_dropped_total'],
+  ['gossip_channels', 'grapevine_gossip_channels'],
+  ['gossip_channel_map_full', 'grapevine_gossip_channel_map_full_total'],
+  ['gossip_channel_state_info_cached', 'grapevine_gossip_channel_state_info_cached'],
+  ['gossip_channel_state_info_stale', 'grapevine_gossip_channel_state_info_stale_total'],
+  ['gossip_blocks_received', 'grapevine_gossip_blocks_received_total'],
+  ['gossip_blocks_duplicate', 'grapevine_gossip_blocks_duplicate_total'],
+  ['gossip_block_store_refused', 'grapevine_gossip_block_store_refused_total'],
+  ['gossip_block_store_removed', 'grapevine_gossip_block_store_removed_total'],
+  ['gossip_block_store_size', 'grapevine_gossip_block_store_size'],
+  ['gossip_block_pull_rejected', 'grapevine_gossip_block_pull_rejected_total'],
+  ['gossip_pull_rounds', 'grapevine_gossip_pull_rounds_total'],
+  ['gossip_pull_messages_received', 'grapevine_gossip_pull_messages_received_total'],
+  ['gossip_pull_messages_sent', 'grapevine_gossip_pull_messages_sent_total'],
+  ['gossip_pull_items_pulled', 'grapevine_gossip_pull_items_pulled_total'],
+  ['gossip_pull_dropped', 'grapevine_gossip_pull_dropped_total'],
+  ['gossip_pull_items', 'grapevine_gossip_pull_items'],
+  ['gossip_pull_nonces', 'grapevine_gossip_pull_nonces'],
+  ['gossip_leader_election_dropped', 'grapevine_gossip_leader_election_dropped_total'],
+  ['gossip_state_dropped', 'grapevine_gossip_state_dropped_total'],
+  ['gossip_state_requests_sent', 'grapevine_gossip_state_requests_sent_total'],
+  ['gossip_state_blocks_served', 'grapevine_gossip_state_blocks_served_total'],
+  ['grapevine_catchup_streams', 'grapevine_catchup_streams_total'],
+  ['grapevine_catchup_blocks', 'grapevine_catchup_blocks_total'],
+  ['grapevine_catchup_signature_checks', 'grapevine_catchup_signature_checks_total'],
+  ['grapevine_catchup_refused', 'grapevine_catchup_refused_total'],
+  ['grapevine_catchup_blocks_sent', 'grapevine_catchup_blocks_sent_total'],
+  ['grapevine_stream_blocks', 'grapevine_stream_blocks_total'],
+  ['grapevine_stream_sessions', 'grapevine_stream_sessions_total'],
+];

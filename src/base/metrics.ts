@@ -5,7 +5,14 @@
  * creates it, typed by its label names; a definition that is not in the table is refused, so a
  * registry exposes only the table's names.
  */
-import { Counter, Gauge, Histogram, Registry, type CollectFunction } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type CollectFunction,
+} from 'prom-client';
 import { GrapevineError } from './errors.js';
 import {
   METRIC_BY_NAME,
@@ -78,6 +85,19 @@ export class Metrics {
       .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
       .reduce((sum, v) => sum + v.value, 0);
   }
+
+  /**
+   * Add prom-client's default process and Node.js metrics (process_cpu_seconds_total,
+   * process_resident_memory_bytes, nodejs_heap_size_used_bytes, nodejs_eventloop_lag_seconds,
+   * ...) to this registry: one per process (a peer or an orderer), not per simulated node.
+   * Idempotent.
+   */
+  collectProcessMetrics(): void {
+    if (this.processMetrics) return;
+    this.processMetrics = true;
+    collectDefaultMetrics({ register: this.registry });
+  }
+  private processMetrics = false;
 
   text(): Promise<string> {
     return this.registry.metrics();

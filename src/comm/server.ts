@@ -4,7 +4,7 @@
  * certificate; server keepalive and message limits as Fabric's. grpc-js has no server-side
  * ping enforcement (Fabric's minInterval 60 s), so pings from clients are never refused.
  * A received message over maxRecvMsgSize is refused by grpc-js itself (the call ends with
- * RESOURCE_EXHAUSTED before any handler sees it), so it is not in gossip_comm_bad_input.
+ * RESOURCE_EXHAUSTED before any handler sees it), so it is not in grapevine_gossip_comm_bad_input_total.
  *
  * We own the listening socket and every accepted socket (grpc-js serves them through a
  * connection injector), so stop() is bounded whatever clients do:
@@ -21,6 +21,9 @@ import { EmptySchema } from '../wire/gen/gossip/message_pb.js';
 import type { CommConfig } from '../core/link/comm-config.js';
 import { RawGossipService, serverStream, type GrpcLinkStream } from './stream.js';
 import { ownLeaves, serverCredentials, type CommTls } from './tls.js';
+import type { Metrics } from '../base/metrics.js';
+import { METRICS } from '../base/metric-table.js';
+import { grpcMetricsInterceptor } from './grpc-metrics.js';
 
 export function serverOptions(cfg: CommConfig): grpc.ServerOptions {
   return {
@@ -53,9 +56,14 @@ export class GossipServer {
     private readonly cfg: CommConfig,
     private readonly tls: CommTls | undefined,
     onStream: (stream: GrpcLinkStream) => void,
+    /** Fabric's grpc_server_* and grpc_comm_conn_* metrics go here (absent: none). */
+    private readonly grpcMetrics?: Metrics,
   ) {
     const ownLeaf = ownLeaves(tls).server;
-    this.server = new grpc.Server(serverOptions(cfg));
+    this.server = new grpc.Server({
+      ...serverOptions(cfg),
+      ...(grpcMetrics ? { interceptors: [grpcMetricsInterceptor(grpcMetrics)] } : {}),
+    });
     this.server.addService(RawGossipService, {
       Ping: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, create(EmptySchema)),
@@ -87,13 +95,19 @@ export class GossipServer {
     const injector = this.server.createConnectionInjector(
       serverCredentials(this.tls, this.cfg.clientAuthRequired, this.cfg.serverConnTimeoutMs),
     );
+    const opened = this.grpcMetrics?.counter(METRICS.grpcCommConnOpened);
+    const closed = this.grpcMetrics?.counter(METRICS.grpcCommConnClosed);
     const listener = createServer({ noDelay: true }, (socket) => {
       if (this.stopped) {
         socket.destroy();
         return;
       }
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      opened?.inc();
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        closed?.inc();
+      });
       socket.on('error', () => undefined); // the TLS/HTTP2 layers above report and close
       injector.injectConnection(socket);
     });

@@ -41,6 +41,8 @@ export interface GrpcTransportOptions {
    * dialled for one of them answers UNIMPLEMENTED, as this server does for anything else.
    */
   readonly services?: readonly ExtraGrpcService[];
+  /** Count Fabric's grpc_server_* and grpc_comm_conn_* metrics of the server in `metrics`. */
+  readonly grpcMetrics?: boolean;
 }
 
 export interface ExtraGrpcService {
@@ -86,8 +88,11 @@ export class GrpcTransport extends LinkTransport {
       ownLeafDer: leaves.client,
       stopper,
     }));
-    const server = (this.server = new GossipServer(this.config, opts.tls, (stream) =>
-      this.link.accept(stream),
+    const server = (this.server = new GossipServer(
+      this.config,
+      opts.tls,
+      (stream) => this.link.accept(stream),
+      opts.grpcMetrics ? this.metrics : undefined,
     ));
     for (const s of opts.services ?? []) server.addService(s.definition, s.implementation);
     const world: LinkWorld = {

@@ -173,7 +173,7 @@ export class IdentityStore {
   }
 
   private reject(code: IdentityRejectReason, message: string, cause?: unknown): never {
-    this.opts.metrics?.counter(METRICS.gossipIdentityStoreRejected).inc({ reason: code });
+    this.opts.metrics?.counter(METRICS.grapevineGossipIdentityStoreRejectedTotal).inc({ reason: code });
     throw new IdentityStoreError(code, message, cause === undefined ? undefined : { cause });
   }
 
@@ -213,12 +213,12 @@ export class IdentityStore {
     if (!e) return;
     if (e.timer) this.opts.clock.clearTimer(e.timer);
     this.entries.delete(key);
-    this.opts.metrics?.counter(METRICS.gossipIdentityStorePurged).inc({ reason });
+    this.opts.metrics?.counter(METRICS.grapevineGossipIdentityStorePurgedTotal).inc({ reason });
     this.updateSize();
     for (const h of [...this.handlers]) h(e.pkiId, reason);
   }
 
   private updateSize(): void {
-    this.opts.metrics?.gauge(METRICS.gossipIdentityStoreSize).set(this.entries.size);
+    this.opts.metrics?.gauge(METRICS.grapevineGossipIdentityStoreSize).set(this.entries.size);
   }
 }

@@ -37,6 +37,7 @@ import { GrpcUpstreamConnector } from '../comm/deliver/grpc.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, rootLogger, type Logger } from '../base/log.js';
 import { Metrics } from '../base/metrics.js';
+import { METRICS } from '../base/metric-table.js';
 import { openChannelLedgers, readJoinBlock, type JoinBlock, type OpenChannel } from './channels.js';
 import {
   commConfigOf,
@@ -273,7 +274,13 @@ export class PeerDaemon {
       const mspId = cfg.peer.localMspId;
       const registry = new ChannelCryptoRegistry();
       const mcs = new MessageCryptoService(local, registry, () => new Date());
-      const metrics = new Metrics({ peer: cfg.peer.id || cfg.peer.address });
+      // no `peer` label (Fabric has none); process metrics and fabric_version as Fabric's peer
+      const metrics = new Metrics();
+      metrics.collectProcessMetrics();
+      metrics.gauge(METRICS.fabricVersion).set({ version: grapevineVersion() }, 1);
+      metrics.gauge(METRICS.ledgerBlockchainHeight, function () {
+        for (const ch of channels) this.set({ channel: ch.channelId }, Number(ch.ledger.height()));
+      });
       const tls = gossipTls(cfg, channels);
       const stateCfg = stateConfigOf(cfg);
       // the catch-up server is registered before the gossip server binds; it finds the channels'
@@ -326,6 +333,7 @@ export class PeerDaemon {
           listenAddress: cfg.peer.listenAddress,
           config: commConfigOf(cfg),
           metrics,
+          grpcMetrics: true,
           logger: root,
         });
       } catch (e) {

@@ -1,4 +1,7 @@
 /** Start the embedded orderer from a loaded OrdererFileConfig (files read and checked here). */
+import { Metrics } from '../base/metrics.js';
+import { METRICS } from '../base/metric-table.js';
+import { grapevineVersion } from '../base/version.js';
 import type { Logger } from 'pino';
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { loadSigningIdentity } from '../identity/index.js';
@@ -51,8 +54,13 @@ export async function launchOrderer(
         }
       : {}),
   };
+  // a process of its own: process metrics and fabric_version, as Fabric's orderer
+  const metrics = new Metrics();
+  metrics.collectProcessMetrics();
+  metrics.gauge(METRICS.fabricVersion).set({ version: grapevineVersion() }, 1);
   try {
     return await Orderer.start({
+      metrics,
       operations,
       serveMetrics: cfg.metricsProvider === 'prometheus',
       signer: id.signer,

@@ -88,9 +88,9 @@ test('every table entry is used in src, and nothing in src registers a metric ou
 
 test('Metrics refuses a definition that is not a table entry', () => {
   const m = new Metrics();
-  const copy = { ...METRICS.gossipChannels };
+  const copy = { ...METRICS.grapevineGossipChannels };
   assert.throws(() => m.gauge(copy), { code: 'UNKNOWN_METRIC' });
-  assert.equal(m.gauge(METRICS.gossipChannels), m.gauge(METRICS.gossipChannels));
+  assert.equal(m.gauge(METRICS.grapevineGossipChannels), m.gauge(METRICS.grapevineGossipChannels));
 });
 
 test(`${METRICS_DOC_PATH} is the table's rendering`, () => {
@@ -125,8 +125,8 @@ test('the orderer and a simulated network of running peers expose only names fro
   // the run did register metrics of every layer
   for (const d of [
     METRICS.gossipCommMessagesSent,
-    METRICS.gossipDiscoveryMembers,
-    METRICS.gossipPullRounds,
+    METRICS.grapevineGossipDiscoveryMembers,
+    METRICS.grapevineGossipPullRoundsTotal,
     METRICS.gossipLeaderElectionLeader,
     METRICS.gossipStateHeight,
     METRICS.grapevineDeliverBlocksReceivedTotal,

@@ -59,8 +59,8 @@ test('replacement policy: duplicates refused, blocks more than maxBlockCountToSt
   assert.equal(add(s, 30), true, 'a far jump evicts everything');
   assert.deepEqual(seqs(s), [30]);
   assert.equal(removed.length, 12);
-  assert.equal(await metrics.value('gossip_block_store_refused'), 2);
-  assert.equal(await metrics.value('gossip_block_store_size'), 1);
+  assert.equal(await metrics.value('grapevine_gossip_block_store_refused_total'), 2);
+  assert.equal(await metrics.value('grapevine_gossip_block_store_size'), 1);
   // a block refused by one stored block evicts nothing
   const t = store(clock);
   add(t, 10);

@@ -4,7 +4,7 @@
  * virtual clock, a seeded rng, a recording transport, a fake membership view (alive members with
  * orgs and endpoints) and fake crypto (signature = SHA-256(identity ‖ payload); Readers policy =
  * org in the channel + signature; a block verifies when header.number = seq and its data hash
- * is "good"). Drops are counted in gossip_dropped{reason} exactly as GossipNode does.
+ * is "good"). Drops are counted in grapevine_gossip_dropped_total{reason} exactly as GossipNode does.
  */
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
@@ -317,11 +317,11 @@ export class Harness {
 
   drop(reason: GossipDropReason, detail: string): void {
     this.drops.push({ reason, detail });
-    this.metrics.counter(METRICS.gossipDropped).inc({ reason });
+    this.metrics.counter(METRICS.grapevineGossipDroppedTotal).inc({ reason });
   }
 
   dropped(reason: GossipDropReason): Promise<number> {
-    return this.metrics.value('gossip_dropped', { reason });
+    return this.metrics.value('grapevine_gossip_dropped_total', { reason });
   }
 
   /** `envelope` as it arrives on a connection from `from` (responses recorded in `responses`). */

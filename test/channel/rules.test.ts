@@ -1,6 +1,6 @@
 /**
  * Who may send and receive what (PROTOCOL.md §1.5, §5.3, §5.7, §6.2, §6.4, §7.2): refused
- * messages are dropped, counted in gossip_dropped{reason}, never forwarded nor delivered.
+ * messages are dropped, counted in grapevine_gossip_dropped_total{reason}, never forwarded nor delivered.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

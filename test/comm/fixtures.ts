@@ -125,6 +125,8 @@ export interface NodeSpec {
   readonly identity?: CommIdentity;
   /** Injected time (default: the real clock). */
   readonly clock?: Clock;
+  /** Count Fabric's grpc_server_* / grpc_comm_conn_* metrics (GrpcTransportOptions.grpcMetrics). */
+  readonly grpcMetrics?: boolean;
 }
 
 /** A real transport for peer<peer>.org<org> on 127.0.0.1. */
@@ -147,6 +149,7 @@ export async function startNode(root: string, spec: NodeSpec): Promise<GrpcTrans
     clock: spec.clock ?? realClock,
     rng: cryptoRng,
     metrics: new Metrics(),
+    ...(spec.grpcMetrics ? { grpcMetrics: true } : {}),
   });
 }
 

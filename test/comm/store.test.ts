@@ -105,8 +105,8 @@ describe('identity store', () => {
       'a second put is a success without change',
     );
     assert.deepEqual(store.get(hash(good)), good);
-    assert.equal(await metrics.value('gossip_identity_store_rejected'), 7);
-    assert.equal(await metrics.value('gossip_identity_store_size'), 2);
+    assert.equal(await metrics.value('grapevine_gossip_identity_store_rejected_total'), 7);
+    assert.equal(await metrics.value('grapevine_gossip_identity_store_size'), 2);
     store.stop();
   });
 

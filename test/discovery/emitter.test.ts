@@ -74,7 +74,7 @@ test('emitter: bounded; the oldest item is dropped and counted', async () => {
   });
   for (const x of ['a', 'b', 'c', 'd', 'e']) emitter.add(x);
   assert.equal(emitter.size, 3);
-  assert.equal(await metrics.value('gossip_emitter_dropped', { emitter: 't' }), 2);
+  assert.equal(await metrics.value('grapevine_gossip_emitter_dropped_total', { emitter: 't' }), 2);
   await vc.runFor(10);
   assert.deepEqual(batches[0].items, ['c', 'd', 'e']);
 });
@@ -96,7 +96,7 @@ test('emitter: a throwing route is counted and does not stop later flushes', asy
   emitter.add(2);
   await vc.runFor(10);
   assert.equal(calls, 2);
-  assert.equal(await metrics.value('gossip_emitter_route_errors'), 1);
+  assert.equal(await metrics.value('grapevine_gossip_emitter_route_errors_total'), 1);
 });
 
 test('emitter: items added by route itself are kept for the next flush', async () => {

@@ -1,7 +1,12 @@
 /** §4.1 self alive, §4.5 membership exchange, §4.8 disclosure, §4.9 routing, periodic tasks. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aliveRoutable, discloses, parseAlive, type MembershipEvent } from '../../src/core/discovery/index.js';
+import {
+  aliveRoutable,
+  discloses,
+  parseAlive,
+  type MembershipEvent,
+} from '../../src/core/discovery/index.js';
 import { discoveryConfig, FABRIC_DISCOVERY_DEFAULTS } from '../../src/core/discovery/config.js';
 import { ConfigError } from '../../src/base/errors.js';
 import { checkEcdsa } from '../../src/identity/ecdsa.js';
@@ -145,7 +150,7 @@ test('membership request (§4.5): answered with a sieved response, our alive las
   h.t.deliver(memReqOf(aliveOf(xNoExt, { seq: 2n, endpoint: '' }), 9n), xNoExt);
   assert.equal(h.t.ofKind('memRes', xNoExt).length, 0);
   assert.ok(h.t.closed.some((p) => hex({ pkiId: p.pkiId! }) === hex(xNoExt)));
-  assert.equal(await h.metrics.value('gossip_discovery_requests_refused'), 1);
+  assert.equal(await h.metrics.value('grapevine_gossip_discovery_requests_refused_total'), 1);
   h.d.stop();
 });
 
@@ -168,12 +173,18 @@ test('membership request checks: self_information PKI-ID must be the connection,
   const [, b, c] = h.peers[0];
   h.t.deliver(aliveOf(c, { seq: 1n }), c);
   h.t.deliver(memReqOf(aliveOf(b, { seq: 1n })), c); // b's alive on c's connection
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'pki_id_mismatch' }), 1);
+  assert.equal(
+    await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'pki_id_mismatch' }),
+    1,
+  );
   assert.equal(h.t.ofKind('memRes').length, 0);
   const forged = aliveOf(b, { seq: 1n });
   forged.signature = aliveOf(c, { seq: 5n }).signature;
   h.t.deliver(memReqOf(forged), b);
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'bad_signature' }), 1);
+  assert.equal(
+    await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'bad_signature' }),
+    1,
+  );
   assert.equal(h.t.ofKind('memRes').length, 0);
   assert.equal(h.d.lookup(b.pkiId), undefined);
   const ok = aliveOf(b, { seq: 1n });
@@ -186,7 +197,7 @@ test('membership request checks: self_information PKI-ID must be the connection,
   );
   h.t.deliver(ok, c);
   assert.equal(
-    await h.metrics.value('gossip_discovery_dropped', { reason: 'stale' }),
+    await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'stale' }),
     0,
     'not in the alive store: the same message gossiped is accepted',
   );

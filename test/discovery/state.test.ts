@@ -73,7 +73,7 @@ test('a newer alive refreshes lastSeen; an older or equal one does not', async (
   await h.vc.runFor(20_000);
   h.t.deliver(aliveOf(b, { seq: 5n }), b); // equal: dropped as stale
   h.t.deliver(aliveOf(b, { seq: 4n }), b); // older
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'stale' }), 2);
+  assert.equal(await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'stale' }), 2);
   await h.vc.runFor(7_500);
   assert.equal(h.d.lookup(b.pkiId)!.state, 'dead', 'neither copy refreshed lastSeen');
   h.d.stop();
@@ -207,7 +207,7 @@ test('bad input is dropped, counted by reason, and never forwarded', async () =>
   assert.equal(h.t.sent.length, before, 'nothing forwarded');
   const reasons = ['bad_signature', 'unsigned', 'unknown_identity', 'bad_tag', 'identity_rejected'];
   const counts = await Promise.all(
-    reasons.map((reason) => h.metrics.value('gossip_discovery_dropped', { reason })),
+    reasons.map((reason) => h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason })),
   );
   assert.deepEqual(Object.fromEntries(reasons.map((r, i) => [r, counts[i]])), {
     bad_signature: 2,
@@ -217,7 +217,7 @@ test('bad input is dropped, counted by reason, and never forwarded', async () =>
     identity_rejected: 1,
   });
   assert.equal(
-    await h.metrics.value('gossip_discovery_dropped', { reason: 'malformed' }),
+    await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'malformed' }),
     1,
     'the bad element aborts the rest',
   );
@@ -234,7 +234,7 @@ test('alive messages about ourselves are ignored and not forwarded', async () =>
   assert.equal(h.d.lookup(h.self.pkiId), undefined);
   assert.equal(h.t.ofKind('aliveMsg').length, 0);
   assert.equal(
-    await h.metrics.value('gossip_discovery_dropped', { reason: 'self' }),
+    await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'self' }),
     1,
     'counted because the endpoint differs',
   );
@@ -246,8 +246,11 @@ test('bounded membership: new members beyond maxMembers are refused and counted'
   h.d.start();
   for (const p of h.peers[0].slice(1)) h.t.deliver(aliveOf(p, { seq: 1n }), p);
   assert.equal(h.d.aliveMembers().length, 2);
-  assert.equal(await h.metrics.value('gossip_discovery_members_full'), 1);
-  assert.equal(await h.metrics.value('gossip_discovery_dropped', { reason: 'members_full' }), 1);
+  assert.equal(await h.metrics.value('grapevine_gossip_discovery_members_full_total'), 1);
+  assert.equal(
+    await h.metrics.value('grapevine_gossip_discovery_dropped_total', { reason: 'members_full' }),
+    1,
+  );
   h.d.stop();
 });
 
@@ -255,7 +258,7 @@ test('bounded alive store: the oldest entry is evicted and counted', async () =>
   const h = await harness({ maxAliveStore: 2 });
   h.d.start();
   for (const p of h.peers[0].slice(1)) h.t.deliver(aliveOf(p, { seq: 1n }), p);
-  assert.equal(await h.metrics.value('gossip_discovery_alive_store_evicted'), 1);
-  assert.equal(await h.metrics.value('gossip_discovery_alive_store_size'), 2);
+  assert.equal(await h.metrics.value('grapevine_gossip_discovery_alive_store_evicted_total'), 1);
+  assert.equal(await h.metrics.value('grapevine_gossip_discovery_alive_store_size'), 2);
   h.d.stop();
 });

@@ -236,7 +236,7 @@ test('messages from peers outside the view are dropped (counted), whatever they 
   assert.equal(s.election.isLeader(), true, 'the lower proposal did not count');
   s.adapter.deliver(LOWER, true);
   assert.equal(s.election.isLeader(), true, 'the lower declaration did not count');
-  assert.equal(await s.metrics.value('gossip_leader_election_dropped', { channel: 'ch' }), 2);
+  assert.equal(await s.metrics.value('grapevine_gossip_leader_election_dropped_total', { channel: 'ch' }), 2);
   s.election.stop();
 });
 

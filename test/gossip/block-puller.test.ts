@@ -130,8 +130,8 @@ test('block pull: one block failing verification drops the whole update; duplica
   await round([block(1).envelope, block(2).envelope]);
   assert.equal(a.delivered.length, 0);
   assert.equal(a.puller.store.size, 0);
-  assert.equal(await a.metrics.value('gossip_pull_dropped', { reason: 'invalid_update' }), 1);
-  assert.equal(await a.metrics.value('gossip_block_pull_rejected'), 1);
+  assert.equal(await a.metrics.value('grapevine_gossip_pull_dropped_total', { reason: 'invalid_update' }), 1);
+  assert.equal(await a.metrics.value('grapevine_gossip_block_pull_rejected_total'), 1);
   await round([block(1).envelope, block(3, 'otherchannel').envelope]);
   assert.equal(a.delivered.length, 0, 'a block of another channel drops the update');
   a.puller.addBlock(block(1).envelope, block(1).message);

@@ -159,7 +159,7 @@ test('identities travel across orgs and then within an org: A verifies a message
     for (const id of (d.message.content.value as { digests: Uint8Array[] }).digests)
       assert.equal(id.length, 32, 'digests are raw PKI-IDs');
   }
-  assert.ok((await a.metrics.value('gossip_pull_items_pulled')) >= 2);
+  assert.ok((await a.metrics.value('grapevine_gossip_pull_items_pulled_total')) >= 2);
   for (const x of nodes) x.puller.stop();
 });
 
@@ -285,8 +285,11 @@ test('one bad identity drops the whole update (the good one too)', async (t) => 
       assert.equal(a.store.has(c.who.pkiId), false, 'good identity not stored');
       assert.equal(a.store.has(d.who.pkiId), false);
       assert.equal(a.puller.engine.has(c.who.pkiId), false);
-      assert.equal(await a.metrics.value('gossip_identity_pull_rejected', { reason }), 1);
-      assert.equal(await a.metrics.value('gossip_pull_dropped', { reason: 'invalid_update' }), 1);
+      assert.equal(await a.metrics.value('grapevine_gossip_identity_pull_rejected_total', { reason }), 1);
+      assert.equal(
+        await a.metrics.value('grapevine_gossip_pull_dropped_total', { reason: 'invalid_update' }),
+        1,
+      );
     });
   }
   await t.test('an element that is not a PeerIdentity', async () => {
@@ -294,7 +297,10 @@ test('one bad identity drops the whole update (the good one too)', async (t) => 
       () => signGossip({ tag: Tag.EMPTY, content: { case: 'memReq', value: {} } }, outsider).envelope,
     );
     assert.equal(a.store.has(c.who.pkiId), false);
-    assert.equal(await a.metrics.value('gossip_pull_dropped', { reason: 'malformed_update' }), 1);
+    assert.equal(
+      await a.metrics.value('grapevine_gossip_pull_dropped_total', { reason: 'malformed_update' }),
+      1,
+    );
   });
   await t.test('control: the same responder with two good identities', async () => {
     const { a, c, d } = await badUpdate(({ d }) => d.puller.selfItem.envelope);
@@ -351,6 +357,9 @@ test('a verified identity the store refuses (untrusted org) is not held; purged 
   await x.clock.runFor(7000);
   assert.equal(p.store.has(stranger.pkiId), false);
   assert.equal(p.puller.engine.has(stranger.pkiId), false);
-  assert.equal(await p.metrics.value('gossip_identity_pull_put_refused', { reason: 'UNKNOWN_MSP' }), 1);
+  assert.equal(
+    await p.metrics.value('grapevine_gossip_identity_pull_put_refused_total', { reason: 'UNKNOWN_MSP' }),
+    1,
+  );
   p.puller.stop();
 });

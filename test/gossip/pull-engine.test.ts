@@ -102,7 +102,8 @@ const held = (e: PullEngine) =>
     .ids()
     .map(text)
     .sort((a, b) => Number(a) - Number(b));
-const dropped = (node: Node, reason: string) => node.metrics.value('gossip_pull_dropped', { reason });
+const dropped = (node: Node, reason: string) =>
+  node.metrics.value('grapevine_gossip_pull_dropped_total', { reason });
 
 test('two engines exchange their items in one round; wire fields as Fabric sends them', async () => {
   const { clock, net, nodes } = world(2);
@@ -140,8 +141,8 @@ test('two engines exchange their items in one round; wire fields as Fabric sends
   const upd = net.sent('dataUpdate', 'p1:7051', 'p0:7051')[0]!;
   const data = (upd.message.content.value as { data: { payload: Uint8Array }[] }).data;
   assert.deepEqual(Buffer.from(data[0]!.payload), Buffer.from(item(3).envelope.payload));
-  assert.equal(await a.metrics.value('gossip_pull_items_pulled'), 1);
-  assert.equal(await a.metrics.value('gossip_pull_items'), 3);
+  assert.equal(await a.metrics.value('grapevine_gossip_pull_items_pulled_total'), 1);
+  assert.equal(await a.metrics.value('grapevine_gossip_pull_items'), 3);
   a.engine.stop();
   b.engine.stop();
   assert.deepEqual(clock.errors, []);
@@ -369,7 +370,7 @@ test('bounds: item store, remembered nonces, ids per message', async () => {
   assert.equal(await dropped(a, 'store_full'), 1);
   for (let n = 1n; n <= 5n; n++) a.engine.handleMessage(a.t.received(helloEnvelope(KIND, n), b.t));
   assert.equal(await dropped(a, 'nonce_overflow'), 2);
-  assert.equal(await a.metrics.value('gossip_pull_nonces', { side: 'incoming' }), 3);
+  assert.equal(await a.metrics.value('grapevine_gossip_pull_nonces', { side: 'incoming' }), 3);
   // nonce 1 was forgotten (oldest), nonce 5 is remembered
   a.engine.handleMessage(a.t.received(requestEnvelope(KIND, 1n, [Buffer.from('1')]), b.t));
   a.engine.handleMessage(a.t.received(requestEnvelope(KIND, 5n, [Buffer.from('1')]), b.t));
@@ -389,7 +390,7 @@ test('bounds: item store, remembered nonces, ids per message', async () => {
   // remembered nonces expire after requestWaitTime
   await clock.runFor(1600);
   a.engine.handleMessage(a.t.received(helloEnvelope(KIND, 9n), b.t));
-  assert.equal(await a.metrics.value('gossip_pull_nonces', { side: 'incoming' }), 1);
+  assert.equal(await a.metrics.value('grapevine_gossip_pull_nonces', { side: 'incoming' }), 1);
 });
 
 test('start subscribes, stop releases every timer and the subscription; stop is idempotent', async () => {

@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { GrapevineError } from '../../src/base/errors.js';
-import { IdentityPuller, IdentityUpdateError, validateIdentityItem } from '../../src/core/gossip/identity-pull.js';
+import {
+  IdentityPuller,
+  IdentityUpdateError,
+  validateIdentityItem,
+} from '../../src/core/gossip/identity-pull.js';
 import { standalonePuller } from './blockpull-fixture.js';
 import {
   digestEnvelope,
@@ -86,7 +90,7 @@ test('arbitrary digests, requests and update elements never make a pull instance
     ),
     { numRuns: 40 },
   );
-  assert.ok((await metrics.value('gossip_pull_dropped')) > 0);
+  assert.ok((await metrics.value('grapevine_gossip_pull_dropped_total')) > 0);
   identities.stop();
   blocks.stop();
   assert.deepEqual(clock.errors, []);

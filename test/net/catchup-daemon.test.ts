@@ -75,12 +75,16 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
     assert.equal(height(a), BigInt(BEHIND + 1));
     const c = await start(peer(1));
     await until(() => height(c) === BigInt(BEHIND + 1), 'peer1 to commit every block', 50_000);
-    assert.equal(await metric(c, 'grapevine_catchup_blocks'), BEHIND);
-    assert.ok((await metric(c, 'grapevine_catchup_streams', { outcome: 'ok' })) >= 1);
-    assert.equal(await metric(c, 'grapevine_catchup_streams', { outcome: 'unsupported' }), 0);
-    assert.equal(await metric(c, 'gossip_state_requests_sent'), 0, 'no RemoteStateRequest was needed');
-    assert.equal(await metric(c, 'gossip_state_dropped'), 0);
-    assert.equal(await metric(a, 'grapevine_catchup_blocks_sent'), BEHIND);
+    assert.equal(await metric(c, 'grapevine_catchup_blocks_total'), BEHIND);
+    assert.ok((await metric(c, 'grapevine_catchup_streams_total', { outcome: 'ok' })) >= 1);
+    assert.equal(await metric(c, 'grapevine_catchup_streams_total', { outcome: 'unsupported' }), 0);
+    assert.equal(
+      await metric(c, 'grapevine_gossip_state_requests_sent_total'),
+      0,
+      'no RemoteStateRequest was needed',
+    );
+    assert.equal(await metric(c, 'grapevine_gossip_state_dropped_total'), 0);
+    assert.equal(await metric(a, 'grapevine_catchup_blocks_sent_total'), BEHIND);
     assert.ok(!logs.some((l) => /verifier workers did not start/.test(l)), logs.join('\n'));
     const [x, y] = await Promise.all([a, c].map((d) => d.service.getBlock(layout.channel, 1234n)));
     assert.deepEqual(x?.header, y?.header);
@@ -90,9 +94,9 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
     const a = await start(peer(0), { 'grapevine.catchup.serve': false });
     const d = await start(peer(2));
     await until(() => height(d) === BigInt(BEHIND + 1), 'peer2 to commit every block', 50_000);
-    assert.ok((await metric(d, 'grapevine_catchup_streams', { outcome: 'unsupported' })) >= 1);
-    assert.equal(await metric(d, 'grapevine_catchup_blocks'), 0);
-    assert.ok((await metric(d, 'gossip_state_requests_sent')) >= Math.ceil(BEHIND / 11));
-    assert.equal(await metric(a, 'grapevine_catchup_blocks_sent'), 0);
+    assert.ok((await metric(d, 'grapevine_catchup_streams_total', { outcome: 'unsupported' })) >= 1);
+    assert.equal(await metric(d, 'grapevine_catchup_blocks_total'), 0);
+    assert.ok((await metric(d, 'grapevine_gossip_state_requests_sent_total')) >= Math.ceil(BEHIND / 11));
+    assert.equal(await metric(a, 'grapevine_catchup_blocks_sent_total'), 0);
   });
 });

@@ -93,7 +93,7 @@ test('catch-up on the gossip port: a member streams 2,000 blocks, an outsider is
   });
   assert.equal(count, 2000);
   assert.deepEqual(got[1233], blocks[1234]);
-  assert.equal(await a.metrics.value('grapevine_catchup_blocks_sent'), 2000);
+  assert.equal(await a.metrics.value('grapevine_catchup_blocks_sent_total'), 2000);
 
   let outsiderGot = 0;
   await assert.rejects(
@@ -101,7 +101,7 @@ test('catch-up on the gossip port: a member streams 2,000 blocks, an outsider is
     (e: unknown) => e instanceof StateError && e.code === 'CATCHUP_FAILED' && /may not read/.test(e.message),
   );
   assert.equal(outsiderGot, 0);
-  assert.equal(await a.metrics.value('grapevine_catchup_refused', { reason: 'PERMISSION_DENIED' }), 1);
+  assert.equal(await a.metrics.value('grapevine_catchup_refused_total', { reason: 'PERMISSION_DENIED' }), 1);
 
   // the same port still speaks gossip.Gossip (handshake, a message delivered)
   const b = await transport(2, 1);
@@ -165,8 +165,8 @@ test('a gossip server without the service (as a Fabric peer): UNIMPLEMENTED -> U
   cleanup.push(() => p.stop());
   await p.syncNow();
   await until(() => behind.height() === 2001n, 'the behind peer to commit all 2,000 blocks', 60_000);
-  assert.equal(await p.metrics.value('grapevine_catchup_streams', { outcome: 'unsupported' }), 1);
-  assert.equal(await p.metrics.value('grapevine_catchup_blocks'), 0);
-  assert.equal(await p.metrics.value('gossip_state_requests_sent'), Math.ceil(2000 / 11));
+  assert.equal(await p.metrics.value('grapevine_catchup_streams_total', { outcome: 'unsupported' }), 1);
+  assert.equal(await p.metrics.value('grapevine_catchup_blocks_total'), 0);
+  assert.equal(await p.metrics.value('grapevine_gossip_state_requests_sent_total'), Math.ceil(2000 / 11));
   assert.ok(Buffer.from((await behind.getBlockBytes(1999n))!).equals(blocks[1999]));
 });

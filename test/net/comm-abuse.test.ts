@@ -85,7 +85,7 @@ describe('comm refuses bad handshakes', () => {
   test('mismatched TLS hash, replayed, unsigned, garbage and missing ConnEstablish are refused by reason', async () => {
     const server = await node({ org: 1, peer: 0, config: { connTimeoutMs: 300 } });
     const fails = (reason: string, want: number) =>
-      untilMetric(server.metrics, 'gossip_comm_handshake_failures', { reason }, want);
+      untilMetric(server.metrics, 'grapevine_gossip_comm_handshake_failures_total', { reason }, want);
 
     // Our own identity, but the TLS hash of another certificate.
     const a = rawStream(2, 0, server.endpoint);
@@ -119,7 +119,7 @@ describe('comm refuses bad handshakes', () => {
     await fails('TIMEOUT', 1);
 
     assert.equal(server.connectedPeers().length, 0);
-    assert.equal(await server.metrics.value('gossip_comm_handshake_failures'), 6);
+    assert.equal(await server.metrics.value('grapevine_gossip_comm_handshake_failures_total'), 6);
   });
 });
 
@@ -135,7 +135,7 @@ describe('comm drops bad frames on an authenticated connection', () => {
     friend.send(memReq(1), { endpoint: server.endpoint, pkiId: server.selfPkiId });
     await until(() => heard.includes('memReq:1'), 'friend connected');
     const bad = (reason: string, want: number) =>
-      untilMetric(server.metrics, 'gossip_comm_bad_input', { reason }, want);
+      untilMetric(server.metrics, 'grapevine_gossip_comm_bad_input_total', { reason }, want);
 
     const open = async (org: number, peer: number) => {
       const s = rawStream(org, peer, server.endpoint);
@@ -177,7 +177,7 @@ describe('comm drops bad frames on an authenticated connection', () => {
     friend.send(memReq(3), { endpoint: server.endpoint, pkiId: server.selfPkiId });
     await until(() => heard.includes('memReq:3'), 'friend still connected');
     assert.deepEqual(server.connectedPeers(), [friend.selfPkiId]);
-    assert.equal(await friend.metrics.value('gossip_comm_conns_open'), 1);
+    assert.equal(await friend.metrics.value('grapevine_gossip_comm_conns_open'), 1);
   });
 });
 

@@ -63,8 +63,8 @@ describe('comm over real sockets', () => {
     );
     for (const n of nodes) {
       assert.deepEqual(keys(n.connectedPeers()), keys(nodes.filter((o) => o !== n).map((o) => o.selfPkiId)));
-      assert.equal(await n.metrics.value('gossip_comm_conns_open'), 9);
-      assert.equal(await n.metrics.value('gossip_comm_handshake_failures'), 0);
+      assert.equal(await n.metrics.value('grapevine_gossip_comm_conns_open'), 9);
+      assert.equal(await n.metrics.value('grapevine_gossip_comm_handshake_failures_total'), 0);
     }
     await Promise.all(nodes.map((n) => n.stop()));
   });
@@ -121,6 +121,47 @@ describe('comm over real sockets', () => {
     await b.stop();
     await assert.rejects(a.probe({ endpoint: b.endpoint }), { code: 'CONNECT' });
     await a.stop();
+  });
+
+  test("the server counts Fabric's gRPC metrics: Ping (unary), GossipStream (stream, messages), connections", async () => {
+    const a = await node({ org: 1, peer: 2 });
+    const b = await node({ org: 2, peer: 2, grpcMetrics: true });
+    await a.probe({ endpoint: b.endpoint });
+    await a.handshake({ endpoint: b.endpoint });
+    const ping = { service: 'gossip.Gossip', method: 'Ping' };
+    const stream = { service: 'gossip.Gossip', method: 'GossipStream' };
+    await until(
+      async () => (await b.metrics.value('grpc_server_stream_requests_completed', stream)) >= 1,
+      'the probed stream to complete',
+    );
+    // a probe pings; a handshake may ping before it opens its stream
+    const pings = await b.metrics.value('grpc_server_unary_requests_received', ping);
+    assert.ok(pings >= 1);
+    assert.equal(
+      await b.metrics.value('grpc_server_unary_requests_completed', { ...ping, code: 'OK' }),
+      pings,
+    );
+    assert.equal(await b.metrics.value('grpc_server_stream_requests_received', stream), 1);
+    assert.ok((await b.metrics.value('grpc_server_stream_messages_received', stream)) >= 1);
+    assert.ok((await b.metrics.value('grpc_server_stream_messages_sent', stream)) >= 1);
+    const text = await b.metrics.text();
+    assert.match(
+      text,
+      new RegExp(
+        `^grpc_server_unary_request_duration_count\\{service="gossip.Gossip",method="Ping",code="OK"\\} ${pings}$`,
+        'm',
+      ),
+    );
+    assert.ok((await b.metrics.value('grpc_comm_conn_opened')) >= 1);
+    // the client (no grpcMetrics) exposes none of them
+    assert.equal(await a.metrics.value('grpc_server_unary_requests_received'), 0);
+    await a.stop();
+    await until(
+      async () =>
+        (await b.metrics.value('grpc_comm_conn_closed')) === (await b.metrics.value('grpc_comm_conn_opened')),
+      'every connection closed',
+    );
+    await b.stop();
   });
 
   test('a peer that cannot be reached is presumed dead', async () => {
@@ -198,7 +239,7 @@ describe('comm over real sockets', () => {
     await until(() => dead.length === 1, 'refusal reported');
     assert.ok(!keys(a.connectedPeers()).includes(pkiIdKey(otherOrg.selfPkiId)));
     assert.equal(
-      await a.metrics.value('gossip_comm_handshake_failures'),
+      await a.metrics.value('grapevine_gossip_comm_handshake_failures_total'),
       0,
       'the handshake itself succeeded',
     );
@@ -237,7 +278,12 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
       (m) => heard.push(m),
     );
     stranger.send(memReq(), peerOf(server));
-    await untilMetric(server.metrics, 'gossip_comm_handshake_failures', { reason: 'UNKNOWN_MSP' }, 1);
+    await untilMetric(
+      server.metrics,
+      'grapevine_gossip_comm_handshake_failures_total',
+      { reason: 'UNKNOWN_MSP' },
+      1,
+    );
     await until(() => stranger.connectedPeers().length === 0, 'the refused stream to end');
     assert.equal(server.connectedPeers().length, 0);
     assert.equal(heard.length, 0);
@@ -254,8 +300,13 @@ describe('comm refuses peers the channel orgs do not vouch for', () => {
       identity: loadCommIdentity(join(peerFolder(root, 3, 1), 'msp'), 'Org1MSP'),
     });
     forged.send(memReq(), peerOf(server));
-    await untilMetric(server.metrics, 'gossip_comm_handshake_failures', { reason: 'IDENTITY_REJECTED' }, 1);
-    assert.equal(await server.metrics.value('gossip_comm_handshake_failures'), 1);
+    await untilMetric(
+      server.metrics,
+      'grapevine_gossip_comm_handshake_failures_total',
+      { reason: 'IDENTITY_REJECTED' },
+      1,
+    );
+    assert.equal(await server.metrics.value('grapevine_gossip_comm_handshake_failures_total'), 1);
     assert.equal(server.connectedPeers().length, 0);
     await Promise.all([server.stop(), forged.stop()]);
   });

@@ -59,7 +59,7 @@ test(
       }
       for (const p of w.peers) assert.equal(p.dupes, 0);
       for (const p of w.peers)
-        assert.equal(await p.metrics.value('gossip_dropped', { reason: 'bad_block' }), 0);
+        assert.equal(await p.metrics.value('grapevine_gossip_dropped_total', { reason: 'bad_block' }), 0);
     } finally {
       await w.stop();
     }
@@ -91,7 +91,7 @@ test('net: with push off, pull alone delivers every block', { timeout: 120_000 }
     );
     for (const p of rest)
       assert.equal(
-        await p.metrics.value('gossip_blocks_received', { source: 'push' }),
+        await p.metrics.value('grapevine_gossip_blocks_received_total', { source: 'push' }),
         0,
         `${p.name} got a pushed block`,
       );
@@ -122,7 +122,9 @@ test('net: a forged block is dropped and not forwarded', { timeout: 120_000 }, a
     await poll(
       async () =>
         (refused = (
-          await Promise.all(org1.map((p) => p.metrics.value('gossip_dropped', { reason: 'bad_block' })))
+          await Promise.all(
+            org1.map((p) => p.metrics.value('grapevine_gossip_dropped_total', { reason: 'bad_block' })),
+          )
         ).reduce((a, b) => a + b, 0)) > 0,
       { timeoutMs: 20_000, intervalMs: 50 },
     );

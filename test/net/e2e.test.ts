@@ -81,7 +81,10 @@ async function assertLedgersMatch(height: bigint): Promise<void> {
       assert.ok(mine && theirs && Buffer.from(mine).equals(Buffer.from(theirs)), `${p.endpoint} block ${n}`);
     }
     assert.equal(
-      await p.metrics.value('gossip_state_dropped', { channel: CHANNEL, reason: 'ledger_rejected' }),
+      await p.metrics.value('grapevine_gossip_state_dropped_total', {
+        channel: CHANNEL,
+        reason: 'ledger_rejected',
+      }),
       0,
       `${p.endpoint}: ledger refused a block`,
     );
@@ -109,7 +112,8 @@ test('every peer commits every block in order, verified', async () => {
   const h = await produce(12);
   await until(allAt(h), `all peers at ${h}: ${lagging(h)}`, 20_000);
   await assertLedgersMatch(h);
-  for (const p of up()) assert.equal(await p.metrics.value('gossip_dropped', { reason: 'bad_block' }), 0);
+  for (const p of up())
+    assert.equal(await p.metrics.value('grapevine_gossip_dropped_total', { reason: 'bad_block' }), 0);
 });
 
 test('kill an org leader: a new one carries on with no block missed', async () => {

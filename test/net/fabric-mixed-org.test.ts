@@ -148,14 +148,14 @@ test(
       const roles = gvs.map((g) => g.service.channel(channel)!.follower!.lastPlan.kind);
       t.diagnostic(
         `Grapevine plans: ${roles.join(', ')}; leaders: ${gvs.map((g) => g.service.isLeader(channel)).join(', ')}; ` +
-          `stream blocks: ${(await Promise.all(gvs.map((g) => g.service.metrics.value('grapevine_stream_blocks', { channel })))).join(', ')}`,
+          `stream blocks: ${(await Promise.all(gvs.map((g) => g.service.metrics.value('grapevine_stream_blocks_total', { channel })))).join(', ')}`,
       );
       assert.ok(
         roles.some((k) => k === 'upstream'),
         `one Grapevine peer streams from the other (plans: ${roles.join(', ')})`,
       );
       const streamed = await Promise.all(
-        gvs.map((g) => g.service.metrics.value('grapevine_stream_blocks', { channel })),
+        gvs.map((g) => g.service.metrics.value('grapevine_stream_blocks_total', { channel })),
       );
       assert.ok(streamed[0]! + streamed[1]! >= 1, 'blocks came through the stream');
     } catch (e) {

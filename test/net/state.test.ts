@@ -93,8 +93,11 @@ test('2,000 blocks behind: RemoteStateRequest batches over the TLS gossip transp
   await b.provider.syncNow();
   await until(() => b.ledger.height() === 2001n, 'B to commit all 2,000 blocks', 60_000);
   assert.equal(b.ledger.height(), 2001n);
-  assert.equal(await b.provider.metrics.value('gossip_state_requests_sent'), Math.ceil(2000 / 11));
-  assert.equal(await b.provider.metrics.value('gossip_state_dropped'), 0);
+  assert.equal(
+    await b.provider.metrics.value('grapevine_gossip_state_requests_sent_total'),
+    Math.ceil(2000 / 11),
+  );
+  assert.equal(await b.provider.metrics.value('grapevine_gossip_state_dropped_total'), 0);
 });
 
 test('2,000 blocks behind: the catch-up stream into a BlockStore, then UNIMPLEMENTED falls back to RemoteStateRequest', async () => {
@@ -129,9 +132,9 @@ test('2,000 blocks behind: the catch-up stream into a BlockStore, then UNIMPLEME
   await b.provider.syncNow();
   await until(() => store.height() === 2001n, 'B to commit the streamed blocks', 60_000);
   assert.equal(store.height(), 2001n);
-  assert.equal(await b.provider.metrics.value('grapevine_catchup_blocks'), 2000);
+  assert.equal(await b.provider.metrics.value('grapevine_catchup_blocks_total'), 2000);
   assert.equal(
-    await b.provider.metrics.value('gossip_state_requests_sent'),
+    await b.provider.metrics.value('grapevine_gossip_state_requests_sent_total'),
     0,
     'no RemoteStateRequest needed',
   );
@@ -142,8 +145,14 @@ test('2,000 blocks behind: the catch-up stream into a BlockStore, then UNIMPLEME
   await c.provider.syncNow();
   await until(() => c.ledger.height() === 2001n, 'C to commit all blocks after the fallback', 60_000);
   assert.equal(c.ledger.height(), 2001n);
-  assert.equal(await c.provider.metrics.value('grapevine_catchup_streams', { outcome: 'unsupported' }), 1);
-  assert.equal(await c.provider.metrics.value('gossip_state_requests_sent'), Math.ceil(2000 / 11));
+  assert.equal(
+    await c.provider.metrics.value('grapevine_catchup_streams_total', { outcome: 'unsupported' }),
+    1,
+  );
+  assert.equal(
+    await c.provider.metrics.value('grapevine_gossip_state_requests_sent_total'),
+    Math.ceil(2000 / 11),
+  );
 });
 
 test('catch-up: a requester outside the channel (Org3) is refused PERMISSION_DENIED and gets no block', async () => {

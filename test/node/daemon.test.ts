@@ -28,6 +28,7 @@ import {
 } from '../../src/network/layout.js';
 import { GrapevineError } from '../../src/base/errors.js';
 import { METRIC_BY_NAME } from '../../src/base/metric-table.js';
+import { grapevineVersion } from '../../src/base/version.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -173,12 +174,22 @@ describe('peer daemon', { timeout: 120_000 }, () => {
         const m = await fetch(`${d.operationsUrl()}/metrics`);
         assert.equal(m.status, 200);
         const text = await m.text();
-        assert.match(text, /gossip_comm_conns_open/);
-        // every metric the started peer exposes is an entry of the metrics table
+        assert.match(text, /^grapevine_gossip_comm_conns_open 0$/m);
+        // Fabric's version gauge, ledger height, process metrics; no `peer` label anywhere
+        assert.match(text, new RegExp(`^fabric_version\\{version="${grapevineVersion()}"\\} 1$`, 'm'));
+        assert.match(text, /^ledger_blockchain_height\{channel="grapevine"\} 1$/m);
+        assert.match(text, /^process_cpu_seconds_total \d/m);
+        assert.match(text, /^process_resident_memory_bytes \d/m);
+        assert.doesNotMatch(text, /\bpeer="/);
+        // every metric the started peer exposes is an entry of the metrics table, or prom-client's
+        // process and Node.js metrics
         const exposed = [...text.matchAll(/^# TYPE (\S+) /gm)].map((t) => t[1]!);
         assert.ok(exposed.length > 0);
         for (const name of exposed)
-          assert.ok(METRIC_BY_NAME.has(name), `${name} is not in the metrics table`);
+          assert.ok(
+            METRIC_BY_NAME.has(name) || /^(process|nodejs)_/.test(name),
+            `${name} is not in the metrics table`,
+          );
       } finally {
         await d.stop();
       }

@@ -30,7 +30,7 @@ test('sim: 2 orgs x 5 peers, Fabric defaults: membership converges, every block 
   // blocks stay inside each org: peers got them from a same-org leader or peer
   for (const n of w.members) {
     const metrics = n.metrics;
-    assert.equal(await metrics.value('gossip_dropped', { reason: 'bad_block' }), 0);
+    assert.equal(await metrics.value('grapevine_gossip_dropped_total', { reason: 'bad_block' }), 0);
   }
 });
 
@@ -43,7 +43,7 @@ test('sim: a peer of an org outside the channel gets no block and refuses channe
   for (const n of w.nodes.filter((x) => w.orgOf(x) === 3)) {
     const ledger = w.ledgers.get(n.endpoint)!;
     assert.equal(ledger.handed.size, 0);
-    assert.equal(await n.metrics.value('gossip_blocks_received'), 0);
+    assert.equal(await n.metrics.value('grapevine_gossip_blocks_received_total'), 0);
     assert.deepEqual(w.gossip.get(n.endpoint)!.channelNames(), []);
   }
 });

@@ -28,9 +28,9 @@ test('sim: one leader per org (the lowest PKI-ID), crash -> the lowest survivor,
       expect,
       n.endpoint,
     );
-    assert.equal(await n.metrics.value('gossip_dropped', { reason: 'bad_signature' }), 0);
+    assert.equal(await n.metrics.value('grapevine_gossip_dropped_total', { reason: 'bad_signature' }), 0);
     assert.equal(
-      await n.metrics.value('gossip_dropped', { reason: 'not_same_org' }),
+      await n.metrics.value('grapevine_gossip_dropped_total', { reason: 'not_same_org' }),
       0,
       'leadership messages stay in their org',
     );

@@ -16,7 +16,7 @@ const dropped = (
   w: { nodes: { metrics: { value(n: string, l: Record<string, string>): Promise<number> } }[] },
   i: number,
   reason: string,
-) => w.nodes[i].metrics.value('gossip_state_dropped', { reason });
+) => w.nodes[i].metrics.value('grapevine_gossip_state_dropped_total', { reason });
 
 test('out-of-order and duplicate gossip arrivals and gaps: anti-entropy fills them, commit is in order', async () => {
   const w = await stateWorld(11, {
@@ -73,8 +73,11 @@ test('a peer 2,000 blocks behind catches up with RemoteStateRequest batches', as
   const took = w.net.clock.now() - t0;
   assert.ok(took <= 10_000 + 20_000, `caught up ${took} virtual ms after start`);
   // [start, start + batchSize] inclusive: 11 blocks per request, as Fabric asks
-  assert.equal(await w.nodes[1].metrics.value('gossip_state_requests_sent'), Math.ceil(2000 / 11));
-  assert.equal(await w.nodes[0].metrics.value('gossip_state_blocks_served'), 2000);
+  assert.equal(
+    await w.nodes[1].metrics.value('grapevine_gossip_state_requests_sent_total'),
+    Math.ceil(2000 / 11),
+  );
+  assert.equal(await w.nodes[0].metrics.value('grapevine_gossip_state_blocks_served_total'), 2000);
   await w.stop();
 });
 

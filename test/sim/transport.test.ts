@@ -61,8 +61,14 @@ test('an identity of no trusted org is refused and counted; so is an impostor CA
   await c.net.clock.runFor(5000);
   assert.deepEqual(c.inbox.get(a.endpoint), []);
   assert.deepEqual(a.transport.connectedPeers(), []);
-  assert.equal(await a.metrics.value('gossip_comm_handshake_failures', { reason: 'UNKNOWN_MSP' }), 1);
-  assert.equal(await a.metrics.value('gossip_comm_handshake_failures', { reason: 'IDENTITY_REJECTED' }), 1);
+  assert.equal(
+    await a.metrics.value('grapevine_gossip_comm_handshake_failures_total', { reason: 'UNKNOWN_MSP' }),
+    1,
+  );
+  assert.equal(
+    await a.metrics.value('grapevine_gossip_comm_handshake_failures_total', { reason: 'IDENTITY_REJECTED' }),
+    1,
+  );
   // The refused dialler authenticated `a` but `a` ended the stream: no connection survives.
   assert.deepEqual(stranger.transport.connectedPeers(), []);
   assert.deepEqual(impostor.transport.connectedPeers(), []);
@@ -280,7 +286,10 @@ test('malformed bytes on an authenticated stream close it and are counted', asyn
   let closed = '';
   sock.onClose = (why) => (closed = why);
   await c.net.clock.runFor(500);
-  assert.equal(await b.metrics.value('gossip_comm_bad_input', { reason: 'malformed_envelope' }), 1);
+  assert.equal(
+    await b.metrics.value('grapevine_gossip_comm_bad_input_total', { reason: 'malformed_envelope' }),
+    1,
+  );
   assert.notEqual(closed, '');
 });
 

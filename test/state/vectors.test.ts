@@ -116,7 +116,7 @@ test(
     const captured = openEnvelope(env('01858_state_response_peer0.org1_to_peer2.org1.pb')).message;
     const payloads = (captured.content.value as { payloads: { data: Uint8Array }[] }).payloads;
     assert.deepEqual(w.ledger.blocks[1], payloads[0].data, 'the block bytes are stored exactly as received');
-    assert.equal(await w.provider.metrics.value('gossip_state_dropped'), 0);
+    assert.equal(await w.provider.metrics.value('grapevine_gossip_state_dropped_total'), 0);
     await w.provider.stop();
   },
 );
@@ -170,7 +170,10 @@ test(
     const got = w.transport.deliver(req, forged);
     await w.clock.runFor(100);
     assert.equal(got.length, 0);
-    assert.equal(await w.provider.metrics.value('gossip_state_dropped', { reason: 'unauthorized' }), 1);
+    assert.equal(
+      await w.provider.metrics.value('grapevine_gossip_state_dropped_total', { reason: 'unauthorized' }),
+      1,
+    );
     await w.provider.stop();
   },
 );

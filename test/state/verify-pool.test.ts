@@ -238,8 +238,8 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
   await new Promise((r) => setTimeout(r, 50));
   await provider.stop();
   assert.equal(ledger.height(), 60n, 'blocks 1..59 committed, 60 refused, none after it');
-  assert.equal(await metrics.value('gossip_state_dropped', { reason: 'bad_block' }), 1);
-  const checks = await metrics.value('grapevine_catchup_signature_checks', { channel: CHANNEL });
+  assert.equal(await metrics.value('grapevine_gossip_state_dropped_total', { reason: 'bad_block' }), 1);
+  const checks = await metrics.value('grapevine_catchup_signature_checks_total', { channel: CHANNEL });
   assert.ok(
     checks >= 1 && checks < 59,
     `segment verification: fewer signature checks (${checks}) than blocks`,

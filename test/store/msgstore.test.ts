@@ -298,8 +298,8 @@ test('capacity: metrics on hitting the bound; live size gauge', async () => {
     capacity: 2,
     whenFull: 'refuse',
     metrics,
-    fullMetric: { def: METRICS.gossipChannelMapFull, labels: { map: 'test' } },
-    sizeMetric: { def: METRICS.gossipDiscoveryAliveStoreSize },
+    fullMetric: { def: METRICS.grapevineGossipChannelMapFullTotal, labels: { map: 'test' } },
+    sizeMetric: { def: METRICS.grapevineGossipDiscoveryAliveStoreSize },
   });
   store.add({ id: 1, key: 1, time: 1 });
   store.add({ id: 2, key: 2, time: 1 });
@@ -309,8 +309,8 @@ test('capacity: metrics on hitting the bound; live size gauge', async () => {
     'added',
     'a newer message of a held key is no new entry',
   );
-  assert.equal(await metrics.value('gossip_channel_map_full', { map: 'test' }), 1);
-  assert.equal(await metrics.value('gossip_discovery_alive_store_size'), 2);
+  assert.equal(await metrics.value('grapevine_gossip_channel_map_full_total', { map: 'test' }), 1);
+  assert.equal(await metrics.value('grapevine_gossip_discovery_alive_store_size'), 2);
   assert.throws(() => new MessageStore({ clock, policy: keyedPolicy, capacity: 0 }), RangeError);
 });
 

@@ -47,8 +47,8 @@ const STATUS: Record<string, grpc.status> = {
 
 export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplementation {
   let active = 0;
-  const refused = d.metrics?.counter(METRICS.grapevineCatchupRefused);
-  const sent = d.metrics?.counter(METRICS.grapevineCatchupBlocksSent);
+  const refused = d.metrics?.counter(METRICS.grapevineCatchupRefusedTotal);
+  const sent = d.metrics?.counter(METRICS.grapevineCatchupBlocksSentTotal);
   const serve = async (call: Call): Promise<void> => {
     let req;
     try {

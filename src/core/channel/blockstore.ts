@@ -94,7 +94,7 @@ export class BlockMessageStore {
       expiryCheckMs: Math.max(1, Math.floor(this.ttlMs / 100)),
       onRemove: (b, reason) => this.removed(b.seqNum, reason === 'expired' ? 'expired' : 'evicted'),
       metrics: opts.metrics,
-      sizeMetric: { def: METRICS.gossipBlockStoreSize, labels: { channel: opts.channel ?? '' } },
+      sizeMetric: { def: METRICS.grapevineGossipBlockStoreSize, labels: { channel: opts.channel ?? '' } },
     });
   }
 
@@ -117,7 +117,9 @@ export class BlockMessageStore {
   add(seqNum: bigint, envelope: Envelope, message: GossipMessage): boolean {
     if (this.store.add({ seqNum, envelope, message, addedAt: this.opts.clock.now() }) === 'added')
       return true;
-    this.opts.metrics?.counter(METRICS.gossipBlockStoreRefused).inc({ channel: this.opts.channel ?? '' });
+    this.opts.metrics
+      ?.counter(METRICS.grapevineGossipBlockStoreRefusedTotal)
+      .inc({ channel: this.opts.channel ?? '' });
     return false;
   }
 
@@ -152,7 +154,7 @@ export class BlockMessageStore {
       'block store: block removed',
     );
     this.opts.metrics
-      ?.counter(METRICS.gossipBlockStoreRemoved)
+      ?.counter(METRICS.grapevineGossipBlockStoreRemovedTotal)
       .inc({ channel: this.opts.channel ?? '', reason });
     try {
       this.opts.onRemove?.(seqNum, reason);

@@ -307,7 +307,7 @@ export class GossipChannel {
   }
 
   private countStale(): void {
-    this.host.metrics?.counter(METRICS.gossipChannelStateInfoStale).inc({ channel: this.name });
+    this.host.metrics?.counter(METRICS.grapevineGossipChannelStateInfoStaleTotal).inc({ channel: this.name });
   }
 
   private checkStateInfo(si: StateInfoEnvelope): void {

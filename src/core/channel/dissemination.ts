@@ -46,7 +46,7 @@ import { createLeadershipStore, type LeadershipStore } from './stores.js';
 import type { BlockSource, ChannelBlockPull, ChannelHost, PushItem } from './types.js';
 import { METRICS, type CounterDef } from '../../base/metric-table.js';
 
-/** Reason (gossip_dropped) of a refused block DataUpdate, by BlockUpdateError code. */
+/** Reason (grapevine_gossip_dropped_total) of a refused block DataUpdate, by BlockUpdateError code. */
 const PULL_REJECT_REASON: Record<string, GossipDropReason> = {
   verify_failed: 'bad_block',
   wrong_channel: 'unknown_channel',
@@ -136,7 +136,7 @@ export class Dissemination {
     if (!d || d.seq !== seq) return;
     this.delivered.delete(seq);
     if (this.parked.size >= this.host.config.maxSeenBlocks) {
-      this.host.metrics?.counter(METRICS.gossipChannelMapFull).inc({ map: 'parked' });
+      this.host.metrics?.counter(METRICS.grapevineGossipChannelMapFullTotal).inc({ map: 'parked' });
       const highest = [...this.parked.keys()].reduce((a, b) => (a > b ? a : b));
       if (highest < seq) return;
       this.parked.delete(highest);
@@ -169,7 +169,7 @@ export class Dissemination {
     const payload = payloadOf(m.message);
     const seq = payload.seqNum;
     if (!this.blocks.checkValid(seq)) {
-      this.count(METRICS.gossipBlocksDuplicate, 'push');
+      this.count(METRICS.grapevineGossipBlocksDuplicateTotal, 'push');
       return;
     }
     const block = this.verifyBlock(seq, payload.data);
@@ -203,10 +203,10 @@ export class Dissemination {
   }
 
   private deliver(seq: bigint, payload: Payload, block: Block, source: BlockSource): void {
-    this.count(METRICS.gossipBlocksReceived, source);
+    this.count(METRICS.grapevineGossipBlocksReceivedTotal, source);
     if (seq < this.channel.self.ledgerHeight || this.delivered.has(seq)) return;
     if (this.delivered.size >= this.host.config.maxSeenBlocks) {
-      this.host.metrics?.counter(METRICS.gossipChannelMapFull).inc({ map: 'delivered' });
+      this.host.metrics?.counter(METRICS.grapevineGossipChannelMapFullTotal).inc({ map: 'delivered' });
       const oldest = [...this.delivered].reduce((a, b) => (a < b ? a : b));
       this.delivered.delete(oldest);
     }

@@ -1,4 +1,4 @@
-/** Why the gossip node or a channel dropped a message: the label of `gossip_dropped{reason}`. */
+/** Why the gossip node or a channel dropped a message: the label of `grapevine_gossip_dropped_total{reason}`. */
 import { GrapevineError } from '../../base/errors.js';
 
 export type GossipDropReason =

@@ -3,14 +3,14 @@
  * with the PeerTime policy (a message replaces the held one of its PKI-ID only when strictly
  * newer; an equal or older one is invalid):
  *   StateInfo cache (§5.3), per channel: no TTL (purged by the channel's upkeep); a new PKI-ID
- *     beyond maxStateInfos is refused (gossip_channel_map_full{map=state_info}); size in
- *     gossip_channel_state_info_cached{channel}.
+ *     beyond maxStateInfos is refused (grapevine_gossip_channel_map_full_total{map=state_info}); size in
+ *     grapevine_gossip_channel_state_info_cached{channel}.
  *   foreign StateInfo (§5.6), node level, channels not joined: TTL publishStateInfoInterval x 100
  *     (expired on each add); beyond maxForeignStateInfos the oldest goes
- *     (gossip_channel_map_full{map=foreign_state_info}).
+ *     (grapevine_gossip_channel_map_full_total{map=foreign_state_info}).
  *   leadership (§7.2), per channel: the PeerTime of the last message per PKI-ID, TTL
  *     leaderAliveThreshold x 10 (expired by the channel's upkeep); a new PKI-ID beyond
- *     maxStateInfos is refused (gossip_channel_map_full{map=leadership}).
+ *     maxStateInfos is refused (grapevine_gossip_channel_map_full_total{map=leadership}).
  */
 import { pkiIdKey, type PkiId } from '../../base/pkiid.js';
 import type { Clock } from '../../base/time.js';
@@ -30,7 +30,7 @@ export interface LeaderStamp {
 export type LeadershipStore = MessageStore<LeaderStamp, string, PkiId>;
 
 const mapFull = (map: string): MetricRef<CounterDef> => ({
-  def: METRICS.gossipChannelMapFull,
+  def: METRICS.grapevineGossipChannelMapFullTotal,
   labels: { map },
 });
 
@@ -56,7 +56,7 @@ export function createStateInfoCache(o: {
     whenFull: 'refuse',
     metrics: o.metrics,
     fullMetric: mapFull('state_info'),
-    sizeMetric: { def: METRICS.gossipChannelStateInfoCached, labels: { channel: o.channel } },
+    sizeMetric: { def: METRICS.grapevineGossipChannelStateInfoCached, labels: { channel: o.channel } },
   });
 }
 

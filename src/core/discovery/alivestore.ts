@@ -8,7 +8,7 @@
  *   expire(): messages held longer than TTL (aliveExpirationTimeout x msgExpirationFactor) are
  *     removed and returned (discovery then removes the member unless it is a bootstrap or anchor
  *     peer).
- *   Bounded: beyond maxEntries the oldest entry is evicted (gossip_discovery_alive_store_evicted).
+ *   Bounded: beyond maxEntries the oldest entry is evicted (grapevine_gossip_discovery_alive_store_evicted_total).
  */
 import { pkiIdKey, type PkiId } from '../../base/pkiid.js';
 import type { Clock } from '../../base/time.js';
@@ -37,7 +37,7 @@ export function createAliveStore(o: {
     capacity: o.maxEntries,
     whenFull: 'evictOldest',
     metrics: o.metrics,
-    fullMetric: { def: METRICS.gossipDiscoveryAliveStoreEvicted },
-    sizeMetric: { def: METRICS.gossipDiscoveryAliveStoreSize },
+    fullMetric: { def: METRICS.grapevineGossipDiscoveryAliveStoreEvictedTotal },
+    sizeMetric: { def: METRICS.grapevineGossipDiscoveryAliveStoreSize },
   });
 }

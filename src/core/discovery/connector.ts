@@ -108,6 +108,8 @@ export class Connector {
   }
 
   private count(t: ConnectTarget, result: string): void {
-    this.d.metrics?.counter(METRICS.gossipDiscoveryConnectAttempts).inc({ kind: t.kind, result });
+    this.d.metrics
+      ?.counter(METRICS.grapevineGossipDiscoveryConnectAttemptsTotal)
+      .inc({ kind: t.kind, result });
   }
 }

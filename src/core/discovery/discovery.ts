@@ -19,7 +19,7 @@
  *              or close the connection when our own alive may not be disclosed to the requester
  *   mem_res    wake the bootstrap/anchor waiter of its nonce; newer valid alives -> state
  *              machine; newer valid dead ones about unknown PKI-IDs -> dead
- * Bad input is counted in gossip_discovery_dropped{reason}, logged at debug, never forwarded.
+ * Bad input is counted in grapevine_gossip_discovery_dropped_total{reason}, logged at debug, never forwarded.
  */
 import type { ReceivedMessage, RemotePeer, Transport, Unsubscribe } from '../link/types.js';
 import type { Clock, Rng } from '../../base/time.js';
@@ -150,7 +150,7 @@ export class Discovery {
       log: this.log,
       metrics: opts.metrics,
     });
-    this.dropped = opts.metrics?.counter(METRICS.gossipDiscoveryDropped);
+    this.dropped = opts.metrics?.counter(METRICS.grapevineGossipDiscoveryDroppedTotal);
   }
 
   /** Start the timers, listen to the transport and contact the bootstrap peers. */
@@ -382,7 +382,7 @@ export class Discovery {
       this.members.list('dead'),
     );
     if (!res) {
-      this.count(METRICS.gossipDiscoveryRequestsRefused);
+      this.count(METRICS.grapevineGossipDiscoveryRequestsRefusedTotal);
       this.log.warn(
         { member: pkiIdKey(requester.pkiId), org: remote.org },
         "membership request from a peer that shouldn't have sent one; closing the connection",

@@ -147,7 +147,7 @@ export class Membership {
 
   private hasRoom(): boolean {
     if (this.records.size < this.maxMembers) return true;
-    this.metrics?.counter(METRICS.gossipDiscoveryMembersFull).inc();
+    this.metrics?.counter(METRICS.grapevineGossipDiscoveryMembersFullTotal).inc();
     return false;
   }
 
@@ -155,7 +155,7 @@ export class Membership {
     if (!this.metrics) return;
     let alive = 0;
     for (const r of this.records.values()) if (r.state === 'alive') alive++;
-    const g = this.metrics.gauge(METRICS.gossipDiscoveryMembers);
+    const g = this.metrics.gauge(METRICS.grapevineGossipDiscoveryMembers);
     g.set({ state: 'alive' }, alive);
     g.set({ state: 'dead' }, this.records.size - alive);
   }

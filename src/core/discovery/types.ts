@@ -51,7 +51,7 @@ export interface DiscoveryCrypto {
   orgOf?(identity: Uint8Array): string | undefined;
 }
 
-/** Why a discovery message was dropped (label of `gossip_discovery_dropped{reason}`). */
+/** Why a discovery message was dropped (label of `grapevine_gossip_discovery_dropped_total{reason}`). */
 export type DropReason =
   | 'malformed'
   | 'bad_tag'

@@ -145,7 +145,9 @@ export class LeaderElection implements Leadership {
   handleMessage(m: ElectionMessage): void {
     if (this.phaseNow === 'new' || this.phaseNow === 'stopped') return;
     if (!this.isElectionPeer(m.pkiId)) {
-      this.opts.metrics?.counter(METRICS.gossipLeaderElectionDropped).inc({ channel: this.opts.channel });
+      this.opts.metrics
+        ?.counter(METRICS.grapevineGossipLeaderElectionDroppedTotal)
+        .inc({ channel: this.opts.channel });
       this.log.debug(
         { from: pkiIdKey(m.pkiId).slice(0, 16) },
         'leadership message from a peer not in the view; dropped',

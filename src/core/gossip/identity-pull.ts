@@ -143,7 +143,7 @@ export class IdentityPuller {
       for (const item of items) validateIdentityItem(this.opts.crypto, item);
     } catch (e) {
       const reason = e instanceof IdentityUpdateError ? e.code : 'invalid_identity';
-      this.count(METRICS.gossipIdentityPullRejected, { reason });
+      this.count(METRICS.grapevineGossipIdentityPullRejectedTotal, { reason });
       throw e;
     }
     const accepted: PullItem[] = [];
@@ -154,7 +154,7 @@ export class IdentityPuller {
         this.opts.identities.put(pkiId, cert);
         accepted.push(item);
       } catch (e) {
-        this.count(METRICS.gossipIdentityPullPutRefused, {
+        this.count(METRICS.grapevineGossipIdentityPullPutRefusedTotal, {
           reason: (e as { code?: string }).code ?? 'error',
         });
         this.log.debug(

@@ -165,7 +165,7 @@ export class GossipNode {
       maxEntries: this.config.channel.maxForeignStateInfos,
       metrics,
     });
-    metrics.counter(METRICS.gossipDropped);
+    metrics.counter(METRICS.grapevineGossipDroppedTotal);
     const pullDeps = { transport, clock, rng, config: this.config.pull, metrics, logger: this.log };
     this.host = {
       selfPkiId: this.selfPkiId,
@@ -259,12 +259,12 @@ export class GossipNode {
       if (!changed) return false;
     } else {
       if (this.channels.size >= this.config.channel.maxChannels) {
-        this.metrics.counter(METRICS.gossipChannelMapFull).inc({ map: 'channels' });
+        this.metrics.counter(METRICS.grapevineGossipChannelMapFullTotal).inc({ map: 'channels' });
         return false;
       }
       ch = new GossipChannel(this.host, join);
       this.channels.set(join.channelId, ch);
-      this.metrics.gauge(METRICS.gossipChannels).set(this.channels.size);
+      this.metrics.gauge(METRICS.grapevineGossipChannels).set(this.channels.size);
       changed = 'changed';
       if (this.state === 'running') ch.start();
     }
@@ -353,7 +353,7 @@ export class GossipNode {
   }
 
   private drop(reason: GossipDropReason, detail: string, m?: ReceivedMessage): void {
-    this.metrics.counter(METRICS.gossipDropped).inc({ reason });
+    this.metrics.counter(METRICS.grapevineGossipDroppedTotal).inc({ reason });
     this.log.debug(
       {
         reason,

@@ -8,7 +8,7 @@
  *     (§5.6), re-gossiped when newer; else unknown_channel.
  *   state_info_pull_req: channel found by MAC(connection PKI-ID, channel) -> that channel.
  *   state_snapshot, data_msg, leadership_msg, block pull: channel by name -> that channel.
- * Anything refused is dropped: counted in gossip_dropped{reason}, logged at debug, not forwarded.
+ * Anything refused is dropped: counted in grapevine_gossip_dropped_total{reason}, logged at debug, not forwarded.
  */
 import type { ReceivedMessage } from '../link/types.js';
 import type { GossipChannel } from '../channel/channel.js';

@@ -18,25 +18,25 @@ export class CommCounters {
       received: m.counter(METRICS.gossipCommMessagesReceived),
       overflow: m.counter(METRICS.gossipCommOverflowCount),
     };
-    this.open = m.gauge(METRICS.gossipCommConnsOpen);
+    this.open = m.gauge(METRICS.grapevineGossipCommConnsOpen);
     this.open.set(0);
-    m.counter(METRICS.gossipCommHandshakeFailures);
-    m.counter(METRICS.gossipCommBadInput);
+    m.counter(METRICS.grapevineGossipCommHandshakeFailuresTotal);
+    m.counter(METRICS.grapevineGossipCommBadInputTotal);
   }
 
-  /** gossip_comm_conns_open */
+  /** grapevine_gossip_comm_conns_open */
   setOpen(n: number): void {
     this.open.set(n);
   }
 
-  /** gossip_comm_bad_input{reason}++ */
+  /** grapevine_gossip_comm_bad_input_total{reason}++ */
   badInput(reason: string): void {
-    this.count(METRICS.gossipCommBadInput, reason);
+    this.count(METRICS.grapevineGossipCommBadInputTotal, reason);
   }
 
-  /** gossip_comm_handshake_failures{reason}++ */
+  /** grapevine_gossip_comm_handshake_failures_total{reason}++ */
   handshakeFailure(reason: string): void {
-    this.count(METRICS.gossipCommHandshakeFailures, reason);
+    this.count(METRICS.grapevineGossipCommHandshakeFailuresTotal, reason);
   }
 
   private count(def: CounterDef<'reason'>, reason: string): void {

@@ -11,10 +11,10 @@
  *     every item's counter and drop those at 0; items left over are flushed again one latency
  *     later (only when propagateIterations > 1).
  *   Bounded: at most maxPending items; adding to a full buffer drops the oldest item and counts
- *     it in `gossip_emitter_dropped{emitter}`.
+ *     it in `grapevine_gossip_emitter_dropped_total{emitter}`.
  * Timers: one one-shot timer at a time, armed only while the buffer is non-empty (Fabric ticks
  * every 10 ms forever; the flush times seen by a message are the same, an idle node costs none).
- * A throwing `route` is counted (`gossip_emitter_route_errors`) and never stops the emitter.
+ * A throwing `route` is counted (`grapevine_gossip_emitter_route_errors_total`) and never stops the emitter.
  */
 import type { Clock, TimerHandle } from '../../base/time.js';
 import { ConfigError } from '../../base/errors.js';
@@ -93,7 +93,7 @@ export class BatchingEmitter<T> {
     if (this.stopped || this.config.propagateIterations === 0) return;
     if (this.buffer.length >= this.config.maxPending) {
       this.buffer.shift();
-      this.opts.metrics?.counter(METRICS.gossipEmitterDropped).inc({ emitter: this.name });
+      this.opts.metrics?.counter(METRICS.grapevineGossipEmitterDroppedTotal).inc({ emitter: this.name });
     }
     this.buffer.push({ item, iterationsLeft: this.config.propagateIterations });
     if (this.buffer.length >= this.config.maxPropagationBurstSize) this.flush();
@@ -112,7 +112,7 @@ export class BatchingEmitter<T> {
     try {
       this.opts.route(batch.map((p) => p.item));
     } catch (e) {
-      this.opts.metrics?.counter(METRICS.gossipEmitterRouteErrors).inc({ emitter: this.name });
+      this.opts.metrics?.counter(METRICS.grapevineGossipEmitterRouteErrorsTotal).inc({ emitter: this.name });
       this.opts.logger?.debug({ err: e }, 'emitter route failed');
     }
     if (this.stopped) {

@@ -23,7 +23,7 @@
  *     expected PKI-ID that differs -> IDENTITY_REJECTED.
  *   A write error (or oversized frame) closes the connection and reports presumed dead
  *     (presumed.ts: bounded, delivered on a microtask).
- *   Handshake failures count gossip_comm_handshake_failures{reason}; counters.ts has the rest.
+ *   Handshake failures count grapevine_gossip_comm_handshake_failures_total{reason}; counters.ts has the rest.
  *   stop (idempotent): abort every dial and handshake in progress (Stopper), fail every ack
  *     waiter, close every connection; world.stopAccepting; wait for work in progress at most
  *     stopGraceMs (world.settle decides whose time); close what appeared meanwhile; release.

@@ -28,10 +28,10 @@ export class PresumedDead {
   report(pkiId: PkiId): void {
     if (this.stopped) return;
     if (this.queue.length >= this.bound) {
-      this.metrics.counter(METRICS.gossipCommPresumedDeadDropped).inc();
+      this.metrics.counter(METRICS.grapevineGossipCommPresumedDeadDroppedTotal).inc();
       return;
     }
-    this.metrics.counter(METRICS.gossipCommPresumedDead).inc();
+    this.metrics.counter(METRICS.grapevineGossipCommPresumedDeadTotal).inc();
     this.queue.push(pkiId);
     if (!this.scheduled) {
       this.scheduled = true;

@@ -83,7 +83,7 @@ export function createBlockPuller(opts: BlockPullerOptions): BlockPuller {
       try {
         block = opts.verifyBlock(seqNum, data, item.message);
       } catch (e) {
-        opts.metrics?.counter(METRICS.gossipBlockPullRejected).inc({ channel });
+        opts.metrics?.counter(METRICS.grapevineGossipBlockPullRejectedTotal).inc({ channel });
         throw new BlockUpdateError(
           'verify_failed',
           `pulled block ${seqNum} failed verification: ${errorMessage(e)}`,

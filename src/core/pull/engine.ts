@@ -18,7 +18,7 @@
  *   DataRequest with a remembered nonce from the same requester: reply DataUpdate{nonce, stored
  *     envelopes of requested held items that pass the filter}; no reply when empty.
  * Every other message (wrong msg_type, tag or channel, unknown nonce, outside a window, malformed)
- * is dropped, counted in gossip_pull_dropped{reason} and logged at debug. Everything is bounded:
+ * is dropped, counted in grapevine_gossip_pull_dropped_total{reason} and logged at debug. Everything is bounded:
  * items (maxItems), remembered nonces (maxIncomingNonces), ids per message and per round
  * (maxDigestItems). Timers: one interval, plus two one-shots per round.
  */
@@ -189,7 +189,7 @@ export class PullEngine {
     if (endpoints.length === 0) return;
     const round: Round = { phase: 'digests', nonces: new Map(), nonceOf: new Map(), owners: new Map() };
     this.rounds.add(round);
-    this.counter(METRICS.gossipPullRounds).inc(this.labels());
+    this.counter(METRICS.grapevineGossipPullRoundsTotal).inc(this.labels());
     for (const endpoint of endpoints) {
       const nonce = this.freshNonce();
       round.nonces.set(nonce, endpoint);
@@ -219,7 +219,9 @@ export class PullEngine {
     if (msg.tag !== this.adapter.tag) return this.drop('bad_tag', m);
     if (Buffer.from(msg.channel).toString('utf8') !== this.adapter.channel)
       return this.drop('wrong_channel', m);
-    this.counter(METRICS.gossipPullMessagesReceived).inc(this.labels({ type: PULL_TYPE_LABEL[c.case] }));
+    this.counter(METRICS.grapevineGossipPullMessagesReceivedTotal).inc(
+      this.labels({ type: PULL_TYPE_LABEL[c.case] }),
+    );
     if (this.stopped) return;
     switch (c.case) {
       case 'hello':
@@ -306,7 +308,7 @@ export class PullEngine {
     }
     let added = 0;
     for (const item of accepted) if (this.add(item)) added++;
-    if (added > 0) this.counter(METRICS.gossipPullItemsPulled).inc(this.labels(), added);
+    if (added > 0) this.counter(METRICS.grapevineGossipPullItemsPulledTotal).inc(this.labels(), added);
   }
 
   // ---- responder ----
@@ -395,16 +397,20 @@ export class PullEngine {
       .map((mb) => ({ endpoint: mb.endpoint, pkiId: mb.pkiId }));
     if (peers.length === 0) return;
     this.opts.transport.send(envelope, ...peers);
-    this.counter(METRICS.gossipPullMessagesSent).inc(this.labels({ type: PULL_TYPE_LABEL[type] }));
+    this.counter(METRICS.grapevineGossipPullMessagesSentTotal).inc(
+      this.labels({ type: PULL_TYPE_LABEL[type] }),
+    );
   }
 
   private respond(m: ReceivedMessage, envelope: Envelope, type: 'dataDig' | 'dataUpdate'): void {
     m.respond(envelope);
-    this.counter(METRICS.gossipPullMessagesSent).inc(this.labels({ type: PULL_TYPE_LABEL[type] }));
+    this.counter(METRICS.grapevineGossipPullMessagesSentTotal).inc(
+      this.labels({ type: PULL_TYPE_LABEL[type] }),
+    );
   }
 
   private drop(reason: PullDropReason, m?: ReceivedMessage, extra: Record<string, unknown> = {}): void {
-    this.counter(METRICS.gossipPullDropped).inc(this.labels({ reason }));
+    this.counter(METRICS.grapevineGossipPullDroppedTotal).inc(this.labels({ reason }));
     this.log.debug(
       { pull: this.opts.name, channel: this.adapter.channel, reason, from: m?.conn.endpoint, ...extra },
       'pull: dropped',
@@ -424,8 +430,8 @@ export class PullEngine {
   private updateGauges(): void {
     const metrics = this.opts.metrics;
     if (!metrics) return;
-    metrics.gauge(METRICS.gossipPullItems).set(this.labels(), this.store.size);
-    const nonces = metrics.gauge(METRICS.gossipPullNonces);
+    metrics.gauge(METRICS.grapevineGossipPullItems).set(this.labels(), this.store.size);
+    const nonces = metrics.gauge(METRICS.grapevineGossipPullNonces);
     nonces.set(this.labels({ side: 'outgoing' }), this.outgoing.size);
     nonces.set(this.labels({ side: 'incoming' }), this.incoming.size);
   }

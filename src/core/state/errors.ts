@@ -1,4 +1,4 @@
-/** Why the state layer dropped something: the label of `gossip_state_dropped{reason}`. */
+/** Why the state layer dropped something: the label of `grapevine_gossip_state_dropped_total{reason}`. */
 import { GrapevineError } from '../../base/errors.js';
 
 export type StateDropReason =

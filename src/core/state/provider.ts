@@ -12,7 +12,7 @@
  *     (at most once per responseTimeout).
  *   state messages: authorised (messages.ts) or dropped 'unauthorized'; requests -> serve.ts,
  *     responses -> antientropy.ts.
- *   Counters: gossip_state_dropped{channel,reason}; gauges gossip_state_height,
+ *   Counters: grapevine_gossip_state_dropped_total{channel,reason}; gauges gossip_state_height,
  *   gossip_payload_buffer_size; histogram gossip_state_commit_duration (seconds).
  *   stop(): idempotent; timers, subscription, waiters and the commit loop released.
  */
@@ -102,7 +102,7 @@ export class StateProvider {
     this.log = componentLogger('state', { channel: o.channel }, o.logger);
     const m = this.metrics;
     const channel = o.channel;
-    this.dropped = m.counter(METRICS.gossipStateDropped);
+    this.dropped = m.counter(METRICS.grapevineGossipStateDroppedTotal);
     const height = m.gauge(METRICS.gossipStateHeight);
     const bufferSize = m.gauge(METRICS.gossipPayloadBufferSize);
     const duration = m.histogram(METRICS.gossipStateCommitDuration);
@@ -130,9 +130,9 @@ export class StateProvider {
     const verify = (seq: bigint, bytes: Uint8Array) => this.verify(seq, bytes, 'state');
     const add = (p: BufferedPayload) => this.add(p, true);
     if (o.catchup) {
-      const outcomes = m.counter(METRICS.grapevineCatchupStreams);
-      const blocks = m.counter(METRICS.grapevineCatchupBlocks);
-      this.signatureChecks = m.counter(METRICS.grapevineCatchupSignatureChecks);
+      const outcomes = m.counter(METRICS.grapevineCatchupStreamsTotal);
+      const blocks = m.counter(METRICS.grapevineCatchupBlocksTotal);
+      this.signatureChecks = m.counter(METRICS.grapevineCatchupSignatureChecksTotal);
       this.catchup = new CatchupRunner({
         channel,
         client: o.catchup,
@@ -152,7 +152,7 @@ export class StateProvider {
         },
       });
     }
-    const requests = m.counter(METRICS.gossipStateRequestsSent);
+    const requests = m.counter(METRICS.grapevineGossipStateRequestsSentTotal);
     const catchup = this.catchup;
     this.antiEntropy = new AntiEntropy({
       channel,
@@ -169,7 +169,7 @@ export class StateProvider {
       drop: (r, d, msg) => this.drop(r, d, msg),
       requested: () => requests.inc({ channel }),
     });
-    const served = m.counter(METRICS.gossipStateBlocksServed);
+    const served = m.counter(METRICS.grapevineGossipStateBlocksServedTotal);
     this.server = new StateRequestServer({
       channel,
       ledger: o.ledger,

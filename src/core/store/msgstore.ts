@@ -26,17 +26,17 @@
  *     calls) are silent. sizeMetric is set to the number of live messages after each change.
  * The five stores (policy; TTL, seen period; capacity, when full; metrics):
  *   alive (discovery/alivestore.ts): newest PeerTime per PKI-ID; aliveExpirationTimeout x
- *     msgExpirationFactor, 0; maxAliveStore, evict oldest; gossip_discovery_alive_store_evicted,
- *     gossip_discovery_alive_store_size.
+ *     msgExpirationFactor, 0; maxAliveStore, evict oldest; grapevine_gossip_discovery_alive_store_evicted_total,
+ *     grapevine_gossip_discovery_alive_store_size.
  *   StateInfo cache (channel/stores.ts): newest per PKI-ID; none (purged by the channel's upkeep);
- *     maxStateInfos, refuse; gossip_channel_map_full{map=state_info},
- *     gossip_channel_state_info_cached{channel}.
+ *     maxStateInfos, refuse; grapevine_gossip_channel_map_full_total{map=state_info},
+ *     grapevine_gossip_channel_state_info_cached{channel}.
  *   foreign StateInfo (channel/stores.ts): newest per PKI-ID; publishStateInfoInterval x 100, 0;
- *     maxForeignStateInfos, evict oldest; gossip_channel_map_full{map=foreign_state_info}.
+ *     maxForeignStateInfos, evict oldest; grapevine_gossip_channel_map_full_total{map=foreign_state_info}.
  *   leadership (channel/stores.ts): newest per PKI-ID; leaderAliveThreshold x 10, 0;
- *     maxStateInfos, refuse; gossip_channel_map_full{map=leadership}.
+ *     maxStateInfos, refuse; grapevine_gossip_channel_map_full_total{map=leadership}.
  *   blocks (channel/blockstore.ts): seq_num window of maxBlockCountToStore; pullInterval x 100,
- *     the same again; none (the policy bounds it); gossip_block_store_size{channel}.
+ *     the same again; none (the policy bounds it); grapevine_gossip_block_store_size{channel}.
  * Invariants (InvariantError): size <= capacity; no held message invalidates another (policy
  *   consistency: checked for every message added); after expire() nothing is older than
  *   ttlMs + keepExpiredMs and no live message older than ttlMs; checkInvariants() checks all of

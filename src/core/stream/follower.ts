@@ -229,7 +229,7 @@ export class StreamFollower {
       }
       s.blocks++;
       s.lastProgressAt = o.clock.now();
-      o.metrics?.counter(METRICS.grapevineStreamBlocks).inc({ channel: o.channelId });
+      o.metrics?.counter(METRICS.grapevineStreamBlocksTotal).inc({ channel: o.channelId });
     }
   }
 
@@ -280,7 +280,7 @@ export class StreamFollower {
     this.session = undefined;
     s.ended = reason;
     s.stream?.close();
-    this.o.metrics?.counter(METRICS.grapevineStreamSessions).inc({ channel: this.o.channelId, reason });
+    this.o.metrics?.counter(METRICS.grapevineStreamSessionsTotal).inc({ channel: this.o.channelId, reason });
   }
 
   private reconcileSoon(): void {
