@@ -11,21 +11,21 @@ async function main(): Promise<void> {
   const flags = JSON.parse(process.argv[2] ?? '{}') as OrdererFlags;
   const levels = new LogLevels({ spec: process.env.GRAPEVINE_ORDERER_LOGSPEC ?? 'info' });
   let orderer;
+  const logger = levels.root.child({ component: 'orderer' });
   try {
     const cfg = loadOrdererConfig(flags);
-    const logger = levels.root.child({ component: 'orderer' });
     for (const w of cfg.warnings) logger.warn(w);
     orderer = await launchOrderer(cfg, { logger });
   } catch (e) {
-    console.error(`orderer: ${errorMessage(e)}`);
+    logger.error(`orderer: ${errorMessage(e)}`);
     process.send?.({ type: 'error', message: errorMessage(e) });
     process.exitCode = 1;
     process.disconnect?.();
     return;
   }
-  console.log(`orderer listening on ${orderer.address} for channel(s) ${orderer.channelIds().join(', ')}`);
+  logger.info(`orderer listening on ${orderer.address} for channel(s) ${orderer.channelIds().join(', ')}`);
   if (orderer.operationsUrl)
-    console.log(`operations server on ${orderer.operationsUrl} (/healthz, /metrics)`);
+    logger.info(`operations server on ${orderer.operationsUrl} (/healthz, /metrics)`);
   process.send?.({ type: 'ready', address: orderer.address, operations: orderer.operationsUrl });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -33,7 +33,6 @@ async function main(): Promise<void> {
     process.once('disconnect', resolve);
   });
   await orderer.stop();
-  console.log('orderer stopped');
   if (process.connected) process.disconnect();
 }
 

@@ -14,6 +14,7 @@
  */
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { ConfigError } from '../base/errors.js';
+import { FABRIC_LOGGER_NAMES, FabricLogDestination, logFormatFromEnv, type LogFormat } from '../base/log.js';
 import type { LogSpecTarget } from '../ops/operations.js';
 
 export type FabricLevel = 'payload' | 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
@@ -94,22 +95,7 @@ export function specLevelFor(p: ParsedLogSpec, name: string): FabricLevel | unde
   }
 }
 
-/** Our component names -> Fabric's logger names. Components not listed keep their own name. */
-export const FABRIC_LOGGER_NAMES: Readonly<Record<string, string>> = {
-  comm: 'gossip.comm',
-  discovery: 'gossip.discovery',
-  gossip: 'gossip.gossip',
-  channel: 'gossip.channel',
-  pull: 'gossip.pull',
-  election: 'gossip.election',
-  state: 'gossip.state',
-  service: 'gossip.service',
-  deliver: 'deliveryClient',
-  ledger: 'ledgerstorage',
-  orderer: 'orderer',
-  operations: 'operations.runner',
-  node: 'peer',
-};
+export { FABRIC_LOGGER_NAMES };
 
 const PINO_LEVEL: Record<FabricLevel, Level> = {
   payload: 'trace',
@@ -125,8 +111,10 @@ const PINO_LEVEL: Record<FabricLevel, Level> = {
 export interface LogLevelsOptions {
   /** Initial spec; default 'info'. Throws ConfigError if bad. */
   readonly spec?: string;
-  /** Where log lines go; default stdout. */
+  /** Where pino's JSON lines go, as they are (tests); default: Fabric's format on stderr. */
   readonly destination?: DestinationStream;
+  /** The format on stderr when no destination is given; default from FABRIC_LOGGING_FORMAT. */
+  readonly format?: LogFormat;
 }
 
 /** A root pino logger whose descendants follow a Fabric logging spec, changeable at runtime. */
@@ -143,7 +131,10 @@ export class LogLevels implements LogSpecTarget {
       base: undefined,
       onChild: (child: Logger) => this.track(child),
     };
-    this.root = opts.destination ? pino(options, opts.destination) : pino(options);
+    this.root = pino(
+      options,
+      opts.destination ?? new FabricLogDestination({ format: opts.format ?? logFormatFromEnv() }),
+    );
   }
 
   spec(): string {

@@ -47,6 +47,7 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   const send = process.send?.bind(process);
   let daemon: PeerDaemon;
   let reportEveryMs: number;
+  let log: ReturnType<LogLevels['root']['child']>;
   try {
     // flags first: a bad flag is named before any file is read
     // accepted for old scripts: the peer no longer waits for an orderer (a follower never needs one)
@@ -54,6 +55,7 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
     reportEveryMs = durationOption('--report-ms', flags.reportMs ?? '250', 1, 50);
     const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
     const levels = new LogLevels({ spec: config.grapevine.logSpec });
+    log = levels.root.child({ component: 'node' });
     for (const w of config.warnings) levels.root.warn({ component: 'node' }, w);
     if (flags.ordererWait !== undefined)
       levels.root.warn(
@@ -71,7 +73,8 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
     throw e;
   }
   const ops = daemon.operationsUrl();
-  console.log(
+  // a log line (stderr), not a plain line on stdout: logs stay one format, text or JSON
+  log.info(
     `peer ${daemon.config.peer.id || daemon.config.peer.address} started: gossip on ${daemon.transport.endpoint}` +
       `${ops ? `, operations on ${ops}` : ''}, channels: ${daemon.channels.map((c) => c.channelId).join(', ') || '(none)'}`,
   );
@@ -86,5 +89,4 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   if (timer) clearInterval(timer);
   await daemon.stop();
   if (process.connected) process.disconnect();
-  console.log('peer stopped');
 }
