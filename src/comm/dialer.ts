@@ -19,7 +19,7 @@ import { DialError, stoppedError } from '../core/link/stream.js';
 import type { Stopper } from '../core/link/stopper.js';
 import { RawGossipService, clientStream, type GrpcLinkStream } from './stream.js';
 import { waitChannelReady } from './ready.js';
-import { channelCredentials, type CommTls } from './tls.js';
+import { channelCredentials, tlsTargetOptions, type CommTls } from './tls.js';
 
 export { DialError, type DialStep } from '../core/link/stream.js';
 
@@ -81,7 +81,10 @@ export class Dialer {
   async connect(endpoint: string): Promise<grpc.Client> {
     if (this.opts.stopper.stopped) throw stoppedError();
     const { cfg } = this.opts;
-    const client = new grpc.Client(endpoint, this.creds, clientChannelOptions(cfg));
+    const client = new grpc.Client(endpoint, this.creds, {
+      ...clientChannelOptions(cfg),
+      ...(this.opts.tls ? tlsTargetOptions(endpoint) : {}),
+    });
     this.clients.add(client);
     try {
       await this.stoppable<void>(

@@ -5,7 +5,8 @@
  * the orgs' TLS CAs, checking the server name = host of the dialled endpoint.
  */
 import { X509Certificate } from 'node:crypto';
-import { TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { checkServerIdentity, TLSSocket, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, errorMessage } from '../base/errors.js';
 
@@ -71,11 +72,62 @@ export function serverCredentials(
 
 export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCredentials {
   if (!tls) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(
+  return sslCredentials(
     joinPem(tls.rootCAs),
     Buffer.from(tls.clientKeyPem ?? tls.keyPem),
     Buffer.from(tls.clientCertPem ?? tls.certPem),
   );
+}
+
+/*
+ * An IP address is never the TLS server name of a dial: Node warns (DEP0123) when it is, and RFC
+ * 6066 forbids an IP address in SNI. grpc-js uses the target's host unless
+ * grpc.ssl_target_name_override is set, and then checks the certificate against the override
+ * name; so for an IP target (tlsTargetOptions) the override is a reserved name under `.invalid`
+ * that encodes the address (127.0.0.1 -> ip-127-0-0-1.ip4.invalid), and the credentials'
+ * checkServerIdentity (sslCredentials) decodes it and checks the certificate against the address
+ * itself (its IP SANs), exactly as before. A host name target is left alone.
+ */
+const IP_SERVER_NAME = /^ip-([0-9a-f-]+)\.ip([46])\.invalid$/i;
+
+/** The TLS server name to dial `host` with: the host, or a placeholder for an IP address. */
+export function tlsServerName(host: string): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  const v = isIP(h);
+  if (v === 4) return `ip-${h.replace(/\./g, '-')}.ip4.invalid`;
+  if (v === 6 && !h.includes('.')) return `ip-${h.replace(/:/g, '-')}.ip6.invalid`;
+  return host;
+}
+
+/** The host a server name stands for (the inverse of tlsServerName). */
+export function hostOfServerName(name: string): string {
+  const m = IP_SERVER_NAME.exec(name);
+  if (!m) return name;
+  return m[2] === '4' ? m[1]!.replace(/-/g, '.') : m[1]!.replace(/-/g, ':');
+}
+
+/** Node's certificate check against the dialled host (an IP placeholder decoded). */
+export function verifyServerIdentity(name: string, cert: PeerCertificate): Error | undefined {
+  return checkServerIdentity(hostOfServerName(name), cert);
+}
+
+/** grpc-js TLS credentials whose server check understands tlsTargetOptions' placeholder names. */
+export function sslCredentials(
+  roots: Buffer | null,
+  key?: Buffer | null,
+  cert?: Buffer | null,
+): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(roots, key ?? null, cert ?? null, {
+    checkServerIdentity: verifyServerIdentity,
+  });
+}
+
+/** Channel options for a TLS dial of `address` (host:port): no IP address as the server name. */
+export function tlsTargetOptions(address: string): grpc.ChannelOptions {
+  const i = address.lastIndexOf(':');
+  const host = i > 0 ? address.slice(0, i) : address;
+  const name = tlsServerName(host);
+  return name === host ? {} : { 'grpc.ssl_target_name_override': name };
 }
 
 /** Our client and server leaf DERs (tls_cert_hash: client cert when dialling, server cert when accepting). */

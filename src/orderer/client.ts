@@ -9,6 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GrapevineError, errorMessage } from '../base/errors.js';
 import { RawAtomicBroadcastService } from '../comm/deliver/frames.js';
+import { sslCredentials, tlsTargetOptions } from '../comm/tls.js';
 import { parseDeliverResponse } from '../wire/deliver-frames.js';
 import { blockLastConfigIndex, decodeBlock } from '../wire/block.js';
 import { decode, encode } from '../wire/codec.js';
@@ -41,13 +42,15 @@ export class OrdererClient {
   private readonly timeoutMs: number;
 
   constructor(private readonly o: OrdererClientOptions) {
-    const creds = o.tlsCa
-      ? grpc.credentials.createSsl(Buffer.from(o.tlsCa))
-      : grpc.credentials.createInsecure();
+    const creds = o.tlsCa ? sslCredentials(Buffer.from(o.tlsCa)) : grpc.credentials.createInsecure();
     this.client = new grpc.Client(o.address, creds, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      ...(o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {}),
+      ...(o.serverName
+        ? { 'grpc.ssl_target_name_override': o.serverName }
+        : o.tlsCa
+          ? tlsTargetOptions(o.address)
+          : {}),
     });
     this.timeoutMs = o.timeoutMs ?? 30_000;
   }

@@ -24,6 +24,9 @@ import { GossipMessageSchema } from '../../src/wire/gen/gossip/message_pb.js';
 
 let root: string;
 const running: GrpcTransport[] = [];
+// Node warns once per process when a TLS dial uses an IP address as the server name (DEP0123)
+const warnings: string[] = [];
+process.on('warning', (w) => warnings.push(`${(w as { code?: string }).code ?? ''} ${w.message}`));
 
 before(async () => {
   root = await testCrypto({ orgs: 3, peersPerOrg: 5 });
@@ -162,6 +165,13 @@ describe('comm over real sockets', () => {
       'every connection closed',
     );
     await b.stop();
+  });
+
+  test('TLS dials of 127.0.0.1 never use the IP address as server name (no DEP0123 warning so far)', () => {
+    assert.deepEqual(
+      warnings.filter((w) => w.startsWith('DEP0123')),
+      [],
+    );
   });
 
   test('a peer that cannot be reached is presumed dead', async () => {

@@ -13,7 +13,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, Rng } from '../../base/time.js';
-import { channelCredentials, leafDer, type CommTls } from '../tls.js';
+import { channelCredentials, leafDer, tlsTargetOptions, type CommTls } from '../tls.js';
 import { errorMessage } from '../../base/errors.js';
 import type { Signer } from '../../wire/signer.js';
 import { StateError } from '../../core/state/errors.js';
@@ -136,6 +136,7 @@ export class CatchupClient {
       'grpc.max_receive_message_length': 100 * 1024 * 1024,
       'grpc.max_send_message_length': 1024 * 1024,
       'grpc-node.flow_control_window': this.o.flowControlWindow ?? CATCHUP_FLOW_CONTROL_WINDOW,
+      ...(this.o.tls ? tlsTargetOptions(endpoint) : {}),
     });
     this.clients.set(endpoint, c);
     return c;

@@ -13,7 +13,7 @@ import type { DeliverConnector, DeliverStream } from '../../core/deliver/deliver
 import type { Endpoint } from '../../core/deliver/endpoints.js';
 import { RawAtomicBroadcastService } from './frames.js';
 import type { UpstreamConnector } from '../../core/stream/follower.js';
-import { channelCredentials, type CommTls } from '../tls.js';
+import { channelCredentials, sslCredentials, tlsTargetOptions, type CommTls } from '../tls.js';
 
 /** TLS of the deliver client; absent = plaintext (`peer.tls.enabled: false`). */
 export interface DeliverTls {
@@ -43,8 +43,8 @@ export class GrpcDeliverConnector implements DeliverConnector {
   private credentials(endpoint: Endpoint): grpc.ChannelCredentials {
     if (!this.tls) return grpc.credentials.createInsecure();
     const roots = endpoint.rootCerts.length > 0 ? joinPem(endpoint.rootCerts) : null;
-    if (!this.tls.clientAuthRequired) return grpc.credentials.createSsl(roots);
-    return grpc.credentials.createSsl(roots, Buffer.from(this.tls.keyPem), Buffer.from(this.tls.certPem));
+    if (!this.tls.clientAuthRequired) return sslCredentials(roots);
+    return sslCredentials(roots, Buffer.from(this.tls.keyPem), Buffer.from(this.tls.certPem));
   }
 
   connect(endpoint: Endpoint, seekEnvelope: Uint8Array): Promise<DeliverStream> {
@@ -64,6 +64,7 @@ export class GrpcDeliverConnector implements DeliverConnector {
       'grpc.max_send_message_length': this.cfg.maxSendMsgSize,
       'grpc.use_local_subchannel_pool': 1,
       'grpc.enable_retries': 0,
+      ...(credentials._isSecure() ? tlsTargetOptions(address) : {}),
     });
     this.clients.add(client);
     const release = (): void => {
