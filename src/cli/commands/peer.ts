@@ -47,7 +47,6 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
   const send = process.send?.bind(process);
   let daemon: PeerDaemon;
   let reportEveryMs: number;
-  let log: ReturnType<LogLevels['root']['child']>;
   try {
     // flags first: a bad flag is named before any file is read
     // accepted for old scripts: the peer no longer waits for an orderer (a follower never needs one)
@@ -55,13 +54,10 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
     reportEveryMs = durationOption('--report-ms', flags.reportMs ?? '250', 1, 50);
     const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
     const levels = new LogLevels({ spec: config.grapevine.logSpec });
-    log = levels.root.child({ component: 'node' });
-    for (const w of config.warnings) levels.root.warn({ component: 'node' }, w);
+    const log = levels.root.child({ component: 'node' });
+    for (const w of config.warnings) log.warn(w);
     if (flags.ordererWait !== undefined)
-      levels.root.warn(
-        { component: 'node' },
-        '--orderer-wait is ignored: the peer starts without an orderer and warns while none answers',
-      );
+      log.warn('--orderer-wait is ignored: the peer starts without an orderer and warns while none answers');
     daemon = await PeerDaemon.start({
       config,
       join: flags.join ?? [],
@@ -72,12 +68,7 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
     send?.({ type: 'error', message: errorMessage(e) } satisfies PeerIpcMessage);
     throw e;
   }
-  const ops = daemon.operationsUrl();
-  // a log line (stderr), not a plain line on stdout: logs stay one format, text or JSON
-  log.info(
-    `peer ${daemon.config.peer.id || daemon.config.peer.address} started: gossip on ${daemon.transport.endpoint}` +
-      `${ops ? `, operations on ${ops}` : ''}, channels: ${daemon.channels.map((c) => c.channelId).join(', ') || '(none)'}`,
-  );
+  // the daemon logged 'peer started' with its endpoints (a log line on stderr, not a stdout line)
   let timer: NodeJS.Timeout | undefined;
   if (send) {
     send({ type: 'ready', state: daemon.snapshot() } satisfies PeerIpcMessage);
