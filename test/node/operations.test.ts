@@ -132,6 +132,21 @@ describe('operations server (plain HTTP)', () => {
     );
   });
 
+  it('/readyz: its own checkers (503 naming the failed one), independent of /healthz', async () => {
+    server.registerReadinessChecker('gossip', () => {
+      throw new Error('no gossip connection to any peer');
+    });
+    assert.equal((await call(addr, 'GET', '/healthz')).status, 200, 'a readiness check is no liveness check');
+    const r = await call(addr, 'GET', '/readyz');
+    assert.equal(r.status, 503);
+    assert.deepEqual(JSON.parse(r.body), {
+      status: 'Service Unavailable',
+      time: '2024-05-01T12:00:00.000Z',
+      failed_checks: [{ component: 'gossip', reason: 'no gossip connection to any peer' }],
+    });
+    assert.throws(() => server.registerReadinessChecker('gossip', () => undefined), OperationsError);
+  });
+
   it('/healthz: 408 when a check outlasts the timeout (its signal is aborted); 405 for other methods', async () => {
     let aborted = false;
     server.registerChecker(
