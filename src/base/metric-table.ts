@@ -305,6 +305,11 @@ const STATE = {
     'Upstream stream sessions that ended, by reason (failed, stalled, rebalanced, replanned, source, stopped)',
     ['channel', 'reason'],
   ),
+  grapevineStateCommittedTotal: counter(
+    'grapevine_state_committed_total',
+    'Blocks committed, by how each first arrived (orderer, stream, gossip, state, catchup)',
+    ['channel', 'source'],
+  ),
   grapevineStreamRole: gauge(
     'grapevine_stream_role',
     'Block stream role: 0 none, 1 follower of an upstream peer, 2 source pulling from the orderer, 3 leader',

@@ -16,3 +16,11 @@ export type { SimCrypto, SimIdentity, SimOrg, SimOrgSpec } from './identities.js
 export { DeterministicP256Key } from './p256.js';
 export { FaultSchedule } from './faults.js';
 export type { Fault, ScheduledFault } from './faults.js';
+export {
+  SIM_DELIVER_METHOD,
+  SimUpstreamConnector,
+  serveSimDeliver,
+  simReadersPolicy,
+  withSimReaders,
+} from './deliver.js';
+export type { SimDeliverServerOptions, SimUpstreamOptions } from './deliver.js';

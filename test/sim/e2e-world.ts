@@ -6,6 +6,16 @@
  * and cannot run on the simulated transport) serving one channel on two endpoints.
  * Each peer's ledger survives crashes (a disk); every append is checked (number = height,
  * previous hash) and recorded, so a block committed twice or out of order is seen.
+ *
+ * `streams` turns block streams (core/stream) on for every peer: each incarnation serves
+ * Deliver over the simulated rpc (sim/deliver.ts: the peer's ledger through the real serving
+ * logic, with the simulation's Readers policy) and its GossipService gets a SimUpstreamConnector
+ * and the streams config. Per peer the world counts, for every incarnation together:
+ *   copies: full block copies received: Deliver block frames (from upstream peers and from the
+ *     orderer), gossip DataMsg blocks, blocks in pull updates (dataUpdate of BLOCK_MSG) and in
+ *     state responses (anti-entropy); `arrivals(n)`: how each committed block first arrived (the
+ *     state provider's payload source: stream, orderer, gossip, state, catchup);
+ *   the orderer's streams (connects) and egress are the MemoryOrderer's.
  */
 import {
   SimNetwork,
@@ -27,7 +37,13 @@ import { resolveDeliverConfig, type DeliverClientConfig } from '../../src/core/d
 import { GrapevineError } from '../../src/base/errors.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
 import { silentLogger } from '../../src/base/log.js';
-import { gossipNodeConfig } from '../../src/core/gossip/nodeconfig.js';
+import { gossipNodeConfig, type GossipNodeConfigInput } from '../../src/core/gossip/nodeconfig.js';
+import { streamConfig, type StreamConfig } from '../../src/core/stream/config.js';
+import { SimUpstreamConnector, serveSimDeliver, withSimReaders } from '../../src/sim/deliver.js';
+import type { DeliverConnector } from '../../src/core/deliver/deliverer.js';
+import type { Clock } from '../../src/base/time.js';
+import { METRICS } from '../../src/base/metric-table.js';
+import { PullMsgType } from '../../src/wire/gossip.js';
 
 export const CHANNEL = 'e2echannel';
 export const ORDERERS = ['orderer0.example.com:7050', 'orderer1.example.com:7050'];
@@ -35,13 +51,19 @@ export const ORDERERS = ['orderer0.example.com:7050', 'orderer1.example.com:7050
 /** A peer's disk: committed blocks, checked on append; one writer (incarnation) at a time. */
 export class SimDisk {
   readonly blocks: Uint8Array[] = [];
+  /** Virtual time of each append (genesis: 0), when the disk has a clock. */
+  readonly at: number[] = [0];
   private lastHash: Uint8Array | undefined;
   /** Appends refused (wrong number or previous hash): a block committed twice or out of order. */
   refused = 0;
   private writer = 0;
 
-  constructor(genesis: Uint8Array) {
+  constructor(
+    genesis: Uint8Array,
+    private readonly clock?: Clock,
+  ) {
     this.put(genesis);
+    this.at.length = 1;
   }
 
   get height(): bigint {
@@ -79,6 +101,7 @@ export class SimDisk {
     }
     this.lastHash = blockHeaderHash(h);
     this.blocks.push(bytes);
+    this.at.push(this.clock?.now() ?? 0);
   }
 }
 
@@ -94,7 +117,22 @@ export interface E2eWorldOptions {
   readonly deliver?: Partial<DeliverClientConfig>;
   readonly profile?: 'fabric' | 'fast';
   readonly ordererLatencyMs?: number;
+  /** Block streams on every peer (true: the defaults; or grapevine.streams.* overrides). */
+  readonly streams?: boolean | Partial<StreamConfig>;
+  /** Gossip node config overrides (channel, pull, emitter) on top of the profile. */
+  readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'>;
 }
+
+/** Full block copies a peer received, by way. */
+export interface Copies {
+  stream: number;
+  orderer: number;
+  push: number;
+  pull: number;
+  state: number;
+}
+
+export const copiesTotal = (c: Copies): number => c.stream + c.orderer + c.push + c.pull + c.state;
 
 export interface E2eWorld {
   readonly net: SimNetwork;
@@ -113,6 +151,12 @@ export interface E2eWorld {
   leaders(org: number): SimNode[];
   /** Live peers whose ledger is below `height`. */
   behind(height: bigint): string[];
+  /** Full block copies received per peer (endpoint), all incarnations. */
+  readonly copies: Map<string, Copies>;
+  /** Committed blocks of a peer by how each first arrived (the state provider's payload source). */
+  arrivals(n: SimNode): Promise<Record<string, number>>;
+  /** The stream connector of a peer's current incarnation (streams on). */
+  readonly upstreams: Map<string, SimUpstreamConnector>;
 }
 
 export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E2eWorld> {
@@ -151,6 +195,12 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
   };
   const services = new Map<string, GossipService>();
   const disks = new Map<string, SimDisk>();
+  const copies = new Map<string, Copies>();
+  const upstreams = new Map<string, SimUpstreamConnector>();
+  const streams =
+    o.streams === undefined || o.streams === false
+      ? undefined
+      : streamConfig(o.streams === true ? {} : o.streams);
   const orgIndex = new Map<SimNode, number>();
 
   const nodes = crypto.peers.map((identity) => {
@@ -162,27 +212,51 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
   function boot(n: SimNode): void {
     let disk = disks.get(n.endpoint);
     if (!disk) {
-      disk = new SimDisk(chain[0]!);
+      disk = new SimDisk(chain[0]!, net.clock);
       disks.set(n.endpoint, disk);
     }
+    let count = copies.get(n.endpoint);
+    if (!count) {
+      count = { stream: 0, orderer: 0, push: 0, pull: 0, state: 0 };
+      copies.set(n.endpoint, count);
+    }
+    const c = count;
+    n.transport.subscribe(
+      () => true,
+      (m) => {
+        const k = m.message.content;
+        if (k.case === 'dataMsg') c.push++;
+        else if (k.case === 'dataUpdate' && k.value.msgType === PullMsgType.BLOCK_MSG) c.pull += k.value.data.length;
+        else if (k.case === 'stateResponse') c.state += k.value.payloads.length;
+      },
+    );
     const incarnation = n.incarnation;
     const org = n.identity.org;
+    const gossipCrypto = new SimGossipCrypto(n.trust, channels);
+    const alive = () => n.isUp && n.incarnation === incarnation;
+    let upstreamConnector: SimUpstreamConnector | undefined;
+    if (streams) {
+      upstreamConnector = countingUpstream(new SimUpstreamConnector(net, n.endpoint), c);
+      upstreams.set(n.endpoint, upstreamConnector);
+    }
+    const gossipCfg = gossipNodeConfig(
+      {
+        ...(o.gossip ?? {}),
+        discovery: {
+          endpoint: n.endpoint,
+          externalEndpoint: n.endpoint,
+          bootstrap: [`peer0.${org.domain}:7051`],
+        },
+      },
+      o.profile ?? 'fabric',
+    );
     const svc = new GossipService({
       transport: n.transport,
       identityStore: n.identities,
-      crypto: new SimGossipCrypto(n.trust, channels),
+      crypto: gossipCrypto,
       signer: n.identity.signer,
       mspId: org.mspId,
-      gossip: gossipNodeConfig(
-        {
-          discovery: {
-            endpoint: n.endpoint,
-            externalEndpoint: n.endpoint,
-            bootstrap: [`peer0.${org.domain}:7051`],
-          },
-        },
-        o.profile ?? 'fabric',
-      ),
+      gossip: gossipCfg,
       election: electionConfig({ useLeaderElection: true, ...(o.election ?? {}) }, o.profile ?? 'fabric'),
       state: stateConfig({
         enabled: true,
@@ -191,7 +265,8 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
         ...(o.state ?? {}),
       }),
       deliver: resolveDeliverConfig(o.deliver),
-      deliverConnector: orderer.connector(n.clock, () => n.isUp && n.incarnation === incarnation),
+      deliverConnector: countingOrderer(orderer.connector(n.clock, alive), c),
+      ...(streams && upstreamConnector ? { streams, upstreamConnector } : {}),
       clock: n.clock,
       rng: n.rng,
       metrics: n.metrics,
@@ -199,6 +274,17 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
     });
     services.set(n.endpoint, svc);
     svc.initializeChannel(setup, disk.open());
+    if (streams) {
+      serveSimDeliver({
+        net,
+        endpoint: n.endpoint,
+        clock: n.clock,
+        source: (ch) => {
+          const s = svc.deliverSource(ch);
+          return s ? withSimReaders(s, gossipCrypto) : undefined;
+        },
+      });
+    }
     svc.start();
   }
 
@@ -229,10 +315,57 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
         (n) => n.isUp && orgIndex.get(n) === org && services.get(n.endpoint)!.isLeader(CHANNEL),
       );
     },
+    copies,
+    upstreams,
+    async arrivals(n) {
+      const out: Record<string, number> = {};
+      for (const source of ['orderer', 'stream', 'gossip', 'state', 'catchup']) {
+        const v = await n.metrics.value(METRICS.grapevineStateCommittedTotal, { source });
+        if (v) out[source] = v;
+      }
+      return out;
+    },
     behind(height) {
       return nodes
         .filter((n) => n.isUp && disks.get(n.endpoint)!.height < height)
         .map((n) => `${n.endpoint}@${disks.get(n.endpoint)!.height}`);
+    },
+  };
+}
+
+/** DeliverResponse{block} (field 2, length-delimited) starts with tag byte 0x12. */
+const isBlockFrame = (f: Uint8Array | undefined): boolean => f !== undefined && f[0] === 0x12;
+
+/** Counts the block frames of the streams it opens as `stream` copies. */
+function countingUpstream(inner: SimUpstreamConnector, c: Copies): SimUpstreamConnector {
+  const open = inner.open.bind(inner);
+  inner.open = async (endpoint, seek) => {
+    const s = await open(endpoint, seek);
+    return {
+      recv: async () => {
+        const f = await s.recv();
+        if (isBlockFrame(f)) c.stream++;
+        return f;
+      },
+      close: () => s.close(),
+    };
+  };
+  return inner;
+}
+
+/** Counts the block frames from the orderer as `orderer` copies. */
+function countingOrderer(inner: DeliverConnector, c: Copies): DeliverConnector {
+  return {
+    connect: async (endpoint, seek) => {
+      const s = await inner.connect(endpoint, seek);
+      return {
+        recv: async () => {
+          const f = await s.recv();
+          if (isBlockFrame(f)) c.orderer++;
+          return f;
+        },
+        close: () => s.close(),
+      };
     },
   };
 }

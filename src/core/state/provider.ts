@@ -106,6 +106,7 @@ export class StateProvider {
     const height = m.gauge(METRICS.gossipStateHeight);
     const bufferSize = m.gauge(METRICS.gossipPayloadBufferSize);
     const duration = m.histogram(METRICS.gossipStateCommitDuration);
+    const committed = m.counter(METRICS.grapevineStateCommittedTotal);
     this.buffer = new PayloadBuffer(o.ledger.height(), this.config.blockBufferSize, (n) =>
       bufferSize.set({ channel }, n),
     );
@@ -118,8 +119,9 @@ export class StateProvider {
       maxInFlight: this.config.maxCommitsInFlight,
       maxBytesInFlight: this.config.maxCommitBytesInFlight,
       observeDuration: (s) => duration.observe({ channel }, s),
-      onCommitted: (h) => {
+      onCommitted: (h, p) => {
         height.set({ channel }, Number(h));
+        committed.inc({ channel, source: p.source });
         this.notifyHeight(h);
       },
       onFatal: (e) => o.onFatal?.(e),
