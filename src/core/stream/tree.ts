@@ -12,7 +12,9 @@
  *   order O: the up-to-date members by rank, then the lagging ones by rank, suspects included
  *     (they stay as holes, so that peers which suspect different members still agree on every
  *     position). Member i >= 1 takes blocks from member floor((i - 1) / fanout); a suspect parent,
- *     or one below our height, is skipped for its own parent. A tree of bounded fan-out and depth
+ *     or a lagging one below our height, is skipped for its own parent (an up-to-date parent is
+ *     kept even when its known height is below ours: StateInfo heights are seconds old while
+ *     blocks stream live, and skipping on them sent every follower to the root). A tree of bounded fan-out and depth
  *     ~ log_fanout N, with lagging peers at the leaves.
  *   root (the source, pulling from the orderer): among live, up-to-date members with a source
  *     role, a leader before an acting source, then by rank; when there is none, the first live
@@ -81,7 +83,10 @@ export function planUpstream(v: TreeView): Plan {
   if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   const fanout = Math.max(1, v.fanout);
   const parent = (i: number): number => Math.floor((i - 1) / fanout);
-  const usable = (m: StreamMember): boolean => live(m) && (m.height ?? -1n) >= v.self.height;
+  // an up-to-date parent streams live blocks even if its published height (StateInfo, seconds
+  // old) is below ours; only a lagging parent below us would keep us waiting
+  const usable = (m: StreamMember): boolean =>
+    live(m) && (upToDate(m) || (m.height ?? -1n) >= v.self.height);
   let j = parent(order.indexOf(self));
   while (j > 0 && !usable(order[j]!)) j = parent(j);
   const upstream = j === 0 && !usable(order[0]!) ? root : order[j]!;
