@@ -134,6 +134,14 @@ export interface Copies {
 
 export const copiesTotal = (c: Copies): number => c.stream + c.orderer + c.push + c.pull + c.state;
 
+/**
+ * Bytes of the block streams between peers that are not block bytes, per receiving peer: the
+ * seek envelope and rpc REQUEST header sent when a stream opens, and per DeliverResponse its
+ * protobuf framing around the block (all of a status), the rpc's one kind byte per message and
+ * its WINDOW credit frame (5 bytes per half window, 8 messages by default).
+ */
+export const RPC_REQUEST_HEADER = 7 + '/orderer.AtomicBroadcast/Deliver'.length;
+
 export interface E2eWorld {
   readonly net: SimNetwork;
   readonly nodes: SimNode[];
@@ -155,6 +163,8 @@ export interface E2eWorld {
   readonly copies: Map<string, Copies>;
   /** Committed blocks of a peer by how each first arrived (the state provider's payload source). */
   arrivals(n: SimNode): Promise<Record<string, number>>;
+  /** Block stream bytes that are not block bytes, per peer (see RPC_REQUEST_HEADER). */
+  readonly streamOverhead: Map<string, number>;
   /** The stream connector of a peer's current incarnation (streams on). */
   readonly upstreams: Map<string, SimUpstreamConnector>;
 }
@@ -197,6 +207,7 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
   const disks = new Map<string, SimDisk>();
   const copies = new Map<string, Copies>();
   const upstreams = new Map<string, SimUpstreamConnector>();
+  const streamOverhead = new Map<string, number>();
   const streams =
     o.streams === undefined || o.streams === false
       ? undefined
@@ -236,7 +247,10 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
     const alive = () => n.isUp && n.incarnation === incarnation;
     let upstreamConnector: SimUpstreamConnector | undefined;
     if (streams) {
-      upstreamConnector = countingUpstream(new SimUpstreamConnector(net, n.endpoint), c);
+      const ep = n.endpoint;
+      upstreamConnector = countingUpstream(new SimUpstreamConnector(net, ep), c, (bytes) =>
+        streamOverhead.set(ep, (streamOverhead.get(ep) ?? 0) + bytes),
+      );
       upstreams.set(n.endpoint, upstreamConnector);
     }
     const gossipCfg = gossipNodeConfig(
@@ -317,6 +331,7 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
     },
     copies,
     upstreams,
+    streamOverhead,
     async arrivals(n) {
       const out: Record<string, number> = {};
       for (const source of ['orderer', 'stream', 'gossip', 'state', 'catchup']) {
@@ -336,14 +351,34 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
 /** DeliverResponse{block} (field 2, length-delimited) starts with tag byte 0x12. */
 const isBlockFrame = (f: Uint8Array | undefined): boolean => f !== undefined && f[0] === 0x12;
 
-/** Counts the block frames of the streams it opens as `stream` copies. */
-function countingUpstream(inner: SimUpstreamConnector, c: Copies): SimUpstreamConnector {
+/** Bytes of a DeliverResponse frame that are not the block: framing, or a whole status. */
+function frameOverhead(f: Uint8Array): number {
+  if (!isBlockFrame(f)) return f.length;
+  let len = 0;
+  let shift = 0;
+  let i = 1;
+  for (; i < f.length; i++) {
+    len += (f[i]! & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (f[i]! < 0x80) break;
+  }
+  return f.length - len;
+}
+
+/** Counts the block frames of the streams it opens as `stream` copies, the rest as overhead. */
+function countingUpstream(
+  inner: SimUpstreamConnector,
+  c: Copies,
+  overhead: (bytes: number) => void,
+): SimUpstreamConnector {
   const open = inner.open.bind(inner);
   inner.open = async (endpoint, seek) => {
     const s = await open(endpoint, seek);
+    overhead(seek.length + RPC_REQUEST_HEADER);
     return {
       recv: async () => {
         const f = await s.recv();
+        if (f) overhead(frameOverhead(f) + 1 + 5 / 8);
         if (isBlockFrame(f)) c.stream++;
         return f;
       },
