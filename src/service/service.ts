@@ -43,6 +43,9 @@ import type { UpstreamConnector } from '../core/stream/follower.js';
 import { decodeStreamMarker, encodeStreamMarker, type SourceRole } from '../core/stream/marker.js';
 import { parseSetup, toSetup, type ChannelConfigInput, type ConfigParser } from './setup.js';
 
+/** A streaming peer pulls StateInfo snapshots on every 10th requestStateInfoInterval tick. */
+export const STATE_INFO_PULL_EVERY = 10;
+
 /** The identity layer's services (the MessageCryptoService, or the sim's crypto). */
 export type ServiceCrypto = NodeCrypto & StateCrypto & BlockVerifier;
 
@@ -151,6 +154,12 @@ export class GossipService {
       };
       // streaming peers take blocks from their stream: no push or pull among them
       this.node.setBlockGossipFilter((m) => decodeStreamMarker(m.metadata) === undefined);
+      // StateInfo is Fabric's O(N^2) channel chatter: publish heights in steps of lagBlocks / 2
+      // (the tree only needs to tell lagging peers apart) and pull snapshots every 10th round
+      this.node.setStateInfoThrottle({
+        heightStep: Math.max(1, Math.floor(o.streams.lagBlocks / 2)),
+        pullEvery: STATE_INFO_PULL_EVERY,
+      });
       this.updateStreamMarker();
     }
   }

@@ -53,6 +53,10 @@ export class GossipChannel {
   private timers: TimerHandle[] = [];
   private readonly macs = new Map<string, Uint8Array>();
   private state: 'new' | 'running' | 'stopped' = 'new';
+  /** The height our StateInfo carries last (StateInfoThrottle). */
+  private publishedHeight: bigint | undefined;
+  private pullTicks = 0;
+  private pulledAtSize = 0;
 
   constructor(
     private readonly host: ChannelHost,
@@ -175,6 +179,15 @@ export class GossipChannel {
   // ---- our StateInfo ---------------------------------------------------------------------
 
   updateLedgerHeight(height: bigint): void {
+    const t = this.host.stateInfoThrottle?.();
+    if (t && t.heightStep > 1 && this.publishedHeight !== undefined && height >= this.publishedHeight) {
+      const step = BigInt(t.heightStep);
+      if (height / step === this.publishedHeight / step) {
+        this.dissemination.onHeight(height);
+        return;
+      }
+    }
+    this.publishedHeight = height;
     if (this.self.update({ height })) this.cache.add(this.self.latest);
     this.dissemination.onHeight(height);
   }
@@ -208,6 +221,15 @@ export class GossipChannel {
   }
 
   private requestStateInfo(): void {
+    const t = this.host.stateInfoThrottle?.();
+    if (t && t.pullEvery > 1) {
+      // full rate for the first 3 ticks and while the cache still changes (membership
+      // forming); then every pullEvery-th tick
+      const size = this.cache.size;
+      const grew = size !== this.pulledAtSize;
+      this.pulledAtSize = size;
+      if (++this.pullTicks > 3 && !grew && this.pullTicks % t.pullEvery !== 0) return;
+    }
     const candidates = this.host.membership.aliveMembers().filter((m) => this.isMemberInChan(m.pkiId));
     const targets = this.host.rng.sample(candidates, this.host.config.pullPeerNum);
     if (targets.length === 0) return;

@@ -152,4 +152,21 @@ export interface ChannelHost {
    * blocks among themselves (core/stream) leave each other out; absent: every member (Fabric).
    */
   blockGossipPeer?(m: MemberInfo): boolean;
+  /** Grapevine block streams: StateInfo traffic throttled (StateInfoThrottle); absent: Fabric's. */
+  stateInfoThrottle?(): StateInfoThrottle | undefined;
+}
+
+/**
+ * How a Grapevine peer that streams blocks keeps its StateInfo traffic down (Fabric peers keep
+ * Fabric's rules; they see fewer, never malformed, StateInfos from us):
+ *   heightStep: a new ledger height is published only when it enters the next multiple of
+ *     heightStep (peers in step then publish the same heights, so they stay "up to date" to each
+ *     other in the stream tree whenever lagBlocks >= 2 x heightStep);
+ *   pullEvery: the StateInfo pull (snapshot request) runs on every tick of
+ *     requestStateInfoInterval for the first 3 ticks and whenever the StateInfo cache
+ *     changed size since the last tick (membership still forming), else on every pullEvery-th.
+ */
+export interface StateInfoThrottle {
+  readonly heightStep: number;
+  readonly pullEvery: number;
 }

@@ -29,6 +29,7 @@ import type {
   GossipCrypto,
   LeadershipEvent,
   PushItem,
+  StateInfoThrottle,
 } from '../channel/types.js';
 import type { ChannelConfig } from '../../channelconfig/types.js';
 import { Discovery } from '../discovery/discovery.js';
@@ -88,6 +89,7 @@ export class GossipNode {
   private readonly foreign: ForeignStateInfoStore;
   private readonly host: ChannelHost;
   private blockGossipFilter?: (m: MemberInfo) => boolean;
+  private stateInfoThrottle?: StateInfoThrottle;
   private readonly blockHandlers = new Set<(e: BlockEvent) => void>();
   private readonly leaderHandlers = new Set<(e: LeadershipEvent) => void>();
   private readonly subs: Unsubscribe[] = [];
@@ -187,6 +189,7 @@ export class GossipNode {
       drop: (reason, detail, m) => this.drop(reason, detail, m),
       createBlockPull: (hooks) => createBlockPuller({ ...pullDeps, ...hooks }),
       blockGossipPeer: (m) => this.blockGossipFilter?.(m) ?? true,
+      stateInfoThrottle: () => this.stateInfoThrottle,
     };
   }
 
@@ -196,6 +199,14 @@ export class GossipNode {
    */
   setBlockGossipFilter(keep: ((m: MemberInfo) => boolean) | undefined): void {
     this.blockGossipFilter = keep;
+  }
+
+  /**
+   * Publish and pull StateInfo less often (Grapevine peers that stream blocks; see
+   * StateInfoThrottle); undefined restores Fabric's behaviour.
+   */
+  setStateInfoThrottle(t: StateInfoThrottle | undefined): void {
+    this.stateInfoThrottle = t;
   }
 
   /** Member.metadata of our alive messages (see Discovery.setSelfMetadata). */
