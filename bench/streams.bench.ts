@@ -11,11 +11,22 @@
  *     (test/sim/e2e-world.ts): per block, the time from the orderer cutting it until every peer
  *     has committed it; p99 over the blocks. Baseline: the same world with streams off (Fabric
  *     mode: leaders pull from the orderer, push and pull to the rest), same blocks, same run.
- *   stream-sim-1000-*: see sim1000() below for what runs at 1,000 peers and why.
+ *   stream-sim-1000-*: 2 orgs x 500 peers. The full GossipService world does not run at this size
+ *     on one core: profiled (--cpu-prof) at 400 peers, membership start-up opens a gossip
+ *     connection between every pair of peers (N^2/2 handshakes), every StateInfo is matched
+ *     against the channel MAC and checked, and garbage collection takes 25 %: 62 CPU s for
+ *     0.5 virtual s at 400 peers and 2.2 GB; at 1,000 peers one 250 ms virtual step ran for
+ *     minutes past 8 GB. So the 1,000-peer figures run the stream layer alone
+ *     (test/sim/stream-world.ts: the real StreamFollower, the Deliver serving logic over the sim
+ *     rpc, verification, flow-controlled commits; membership and StateInfo heights from an oracle
+ *     that follows the streaming StateInfo throttle). Fabric mode cannot run at 1,000 peers at
+ *     all (it is the same gossip stack), so the baseline of stream-sim-1000-p99-ms is the
+ *     Fabric-mode p99 measured at 100 peers in this run; stream-sim-1000-control-share counts
+ *     the stream overhead only (no StateInfo in that world: the 100-peer figure has it).
  *   copies: full block copies a peer received per block, averaged over peers: Deliver block
  *     frames (from upstream peers, and from the orderer for the peers that pull from it), gossip
  *     DataMsg blocks, blocks in pull updates and in state-transfer responses.
- *   control share: dissemination control bytes received by all peers / (peers x blocks x block
+ *   control share (in % of block bytes): dissemination control bytes received by all peers / (peers x blocks x block
  *     size), over the measured blocks. Control = the channel messages that steer block
  *     dissemination but carry no block: StateInfo, StateInfo pull requests and snapshots, block
  *     pull hello/digest/request, state-transfer requests, leadership messages, plus the block
@@ -27,6 +38,7 @@
 import { e2eWorld, copiesTotal, type E2eWorld } from '../test/sim/e2e-world.js';
 import { PullMsgType } from '../src/wire/gossip.js';
 import type { ReceivedMessage } from '../src/core/link/types.js';
+import { streamWorld } from '../test/sim/stream-world.js';
 import { percentile } from './lib/figures.js';
 import { Report, runParts } from './lib/report.js';
 
@@ -115,7 +127,8 @@ async function fullWorld(peersPerOrg: number, streams: boolean, blocks: number):
   const h = BigInt(first + blocks);
   const done = await w.net.clock.runUntil(() => w.behind(h).length === 0, 120_000);
   measuring = false;
-  if (!done) throw new Error(`${streams ? 'streams' : 'fabric'}: behind ${w.behind(h).slice(0, 5).join(', ')}`);
+  if (!done)
+    throw new Error(`${streams ? 'streams' : 'fabric'}: behind ${w.behind(h).slice(0, 5).join(', ')}`);
   const latencies: number[] = [];
   for (let s = first; s < first + blocks; s++) {
     const cut = w.orderer.cutTime(BigInt(s))!;
@@ -139,7 +152,10 @@ async function fullWorld(peersPerOrg: number, streams: boolean, blocks: number):
     virtualS: w.net.clock.elapsed() / 1000,
     ordererStreams,
     controlBy: Object.fromEntries(
-      [...by, ['streamOverhead', overhead] as const].map(([k, v]) => [k, Math.round((1e4 * v) / denom) / 100]),
+      [...by, ['streamOverhead', overhead] as const].map(([k, v]) => [
+        k,
+        Math.round((1e4 * v) / denom) / 100,
+      ]),
     ),
   };
 }
@@ -161,16 +177,72 @@ async function sim100(): Promise<void> {
   const BLOCKS = 60;
   const on = await fullWorld(50, true, BLOCKS);
   show('sim 100 streams', on);
-  if (process.env.STREAMS_ONLY) return;
   const off = await fullWorld(50, false, BLOCKS);
+  fabric100 = { p99: percentile(off.latencies, 99), control: 100 * off.controlShare, copies: off.copies };
   show('sim 100 fabric mode', off);
   report.fig('stream-sim-100-p99-ms', percentile(on.latencies, 99), 'ms', percentile(off.latencies, 99));
   report.fig('stream-sim-100-copies', on.copies, 'copies/peer/block', off.copies);
-  report.fig('stream-sim-100-control-share', on.controlShare, 'share', off.controlShare);
+  report.fig('stream-sim-100-control-share', 100 * on.controlShare, '% of block bytes', 100 * off.controlShare);
+}
+
+let fabric100 = { p99: 0, control: 0, copies: 0 };
+
+async function sim1000(): Promise<void> {
+  const BLOCKS = 40;
+  const cpu0 = process.cpuUsage();
+  const w = await streamWorld(1, {
+    orgs: 2,
+    peersPerOrg: 500,
+    blocks: BLOCKS + 1,
+    txCount: TX_COUNT,
+    txBytes: TX_BYTES,
+  });
+  await w.net.clock.runFor(10_000);
+  const first = Number(w.orderer.height);
+  const copies0 = w.peers.reduce((a, p) => a + p.copies, 0);
+  const overhead0 = w.peers.reduce((a, p) => a + p.overhead, 0);
+  for (let i = 0; i < BLOCKS; i++) {
+    w.cut();
+    await w.net.clock.runFor(BLOCK_MS);
+  }
+  const h = BigInt(first + BLOCKS);
+  if (!(await w.net.clock.runUntil(() => w.behind(h) === 0, 60_000)))
+    throw new Error(`sim 1000: ${w.behind(h)} behind`);
+  const latencies: number[] = [];
+  for (let s = first; s < first + BLOCKS; s++) {
+    const cut = w.orderer.cutTime(BigInt(s))!;
+    latencies.push(Math.max(...w.peers.map((p) => p.disk.at[s]! - cut)));
+  }
+  const n = w.peers.length;
+  const copies = (w.peers.reduce((a, p) => a + p.copies, 0) - copies0) / (n * BLOCKS);
+  const overhead = w.peers.reduce((a, p) => a + p.overhead, 0) - overhead0;
+  const share = overhead / (n * BLOCKS * w.chain[1]!.length);
+  const kids = new Map<string, number>();
+  for (const p of w.peers) {
+    const u = p.follower?.upstream?.endpoint;
+    if (u) kids.set(u, (kids.get(u) ?? 0) + 1);
+  }
+  const depth = Math.max(
+    ...w.peers.map((p) => (p.follower?.lastPlan.kind === 'upstream' ? p.follower.lastPlan.depth : 0)),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  report.note(
+    `sim 1000 streams (stream layer): p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms ` +
+      `over ${BLOCKS} blocks; ${copies.toFixed(3)} copies/peer/block; stream overhead ${(100 * share).toFixed(3)} % of block bytes; ` +
+      `tree depth ${depth}, max fan-out ${Math.max(...kids.values())}; ${(w.net.clock.elapsed() / 1000).toFixed(0)} virtual s in ` +
+      `${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU s`,
+  );
+  report.note(
+    'sim 1000: Fabric mode not simulable at 1,000 peers (see the header); baseline = Fabric mode at 100 peers, this run',
+  );
+  report.fig('stream-sim-1000-p99-ms', percentile(latencies, 99), 'ms', fabric100.p99);
+  report.fig('stream-sim-1000-copies', copies, 'copies/peer/block', fabric100.copies);
+  report.fig('stream-sim-1000-control-share', 100 * share, '% of block bytes', fabric100.control);
 }
 
 async function sim(): Promise<void> {
   await sim100();
+  await sim1000();
 }
 
 await runParts({ sim });

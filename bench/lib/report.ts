@@ -12,7 +12,13 @@ export class Report {
 
   /** Add a figure; ratio = value / baseline (0 when there is no baseline). */
   fig(bench: string, value: number, unit: string, baseline: number): Figure {
-    const f = { bench, value: r2(value), unit, baseline: r2(baseline), ratio: baseline === 0 ? 0 : r2(value / baseline) };
+    const f = {
+      bench,
+      value: r2(value),
+      unit,
+      baseline: r2(baseline),
+      ratio: baseline === 0 ? 0 : r2(value / baseline),
+    };
     this.figures.push(f);
     return f;
   }
@@ -26,7 +32,13 @@ export class Report {
     if (header) console.log(`\n${header}`);
     for (const n of this.notes) console.log(`note: ${n}`);
     console.log(
-      ['bench'.padEnd(34), 'value'.padStart(10), 'unit'.padEnd(20), 'baseline'.padStart(10), 'ratio'.padStart(7)].join(' '),
+      [
+        'bench'.padEnd(34),
+        'value'.padStart(10),
+        'unit'.padEnd(20),
+        'baseline'.padStart(10),
+        'ratio'.padStart(7),
+      ].join(' '),
     );
     for (const f of this.figures)
       console.log(

@@ -237,7 +237,8 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
       (m) => {
         const k = m.message.content;
         if (k.case === 'dataMsg') c.push++;
-        else if (k.case === 'dataUpdate' && k.value.msgType === PullMsgType.BLOCK_MSG) c.pull += k.value.data.length;
+        else if (k.case === 'dataUpdate' && k.value.msgType === PullMsgType.BLOCK_MSG)
+          c.pull += k.value.data.length;
         else if (k.case === 'stateResponse') c.state += k.value.payloads.length;
       },
     );

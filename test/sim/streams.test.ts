@@ -37,7 +37,8 @@ const follower = (w: E2eWorld, n: SimNode) => w.services.get(n.endpoint)!.channe
 const delivering = (w: E2eWorld, n: SimNode) => w.services.get(n.endpoint)!.deliverer(CHANNEL) !== undefined;
 
 /** The peers of `org` that pull from the orderer (leader or acting source), live ones only. */
-const pullers = (w: E2eWorld, org: number) => w.nodes.filter((n) => n.isUp && w.orgOf(n) === org && delivering(w, n));
+const pullers = (w: E2eWorld, org: number) =>
+  w.nodes.filter((n) => n.isUp && w.orgOf(n) === org && delivering(w, n));
 
 /** The live peer most others of its org stream from (the root of the tree), if any. */
 function busiestUpstream(w: E2eWorld, org: number): SimNode | undefined {
@@ -100,7 +101,11 @@ test('streams: the planned tree forms (fan-out bound, every follower has an upst
     const got = copiesTotal(w.copies.get(n.endpoint)!) - before.get(n.endpoint)!;
     assert.equal(got, 30, `${n.endpoint}: ${got} copies of 30 blocks`);
     const arrived = await w.arrivals(n);
-    assert.equal((arrived.stream ?? 0) + (arrived.orderer ?? 0), 50, `${n.endpoint}: ${JSON.stringify(arrived)}`);
+    assert.equal(
+      (arrived.stream ?? 0) + (arrived.orderer ?? 0),
+      50,
+      `${n.endpoint}: ${JSON.stringify(arrived)}`,
+    );
   }
 });
 
@@ -194,7 +199,9 @@ async function faults(seed: number): Promise<void> {
   assertLedgers(w, h, `seed ${seed}`);
 }
 
-const FAULT_SEEDS = seeds(6, 1000, 3);
+const FAULT_SEEDS = process.env.STREAM_SEEDS
+  ? seeds(Number(process.env.STREAM_SEEDS), 0, 3 + 6 * 7919)
+  : seeds(6, 1000, 3);
 
 test(`streams: crash, restart, partition and heal, 1 % loss, upstream churn over ${FAULT_SEEDS.length} seeds: every live peer commits every block once, in order`, async () => {
   for (const seed of FAULT_SEEDS) await faults(seed);

@@ -9,7 +9,12 @@
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
-import { DeliverStreamError, handleDeliver, type DeliverDeps, type DeliverIO } from '../../core/deliver/serve.js';
+import {
+  DeliverStreamError,
+  handleDeliver,
+  type DeliverDeps,
+  type DeliverIO,
+} from '../../core/deliver/serve.js';
 import { sha256 } from '../../wire/block.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../wire/deliver-frames.js';
 import { remoteCertDer } from '../tls.js';
