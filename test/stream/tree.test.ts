@@ -95,8 +95,21 @@ test('a new peer at height 0 hangs below up-to-date peers, never above them', ()
   assert.equal(p0.kind === 'upstream' && p0.depth, 3);
 });
 
-test('a parent below our height is skipped for one further up', () => {
-  // order by rank: 1 (root), 2, 3, 4 ... with fan-out 1 peer 4's parent is 3, which is behind 4
+test('a lagging parent below our height is skipped for one further up', () => {
+  // lagBlocks 10: 3 (20) and 4 (30) lag behind 50; order 1 (root), 2, 3, 4; with fan-out 1 peer
+  // 4's parent is 3, which is lagging and behind 4
+  const all = [member(1, 50n, 'leader'), member(2, 50n), member(3, 20n), member(4, 30n)];
+  const p = planUpstream({
+    self: { ...all[3]!, height: 30n },
+    members: all.slice(0, 3),
+    fanout: 1,
+    lagBlocks: 10,
+  });
+  assert.equal(p.kind === 'upstream' && p.upstream.pkiId[1], 2);
+});
+
+test('an up-to-date parent is kept even when its known height is below ours (StateInfo is seconds old)', () => {
+  // 3 (45) is within lagBlocks of 50: it streams live blocks whatever its last StateInfo said
   const all = [member(1, 50n, 'leader'), member(2, 50n), member(3, 45n), member(4, 49n)];
   const p = planUpstream({
     self: { ...all[3]!, height: 49n },
@@ -104,7 +117,7 @@ test('a parent below our height is skipped for one further up', () => {
     fanout: 1,
     lagBlocks: 10,
   });
-  assert.equal(p.kind === 'upstream' && p.upstream.pkiId[1], 2);
+  assert.equal(p.kind === 'upstream' && p.upstream.pkiId[1], 3);
 });
 
 test('alone or with unknown heights: we are the source', () => {
