@@ -56,6 +56,9 @@ export class GossipChannel {
   /** The height our StateInfo carries last (StateInfoThrottle). */
   private publishedHeight: bigint | undefined;
   private pullTicks = 0;
+  /** The ledger height last reported, and at the last publishStateInfo tick. */
+  private ledgerHeight: bigint | undefined;
+  private heightAtTick: bigint | undefined;
   private pulledAtSize = 0;
 
   constructor(
@@ -179,6 +182,7 @@ export class GossipChannel {
   // ---- our StateInfo ---------------------------------------------------------------------
 
   updateLedgerHeight(height: bigint): void {
+    this.ledgerHeight = height;
     const t = this.host.stateInfoThrottle?.();
     if (t && t.heightStep > 1 && this.publishedHeight !== undefined && height >= this.publishedHeight) {
       const step = BigInt(t.heightStep);
@@ -206,6 +210,14 @@ export class GossipChannel {
   }
 
   private publishStateInfo(): void {
+    // throttled heights: once the height stopped moving for a whole tick, the exact one goes out
+    // (peers behind us then see it, and so do anti-entropy and the stream's stall check)
+    const h = this.ledgerHeight;
+    if (h !== undefined && h !== this.publishedHeight && h === this.heightAtTick) {
+      this.publishedHeight = h;
+      if (this.self.update({ height: h })) this.cache.add(this.self.latest);
+    }
+    this.heightAtTick = h;
     if (!this.self.dirty || this.host.membership.aliveMembers().length === 0) return;
     this.publish();
   }

@@ -161,7 +161,8 @@ export interface ChannelHost {
  * Fabric's rules; they see fewer, never malformed, StateInfos from us):
  *   heightStep: a new ledger height is published only when it enters the next multiple of
  *     heightStep (peers in step then publish the same heights, so they stay "up to date" to each
- *     other in the stream tree whenever lagBlocks >= 2 x heightStep);
+ *     other in the stream tree whenever lagBlocks >= 2 x heightStep); a height that did not move
+ *     for a whole publishStateInfoInterval is published exactly (an idle channel converges);
  *   pullEvery: the StateInfo pull (snapshot request) runs on every tick of
  *     requestStateInfoInterval for the first 3 ticks and whenever the StateInfo cache
  *     changed size since the last tick (membership still forming), else on every pullEvery-th.

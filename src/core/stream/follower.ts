@@ -12,8 +12,9 @@
  *     is ahead of us) is dropped and its upstream suspected.
  * session: open orderer.AtomicBroadcast/Deliver on U's endpoint with a signed SeekInfo from our
  *   ledger height (so one stream serves catch-up and live blocks), stop acting as source once it
- *   is open, then for each response: a status ends it; a block must decode, have a header and
- *   pass verifyBlock before addPayload, which blocks while the state layer's buffer is full (flow
+ *   is open, then for each response: a status ends it; a block must decode, have a header, be the
+ *   next in sequence (the seek's start, then one after the last) and pass verifyBlock before
+ *   addPayload, which blocks while the state layer's buffer is full (flow
  *   control: nothing is dropped for being ahead).
  * failure (connect error, stream end, bad status, bad block): U is suspected for suspectMs; if U
  *   was the root we become an acting source at once (the orderer, for as long as no upstream has
@@ -74,6 +75,8 @@ interface Session {
   stream?: DeliverStream;
   ended?: EndReason;
   blocks: number;
+  /** The block the upstream must send next (the seek's start, then one after the last). */
+  next: bigint;
 }
 
 const ROLE_GAUGE = { none: 0, follower: 1, source: 2, leader: 3 } as const;
@@ -186,7 +189,7 @@ export class StreamFollower {
   }
 
   private open(member: StreamMember, root: StreamMember, depth: number): void {
-    const s: Session = { member, root, depth, lastProgressAt: this.o.clock.now(), blocks: 0 };
+    const s: Session = { member, root, depth, lastProgressAt: this.o.clock.now(), blocks: 0, next: 0n };
     this.session = s;
     void this.run(s);
   }
@@ -194,6 +197,7 @@ export class StreamFollower {
   private async run(s: Session): Promise<void> {
     const { o } = this;
     const height = o.ledgerHeight();
+    s.next = height;
     try {
       const stream = await o.connector.open(s.member.endpoint, o.seekEnvelope(height));
       if (s.ended) {
@@ -220,7 +224,7 @@ export class StreamFollower {
         this.fail(s, 'failed');
         return;
       }
-      const err = await this.process(frame);
+      const err = await this.process(frame, s);
       if (s.ended) return;
       if (err !== undefined) {
         this.log.debug({ upstream: s.member.endpoint, err }, 'block stream refused');
@@ -234,7 +238,7 @@ export class StreamFollower {
   }
 
   /** One DeliverResponse; returns why it is refused, or undefined. */
-  private async process(frame: Uint8Array): Promise<string | undefined> {
+  private async process(frame: Uint8Array, s: Session): Promise<string | undefined> {
     const { o } = this;
     let res;
     try {
@@ -252,6 +256,8 @@ export class StreamFollower {
     }
     if (!block.header) return 'block without header';
     const seq = block.header.number;
+    // a Deliver stream sends the blocks from the seek's start in order, none left out
+    if (seq !== s.next) return `block ${seq} out of sequence (expected ${s.next})`;
     try {
       o.verifyBlock(seq, block);
     } catch (e) {
@@ -262,6 +268,7 @@ export class StreamFollower {
     } catch (e) {
       return `block ${seq} not added: ${errorMessage(e)}`;
     }
+    s.next = seq + 1n;
     return undefined;
   }
 
