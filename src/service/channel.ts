@@ -63,8 +63,10 @@ export interface ServiceCatchup {
 export interface ServiceStreams {
   readonly config: StreamConfig;
   readonly connector: UpstreamConnector;
-  /** A channel's source role changed (the stream marker must say so). */
+  /** A channel's source role changed (the stream marker must say so, at once). */
   onRoleChange(): void;
+  /** A channel's ledger height changed (the marker carries it on the next alive message). */
+  onHeight(): void;
 }
 
 export interface ServiceChannelDeps {
@@ -154,6 +156,7 @@ export class ServiceChannel {
       onCommitted: (h) => {
         d.node.updateLedgerHeight(this.name, h);
         this.deliverSource.committed(h);
+        d.streams?.onHeight();
       },
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
       onOrdered: (seq, bytes) => this.deliverSource.ordered(seq, bytes),
@@ -181,8 +184,9 @@ export class ServiceChannel {
           out.push({
             pkiId: p.pkiId,
             endpoint: preferredEndpoint(p),
-            height: p.properties?.ledgerHeight,
-            role: marker.get(tag),
+            // the marker's height (seconds old at most), else the StateInfo's (throttled)
+            height: marker.get(tag)?.height ?? p.properties?.ledgerHeight,
+            role: marker.get(tag)?.role,
           });
         }
         return out;

@@ -40,11 +40,13 @@ import type { Signer } from '../wire/signer.js';
 import { ServiceChannel, type ServiceCatchup, type ServiceStreams } from './channel.js';
 import type { StreamConfig } from '../core/stream/config.js';
 import type { UpstreamConnector } from '../core/stream/follower.js';
-import { decodeStreamMarker, encodeStreamMarker, type SourceRole } from '../core/stream/marker.js';
+import { decodeStreamMarker, encodeStreamMarker, type ChannelMark } from '../core/stream/marker.js';
 import { parseSetup, toSetup, type ChannelConfigInput, type ConfigParser } from './setup.js';
 
 /** A streaming peer pulls StateInfo snapshots on every 10th requestStateInfoInterval tick. */
 export const STATE_INFO_PULL_EVERY = 10;
+/** A streaming peer's StateInfo carries heights in steps of this many lagBlocks. */
+export const STATE_INFO_HEIGHT_STEPS = 4;
 
 /** The identity layer's services (the MessageCryptoService, or the sim's crypto). */
 export type ServiceCrypto = NodeCrypto & StateCrypto & BlockVerifier;
@@ -150,17 +152,20 @@ export class GossipService {
       this.streams = {
         config: o.streams,
         connector: o.upstreamConnector,
-        onRoleChange: () => this.updateStreamMarker(),
+        onRoleChange: () => this.updateStreamMarker(true),
+        onHeight: () => this.updateStreamMarker(false),
       };
       // streaming peers take blocks from their stream: no push or pull among them
       this.node.setBlockGossipFilter((m) => decodeStreamMarker(m.metadata) === undefined);
-      // StateInfo is Fabric's O(N^2) channel chatter: publish heights in steps of lagBlocks / 2
-      // (the tree only needs to tell lagging peers apart) and pull snapshots every 10th round
+      // StateInfo is Fabric's O(N^2) channel chatter. The tree reads heights from the marker
+      // (on the alive messages sent anyway), so StateInfo heights go out in steps of
+      // STATE_INFO_HEIGHT_STEPS x lagBlocks (anti-entropy's safety net and Fabric peers make do with
+      // those), and snapshots are pulled every STATE_INFO_PULL_EVERY-th round once membership settled
       this.node.setStateInfoThrottle({
-        heightStep: Math.max(1, Math.floor(o.streams.lagBlocks / 2)),
+        heightStep: Math.max(1, o.streams.lagBlocks * STATE_INFO_HEIGHT_STEPS),
         pullEvery: STATE_INFO_PULL_EVERY,
       });
-      this.updateStreamMarker();
+      this.updateStreamMarker(true);
     }
   }
 
@@ -169,14 +174,15 @@ export class GossipService {
     return this.streams !== undefined;
   }
 
-  /** Our alive messages carry the stream marker with the channels we pull from the orderer. */
-  private updateStreamMarker(): void {
-    const roles = new Map<string, SourceRole>();
-    for (const [name, ch] of this.channels) {
-      const role = ch.streamRole();
-      if (role) roles.set(name, role);
-    }
-    this.node.setAliveMetadata(encodeStreamMarker(roles));
+  /**
+   * Our alive messages carry the stream marker: per channel our source role and ledger height.
+   * `announce`: send a fresh alive message now (a role change); else the next periodic one
+   * carries it (a height change: one alive per block would be O(N^2) per block).
+   */
+  private updateStreamMarker(announce: boolean): void {
+    const marks = new Map<string, ChannelMark>();
+    for (const [name, ch] of this.channels) marks.set(name, { role: ch.streamRole(), height: ch.height() });
+    this.node.setAliveMetadata(encodeStreamMarker(marks), announce);
   }
 
   /** §10.1: start the gossip node (and the channels initialised before). */

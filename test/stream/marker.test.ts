@@ -2,26 +2,33 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { channelTag, decodeStreamMarker, encodeStreamMarker } from '../../src/core/stream/marker.js';
 
-test('the marker round-trips channel roles and names no channel', () => {
+test('the marker round-trips channel roles and heights and names no channel', () => {
   const bytes = encodeStreamMarker(
     new Map([
-      ['mychannel', 'leader'],
-      ['other', 'source'],
+      ['mychannel', { role: 'leader' as const, height: 1_000_000n }],
+      ['other', { role: 'source' as const, height: 7n }],
+      ['quiet', { role: undefined, height: 2n ** 63n }],
     ]),
   );
-  assert.equal(bytes.length, 3 + 10);
+  assert.equal(bytes.length, 3 + 3 * 13);
   assert.ok(!Buffer.from(bytes).includes(Buffer.from('mychannel')));
   const m = decodeStreamMarker(bytes)!;
-  assert.equal(m.get(channelTag('mychannel')), 'leader');
-  assert.equal(m.get(channelTag('other')), 'source');
+  assert.deepEqual(m.get(channelTag('mychannel')), { role: 'leader', height: 1_000_000n });
+  assert.deepEqual(m.get(channelTag('other')), { role: 'source', height: 7n });
+  assert.deepEqual(m.get(channelTag('quiet')), { role: undefined, height: 2n ** 63n });
   assert.equal(m.get(channelTag('third')), undefined);
   assert.deepEqual([...decodeStreamMarker(encodeStreamMarker(new Map()))!], []);
 });
 
 test("Fabric's empty metadata and foreign bytes are not a streaming peer", () => {
   assert.equal(decodeStreamMarker(new Uint8Array(0)), undefined);
-  assert.equal(decodeStreamMarker(Uint8Array.of(0x47, 0x56, 0x02)), undefined);
-  assert.equal(decodeStreamMarker(Uint8Array.of(0x47, 0x56, 0x01, 1, 2)), undefined);
+  assert.equal(decodeStreamMarker(Uint8Array.of(0x47, 0x56, 0x03)), undefined);
+  assert.equal(decodeStreamMarker(Uint8Array.of(0x47, 0x56, 0x02, 1, 2)), undefined);
+  assert.equal(
+    decodeStreamMarker(Uint8Array.of(0x47, 0x56, 0x01, 1, 2, 3, 4, 1)),
+    undefined,
+    'the old format',
+  );
   assert.equal(decodeStreamMarker(new TextEncoder().encode('hello')), undefined);
 });
 
@@ -45,9 +52,9 @@ test("alive messages carry no metadata unless streams set it: Fabric's bytes exa
   };
   const plain = self.build(false);
   assert.equal(membership(plain)!.metadata.length, 0);
-  self.metadata = encodeStreamMarker(new Map([['ch', 'source']]));
+  self.metadata = encodeStreamMarker(new Map([['ch', { role: 'source' as const, height: 5n }]]));
   const marked = membership(self.build(false))!;
-  assert.equal(decodeStreamMarker(marked.metadata)!.get(channelTag('ch')), 'source');
+  assert.equal(decodeStreamMarker(marked.metadata)!.get(channelTag('ch'))!.role, 'source');
   // the marker is the only difference: field 2 of Member, the rest as before
   assert.ok(self.build(false).payload.length > plain.payload.length);
 });

@@ -395,16 +395,16 @@ export class Discovery {
 
   /**
    * Member.metadata of our alive messages from now on (Grapevine's stream marker; empty, the
-   * default, is Fabric's). A change is announced at once with a fresh alive message, so members
-   * learn it within one emitter batch rather than one aliveTimeInterval.
+   * default, is Fabric's). With `announce` a change goes out at once in a fresh alive message, so
+   * members learn it within one emitter batch rather than one aliveTimeInterval.
    */
-  setSelfMetadata(metadata: Uint8Array): void {
+  setSelfMetadata(metadata: Uint8Array, announce = true): void {
     if (same(metadata, this.selfMetadata)) return;
     this.selfMetadata = metadata;
     if (!this.selfAlive) return;
     this.selfAlive.metadata = metadata;
     this.latestAlive = undefined;
-    if (this.state === 'running') this.sendAlive();
+    if (announce && this.state === 'running') this.sendAlive();
   }
 
   // ---- periodic tasks --------------------------------------------------------------------

@@ -210,8 +210,8 @@ export class GossipNode {
   }
 
   /** Member.metadata of our alive messages (see Discovery.setSelfMetadata). */
-  setAliveMetadata(metadata: Uint8Array): void {
-    this.discovery.setSelfMetadata(metadata);
+  setAliveMetadata(metadata: Uint8Array, announce = true): void {
+    this.discovery.setSelfMetadata(metadata, announce);
   }
 
   start(): void {

@@ -1,23 +1,32 @@
 /**
  * Grapevine's stream marker: the Member.metadata of a Grapevine peer's alive messages while block
  * streams are on. Fabric v2.4.9 peers leave that field empty and never read it (PROTOCOL.md §4.1),
- * so they carry it unchanged; Grapevine peers learn from it which members stream and which of them
- * pull a channel from the orderer.
+ * so they carry it unchanged; Grapevine peers learn from it which members stream, which of them
+ * pull a channel from the orderer, and how far each is in each channel.
  *
- *   bytes: "GV" 0x01, then per channel pulled from the orderer: a 4-byte channel tag (the first
- *   four bytes of SHA-256(channel name), so the alive message, which other orgs may see, names
- *   no channel) and a role byte (1 acting source, 2 leader).
+ *   bytes: "GV" 0x02, then per channel the peer streams: a 4-byte channel tag (the first four bytes
+ *   of SHA-256(channel name), so the alive message, which other orgs may see, names no channel), a
+ *   role byte (0 none, 1 acting source, 2 leader) and the ledger height (8 bytes, big-endian).
  *   Anything else (empty, Fabric's) is "not a streaming peer".
+ * The heights ride on the alive messages discovery sends anyway (every aliveTimeInterval), so the
+ * stream tree needs no StateInfo at Fabric's rate: StateInfo is O(N^2) channel traffic.
+ * A role change is announced at once (a fresh alive message); a height change waits for the next.
  */
 import { sha256 } from '../../wire/block.js';
 
 export type SourceRole = 'source' | 'leader';
 
-const MAGIC = [0x47, 0x56, 0x01];
+export interface ChannelMark {
+  readonly role: SourceRole | undefined;
+  readonly height: bigint;
+}
+
+const MAGIC = [0x47, 0x56, 0x02];
+const ENTRY = 13;
 const ROLE_BYTE: Record<SourceRole, number> = { source: 1, leader: 2 };
 
-/** The channel tags of a marker, with the role of the peer for each channel it pulls. */
-export type StreamMarker = ReadonlyMap<number, SourceRole>;
+/** Per channel tag: the peer's role and height there. */
+export type StreamMarker = ReadonlyMap<number, ChannelMark>;
 
 /** The 4-byte tag of a channel name, as a number. */
 export function channelTag(channel: string): number {
@@ -25,31 +34,30 @@ export function channelTag(channel: string): number {
   return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
 }
 
-export function encodeStreamMarker(sources: ReadonlyMap<string, SourceRole>): Uint8Array {
-  const out = new Uint8Array(MAGIC.length + 5 * sources.size);
+export function encodeStreamMarker(channels: ReadonlyMap<string, ChannelMark>): Uint8Array {
+  const out = new Uint8Array(MAGIC.length + ENTRY * channels.size);
+  const view = new DataView(out.buffer);
   out.set(MAGIC);
   let i = MAGIC.length;
-  for (const [channel, role] of [...sources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const t = channelTag(channel);
-    out[i++] = t >>> 24;
-    out[i++] = (t >>> 16) & 0xff;
-    out[i++] = (t >>> 8) & 0xff;
-    out[i++] = t & 0xff;
-    out[i++] = ROLE_BYTE[role];
+  for (const [channel, mark] of [...channels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    view.setUint32(i, channelTag(channel));
+    out[i + 4] = mark.role ? ROLE_BYTE[mark.role] : 0;
+    view.setBigUint64(i + 5, mark.height);
+    i += ENTRY;
   }
   return out;
 }
 
 /** undefined: not a streaming Grapevine peer (Fabric's empty metadata, or bytes we do not know). */
 export function decodeStreamMarker(metadata: Uint8Array): StreamMarker | undefined {
-  if (metadata.length < MAGIC.length || (metadata.length - MAGIC.length) % 5 !== 0) return undefined;
+  if (metadata.length < MAGIC.length || (metadata.length - MAGIC.length) % ENTRY !== 0) return undefined;
   for (let i = 0; i < MAGIC.length; i++) if (metadata[i] !== MAGIC[i]) return undefined;
-  const out = new Map<number, SourceRole>();
-  for (let i = MAGIC.length; i < metadata.length; i += 5) {
-    const tag =
-      ((metadata[i]! << 24) | (metadata[i + 1]! << 16) | (metadata[i + 2]! << 8) | metadata[i + 3]!) >>> 0;
-    const role = metadata[i + 4] === 2 ? 'leader' : metadata[i + 4] === 1 ? 'source' : undefined;
-    if (role) out.set(tag, role);
+  const view = new DataView(metadata.buffer, metadata.byteOffset, metadata.byteLength);
+  const out = new Map<number, ChannelMark>();
+  for (let i = MAGIC.length; i < metadata.length; i += ENTRY) {
+    const b = metadata[i + 4];
+    const role = b === 2 ? 'leader' : b === 1 ? 'source' : undefined;
+    out.set(view.getUint32(i), { role, height: view.getBigUint64(i + 5) });
   }
   return out;
 }

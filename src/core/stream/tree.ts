@@ -85,8 +85,7 @@ export function planUpstream(v: TreeView): Plan {
   const parent = (i: number): number => Math.floor((i - 1) / fanout);
   // an up-to-date parent streams live blocks even if its published height (StateInfo, seconds
   // old) is below ours; only a lagging parent below us would keep us waiting
-  const usable = (m: StreamMember): boolean =>
-    live(m) && (upToDate(m) || (m.height ?? -1n) >= v.self.height);
+  const usable = (m: StreamMember): boolean => live(m) && (upToDate(m) || (m.height ?? -1n) >= v.self.height);
   let j = parent(order.indexOf(self));
   while (j > 0 && !usable(order[j]!)) j = parent(j);
   const upstream = j === 0 && !usable(order[0]!) ? root : order[j]!;
