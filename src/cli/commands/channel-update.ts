@@ -2,8 +2,8 @@
  * Config updates from the command line (as Fabric's `peer channel update` and
  * `configtxgen -outputAnchorPeersUpdate` + `peer channel update`):
  *
- *   grapevine channel update --file <tx> --orderer <host:port> [--cafile <pem>]
- *       [--msp <admin msp> --mspid <id>]
+ *   grapevine channel update -f <tx> -o <host:port> [-c <channel>] [--tls --cafile <pem>]
+ *       [--ordererTLSHostnameOverride <name>] [--msp <admin msp> --mspid <id>]
  *     submit a CONFIG_UPDATE envelope file. With --msp, that identity's ConfigSignature is added
  *     and the envelope re-signed by it (what `peer channel update` does with the local admin).
  *   grapevine channel anchor-peers --channel <id> --orderer <host:port> [--cafile <pem>]
@@ -30,21 +30,35 @@ import { decode, encode } from '../../wire/codec.js';
 import { EnvelopeSchema, Status, type Envelope } from '../../wire/gen/common/common_pb.js';
 import { ConfigUpdateSchema } from '../../wire/gen/common/configtx_pb.js';
 
+/**
+ * The orderer flags. Fabric's spellings (`--tls`, `--cafile`, `--ordererTLSHostnameOverride`) and
+ * Grapevine's older ones (`--orderer-tls-hostname-override`; `--cafile` alone turns TLS on) both work.
+ */
 export interface OrdererTarget {
   orderer: string;
+  /** Fabric's --tls: TLS with the orderer (needs cafile). */
+  tls?: boolean;
   cafile?: string;
-  /** TLS server name override. */
+  /** TLS server name override (--orderer-tls-hostname-override). */
   ordererTlsHostnameOverride?: string;
+  /** Fabric's spelling of the same (--ordererTLSHostnameOverride). */
+  ordererTLSHostnameOverride?: string;
 }
 
 export interface UpdateOptions extends OrdererTarget {
   file: string;
+  /** Fabric's -c/--channelID: must be the envelope's channel when given. */
+  channelID?: string;
+  /** The same (--channel). */
+  channel?: string;
   msp?: string;
   mspid?: string;
 }
 
 export interface AnchorPeersOptions extends OrdererTarget {
-  channel: string;
+  /** -c/--channel, or Fabric's --channelID; one of them is required. */
+  channel?: string;
+  channelID?: string;
   msp: string;
   mspid: string;
   org?: string;
@@ -60,11 +74,25 @@ function readFile(path: string, what: string): Uint8Array {
   }
 }
 
+/** One value from two spellings of a flag; both given and different is an error. */
+function eitherFlag(a: string | undefined, b: string | undefined, names: string): string | undefined {
+  if (a !== undefined && b !== undefined && a !== b)
+    throw new ConfigError('BAD_FLAGS', `${names} are the same flag: give one value ('${a}' or '${b}')`);
+  return a ?? b;
+}
+
 function client(t: OrdererTarget): OrdererClient {
+  if (t.tls && !t.cafile)
+    throw new ConfigError('BAD_FLAGS', "--tls needs --cafile (the orderer's TLS CA certificate, PEM)");
+  const serverName = eitherFlag(
+    t.ordererTLSHostnameOverride,
+    t.ordererTlsHostnameOverride,
+    '--ordererTLSHostnameOverride and --orderer-tls-hostname-override',
+  );
   return new OrdererClient({
     address: t.orderer,
     ...(t.cafile ? { tlsCa: readFile(t.cafile, 'orderer TLS CA') } : {}),
-    ...(t.ordererTlsHostnameOverride ? { serverName: t.ordererTlsHostnameOverride } : {}),
+    ...(serverName ? { serverName } : {}),
   });
 }
 
@@ -118,6 +146,12 @@ export async function runChannelUpdate(o: UpdateOptions): Promise<string> {
       cause: e,
     });
   }
+  const wanted = eitherFlag(o.channelID, o.channel, '--channelID and --channel');
+  if (wanted !== undefined && wanted !== channel)
+    throw new ConfigError(
+      'BAD_FLAGS',
+      `${o.file} is a config update for channel ${channel}, not ${wanted} (-c/--channelID)`,
+    );
   if (o.msp) {
     if (!o.mspid) throw new ConfigError('BAD_FLAGS', '--msp needs --mspid');
     env = addSignature(env, loadSigningIdentity(o.msp, o.mspid, { now: new Date() }));
@@ -125,7 +159,10 @@ export async function runChannelUpdate(o: UpdateOptions): Promise<string> {
   return submit(o, env, channel);
 }
 
-export async function runAnchorPeers(o: AnchorPeersOptions): Promise<string> {
+export async function runAnchorPeers(flags: AnchorPeersOptions): Promise<string> {
+  const channel = eitherFlag(flags.channel, flags.channelID, '--channel and --channelID');
+  if (channel === undefined) throw new ConfigError('BAD_FLAGS', 'give the channel: -c/--channel <id>');
+  const o = { ...flags, channel };
   if (o.anchor.length === 0) throw new ConfigError('BAD_ANCHOR', 'give at least one --anchor host:port');
   const anchors = o.anchor.map(parseAnchor);
   const id = loadSigningIdentity(o.msp, o.mspid, { now: new Date() });

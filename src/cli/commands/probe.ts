@@ -5,6 +5,7 @@
 import { cryptoRng, realClock } from '../../base/real-clock.js';
 import { X509Certificate } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
+import { CommanderError } from 'commander';
 import { connect as tlsConnect } from 'node:tls';
 import { ConfigError, GrapevineError, errorMessage } from '../../base/errors.js';
 import { commCryptoFromMsps, loadCommIdentity, loadCommTls } from '../../comm/identity.js';
@@ -24,6 +25,17 @@ export interface ProbeOptions {
   tls?: string;
   trust: string[];
   timeout: string;
+  json?: boolean;
+}
+
+/** Who answered a probe (`grapevine probe --json` prints it with ok: true). */
+export interface ProbeResult {
+  readonly endpoint: string;
+  /** hex */
+  readonly pkiId: string;
+  readonly mspId: string;
+  readonly subject: string;
+  readonly rttMs: number;
 }
 
 /** Why a probe failed: the step and the reason. */
@@ -92,7 +104,20 @@ function tlsStep(host: string, port: number, tls: CommTls, timeoutMs: number): P
   });
 }
 
+/** The probe's text output: one `name value` line per field. */
 export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<string> {
+  const r = await probe(endpoint, opts);
+  return [
+    `endpoint   ${r.endpoint}`,
+    `pki-id     ${r.pkiId}`,
+    `msp id     ${r.mspId}`,
+    `subject    ${r.subject}`,
+    `rtt        ${r.rttMs.toFixed(1)} ms`,
+  ].join('\n');
+}
+
+/** Dial, authenticate and describe `endpoint`; a ProbeError (code = the step) when a step fails. */
+export async function probe(endpoint: string, opts: ProbeOptions): Promise<ProbeResult> {
   const { host, port } = splitEndpoint(endpoint);
   const timeoutMs = durationOption('--timeout', opts.timeout, 1, 1);
   const identity = loadCommIdentity(opts.msp, opts.mspid);
@@ -119,13 +144,7 @@ export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<st
     const rtt = Number(process.hrtime.bigint() - start) / 1e6;
     const { mspId, idBytes } = parseSerializedIdentity(info.identity);
     const subject = new X509Certificate(Buffer.from(idBytes)).subject.replace(/\n/g, ', ');
-    return [
-      `endpoint   ${endpoint}`,
-      `pki-id     ${pkiIdKey(info.pkiId)}`,
-      `msp id     ${mspId}`,
-      `subject    ${subject}`,
-      `rtt        ${rtt.toFixed(1)} ms`,
-    ].join('\n');
+    return { endpoint, pkiId: pkiIdKey(info.pkiId), mspId, subject, rttMs: Math.round(rtt * 10) / 10 };
   } catch (e) {
     if (e instanceof HandshakeError)
       throw new ProbeError(e.reason, `${STEP_OF[e.reason] ?? 'handshake'}: ${e.message}`);
@@ -135,13 +154,20 @@ export async function runProbe(endpoint: string, opts: ProbeOptions): Promise<st
   }
 }
 
-/** `grapevine probe`: print who answered, or fail naming the step. */
+/**
+ * `grapevine probe`: print who answered, or fail naming the step. With --json, one JSON object on
+ * stdout either way: ProbeResult with ok: true, or {ok: false, endpoint, step, error} and exit 1.
+ */
 export async function probeCommand(endpoint: string, opts: ProbeOptions): Promise<void> {
   try {
-    console.log(await runProbe(endpoint, opts));
+    if (opts.json) console.log(JSON.stringify({ ok: true, ...(await probe(endpoint, opts)) }));
+    else console.log(await runProbe(endpoint, opts));
   } catch (e) {
-    if (e instanceof GrapevineError)
-      throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
-    throw e;
+    if (!(e instanceof GrapevineError)) throw e;
+    if (opts.json) {
+      console.log(JSON.stringify({ ok: false, endpoint, step: e.code, error: e.message }));
+      throw new CommanderError(1, 'grapevine.probe', e.message);
+    }
+    throw new GrapevineError(e.code, `probe ${endpoint} failed at ${e.message}`);
   }
 }

@@ -25,7 +25,9 @@ export function register(program: Command): void {
 
   block
     .command('inspect')
-    .description('Print a block (or another Fabric message) as the JSON configtxlator proto_decode prints')
+    .description(
+      'Print a block (or another Fabric message) as the JSON configtxlator proto_decode prints (always JSON)',
+    )
     .argument('<file>', 'the encoded message, e.g. a block from `peer channel fetch`')
     .option('-o, --output <file>', 'write the JSON to this file instead of stdout')
     .option('-t, --type <message>', `message type: ${INSPECT_TYPES.join(', ')}`, 'common.Block')
@@ -42,7 +44,11 @@ export function register(program: Command): void {
     .description('Verify blocks against a channel config block; exit 1 with one line per failing block')
     .requiredOption('-c, --config <file>', 'the channel config block the blocks are checked against')
     .argument('<blocks...>', 'block files')
-    .action(async (files: string[], opts: { config: string }) => {
+    .option(
+      '--json',
+      'print one JSON object on stdout: {ok, config, verified, failed, blocks: [{file, ok, reason?}]} (exit 1 still when a block fails)',
+    )
+    .action(async (files: string[], opts: { config: string; json?: boolean }) => {
       (await import('../commands/block.js')).runBlockVerify(files, opts);
     });
 }

@@ -9,11 +9,14 @@ import { commandGroup } from '../common.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+/** The orderer flags, in Fabric's `peer channel` spellings (and Grapevine's older ones). */
 function ordererFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-o, --orderer <host:port>', 'the orderer to submit to')
-    .option('--cafile <pem>', "the orderer's TLS CA certificate (TLS off when absent)")
-    .option('--orderer-tls-hostname-override <name>', 'TLS server name to expect from the orderer');
+    .option('--tls', 'use TLS with the orderer (needs --cafile; --cafile alone also turns TLS on)')
+    .option('--cafile <pem>', "the orderer's TLS CA certificate (TLS off when neither --tls nor --cafile)")
+    .option('--ordererTLSHostnameOverride <name>', 'TLS server name to expect from the orderer')
+    .option('--orderer-tls-hostname-override <name>', 'same as --ordererTLSHostnameOverride');
 }
 
 export function register(program: Command): void {
@@ -39,6 +42,8 @@ export function register(program: Command): void {
       .command('update')
       .description('Submit a CONFIG_UPDATE envelope to the ordering service (as peer channel update)')
       .requiredOption('-f, --file <tx>', 'the CONFIG_UPDATE envelope (common.Envelope bytes)')
+      .option('-c, --channelID <id>', "the channel (optional: refused when it is not the envelope's)")
+      .option('--channel <id>', 'same as --channelID')
       .option('--msp <dir>', "add this admin MSP folder's signature and submit as it")
       .option('--mspid <id>', 'MSP ID of --msp'),
   ).action(async (o: UpdateOptions) => {
@@ -48,7 +53,8 @@ export function register(program: Command): void {
     channel
       .command('anchor-peers')
       .description("Set an org's anchor peers: fetch the channel config, build, sign and submit the update")
-      .requiredOption('-c, --channel <id>', 'channel ID')
+      .option('-c, --channel <id>', 'channel ID (required)')
+      .option('--channelID <id>', 'same as --channel')
       .requiredOption('--msp <dir>', 'MSP folder of an admin of the org')
       .requiredOption('--mspid <id>', 'MSP ID of the admin')
       .option('--org <name>', 'Application org group name (default: the MSP ID)')

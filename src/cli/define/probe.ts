@@ -17,6 +17,10 @@ export function register(program: Command): void {
       [],
     )
     .option('--timeout <ms>', 'TCP/TLS/dial timeout', '3000')
+    .option(
+      '--json',
+      'print one JSON object: {ok: true, endpoint, pkiId, mspId, subject, rttMs}, or {ok: false, endpoint, step, error} (exit 1)',
+    )
     .action(async (endpoint: string, opts: ProbeOptions) => {
       await (await import('../commands/probe.js')).probeCommand(endpoint, opts);
     });
