@@ -238,8 +238,8 @@ const GOSSIP = [
     def: [],
     yaml: '127.0.0.1:7051',
   }),
-  bool(`${G}useLeaderElection`, false, 'false', 'Dynamic leader election per channel (§7).'),
-  bool(`${G}orgLeader`, false, 'true', 'Static org leader: pulls blocks from the orderer (§7.1).'),
+  bool(`${G}useLeaderElection`, false, 'false', 'Dynamic leader election per channel.'),
+  bool(`${G}orgLeader`, false, 'true', 'Static org leader: pulls blocks from the orderer.'),
   dur(
     `${G}membershipTrackerInterval`,
     5000,
@@ -251,8 +251,8 @@ const GOSSIP = [
     derived: 'peer.address (resolved)',
     yaml: '',
   }),
-  int(`${G}maxBlockCountToStore`, 10, '10', 'default', 'Block message store window (§6.3).'),
-  dur(`${G}maxPropagationBurstLatency`, 10, '10ms', 'default', 'Emitter flush period (§6.1).'),
+  int(`${G}maxBlockCountToStore`, 10, '10', 'default', 'Block message store window.'),
+  dur(`${G}maxPropagationBurstLatency`, 10, '10ms', 'default', 'Emitter flush period.'),
   int(`${G}maxPropagationBurstSize`, 10, '10', 'default', 'Emitter flush size.'),
   int(`${G}propagateIterations`, 1, '1', 'default', 'Times each message is pushed.'),
   int(`${G}propagatePeerNum`, 3, '3', 'default', 'Push fanout.'),
@@ -394,7 +394,7 @@ const PVTDATA = [
 ] as const;
 
 const STATE = [
-  bool(`${G}state.enabled`, false, 'false', 'Anti-entropy requests and serving RemoteStateRequests (§9.2).'),
+  bool(`${G}state.enabled`, false, 'false', 'Anti-entropy requests and serving RemoteStateRequests.'),
   dur(`${G}state.checkInterval`, 10_000, '10s', 'reject', 'Anti-entropy period.'),
   dur(`${G}state.responseTimeout`, 3000, '3s', 'reject', 'Wait per state request.'),
   int(`${G}state.batchSize`, 10, '10', 'reject', 'Blocks per state request.'),
@@ -483,7 +483,7 @@ const DELIVER = [
     3_600_000,
     '3600s',
     'default',
-    'Total backoff before an elected leader yields (§8.5).',
+    'Total backoff before an elected leader yields.',
   ),
   dur('peer.deliveryclient.connTimeout', 3000, '3s', 'default', 'Orderer dial timeout.'),
   dur(
