@@ -6,12 +6,15 @@
  * Then, as the guide says:
  *   1. the identity: peer1.org1's enrolment (MSP folder with NodeOUs, TLS pair), made by the layout
  *      as cryptogen would;
- *   2. the join block: `peer channel fetch 0` with Fabric's CLI from the orderer;
+ *   2. the join block: `peer channel fetch 0` with Fabric's CLI from the orderer (and, the same
+ *      block, from the Fabric peer without -o);
  *   3. a core.yaml written as the guide shows (grapevine.profile: fabric, bootstrap = the Fabric
- *      peer, externalEndpoint, TLS, operations + prometheus);
+ *      peer, externalEndpoint, TLS, operations + prometheus, and the org's leader setting: as
+ *      Fabric's sample core.yaml, every peer a static org leader pulling from the orderer);
  *   4. `grapevine peer node start --config core.yaml --join <block>` as a separate process;
  *   5. the checks: /healthz answers 200, ledger_blockchain_height reaches the channel's height, and
- *      a block cut afterwards reaches it too.
+ *      a block cut afterwards reaches it too; /readyz 200 (a gossip connection) and the Fabric
+ *      peer counts it in gossip_membership_total_peers_known.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,6 +38,7 @@ import {
   type PeerSpec,
 } from '../../src/network/layout.js';
 import { Orderer } from '../../src/orderer/server.js';
+import { decodeBlock } from '../../src/wire/block.js';
 import { encode } from '../../src/wire/codec.js';
 import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
 import { signedEnvelope } from '../../src/wire/index.js';
@@ -166,6 +170,13 @@ test(
         readFileSync(genesisFile(layout)),
         'peer channel fetch 0 gives the genesis block',
       );
+      // the guide's other way: without -o, Fabric's CLI fetches from the peer at CORE_PEER_ADDRESS
+      const fromPeer = join(root, 'from-peer.block');
+      await fp.cli(['channel', 'fetch', '0', fromPeer, '-c', layout.channel], admin);
+      // (the peer's copy carries the metadata its committer added; header and data are the same)
+      const [a, b] = [fromPeer, joinBlock].map((f) => decodeBlock(new Uint8Array(readFileSync(f))));
+      assert.deepEqual(a!.header, b!.header, 'the same block header from the peer');
+      assert.deepEqual(a!.data, b!.data, 'the same block data from the peer');
 
       // ---- steps 1 and 3: the peer's enrolment and core.yaml, as the guide shows ----
       const gvCrypto = peerCryptoDir(layout, peer(1));
@@ -192,7 +203,7 @@ test(
     endpoint: ${endpoint}
     externalEndpoint: ${endpoint}
     useLeaderElection: false
-    orgLeader: false
+    orgLeader: true
 operations:
   listenAddress: 127.0.0.1:${opsPort}
 metrics:
@@ -262,6 +273,19 @@ grapevine:
         await fp.channelHeight(layout.channel, admin),
         height,
         'peer channel getinfo on the Fabric peer',
+      );
+      await until(
+        async () => {
+          const res = await fetch(`${fp.operationsUrl}/metrics`).catch(() => undefined);
+          const text = res?.ok ? await res.text() : '';
+          const m = new RegExp(
+            `^gossip_membership_total_peers_known\\{channel="${layout.channel}"\\} (\\d+)`,
+            'm',
+          ).exec(text);
+          return m !== null && Number(m[1]) >= 1;
+        },
+        'the Fabric peer knows the Grapevine peer (gossip_membership_total_peers_known)',
+        { timeoutMs: 20_000, intervalMs: 200, detail },
       );
       const ready = await fetch(`${opsUrl}/readyz`);
       assert.equal(ready.status, 200, 'readyz: the Grapevine peer has a gossip connection');
