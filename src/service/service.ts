@@ -43,8 +43,8 @@ import type { UpstreamConnector } from '../core/stream/follower.js';
 import { decodeStreamMarker, encodeStreamMarker, type ChannelMark } from '../core/stream/marker.js';
 import { parseSetup, toSetup, type ChannelConfigInput, type ConfigParser } from './setup.js';
 
-/** A streaming peer pulls StateInfo snapshots on every 10th requestStateInfoInterval tick. */
-export const STATE_INFO_PULL_EVERY = 10;
+/** A streaming peer pulls StateInfo snapshots on every 30th requestStateInfoInterval tick (2 min with Fabric timers) once membership settled. */
+export const STATE_INFO_PULL_EVERY = 30;
 /** A streaming peer's StateInfo carries heights in steps of this many lagBlocks. */
 export const STATE_INFO_HEIGHT_STEPS = 4;
 
