@@ -310,6 +310,10 @@ const STATE = {
     'Blocks committed, by how each first arrived (orderer, stream, gossip, state, catchup)',
     ['channel', 'source'],
   ),
+  grapevineDeliverStreamsRefusedTotal: counter(
+    'grapevine_deliver_streams_refused_total',
+    'Deliver streams refused with SERVICE_UNAVAILABLE because grapevine.deliverServer.maxStreams were being served',
+  ),
   grapevineStreamRole: gauge(
     'grapevine_stream_role',
     'Block stream role: 0 none, 1 follower of an upstream peer, 2 source pulling from the orderer, 3 leader',

@@ -546,6 +546,14 @@ const GRAPEVINE = [
     undefined,
     "Serve orderer.AtomicBroadcast/Deliver on the gossip port from this peer's ledgers (Readers policy, TLS binding and time window as the orderer).",
   ),
+  int(
+    'grapevine.deliverServer.maxStreams',
+    256,
+    undefined,
+    'default',
+    'Deliver streams served at once (downstream peers and relayed Fabric peers); one more gets SERVICE_UNAVAILABLE and is counted in grapevine_deliver_streams_refused_total.',
+    { min: 1 },
+  ),
   bool(
     'grapevine.streams.enabled',
     true,
@@ -578,9 +586,16 @@ const GRAPEVINE = [
     'default',
     'A peer whose stream failed is not chosen as upstream again for this long.',
   ),
-  dur('grapevine.streams.checkInterval', 500, undefined, 'default', 'How often the stream tree is re-planned.', {
-    min: 10,
-  }),
+  dur(
+    'grapevine.streams.checkInterval',
+    500,
+    undefined,
+    'default',
+    'How often the stream tree is re-planned.',
+    {
+      min: 10,
+    },
+  ),
   dur(
     'grapevine.streams.rebalanceAfter',
     10_000,

@@ -33,6 +33,7 @@ import { ChannelCryptoRegistry, commCryptoFromMcs, GossipService } from '../serv
 import { CatchupClient, catchupHandlers, CatchupService } from '../comm/catchup/index.js';
 import { preferredEndpoint } from '../core/discovery/index.js';
 import { deliverMetrics, deliverServerHandlers, DeliverServerService } from '../comm/deliver/server.js';
+import { DeliverStreamLimit } from '../core/deliver/serve.js';
 import { GrpcUpstreamConnector } from '../comm/deliver/grpc.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
 import { componentLogger, rootLogger, type Logger } from '../base/log.js';
@@ -315,6 +316,9 @@ export class PeerDaemon {
                   timeWindowMs: cfg.peer.authentication.timewindowMs,
                   mutualTls: tls !== undefined && cfg.peer.tls.clientAuthRequired,
                   metrics: deliverMetrics(metrics),
+                  limit: new DeliverStreamLimit(cfg.grapevine.deliverServer.maxStreams, () =>
+                    metrics.counter(METRICS.grapevineDeliverStreamsRefusedTotal).inc(),
+                  ),
                 },
                 (e) => deliverLog.debug({ err: errorMessage(e) }, 'deliver stream ended with an error'),
               ),

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { GrapevineError } from '../../src/base/errors.js';
-import { deliverBlockFrame, deliverStatusFrame, parseDeliverResponse } from '../../src/wire/deliver-frames.js';
+import {
+  deliverBlockFrame,
+  deliverStatusFrame,
+  parseDeliverResponse,
+} from '../../src/wire/deliver-frames.js';
 import { BlockSchema, Status } from '../../src/wire/gen/common/common_pb.js';
 import { DeliverResponseSchema } from '../../src/wire/gen/orderer/ab_pb.js';
 

@@ -130,6 +130,39 @@ export interface DeliverDeps {
   readonly mutualTls: boolean;
   readonly noExpirationChecks?: boolean;
   readonly metrics?: DeliverMetrics;
+  /** Bound on streams served at once (absent: none, as Fabric's orderer). */
+  readonly limit?: DeliverStreamLimit;
+}
+
+/**
+ * At most `max` Deliver streams at once (grapevine.deliverServer.maxStreams): a stream beyond it
+ * gets SERVICE_UNAVAILABLE at once and is counted (`onRefused`); its client tries elsewhere (a
+ * stream follower suspects this upstream; a Fabric peer's deliver client backs off).
+ */
+export class DeliverStreamLimit {
+  private active = 0;
+  constructor(
+    readonly max: number,
+    private readonly onRefused: () => void = () => undefined,
+  ) {}
+
+  get inUse(): number {
+    return this.active;
+  }
+
+  /** false (and counted) when `max` streams are being served. */
+  acquire(): boolean {
+    if (this.active >= this.max) {
+      this.onRefused();
+      return false;
+    }
+    this.active++;
+    return true;
+  }
+
+  release(): void {
+    if (this.active > 0) this.active--;
+  }
 }
 
 /** The stream ends with a gRPC error instead of a status (cancelled call, failed send, bad bytes). */
@@ -137,11 +170,16 @@ export class DeliverStreamError extends GrapevineError {}
 
 /** Serve one Deliver stream until the client hangs up or a non-SUCCESS status was sent. */
 export async function handleDeliver(io: DeliverIO, deps: DeliverDeps): Promise<void> {
+  if (deps.limit && !deps.limit.acquire()) {
+    await io.sendStatus(Status.SERVICE_UNAVAILABLE);
+    return;
+  }
   deps.metrics?.deliverStreamsOpened.inc();
   try {
     await serveStream(io, deps);
   } finally {
     deps.metrics?.deliverStreamsClosed.inc();
+    deps.limit?.release();
   }
 }
 
