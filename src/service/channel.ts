@@ -193,7 +193,8 @@ export class ServiceChannel {
       },
       ledgerHeight: () => this.ledger.height(),
       isLeader: () => this.leadership.isLeader(),
-      seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h),
+      // bound to the certificate the upstream connector presents (the gossip TLS client pair)
+      seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h, streams.connector.tlsCertHash),
       verifyBlock: (seq, block) => d.crypto.verifyBlock(this.name, seq, block),
       addPayload: async (seq, bytes) => {
         if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);

@@ -40,6 +40,11 @@ import { planUpstream, type Plan, type StreamMember } from './tree.js';
 export interface UpstreamConnector {
   /** Dial `endpoint`, open orderer.AtomicBroadcast/Deliver and send `seekEnvelope`. */
   open(endpoint: string, seekEnvelope: Uint8Array): Promise<DeliverStream>;
+  /**
+   * SHA-256 of the TLS client certificate the connector presents, for the seek envelope's
+   * tls_cert_hash (an upstream with mutual TLS refuses a seek without the binding); absent: none.
+   */
+  readonly tlsCertHash?: Uint8Array;
 }
 
 export interface StreamFollowerOptions {
