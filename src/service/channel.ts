@@ -147,7 +147,18 @@ export class ServiceChannel {
       ledger: watchConfigBlocks(ledger, (b, bytes) => this.onConfigBlock(b, bytes)),
       crypto: d.crypto,
       transport: d.transport,
-      view: channelViewOf(d.node, this.name),
+      // streaming peers take blocks from their stream, so anti-entropy (state transfer, catch-up)
+      // leaves them out as push and pull do: it would race the stream with a second copy of
+      // every block a new or lagging peer needs (Fabric peers, unmarked, still answer it)
+      view: d.streams
+        ? channelViewOf(
+            {
+              peersOfChannel: (ch) =>
+                d.node.peersOfChannel(ch).filter((p) => decodeStreamMarker(p.metadata) === undefined),
+            },
+            this.name,
+          )
+        : channelViewOf(d.node, this.name),
       clock: d.clock,
       rng: d.rng,
       config: d.state,

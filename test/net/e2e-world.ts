@@ -249,6 +249,11 @@ export interface NetPeer {
   readonly connector: RecordingConnector;
   readonly metrics: Metrics;
   stop(): Promise<void>;
+  /**
+   * As a SIGKILL looks to the others: the transport goes first (every socket destroyed, gossip and
+   * Deliver streams cut, nothing said), then the rest stops quietly in-process.
+   */
+  kill(): Promise<void>;
 }
 
 export interface PeerOptions {
@@ -373,6 +378,12 @@ export async function startPeer(
   service.initializeChannel(net.genesis, o.wrapLedger ? o.wrapLedger(ledger) : ledger);
   service.start();
   let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await service.stop();
+      upstream?.closeAll();
+      await ledger.close();
+    })());
   return {
     org,
     index,
@@ -382,13 +393,11 @@ export async function startPeer(
     ledger,
     connector,
     metrics,
-    stop() {
-      stopping ??= (async () => {
-        await service.stop();
-        upstream?.closeAll();
-        await ledger.close();
-      })();
-      return stopping;
+    stop,
+    async kill() {
+      upstream?.closeAll();
+      await transport.stop();
+      await stop();
     },
   };
 }
