@@ -212,6 +212,8 @@ export class RecordingConnector implements DeliverConnector {
   readonly addresses: string[] = [];
   /** Bytes of DeliverResponse frames received (the orderer's egress towards this peer, before gRPC/TLS framing). */
   bytes = 0;
+  /** Blocks received (full copies from the orderer). */
+  blocks = 0;
   constructor(private readonly inner: DeliverConnector) {}
   async connect(
     endpoint: Parameters<DeliverConnector['connect']>[0],
@@ -228,6 +230,7 @@ export class RecordingConnector implements DeliverConnector {
           try {
             const r = parseDeliverResponse(f);
             if (r.case === 'status') this.statuses.push(r.status);
+            else if (r.case === 'block') this.blocks++;
           } catch {
             /* the deliverer reports it */
           }
