@@ -204,12 +204,13 @@ async function blocks(n: Net, count: number, everyMs: number): Promise<{ start: 
   return { start, end };
 }
 
-/** Per block of [start, end): cut -> committed on every live peer. */
-function latencies(n: Net, start: bigint, end: bigint): number[] {
+/** Per block of [start, end): cut -> committed on every live peer (`first`: on the first one). */
+function latencies(n: Net, start: bigint, end: bigint, first = false): number[] {
   const out: number[] = [];
+  const pick = first ? Math.min : Math.max;
   for (let b = start; b < end; b++) {
     const cut = n.cuts.get(b)!;
-    out.push(Math.max(...live(n).map((p) => n.commits.get(p)!.get(b)!)) - cut);
+    out.push(pick(...live(n).map((p) => n.commits.get(p)!.get(b)!)) - cut);
   }
   return out;
 }
@@ -259,9 +260,13 @@ async function measure(n: Net): Promise<Run> {
   const cpuPerPeer = (cpu.user + cpu.system) / 1000 / wall / n.peers.length;
   const steady = latencies(n, s.start, s.end);
   const burst: number[] = [];
+  const burstFirst: number[] = [];
+  let cutMs = 0;
   for (let i = 0; i < BURSTS; i++) {
     const b = await blocks(n, 100, 0);
     burst.push(...latencies(n, b.start, b.end));
+    burstFirst.push(...latencies(n, b.start, b.end, true));
+    cutMs += n.cuts.get(b.end - 1n)! - n.cuts.get(b.start)!;
     await sleep(1000);
   }
   const total = STEADY + 100 * BURSTS;
@@ -280,7 +285,7 @@ async function measure(n: Net): Promise<Run> {
     `${n.mode}: steady 2 blocks/s p50 ${r.steadyP50.toFixed(1)} p99 ${r.steadyP99.toFixed(1)} ms; ` +
       `bursts p50 ${r.burstP50.toFixed(1)} p99 ${r.burstP99.toFixed(1)} ms; orderer ${r.egress.toFixed(2)} copies/org/block; ` +
       `${r.copies.toFixed(2)} copies/peer/block; CPU ${(r.cpuPerPeer * 100).toFixed(1)} % of a core per peer (steady); ` +
-      `too_far_ahead drops ${dropped}`,
+      `too_far_ahead drops ${dropped}; bursts: first peer p50 ${percentile(burstFirst, 50).toFixed(1)} p99 ${percentile(burstFirst, 99).toFixed(1)} ms, the orderer cut 100 blocks in ${(cutMs / BURSTS).toFixed(0)} ms`,
   );
   return r;
 }
@@ -395,7 +400,8 @@ function fig(report: Report, bench: string, value: number, unit: string, baselin
 export async function runNet(report: Report, table: (line: string) => void): Promise<void> {
   const runs = new Map<Mode, Run>();
   let fail: { org1: number[]; org2: number[] } | undefined;
-  for (const mode of ['streams', 'direct', 'fabric'] as const) {
+  const only = (process.env.GRAPEVINE_BENCH_NET ?? 'streams,direct,fabric,catchup').split(',');
+  for (const mode of (['streams', 'direct', 'fabric'] as const).filter((m) => only.includes(m))) {
     const n = await network(mode);
     try {
       runs.set(mode, await measure(n));
@@ -405,9 +411,11 @@ export async function runNet(report: Report, table: (line: string) => void): Pro
       dead.clear();
     }
   }
-  const s = runs.get('streams')!;
-  const d = runs.get('direct')!;
-  const f = runs.get('fabric')!;
+  if (only.includes('catchup')) await catchup(report);
+  const s = runs.get('streams');
+  const d = runs.get('direct');
+  const f = runs.get('fabric');
+  if (!s || !d || !f) return;
   fig(report, 'stream-net-steady-p99-ms', s.steadyP99, 'ms', d.steadyP99, `2 blocks/s, cut -> all 10 committed; p50 ${s.steadyP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.steadyP50.toFixed(1)}); fabric-mode p99 ${f.steadyP99.toFixed(1)}`);
   fig(report, 'stream-net-burst-p99-ms', s.burstP99, 'ms', d.burstP99, `${BURSTS} x 100-block bursts; p50 ${s.burstP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.burstP50.toFixed(1)})`);
   fig(report, 'stream-net-burst-fabric-p99-ms', s.burstP99, 'ms', f.burstP99, `same bursts; baseline Fabric-mode gossip (p50 ${f.burstP50.toFixed(1)})`);
@@ -419,5 +427,4 @@ export async function runNet(report: Report, table: (line: string) => void): Pro
   table(
     `CPU per peer at 2 blocks/s (process CPU / peers, orderer included): streams ${(s.cpuPerPeer * 100).toFixed(1)} %, fabric-mode ${(f.cpuPerPeer * 100).toFixed(1)} %, orderer-direct ${(d.cpuPerPeer * 100).toFixed(1)} % of a core`,
   );
-  await catchup(report);
 }
