@@ -305,6 +305,8 @@ async function failover(n: Net, reps: number): Promise<{ org1: number[]; org2: n
   })();
   try {
     for (let r = 0; r < reps; r++) {
+      // the peer restarted last time has caught up and the trees are settled
+      await waitFor(() => minHeight(live(n)) + 2n >= chain.height(), 'every peer caught up', 120_000);
       await waitFor(() => settled(n), 'stream trees', 60_000);
       await sleep(500);
       const root = live(n).find((p) => p.org === 1 && follower(p)?.role() !== undefined)!;

@@ -217,6 +217,7 @@ export class ServiceChannel {
         this.reconcileDelivery();
         streams.onRoleChange();
       },
+      onLeaderLagging: () => this.reconcileDelivery(),
       metrics: d.metrics,
       logger: this.log,
     });
@@ -327,10 +328,14 @@ export class ServiceChannel {
     }
   }
 
-  /** The deliver client runs while we lead or act as the org's stream source. */
+  /**
+   * The deliver client runs while we lead (and, streams on, are not far below the org: a lagging
+   * leader catches up by stream first) or act as the org's stream source.
+   */
   private reconcileDelivery(): void {
     if (this.state !== 'running') return;
-    if (this.leadership.isLeader() || this.acting) this.startDelivery();
+    const leads = this.leadership.isLeader() && !this.follower?.leaderLagging;
+    if (leads || this.acting) this.startDelivery();
     else void this.d.deliver.stop(this.name);
   }
 

@@ -232,6 +232,8 @@ test('late join at height 1 while the org is far ahead: catches up by stream, ne
   );
   assert.equal(lateWasSource, 0, 'the late peer acted as the org source');
   assert.equal(servedByLate, 0, 'a peer took blocks from the lagging peer');
+  // not from the orderer either (a lagging peer elected leader waits for its stream to catch up)
+  assert.ok(late.connector.blocks < 20, `${late.connector.blocks} blocks from the orderer`);
   const streamed = await late.metrics.value('grapevine_stream_blocks');
   assert.ok(
     streamed >= Number(h) - 1 - 20,
