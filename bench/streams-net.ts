@@ -62,10 +62,16 @@ const TX_BYTES = 16_000;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(cond: () => boolean, what: string, limitMs = 120_000): Promise<void> {
+async function waitFor(
+  cond: () => boolean,
+  what: string,
+  limitMs = 120_000,
+  detail?: () => string,
+): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > limitMs)
+      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
     await sleep(2);
   }
 }
@@ -168,20 +174,32 @@ const live = (n: Net) => n.peers.filter((p) => !dead.has(p));
 const dead = new Set<NetPeer>();
 const follower = (p: NetPeer) => p.service.channel(CHANNEL)?.follower;
 
-/** Streams: per org one orderer puller, everyone else on its planned upstream. */
+/** Streams: per org one orderer puller, everyone else streaming from a live peer of the org. */
 function settled(n: Net): boolean {
   for (let org = 1; org <= ORGS; org++) {
     const ps = live(n).filter((p) => p.org === org);
     if (ps.length === 0) continue;
     if (ps.filter((p) => follower(p)?.role() !== undefined).length !== 1) return false;
+    // every other peer streams from a live peer of its org (not necessarily the planned one: a
+    // working session is kept while the plan moves, rebalanceAfter)
+    const endpoints = new Set(ps.map((p) => p.endpoint));
     for (const p of ps) {
       const f = follower(p)!;
       if (f.role() !== undefined) continue;
-      const plan = f.lastPlan;
-      if (plan.kind !== 'upstream' || f.upstream?.endpoint !== plan.upstream.endpoint) return false;
+      if (f.lastPlan.kind !== 'upstream' || !endpoints.has(f.upstream?.endpoint ?? '')) return false;
     }
   }
   return true;
+}
+
+function describe(n: Net): string {
+  return live(n)
+    .map((p) => {
+      const f = follower(p)!;
+      const plan = f.lastPlan;
+      return `${p.org}.${p.index}@${p.ledger.height()}:${f.role() ?? '-'}${f.leaderLagging ? '(lagging)' : ''}<-${f.upstream?.endpoint ?? '-'} plan ${plan.kind === 'upstream' ? plan.upstream.endpoint : plan.kind} [${p.endpoint}]`;
+    })
+    .join('; ');
 }
 
 const minHeight = (peers: NetPeer[]) =>
@@ -307,7 +325,7 @@ async function failover(n: Net, reps: number): Promise<{ org1: number[]; org2: n
     for (let r = 0; r < reps; r++) {
       // the peer restarted last time has caught up and the trees are settled
       await waitFor(() => minHeight(live(n)) + 2n >= chain.height(), 'every peer caught up', 120_000);
-      await waitFor(() => settled(n), 'stream trees', 60_000);
+      await waitFor(() => settled(n), 'stream trees', 60_000, () => describe(n));
       await sleep(500);
       const root = live(n).find((p) => p.org === 1 && follower(p)?.role() !== undefined)!;
       const killedAt = performance.now();
