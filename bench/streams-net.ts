@@ -27,18 +27,9 @@
  * CPU per peer (process CPU over the steady run / peers, the orderer's share included) is printed
  * in the table for streams and fabric.
  */
-import { GrpcUpstreamConnector } from '../src/comm/deliver/grpc.js';
-import { loadCommTls } from '../src/comm/identity.js';
-import { resolveDeliverConfig } from '../src/core/deliver/index.js';
 import type { StateLedger } from '../src/core/state/types.js';
 import { silentLogger } from '../src/base/log.js';
-import { loadSigningIdentity } from '../src/identity/index.js';
 import type { Orderer } from '../src/orderer/server.js';
-import { encode } from '../src/wire/codec.js';
-import { parseDeliverResponse } from '../src/wire/deliver-frames.js';
-import { EnvelopeSchema } from '../src/wire/gen/common/common_pb.js';
-import { deliverSeekEnvelope } from '../src/wire/orderer.js';
-import { testOrgMspDir, testPeerDir } from '../test/helpers/crypto.js';
 import {
   CHANNEL,
   Writer,
@@ -50,7 +41,7 @@ import {
   type PeerOptions,
 } from '../test/net/e2e-world.js';
 import { percentile, type Figure } from './lib/figures.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export type Report = (f: Figure & { note: string }) => void;
@@ -367,38 +358,15 @@ async function catchup(report: Report): Promise<void> {
     console.log(`catch-up: ${K} blocks in the org after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const source = n.peers.find((p) => follower(p)?.role() === undefined) ?? n.peers[1]!;
     const height = chain.height();
-    // baseline: the raw gRPC Deliver stream from the same upstream peer
-    const dir = testPeerDir(n.net.root, 1, 2);
-    const cas = [1].map((o) => {
-      const d = join(testOrgMspDir(n.net.root, o), 'tlscacerts');
-      return readFileSync(join(d, readdirSync(d).filter((x) => !x.startsWith('.'))[0]!));
-    });
-    const c = new GrpcUpstreamConnector(resolveDeliverConfig({}), loadCommTls(join(dir, 'tls'), cas));
-    const signer = loadSigningIdentity(join(dir, 'msp'), 'Org1MSP', { now: new Date() }).signer;
-    const r0 = performance.now();
-    const raw = await c.open(
-      source.endpoint,
-      encode(EnvelopeSchema, deliverSeekEnvelope(CHANNEL, 1n, signer, Date.now(), c.tlsCertHash)),
-    );
-    let got = 0n;
-    while (got < height - 1n) {
-      const f = await raw.recv();
-      if (!f) throw new Error('raw stream ended');
-      if (parseDeliverResponse(f).case === 'block') got++;
-    }
-    const rawMs = performance.now() - r0;
-    raw.close();
-    c.closeAll();
-    // the stream: a new peer of the org (index 2, the same identity) at height 1
-    const late = await n.start(1, 2);
-    const l0 = performance.now();
-    await waitFor(() => late.ledger.height() >= height, 'the late peer', 600_000);
-    const lateMs = performance.now() - l0;
-    const streamed = await late.metrics.value('grapevine_stream_blocks');
-    const rate = Number(height - 1n) / (lateMs / 1000);
-    const rawRate = Number(got) / (rawMs / 1000);
+    // each in a process of its own (as a peer is), with the identity of peer2.org1
+    const net = { ...n.net, genesis: Buffer.from(n.net.genesis).toString('base64') };
+    const job = { net, org: 1, index: 2, height: String(height) };
+    const raw = await child({ ...job, kind: 'raw', endpoint: source.endpoint });
+    const late = await child({ ...job, kind: 'peer' });
+    const rate = Number(height - 1n) / (late.ms / 1000);
+    const rawRate = Number(height - 1n) / (raw.ms / 1000);
     console.log(
-      `catch-up: new peer ${height - 1n} blocks in ${lateMs.toFixed(0)} ms = ${rate.toFixed(0)} blocks/s (${streamed} by stream); raw Deliver stream from ${source.endpoint}: ${rawMs.toFixed(0)} ms = ${rawRate.toFixed(0)} blocks/s`,
+      `catch-up: new peer (own process) ${height - 1n} blocks in ${late.ms.toFixed(0)} ms = ${rate.toFixed(0)} blocks/s (${late.streamed} by stream); raw Deliver stream (own process) from ${source.endpoint}: ${raw.ms.toFixed(0)} ms = ${rawRate.toFixed(0)} blocks/s`,
     );
     report({
       bench: 'stream-catchup-10000',
@@ -406,11 +374,28 @@ async function catchup(report: Report): Promise<void> {
       unit: 'blocks/s',
       baseline: round(rawRate),
       ratio: round(rate / rawRate),
-      note: `a new peer ${height - 1n} blocks behind, verified and stored, through its stream; baseline: raw gRPC Deliver frames from the same upstream`,
+      note: `a new peer ${height - 1n} blocks behind (own process), every block verified and stored, through its stream; baseline: raw gRPC Deliver frames from the same upstream (own process)`,
     });
   } finally {
     await n.stop();
   }
+}
+
+/** Run bench/streams-net-child.ts with `job`; its JSON answer. */
+function child(job: object): Promise<{ ms: number; streamed?: number }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'streams-net-child.ts'), JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`catch-up child exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as { ms: number; streamed?: number });
+    });
+  });
 }
 
 function fig(report: Report, bench: string, value: number, unit: string, baseline: number, note: string): void {

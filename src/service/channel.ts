@@ -147,14 +147,19 @@ export class ServiceChannel {
       ledger: watchConfigBlocks(ledger, (b, bytes) => this.onConfigBlock(b, bytes)),
       crypto: d.crypto,
       transport: d.transport,
-      // streaming peers take blocks from their stream, so anti-entropy (state transfer, catch-up)
-      // leaves them out as push and pull do: it would race the stream with a second copy of
-      // every block a new or lagging peer needs (Fabric peers, unmarked, still answer it)
+      // while we take blocks from a stream (or pull from the orderer), anti-entropy (state
+      // transfer, catch-up) leaves the streaming peers out as push and pull do: it would race the
+      // stream with a second copy of every block a new or lagging peer needs (Fabric peers,
+      // unmarked, still answer it). Without a stream it asks everyone: the safety net.
       view: d.streams
         ? channelViewOf(
             {
-              peersOfChannel: (ch) =>
-                d.node.peersOfChannel(ch).filter((p) => decodeStreamMarker(p.metadata) === undefined),
+              peersOfChannel: (ch) => {
+                const all = d.node.peersOfChannel(ch);
+                const f = this.follower;
+                const fed = f !== undefined && (f.upstream !== undefined || f.role() !== undefined);
+                return fed ? all.filter((p) => decodeStreamMarker(p.metadata) === undefined) : all;
+              },
             },
             this.name,
           )
