@@ -138,7 +138,11 @@ async function network(mode: Mode, orgs = ORGS, perOrg = PER_ORG, spare = 0): Pr
     }
   })();
   const known = () => peers.map((p) => p.service.node.peersOfChannel(CHANNEL).length);
-  await waitFor(() => known().every((k) => k === orgs * perOrg - 1), `channel membership (${known().join(' ')})`, 60_000);
+  await waitFor(
+    () => known().every((k) => k === orgs * perOrg - 1),
+    `channel membership (${known().join(' ')})`,
+    60_000,
+  );
   const n: Net = {
     mode,
     net,
@@ -316,7 +320,12 @@ async function failover(n: Net, reps: number): Promise<{ org1: number[]; org2: n
     for (let r = 0; r < reps; r++) {
       // the peer restarted last time has caught up and the trees are settled
       await waitFor(() => minHeight(live(n)) + 2n >= chain.height(), 'every peer caught up', 120_000);
-      await waitFor(() => settled(n), 'stream trees', 60_000, () => describe(n));
+      await waitFor(
+        () => settled(n),
+        'stream trees',
+        60_000,
+        () => describe(n),
+      );
       await sleep(500);
       const root = live(n).find((p) => p.org === 1 && follower(p)?.role() !== undefined)!;
       const killedAt = performance.now();
@@ -329,8 +338,12 @@ async function failover(n: Net, reps: number): Promise<{ org1: number[]; org2: n
       const survivors = live(n);
       await waitFor(() => minHeight(survivors) > next, 'survivors past the kill', 30_000);
       for (const p of survivors) (p.org === 1 ? org1 : org2).push(n.commits.get(p)!.get(next)! - killedAt);
-      const worst = Math.max(...survivors.filter((p) => p.org === 1).map((p) => n.commits.get(p)!.get(next)! - killedAt));
-      console.log(`  kill ${r + 1}: ${root.endpoint}; org 1 survivors' next commit after ${worst.toFixed(0)} ms`);
+      const worst = Math.max(
+        ...survivors.filter((p) => p.org === 1).map((p) => n.commits.get(p)!.get(next)! - killedAt),
+      );
+      console.log(
+        `  kill ${r + 1}: ${root.endpoint}; org 1 survivors' next commit after ${worst.toFixed(0)} ms`,
+      );
       // it comes back (a new peer at height 1, same port) and catches up
       await n.start(root.org, root.index);
     }
@@ -384,9 +397,15 @@ async function catchup(report: Report): Promise<void> {
 /** Run bench/streams-net-child.ts with `job`; its JSON answer. */
 function child(job: object): Promise<{ ms: number; streamed?: number }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'streams-net-child.ts'), JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const prof = process.env.GRAPEVINE_BENCH_CHILD_PROF; // a directory: --cpu-prof of the children
+    const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx'];
+    const c = spawn(
+      process.execPath,
+      [...args, join(import.meta.dirname, 'streams-net-child.ts'), JSON.stringify(job)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.on('error', reject);
@@ -398,8 +417,22 @@ function child(job: object): Promise<{ ms: number; streamed?: number }> {
   });
 }
 
-function fig(report: Report, bench: string, value: number, unit: string, baseline: number, note: string): void {
-  report({ bench, value: round(value), unit, baseline: round(baseline), ratio: round(baseline === 0 ? 0 : value / baseline), note });
+function fig(
+  report: Report,
+  bench: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  note: string,
+): void {
+  report({
+    bench,
+    value: round(value),
+    unit,
+    baseline: round(baseline),
+    ratio: round(baseline === 0 ? 0 : value / baseline),
+    note,
+  });
 }
 
 export async function runNet(report: Report, table: (line: string) => void): Promise<void> {
@@ -421,13 +454,55 @@ export async function runNet(report: Report, table: (line: string) => void): Pro
   const d = runs.get('direct');
   const f = runs.get('fabric');
   if (!s || !d || !f) return;
-  fig(report, 'stream-net-steady-p99-ms', s.steadyP99, 'ms', d.steadyP99, `2 blocks/s, cut -> all 10 committed; p50 ${s.steadyP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.steadyP50.toFixed(1)}); fabric-mode p99 ${f.steadyP99.toFixed(1)}`);
-  fig(report, 'stream-net-burst-p99-ms', s.burstP99, 'ms', d.burstP99, `${BURSTS} x 100-block bursts; p50 ${s.burstP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.burstP50.toFixed(1)})`);
-  fig(report, 'stream-net-burst-fabric-p99-ms', s.burstP99, 'ms', f.burstP99, `same bursts; baseline Fabric-mode gossip (p50 ${f.burstP50.toFixed(1)})`);
-  fig(report, 'stream-net-orderer-egress', s.egress, 'copies/org/block', d.egress, 'orderer deliver_blocks_sent per org per block; baseline orderer-direct');
-  fig(report, 'stream-net-copies', s.copies, 'copies/peer/block', f.copies, `full copies received per peer per block (stream, orderer, push, pull, state); baseline Fabric-mode; orderer-direct ${d.copies.toFixed(2)}`);
+  fig(
+    report,
+    'stream-net-steady-p99-ms',
+    s.steadyP99,
+    'ms',
+    d.steadyP99,
+    `2 blocks/s, cut -> all 10 committed; p50 ${s.steadyP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.steadyP50.toFixed(1)}); fabric-mode p99 ${f.steadyP99.toFixed(1)}`,
+  );
+  fig(
+    report,
+    'stream-net-burst-p99-ms',
+    s.burstP99,
+    'ms',
+    d.burstP99,
+    `${BURSTS} x 100-block bursts; p50 ${s.burstP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.burstP50.toFixed(1)})`,
+  );
+  fig(
+    report,
+    'stream-net-burst-fabric-p99-ms',
+    s.burstP99,
+    'ms',
+    f.burstP99,
+    `same bursts; baseline Fabric-mode gossip (p50 ${f.burstP50.toFixed(1)})`,
+  );
+  fig(
+    report,
+    'stream-net-orderer-egress',
+    s.egress,
+    'copies/org/block',
+    d.egress,
+    'orderer deliver_blocks_sent per org per block; baseline orderer-direct',
+  );
+  fig(
+    report,
+    'stream-net-copies',
+    s.copies,
+    'copies/peer/block',
+    f.copies,
+    `full copies received per peer per block (stream, orderer, push, pull, state); baseline Fabric-mode; orderer-direct ${d.copies.toFixed(2)}`,
+  );
   if (fail) {
-    fig(report, 'stream-failover-p99-ms', percentile(fail.org1, 99), 'ms', percentile(fail.org2, 99), `${fail.org1.length / 4} kills of org 1's orderer puller at 10 blocks/s; survivors' next commit after the kill (p50 ${percentile(fail.org1, 50).toFixed(0)}); baseline: org 2 in the same windows; target <= 2000`);
+    fig(
+      report,
+      'stream-failover-p99-ms',
+      percentile(fail.org1, 99),
+      'ms',
+      percentile(fail.org2, 99),
+      `${fail.org1.length / 4} kills of org 1's orderer puller at 10 blocks/s; survivors' next commit after the kill (p50 ${percentile(fail.org1, 50).toFixed(0)}); baseline: org 2 in the same windows; target <= 2000`,
+    );
   }
   table(
     `CPU per peer at 2 blocks/s (process CPU / peers, orderer included): streams ${(s.cpuPerPeer * 100).toFixed(1)} %, fabric-mode ${(f.cpuPerPeer * 100).toFixed(1)} %, orderer-direct ${(d.cpuPerPeer * 100).toFixed(1)} % of a core`,
