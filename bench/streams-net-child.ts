@@ -40,7 +40,7 @@ if (job.kind === 'peer') {
   const t0 = performance.now();
   while (p.ledger.height() < height) await sleep(2);
   const ms = performance.now() - t0;
-  const streamed = await p.metrics.value('grapevine_stream_blocks');
+  const streamed = await p.metrics.value('grapevine_stream_blocks_total');
   process.stdout.write(`${JSON.stringify({ ms, streamed })}\n`);
   await p.stop();
 } else {

@@ -238,12 +238,12 @@ const sum = async (peers: NetPeer[], name: string, labels: Record<string, string
 async function copies(n: Net): Promise<number> {
   const ps = n.peers;
   return (
-    (await sum(ps, 'grapevine_stream_blocks')) +
+    (await sum(ps, 'grapevine_stream_blocks_total')) +
     ps.reduce((s, p) => s + p.connector.blocks, 0) +
-    (await sum(ps, 'gossip_blocks_received', { source: 'push' })) +
-    (await sum(ps, 'gossip_blocks_received', { source: 'pull' })) +
-    (await sum(ps, 'gossip_blocks_duplicate')) +
-    (await sum(ps, 'gossip_state_blocks_served'))
+    (await sum(ps, 'grapevine_gossip_blocks_received_total', { source: 'push' })) +
+    (await sum(ps, 'grapevine_gossip_blocks_received_total', { source: 'pull' })) +
+    (await sum(ps, 'grapevine_gossip_blocks_duplicate_total')) +
+    (await sum(ps, 'grapevine_gossip_state_blocks_served_total'))
   );
 }
 
@@ -293,7 +293,7 @@ async function measure(n: Net): Promise<Run> {
     copies: ((await copies(n)) - copies0) / total / n.peers.length,
     cpuPerPeer,
   };
-  const dropped = await sum(n.peers, 'gossip_state_dropped', { reason: 'too_far_ahead' });
+  const dropped = await sum(n.peers, 'grapevine_gossip_state_dropped_total', { reason: 'too_far_ahead' });
   console.log(
     `${n.mode}: steady 2 blocks/s p50 ${r.steadyP50.toFixed(1)} p99 ${r.steadyP99.toFixed(1)} ms; ` +
       `bursts p50 ${r.burstP50.toFixed(1)} p99 ${r.burstP99.toFixed(1)} ms; orderer ${r.egress.toFixed(2)} copies/org/block; ` +

@@ -6,7 +6,7 @@
  * block. The orderer is a stand-in that only accepts connections, so every block they get comes
  * from their org: they stream it from peer0 (the only up-to-date peer, so the tree's root) over
  * orderer.AtomicBroadcast/Deliver on its gossip port (grapevine_stream_role 1 = follower,
- * grapevine_stream_blocks, peer0's deliver_blocks_sent) and no block comes by state transfer.
+ * grapevine_stream_blocks_total, peer0's deliver_blocks_sent) and no block comes by state transfer.
  */
 import { daemonFixture, type DaemonFixture } from './daemon-fixtures.js';
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ describe('block streams between peer daemons (default config)', { timeout: 90_00
       overrides: { 'operations.listenAddress': '127.0.0.1:0' },
     });
   const start = async (p: PeerSpec): Promise<PeerDaemon> => {
-    const d = await PeerDaemon.start({ config: configOf(p), ordererWaitMs: 2000, logger });
+    const d = await PeerDaemon.start({ config: configOf(p), logger });
     running.push(d);
     return d;
   };
@@ -68,9 +68,9 @@ describe('block streams between peer daemons (default config)', { timeout: 90_00
       });
     for (const d of followers) {
       assert.equal(await metric(d, 'grapevine_stream_role', { channel: layout.channel }), 1);
-      assert.equal(await metric(d, 'grapevine_stream_blocks'), AHEAD);
-      assert.equal(await metric(d, 'gossip_state_requests_sent'), 0, 'no block by state transfer');
-      assert.equal(await metric(d, 'grapevine_catchup_blocks'), 0, 'no block by catch-up');
+      assert.equal(await metric(d, 'grapevine_stream_blocks_total'), AHEAD);
+      assert.equal(await metric(d, 'grapevine_gossip_state_requests_sent_total'), 0, 'no block by state transfer');
+      assert.equal(await metric(d, 'grapevine_catchup_blocks_total'), 0, 'no block by catch-up');
     }
     assert.notEqual(await metric(a, 'grapevine_stream_role', { channel: layout.channel }), 1);
     assert.ok((await metric(a, 'deliver_blocks_sent')) >= AHEAD);

@@ -95,6 +95,7 @@ export class StreamFollower {
   private session: Session | undefined;
   private acting = false;
   private lagging = false;
+  private unknownSince: number | undefined;
   private readonly suspects = new Map<string, number>();
   private planned: { key: string; since: number } | undefined;
   private timer: TimerHandle | undefined;
@@ -164,12 +165,20 @@ export class StreamFollower {
       .members()
       .map((m) => (this.suspects.has(pkiIdKey(m.pkiId)) ? { ...m, suspect: true } : m));
     const height = o.ledgerHeight();
+    // a peer that just joined knows the members before their heights (StateInfo comes later):
+    // for up to stallTimeout it does not start pulling from the orderer on that ignorance
+    if (members.some((m) => !m.suspect && m.height === undefined)) this.unknownSince ??= now;
+    else this.unknownSince = undefined;
+    const heightsPending =
+      this.unknownSince !== undefined && now - this.unknownSince < o.config.stallTimeoutMs;
     if (o.isLeader()) {
       // a leader far below its org (elected at start-up, Fabric's election knows no heights)
       // catches up through the stream, not from the orderer; it leads again once up to date
-      const lags = members.some(
-        (m) => !m.suspect && m.height !== undefined && m.height > height + BigInt(o.config.lagBlocks),
-      );
+      const lags =
+        heightsPending ||
+        members.some(
+          (m) => !m.suspect && m.height !== undefined && m.height > height + BigInt(o.config.lagBlocks),
+        );
       this.setLeaderLagging(lags);
       if (!lags) {
         this.endSession('leader');
@@ -193,6 +202,7 @@ export class StreamFollower {
       lagBlocks: o.config.lagBlocks,
     });
     this.lastPlan = plan;
+    if (plan.kind === 'source' && !this.acting && heightsPending) return;
     if (plan.kind === 'source') {
       this.endSession('source');
       this.setActing(true);
