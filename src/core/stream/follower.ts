@@ -174,11 +174,12 @@ export class StreamFollower {
     if (o.isLeader()) {
       // a leader far below its org (elected at start-up, Fabric's election knows no heights)
       // catches up through the stream, not from the orderer; it leads again once up to date
+      // (more than lagBlocks below a member to start, none above us to stop: it leads once it
+      // has what the org has, and needs the orderer for nothing the org could give it)
+      const margin = this.lagging ? 0n : BigInt(o.config.lagBlocks);
       const lags =
         heightsPending ||
-        members.some(
-          (m) => !m.suspect && m.height !== undefined && m.height > height + BigInt(o.config.lagBlocks),
-        );
+        members.some((m) => !m.suspect && m.height !== undefined && m.height > height + margin);
       this.setLeaderLagging(lags);
       if (!lags) {
         this.endSession('leader');
