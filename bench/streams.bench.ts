@@ -1,7 +1,8 @@
 /**
- * Block streams benchmark (`npm run bench streams`), issue 13. Parts (GRAPEVINE_BENCH_PART=sim or
- * =net runs one; comma-separated for several): `sim` here; `net` (real sockets) is added by its
- * own section below.
+ * Block streams benchmark (`npm run bench streams`), issue 13. Parts (GRAPEVINE_BENCH_PART=sim,
+ * =net or =relay runs one; comma-separated for several): `sim` here; `net` (real sockets, 2 orgs
+ * x 5 peers + orderer, TLS: bench/streams-net.ts, its figures and baselines in its header);
+ * `relay` (4 real Fabric peers behind one Grapevine relay: bench/streams-relay.ts).
  *
  * Part sim: the simulation, one latency model for every mode (SimNetwork default link: 5 ms
  * + [0, 2) ms jitter per hop, 125 MB/s per link, no loss), ~16 KB blocks (8 transactions of 1 KB)
@@ -41,6 +42,8 @@ import type { ReceivedMessage } from '../src/core/link/types.js';
 import { streamWorld } from '../test/sim/stream-world.js';
 import { percentile } from './lib/figures.js';
 import { Report, runParts } from './lib/report.js';
+import { runNet } from './streams-net.js';
+import { relayFigures } from './streams-relay.js';
 
 const report = new Report();
 
@@ -182,7 +185,12 @@ async function sim100(): Promise<void> {
   show('sim 100 fabric mode', off);
   report.fig('stream-sim-100-p99-ms', percentile(on.latencies, 99), 'ms', percentile(off.latencies, 99));
   report.fig('stream-sim-100-copies', on.copies, 'copies/peer/block', off.copies);
-  report.fig('stream-sim-100-control-share', 100 * on.controlShare, '% of block bytes', 100 * off.controlShare);
+  report.fig(
+    'stream-sim-100-control-share',
+    100 * on.controlShare,
+    '% of block bytes',
+    100 * off.controlShare,
+  );
 }
 
 let fabric100 = { p99: 0, control: 0, copies: 0 };
@@ -245,6 +253,28 @@ async function sim(): Promise<void> {
   await sim1000();
 }
 
-await runParts({ sim });
+// ---- part net (bench/streams-net.ts) and part relay (bench/streams-relay.ts) -------------------
+
+async function net(): Promise<void> {
+  await runNet(
+    (f) => {
+      report.figures.push({
+        bench: f.bench,
+        value: f.value,
+        unit: f.unit,
+        baseline: f.baseline,
+        ratio: f.ratio,
+      });
+      report.note(`${f.bench}: ${f.note}`);
+    },
+    (line) => report.note(line),
+  );
+}
+
+async function relay(): Promise<void> {
+  for (const f of await relayFigures()) report.figures.push(f);
+}
+
+await runParts({ sim, net, relay });
 report.print('baselines: measured in the same run (see the header of bench/streams.bench.ts)');
 process.exit(0);

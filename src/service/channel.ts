@@ -147,7 +147,23 @@ export class ServiceChannel {
       ledger: watchConfigBlocks(ledger, (b, bytes) => this.onConfigBlock(b, bytes)),
       crypto: d.crypto,
       transport: d.transport,
-      view: channelViewOf(d.node, this.name),
+      // while we take blocks from a stream (or pull from the orderer), anti-entropy (state
+      // transfer, catch-up) leaves the streaming peers out as push and pull do: it would race the
+      // stream with a second copy of every block a new or lagging peer needs (Fabric peers,
+      // unmarked, still answer it). Without a stream it asks everyone: the safety net.
+      view: d.streams
+        ? channelViewOf(
+            {
+              peersOfChannel: (ch) => {
+                const all = d.node.peersOfChannel(ch);
+                const f = this.follower;
+                const fed = f !== undefined && (f.upstream !== undefined || f.role() !== undefined);
+                return fed ? all.filter((p) => decodeStreamMarker(p.metadata) === undefined) : all;
+              },
+            },
+            this.name,
+          )
+        : channelViewOf(d.node, this.name),
       clock: d.clock,
       rng: d.rng,
       config: d.state,
@@ -193,7 +209,8 @@ export class ServiceChannel {
       },
       ledgerHeight: () => this.ledger.height(),
       isLeader: () => this.leadership.isLeader(),
-      seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h),
+      // bound to the certificate the upstream connector presents (the gossip TLS client pair)
+      seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h, streams.connector.tlsCertHash),
       verifyBlock: (seq, block) => d.crypto.verifyBlock(this.name, seq, block),
       addPayload: async (seq, bytes) => {
         if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
@@ -205,6 +222,7 @@ export class ServiceChannel {
         this.reconcileDelivery();
         streams.onRoleChange();
       },
+      onLeaderLagging: () => this.reconcileDelivery(),
       metrics: d.metrics,
       logger: this.log,
     });
@@ -315,10 +333,14 @@ export class ServiceChannel {
     }
   }
 
-  /** The deliver client runs while we lead or act as the org's stream source. */
+  /**
+   * The deliver client runs while we lead (and, streams on, are not far below the org: a lagging
+   * leader catches up by stream first) or act as the org's stream source.
+   */
   private reconcileDelivery(): void {
     if (this.state !== 'running') return;
-    if (this.leadership.isLeader() || this.acting) this.startDelivery();
+    const leads = this.leadership.isLeader() && !this.follower?.leaderLagging;
+    if (leads || this.acting) this.startDelivery();
     else void this.d.deliver.stop(this.name);
   }
 

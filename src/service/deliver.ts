@@ -104,11 +104,14 @@ export class DeliverService {
     return this.source(channelId).update(globalAddresses, orgs);
   }
 
-  /** The signed SeekInfo envelope bytes for a seek from `height`. */
-  seekEnvelope(channelId: string, height: bigint): Uint8Array {
+  /**
+   * The signed SeekInfo envelope bytes for a seek from `height`; `tlsCertHash` overrides the
+   * binding (default: our client certificate's hash when the orderers require mutual TLS).
+   */
+  seekEnvelope(channelId: string, height: bigint, tlsCertHash = this.tlsCertHash): Uint8Array {
     return encode(
       EnvelopeSchema,
-      deliverSeekEnvelope(channelId, height, this.opts.signer, this.clock.now(), this.tlsCertHash),
+      deliverSeekEnvelope(channelId, height, this.opts.signer, this.clock.now(), tlsCertHash),
     );
   }
 

@@ -41,6 +41,9 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
         'peer.gossip.orgLeader': false,
         'peer.gossip.state.enabled': true,
         'peer.gossip.state.checkInterval': '1s',
+        // block streams off: Grapevine peers streaming from each other leave catch-up out
+        // (test/net/streams-daemon.test.ts covers them)
+        'grapevine.streams.enabled': false,
         'operations.listenAddress': '127.0.0.1:0',
         ...overrides,
       },

@@ -18,6 +18,10 @@ import {
   type DeliverStream,
 } from '../../src/core/deliver/index.js';
 import { GrpcDeliverConnector, RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
+import { GrpcUpstreamConnector } from '../../src/comm/deliver/grpc.js';
+import { deliverMetrics, deliverServerHandlers, DeliverServerService } from '../../src/comm/deliver/server.js';
+import { streamConfig, type StreamConfig } from '../../src/core/stream/config.js';
+import type { UpstreamConnector } from '../../src/core/stream/follower.js';
 import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
 import { electionConfig, type ElectionConfigInput } from '../../src/core/election/index.js';
 import { loadSigningIdentity, MessageCryptoService } from '../../src/identity/index.js';
@@ -208,6 +212,8 @@ export class RecordingConnector implements DeliverConnector {
   readonly addresses: string[] = [];
   /** Bytes of DeliverResponse frames received (the orderer's egress towards this peer, before gRPC/TLS framing). */
   bytes = 0;
+  /** Blocks received (full copies from the orderer). */
+  blocks = 0;
   constructor(private readonly inner: DeliverConnector) {}
   async connect(
     endpoint: Parameters<DeliverConnector['connect']>[0],
@@ -224,6 +230,7 @@ export class RecordingConnector implements DeliverConnector {
           try {
             const r = parseDeliverResponse(f);
             if (r.case === 'status') this.statuses.push(r.status);
+            else if (r.case === 'block') this.blocks++;
           } catch {
             /* the deliverer reports it */
           }
@@ -245,6 +252,11 @@ export interface NetPeer {
   readonly connector: RecordingConnector;
   readonly metrics: Metrics;
   stop(): Promise<void>;
+  /**
+   * As a SIGKILL looks to the others: the transport goes first (every socket destroyed, gossip and
+   * Deliver streams cut, nothing said), then the rest stops quietly in-process.
+   */
+  kill(): Promise<void>;
 }
 
 export interface PeerOptions {
@@ -256,6 +268,16 @@ export interface PeerOptions {
   readonly logger?: Logger;
   /** Gossip config merged over the defaults (e.g. Fabric's pull interval). */
   readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'>;
+  /**
+   * Block streams (grapevine.streams.*): the peer serves orderer.AtomicBroadcast/Deliver on its
+   * gossip port (as the daemon does) and streams from the org's other Grapevine peers through a
+   * GrpcUpstreamConnector. `true` = the defaults. Absent: no streams, no Deliver server.
+   */
+  readonly streams?: boolean | Partial<StreamConfig>;
+  /** Serve Deliver on the gossip port even without streams (a relay or an upstream for others). */
+  readonly deliverServer?: boolean;
+  /** Wrap the upstream connector (e.g. to count or break streams). */
+  readonly wrapUpstream?: (c: UpstreamConnector) => UpstreamConnector;
 }
 
 /** peer<index>.org<org>: transport, MCS, ledger (genesis appended), GossipService started. */
@@ -277,12 +299,37 @@ export async function startPeer(
   const port = net.peerPorts[org - 1]![index]!;
   const endpoint = `127.0.0.1:${port}`;
   const metrics = new Metrics({ peer: endpoint });
+  const streams = o.streams === undefined || o.streams === false ? undefined : streamConfig(o.streams === true ? {} : o.streams);
+  const commTls = loadCommTls(join(dir, 'tls'), tlsCas);
+  // the Deliver server is registered before the gossip server binds; it finds the channels
+  // through the service, built below (until then every channel is NOT_FOUND)
+  const built: { service?: GossipService } = {};
+  const serveDeliver = streams?.enabled === true || o.deliverServer === true;
+  const deliverServed =
+    serveDeliver
+      ? [
+          {
+            definition: DeliverServerService,
+            implementation: deliverServerHandlers({
+              source: (ch) => built.service?.deliverSource(ch),
+              now: () => realClock.now(),
+              timeWindowMs: 15 * 60_000,
+              mutualTls: true,
+              metrics: deliverMetrics(metrics),
+            }),
+          },
+        ]
+      : [];
   const transport = await GrpcTransport.start({
     clock: realClock,
     rng: cryptoRng,
     identity: loadCommIdentity(join(dir, 'msp'), mspId),
     crypto: commCryptoFromMcs(mcs),
-    tls: loadCommTls(join(dir, 'tls'), tlsCas),
+    tls: commTls,
+    // a Deliver server binds seeks to the client's verified TLS certificate (as a daemon with
+    // peer.tls.clientAuthRequired): the stream's tls_cert_hash is checked for real
+    ...(serveDeliver ? { config: { clientAuthRequired: true } } : {}),
+    services: deliverServed,
     listenAddress: endpoint,
     metrics,
     logger: o.logger,
@@ -296,6 +343,9 @@ export async function startPeer(
   };
   const deliverCfg = { connTimeoutMs: 1000, blockGossipEnabled: o.blockGossipEnabled ?? true };
   const connector = new RecordingConnector(new GrpcDeliverConnector(resolveDeliverConfig(deliverCfg), tls));
+  let upstream: GrpcUpstreamConnector | undefined;
+  if (streams?.enabled) upstream = new GrpcUpstreamConnector(resolveDeliverConfig(deliverCfg), commTls);
+  const upstreamConnector = upstream && (o.wrapUpstream ? o.wrapUpstream(upstream) : upstream);
   const service = new GossipService({
     clock: realClock,
     rng: cryptoRng,
@@ -320,14 +370,23 @@ export async function startPeer(
     deliver: resolveDeliverConfig(deliverCfg),
     deliverTls: tls,
     deliverConnector: connector,
+    ...(streams ? { streams } : {}),
+    ...(upstreamConnector ? { upstreamConnector } : {}),
     channelCrypto: registry,
     metrics,
     logger: o.logger,
     ownsTransport: true,
   });
+  built.service = service;
   service.initializeChannel(net.genesis, o.wrapLedger ? o.wrapLedger(ledger) : ledger);
   service.start();
   let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await service.stop();
+      upstream?.closeAll();
+      await ledger.close();
+    })());
   return {
     org,
     index,
@@ -337,12 +396,11 @@ export async function startPeer(
     ledger,
     connector,
     metrics,
-    stop() {
-      stopping ??= (async () => {
-        await service.stop();
-        await ledger.close();
-      })();
-      return stopping;
+    stop,
+    async kill() {
+      upstream?.closeAll();
+      await transport.stop();
+      await stop();
     },
   };
 }

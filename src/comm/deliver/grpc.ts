@@ -13,7 +13,8 @@ import type { DeliverConnector, DeliverStream } from '../../core/deliver/deliver
 import type { Endpoint } from '../../core/deliver/endpoints.js';
 import { RawAtomicBroadcastService } from './frames.js';
 import type { UpstreamConnector } from '../../core/stream/follower.js';
-import { channelCredentials, sslCredentials, tlsTargetOptions, type CommTls } from '../tls.js';
+import { channelCredentials, leafDer, sslCredentials, tlsTargetOptions, type CommTls } from '../tls.js';
+import { sha256 } from '../../wire/block.js';
 
 /** TLS of the deliver client; absent = plaintext (`peer.tls.enabled: false`). */
 export interface DeliverTls {
@@ -102,11 +103,15 @@ export class GrpcDeliverConnector implements DeliverConnector {
  * as the catch-up client does); the deliver client's timeouts and limits.
  */
 export class GrpcUpstreamConnector extends GrpcDeliverConnector implements UpstreamConnector {
+  readonly tlsCertHash: Uint8Array | undefined;
   constructor(
     cfg: DeliverClientConfig,
     private readonly commTls: CommTls | undefined,
   ) {
     super(cfg);
+    this.tlsCertHash = commTls
+      ? sha256(leafDer(commTls.clientCertPem ?? commTls.certPem, 'TLS client certificate'))
+      : undefined;
   }
 
   open(address: string, seekEnvelope: Uint8Array): Promise<DeliverStream> {

@@ -40,6 +40,11 @@ import { planUpstream, type Plan, type StreamMember } from './tree.js';
 export interface UpstreamConnector {
   /** Dial `endpoint`, open orderer.AtomicBroadcast/Deliver and send `seekEnvelope`. */
   open(endpoint: string, seekEnvelope: Uint8Array): Promise<DeliverStream>;
+  /**
+   * SHA-256 of the TLS client certificate the connector presents, for the seek envelope's
+   * tls_cert_hash (an upstream with mutual TLS refuses a seek without the binding); absent: none.
+   */
+  readonly tlsCertHash?: Uint8Array;
 }
 
 export interface StreamFollowerOptions {
@@ -61,6 +66,11 @@ export interface StreamFollowerOptions {
   addPayload(seqNum: bigint, blockBytes: Uint8Array): Promise<void>;
   /** Start (true) or stop (false) pulling from the orderer as an acting source. */
   setActingSource(on: boolean): void;
+  /**
+   * We lead but lag the org by more than lagBlocks (true) or no longer (false): the deliver
+   * client of a lagging leader waits while the stream catches it up.
+   */
+  onLeaderLagging?(lagging: boolean): void;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
 }
@@ -84,6 +94,8 @@ const ROLE_GAUGE = { none: 0, follower: 1, source: 2, leader: 3 } as const;
 export class StreamFollower {
   private session: Session | undefined;
   private acting = false;
+  private lagging = false;
+  private unknownSince: number | undefined;
   private readonly suspects = new Map<string, number>();
   private planned: { key: string; since: number } | undefined;
   private timer: TimerHandle | undefined;
@@ -109,6 +121,7 @@ export class StreamFollower {
     if (this.timer) this.o.clock.clearTimer(this.timer);
     this.endSession('stopped');
     this.setActing(false);
+    this.lagging = false;
   }
 
   /** Whether we act as the org's source (pull from the orderer without leading). */
@@ -119,6 +132,21 @@ export class StreamFollower {
   /** The member we stream from, if any. */
   get upstream(): StreamMember | undefined {
     return this.session?.member;
+  }
+
+  /** We lead the channel but are far below the org: we stream, and our deliver client waits. */
+  get leaderLagging(): boolean {
+    return this.lagging;
+  }
+
+  private setLeaderLagging(on: boolean): void {
+    if (this.lagging === on) return;
+    this.lagging = on;
+    this.log.info(
+      { channel: this.o.channelId },
+      on ? 'leader far below the org: catching up by stream first' : 'leader caught up: pulling from the ordering service',
+    );
+    this.o.onLeaderLagging?.(on);
   }
 
   /** Our role for the stream marker: leader, acting source, or none. */
@@ -133,16 +161,34 @@ export class StreamFollower {
     const { o } = this;
     const now = o.clock.now();
     for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
-    if (o.isLeader()) {
-      this.endSession('leader');
-      this.setActing(false);
-      this.lastPlan = { kind: 'leader' };
-      this.gauge(ROLE_GAUGE.leader, 0);
-      return;
-    }
     const members = o
       .members()
       .map((m) => (this.suspects.has(pkiIdKey(m.pkiId)) ? { ...m, suspect: true } : m));
+    const height = o.ledgerHeight();
+    // a peer that just joined knows the members before their heights (StateInfo comes later):
+    // for up to stallTimeout it does not start pulling from the orderer on that ignorance
+    if (members.some((m) => !m.suspect && m.height === undefined)) this.unknownSince ??= now;
+    else this.unknownSince = undefined;
+    const heightsPending =
+      this.unknownSince !== undefined && now - this.unknownSince < o.config.stallTimeoutMs;
+    if (o.isLeader()) {
+      // a leader far below its org (elected at start-up, Fabric's election knows no heights)
+      // catches up through the stream, not from the orderer; it leads again once up to date
+      // (more than lagBlocks below a member to start, none above us to stop: it leads once it
+      // has what the org has, and needs the orderer for nothing the org could give it)
+      const margin = this.lagging ? 0n : BigInt(o.config.lagBlocks);
+      const lags =
+        heightsPending ||
+        members.some((m) => !m.suspect && m.height !== undefined && m.height > height + margin);
+      this.setLeaderLagging(lags);
+      if (!lags) {
+        this.endSession('leader');
+        this.setActing(false);
+        this.lastPlan = { kind: 'leader' };
+        this.gauge(ROLE_GAUGE.leader, 0);
+        return;
+      }
+    } else this.setLeaderLagging(false);
     if (members.length === 0) {
       this.endSession('alone');
       this.setActing(false);
@@ -150,7 +196,6 @@ export class StreamFollower {
       this.gauge(ROLE_GAUGE.none, 0);
       return;
     }
-    const height = o.ledgerHeight();
     const plan = planUpstream({
       self: { pkiId: o.selfPkiId, endpoint: '', height, role: this.acting ? 'source' : undefined },
       members,
@@ -158,6 +203,7 @@ export class StreamFollower {
       lagBlocks: o.config.lagBlocks,
     });
     this.lastPlan = plan;
+    if (plan.kind === 'source' && !this.acting && heightsPending) return;
     if (plan.kind === 'source') {
       this.endSession('source');
       this.setActing(true);
@@ -228,7 +274,10 @@ export class StreamFollower {
       if (s.ended) return;
       if (err !== undefined) {
         this.log.debug({ upstream: s.member.endpoint, err }, 'block stream refused');
-        this.fail(s, 'failed');
+        // NOT_FOUND before any block: the upstream is below the height we seek from (its
+        // StateInfo was stale), not faulty; leave it out only until the next plan or two
+        const behind = s.blocks === 0 && err === `status ${Status[Status.NOT_FOUND]}`;
+        this.fail(s, 'failed', behind ? 2 * o.config.checkIntervalMs : undefined);
         return;
       }
       s.blocks++;
@@ -272,10 +321,10 @@ export class StreamFollower {
     return undefined;
   }
 
-  private fail(s: Session, reason: 'failed' | 'stalled'): void {
+  private fail(s: Session, reason: 'failed' | 'stalled', suspectMs = this.o.config.suspectTimeoutMs): void {
     if (s.ended) return;
     this.endSession(reason);
-    this.suspects.set(pkiIdKey(s.member.pkiId), this.o.clock.now() + this.o.config.suspectTimeoutMs);
+    this.suspects.set(pkiIdKey(s.member.pkiId), this.o.clock.now() + suspectMs);
     // the root is gone: pull from the orderer until the plans agree on a new source
     if (samePkiId(s.member.pkiId, s.root.pkiId)) this.setActing(true);
     this.reconcileSoon();

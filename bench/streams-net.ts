@@ -1,0 +1,510 @@
+/**
+ * Block streams on real sockets (`npm run bench streams`, part `net`; issue 13). One process on
+ * 127.0.0.1: an embedded orderer (TLS), 2 orgs x 5 peers (mutual-TLS gossip, MessageCryptoService,
+ * BlockStore ledgers, fast timers), one ~16 KB transaction per block. Three networks, same shape:
+ *   streams: dynamic election, grapevine.streams on (defaults: fan-out 4), each peer serving
+ *     Deliver on its gossip port: the org's leader pulls from the orderer, the others stream;
+ *   direct ("orderer-direct", Fabric v3): every peer a static leader pulling from the orderer,
+ *     no block gossip;
+ *   fabric: Fabric-mode gossip, streams off: peer0 of each org a static leader, push, pull and
+ *     anti-entropy among the others.
+ * Figures (latency = per block, orderer's durable append -> committed on every peer):
+ *   stream-net-steady-p99-ms: 2 blocks/s; baseline direct.
+ *   stream-net-burst-p99-ms: 100-block bursts; baseline direct.
+ *   stream-net-burst-fabric-p99-ms: the same streams burst figure; baseline fabric.
+ *   stream-net-orderer-egress: blocks the orderer's Deliver sent (deliver_blocks_sent) per org per
+ *     block over the steady and burst runs; baseline direct (5 = one per peer).
+ *   stream-net-copies: full block copies each peer received (stream, orderer, push, pull, state
+ *     transfer; duplicates included) per block; baseline fabric.
+ *   stream-failover-p99-ms: 10 blocks/s; the peer of org 1 pulling from the orderer is killed
+ *     (NetPeer.kill: its sockets are destroyed first, nothing said, as a SIGKILL looks from
+ *     outside), 20 times (it comes back as a new peer at height 1 between kills); per survivor,
+ *     kill -> its commit of the first block cut after the kill; p99; baseline: the same for org 2
+ *     (untouched) in the same windows. Target <= 2000 ms.
+ *   stream-catchup-10000: 1 org x 2 peers, 10,000 blocks of ~1 KB, then a new peer catches up
+ *     through its stream: blocks/s; baseline: a raw gRPC Deliver stream from the same upstream
+ *     (frames counted, nothing verified or stored).
+ * CPU per peer (process CPU over the steady run / peers, the orderer's share included) is printed
+ * in the table for streams and fabric.
+ */
+import type { StateLedger } from '../src/core/state/types.js';
+import { silentLogger } from '../src/base/log.js';
+import type { Orderer } from '../src/orderer/server.js';
+import {
+  CHANNEL,
+  Writer,
+  netChannel,
+  startOrderer,
+  startPeer,
+  type NetChannel,
+  type NetPeer,
+  type PeerOptions,
+} from '../test/net/e2e-world.js';
+import { percentile, type Figure } from './lib/figures.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export type Report = (f: Figure & { note: string }) => void;
+type Mode = 'streams' | 'direct' | 'fabric';
+
+const ORGS = 2;
+const PER_ORG = 5;
+const TX_BYTES = 16_000;
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(
+  cond: () => boolean,
+  what: string,
+  limitMs = 120_000,
+  detail?: () => string,
+): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > limitMs)
+      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    await sleep(2);
+  }
+}
+
+type Commits = Map<bigint, number>;
+
+function timed(commits: Commits): (l: StateLedger) => StateLedger {
+  return (l) => ({
+    height: () => l.height(),
+    getBlockBytes: (n) => l.getBlockBytes(n),
+    append: async (b, d, o) => {
+      const h = await l.append(b, d, o);
+      commits.set(h - 1n, performance.now());
+      return h;
+    },
+  });
+}
+
+interface Net {
+  readonly mode: Mode;
+  readonly net: NetChannel;
+  readonly orderer: Orderer;
+  readonly peers: NetPeer[];
+  readonly commits: Map<NetPeer, Commits>;
+  readonly cuts: Map<bigint, number>;
+  readonly writer: Writer;
+  start(org: number, index: number): Promise<NetPeer>;
+  stop(): Promise<void>;
+}
+
+function peerOptions(mode: Mode, index: number, c: Commits): PeerOptions {
+  const base = {
+    wrapLedger: timed(c),
+    logger: silentLogger,
+    state: { enabled: true, checkIntervalMs: 1000, responseTimeoutMs: 1000 },
+  };
+  if (mode === 'streams') return { ...base, election: { useLeaderElection: true }, streams: true };
+  if (mode === 'direct') return { ...base, election: { orgLeader: true }, blockGossipEnabled: false };
+  return { ...base, election: index === 0 ? { orgLeader: true } : {} };
+}
+
+/** `spare`: crypto and ports for that many more peers per org (started later). */
+async function network(mode: Mode, orgs = ORGS, perOrg = PER_ORG, spare = 0): Promise<Net> {
+  const net = await netChannel({
+    orgs,
+    peersPerOrg: perOrg + spare,
+    maxMessageCount: 1,
+    absoluteMaxBytes: '10 MB',
+    preferredMaxBytes: '2 MB',
+    batchTimeout: '50ms',
+  });
+  const orderer = await startOrderer(net, 0);
+  const peers: NetPeer[] = [];
+  const commits = new Map<NetPeer, Commits>();
+  const start = async (org: number, i: number): Promise<NetPeer> => {
+    const c: Commits = new Map();
+    const p = await startPeer(net, org, i, peerOptions(mode, i, c));
+    commits.set(p, c);
+    peers.push(p);
+    return p;
+  };
+  for (let org = 1; org <= orgs; org++) for (let i = 0; i < perOrg; i++) await start(org, i);
+  const cuts = new Map<bigint, number>();
+  const chain = orderer.chain(CHANNEL)!;
+  const ac = new AbortController();
+  void (async () => {
+    for (let h = chain.height(); !ac.signal.aborted; h++) {
+      await chain.waitForHeight(h + 1n, ac.signal);
+      if (ac.signal.aborted || chain.height() < h + 1n) return;
+      const now = performance.now();
+      for (let n = h; n < chain.height(); n++) if (!cuts.has(n)) cuts.set(n, now);
+      h = chain.height() - 1n;
+    }
+  })();
+  const known = () => peers.map((p) => p.service.node.peersOfChannel(CHANNEL).length);
+  await waitFor(
+    () => known().every((k) => k === orgs * perOrg - 1),
+    `channel membership (${known().join(' ')})`,
+    60_000,
+  );
+  const n: Net = {
+    mode,
+    net,
+    orderer,
+    peers,
+    commits,
+    cuts,
+    writer: new Writer(net),
+    start,
+    async stop() {
+      ac.abort();
+      await Promise.all(peers.map((p) => p.stop()));
+      await orderer.stop();
+    },
+  };
+  // a first block through everyone, then (streams) the trees settle
+  await blocks(n, 1, 0);
+  if (mode === 'streams') await waitFor(() => settled(n), 'stream trees', 60_000);
+  console.log(`${mode} network up: ${orgs} orgs x ${perOrg} peers, 1 orderer`);
+  return n;
+}
+
+const live = (n: Net) => n.peers.filter((p) => !dead.has(p));
+const dead = new Set<NetPeer>();
+const follower = (p: NetPeer) => p.service.channel(CHANNEL)?.follower;
+
+/** Streams: per org one orderer puller, everyone else streaming from a live peer of the org. */
+function settled(n: Net): boolean {
+  for (let org = 1; org <= ORGS; org++) {
+    const ps = live(n).filter((p) => p.org === org);
+    if (ps.length === 0) continue;
+    if (ps.filter((p) => follower(p)?.role() !== undefined).length !== 1) return false;
+    // every other peer streams from a live peer of its org (not necessarily the planned one: a
+    // working session is kept while the plan moves, rebalanceAfter)
+    const endpoints = new Set(ps.map((p) => p.endpoint));
+    for (const p of ps) {
+      const f = follower(p)!;
+      if (f.role() !== undefined) continue;
+      if (f.lastPlan.kind !== 'upstream' || !endpoints.has(f.upstream?.endpoint ?? '')) return false;
+    }
+  }
+  return true;
+}
+
+function describe(n: Net): string {
+  return live(n)
+    .map((p) => {
+      const f = follower(p)!;
+      const plan = f.lastPlan;
+      return `${p.org}.${p.index}@${p.ledger.height()}:${f.role() ?? '-'}${f.leaderLagging ? '(lagging)' : ''}<-${f.upstream?.endpoint ?? '-'} plan ${plan.kind === 'upstream' ? plan.upstream.endpoint : plan.kind} [${p.endpoint}]`;
+    })
+    .join('; ');
+}
+
+const minHeight = (peers: NetPeer[]) =>
+  peers.reduce((m, p) => (p.ledger.height() < m ? p.ledger.height() : m), 1n << 62n);
+
+/** Send `count` transactions, one every `everyMs` (0: back to back); resolves when all peers have them. */
+async function blocks(n: Net, count: number, everyMs: number): Promise<{ start: bigint; end: bigint }> {
+  const chain = n.orderer.chain(CHANNEL)!;
+  const start = chain.height();
+  const stream = n.writer.open(n.orderer.address);
+  const envs = n.writer.envelopes(count, TX_BYTES);
+  for (const e of envs) {
+    stream.send(e);
+    if (everyMs > 0) await sleep(everyMs);
+  }
+  const end = start + BigInt(count);
+  await waitFor(() => chain.height() >= end, 'the orderer');
+  await waitFor(() => minHeight(live(n)) >= end, 'every peer');
+  stream.close();
+  return { start, end };
+}
+
+/** Per block of [start, end): cut -> committed on every live peer (`first`: on the first one). */
+function latencies(n: Net, start: bigint, end: bigint, first = false): number[] {
+  const out: number[] = [];
+  const pick = first ? Math.min : Math.max;
+  for (let b = start; b < end; b++) {
+    const cut = n.cuts.get(b)!;
+    out.push(pick(...live(n).map((p) => n.commits.get(p)!.get(b)!)) - cut);
+  }
+  return out;
+}
+
+const sum = async (peers: NetPeer[], name: string, labels: Record<string, string> = {}) => {
+  let s = 0;
+  for (const p of peers) s += await p.metrics.value(name, labels);
+  return s;
+};
+
+/** Full copies received by the peers so far (stream, orderer, push, pull, state transfer). */
+async function copies(n: Net): Promise<number> {
+  const ps = n.peers;
+  return (
+    (await sum(ps, 'grapevine_stream_blocks_total')) +
+    ps.reduce((s, p) => s + p.connector.blocks, 0) +
+    (await sum(ps, 'grapevine_gossip_blocks_received_total', { source: 'push' })) +
+    (await sum(ps, 'grapevine_gossip_blocks_received_total', { source: 'pull' })) +
+    (await sum(ps, 'grapevine_gossip_blocks_duplicate_total')) +
+    (await sum(ps, 'grapevine_gossip_state_blocks_served_total'))
+  );
+}
+
+interface Run {
+  steadyP99: number;
+  steadyP50: number;
+  burstP99: number;
+  burstP50: number;
+  /** orderer blocks sent per org per block */
+  egress: number;
+  /** copies received per peer per block */
+  copies: number;
+  cpuPerPeer: number;
+}
+
+const STEADY = 40;
+const BURSTS = 3;
+
+async function measure(n: Net): Promise<Run> {
+  const sent0 = await n.orderer.metrics.value('deliver_blocks_sent', { channel: CHANNEL });
+  const copies0 = await copies(n);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const s = await blocks(n, STEADY, 500);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - t0;
+  const cpuPerPeer = (cpu.user + cpu.system) / 1000 / wall / n.peers.length;
+  const steady = latencies(n, s.start, s.end);
+  const burst: number[] = [];
+  const burstFirst: number[] = [];
+  let cutMs = 0;
+  for (let i = 0; i < BURSTS; i++) {
+    const b = await blocks(n, 100, 0);
+    burst.push(...latencies(n, b.start, b.end));
+    burstFirst.push(...latencies(n, b.start, b.end, true));
+    cutMs += n.cuts.get(b.end - 1n)! - n.cuts.get(b.start)!;
+    await sleep(1000);
+  }
+  const total = STEADY + 100 * BURSTS;
+  const sent = (await n.orderer.metrics.value('deliver_blocks_sent', { channel: CHANNEL })) - sent0;
+  const r: Run = {
+    steadyP99: percentile(steady, 99),
+    steadyP50: percentile(steady, 50),
+    burstP99: percentile(burst, 99),
+    burstP50: percentile(burst, 50),
+    egress: sent / total / ORGS,
+    copies: ((await copies(n)) - copies0) / total / n.peers.length,
+    cpuPerPeer,
+  };
+  const dropped = await sum(n.peers, 'grapevine_gossip_state_dropped_total', { reason: 'too_far_ahead' });
+  console.log(
+    `${n.mode}: steady 2 blocks/s p50 ${r.steadyP50.toFixed(1)} p99 ${r.steadyP99.toFixed(1)} ms; ` +
+      `bursts p50 ${r.burstP50.toFixed(1)} p99 ${r.burstP99.toFixed(1)} ms; orderer ${r.egress.toFixed(2)} copies/org/block; ` +
+      `${r.copies.toFixed(2)} copies/peer/block; CPU ${(r.cpuPerPeer * 100).toFixed(1)} % of a core per peer (steady); ` +
+      `too_far_ahead drops ${dropped}; bursts: first peer p50 ${percentile(burstFirst, 50).toFixed(1)} p99 ${percentile(burstFirst, 99).toFixed(1)} ms, the orderer cut 100 blocks in ${(cutMs / BURSTS).toFixed(0)} ms`,
+  );
+  return r;
+}
+
+/** Kill org 1's orderer puller `reps` times; per survivor, kill -> first commit of a block cut after it. */
+async function failover(n: Net, reps: number): Promise<{ org1: number[]; org2: number[] }> {
+  const org1: number[] = [];
+  const org2: number[] = [];
+  const chain = n.orderer.chain(CHANNEL)!;
+  const stream = n.writer.open(n.orderer.address);
+  let producing = true;
+  const producer = (async () => {
+    while (producing) {
+      stream.send(n.writer.envelopes(1, TX_BYTES)[0]!);
+      await sleep(100);
+    }
+  })();
+  try {
+    for (let r = 0; r < reps; r++) {
+      // the peer restarted last time has caught up and the trees are settled
+      await waitFor(() => minHeight(live(n)) + 2n >= chain.height(), 'every peer caught up', 120_000);
+      await waitFor(
+        () => settled(n),
+        'stream trees',
+        60_000,
+        () => describe(n),
+      );
+      await sleep(500);
+      const root = live(n).find((p) => p.org === 1 && follower(p)?.role() !== undefined)!;
+      const killedAt = performance.now();
+      const hAtKill = chain.height();
+      dead.add(root);
+      await root.kill();
+      // the first block cut after the kill
+      await waitFor(() => chain.height() > hAtKill, 'a block after the kill');
+      const next = hAtKill;
+      const survivors = live(n);
+      await waitFor(() => minHeight(survivors) > next, 'survivors past the kill', 30_000);
+      for (const p of survivors) (p.org === 1 ? org1 : org2).push(n.commits.get(p)!.get(next)! - killedAt);
+      const worst = Math.max(
+        ...survivors.filter((p) => p.org === 1).map((p) => n.commits.get(p)!.get(next)! - killedAt),
+      );
+      console.log(
+        `  kill ${r + 1}: ${root.endpoint}; org 1 survivors' next commit after ${worst.toFixed(0)} ms`,
+      );
+      // it comes back (a new peer at height 1, same port) and catches up
+      await n.start(root.org, root.index);
+    }
+  } finally {
+    producing = false;
+    await producer;
+    stream.close();
+  }
+  return { org1, org2 };
+}
+
+async function catchup(report: Report): Promise<void> {
+  const K = 10_000;
+  const n = await network('streams', 1, 2, 1);
+  try {
+    const chain = n.orderer.chain(CHANNEL)!;
+    const t0 = performance.now();
+    const stream = n.writer.open(n.orderer.address);
+    for (let i = 0; i < K; i += 500) {
+      for (const e of n.writer.envelopes(500, 1000)) stream.send(e);
+      await waitFor(() => chain.height() > BigInt(i + 250), 'the orderer', 120_000);
+    }
+    await waitFor(() => minHeight(n.peers) >= BigInt(K + 2), 'the network', 300_000);
+    stream.close();
+    console.log(`catch-up: ${K} blocks in the org after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const source = n.peers.find((p) => follower(p)?.role() === undefined) ?? n.peers[1]!;
+    const height = chain.height();
+    // each in a process of its own (as a peer is), with the identity of peer2.org1
+    const net = { ...n.net, genesis: Buffer.from(n.net.genesis).toString('base64') };
+    const job = { net, org: 1, index: 2, height: String(height) };
+    const raw = await child({ ...job, kind: 'raw', endpoint: source.endpoint });
+    const late = await child({ ...job, kind: 'peer' });
+    const rate = Number(height - 1n) / (late.ms / 1000);
+    const rawRate = Number(height - 1n) / (raw.ms / 1000);
+    console.log(
+      `catch-up: new peer (own process) ${height - 1n} blocks in ${late.ms.toFixed(0)} ms = ${rate.toFixed(0)} blocks/s (${late.streamed} by stream); raw Deliver stream (own process) from ${source.endpoint}: ${raw.ms.toFixed(0)} ms = ${rawRate.toFixed(0)} blocks/s`,
+    );
+    report({
+      bench: 'stream-catchup-10000',
+      value: round(rate),
+      unit: 'blocks/s',
+      baseline: round(rawRate),
+      ratio: round(rate / rawRate),
+      note: `a new peer ${height - 1n} blocks behind (own process), every block verified and stored, through its stream; baseline: raw gRPC Deliver frames from the same upstream (own process)`,
+    });
+  } finally {
+    await n.stop();
+  }
+}
+
+/** Run bench/streams-net-child.ts with `job`; its JSON answer. */
+function child(job: object): Promise<{ ms: number; streamed?: number }> {
+  return new Promise((resolve, reject) => {
+    const prof = process.env.GRAPEVINE_BENCH_CHILD_PROF; // a directory: --cpu-prof of the children
+    const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx'];
+    const c = spawn(
+      process.execPath,
+      [...args, join(import.meta.dirname, 'streams-net-child.ts'), JSON.stringify(job)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`catch-up child exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as { ms: number; streamed?: number });
+    });
+  });
+}
+
+function fig(
+  report: Report,
+  bench: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  note: string,
+): void {
+  report({
+    bench,
+    value: round(value),
+    unit,
+    baseline: round(baseline),
+    ratio: round(baseline === 0 ? 0 : value / baseline),
+    note,
+  });
+}
+
+export async function runNet(report: Report, table: (line: string) => void): Promise<void> {
+  const runs = new Map<Mode, Run>();
+  let fail: { org1: number[]; org2: number[] } | undefined;
+  const only = (process.env.GRAPEVINE_BENCH_NET ?? 'streams,direct,fabric,catchup').split(',');
+  for (const mode of (['streams', 'direct', 'fabric'] as const).filter((m) => only.includes(m))) {
+    const n = await network(mode);
+    try {
+      runs.set(mode, await measure(n));
+      if (mode === 'streams') fail = await failover(n, Number(process.env.GRAPEVINE_BENCH_FAILOVERS ?? 20));
+    } finally {
+      await n.stop();
+      dead.clear();
+    }
+  }
+  if (only.includes('catchup')) await catchup(report);
+  const s = runs.get('streams');
+  const d = runs.get('direct');
+  const f = runs.get('fabric');
+  if (!s || !d || !f) return;
+  fig(
+    report,
+    'stream-net-steady-p99-ms',
+    s.steadyP99,
+    'ms',
+    d.steadyP99,
+    `2 blocks/s, cut -> all 10 committed; p50 ${s.steadyP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.steadyP50.toFixed(1)}); fabric-mode p99 ${f.steadyP99.toFixed(1)}`,
+  );
+  fig(
+    report,
+    'stream-net-burst-p99-ms',
+    s.burstP99,
+    'ms',
+    d.burstP99,
+    `${BURSTS} x 100-block bursts; p50 ${s.burstP50.toFixed(1)} ms; baseline orderer-direct (p50 ${d.burstP50.toFixed(1)})`,
+  );
+  fig(
+    report,
+    'stream-net-burst-fabric-p99-ms',
+    s.burstP99,
+    'ms',
+    f.burstP99,
+    `same bursts; baseline Fabric-mode gossip (p50 ${f.burstP50.toFixed(1)})`,
+  );
+  fig(
+    report,
+    'stream-net-orderer-egress',
+    s.egress,
+    'copies/org/block',
+    d.egress,
+    'orderer deliver_blocks_sent per org per block; baseline orderer-direct',
+  );
+  fig(
+    report,
+    'stream-net-copies',
+    s.copies,
+    'copies/peer/block',
+    f.copies,
+    `full copies received per peer per block (stream, orderer, push, pull, state); baseline Fabric-mode; orderer-direct ${d.copies.toFixed(2)}`,
+  );
+  if (fail) {
+    fig(
+      report,
+      'stream-failover-p99-ms',
+      percentile(fail.org1, 99),
+      'ms',
+      percentile(fail.org2, 99),
+      `${fail.org1.length / 4} kills of org 1's orderer puller at 10 blocks/s; survivors' next commit after the kill (p50 ${percentile(fail.org1, 50).toFixed(0)}); baseline: org 2 in the same windows; target <= 2000`,
+    );
+  }
+  table(
+    `CPU per peer at 2 blocks/s (process CPU / peers, orderer included): streams ${(s.cpuPerPeer * 100).toFixed(1)} %, fabric-mode ${(f.cpuPerPeer * 100).toFixed(1)} %, orderer-direct ${(d.cpuPerPeer * 100).toFixed(1)} % of a core`,
+  );
+}
