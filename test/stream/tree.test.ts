@@ -177,3 +177,14 @@ test('peers that suspect different members agree on every position: no cycle, ev
     }
   }
 });
+
+test('a leader that is not first by rank still heads the tree: a small org is one hop deep', () => {
+  const all = [member(1, 50n), member(2, 50n), member(3, 50n), member(4, 50n), member(5, 50n, 'leader')];
+  const ps = plans(all, 4);
+  assert.equal(upstreamOf(ps.get(5)!), 'source');
+  for (const n of [1, 2, 3, 4]) {
+    const p = ps.get(n)!;
+    assert.equal(upstreamOf(p), 5, `peer ${n} streams straight from the leader`);
+    assert.equal(p.kind === 'upstream' && p.depth, 1);
+  }
+});

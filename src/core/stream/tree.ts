@@ -9,7 +9,8 @@
  *     always judged by our own height).
  *   rank: the PKI-ID's hex (PKI-IDs are SHA-256 hashes, so the order is stable and unbiased;
  *     Fabric's election also picks the lowest PKI-ID, so the leader is usually first).
- *   order O: the up-to-date members by rank, then the lagging ones by rank, suspects included
+ *   order O: the up-to-date members by rank (an up-to-date leader first: every view reads its role
+ *     from its marker, so this too is the same everywhere), then the lagging ones by rank, suspects included
  *     (they stay as holes, so that peers which suspect different members still agree on every
  *     position). Member i >= 1 takes blocks from member floor((i - 1) / fanout); a suspect parent,
  *     or a lagging one below our height, is skipped for its own parent (an up-to-date parent is
@@ -72,7 +73,12 @@ export function planUpstream(v: TreeView): Plan {
   for (const m of all) if (live(m) && m.height !== undefined && m.height > max) max = m.height;
   const upToDate = (m: StreamMember): boolean =>
     m.height !== undefined && m.height + BigInt(v.lagBlocks) >= max;
-  const order = [...all.filter(upToDate).sort(byRank), ...all.filter((m) => !upToDate(m)).sort(byRank)];
+  // an up-to-date leader heads the order: its role comes from its own marker, the same in every
+  // view (suspected or not), so this moves no position between views, and the usual root then
+  // sits at position 0 instead of feeding the first member from outside (one hop less)
+  const leaderFirst = (a: StreamMember, b: StreamMember): number =>
+    Number(b.role === 'leader') - Number(a.role === 'leader') || byRank(a, b);
+  const order = [...all.filter(upToDate).sort(leaderFirst), ...all.filter((m) => !upToDate(m)).sort(byRank)];
   const sources = all
     .filter((m) => live(m) && m.role !== undefined && upToDate(m))
     .sort((a, b) => ROLE_ORDER[a.role!] - ROLE_ORDER[b.role!] || byRank(a, b));
