@@ -3,16 +3,18 @@
  * peers (../shared/fabric; the figure is skipped with a message where absent), each a static org
  * leader with blockGossipEnabled false, so each takes every block from its own deliver client.
  *   baseline: their deliver clients pull from the embedded orderer directly;
- *   value: their peer.deliveryclient.addressOverrides point at one Grapevine peer (a peer daemon,
- *     static leader of Org1), which alone pulls from the orderer.
+ *   value: their peer.deliveryclient.addressOverrides point at one Grapevine peer (`grapevine peer
+ *     node start` in a process of its own, static leader of Org1), which alone pulls from the orderer.
  * Each phase: fresh peers, ledgers and orderer; BLOCKS blocks of one ~16 KB transaction, one every
  * 500 ms (2 blocks/s); per (block, peer): the Fabric peer's "Committed block [n]" log time minus
  * the moment the orderer's append of block n resolved (same machine clock, ms). p99 over all.
  * Also counted: the orderer's Deliver streams (the relay phase must show 1).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { loadSigningIdentity } from '../src/identity/index.js';
@@ -27,8 +29,6 @@ import {
   userMspDir,
   type PeerSpec,
 } from '../src/network/layout.js';
-import { loadPeerConfig } from '../src/node/config/index.js';
-import { PeerDaemon } from '../src/node/daemon.js';
 import { Orderer } from '../src/orderer/server.js';
 import { encode } from '../src/wire/codec.js';
 import { EnvelopeSchema, HeaderType, Status } from '../src/wire/gen/common/common_pb.js';
@@ -44,6 +44,18 @@ const TX_BYTES = 16 * 1024;
 interface PhaseResult {
   readonly latencies: number[];
   readonly ordererStreams: number;
+}
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A counter's value (summed over its series) from a Prometheus text endpoint; -1 unreachable. */
+async function metricValue(url: string, name: string): Promise<number> {
+  const res = await fetch(url).catch(() => undefined);
+  if (!res?.ok) return -1;
+  let sum = 0;
+  for (const line of (await res.text()).split('\n'))
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').pop());
+  return sum;
 }
 
 /** Fabric's log line of a commit: `2026-12-07 13:55:12.345 UTC ... Committed block [5] ...`. */
@@ -64,7 +76,8 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
   const root = mkdtempSync(join(tmpdir(), `grapevine-bench-relay-${viaRelay ? 'relay' : 'direct'}-`));
   const logger = pino({ level: 'error' });
   let orderer: Orderer | undefined;
-  let relay: PeerDaemon | undefined;
+  let relay: ChildProcess | undefined;
+  let relayMetrics = '';
   const fabs: FabricPeer[] = [];
   try {
     const layout = (await prepareLayout(join(root, 'net'))).layout;
@@ -87,22 +100,41 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
     const ordererAddress = `127.0.0.1:${layout.orderer.port}`;
     let overrides: { from: string; to: string; caCertsFile: string }[] = [];
     if (viaRelay) {
-      const r = await PeerDaemon.start({
-        config: loadPeerConfig({
-          file: join(peerHome(layout, spec(1, 0)), 'core.yaml'),
-          env: {},
-          overrides: {
-            'grapevine.profile': 'fabric',
-            'peer.gossip.useLeaderElection': false,
-            'peer.gossip.orgLeader': true,
-            'operations.listenAddress': '',
+      // the relay in a process of its own, as deployed (in this process it would share one event
+      // loop with the orderer, which the Fabric peers of the baseline do not)
+      const s = spec(1, 0);
+      const logFile = join(root, 'relay.log');
+      const fd = openSync(logFile, 'a');
+      try {
+        relay = spawn(
+          process.execPath,
+          [
+            join(ROOT, 'bin', 'grapevine.js'),
+            'peer',
+            'node',
+            'start',
+            '--config',
+            join(peerHome(layout, s), 'core.yaml'),
+          ],
+          {
+            env: {
+              ...process.env,
+              CORE_PEER_GOSSIP_USELEADERELECTION: 'false',
+              CORE_PEER_GOSSIP_ORGLEADER: 'true',
+            },
+            stdio: ['ignore', fd, fd],
           },
-        }),
-        logger,
+        );
+      } finally {
+        closeSync(fd);
+      }
+      relayMetrics = `http://127.0.0.1:${s.opsPort}/metrics`;
+      await until(async () => (await metricValue(relayMetrics, 'deliver_streams_opened')) >= 0, 'the relay', {
+        timeoutMs: 60_000,
+        detail: () => readFileSync(logFile, 'utf8').slice(-2000),
       });
-      relay = r;
-      const relayCa = join(peerCryptoDir(layout, spec(1, 0)), 'tls', 'ca.crt');
-      overrides = [{ from: ordererAddress, to: r.transport.endpoint, caCertsFile: relayCa }];
+      const relayCa = join(peerCryptoDir(layout, s), 'tls', 'ca.crt');
+      overrides = [{ from: ordererAddress, to: `127.0.0.1:${s.port}`, caCertsFile: relayCa }];
     }
     for (const [org, i] of [
       [1, 1],
@@ -142,9 +174,8 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
       { timeoutMs: 60_000 },
     );
     if (relay) {
-      const rm = relay.service.metrics;
       await until(
-        async () => (await rm.value('deliver_streams_opened')) >= fabs.length,
+        async () => (await metricValue(relayMetrics, 'deliver_streams_opened')) >= fabs.length,
         'the Fabric peers on the relay',
         { timeoutMs: 60_000 },
       );
@@ -194,7 +225,11 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
     return { latencies, ordererStreams: await orderer.metrics.value('deliver_streams_opened') };
   } finally {
     for (const f of fabs) await f.stop();
-    await relay?.stop();
+    if (relay && relay.exitCode === null) {
+      const exited = new Promise((r) => relay!.once('exit', r));
+      relay.kill('SIGTERM');
+      await exited;
+    }
     await orderer?.stop();
     rmSync(root, { recursive: true, force: true });
   }
