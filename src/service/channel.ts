@@ -212,9 +212,9 @@ export class ServiceChannel {
       // bound to the certificate the upstream connector presents (the gossip TLS client pair)
       seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h, streams.connector.tlsCertHash),
       verifyBlock: (seq, block) => d.crypto.verifyBlock(this.name, seq, block),
-      addPayload: async (seq, bytes) => {
+      addPayload: async (seq, bytes, block) => {
         if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
-        if ((await this.provider.addPayload(seq, bytes, 'stream')) === 'stopped')
+        if ((await this.provider.addPayload(seq, bytes, 'stream', block)) === 'stopped')
           throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${seq}`);
       },
       setActingSource: (on) => {

@@ -228,8 +228,10 @@ export class StateProvider {
     seqNum: bigint,
     bytes: Uint8Array,
     source: 'orderer' | 'stream' = 'orderer',
+    block?: Block,
   ): Promise<PushResult> {
-    const p: BufferedPayload = { seqNum, bytes, source };
+    // the decoded block, when the caller has it, spares the ledger a second decode
+    const p: BufferedPayload = block ? { seqNum, bytes, source, block } : { seqNum, bytes, source };
     return this.add(p, !this.config.nonBlockingCommitMode);
   }
 

@@ -63,7 +63,7 @@ export interface StreamFollowerOptions {
   /** VerifyBlock (§2.8); throws on failure. */
   verifyBlock(seqNum: bigint, block: Block): void;
   /** The state layer's blocking AddPayload. */
-  addPayload(seqNum: bigint, blockBytes: Uint8Array): Promise<void>;
+  addPayload(seqNum: bigint, blockBytes: Uint8Array, block: Block): Promise<void>;
   /** Start (true) or stop (false) pulling from the orderer as an acting source. */
   setActingSource(on: boolean): void;
   /**
@@ -144,7 +144,9 @@ export class StreamFollower {
     this.lagging = on;
     this.log.info(
       { channel: this.o.channelId },
-      on ? 'leader far below the org: catching up by stream first' : 'leader caught up: pulling from the ordering service',
+      on
+        ? 'leader far below the org: catching up by stream first'
+        : 'leader caught up: pulling from the ordering service',
     );
     this.o.onLeaderLagging?.(on);
   }
@@ -313,7 +315,7 @@ export class StreamFollower {
       return `block ${seq} fails verification: ${errorMessage(e)}`;
     }
     try {
-      await o.addPayload(seq, res.block);
+      await o.addPayload(seq, res.block, block);
     } catch (e) {
       return `block ${seq} not added: ${errorMessage(e)}`;
     }
