@@ -15,26 +15,19 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { loadSigningIdentity } from '../src/identity/index.js';
 import { userCryptoPath } from '../src/network/crypto-layout.js';
 import {
   cryptoDir,
   genesisFile,
-  ordererCryptoDir,
   peerCryptoDir,
   peerHome,
   prepareLayout,
-  userMspDir,
   type PeerSpec,
 } from '../src/network/layout.js';
 import { Orderer } from '../src/orderer/server.js';
-import { encode } from '../src/wire/codec.js';
-import { EnvelopeSchema, HeaderType, Status } from '../src/wire/gen/common/common_pb.js';
-import { signedEnvelope } from '../src/wire/index.js';
-import { broadcastAll } from '../test/helpers/broadcast.js';
 import { FabricPeer, HAVE_FABRIC, FABRIC_DIR, setAddressOverrides } from '../test/helpers/fabric.js';
+import { startLayoutOrderer } from '../test/helpers/layout-orderer.js';
 import { until } from '../test/helpers/until.js';
 import { percentile, type Figure } from './lib/figures.js';
 
@@ -83,21 +76,9 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
     const layout = (await prepareLayout(join(root, 'net'))).layout;
     const spec = (org: number, i: number): PeerSpec =>
       layout.peers.find((p) => p.org === org && p.index === i)!;
-    const ord = ordererCryptoDir(layout);
-    const ordererSigner = loadSigningIdentity(join(ord, 'msp'), 'OrdererMSP', { now: new Date() }).signer;
-    orderer = await Orderer.start({
-      signer: ordererSigner,
-      listen: `127.0.0.1:${layout.orderer.port}`,
-      dataDir: join(root, 'orderer'),
-      genesis: new Uint8Array(readFileSync(genesisFile(layout))),
-      tls: {
-        certPem: readFileSync(join(ord, 'tls', 'server.crt')),
-        keyPem: readFileSync(join(ord, 'tls', 'server.key')),
-        clientAuthRequired: false,
-      },
-      logger,
-    });
-    const ordererAddress = `127.0.0.1:${layout.orderer.port}`;
+    const lo = await startLayoutOrderer(layout, join(root, 'orderer'), logger);
+    orderer = lo.orderer;
+    const ordererAddress = lo.address;
     let overrides: { from: string; to: string; caCertsFile: string }[] = [];
     if (viaRelay) {
       // the relay in a process of its own, as deployed (in this process it would share one event
@@ -165,7 +146,6 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
       const org = k < 2 ? 1 : 2;
       await f.joinChannel(genesisFile(layout), join(userCryptoPath(cryptoDir(layout), org, 'Admin'), 'msp'));
     }
-    const chain = orderer.chain(layout.channel)!;
     // every Fabric peer's deliver client is connected before the first block is cut
     const streamsWanted = viaRelay ? 1 : fabs.length;
     await until(
@@ -180,28 +160,10 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
         { timeoutMs: 60_000 },
       );
     }
-    const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
-    const creds = grpc.credentials.createSsl(readFileSync(join(ord, 'tls', 'ca.crt')));
     const cutAt = new Map<number, number>();
     const t0 = Date.now();
     for (let i = 0; i < BLOCKS; i++) {
-      const tx = encode(
-        EnvelopeSchema,
-        signedEnvelope(
-          {
-            type: HeaderType.ENDORSER_TRANSACTION,
-            channelId: layout.channel,
-            data: new Uint8Array(TX_BYTES).fill(i & 0xff),
-            nowMs: Date.now(),
-            txId: `relaybench${i}`,
-            preciseTimestamp: true,
-          },
-          user,
-        ),
-      );
-      const [status] = await broadcastAll(ordererAddress, creds, [tx]);
-      if (status !== Status.SUCCESS) throw new Error(`broadcast ${i}: status ${status}`);
-      await chain.waitForHeight(BigInt(i + 2));
+      await lo.cutBlock(new Uint8Array(TX_BYTES).fill(i & 0xff), `relaybench${i}`);
       cutAt.set(i + 1, Date.now());
       const next = t0 + (i + 1) * 500;
       if (next > Date.now()) await new Promise((r) => setTimeout(r, next - Date.now()));

@@ -7,32 +7,25 @@
  * (one of them pulls from the orderer, the other streams from it) and by what Fabric pushes.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { loadSigningIdentity } from '../../src/identity/index.js';
 import { userCryptoPath } from '../../src/network/crypto-layout.js';
 import {
   cryptoDir,
   genesisFile,
-  ordererCryptoDir,
   peerCryptoDir,
   peerHome,
   prepareLayout,
-  userMspDir,
   type PeerSpec,
 } from '../../src/network/layout.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { Orderer } from '../../src/orderer/server.js';
-import { encode } from '../../src/wire/codec.js';
-import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
-import { signedEnvelope } from '../../src/wire/index.js';
-import { broadcastAll } from '../helpers/broadcast.js';
 import { FabricPeer, fabricOrSkip } from '../helpers/fabric.js';
+import { startLayoutOrderer } from '../helpers/layout-orderer.js';
 import { until } from '../helpers/until.js';
 
 const BLOCKS = 6;
@@ -52,21 +45,8 @@ test(
     try {
       const layout = (await prepareLayout(join(root, 'net'))).layout;
       const peer = (i: number): PeerSpec => layout.peers.find((p) => p.org === 1 && p.index === i)!;
-      const ord = ordererCryptoDir(layout);
-      const ordererSigner = loadSigningIdentity(join(ord, 'msp'), 'OrdererMSP', { now: new Date() }).signer;
-      orderer = await Orderer.start({
-        signer: ordererSigner,
-        listen: `127.0.0.1:${layout.orderer.port}`,
-        dataDir: join(root, 'orderer'),
-        genesis: new Uint8Array(readFileSync(genesisFile(layout))),
-        tls: {
-          certPem: readFileSync(join(ord, 'tls', 'server.crt')),
-          keyPem: readFileSync(join(ord, 'tls', 'server.key')),
-          clientAuthRequired: false,
-        },
-        logger,
-      });
-      const ordererAddress = `127.0.0.1:${layout.orderer.port}`;
+      const lo = await startLayoutOrderer(layout, join(root, 'orderer'), logger);
+      orderer = lo.orderer;
       for (const i of [0, 2]) {
         gvs.push(
           await PeerDaemon.start({
@@ -112,26 +92,7 @@ test(
         timeoutMs: 60_000,
         detail: () => `plans: ${gvs.map(planOf).join(', ')}`,
       });
-      const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
-      const creds = grpc.credentials.createSsl(readFileSync(join(ord, 'tls', 'ca.crt')));
-      for (let i = 0; i < BLOCKS; i++) {
-        const tx = encode(
-          EnvelopeSchema,
-          signedEnvelope(
-            {
-              type: HeaderType.ENDORSER_TRANSACTION,
-              channelId: layout.channel,
-              data: new Uint8Array([i]),
-              nowMs: Date.now(),
-              txId: `mixed${i}`,
-              preciseTimestamp: true,
-            },
-            user,
-          ),
-        );
-        assert.deepEqual(await broadcastAll(ordererAddress, creds, [tx]), [Status.SUCCESS]);
-        await orderer.chain(layout.channel)!.waitForHeight(BigInt(i + 2));
-      }
+      for (let i = 0; i < BLOCKS; i++) await lo.cutBlock(new Uint8Array([i]), `mixed${i}`);
       const height = BigInt(BLOCKS + 1);
       const channel = layout.channel;
       await until(

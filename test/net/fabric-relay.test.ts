@@ -8,32 +8,25 @@
  * after genesis on one stream, and the orderer served one Deliver stream only (the relay's).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { loadSigningIdentity } from '../../src/identity/index.js';
 import { userCryptoPath } from '../../src/network/crypto-layout.js';
 import {
   cryptoDir,
   genesisFile,
-  ordererCryptoDir,
   peerCryptoDir,
   peerHome,
   prepareLayout,
-  userMspDir,
   type PeerSpec,
 } from '../../src/network/layout.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { Orderer } from '../../src/orderer/server.js';
-import { encode } from '../../src/wire/codec.js';
-import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
-import { signedEnvelope } from '../../src/wire/index.js';
-import { broadcastAll } from '../helpers/broadcast.js';
 import { FabricPeer, fabricOrSkip, setAddressOverrides } from '../helpers/fabric.js';
+import { startLayoutOrderer } from '../helpers/layout-orderer.js';
 import { until } from '../helpers/until.js';
 
 const BLOCKS = 4;
@@ -53,22 +46,10 @@ test(
     try {
       const layout = (await prepareLayout(join(root, 'net'))).layout;
       const peer = (i: number): PeerSpec => layout.peers.find((p) => p.org === 1 && p.index === i)!;
-      const ord = ordererCryptoDir(layout);
-      const ordererSigner = loadSigningIdentity(join(ord, 'msp'), 'OrdererMSP', { now: new Date() }).signer;
-      orderer = await Orderer.start({
-        signer: ordererSigner,
-        listen: `127.0.0.1:${layout.orderer.port}`,
-        dataDir: join(root, 'orderer'),
-        genesis: new Uint8Array(readFileSync(genesisFile(layout))),
-        tls: {
-          certPem: readFileSync(join(ord, 'tls', 'server.crt')),
-          keyPem: readFileSync(join(ord, 'tls', 'server.key')),
-          clientAuthRequired: false,
-        },
-        logger,
-      });
-      const ordererAddress = `127.0.0.1:${layout.orderer.port}`;
-      const om = orderer.metrics;
+      const lo = await startLayoutOrderer(layout, join(root, 'orderer'), logger);
+      orderer = lo.orderer;
+      const ordererAddress = lo.address;
+      const om = lo.orderer.metrics;
 
       relay = await PeerDaemon.start({
         config: loadPeerConfig({
@@ -125,27 +106,8 @@ test(
       );
 
       // BLOCKS blocks, one transaction each (Org1's User1 passes the Writers policy)
-      const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
-      const creds = grpc.credentials.createSsl(readFileSync(join(ord, 'tls', 'ca.crt')));
-      for (let i = 0; i < BLOCKS; i++) {
-        const tx = encode(
-          EnvelopeSchema,
-          signedEnvelope(
-            {
-              type: HeaderType.ENDORSER_TRANSACTION,
-              channelId: layout.channel,
-              data: new Uint8Array([i]),
-              nowMs: Date.now(),
-              txId: `relay${i}`,
-              preciseTimestamp: true,
-            },
-            user,
-          ),
-        );
-        assert.deepEqual(await broadcastAll(ordererAddress, creds, [tx]), [Status.SUCCESS]);
-        await orderer.chain(layout.channel)!.waitForHeight(BigInt(i + 2));
-      }
-      const height = Number(orderer.chain(layout.channel)!.height());
+      for (let i = 0; i < BLOCKS; i++) await lo.cutBlock(new Uint8Array([i]), `relay${i}`);
+      const height = Number(lo.orderer.chain(layout.channel)!.height());
       assert.equal(height, BLOCKS + 1);
 
       await until(

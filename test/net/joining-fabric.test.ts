@@ -23,27 +23,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { loadSigningIdentity } from '../../src/identity/index.js';
 import { userCryptoPath } from '../../src/network/crypto-layout.js';
 import {
   cryptoDir,
   freePort,
   genesisFile,
-  ordererCryptoDir,
   peerCryptoDir,
   prepareLayout,
-  userMspDir,
   type PeerSpec,
 } from '../../src/network/layout.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { decodeBlock } from '../../src/wire/block.js';
-import { encode } from '../../src/wire/codec.js';
-import { EnvelopeSchema, HeaderType, Status } from '../../src/wire/gen/common/common_pb.js';
-import { signedEnvelope } from '../../src/wire/index.js';
-import { broadcastAll } from '../helpers/broadcast.js';
 import { FabricPeer, fabricOrSkip } from '../helpers/fabric.js';
+import { startLayoutOrderer } from '../helpers/layout-orderer.js';
 import { until } from '../helpers/until.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'grapevine.js');
@@ -84,21 +77,10 @@ test(
       // ---- the existing network: orderer + Fabric's peer0.org1 on the channel, some blocks ----
       const layout = (await prepareLayout(join(root, 'net'))).layout;
       const peer = (i: number): PeerSpec => layout.peers.find((p) => p.org === 1 && p.index === i)!;
-      const ord = ordererCryptoDir(layout);
-      const ordererCa = join(ord, 'tls', 'ca.crt');
-      orderer = await Orderer.start({
-        signer: loadSigningIdentity(join(ord, 'msp'), 'OrdererMSP', { now: new Date() }).signer,
-        listen: `127.0.0.1:${layout.orderer.port}`,
-        dataDir: join(root, 'orderer'),
-        genesis: new Uint8Array(readFileSync(genesisFile(layout))),
-        tls: {
-          certPem: readFileSync(join(ord, 'tls', 'server.crt')),
-          keyPem: readFileSync(join(ord, 'tls', 'server.key')),
-          clientAuthRequired: false,
-        },
-        logger,
-      });
-      const ordererAddress = `127.0.0.1:${layout.orderer.port}`;
+      const lo = await startLayoutOrderer(layout, join(root, 'orderer'), logger);
+      orderer = lo.orderer;
+      const ordererCa = lo.caFile;
+      const ordererAddress = lo.address;
       const chain = orderer.chain(layout.channel)!;
       const fabCrypto = peerCryptoDir(layout, peer(0));
       fab = await FabricPeer.start({
@@ -114,28 +96,10 @@ test(
       const admin = join(userCryptoPath(cryptoDir(layout), 1, 'Admin'), 'msp');
       await fp.joinChannel(genesisFile(layout), admin);
 
-      const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
-      const creds = grpc.credentials.createSsl(readFileSync(ordererCa));
       let txs = 0;
       const cutBlock = async (): Promise<void> => {
-        const tx = encode(
-          EnvelopeSchema,
-          signedEnvelope(
-            {
-              type: HeaderType.ENDORSER_TRANSACTION,
-              channelId: layout.channel,
-              data: new Uint8Array([txs]),
-              nowMs: Date.now(),
-              txId: `join${txs}`,
-              preciseTimestamp: true,
-            },
-            user,
-          ),
-        );
-        txs++;
-        const before = chain.height();
-        assert.deepEqual(await broadcastAll(ordererAddress, creds, [tx]), [Status.SUCCESS]);
-        await chain.waitForHeight(before + 1n);
+        const n = txs++;
+        await lo.cutBlock(new Uint8Array([n]), `join${n}`);
       };
       for (let i = 0; i < BLOCKS_BEFORE; i++) await cutBlock();
       const detail = (): string => `Fabric peer log:\n${fp.tail()}\nGrapevine peer log:\n${tailGv()}`;
