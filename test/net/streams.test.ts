@@ -1,6 +1,7 @@
 /**
  * Block streams on real sockets (issue 13), in one process on 127.0.0.1: an embedded orderer
- * (TLS), 2 orgs of Grapevine peers (mutual-TLS gossip, dynamic election, fast timers) each
+ * (TLS), 2 orgs of Grapevine peers (mutual-TLS gossip, dynamic election, fast timers but a 5 s
+ * leaderAliveThreshold) each
  * serving orderer.AtomicBroadcast/Deliver on its gossip port and streaming from the org's other
  * peers (fan-out 2, so the tree has depth), and a third org outside the channel.
  *   tree: per org one peer pulls from the orderer (the orderer sends one copy per org per block),
@@ -58,8 +59,15 @@ const ofOrg = (org: number) => live().filter((p) => p.org === org);
 const follower = (p: NetPeer) => p.service.channel(CHANNEL)!.follower!;
 const chain = () => orderer.chain(CHANNEL)!;
 
+/**
+ * Fast election timers but for leaderAliveThreshold: at 1 s (fast) a loaded CI machine delays
+ * declarations enough to replace leaders again and again (8 changes within one 10-block window),
+ * which is the election's behaviour, not the streams'; 5 s keeps one leader per org.
+ */
+const ELECTION = { useLeaderElection: true, leaderAliveThresholdMs: 5000 };
+
 function start(org: number, index: number, o: PeerOptions = {}): Promise<NetPeer> {
-  return startPeer(net, org, index, { streams: STREAMS, ...o });
+  return startPeer(net, org, index, { streams: STREAMS, election: ELECTION, ...o });
 }
 
 before(async () => {
