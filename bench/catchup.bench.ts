@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelCredentials, serverCredentials } from '../src/comm/tls.js';
 import { BlockStore } from '../src/ledger/index.js';
-import { CATCHUP_DEFAULTS, StateProvider } from '../src/core/state/index.js';
+import { CATCHUP_DEFAULTS, StateProvider, stateConfig } from '../src/core/state/index.js';
 import { CatchupClient, CatchupServer } from '../src/comm/catchup/index.js';
 import { CATCHUP_FLOW_CONTROL_WINDOW } from '../src/comm/catchup/client.js';
 import { TEST_VERIFIER_MODULE, testMcs, type TestVerifierInit } from '../test/state/verifier-module.js';
@@ -95,11 +95,11 @@ async function catchup(durable = true): Promise<number> {
     clock: realClock,
     rng: cryptoRng,
     // CATCHUP_BENCH_CONFIG: JSON StateConfigInput merged in, for experiments (e.g. verifyWorkers)
-    config: {
+    config: stateConfig({
       enabled: false,
       checkIntervalMs: 3_600_000,
       ...JSON.parse(process.env.CATCHUP_BENCH_CONFIG ?? '{}'),
-    },
+    }),
     metrics: new Metrics(),
     logger: silentLogger,
     catchup: client,

@@ -5,7 +5,9 @@
  *     and report when its ledger reaches `height`;
  *   { kind: 'raw', net, org, index, endpoint, height }: open a raw Deliver stream on `endpoint`
  *     with that peer's identity from block 1 and report when block height-1 arrived.
- * Prints one JSON line { ms, streamed? } on stdout (ms from the start of the catch-up).
+ * Prints one JSON line { ms, cpuMs, streamed?, marks?, signatureChecks? } on stdout (ms from the
+ * start of the catch-up; cpuMs: this process's CPU over it, worker threads included).
+ * GRAPEVINE_BENCH_CHILD_STATE: JSON StateConfigInput for the peer (experiments).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { EnvelopeSchema } from '../src/wire/gen/common/common_pb.js';
 import { deliverSeekEnvelope } from '../src/wire/orderer.js';
 import { testOrgMspDir, testPeerDir } from '../test/helpers/crypto.js';
 import { CHANNEL, startPeer, type NetChannel } from '../test/net/e2e-world.js';
+import type { StateConfigInput } from '../src/core/state/config.js';
 
 interface Job {
   readonly kind: 'peer' | 'raw';
@@ -36,12 +39,29 @@ const height = BigInt(job.height);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (job.kind === 'peer') {
-  const p = await startPeer(net, job.org, job.index, { streams: true, logger: silentLogger });
+  // as the daemon runs: stream blocks verified in the catch-up verifier worker(s)
+  const state = process.env.GRAPEVINE_BENCH_CHILD_STATE; // JSON StateConfigInput, for experiments
+  const p = await startPeer(net, job.org, job.index, {
+    streams: true,
+    verifyWorkers: true,
+    logger: silentLogger,
+    ...(state ? { state: JSON.parse(state) as StateConfigInput } : {}),
+  });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  // when blocks 1, 1000, 5000 and 9000 were in (ms): start-up, ramp and steady rate
+  const marks: number[] = [];
+  for (const h of [2n, 1001n, 5001n, 9001n]) {
+    while (p.ledger.height() < h) await sleep(2);
+    marks.push(Math.round(performance.now() - t0));
+  }
   while (p.ledger.height() < height) await sleep(2);
   const ms = performance.now() - t0;
+  const used = process.cpuUsage(cpu0);
+  const cpuMs = (used.user + used.system) / 1000;
   const streamed = await p.metrics.value('grapevine_stream_blocks_total');
-  process.stdout.write(`${JSON.stringify({ ms, streamed })}\n`);
+  const signatureChecks = await p.metrics.value('grapevine_catchup_signature_checks_total');
+  process.stdout.write(`${JSON.stringify({ ms, streamed, cpuMs, marks, signatureChecks })}\n`);
   await p.stop();
 } else {
   const dir = testPeerDir(net.root, job.org, job.index);
@@ -50,6 +70,7 @@ if (job.kind === 'peer') {
   const c = new GrpcUpstreamConnector(resolveDeliverConfig({}), loadCommTls(join(dir, 'tls'), [ca]));
   const signer = loadSigningIdentity(join(dir, 'msp'), `Org${job.org}MSP`, { now: new Date() }).signer;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const raw = await c.open(
     job.endpoint!,
     encode(EnvelopeSchema, deliverSeekEnvelope(CHANNEL, 1n, signer, Date.now(), c.tlsCertHash)),
@@ -61,7 +82,8 @@ if (job.kind === 'peer') {
     if (parseDeliverResponse(f).case === 'block') got++;
   }
   const ms = performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ ms })}\n`);
+  const used = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000 })}\n`);
   raw.close();
   c.closeAll();
 }

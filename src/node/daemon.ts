@@ -406,6 +406,8 @@ export class PeerDaemon {
         election: electionConfigOf(cfg),
         state: stateCfg,
         ...(catchupClient ? { catchup: { client: catchupClient } } : {}),
+        // catch-up and stream blocks, verified off the main thread
+        verifyWorkers: catchupClient !== undefined || streaming,
         deliver: deliverCfg,
         streams: streamCfg,
         ...(upstreamConnector ? { upstreamConnector } : {}),

@@ -27,6 +27,7 @@ import type { Leadership } from '../core/election/types.js';
 import { GrapevineError, errorMessage } from '../base/errors.js';
 import { attachToGossipNode, channelViewOf } from '../core/state/gossipadapter.js';
 import { StateProvider } from '../core/state/provider.js';
+import type { BufferedPayload } from '../core/state/buffer.js';
 import type { CatchupClient } from '../comm/catchup/client.js';
 import type { StateConfig } from '../core/state/config.js';
 import type { StateCrypto, StateLedger, StatePeer } from '../core/state/types.js';
@@ -70,6 +71,8 @@ export interface ServiceStreams {
 }
 
 export interface ServiceChannelDeps {
+  /** GossipServiceOptions.verifyWorkers. */
+  readonly verifyWorkers?: boolean;
   readonly node: GossipNode;
   readonly deliver: DeliverService;
   readonly crypto: StateCrypto;
@@ -100,7 +103,7 @@ export class ServiceChannel {
   private stopping?: Promise<void>;
   private readonly feed?: ConfigFeed;
   /** The block stream from an upstream Grapevine peer (streams on). */
-  readonly follower?: StreamFollower;
+  readonly follower?: StreamFollower<BufferedPayload>;
   /** Pulling from the orderer as the org's acting stream source (not as leader). */
   private acting = false;
   /** Leadership changes seen (true = became leader). */
@@ -137,7 +140,8 @@ export class ServiceChannel {
     this.applyConfig(setup);
     const cu = d.catchup;
     let verifier: CatchupVerifierFactory | undefined;
-    if (cu && cu.workers !== false && configBlock && d.state.catchup.enabled) {
+    const workers = d.verifyWorkers ?? (cu !== undefined && cu.workers !== false && d.state.catchup.enabled);
+    if (workers && configBlock) {
       this.feed = new ConfigFeed();
       const init: McsVerifierInit = { channel: this.name, configBlock, feed: this.feed.shared };
       verifier = workerVerifierPool({ module: MCS_VERIFIER_MODULE, init });
@@ -177,12 +181,13 @@ export class ServiceChannel {
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
       onOrdered: (seq, bytes) => this.deliverSource.ordered(seq, bytes),
       onRewound: (h) => this.deliverSource.rewound(h),
-      ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf, catchupVerifier: verifier } : {}),
+      ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf } : {}),
+      ...(verifier ? { catchupVerifier: verifier } : {}),
     });
     if (d.streams) this.follower = this.createFollower(d.streams);
   }
 
-  private createFollower(streams: ServiceStreams): StreamFollower {
+  private createFollower(streams: ServiceStreams): StreamFollower<BufferedPayload> {
     const { d } = this;
     const tag = channelTag(this.name);
     return new StreamFollower({
@@ -191,19 +196,16 @@ export class ServiceChannel {
       clock: d.clock,
       config: streams.config,
       connector: streams.connector,
+      // the org's alive members whose stream marker names this channel: the marker (on their
+      // signed alive messages) says they hold it, with their role and height, so a new peer
+      // plans its stream with the first membership response, before any StateInfo arrives
       members: () => {
         const out: StreamMember[] = [];
-        for (const p of d.node.peersOfChannel(this.name)) {
-          if (p.mspId !== d.mspId) continue;
-          const marker = decodeStreamMarker(p.metadata);
-          if (!marker) continue;
-          out.push({
-            pkiId: p.pkiId,
-            endpoint: preferredEndpoint(p),
-            // the marker's height (seconds old at most), else the StateInfo's (throttled)
-            height: marker.get(tag)?.height ?? p.properties?.ledgerHeight,
-            role: marker.get(tag)?.role,
-          });
+        for (const m of d.node.aliveMembers()) {
+          if (m.mspId !== d.mspId) continue;
+          const mark = decodeStreamMarker(m.metadata)?.get(tag);
+          if (!mark) continue;
+          out.push({ pkiId: m.pkiId, endpoint: preferredEndpoint(m), height: mark.height, role: mark.role });
         }
         return out;
       },
@@ -211,11 +213,14 @@ export class ServiceChannel {
       isLeader: () => this.leadership.isLeader(),
       // bound to the certificate the upstream connector presents (the gossip TLS client pair)
       seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h, streams.connector.tlsCertHash),
-      verifyBlock: (seq, block) => d.crypto.verifyBlock(this.name, seq, block),
-      addPayload: async (seq, bytes, block) => {
+      // in the catch-up verifier workers when they run (a far-behind peer streams at the pace
+      // of the stream), else inline; a config block's successors are judged by it (provider)
+      verify: (seq, bytes) => this.provider.verifyStreamed(seq, bytes),
+      verifyAhead: () => this.provider.verifyAhead(),
+      add: async (p) => {
         if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
-        if ((await this.provider.addPayload(seq, bytes, 'stream', block)) === 'stopped')
-          throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${seq}`);
+        if ((await this.provider.addVerified(p)) === 'stopped')
+          throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${p.seqNum}`);
       },
       setActingSource: (on) => {
         this.acting = on;

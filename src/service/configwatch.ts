@@ -3,8 +3,9 @@
  * block"). The state layer commits through `watchConfigBlocks(ledger, onConfig)`: every append
  * goes to the real ledger (with the decoded block or verifier facts the caller gives), and once
  * it is durable a CONFIG block is handed to onConfig (decoded, and its bytes as stored).
- * A config block holds exactly one transaction, so the check first walks the block's protobuf
- * framing (no copy, no decode) and counts transactions; only a one-transaction block is decoded.
+ * A config block holds exactly one transaction, of type CONFIG, so the check first walks the
+ * block's protobuf framing (no copy, no decode) for its first transaction's type and counts its
+ * transactions; only a one-transaction CONFIG block is decoded.
  */
 import type { StateLedger } from '../core/state/types.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
@@ -81,6 +82,61 @@ export function txCountUpTo2(bytes: Uint8Array): number | undefined {
   return count;
 }
 
+/**
+ * The first length-delimited field `field` of the message in bytes[start, end): its value's
+ * [start, end), or undefined when absent or the framing is broken.
+ */
+function lengthDelimited(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  field: number,
+): [number, number] | undefined {
+  let pos = start;
+  while (pos < end) {
+    const tag = varint(b, pos);
+    if (!tag) return undefined;
+    pos = tag[1];
+    const wire = tag[0] & 7;
+    if (Math.floor(tag[0] / 8) === field && wire === 2) {
+      const len = varint(b, pos);
+      if (!len || len[1] + len[0] > end) return undefined;
+      return [len[1], len[1] + len[0]];
+    }
+    const n = skip(b, pos, wire);
+    if (n === undefined || n > end) return undefined;
+    pos = n;
+  }
+  return undefined;
+}
+
+/**
+ * The channel header type of a serialized block's first transaction (Block.data = 2 ->
+ * BlockData.data = 1 -> Envelope.payload = 1 -> Payload.header = 1 -> Header.channel_header = 1
+ * -> ChannelHeader.type = 1), without decoding anything; undefined when not found (type 0,
+ * MESSAGE, is left out of the encoding) or malformed.
+ */
+export function firstTxType(bytes: Uint8Array): number | undefined {
+  let r: [number, number] | undefined = [0, bytes.length];
+  for (const field of [2, 1, 1, 1, 1]) {
+    r = lengthDelimited(bytes, r[0], r[1], field);
+    if (!r) return undefined;
+  }
+  let pos = r[0];
+  while (pos < r[1]) {
+    const tag = varint(bytes, pos);
+    if (!tag) return undefined;
+    pos = tag[1];
+    if (tag[0] === 0x08) return varint(bytes, pos)?.[0]; // field 1, varint
+    const n = skip(bytes, pos, tag[0] & 7);
+    if (n === undefined) return undefined;
+    pos = n;
+  }
+  return undefined;
+}
+
+const HEADER_TYPE_CONFIG = 1;
+
 /** The ledger as the state layer sees it, telling `onConfig` of every committed config block. */
 export function watchConfigBlocks(
   ledger: StateLedger,
@@ -96,7 +152,8 @@ export function watchConfigBlocks(
     ): Promise<bigint> {
       // opts carries dataHashChecked: dropping it would make the store hash every block again
       const h = await ledger.append(bytes, decoded, opts);
-      if (txCountUpTo2(bytes) === 1) {
+      // only a block whose one transaction is a CONFIG one is decoded (and checked fully)
+      if (firstTxType(bytes) === HEADER_TYPE_CONFIG && txCountUpTo2(bytes) === 1) {
         const block = configBlockOf(bytes);
         if (block) onConfig(block, bytes);
       }

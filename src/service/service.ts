@@ -79,6 +79,13 @@ export interface GossipServiceOptions {
   readonly streams?: StreamConfig;
   /** Opens Deliver streams on upstream peers (gRPC in a peer; the simulation's rpc in sim). */
   readonly upstreamConnector?: UpstreamConnector;
+  /**
+   * Verify catch-up and stream blocks in worker threads (grapevine.catchup.verifyWorkers of
+   * them, up to grapevine.catchup.maxVerifyInFlight ahead), so a far-behind peer is not held to
+   * one signature check at a time on its main thread. Default: with a catch-up client (unless its
+   * `workers` is false). The simulation leaves it off (worker threads run outside its clock).
+   */
+  readonly verifyWorkers?: boolean;
   /** TLS towards the orderers (absent: plaintext). */
   readonly deliverTls?: DeliverTls;
   /** Default: gRPC to the orderers. The simulation gives an in-memory one. */
@@ -114,6 +121,7 @@ export class GossipService {
   private phase: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
   private readonly streams?: ServiceStreams;
+  private markerPending = false;
 
   constructor(private readonly o: GossipServiceOptions) {
     this.election = o.election ?? FABRIC_ELECTION_DEFAULTS;
@@ -153,7 +161,7 @@ export class GossipService {
         config: o.streams,
         connector: o.upstreamConnector,
         onRoleChange: () => this.updateStreamMarker(true),
-        onHeight: () => this.updateStreamMarker(false),
+        onHeight: () => this.heightChanged(),
       };
       // streaming peers take blocks from their stream: no push or pull among them
       this.node.setBlockGossipFilter((m) => decodeStreamMarker(m.metadata) === undefined);
@@ -179,6 +187,16 @@ export class GossipService {
    * `announce`: send a fresh alive message now (a role change); else the next periodic one
    * carries it (a height change: one alive per block would be O(N^2) per block).
    */
+  private heightChanged(): void {
+    // commits resolve in groups (the ledger's group commit): one marker for the group
+    if (this.markerPending) return;
+    this.markerPending = true;
+    this.clock.setTimeout(() => {
+      this.markerPending = false;
+      if (this.phase !== 'stopped') this.updateStreamMarker(false);
+    }, 0);
+  }
+
   private updateStreamMarker(announce: boolean): void {
     const marks = new Map<string, ChannelMark>();
     for (const [name, ch] of this.channels) marks.set(name, { role: ch.streamRole(), height: ch.height() });
@@ -219,6 +237,7 @@ export class GossipService {
         state: this.stateConfig,
         parse: this.parse,
         catchup: this.o.catchup,
+        ...(this.o.verifyWorkers !== undefined ? { verifyWorkers: this.o.verifyWorkers } : {}),
         streams: this.streams,
         clock: this.clock,
         rng: this.rng,

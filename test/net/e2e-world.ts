@@ -19,7 +19,11 @@ import {
 } from '../../src/core/deliver/index.js';
 import { GrpcDeliverConnector, RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
 import { GrpcUpstreamConnector } from '../../src/comm/deliver/grpc.js';
-import { deliverMetrics, deliverServerHandlers, DeliverServerService } from '../../src/comm/deliver/server.js';
+import {
+  deliverMetrics,
+  deliverServerHandlers,
+  DeliverServerService,
+} from '../../src/comm/deliver/server.js';
 import { streamConfig, type StreamConfig } from '../../src/core/stream/config.js';
 import type { UpstreamConnector } from '../../src/core/stream/follower.js';
 import { parseDeliverResponse } from '../../src/wire/deliver-frames.js';
@@ -278,6 +282,8 @@ export interface PeerOptions {
   readonly deliverServer?: boolean;
   /** Wrap the upstream connector (e.g. to count or break streams). */
   readonly wrapUpstream?: (c: UpstreamConnector) => UpstreamConnector;
+  /** Verify stream blocks in a worker thread, as the daemon does (GossipServiceOptions). */
+  readonly verifyWorkers?: boolean;
 }
 
 /** peer<index>.org<org>: transport, MCS, ledger (genesis appended), GossipService started. */
@@ -299,27 +305,29 @@ export async function startPeer(
   const port = net.peerPorts[org - 1]![index]!;
   const endpoint = `127.0.0.1:${port}`;
   const metrics = new Metrics({ peer: endpoint });
-  const streams = o.streams === undefined || o.streams === false ? undefined : streamConfig(o.streams === true ? {} : o.streams);
+  const streams =
+    o.streams === undefined || o.streams === false
+      ? undefined
+      : streamConfig(o.streams === true ? {} : o.streams);
   const commTls = loadCommTls(join(dir, 'tls'), tlsCas);
   // the Deliver server is registered before the gossip server binds; it finds the channels
   // through the service, built below (until then every channel is NOT_FOUND)
   const built: { service?: GossipService } = {};
   const serveDeliver = streams?.enabled === true || o.deliverServer === true;
-  const deliverServed =
-    serveDeliver
-      ? [
-          {
-            definition: DeliverServerService,
-            implementation: deliverServerHandlers({
-              source: (ch) => built.service?.deliverSource(ch),
-              now: () => realClock.now(),
-              timeWindowMs: 15 * 60_000,
-              mutualTls: true,
-              metrics: deliverMetrics(metrics),
-            }),
-          },
-        ]
-      : [];
+  const deliverServed = serveDeliver
+    ? [
+        {
+          definition: DeliverServerService,
+          implementation: deliverServerHandlers({
+            source: (ch) => built.service?.deliverSource(ch),
+            now: () => realClock.now(),
+            timeWindowMs: 15 * 60_000,
+            mutualTls: true,
+            metrics: deliverMetrics(metrics),
+          }),
+        },
+      ]
+    : [];
   const transport = await GrpcTransport.start({
     clock: realClock,
     rng: cryptoRng,
@@ -372,6 +380,7 @@ export async function startPeer(
     deliverConnector: connector,
     ...(streams ? { streams } : {}),
     ...(upstreamConnector ? { upstreamConnector } : {}),
+    ...(o.verifyWorkers ? { verifyWorkers: true } : {}),
     channelCrypto: registry,
     metrics,
     logger: o.logger,

@@ -9,6 +9,11 @@ import fc from 'fast-check';
 import { makeChain } from '../../src/sim/blockmaker.js';
 import { simOrg, simPeer } from '../../src/sim/index.js';
 import { parseSetup, toSetup, txCountUpTo2, watchConfigBlocks } from '../../src/service/index.js';
+import { firstTxType } from '../../src/service/configwatch.js';
+import { decodeBlock } from '../../src/wire/block.js';
+import { decode } from '../../src/wire/codec.js';
+import { ChannelHeaderSchema, EnvelopeSchema, PayloadSchema } from '../../src/wire/gen/common/common_pb.js';
+import { vectorBlocks, vectorsOrSkip } from '../helpers/vectors.js';
 import { ConfigError } from '../../src/base/errors.js';
 import type { Block } from '../../src/wire/gen/common/common_pb.js';
 import { fixture } from '../orderer/fixtures.js';
@@ -28,6 +33,37 @@ test('txCountUpTo2: 1 for a config block, 1 or 2 for ordinary ones; arbitrary by
       return r === undefined || (Number.isInteger(r) && r >= 0 && r <= 2);
     }),
   );
+});
+
+/** The first transaction's channel header type, by a full decode. */
+function decodedType(bytes: Uint8Array): number {
+  const env = decode(EnvelopeSchema, decodeBlock(bytes).data!.data[0]!);
+  const payload = decode(PayloadSchema, env.payload);
+  return decode(ChannelHeaderSchema, payload.header!.channelHeader).type;
+}
+
+test('firstTxType: the first transaction type without a decode, as a full decode reads it; never throws', async (t) => {
+  const f = await fixture();
+  assert.equal(firstTxType(f.genesis), 1, 'CONFIG');
+  const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
+  const orderer = await simPeer(org, 0);
+  const [plain] = makeChain({ channel: 'c', orderer: orderer.signer, n: 1, txCount: 1 });
+  assert.notEqual(firstTxType(plain!), 1);
+  assert.equal(firstTxType(plain!) ?? 0, decodedType(plain!));
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+      const r = firstTxType(b);
+      return r === undefined || Number.isInteger(r);
+    }),
+  );
+  if (!vectorsOrSkip(t)) return;
+  // real Fabric v2.4.9 blocks: the genesis and config updates are CONFIG (1), the rest ENDORSER_TRANSACTION (3)
+  let configs = 0;
+  for (const { n, bytes } of vectorBlocks()) {
+    assert.equal(firstTxType(bytes) ?? 0, decodedType(bytes), `block ${n}`);
+    if (firstTxType(bytes) === 1) configs++;
+  }
+  assert.ok(configs >= 1, 'the vectors hold at least the genesis block');
 });
 
 test('watchConfigBlocks: onConfig sees committed config blocks only, after the append', async () => {

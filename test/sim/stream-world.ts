@@ -187,8 +187,11 @@ export async function streamWorld(
       ledgerHeight: () => p.disk.height,
       isLeader: () => isLeader(p),
       seekEnvelope: seek,
-      verifyBlock: (seq, block) => gc.verifyBlock(STREAM_CHANNEL, seq, block),
-      addPayload,
+      verify: (seq, bytes) => {
+        gc.verifyBlock(STREAM_CHANNEL, seq, decodeBlock(bytes));
+        return { seq, bytes };
+      },
+      add: (v) => addPayload(v.seq, v.bytes),
       setActingSource: (on) => {
         p.acting = on;
         setPulling(on || isLeader(p));

@@ -3,7 +3,8 @@
  * facts equal the inline ones; a refused or undecodable block is StateError 'bad_block'; a
  * worker that dies fails its jobs 'CATCHUP_FAILED'; at most maxInFlight jobs are outstanding.
  * Through the provider: a bad block in the stream stops it, is counted, and nothing from it on
- * reaches the ledger, while the blocks before it are committed in order.
+ * reaches the ledger, while the blocks before it are committed in order; a block only the
+ * workers refuse (verified ahead of a config change) is judged again inline and committed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -191,7 +192,11 @@ test('a worker that dies fails its jobs CATCHUP_FAILED; with none left verify re
   await assert.rejects(p.verify(6n, new Uint8Array(blocks[6])), { code: 'CATCHUP_FAILED' });
 });
 
-test('provider with verifier workers: a bad block stops the stream, is counted, and nothing from it on is committed', async () => {
+/** A provider catching up blocks 1..120 through verifier workers; `tamper` changes what is sent. */
+async function catchUpThroughWorkers(o: {
+  rejectSeqs?: string[];
+  tamper?: (seq: bigint, b: Uint8Array) => Uint8Array;
+}) {
   const ledger = new MemLedger(blocks.slice(0, 1));
   let offered = 0;
   const client = {
@@ -205,7 +210,8 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
       let n = 0;
       for (let s = start; s <= end; s++) {
         offered++;
-        if (!(await onBlock(s, new Uint8Array(blocks[Number(s)])))) return n;
+        const b = new Uint8Array(blocks[Number(s)]);
+        if (!(await onBlock(s, o.tamper ? o.tamper(s, b) : b))) return n;
         n++;
       }
       return n;
@@ -228,11 +234,26 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
     metrics,
     logger: silentLogger,
     catchup: client,
-    catchupVerifier: workerVerifierPool({ module: TEST_VERIFIER_MODULE, init: init({ rejectSeqs: ['60'] }) }),
+    catchupVerifier: workerVerifierPool({
+      module: TEST_VERIFIER_MODULE,
+      init: init(o.rejectSeqs ? { rejectSeqs: o.rejectSeqs } : {}),
+    }),
   });
   provider.start();
   await provider.verifierReady();
   await provider.syncNow();
+  return { ledger, metrics, provider, offered: () => offered };
+}
+
+test('provider with verifier workers: a bad block stops the stream, is counted, and nothing from it on is committed', async () => {
+  // block 60 with one byte of its data changed: its data hash fails, in a worker and inline
+  const tamper = (seq: bigint, b: Uint8Array) => {
+    if (seq !== 60n) return b;
+    const bad = new Uint8Array(b);
+    bad[Math.floor(bad.length / 2)] ^= 0x01;
+    return bad;
+  };
+  const { ledger, metrics, provider, offered } = await catchUpThroughWorkers({ tamper });
   await poll(() => ledger.height() >= 60n, { timeoutMs: 2000 });
   // a stream that did not stop at the bad block would run on meanwhile (checked by `offered` below)
   await new Promise((r) => setTimeout(r, 50));
@@ -244,6 +265,16 @@ test('provider with verifier workers: a bad block stops the stream, is counted, 
     checks >= 1 && checks < 59,
     `segment verification: fewer signature checks (${checks}) than blocks`,
   );
-  assert.ok(offered <= 60 + 16 + 1, `the stream stopped at the bad block (offered ${offered})`);
+  assert.ok(offered() <= 60 + 16 + 1, `the stream stopped at the bad block (offered ${offered()})`);
+  ledger.blocks.forEach((b, i) => assert.deepEqual(Buffer.from(b), Buffer.from(blocks[i])));
+});
+
+test('provider with verifier workers: a block the workers refuse but the committed config accepts is judged again inline and committed', async () => {
+  // as after a config block verified ahead: the workers still hold the old config
+  const { ledger, metrics, provider } = await catchUpThroughWorkers({ rejectSeqs: ['60'] });
+  await poll(() => ledger.height() >= 121n, { timeoutMs: 5000 });
+  await provider.stop();
+  assert.equal(ledger.height(), 121n, 'every block committed, 60 included');
+  assert.equal(await metrics.value('grapevine_gossip_state_dropped_total', { reason: 'bad_block' }), 0);
   ledger.blocks.forEach((b, i) => assert.deepEqual(Buffer.from(b), Buffer.from(blocks[i])));
 });

@@ -9,6 +9,7 @@ import { makeChain } from '../../src/sim/blockmaker.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../src/wire/deliver-frames.js';
 import { Status } from '../../src/wire/gen/common/common_pb.js';
 import { StreamFollower } from '../../src/core/stream/follower.js';
+import { decodeBlock } from '../../src/wire/block.js';
 import { streamConfig } from '../../src/core/stream/config.js';
 import type { StreamMember } from '../../src/core/stream/tree.js';
 import type { SourceRole } from '../../src/core/stream/marker.js';
@@ -82,10 +83,13 @@ function harness(o: { members: StreamMember[]; leader?: boolean; selfId?: number
     ledgerHeight: () => height,
     isLeader: () => o.leader ?? false,
     seekEnvelope: (h) => new TextEncoder().encode(`seek ${h}`),
-    verifyBlock: (seq) => {
+    verify: (seq, bytes) => {
+      // as VerifyBlock: the header number must be the one expected
+      if (decodeBlock(bytes).header?.number !== seq) throw new Error(`header number is not ${seq}`);
       if (badBlocks.has(seq)) throw new Error(`bad signature on ${seq}`);
+      return seq;
     },
-    addPayload: async (seq) => {
+    add: async (seq) => {
       if (seq === height) {
         committed.push(seq);
         height++;

@@ -336,6 +336,11 @@ export class GossipNode {
     return ch.dissemination.originateLeadership(msg);
   }
 
+  /** The alive members (discovery's view), this peer not included. */
+  aliveMembers(): readonly MemberInfo[] {
+    return this.discovery.aliveMembers();
+  }
+
   /** §5.5 */
   peersOfChannel(channel: string): ChannelPeer[] {
     const peers = this.channels.get(channel)?.peersOfChannel() ?? [];

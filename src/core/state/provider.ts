@@ -71,8 +71,8 @@ export interface StateProviderOptions {
   /** Endpoint serving catch-up for a peer (default: its gossip endpoint). */
   readonly catchupEndpointOf?: (peer: StatePeer) => string;
   /**
-   * Opens the pool that verifies catch-up blocks off this thread (a peer passes
-   * src/service/verify's workerVerifierPool). Without it catch-up blocks are verified inline.
+   * Opens the pool that verifies catch-up and stream blocks off this thread (a peer passes
+   * src/service/verify's workerVerifierPool). Without it they are verified inline.
    */
   readonly catchupVerifier?: CatchupVerifierFactory;
 }
@@ -94,6 +94,8 @@ export class StateProvider {
   private stopping?: Promise<void>;
   private lastPoke = -Infinity;
   private readonly dropped;
+  /** verifyAgainLater: blocks waiting until every block before them is committed. */
+  private heightWaiters: { height: bigint; wake: () => void }[] = [];
 
   constructor(private readonly o: StateProviderOptions) {
     this.channel = o.channel;
@@ -123,6 +125,7 @@ export class StateProvider {
         height.set({ channel }, Number(h));
         committed.inc({ channel, source: p.source });
         this.notifyHeight(h);
+        this.releaseHeightWaiters(h);
       },
       onFatal: (e) => o.onFatal?.(e),
       ...(o.onOrdered ? { onIssued: (p: BufferedPayload) => o.onOrdered!(p.seqNum, p.bytes) } : {}),
@@ -134,7 +137,6 @@ export class StateProvider {
     if (o.catchup) {
       const outcomes = m.counter(METRICS.grapevineCatchupStreamsTotal);
       const blocks = m.counter(METRICS.grapevineCatchupBlocksTotal);
-      this.signatureChecks = m.counter(METRICS.grapevineCatchupSignatureChecksTotal);
       this.catchup = new CatchupRunner({
         channel,
         client: o.catchup,
@@ -143,8 +145,8 @@ export class StateProvider {
         config: this.config.catchup,
         logger: this.log,
         height: () => this.missingFrom(),
-        verify: (seq, bytes) => this.verifyCatchup(seq, bytes),
-        verifyAhead: () => (this.pool && this.pool.size > 0 ? this.config.catchup.maxVerifyInFlight : 0),
+        verify: (seq, bytes) => this.verifyOffThread(seq, bytes, 'catchup'),
+        verifyAhead: () => this.verifyAhead(),
         add,
         drop: (r, d) => this.drop(r, d),
         endpointOf: o.catchupEndpointOf,
@@ -189,7 +191,8 @@ export class StateProvider {
     this.notifyHeight(this.o.ledger.height());
     this.commit.start();
     const cv = this.o.catchupVerifier;
-    if (this.catchup && this.config.catchup.enabled && cv) {
+    if (cv) {
+      this.signatureChecks = this.metrics.counter(METRICS.grapevineCatchupSignatureChecksTotal);
       const pool = cv({
         channel: this.channel,
         workers: this.config.catchup.verifyWorkers,
@@ -262,6 +265,7 @@ export class StateProvider {
     if (this.stopping) return this.stopping;
     this.state = 'stopped';
     this.unsubscribe?.();
+    this.releaseHeightWaiters(-1n);
     this.stopping = (async () => {
       this.buffer.close();
       await Promise.all([this.antiEntropy.stop(), this.server.stop(), this.commit.stop()]);
@@ -296,12 +300,66 @@ export class StateProvider {
     return { seqNum: seq, bytes, block, source };
   }
 
-  /** Catch-up blocks: in the worker pool when it runs (the bytes then belong to it), else inline. */
-  private async verifyCatchup(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
+  /**
+   * Stream blocks (core/stream): verified like catch-up blocks (verifyOffThread), then added
+   * with addVerified in stream order.
+   */
+  verifyStreamed(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
+    return this.verifyOffThread(seq, bytes, 'stream');
+  }
+
+  /** Blocks a pipelined source may have in verification ahead of the one it adds (0: none). */
+  verifyAhead(): number {
+    return this.pool && this.pool.usable > 0 ? this.config.catchup.maxVerifyInFlight : 0;
+  }
+
+  /** A block verified by verifyStreamed: blocking (flow control) unless nonBlockingCommitMode. */
+  addVerified(p: BufferedPayload): Promise<PushResult> {
+    return this.add(p, !this.config.nonBlockingCommitMode);
+  }
+
+  /**
+   * Catch-up and stream blocks: in the worker pool when it runs or starts, else (or when its
+   * workers die) inline. A block the workers refuse is judged again inline once every block before it
+   * is committed: it may have been verified ahead of a config block that changes the orderer's
+   * keys or policy (the workers used the config committed when its verification started), and
+   * must then be judged by the config it follows. Callers take results in order, so the blocks
+   * before it are already in the buffer and the wait ends.
+   */
+  private async verifyOffThread(
+    seq: bigint,
+    bytes: Uint8Array,
+    source: PayloadSource,
+  ): Promise<BufferedPayload> {
     const pool = this.pool;
-    if (!pool || pool.size === 0) return this.verify(seq, bytes, 'catchup');
-    const v = await pool.verify(seq, bytes);
-    return { seqNum: seq, bytes: v.bytes, facts: v.facts, source: 'catchup' };
+    // a starting worker takes jobs already: the main thread stays free for the stream meanwhile
+    if (!pool || pool.usable === 0) return this.verify(seq, bytes, source);
+    try {
+      const v = await pool.verify(seq, bytes);
+      return { seqNum: seq, bytes: v.bytes, facts: v.facts, source };
+    } catch (e) {
+      // the workers died (or did not start): this thread verifies
+      if (e instanceof StateError && e.code === 'CATCHUP_FAILED') return this.verify(seq, bytes, source);
+      if (!(e instanceof StateError && e.code === 'bad_block')) throw e;
+      if (!(await this.committedUpTo(seq))) throw e;
+      return this.verify(seq, bytes, source); // the pool copies, our bytes are intact
+    }
+  }
+
+  /** Resolves true once the ledger holds every block below `height`, false if we stop first. */
+  private committedUpTo(height: bigint): Promise<boolean> {
+    if (this.state === 'stopped') return Promise.resolve(false);
+    if (this.o.ledger.height() >= height) return Promise.resolve(true);
+    return new Promise((resolve) =>
+      this.heightWaiters.push({ height, wake: () => resolve(this.state !== 'stopped') }),
+    );
+  }
+
+  private releaseHeightWaiters(h: bigint): void {
+    if (this.heightWaiters.length === 0) return;
+    const ready = this.heightWaiters.filter((w) => w.height <= h || this.state === 'stopped');
+    this.heightWaiters = this.heightWaiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.wake();
   }
 
   private onStateMessage(m: ReceivedMessage): void {

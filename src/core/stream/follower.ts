@@ -12,10 +12,11 @@
  *     is ahead of us) is dropped and its upstream suspected.
  * session: open orderer.AtomicBroadcast/Deliver on U's endpoint with a signed SeekInfo from our
  *   ledger height (so one stream serves catch-up and live blocks), stop acting as source once it
- *   is open, then for each response: a status ends it; a block must decode, have a header, be the
- *   next in sequence (the seek's start, then one after the last) and pass verifyBlock before
- *   addPayload, which blocks while the state layer's buffer is full (flow
- *   control: nothing is dropped for being ahead).
+ *   is open, then for each response: a status ends it; a block must decode and pass VerifyBlock
+ *   as the next in sequence (the seek's start, then one after the last) before it is added; the
+ *   add blocks while the state layer's buffer is full (flow control: nothing is dropped for being
+ *   ahead). Verification may run ahead of the add, in worker threads (pump): a far-behind
+ *   follower catches up at the pace of the stream, not of one signature check at a time.
  * failure (connect error, stream end, bad status, bad block): U is suspected for suspectMs; if U
  *   was the root we become an acting source at once (the orderer, for as long as no upstream has
  *   the blocks), so the root's children fail over in one round trip, not after an election; the
@@ -28,9 +29,8 @@ import { silentLogger, type Logger } from '../../base/log.js';
 import { pkiIdKey, samePkiId, type PkiId } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
 import { METRICS } from '../../base/metric-table.js';
-import { decodeBlock } from '../../wire/block.js';
 import { parseDeliverResponse } from '../../wire/deliver-frames.js';
-import { Status, type Block } from '../../wire/gen/common/common_pb.js';
+import { Status } from '../../wire/gen/common/common_pb.js';
 import type { DeliverStream } from '../deliver/deliverer.js';
 import type { StreamConfig } from './config.js';
 import type { SourceRole } from './marker.js';
@@ -47,7 +47,7 @@ export interface UpstreamConnector {
   readonly tlsCertHash?: Uint8Array;
 }
 
-export interface StreamFollowerOptions {
+export interface StreamFollowerOptions<V> {
   readonly channelId: string;
   readonly selfPkiId: PkiId;
   readonly clock: Clock;
@@ -60,10 +60,15 @@ export interface StreamFollowerOptions {
   isLeader(): boolean;
   /** The signed SeekInfo envelope for a seek from `height` to the end of time. */
   seekEnvelope(height: bigint): Uint8Array;
-  /** VerifyBlock (§2.8); throws on failure. */
-  verifyBlock(seqNum: bigint, block: Block): void;
-  /** The state layer's blocking AddPayload. */
-  addPayload(seqNum: bigint, blockBytes: Uint8Array, block: Block): Promise<void>;
+  /**
+   * Decode block `seqNum` and VerifyBlock it (§2.8: its header number must be seqNum); throws or
+   * rejects when bad. May run off this thread: several can be under way at once.
+   */
+  verify(seqNum: bigint, blockBytes: Uint8Array): V | Promise<V>;
+  /** Verifications that may run ahead of the block being added (default 0: one at a time). */
+  verifyAhead?(): number;
+  /** The state layer's blocking AddPayload of a verified block, in stream order. */
+  add(verified: V): Promise<void>;
   /** Start (true) or stop (false) pulling from the orderer as an acting source. */
   setActingSource(on: boolean): void;
   /**
@@ -89,9 +94,12 @@ interface Session {
   next: bigint;
 }
 
+/** How often a just-started follower looks for an upstream (lookSoon). */
+const START_LOOK_MS = 50;
+
 const ROLE_GAUGE = { none: 0, follower: 1, source: 2, leader: 3 } as const;
 
-export class StreamFollower {
+export class StreamFollower<V = unknown> {
   private session: Session | undefined;
   private acting = false;
   private lagging = false;
@@ -100,17 +108,20 @@ export class StreamFollower {
   private planned: { key: string; since: number } | undefined;
   private timer: TimerHandle | undefined;
   private soon = false;
+  private looking = false;
+  private startedAt = 0;
   private stopped = false;
   private readonly log: Logger;
   /** The last plan (for status and tests). */
   lastPlan: Plan | { kind: 'leader' } | { kind: 'none' } = { kind: 'none' };
 
-  constructor(private readonly o: StreamFollowerOptions) {
+  constructor(private readonly o: StreamFollowerOptions<V>) {
     this.log = o.logger ?? silentLogger;
   }
 
   start(): void {
     if (this.timer || this.stopped) return;
+    this.startedAt = this.o.clock.now();
     this.timer = this.o.clock.setInterval(() => this.reconcile(), this.o.config.checkIntervalMs);
     this.reconcile();
   }
@@ -196,6 +207,7 @@ export class StreamFollower {
       this.setActing(false);
       this.lastPlan = { kind: 'none' };
       this.gauge(ROLE_GAUGE.none, 0);
+      this.lookSoon();
       return;
     }
     const plan = planUpstream({
@@ -205,7 +217,7 @@ export class StreamFollower {
       lagBlocks: o.config.lagBlocks,
     });
     this.lastPlan = plan;
-    if (plan.kind === 'source' && !this.acting && heightsPending) return;
+    if (plan.kind === 'source' && !this.acting && heightsPending) return this.lookSoon();
     if (plan.kind === 'source') {
       this.endSession('source');
       this.setActing(true);
@@ -246,8 +258,9 @@ export class StreamFollower {
     const { o } = this;
     const height = o.ledgerHeight();
     s.next = height;
+    let stream: DeliverStream;
     try {
-      const stream = await o.connector.open(s.member.endpoint, o.seekEnvelope(height));
+      stream = await o.connector.open(s.member.endpoint, o.seekEnvelope(height));
       if (s.ended) {
         stream.close();
         return;
@@ -264,63 +277,110 @@ export class StreamFollower {
     );
     // the upstream serves us now: stop pulling from the orderer ourselves
     this.setActing(false);
-    for (;;) {
-      const frame = await s.stream.recv();
-      if (s.ended) return;
-      if (frame === undefined) {
-        this.log.debug({ upstream: s.member.endpoint }, 'upstream ended the block stream');
-        this.fail(s, 'failed');
-        return;
+    const err = await this.pump(s, stream);
+    if (s.ended) return;
+    this.log.debug({ upstream: s.member.endpoint, err }, 'block stream ended');
+    // NOT_FOUND before any block: the upstream is below the height we seek from (its
+    // StateInfo was stale), not faulty; leave it out only until the next plan or two
+    const behind = s.blocks === 0 && err === `status ${Status[Status.NOT_FOUND]}`;
+    this.fail(s, 'failed', behind ? 2 * o.config.checkIntervalMs : undefined);
+  }
+
+  /**
+   * Reads the stream and adds its blocks until either fails; returns why. Two loops share a
+   * window of verifications in stream order: the reader starts block s.next's verification as
+   * its frame arrives (up to verifyAhead() ahead of the block being added), the adder takes them
+   * in order and adds each once it and every block before it verified. A read that ends lets the
+   * adder finish the blocks already read first; a bad block ends both (its successors unused).
+   */
+  private async pump(s: Session, stream: DeliverStream): Promise<string> {
+    const { o } = this;
+    // read at every step: verifier workers may come up while the stream runs
+    const ahead = () => Math.max(0, o.verifyAhead?.() ?? 0);
+    const window: { seq: bigint; v: Promise<V> }[] = [];
+    let readEnd: string | undefined;
+    let done = false; // the adder returned
+    let room: (() => void) | undefined;
+    let item: (() => void) | undefined;
+    const wake = (w: (() => void) | undefined) => w?.();
+    const reader = (async () => {
+      let seq = s.next;
+      for (;;) {
+        while (window.length > ahead() && !done && !s.ended) await new Promise<void>((r) => (room = r));
+        if (done || s.ended) return;
+        const frame = await stream.recv();
+        if (done || s.ended) return;
+        const r = frame === undefined ? { end: 'upstream ended the block stream' } : this.blockOf(frame);
+        if ('end' in r) {
+          readEnd = r.end;
+          wake(item);
+          return;
+        }
+        window.push({ seq, v: this.verifying(seq, r.block) });
+        seq++;
+        wake(item);
       }
-      const err = await this.process(frame, s);
-      if (s.ended) return;
-      if (err !== undefined) {
-        this.log.debug({ upstream: s.member.endpoint, err }, 'block stream refused');
-        // NOT_FOUND before any block: the upstream is below the height we seek from (its
-        // StateInfo was stale), not faulty; leave it out only until the next plan or two
-        const behind = s.blocks === 0 && err === `status ${Status[Status.NOT_FOUND]}`;
-        this.fail(s, 'failed', behind ? 2 * o.config.checkIntervalMs : undefined);
-        return;
+    })();
+    try {
+      for (;;) {
+        if (window.length === 0) {
+          if (readEnd !== undefined) return readEnd;
+          if (s.ended) return 'ended';
+          await new Promise<void>((r) => (item = r));
+          continue;
+        }
+        const head = window[0]!;
+        let v: V;
+        try {
+          v = await head.v;
+        } catch (e) {
+          return `block ${head.seq} fails verification: ${errorMessage(e)}`;
+        }
+        if (s.ended) return 'ended';
+        try {
+          await o.add(v);
+        } catch (e) {
+          return `block ${head.seq} not added: ${errorMessage(e)}`;
+        }
+        window.shift();
+        wake(room);
+        s.next = head.seq + 1n;
+        s.blocks++;
+        s.lastProgressAt = o.clock.now();
+        o.metrics?.counter(METRICS.grapevineStreamBlocksTotal).inc({ channel: o.channelId });
       }
-      s.blocks++;
-      s.lastProgressAt = o.clock.now();
-      o.metrics?.counter(METRICS.grapevineStreamBlocksTotal).inc({ channel: o.channelId });
+    } finally {
+      // the reader stops at its next step (a pending recv ends with the stream)
+      done = true;
+      stream.close();
+      wake(room);
+      await reader;
     }
   }
 
-  /** One DeliverResponse; returns why it is refused, or undefined. */
-  private async process(frame: Uint8Array, s: Session): Promise<string | undefined> {
-    const { o } = this;
+  /** One DeliverResponse: a block's bytes, or why the stream ends. */
+  private blockOf(frame: Uint8Array): { block: Uint8Array } | { end: string } {
     let res;
     try {
       res = parseDeliverResponse(frame);
     } catch (e) {
-      return `malformed response: ${errorMessage(e)}`;
+      return { end: `malformed response: ${errorMessage(e)}` };
     }
-    if (res.case === 'status') return `status ${Status[res.status] ?? res.status}`;
-    if (res.case !== 'block') return 'unknown response';
-    let block: Block;
+    if (res.case === 'status') return { end: `status ${Status[res.status] ?? res.status}` };
+    if (res.case !== 'block') return { end: 'unknown response' };
+    return { block: res.block };
+  }
+
+  /** A verification as a promise whose rejection is never left unhandled. */
+  private verifying(seq: bigint, bytes: Uint8Array): Promise<V> {
+    let p: Promise<V>;
     try {
-      block = decodeBlock(res.block);
+      p = Promise.resolve(this.o.verify(seq, bytes));
     } catch (e) {
-      return `block does not decode: ${errorMessage(e)}`;
+      p = Promise.reject(e);
     }
-    if (!block.header) return 'block without header';
-    const seq = block.header.number;
-    // a Deliver stream sends the blocks from the seek's start in order, none left out
-    if (seq !== s.next) return `block ${seq} out of sequence (expected ${s.next})`;
-    try {
-      o.verifyBlock(seq, block);
-    } catch (e) {
-      return `block ${seq} fails verification: ${errorMessage(e)}`;
-    }
-    try {
-      await o.addPayload(seq, res.block, block);
-    } catch (e) {
-      return `block ${seq} not added: ${errorMessage(e)}`;
-    }
-    s.next = seq + 1n;
-    return undefined;
+    p.catch(() => undefined);
+    return p;
   }
 
   private fail(s: Session, reason: 'failed' | 'stalled', suspectMs = this.o.config.suspectTimeoutMs): void {
@@ -339,6 +399,24 @@ export class StreamFollower {
     s.ended = reason;
     s.stream?.close();
     this.o.metrics?.counter(METRICS.grapevineStreamSessionsTotal).inc({ channel: this.o.channelId, reason });
+  }
+
+  /**
+   * Just started and no upstream yet (members or their heights still unknown): look again in
+   * START_LOOK_MS rather than checkIntervalMs, so a new peer streams as soon as membership
+   * tells it where from (for the first stallTimeout only: a lone peer does not poll on).
+   */
+  private lookSoon(): void {
+    const { o } = this;
+    if (this.looking || this.stopped || o.clock.now() - this.startedAt >= o.config.stallTimeoutMs) return;
+    this.looking = true;
+    o.clock.setTimeout(
+      () => {
+        this.looking = false;
+        this.reconcile();
+      },
+      Math.min(START_LOOK_MS, o.config.checkIntervalMs),
+    );
   }
 
   private reconcileSoon(): void {

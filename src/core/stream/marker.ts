@@ -28,10 +28,18 @@ const ROLE_BYTE: Record<SourceRole, number> = { source: 1, leader: 2 };
 /** Per channel tag: the peer's role and height there. */
 export type StreamMarker = ReadonlyMap<number, ChannelMark>;
 
-/** The 4-byte tag of a channel name, as a number. */
+const tags = new Map<string, number>();
+const MAX_TAGS = 4096;
+
+/** The 4-byte tag of a channel name, as a number (kept: the marker is rebuilt on every commit). */
 export function channelTag(channel: string): number {
+  let tag = tags.get(channel);
+  if (tag !== undefined) return tag;
   const h = sha256(new TextEncoder().encode(channel));
-  return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  tag = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  if (tags.size >= MAX_TAGS) tags.clear();
+  tags.set(channel, tag);
+  return tag;
 }
 
 export function encodeStreamMarker(channels: ReadonlyMap<string, ChannelMark>): Uint8Array {

@@ -105,6 +105,10 @@ interface Slot {
 }
 
 const MIN_BATCH_BUFFER = 1024 * 1024;
+/** A batch of this many jobs or more means blocks arrive in a run (catch-up): linger for more. */
+const LINGER_AFTER_BATCH = 4;
+/** How long an idle worker's next batch waits for more jobs then (a lone block never waits). */
+const LINGER_MS = 5;
 const MAX_SPARE_BUFFERS = 4;
 /** Larger buffers (a batch of huge blocks) are not kept. */
 const MAX_SPARE_BYTES = 16 * 1024 * 1024;
@@ -129,6 +133,8 @@ export class BlockVerifyPool {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
+  /** Jobs in the batch sent last. */
+  private lastBatch = 0;
   /** Batch buffers handed back by the workers, for reuse (at most MAX_SPARE_BUFFERS). */
   private readonly spare: ArrayBuffer[] = [];
   /** Messages sent to workers, and the jobs in them. */
@@ -156,6 +162,11 @@ export class BlockVerifyPool {
   /** Workers still running. */
   get size(): number {
     return this.slots.filter((s) => s.state === 'alive').length;
+  }
+
+  /** Workers running or starting. */
+  get usable(): number {
+    return this.slots.filter((s) => s.state !== 'dead').length;
   }
 
   get pending(): number {
@@ -191,10 +202,14 @@ export class BlockVerifyPool {
     if (slot.outbox.length >= this.batch) this.flush(slot);
     else if (slot.sent === 0 && !this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
+      const flushIdle = () => {
         this.flushScheduled = false;
         for (const s of this.slots) if (s.sent === 0) this.flush(s);
-      });
+      };
+      // blocks arriving in a run (the last batch was not a lone block): wait LINGER_MS for more,
+      // so a batch is one chained run with one signature check, not a handful of them
+      if (this.lastBatch >= LINGER_AFTER_BATCH) setTimeout(flushIdle, LINGER_MS);
+      else setImmediate(flushIdle);
     }
     return p;
   }
@@ -287,6 +302,7 @@ export class BlockVerifyPool {
       blocks: blocks.buffer,
     };
     slot.sent++;
+    this.lastBatch = jobs.length;
     this.batchesSent++;
     this.jobsSent += jobs.length;
     slot.worker.postMessage(batch, [blocks.buffer]);
