@@ -31,7 +31,7 @@ import { startLayoutOrderer } from '../test/helpers/layout-orderer.js';
 import { until } from '../test/helpers/until.js';
 import { percentile, type Figure } from './lib/figures.js';
 
-const BLOCKS = Number(process.env.GRAPEVINE_BENCH_RELAY_BLOCKS ?? 40);
+const BLOCKS = Number(process.env.GRAPEVINE_BENCH_RELAY_BLOCKS ?? 80);
 const TX_BYTES = 16 * 1024;
 
 interface PhaseResult {

@@ -32,6 +32,7 @@ export const realClock: Clock = {
     else clearTimeout(h.timer);
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  immediate: (fn) => void setImmediate(fn),
 };
 
 export const cryptoRng: Rng = {

@@ -16,6 +16,11 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
   /** A promise that resolves after `ms` of this clock's time. */
   sleep(ms: number): Promise<void>;
+  /**
+   * Run `fn` once the I/O of the current turn went out (setImmediate), not a timer's 1 ms later.
+   * Optional: a clock without it (the simulation's) gives its callers no such turn.
+   */
+  immediate?(fn: () => void): void;
 }
 
 export interface TimerHandle {

@@ -193,6 +193,50 @@ test('commit loop: out-of-order arrivals commit in order, once each; onCommitted
   await w.loop.stop();
 });
 
+test('commit loop: with a clock that has immediate, onIssued of the blocks popped in a turn comes before their appends, which start in the next turn', async () => {
+  const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
+  const blocks = chain('ch', fastSigner(await simPeer(org, 0)), 5);
+  const events: string[] = [];
+  const ledger = new MemLedger(blocks.slice(0, 1));
+  const append = ledger.append.bind(ledger);
+  ledger.append = (bytes, decoded, opts) => {
+    events.push(`append ${ledger.height() + BigInt(events.filter((e) => e.startsWith('append')).length)}`);
+    return append(bytes, decoded, opts);
+  };
+  const turns: (() => void)[] = [];
+  const clock = Object.assign(new VirtualClock(), { immediate: (fn: () => void) => turns.push(fn) });
+  const buffer = new PayloadBuffer(ledger.height(), 20);
+  const loop = new CommitLoop({
+    buffer,
+    ledger,
+    clock,
+    logger: silentLogger,
+    maxInFlight: 4,
+    maxBytesInFlight: 1 << 30,
+    observeDuration: () => {},
+    onCommitted: () => {},
+    onIssued: (p) => events.push(`issued ${p.seqNum}`),
+    onFatal: () => {},
+    drop: () => {},
+  });
+  loop.start();
+  for (const n of [1, 2, 3]) buffer.tryPush({ seqNum: BigInt(n), bytes: blocks[n]!, source: 'gossip' });
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  await settle();
+  // the turn has not come: staged for the Deliver streams, nothing appended yet
+  assert.deepEqual(events, ['issued 1', 'issued 2', 'issued 3']);
+  assert.equal(ledger.appends, 0);
+  turns.shift()!();
+  await settle();
+  assert.deepEqual(events.slice(3), ['append 1', 'append 2', 'append 3']);
+  assert.equal(ledger.height(), 4n);
+  buffer.close();
+  turns.splice(0).forEach((f) => f());
+  await loop.stop();
+});
+
 test('commit loop: at most maxInFlight appends in flight, and within maxBytesInFlight (one always goes)', async () => {
   /** Commits blocks 1..n through a loop with this byte bound; the height and the most appends at once. */
   const run = async (n: number, maxBytes?: number | ((blocks: Uint8Array[]) => number)) => {

@@ -5,6 +5,8 @@
  * be durable (the ledger serialises them, commits those waiting together and resolves them in
  * order), so block verification, network and disk overlap; 1 = strictly one at a time, as Fabric.
  *
+ *   onIssued(p) comes first for every block popped in a turn, then (with a clock that has
+ *   `immediate`) the appends are issued in the next turn, after the Deliver streams it woke sent.
  *   VerifyBlock already ran at ingress (gossip: the channel layer; orderer: the deliver client;
  *   state transfer and catch-up: this layer); the ledger checks number = height and the hash
  *   chain. After each commit: gossip_state_height, gossip_state_commit_duration, and
@@ -77,14 +79,26 @@ export class CommitLoop {
     const inflight = new Set<Promise<void>>();
     const max = Math.max(1, this.d.maxInFlight);
     let bytes = 0;
-    const room = () => inflight.size === 0 || (inflight.size < max && bytes < this.d.maxBytesInFlight);
+    const issuing: BufferedPayload[] = [];
+    const room = () => {
+      const n = inflight.size + issuing.length;
+      return n === 0 || (n < max && bytes < this.d.maxBytesInFlight);
+    };
+    const { clock } = this.d;
     while (!this.stopped && !buffer.isClosed) {
       let p: BufferedPayload | undefined;
       while (!this.halted && room() && (p = buffer.popReady())) {
-        const size = p.bytes.length;
-        bytes += size;
+        bytes += p.bytes.length;
         this.d.onIssued?.(p);
-        const t: Promise<void> = this.commit(p).finally(() => {
+        issuing.push(p);
+      }
+      // the Deliver streams woken by onIssued send first: the appends' own work (hashes, index
+      // entries, the file write) would otherwise delay every hop of a block stream or relay
+      if (issuing.length > 0 && this.d.onIssued && clock.immediate)
+        await new Promise<void>((r) => clock.immediate!(r));
+      for (const q of issuing.splice(0)) {
+        const size = q.bytes.length;
+        const t: Promise<void> = this.commit(q).finally(() => {
           inflight.delete(t);
           bytes -= size;
         });
