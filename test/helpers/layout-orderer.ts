@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import { sslCredentials, tlsTargetOptions } from '../../src/comm/tls.js';
 import type { Logger } from '../../src/base/log.js';
 import { loadSigningIdentity } from '../../src/identity/index.js';
 import { genesisFile, ordererCryptoDir, userMspDir, type NetworkLayout } from '../../src/network/layout.js';
@@ -46,7 +46,7 @@ export async function startLayoutOrderer(
   const address = `127.0.0.1:${layout.orderer.port}`;
   const caFile = join(ord, 'tls', 'ca.crt');
   const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
-  const creds = grpc.credentials.createSsl(readFileSync(caFile));
+  const creds = sslCredentials(readFileSync(caFile));
   const chain = orderer.chain(layout.channel)!;
   return {
     orderer,
@@ -68,7 +68,7 @@ export async function startLayoutOrderer(
         ),
       );
       const before = chain.height();
-      const statuses = await broadcastAll(address, creds, [tx]);
+      const statuses = await broadcastAll(address, creds, [tx], tlsTargetOptions(address));
       if (statuses.length !== 1 || statuses[0] !== Status.SUCCESS)
         throw new Error(`broadcast ${txId}: statuses ${statuses.join(', ')}, want SUCCESS`);
       await chain.waitForHeight(before + 1n);

@@ -9,6 +9,7 @@ import { realClock, cryptoRng } from '../../src/base/real-clock.js';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sslCredentials, tlsTargetOptions } from '../../src/comm/tls.js';
 import * as grpc from '@grpc/grpc-js';
 import { loadCommIdentity, loadCommTls } from '../../src/comm/identity.js';
 import { GrpcTransport } from '../../src/comm/transport.js';
@@ -183,8 +184,10 @@ export class Writer {
 
   /** One open Broadcast stream: send() writes an envelope; statuses are counted; close() ends it. */
   open(address: string): { send(env: Uint8Array): void; readonly statuses: number[]; close(): void } {
-    const client = new grpc.Client(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), {
+    // no IP address as the TLS server name (Node's DEP0123): the placeholder name tls.ts checks
+    const client = new grpc.Client(address, sslCredentials(ordererTlsCa(this.net)), {
       'grpc.max_send_message_length': 100 * 1024 * 1024,
+      ...tlsTargetOptions(address),
     });
     const m = RawAtomicBroadcastService.Broadcast;
     const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
@@ -203,8 +206,9 @@ export class Writer {
 
   /** Send envelopes to `address`; resolves with the statuses. */
   broadcast(address: string, envs: Uint8Array[]): Promise<number[]> {
-    return broadcastAll(address, grpc.credentials.createSsl(ordererTlsCa(this.net)), envs, {
+    return broadcastAll(address, sslCredentials(ordererTlsCa(this.net)), envs, {
       'grpc.max_send_message_length': 100 * 1024 * 1024,
+      ...tlsTargetOptions(address),
     });
   }
 }
