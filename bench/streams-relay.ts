@@ -4,7 +4,8 @@
  * leader with blockGossipEnabled false, so each takes every block from its own deliver client.
  *   baseline: their deliver clients pull from the embedded orderer directly;
  *   value: their peer.deliveryclient.addressOverrides point at one Grapevine peer (`grapevine peer
- *     node start` in a process of its own, static leader of Org1), which alone pulls from the orderer.
+ *     node start` in a process of its own, static leader of Org1, blockGossipEnabled false as
+ *     theirs), which alone pulls from the orderer.
  * Each phase: fresh peers, ledgers and orderer; BLOCKS blocks of one ~16 KB transaction, one every
  * 500 ms (2 blocks/s); per (block, peer): the Fabric peer's "Committed block [n]" log time minus
  * the moment the orderer's append of block n resolved (same machine clock, ms). p99 over all.
@@ -102,6 +103,9 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
               ...process.env,
               CORE_PEER_GOSSIP_USELEADERELECTION: 'false',
               CORE_PEER_GOSSIP_ORGLEADER: 'true',
+              // Fabric v3's orderer-direct mode on both sides: the relay serves Deliver and does not
+              // also push every block to the org's Fabric peers by gossip
+              CORE_PEER_DELIVERYCLIENT_BLOCKGOSSIPENABLED: 'false',
             },
             stdio: ['ignore', fd, fd],
           },

@@ -19,6 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Clock, Rng } from '../base/time.js';
 import { serverCredentials } from '../comm/tls.js';
+import { OwnedListener } from '../comm/listener.js';
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { BlockStore, type BlockStoreOptions } from '../ledger/index.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
@@ -80,6 +81,8 @@ export const ORDERER_DEFAULTS = {
 } as const;
 
 const CHAINS_DIR = 'chains';
+/** stop(): how long the listener's close may wait for sockets being destroyed. */
+const STOP_GRACE_MS = 2000;
 
 function chainDirs(dataDir: string): string[] {
   const root = join(dataDir, CHAINS_DIR);
@@ -92,7 +95,7 @@ function chainDirs(dataDir: string): string[] {
 
 export class Orderer {
   private readonly chains = new Map<string, { chain: Chain; store: BlockStore }>();
-  private server: grpc.Server | undefined;
+  private listener: OwnedListener | undefined;
   private stopping: Promise<void> | undefined;
   private readonly calls = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
   private readonly log: Logger;
@@ -234,7 +237,6 @@ export class Orderer {
         this.track(call, () => this.broadcast(call)),
       Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.track(call, () => this.deliver(call)),
     });
-    this.server = server;
     const creds = serverCredentials(
       tls
         ? {
@@ -245,17 +247,9 @@ export class Orderer {
         : undefined,
       tls?.clientAuthRequired ?? false,
     );
-    this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(this.opts.listen, creds, (err, port) => {
-        if (err)
-          reject(
-            new GrapevineError('LISTEN', `cannot listen on ${this.opts.listen}: ${err.message}`, {
-              cause: err,
-            }),
-          );
-        else resolve(port);
-      });
-    });
+    // our own listening socket (comm/listener.ts): TCP_NODELAY on every connection, a bounded stop
+    this.listener = new OwnedListener(server);
+    this.port = await this.listener.listen(this.opts.listen, creds);
     this.log.info({ address: this.address, tls: Boolean(tls) }, 'orderer listening');
   }
 
@@ -320,13 +314,7 @@ export class Orderer {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const server = this.server;
-      if (server) {
-        await new Promise<void>((resolve) => {
-          server.tryShutdown(() => resolve());
-          server.forceShutdown();
-        });
-      }
+      await this.listener?.close(STOP_GRACE_MS);
       for (const { chain } of this.chains.values()) await chain.stop();
       for (const { store } of this.chains.values()) await store.close().catch(() => undefined);
       const ops = this.operations;
