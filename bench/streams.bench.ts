@@ -1,8 +1,10 @@
 /**
  * Block streams benchmark (`npm run bench streams`), issue 13. Parts (GRAPEVINE_BENCH_PART=sim,
- * =net or =relay runs one; comma-separated for several): `sim` here; `net` (real sockets, 2 orgs
- * x 5 peers + orderer, TLS: bench/streams-net.ts, its figures and baselines in its header);
- * `relay` (4 real Fabric peers behind one Grapevine relay: bench/streams-relay.ts).
+ * =net, =relay or =failover runs one; comma-separated for several): `sim` here; `net` (real
+ * sockets, 2 orgs x 5 peers + orderer, TLS: bench/streams-net.ts, its figures and baselines in its
+ * header); `relay` (4 real Fabric peers behind one Grapevine relay: bench/streams-relay.ts);
+ * `failover` (SIGKILL of the orderer puller among 6 peer daemons, stream-failover-p99-ms:
+ * bench/streams-failover.ts, GRAPEVINE_BENCH_FAILOVER_KILLS kills, default 20).
  *
  * Part sim: the simulation, one latency model for every mode (SimNetwork default link: 5 ms
  * + [0, 2) ms jitter per hop, 125 MB/s per link, no loss), ~16 KB blocks (8 transactions of 1 KB)
@@ -44,6 +46,7 @@ import { percentile } from './lib/figures.js';
 import { Report, runParts } from './lib/report.js';
 import { runNet } from './streams-net.js';
 import { relayFigures } from './streams-relay.js';
+import { failoverFigures } from './streams-failover.js';
 
 const report = new Report();
 
@@ -253,7 +256,7 @@ async function sim(): Promise<void> {
   await sim1000();
 }
 
-// ---- part net (bench/streams-net.ts) and part relay (bench/streams-relay.ts) -------------------
+// ---- parts net, relay, failover (bench/streams-net.ts, streams-relay.ts, streams-failover.ts) ---
 
 async function net(): Promise<void> {
   await runNet(
@@ -275,6 +278,10 @@ async function relay(): Promise<void> {
   for (const f of await relayFigures()) report.figures.push(f);
 }
 
-await runParts({ sim, net, relay });
+async function failover(): Promise<void> {
+  for (const f of await failoverFigures()) report.figures.push(f);
+}
+
+await runParts({ sim, net, relay, failover });
 report.print('baselines: measured in the same run (see the header of bench/streams.bench.ts)');
 process.exit(0);

@@ -132,7 +132,7 @@ grapevine:
 `;
 }
 
-async function newLayout(dir: string): Promise<NetworkLayout> {
+async function newLayout(dir: string, batch: NetworkLayout['batch']): Promise<NetworkLayout> {
   const peers: PeerSpec[] = [];
   for (let org = 1; org <= ORGS; org++) {
     for (let index = 0; index < PEERS_PER_ORG; index++) {
@@ -152,7 +152,7 @@ async function newLayout(dir: string): Promise<NetworkLayout> {
     channel: CHANNEL,
     orderer: { name: 'orderer0.example.com', port: await freePort() },
     peers,
-    batch: { maxMessageCount: 10, timeout: '250ms' },
+    batch,
   };
 }
 
@@ -202,8 +202,14 @@ export interface PreparedLayout {
   readonly created: boolean;
 }
 
+export interface PrepareLayoutOptions {
+  readonly reset?: boolean;
+  /** The batch size of a new network's genesis block (a reused one keeps its own). Default 10 transactions, 250ms. */
+  readonly batch?: NetworkLayout['batch'];
+}
+
 /** Reuse `dir` when it holds a network, else create one (crypto, genesis, core.yaml files). */
-export async function prepareLayout(dirIn: string, opts: { reset?: boolean } = {}): Promise<PreparedLayout> {
+export async function prepareLayout(dirIn: string, opts: PrepareLayoutOptions = {}): Promise<PreparedLayout> {
   const dir = resolve(dirIn);
   const ours = existsSync(join(dir, MARKER)) || existsSync(join(dir, 'network.json'));
   const nonEmpty = existsSync(dir) && readdirSync(dir).length > 0;
@@ -222,7 +228,7 @@ export async function prepareLayout(dirIn: string, opts: { reset?: boolean } = {
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // an unfinished first run of ours
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(join(dir, MARKER), 'made by grapevine network up\n');
-  const l = await newLayout(dir);
+  const l = await newLayout(dir, opts.batch ?? { maxMessageCount: 10, timeout: '250ms' });
   await generateCrypto(localCryptoConfig(ORGS, PEERS_PER_ORG), cryptoDir(l));
   writeFileSync(
     genesisFile(l),
