@@ -310,6 +310,16 @@ const STATE = {
     'Blocks committed, by how each first arrived (orderer, stream, gossip, state, catchup)',
     ['channel', 'source'],
   ),
+  grapevineStateCommitStopped: gauge(
+    'grapevine_state_commit_stopped',
+    '1 while the channel commits nothing: its ledger failed (disk full, an I/O error) and is not recovered yet; /healthz fails meanwhile',
+    ['channel'],
+  ),
+  grapevineLedgerRecoveriesTotal: counter(
+    'grapevine_ledger_recoveries_total',
+    'Times a failed channel ledger was reopened and its commit loop went on without a restart',
+    ['channel'],
+  ),
   grapevineDeliverStreamsRefusedTotal: counter(
     'grapevine_deliver_streams_refused_total',
     'Deliver streams refused with SERVICE_UNAVAILABLE because grapevine.deliverServer.maxStreams were being served',

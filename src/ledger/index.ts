@@ -5,3 +5,4 @@ export type { RecoveryReport } from './recovery.js';
 export { blockFileName } from './blockfiles.js';
 export { RECORD_HEADER_BYTES } from './record.js';
 export { blockFacts, type BlockFacts } from './inspect.js';
+export { RecoverableLedger } from './recoverable.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseChannelConfig } from '../channelconfig/index.js';
 import type { ChannelConfig } from '../channelconfig/types.js';
 import { ConfigError, errorMessage } from '../base/errors.js';
-import { BlockStore } from '../ledger/index.js';
+import { BlockStore, RecoverableLedger } from '../ledger/index.js';
 import { blockLastConfigIndex, decodeBlock, isConfigBlock } from '../wire/block.js';
 
 export interface JoinBlock {
@@ -25,7 +25,8 @@ export interface JoinBlock {
 
 export interface OpenChannel {
   readonly channelId: string;
-  readonly ledger: BlockStore;
+  /** The channel's BlockStore, reopened in place after a failure (disk full) by the commit loop. */
+  readonly ledger: RecoverableLedger;
   /** The channel's latest config block (bytes as stored). */
   readonly configBlock: Uint8Array;
   readonly config: ChannelConfig;
@@ -140,11 +141,23 @@ export async function openChannelLedgers(
             continue; // an empty folder left behind: nothing to serve
           }
           await ledger.append(j.bytes);
-          out.push({ channelId, ledger, configBlock: j.bytes, config: j.config, origin: 'join' });
+          out.push({
+            channelId,
+            ledger: new RecoverableLedger(ledger, dir),
+            configBlock: j.bytes,
+            config: j.config,
+            origin: 'join',
+          });
           continue;
         }
         const { bytes, config } = await latestConfig(ledger, channelId, dir);
-        out.push({ channelId, ledger, configBlock: bytes, config, origin: j ? 'join' : 'ledger' });
+        out.push({
+          channelId,
+          ledger: new RecoverableLedger(ledger, dir),
+          configBlock: bytes,
+          config,
+          origin: j ? 'join' : 'ledger',
+        });
       } catch (e) {
         await ledger.close().catch(() => undefined);
         throw e;

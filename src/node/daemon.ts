@@ -438,6 +438,20 @@ export class PeerDaemon {
       closers.push(() => tracker.stop());
       for (const ch of channels) svc.initializeChannel(ch.configBlock, tracker.wrap(ch.channelId, ch.ledger));
       svc.start();
+      // a channel that commits nothing (its ledger failed: disk full) fails liveness until the
+      // commit loop recovered it; /healthz names the channel and the reason
+      operations?.registerChecker('ledger', () => {
+        const failed = svc.commitFailures();
+        if (failed.length > 0)
+          throw new Error(
+            failed
+              .map(
+                (f) =>
+                  `channel ${f.channel} commits nothing since ${new Date(f.since).toISOString()}: ${f.reason}`,
+              )
+              .join('; '),
+          );
+      });
       // liveness (/healthz) as Fabric's has no gossip check; readiness (/readyz) is Grapevine's
       operations?.registerReadinessChecker('gossip', () => {
         if (transport.connectedPeers().length === 0 && channels.length > 0)

@@ -129,6 +129,7 @@ export class CommitTracker {
         this.committed(channel, h - 1n, opts?.source);
         return h;
       },
+      ...(ledger.recover ? { recover: () => ledger.recover!() } : {}),
     };
   }
 

@@ -179,6 +179,10 @@ export class ServiceChannel {
         d.streams?.onHeight();
       },
       onFatal: (e) => this.log.error({ err: errorMessage(e) }, 'commit loop stopped on a ledger failure'),
+      onRecovered: (h) => {
+        this.deliverSource.committed(h);
+        d.node.updateLedgerHeight(this.name, h);
+      },
       onOrdered: (seq, bytes) => this.deliverSource.ordered(seq, bytes),
       onRewound: (h) => this.deliverSource.rewound(h),
       ...(cu ? { catchup: cu.client, catchupEndpointOf: cu.endpointOf } : {}),
@@ -253,6 +257,11 @@ export class ServiceChannel {
 
   height(): bigint {
     return this.ledger.height();
+  }
+
+  /** Why this channel commits nothing (its ledger failed and is not recovered yet), since when. */
+  commitFailure(): { readonly reason: string; readonly since: number } | undefined {
+    return this.provider.commitFailure();
   }
 
   start(): void {

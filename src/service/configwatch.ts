@@ -159,5 +159,6 @@ export function watchConfigBlocks(
       }
       return h;
     },
+    ...(ledger.recover ? { recover: () => ledger.recover!() } : {}),
   };
 }

@@ -177,6 +177,16 @@ export class GossipService {
     }
   }
 
+  /** Channels whose commit loop is stopped on a ledger failure: why, and since when (clock ms). */
+  commitFailures(): { readonly channel: string; readonly reason: string; readonly since: number }[] {
+    const out: { channel: string; reason: string; since: number }[] = [];
+    for (const [channel, ch] of this.channels) {
+      const f = ch.commitFailure();
+      if (f) out.push({ channel, ...f });
+    }
+    return out;
+  }
+
   /** Whether block streams run (grapevine.streams.enabled and a connector). */
   get streaming(): boolean {
     return this.streams !== undefined;

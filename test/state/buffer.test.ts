@@ -280,6 +280,78 @@ test('commit loop: a block the ledger refuses is dropped and next goes back to t
   await w.loop.stop();
 });
 
+test('commit loop: after an I/O failure a ledger that can recover is retried with backoff; once it recovers the loop goes on from its height', async () => {
+  const org = await simOrg(0, { domain: 'example.com', mspId: 'OrdererMSP' });
+  const blocks = chain('ch', fastSigner(await simPeer(org, 0)), 10);
+  const ledger = new MemLedger(blocks.slice(0, 1));
+  let healed = false;
+  const attempts: number[] = [];
+  const clock = new VirtualClock();
+  const recover = async () => {
+    attempts.push(clock.now());
+    if (!healed) throw new GrapevineError('IO', 'still no space');
+    ledger.failWith = undefined;
+  };
+  const buffer = new PayloadBuffer(ledger.height(), 20);
+  const events: string[] = [];
+  const loop = new CommitLoop({
+    buffer,
+    ledger: Object.assign(ledger, { recover }),
+    clock,
+    logger: silentLogger,
+    maxInFlight: 4,
+    maxBytesInFlight: 1 << 30,
+    observeDuration: () => {},
+    onCommitted: (h) => events.push(`committed ${h}`),
+    onFatal: (e) => events.push(`fatal ${(e as GrapevineError).code}`),
+    onRecovered: (h) => events.push(`recovered ${h}`),
+    onRewound: (h) => events.push(`rewound ${h}`),
+    drop: () => {},
+  });
+  loop.start();
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  const add = (n: number) => buffer.tryPush({ seqNum: BigInt(n), bytes: blocks[n]!, source: 'gossip' });
+  add(1);
+  await settle();
+  ledger.failWith = new GrapevineError('IO', 'no space left on device');
+  add(2);
+  add(3);
+  await settle();
+  assert.deepEqual(events, ['committed 2', 'fatal IO']);
+  const t0 = clock.now();
+  await clock.runFor(1000 + 2000 + 4000);
+  await settle();
+  assert.deepEqual(
+    attempts.map((t) => t - t0),
+    [1000, 3000, 7000],
+    'retried after 1 s, then 2 s, then 4 s',
+  );
+  healed = true;
+  await clock.runFor(8000);
+  await settle();
+  assert.ok(events.includes('recovered 2'), events.join(', '));
+  // blocks 2 and 3 failed: the buffer went back to the ledger height; they come again
+  add(2);
+  add(3);
+  await settle();
+  assert.equal(ledger.height(), 4n);
+  assert.deepEqual(events.slice(-2), ['committed 3', 'committed 4']);
+  buffer.close();
+  await loop.stop();
+});
+
+test('commit loop: stop() ends a recovery wait at once', async () => {
+  const w = await loopWorld();
+  Object.assign(w.ledger, { recover: async () => Promise.reject(new Error('never')) });
+  w.ledger.failWith = new GrapevineError('IO', 'disk gone');
+  w.add(1);
+  await w.settle();
+  w.buffer.close();
+  await w.loop.stop(); // resolves although the virtual clock never reaches the retry
+});
+
 test('commit loop: an I/O failure stops the loop and reports it', async () => {
   const w = await loopWorld();
   w.ledger.failWith = new GrapevineError('IO', 'disk gone');

@@ -17,7 +17,10 @@
  *   counted 'ledger_rejected' (appends already issued behind it fail too and are counted), and
  *   once they settled the buffer's `next` goes back to the ledger height, so the block is
  *   fetched again from someone else. Any other ledger failure (I/O, store failed or
- *   closed) stops the loop and is reported through onFatal (Fabric panics the peer there).
+ *   closed) is reported through onFatal (Fabric panics the peer there); the loop then waits for
+ *   the in-flight appends, and with a ledger that can recover() tries that after 1 s, 2 s, ...
+ *   30 s until it works, then goes on from the recovered height (onRecovered) as after a
+ *   rejection; a ledger without recover() stops the loop for good.
  */
 import type { Clock } from '../../base/time.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
@@ -53,12 +56,20 @@ export interface CommitLoopDeps {
   /** Appends were refused and the buffer went back to `height`: what was issued beyond is void. */
   onRewound?(height: bigint): void;
   onFatal(err: unknown): void;
+  /** The ledger was recovered after a failure and the loop runs again from `height`. */
+  onRecovered?(height: bigint): void;
+  /** First wait before a recovery attempt after a ledger failure, doubled up to 30 s. Default 1 s. */
+  readonly recoverAfterMs?: number;
   drop(reason: StateDropReason, detail: string): void;
 }
+
+const RECOVER_MAX_MS = 30_000;
 
 export class CommitLoop {
   private stopped = false;
   private done?: Promise<void>;
+  /** Wakes a recovery wait at stop(). */
+  private wake?: () => void;
   /** A rejection or failure: issue nothing more until the in-flight appends settled. */
   private halted: false | 'rejected' | 'fatal' = false;
 
@@ -71,6 +82,7 @@ export class CommitLoop {
   /** Stop after the commits in progress; the caller closes the buffer to wake the loop. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     await this.done;
   }
 
@@ -106,7 +118,7 @@ export class CommitLoop {
       }
       if (this.halted) {
         await Promise.allSettled([...inflight]);
-        if (this.halted === 'fatal') return;
+        if (this.halted === 'fatal' && !(await this.recover())) return;
         buffer.resetNext(this.d.ledger.height());
         this.d.onRewound?.(this.d.ledger.height());
         this.halted = false;
@@ -117,6 +129,42 @@ export class CommitLoop {
       else await buffer.waitReady();
     }
     await Promise.allSettled([...inflight]);
+  }
+
+  /**
+   * After a ledger failure: ledger.recover() after recoverAfterMs, doubling up to 30 s, until it
+   * succeeds (true: the loop goes on from the recovered height) or we stop (false). Without
+   * recover() the loop stops for good (false).
+   */
+  private async recover(): Promise<boolean> {
+    const { ledger, clock, logger } = this.d;
+    if (!ledger.recover) {
+      this.stopped = true;
+      return false;
+    }
+    let waitMs = this.d.recoverAfterMs ?? 1000;
+    while (!this.stopped) {
+      await new Promise<void>((resolve) => {
+        const t = clock.setTimeout(resolve, waitMs);
+        this.wake = () => {
+          clock.clearTimer(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+      if (this.stopped) return false;
+      try {
+        await ledger.recover();
+        this.halted = false;
+        logger.warn({ height: String(ledger.height()) }, 'ledger recovered; the commit loop goes on');
+        this.d.onRecovered?.(ledger.height());
+        return true;
+      } catch (e) {
+        logger.debug({ err: errorMessage(e), retryMs: waitMs }, 'ledger recovery failed; trying again');
+        waitMs = Math.min(RECOVER_MAX_MS, waitMs * 2);
+      }
+    }
+    return false;
   }
 
   private async commit(p: BufferedPayload): Promise<void> {
@@ -135,10 +183,11 @@ export class CommitLoop {
       }
       if (this.halted === 'fatal') return;
       this.halted = 'fatal';
-      this.stopped = true;
       this.d.logger.error(
         { seq: String(p.seqNum), err: errorMessage(e) },
-        'commit failed; the commit loop of this channel stops',
+        this.d.ledger.recover
+          ? 'commit failed; the commit loop of this channel waits for the ledger to recover'
+          : 'commit failed; the commit loop of this channel stops',
       );
       this.d.onFatal(e);
       return;

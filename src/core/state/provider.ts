@@ -60,8 +60,10 @@ export interface StateProviderOptions {
   readonly logger?: Logger;
   /** Called with the ledger height at start and after every commit (node.updateLedgerHeight). */
   readonly onCommitted?: (height: bigint) => void;
-  /** The commit loop stopped on a ledger failure. */
+  /** The commit loop stopped on a ledger failure (it waits for ledger.recover() when there is one). */
   readonly onFatal?: (err: unknown) => void;
+  /** The ledger recovered and the commit loop runs again from `height`. */
+  readonly onRecovered?: (height: bigint) => void;
   /** A block is next in order and verified, its append issued (not yet durable). */
   readonly onOrdered?: (seqNum: bigint, bytes: Uint8Array) => void;
   /** Refused appends voided what onOrdered offered from `height` on. */
@@ -93,6 +95,8 @@ export class StateProvider {
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
   private lastPoke = -Infinity;
+  /** Why the commit loop is stopped, since when (ms); undefined while it runs. */
+  private failure: { readonly reason: string; readonly since: number } | undefined;
   private readonly dropped;
   /** verifyAgainLater: blocks waiting until every block before them is committed. */
   private heightWaiters: { height: bigint; wake: () => void }[] = [];
@@ -109,6 +113,9 @@ export class StateProvider {
     const bufferSize = m.gauge(METRICS.gossipPayloadBufferSize);
     const duration = m.histogram(METRICS.gossipStateCommitDuration);
     const committed = m.counter(METRICS.grapevineStateCommittedTotal);
+    const stopped = m.gauge(METRICS.grapevineStateCommitStopped);
+    const recoveries = m.counter(METRICS.grapevineLedgerRecoveriesTotal);
+    stopped.set({ channel }, 0);
     this.buffer = new PayloadBuffer(o.ledger.height(), this.config.blockBufferSize, (n) =>
       bufferSize.set({ channel }, n),
     );
@@ -130,7 +137,17 @@ export class StateProvider {
         this.notifyHeight(h);
         this.releaseHeightWaiters(h);
       },
-      onFatal: (e) => o.onFatal?.(e),
+      onFatal: (e) => {
+        this.failure = { reason: errorMessage(e), since: o.clock.now() };
+        stopped.set({ channel }, 1);
+        o.onFatal?.(e);
+      },
+      onRecovered: (h) => {
+        this.failure = undefined;
+        stopped.set({ channel }, 0);
+        recoveries.inc({ channel });
+        o.onRecovered?.(h);
+      },
       ...(o.onOrdered ? { onIssued: (p: BufferedPayload) => o.onOrdered!(p.seqNum, p.bytes) } : {}),
       ...(o.onRewound ? { onRewound: o.onRewound } : {}),
       drop: (r, d) => this.drop(r, d),
@@ -248,6 +265,11 @@ export class StateProvider {
     if (r !== 'added' && r !== 'stopped') this.drop(r, `gossiped block ${seqNum} (next ${this.buffer.next})`);
     if (r === 'too_far_ahead' && this.state === 'running') this.pokeSoon();
     return r;
+  }
+
+  /** Why the commit loop is stopped on a ledger failure, and since when (clock ms); undefined: it runs. */
+  commitFailure(): { readonly reason: string; readonly since: number } | undefined {
+    return this.failure;
   }
 
   /** The ledger height (committed blocks). */

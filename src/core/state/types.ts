@@ -30,6 +30,12 @@ export interface StateLedger {
   /** opts.dataHashChecked: the block passed VerifyBlock, which checked its data hash. */
   append(block: Uint8Array, decoded?: Block | BlockFacts, opts?: AppendOptions): Promise<bigint>;
   getBlockBytes(n: bigint): Promise<Uint8Array | undefined>;
+  /**
+   * After an append failed on I/O (disk full, a failed sync): bring the ledger back to its last
+   * durable block (a peer reopens its store, which runs the crash recovery); rejects while the
+   * cause remains. Absent: a failed ledger stays failed (the commit loop stops).
+   */
+  recover?(): Promise<void>;
 }
 
 /** The identity layer's checks (MessageCryptoService satisfies it). Both throw when refused. */
