@@ -7,12 +7,14 @@
  *   4. the 6 peers as child processes (`grapevine peer start --config <core.yaml>`), each
  *      reporting its state over IPC; awaited until every one is running;
  *   5. a steady stream of signed transactions (submitter.ts) through Broadcast.
- * A start failure stops what was started and names the process and its log file. stop()
- * stops the submitter, every child (SIGTERM, then SIGKILL after a grace period) and the
- * dashboard; it resolves when every child process has exited.
+ * A start failure stops what was started and names the process and its log file. Once up, a
+ * child that dies is restarted (supervision): after 1 s, doubling to 30 s for one that dies
+ * again soon, back to 1 s once it ran for a minute; the view and the dashboard show it as
+ * restarting, with its restart count. stop() stops the submitter, every child (SIGTERM, then
+ * SIGKILL after a grace period) and the dashboard; it resolves when every child process has exited.
  */
 import { join } from 'node:path';
-import { GrapevineError } from '../base/errors.js';
+import { GrapevineError, errorMessage } from '../base/errors.js';
 import type { PeerStateSnapshot } from '../node/peerstate.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Children, CLI_MAIN, ORDERER_CHILD, type Child } from './children.js';
@@ -24,8 +26,9 @@ import {
   prepareLayout,
   userMspDir,
   type NetworkLayout,
+  type PeerSpec,
 } from './layout.js';
-import { NetworkState, type NetworkSnapshot } from './state.js';
+import { NetworkState, type NetworkSnapshot, type PeerStatus } from './state.js';
 import { Submitter } from './submitter.js';
 
 export interface NetworkUpOptions {
@@ -44,6 +47,17 @@ export interface NetworkUpOptions {
 }
 
 export class NetworkError extends GrapevineError {}
+
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+/** A child that ran this long before it died starts again after RESTART_FIRST_MS. */
+const RESTART_RESET_AFTER_MS = 60_000;
+
+/** The wait before restarting a child that died after running `ranMs`; `previous`: the last wait. */
+export function restartDelayMs(previous: number | undefined, ranMs: number): number {
+  if (previous === undefined || ranMs >= RESTART_RESET_AFTER_MS) return RESTART_FIRST_MS;
+  return Math.min(RESTART_MAX_MS, previous * 2);
+}
 
 type IpcMessage =
   | { type: 'ready' | 'state'; state: PeerStateSnapshot }
@@ -78,6 +92,9 @@ export class LocalNetwork {
   private submitter?: Submitter;
   private stopping?: Promise<void>;
   private stoppingFlag = false;
+  /** The last restart wait per child (restartDelayMs), and the restarts scheduled. */
+  private readonly restartWaits = new Map<string, number>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
 
   private constructor(
     readonly layout: NetworkLayout,
@@ -169,12 +186,13 @@ export class LocalNetwork {
     try {
       await waitReady(child, ready, timeoutMs);
     } catch (e) {
+      if (child.exitInfo === undefined) child.proc.kill('SIGKILL'); // timed out: not half-running
       throw failure ? new NetworkError('ORDERER_FAILED', `orderer: ${failure}; ${tail(child)}`) : e;
     }
     this.state.orderer.status = 'running';
-    void child.exited.then((code) => {
-      this.state.orderer.status = this.stoppingFlag ? 'stopped' : 'failed';
-      if (!this.stoppingFlag) this.log(`orderer exited unexpectedly (${code}); ${tail(child)}`);
+    this.supervise(child, {
+      restart: () => this.startOrderer(timeoutMs),
+      status: (s) => (this.state.orderer.status = s),
     });
     this.log(
       `orderer ${l.orderer.name} listening on 127.0.0.1:${l.orderer.port}` +
@@ -182,10 +200,11 @@ export class LocalNetwork {
     );
   }
 
-  private async startPeers(timeoutMs: number): Promise<void> {
+  /** Start the peers (`only`: these, as restarts); resolves once every one reported ready. */
+  private async startPeers(timeoutMs: number, only?: readonly PeerSpec[]): Promise<void> {
     const l = this.layout;
     const waits: Promise<void>[] = [];
-    for (const p of l.peers) {
+    for (const p of only ?? l.peers) {
       let onReady!: () => void;
       let failure = '';
       const ready = new Promise<void>((r) => (onReady = r));
@@ -203,24 +222,62 @@ export class LocalNetwork {
           }
         },
       );
-      void child.exited.then((code) => {
-        this.state.setStatus(
-          p.name,
-          this.stoppingFlag ? 'stopped' : 'failed',
-          this.stoppingFlag ? undefined : `exited (${code})`,
-        );
-        if (!this.stoppingFlag) this.log(`${p.name} exited unexpectedly (${code}); ${tail(child)}`);
-      });
       waits.push(
-        waitReady(child, ready, timeoutMs).catch((e: unknown) => {
-          throw failure ? new NetworkError('PEER_FAILED', `${p.name}: ${failure}; ${tail(child)}`) : e;
-        }),
+        waitReady(child, ready, timeoutMs).then(
+          () =>
+            this.supervise(child, {
+              restart: () => this.startPeers(timeoutMs, [p]),
+              status: (s, detail) => this.state.setStatus(p.name, s, detail),
+            }),
+          (e: unknown) => {
+            if (child.exitInfo === undefined) child.proc.kill('SIGKILL'); // timed out: not half-running
+            this.state.setStatus(p.name, 'failed', failure || 'did not start');
+            throw failure ? new NetworkError('PEER_FAILED', `${p.name}: ${failure}; ${tail(child)}`) : e;
+          },
+        ),
       );
     }
     await Promise.all(waits);
+    if (only) return;
     this.log(
       `${l.peers.length} peers running: ${l.peers.map((p) => `${p.name} 127.0.0.1:${p.port}`).join(', ')}`,
     );
+  }
+
+  /**
+   * Restart `child` when it dies while the network runs: status 'restarting' (with why), then
+   * `restart()` after restartDelayMs; a restart that does not come up is stopped and tried again
+   * after the next, longer wait. A restart that came up is supervised by its own call.
+   */
+  private supervise(
+    child: Child,
+    s: { restart(): Promise<void>; status(st: PeerStatus, detail?: string): void },
+  ): void {
+    const startedAt = Date.now();
+    const attempt = (why: string, ranMs: number): void => {
+      const waitMs = restartDelayMs(this.restartWaits.get(child.name), ranMs);
+      this.restartWaits.set(child.name, waitMs);
+      const n = (this.state.restarts.get(child.name) ?? 0) + 1;
+      s.status('restarting', `${why}; restart ${n} in ${waitMs / 1000} s`);
+      this.log(`${child.name} ${why}; restarting it in ${waitMs / 1000} s (restart ${n}); ${tail(child)}`);
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(timer);
+        if (this.stoppingFlag) return;
+        this.state.restarts.set(child.name, n);
+        s.status('starting');
+        s.restart().then(
+          () => this.log(`${child.name} running again (restart ${n})`),
+          (e: unknown) => {
+            if (!this.stoppingFlag) attempt(`did not start again (${errorMessage(e)})`, 0);
+          },
+        );
+      }, waitMs);
+      this.restartTimers.add(timer);
+    };
+    void child.exited.then((code) => {
+      if (this.stoppingFlag) return s.status('stopped');
+      attempt(`exited unexpectedly (${code})`, Date.now() - startedAt);
+    });
   }
 
   snapshot(): NetworkSnapshot {
@@ -239,6 +296,8 @@ export class LocalNetwork {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stoppingFlag = true;
+      for (const t of this.restartTimers) clearTimeout(t);
+      this.restartTimers.clear();
       this.submitter?.stop();
       await this.children.stopAll();
       await this.dashboard.stop();

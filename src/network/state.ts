@@ -8,7 +8,8 @@
  */
 import type { CommitRecord, PeerStateSnapshot } from '../node/peerstate.js';
 
-export type PeerStatus = 'starting' | 'running' | 'stopped' | 'failed';
+/** restarting: it died while the network ran; `network up` starts it again after a backoff. */
+export type PeerStatus = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
 
 export interface PeerView {
   readonly name: string;
@@ -31,6 +32,8 @@ export interface PeerView {
   connections: string[];
   rssBytes?: number;
   error?: string;
+  /** Times `network up` restarted it after it died. */
+  restarts?: number;
   /** When the peer reported ready (ms since the epoch). */
   readyAt?: number;
 }
@@ -61,7 +64,12 @@ export interface NetworkSnapshot {
   readonly channel: string;
   readonly startedAt: number;
   readonly now: number;
-  readonly orderer: { readonly name: string; readonly endpoint: string; status: PeerStatus };
+  readonly orderer: {
+    readonly name: string;
+    readonly endpoint: string;
+    status: PeerStatus;
+    readonly restarts?: number;
+  };
   readonly orgs: readonly {
     readonly mspId: string;
     readonly leader?: string;
@@ -91,6 +99,8 @@ export class NetworkState {
   txSent = 0;
   txAccepted = 0;
   dashboard?: string;
+  /** Restarts by process name (peers and the orderer), kept by the supervisor. */
+  readonly restarts = new Map<string, number>();
 
   constructor(
     readonly channel: string,
@@ -128,8 +138,9 @@ export class NetworkState {
   report(name: string, s: PeerStateSnapshot): void {
     const p = this.peers.get(name);
     if (!p) return;
-    if (p.status === 'starting') {
+    if (p.status === 'starting' || p.status === 'restarting') {
       p.status = 'running';
+      p.error = undefined;
       p.readyAt = this.now();
       if (!this.milestones.allReadyAt && [...this.peers.values()].every((q) => q.status === 'running'))
         this.milestones.allReadyAt = this.now();
@@ -197,7 +208,11 @@ export class NetworkState {
   }
 
   snapshot(): NetworkSnapshot {
-    const peers = [...this.peers.values()].map((p) => ({ ...p, connections: [...p.connections] }));
+    const peers = [...this.peers.values()].map((p) => {
+      const restarts = this.restarts.get(p.name);
+      return { ...p, connections: [...p.connections], ...(restarts ? { restarts } : {}) };
+    });
+    const ordererRestarts = this.restarts.get(this.orderer.name);
     const orgNames = [...new Set(peers.map((p) => p.org))].sort();
     const blocks = [...this.commits.entries()]
       .sort((a, b) => b[0] - a[0])
@@ -212,7 +227,7 @@ export class NetworkState {
       channel: this.channel,
       startedAt: this.startedAt,
       now: this.now(),
-      orderer: { ...this.orderer },
+      orderer: { ...this.orderer, ...(ordererRestarts ? { restarts: ordererRestarts } : {}) },
       orgs: orgNames.map((mspId) => {
         const leader = peers.find((p) => p.org === mspId && p.leader)?.name;
         return {

@@ -29,11 +29,11 @@ export function renderView(s: NetworkSnapshot): string {
     const rss = p.rssBytes ? `${Math.round(p.rssBytes / 1048576)} MB` : '';
     const from = p.upstream === undefined ? 'gossip' : p.upstream === '' ? '-' : short(p.upstream);
     lines.push(
-      `${pad(p.name, 24)}${pad(p.org, 9)}${lpad(p.height, 7)}  ${pad(p.leader ? '★' : '', 7)}${pad(from, 20)}${lpad(p.connections.length, 6)}${lpad(rss, 8)}  ${p.status}${p.error ? ` (${p.error})` : ''}`,
+      `${pad(p.name, 24)}${pad(p.org, 9)}${lpad(p.height, 7)}  ${pad(p.leader ? '★' : '', 7)}${pad(from, 20)}${lpad(p.connections.length, 6)}${lpad(rss, 8)}  ${p.status}${p.restarts ? `, restarted ${p.restarts}x` : ''}${p.error ? ` (${p.error})` : ''}`,
     );
   }
   lines.push(
-    `${pad(s.orderer.name, 24)}${pad('orderer', 9)}${lpad('', 7)}  ${pad('', 7)}${lpad('', 6)}${lpad('', 8)}  ${s.orderer.status}`,
+    `${pad(s.orderer.name, 24)}${pad('orderer', 9)}${lpad('', 7)}  ${pad('', 7)}${lpad('', 6)}${lpad('', 8)}  ${s.orderer.status}${s.orderer.restarts ? `, restarted ${s.orderer.restarts}x` : ''}`,
   );
   lines.push('');
   lines.push(

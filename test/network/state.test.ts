@@ -4,6 +4,7 @@
  * and per org; milestones (all ready, first block everywhere); and the working folder layout:
  * reused on a second prepare, refused for a foreign folder, renewed by reset.
  */
+import { restartDelayMs } from '../../src/network/network.js';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,4 +126,12 @@ test('the working folder: reused, refused when foreign, renewed by reset', { tim
   const renewed = await prepareLayout(dir, { reset: true });
   assert.equal(renewed.created, true);
   assert.notEqual(readFileSync(join(dir, 'genesis.block')).length, 0);
+});
+
+test('restartDelayMs: 1 s, doubling to 30 s while a child keeps dying soon; 1 s again after a minute up', () => {
+  const waits: number[] = [];
+  let w: number | undefined;
+  for (let i = 0; i < 7; i++) waits.push((w = restartDelayMs(w, 5_000)));
+  assert.deepEqual(waits, [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  assert.equal(restartDelayMs(30_000, 60_000), 1000);
 });

@@ -1,8 +1,9 @@
 /**
  * `grapevine network up` as a user runs it (a real process tree on 127.0.0.1): it starts, every
  * peer commits at least 20 blocks, /api/network shows the peers (org, endpoint, height, leader)
- * and the orderer with one leader per org, and SIGINT stops it with exit 0 and no child process
- * left behind.
+ * and the orderer with one leader per org; a peer SIGKILLed is restarted by the supervisor and
+ * catches up (its restart count shown); SIGINT stops it with exit 0 and no child process left
+ * behind.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -37,7 +38,7 @@ function alive(pid: number): boolean {
 }
 
 test(
-  'network up: 6 peers commit 20+ blocks, leaders per org, clean stop',
+  'network up: 6 peers commit 20+ blocks, leaders per org, a killed peer restarted, clean stop',
   { timeout: 180_000 },
   async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'grapevine-netup-'));
@@ -109,6 +110,25 @@ test(
       assert.ok(last.milestones.firstBlockEverywhereAt, 'first block on every peer recorded');
       pids.push(...childPids(proc.pid!));
       assert.equal(pids.length, 7, `orderer + 6 peers as child processes, got ${pids.join(',')}`);
+
+      // supervision: a peer that dies is restarted, and catches up
+      const victim = last.peers.find((p) => !p.leader)!;
+      assert.ok(victim.pid, summary);
+      process.kill(victim.pid, 'SIGKILL');
+      let again: NetworkSnapshot | undefined;
+      await poll(
+        async () => {
+          again = (await (await fetch(`${url!}api/network`)).json()) as NetworkSnapshot;
+          const v = again.peers.find((p) => p.name === victim.name)!;
+          const top = Math.max(...again.peers.map((p) => p.height));
+          return v.restarts === 1 && v.status === 'running' && v.pid !== victim.pid && v.height >= top - 2;
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      assert.match(out, new RegExp(`${victim.name} exited unexpectedly \\(SIGKILL\\); restarting it in 1 s`));
+      assert.match(out, new RegExp(`${victim.name} running again \\(restart 1\\)`));
+      const restarted = again!.peers.find((p) => p.name === victim.name)!;
+      pids.push(restarted.pid!);
     } finally {
       proc.kill('SIGINT');
       const code = await exited;

@@ -68,7 +68,7 @@ function renderTopology(s) {
     svgEl(
       'text',
       { x: ox, y: oy + 4, 'text-anchor': 'middle' },
-      `${short(s.orderer.name)} (${s.orderer.status})`,
+      `${short(s.orderer.name)} (${s.orderer.status}${s.orderer.restarts ? `, restarted ${s.orderer.restarts}x` : ''})`,
     ),
   );
   for (const p of s.peers) {
@@ -119,7 +119,7 @@ function renderTables(s) {
   <td class="${p.leader ? 'leader' : ''}" data-testid="leader-flag">${p.leader ? '★ leader' : ''}</td>
   <td data-testid="upstream" title="${p.depth === undefined ? '' : `depth ${p.depth} in the stream tree`}">${esc(upstreamText(p))}</td>
   <td class="num">${p.connections.length}</td><td class="num">${mb(p.rssBytes)}</td>
-  <td class="${p.status === 'running' ? '' : 'bad'}" title="${esc(p.error || '')}">${esc(p.status)}</td></tr>`,
+  <td class="${p.status === 'running' ? '' : 'bad'}" title="${esc(p.error || '')}">${esc(p.status)}${p.restarts ? ` <small>restarted ${p.restarts}x</small>` : ''}</td></tr>`,
     )
     .join('');
 }
