@@ -219,7 +219,7 @@ export class ServiceChannel {
       seekEnvelope: (h) => d.deliver.seekEnvelope(this.name, h, streams.connector.tlsCertHash),
       // in the catch-up verifier workers when they run (a far-behind peer streams at the pace
       // of the stream), else inline; a config block's successors are judged by it (provider)
-      verify: (seq, bytes) => this.provider.verifyStreamed(seq, bytes),
+      verify: (seq, bytes, backlog) => this.provider.verifyStreamed(seq, bytes, backlog),
       verifyAhead: () => this.provider.verifyAhead(),
       add: async (p) => {
         if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);

@@ -20,6 +20,7 @@ import { poll } from '../helpers/until.js';
 import { mspStateCrypto, ordererSigner } from '../net/state-fixtures.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
 import { MemLedger, chain } from './fixtures.js';
+import { VirtualClock } from '../../src/sim/clock.js';
 import { TEST_VERIFIER_MODULE, type TestVerifierInit } from './verifier-module.js';
 
 const CHANNEL = 'poolchannel';
@@ -277,4 +278,44 @@ test('provider with verifier workers: a block the workers refuse but the committ
   assert.equal(ledger.height(), 121n, 'every block committed, 60 included');
   assert.equal(await metrics.value('grapevine_gossip_state_dropped_total', { reason: 'bad_block' }), 0);
   ledger.blocks.forEach((b, i) => assert.deepEqual(Buffer.from(b), Buffer.from(blocks[i])));
+});
+
+test('provider: the verifier workers start on a backlog only, live blocks are verified inline, and an idle pool is stopped after 30 s', async () => {
+  const clock = new VirtualClock();
+  const opened: string[] = [];
+  let closed = 0;
+  const provider = new StateProvider({
+    channel: CHANNEL,
+    ledger: new MemLedger(blocks.slice(0, 1)),
+    crypto: mspStateCrypto(root, CHANNEL, [1, 2], [1, 2]),
+    transport: new FakeTransport(),
+    view: { peersOfChannel: () => [] },
+    clock,
+    rng: cryptoRng,
+    config: stateConfig({ enabled: false }),
+    logger: silentLogger,
+    catchupVerifier: (o) => {
+      opened.push(o.channel);
+      return {
+        ready: Promise.resolve(),
+        size: 1,
+        pending: 0,
+        verify: async (seq, bytes) => ({ bytes, facts: blockFacts(decodeBlock(bytes)) }),
+        close: async () => void closed++,
+      };
+    },
+  });
+  provider.start();
+  assert.deepEqual(opened, [], 'no worker at start');
+  const live = await provider.verifyStreamed(1n, blocks[1]!, 0);
+  assert.ok(live.block && !live.facts, 'a live block: verified inline (decoded here)');
+  assert.deepEqual(opened, []);
+  const behind = await provider.verifyStreamed(2n, blocks[2]!, 5);
+  assert.ok(behind.facts && !behind.block, 'a block with a backlog: verified by the workers');
+  assert.deepEqual(opened, [CHANNEL]);
+  await clock.runFor(60_000);
+  assert.equal(closed, 1, 'stopped once idle');
+  await provider.verifyStreamed(3n, blocks[3]!, 2);
+  assert.equal(opened.length, 2, 'started again on the next backlog');
+  await provider.stop();
 });

@@ -153,6 +153,10 @@ class CallStream implements DeliverStream {
     call.on('close', end);
   }
 
+  queued(): number {
+    return this.queue.length;
+  }
+
   recv(): Promise<Uint8Array | undefined> {
     const next = this.queue.shift();
     if (next) {

@@ -35,6 +35,8 @@ export interface DeliverStream {
   recv(): Promise<Uint8Array | undefined>;
   /** Cancel the stream and release the connection; idempotent. */
   close(): void;
+  /** Frames received and not read yet (a backlog: the reader is behind the stream). */
+  queued?(): number;
 }
 
 export interface DeliverConnector {

@@ -17,7 +17,7 @@
  *   stop(): idempotent; timers, subscription, waiters and the commit loop released.
  */
 import type { ReceivedMessage, Transport, Unsubscribe } from '../link/types.js';
-import type { Clock, Rng } from '../../base/time.js';
+import type { Clock, Rng, TimerHandle } from '../../base/time.js';
 import { pkiIdKey } from '../../base/pkiid.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import { componentLogger, type Logger } from '../../base/log.js';
@@ -79,6 +79,9 @@ export interface StateProviderOptions {
   readonly catchupVerifier?: CatchupVerifierFactory;
 }
 
+/** Verifier workers unused this long are stopped (they start again on the next backlog). */
+const POOL_IDLE_MS = 30_000;
+
 export class StateProvider {
   readonly channel: string;
   readonly config: StateConfig;
@@ -90,6 +93,9 @@ export class StateProvider {
   private readonly server: StateRequestServer;
   private readonly catchup?: CatchupRunner;
   private pool?: CatchupVerifierPool;
+  private poolUsedAt = 0;
+  private poolFailedAt = -Infinity;
+  private poolTimer?: TimerHandle;
   private signatureChecks?: Counter<string>;
   private unsubscribe?: Unsubscribe;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -166,6 +172,7 @@ export class StateProvider {
         logger: this.log,
         height: () => this.missingFrom(),
         verify: (seq, bytes) => this.verifyOffThread(seq, bytes, 'catchup'),
+        // (catch-up runs when far behind: the first block starts the workers)
         verifyAhead: () => this.verifyAhead(),
         add,
         drop: (r, d) => this.drop(r, d),
@@ -210,22 +217,9 @@ export class StateProvider {
     this.state = 'running';
     this.notifyHeight(this.o.ledger.height());
     this.commit.start();
-    const cv = this.o.catchupVerifier;
-    if (cv) {
-      this.signatureChecks = this.metrics.counter(METRICS.grapevineCatchupSignatureChecksTotal);
-      const pool = cv({
-        channel: this.channel,
-        workers: this.config.catchup.verifyWorkers,
-        maxInFlight: this.config.catchup.maxVerifyInFlight,
-        allSignatures: this.config.catchup.verifyAllSignatures,
-        onBatch: (_blocks, checks) => this.signatureChecks?.inc({ channel: this.channel }, checks),
-      });
-      this.pool = pool;
-      pool.ready.catch((e: unknown) => {
-        this.log.warn({ err: errorMessage(e) }, 'catch-up verifier workers did not start; verifying inline');
-        if (this.pool === pool) this.pool = undefined;
-        void pool.close();
-      });
+    if (this.o.catchupVerifier) {
+      // the workers run only while there is a backlog to verify: closed after POOL_IDLE_MS idle
+      this.poolTimer = this.o.clock.setInterval(() => this.closeIdlePool(), POOL_IDLE_MS / 2);
     }
     if (this.config.enabled) {
       this.unsubscribe = this.o.transport.subscribe(
@@ -236,9 +230,44 @@ export class StateProvider {
     if (this.config.enabled || (this.catchup && this.config.catchup.enabled)) this.antiEntropy.start();
   }
 
-  /** Resolves once the catch-up verifier workers run (at once without them; never rejects). */
+  /** Starts the verifier workers (if any) and resolves once they run; never rejects. */
   async verifierReady(): Promise<void> {
-    await this.pool?.ready.catch(() => undefined);
+    await this.openPool()?.ready.catch(() => undefined);
+  }
+
+  /**
+   * The verifier workers, started on first need (a catch-up, a stream with a backlog): a peer
+   * that keeps up verifies its live blocks inline and holds no worker thread. One that failed to
+   * start is not tried again for POOL_IDLE_MS.
+   */
+  private openPool(): CatchupVerifierPool | undefined {
+    const cv = this.o.catchupVerifier;
+    if (this.pool || !cv || this.state !== 'running') return this.pool;
+    if (this.o.clock.now() - this.poolFailedAt < POOL_IDLE_MS) return undefined;
+    this.signatureChecks ??= this.metrics.counter(METRICS.grapevineCatchupSignatureChecksTotal);
+    const pool = cv({
+      channel: this.channel,
+      workers: this.config.catchup.verifyWorkers,
+      maxInFlight: this.config.catchup.maxVerifyInFlight,
+      allSignatures: this.config.catchup.verifyAllSignatures,
+      onBatch: (_blocks, checks) => this.signatureChecks?.inc({ channel: this.channel }, checks),
+    });
+    this.pool = pool;
+    this.poolUsedAt = this.o.clock.now();
+    pool.ready.catch((e: unknown) => {
+      this.log.warn({ err: errorMessage(e) }, 'block verifier workers did not start; verifying inline');
+      this.poolFailedAt = this.o.clock.now();
+      if (this.pool === pool) this.pool = undefined;
+      void pool.close();
+    });
+    return pool;
+  }
+
+  private closeIdlePool(): void {
+    const pool = this.pool;
+    if (!pool || pool.pending > 0 || this.o.clock.now() - this.poolUsedAt < POOL_IDLE_MS) return;
+    this.pool = undefined;
+    void pool.close();
   }
 
   /** Run an anti-entropy round now (tests; start-up of a peer known to be behind). */
@@ -290,6 +319,7 @@ export class StateProvider {
     if (this.stopping) return this.stopping;
     this.state = 'stopped';
     this.unsubscribe?.();
+    if (this.poolTimer) this.o.clock.clearTimer(this.poolTimer);
     this.releaseHeightWaiters(-1n);
     this.stopping = (async () => {
       this.buffer.close();
@@ -329,13 +359,16 @@ export class StateProvider {
    * Stream blocks (core/stream): verified like catch-up blocks (verifyOffThread), then added
    * with addVerified in stream order.
    */
-  verifyStreamed(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
-    return this.verifyOffThread(seq, bytes, 'stream');
+  verifyStreamed(seq: bigint, bytes: Uint8Array, backlog = 0): Promise<BufferedPayload> {
+    // a live block (nothing waits behind it) is verified inline: one signature, no thread hop
+    return backlog > 0 || this.pool
+      ? this.verifyOffThread(seq, bytes, 'stream', backlog > 0)
+      : Promise.resolve().then(() => this.verify(seq, bytes, 'stream'));
   }
 
   /** Blocks a pipelined source may have in verification ahead of the one it adds (0: none). */
   verifyAhead(): number {
-    return this.pool && this.pool.usable > 0 ? this.config.catchup.maxVerifyInFlight : 0;
+    return this.pool && this.pool.size > 0 ? this.config.catchup.maxVerifyInFlight : 0;
   }
 
   /** A block verified by verifyStreamed: blocking (flow control) unless nonBlockingCommitMode. */
@@ -344,8 +377,8 @@ export class StateProvider {
   }
 
   /**
-   * Catch-up and stream blocks: in the worker pool when it runs or starts, else (or when its
-   * workers die) inline. A block the workers refuse is judged again inline once every block before it
+   * Catch-up and stream blocks: in the worker pool once it runs (starting it when asked), else (or
+   * when its workers die) inline. A block the workers refuse is judged again inline once every block before it
    * is committed: it may have been verified ahead of a config block that changes the orderer's
    * keys or policy (the workers used the config committed when its verification started), and
    * must then be judged by the config it follows. Callers take results in order, so the blocks
@@ -355,10 +388,12 @@ export class StateProvider {
     seq: bigint,
     bytes: Uint8Array,
     source: PayloadSource,
+    startWorkers = true,
   ): Promise<BufferedPayload> {
-    const pool = this.pool;
-    // a starting worker takes jobs already: the main thread stays free for the stream meanwhile
-    if (!pool || pool.usable === 0) return this.verify(seq, bytes, source);
+    const pool = startWorkers ? this.openPool() : this.pool;
+    if (pool) this.poolUsedAt = this.o.clock.now();
+    // until a worker runs this thread verifies (a worker takes a while to load its code)
+    if (!pool || pool.size === 0) return this.verify(seq, bytes, source);
     try {
       const v = await pool.verify(seq, bytes);
       return { seqNum: seq, bytes: v.bytes, facts: v.facts, source };

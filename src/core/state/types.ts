@@ -55,8 +55,8 @@ export interface CatchupVerifierPool {
   readonly ready: Promise<void>;
   /** Workers running. */
   readonly size: number;
-  /** Workers running or starting (a starting one takes jobs: they wait for it). */
-  readonly usable: number;
+  /** Jobs submitted and not settled. */
+  readonly pending: number;
   /** Decoded and VerifyBlock-checked; rejects StateError 'bad_block'. The bytes belong to the pool. */
   verify(seq: bigint, bytes: Uint8Array): Promise<{ readonly bytes: Uint8Array; readonly facts: BlockFacts }>;
   close(): Promise<void>;

@@ -62,9 +62,10 @@ export interface StreamFollowerOptions<V> {
   seekEnvelope(height: bigint): Uint8Array;
   /**
    * Decode block `seqNum` and VerifyBlock it (§2.8: its header number must be seqNum); throws or
-   * rejects when bad. May run off this thread: several can be under way at once.
+   * rejects when bad. May run off this thread: several can be under way at once. `backlog`:
+   * blocks read or received before it and not added yet (0: a live block, nothing waits).
    */
-  verify(seqNum: bigint, blockBytes: Uint8Array): V | Promise<V>;
+  verify(seqNum: bigint, blockBytes: Uint8Array, backlog: number): V | Promise<V>;
   /** Verifications that may run ahead of the block being added (default 0: one at a time). */
   verifyAhead?(): number;
   /** The state layer's blocking AddPayload of a verified block, in stream order. */
@@ -316,7 +317,11 @@ export class StreamFollower<V = unknown> {
           wake(item);
           return;
         }
-        window.push({ seq, v: this.verifying(seq, r.block) });
+        // behind: blocks read and not added, frames received and not read, or blocks the upstream
+        // held when the session opened beyond this one (a catch-up from the first block on)
+        const held = s.member.height !== undefined ? Number(s.member.height - seq - 1n) : 0;
+        const backlog = Math.max(window.length + (stream.queued?.() ?? 0), held);
+        window.push({ seq, v: this.verifying(seq, r.block, backlog) });
         seq++;
         wake(item);
       }
@@ -372,10 +377,10 @@ export class StreamFollower<V = unknown> {
   }
 
   /** A verification as a promise whose rejection is never left unhandled. */
-  private verifying(seq: bigint, bytes: Uint8Array): Promise<V> {
+  private verifying(seq: bigint, bytes: Uint8Array, backlog: number): Promise<V> {
     let p: Promise<V>;
     try {
-      p = Promise.resolve(this.o.verify(seq, bytes));
+      p = Promise.resolve(this.o.verify(seq, bytes, backlog));
     } catch (e) {
       p = Promise.reject(e);
     }

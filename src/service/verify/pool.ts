@@ -164,11 +164,6 @@ export class BlockVerifyPool {
     return this.slots.filter((s) => s.state === 'alive').length;
   }
 
-  /** Workers running or starting. */
-  get usable(): number {
-    return this.slots.filter((s) => s.state !== 'dead').length;
-  }
-
   get pending(): number {
     return this.inFlight;
   }
