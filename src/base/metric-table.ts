@@ -366,6 +366,33 @@ const PEER = {
   ledgerBlockchainHeight: gauge('ledger_blockchain_height', 'Height of the chain in blocks.', ['channel']),
 } as const;
 
+/**
+ * Connection limits of every listening port (src/base/conn-gate.ts); `server` is gossip, orderer,
+ * operations or dashboard.
+ */
+const CONN = {
+  grapevineConnOpen: gauge(
+    'grapevine_conn_open',
+    'Connections open on a listening port, TLS handshakes in progress included',
+    ['server'],
+  ),
+  grapevineConnRefusedTotal: counter(
+    'grapevine_conn_refused_total',
+    'Connections closed at accept, before TLS, because a cap was reached (reason total: grapevine.connLimits.maxConns; per_address: grapevine.connLimits.maxConnsPerAddress)',
+    ['server', 'reason'],
+  ),
+  grapevineConnHandshakeTimeoutsTotal: counter(
+    'grapevine_conn_handshake_timeouts_total',
+    'Connections closed because their TLS handshake did not finish within the handshake deadline',
+    ['server'],
+  ),
+  grapevineConnClosedIdleTotal: counter(
+    'grapevine_conn_closed_idle_total',
+    'Connections closed because they opened no gRPC stream (sent no HTTP request) within grapevine.connLimits.idleTimeout after TLS (or TCP)',
+    ['server'],
+  ),
+} as const;
+
 const GRPC = ['service', 'method'] as const;
 const GRPC_CODE = ['service', 'method', 'code'] as const;
 
@@ -511,6 +538,7 @@ export const METRIC_SECTIONS = [
   { title: 'Deliver client', metrics: DELIVER_CLIENT },
   { title: 'Version and ledger (peer and orderer)', metrics: PEER },
   { title: 'gRPC server', metrics: GRPC_SERVER },
+  { title: 'Connection limits (every listening port)', metrics: CONN },
   { title: 'Orderer', metrics: ORDERER },
 ] as const;
 
@@ -526,6 +554,7 @@ export const METRICS = {
   ...DELIVER_CLIENT,
   ...PEER,
   ...GRPC_SERVER,
+  ...CONN,
   ...ORDERER,
 } as const;
 

@@ -7,8 +7,9 @@
  * RESOURCE_EXHAUSTED before any handler sees it), so it is not in grapevine_gossip_comm_bad_input_total.
  *
  * We own the listening socket and every accepted socket (listener.ts: TCP_NODELAY, stop()
- * bounded whatever clients do). A TLS handshake must also finish within serverConnTimeout
- * (Fabric's connection timeout).
+ * bounded whatever clients do, connection limits). A TLS handshake must finish within
+ * serverConnTimeout (Fabric's connection timeout), a first stream must open within idleTimeout,
+ * and at most maxConns (maxConnsPerAddress from one IP) are open.
  */
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
@@ -40,7 +41,9 @@ export class GossipServer {
     private readonly tls: CommTls | undefined,
     onStream: (stream: GrpcLinkStream) => void,
     /** Fabric's grpc_server_* and grpc_comm_conn_* metrics go here (absent: none). */
-    private readonly grpcMetrics?: Metrics,
+    grpcMetrics?: Metrics,
+    /** grapevine_conn_*{server="gossip"} go here (absent: none). */
+    metrics?: Metrics,
   ) {
     const ownLeaf = ownLeaves(tls).server;
     this.server = new grpc.Server({
@@ -56,7 +59,17 @@ export class GossipServer {
         else onStream(stream);
       },
     });
-    this.listener = new OwnedListener(this.server, grpcMetrics);
+    this.listener = new OwnedListener(this.server, {
+      name: 'gossip',
+      limits: {
+        maxConns: cfg.maxConns,
+        maxConnsPerAddress: cfg.maxConnsPerAddress,
+        handshakeTimeoutMs: cfg.serverConnTimeoutMs,
+        idleTimeoutMs: cfg.idleTimeoutMs,
+      },
+      ...(metrics ? { metrics } : {}),
+      ...(grpcMetrics ? { grpcMetrics } : {}),
+    });
   }
 
   /**
@@ -75,10 +88,7 @@ export class GossipServer {
   /** Bind `address` (host:port, port 0 = any); returns the bound port. */
   async listen(address: string): Promise<number> {
     if (this.stopped) throw new GrapevineError('LISTEN', `cannot listen on ${address}: server stopped`);
-    return this.listener.listen(
-      address,
-      serverCredentials(this.tls, this.cfg.clientAuthRequired, this.cfg.serverConnTimeoutMs),
-    );
+    return this.listener.listen(address, serverCredentials(this.tls, this.cfg.clientAuthRequired));
   }
 
   /** Stop accepting, end every call and session, destroy every socket; bounded by `graceMs`. */

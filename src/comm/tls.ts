@@ -36,14 +36,13 @@ function joinPem(pems: readonly Uint8Array[]): Buffer {
 
 /** Server credentials: request a client certificate; verify it only when `clientAuthRequired`. */
 class GossipServerCredentials extends grpc.ServerCredentials {
-  constructor(tls: CommTls, clientAuthRequired: boolean, handshakeTimeoutMs?: number) {
+  constructor(tls: CommTls, clientAuthRequired: boolean) {
     super(
       {
         requestCert: true,
         rejectUnauthorized: clientAuthRequired,
         minVersion: 'TLSv1.2',
-        // A client that connects and never completes TLS is cut (Fabric: peer.connectiontimeout).
-        ...(handshakeTimeoutMs ? { handshakeTimeout: handshakeTimeoutMs } : {}),
+        // the handshake deadline is the listener's (comm/listener.ts: counted, one timer)
       },
       // Without clientAuthRequired no CA list is sent (as Go's RequestClientCert with no
       // ClientCAs): a client whose TLS CA is not listed still presents its certificate.
@@ -59,15 +58,15 @@ class GossipServerCredentials extends grpc.ServerCredentials {
   }
 }
 
-/** `handshakeTimeoutMs`: TLS handshake deadline of an inbound connection (Node's default: 120 s). */
+/**
+ * Server credentials of a gRPC server. The TLS handshake deadline of an inbound connection is
+ * the owned listener's (comm/listener.ts); a server bound by grpc-js itself has Node's 120 s.
+ */
 export function serverCredentials(
   tls: CommTls | undefined,
   clientAuthRequired: boolean,
-  handshakeTimeoutMs?: number,
 ): grpc.ServerCredentials {
-  return tls
-    ? new GossipServerCredentials(tls, clientAuthRequired, handshakeTimeoutMs)
-    : grpc.ServerCredentials.createInsecure();
+  return tls ? new GossipServerCredentials(tls, clientAuthRequired) : grpc.ServerCredentials.createInsecure();
 }
 
 export function channelCredentials(tls: CommTls | undefined): grpc.ChannelCredentials {

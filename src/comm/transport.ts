@@ -93,6 +93,7 @@ export class GrpcTransport extends LinkTransport {
       opts.tls,
       (stream) => this.link.accept(stream),
       opts.grpcMetrics ? this.metrics : undefined,
+      this.metrics,
     ));
     for (const s of opts.services ?? []) server.addService(s.definition, s.implementation);
     const world: LinkWorld = {

@@ -2,8 +2,9 @@
  * The dashboard's HTTP server (127.0.0.1 by default): the page (public/index.html, app.js,
  * style.css: plain HTML + JS, no build step), the network's state as JSON at GET /api/network,
  * and the same state pushed every `intervalMs` as server-sent events at GET /api/events
- * (`event: state`). Bounded: at most `maxClients` event streams. stop() ends every stream and
- * closes every connection.
+ * (`event: state`). Bounded: at most `maxClients` event streams, and connections limited as the
+ * operations server's (ops/http-limits.ts: caps, first-request deadline, Node's HTTP timeouts).
+ * stop() ends every stream and closes every connection.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,6 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GrapevineError, errorMessage } from '../base/errors.js';
+import type { ConnLimits } from '../base/conn-gate.js';
+import type { Metrics } from '../base/metrics.js';
+import { limitHttpServer } from '../ops/http-limits.js';
 
 export interface DashboardOptions {
   /** The current state (serialisable to JSON). */
@@ -22,6 +26,10 @@ export interface DashboardOptions {
   /** SSE push interval (ms). Default 500. */
   readonly intervalMs?: number;
   readonly maxClients?: number;
+  /** Connection limits (default DEFAULT_CONN_LIMITS). */
+  readonly connLimits?: Partial<ConnLimits>;
+  /** Where grapevine_conn_*{server="dashboard"} go (absent: not counted). */
+  readonly metrics?: Metrics;
 }
 
 const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
@@ -44,7 +52,7 @@ export class DashboardServer {
   /** Listen; resolves with the page's URL. */
   async start(): Promise<string> {
     const server = createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5000;
+    limitHttpServer(server, 'dashboard', false, this.o.connLimits, this.o.metrics);
     const host = this.o.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>

@@ -37,5 +37,12 @@ export function operationsOptionsFromConfig(
     ...(deps.logSpec ? { logSpec: deps.logSpec } : {}),
     ...(deps.version ? { version: deps.version } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
+    connLimits: {
+      maxConns: cfg.grapevine.connLimits.maxConns,
+      maxConnsPerAddress: cfg.grapevine.connLimits.maxConnsPerAddress,
+      handshakeTimeoutMs: cfg.peer.connectiontimeoutMs,
+      idleTimeoutMs: cfg.grapevine.connLimits.idleTimeoutMs,
+    },
+    ...(deps.metrics ? { connMetrics: deps.metrics } : {}),
   };
 }

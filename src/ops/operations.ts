@@ -17,7 +17,8 @@
  * With TLS, client certificates are verified when given (Fabric's VerifyClientCertIfGiven), or
  * required at the handshake with `clientAuthRequired`; /logspec and /metrics then answer 401 to
  * a client without a verified certificate, as Fabric's RequireCert middleware. Request bodies
- * are bounded. start() and stop() are idempotent; stop() closes every connection and aborts
+ * are bounded. Connections are limited (http-limits.ts: caps, TLS handshake and first-request
+ * deadlines, Node's HTTP timeouts; grapevine_conn_*{server="operations"}). start() and stop() are idempotent; stop() closes every connection and aborts
  * running checks, leaving no handle behind.
  */
 import {
@@ -32,6 +33,8 @@ import type { TLSSocket } from 'node:tls';
 import { ConfigError, errorMessage, GrapevineError } from '../base/errors.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Metrics } from '../base/metrics.js';
+import type { ConnLimits } from '../base/conn-gate.js';
+import { limitHttpServer } from './http-limits.js';
 
 /** What the operations server's /logspec drives. */
 export interface LogSpecTarget {
@@ -69,6 +72,10 @@ export interface OperationsServerOptions {
   /** Largest accepted request body (bytes). Default 64 KiB. */
   readonly maxBodyBytes?: number;
   readonly now?: () => Date;
+  /** Connection limits (default DEFAULT_CONN_LIMITS). */
+  readonly connLimits?: Partial<ConnLimits>;
+  /** Where grapevine_conn_*{server="operations"} go; default `metrics`. */
+  readonly connMetrics?: Metrics;
 }
 
 export class OperationsError extends GrapevineError {}
@@ -163,8 +170,8 @@ export class OperationsServer {
         `operations server: unusable TLS certificate or key (operations.tls.cert.file, operations.tls.key.file): ${errorMessage(e)}`,
       );
     }
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 10_000;
+    const connMetrics = this.opts.connMetrics ?? this.opts.metrics;
+    limitHttpServer(server, 'operations', this.opts.tls !== undefined, this.opts.connLimits, connMetrics);
     this.server = server;
     return new Promise<AddressInfo>((resolve, reject) => {
       const onError = (e: Error) => {

@@ -13,6 +13,10 @@
  *   Operations.ListenAddress                   --operations <host:port> (absent: no server)
  *   Operations.TLS.Enabled, Certificate, PrivateKey, ClientAuthRequired, ClientRootCAs
  *   Metrics.Provider                           prometheus (our default) | disabled
+ *   Grapevine.ConnLimits.MaxConns, MaxConnsPerAddress, HandshakeTimeout, IdleTimeout
+ *                                              connection limits of the gRPC and operations ports
+ *                                              (Grapevine's own; defaults 2048, 64, 5s as Fabric's
+ *                                              gRPC ConnectionTimeout, 10s; base/conn-gate.ts)
  *
  * Fabric's ORDERER_* environment variables override the file (flags still win): the key path in
  * upper case with '_' for '.', e.g. ORDERER_GENERAL_LISTENADDRESS, ORDERER_GENERAL_LISTENPORT,
@@ -25,6 +29,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseGoDuration } from '../channelconfig/duration.js';
 import { ConfigError, errorMessage } from '../base/errors.js';
+import { DEFAULT_CONN_LIMITS, type ConnLimits } from '../base/conn-gate.js';
 
 /** Server TLS files (General.TLS / Operations.TLS). */
 export interface TlsFiles {
@@ -52,6 +57,8 @@ export interface OrdererFileConfig {
     | undefined;
   /** Metrics.Provider: /metrics is served only with prometheus. */
   readonly metricsProvider: 'prometheus' | 'disabled';
+  /** Grapevine.ConnLimits: connection limits of the gRPC and operations ports. */
+  readonly connLimits: ConnLimits;
   /** Problems that do not stop the orderer (ORDERER_* variables that are not read), to log. */
   readonly warnings: readonly string[];
 }
@@ -151,6 +158,10 @@ export const ORDERER_ENV_KEYS: Readonly<Record<string, EnvKind>> = {
   'Operations.TLS.ClientAuthRequired': 'bool',
   'Operations.TLS.ClientRootCAs': 'list',
   'Metrics.Provider': 'string',
+  'Grapevine.ConnLimits.MaxConns': 'string',
+  'Grapevine.ConnLimits.MaxConnsPerAddress': 'string',
+  'Grapevine.ConnLimits.HandshakeTimeout': 'string',
+  'Grapevine.ConnLimits.IdleTimeout': 'string',
 };
 
 /** ORDERER_GENERAL_LISTENADDRESS for General.ListenAddress. */
@@ -294,6 +305,10 @@ export function loadOrdererConfig(
       `${where}: Metrics.Provider: '${provider}' is not supported (prometheus or disabled)`,
     );
   }
+  const connLimits = connLimitsConfig(
+    section(section(tree, 'Grapevine', where), 'ConnLimits', `${where}: Grapevine`),
+    `${where}: Grapevine.ConnLimits`,
+  );
   return {
     listen,
     genesisFile,
@@ -305,7 +320,35 @@ export function loadOrdererConfig(
     noExpirationChecks,
     operations,
     metricsProvider: provider,
+    connLimits,
     warnings,
+  };
+}
+
+/** Grapevine.ConnLimits: positive counts and durations; absent (or 0) = the default. */
+function connLimitsConfig(t: Tree, where: string): ConnLimits {
+  const count = (key: 'MaxConns' | 'MaxConnsPerAddress', def: number): number => {
+    const v = str(t, key, where);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ConfigError('BAD_ORDERER_CONFIG', `${where}.${key}: not a whole number: '${v}'`);
+    return n === 0 ? def : n;
+  };
+  const duration = (key: 'HandshakeTimeout' | 'IdleTimeout', def: number): number => {
+    const v = str(t, key, where);
+    if (v === undefined) return def;
+    const ns = parseGoDuration(v);
+    if (ns === undefined || ns < 0n || ns / 1_000_000n > 2_147_483_647n)
+      throw new ConfigError('BAD_ORDERER_CONFIG', `${where}.${key}: not a duration: '${v}'`);
+    const ms = Number(ns / 1_000_000n);
+    return ms === 0 ? def : ms;
+  };
+  return {
+    maxConns: count('MaxConns', DEFAULT_CONN_LIMITS.maxConns),
+    maxConnsPerAddress: count('MaxConnsPerAddress', DEFAULT_CONN_LIMITS.maxConnsPerAddress),
+    handshakeTimeoutMs: duration('HandshakeTimeout', DEFAULT_CONN_LIMITS.handshakeTimeoutMs),
+    idleTimeoutMs: duration('IdleTimeout', DEFAULT_CONN_LIMITS.idleTimeoutMs),
   };
 }
 

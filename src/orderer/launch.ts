@@ -70,6 +70,7 @@ export async function launchOrderer(
       tls,
       timeWindowMs: cfg.timeWindowMs,
       noExpirationChecks: cfg.noExpirationChecks,
+      connLimits: cfg.connLimits,
       logger: opts.logger,
     });
   } catch (e) {

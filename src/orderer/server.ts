@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Clock, Rng } from '../base/time.js';
 import { serverCredentials } from '../comm/tls.js';
 import { OwnedListener } from '../comm/listener.js';
+import type { ConnLimits } from '../base/conn-gate.js';
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { BlockStore, type BlockStoreOptions } from '../ledger/index.js';
 import { cryptoRng, realClock } from '../base/real-clock.js';
@@ -72,6 +73,11 @@ export interface OrdererOptions {
   readonly operations?: { readonly listenAddress: string; readonly tls?: OperationsTlsOptions };
   /** Serve /metrics on the operations server (Metrics.Provider prometheus). Default true. */
   readonly serveMetrics?: boolean;
+  /**
+   * Grapevine.ConnLimits of the gRPC and operations ports (default DEFAULT_CONN_LIMITS: the TLS
+   * handshake deadline 5 s as Fabric's gRPC ConnectionTimeout; base/conn-gate.ts).
+   */
+  readonly connLimits?: Partial<ConnLimits>;
 }
 
 export const ORDERER_DEFAULTS = {
@@ -149,6 +155,8 @@ export class Orderer {
       ...(this.opts.serveMetrics === false ? {} : { metrics: this.metrics }),
       logger: this.log,
       version: { version: grapevineVersion() },
+      connMetrics: this.metrics,
+      ...(this.opts.connLimits ? { connLimits: this.opts.connLimits } : {}),
     });
     this.operations = server;
     server.registerChecker('orderer', () => {
@@ -247,8 +255,13 @@ export class Orderer {
         : undefined,
       tls?.clientAuthRequired ?? false,
     );
-    // our own listening socket (comm/listener.ts): TCP_NODELAY on every connection, a bounded stop
-    this.listener = new OwnedListener(server);
+    // our own listening socket (comm/listener.ts): TCP_NODELAY on every connection, a bounded
+    // stop, connection caps, a TLS handshake deadline and a first-stream deadline
+    this.listener = new OwnedListener(server, {
+      name: 'orderer',
+      metrics: this.metrics,
+      ...(this.opts.connLimits ? { limits: this.opts.connLimits } : {}),
+    });
     this.port = await this.listener.listen(this.opts.listen, creds);
     this.log.info({ address: this.address, tls: Boolean(tls) }, 'orderer listening');
   }

@@ -30,6 +30,10 @@ export const COMM_SLICE = slice(
      * grpc.ConnectionTimeout); a client that never does is cut.
      */
     serverConnTimeoutMs: 'peer.connectiontimeout',
+    /** Connection caps and the first-stream deadline of the server's port (base/conn-gate.ts). */
+    maxConns: 'grapevine.connLimits.maxConns',
+    maxConnsPerAddress: 'grapevine.connLimits.maxConnsPerAddress',
+    idleTimeoutMs: 'grapevine.connLimits.idleTimeout',
   } as const,
   {
     /** Stream deadline of a probe=true handshake (Fabric's handshakeTimeout, 10 s). */

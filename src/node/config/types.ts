@@ -75,6 +75,8 @@ export type GrapevineSection = Section<'grapevine'> & {
   readonly catchup: GrapevineCatchupConfig;
   /** orderer.AtomicBroadcast/Deliver served on the gossip port from the peer's ledgers. */
   readonly deliverServer: Section<'grapevine.deliverServer'>;
+  /** Connection limits of every listening port (src/base/conn-gate.ts). */
+  readonly connLimits: Section<'grapevine.connLimits'>;
   /** Block streams between the org's Grapevine peers (core/stream). */
   readonly streams: Section<'grapevine.streams'>;
 };
