@@ -74,3 +74,36 @@ test('ORDERER_* variables override orderer.yaml; flags override them; unknown on
       e instanceof ConfigError && /ORDERER_GENERAL_TLS_ENABLED: 'yes' is not true or false/.test(e.message),
   );
 });
+
+test('Grapevine.ConnLimits: safe defaults, the file and ORDERER_GRAPEVINE_CONNLIMITS_* variables, bad values named', () => {
+  const { file } = yamlFile();
+  assert.deepEqual(loadOrdererConfig({ config: file }, {}).connLimits, {
+    maxConns: 2048,
+    maxConnsPerAddress: 64,
+    handshakeTimeoutMs: 5000,
+    idleTimeoutMs: 10_000,
+  });
+  writeFileSync(
+    file,
+    'General:\n  LocalMSPDir: msp\nFileLedger:\n  Location: data\nGrapevine:\n  ConnLimits:\n    MaxConns: 100\n    IdleTimeout: 3s\n',
+  );
+  const env = {
+    ORDERER_GRAPEVINE_CONNLIMITS_MAXCONNSPERADDRESS: '8',
+    ORDERER_GRAPEVINE_CONNLIMITS_HANDSHAKETIMEOUT: '1500ms',
+  };
+  assert.deepEqual(loadOrdererConfig({ config: file }, env).connLimits, {
+    maxConns: 100,
+    maxConnsPerAddress: 8,
+    handshakeTimeoutMs: 1500,
+    idleTimeoutMs: 3000,
+  });
+  assert.throws(
+    () => loadOrdererConfig({ config: file }, { ORDERER_GRAPEVINE_CONNLIMITS_MAXCONNS: 'many' }),
+    (e: unknown) =>
+      e instanceof ConfigError && /Grapevine\.ConnLimits\.MaxConns: not a whole number/.test(e.message),
+  );
+  assert.throws(
+    () => loadOrdererConfig({ config: file }, { ORDERER_GRAPEVINE_CONNLIMITS_IDLETIMEOUT: '10 seconds' }),
+    (e: unknown) => e instanceof ConfigError && /IdleTimeout: not a duration/.test(e.message),
+  );
+});
