@@ -56,6 +56,7 @@ interface Conn {
   readonly ip: string;
   timer?: NodeJS.Timeout;
   secured: boolean;
+  gone?: boolean;
 }
 
 export class ConnGate {
@@ -122,9 +123,12 @@ export class ConnGate {
     conn.timer = undefined;
   }
 
-  /** Destroy every open connection (stop). */
+  /** Destroy every open connection (stop); they are no longer counted from here on. */
   destroyAll(): void {
-    for (const c of [...this.conns.values()]) c.socket.destroy();
+    for (const [key, c] of [...this.conns]) {
+      c.socket.destroy();
+      this.forget(key, c);
+    }
   }
 
   private arm(conn: Conn, ms: number, counter: typeof METRICS.grapevineConnClosedIdleTotal): void {
@@ -138,6 +142,8 @@ export class ConnGate {
   }
 
   private forget(key: string, conn: Conn): void {
+    if (conn.gone) return;
+    conn.gone = true;
     clearTimeout(conn.timer);
     if (this.conns.get(key) === conn) this.conns.delete(key);
     const n = (this.perIp.get(conn.ip) ?? 1) - 1;
