@@ -134,6 +134,11 @@ export class IdentityStore {
     return e.identity;
   }
 
+  /** The stored identity without refreshing its last access (diagnostics: GET /status). */
+  peek(pkiId: PkiId): Uint8Array | undefined {
+    return this.entries.get(pkiIdKey(pkiId))?.identity;
+  }
+
   has(pkiId: PkiId): boolean {
     return this.entries.has(pkiIdKey(pkiId));
   }

@@ -14,7 +14,8 @@
  *      (the orderer's handler, comm/deliver/server.ts: a relay for Fabric peers' deliver clients;
  *      Broadcast answers UNIMPLEMENTED);
  *   5. the operations server (operations.listenAddress): /healthz as Fabric's (no gossip check: a
- *      lone peer is alive), /readyz failing while the peer has no gossip connection;
+ *      lone peer is alive), /readyz failing while the peer has no gossip connection, /status
+ *      (what the peer sees of the network, ./status.ts);
  *   6. the GossipService with each channel's ledger (and, with grapevine.catchup.enabled, the
  *      catch-up client; streamed blocks verified in worker threads by the MCS), then start.
  * Any failure undoes what was started (in reverse) and throws an error naming what to fix.
@@ -52,7 +53,15 @@ import type { PeerConfig } from './config/types.js';
 import type { LogSpecTarget } from '../ops/operations.js';
 import { OperationsServer } from '../ops/operations.js';
 import { operationsOptionsFromConfig } from './operations-config.js';
-import { CommitTracker, type PeerStateSnapshot, type StreamState } from './peerstate.js';
+import { CommitTracker, type ChannelState, type PeerStateSnapshot, type StreamState } from './peerstate.js';
+import {
+  buildStatus,
+  CertCache,
+  LeaderWatch,
+  refusedCounts,
+  serveStatus,
+  type PeerStatusDocument,
+} from './status.js';
 import type { StreamFollower } from '../core/stream/follower.js';
 import { grapevineVersion } from '../base/version.js';
 
@@ -234,6 +243,7 @@ export class OrdererWatch {
 export class PeerDaemon {
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
+  private readonly certs = new CertCache();
 
   private constructor(
     readonly config: PeerConfig,
@@ -242,6 +252,7 @@ export class PeerDaemon {
     readonly operations: OperationsServer | undefined,
     readonly channels: readonly OpenChannel[],
     private readonly tracker: CommitTracker,
+    private readonly leaders: LeaderWatch,
     private readonly closers: Closer[],
     private readonly log: Logger,
   ) {}
@@ -466,7 +477,24 @@ export class PeerDaemon {
       });
       watch.start();
       closers.push(() => watch.stop());
-      const daemon = new PeerDaemon(cfg, svc, transport, operations, channels, tracker, closers, log);
+      const leaders = new LeaderWatch(
+        (h) => svc.node.onLeadership(h),
+        () => realClock.now(),
+        electionConfigOf(cfg).leaderAliveThresholdMs,
+      );
+      closers.push(() => leaders.stop());
+      const daemon = new PeerDaemon(
+        cfg,
+        svc,
+        transport,
+        operations,
+        channels,
+        tracker,
+        leaders,
+        closers,
+        log,
+      );
+      operations?.registerRoute('/status', (req, res) => serveStatus(req.method, res, () => daemon.status()));
       log.info(
         {
           endpoint: transport.endpoint,
@@ -493,35 +521,79 @@ export class PeerDaemon {
 
   /** The peer's state for the network view; drains the commit records. */
   snapshot(): PeerStateSnapshot {
-    const node = this.service.node;
-    const lookup = (id: Uint8Array) => node.discovery.lookup(id);
     return {
-      id: this.config.peer.id || this.config.peer.address,
+      id: this.peerId(),
       mspId: this.config.peer.localMspId,
-      endpoint: this.transport.endpoint || this.config.peer.address,
+      endpoint: this.endpoint(),
       pkiId: pkiIdKey(this.transport.selfPkiId),
       ...(this.operationsUrl() ? { operations: this.operationsUrl() } : {}),
       pid: process.pid,
       rssBytes: process.memoryUsage.rss(),
       startedAt: this.startedAt,
-      channels: this.channels.map((c) => {
-        const sc = this.service.channel(c.channelId);
-        return {
-          name: c.channelId,
-          height: Number(c.ledger.height()),
-          leader: this.service.isLeader(c.channelId),
-          mode: sc?.mode ?? 'none',
-          ...(sc?.follower ? { stream: streamStateOf(sc.follower) } : {}),
-          members: node.peersOfChannel(c.channelId).map((p) => ({
-            pkiId: pkiIdKey(p.pkiId),
-            endpoint: preferredEndpoint(p) || lookup(p.pkiId)?.endpoint || '',
-            height: Number(p.properties?.ledgerHeight ?? 0n),
-          })),
-        };
-      }),
+      channels: this.channelStates(),
       connections: this.transport.connectedPeers().map(pkiIdKey),
       commits: this.tracker.drain(),
     };
+  }
+
+  /** GET /status (./status.ts): what this peer sees of the network; drains nothing. */
+  async status(): Promise<PeerStatusDocument> {
+    const node = this.service.node;
+    const store = this.transport.identityStore;
+    return buildStatus({
+      now: new Date(),
+      peer: {
+        id: this.peerId(),
+        mspId: this.config.peer.localMspId,
+        endpoint: this.endpoint(),
+        pkiId: pkiIdKey(this.transport.selfPkiId),
+        version: grapevineVersion(),
+        startedAt: new Date(this.startedAt).toISOString(),
+      },
+      channels: this.channelStates(),
+      alive: node.discovery.aliveMembers(),
+      dead: node.discovery.deadMembers(),
+      channelPeers: (ch) =>
+        node
+          .peersOfChannel(ch)
+          .map((p) => ({ pkiId: p.pkiId, height: Number(p.properties?.ledgerHeight ?? 0n) })),
+      identity: (id) => store.peek(id),
+      connections: this.transport.connections(),
+      commits: this.tracker.recent(),
+      refused: await refusedCounts(this.service.metrics),
+      leaders: this.leaders,
+      certs: this.certs,
+      dynamic: (ch) => this.service.channel(ch)?.mode === 'dynamic',
+    });
+  }
+
+  private peerId(): string {
+    return this.config.peer.id || this.config.peer.address;
+  }
+
+  private endpoint(): string {
+    return this.transport.endpoint || this.config.peer.address;
+  }
+
+  /** Per channel: height, leadership, election mode, block stream, channel members. */
+  private channelStates(): ChannelState[] {
+    const node = this.service.node;
+    const lookup = (id: Uint8Array) => node.discovery.lookup(id);
+    return this.channels.map((c) => {
+      const sc = this.service.channel(c.channelId);
+      return {
+        name: c.channelId,
+        height: Number(c.ledger.height()),
+        leader: this.service.isLeader(c.channelId),
+        mode: sc?.mode ?? 'none',
+        ...(sc?.follower ? { stream: streamStateOf(sc.follower) } : {}),
+        members: node.peersOfChannel(c.channelId).map((p) => ({
+          pkiId: pkiIdKey(p.pkiId),
+          endpoint: preferredEndpoint(p) || lookup(p.pkiId)?.endpoint || '',
+          height: Number(p.properties?.ledgerHeight ?? 0n),
+        })),
+      };
+    });
   }
 
   /** Stop everything (gossip service, operations, transport, ledgers); idempotent. */

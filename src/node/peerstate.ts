@@ -21,8 +21,10 @@ export interface CommitRecord {
   /** Wall-clock time of the commit (ms since the epoch, fractional). */
   readonly at: number;
   readonly source: CommitSource;
-  /** PKI-ID (hex) of the peer whose copy arrived first (push/pull). */
+  /** PKI-ID (hex) of the peer whose copy arrived first (push/pull), or of our upstream (stream). */
   readonly from?: string;
+  /** ms from the first gossip copy's arrival to the commit (push), when known. */
+  readonly latencyMs?: number;
 }
 
 export interface ChannelMemberState {
@@ -70,15 +72,22 @@ export const wallNow = (): number => performance.timeOrigin + performance.now();
 
 const MAX_ARRIVALS = 2048;
 const MAX_PENDING_COMMITS = 4096;
+/** How many of the last commits recent() keeps (GET /status). */
+export const RECENT_COMMITS = 50;
 
 interface Arrival {
   readonly source: 'push' | 'pull';
   readonly from: string;
+  /** wall-clock ms */
+  readonly at: number;
 }
 
 export class CommitTracker {
   private readonly arrivals = new Map<string, Arrival>();
   private pending: CommitRecord[] = [];
+  /** The last RECENT_COMMITS commits, a ring (next write at `recentNext`), never drained. */
+  private readonly ring: CommitRecord[] = [];
+  private recentNext = 0;
   private readonly unsubscribe: Unsubscribe;
 
   constructor(
@@ -102,7 +111,7 @@ export class CommitTracker {
     const sender = pkiIdKey(from);
     if (message.content.case === 'dataMsg') {
       const seq = (message.content.value as { payload?: { seqNum: bigint } }).payload?.seqNum;
-      if (seq !== undefined) this.arrived(channel, seq, { source: 'push', from: sender });
+      if (seq !== undefined) this.arrived(channel, seq, { source: 'push', from: sender, at: this.now() });
     }
     // a pull response (dataUpdate) carries envelopes that are decoded later; recorded as 'pull' at commit
   }
@@ -140,6 +149,7 @@ export class CommitTracker {
     this.arrivals.delete(key);
     let source: CommitSource;
     let from: string | undefined;
+    let arrivedAt: number | undefined;
     if (payloadSource === 'stream') {
       source = 'stream';
       from = this.upstreamOf(channel);
@@ -147,10 +157,27 @@ export class CommitTracker {
     else if (a && (payloadSource === undefined || payloadSource === 'gossip')) {
       source = a.source;
       from = a.from;
+      arrivedAt = a.at;
     } else if (payloadSource === undefined && this.isLeader(channel)) source = 'orderer';
     else source = 'state';
+    const at = this.now();
+    const record: CommitRecord = {
+      channel,
+      block: Number(n),
+      at,
+      source,
+      ...(from ? { from } : {}),
+      ...(arrivedAt !== undefined ? { latencyMs: Math.max(0, at - arrivedAt) } : {}),
+    };
     if (this.pending.length >= MAX_PENDING_COMMITS) this.pending.shift();
-    this.pending.push({ channel, block: Number(n), at: this.now(), source, ...(from ? { from } : {}) });
+    this.pending.push(record);
+    this.ring[this.recentNext] = record;
+    this.recentNext = (this.recentNext + 1) % RECENT_COMMITS;
+  }
+
+  /** The last RECENT_COMMITS commits (all channels), oldest first; drain() does not clear them. */
+  recent(): CommitRecord[] {
+    return [...this.ring.slice(this.recentNext), ...this.ring.slice(0, this.recentNext)];
   }
 
   /** The commits recorded since the last drain. */

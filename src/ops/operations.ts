@@ -13,6 +13,7 @@
  *   /logspec      GET 200 {"spec":"info"}; PUT {"spec":"..."} 204, bad JSON or spec 400
  *                 {"error":"..."}; other methods 400.
  *   GET /version  200 {"CommitSHA","Version"} (empty fields left out); other methods 400 {"Error"}.
+ *   more paths    added by their owners with registerRoute (the peer's GET /status).
  *
  * With TLS, client certificates are verified when given (Fabric's VerifyClientCertIfGiven), or
  * required at the handshake with `clientAuthRequired`; /logspec and /metrics then answer 401 to
@@ -80,6 +81,9 @@ export interface OperationsServerOptions {
 
 export class OperationsError extends GrapevineError {}
 
+/** A route added with registerRoute: it answers the request (any method) itself. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
 const buf = (v: string | Uint8Array): Buffer => (typeof v === 'string' ? Buffer.from(v) : Buffer.from(v));
 
 function splitListen(addr: string): { host: string; port: number } {
@@ -95,6 +99,7 @@ export class OperationsServer {
   private readonly checkers = new Map<string, HealthCheck>();
   private readonly readiness = new Map<string, HealthCheck>();
   private readonly inflight = new Set<AbortController>();
+  private readonly routes = new Map<string, { handler: RouteHandler; requireCert: boolean }>();
   private readonly log: Logger;
   private server: Server | undefined;
   private starting: Promise<AddressInfo> | undefined;
@@ -122,6 +127,16 @@ export class OperationsServer {
     if (this.readiness.has(component))
       throw new OperationsError('ALREADY_REGISTERED', `'${component}' is already registered`);
     this.readiness.set(component, typeof checker === 'function' ? checker : (s) => checker.healthCheck(s));
+  }
+
+  /**
+   * Serve `path` (exact) with `handler`; a path can be registered once. With TLS and
+   * `requireCert` (default), a client without a verified certificate gets 401, as /metrics.
+   */
+  registerRoute(path: string, handler: RouteHandler, opts: { requireCert?: boolean } = {}): void {
+    if (ROUTES.has(path) || this.routes.has(path))
+      throw new OperationsError('ALREADY_REGISTERED', `'${path}' is already registered`);
+    this.routes.set(path, { handler, requireCert: opts.requireCert ?? true });
   }
 
   /** The bound address once started. */
@@ -219,11 +234,13 @@ export class OperationsServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://operations').pathname;
     this.log.debug({ method: req.method, path }, 'operations request');
-    const secure = path === '/logspec' || path === '/metrics';
+    const route = this.routes.get(path);
+    const secure = path === '/logspec' || path === '/metrics' || route?.requireCert === true;
     if (
-      (path === '/logspec' && !this.opts.logSpec) ||
-      (path === '/metrics' && !this.opts.metrics) ||
-      !ROUTES.has(path)
+      !route &&
+      ((path === '/logspec' && !this.opts.logSpec) ||
+        (path === '/metrics' && !this.opts.metrics) ||
+        !ROUTES.has(path))
     ) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;
@@ -236,6 +253,7 @@ export class OperationsServer {
       res.writeHead(401).end();
       return;
     }
+    if (route) return route.handler(req, res);
     if (path === '/healthz') return this.healthz(req, res, this.checkers);
     if (path === '/readyz') return this.healthz(req, res, this.readiness);
     if (path === '/metrics') return this.metrics(req, res);

@@ -12,10 +12,11 @@ import { register as orderer } from './orderer.js';
 import { register as peer } from './peer.js';
 import { register as network } from './network.js';
 import { register as probe } from './probe.js';
+import { register as status } from './status.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [block, channel, crypto, orderer, probe, peer, network];
+const registrations: Register[] = [block, channel, crypto, orderer, probe, status, peer, network];
 
 export function registerAll(program: Command): void {
   for (const register of registrations) register(program);
