@@ -201,6 +201,13 @@ function table(header: string[], body: string[][]): string {
   return [line(header), ...body.map(line)].join('\n');
 }
 
+/** ` from <endpoint>` (or PKI-ID prefix) of a commit's sender, '' when none. */
+function fromOf(s: PeerStatusDocument, c: PeerStatusDocument['commits'][number]): string {
+  if (!c.from) return '';
+  const m = s.members.find((x) => x.pkiId === c.from);
+  return ` from ${c.fromEndpoint || m?.endpoint || m?.internalEndpoint || c.from.slice(0, 16)}`;
+}
+
 /** What `grapevine status` prints for people. */
 export function formatStatus(answers: readonly StatusAnswer[]): string {
   const docs = answers.flatMap((a) => (a.ok ? [a.status] : []));
@@ -247,7 +254,7 @@ export function formatStatus(answers: readonly StatusAnswer[]): string {
       .join('; ');
     const last = s.commits.at(-1);
     const lastText = last
-      ? `last block ${last.channel}#${last.block} by ${last.source}${last.fromEndpoint ? ` from ${last.fromEndpoint}` : ''} at ${last.at}`
+      ? `last block ${last.channel}#${last.block} by ${last.source}${fromOf(s, last)} at ${last.at}`
       : 'no block committed since start';
     const refused = [...s.refused]
       .sort((a, b) => b.value - a.value)

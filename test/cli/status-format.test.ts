@@ -1,0 +1,98 @@
+/**
+ * `grapevine status`'s table from hand-made /status answers: one row per PKI-ID seen by any
+ * peer (answering peers included), liveness views merged (disputed when they differ), the
+ * highest height seen per channel, leaders, certificate expiry (EXPIRED), failed URLs on their
+ * own line; and statusUrl's forms.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatStatus, statusUrl, type StatusAnswer } from '../../src/cli/commands/status.js';
+import type { MemberStatus, PeerStatusDocument } from '../../src/node/status.js';
+
+const pki = (c: string) => c.repeat(64);
+
+function doc(id: string, pkiId: string, members: MemberStatus[], leader = false): PeerStatusDocument {
+  return {
+    time: '2026-01-01T00:00:00.000Z',
+    peer: {
+      id,
+      mspId: 'Org1MSP',
+      endpoint: `${id}:7051`,
+      pkiId,
+      version: '0.1.0',
+      startedAt: '2026-01-01T00:00:00.000Z',
+    },
+    channels: [{ name: 'ch', height: 10, leader, mode: 'dynamic' }],
+    members,
+    connections: [],
+    commits: [{ channel: 'ch', block: 9, at: '2026-01-01T00:00:00.000Z', source: 'push', from: pki('c') }],
+    refused: [{ metric: 'grapevine_gossip_dropped_total', labels: { reason: 'stale' }, value: 3 }],
+  };
+}
+
+function member(
+  pkiId: string,
+  endpoint: string,
+  alive: boolean,
+  height: number,
+  mspId = 'Org2MSP',
+): MemberStatus {
+  return {
+    pkiId,
+    mspId,
+    endpoint,
+    internalEndpoint: '',
+    alive,
+    lastSeen: '2026-01-01T00:00:00.000Z',
+    cert: {
+      subject: `C=US, O=x, CN=${endpoint.split(':')[0]}`,
+      notAfter: alive ? '2030-05-06T00:00:00.000Z' : '2020-01-01T00:00:00.000Z',
+      expired: !alive,
+    },
+    channels: [{ name: 'ch', height }],
+  };
+}
+
+test('one row per member seen by any peer, views merged', () => {
+  const answers: StatusAnswer[] = [
+    {
+      url: 'http://a:1',
+      ok: true,
+      status: doc(
+        'peer0',
+        pki('a'),
+        [member(pki('c'), 'fab0:7051', true, 8), member(pki('d'), 'fab1:7051', false, 3)],
+        true,
+      ),
+    },
+    {
+      url: 'http://b:1',
+      ok: true,
+      status: doc('peer1', pki('b'), [
+        member(pki('c'), 'fab0:7051', false, 9),
+        member(pki('d'), 'fab1:7051', false, 4),
+      ]),
+    },
+    { url: 'http://c:1', ok: false, error: 'connect ECONNREFUSED' },
+  ];
+  const lines = formatStatus(answers).split('\n');
+  assert.match(lines[0], /^NAME\s+ENDPOINT\s+ORG\s+ALIVE\s+HEIGHT ch\s+LEADER\s+CERT EXPIRES$/);
+  const row = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? assert.fail(`no row ${name}`);
+  assert.match(row('peer0'), /Org1MSP\s+yes \(answered\)\s+10\s+ch\s/);
+  assert.match(row('peer1'), /yes \(answered\)\s+10\s+-/);
+  assert.match(row('fab0'), /Org2MSP\s+disputed \(1 yes, 1 no\)\s+9\s+-\s+2030-05-06$/);
+  assert.match(row('fab1'), /\sno\s+4\s+-\s+2020-01-01 EXPIRED$/);
+  assert.equal(lines.filter((l) => /^(peer|fab)\d/.test(l)).length, 4);
+  assert.ok(lines.includes('http://c:1: error: connect ECONNREFUSED'));
+  const a = lines.find((l) => l.startsWith('http://a:1: ')) ?? '';
+  assert.match(a, /ch@10 \(leader, dynamic\)/);
+  assert.match(a, /last block ch#9 by push from fab0:7051/);
+  assert.match(a, /gossip_dropped\{stale\} 3/);
+});
+
+test('statusUrl: host:port, a base URL, a full URL', () => {
+  assert.equal(statusUrl('127.0.0.1:9443').href, 'http://127.0.0.1:9443/status');
+  assert.equal(statusUrl('https://peer:9443').href, 'https://peer:9443/status');
+  assert.equal(statusUrl('http://peer:9443/x/status').href, 'http://peer:9443/x/status');
+  assert.throws(() => statusUrl('ftp://peer:1'), /http/);
+});
