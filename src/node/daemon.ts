@@ -441,9 +441,10 @@ export class PeerDaemon {
         transport,
         (ch) => svc.isLeader(ch),
         undefined,
-        (ch) => {
-          const up = svc.channel(ch)?.follower?.upstream;
-          return up && pkiIdKey(up.pkiId);
+        (ch, n) => {
+          const sc = svc.channel(ch);
+          const from = sc?.streamSender(n) ?? sc?.follower?.upstream?.pkiId;
+          return from && pkiIdKey(from);
         },
       );
       closers.push(() => tracker.stop());

@@ -94,8 +94,8 @@ export class CommitTracker {
     transport: Transport,
     private readonly isLeader: (channel: string) => boolean,
     private readonly now: () => number = wallNow,
-    /** The PKI-ID (hex) of the channel's upstream peer, when we stream. */
-    private readonly upstreamOf: (channel: string) => string | undefined = () => undefined,
+    /** The PKI-ID (hex) of the upstream peer streamed block `block` of `channel` came from. */
+    private readonly upstreamOf: (channel: string, block: bigint) => string | undefined = () => undefined,
   ) {
     this.unsubscribe = transport.subscribe(
       (m) => m.message.content.case === 'dataMsg' || m.message.content.case === 'dataUpdate',
@@ -152,7 +152,7 @@ export class CommitTracker {
     let arrivedAt: number | undefined;
     if (payloadSource === 'stream') {
       source = 'stream';
-      from = this.upstreamOf(channel);
+      from = this.upstreamOf(channel, n);
     } else if (payloadSource === 'orderer') source = 'orderer';
     else if (a && (payloadSource === undefined || payloadSource === 'gossip')) {
       source = a.source;

@@ -46,6 +46,10 @@ import type { StreamMember } from '../core/stream/tree.js';
 import { preferredEndpoint } from '../core/discovery/endpoint.js';
 import { LedgerDeliverSource } from './deliversource.js';
 import type { ChannelSetup, ConfigParser } from './setup.js';
+import type { PkiId } from '../base/pkiid.js';
+
+/** Streamed blocks whose upstream is remembered until they commit (streamSender). */
+const MAX_STREAMED_FROM = 4096;
 
 /** Grapevine's fast catch-up for the service's channels (PROTOCOL.md §9; state/catchup). */
 export interface ServiceCatchup {
@@ -104,6 +108,8 @@ export class ServiceChannel {
   private readonly feed?: ConfigFeed;
   /** The block stream from an upstream Grapevine peer (streams on). */
   readonly follower?: StreamFollower<BufferedPayload>;
+  /** The upstream each streamed block came from, until streamSender takes it (bounded). */
+  private readonly streamedFrom = new Map<bigint, PkiId>();
   /** Pulling from the orderer as the org's acting stream source (not as leader). */
   private acting = false;
   /** Leadership changes seen (true = became leader). */
@@ -221,8 +227,13 @@ export class ServiceChannel {
       // of the stream), else inline; a config block's successors are judged by it (provider)
       verify: (seq, bytes, backlog) => this.provider.verifyStreamed(seq, bytes, backlog),
       verifyAhead: () => this.provider.verifyAhead(),
-      add: async (p) => {
+      add: async (p, from) => {
         if (this.state === 'stopped') throw new GrapevineError('STOPPED', `channel ${this.name} is stopped`);
+        if (this.streamedFrom.size >= MAX_STREAMED_FROM) {
+          const oldest = this.streamedFrom.keys().next().value;
+          if (oldest !== undefined) this.streamedFrom.delete(oldest);
+        }
+        this.streamedFrom.set(p.seqNum, from.pkiId);
         if ((await this.provider.addVerified(p)) === 'stopped')
           throw new GrapevineError('STOPPED', `channel ${this.name} stopped while adding block ${p.seqNum}`);
       },
@@ -245,6 +256,13 @@ export class ServiceChannel {
   /** Whether JoinChan succeeded (our org is in the channel). */
   get joined(): boolean {
     return this.joinedFlag;
+  }
+
+  /** The upstream peer streamed block `seq` came from (once: the entry is removed); undefined if unknown. */
+  streamSender(seq: bigint): PkiId | undefined {
+    const from = this.streamedFrom.get(seq);
+    this.streamedFrom.delete(seq);
+    return from;
   }
 
   get mode(): Leadership['mode'] {

@@ -68,8 +68,8 @@ export interface StreamFollowerOptions<V> {
   verify(seqNum: bigint, blockBytes: Uint8Array, backlog: number): V | Promise<V>;
   /** Verifications that may run ahead of the block being added (default 0: one at a time). */
   verifyAhead?(): number;
-  /** The state layer's blocking AddPayload of a verified block, in stream order. */
-  add(verified: V): Promise<void>;
+  /** The state layer's blocking AddPayload of a verified block, in stream order; `from`: its upstream. */
+  add(verified: V, from: StreamMember): Promise<void>;
   /** Start (true) or stop (false) pulling from the orderer as an acting source. */
   setActingSource(on: boolean): void;
   /**
@@ -343,7 +343,7 @@ export class StreamFollower<V = unknown> {
         }
         if (s.ended) return 'ended';
         try {
-          await o.add(v);
+          await o.add(v, s.member);
         } catch (e) {
           return `block ${head.seq} not added: ${errorMessage(e)}`;
         }
