@@ -107,10 +107,17 @@ describe('GET /status and grapevine status against peer daemons', { timeout: 50_
               m.channels.some((c) => c.name === layout.channel && c.height === AHEAD + 1),
           );
           if (known.length < 2) return false;
+          // the leader's declarations reached the others
+          const leader = pkiIdKey(peers[0].transport.selfPkiId);
+          if (
+            d !== peers[0] &&
+            !s.members.some((m) => m.pkiId === leader && m.channels.some((c) => c.leader === true))
+          )
+            return false;
         }
         return true;
       },
-      'every peer caught up and seen by the others at its height',
+      'every peer caught up, seen by the others at its height, the leader known as such',
       {
         timeoutMs: 30_000,
         intervalMs: 100,
@@ -162,7 +169,11 @@ describe('GET /status and grapevine status against peer daemons', { timeout: 50_
         assert.equal(m.cert.expired, false);
         const mc = m.channels.find((c) => c.name === layout.channel);
         assert.equal(mc?.height, AHEAD + 1);
-        if (ch.mode === 'dynamic') assert.equal(typeof mc?.leader, 'boolean', 'own org: leader flag known');
+        assert.equal(ch.mode, 'dynamic');
+        // own org: the leader flag is known (a peer that stepped down keeps it until its last
+        // declaration is leaderAliveThreshold old, as Fabric's followers see a leader alive)
+        assert.equal(typeof mc?.leader, 'boolean', `${s.peer.id}: whether ${other.peer.id} leads`);
+        if (other === docs[0]) assert.equal(mc?.leader, true, `${s.peer.id} sees ${other.peer.id} lead`);
       }
 
       // this peer's gossip connections, each with an endpoint
