@@ -218,8 +218,11 @@ export class StateProvider {
     this.notifyHeight(this.o.ledger.height());
     this.commit.start();
     if (this.o.catchupVerifier) {
-      // the workers run only while there is a backlog to verify: closed after POOL_IDLE_MS idle
+      // the workers run while there is a backlog to verify, closed after POOL_IDLE_MS idle; a
+      // starting peer is usually behind, so they load now, while membership forms (a peer that
+      // turns out up to date lets them go after POOL_IDLE_MS)
       this.poolTimer = this.o.clock.setInterval(() => this.closeIdlePool(), POOL_IDLE_MS / 2);
+      this.openPool();
     }
     if (this.config.enabled) {
       this.unsubscribe = this.o.transport.subscribe(
@@ -236,8 +239,8 @@ export class StateProvider {
   }
 
   /**
-   * The verifier workers, started on first need (a catch-up, a stream with a backlog): a peer
-   * that keeps up verifies its live blocks inline and holds no worker thread. One that failed to
+   * The verifier workers, started at start-up and again on need (a catch-up, a stream with a
+   * backlog): a peer that keeps up verifies its live blocks inline and holds no worker thread. One that failed to
    * start is not tried again for POOL_IDLE_MS.
    */
   private openPool(): CatchupVerifierPool | undefined {
