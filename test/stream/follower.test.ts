@@ -189,7 +189,7 @@ test('an interior upstream dies: another upstream, no orderer', async () => {
   h.f.stop();
 });
 
-test('a stalled upstream (silent while a member is ahead) is replaced', async () => {
+test('a stalled upstream (silent for stallTimeout while a member is ahead) is replaced; a lead after a quiet spell is no stall', async () => {
   const six = [m(1, 1n, 'leader'), m(2, 1n), m(3, 1n), m(4, 1n), m(5, 1n), m(6, 1n)];
   const h = harness({ members: six, selfId: 9 });
   h.f.start();
@@ -198,8 +198,11 @@ test('a stalled upstream (silent while a member is ahead) is replaced', async ()
   await h.clock.runFor(5000);
   assert.equal(h.streams.length, 1, 'silence alone is no stall: nobody is ahead');
   h.setMembers([...six.slice(0, 5), m(6, 30n)]);
-  // silent since it opened (t=0) and now a member is ahead: dropped at the next check
+  // a member just got ahead (a block after a quiet spell): no stall yet, though silent for 5 s
   await h.clock.runFor(600);
+  assert.equal(h.streams.length, 1, 'a lead seen for 600 ms is no stall');
+  // still ahead and still nothing for stallTimeout: dropped
+  await h.clock.runFor(3000);
   assert.equal(h.streams.length, 2);
   assert.notEqual(h.latest().endpoint, 'p2');
   assert.deepEqual(h.acting, []);

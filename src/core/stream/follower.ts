@@ -88,6 +88,8 @@ interface Session {
   readonly root: StreamMember;
   readonly depth: number;
   lastProgressAt: number;
+  /** When a member was first seen ahead of us (isStalled), while one is. */
+  aheadSince?: number;
   stream?: DeliverStream;
   ended?: EndReason;
   blocks: number;
@@ -244,9 +246,19 @@ export class StreamFollower<V = unknown> {
     this.open(plan.upstream, plan.root, plan.depth);
   }
 
+  /**
+   * Stalled: a member has been ahead of us for stallTimeout and nothing came meanwhile. Counted
+   * from when the lead was first seen, not from the last block: after a quiet spell (no blocks
+   * cut) the first member to commit a new block is ahead for a moment, and that is no stall.
+   */
   private isStalled(s: Session, members: readonly StreamMember[], height: bigint, now: number): boolean {
-    if (now - s.lastProgressAt < this.o.config.stallTimeoutMs) return false;
-    return members.some((m) => !m.suspect && m.height !== undefined && m.height > height);
+    const ahead = members.some((m) => !m.suspect && m.height !== undefined && m.height > height);
+    if (!ahead) {
+      s.aheadSince = undefined;
+      return false;
+    }
+    s.aheadSince ??= now;
+    return now - Math.max(s.lastProgressAt, s.aheadSince) >= this.o.config.stallTimeoutMs;
   }
 
   private open(member: StreamMember, root: StreamMember, depth: number): void {
