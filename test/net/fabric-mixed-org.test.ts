@@ -106,7 +106,13 @@ test(
       assert.equal(await fp.channelHeight(channel, admin), Number(height), 'peer channel getinfo');
       // the two Grapevine peers found each other by the marker: one pulls (leader or acting
       // source), or Fabric leads and one of ours sources; the other streams at some point
-      const roles = gvs.map((g) => g.service.channel(channel)!.follower!.lastPlan.kind);
+      // (the election may end while the blocks go: the plans follow within a few checks)
+      const plans = () => gvs.map((g) => g.service.channel(channel)!.follower!.lastPlan.kind);
+      await until(() => plans().some((k) => k === 'upstream'), 'the plans to follow the election', {
+        timeoutMs: 20_000,
+        detail: () => `plans: ${plans().join(', ')}`,
+      });
+      const roles = plans();
       t.diagnostic(
         `Grapevine plans: ${roles.join(', ')}; leaders: ${gvs.map((g) => g.service.isLeader(channel)).join(', ')}; ` +
           `stream blocks: ${(await Promise.all(gvs.map((g) => g.service.metrics.value('grapevine_stream_blocks_total', { channel })))).join(', ')}`,
