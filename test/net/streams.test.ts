@@ -135,7 +135,7 @@ function planned(p: NetPeer): string | undefined {
   return plan.kind === 'upstream' ? plan.upstream.endpoint : undefined;
 }
 
-/** One orderer puller per org, everyone else streams from a live peer of its org, fan-out bound kept. */
+/** One orderer puller per org, everyone else streams from a live peer of its org, fan-out bound kept, no cycle. */
 function steady(org: number): boolean {
   const { sources, parent } = tree(org);
   if (sources.length !== 1) return false;
@@ -149,7 +149,19 @@ function steady(org: number): boolean {
     if (up === undefined || !endpoints.has(up) || up !== planned(p)) return false;
     children.set(up, (children.get(up) ?? 0) + 1);
   }
-  return [...children.values()].every((c) => c <= FANOUT);
+  if (![...children.values()].every((c) => c <= FANOUT)) return false;
+  // a tree: from every peer the upstream links reach the source (views that disagree for a
+  // moment can plan a cycle; the plans converge as markers and suspicions settle)
+  const byEndpoint = new Map(ofOrg(org).map((p) => [p.endpoint, p] as const));
+  for (const start of parent.keys()) {
+    let at: NetPeer | undefined = start;
+    for (let hops = 0; at !== sources[0]; hops++) {
+      if (!at || hops > parent.size) return false;
+      const up = parent.get(at);
+      at = up === undefined ? undefined : byEndpoint.get(up);
+    }
+  }
+  return true;
 }
 
 async function untilSteady(timeoutMs = 20_000): Promise<void> {
