@@ -20,6 +20,7 @@
  */
 import type { Transport, Unsubscribe } from '../core/link/types.js';
 import type { Clock, Rng } from '../base/time.js';
+import { pkiIdKey } from '../base/pkiid.js';
 import type { GossipNode } from '../core/gossip/node.js';
 import type { DeliverService } from './deliver.js';
 import { createChannelLeadership, type ElectionConfig } from '../core/election/index.js';
@@ -206,16 +207,29 @@ export class ServiceChannel {
       clock: d.clock,
       config: streams.config,
       connector: streams.connector,
-      // the org's alive members whose stream marker names this channel: the marker (on their
-      // signed alive messages) says they hold it, with their role and height, so a new peer
-      // plans its stream with the first membership response, before any StateInfo arrives
+      // the org's streaming members of this channel: those whose marker names it (it comes with
+      // the first membership response, before any StateInfo) and those with a marker whose
+      // StateInfo puts them in the channel (a peer names a channel in its marker from its first
+      // commit there on); height and role from the marker, else the StateInfo height
       members: () => {
         const out: StreamMember[] = [];
+        const seen = new Set<string>();
         for (const m of d.node.aliveMembers()) {
           if (m.mspId !== d.mspId) continue;
           const mark = decodeStreamMarker(m.metadata)?.get(tag);
           if (!mark) continue;
+          seen.add(pkiIdKey(m.pkiId));
           out.push({ pkiId: m.pkiId, endpoint: preferredEndpoint(m), height: mark.height, role: mark.role });
+        }
+        for (const p of d.node.peersOfChannel(this.name)) {
+          if (p.mspId !== d.mspId || seen.has(pkiIdKey(p.pkiId))) continue;
+          if (!decodeStreamMarker(p.metadata)) continue;
+          out.push({
+            pkiId: p.pkiId,
+            endpoint: preferredEndpoint(p),
+            height: p.properties?.ledgerHeight,
+            role: undefined,
+          });
         }
         return out;
       },
