@@ -67,12 +67,18 @@ describe('block streams between peer daemons (default config)', { timeout: 90_00
         detail: () => followers.map((f) => String(height(f))).join(' '),
       });
     for (const d of followers) {
-      assert.equal(await metric(d, 'grapevine_stream_role', { channel: layout.channel }), 1);
+      // a follower (1), or the leader (3) once caught up: the election picks the lowest PKI-ID,
+      // which the layout's fresh keys may give a peer that started behind (it leads only once it
+      // has what the org has)
+      assert.ok([1, 3].includes(await metric(d, 'grapevine_stream_role', { channel: layout.channel })));
       assert.equal(await metric(d, 'grapevine_stream_blocks_total'), AHEAD);
-      assert.equal(await metric(d, 'grapevine_gossip_state_requests_sent_total'), 0, 'no block by state transfer');
+      assert.equal(
+        await metric(d, 'grapevine_gossip_state_requests_sent_total'),
+        0,
+        'no block by state transfer',
+      );
       assert.equal(await metric(d, 'grapevine_catchup_blocks_total'), 0, 'no block by catch-up');
     }
-    assert.notEqual(await metric(a, 'grapevine_stream_role', { channel: layout.channel }), 1);
     assert.ok((await metric(a, 'deliver_blocks_sent')) >= AHEAD);
   });
 });
