@@ -104,7 +104,7 @@ export class StateProvider {
   /** Why the commit loop is stopped, since when (ms); undefined while it runs. */
   private failure: { readonly reason: string; readonly since: number } | undefined;
   private readonly dropped;
-  /** verifyAgainLater: blocks waiting until every block before them is committed. */
+  /** committedUpTo: verifications waiting until every block before theirs is committed. */
   private heightWaiters: { height: bigint; wake: () => void }[] = [];
 
   constructor(private readonly o: StateProviderOptions) {
@@ -279,15 +279,8 @@ export class StateProvider {
   }
 
   /** Orderer blocks (§10.3 AddPayload): verified by the caller; blocking unless nonBlockingCommitMode. */
-  async addPayload(
-    seqNum: bigint,
-    bytes: Uint8Array,
-    source: 'orderer' | 'stream' = 'orderer',
-    block?: Block,
-  ): Promise<PushResult> {
-    // the decoded block, when the caller has it, spares the ledger a second decode
-    const p: BufferedPayload = block ? { seqNum, bytes, source, block } : { seqNum, bytes, source };
-    return this.add(p, !this.config.nonBlockingCommitMode);
+  addPayload(seqNum: bigint, bytes: Uint8Array): Promise<PushResult> {
+    return this.addVerified({ seqNum, bytes, source: 'orderer' });
   }
 
   /** A block from gossip push or pull, already verified by the channel layer: non-blocking. */
@@ -363,9 +356,10 @@ export class StateProvider {
    * with addVerified in stream order.
    */
   verifyStreamed(seq: bigint, bytes: Uint8Array, backlog = 0): Promise<BufferedPayload> {
-    // a live block (nothing waits behind it) is verified inline: one signature, no thread hop
-    return backlog > 0 || this.pool
-      ? this.verifyOffThread(seq, bytes, 'stream', backlog > 0)
+    // a live block (nothing waits behind it) is verified inline: one signature, no thread hop,
+    // and it does not keep idle workers alive
+    return backlog > 0
+      ? this.verifyOffThread(seq, bytes, 'stream')
       : Promise.resolve().then(() => this.verify(seq, bytes, 'stream'));
   }
 
@@ -374,7 +368,7 @@ export class StateProvider {
     return this.pool && this.pool.size > 0 ? this.config.catchup.maxVerifyInFlight : 0;
   }
 
-  /** A block verified by verifyStreamed: blocking (flow control) unless nonBlockingCommitMode. */
+  /** A verified block (from the orderer, or a stream's by verifyStreamed): blocking (flow control) unless nonBlockingCommitMode. */
   addVerified(p: BufferedPayload): Promise<PushResult> {
     return this.add(p, !this.config.nonBlockingCommitMode);
   }
@@ -391,9 +385,8 @@ export class StateProvider {
     seq: bigint,
     bytes: Uint8Array,
     source: PayloadSource,
-    startWorkers = true,
   ): Promise<BufferedPayload> {
-    const pool = startWorkers ? this.openPool() : this.pool;
+    const pool = this.openPool();
     if (pool) this.poolUsedAt = this.o.clock.now();
     // until a worker runs this thread verifies (a worker takes a while to load its code)
     if (!pool || pool.size === 0) return this.verify(seq, bytes, source);
@@ -420,9 +413,12 @@ export class StateProvider {
 
   private releaseHeightWaiters(h: bigint): void {
     if (this.heightWaiters.length === 0) return;
-    const ready = this.heightWaiters.filter((w) => w.height <= h || this.state === 'stopped');
-    this.heightWaiters = this.heightWaiters.filter((w) => !ready.includes(w));
-    for (const w of ready) w.wake();
+    const waiting = this.heightWaiters;
+    this.heightWaiters = [];
+    for (const w of waiting) {
+      if (w.height <= h || this.state === 'stopped') w.wake();
+      else this.heightWaiters.push(w);
+    }
   }
 
   private onStateMessage(m: ReceivedMessage): void {
