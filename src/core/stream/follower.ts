@@ -25,6 +25,7 @@
  */
 import type { Clock, TimerHandle } from '../../base/time.js';
 import { errorMessage } from '../../base/errors.js';
+import { awaitedLater } from '../../base/later.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { pkiIdKey, samePkiId, type PkiId } from '../../base/pkiid.js';
 import type { Metrics } from '../../base/metrics.js';
@@ -333,7 +334,7 @@ export class StreamFollower<V = unknown> {
         // held when the session opened beyond this one (a catch-up from the first block on)
         const held = s.member.height !== undefined ? Number(s.member.height - seq - 1n) : 0;
         const backlog = Math.max(window.length + (stream.queued?.() ?? 0), held);
-        window.push({ seq, v: this.verifying(seq, r.block, backlog) });
+        window.push({ seq, v: awaitedLater(() => o.verify(seq, r.block, backlog)) });
         seq++;
         wake(item);
       }
@@ -386,18 +387,6 @@ export class StreamFollower<V = unknown> {
     if (res.case === 'status') return { end: `status ${Status[res.status] ?? res.status}` };
     if (res.case !== 'block') return { end: 'unknown response' };
     return { block: res.block };
-  }
-
-  /** A verification as a promise whose rejection is never left unhandled. */
-  private verifying(seq: bigint, bytes: Uint8Array, backlog: number): Promise<V> {
-    let p: Promise<V>;
-    try {
-      p = Promise.resolve(this.o.verify(seq, bytes, backlog));
-    } catch (e) {
-      p = Promise.reject(e);
-    }
-    p.catch(() => undefined);
-    return p;
   }
 
   private fail(s: Session, reason: 'failed' | 'stalled', suspectMs = this.o.config.suspectTimeoutMs): void {

@@ -15,6 +15,7 @@
  *   RemoteStateRequest batches for what is left (a Fabric peer only ever sees those).
  */
 import { pkiIdKey } from '../../../base/pkiid.js';
+import { awaitedLater } from '../../../base/later.js';
 import { type Clock, type Rng } from '../../../base/time.js';
 import { errorMessage } from '../../../base/errors.js';
 import type { Logger } from '../../../base/log.js';
@@ -103,7 +104,7 @@ export class CatchupRunner {
     try {
       let go = true;
       const blocks = await this.d.client.stream(endpoint, this.d.channel, start, end, async (seq, bytes) => {
-        window.push(this.verifying(seq, bytes));
+        window.push(awaitedLater(() => this.d.verify(seq, bytes)));
         while (window.length > ahead) if (!(go = await settleHead())) return false;
         return true;
       });
@@ -123,18 +124,6 @@ export class CatchupRunner {
       this.d.count?.('failed', 0);
       this.d.logger.info({ endpoint, err: errorMessage(e) }, 'catch-up stream failed');
     }
-  }
-
-  /** The verification of one block as a promise whose rejection is never left unhandled. */
-  private verifying(seq: bigint, bytes: Uint8Array): Promise<BufferedPayload> {
-    let p: Promise<BufferedPayload>;
-    try {
-      p = Promise.resolve(this.d.verify(seq, bytes));
-    } catch (e) {
-      p = Promise.reject(e);
-    }
-    p.catch(() => undefined);
-    return p;
   }
 
   private key(peer: StatePeer): string {
