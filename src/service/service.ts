@@ -192,11 +192,7 @@ export class GossipService {
     return this.streams !== undefined;
   }
 
-  /**
-   * Our alive messages carry the stream marker: per channel our source role and ledger height.
-   * `announce`: send a fresh alive message now (a role change); else the next periodic one
-   * carries it (a height change: one alive per block would be O(N^2) per block).
-   */
+  /** A commit changed a height: the marker is rebuilt once the group of commits resolved. */
   private heightChanged(): void {
     // commits resolve in groups (the ledger's group commit): one marker for the group
     if (this.markerPending) return;
@@ -207,6 +203,11 @@ export class GossipService {
     }, 0);
   }
 
+  /**
+   * Our alive messages carry the stream marker: per channel our source role and ledger height.
+   * `announce`: send a fresh alive message now (a role change); else the next periodic one
+   * carries it (a height change: one alive per block would be O(N^2) per block).
+   */
   private updateStreamMarker(announce: boolean): void {
     const marks = new Map<string, ChannelMark>();
     for (const [name, ch] of this.channels) marks.set(name, { role: ch.streamRole(), height: ch.height() });
