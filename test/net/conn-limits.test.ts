@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as http2Connect } from 'node:http2';
-import { connect as netConnect, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ import {
 import { EnvelopeSchema, HeaderType } from '../../src/wire/gen/common/common_pb.js';
 import { ORDERER_TLS, fixture, type Fixture } from '../orderer/fixtures.js';
 import type { Metrics } from '../../src/base/metrics.js';
+import { rawConn } from '../helpers/raw-conn.js';
 
 let root: string;
 const running: GrpcTransport[] = [];
@@ -57,20 +58,6 @@ const memReq = (n = 0) =>
   unsignedGossip({ tag: Tag.EMPTY, nonce: BigInt(n), content: { case: 'memReq', value: {} } }).envelope;
 const peerOf = (n: GrpcTransport) => ({ endpoint: n.endpoint, pkiId: n.selfPkiId });
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
-
-/** A raw TCP connection that sends nothing; `closed()` once the server closed it. */
-async function rawConn(port: number): Promise<{ socket: Socket; closed: () => boolean }> {
-  const socket = netConnect({ host: '127.0.0.1', port });
-  sockets.push(socket);
-  let closed = false;
-  socket.on('error', () => undefined);
-  socket.on('close', () => (closed = true));
-  await new Promise<void>((resolve) => {
-    socket.once('connect', resolve);
-    socket.once('close', resolve);
-  });
-  return { socket, closed: () => closed };
-}
 
 /** An HTTP/2 session (TLS or not) that opens no stream; `closed()` once the server closed it. */
 async function idleSession(port: number, tls: boolean): Promise<() => boolean> {
@@ -116,9 +103,9 @@ describe('gossip server connection limits', () => {
     const before = await open(a.metrics, 'gossip');
     assert.ok(before >= 1 && before < 4, `connections from b: ${before}`);
     const held = [];
-    for (let i = before; i < 4; i++) held.push(await rawConn(portOf(a.endpoint)));
+    for (let i = before; i < 4; i++) held.push(await rawConn(portOf(a.endpoint), sockets));
     await until(async () => (await open(a.metrics, 'gossip')) === 4, 'a to hold 4 connections');
-    const over = await rawConn(portOf(a.endpoint));
+    const over = await rawConn(portOf(a.endpoint), sockets);
     await until(over.closed, 'the connection over the cap to be closed');
     await untilMetric(
       a.metrics,
@@ -143,9 +130,9 @@ describe('gossip server connection limits', () => {
   test('over the total cap a new connection is closed at accept and counted', async () => {
     const a = await node({ org: 1, peer: 2, tls: false, config: { maxConns: 3 } });
     const held = [];
-    for (let i = 0; i < 3; i++) held.push(await rawConn(portOf(a.endpoint)));
+    for (let i = 0; i < 3; i++) held.push(await rawConn(portOf(a.endpoint), sockets));
     await until(async () => (await open(a.metrics, 'gossip')) === 3, 'a to hold 3 connections');
-    const over = await rawConn(portOf(a.endpoint));
+    const over = await rawConn(portOf(a.endpoint), sockets);
     await until(over.closed, 'the connection over the cap to be closed');
     await untilMetric(a.metrics, 'grapevine_conn_refused_total', { server: 'gossip', reason: 'total' }, 1);
     assert.ok(held.every((h) => !h.closed()));
@@ -154,7 +141,7 @@ describe('gossip server connection limits', () => {
 
   test('an idle TCP and an idle TLS connection are closed after the idle deadline; a peer with a stream is not', async () => {
     const plain = await node({ org: 2, peer: 1, tls: false, config: { idleTimeoutMs: 300 } });
-    const tcp = await rawConn(portOf(plain.endpoint));
+    const tcp = await rawConn(portOf(plain.endpoint), sockets);
     const h2 = await idleSession(portOf(plain.endpoint), false);
     await until(() => tcp.closed() && h2(), 'idle plaintext connections to be closed');
     await untilMetric(plain.metrics, 'grapevine_conn_closed_idle_total', { server: 'gossip' }, 2);
@@ -228,7 +215,7 @@ describe('orderer connection limits', () => {
     try {
       assert.equal(await deliverGenesis(client, f), 1);
       // half a TLS handshake: a record header announcing a ClientHello that never comes
-      const half = await rawConn(o.port);
+      const half = await rawConn(o.port, sockets);
       half.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x01, 0x00, 0x01]));
       const t0 = Date.now();
       await until(half.closed, 'the half-done handshake to be closed');
@@ -241,9 +228,9 @@ describe('orderer connection limits', () => {
       // fill the per-address cap next to the connected client: one more is refused
       const n = await open(o.metrics, 'orderer');
       assert.equal(n, 1, 'only the Deliver client is connected');
-      const held = [await rawConn(o.port), await rawConn(o.port)];
+      const held = [await rawConn(o.port, sockets), await rawConn(o.port, sockets)];
       await until(async () => (await open(o.metrics, 'orderer')) === 3, 'the orderer to hold 3 connections');
-      const over = await rawConn(o.port);
+      const over = await rawConn(o.port, sockets);
       await until(over.closed, 'the connection over the cap to be closed');
       await untilMetric(
         o.metrics,

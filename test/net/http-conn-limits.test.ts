@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, get } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { Metrics } from '../../src/base/metrics.js';
 import { OperationsServer } from '../../src/ops/operations.js';
 import { DashboardServer } from '../../src/dashboard/server.js';
 import { HTTP_TIMEOUTS } from '../../src/ops/http-limits.js';
+import { rawConn } from '../helpers/raw-conn.js';
 
 let root: string;
 const sockets: Socket[] = [];
@@ -31,19 +32,6 @@ after(async () => {
   for (const s of sockets) s.destroy();
   for (const s of stops) await s();
 });
-
-async function rawConn(port: number): Promise<{ socket: Socket; closed: () => boolean }> {
-  const socket = netConnect({ host: '127.0.0.1', port });
-  sockets.push(socket);
-  let closed = false;
-  socket.on('error', () => undefined);
-  socket.on('close', () => (closed = true));
-  await new Promise<void>((resolve) => {
-    socket.once('connect', resolve);
-    socket.once('close', resolve);
-  });
-  return { socket, closed: () => closed };
-}
 
 async function ops(metrics: Metrics, opts: Partial<ConstructorParameters<typeof OperationsServer>[0]>) {
   const server = new OperationsServer({ listenAddress: '127.0.0.1:0', metrics, ...opts });
@@ -72,9 +60,9 @@ describe('operations server connection limits', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       assert.equal((await getVia(port, '/healthz', agent)).status, 200);
-      const held = [await rawConn(port), await rawConn(port)];
+      const held = [await rawConn(port, sockets), await rawConn(port, sockets)];
       await until(async () => (await open(m, 'operations')) === 3, 'the server to hold 3 connections');
-      const over = await rawConn(port);
+      const over = await rawConn(port, sockets);
       await until(over.closed, 'the connection over the cap to be closed');
       await untilMetric(
         m,
@@ -93,7 +81,7 @@ describe('operations server connection limits', () => {
   test('idle TCP and idle TLS connections are closed after the idle deadline, a half handshake after the handshake deadline', async () => {
     const plainMetrics = new Metrics();
     const plain = await ops(plainMetrics, { connLimits: { idleTimeoutMs: 300 } });
-    const idle = await rawConn(plain);
+    const idle = await rawConn(plain, sockets);
     await until(idle.closed, 'the idle TCP connection to be closed');
     await untilMetric(plainMetrics, 'grapevine_conn_closed_idle_total', { server: 'operations' }, 1);
 
@@ -111,7 +99,7 @@ describe('operations server connection limits', () => {
     await new Promise<void>((resolve) => s.once('secureConnect', resolve));
     await until(() => closed, 'the idle TLS connection to be closed');
     await untilMetric(m, 'grapevine_conn_closed_idle_total', { server: 'operations' }, 1);
-    const half = await rawConn(port);
+    const half = await rawConn(port, sockets);
     half.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x01, 0x00, 0x01]));
     await until(half.closed, 'the half-done handshake to be closed');
     await untilMetric(m, 'grapevine_conn_handshake_timeouts_total', { server: 'operations' }, 1);
@@ -129,9 +117,9 @@ describe('dashboard connection limits', () => {
     });
     stops.push(() => d.stop());
     const port = Number(new URL(await d.start()).port);
-    const held = [await rawConn(port), await rawConn(port)];
+    const held = [await rawConn(port, sockets), await rawConn(port, sockets)];
     await until(async () => (await open(m, 'dashboard')) === 2, 'the dashboard to hold 2 connections');
-    const over = await rawConn(port);
+    const over = await rawConn(port, sockets);
     await until(over.closed, 'the connection over the cap to be closed');
     await untilMetric(m, 'grapevine_conn_refused_total', { server: 'dashboard', reason: 'total' }, 1);
     await until(() => held.every((h) => h.closed()), 'the idle connections to be closed');
