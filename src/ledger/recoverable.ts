@@ -21,11 +21,6 @@ export class RecoverableLedger {
     private readonly options?: BlockStoreOptions,
   ) {}
 
-  /** The store in use now (for what this class does not forward). */
-  get current(): BlockStore {
-    return this.store;
-  }
-
   height(): bigint {
     return this.store.height();
   }
