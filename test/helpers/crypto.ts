@@ -12,7 +12,7 @@
  * processes never see a half-written folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,3 +103,25 @@ export const testUserDir = userCryptoPath;
 export const testOrdererDir = ordererCryptoPath;
 /** Verifying MSP folder of a peer org (or the orderer org). */
 export const testOrgMspDir = orgMspPath;
+
+/** TLS files of an HTTPS server (peer0.org1's server pair) and its client (Admin@org1's pair), from testCrypto's tree. */
+export interface ServerClientTls {
+  readonly serverCert: Buffer;
+  readonly serverKey: Buffer;
+  readonly ca: Buffer;
+  readonly clientCert: Buffer;
+  readonly clientKey: Buffer;
+}
+
+export function serverClientTls(root: string): ServerClientTls {
+  const org = join(root, 'peerOrganizations', 'org1.example.com');
+  const peerTls = join(org, 'peers', 'peer0.org1.example.com', 'tls');
+  const userTls = join(org, 'users', 'Admin@org1.example.com', 'tls');
+  return {
+    serverCert: readFileSync(join(peerTls, 'server.crt')),
+    serverKey: readFileSync(join(peerTls, 'server.key')),
+    ca: readFileSync(join(peerTls, 'ca.crt')),
+    clientCert: readFileSync(join(userTls, 'client.crt')),
+    clientKey: readFileSync(join(userTls, 'client.key')),
+  };
+}

@@ -5,12 +5,10 @@
  * And `grapevine status`'s fetch over HTTPS with --cacert/--cert/--key (collectStatus).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { OperationsError, OperationsServer } from '../../src/ops/operations.js';
 import { collectStatus } from '../../src/cli/commands/status.js';
-import { testCrypto } from '../helpers/crypto.js';
+import { serverClientTls, testCrypto, type ServerClientTls } from '../helpers/crypto.js';
 
 const DOC = { time: 't', peer: { id: 'p', mspId: 'Org1MSP' }, channels: [], members: [], connections: [] };
 
@@ -42,19 +40,10 @@ describe('operations server routes', () => {
   });
 
   describe('with TLS', () => {
-    let tls: { serverCert: Buffer; serverKey: Buffer; ca: Buffer; clientCert: Buffer; clientKey: Buffer };
+    let tls: ServerClientTls;
     before(async () => {
       const root = await testCrypto({ orgs: 1, peersPerOrg: 1 });
-      const org = join(root, 'peerOrganizations', 'org1.example.com');
-      const peerTls = join(org, 'peers', 'peer0.org1.example.com', 'tls');
-      const userTls = join(org, 'users', 'Admin@org1.example.com', 'tls');
-      tls = {
-        serverCert: readFileSync(join(peerTls, 'server.crt')),
-        serverKey: readFileSync(join(peerTls, 'server.key')),
-        ca: readFileSync(join(peerTls, 'ca.crt')),
-        clientCert: readFileSync(join(userTls, 'client.crt')),
-        clientKey: readFileSync(join(userTls, 'client.key')),
-      };
+      tls = serverClientTls(root);
     });
 
     it('a route needs a verified client certificate unless requireCert is false', async () => {

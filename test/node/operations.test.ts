@@ -5,11 +5,9 @@
  * one), start/stop idempotent and nothing left running after stop.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/base/errors.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
@@ -19,7 +17,7 @@ import { operationsOptionsFromConfig } from '../../src/node/operations-config.js
 import { componentLogger } from '../../src/base/log.js';
 import { Metrics } from '../../src/base/metrics.js';
 import { METRICS } from '../../src/base/metric-table.js';
-import { testCrypto } from '../helpers/crypto.js';
+import { serverClientTls, testCrypto, type ServerClientTls } from '../helpers/crypto.js';
 import { poll } from '../helpers/until.js';
 
 interface Reply {
@@ -244,19 +242,10 @@ describe('operations server (plain HTTP)', () => {
 describe('operations server (HTTPS)', () => {
   let baseline = 0;
   after(() => settled(baseline));
-  let tls: { serverCert: Buffer; serverKey: Buffer; ca: Buffer; clientCert: Buffer; clientKey: Buffer };
+  let tls: ServerClientTls;
   before(async () => {
     const root = await testCrypto({ orgs: 1, peersPerOrg: 1 });
-    const org = join(root, 'peerOrganizations', 'org1.example.com');
-    const peerTls = join(org, 'peers', 'peer0.org1.example.com', 'tls');
-    const userTls = join(org, 'users', 'Admin@org1.example.com', 'tls');
-    tls = {
-      serverCert: readFileSync(join(peerTls, 'server.crt')),
-      serverKey: readFileSync(join(peerTls, 'server.key')),
-      ca: readFileSync(join(peerTls, 'ca.crt')),
-      clientCert: readFileSync(join(userTls, 'client.crt')),
-      clientKey: readFileSync(join(userTls, 'client.key')),
-    };
+    tls = serverClientTls(root);
     baseline = netResources();
   });
 
