@@ -15,12 +15,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { peerHome, type NetworkLayout, type PeerSpec } from '../../src/network/layout.js';
 import { until } from '../helpers/until.js';
-import { blocksAfter } from './catchup-fixtures.js';
 
 const BEHIND = 2000;
 
@@ -61,12 +59,7 @@ describe('catch-up between peer daemons', { timeout: 120_000 }, () => {
     // nobody delivers (no leader); the start-up check only needs the orderer port to answer
     fx = await daemonFixture('grapevine-catchup-daemon-');
     layout = fx.layout;
-    const { genesis, ordererSigner: signer } = fx;
-    const store = await BlockStore.open(join(configOf(peer(0)).grapevine.ledgerPath, layout.channel));
-    await store.append(genesis);
-    await store.appendMany(blocksAfter(genesis, signer, BEHIND, { channel: layout.channel }));
-    assert.equal(store.height(), BigInt(BEHIND + 1));
-    await store.close();
+    assert.equal(await fx.seedLedger(configOf(peer(0)).grapevine.ledgerPath, BEHIND), BigInt(BEHIND + 1));
   });
   afterEach(async () => {
     for (const d of running.splice(0).reverse()) await d.stop();

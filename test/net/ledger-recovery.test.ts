@@ -17,13 +17,11 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
-import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { blockFileName } from '../../src/ledger/index.js';
 import { peerHome, type NetworkLayout, type PeerSpec } from '../../src/network/layout.js';
 import { until } from '../helpers/until.js';
-import { blocksAfter } from './catchup-fixtures.js';
 import { daemonFixture, type DaemonFixture } from './daemon-fixtures.js';
 
 const AHEAD = 300;
@@ -60,10 +58,7 @@ before(async () => {
   if (skip) return;
   fx = await daemonFixture('grapevine-ledger-recovery-');
   layout = fx.layout;
-  const store = await BlockStore.open(join(configOf(peer(0)).grapevine.ledgerPath, layout.channel));
-  await store.append(fx.genesis);
-  await store.appendMany(blocksAfter(fx.genesis, fx.ordererSigner, AHEAD, { channel: layout.channel }));
-  await store.close();
+  await fx.seedLedger(configOf(peer(0)).grapevine.ledgerPath, AHEAD);
 });
 
 after(async () => {

@@ -14,7 +14,6 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import pino from 'pino';
-import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import type { PeerStatusDocument } from '../../src/node/status.js';
@@ -23,7 +22,6 @@ import { main } from '../../src/cli/main.js';
 import { pkiIdKey } from '../../src/base/pkiid.js';
 import { loadSigningIdentity } from '../../src/identity/signer.js';
 import { until } from '../helpers/until.js';
-import { blocksAfter } from './catchup-fixtures.js';
 
 const AHEAD = 20;
 
@@ -83,10 +81,7 @@ describe('GET /status and grapevine status against peer daemons', { timeout: 50_
       .map((p) => ({ p, id: pkiOf(p) }))
       .sort((a, b) => a.id.localeCompare(b.id))
       .map((x) => x.p);
-    const store = await BlockStore.open(join(configOf(spec(0)).grapevine.ledgerPath, layout.channel));
-    await store.append(fx.genesis);
-    await store.appendMany(blocksAfter(fx.genesis, fx.ordererSigner, AHEAD, { channel: layout.channel }));
-    await store.close();
+    await fx.seedLedger(configOf(spec(0)).grapevine.ledgerPath, AHEAD);
     // the source leads before the others start (and keeps leading: lowest PKI-ID); a peer
     // elected at genesis would wait for the orderer (a stand-in that sends nothing)
     peers.push(await PeerDaemon.start({ config: configOf(spec(0)), logger }));

@@ -13,12 +13,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { PeerDaemon } from '../../src/node/daemon.js';
 import { peerHome, type NetworkLayout, type PeerSpec } from '../../src/network/layout.js';
 import { until } from '../helpers/until.js';
-import { blocksAfter } from './catchup-fixtures.js';
 
 const AHEAD = 300;
 
@@ -47,10 +45,7 @@ describe('block streams between peer daemons (default config)', { timeout: 90_00
   before(async () => {
     fx = await daemonFixture('grapevine-streams-daemon-');
     layout = fx.layout;
-    const store = await BlockStore.open(join(configOf(peer(0)).grapevine.ledgerPath, layout.channel));
-    await store.append(fx.genesis);
-    await store.appendMany(blocksAfter(fx.genesis, fx.ordererSigner, AHEAD, { channel: layout.channel }));
-    await store.close();
+    await fx.seedLedger(configOf(peer(0)).grapevine.ledgerPath, AHEAD);
   });
   after(async () => {
     for (const d of running.splice(0).reverse()) await d.stop();
