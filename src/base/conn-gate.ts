@@ -2,24 +2,38 @@
  * Connection limits of one listening port (gossip, orderer, operations, dashboard), shared by the
  * gRPC servers' owned listener (src/comm/listener.ts) and the HTTP servers (src/ops/http-limits.ts).
  *
+ * A connection is a *stranger* until it proves who it is: on a gRPC port, a gossip handshake, a
+ * Deliver seek or a Broadcast envelope that passed its checks (authenticated()); on an HTTP port,
+ * its first request (the TLS client certificate, when required, was checked before it). Strangers
+ * are what an attacker can make for free, so every limit acts on strangers only and an
+ * authenticated connection is never shed.
+ *
  * Algorithm, per accepted TCP socket, before any byte of TLS or HTTP is read:
- *   1. admit: more than `maxConns` open on this port, or more than `maxConnsPerAddress` from its
- *      remote IP -> destroyed at once and counted in grapevine_conn_refused_total{server, reason
- *      total|per_address}. Established connections are never shed for new ones.
- *   2. setup deadline: on a TLS port the socket must finish its handshake (secured()) within
- *      `handshakeTimeoutMs`, else it is destroyed and counted in
- *      grapevine_conn_handshake_timeouts_total; then (or at once on a plaintext port) it must open
- *      a stream / send a request (active()) within `idleTimeoutMs`, else it is destroyed and
- *      counted in grapevine_conn_closed_idle_total (both closed with a TCP reset). After active()
- *      no deadline of ours applies (the protocol's keepalives and timeouts do).
- *   3. close: forgotten; grapevine_conn_open{server} follows the open count.
- * The signals secured()/active() name the connection by its remote `address:port` (the same string
- * for the raw socket, the TLS socket over it and the HTTP/2 session's socket), so the layers above
- * need not hand back the raw socket. One timer per connection at most.
+ *   1. admit: when the port holds `maxConns`, the remote IP `maxConnsPerAddress`, or the process
+ *      runs short of file descriptors or memory (resources.ts), room is made by closing the oldest
+ *      stranger in that scope (the port, the IP; grapevine_conn_evicted_total{server, reason}); only
+ *      when every connection in the scope is authenticated is the new socket destroyed
+ *      (grapevine_conn_refused_total{server, reason}). So a flood of idle connections costs a
+ *      legit client nothing: it takes a flooder's slot and authenticates within milliseconds.
+ *   2. deadlines, one timer per connection: on a TLS port the handshake within
+ *      `handshakeTimeoutMs` (grapevine_conn_handshake_timeouts_total); then a first stream/request
+ *      (active()) within `idleTimeoutMs` (grapevine_conn_closed_idle_total); then, on a gRPC port,
+ *      authentication within another `idleTimeoutMs` (counted as idle too). Each closes with a TCP
+ *      reset. After authentication no deadline of ours applies (the protocol's keepalives do).
+ *   3. bytes: a stranger may have read at most `maxUnauthenticatedBytes`, and the port's strangers
+ *      together `maxUnauthenticatedBytesTotal` (largest closed first); checked at every admit and
+ *      every SWEEP_MS while strangers are open, from the socket's own byte count (no hook in the
+ *      data path), so what arrives between two sweeps is the slack
+ *      (grapevine_conn_closed_bytes_total).
+ *   4. close: forgotten; grapevine_conn_open{server} follows the open count.
+ * The signals secured()/active()/authenticated() name the connection by its remote `address:port`
+ * (the same string for the raw socket, the TLS socket over it, the HTTP/2 session's socket and
+ * grpc-js's call.getPeer()), so the layers above need not hand back the raw socket.
  */
 import type { Socket } from 'node:net';
 import type { Metrics } from './metrics.js';
 import { METRICS } from './metric-table.js';
+import { processResources, type ProcessResources, type ResourceShortage } from './resources.js';
 
 export interface ConnLimits {
   /** Open connections on the port, all addresses together. */
@@ -30,6 +44,10 @@ export interface ConnLimits {
   readonly handshakeTimeoutMs: number;
   /** Deadline for the first stream (gRPC call) or request, from the end of TLS (or from accept). */
   readonly idleTimeoutMs: number;
+  /** Bytes a connection may read before it authenticated. */
+  readonly maxUnauthenticatedBytes: number;
+  /** Bytes the port's unauthenticated connections may have read together. */
+  readonly maxUnauthenticatedBytesTotal: number;
 }
 
 /** Safe defaults (grapevine.connLimits.* and peer.connectiontimeout in the config table). */
@@ -38,7 +56,13 @@ export const DEFAULT_CONN_LIMITS: ConnLimits = Object.freeze({
   maxConnsPerAddress: 64,
   handshakeTimeoutMs: 5000,
   idleTimeoutMs: 10_000,
+  // a handshake (TLS, HTTP/2 preface and settings, a ConnEstablish or a signed seek) is a few KB
+  maxUnauthenticatedBytes: 1024 * 1024,
+  maxUnauthenticatedBytesTotal: 64 * 1024 * 1024,
 });
+
+/** How often open strangers' byte counts are checked. */
+const SWEEP_MS = 100;
 
 /** `address:port` of a socket (raw, TLS or an HTTP/2 session's), the key of secured()/active(). */
 export function peerKey(s: { readonly remoteAddress?: string; readonly remotePort?: number }): string {
@@ -52,23 +76,39 @@ function ipOf(s: Socket): string {
 }
 
 interface Conn {
+  readonly key: string;
   readonly socket: Socket;
   readonly ip: string;
   timer?: NodeJS.Timeout;
   secured: boolean;
+  active: boolean;
   gone?: boolean;
+}
+
+type Reason = 'total' | 'per_address' | ResourceShortage;
+
+export interface ConnGateOptions {
+  /** The port speaks TLS (a handshake deadline applies). */
+  readonly tls: boolean;
+  /** The first request authenticates (HTTP ports); else authenticated() must be called (gRPC). */
+  readonly authOnActive: boolean;
+  readonly metrics?: Metrics;
+  /** Default: the process's (processResources()). */
+  readonly resources?: ProcessResources;
 }
 
 export class ConnGate {
   private readonly conns = new Map<string, Conn>();
+  /** Not yet authenticated, oldest first (Map keeps insertion order). */
+  private readonly strangers = new Map<string, Conn>();
   private readonly perIp = new Map<string, number>();
   private readonly labels: { server: string };
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     server: string,
     private readonly limits: ConnLimits,
-    private readonly tls: boolean,
-    private readonly metrics?: Metrics,
+    private readonly o: ConnGateOptions,
   ) {
     this.labels = { server };
     this.gauge();
@@ -79,30 +119,41 @@ export class ConnGate {
     return this.conns.size;
   }
 
-  /** Track `socket`, or destroy it (counted) when a cap is reached; returns whether it was admitted. */
+  /** Open connections not yet authenticated. */
+  get unauthenticated(): number {
+    return this.strangers.size;
+  }
+
+  /**
+   * Track `socket`, making room by closing the oldest stranger in the full scope, or destroy it
+   * (counted) when the scope holds only authenticated connections; returns whether it was admitted.
+   */
   admit(socket: Socket): boolean {
-    const ip = ipOf(socket);
-    const reason =
-      this.conns.size >= this.limits.maxConns
-        ? 'total'
-        : (this.perIp.get(ip) ?? 0) >= this.limits.maxConnsPerAddress
-          ? 'per_address'
-          : undefined;
-    if (reason) {
-      socket.on('error', () => undefined);
-      socket.destroy();
-      this.metrics?.counter(METRICS.grapevineConnRefusedTotal).inc({ ...this.labels, reason });
-      return false;
-    }
     socket.on('error', () => undefined); // the layers above report; a reset is ours
+    const ip = ipOf(socket);
+    this.sweep();
+    for (const [reason, full, inScope] of this.scopes(ip)) {
+      if (!full()) continue;
+      const victim = this.oldestStranger(inScope);
+      if (!victim) {
+        socket.destroy();
+        this.metrics?.counter(METRICS.grapevineConnRefusedTotal).inc({ ...this.labels, reason });
+        return false;
+      }
+      this.metrics?.counter(METRICS.grapevineConnEvictedTotal).inc({ ...this.labels, reason });
+      this.drop(victim);
+    }
     const key = peerKey(socket);
-    const conn: Conn = { socket, ip, secured: !this.tls };
+    const conn: Conn = { key, socket, ip, secured: !this.o.tls, active: false };
     this.conns.set(key, conn);
+    this.strangers.set(key, conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     this.gauge();
-    socket.once('close', () => this.forget(key, conn));
-    if (this.tls) this.arm(conn, this.limits.handshakeTimeoutMs, METRICS.grapevineConnHandshakeTimeoutsTotal);
+    socket.once('close', () => this.forget(conn));
+    if (this.o.tls)
+      this.arm(conn, this.limits.handshakeTimeoutMs, METRICS.grapevineConnHandshakeTimeoutsTotal);
     else this.arm(conn, this.limits.idleTimeoutMs, METRICS.grapevineConnClosedIdleTotal);
+    this.startSweeper();
     return true;
   }
 
@@ -115,37 +166,122 @@ export class ConnGate {
     this.arm(conn, this.limits.idleTimeoutMs, METRICS.grapevineConnClosedIdleTotal);
   }
 
-  /** Connection `key` opened a stream or sent a request: no deadline of ours any more. */
+  /** Connection `key` opened a stream or sent a request: authenticated (HTTP) or its auth deadline. */
   active(key: string): void {
     const conn = this.conns.get(key);
-    if (!conn?.timer) return;
+    if (!conn || conn.active) return;
+    conn.active = true;
+    if (this.o.authOnActive) return this.authenticated(key);
+    if (!this.strangers.has(key)) return;
+    clearTimeout(conn.timer);
+    this.arm(conn, this.limits.idleTimeoutMs, METRICS.grapevineConnClosedIdleTotal);
+  }
+
+  /** Connection `key` proved an identity: never shed, no deadline of ours any more. */
+  authenticated(key: string): void {
+    const conn = this.strangers.get(key);
+    if (!conn) return;
+    this.strangers.delete(key);
+    conn.active = true;
     clearTimeout(conn.timer);
     conn.timer = undefined;
   }
 
   /** Destroy every open connection (stop); they are no longer counted from here on. */
   destroyAll(): void {
-    for (const [key, c] of [...this.conns]) {
+    for (const c of [...this.conns.values()]) {
       c.socket.destroy();
-      this.forget(key, c);
+      this.forget(c);
     }
+  }
+
+  private get metrics(): Metrics | undefined {
+    return this.o.metrics;
+  }
+
+  /** The caps a new connection from `ip` must fit, each with the connections it may evict. */
+  private scopes(ip: string): [Reason, () => boolean, (c: Conn) => boolean][] {
+    const any = () => true;
+    const resources = this.o.resources ?? processResources();
+    return [
+      ['total', () => this.conns.size >= this.limits.maxConns, any],
+      [
+        'per_address',
+        () => (this.perIp.get(ip) ?? 0) >= this.limits.maxConnsPerAddress,
+        (c: Conn) => c.ip === ip,
+      ],
+      // short of descriptors or memory: one closed for one opened keeps the use where it is
+      ['fds', () => resources.shortage() === 'fds', any],
+      ['memory', () => resources.shortage() === 'memory', any],
+    ];
+  }
+
+  private oldestStranger(inScope: (c: Conn) => boolean): Conn | undefined {
+    for (const c of this.strangers.values()) if (inScope(c)) return c;
+    return undefined;
+  }
+
+  /** Close the strangers over their byte allowance, then the largest while over the port's. */
+  private sweep(): void {
+    if (this.strangers.size === 0) return;
+    let total = 0;
+    const sized: [Conn, number][] = [];
+    for (const c of this.strangers.values()) {
+      const n = c.socket.bytesRead;
+      if (n > this.limits.maxUnauthenticatedBytes) {
+        this.dropForBytes(c);
+        continue;
+      }
+      total += n;
+      sized.push([c, n]);
+    }
+    if (total <= this.limits.maxUnauthenticatedBytesTotal) return;
+    sized.sort((a, b) => b[1] - a[1]);
+    for (const [c, n] of sized) {
+      if (total <= this.limits.maxUnauthenticatedBytesTotal) break;
+      this.dropForBytes(c);
+      total -= n;
+    }
+  }
+
+  private dropForBytes(c: Conn): void {
+    this.metrics?.counter(METRICS.grapevineConnClosedBytesTotal).inc(this.labels);
+    this.drop(c);
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      this.sweep();
+      if (this.strangers.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, SWEEP_MS);
+    this.sweeper.unref();
   }
 
   private arm(conn: Conn, ms: number, counter: typeof METRICS.grapevineConnClosedIdleTotal): void {
     conn.timer = setTimeout(() => {
       conn.timer = undefined;
       this.metrics?.counter(counter).inc(this.labels);
-      // a reset: a plain destroy() of a socket an HTTP/2 session consumed waits for the client
-      if (!conn.socket.destroyed) conn.socket.resetAndDestroy();
+      this.drop(conn);
     }, ms);
     conn.timer.unref();
   }
 
-  private forget(key: string, conn: Conn): void {
+  /** Close with a TCP reset (a plain destroy() of a socket an HTTP/2 session consumed waits for the client). */
+  private drop(conn: Conn): void {
+    if (!conn.socket.destroyed) conn.socket.resetAndDestroy();
+    this.forget(conn);
+  }
+
+  private forget(conn: Conn): void {
     if (conn.gone) return;
     conn.gone = true;
     clearTimeout(conn.timer);
-    if (this.conns.get(key) === conn) this.conns.delete(key);
+    if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
+    if (this.strangers.get(conn.key) === conn) this.strangers.delete(conn.key);
     const n = (this.perIp.get(conn.ip) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(conn.ip);
     else this.perIp.set(conn.ip, n);

@@ -378,8 +378,18 @@ const CONN = {
   ),
   grapevineConnRefusedTotal: counter(
     'grapevine_conn_refused_total',
-    'Connections closed at accept, before TLS, because a cap was reached (reason total: grapevine.connLimits.maxConns; per_address: grapevine.connLimits.maxConnsPerAddress)',
+    'Connections closed at accept, before TLS, because a cap was reached and every connection in its scope had authenticated (reason total: grapevine.connLimits.maxConns; per_address: grapevine.connLimits.maxConnsPerAddress; fds: file descriptors short; memory: grapevine.connLimits.maxMemory)',
     ['server', 'reason'],
+  ),
+  grapevineConnEvictedTotal: counter(
+    'grapevine_conn_evicted_total',
+    'Unauthenticated connections closed to make room for a new one at a cap (reasons as grapevine_conn_refused_total)',
+    ['server', 'reason'],
+  ),
+  grapevineConnClosedBytesTotal: counter(
+    'grapevine_conn_closed_bytes_total',
+    'Unauthenticated connections closed for the bytes they sent (grapevine.connLimits.maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal)',
+    ['server'],
   ),
   grapevineConnHandshakeTimeoutsTotal: counter(
     'grapevine_conn_handshake_timeouts_total',
@@ -388,7 +398,7 @@ const CONN = {
   ),
   grapevineConnClosedIdleTotal: counter(
     'grapevine_conn_closed_idle_total',
-    'Connections closed because they opened no gRPC stream (sent no HTTP request) within grapevine.connLimits.idleTimeout after TLS (or TCP)',
+    'Connections closed because they opened no gRPC stream (sent no HTTP request) within grapevine.connLimits.idleTimeout after TLS (or TCP), or did not authenticate within it after their first stream',
     ['server'],
   ),
 } as const;
@@ -467,6 +477,10 @@ const ORDERER = {
     'broadcast_processed_count',
     'The number of transactions processed.',
     BROADCAST,
+  ),
+  grapevineOrdererBroadcastMalformedTotal: counter(
+    'grapevine_orderer_broadcast_malformed_total',
+    'Broadcast requests that are not a common.Envelope (the stream ends with INTERNAL, as Fabric\'s); not in broadcast_processed_count',
   ),
   deliverStreamsOpened: counter(
     'deliver_streams_opened',

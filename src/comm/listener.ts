@@ -5,8 +5,9 @@
  *     destroyed at accept, before TLS; a TLS handshake must finish within the handshake deadline
  *     (peer.connectiontimeout; the orderer's 5 s, as Fabric's grpc ConnectionTimeout); a
  *     connection must then open an HTTP/2 stream (any gRPC call, Ping included) within the idle
- *     deadline; each counted (grapevine_conn_*{server}). After its first stream a connection is
- *     left to gRPC's keepalive, as Fabric's;
+ *     deadline, and authenticate (authenticated(): the service above saw a valid handshake, seek
+ *     or envelope on it) within another; each counted (grapevine_conn_*{server}). An
+ *     authenticated connection is left to gRPC's keepalive, as Fabric's, and never shed;
  *   - every accepted socket has TCP_NODELAY: a block or a gossip message goes out at once, not
  *     after the peer acknowledged the previous segment (Nagle; Go's servers, Fabric's, set it too);
  *   - every accepted socket is tracked, so close() is bounded whatever clients do: stop listening,
@@ -33,6 +34,16 @@ import { GrapevineError } from '../base/errors.js';
 import type { Metrics } from '../base/metrics.js';
 import { METRICS } from '../base/metric-table.js';
 import { ConnGate, DEFAULT_CONN_LIMITS, peerKey, type ConnLimits } from '../base/conn-gate.js';
+
+const AUTHENTICATE = Symbol('grapevine.authenticate');
+
+/**
+ * The connection of `call` proved an identity (see OwnedListener.withAuthentication); a no-op for a
+ * call on a server without an owned listener.
+ */
+export function authenticateCall(call: object): void {
+  (call as { [AUTHENTICATE]?: () => void })[AUTHENTICATE]?.();
+}
 
 /** host:port, [v6]:port -> listen options; throws LISTEN on anything else. */
 export function listenTarget(address: string): { host: string; port: number } {
@@ -90,6 +101,25 @@ export class OwnedListener {
     return this.gate?.open ?? 0;
   }
 
+  /**
+   * `impl` with every handler tagging its call, so that the service can say, with
+   * authenticateCall(call), that the call's connection proved an identity (a gossip handshake, a
+   * Deliver seek or a Broadcast envelope passed its checks): it is then never shed for new
+   * connections and no deadline of ours applies to it any more. Every service of a server with an
+   * owned listener is registered through this, so no service has to be wired to the listener.
+   */
+  withAuthentication(impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+    const out: grpc.UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(impl)) {
+      const fn = handler as (...args: unknown[]) => unknown;
+      out[name] = ((call: { getPeer(): string }, ...rest: unknown[]) => {
+        Object.defineProperty(call, AUTHENTICATE, { value: () => this.gate?.authenticated(call.getPeer()) });
+        return fn(call, ...rest);
+      }) as grpc.UntypedHandleCall;
+    }
+    return out;
+  }
+
   /** Bind `address` (host:port, port 0 = any) serving `credentials`; returns the bound port. */
   async listen(address: string, credentials: grpc.ServerCredentials): Promise<number> {
     const target = listenTarget(address);
@@ -98,8 +128,11 @@ export class OwnedListener {
     const gate = (this.gate = new ConnGate(
       this.opts.name,
       { ...DEFAULT_CONN_LIMITS, ...this.opts.limits },
-      credentials._isSecure(),
-      this.opts.metrics,
+      {
+        tls: credentials._isSecure(),
+        authOnActive: false,
+        ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
+      },
     ));
     http2.on('secureConnection', (s: { remoteAddress?: string; remotePort?: number }) =>
       gate.secured(peerKey(s)),

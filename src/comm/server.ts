@@ -8,8 +8,9 @@
  *
  * We own the listening socket and every accepted socket (listener.ts: TCP_NODELAY, stop()
  * bounded whatever clients do, connection limits). A TLS handshake must finish within
- * serverConnTimeout (Fabric's connection timeout), a first stream must open within idleTimeout,
- * and at most maxConns (maxConnsPerAddress from one IP) are open.
+ * serverConnTimeout (Fabric's connection timeout), a first stream must open within idleTimeout
+ * and a handshake succeed within another, and at most maxConns (maxConnsPerAddress from one IP)
+ * are open, unauthenticated ones shed first.
  */
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
@@ -20,7 +21,7 @@ import { RawGossipService, serverStream, type GrpcLinkStream } from './stream.js
 import { ownLeaves, serverCredentials, type CommTls } from './tls.js';
 import type { Metrics } from '../base/metrics.js';
 import { grpcMetricsInterceptor } from './grpc-metrics.js';
-import { OwnedListener } from './listener.js';
+import { OwnedListener, authenticateCall } from './listener.js';
 
 export function serverOptions(cfg: CommConfig): grpc.ServerOptions {
   return {
@@ -50,15 +51,6 @@ export class GossipServer {
       ...serverOptions(cfg),
       ...(grpcMetrics ? { interceptors: [grpcMetricsInterceptor(grpcMetrics)] } : {}),
     });
-    this.server.addService(RawGossipService, {
-      Ping: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        cb(null, create(EmptySchema)),
-      GossipStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-        const stream = serverStream(call, ownLeaf);
-        if (this.stopped) stream.close();
-        else onStream(stream);
-      },
-    });
     this.listener = new OwnedListener(this.server, {
       name: 'gossip',
       limits: {
@@ -66,10 +58,24 @@ export class GossipServer {
         maxConnsPerAddress: cfg.maxConnsPerAddress,
         handshakeTimeoutMs: cfg.serverConnTimeoutMs,
         idleTimeoutMs: cfg.idleTimeoutMs,
+        maxUnauthenticatedBytes: cfg.maxUnauthenticatedBytes,
+        maxUnauthenticatedBytesTotal: cfg.maxUnauthenticatedBytesTotal,
       },
       ...(metrics ? { metrics } : {}),
       ...(grpcMetrics ? { grpcMetrics } : {}),
     });
+    this.server.addService(
+      RawGossipService,
+      this.listener.withAuthentication({
+        Ping: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+          cb(null, create(EmptySchema)),
+        GossipStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+          const stream = serverStream(call, ownLeaf, () => authenticateCall(call));
+          if (this.stopped) stream.close();
+          else onStream(stream);
+        },
+      }),
+    );
   }
 
   /**
@@ -77,7 +83,7 @@ export class GossipServer {
    * E.g. Grapevine's catch-up stream next to gossip.Gossip (GrpcTransportOptions.services).
    */
   addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
-    this.server.addService(service, implementation);
+    this.server.addService(service, this.listener.withAuthentication(implementation));
   }
 
   /** Accepted sockets not yet closed (diagnostics and tests). */

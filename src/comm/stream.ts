@@ -32,6 +32,7 @@ export class GrpcLinkStream implements LinkStream {
     private readonly readCert: () => Uint8Array | undefined,
     readonly ownCertDer: Uint8Array | undefined,
     private readonly closeFn: () => void,
+    private readonly onAuthenticated?: () => void,
   ) {
     stream.once('end', () => this.end_('stream ended by remote'));
     stream.once('close', () => this.end_('stream closed'));
@@ -41,6 +42,11 @@ export class GrpcLinkStream implements LinkStream {
 
   get remoteEndpoint(): string {
     return this.peer();
+  }
+
+  /** The link authenticated this accepted stream: its connection is no stranger (conn-gate.ts). */
+  authenticated(): void {
+    this.onAuthenticated?.();
   }
 
   /** Read once (Node parses the whole certificate on every read). */
@@ -99,6 +105,7 @@ export class GrpcLinkStream implements LinkStream {
 export function serverStream(
   call: grpc.ServerDuplexStream<Buffer, Buffer>,
   ownLeafDer?: Uint8Array,
+  onAuthenticated?: () => void,
 ): GrpcLinkStream {
   return new GrpcLinkStream(
     'in',
@@ -113,6 +120,7 @@ export function serverStream(
         /* already finished */
       }
     },
+    onAuthenticated,
   );
 }
 

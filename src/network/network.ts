@@ -44,6 +44,8 @@ export interface NetworkUpOptions {
   readonly startedAt?: number;
   /** Longest wait for a child to be ready (ms). Default 60 s. */
   readonly readyTimeoutMs?: number;
+  /** Restart waits of dead children. Default 1 s doubling to 30 s. */
+  readonly restartBackoff?: RestartBackoff;
 }
 
 export class NetworkError extends GrapevineError {}
@@ -54,9 +56,19 @@ const RESTART_MAX_MS = 30_000;
 const RESTART_RESET_AFTER_MS = 60_000;
 
 /** The wait before restarting a child that died after running `ranMs`; `previous`: the last wait. */
-export function restartDelayMs(previous: number | undefined, ranMs: number): number {
-  if (previous === undefined || ranMs >= RESTART_RESET_AFTER_MS) return RESTART_FIRST_MS;
-  return Math.min(RESTART_MAX_MS, previous * 2);
+export function restartDelayMs(
+  previous: number | undefined,
+  ranMs: number,
+  backoff: RestartBackoff = { firstMs: RESTART_FIRST_MS, maxMs: RESTART_MAX_MS },
+): number {
+  if (previous === undefined || ranMs >= RESTART_RESET_AFTER_MS) return backoff.firstMs;
+  return Math.min(backoff.maxMs, previous * 2);
+}
+
+/** A dead child's first restart wait, doubled while it keeps dying, up to maxMs. */
+export interface RestartBackoff {
+  readonly firstMs: number;
+  readonly maxMs: number;
 }
 
 type IpcMessage =
@@ -95,6 +107,8 @@ export class LocalNetwork {
   /** The last restart wait per child (restartDelayMs), and the restarts scheduled. */
   private readonly restartWaits = new Map<string, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  /** The orderer's operations server (/metrics, /healthz) since it last started (its port is any free one). */
+  ordererOperationsUrl?: string;
 
   private constructor(
     readonly layout: NetworkLayout,
@@ -102,6 +116,7 @@ export class LocalNetwork {
     readonly children: Children,
     readonly dashboard: DashboardServer,
     private readonly log: (line: string) => void,
+    private readonly restartBackoff?: RestartBackoff,
   ) {}
 
   static async up(o: NetworkUpOptions): Promise<LocalNetwork> {
@@ -124,7 +139,7 @@ export class LocalNetwork {
       state: (): NetworkSnapshot => net.snapshot(),
       ...(o.dashboardPort !== undefined ? { port: o.dashboardPort } : {}),
     });
-    const net: LocalNetwork = new LocalNetwork(layout, state, children, dashboard, log);
+    const net: LocalNetwork = new LocalNetwork(layout, state, children, dashboard, log, o.restartBackoff);
     try {
       state.dashboard = await dashboard.start();
       log(`dashboard: ${state.dashboard}`);
@@ -190,6 +205,7 @@ export class LocalNetwork {
       throw failure ? new NetworkError('ORDERER_FAILED', `orderer: ${failure}; ${tail(child)}`) : e;
     }
     this.state.orderer.status = 'running';
+    this.ordererOperationsUrl = operationsUrl;
     this.supervise(child, {
       restart: () => this.startOrderer(timeoutMs),
       status: (s) => (this.state.orderer.status = s),
@@ -255,7 +271,7 @@ export class LocalNetwork {
   ): void {
     const startedAt = Date.now();
     const attempt = (why: string, ranMs: number): void => {
-      const waitMs = restartDelayMs(this.restartWaits.get(child.name), ranMs);
+      const waitMs = restartDelayMs(this.restartWaits.get(child.name), ranMs, this.restartBackoff);
       this.restartWaits.set(child.name, waitMs);
       const n = (this.state.restarts.get(child.name) ?? 0) + 1;
       s.status('restarting', `${why}; restart ${n} in ${waitMs / 1000} s`);

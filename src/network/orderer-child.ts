@@ -4,6 +4,7 @@
  * {type:'error', message} over IPC; stops on SIGINT/SIGTERM or when the parent goes away.
  */
 import { errorMessage } from '../base/errors.js';
+import { guardResourceErrors } from '../base/resources.js';
 import { launchOrderer, loadOrdererConfig, type OrdererFlags } from '../orderer/index.js';
 import { LogLevels } from '../node/logspec.js';
 
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   const levels = new LogLevels({ spec: process.env.GRAPEVINE_ORDERER_LOGSPEC ?? 'info' });
   let orderer;
   const logger = levels.root.child({ component: 'orderer' });
+  guardResourceErrors((m) => logger.warn(m));
   try {
     const cfg = loadOrdererConfig(flags);
     for (const w of cfg.warnings) logger.warn(w);

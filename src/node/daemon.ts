@@ -21,6 +21,7 @@
  * Any failure undoes what was started (in reverse) and throws an error naming what to fix.
  * stop() stops everything in reverse order; idempotent.
  */
+import { processResources, residentBytes } from '../base/resources.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { loadCommIdentity } from '../comm/identity.js';
@@ -289,6 +290,7 @@ export class PeerDaemon {
       // no `peer` label (Fabric has none); process metrics and fabric_version as Fabric's peer
       const metrics = new Metrics();
       metrics.collectProcessMetrics();
+      processResources().maxMemoryBytes = cfg.grapevine.connLimits.maxMemory;
       metrics.gauge(METRICS.fabricVersion).set({ version: grapevineVersion() }, 1);
       metrics.gauge(METRICS.ledgerBlockchainHeight, function () {
         for (const ch of channels) this.set({ channel: ch.channelId }, Number(ch.ledger.height()));
@@ -529,7 +531,8 @@ export class PeerDaemon {
       pkiId: pkiIdKey(this.transport.selfPkiId),
       ...(this.operationsUrl() ? { operations: this.operationsUrl() } : {}),
       pid: process.pid,
-      rssBytes: process.memoryUsage.rss(),
+      // a snapshot timer must not throw: under EMFILE the read fails (issue 15's crash)
+      rssBytes: residentBytes() ?? 0,
       startedAt: this.startedAt,
       channels: this.channelStates(),
       connections: this.transport.connectedPeers().map(pkiIdKey),

@@ -42,6 +42,8 @@ export function operationsOptionsFromConfig(
       maxConnsPerAddress: cfg.grapevine.connLimits.maxConnsPerAddress,
       handshakeTimeoutMs: cfg.peer.connectiontimeoutMs,
       idleTimeoutMs: cfg.grapevine.connLimits.idleTimeoutMs,
+      maxUnauthenticatedBytes: cfg.grapevine.connLimits.maxUnauthenticatedBytes,
+      maxUnauthenticatedBytesTotal: cfg.grapevine.connLimits.maxUnauthenticatedBytesTotal,
     },
     ...(deps.metrics ? { connMetrics: deps.metrics } : {}),
   };

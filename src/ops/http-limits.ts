@@ -8,7 +8,8 @@
  * the idle one; the first 'request' on a connection makes it active (after that Node's
  * keepAliveTimeout closes it when idle between requests). headersTimeout / requestTimeout bound a
  * request that trickles in; Node checks them every connectionsCheckingInterval (30 s), our idle
- * deadline catches a first request that never completes sooner.
+ * deadline catches a first request that never completes sooner. The first request is what
+ * authenticates a connection here (conn-gate.ts: strangers are shed first).
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -33,7 +34,11 @@ export function limitHttpServer(
   limits: Partial<ConnLimits> = {},
   metrics?: Metrics,
 ): ConnGate {
-  const gate = new ConnGate(name, { ...DEFAULT_CONN_LIMITS, ...limits }, tls, metrics);
+  const gate = new ConnGate(
+    name,
+    { ...DEFAULT_CONN_LIMITS, ...limits },
+    { tls, authOnActive: true, ...(metrics ? { metrics } : {}) },
+  );
   server.headersTimeout = HTTP_TIMEOUTS.headersTimeoutMs;
   server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
   server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;

@@ -13,7 +13,9 @@
  *   Operations.ListenAddress                   --operations <host:port> (absent: no server)
  *   Operations.TLS.Enabled, Certificate, PrivateKey, ClientAuthRequired, ClientRootCAs
  *   Metrics.Provider                           prometheus (our default) | disabled
- *   Grapevine.ConnLimits.MaxConns, MaxConnsPerAddress, HandshakeTimeout, IdleTimeout
+ *   Grapevine.ConnLimits.MaxConns, MaxConnsPerAddress, HandshakeTimeout, IdleTimeout,
+ *     MaxUnauthenticatedBytes, MaxUnauthenticatedBytesTotal, MaxMemory (bytes; 0 = 90 % of the
+ *     cgroup's or the machine's memory)
  *                                              connection limits of the gRPC and operations ports
  *                                              (Grapevine's own; defaults 2048, 64, 5s as Fabric's
  *                                              gRPC ConnectionTimeout, 10s; base/conn-gate.ts)
@@ -59,6 +61,8 @@ export interface OrdererFileConfig {
   readonly metricsProvider: 'prometheus' | 'disabled';
   /** Grapevine.ConnLimits: connection limits of the gRPC and operations ports. */
   readonly connLimits: ConnLimits;
+  /** Grapevine.ConnLimits.MaxMemory: resident bytes above which new connections are shed; 0 = default. */
+  readonly maxMemoryBytes: number;
   /** Problems that do not stop the orderer (ORDERER_* variables that are not read), to log. */
   readonly warnings: readonly string[];
 }
@@ -162,6 +166,9 @@ export const ORDERER_ENV_KEYS: Readonly<Record<string, EnvKind>> = {
   'Grapevine.ConnLimits.MaxConnsPerAddress': 'string',
   'Grapevine.ConnLimits.HandshakeTimeout': 'string',
   'Grapevine.ConnLimits.IdleTimeout': 'string',
+  'Grapevine.ConnLimits.MaxUnauthenticatedBytes': 'string',
+  'Grapevine.ConnLimits.MaxUnauthenticatedBytesTotal': 'string',
+  'Grapevine.ConnLimits.MaxMemory': 'string',
 };
 
 /** ORDERER_GENERAL_LISTENADDRESS for General.ListenAddress. */
@@ -305,10 +312,15 @@ export function loadOrdererConfig(
       `${where}: Metrics.Provider: '${provider}' is not supported (prometheus or disabled)`,
     );
   }
-  const connLimits = connLimitsConfig(
-    section(section(tree, 'Grapevine', where), 'ConnLimits', `${where}: Grapevine`),
-    `${where}: Grapevine.ConnLimits`,
-  );
+  const limitsTree = section(section(tree, 'Grapevine', where), 'ConnLimits', `${where}: Grapevine`);
+  const connLimits = connLimitsConfig(limitsTree, `${where}: Grapevine.ConnLimits`);
+  const maxMemory = str(limitsTree, 'MaxMemory', `${where}: Grapevine.ConnLimits`) ?? '0';
+  const maxMemoryBytes = Number(maxMemory);
+  if (!Number.isSafeInteger(maxMemoryBytes) || maxMemoryBytes < 0)
+    throw new ConfigError(
+      'BAD_ORDERER_CONFIG',
+      `${where}: Grapevine.ConnLimits.MaxMemory: not a whole number of bytes: '${maxMemory}'`,
+    );
   return {
     listen,
     genesisFile,
@@ -321,13 +333,17 @@ export function loadOrdererConfig(
     operations,
     metricsProvider: provider,
     connLimits,
+    maxMemoryBytes,
     warnings,
   };
 }
 
 /** Grapevine.ConnLimits: positive counts and durations; absent (or 0) = the default. */
 function connLimitsConfig(t: Tree, where: string): ConnLimits {
-  const count = (key: 'MaxConns' | 'MaxConnsPerAddress', def: number): number => {
+  const count = (
+    key: 'MaxConns' | 'MaxConnsPerAddress' | 'MaxUnauthenticatedBytes' | 'MaxUnauthenticatedBytesTotal',
+    def: number,
+  ): number => {
     const v = str(t, key, where);
     if (v === undefined) return def;
     const n = Number(v);
@@ -349,6 +365,11 @@ function connLimitsConfig(t: Tree, where: string): ConnLimits {
     maxConnsPerAddress: count('MaxConnsPerAddress', DEFAULT_CONN_LIMITS.maxConnsPerAddress),
     handshakeTimeoutMs: duration('HandshakeTimeout', DEFAULT_CONN_LIMITS.handshakeTimeoutMs),
     idleTimeoutMs: duration('IdleTimeout', DEFAULT_CONN_LIMITS.idleTimeoutMs),
+    maxUnauthenticatedBytes: count('MaxUnauthenticatedBytes', DEFAULT_CONN_LIMITS.maxUnauthenticatedBytes),
+    maxUnauthenticatedBytesTotal: count(
+      'MaxUnauthenticatedBytesTotal',
+      DEFAULT_CONN_LIMITS.maxUnauthenticatedBytesTotal,
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Start the embedded orderer from a loaded OrdererFileConfig (files read and checked here). */
+import { processResources } from '../base/resources.js';
 import { Metrics } from '../base/metrics.js';
 import { METRICS } from '../base/metric-table.js';
 import { grapevineVersion } from '../base/version.js';
@@ -58,6 +59,7 @@ export async function launchOrderer(
   const metrics = new Metrics();
   metrics.collectProcessMetrics();
   metrics.gauge(METRICS.fabricVersion).set({ version: grapevineVersion() }, 1);
+  processResources().maxMemoryBytes = cfg.maxMemoryBytes;
   try {
     return await Orderer.start({
       metrics,

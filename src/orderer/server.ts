@@ -19,7 +19,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Clock, Rng } from '../base/time.js';
 import { serverCredentials } from '../comm/tls.js';
-import { OwnedListener } from '../comm/listener.js';
+import { OwnedListener, authenticateCall } from '../comm/listener.js';
+import { METRICS } from '../base/metric-table.js';
 import type { ConnLimits } from '../base/conn-gate.js';
 import { ConfigError, GrapevineError, errorMessage } from '../base/errors.js';
 import { BlockStore, type BlockStoreOptions } from '../ledger/index.js';
@@ -240,11 +241,23 @@ export class Orderer {
       'grpc.max_receive_message_length': this.opts.maxRecvMsgSize ?? MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': this.opts.maxSendMsgSize ?? MAX_MESSAGE_BYTES,
     });
-    server.addService(RawAtomicBroadcastService, {
-      Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) =>
-        this.track(call, () => this.broadcast(call)),
-      Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.track(call, () => this.deliver(call)),
+    // our own listening socket (comm/listener.ts): TCP_NODELAY on every connection, a bounded
+    // stop, connection caps, a TLS handshake deadline and a first-stream deadline
+    this.listener = new OwnedListener(server, {
+      name: 'orderer',
+      metrics: this.metrics,
+      ...(this.opts.connLimits ? { limits: this.opts.connLimits } : {}),
     });
+    const listener = this.listener;
+    server.addService(
+      RawAtomicBroadcastService,
+      listener.withAuthentication({
+        Broadcast: (call: grpc.ServerDuplexStream<Buffer, Buffer>) =>
+          this.track(call, () => this.broadcast(call)),
+        Deliver: (call: grpc.ServerDuplexStream<Buffer, Buffer>) =>
+          this.track(call, () => this.deliver(call)),
+      }),
+    );
     const creds = serverCredentials(
       tls
         ? {
@@ -255,13 +268,6 @@ export class Orderer {
         : undefined,
       tls?.clientAuthRequired ?? false,
     );
-    // our own listening socket (comm/listener.ts): TCP_NODELAY on every connection, a bounded
-    // stop, connection caps, a TLS handshake deadline and a first-stream deadline
-    this.listener = new OwnedListener(server, {
-      name: 'orderer',
-      metrics: this.metrics,
-      ...(this.opts.connLimits ? { limits: this.opts.connLimits } : {}),
-    });
     this.port = await this.listener.listen(this.opts.listen, creds);
     this.log.info({ address: this.address, tls: Boolean(tls) }, 'orderer listening');
   }
@@ -294,6 +300,7 @@ export class Orderer {
       try {
         env = decode(EnvelopeSchema, bytes, 'common.Envelope');
       } catch (e) {
+        this.metrics.counter(METRICS.grapevineOrdererBroadcastMalformedTotal).inc();
         throw new GrapevineError('MALFORMED', `grpc: error unmarshalling request: ${errorMessage(e)}`);
       }
       const res = await processBroadcast(env, bytes, {
@@ -311,6 +318,8 @@ export class Orderer {
         call.end();
         return;
       }
+      // a signed envelope passed the Writers policy: no stranger (connection limits)
+      authenticateCall(call);
     }
   }
 

@@ -14,6 +14,7 @@ export async function rawConn(
   let closed = false;
   socket.on('error', () => undefined);
   socket.on('close', () => (closed = true));
+  socket.resume(); // read (and drop) whatever comes, so the server's FIN is seen
   await new Promise<void>((resolve) => {
     socket.once('connect', resolve);
     socket.once('close', resolve);

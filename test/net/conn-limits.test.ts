@@ -1,9 +1,11 @@
 /**
  * Connection limits of the gRPC servers (comm/listener.ts, base/conn-gate.ts) over real sockets on
- * 127.0.0.1: above the per-address or total cap a new connection is closed at accept while a peer
- * or client already connected keeps working; an idle TCP connection and an idle TLS connection
- * (HTTP/2 session up, no stream) are closed after the idle deadline; a half-done TLS handshake is
- * closed after the orderer's handshake deadline; each is counted in grapevine_conn_*.
+ * 127.0.0.1: above the per-address or total cap a new connection closes the oldest connection that
+ * has not authenticated, and is itself closed at accept only when all have, while a peer or client
+ * already connected keeps working; an idle TCP connection and an idle TLS connection (HTTP/2
+ * session up, no stream) are closed after the idle deadline, a stream without a handshake after
+ * another, a stranger that sends too much at once; a half-done TLS handshake is closed after the
+ * orderer's handshake deadline; each is counted in grapevine_conn_*.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +20,7 @@ import { startNode, type NodeSpec } from '../comm/fixtures.js';
 import { until, untilMetric } from '../helpers/until.js';
 import type { GrpcTransport } from '../../src/comm/transport.js';
 import { Tag, unsignedGossip } from '../../src/wire/gossip.js';
-import { pkiIdKey } from '../../src/base/pkiid.js';
+import { RawGossipService } from '../../src/comm/stream.js';
 import { Orderer } from '../../src/orderer/server.js';
 import { RawAtomicBroadcastService } from '../../src/comm/deliver/index.js';
 import { sslCredentials, tlsTargetOptions } from '../../src/comm/tls.js';
@@ -96,7 +98,7 @@ async function roundTrip(a: GrpcTransport, b: GrpcTransport, nonce: number): Pro
 }
 
 describe('gossip server connection limits', () => {
-  test('over the per-address cap a new connection is closed at accept; the connected peer keeps working', async () => {
+  test('over the per-address cap a new connection closes the oldest unauthenticated one; the connected peer keeps working', async () => {
     const a = await node({ org: 1, peer: 0, config: { maxConnsPerAddress: 4 } });
     const b = await node({ org: 1, peer: 1 });
     await roundTrip(a, b, 1);
@@ -106,37 +108,67 @@ describe('gossip server connection limits', () => {
     for (let i = before; i < 4; i++) held.push(await rawConn(portOf(a.endpoint), sockets));
     await until(async () => (await open(a.metrics, 'gossip')) === 4, 'a to hold 4 connections');
     const over = await rawConn(portOf(a.endpoint), sockets);
-    await until(over.closed, 'the connection over the cap to be closed');
+    await until(held[0]!.closed, 'the oldest stranger to be closed for the new connection');
     await untilMetric(
       a.metrics,
-      'grapevine_conn_refused_total',
+      'grapevine_conn_evicted_total',
       { server: 'gossip', reason: 'per_address' },
       1,
     );
-    assert.equal(await a.metrics.value('grapevine_conn_refused_total', { reason: 'total' }), 0);
+    assert.ok(!over.closed(), 'the new connection is admitted');
+    assert.equal(await a.metrics.value('grapevine_conn_refused_total'), 0);
     assert.ok(
-      held.every((h) => !h.closed()),
-      'established connections are not shed',
+      held.slice(1).every((h) => !h.closed()),
+      'only the oldest stranger is shed',
     );
+    // the authenticated peer is never shed, and a new peer gets through the full cap
     await roundTrip(a, b, 2);
-    assert.deepEqual(a.connectedPeers().map(pkiIdKey), [pkiIdKey(b.selfPkiId)]);
-    // room again: a new peer gets through
-    for (const h of held) h.socket.destroy();
-    await until(async () => (await open(a.metrics, 'gossip')) === before, 'the held connections to close');
     const c = await node({ org: 2, peer: 0 });
     await roundTrip(a, c, 3);
+    await roundTrip(a, b, 4);
+    for (const h of held) h.socket.destroy();
+    over.socket.destroy();
   });
 
-  test('over the total cap a new connection is closed at accept and counted', async () => {
-    const a = await node({ org: 1, peer: 2, tls: false, config: { maxConns: 3 } });
-    const held = [];
-    for (let i = 0; i < 3; i++) held.push(await rawConn(portOf(a.endpoint), sockets));
-    await until(async () => (await open(a.metrics, 'gossip')) === 3, 'a to hold 3 connections');
+  test('when every connection in scope authenticated, one more is closed at accept and counted', async () => {
+    const a = await node({ org: 1, peer: 2, tls: false, config: { maxConns: 1 } });
+    const b = await node({ org: 2, peer: 2, tls: false });
+    await roundTrip(a, b, 5);
+    await until(async () => (await open(a.metrics, 'gossip')) === 1, 'a to hold b only');
     const over = await rawConn(portOf(a.endpoint), sockets);
     await until(over.closed, 'the connection over the cap to be closed');
     await untilMetric(a.metrics, 'grapevine_conn_refused_total', { server: 'gossip', reason: 'total' }, 1);
-    assert.ok(held.every((h) => !h.closed()));
-    for (const h of held) h.socket.destroy();
+    assert.equal(await a.metrics.value('grapevine_conn_evicted_total'), 0);
+    await roundTrip(a, b, 6);
+  });
+
+  test('a stream that never authenticates and a stranger that sends too much are closed and counted', async () => {
+    const a = await node({
+      org: 2,
+      peer: 1,
+      tls: false,
+      config: { idleTimeoutMs: 300, maxUnauthenticatedBytes: 65536 },
+    });
+    // a GossipStream opened and left without a handshake: the authentication deadline
+    const client = new grpc.Client(a.endpoint, grpc.credentials.createInsecure());
+    const m = RawGossipService.GossipStream;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
+    const ended = new Promise<void>((resolve) => {
+      call.on('error', () => resolve());
+      call.on('end', () => resolve());
+    });
+    await ended;
+    client.close();
+    await untilMetric(a.metrics, 'grapevine_conn_closed_idle_total', { server: 'gossip' }, 1);
+    // 256 KB of gRPC messages on a stream before any handshake: over the 64 KB allowance
+    const b = await node({ org: 2, peer: 2, tls: false, config: { maxUnauthenticatedBytes: 65536 } });
+    const flooder = new grpc.Client(b.endpoint, grpc.credentials.createInsecure());
+    const flood = flooder.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
+    flood.on('error', () => undefined);
+    for (let i = 0; i < 8; i++) flood.write(Buffer.alloc(32 * 1024, 0x41));
+    await untilMetric(b.metrics, 'grapevine_conn_closed_bytes_total', { server: 'gossip' }, 1);
+    flooder.close();
+    assert.equal(await a.metrics.value('grapevine_conn_closed_idle_total'), 1);
   });
 
   test('an idle TCP and an idle TLS connection are closed after the idle deadline; a peer with a stream is not', async () => {
@@ -193,7 +225,7 @@ async function deliverGenesis(client: grpc.Client, f: Fixture): Promise<number> 
 }
 
 describe('orderer connection limits', () => {
-  test('a half-done TLS handshake is closed after the handshake deadline; the per-address cap spares a connected client', async () => {
+  test('a half-done TLS handshake is closed after the handshake deadline; the per-address cap sheds a stranger, not the connected client', async () => {
     const f = await fixture();
     const o = await Orderer.start({
       signer: f.orderer.signer,
@@ -225,21 +257,27 @@ describe('orderer connection limits', () => {
       const idle = await idleSession(o.port, true);
       await until(idle, 'the idle TLS connection to be closed');
       await untilMetric(o.metrics, 'grapevine_conn_closed_idle_total', { server: 'orderer' }, 1);
-      // fill the per-address cap next to the connected client: one more is refused
+      // fill the per-address cap next to the connected client: one more sheds the oldest stranger
       const n = await open(o.metrics, 'orderer');
       assert.equal(n, 1, 'only the Deliver client is connected');
       const held = [await rawConn(o.port, sockets), await rawConn(o.port, sockets)];
       await until(async () => (await open(o.metrics, 'orderer')) === 3, 'the orderer to hold 3 connections');
       const over = await rawConn(o.port, sockets);
-      await until(over.closed, 'the connection over the cap to be closed');
+      await until(held[0]!.closed, 'the oldest stranger to be closed');
       await untilMetric(
         o.metrics,
-        'grapevine_conn_refused_total',
+        'grapevine_conn_evicted_total',
         { server: 'orderer', reason: 'per_address' },
         1,
       );
-      assert.equal(await deliverGenesis(client, f), 1, 'the connected client is still served');
+      assert.ok(!over.closed() && !held[1]!.closed());
+      assert.equal(
+        await deliverGenesis(client, f),
+        1,
+        'the connected (authenticated) client is still served',
+      );
       for (const h of held) h.socket.destroy();
+      over.socket.destroy();
     } finally {
       client.close();
       await o.stop();

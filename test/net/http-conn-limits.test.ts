@@ -1,7 +1,7 @@
 /**
  * Connection limits of the HTTP servers (ops/http-limits.ts, base/conn-gate.ts) over real sockets on
- * 127.0.0.1: the operations server refuses a connection over the per-address cap while a kept-alive
- * client keeps getting /healthz; idle TCP and idle TLS connections (handshake done, no request) are
+ * 127.0.0.1: over the operations server's per-address cap a new connection sheds the oldest one that
+ * sent no request, while a kept-alive client keeps getting /healthz; idle TCP and idle TLS connections (handshake done, no request) are
  * closed after the idle deadline and a half-done handshake after the handshake deadline; the
  * dashboard's total cap and idle deadline; each counted in grapevine_conn_*.
  */
@@ -54,7 +54,7 @@ function getVia(port: number, path: string, agent: Agent): Promise<{ status: num
 const open = (m: Metrics, server: string) => m.value('grapevine_conn_open', { server });
 
 describe('operations server connection limits', () => {
-  test('over the per-address cap a new connection is refused while a kept-alive client keeps working', async () => {
+  test('over the per-address cap a new connection sheds the oldest one without a request; a kept-alive client keeps working', async () => {
     const m = new Metrics();
     const port = await ops(m, { connLimits: { maxConnsPerAddress: 3 } });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -63,16 +63,16 @@ describe('operations server connection limits', () => {
       const held = [await rawConn(port, sockets), await rawConn(port, sockets)];
       await until(async () => (await open(m, 'operations')) === 3, 'the server to hold 3 connections');
       const over = await rawConn(port, sockets);
-      await until(over.closed, 'the connection over the cap to be closed');
+      await until(held[0]!.closed, 'the oldest connection without a request to be closed');
       await untilMetric(
         m,
-        'grapevine_conn_refused_total',
+        'grapevine_conn_evicted_total',
         { server: 'operations', reason: 'per_address' },
         1,
       );
       assert.deepEqual(await getVia(port, '/healthz', agent), { status: 200, reused: true });
-      assert.ok(held.every((h) => !h.closed()));
-      for (const h of held) h.socket.destroy();
+      assert.ok(!held[1]!.closed() && !over.closed());
+      for (const h of [...held, over]) h.socket.destroy();
     } finally {
       agent.destroy();
     }
@@ -108,7 +108,7 @@ describe('operations server connection limits', () => {
 });
 
 describe('dashboard connection limits', () => {
-  test('the total cap refuses one more connection; an idle one is closed; Node timeouts set', async () => {
+  test('at the total cap one more sheds the oldest idle connection; idle ones are closed; Node timeouts set', async () => {
     const m = new Metrics();
     const d = new DashboardServer({
       state: () => ({ ok: true }),
@@ -120,9 +120,9 @@ describe('dashboard connection limits', () => {
     const held = [await rawConn(port, sockets), await rawConn(port, sockets)];
     await until(async () => (await open(m, 'dashboard')) === 2, 'the dashboard to hold 2 connections');
     const over = await rawConn(port, sockets);
-    await until(over.closed, 'the connection over the cap to be closed');
-    await untilMetric(m, 'grapevine_conn_refused_total', { server: 'dashboard', reason: 'total' }, 1);
-    await until(() => held.every((h) => h.closed()), 'the idle connections to be closed');
+    await until(held[0]!.closed, 'the oldest connection to be closed for the new one');
+    await untilMetric(m, 'grapevine_conn_evicted_total', { server: 'dashboard', reason: 'total' }, 1);
+    await until(() => held[1]!.closed() && over.closed(), 'the idle connections to be closed');
     await untilMetric(m, 'grapevine_conn_closed_idle_total', { server: 'dashboard' }, 2);
     const agent = new Agent({ keepAlive: false });
     assert.equal((await getVia(port, '/api/network', agent)).status, 200);

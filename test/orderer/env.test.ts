@@ -82,10 +82,12 @@ test('Grapevine.ConnLimits: safe defaults, the file and ORDERER_GRAPEVINE_CONNLI
     maxConnsPerAddress: 64,
     handshakeTimeoutMs: 5000,
     idleTimeoutMs: 10_000,
+    maxUnauthenticatedBytes: 1024 * 1024,
+    maxUnauthenticatedBytesTotal: 64 * 1024 * 1024,
   });
   writeFileSync(
     file,
-    'General:\n  LocalMSPDir: msp\nFileLedger:\n  Location: data\nGrapevine:\n  ConnLimits:\n    MaxConns: 100\n    IdleTimeout: 3s\n',
+    'General:\n  LocalMSPDir: msp\nFileLedger:\n  Location: data\nGrapevine:\n  ConnLimits:\n    MaxConns: 100\n    IdleTimeout: 3s\n    MaxUnauthenticatedBytes: 131072\n    MaxMemory: 2000000000\n',
   );
   const env = {
     ORDERER_GRAPEVINE_CONNLIMITS_MAXCONNSPERADDRESS: '8',
@@ -96,7 +98,10 @@ test('Grapevine.ConnLimits: safe defaults, the file and ORDERER_GRAPEVINE_CONNLI
     maxConnsPerAddress: 8,
     handshakeTimeoutMs: 1500,
     idleTimeoutMs: 3000,
+    maxUnauthenticatedBytes: 131072,
+    maxUnauthenticatedBytesTotal: 64 * 1024 * 1024,
   });
+  assert.equal(loadOrdererConfig({ config: file }, env).maxMemoryBytes, 2_000_000_000);
   assert.throws(
     () => loadOrdererConfig({ config: file }, { ORDERER_GRAPEVINE_CONNLIMITS_MAXCONNS: 'many' }),
     (e: unknown) =>

@@ -5,6 +5,7 @@
  * single-node ordering service until SIGINT/SIGTERM.
  */
 import { loadOrdererConfig, type OrdererFlags } from '../../orderer/config.js';
+import { guardResourceErrors } from '../../base/resources.js';
 import { launchOrderer } from '../../orderer/launch.js';
 import type { Orderer } from '../../orderer/server.js';
 import { componentLogger, type Logger } from '../../base/log.js';
@@ -29,6 +30,7 @@ export async function ordererStartCommand(flags: OrdererFlags): Promise<void> {
   // than plain stdout lines: one format, text or JSON (FABRIC_LOGGING_FORMAT)
   const levels = new LogLevels({ spec: process.env.FABRIC_LOGGING_SPEC || 'info' });
   const log = levels.root.child({ component: 'orderer' });
+  guardResourceErrors((m) => log.warn(m));
   const o = await runOrdererStart(flags, log);
   log.info(`orderer listening on ${o.address} for channel(s) ${o.channelIds().join(', ')}`);
   if (o.operationsUrl) log.info(`operations server on ${o.operationsUrl} (/healthz, /metrics)`);

@@ -8,6 +8,7 @@ import { loadPeerConfig } from '../../node/config/index.js';
 import { PeerDaemon } from '../../node/daemon.js';
 import { LogLevels } from '../../node/logspec.js';
 import { errorMessage } from '../../base/errors.js';
+import { guardResourceErrors } from '../../base/resources.js';
 import { durationOption } from '../options.js';
 
 export interface PeerStartFlags {
@@ -55,6 +56,7 @@ export async function runPeerStart(flags: PeerStartFlags): Promise<void> {
     const config = loadPeerConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}) });
     const levels = new LogLevels({ spec: config.grapevine.logSpec });
     const log = levels.root.child({ component: 'node' });
+    guardResourceErrors((m) => log.warn(m));
     for (const w of config.warnings) log.warn(w);
     if (flags.ordererWait !== undefined)
       log.warn('--orderer-wait is ignored: the peer starts without an orderer and warns while none answers');

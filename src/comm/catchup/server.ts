@@ -9,6 +9,7 @@
  * `CatchupServer` owns a server of its own (tests, benchmarks, or a separate port).
  */
 import * as grpc from '@grpc/grpc-js';
+import { authenticateCall } from '../listener.js';
 import { GrapevineError, errorMessage } from '../../base/errors.js';
 import type { Clock } from '../../base/time.js';
 import { serverCredentials, serverCallCertDer, type CommTls } from '../tls.js';
@@ -65,6 +66,7 @@ export function catchupHandlers(d: CatchupServerDeps): grpc.UntypedServiceImplem
       d.logger.debug({ peer: call.getPeer(), err: errorMessage(e) }, 'catch-up request refused');
       return fail(call, STATUS[code], errorMessage(e));
     }
+    authenticateCall(call); // a signed request from a channel member: no stranger (listener.ts)
     const ledger = d.ledger(req.channel);
     if (!ledger) {
       refused?.inc({ reason: 'NOT_FOUND' });

@@ -18,6 +18,7 @@ import {
 import { sha256 } from '../../wire/block.js';
 import { deliverBlockFrame, deliverStatusFrame } from '../../wire/deliver-frames.js';
 import { remoteCertDer } from '../tls.js';
+import { authenticateCall } from '../listener.js';
 import { RawAtomicBroadcastService } from './frames.js';
 
 export {
@@ -83,7 +84,10 @@ export function failCall(call: DuplexCall, e: unknown): void {
   }
 }
 
-/** Serve one gRPC Deliver call with handleDeliver (the TLS binding from the call's client certificate). */
+/**
+ * Serve one gRPC Deliver call with handleDeliver (the TLS binding from the call's client
+ * certificate). A seek that passed its checks authenticates the call's connection (listener.ts).
+ */
 export async function serveDeliverCall(call: DuplexCall, deps: DeliverDeps): Promise<void> {
   const signal = cancelSignal(call);
   const cert = remoteCertDer(call);
@@ -93,6 +97,7 @@ export async function serveDeliverCall(call: DuplexCall, deps: DeliverDeps): Pro
     sendStatus: (status) => writeFrame(call, deliverStatusFrame(status), signal),
     signal,
     clientCertHash: cert ? sha256(cert) : undefined,
+    authorized: () => authenticateCall(call),
   };
   await handleDeliver(io, deps);
   call.end();

@@ -71,6 +71,8 @@ export interface DeliverIO {
   readonly signal: AbortSignal;
   /** SHA-256 of the DER of the TLS certificate the client presented, if any. */
   readonly clientCertHash?: Uint8Array;
+  /** A seek passed the access check: the client proved an identity (connection limits). */
+  authorized?(): void;
 }
 
 /**
@@ -338,6 +340,7 @@ async function serveSeek(
     deps.now,
   );
   if (ac.evaluate() !== undefined) return Status.FORBIDDEN;
+  io.authorized?.();
   if (!seek.start || !seek.stop) return Status.BAD_REQUEST;
 
   const cursor = iterator(chain, seek.start);

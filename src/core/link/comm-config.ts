@@ -34,6 +34,8 @@ export const COMM_SLICE = slice(
     maxConns: 'grapevine.connLimits.maxConns',
     maxConnsPerAddress: 'grapevine.connLimits.maxConnsPerAddress',
     idleTimeoutMs: 'grapevine.connLimits.idleTimeout',
+    maxUnauthenticatedBytes: 'grapevine.connLimits.maxUnauthenticatedBytes',
+    maxUnauthenticatedBytesTotal: 'grapevine.connLimits.maxUnauthenticatedBytesTotal',
   } as const,
   {
     /** Stream deadline of a probe=true handshake (Fabric's handshakeTimeout, 10 s). */

@@ -286,6 +286,7 @@ export class Link implements Transport {
   private async acceptStream(stream: LinkStream): Promise<void> {
     try {
       const { info, probe, early } = await this.countFailures(this.exchange(stream, false));
+      stream.authenticated?.();
       if (probe) {
         if (this.log?.isLevelEnabled('debug')) this.log.debug({ endpoint: info.endpoint }, 'probed us');
         stream.close('probed');

@@ -40,6 +40,11 @@ export interface LinkStream {
   end(): void;
   /** Close now; idempotent. */
   close(reason?: string): void;
+  /**
+   * An accepted stream passed its handshake: the world no longer treats its connection as a
+   * stranger's (connection limits shed strangers first). Optional: worlds without limits omit it.
+   */
+  authenticated?(): void;
 }
 
 /** The world under a link: opening streams, and what stop needs of the world. */

@@ -1,0 +1,152 @@
+/**
+ * Is this process short of file descriptors or memory? Asked by the connection gates
+ * (conn-gate.ts) at every accept, so a flood of connections is shed before the process can no
+ * longer open its ledger files, dial its peers or answer /healthz.
+ *
+ *   fds:    open descriptors (entries of /proc/self/fd) >= the soft RLIMIT_NOFILE minus a reserve
+ *           (a tenth of it, at least 64) kept for everything that is not an accepted connection;
+ *   memory: resident set >= the limit (grapevine.connLimits.maxMemory; default 90 % of the
+ *           cgroup's memory limit, or of the machine's memory without one).
+ * Readings are cached for SAMPLE_MS, so an accept costs a map lookup, and one reading per second
+ * costs a directory listing. Every reading is guarded: where /proc is missing (not Linux) the fd
+ * check is off; a reading that fails for want of a descriptor (EMFILE) counts as short.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+
+export type ResourceShortage = 'fds' | 'memory';
+
+const SAMPLE_MS = 1000;
+
+export interface ResourceReadings {
+  /** Open descriptors, undefined where unknown; throws when no descriptor is left to look. */
+  fdsInUse(): number | undefined;
+  /** The soft descriptor limit, undefined where unknown. */
+  fdLimit(): number | undefined;
+  rss(): number;
+  /** The memory the process may use (cgroup limit or the machine's). */
+  memoryLimit(): number;
+  now(): number;
+}
+
+export const procReadings: ResourceReadings = {
+  fdsInUse: () => {
+    try {
+      return readdirSync('/proc/self/fd').length;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  },
+  fdLimit: () => {
+    try {
+      const line = readFileSync('/proc/self/limits', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('Max open files'));
+      const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+      return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
+    } catch {
+      return undefined;
+    }
+  },
+  rss: () => process.memoryUsage.rss(),
+  memoryLimit: () => {
+    const c = process.constrainedMemory?.() ?? 0;
+    return c > 0 && c < Number.MAX_SAFE_INTEGER ? Math.min(c, totalmem()) : totalmem();
+  },
+  now: () => performance.now(),
+};
+
+export class ProcessResources {
+  private fdLimitValue: number | undefined;
+  private fdLimitRead = false;
+  private sampledAt = -Infinity;
+  private last: ResourceShortage | undefined;
+  /** Bytes of resident memory that count as short; 0 = 90 % of the memory limit. */
+  maxMemoryBytes = 0;
+
+  constructor(private readonly r: ResourceReadings = procReadings) {}
+
+  /** What the process is short of now (cached for SAMPLE_MS), or undefined. */
+  shortage(): ResourceShortage | undefined {
+    const now = this.r.now();
+    if (now - this.sampledAt < SAMPLE_MS) return this.last;
+    this.sampledAt = now;
+    this.last = this.fdsShort() ? 'fds' : this.memoryShort() ? 'memory' : undefined;
+    return this.last;
+  }
+
+  private fdsShort(): boolean {
+    if (!this.fdLimitRead) {
+      this.fdLimitRead = true;
+      this.fdLimitValue = this.r.fdLimit();
+    }
+    const limit = this.fdLimitValue;
+    if (limit === undefined) return false;
+    let inUse: number | undefined;
+    try {
+      inUse = this.r.fdsInUse();
+    } catch {
+      return true; // not even one descriptor to list them with
+    }
+    if (inUse === undefined) return false;
+    return inUse >= limit - Math.max(64, Math.floor(limit / 10));
+  }
+
+  private memoryShort(): boolean {
+    let rss: number;
+    try {
+      rss = this.r.rss();
+    } catch {
+      return true;
+    }
+    const max = this.maxMemoryBytes > 0 ? this.maxMemoryBytes : 0.9 * this.r.memoryLimit();
+    return rss >= max;
+  }
+}
+
+/** The resident set in bytes, or undefined when it cannot be read (no descriptor left: EMFILE). */
+export function residentBytes(): number | undefined {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return undefined;
+  }
+}
+
+let shared: ProcessResources | undefined;
+
+/** The process's one ProcessResources (every gate asks the same). */
+export function processResources(): ProcessResources {
+  return (shared ??= new ProcessResources());
+}
+
+/** Errors that say the process ran out of a resource, not that its code is wrong. */
+const RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
+/**
+ * A daemon process's last line of defence (peer and orderer commands): an exception nobody caught
+ * that is a resource error (no file descriptor, no buffer) is logged, at most every 10 s with how
+ * many came meanwhile, and the process goes on: the connection gates shed new connections while
+ * descriptors are short, and whatever failed (a timer's read, an accept) runs again on its next
+ * turn. Any other uncaught exception ends the process as Node would (message, exit code 1).
+ */
+export function guardResourceErrors(warn: (msg: string) => void, now: () => number = Date.now): void {
+  let lastLog = -Infinity;
+  let unlogged = 0;
+  process.on('uncaughtException', (e: Error & { code?: string }) => {
+    if (e?.code !== undefined && RESOURCE_ERRORS.has(e.code)) {
+      unlogged++;
+      if (now() - lastLog >= 10_000) {
+        warn(
+          `out of a resource (${e.code}: ${e.message}); ${unlogged} such error(s) since the last warning; going on`,
+        );
+        lastLog = now();
+        unlogged = 0;
+      }
+      return;
+    }
+    process.stderr.write(`${e?.stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
