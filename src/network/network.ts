@@ -123,16 +123,17 @@ export class LocalNetwork {
       startedAt,
     );
     const children = new Children();
-    let started: LocalNetwork | undefined;
+    // the dashboard may be asked for its state before the network object exists
+    const started: { net?: LocalNetwork } = {};
     const dashboard = await startDashboard({
       urls: layout.peers.map((p) => `http://127.0.0.1:${p.opsPort}`),
       ...(o.dashboardPort !== undefined ? { port: o.dashboardPort } : {}),
       intervalMs: 1000,
       timeoutMs: 3000,
-      local: () => started?.localInfo() ?? { title: 'local network' },
+      local: () => started.net?.localInfo() ?? { title: 'local network' },
     });
     const net: LocalNetwork = new LocalNetwork(layout, state, children, dashboard, log);
-    started = net;
+    started.net = net;
     try {
       state.dashboard = dashboard.url;
       log(`dashboard: ${state.dashboard}`);
