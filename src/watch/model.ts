@@ -102,6 +102,8 @@ export interface MemberView {
   readonly lastSeen?: number;
   /** Height per channel (the highest any view reports). */
   readonly heights: Readonly<Record<string, number>>;
+  /** A member no view lists a height for (a dead one): the last heights seen, per channel. */
+  readonly lastHeights?: Readonly<Record<string, number>>;
   /** Blocks behind the channel's highest height, per channel. */
   readonly lag: Readonly<Record<string, number>>;
   readonly leaderOf: readonly string[];
@@ -445,6 +447,9 @@ export class NetworkWatch {
         votes: { alive: r.alive, dead: r.dead },
         ...(r.lastSeen !== undefined ? { lastSeen: r.lastSeen } : {}),
         heights: Object.fromEntries(r.heights),
+        ...(r.heights.size === 0 && k && k.heights.size > 0
+          ? { lastHeights: Object.fromEntries([...k.heights].map(([ch, v]) => [ch, v.height])) }
+          : {}),
         lag,
         leaderOf: [...r.leaderOf].sort(),
         ...(r.expires ? { cert: { notAfter: r.expires, expired: r.expired === true } } : {}),

@@ -44,7 +44,10 @@ function member(name: string, self: string, f: NetFacts): MemberStatus {
       notAfter: '2036-01-01T00:00:00.000Z',
       expired: false,
     },
-    channels: [{ name: 'ch', height: f.heights[name], ...(ownOrg ? { leader: name === LEADER } : {}) }],
+    // as Grapevine's /status: a dead member's StateInfo is not listed
+    channels: f.dead.has(name)
+      ? []
+      : [{ name: 'ch', height: f.heights[name], ...(ownOrg ? { leader: name === LEADER } : {}) }],
   };
 }
 

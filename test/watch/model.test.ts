@@ -116,6 +116,10 @@ test('the event log: died, came back, joined, stalled, moving again; alerts merg
     tick(1000);
     await watch.poll();
     assert.equal(watch.snapshot().members.find((m) => m.name === 'peer2.org2.example.com')!.state, 'dead');
+    // a dead member's StateInfo is not listed (Grapevine's /status): its last height is kept
+    assert.deepEqual(watch.snapshot().members.find((m) => m.name === 'peer2.org2.example.com')!.lastHeights, {
+      ch: 10,
+    });
     assert.equal(kinds()[0], 'died peer2.org2.example.com');
     f.dead.delete('peer2.org2.example.com');
     tick(1000);

@@ -203,7 +203,12 @@ function renderPeers(s) {
     .map((m) => {
       const heights = chans
         .map((c, i) => {
-          if (m.heights[c] === undefined) return `<td class="num" data-channel="${esc(c)}">-</td>`;
+          if (m.heights[c] === undefined) {
+            const last = m.lastHeights && m.lastHeights[c];
+            return last === undefined
+              ? `<td class="num" data-channel="${esc(c)}">-</td>`
+              : `<td class="num quiet" data-channel="${esc(c)}" title="the last height seen">(${last})</td>`;
+          }
           const lag = m.lag[c] || 0;
           return `<td class="num${lag > 0 ? ' behind' : ''}" data-channel="${esc(c)}"${i === 0 ? ' data-testid="height"' : ''}>${m.heights[c]}${lag > 0 ? ` <small data-testid="lag">−${lag}</small>` : ''}</td>`;
         })
