@@ -323,6 +323,7 @@ export class LocalNetwork {
         ...(p.restarts ? { restarts: p.restarts } : {}),
         ...(p.error ? { error: p.error } : {}),
         ...(p.rssBytes ? { rssBytes: p.rssBytes } : {}),
+        ...(p.pid ? { pid: p.pid } : {}),
       })),
     };
   }

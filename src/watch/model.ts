@@ -73,6 +73,7 @@ export interface LocalProcess {
   readonly restarts?: number;
   readonly error?: string;
   readonly rssBytes?: number;
+  readonly pid?: number;
 }
 
 export interface LocalInfo {
