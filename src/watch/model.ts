@@ -582,11 +582,12 @@ export class NetworkWatch {
         const key = `${c.channel}/${c.block}`;
         let b = this.blockMap.get(key);
         if (!b) {
-          // older than every block kept while the map is full: not worth a slot
           if (this.blockMap.size >= max) {
+            // full: a block that arrived before every block kept is not worth a slot (the
+            // commits ring of each answer holds blocks already dropped here); else the oldest goes
             const oldest = this.oldestBlock();
-            if (oldest && oldest.number >= c.block && oldest.channel === c.channel) continue;
-            if (oldest) this.blockMap.delete(`${oldest.channel}/${oldest.number}`);
+            if (oldest && at <= oldest.at) continue;
+            if (oldest) this.blockMap.delete(oldest.key);
           }
           b = { channel: c.channel, number: c.block, arrivals: new Map() };
           this.blockMap.set(key, b);
@@ -604,13 +605,15 @@ export class NetworkWatch {
     }
   }
 
-  private oldestBlock(): BlockEntry | undefined {
-    let oldest: { b: BlockEntry; at: number } | undefined;
-    for (const b of this.blockMap.values()) {
-      const at = Math.min(...[...b.arrivals.values()].map((a) => a.at));
-      if (!oldest || at < oldest.at) oldest = { b, at };
+  /** The kept block whose first arrival is the earliest, with that time. */
+  private oldestBlock(): { key: string; at: number } | undefined {
+    let oldest: { key: string; at: number } | undefined;
+    for (const [key, b] of this.blockMap) {
+      let at = Infinity;
+      for (const a of b.arrivals.values()) at = Math.min(at, a.at);
+      if (!oldest || at < oldest.at) oldest = { key, at };
     }
-    return oldest?.b;
+    return oldest;
   }
 
   private blockViews(): BlockView[] {
