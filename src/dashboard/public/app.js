@@ -186,7 +186,10 @@ function fromCell(m) {
 }
 
 function certCell(m, now) {
-  if (!m.cert) return '<td>?</td>';
+  if (!m.cert)
+    return m.state === 'answering'
+      ? '<td class="quiet" title="a peer\'s /status does not list its own certificate; another answering peer of the network would">-</td>'
+      : '<td class="quiet" title="no view holds its identity">?</td>';
   const days = Math.floor((Date.parse(m.cert.notAfter) - now) / 86400000);
   const cls = m.cert.expired ? 'bad' : days < 30 ? 'warn' : '';
   return `<td class="${cls}" title="${esc(m.cert.notAfter)}">${m.cert.expired ? 'EXPIRED ' : ''}${esc(m.cert.notAfter.slice(0, 10))}</td>`;
