@@ -308,13 +308,23 @@ export class NetworkWatch {
           s.inFlight = undefined;
           if (this.abort.signal.aborted) return;
           const wasFailing = s.failingSince !== undefined;
+          const failingSince = s.failingSince;
           s.doc = doc;
           s.error = undefined;
           s.failingSince = undefined;
           s.lastOkAt = this.now();
           s.answers++;
+          try {
+            this.update();
+          } catch (e) {
+            // a document this model cannot read (fields of the wrong type): not used, shown
+            s.doc = undefined;
+            s.answers--;
+            s.failingSince = failingSince;
+            this.failed(s, `bad answer: ${errorMessage(e)}`);
+            return;
+          }
           if (wasFailing) this.event('answering', s.url, `${s.url} answers again (${doc.peer.id})`);
-          this.update();
         },
         (e: unknown) => {
           s.inFlight = undefined;

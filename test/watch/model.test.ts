@@ -261,3 +261,33 @@ test("network up's process facts are merged by endpoint; a process not seen yet 
     watch.stop();
   }
 });
+
+test('an answer the model cannot read is shown as a failing URL, not a crash', async () => {
+  const f = facts(10);
+  const good = statusDoc('peer0.org1.example.com', f);
+  const watch = new NetworkWatch({
+    urls: ['127.0.0.1:9000', '127.0.0.1:9001'],
+    intervalMs: 3_600_000,
+    fetch: (url) =>
+      Promise.resolve(
+        url.port === '9000'
+          ? good
+          : ({ ...good, members: [{ pkiId: 'ab', channels: 7 }] } as unknown as PeerStatusDocument),
+      ),
+  });
+  await watch.start();
+  try {
+    const s = watch.snapshot();
+    assert.deepEqual(
+      s.sources.map((x) => [x.url, x.ok]),
+      [
+        ['127.0.0.1:9000', true],
+        ['127.0.0.1:9001', false],
+      ],
+    );
+    assert.match(s.sources[1].error ?? '', /^bad answer: /);
+    assert.equal(s.members.length, 6, 'the good answer is used');
+  } finally {
+    watch.stop();
+  }
+});

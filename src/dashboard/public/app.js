@@ -12,7 +12,7 @@ const esc = (s) =>
 const short = (name) => String(name ?? '').replace(/\.example\.com$/, '');
 const mb = (b) => (b ? `${(b / 1048576).toFixed(0)} MB` : '');
 const SVGNS = 'http://www.w3.org/2000/svg';
-const time = (ms) => (ms ? new Date(ms).toISOString().slice(11, 19) : '');
+const time = (ms) => (Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString().slice(11, 19) : '');
 const ago = (now, ms) => {
   if (!ms) return '';
   const s = Math.max(0, Math.round((now - ms) / 1000));
@@ -210,10 +210,10 @@ function renderPeers(s) {
             const last = m.lastHeights && m.lastHeights[c];
             return last === undefined
               ? `<td class="num" data-channel="${esc(c)}">-</td>`
-              : `<td class="num quiet" data-channel="${esc(c)}" title="the last height seen">(${last})</td>`;
+              : `<td class="num quiet" data-channel="${esc(c)}" title="the last height seen">(${esc(last)})</td>`;
           }
           const lag = m.lag[c] || 0;
-          return `<td class="num${lag > 0 ? ' behind' : ''}" data-channel="${esc(c)}"${i === 0 ? ' data-testid="height"' : ''}>${m.heights[c]}${lag > 0 ? ` <small data-testid="lag">−${lag}</small>` : ''}</td>`;
+          return `<td class="num${lag > 0 ? ' behind' : ''}" data-channel="${esc(c)}"${i === 0 ? ' data-testid="height"' : ''}>${esc(m.heights[c])}${lag > 0 ? ` <small data-testid="lag">−${esc(lag)}</small>` : ''}</td>`;
         })
         .join('');
       const leads = m.leaderOf.length
@@ -224,7 +224,7 @@ function renderPeers(s) {
   <td class="endpoint" title="${esc(m.endpoint)}">${esc(m.endpoint)}</td>${stateCell(m, s.now)}${heights}
   <td class="${leads ? 'leader' : ''}" data-testid="leader-flag">${esc(leads)}</td>
   <td data-testid="upstream">${esc(fromCell(m))}</td>
-  <td class="num">${m.observer ? m.observer.connections : ''}</td>${certCell(m, s.now)}${
+  <td class="num">${m.observer ? esc(m.observer.connections) : ''}</td>${certCell(m, s.now)}${
     s.local ? `<td class="num">${mb(m.local && m.local.rssBytes)}</td>` : ''
   }</tr>`;
     })
@@ -278,10 +278,10 @@ function renderBlocks(s) {
                 : h.from
                   ? `${h.source} from ${short(h.from)}`
                   : h.source;
-            return `<span class="hop ${esc(h.source)}" title="${esc(h.peer)} at ${esc(new Date(h.at).toISOString())}">${esc(short(h.peer))} +${h.delayMs} ms · ${esc(how)}</span>`;
+            return `<span class="hop ${esc(h.source)}" title="${esc(h.peer)} at ${esc(new Date(h.at).toISOString())}">${esc(short(h.peer))} +${esc(h.delayMs)} ms · ${esc(how)}</span>`;
           })
           .join('');
-        return `<div class="block" data-testid="block"><span class="no">${esc(s.channels.length > 1 ? `${b.channel} ` : '')}#${b.number}</span><span class="lat">${time(b.firstAt)} · ${b.arrivals.length > 1 ? `${b.spreadMs} ms from first to last` : 'one arrival'}</span><div>${hops}</div></div>`;
+        return `<div class="block" data-testid="block"><span class="no">${esc(s.channels.length > 1 ? `${b.channel} ` : '')}#${esc(b.number)}</span><span class="lat">${esc(time(b.firstAt))} · ${b.arrivals.length > 1 ? `${esc(b.spreadMs)} ms from first to last` : 'one arrival'}</span><div>${hops}</div></div>`;
       })
       .join('') || '<div class="quiet">no block committed by an answering peer yet</div>';
 }
@@ -292,7 +292,7 @@ function renderEvents(s) {
       .slice(0, 60)
       .map(
         (e) =>
-          `<div class="event ev-${esc(e.kind)}" data-testid="event" data-kind="${esc(e.kind)}"><span class="at">${time(e.at)}</span><span class="kind">${esc(e.kind)}</span>${esc(e.message)}</div>`,
+          `<div class="event ev-${esc(e.kind)}" data-testid="event" data-kind="${esc(e.kind)}"><span class="at">${esc(time(e.at))}</span><span class="kind">${esc(e.kind)}</span>${esc(e.message)}</div>`,
       )
       .join('') || '<div class="quiet">nothing changed yet</div>';
 }
