@@ -125,6 +125,8 @@ export interface MemberView {
   };
   /** `network up`'s process facts. */
   readonly local?: Omit<LocalProcess, 'name' | 'org' | 'endpoint'>;
+  /** Kinds of the peers' alerts about it (by PKI-ID or endpoint). */
+  readonly alerts?: readonly string[];
 }
 
 export interface OrgView {
@@ -532,6 +534,17 @@ export class NetworkWatch {
           origin: 'dashboard',
         })),
     ].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
+    const flagged = members.map((m) => {
+      const kinds = alerts
+        .filter(
+          (a) =>
+            a.origin === 'peer' &&
+            ((a.pkiId !== undefined && a.pkiId === m.pkiId) ||
+              (a.endpoint !== undefined && m.endpoint !== '' && a.endpoint === m.endpoint)),
+        )
+        .map((a) => a.kind);
+      return kinds.length > 0 ? { ...m, alerts: [...new Set(kinds)] } : m;
+    });
     const keys = new Set(alerts.map((a) => a.key));
     for (const a of alerts)
       if (!this.alertKeys.has(a.key) && a.origin === 'peer')
@@ -541,9 +554,9 @@ export class NetworkWatch {
         this.event('cleared', key.split('|')[0], `cleared: ${key.split('|').filter(Boolean).join(' ')}`);
     this.alertKeys = keys;
 
-    const orgNames = [...new Set(members.map((m) => m.org))].sort();
+    const orgNames = [...new Set(flagged.map((m) => m.org))].sort();
     const orgs: OrgView[] = orgNames.map((mspId) => {
-      const ms = members.filter((m) => m.org === mspId);
+      const ms = flagged.filter((m) => m.org === mspId);
       const leaders: Record<string, string[]> = {};
       for (const ch of channels) {
         // leadership is known for an org when an answering peer belongs to it
@@ -571,7 +584,7 @@ export class NetworkWatch {
       })),
       channels: channelViews,
       orgs,
-      members,
+      members: flagged,
       edges,
       blocks,
       alerts,

@@ -93,6 +93,15 @@ test(
               .innerText(),
             /stream ← peer1\.org1/,
           );
+          // the member the alert is about is marked in the table
+          assert.equal(
+            await page
+              .locator(
+                '[data-testid="peer-row"][data-peer="peer1.org2.example.com"] [data-testid="member-alert"]',
+              )
+              .innerText(),
+            '⚠ lag',
+          );
           // the unreachable URL is also an alert
           assert.ok(
             (await page.getByTestId('alert').allInnerTexts()).some(

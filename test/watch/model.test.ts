@@ -166,6 +166,9 @@ test('the event log: died, came back, joined, stalled, moving again; alerts merg
       ],
     );
     assert.ok(kinds().includes('alert lag'));
+    assert.deepEqual(watch.snapshot().members.find((m) => m.name === 'peer1.org2.example.com')!.alerts, [
+      'lag',
+    ]);
     f.alerts = [];
     tick(1000);
     await watch.poll();

@@ -220,7 +220,9 @@ function renderPeers(s) {
         ? `★ ${m.leaderOf.length === chans.length && chans.length === 1 ? 'leader' : m.leaderOf.join(', ')}`
         : '';
       return `<tr data-testid="peer-row" data-peer="${esc(m.name)}" data-state="${esc(m.state)}" class="${m.state === 'answering' ? 'observer' : ''}">
-  <td class="name" title="${esc(m.pkiId)}">${esc(m.name)}${m.stalledSince ? ' <small class="warn">stalled</small>' : ''}</td><td>${esc(m.org)}</td>
+  <td class="name" title="${esc(m.pkiId)}">${esc(m.name)}${m.stalledSince ? ' <small class="warn">stalled</small>' : ''}${
+    m.alerts ? ` <small class="bad" data-testid="member-alert">⚠ ${esc(m.alerts.join(', '))}</small>` : ''
+  }</td><td>${esc(m.org)}</td>
   <td class="endpoint" title="${esc(m.endpoint)}">${esc(m.endpoint)}</td>${stateCell(m, s.now)}${heights}
   <td class="${leads ? 'leader' : ''}" data-testid="leader-flag">${esc(leads)}</td>
   <td data-testid="upstream">${esc(fromCell(m))}</td>
@@ -278,7 +280,7 @@ function renderBlocks(s) {
                 : h.from
                   ? `${h.source} from ${short(h.from)}`
                   : h.source;
-            return `<span class="hop ${esc(h.source)}" title="${esc(h.peer)} at ${esc(new Date(h.at).toISOString())}">${esc(short(h.peer))} +${esc(h.delayMs)} ms · ${esc(how)}</span>`;
+            return `<span class="hop ${esc(h.source)}" title="${esc(h.peer)} at ${esc(new Date(h.at).toISOString())}">${esc(short(h.peer))} +${esc(h.delayMs)} ms · ${esc(how)}${h.latencyMs !== undefined ? ` · committed ${esc(h.latencyMs)} ms after it arrived` : ''}</span>`;
           })
           .join('');
         return `<div class="block" data-testid="block"><span class="no">${esc(s.channels.length > 1 ? `${b.channel} ` : '')}#${esc(b.number)}</span><span class="lat">${esc(time(b.firstAt))} · ${b.arrivals.length > 1 ? `${esc(b.spreadMs)} ms from first to last` : 'one arrival'}</span><div>${hops}</div></div>`;
