@@ -3,7 +3,9 @@
  *
  *   1. the working folder (layout.ts): crypto material, genesis block, one core.yaml per peer;
  *   2. the embedded orderer as a child process (orderer-child.ts), awaited until it listens;
- *   3. the dashboard server (state as JSON + server-sent events);
+ *   3. the dashboard (src/watch/dashboard.ts, as `grapevine dashboard`): it polls the peers'
+ *      operations endpoints (GET /status) and merges in what the peers report here over IPC
+ *      (process status, restarts, RSS) and the orderer's and the submitter's state;
  *   4. the 6 peers as child processes (`grapevine peer start --config <core.yaml>`), each
  *      reporting its state over IPC; awaited until every one is running;
  *   5. a steady stream of signed transactions (submitter.ts) through Broadcast.
@@ -16,7 +18,8 @@
 import { join } from 'node:path';
 import { GrapevineError, errorMessage } from '../base/errors.js';
 import type { PeerStateSnapshot } from '../node/peerstate.js';
-import { DashboardServer } from '../dashboard/server.js';
+import type { LocalInfo } from '../watch/model.js';
+import { startDashboard, type RunningDashboard } from '../watch/dashboard.js';
 import { Children, CLI_MAIN, ORDERER_CHILD, type Child } from './children.js';
 import {
   genesisFile,
@@ -114,7 +117,7 @@ export class LocalNetwork {
     readonly layout: NetworkLayout,
     readonly state: NetworkState,
     readonly children: Children,
-    readonly dashboard: DashboardServer,
+    private readonly dashboardRun: RunningDashboard,
     private readonly log: (line: string) => void,
     private readonly restartBackoff?: RestartBackoff,
   ) {}
@@ -135,13 +138,19 @@ export class LocalNetwork {
       startedAt,
     );
     const children = new Children();
-    const dashboard: DashboardServer = new DashboardServer({
-      state: (): NetworkSnapshot => net.snapshot(),
+    // the dashboard may be asked for its state before the network object exists
+    const started: { net?: LocalNetwork } = {};
+    const dashboard = await startDashboard({
+      urls: layout.peers.map((p) => `http://127.0.0.1:${p.opsPort}`),
       ...(o.dashboardPort !== undefined ? { port: o.dashboardPort } : {}),
+      intervalMs: 1000,
+      timeoutMs: 3000,
+      local: () => started.net?.localInfo() ?? { title: 'local network' },
     });
     const net: LocalNetwork = new LocalNetwork(layout, state, children, dashboard, log, o.restartBackoff);
+    started.net = net;
     try {
-      state.dashboard = await dashboard.start();
+      state.dashboard = dashboard.url;
       log(`dashboard: ${state.dashboard}`);
       // the peers start while the orderer does (each waits for it to answer): startup is mostly
       // loading code, so this overlaps the two
@@ -304,6 +313,37 @@ export class LocalNetwork {
     return this.state.snapshot();
   }
 
+  /** The dashboard's page URL. */
+  dashboardUrl(): string {
+    return this.dashboardRun.url;
+  }
+
+  /** The dashboard's state (what the page renders). */
+  dashboardState(): ReturnType<RunningDashboard['state']> {
+    return this.dashboardRun.state();
+  }
+
+  /** What only this process knows (over IPC and as the parent), for the dashboard. */
+  localInfo(): LocalInfo {
+    const s = this.snapshot();
+    return {
+      title: 'local network',
+      orderer: s.orderer,
+      txSent: s.stats.txSent,
+      txAccepted: s.stats.txAccepted,
+      processes: s.peers.map((p) => ({
+        name: p.name,
+        org: p.org,
+        endpoint: p.endpoint,
+        status: p.status,
+        ...(p.restarts ? { restarts: p.restarts } : {}),
+        ...(p.error ? { error: p.error } : {}),
+        ...(p.rssBytes ? { rssBytes: p.rssBytes } : {}),
+        ...(p.pid ? { pid: p.pid } : {}),
+      })),
+    };
+  }
+
   /** PIDs of the child processes started (running or not). */
   pids(): number[] {
     return this.children.pids();
@@ -316,7 +356,7 @@ export class LocalNetwork {
       this.restartTimers.clear();
       this.submitter?.stop();
       await this.children.stopAll();
-      await this.dashboard.stop();
+      await this.dashboardRun.stop();
     })();
     return this.stopping;
   }

@@ -12,6 +12,8 @@ import type { Transport, Unsubscribe } from '../core/link/types.js';
 import type { PkiId } from '../base/pkiid.js';
 import { pkiIdKey } from '../base/pkiid.js';
 import type { StateLedger } from '../core/state/types.js';
+import type { BlockFacts } from '../ledger/inspect.js';
+import type { Block } from '../wire/gen/common/common_pb.js';
 
 export type CommitSource = 'orderer' | 'stream' | 'push' | 'pull' | 'state';
 
@@ -65,6 +67,12 @@ export interface PeerStateSnapshot {
   readonly connections: readonly string[];
   /** Commits since the previous snapshot that drained them. */
   readonly commits: readonly CommitRecord[];
+}
+
+/** The number in a decoded block's header (a Block or the verifier's BlockFacts), when given. */
+function numberOf(decoded: Block | BlockFacts | undefined): bigint | undefined {
+  if (decoded === undefined) return undefined;
+  return 'kind' in decoded && decoded.kind === 'facts' ? decoded.number : (decoded as Block).header?.number;
 }
 
 /** Wall-clock ms with sub-millisecond precision. */
@@ -131,11 +139,13 @@ export class CommitTracker {
     return {
       height: () => ledger.height(),
       getBlockBytes: (n) => ledger.getBlockBytes(n),
-      // The block's number is the height its append resolves with, less one: several appends
-      // are in flight at once, so the height read before an append may not be its number yet.
+      // The number reported is the appended block's own (its header, decoded by the verifier);
+      // several appends are in flight at once, so the ledger's height, read before or after an
+      // append resolves, may be another block's. Without a decoded header: the height this
+      // append resolved with, less one (the block store resolves each append with its own).
       append: async (bytes, decoded, opts) => {
         const h = await ledger.append(bytes, decoded, opts);
-        this.committed(channel, h - 1n, opts?.source);
+        this.committed(channel, numberOf(decoded) ?? h - 1n, opts?.source);
         return h;
       },
       ...(ledger.recover ? { recover: () => ledger.recover!() } : {}),

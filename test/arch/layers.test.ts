@@ -34,6 +34,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['service'],
   ['orderer'],
   ['node', 'dashboard'],
+  ['watch'],
   ['network'],
   ['cli', 'index'],
 ];

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatStatus, statusUrl, type StatusAnswer } from '../../src/cli/commands/status.js';
+import { formatStatus } from '../../src/cli/commands/status.js';
+import { statusUrl, type StatusAnswer } from '../../src/watch/client.js';
 import type { MemberStatus, PeerStatusDocument } from '../../src/node/status.js';
 
 const pki = (c: string) => c.repeat(64);

@@ -1,9 +1,10 @@
 /**
  * `grapevine network up` as a user runs it (a real process tree on 127.0.0.1): it starts, every
- * peer commits at least 20 blocks, /api/network shows the peers (org, endpoint, height, leader)
- * and the orderer with one leader per org; a peer SIGKILLed is restarted by the supervisor and
- * catches up (its restart count shown); SIGINT stops it with exit 0 and no child process left
- * behind.
+ * peer commits at least 20 blocks, the dashboard's /api/network (the same state as `grapevine
+ * dashboard`: the peers' GET /status merged, with what network up knows over IPC) shows the peers
+ * (org, endpoint, height, leader, process status) and the orderer with one leader per org; a
+ * peer SIGKILLed is restarted by the supervisor and catches up (its restart count shown); SIGINT
+ * stops it with exit 0 and no child process left behind.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI_MAIN } from '../../src/network/children.js';
-import type { NetworkSnapshot } from '../../src/network/state.js';
+import type { DashboardState, MemberView } from '../../src/watch/model.js';
 import { poll } from '../helpers/until.js';
 
 /** Child processes of `pid` that are our own (tsx may also run an `esbuild --service` helper). */
@@ -61,7 +62,10 @@ test(
     const pids: number[] = [];
     try {
       let url: string | undefined;
-      let last: NetworkSnapshot | undefined;
+      let last: DashboardState | undefined;
+      const height = (m: MemberView) => m.heights.grapevine ?? 0;
+      const leaderOf = (s: DashboardState, org: string) =>
+        s.orgs.find((o) => o.mspId === org)?.leaders.grapevine ?? [];
       await poll(
         async () => {
           url ??= /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
@@ -69,66 +73,87 @@ test(
           if (!url) return false;
           const r = await fetch(`${url}api/network`).catch(() => undefined);
           if (!r?.ok) return false;
-          last = (await r.json()) as NetworkSnapshot;
+          last = (await r.json()) as DashboardState;
           return (
-            last.peers.length === 6 &&
-            last.peers.every((p) => p.height >= 21) &&
-            last.orgs.every((o) => o.leader)
+            last.members.length === 6 &&
+            last.members.every((p) => height(p) >= 21 && p.state === 'answering') &&
+            last.orgs.every((o) => leaderOf(last!, o.mspId).length === 1)
           );
         },
         { timeoutMs: 150_000, intervalMs: 500 },
       );
       assert.ok(last, `no state from the dashboard:\n${out}`);
       const summary = JSON.stringify({
-        peers: last.peers.map((p) => [p.name, p.status, p.height, p.leader, p.connections.length]),
+        peers: last.members.map((p) => [p.name, p.state, p.local?.status, height(p), p.leaderOf]),
         orgs: last.orgs,
-        orderer: last.orderer,
+        orderer: last.local?.orderer,
       });
-      assert.equal(last.channel, 'grapevine');
-      assert.equal(last.peers.length, 6);
-      for (const p of last.peers) {
-        assert.ok(p.height >= 21, `${p.name} at height ${p.height}: ${summary}\n${out}`);
+      assert.deepEqual(
+        last.channels.map((c) => c.name),
+        ['grapevine'],
+      );
+      assert.equal(last.title, 'local network');
+      assert.equal(last.members.length, 6);
+      assert.equal(last.sources.filter((s) => s.ok).length, 6, 'every peer answers GET /status');
+      for (const p of last.members) {
+        assert.ok(height(p) >= 21, `${p.name} at height ${height(p)}: ${summary}\n${out}`);
         assert.match(p.org, /^Org[12]MSP$/);
         assert.match(p.endpoint, /^127\.0\.0\.1:\d+$/);
-        assert.equal(typeof p.leader, 'boolean');
-        assert.equal(p.status, 'running');
+        assert.equal(p.local?.status, 'running');
+        assert.ok(p.local?.pid, summary);
       }
       assert.deepEqual(
         last.orgs.map((o) => o.mspId),
         ['Org1MSP', 'Org2MSP'],
       );
       for (const o of last.orgs) {
-        assert.ok(o.leader && o.peers.includes(o.leader), `org ${o.mspId} leader ${o.leader}: ${summary}`);
-        assert.ok(last.peers.some((p) => p.name === o.leader && p.leader && p.org === o.mspId));
+        const [leader] = leaderOf(last, o.mspId);
+        const m = last.members.find((p) => p.pkiId === leader);
+        assert.ok(
+          m && m.org === o.mspId && m.leaderOf.includes('grapevine'),
+          `org ${o.mspId} leader: ${summary}`,
+        );
       }
-      assert.equal(last.orderer.status, 'running');
-      assert.match(last.orderer.endpoint, /^127\.0\.0\.1:\d+$/);
+      assert.equal(last.local?.orderer?.status, 'running');
+      assert.match(last.local?.orderer?.endpoint ?? '', /^127\.0\.0\.1:\d+$/);
       assert.ok(
-        last.blocks.some((b) => b.complete && b.hops.some((h) => h.source === 'orderer')),
-        'a block path starting at the orderer',
+        last.blocks.some((b) => b.arrivals.length === 6 && b.arrivals.some((h) => h.source === 'orderer')),
+        'a block that arrived at every peer, first from the orderer',
       );
-      assert.ok(last.milestones.firstBlockEverywhereAt, 'first block on every peer recorded');
+      assert.match(out, /first block committed on every peer/);
       pids.push(...childPids(proc.pid!));
       assert.equal(pids.length, 7, `orderer + 6 peers as child processes, got ${pids.join(',')}`);
 
       // supervision: a peer that dies is restarted, and catches up
-      const victim = last.peers.find((p) => !p.leader)!;
-      assert.ok(victim.pid, summary);
-      process.kill(victim.pid, 'SIGKILL');
-      let again: NetworkSnapshot | undefined;
+      const victim = last.members.find((p) => p.leaderOf.length === 0)!;
+      const victimPid = victim.local!.pid!;
+      process.kill(victimPid, 'SIGKILL');
+      let again: DashboardState | undefined;
       await poll(
         async () => {
-          again = (await (await fetch(`${url!}api/network`)).json()) as NetworkSnapshot;
-          const v = again.peers.find((p) => p.name === victim.name)!;
-          const top = Math.max(...again.peers.map((p) => p.height));
-          return v.restarts === 1 && v.status === 'running' && v.pid !== victim.pid && v.height >= top - 2;
+          again = (await (await fetch(`${url!}api/network`)).json()) as DashboardState;
+          const v = again.members.find((p) => p.name === victim.name);
+          const top = Math.max(...again.members.map(height));
+          return (
+            v !== undefined &&
+            v.local?.restarts === 1 &&
+            v.local.status === 'running' &&
+            v.local.pid !== victimPid &&
+            v.state === 'answering' &&
+            height(v) >= top - 2
+          );
         },
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       assert.match(out, new RegExp(`${victim.name} exited unexpectedly \\(SIGKILL\\); restarting it in 1 s`));
       assert.match(out, new RegExp(`${victim.name} running again \\(restart 1\\)`));
-      const restarted = again!.peers.find((p) => p.name === victim.name)!;
-      pids.push(restarted.pid!);
+      assert.ok(
+        again!.events.some((e) => e.kind === 'unreachable') &&
+          again!.events.some((e) => e.kind === 'answering'),
+        'the restart seen in the event log: its status URL stopped answering, then answered again',
+      );
+      const restarted = again!.members.find((p) => p.name === victim.name)!;
+      pids.push(restarted.local!.pid!);
     } finally {
       proc.kill('SIGINT');
       const code = await exited;

@@ -10,6 +10,7 @@ import { watchConfigBlocks } from '../../src/service/configwatch.js';
 import { CommitTracker } from '../../src/node/peerstate.js';
 import type { AppendOptions } from '../../src/ledger/store.js';
 import type { StateLedger } from '../../src/core/state/types.js';
+import type { BlockFacts } from '../../src/ledger/inspect.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
 
 /** A ledger whose appends resolve only when released, in order, each with its block's height. */
@@ -57,5 +58,44 @@ test('commits in flight are reported with their own block numbers, and append op
     { dataHashChecked: true },
     { dataHashChecked: true },
   ]);
+  tracker.stop();
+});
+
+test("commits are reported with the number in the appended block's header, whatever height the append resolves with", async () => {
+  // a group commit made durable at once: every append of the group resolves with the ledger's
+  // height after the last one (as a ledger that answers height() when the write settles)
+  let height = 1n;
+  const waiting: (() => void)[] = [];
+  const ledger: StateLedger = {
+    height: () => height,
+    getBlockBytes: () => Promise.resolve(undefined),
+    append: () => {
+      height++;
+      return new Promise<bigint>((resolve) => waiting.push(() => resolve(height)));
+    },
+  };
+  const tracker = new CommitTracker(
+    new FakeTransport(),
+    () => false,
+    () => 0,
+  );
+  const wrapped = tracker.wrap('ch', ledger);
+  const facts = (n: bigint): BlockFacts => ({
+    kind: 'facts',
+    number: n,
+    previousHash: new Uint8Array(32),
+    headerHash: new Uint8Array(32),
+    txIds: [],
+    dataHashChecked: true,
+  });
+  const appends = [1n, 2n, 3n].map((n) =>
+    wrapped.append(block, facts(n), { dataHashChecked: true, source: 'gossip' }),
+  );
+  waiting.splice(0).forEach((f) => f());
+  assert.deepEqual(await Promise.all(appends), [4n, 4n, 4n]);
+  assert.deepEqual(
+    tracker.drain().map((r) => r.block),
+    [1, 2, 3],
+  );
   tracker.stop();
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { OperationsError, OperationsServer } from '../../src/ops/operations.js';
-import { collectStatus } from '../../src/cli/commands/status.js';
+import { collectStatus } from '../../src/watch/client.js';
 import { serverClientTls, testCrypto, type ServerClientTls } from '../helpers/crypto.js';
 
 const DOC = { time: 't', peer: { id: 'p', mspId: 'Org1MSP' }, channels: [], members: [], connections: [] };

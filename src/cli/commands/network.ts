@@ -56,7 +56,7 @@ export async function runNetworkUp(flags: NetworkUpFlags): Promise<void> {
         );
     }
   }, 200);
-  if (!view) console.log(`network up; dashboard: ${net.dashboard.url()} (Ctrl-C stops everything)`);
+  if (!view) console.log(`network up; dashboard: ${net.dashboardUrl()} (Ctrl-C stops everything)`);
   if (!interrupted) await untilStopSignal(durationMs);
   clearInterval(milestones);
   view?.stop();

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { register as block } from './block.js';
 import { register as channel } from './channel.js';
 import { register as crypto } from './crypto.js';
+import { register as dashboard } from './dashboard.js';
 import { register as orderer } from './orderer.js';
 import { register as peer } from './peer.js';
 import { register as network } from './network.js';
@@ -16,7 +17,7 @@ import { register as status } from './status.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [block, channel, crypto, orderer, probe, status, peer, network];
+const registrations: Register[] = [block, channel, crypto, orderer, probe, status, dashboard, peer, network];
 
 export function registerAll(program: Command): void {
   for (const register of registrations) register(program);
