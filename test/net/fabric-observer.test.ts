@@ -1,0 +1,155 @@
+/**
+ * Real Fabric v2.4.9 peers seen through ONE Grapevine observer peer daemon (its own process;
+ * test/helpers/fabric-observer.ts; skipped with a message where ../shared/fabric is absent):
+ *   - the observer's /status lists every Fabric peer with its org and its height on the channel,
+ *     and which org1 peer leads (from its LeadershipMessages);
+ *   - blocks cut: org1's Fabric peers (and the observer) take them; peer0.org2 has no leader in
+ *     its org (neither election nor orgLeader), so it never receives one (blocks do not cross
+ *     orgs) and is left behind at genesis: the `lag` alert names it, with how far behind;
+ *   - SIGKILL of org1's non-leading Fabric peer: `unreachable` within the alive expiration
+ *     (5 s here: the probe finds its endpoint closed), then `critical` once discovery declares
+ *     it dead;
+ *   - the observer never leads (every /status read says so) and keeps every block.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PeerStatusDocument } from '../../src/node/status.js';
+import { fabricOrSkip } from '../helpers/fabric.js';
+import {
+  ALIVE_EXPIRATION_MS,
+  startFabricObserverNetwork,
+  type FabricObserverNetwork,
+} from '../helpers/fabric-observer.js';
+import { until } from '../helpers/until.js';
+
+const BLOCKS = 4;
+
+test(
+  'a Grapevine observer shows a Fabric network, its lag and its dead peers',
+  { timeout: 120_000 },
+  async (t) => {
+    const fabric = fabricOrSkip(t);
+    if (!fabric) return;
+    const t0 = Date.now();
+    const net: FabricObserverNetwork = await startFabricObserverNetwork({ fabric });
+    const ch = net.channel;
+    const reads: PeerStatusDocument[] = [];
+    const status = async () => {
+      const d = await net.status();
+      reads.push(d);
+      if (reads.length > 200) reads.shift();
+      // the observer never leads, whatever happens
+      assert.equal(d.peer.observer, true);
+      const c = d.channels.find((x) => x.name === ch)!;
+      assert.equal(c.leader, false, 'the observer leads');
+      assert.equal(c.mode, 'none');
+      return d;
+    };
+    let last: PeerStatusDocument | undefined;
+    const detail = () =>
+      `alerts: ${JSON.stringify(last?.alerts)}\nmembers: ${JSON.stringify(last?.members.map((m) => [m.endpoint || m.internalEndpoint, m.mspId, m.alive, m.channels]))}\n${net.observerLog(20)}`;
+    try {
+      t.diagnostic(`network up in ${Date.now() - t0} ms`);
+      const memberOf = (d: PeerStatusDocument, address: string) =>
+        d.members.find((m) => m.endpoint === address || m.internalEndpoint === address);
+
+      // every Fabric peer, with its org and its height
+      last = await status();
+      for (const f of net.fabricPeers) {
+        const m = memberOf(last, f.address);
+        assert.ok(m, `${f.name} listed`);
+        assert.equal(m.mspId, f.mspId);
+        assert.equal(m.alive, true);
+        assert.ok(m.cert && m.cert.subject.includes(`CN=${f.name}`), m.cert?.subject);
+        assert.ok((m.channels.find((c) => c.name === ch)?.height ?? 0) >= 1);
+      }
+
+      await net.cutBlocks(BLOCKS);
+      const top = BLOCKS + 1;
+      const [p0, p1, late] = net.fabricPeers as [
+        (typeof net.fabricPeers)[0],
+        (typeof net.fabricPeers)[0],
+        (typeof net.fabricPeers)[0],
+      ];
+      await until(
+        async () => {
+          last = await status();
+          const d = last;
+          const h = (a: string) => memberOf(d, a)?.channels.find((c) => c.name === ch)?.height;
+          return (
+            h(p0.address) === top &&
+            h(p1.address) === top &&
+            h(late.address) === 1 &&
+            d.channels.find((c) => c.name === ch)!.height === top &&
+            d.alerts.some((a) => a.kind === 'lag' && a.endpoint === late.address)
+          );
+        },
+        'org1 at the top height (the observer too), peer0.org2 at genesis with a lag alert',
+        { timeoutMs: 30_000, intervalMs: 250, detail },
+      );
+      const lag = last!.alerts.find((a) => a.kind === 'lag' && a.endpoint === late.address)!;
+      assert.equal(lag.org, 'Org2MSP');
+      assert.equal(lag.channel, ch);
+      assert.equal(lag.value, BLOCKS);
+      assert.equal(lag.severity, 'warning');
+      t.diagnostic(`lag alert: ${lag.message}`);
+      assert.equal((await net.orderer.orderer.chain(ch)!.height()) >= BigInt(top), true);
+
+      // one org1 Fabric peer leads (its declarations reach the observer); kill the other one
+      await until(
+        async () => {
+          last = await status();
+          const d = last;
+          return [p0, p1].some((f) =>
+            memberOf(d, f.address)?.channels.some((c) => c.name === ch && c.leader === true),
+          );
+        },
+        'the observer sees which org1 peer leads',
+        { timeoutMs: 20_000, intervalMs: 250, detail },
+      );
+      const leads = (f: typeof p0) =>
+        memberOf(last!, f.address)!.channels.some((c) => c.name === ch && c.leader === true);
+      const victim = leads(p0) ? p1 : p0;
+      assert.ok(!last!.alerts.some((a) => a.kind === 'no-leader'), 'a leader is known');
+      const killedAt = Date.now();
+      await victim.peer.kill();
+      let first: number | undefined;
+      await until(
+        async () => {
+          last = await status();
+          const a = last.alerts.find((x) => x.kind === 'unreachable' && x.endpoint === victim.address);
+          if (a && first === undefined) first = Date.now() - killedAt;
+          return a?.severity === 'critical';
+        },
+        `the observer declares ${victim.name} unreachable, then dead`,
+        { timeoutMs: 4 * ALIVE_EXPIRATION_MS, intervalMs: 200, detail },
+      );
+      const dead = Date.now() - killedAt;
+      t.diagnostic(
+        `unreachable after ${first} ms, dead (critical) after ${dead} ms; alive expiration ${ALIVE_EXPIRATION_MS} ms`,
+      );
+      assert.ok(
+        first !== undefined && first <= ALIVE_EXPIRATION_MS,
+        `unreachable within the alive expiration (${first} ms)`,
+      );
+      const a = last!.alerts.find((x) => x.kind === 'unreachable' && x.endpoint === victim.address)!;
+      assert.equal(a.org, 'Org1MSP');
+      assert.match(a.message, /is dead: no alive message since/);
+      const metrics = await (await fetch(`${net.observerUrl}/metrics`)).text();
+      assert.match(metrics, /^grapevine_alerts\{kind="unreachable"\} [1-9]/m);
+      assert.match(metrics, /^grapevine_alerts\{kind="lag"\} [1-9]/m);
+      assert.match(metrics, /^gossip_leader_election_leader\{channel="grapevine"\} 0$/m);
+      t.diagnostic(
+        `observer alerts: ${JSON.stringify(last!.alerts.map((x) => `${x.severity} ${x.kind}: ${x.message}`))}`,
+      );
+      t.diagnostic(
+        `${reads.length} /status reads, none with the observer leading; total ${Date.now() - t0} ms`,
+      );
+    } catch (e) {
+      t.diagnostic(detail());
+      throw e;
+    } finally {
+      await net.stop();
+    }
+  },
+);
