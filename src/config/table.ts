@@ -648,12 +648,13 @@ const GRAPEVINE = [
     'keep',
     'How long a condition must last before it is an alert: a member lagging, no leader or two leaders in our org, an external endpoint that does not accept connections.',
   ),
-  dur(
-    'grapevine.alerts.certExpiry',
-    30 * 24 * 3_600_000,
+  int(
+    'grapevine.alerts.certExpiryDays',
+    30,
     undefined,
     'keep',
-    'Alert `cert-expiring`: a member whose certificate expires within this time (`cert-expired` once it has).',
+    'Alert `cert-expiring`: a member (or this peer) whose certificate expires within this many days (`cert-expired` once it has); 0: only `cert-expired`.',
+    { max: 36_500 },
   ),
   dur(
     'grapevine.alerts.probeInterval',

@@ -60,7 +60,7 @@ export interface AlertConfig {
   readonly lagBlocks: number;
   /** grapevine.alerts.after */
   readonly afterMs: number;
-  /** grapevine.alerts.certExpiry */
+  /** grapevine.alerts.certExpiryDays, in ms */
   readonly certExpiryMs: number;
 }
 

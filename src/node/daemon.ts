@@ -255,7 +255,7 @@ export class PeerDaemon {
   ) {
     const a = config.grapevine.alerts;
     this.alerts = new AlertEvaluator(
-      { lagBlocks: a.lagBlocks, afterMs: a.afterMs, certExpiryMs: a.certExpiryMs },
+      { lagBlocks: a.lagBlocks, afterMs: a.afterMs, certExpiryMs: a.certExpiryDays * 86_400_000 },
       realClock,
     );
   }

@@ -265,7 +265,7 @@ describe('observer config', () => {
     const a = loadWith({}).grapevine.alerts;
     assert.deepEqual(
       { ...a },
-      { lagBlocks: 10, afterMs: 30_000, certExpiryMs: 30 * DAY, probeIntervalMs: 10_000 },
+      { lagBlocks: 10, afterMs: 30_000, certExpiryDays: 30, probeIntervalMs: 10_000 },
     );
     assert.equal(loadWith({}, { CORE_GRAPEVINE_ALERTS_AFTER: '2s' }).grapevine.alerts.afterMs, 2000);
   });
