@@ -68,7 +68,7 @@ import {
   type PeerStatusDocument,
 } from './status.js';
 import { ALERT_KINDS, AlertEvaluator, type Alert } from './alerts.js';
-import { dialTcp, EndpointProbe } from './probe.js';
+import { dialTcp, dialTls, EndpointProbe } from './probe.js';
 import type { StreamFollower } from '../core/stream/follower.js';
 import { grapevineVersion } from '../base/version.js';
 
@@ -488,7 +488,13 @@ export class PeerDaemon {
       );
       closers.push(() => leaders.stop());
       const selfKey = pkiIdKey(transport.selfPkiId);
-      // the alive members' external endpoints (other orgs reach them there; ours too, when set)
+      // the alive members' external endpoints (other orgs reach them there; ours too, when set);
+      // only with an operations server: nothing else reads the alerts
+      const probeTls = tls && {
+        certPem: tls.clientCertPem ?? tls.certPem,
+        keyPem: tls.clientKeyPem ?? tls.keyPem,
+        rootCAs: tls.rootCAs,
+      };
       const probe = new EndpointProbe({
         targets: () =>
           svc.node.discovery
@@ -498,8 +504,9 @@ export class PeerDaemon {
         everyMs: cfg.grapevine.alerts.probeIntervalMs,
         timeoutMs: Math.max(1000, cfg.peer.gossip.connTimeoutMs),
         now: () => realClock.now(),
+        dial: probeTls ? (a, ms) => dialTls(a, ms, probeTls) : dialTcp,
       });
-      probe.start();
+      if (operations) probe.start();
       closers.push(() => probe.stop());
       const daemon = new PeerDaemon(
         cfg,
@@ -515,16 +522,18 @@ export class PeerDaemon {
         log,
       );
       // alerts are judged every second ("for longer than T" needs no /status request), and the
-      // gauge reads the last judgement
-      const evaluate = setInterval(() => {
-        try {
-          daemon.evaluateAlerts(daemon.statusView(new Date(), []));
-        } catch (e) {
-          log.warn({ err: errorMessage(e) }, 'alert evaluation failed');
-        }
-      }, ALERT_EVALUATE_MS);
-      evaluate.unref();
-      closers.push(() => clearInterval(evaluate));
+      // gauge reads the last judgement; without an operations server nobody reads them
+      if (operations) {
+        const evaluate = setInterval(() => {
+          try {
+            daemon.evaluateAlerts(daemon.statusView(new Date(), []));
+          } catch (e) {
+            log.warn({ err: errorMessage(e) }, 'alert evaluation failed');
+          }
+        }, ALERT_EVALUATE_MS);
+        evaluate.unref();
+        closers.push(() => clearInterval(evaluate));
+      }
       metrics.gauge(METRICS.grapevineAlerts, function () {
         for (const [kind, n] of daemon.alertCounts()) this.set({ kind }, n);
       });

@@ -9,10 +9,17 @@
  *   - SIGKILL of org1's non-leading Fabric peer: `unreachable` within the alive expiration
  *     (5 s here: the probe finds its endpoint closed), then `critical` once discovery declares
  *     it dead;
- *   - the observer never leads (every /status read says so) and keeps every block.
+ *   - the observer never leads (every /status read says so) and keeps every block;
+ *   - its endpoint probes (TLS handshakes) reach every live Fabric peer, which logs no failed
+ *     handshake for them.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { peerCryptoDir } from '../../src/network/layout.js';
+import { dialTls } from '../../src/node/probe.js';
 import type { PeerStatusDocument } from '../../src/node/status.js';
 import { fabricOrSkip } from '../helpers/fabric.js';
 import {
@@ -111,6 +118,51 @@ test(
         memberOf(last!, f.address)!.channels.some((c) => c.name === ch && c.leader === true);
       const victim = leads(p0) ? p1 : p0;
       assert.ok(!last!.alerts.some((a) => a.kind === 'no-leader'), 'a leader is known');
+      // every alive peer's endpoint answers the observer's probes (a TLS handshake every 500 ms:
+      // a refused one would be an alert after 1 s), and they log no failed handshake for them
+      assert.deepEqual(
+        last!.alerts.filter((a) => a.kind === 'unreachable'),
+        [],
+      );
+      // the probe as the observer makes it (dialTls with its TLS pair) leaves no error in Fabric's
+      // log, where a bare TCP connection closed before TLS does ("Server TLS handshake failed ...
+      // EOF"): three probes, then one bare connection as a marker; once the marker's line is in
+      // the log, no other EOF failure may have appeared since the probes began
+      const obsSpec = net.layout.peers.find((p) => p.org === 1 && p.index === 2)!;
+      const obsTls = join(peerCryptoDir(net.layout, obsSpec), 'tls');
+      const tls = {
+        certPem: readFileSync(join(obsTls, 'server.crt')),
+        keyPem: readFileSync(join(obsTls, 'server.key')),
+        rootCAs: [readFileSync(join(obsTls, 'ca.crt'))],
+      };
+      const eofLines = () =>
+        p0.peer
+          .tail(100_000)
+          .split('\n')
+          .filter((l) => /TLS handshake failed .* error EOF/.test(l));
+      const before = eofLines().length;
+      for (let i = 0; i < 3; i++)
+        assert.equal(await dialTls(p0.address, 5000, tls), undefined, 'the TLS probe succeeds');
+      const marker = await new Promise<number>((resolve, reject) => {
+        const sock = connect({ host: '127.0.0.1', port: Number(p0.address.split(':')[1]) }, () => {
+          const port = sock.localPort!;
+          sock.destroy();
+          resolve(port);
+        });
+        sock.once('error', reject);
+      });
+      await until(
+        () => eofLines().some((l) => l.includes(`remoteaddress=127.0.0.1:${marker}`)),
+        'the marker in the log',
+        { timeoutMs: 10_000 },
+      );
+      assert.deepEqual(
+        eofLines()
+          .slice(before)
+          .filter((l) => !l.includes(`remoteaddress=127.0.0.1:${marker}`)),
+        [],
+        'no failed handshake from the probes',
+      );
       const killedAt = Date.now();
       await victim.peer.kill();
       let first: number | undefined;

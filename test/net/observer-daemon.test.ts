@@ -141,6 +141,11 @@ test(
         { timeoutMs: 10_000 },
       );
 
+      // the probes (TLS handshakes every 200 ms, an alert at once on failure) reach every peer
+      assert.deepEqual(
+        (await getStatus(observer)).alerts.filter((x) => x.kind === 'unreachable'),
+        [],
+      );
       await late.stop();
       let doc: PeerStatusDocument | undefined;
       await until(
