@@ -9,6 +9,9 @@
  *   - SIGKILL of org1's non-leading Fabric peer: `unreachable` within the alive expiration
  *     (5 s here: the probe finds its endpoint closed), then `critical` once discovery declares
  *     it dead;
+ *   - another identity (peer1.org2's) started at the dead peer's endpoint: `identity-changed`;
+ *   - with grapevine.alerts.certExpiryDays 3660, every certificate (valid ten years) is
+ *     `cert-expiring`, with the days left;
  *   - the observer never leads (every /status read says so) and keeps every block;
  *   - its endpoint probes (TLS handshakes) reach every live Fabric peer, which logs no failed
  *     handshake for them.
@@ -18,13 +21,14 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { peerCryptoDir } from '../../src/network/layout.js';
+import { genesisFile, peerCryptoDir } from '../../src/network/layout.js';
 import { dialTls } from '../../src/node/probe.js';
 import type { PeerStatusDocument } from '../../src/node/status.js';
-import { fabricOrSkip } from '../helpers/fabric.js';
+import { FabricPeer, fabricOrSkip } from '../helpers/fabric.js';
 import {
   ALIVE_EXPIRATION_MS,
   startFabricObserverNetwork,
+  TIMERS,
   type FabricObserverNetwork,
 } from '../helpers/fabric-observer.js';
 import { until } from '../helpers/until.js';
@@ -38,7 +42,11 @@ test(
     const fabric = fabricOrSkip(t);
     if (!fabric) return;
     const t0 = Date.now();
-    const net: FabricObserverNetwork = await startFabricObserverNetwork({ fabric });
+    // every certificate of the layout is valid ten years: with 3660 days, every one is "expiring"
+    const net: FabricObserverNetwork = await startFabricObserverNetwork({
+      fabric,
+      observerEnv: { CORE_GRAPEVINE_ALERTS_CERTEXPIRYDAYS: '3660' },
+    });
     const ch = net.channel;
     const reads: PeerStatusDocument[] = [];
     const status = async () => {
@@ -57,8 +65,11 @@ test(
       `alerts: ${JSON.stringify(last?.alerts)}\nmembers: ${JSON.stringify(last?.members.map((m) => [m.endpoint || m.internalEndpoint, m.mspId, m.alive, m.channels]))}\n${net.observerLog(20)}`;
     try {
       t.diagnostic(`network up in ${Date.now() - t0} ms`);
-      const memberOf = (d: PeerStatusDocument, address: string) =>
-        d.members.find((m) => m.endpoint === address || m.internalEndpoint === address);
+      /** The member at `address` (the alive one first: a dead one may share its endpoint). */
+      const memberOf = (d: PeerStatusDocument, address: string, alive = false) =>
+        d.members.find(
+          (m) => (m.endpoint === address || m.internalEndpoint === address) && (!alive || m.alive),
+        );
 
       // every Fabric peer, with its org and its height
       last = await status();
@@ -69,6 +80,23 @@ test(
         assert.equal(m.alive, true);
         assert.ok(m.cert && m.cert.subject.includes(`CN=${f.name}`), m.cert?.subject);
         assert.ok((m.channels.find((c) => c.name === ch)?.height ?? 0) >= 1);
+      }
+
+      // certificates: every Fabric peer's, and the observer's own, expire within 3660 days
+      await until(
+        async () => {
+          last = await status();
+          const d = last;
+          return [...net.fabricPeers.map((f) => memberOf(d, f.address)!.pkiId), d.peer.pkiId].every((id) =>
+            d.alerts.some((a) => a.kind === 'cert-expiring' && a.pkiId === id),
+          );
+        },
+        'a cert-expiring alert for every peer',
+        { timeoutMs: 10_000, intervalMs: 250, detail },
+      );
+      for (const a of last.alerts.filter((x) => x.kind === 'cert-expiring')) {
+        assert.equal(a.severity, 'warning');
+        assert.ok(a.value! > 3000 && a.value! <= 3660, `days left: ${a.value}`);
       }
 
       await net.cutBlocks(BLOCKS);
@@ -187,6 +215,38 @@ test(
       const a = last!.alerts.find((x) => x.kind === 'unreachable' && x.endpoint === victim.address)!;
       assert.equal(a.org, 'Org1MSP');
       assert.match(a.message, /is dead: no alive message since/);
+      // another identity (peer1.org2's, another org) now answers at the dead peer's endpoint
+      const spec21 = net.layout.peers.find((p) => p.org === 2 && p.index === 1)!;
+      const c21 = peerCryptoDir(net.layout, spec21);
+      const impostor = await FabricPeer.start({
+        fabric,
+        dir: join(net.root, 'fabric-impostor'),
+        name: spec21.name,
+        mspId: spec21.mspId,
+        mspDir: join(c21, 'msp'),
+        tlsDir: join(c21, 'tls'),
+        port: Number(victim.address.split(':')[1]),
+        bootstrap: late.address,
+        env: { ...TIMERS, CORE_PEER_GOSSIP_USELEADERELECTION: 'false', CORE_PEER_GOSSIP_ORGLEADER: 'false' },
+      });
+      try {
+        await impostor.joinChannel(genesisFile(net.layout), late.adminMsp);
+        await until(
+          async () => {
+            last = await status();
+            return last.alerts.some((x) => x.kind === 'identity-changed' && x.endpoint === victim.address);
+          },
+          `identity-changed at ${victim.address}`,
+          { timeoutMs: 30_000, intervalMs: 250, detail },
+        );
+        const ic = last!.alerts.find((x) => x.kind === 'identity-changed' && x.endpoint === victim.address)!;
+        assert.equal(ic.org, 'Org2MSP');
+        assert.equal(ic.severity, 'warning');
+        assert.equal(ic.pkiId, memberOf(last!, victim.address, true)!.pkiId);
+        t.diagnostic(`identity-changed alert: ${ic.message}`);
+      } finally {
+        await impostor.stop();
+      }
       const metrics = await (await fetch(`${net.observerUrl}/metrics`)).text();
       assert.match(metrics, /^grapevine_alerts\{kind="unreachable"\} [1-9]/m);
       assert.match(metrics, /^grapevine_alerts\{kind="lag"\} [1-9]/m);
