@@ -21,7 +21,7 @@
  *                     (a restart with a renewed or different certificate, two peers configured
  *                     with one endpoint); warning, held IDENTITY_CHANGE_HOLD_MS after it was seen.
  * State is bounded: the "since when" maps hold only what the last evaluation saw (and at most
- * MAX_TRACKED entries), the endpoint history is an LRU of MAX_ENDPOINTS, the changes at most
+ * MAX_TRACKED entries), the endpoint history holds MAX_ENDPOINTS (oldest claim evicted), the changes at most
  * MAX_CHANGES; the list returned is cut at MAX_ALERTS (the counts are not).
  */
 import type { Clock } from '../base/time.js';
@@ -107,7 +107,8 @@ export interface AlertInput {
 }
 
 export const MAX_TRACKED = 100_000;
-export const MAX_ENDPOINTS = 4096;
+/** Endpoints remembered: two per member of a status document (external, internal). */
+export const MAX_ENDPOINTS = 20_000;
 export const MAX_CHANGES = 256;
 export const MAX_ALERTS = 1000;
 /** How long an identity change stays an alert after it was seen. */
@@ -127,6 +128,21 @@ function orgOf(m: Pick<AlertMember, 'mspId'>): { org?: string } {
   return m.mspId ? { org: m.mspId } : {};
 }
 
+/** An alert found, made (message and all) only if it is listed. */
+interface Pending {
+  readonly kind: AlertKind;
+  readonly severity: AlertSeverity;
+  readonly sinceMs: number;
+  readonly make: () => Omit<Alert, 'kind' | 'severity' | 'since'>;
+}
+
+const pend = (kind: AlertKind, severity: AlertSeverity, sinceMs: number, make: Pending['make']): Pending => ({
+  kind,
+  severity,
+  sinceMs,
+  make,
+});
+
 interface Change {
   readonly old: string;
   readonly now: string;
@@ -138,7 +154,7 @@ export class AlertEvaluator {
   private lagSince = new Map<string, number>();
   private leaderSince = new Map<string, { kind: 'no-leader' | 'two-leaders'; since: number }>();
   private probeSeen = new Map<string, number>();
-  /** endpoint -> PKI-ID last seen claiming it (LRU order: oldest first). */
+  /** endpoint -> PKI-ID last seen claiming it (oldest claim first). */
   private readonly owners = new Map<string, string>();
   /** endpoint -> the change seen there. */
   private readonly changes = new Map<string, Change>();
@@ -162,7 +178,8 @@ export class AlertEvaluator {
 
   evaluate(input: AlertInput): readonly Alert[] {
     const now = this.clock.now();
-    const out: Alert[] = [];
+    // every alert is counted; only the MAX_ALERTS listed are made (messages cost)
+    const out: Pending[] = [];
     this.lag(input, now, out);
     this.leaders(input, now, out);
     this.certs(input, now, out);
@@ -172,16 +189,21 @@ export class AlertEvaluator {
       (a, b) =>
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
         KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! ||
-        (a.since < b.since ? -1 : a.since > b.since ? 1 : 0),
+        a.sinceMs - b.sinceMs,
     );
     const counts = new Map<AlertKind, number>(ALERT_KINDS.map((k) => [k, 0]));
     for (const a of out) counts.set(a.kind, counts.get(a.kind)! + 1);
     this.lastCounts = counts;
-    this.last = out.length > MAX_ALERTS ? out.slice(0, MAX_ALERTS) : out;
+    this.last = out.slice(0, MAX_ALERTS).map((p) => ({
+      kind: p.kind,
+      severity: p.severity,
+      since: iso(p.sinceMs),
+      ...p.make(),
+    }));
     return this.last;
   }
 
-  private lag(input: AlertInput, now: number, out: Alert[]): void {
+  private lag(input: AlertInput, now: number, out: Pending[]): void {
     const next = new Map<string, number>();
     const alive = input.members.filter((m) => m.alive);
     for (const ch of input.channels) {
@@ -200,23 +222,22 @@ export class AlertEvaluator {
         const since = this.lagSince.get(key) ?? now;
         if (next.size < MAX_TRACKED) next.set(key, since);
         if (now - since < this.config.afterMs) continue;
-        out.push({
-          kind: 'lag',
-          severity: 'warning',
-          since: iso(since),
-          message: `${nameOf(m)}${m.mspId ? ` (${m.mspId})` : ''} is ${behind} blocks behind on channel ${ch.name} (height ${height}, highest known ${max})`,
-          pkiId: m.pkiId,
-          ...(m.endpoint || m.internalEndpoint ? { endpoint: m.endpoint || m.internalEndpoint } : {}),
-          ...orgOf(m),
-          channel: ch.name,
-          value: behind,
-        });
+        out.push(
+          pend('lag', 'warning', since, () => ({
+            message: `${nameOf(m)}${m.mspId ? ` (${m.mspId})` : ''} is ${behind} blocks behind on channel ${ch.name} (height ${height}, highest known ${max})`,
+            pkiId: m.pkiId,
+            ...(m.endpoint || m.internalEndpoint ? { endpoint: m.endpoint || m.internalEndpoint } : {}),
+            ...orgOf(m),
+            channel: ch.name,
+            value: behind,
+          })),
+        );
       }
     }
     this.lagSince = next;
   }
 
-  private leaders(input: AlertInput, now: number, out: Alert[]): void {
+  private leaders(input: AlertInput, now: number, out: Pending[]): void {
     const next = new Map<string, { kind: 'no-leader' | 'two-leaders'; since: number }>();
     for (const ch of input.channels) {
       if (!ch.elected) continue;
@@ -230,92 +251,90 @@ export class AlertEvaluator {
       const org = input.self.mspId;
       out.push(
         kind === 'no-leader'
-          ? {
-              kind,
-              severity: 'critical',
-              since: iso(since),
+          ? pend(kind, 'critical', since, () => ({
               message: `no member of ${org} leads channel ${ch.name}: nobody pulls its blocks from the ordering service`,
               org,
               channel: ch.name,
-            }
-          : {
-              kind,
-              severity: 'warning',
-              since: iso(since),
+            }))
+          : pend(kind, 'warning', since, () => ({
               message: `${n} members of ${org} lead channel ${ch.name} (${[...new Set(ch.leaders)].map((p) => p.slice(0, 16)).join(', ')}): their views of the org differ`,
               org,
               channel: ch.name,
               value: n,
-            },
+            })),
       );
     }
     this.leaderSince = next;
   }
 
-  private certs(input: AlertInput, now: number, out: Alert[]): void {
+  private certs(input: AlertInput, now: number, out: Pending[]): void {
     for (const m of input.members) {
-      if (m.notAfterMs === undefined) continue;
-      const who = `${nameOf(m)}${m.mspId ? ` (${m.mspId})` : ''}`;
-      const subject = m.subject ? ` ${m.subject}` : '';
-      const ids = {
-        pkiId: m.pkiId,
-        ...(m.endpoint || m.internalEndpoint ? { endpoint: m.endpoint || m.internalEndpoint } : {}),
-        ...orgOf(m),
-      };
-      if (m.notAfterMs <= now) {
-        out.push({
-          kind: 'cert-expired',
-          severity: 'critical',
-          since: iso(m.notAfterMs),
-          message: `the certificate of ${who}${subject} expired ${iso(m.notAfterMs)}: its messages are refused`,
-          ...ids,
-        });
-      } else if (m.notAfterMs - now <= this.config.certExpiryMs) {
-        const days = Math.round(((m.notAfterMs - now) / DAY_MS) * 10) / 10;
-        out.push({
-          kind: 'cert-expiring',
-          severity: 'warning',
-          since: iso(m.notAfterMs - this.config.certExpiryMs),
-          message: `the certificate of ${who}${subject} expires ${iso(m.notAfterMs)}, in ${days} days`,
-          ...ids,
-          value: days,
-        });
+      const notAfter = m.notAfterMs;
+      if (notAfter === undefined) continue;
+      const about = () => ({
+        who: `${nameOf(m)}${m.mspId ? ` (${m.mspId})` : ''}${m.subject ? ` ${m.subject}` : ''}`,
+        ids: {
+          pkiId: m.pkiId,
+          ...(m.endpoint || m.internalEndpoint ? { endpoint: m.endpoint || m.internalEndpoint } : {}),
+          ...orgOf(m),
+        },
+      });
+      if (notAfter <= now) {
+        out.push(
+          pend('cert-expired', 'critical', notAfter, () => {
+            const { who, ids } = about();
+            return {
+              message: `the certificate of ${who} expired ${iso(notAfter)}: its messages are refused`,
+              ...ids,
+            };
+          }),
+        );
+      } else if (notAfter - now <= this.config.certExpiryMs) {
+        const days = Math.round(((notAfter - now) / DAY_MS) * 10) / 10;
+        out.push(
+          pend('cert-expiring', 'warning', notAfter - this.config.certExpiryMs, () => {
+            const { who, ids } = about();
+            return {
+              message: `the certificate of ${who} expires ${iso(notAfter)}, in ${days} days`,
+              ...ids,
+              value: days,
+            };
+          }),
+        );
       }
     }
   }
 
-  private unreachable(input: AlertInput, now: number, out: Alert[]): void {
+  private unreachable(input: AlertInput, now: number, out: Pending[]): void {
     const dead = new Set<string>();
     for (const m of input.members) {
       if (m.alive || m.pkiId === input.self.pkiId) continue;
       dead.add(m.pkiId);
-      out.push({
-        kind: 'unreachable',
-        severity: 'critical',
-        since: iso(m.lastSeenMs),
-        message: `${nameOf(m)}${m.mspId ? ` (${m.mspId})` : ''} is dead: no alive message since ${iso(m.lastSeenMs)}`,
-        pkiId: m.pkiId,
-        ...(m.endpoint || m.internalEndpoint ? { endpoint: m.endpoint || m.internalEndpoint } : {}),
-        ...orgOf(m),
-      });
+      out.push(
+        pend('unreachable', 'critical', m.lastSeenMs, () => ({
+          message: `${nameOf(m)}${m.mspId ? ` (${m.mspId})` : ''} is dead: no alive message since ${iso(m.lastSeenMs)}`,
+          pkiId: m.pkiId,
+          ...(m.endpoint || m.internalEndpoint ? { endpoint: m.endpoint || m.internalEndpoint } : {}),
+          ...orgOf(m),
+        })),
+      );
     }
     const byPki = new Map(input.members.map((m) => [m.pkiId, m]));
     for (const f of input.unreachable) {
       if (dead.has(f.pkiId) || now - f.sinceMs < this.config.afterMs) continue;
       const m = byPki.get(f.pkiId);
-      out.push({
-        kind: 'unreachable',
-        severity: 'warning',
-        since: iso(f.sinceMs),
-        message: `${f.endpoint}${m?.mspId ? ` (${m.mspId})` : ''} is alive in gossip but its external endpoint does not accept connections: ${f.error}`,
-        pkiId: f.pkiId,
-        endpoint: f.endpoint,
-        ...(m ? orgOf(m) : {}),
-      });
+      out.push(
+        pend('unreachable', 'warning', f.sinceMs, () => ({
+          message: `${f.endpoint}${m?.mspId ? ` (${m.mspId})` : ''} is alive in gossip but its external endpoint does not accept connections: ${f.error}`,
+          pkiId: f.pkiId,
+          endpoint: f.endpoint,
+          ...(m ? orgOf(m) : {}),
+        })),
+      );
     }
   }
 
-  private identities(input: AlertInput, now: number, out: Alert[]): void {
+  private identities(input: AlertInput, now: number, out: Pending[]): void {
     const claim = (endpoint: string, m: AlertMember, record: boolean) => {
       if (endpoint === '') return;
       const prev = this.owners.get(endpoint);
@@ -335,7 +354,9 @@ export class AlertEvaluator {
           ...(m.mspId ? { mspId: m.mspId } : {}),
         });
       }
-      if (prev !== undefined && !record) return;
+      // unchanged, or a dead member's old claim: nothing to record (no reordering either: the
+      // map holds every member's endpoints, so eviction is for churn beyond that)
+      if (prev === m.pkiId || (prev !== undefined && !record)) return;
       this.owners.delete(endpoint);
       if (this.owners.size >= MAX_ENDPOINTS) {
         const oldest = this.owners.keys().next().value;
@@ -354,15 +375,14 @@ export class AlertEvaluator {
         this.changes.delete(endpoint);
         continue;
       }
-      out.push({
-        kind: 'identity-changed',
-        severity: 'warning',
-        since: iso(c.sinceMs),
-        message: `${endpoint} now claims PKI-ID ${c.now.slice(0, 16)}${c.mspId ? ` (${c.mspId})` : ''} instead of ${c.old.slice(0, 16)} seen there before (a new or renewed certificate, or two peers with one endpoint)`,
-        pkiId: c.now,
-        endpoint,
-        ...(c.mspId ? { org: c.mspId } : {}),
-      });
+      out.push(
+        pend('identity-changed', 'warning', c.sinceMs, () => ({
+          message: `${endpoint} now claims PKI-ID ${c.now.slice(0, 16)}${c.mspId ? ` (${c.mspId})` : ''} instead of ${c.old.slice(0, 16)} seen there before (a new or renewed certificate, or two peers with one endpoint)`,
+          pkiId: c.now,
+          endpoint,
+          ...(c.mspId ? { org: c.mspId } : {}),
+        })),
+      );
     }
   }
 }
