@@ -12,6 +12,7 @@
  *   - another identity (peer1.org2's) started at the dead peer's endpoint: `identity-changed`;
  *   - with grapevine.alerts.certExpiryDays 3660, every certificate (valid ten years) is
  *     `cert-expiring`, with the days left;
+ *   - the org1 leader killed too: `no-leader` (critical) for org1, the observer never standing;
  *   - the observer never leads (every /status read says so) and keeps every block;
  *   - its endpoint probes (TLS handshakes) reach every live Fabric peer, which logs no failed
  *     handshake for them.
@@ -247,7 +248,24 @@ test(
       } finally {
         await impostor.stop();
       }
+      // the leader goes too: nobody in org1 declares any more (the observer never stands):
+      // no-leader once the last declaration is leaderAliveThreshold old, plus alerts.after
+      const leader = victim === p0 ? p1 : p0;
+      await leader.peer.kill();
+      await until(
+        async () => {
+          last = await status();
+          return last.alerts.some((x) => x.kind === 'no-leader' && x.channel === ch);
+        },
+        'no-leader for org1',
+        { timeoutMs: 20_000, intervalMs: 250, detail },
+      );
+      const nl = last!.alerts.find((x) => x.kind === 'no-leader')!;
+      assert.equal(nl.severity, 'critical');
+      assert.equal(nl.org, 'Org1MSP');
+      t.diagnostic(`no-leader alert: ${nl.message}`);
       const metrics = await (await fetch(`${net.observerUrl}/metrics`)).text();
+      assert.match(metrics, /^grapevine_alerts\{kind="no-leader"\} 1$/m);
       assert.match(metrics, /^grapevine_alerts\{kind="unreachable"\} [1-9]/m);
       assert.match(metrics, /^grapevine_alerts\{kind="lag"\} [1-9]/m);
       assert.match(metrics, /^gossip_leader_election_leader\{channel="grapevine"\} 0$/m);
