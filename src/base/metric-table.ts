@@ -403,6 +403,15 @@ const CONN = {
   ),
 } as const;
 
+/** Alerts of the peer's /status (src/node/alerts.ts; docs/operations.md, "Alerts"). */
+const ALERTS = {
+  grapevineAlerts: gauge(
+    'grapevine_alerts',
+    "Active alerts of this peer's /status, by kind (lag, no-leader, two-leaders, cert-expiring, cert-expired, unreachable, identity-changed)",
+    ['kind'],
+  ),
+} as const;
+
 const GRPC = ['service', 'method'] as const;
 const GRPC_CODE = ['service', 'method', 'code'] as const;
 
@@ -553,6 +562,7 @@ export const METRIC_SECTIONS = [
   { title: 'Version and ledger (peer and orderer)', metrics: PEER },
   { title: 'gRPC server', metrics: GRPC_SERVER },
   { title: 'Connection limits (every listening port)', metrics: CONN },
+  { title: 'Alerts (peer)', metrics: ALERTS },
   { title: 'Orderer', metrics: ORDERER },
 ] as const;
 
@@ -569,6 +579,7 @@ export const METRICS = {
   ...PEER,
   ...GRPC_SERVER,
   ...CONN,
+  ...ALERTS,
   ...ORDERER,
 } as const;
 

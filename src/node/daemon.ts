@@ -15,15 +15,19 @@
  *      Broadcast answers UNIMPLEMENTED);
  *   5. the operations server (operations.listenAddress): /healthz as Fabric's (no gossip check: a
  *      lone peer is alive), /readyz failing while the peer has no gossip connection, /status
- *      (what the peer sees of the network, ./status.ts);
+ *      (what the peer sees of the network, ./status.ts, with its alerts, ./alerts.ts, evaluated
+ *      every second for the grapevine_alerts gauge; the members' external endpoints probed every
+ *      grapevine.alerts.probeInterval, ./probe.ts);
  *   6. the GossipService with each channel's ledger (and, with grapevine.catchup.enabled, the
  *      catch-up client; streamed blocks verified in worker threads by the MCS), then start.
+ * With grapevine.observer the peer never leads (its election config says neither election nor
+ * static leader, config/modules.ts) and runs no block stream (no marker: no Grapevine peer takes
+ * it as upstream or source; it gets blocks by push, pull and state transfer, as a Fabric peer).
  * Any failure undoes what was started (in reverse) and throws an error naming what to fix.
  * stop() stops everything in reverse order; idempotent.
  */
 import { processResources, residentBytes } from '../base/resources.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { loadCommIdentity } from '../comm/identity.js';
 import { pkiIdKey } from '../base/pkiid.js';
 import type { CommTls } from '../comm/tls.js';
@@ -56,6 +60,7 @@ import { OperationsServer } from '../ops/operations.js';
 import { operationsOptionsFromConfig } from './operations-config.js';
 import { CommitTracker, type ChannelState, type PeerStateSnapshot, type StreamState } from './peerstate.js';
 import {
+  alertInputOf,
   buildStatus,
   CertCache,
   LeaderWatch,
@@ -63,6 +68,8 @@ import {
   serveStatus,
   type PeerStatusDocument,
 } from './status.js';
+import { ALERT_KINDS, AlertEvaluator, type Alert } from './alerts.js';
+import { dialTcp, dialTls, EndpointProbe } from './probe.js';
 import type { StreamFollower } from '../core/stream/follower.js';
 import { grapevineVersion } from '../base/version.js';
 
@@ -79,6 +86,9 @@ export interface PeerDaemonOptions {
 }
 
 export class DaemonError extends GrapevineError {}
+
+/** How often the alerts are judged (ms). */
+const ALERT_EVALUATE_MS = 1000;
 
 type Closer = () => Promise<void> | void;
 
@@ -141,23 +151,6 @@ function gossipTls(cfg: PeerConfig, channels: readonly OpenChannel[]): CommTls |
   };
 }
 
-function dial(address: string, timeoutMs: number): Promise<string | undefined> {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(i + 1));
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (err?: string) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(err);
-    };
-    const timer = setTimeout(() => done('no answer'), timeoutMs);
-    s.once('connect', () => done());
-    s.once('error', (e) => done(errorMessage(e)));
-  });
-}
-
 /** A channel's orderer endpoints, after peer.deliveryclient.addressOverrides. */
 function ordererAddresses(cfg: PeerConfig, ch: OpenChannel): string[] {
   const overrides = new Map(cfg.peer.deliveryclient.addressOverrides.map((o) => [o.from, o.to]));
@@ -215,7 +208,7 @@ export class OrdererWatch {
         }
         const errors: string[] = [];
         for (const a of ch.addresses) {
-          const err = await dial(a, 1000);
+          const err = await dialTcp(a, 1000);
           if (err === undefined) break;
           errors.push(`${a}: ${err}`);
         }
@@ -245,6 +238,7 @@ export class PeerDaemon {
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   private readonly certs = new CertCache();
+  private readonly alerts: AlertEvaluator;
 
   private constructor(
     readonly config: PeerConfig,
@@ -254,9 +248,18 @@ export class PeerDaemon {
     readonly channels: readonly OpenChannel[],
     private readonly tracker: CommitTracker,
     private readonly leaders: LeaderWatch,
+    private readonly probe: EndpointProbe,
+    /** Our serialized identity (our certificate's expiry for the alerts). */
+    private readonly selfIdentity: Uint8Array,
     private readonly closers: Closer[],
     private readonly log: Logger,
-  ) {}
+  ) {
+    const a = config.grapevine.alerts;
+    this.alerts = new AlertEvaluator(
+      { lagBlocks: a.lagBlocks, afterMs: a.afterMs, certExpiryMs: a.certExpiryDays * 86_400_000 },
+      realClock,
+    );
+  }
 
   /** Start a peer; on failure nothing is left running and the error names what to fix. */
   static async start(o: PeerDaemonOptions): Promise<PeerDaemon> {
@@ -486,6 +489,27 @@ export class PeerDaemon {
         electionConfigOf(cfg).leaderAliveThresholdMs,
       );
       closers.push(() => leaders.stop());
+      const selfKey = pkiIdKey(transport.selfPkiId);
+      // the alive members' external endpoints (other orgs reach them there; ours too, when set);
+      // only with an operations server: nothing else reads the alerts
+      const probeTls = tls && {
+        certPem: tls.clientCertPem ?? tls.certPem,
+        keyPem: tls.clientKeyPem ?? tls.keyPem,
+        rootCAs: tls.rootCAs,
+      };
+      const probe = new EndpointProbe({
+        targets: () =>
+          svc.node.discovery
+            .aliveMembers()
+            .filter((m) => m.endpoint !== '' && pkiIdKey(m.pkiId) !== selfKey)
+            .map((m) => ({ endpoint: m.endpoint, pkiId: pkiIdKey(m.pkiId) })),
+        everyMs: cfg.grapevine.alerts.probeIntervalMs,
+        timeoutMs: Math.max(1000, cfg.peer.gossip.connTimeoutMs),
+        now: () => realClock.now(),
+        dial: probeTls ? (a, ms) => dialTls(a, ms, probeTls) : dialTcp,
+      });
+      if (operations) probe.start();
+      closers.push(() => probe.stop());
       const daemon = new PeerDaemon(
         cfg,
         svc,
@@ -494,13 +518,32 @@ export class PeerDaemon {
         channels,
         tracker,
         leaders,
+        probe,
+        local.identity.serialized,
         closers,
         log,
       );
+      // alerts are judged every second ("for longer than T" needs no /status request), and the
+      // gauge reads the last judgement; without an operations server nobody reads them
+      if (operations) {
+        const evaluate = setInterval(() => {
+          try {
+            daemon.evaluateAlerts(daemon.statusView(new Date(), []));
+          } catch (e) {
+            log.warn({ err: errorMessage(e) }, 'alert evaluation failed');
+          }
+        }, ALERT_EVALUATE_MS);
+        evaluate.unref();
+        closers.push(() => clearInterval(evaluate));
+      }
+      metrics.gauge(METRICS.grapevineAlerts, function () {
+        for (const [kind, n] of daemon.alertCounts()) this.set({ kind }, n);
+      });
       operations?.registerRoute('/status', (req, res) => serveStatus(req.method, res, () => daemon.status()));
       log.info(
         {
           endpoint: transport.endpoint,
+          ...(cfg.grapevine.observer ? { observer: true } : {}),
           pkiId: pkiIdKey(transport.selfPkiId).slice(0, 16),
           operations: operations?.address(),
           channels: channels.map((c) => `${c.channelId}@${c.ledger.height()}`),
@@ -542,10 +585,35 @@ export class PeerDaemon {
 
   /** GET /status (./status.ts): what this peer sees of the network; drains nothing. */
   async status(): Promise<PeerStatusDocument> {
+    const view = this.statusView(new Date(), await refusedCounts(this.service.metrics));
+    return { ...view, alerts: this.evaluateAlerts(view) };
+  }
+
+  /** Active alerts of each kind at the last evaluation (every kind present). */
+  alertCounts(): ReadonlyMap<(typeof ALERT_KINDS)[number], number> {
+    return this.alerts.counts();
+  }
+
+  /** Judge the alerts on `view` (the status without them); @internal to the daemon's timer. */
+  evaluateAlerts(view: Omit<PeerStatusDocument, 'alerts'>): readonly Alert[] {
+    const selfCert = this.certs.of(view.peer.pkiId, () => this.selfIdentity, new Date(view.time));
+    const dynamic = (ch: string) => this.service.channel(ch)?.mode === 'dynamic';
+    return this.alerts.evaluate(
+      alertInputOf(view, {
+        elected: (ch) => dynamic(ch) || this.leaders.electionSeen(ch),
+        declarers: (ch) => this.leaders.declarers(ch),
+        ...(selfCert ? { selfNotAfterMs: Date.parse(selfCert.notAfter), selfSubject: selfCert.subject } : {}),
+        unreachable: this.probe.failures(),
+      }),
+    );
+  }
+
+  /** The status document without its alerts; @internal to status() and the alert timer. */
+  statusView(now: Date, refused: PeerStatusDocument['refused']): Omit<PeerStatusDocument, 'alerts'> {
     const node = this.service.node;
     const store = this.transport.identityStore;
     return buildStatus({
-      now: new Date(),
+      now,
       peer: {
         id: this.peerId(),
         mspId: this.config.peer.localMspId,
@@ -553,6 +621,7 @@ export class PeerDaemon {
         pkiId: pkiIdKey(this.transport.selfPkiId),
         version: grapevineVersion(),
         startedAt: new Date(this.startedAt).toISOString(),
+        observer: this.config.grapevine.observer,
       },
       channels: this.channelStates(),
       alive: node.discovery.aliveMembers(),
@@ -564,7 +633,7 @@ export class PeerDaemon {
       identity: (id) => store.peek(id),
       connections: this.transport.connections(),
       commits: this.tracker.recent(),
-      refused: await refusedCounts(this.service.metrics),
+      refused,
       leaders: this.leaders,
       certs: this.certs,
       dynamic: (ch) => this.service.channel(ch)?.mode === 'dynamic',

@@ -10,7 +10,8 @@
  *                and, for our own org, whether it declared leadership within leaderAliveThreshold;
  *   connections  our open gossip connections;
  *   commits      the last RECENT_COMMITS blocks committed (CommitTracker.recent());
- *   refused      the non-zero series of the registry's dropped/refused/rejected counters.
+ *   refused      the non-zero series of the registry's dropped/refused/rejected counters;
+ *   alerts       what needs a person (./alerts.ts), from this same view.
  * Work per request is bounded by those limits (members, the LRU of parsed certificates, the
  * commit ring, the counters' label sets).
  */
@@ -23,6 +24,7 @@ import type { LeadershipEvent } from '../core/channel/types.js';
 import { identityFromSerialized } from '../identity/x509identity.js';
 import { LruCache } from '../identity/lru.js';
 import type { ChannelState, CommitRecord, StreamState } from './peerstate.js';
+import type { Alert, AlertInput, AlertMember, EndpointFailure } from './alerts.js';
 
 /** Certificate facts of a member. */
 export interface CertStatus {
@@ -89,12 +91,16 @@ export interface PeerStatusDocument {
     readonly pkiId: string;
     readonly version: string;
     readonly startedAt: string;
+    /** Observer mode (grapevine.observer): never a leader, never a stream source or upstream. */
+    readonly observer: boolean;
   };
   readonly channels: readonly (Omit<ChannelState, 'members'> & { readonly stream?: StreamState })[];
   readonly members: readonly MemberStatus[];
   readonly connections: readonly ConnectionStatus[];
   readonly commits: readonly CommitStatus[];
   readonly refused: readonly RefusedCount[];
+  /** Active alerts (./alerts.ts), critical first. */
+  readonly alerts: readonly Alert[];
 }
 
 /** Counters listed under `refused`: what was dropped, refused or rejected, by reason. */
@@ -109,6 +115,7 @@ export const REFUSED_METRICS: readonly string[] = [...METRIC_BY_NAME.values()]
 /** At most this many members are listed (discovery bounds them well below). */
 export const MAX_STATUS_MEMBERS = 10_000;
 const MAX_DECLARERS = 64;
+const MAX_ELECTED_CHANNELS = 4096;
 
 /**
  * Who declared leadership of which channel, and when (verified LeadershipMessages with
@@ -116,6 +123,8 @@ const MAX_DECLARERS = 64;
  */
 export class LeaderWatch {
   private readonly seen = new Map<string, Map<string, number>>();
+  /** Channels (ours: bounded) on which our org's LeadershipMessages were seen. */
+  private readonly elected = new Set<string>();
   private readonly unsubscribe: Unsubscribe;
 
   constructor(
@@ -124,6 +133,7 @@ export class LeaderWatch {
     private readonly aliveThresholdMs: number,
   ) {
     this.unsubscribe = onLeadership((e) => {
+      if (this.elected.size < MAX_ELECTED_CHANNELS) this.elected.add(e.channel);
       if (!e.message.isDeclaration) return;
       let m = this.seen.get(e.channel);
       if (!m) this.seen.set(e.channel, (m = new Map()));
@@ -141,6 +151,19 @@ export class LeaderWatch {
   declared(channel: string, pkiId: string): boolean {
     const at = this.seen.get(channel)?.get(pkiId);
     return at !== undefined && this.now() - at <= this.aliveThresholdMs;
+  }
+
+  /** Our org's members declaring leadership of `channel` now (within the threshold). */
+  declarers(channel: string): string[] {
+    const m = this.seen.get(channel);
+    if (!m) return [];
+    const now = this.now();
+    return [...m].filter(([, at]) => now - at <= this.aliveThresholdMs).map(([k]) => k);
+  }
+
+  /** Whether our org's LeadershipMessages (proposals or declarations) of `channel` were ever seen. */
+  electionSeen(channel: string): boolean {
+    return this.elected.has(channel);
   }
 
   stop(): void {
@@ -174,6 +197,55 @@ export class CertCache {
     if (!c) return undefined;
     return { subject: c.subject, notAfter: c.notAfter.toISOString(), expired: c.notAfter <= now };
   }
+}
+
+/** The alert evaluator's input from a status document (./alerts.ts). */
+export function alertInputOf(
+  doc: Omit<PeerStatusDocument, 'alerts'>,
+  o: {
+    /** Our org elects the channel's leader (its LeadershipMessages seen, or we take part). */
+    readonly elected: (channel: string) => boolean;
+    /** Our org's members that declared leadership of the channel within the threshold (LeaderWatch). */
+    readonly declarers: (channel: string) => readonly string[];
+    /** Our certificate's expiry (ms). */
+    readonly selfNotAfterMs?: number;
+    readonly selfSubject?: string;
+    readonly unreachable: readonly EndpointFailure[];
+  },
+): AlertInput {
+  const members: AlertMember[] = doc.members.map((m) => ({
+    pkiId: m.pkiId,
+    ...(m.mspId ? { mspId: m.mspId } : {}),
+    endpoint: m.endpoint,
+    internalEndpoint: m.internalEndpoint,
+    alive: m.alive,
+    lastSeenMs: Date.parse(m.lastSeen),
+    ...(m.cert ? { notAfterMs: Date.parse(m.cert.notAfter), subject: m.cert.subject } : {}),
+    heights: m.channels.map((c) => ({ name: c.name, height: c.height })),
+  }));
+  // this peer: its lag, its certificate
+  members.push({
+    pkiId: doc.peer.pkiId,
+    mspId: doc.peer.mspId,
+    endpoint: doc.peer.endpoint,
+    internalEndpoint: '',
+    alive: true,
+    lastSeenMs: Date.parse(doc.time),
+    ...(o.selfNotAfterMs !== undefined ? { notAfterMs: o.selfNotAfterMs } : {}),
+    ...(o.selfSubject !== undefined ? { subject: o.selfSubject } : {}),
+    heights: doc.channels.map((c) => ({ name: c.name, height: c.height })),
+  });
+  return {
+    self: { pkiId: doc.peer.pkiId, mspId: doc.peer.mspId },
+    channels: doc.channels.map((c) => ({
+      name: c.name,
+      height: c.height,
+      elected: o.elected(c.name),
+      leaders: [...(c.leader ? [doc.peer.pkiId] : []), ...o.declarers(c.name)],
+    })),
+    members,
+    unreachable: o.unreachable,
+  };
 }
 
 /** The non-zero series of REFUSED_METRICS in `metrics`, sorted by name. */
@@ -221,7 +293,7 @@ export interface StatusMember {
   readonly lastSeenMs: number;
 }
 
-export function buildStatus(s: StatusSources): PeerStatusDocument {
+export function buildStatus(s: StatusSources): Omit<PeerStatusDocument, 'alerts'> {
   const heights = new Map<string, MemberChannelStatus[]>();
   for (const ch of s.channels) {
     for (const p of s.channelPeers(ch.name)) {

@@ -22,12 +22,14 @@ function doc(id: string, pkiId: string, members: MemberStatus[], leader = false)
       pkiId,
       version: '0.1.0',
       startedAt: '2026-01-01T00:00:00.000Z',
+      observer: false,
     },
     channels: [{ name: 'ch', height: 10, leader, mode: 'dynamic' }],
     members,
     connections: [],
     commits: [{ channel: 'ch', block: 9, at: '2026-01-01T00:00:00.000Z', source: 'push', from: pki('c') }],
     refused: [{ metric: 'grapevine_gossip_dropped_total', labels: { reason: 'stale' }, value: 3 }],
+    alerts: [],
   };
 }
 

@@ -46,7 +46,8 @@ test(
       fetch: (url) => {
         const self = ANSWERS[url.href];
         return self
-          ? Promise.resolve(statusDoc(self, { ...f, at: Date.now() }))
+          ? // one clock reading per poll round (100 ms), so both answers place each arrival alike
+            Promise.resolve(statusDoc(self, { ...f, at: Math.floor(Date.now() / 1000) * 1000 }))
           : Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9002'));
       },
     });

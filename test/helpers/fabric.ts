@@ -93,6 +93,8 @@ export interface FabricPeerOptions {
   readonly core?: (doc: Record<string, unknown>) => void;
   /** FABRIC_LOGGING_SPEC (default info). */
   readonly logSpec?: string;
+  /** The gRPC port (default: a free one), e.g. the layout's, where the channel's anchor peers point. */
+  readonly port?: number;
 }
 
 /** peer.deliveryclient.addressOverrides entries set in a core.yaml document. */
@@ -137,7 +139,7 @@ export class FabricPeer {
     doc.vm.endpoint = '';
     o.core?.(doc);
     writeFileSync(join(cfgDir, 'core.yaml'), YAML.stringify(doc));
-    const [port, ccPort, opsPort] = [await freePort(), await freePort(), await freePort()];
+    const [port, ccPort, opsPort] = [o.port ?? (await freePort()), await freePort(), await freePort()];
     const address = `127.0.0.1:${port}`;
     const data = join(o.dir, 'data');
     const env: Record<string, string> = {
@@ -257,6 +259,14 @@ export class FabricPeer {
     const text = await res.text();
     const m = new RegExp(`^ledger_blockchain_height\\{channel="${channel}"\\} (\\d+)`, 'm').exec(text);
     return m ? Number(m[1]) : 0;
+  }
+
+  /** SIGKILL the process started (a crash: no goodbye); resolves once it exited. */
+  async kill(): Promise<void> {
+    if (this.exitCode === undefined) {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+    }
   }
 
   /** Kill the process started (SIGTERM, SIGKILL after 5 s); idempotent. */

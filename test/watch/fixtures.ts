@@ -65,6 +65,7 @@ export function statusDoc(self: string, f: NetFacts): PeerStatusDocument {
       pkiId: pki(self),
       version: '0.0.0-test',
       startedAt: new Date(f.at - 600_000).toISOString(),
+      observer: false,
     },
     channels: [
       {
@@ -96,6 +97,7 @@ export function statusDoc(self: string, f: NetFacts): PeerStatusDocument {
           },
     ],
     refused: [],
+    alerts: [],
   };
   return f.alerts ? ({ ...doc, alerts: f.alerts } as PeerStatusDocument) : doc;
 }

@@ -1,6 +1,7 @@
 /**
  * Rules across keys, checked (with zod) on the resolved PeerConfig:
  * - useLeaderElection and orgLeader both true: Fabric panics at channel initialisation (§7.1).
+ * - grapevine.observer with orgLeader: an observer never leads.
  * - TLS enabled (peer or operations) needs the server certificate and key files.
  * - peer.tls.clientCert.file and clientKey.file: both or neither (Fabric's GetClientCertificate).
  * - implicit collection policy: 0 <= requiredPeerCount <= maxPeerCount (Fabric panics otherwise).
@@ -20,6 +21,12 @@ export function crossCheck(cfg: PeerConfig, from: (key: string) => string): stri
         `peer.gossip.useLeaderElection and peer.gossip.orgLeader are both true: choose one ` +
           `(useLeaderElection${from('peer.gossip.useLeaderElection')}, orgLeader${from('peer.gossip.orgLeader')}); ` +
           "a peer is either elected leader dynamically or is its org's static leader; Fabric refuses both",
+      );
+    }
+    if (c.grapevine.observer && g.orgLeader) {
+      problem(
+        `grapevine.observer is true${from('grapevine.observer')} but peer.gossip.orgLeader is true${from('peer.gossip.orgLeader')}: ` +
+          'an observer never leads its org; set peer.gossip.orgLeader to false (or grapevine.observer to false)',
       );
     }
     const tls = c.peer.tls;

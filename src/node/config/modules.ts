@@ -29,7 +29,11 @@ export const discoveryConfigOf = (c: PeerConfig): DiscoveryConfig => view(DISCOV
 export const channelGossipConfigOf = (c: PeerConfig): ChannelGossipConfig => view(CHANNEL_SLICE, c);
 export const pullConfigOf = (c: PeerConfig): PullConfig => view(PULL_SLICE, c);
 export const emitterConfigOf = (c: PeerConfig): EmitterConfig => view(EMITTER_SLICE, c);
-export const electionConfigOf = (c: PeerConfig): ElectionConfig => view(ELECTION_SLICE, c);
+/** An observer (grapevine.observer) neither takes part in the election nor leads statically. */
+export const electionConfigOf = (c: PeerConfig): ElectionConfig =>
+  c.grapevine.observer
+    ? Object.freeze({ ...view(ELECTION_SLICE, c), useLeaderElection: false, orgLeader: false })
+    : view(ELECTION_SLICE, c);
 
 /** The gossip node's config (the profile is already applied). */
 export function gossipNodeConfigOf(c: PeerConfig): GossipNodeConfig {
@@ -42,7 +46,9 @@ export function gossipNodeConfigOf(c: PeerConfig): GossipNodeConfig {
   });
 }
 
-export const streamConfigOf = (c: PeerConfig): StreamConfig => view(STREAM_SLICE, c);
+/** An observer runs no block stream: it carries no marker, so no peer takes it as upstream or source. */
+export const streamConfigOf = (c: PeerConfig): StreamConfig =>
+  c.grapevine.observer ? Object.freeze({ ...view(STREAM_SLICE, c), enabled: false }) : view(STREAM_SLICE, c);
 
 export function stateConfigOf(c: PeerConfig): StateConfig {
   return Object.freeze({ ...view(STATE_SLICE, c), catchup: view(CATCHUP_SLICE, c) });

@@ -79,6 +79,8 @@ export type GrapevineSection = Section<'grapevine'> & {
   readonly connLimits: Section<'grapevine.connLimits'>;
   /** Block streams between the org's Grapevine peers (core/stream). */
   readonly streams: Section<'grapevine.streams'>;
+  /** Alerts of /status and grapevine_alerts (src/node/alerts.ts). */
+  readonly alerts: Section<'grapevine.alerts'>;
 };
 
 export interface PeerConfig {
