@@ -95,6 +95,11 @@ export interface ConnGateOptions {
   readonly metrics?: Metrics;
   /** Default: the process's (processResources()). */
   readonly resources?: ProcessResources;
+  /**
+   * Shed new connections while the process is short of descriptors or memory (default true).
+   * false for the operations server: the operator's way in stays open while the rest sheds.
+   */
+  readonly shedOnShortage?: boolean;
 }
 
 export class ConnGate {
@@ -203,6 +208,7 @@ export class ConnGate {
   private scopes(ip: string): [Reason, () => boolean, (c: Conn) => boolean][] {
     const any = () => true;
     const resources = this.o.resources ?? processResources();
+    const shed = this.o.shedOnShortage ?? true;
     return [
       ['total', () => this.conns.size >= this.limits.maxConns, any],
       [
@@ -211,8 +217,8 @@ export class ConnGate {
         (c: Conn) => c.ip === ip,
       ],
       // short of descriptors or memory: one closed for one opened keeps the use where it is
-      ['fds', () => resources.shortage() === 'fds', any],
-      ['memory', () => resources.shortage() === 'memory', any],
+      ['fds', () => shed && resources.shortage() === 'fds', any],
+      ['memory', () => shed && resources.shortage() === 'memory', any],
     ];
   }
 

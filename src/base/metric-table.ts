@@ -489,7 +489,7 @@ const ORDERER = {
   ),
   grapevineOrdererBroadcastMalformedTotal: counter(
     'grapevine_orderer_broadcast_malformed_total',
-    'Broadcast requests that are not a common.Envelope (the stream ends with INTERNAL, as Fabric\'s); not in broadcast_processed_count',
+    "Broadcast requests that are not a common.Envelope (the stream ends with INTERNAL, as Fabric's); not in broadcast_processed_count",
   ),
   deliverStreamsOpened: counter(
     'deliver_streams_opened',

@@ -8,7 +8,7 @@
  *   memory: resident set >= the limit (grapevine.connLimits.maxMemory; default 90 % of the
  *           cgroup's memory limit, or of the machine's memory without one).
  * Readings are cached for SAMPLE_MS, so an accept costs a map lookup, and one reading per second
- * costs a directory listing. Every reading is guarded: where /proc is missing (not Linux) the fd
+ * costs a directory listing and a read of /proc/self/limits. Every reading is guarded: where /proc is missing (not Linux) the fd
  * check is off; a reading that fails for want of a descriptor (EMFILE) counts as short.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -58,8 +58,6 @@ export const procReadings: ResourceReadings = {
 };
 
 export class ProcessResources {
-  private fdLimitValue: number | undefined;
-  private fdLimitRead = false;
   private sampledAt = -Infinity;
   private last: ResourceShortage | undefined;
   /** Bytes of resident memory that count as short; 0 = 90 % of the memory limit. */
@@ -77,11 +75,8 @@ export class ProcessResources {
   }
 
   private fdsShort(): boolean {
-    if (!this.fdLimitRead) {
-      this.fdLimitRead = true;
-      this.fdLimitValue = this.r.fdLimit();
-    }
-    const limit = this.fdLimitValue;
+    // read at every sample: the limit can change under a running process (prlimit, a supervisor)
+    const limit = this.r.fdLimit();
     if (limit === undefined) return false;
     let inUse: number | undefined;
     try {

@@ -37,7 +37,8 @@ export function limitHttpServer(
   const gate = new ConnGate(
     name,
     { ...DEFAULT_CONN_LIMITS, ...limits },
-    { tls, authOnActive: true, ...(metrics ? { metrics } : {}) },
+    // the operations server keeps admitting while the process sheds (an operator must get in)
+    { tls, authOnActive: true, shedOnShortage: name !== 'operations', ...(metrics ? { metrics } : {}) },
   );
   server.headersTimeout = HTTP_TIMEOUTS.headersTimeoutMs;
   server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;

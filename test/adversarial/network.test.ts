@@ -12,6 +12,8 @@
  *                and dashboard ports, from 127.0.0.2...;
  *   bytes        gRPC messages on streams that never authenticate (the 5 MB-before-authentication
  *                attack), on a peer's gossip port;
+ *   descriptors  a peer's soft fd limit lowered (prlimit) to just above its use, then a flood: it
+ *                sheds new connections and keeps its peers, its ledger and /healthz;
  *   gossip fuzz  mutated gossip envelopes on an authenticated stream (a member's identity);
  *   orderer fuzz mutated Broadcast envelopes;
  *   crash loop   SIGKILL a follower and the orderer at random moments while blocks flow; at the end
@@ -20,7 +22,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoTransaction } from '../../src/network/submitter.js';
@@ -216,6 +219,50 @@ describe('adversarial: a running network under attack', () => {
           `${tooBig} calls over the message limit; RSS ${MiB(before)} -> peak ${MiB(peak)} -> ${MiB(after)}`,
       );
       assert.ok(closed + tooBig >= 1, 'the unauthenticated bytes were refused and counted');
+    },
+  );
+
+  test(
+    'descriptors short: a peer near its fd limit sheds new connections and keeps its peers, ledger and operations endpoint',
+    { timeout: 180_000 },
+    async () => {
+      const peer = 'peer1.org2.example.com';
+      const pid = t.pid(peer);
+      const ops = t.opsUrl(peer);
+      const original = execFileSync(
+        'prlimit',
+        ['--pid', String(pid), '--nofile', '--output=SOFT', '--noheadings'],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+      const inUse = readdirSync(`/proc/${pid}/fd`).length;
+      // short at limit - max(64, limit / 10): about 140 descriptors above today's use
+      const limit = inUse + 210;
+      execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:`]);
+      const held: import('node:net').Socket[] = [];
+      try {
+        held.push(...(await holdConnections(t.peer(peer).port, 400, 40, false)));
+        await new Promise((r) => setTimeout(r, 1200)); // a fresh reading of the descriptors
+        held.push(...(await holdConnections(t.peer(peer).port, 100, 40, false)));
+        const shedForFds =
+          (await metric(ops, 'grapevine_conn_evicted_total', { server: 'gossip', reason: 'fds' })) +
+          (await metric(ops, 'grapevine_conn_refused_total', { server: 'gossip', reason: 'fds' }));
+        const fds = readdirSync(`/proc/${pid}/fd`).length;
+        assert.equal(await healthz(ops), 200, 'the operations endpoint answers');
+        await legitHandshake(t, peer, 'peer2.org2.example.com');
+        await blocksFlow(t, 2);
+        assert.equal(t.pid(peer), pid, 'the peer did not restart');
+        console.log(
+          `adversarial: fds: ${peer} at a soft limit of ${limit} (${inUse} in use before): ${held.length} connections, ` +
+            `${shedForFds} shed for descriptors, ${fds} descriptors in use at the end; peers, ledger and /healthz kept`,
+        );
+        assert.ok(shedForFds > 0, 'shedding for descriptors counted');
+        assert.ok(fds < limit, `${fds} descriptors in use, limit ${limit}`);
+      } finally {
+        for (const s of held) s.destroy();
+        execFileSync('prlimit', ['--pid', String(pid), `--nofile=${original}:`]);
+      }
     },
   );
 
