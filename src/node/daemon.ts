@@ -612,16 +612,19 @@ export class PeerDaemon {
   statusView(now: Date, refused: PeerStatusDocument['refused']): Omit<PeerStatusDocument, 'alerts'> {
     const node = this.service.node;
     const store = this.transport.identityStore;
+    const pkiId = pkiIdKey(this.transport.selfPkiId);
+    const cert = this.certs.of(pkiId, () => this.selfIdentity, now);
     return buildStatus({
       now,
       peer: {
         id: this.peerId(),
         mspId: this.config.peer.localMspId,
         endpoint: this.endpoint(),
-        pkiId: pkiIdKey(this.transport.selfPkiId),
+        pkiId,
         version: grapevineVersion(),
         startedAt: new Date(this.startedAt).toISOString(),
         observer: this.config.grapevine.observer,
+        ...(cert ? { cert } : {}),
       },
       channels: this.channelStates(),
       alive: node.discovery.aliveMembers(),

@@ -93,6 +93,8 @@ export interface PeerStatusDocument {
     readonly startedAt: string;
     /** Observer mode (grapevine.observer): never a leader, never a stream source or upstream. */
     readonly observer: boolean;
+    /** Its own certificate (subject, expiry); absent when it cannot be parsed. */
+    readonly cert?: CertStatus;
   };
   readonly channels: readonly (Omit<ChannelState, 'members'> & { readonly stream?: StreamState })[];
   readonly members: readonly MemberStatus[];

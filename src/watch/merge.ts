@@ -63,6 +63,11 @@ export function memberRows(docs: readonly PeerStatusDocument[]): { rows: MemberR
     const self = row(d.peer.pkiId, d.peer.endpoint, d.peer.mspId);
     self.name = d.peer.id;
     self.alive++;
+    const cert = (d.peer as { cert?: { notAfter?: unknown; expired?: unknown } }).cert;
+    if (cert && typeof cert.notAfter === 'string' && !self.expires) {
+      self.expires = cert.notAfter;
+      self.expired = cert.expired === true;
+    }
     self.observer = true;
     const t = Date.parse(d.time);
     if (!Number.isNaN(t)) self.lastSeen = Math.max(self.lastSeen ?? 0, t);

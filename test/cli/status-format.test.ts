@@ -90,7 +90,7 @@ test('one row per member seen by any peer, views merged', () => {
   const lines = formatStatus(answers).split('\n');
   assert.match(lines[0], /^NAME\s+ENDPOINT\s+ORG\s+ALIVE\s+HEIGHT ch\s+LEADER\s+CERT EXPIRES$/);
   const row = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? assert.fail(`no row ${name}`);
-  assert.match(row('peer0'), /Org1MSP\s+yes \(answered\)\s+10\s+ch\s/);
+  assert.match(row('peer0'), /Org1MSP\s+yes \(answered\)\s+10\s+ch\s+\?$/);
   assert.match(row('peer1'), /yes \(answered\)\s+10\s+-/);
   assert.match(row('fab0'), /Org2MSP\s+disputed \(1 yes, 1 no\)\s+9\s+-\s+2030-05-06$/);
   assert.match(row('fab1'), /\sno\s+4\s+-\s+2020-01-01 EXPIRED$/);
@@ -103,6 +103,18 @@ test('one row per member seen by any peer, views merged', () => {
   // no alert anywhere: said so, between the table and the peers' lines
   const none = lines.indexOf('ALERTS: none');
   assert.ok(none > lines.findIndex((l) => l.startsWith('fab1 ')) && none < lines.indexOf(a), 'ALERTS: none');
+});
+
+test("an answering peer's own certificate expiry (peer.cert)", () => {
+  const d = doc('peer0', pki('a'), []);
+  const status = {
+    ...d,
+    peer: { ...d.peer, cert: { subject: 'CN=peer0', notAfter: '2031-02-03T00:00:00.000Z', expired: false } },
+  };
+  const row = formatStatus([{ url: 'http://a:1', ok: true, status }])
+    .split('\n')
+    .find((l) => l.startsWith('peer0 '));
+  assert.match(row ?? '', /yes \(answered\)\s+10\s+-\s+2031-02-03$/);
 });
 
 test('the alerts after the table: merged over the peers, most severe first, with who sees them', () => {
