@@ -498,11 +498,32 @@ export class PeerDaemon {
         rootCAs: tls.rootCAs,
       };
       const probe = new EndpointProbe({
-        targets: () =>
-          svc.node.discovery
+        targets: () => {
+          const disc = svc.node.discovery;
+          const targets = disc
             .aliveMembers()
             .filter((m) => m.endpoint !== '' && pkiIdKey(m.pkiId) !== selfKey)
-            .map((m) => ({ endpoint: m.endpoint, pkiId: pkiIdKey(m.pkiId) })),
+            .map((m) => ({ endpoint: m.endpoint, pkiId: pkiIdKey(m.pkiId) }));
+          // and the channels' anchor peers (a wrong AnchorPeers entry is no member's endpoint):
+          // named by the member that claims the endpoint, if any ('' when none does)
+          const seen = new Set(targets.map((t) => t.endpoint));
+          seen.add(transport.endpoint);
+          seen.add(cfg.peer.gossip.externalEndpoint);
+          let claims: Map<string, string> | undefined;
+          for (const c of channels) {
+            for (const a of svc.channel(c.channelId)?.anchorPeers() ?? []) {
+              if (seen.has(a.endpoint)) continue;
+              seen.add(a.endpoint);
+              claims ??= new Map(
+                [...disc.aliveMembers(), ...disc.deadMembers()].flatMap((m) =>
+                  [m.endpoint, m.internalEndpoint].filter((e) => e !== '').map((e) => [e, pkiIdKey(m.pkiId)]),
+                ),
+              );
+              targets.push({ endpoint: a.endpoint, pkiId: claims.get(a.endpoint) ?? '' });
+            }
+          }
+          return targets;
+        },
         everyMs: cfg.grapevine.alerts.probeIntervalMs,
         timeoutMs: Math.max(1000, cfg.peer.gossip.connTimeoutMs),
         now: () => realClock.now(),
@@ -663,6 +684,7 @@ export class PeerDaemon {
         leader: this.service.isLeader(c.channelId),
         mode: sc?.mode ?? 'none',
         ...(sc?.follower ? { stream: streamStateOf(sc.follower) } : {}),
+        ...(sc && sc.anchorPeers().length > 0 ? { anchors: sc.anchorPeers() } : {}),
         members: node.peersOfChannel(c.channelId).map((p) => ({
           pkiId: pkiIdKey(p.pkiId),
           endpoint: preferredEndpoint(p) || lookup(p.pkiId)?.endpoint || '',

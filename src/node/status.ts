@@ -244,6 +244,7 @@ export function alertInputOf(
       height: c.height,
       elected: o.elected(c.name),
       leaders: [...(c.leader ? [doc.peer.pkiId] : []), ...o.declarers(c.name)],
+      ...(c.anchors ? { anchors: c.anchors } : {}),
     })),
     members,
     unreachable: o.unreachable,

@@ -117,6 +117,32 @@ test("an answering peer's own certificate expiry (peer.cert)", () => {
   assert.match(row ?? '', /yes \(answered\)\s+10\s+-\s+2031-02-03$/);
 });
 
+test('a member no view knows an external endpoint for: its internal one, marked', () => {
+  const own = {
+    ...member(pki('e'), 'x:1', true, 10, 'Org1MSP'),
+    endpoint: '',
+    internalEndpoint: 'peer9.org1:7051',
+  };
+  const other = member(pki('f'), 'peer8.org1:7051', true, 10, 'Org1MSP');
+  const lines = formatStatus([
+    // a view that knows peer8's internal endpoint only, then one that knows its external one
+    {
+      url: 'http://b:1',
+      ok: true,
+      status: doc('peer1', pki('b'), [{ ...other, endpoint: '', internalEndpoint: 'p8:7051' }]),
+    },
+    { url: 'http://a:1', ok: true, status: doc('peer0', pki('a'), [own, other]) },
+  ]).split('\n');
+  assert.ok(
+    lines.some((l) => /^x\s+peer9\.org1:7051 \(internal only\)\s+Org1MSP\s/.test(l)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => /^peer8\.org1\s+peer8\.org1:7051\s+Org1MSP\s/.test(l)),
+    lines.join('\n'),
+  );
+});
+
 test('the alerts after the table: merged over the peers, most severe first, with who sees them', () => {
   const lag: Alert = {
     kind: 'lag',

@@ -73,7 +73,7 @@ export function formatStatus(answers: readonly StatusAnswer[]): string {
   ];
   const body = rows.map((r) => [
     r.name || '?',
-    r.endpoint || '?',
+    r.endpoint ? `${r.endpoint}${r.internalOnly ? ' (internal only)' : ''}` : '?',
     r.org || '?',
     r.observer
       ? 'yes (answered)'
