@@ -4,8 +4,7 @@
  * block's arrival at the answering peers, an unreachable URL shown (as a source and an alert),
  * the event log (died, came back, joined, stalled, moved again, alert raised and cleared), the
  * alerts merged across peers, a member without an external endpoint marked, bounds (events,
- * blocks, one request in flight per URL), and what
- * `network up` merges in over IPC.
+ * blocks, one request in flight per URL), and what `network up` merges in over IPC.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
