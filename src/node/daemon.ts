@@ -64,6 +64,7 @@ import {
   buildStatus,
   CertCache,
   LeaderWatch,
+  MemberSince,
   refusedCounts,
   serveStatus,
   type PeerStatusDocument,
@@ -248,6 +249,7 @@ export class PeerDaemon {
     readonly channels: readonly OpenChannel[],
     private readonly tracker: CommitTracker,
     private readonly leaders: LeaderWatch,
+    private readonly since: MemberSince,
     private readonly probe: EndpointProbe,
     /** Our serialized identity (our certificate's expiry for the alerts). */
     private readonly selfIdentity: Uint8Array,
@@ -489,6 +491,11 @@ export class PeerDaemon {
         electionConfigOf(cfg).leaderAliveThresholdMs,
       );
       closers.push(() => leaders.stop());
+      const since = new MemberSince(
+        (h) => svc.node.discovery.onChange(h),
+        () => realClock.now(),
+      );
+      closers.push(() => since.stop());
       const selfKey = pkiIdKey(transport.selfPkiId);
       // the alive members' external endpoints (other orgs reach them there; ours too, when set);
       // only with an operations server: nothing else reads the alerts
@@ -539,6 +546,7 @@ export class PeerDaemon {
         channels,
         tracker,
         leaders,
+        since,
         probe,
         local.identity.serialized,
         closers,
@@ -660,6 +668,7 @@ export class PeerDaemon {
       refused,
       leaders: this.leaders,
       certs: this.certs,
+      since: this.since,
       dynamic: (ch) => this.service.channel(ch)?.mode === 'dynamic',
     });
   }

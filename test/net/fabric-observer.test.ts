@@ -1,14 +1,14 @@
 /**
  * Real Fabric v2.4.9 peers seen through ONE Grapevine observer peer daemon (its own process;
  * test/helpers/fabric-observer.ts; skipped with a message where ../shared/fabric is absent):
- *   - the observer's /status lists every Fabric peer with its org and its height on the channel,
- *     and which org1 peer leads (from its LeadershipMessages);
+ *   - the observer's /status lists every Fabric peer with its org, its height on the channel and
+ *     since when it is alive, and which org1 peer leads (from its LeadershipMessages);
  *   - blocks cut: org1's Fabric peers (and the observer) take them; peer0.org2 has no leader in
  *     its org (neither election nor orgLeader), so it never receives one (blocks do not cross
  *     orgs) and is left behind at genesis: the `lag` alert names it, with how far behind;
  *   - SIGKILL of org1's non-leading Fabric peer: `unreachable` within the alive expiration
  *     (5 s here: the probe finds its endpoint closed), then `critical` once discovery declares
- *     it dead;
+ *     it dead (and /status says since when);
  *   - another identity (peer1.org2's) started at the dead peer's endpoint: `identity-changed`;
  *   - with grapevine.alerts.certExpiryDays 3660, every certificate (valid ten years) is
  *     `cert-expiring`, with the days left;
@@ -124,6 +124,10 @@ test(
         assert.equal(m.alive, true);
         assert.ok(m.cert && m.cert.subject.includes(`CN=${f.name}`), m.cert?.subject);
         assert.ok((m.channels.find((c) => c.name === ch)?.height ?? 0) >= 1);
+        assert.ok(
+          m.since && Date.parse(m.since) >= t0 && Date.parse(m.since) <= Date.now(),
+          `alive since ${m.since}`,
+        );
       }
 
       // certificates: every Fabric peer's, and the observer's own, expire within 3660 days
@@ -316,6 +320,11 @@ test(
         `unreachable within the alive expiration (${first} ms)`,
       );
       const a = last!.alerts.find((x) => x.kind === 'unreachable' && x.endpoint === victim.address)!;
+      // /status says since when it is dead: after the kill, by the time it was seen so
+      const gone = last!.members.find((m) => m.endpoint === victim.address && !m.alive)!;
+      assert.ok(gone.since, 'members[].since');
+      const deadSince = Date.parse(gone.since);
+      assert.ok(deadSince >= killedAt - 1000 && deadSince <= Date.now(), `dead since ${gone.since}`);
       assert.equal(a.org, 'Org1MSP');
       assert.match(a.message, /is dead: no alive message since/);
       await onPage('the killed peer dead, its dead-peer alert and its death', 'dead', {
