@@ -685,7 +685,7 @@ const GRAPEVINE = [
     10_000,
     undefined,
     'keep',
-    "How often the members' external endpoints are dialled (TCP, at most 64 per round, in turn) for the `unreachable` alert; 0: never (dead members still raise it).",
+    "How often the members' external endpoints and the channels' anchor peers are dialled (a TLS handshake when peer.tls.enabled, else TCP; at most 64 per round, in turn) for the `unreachable` alert; 0: never (dead members still raise it).",
   ),
   k('grapevine.logSpec', 'logspec', "Log levels in Fabric's syntax, e.g. info:gossip.discovery=debug.", {
     derived: 'FABRIC_LOGGING_SPEC, else info',

@@ -16,7 +16,8 @@
  *   cert-expired      ... has expired; critical, since notAfter.
  *   unreachable       a member dead in discovery (alive messages expired); critical, since it was
  *                     last seen. An alive member whose external endpoint refused our probe for at
- *                     least `afterMs`; warning.
+ *                     least `afterMs`, or a channel's anchor peer (its config's AnchorPeers) that
+ *                     no alive member answers for and whose endpoint refused it as long; warning.
  *   identity-changed  an endpoint now claimed by another PKI-ID than the one seen there before
  *                     (a restart with a renewed or different certificate, two peers configured
  *                     with one endpoint); warning, held IDENTITY_CHANGE_HOLD_MS after it was seen.
@@ -89,11 +90,14 @@ export interface AlertChannel {
   readonly elected: boolean;
   /** PKI-IDs of our org's members (us included) that lead the channel now. */
   readonly leaders: readonly string[];
+  /** The anchor peers of the channel's config. */
+  readonly anchors?: readonly { readonly org: string; readonly endpoint: string }[];
 }
 
 /** An external endpoint our probe could not connect to, since its first failure in a row. */
 export interface EndpointFailure {
   readonly endpoint: string;
+  /** The member claiming it; '' for an anchor peer's endpoint that no member claims. */
   readonly pkiId: string;
   readonly sinceMs: number;
   readonly error: string;
@@ -320,15 +324,31 @@ export class AlertEvaluator {
       );
     }
     const byPki = new Map(input.members.map((m) => [m.pkiId, m]));
+    let anchors: Map<string, { org: string; channels: string[] }> | undefined;
     for (const f of input.unreachable) {
       if (dead.has(f.pkiId) || now - f.sinceMs < this.config.afterMs) continue;
-      const m = byPki.get(f.pkiId);
+      const m = f.pkiId ? byPki.get(f.pkiId) : undefined;
+      if (!anchors) {
+        anchors = new Map();
+        for (const ch of input.channels)
+          for (const a of ch.anchors ?? []) {
+            const x = anchors.get(a.endpoint);
+            if (x) x.channels.push(ch.name);
+            else anchors.set(a.endpoint, { org: a.org, channels: [ch.name] });
+          }
+      }
+      const anchor = anchors.get(f.endpoint);
+      if (!f.pkiId && !anchor) continue;
+      const org = m?.mspId ?? anchor?.org;
       out.push(
         pend('unreachable', 'warning', f.sinceMs, () => ({
-          message: `${f.endpoint}${m?.mspId ? ` (${m.mspId})` : ''} is alive in gossip but its external endpoint does not accept connections: ${f.error}`,
-          pkiId: f.pkiId,
+          message: f.pkiId
+            ? `${f.endpoint}${org ? ` (${org})` : ''} is alive in gossip but its external endpoint does not accept connections: ${f.error}`
+            : `${f.endpoint}, an anchor peer of ${org} in the config of channel ${anchor!.channels.join(', ')}, does not accept connections and no member answers for it (check the channel's AnchorPeers and that peer's external endpoint): ${f.error}`,
+          ...(f.pkiId ? { pkiId: f.pkiId } : {}),
           endpoint: f.endpoint,
-          ...(m ? orgOf(m) : {}),
+          ...(org ? { org } : {}),
+          ...(anchor && !f.pkiId ? { channel: anchor.channels[0]! } : {}),
         })),
       );
     }

@@ -64,6 +64,7 @@ import {
   buildStatus,
   CertCache,
   LeaderWatch,
+  MemberSince,
   refusedCounts,
   serveStatus,
   type PeerStatusDocument,
@@ -248,6 +249,7 @@ export class PeerDaemon {
     readonly channels: readonly OpenChannel[],
     private readonly tracker: CommitTracker,
     private readonly leaders: LeaderWatch,
+    private readonly since: MemberSince,
     private readonly probe: EndpointProbe,
     /** Our serialized identity (our certificate's expiry for the alerts). */
     private readonly selfIdentity: Uint8Array,
@@ -489,6 +491,11 @@ export class PeerDaemon {
         electionConfigOf(cfg).leaderAliveThresholdMs,
       );
       closers.push(() => leaders.stop());
+      const since = new MemberSince(
+        (h) => svc.node.discovery.onChange(h),
+        () => realClock.now(),
+      );
+      closers.push(() => since.stop());
       const selfKey = pkiIdKey(transport.selfPkiId);
       // the alive members' external endpoints (other orgs reach them there; ours too, when set);
       // only with an operations server: nothing else reads the alerts
@@ -498,11 +505,32 @@ export class PeerDaemon {
         rootCAs: tls.rootCAs,
       };
       const probe = new EndpointProbe({
-        targets: () =>
-          svc.node.discovery
+        targets: () => {
+          const disc = svc.node.discovery;
+          const targets = disc
             .aliveMembers()
             .filter((m) => m.endpoint !== '' && pkiIdKey(m.pkiId) !== selfKey)
-            .map((m) => ({ endpoint: m.endpoint, pkiId: pkiIdKey(m.pkiId) })),
+            .map((m) => ({ endpoint: m.endpoint, pkiId: pkiIdKey(m.pkiId) }));
+          // and the channels' anchor peers (a wrong AnchorPeers entry is no member's endpoint):
+          // named by the member that claims the endpoint, if any ('' when none does)
+          const seen = new Set(targets.map((t) => t.endpoint));
+          seen.add(transport.endpoint);
+          seen.add(cfg.peer.gossip.externalEndpoint);
+          let claims: Map<string, string> | undefined;
+          for (const c of channels) {
+            for (const a of svc.channel(c.channelId)?.anchorPeers() ?? []) {
+              if (seen.has(a.endpoint)) continue;
+              seen.add(a.endpoint);
+              claims ??= new Map(
+                [...disc.aliveMembers(), ...disc.deadMembers()].flatMap((m) =>
+                  [m.endpoint, m.internalEndpoint].filter((e) => e !== '').map((e) => [e, pkiIdKey(m.pkiId)]),
+                ),
+              );
+              targets.push({ endpoint: a.endpoint, pkiId: claims.get(a.endpoint) ?? '' });
+            }
+          }
+          return targets;
+        },
         everyMs: cfg.grapevine.alerts.probeIntervalMs,
         timeoutMs: Math.max(1000, cfg.peer.gossip.connTimeoutMs),
         now: () => realClock.now(),
@@ -518,6 +546,7 @@ export class PeerDaemon {
         channels,
         tracker,
         leaders,
+        since,
         probe,
         local.identity.serialized,
         closers,
@@ -612,16 +641,19 @@ export class PeerDaemon {
   statusView(now: Date, refused: PeerStatusDocument['refused']): Omit<PeerStatusDocument, 'alerts'> {
     const node = this.service.node;
     const store = this.transport.identityStore;
+    const pkiId = pkiIdKey(this.transport.selfPkiId);
+    const cert = this.certs.of(pkiId, () => this.selfIdentity, now);
     return buildStatus({
       now,
       peer: {
         id: this.peerId(),
         mspId: this.config.peer.localMspId,
         endpoint: this.endpoint(),
-        pkiId: pkiIdKey(this.transport.selfPkiId),
+        pkiId,
         version: grapevineVersion(),
         startedAt: new Date(this.startedAt).toISOString(),
         observer: this.config.grapevine.observer,
+        ...(cert ? { cert } : {}),
       },
       channels: this.channelStates(),
       alive: node.discovery.aliveMembers(),
@@ -636,6 +668,7 @@ export class PeerDaemon {
       refused,
       leaders: this.leaders,
       certs: this.certs,
+      since: this.since,
       dynamic: (ch) => this.service.channel(ch)?.mode === 'dynamic',
     });
   }
@@ -660,6 +693,7 @@ export class PeerDaemon {
         leader: this.service.isLeader(c.channelId),
         mode: sc?.mode ?? 'none',
         ...(sc?.follower ? { stream: streamStateOf(sc.follower) } : {}),
+        ...(sc && sc.anchorPeers().length > 0 ? { anchors: sc.anchorPeers() } : {}),
         members: node.peersOfChannel(c.channelId).map((p) => ({
           pkiId: pkiIdKey(p.pkiId),
           endpoint: preferredEndpoint(p) || lookup(p.pkiId)?.endpoint || '',

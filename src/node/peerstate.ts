@@ -50,6 +50,8 @@ export interface ChannelState {
   readonly mode: string;
   /** Block streams (absent when off): our plan, the upstream we stream from, our depth. */
   readonly stream?: StreamState;
+  /** The anchor peers of the channel's config (absent when none). */
+  readonly anchors?: readonly { readonly org: string; readonly endpoint: string }[];
   readonly members: readonly ChannelMemberState[];
 }
 

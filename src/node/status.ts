@@ -21,6 +21,7 @@ import { METRIC_BY_NAME } from '../base/metric-table.js';
 import type { Metrics } from '../base/metrics.js';
 import type { Unsubscribe } from '../core/link/types.js';
 import type { LeadershipEvent } from '../core/channel/types.js';
+import type { MembershipEvent } from '../core/discovery/types.js';
 import { identityFromSerialized } from '../identity/x509identity.js';
 import { LruCache } from '../identity/lru.js';
 import type { ChannelState, CommitRecord, StreamState } from './peerstate.js';
@@ -52,6 +53,11 @@ export interface MemberStatus {
   readonly alive: boolean;
   /** When its last alive message was accepted (dead members: when last seen alive), ISO 8601. */
   readonly lastSeen: string;
+  /**
+   * Since when it is alive (learned, or back from the dead) or dead (declared), in this peer's
+   * view, ISO 8601; a member known before the status began counts from then.
+   */
+  readonly since?: string;
   readonly cert?: CertStatus;
   readonly channels: readonly MemberChannelStatus[];
 }
@@ -93,6 +99,8 @@ export interface PeerStatusDocument {
     readonly startedAt: string;
     /** Observer mode (grapevine.observer): never a leader, never a stream source or upstream. */
     readonly observer: boolean;
+    /** Its own certificate (subject, expiry); absent when it cannot be parsed. */
+    readonly cert?: CertStatus;
   };
   readonly channels: readonly (Omit<ChannelState, 'members'> & { readonly stream?: StreamState })[];
   readonly members: readonly MemberStatus[];
@@ -171,6 +179,42 @@ export class LeaderWatch {
   }
 }
 
+/** At most this many members' "since" are remembered (removed members are forgotten). */
+const MAX_SINCE = 2 * MAX_STATUS_MEMBERS;
+
+/** Since when each member is alive or dead, from discovery's membership events; bounded. */
+export class MemberSince {
+  private readonly at = new Map<string, { alive: boolean; since: number }>();
+  private readonly unsubscribe: Unsubscribe;
+
+  constructor(
+    onChange: (handler: (e: MembershipEvent) => void) => Unsubscribe,
+    private readonly now: () => number,
+  ) {
+    this.unsubscribe = onChange((e) => {
+      if (e.kind === 'removed') this.at.delete(pkiIdKey(e.pkiId));
+      else this.mark(pkiIdKey(e.member.pkiId), e.kind === 'alive');
+    });
+  }
+
+  private mark(key: string, alive: boolean): void {
+    const prev = this.at.get(key);
+    if (prev?.alive === alive || (!prev && this.at.size >= MAX_SINCE)) return;
+    this.at.set(key, { alive, since: this.now() });
+  }
+
+  /** Since when (ms) the member `key` is alive (or dead); from now when not known yet. */
+  of(key: string, alive: boolean): number {
+    this.mark(key, alive);
+    const s = this.at.get(key);
+    return s?.alive === alive ? s.since : this.now();
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
+}
+
 const dnOf = (subject: string): string =>
   subject
     .split('\n')
@@ -242,6 +286,7 @@ export function alertInputOf(
       height: c.height,
       elected: o.elected(c.name),
       leaders: [...(c.leader ? [doc.peer.pkiId] : []), ...o.declarers(c.name)],
+      ...(c.anchors ? { anchors: c.anchors } : {}),
     })),
     members,
     unreachable: o.unreachable,
@@ -280,6 +325,8 @@ export interface StatusSources {
   readonly refused: readonly RefusedCount[];
   readonly leaders: LeaderWatch;
   readonly certs: CertCache;
+  /** Since when each member is alive or dead (absent: no `since`). */
+  readonly since?: MemberSince;
   /** Channels whose leader is elected (own-org members get leader: false unless declared). */
   readonly dynamic: (channel: string) => boolean;
 }
@@ -318,6 +365,7 @@ export function buildStatus(s: StatusSources): Omit<PeerStatusDocument, 'alerts'
       internalEndpoint: m.internalEndpoint,
       alive,
       lastSeen: new Date(m.lastSeenMs).toISOString(),
+      ...(s.since ? { since: new Date(s.since.of(key, alive)).toISOString() } : {}),
       ...(cert ? { cert } : {}),
       channels: (heights.get(key) ?? []).map((c) => {
         const declared = ownOrg && s.leaders.declared(c.name, key);

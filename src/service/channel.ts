@@ -48,6 +48,25 @@ import { preferredEndpoint } from '../core/discovery/endpoint.js';
 import { LedgerDeliverSource } from './deliversource.js';
 import type { ChannelSetup, ConfigParser } from './setup.js';
 import type { PkiId } from '../base/pkiid.js';
+import type { JoinOrg } from '../core/channel/join.js';
+
+/** An anchor peer of a channel's config: its org and endpoint (host:port, [v6]:port). */
+export interface AnchorEndpoint {
+  readonly org: string;
+  readonly endpoint: string;
+}
+
+/** The anchor peers of a config's orgs, as discovery dials them (those without host or port left out). */
+export function anchorEndpoints(orgs: readonly JoinOrg[]): AnchorEndpoint[] {
+  return orgs.flatMap((o) =>
+    o.anchorPeers
+      .filter((a) => a.host && a.port)
+      .map((a) => ({
+        org: o.mspId,
+        endpoint: a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`,
+      })),
+  );
+}
 
 /** Streamed blocks whose upstream is remembered until they commit (streamSender). */
 const MAX_STREAMED_FROM = 4096;
@@ -104,6 +123,7 @@ export class ServiceChannel {
   private unsubscribeBlocks?: Unsubscribe;
   private sequence = -1n;
   private joinedFlag = false;
+  private anchors: readonly AnchorEndpoint[] = [];
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
   private readonly feed?: ConfigFeed;
@@ -315,6 +335,7 @@ export class ServiceChannel {
     }
     if (setup.join.sequence <= this.sequence) return;
     this.sequence = setup.join.sequence;
+    this.anchors = anchorEndpoints(setup.join.orgs);
     this.deliverSource.setConfig(setup.join.sequence, setup.readers);
     const changed = this.d.deliver.updateEndpoints(
       this.name,
@@ -330,6 +351,11 @@ export class ServiceChannel {
       return;
     }
     if (this.d.node.joinChannel(setup.join)) this.joinedFlag = true;
+  }
+
+  /** The anchor peers of the channel's last config (AnchorPeers of each Application org). */
+  anchorPeers(): readonly AnchorEndpoint[] {
+    return this.anchors;
   }
 
   /** The channel's ledger (serving catch-up streams reads it). */

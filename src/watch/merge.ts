@@ -15,6 +15,8 @@ export interface MemberRow {
   name: string;
   /** External endpoint, else the internal one. */
   endpoint: string;
+  /** No view knows an external endpoint for it (its org's peers only can reach it). */
+  internalOnly: boolean;
   org: string;
   /** Views saying alive / dead (an answering peer counts itself alive). */
   alive: number;
@@ -39,13 +41,14 @@ const cnOf = (subject: string | undefined): string | undefined =>
 export function memberRows(docs: readonly PeerStatusDocument[]): { rows: MemberRow[]; channels: string[] } {
   const rows = new Map<string, MemberRow>();
   const channels = new Set<string>();
-  const row = (pkiId: string, endpoint: string, org: string | undefined): MemberRow => {
+  const row = (pkiId: string, endpoint: string, org: string | undefined, external = true): MemberRow => {
     let r = rows.get(pkiId);
     if (!r) {
       r = {
         pkiId,
         name: '',
         endpoint,
+        internalOnly: !external,
         org: org ?? '',
         alive: 0,
         dead: 0,
@@ -55,7 +58,8 @@ export function memberRows(docs: readonly PeerStatusDocument[]): { rows: MemberR
       };
       rows.set(pkiId, r);
     }
-    if (!r.endpoint && endpoint) r.endpoint = endpoint;
+    if (endpoint && (!r.endpoint || (r.internalOnly && external))) r.endpoint = endpoint;
+    if (external && endpoint) r.internalOnly = false;
     if (!r.org && org) r.org = org;
     return r;
   };
@@ -63,6 +67,11 @@ export function memberRows(docs: readonly PeerStatusDocument[]): { rows: MemberR
     const self = row(d.peer.pkiId, d.peer.endpoint, d.peer.mspId);
     self.name = d.peer.id;
     self.alive++;
+    const cert = (d.peer as { cert?: { notAfter?: unknown; expired?: unknown } }).cert;
+    if (cert && typeof cert.notAfter === 'string' && !self.expires) {
+      self.expires = cert.notAfter;
+      self.expired = cert.expired === true;
+    }
     self.observer = true;
     const t = Date.parse(d.time);
     if (!Number.isNaN(t)) self.lastSeen = Math.max(self.lastSeen ?? 0, t);
@@ -74,7 +83,7 @@ export function memberRows(docs: readonly PeerStatusDocument[]): { rows: MemberR
   }
   for (const d of docs) {
     for (const m of d.members) {
-      const r = row(m.pkiId, m.endpoint || m.internalEndpoint, m.mspId);
+      const r = row(m.pkiId, m.endpoint || m.internalEndpoint, m.mspId, m.endpoint !== '');
       if (!r.name) r.name = cnOf(m.cert?.subject) ?? '';
       if (m.cert && !r.expires) {
         r.expires = m.cert.notAfter;

@@ -97,6 +97,8 @@ export interface MemberView {
   readonly name: string;
   readonly org: string;
   readonly endpoint: string;
+  /** No view knows an external endpoint for it: `endpoint` is its internal one. */
+  readonly internalOnly?: true;
   readonly state: MemberState;
   /** Views saying alive / dead. */
   readonly votes: { readonly alive: number; readonly dead: number };
@@ -456,6 +458,7 @@ export class NetworkWatch {
         name: nameOf(r),
         org: r.org,
         endpoint: r.endpoint,
+        ...(r.internalOnly && r.endpoint ? { internalOnly: true as const } : {}),
         state,
         votes: { alive: r.alive, dead: r.dead },
         ...(r.lastSeen !== undefined ? { lastSeen: r.lastSeen } : {}),

@@ -41,6 +41,8 @@ export interface DashboardExpectations {
   readonly leaders?: Readonly<Record<string, string>>;
   /** An alert whose text matches (kind or message), shown in the alerts panel. */
   readonly alert?: RegExp;
+  /** More alerts: one shown in the alerts panel matching each. */
+  readonly alerts?: readonly RegExp[];
   /** Status URLs the sources table shows as unreachable. */
   readonly unreachable?: readonly string[];
   /** An event whose text matches, in the event log. */
@@ -123,10 +125,11 @@ export async function checkDashboardPage(
         const text = (await cell.count()) ? (await cell.innerText()).trim() : '';
         if (text !== leader) wrong.push(`leader of ${org}: ${text || 'none shown'}`);
       }
-      if (expect.alert) {
-        const texts = await page.getByTestId('alert').allInnerTexts();
-        if (!texts.some((t) => expect.alert!.test(t)))
-          wrong.push(`no alert ${expect.alert}: ${texts.join(' | ')}`);
+      const alerts = [...(expect.alert ? [expect.alert] : []), ...(expect.alerts ?? [])];
+      if (alerts.length > 0) {
+        const texts = (await page.getByTestId('alert').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+        for (const re of alerts)
+          if (!texts.some((t) => re.test(t))) wrong.push(`no alert ${re}: ${texts.join(' | ')}`);
       }
       for (const u of expect.unreachable ?? []) {
         const src = page.locator(`[data-testid="source"][data-url="${u}"]`);

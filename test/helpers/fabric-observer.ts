@@ -84,6 +84,8 @@ export interface FabricObserverNetwork {
   readonly observerUrl: string;
   /** The observer's gossip endpoint. */
   readonly observerEndpoint: string;
+  /** The observer's peer.id (peer2.org1.example.com). */
+  readonly observerName: string;
   /** peer0.org1, peer1.org1, peer0.org2 (left behind: no leader in its org). */
   readonly fabricPeers: readonly FabricNetPeer[];
   readonly orderer: LayoutOrderer;
@@ -269,6 +271,7 @@ export async function startFabricObserverNetwork(o: FabricObserverOptions): Prom
       channel: layout.channel,
       observerUrl,
       observerEndpoint,
+      observerName: obs.name,
       fabricPeers,
       orderer,
       status,

@@ -12,7 +12,10 @@
  *   - the observer still keeps every block (push, pull and state transfer from the others);
  *   - its /status carries alerts, and once the third peer stops, an `unreachable` alert naming it
  *     (the probe every 200 ms finds its endpoint closed; grapevine.alerts.after 0), counted by
- *     grapevine_alerts{kind="unreachable"}.
+ *     grapevine_alerts{kind="unreachable"};
+ *   - org2's anchor peer (peer0.org2 in the genesis block's AnchorPeers) is not running: the
+ *     observer probes the channel's anchors too and raises `unreachable` for that endpoint, with
+ *     its org and channel, though no member claims it; /status lists the channel's anchors.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -143,9 +146,37 @@ test(
 
       // the probes (TLS handshakes every 200 ms, an alert at once on failure) reach every peer
       assert.deepEqual(
-        (await getStatus(observer)).alerts.filter((x) => x.kind === 'unreachable'),
+        (await getStatus(observer)).alerts.filter((x) => x.kind === 'unreachable' && x.pkiId !== undefined),
         [],
       );
+      // ... and the channel's anchors: org2's (never started) does not answer
+      const anchor2 = `127.0.0.1:${layout.peers.find((p) => p.org === 2 && p.index === 0)!.port}`;
+      let anchorDoc: PeerStatusDocument | undefined;
+      await until(
+        async () => {
+          anchorDoc = await getStatus(observer);
+          return anchorDoc.alerts.some((a) => a.kind === 'unreachable' && a.endpoint === anchor2);
+        },
+        "the observer raises unreachable for org2's anchor peer",
+        { timeoutMs: 10_000, intervalMs: 200, detail: () => JSON.stringify(anchorDoc?.alerts) },
+      );
+      const aa = anchorDoc!.alerts.find((a) => a.kind === 'unreachable' && a.endpoint === anchor2)!;
+      assert.equal(aa.severity, 'warning');
+      assert.equal(aa.org, 'Org2MSP');
+      assert.equal(aa.channel, ch);
+      assert.equal(aa.pkiId, undefined);
+      assert.match(
+        aa.message,
+        /an anchor peer of Org2MSP in the config of channel .* does not accept connections/,
+      );
+      assert.deepEqual(
+        anchorDoc!.channels
+          .find((c) => c.name === ch)!
+          .anchors?.map((a) => a.org)
+          .sort(),
+        ['Org1MSP', 'Org2MSP'],
+      );
+      t.diagnostic(`anchor alert: ${aa.message}`);
       await late.stop();
       let doc: PeerStatusDocument | undefined;
       await until(

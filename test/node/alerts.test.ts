@@ -179,6 +179,46 @@ describe('alerts', () => {
     assert.equal(ev.counts().get('unreachable'), 2);
   });
 
+  it("unreachable: a channel's anchor peer that no member answers for, refusing the probe for T (warning)", () => {
+    const c = clock();
+    const ev = new AlertEvaluator({ lagBlocks: 10, afterMs: T, certExpiryMs: DAY }, c);
+    const anchors = [
+      { org: 'Org2MSP', endpoint: 'anchor.org2:9051' },
+      { org: 'Org1MSP', endpoint: 'pb:7051' },
+    ];
+    const channels = [
+      { name: 'ch', height: 20, elected: false, leaders: [], anchors },
+      { name: 'ch2', height: 3, elected: false, leaders: [], anchors: anchors.slice(0, 1) },
+    ];
+    const probe = [
+      { endpoint: 'anchor.org2:9051', pkiId: '', sinceMs: T0, error: 'getaddrinfo ENOTFOUND anchor.org2' },
+      // a failure nobody claims that is no anchor (an anchor removed by a config update): nothing
+      { endpoint: 'gone:7051', pkiId: '', sinceMs: T0, error: 'connect ECONNREFUSED' },
+    ];
+    const members = [member('b')];
+    assert.deepEqual(
+      ev.evaluate(input({ channels, members, unreachable: probe })).filter((a) => a.kind === 'unreachable'),
+      [],
+      'not before T',
+    );
+    c.advance(T);
+    const out = ev
+      .evaluate(input({ channels, members, unreachable: probe }))
+      .filter((a) => a.kind === 'unreachable');
+    assert.equal(out.length, 1);
+    const a = out[0]!;
+    assert.equal(a.severity, 'warning');
+    assert.equal(a.endpoint, 'anchor.org2:9051');
+    assert.equal(a.org, 'Org2MSP');
+    assert.equal(a.channel, 'ch');
+    assert.equal(a.pkiId, undefined);
+    assert.equal(a.since, new Date(T0).toISOString());
+    assert.equal(
+      a.message,
+      "anchor.org2:9051, an anchor peer of Org2MSP in the config of channel ch, ch2, does not accept connections and no member answers for it (check the channel's AnchorPeers and that peer's external endpoint): getaddrinfo ENOTFOUND anchor.org2",
+    );
+  });
+
   it('identity-changed: an endpoint claimed by another PKI-ID, held for a while, bounded', () => {
     const c = clock();
     const ev = new AlertEvaluator({ lagBlocks: 10, afterMs: T, certExpiryMs: DAY }, c);

@@ -3,8 +3,8 @@
  * of every org merged from the answering peers, leaders where known, heights and lag, each
  * block's arrival at the answering peers, an unreachable URL shown (as a source and an alert),
  * the event log (died, came back, joined, stalled, moved again, alert raised and cleared), the
- * alerts merged across peers, bounds (events, blocks, one request in flight per URL), and what
- * `network up` merges in over IPC.
+ * alerts merged across peers, a member without an external endpoint marked, bounds (events,
+ * blocks, one request in flight per URL), and what `network up` merges in over IPC.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -290,6 +290,35 @@ test('an answer the model cannot read is shown as a failing URL, not a crash', a
     );
     assert.match(s.sources[1].error ?? '', /^bad answer: /);
     assert.equal(s.members.length, 6, 'the good answer is used');
+  } finally {
+    watch.stop();
+  }
+});
+
+test('a member no view knows an external endpoint for: its internal one, marked internalOnly', async () => {
+  const f = facts(10);
+  const watch = new NetworkWatch({
+    urls: [URLS[0]!],
+    intervalMs: 3_600_000,
+    now: () => f.at,
+    fetch: () => {
+      const doc = statusDoc('peer0.org1.example.com', f);
+      const members = doc.members.map((m) =>
+        m.pkiId === pki('peer2.org1.example.com')
+          ? { ...m, endpoint: '', internalEndpoint: '10.0.0.9:7051' }
+          : m,
+      );
+      return Promise.resolve({ ...doc, members } as PeerStatusDocument);
+    },
+  });
+  await watch.start();
+  try {
+    const s = watch.snapshot();
+    const internal = s.members.filter((m) => m.internalOnly);
+    assert.deepEqual(
+      internal.map((m) => [m.name, m.endpoint]),
+      [['peer2.org1.example.com', '10.0.0.9:7051']],
+    );
   } finally {
     watch.stop();
   }

@@ -1,9 +1,11 @@
 /**
  * `grapevine status <ops-url>...`: GET /status from each peer's operations endpoint (all at
  * once, each with a time limit) and print, for people, one table row per member seen by any of
- * the peers (the answering peers included) and one line per peer; or, with --json, the answers
- * as one JSON document. An endpoint that does not answer 200 with a status document is reported
- * on its own line (or as {ok: false, error}) and the command exits 1.
+ * the peers (the answering peers included), then their alerts (merged: one line per kind and
+ * subject, most severe first, with the peers that raise it) and one line per peer; or, with
+ * --json, the answers as one JSON document (the alerts in each answer's `status.alerts`). An
+ * endpoint that does not answer 200 with a status document is reported on its own line (or as
+ * {ok: false, error}) and the command exits 1.
  */
 import { CommanderError } from 'commander';
 import type { PeerStatusDocument } from '../../node/status.js';
@@ -14,7 +16,7 @@ import {
   type StatusAnswer,
   type TlsFlags,
 } from '../../watch/client.js';
-import { memberRows } from '../../watch/merge.js';
+import { memberRows, mergeAlerts, type MergedAlert } from '../../watch/merge.js';
 import { durationOption } from '../options.js';
 
 export interface StatusFlags extends TlsFlags {
@@ -39,6 +41,23 @@ function fromOf(s: PeerStatusDocument, c: PeerStatusDocument['commits'][number])
   return ` from ${c.fromEndpoint || m?.endpoint || m?.internalEndpoint || c.from.slice(0, 16)}`;
 }
 
+/** The ALERTS section: one row per alert (merged over the answers, most severe first), or 'ALERTS: none'. */
+function alertLines(alerts: readonly MergedAlert[]): string[] {
+  if (alerts.length === 0) return ['ALERTS: none'];
+  const rows = alerts.map((a) => {
+    const meta = [
+      a.since ? `since ${a.since.replace('T', ' ').slice(0, 19)} UTC` : '',
+      a.reportedBy.length > 0 ? `seen by ${a.reportedBy.join(', ')}` : '',
+    ].filter(Boolean);
+    return [
+      a.severity.toUpperCase(),
+      a.kind,
+      `${a.message || a.kind}${meta.length ? ` (${meta.join(', ')})` : ''}`,
+    ];
+  });
+  return [`ALERTS (${alerts.length})`, table(['SEVERITY', 'KIND', 'MESSAGE'], rows)];
+}
+
 /** What `grapevine status` prints for people. */
 export function formatStatus(answers: readonly StatusAnswer[]): string {
   const docs = answers.flatMap((a) => (a.ok ? [a.status] : []));
@@ -54,7 +73,7 @@ export function formatStatus(answers: readonly StatusAnswer[]): string {
   ];
   const body = rows.map((r) => [
     r.name || '?',
-    r.endpoint || '?',
+    r.endpoint ? `${r.endpoint}${r.internalOnly ? ' (internal only)' : ''}` : '?',
     r.org || '?',
     r.observer
       ? 'yes (answered)'
@@ -68,6 +87,7 @@ export function formatStatus(answers: readonly StatusAnswer[]): string {
     r.expires ? `${r.expires.slice(0, 10)}${r.expired ? ' EXPIRED' : ''}` : '?',
   ]);
   const out = [docs.length > 0 ? table(header, body) : 'no peer answered', ''];
+  if (docs.length > 0) out.push(...alertLines(mergeAlerts(docs)), '');
   for (const a of answers) {
     if (!a.ok) {
       out.push(`${a.url}: error: ${a.error}`);

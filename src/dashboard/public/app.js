@@ -223,7 +223,7 @@ function renderPeers(s) {
   <td class="name" title="${esc(m.pkiId)}">${esc(m.name)}${m.stalledSince ? ' <small class="warn">stalled</small>' : ''}${
     m.alerts ? ` <small class="bad" data-testid="member-alert">⚠ ${esc(m.alerts.join(', '))}</small>` : ''
   }</td><td>${esc(m.org)}</td>
-  <td class="endpoint" title="${esc(m.endpoint)}">${esc(m.endpoint)}</td>${stateCell(m, s.now)}${heights}
+  <td class="endpoint" title="${esc(m.endpoint)}${m.internalOnly ? ' (internal endpoint: no external endpoint known, other orgs cannot reach it)' : ''}">${m.internalOnly ? '<small class="warn" data-testid="internal-only">internal</small> ' : ''}${esc(m.endpoint)}</td>${stateCell(m, s.now)}${heights}
   <td class="${leads ? 'leader' : ''}" data-testid="leader-flag">${esc(leads)}</td>
   <td data-testid="upstream">${esc(fromCell(m))}</td>
   <td class="num">${m.observer ? esc(m.observer.connections) : ''}</td>${certCell(m, s.now)}${
