@@ -358,6 +358,22 @@ export function isCanonicalEnvelope(b: Uint8Array): boolean {
   return len > 0 && o + len === b.length;
 }
 
+/**
+ * Why the transaction envelope `raw` is not well formed as a peer's block verification requires
+ * (non-empty payload and signature, the canonical encoding: no unknown fields or trailing bytes),
+ * or undefined when it is. The orderer refuses such envelopes at Broadcast, so that it never cuts a
+ * block its peers refuse.
+ */
+export function envelopeMalformation(raw: Uint8Array): string | undefined {
+  if (isCanonicalEnvelope(raw)) return undefined;
+  try {
+    checkEnvelopeSlow(raw, 0);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.replace(/^transaction 0 /, 'the envelope ');
+  }
+}
+
 /** The decode-and-re-encode check of one transaction (throws VerifyError MALFORMED_TX). */
 function checkEnvelopeSlow(raw: Uint8Array, i: number): void {
   const env = guard('MALFORMED_TX', () => {

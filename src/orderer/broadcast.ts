@@ -13,7 +13,10 @@
  *      empty payload -> BAD_REQUEST; len(payload)+len(signature) > AbsoluteMaxBytes -> BAD_REQUEST;
  *      creator certificate expired -> BAD_REQUEST; signature set fails /Channel/Writers
  *      (/Channel/Orderer/Writers in maintenance) -> FORBIDDEN;
- *   6. chain not ready (halted, stopping) -> SERVICE_UNAVAILABLE; else order it -> SUCCESS.
+ *   6. an envelope that is not well formed as a peer's block verification requires (unknown
+ *      fields, trailing bytes: identity/mcs.ts envelopeMalformation) -> BAD_REQUEST; this is not in
+ *      Fabric v2.4.9's orderer, whose blocks could then hold a transaction that v2.5 peers refuse;
+ *   7. chain not ready (halted, stopping) -> SERVICE_UNAVAILABLE; else order it -> SUCCESS.
  * Fabric checks no timestamp on Broadcast, and answers an oversized message BAD_REQUEST (never
  * REQUEST_ENTITY_TOO_LARGE); we do the same. With `metrics`, every envelope is recorded as
  * Fabric's MetricsTracker does (validate time, enqueue time once enqueueing began, count).
@@ -26,6 +29,7 @@ import type { Chain } from './chain.js';
 import { proposeConfigUpdate } from './configupdate.js';
 import { channelHeaderOf, envelopeAsSignedData, expiresAt } from '../identity/envelope.js';
 import type { OrdererMetrics } from './metrics.js';
+import { envelopeMalformation } from '../identity/mcs.js';
 
 export const CHANNEL_WRITERS = '/Channel/Writers';
 export const CHANNEL_ORDERER_WRITERS = '/Channel/Orderer/Writers';
@@ -115,6 +119,11 @@ async function processOne(
 
   const filtered = applyFilters(env, chain, deps, maintenance);
   if (filtered) return filtered;
+  // not in Fabric v2.4.9's orderer: an envelope with unknown fields or trailing bytes passes its
+  // filters (the signature covers the payload only), and a block holding it is refused by every
+  // peer that checks well-formedness (Fabric v2.5's, ours): the channel would stop there
+  const malformed = bytes && envelopeMalformation(bytes);
+  if (malformed) return fail(Status.BAD_REQUEST, `transaction is not well formed: ${malformed}`);
   t.validateEnd = performance.now();
 
   try {

@@ -132,6 +132,31 @@ test('Broadcast: error statuses as Fabric', async () => {
     const big = await s.broadcast(tx(s.f, s.f.user.signer, now, { data: new Uint8Array(5000) }));
     assert.equal(big.status, Status.BAD_REQUEST);
     assert.match(big.info, /exceeds maximum allowed 4096 bytes/);
+    // a writer's envelope encoded otherwise than canonically (signature before payload, a length as a
+    // non-minimal varint): it decodes and its signature holds, but the peers' well-formedness check
+    // (decode, re-encode, compare) refuses a block holding it -> BAD_REQUEST, never ordered
+    const field = (tag: number, b: Uint8Array, pad = false) => {
+      const len: number[] = [];
+      let n = b.length;
+      while (n >= 0x80) {
+        len.push((n & 0x7f) | 0x80);
+        n >>>= 7;
+      }
+      len.push(n);
+      if (pad) {
+        len[len.length - 1]! |= 0x80;
+        len.push(0);
+      }
+      return [tag, ...len, ...b];
+    };
+    for (const bytes of [
+      new Uint8Array([...field(0x12, good.signature), ...field(0x0a, good.payload)]),
+      new Uint8Array([...field(0x0a, good.payload, true), ...field(0x12, good.signature)]),
+    ]) {
+      const r = await processBroadcast(decode(EnvelopeSchema, bytes, 'env'), bytes, s.bdeps);
+      assert.equal(r.status, Status.BAD_REQUEST, r.info);
+      assert.match(r.info, /not well formed/);
+    }
     // expired creator -> BAD_REQUEST
     const expired = await processBroadcast(good, undefined, { ...s.bdeps, now: () => Date.UTC(2200, 0, 1) });
     assert.equal(expired.status, Status.BAD_REQUEST);
