@@ -64,6 +64,10 @@ const COMM = {
     'Failed gossip handshakes by reason',
     ['reason'],
   ),
+  grapevineGossipCommRefusedHandshakesEvictedTotal: counter(
+    'grapevine_gossip_comm_refused_handshakes_evicted_total',
+    'Entries evicted from the bounded record of refused handshakes (GET /status refusedHandshakes)',
+  ),
   grapevineGossipCommBadInputTotal: counter(
     'grapevine_gossip_comm_bad_input_total',
     'Received frames dropped or refused, by reason',

@@ -13,7 +13,10 @@
  *   two-leaders       more than one member of our org declared (same rules); warning.
  *   cert-expiring     a member's certificate (or ours) expires within `certExpiryMs`; warning,
  *                     since notAfter - certExpiryMs, value = days left.
- *   cert-expired      ... has expired; critical, since notAfter.
+ *   cert-expired      ... has expired; critical, since notAfter. Also a remote whose gossip handshakes
+ *                     we refused (the comm link's record) with a certificate expired at the last
+ *                     refusal, unless it is a member already alerted; critical, since the first
+ *                     refusal, held REFUSED_HOLD_MS after the last one; names endpoint and subject.
  *   unreachable       a member dead in discovery (alive messages expired); critical, since it was
  *                     last seen. An alive member whose external endpoint refused our probe for at
  *                     least `afterMs`, or a channel's anchor peer (its config's AnchorPeers) that
@@ -21,6 +24,9 @@
  *   identity-changed  an endpoint now claimed by another PKI-ID than the one seen there before
  *                     (a restart with a renewed or different certificate, two peers configured
  *                     with one endpoint); warning, held IDENTITY_CHANGE_HOLD_MS after it was seen.
+ *                     Also an endpoint we dialled for one PKI-ID whose handshake claimed another
+ *                     of a different org, so we refused it ("claims to be a different peer");
+ *                     warning, held as long after the last refusal.
  * State is bounded: the "since when" maps hold only what the last evaluation saw (and at most
  * MAX_TRACKED entries), the endpoint history holds MAX_ENDPOINTS (oldest claim evicted), the changes at most
  * MAX_CHANGES; the list returned is cut at MAX_ALERTS (the counts are not).
@@ -103,11 +109,31 @@ export interface EndpointFailure {
   readonly error: string;
 }
 
+/** A refused-handshake record entry (GET /status refusedHandshakes). */
+export interface RefusedAlertInput {
+  readonly direction: 'in' | 'out';
+  readonly endpoint: string;
+  readonly reason: string;
+  readonly count: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly subject?: string;
+  readonly mspId?: string;
+  readonly notAfterMs?: number;
+  /** The certificate had expired at the last refusal. */
+  readonly expired?: boolean;
+  readonly claimedPkiId?: string;
+  readonly expectedPkiId?: string;
+  readonly identityMismatch: boolean;
+}
+
 export interface AlertInput {
   readonly self: { readonly pkiId: string; readonly mspId: string };
   readonly channels: readonly AlertChannel[];
   readonly members: readonly AlertMember[];
   readonly unreachable: readonly EndpointFailure[];
+  /** Refused gossip handshakes (absent: none). */
+  readonly refused?: readonly RefusedAlertInput[];
 }
 
 export const MAX_TRACKED = 100_000;
@@ -117,6 +143,8 @@ export const MAX_CHANGES = 256;
 export const MAX_ALERTS = 1000;
 /** How long an identity change stays an alert after it was seen. */
 export const IDENTITY_CHANGE_HOLD_MS = 15 * 60_000;
+/** How long after the last refused handshake its alert (cert-expired, identity-changed) holds. */
+export const REFUSED_HOLD_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
 
 const SEVERITY_ORDER: Record<AlertSeverity, number> = { critical: 0, warning: 1 };
@@ -189,6 +217,7 @@ export class AlertEvaluator {
     this.certs(input, now, out);
     this.unreachable(input, now, out);
     this.identities(input, now, out);
+    this.refusals(input, now, out);
     out.sort(
       (a, b) =>
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
@@ -351,6 +380,37 @@ export class AlertEvaluator {
           ...(anchor && !f.pkiId ? { channel: anchor.channels[0]! } : {}),
         })),
       );
+    }
+  }
+
+  private refusals(input: AlertInput, now: number, out: Pending[]): void {
+    if (!input.refused || input.refused.length === 0) return;
+    const alerted = new Set(input.members.filter((m) => m.notAfterMs !== undefined).map((m) => m.pkiId));
+    const dir = (r: RefusedAlertInput) => (r.direction === 'in' ? `from ${r.endpoint}` : `to ${r.endpoint}`);
+    const times = (r: RefusedAlertInput) => `${r.count} refused, last ${iso(r.lastMs)}`;
+    for (const r of input.refused) {
+      if (now - r.lastMs >= REFUSED_HOLD_MS) continue;
+      const org = r.mspId ? { org: r.mspId } : {};
+      if (r.identityMismatch) {
+        out.push(
+          pend('identity-changed', 'warning', r.firstMs, () => ({
+            message: `${r.endpoint} claims to be a different peer: its handshake presented PKI-ID ${r.claimedPkiId!.slice(0, 16)}${r.subject ? ` (${r.subject}${r.mspId ? `, ${r.mspId}` : ''})` : ''} instead of ${r.expectedPkiId!.slice(0, 16)}, refused (${times(r)})`,
+            pkiId: r.claimedPkiId!,
+            endpoint: r.endpoint,
+            ...org,
+          })),
+        );
+      } else if (r.expired && r.notAfterMs !== undefined && !(r.claimedPkiId && alerted.has(r.claimedPkiId))) {
+        const notAfter = r.notAfterMs;
+        out.push(
+          pend('cert-expired', 'critical', r.firstMs, () => ({
+            message: `gossip handshakes ${dir(r)} are refused: the certificate ${r.subject ?? ''}${r.mspId ? ` (${r.mspId})` : ''} expired ${iso(notAfter)} (${times(r)})`,
+            ...(r.claimedPkiId ? { pkiId: r.claimedPkiId } : {}),
+            endpoint: r.endpoint,
+            ...org,
+          })),
+        );
+      }
     }
   }
 

@@ -666,6 +666,7 @@ export class PeerDaemon {
       connections: this.transport.connections(),
       commits: this.tracker.recent(),
       refused,
+      refusedHandshakes: this.transport.refusedHandshakes(),
       leaders: this.leaders,
       certs: this.certs,
       since: this.since,

@@ -11,6 +11,8 @@
  *   connections  our open gossip connections;
  *   commits      the last RECENT_COMMITS blocks committed (CommitTracker.recent());
  *   refused      the non-zero series of the registry's dropped/refused/rejected counters;
+ *   refusedHandshakes  the comm link's bounded record of refused gossip handshakes (who, why, how
+ *                often, since when, the certificate presented, claimed vs expected PKI-ID);
  *   alerts       what needs a person (./alerts.ts), from this same view.
  * Work per request is bounded by those limits (members, the LRU of parsed certificates, the
  * commit ring, the counters' label sets).
@@ -26,6 +28,7 @@ import { identityFromSerialized } from '../identity/x509identity.js';
 import { LruCache } from '../identity/lru.js';
 import type { ChannelState, CommitRecord, StreamState } from './peerstate.js';
 import type { Alert, AlertInput, AlertMember, EndpointFailure } from './alerts.js';
+import type { RefusedHandshake } from '../core/link/refused.js';
 
 /** Certificate facts of a member. */
 export interface CertStatus {
@@ -87,6 +90,56 @@ export interface RefusedCount {
   readonly value: number;
 }
 
+/** A refused gossip handshake (the comm link's record, src/core/link/refused.ts). */
+export interface RefusedHandshakeStatus {
+  /** 'in': a remote dialled us; 'out': we dialled it. */
+  readonly direction: 'in' | 'out';
+  /** The remote's address (inbound: the last one, its port changes per retry) or the endpoint dialled. */
+  readonly endpoint: string;
+  /** The handshake failure reason (grapevine_gossip_comm_handshake_failures_total's label). */
+  readonly reason: string;
+  readonly count: number;
+  /** First and last refusal, ISO 8601. */
+  readonly first: string;
+  readonly last: string;
+  /** The last refusal's error. */
+  readonly error: string;
+  /** What the remote presented: its ConnEstablish identity's certificate, else its TLS leaf. */
+  readonly cert?: CertStatus & { readonly from: 'identity' | 'tls'; readonly mspId?: string };
+  /** PKI-IDs (hex): what the remote claimed, what we dialled for. */
+  readonly claimedPkiId?: string;
+  readonly expectedPkiId?: string;
+  /** We dialled expectedPkiId and the remote claimed another: "claims to be a different peer". */
+  readonly identityMismatch: boolean;
+}
+
+/** The /status form of a record entry; `cert.expired` = expired at its last refusal. */
+export function refusedHandshakeStatus(r: RefusedHandshake): RefusedHandshakeStatus {
+  return {
+    direction: r.direction,
+    endpoint: r.endpoint,
+    reason: r.reason,
+    count: r.count,
+    first: new Date(r.firstMs).toISOString(),
+    last: new Date(r.lastMs).toISOString(),
+    error: r.error,
+    ...(r.cert
+      ? {
+          cert: {
+            subject: r.cert.subject,
+            notAfter: new Date(r.cert.notAfterMs).toISOString(),
+            expired: r.expired,
+            from: r.cert.from,
+            ...(r.cert.mspId ? { mspId: r.cert.mspId } : {}),
+          },
+        }
+      : {}),
+    ...(r.claimedPkiId ? { claimedPkiId: r.claimedPkiId } : {}),
+    ...(r.expectedPkiId ? { expectedPkiId: r.expectedPkiId } : {}),
+    identityMismatch: r.identityMismatch,
+  };
+}
+
 export interface PeerStatusDocument {
   /** When the document was made, ISO 8601. */
   readonly time: string;
@@ -107,6 +160,8 @@ export interface PeerStatusDocument {
   readonly connections: readonly ConnectionStatus[];
   readonly commits: readonly CommitStatus[];
   readonly refused: readonly RefusedCount[];
+  /** Refused gossip handshakes, most recently refused first (bounded: 256); absent from older peers. */
+  readonly refusedHandshakes?: readonly RefusedHandshakeStatus[];
   /** Active alerts (./alerts.ts), critical first. */
   readonly alerts: readonly Alert[];
 }
@@ -290,6 +345,25 @@ export function alertInputOf(
     })),
     members,
     unreachable: o.unreachable,
+    refused: (doc.refusedHandshakes ?? []).map((r) => ({
+      direction: r.direction,
+      endpoint: r.endpoint,
+      reason: r.reason,
+      count: r.count,
+      firstMs: Date.parse(r.first),
+      lastMs: Date.parse(r.last),
+      ...(r.cert
+        ? {
+            subject: r.cert.subject,
+            notAfterMs: Date.parse(r.cert.notAfter),
+            expired: r.cert.expired,
+            ...(r.cert.mspId ? { mspId: r.cert.mspId } : {}),
+          }
+        : {}),
+      ...(r.claimedPkiId ? { claimedPkiId: r.claimedPkiId } : {}),
+      ...(r.expectedPkiId ? { expectedPkiId: r.expectedPkiId } : {}),
+      identityMismatch: r.identityMismatch,
+    })),
   };
 }
 
@@ -323,6 +397,7 @@ export interface StatusSources {
   readonly connections: readonly { pkiId: PkiId; endpoint: string; direction: 'in' | 'out' }[];
   readonly commits: readonly CommitRecord[];
   readonly refused: readonly RefusedCount[];
+  readonly refusedHandshakes?: readonly RefusedHandshake[];
   readonly leaders: LeaderWatch;
   readonly certs: CertCache;
   /** Since when each member is alive or dead (absent: no `since`). */
@@ -401,6 +476,7 @@ export function buildStatus(s: StatusSources): Omit<PeerStatusDocument, 'alerts'
       };
     }),
     refused: s.refused,
+    refusedHandshakes: (s.refusedHandshakes ?? []).map(refusedHandshakeStatus),
   };
 }
 

@@ -50,6 +50,8 @@ export const HANDSHAKE_REASONS: readonly HandshakeReason[] = [
 /** A handshake that failed; `code` and `reason` are the same stable HandshakeReason. */
 export class HandshakeError extends GrapevineError {
   readonly reason: HandshakeReason;
+  /** What the remote's ConnEstablish claimed, when the refusal came after it parsed. */
+  remote?: { readonly pkiId: PkiId; readonly identity: Uint8Array };
   constructor(reason: HandshakeReason, message: string, options?: { cause?: unknown }) {
     super(reason, message, options);
     this.reason = reason;
@@ -146,6 +148,21 @@ export function verifyConnEstablish(rx: ReceivedHandshake, verifier: HandshakeVe
   }
   const conn = message.content.value;
   if (conn.pkiId.length === 0) throw new HandshakeError('EMPTY_PKI_ID', 'ConnEstablish has an empty pki_id');
+  try {
+    return checkConn(rx, verifier, conn);
+  } catch (e) {
+    // the refusal names what the remote claimed (refused.ts: subject, expiry, PKI-ID)
+    if (e instanceof HandshakeError) e.remote ??= { pkiId: conn.pkiId, identity: conn.identity };
+    throw e;
+  }
+}
+
+/** Steps 3–6 on a parsed ConnEstablish. */
+function checkConn(
+  rx: ReceivedHandshake,
+  verifier: HandshakeVerifier,
+  conn: { pkiId: Uint8Array; identity: Uint8Array; tlsCertHash: Uint8Array; probe: boolean },
+): HandshakeResult {
   try {
     verifier.putIdentity(conn.pkiId, conn.identity);
   } catch (e) {

@@ -6,6 +6,7 @@
 import type { PkiId } from '../../base/pkiid.js';
 import type { Envelope, GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import type { ConnectionSummary, Link } from './link.js';
+import type { RefusedHandshake } from './refused.js';
 import type {
   AckResult,
   ConnectionInfo,
@@ -63,6 +64,11 @@ export abstract class LinkTransport implements Transport {
   /** Diagnostics: open connections with their direction. */
   connections(): ConnectionSummary[] {
     return this.link.connections();
+  }
+
+  /** Diagnostics: the record of refused handshakes, most recently refused first. */
+  refusedHandshakes(): RefusedHandshake[] {
+    return this.link.refusedHandshakes();
   }
 
   stop(): Promise<void> {

@@ -24,6 +24,10 @@
  *   A write error (or oversized frame) closes the connection and reports presumed dead
  *     (presumed.ts: bounded, delivered on a microtask).
  *   Handshake failures count grapevine_gossip_comm_handshake_failures_total{reason}; counters.ts has the rest.
+ *   Every refused handshake (inbound, outbound, and a dial that reached another identity than the
+ *     one expected) goes to a bounded record (refused.ts: remote, reason, count, first/last time,
+ *     certificate subject and expiry, claimed vs expected PKI-ID) and is logged at warn at most
+ *     once a minute per remote and reason.
  *   stop (idempotent): abort every dial and handshake in progress (Stopper), fail every ack
  *     waiter, close every connection; world.stopAccepting; wait for work in progress at most
  *     stopGraceMs (world.settle decides whose time); close what appeared meanwhile; release.
@@ -43,6 +47,7 @@ import { exchangeHandshake, type EarlyInput, type Exchanged } from './exchange.j
 import { encodeFrame } from './frame.js';
 import { HandshakeError, type HandshakeSelf, type HandshakeVerifier } from './handshake.js';
 import { PresumedDead } from './presumed.js';
+import { RefusedHandshakes, describeRefusal, type Refusal, type RefusedHandshake } from './refused.js';
 import { Stopper } from './stopper.js';
 import { DialError, stoppedError, type LinkStream, type LinkWorld } from './stream.js';
 import { pkiIdKey, samePkiId, type PkiId } from '../../base/pkiid.js';
@@ -76,6 +81,8 @@ export interface LinkOptions {
   readonly logger?: Logger;
   /** Shared with the world's dialer, so a stop aborts its steps too; by default the link's own. */
   readonly stopper?: Stopper;
+  /** Bounds of the record of refused handshakes (./refused.ts); its defaults otherwise. */
+  readonly refused?: { readonly max?: number; readonly logEveryMs?: number };
 }
 
 export interface ConnectionSummary {
@@ -103,6 +110,7 @@ export class Link implements Transport {
   private readonly switchHandlers = new Set<(old: PkiId) => void>();
   private readonly counters: CommCounters;
   private readonly env: ConnectionEnv;
+  private readonly refused: RefusedHandshakes;
   private stopping?: Promise<void>;
 
   constructor(private readonly opts: LinkOptions) {
@@ -120,6 +128,7 @@ export class Link implements Transport {
     this.acks = new AckRegistry(this.clock);
     this.dead = new PresumedDead(this.cfg.presumedDeadBuffer, opts.metrics);
     this.env = { clock: this.clock, defer: opts.world.defer };
+    this.refused = new RefusedHandshakes(this.clock, opts.metrics, opts.refused);
   }
 
   get isStopped(): boolean {
@@ -205,13 +214,25 @@ export class Link implements Transport {
 
   async handshake(peer: RemotePeer): Promise<ConnectionInfo> {
     if (this.stopping) throw stoppedError();
-    const { stream, result } = await this.track(this.countFailures(this.dial(peer.endpoint, true)));
+    const { stream, result } = await this.track(
+      this.countFailures(this.dial(peer.endpoint, true, peer.pkiId)),
+    );
+    const tlsCertDer = stream.remoteCertDer();
     stream.close('probe done');
     if (peer.pkiId && !samePkiId(peer.pkiId, result.info.pkiId)) {
-      throw new HandshakeError(
+      const e = new HandshakeError(
         'IDENTITY_REJECTED',
         `${peer.endpoint}: PKI-ID of remote peer does not match the expected PKI-ID`,
       );
+      this.refuse(e, {
+        direction: 'out',
+        endpoint: peer.endpoint,
+        expectedPkiId: peer.pkiId,
+        claimedPkiId: result.info.pkiId,
+        identity: result.info.identity,
+        ...(tlsCertDer ? { tlsCertDer } : {}),
+      });
+      throw e;
     }
     return result.info;
   }
@@ -245,6 +266,11 @@ export class Link implements Transport {
       endpoint: c.info.endpoint,
       queued: c.queued,
     }));
+  }
+
+  /** Diagnostics: the record of refused handshakes, most recently refused first (./refused.ts). */
+  refusedHandshakes(): RefusedHandshake[] {
+    return this.refused.list();
   }
 
   /** Frames queued on the connection to `pkiId`. */
@@ -294,7 +320,14 @@ export class Link implements Transport {
       }
       this.adopt(stream, info, early);
     } catch (e) {
+      const tlsCertDer = stream.remoteCertDer();
       stream.close('authentication failed');
+      if (e instanceof HandshakeError)
+        this.refuse(e, {
+          direction: 'in',
+          endpoint: stream.remoteEndpoint,
+          ...(tlsCertDer ? { tlsCertDer } : {}),
+        });
       if (this.log?.isLevelEnabled('debug'))
         this.log.debug(
           { endpoint: stream.remoteEndpoint, err: (e as Error).message },
@@ -367,15 +400,63 @@ export class Link implements Transport {
     });
   }
 
-  /** world.open + handshake as initiator; the stream is closed when the handshake fails. */
-  private async dial(endpoint: string, probe: boolean): Promise<{ stream: LinkStream; result: Exchanged }> {
+  /**
+   * world.open + handshake as initiator; the stream is closed when the handshake fails, and the
+   * refusal recorded (`expected`: the PKI-ID dialled for).
+   */
+  private async dial(
+    endpoint: string,
+    probe: boolean,
+    expected?: PkiId,
+  ): Promise<{ stream: LinkStream; result: Exchanged }> {
     const stream = await this.stoppable(this.world.open(endpoint, probe), (s) => s.close('comm stopped'));
     try {
       return { stream, result: await this.exchange(stream, probe) };
     } catch (e) {
+      const tlsCertDer = stream.remoteCertDer();
       stream.close('handshake failed');
+      if (e instanceof HandshakeError)
+        this.refuse(e, {
+          direction: 'out',
+          endpoint,
+          ...(expected ? { expectedPkiId: expected } : {}),
+          ...(tlsCertDer ? { tlsCertDer } : {}),
+        });
       throw e;
     }
+  }
+
+  /**
+   * Record a refused handshake (./refused.ts) and log it at warn, at most once a minute per
+   * (remote, reason, claimed PKI-ID) with how many were not logged: a peer retrying with an
+   * expired certificate does not flood the log.
+   */
+  private refuse(e: HandshakeError, r: Omit<Refusal, 'reason' | 'error'>): void {
+    if (this.stopping) return;
+    const remote = e.remote;
+    const { log, suppressed, entry } = this.refused.record({
+      ...r,
+      reason: e.reason,
+      error: e.message,
+      ...(remote && !r.claimedPkiId ? { claimedPkiId: remote.pkiId } : {}),
+      ...(remote && !r.identity ? { identity: remote.identity } : {}),
+    });
+    if (!log || !this.log) return;
+    this.log.warn(
+      {
+        direction: entry.direction,
+        endpoint: entry.endpoint,
+        reason: entry.reason,
+        ...(entry.cert
+          ? { subject: entry.cert.subject, notAfter: new Date(entry.cert.notAfterMs).toISOString() }
+          : {}),
+        ...(entry.claimedPkiId ? { claimedPkiId: entry.claimedPkiId.slice(0, 16) } : {}),
+        ...(entry.expectedPkiId ? { expectedPkiId: entry.expectedPkiId.slice(0, 16) } : {}),
+        refused: entry.count,
+        ...(suppressed > 0 ? { notLogged: suppressed } : {}),
+      },
+      `${describeRefusal(entry)}${suppressed > 0 ? ` (${suppressed} more since the last line)` : ''}; such lines are logged at most once a minute per remote and reason`,
+    );
   }
 
   /** Obtain a connection to `peer`, sharing one dial per peer; undefined when stopping or too many wait. */
@@ -405,7 +486,7 @@ export class Link implements Transport {
     let stream: LinkStream;
     let result: Exchanged;
     try {
-      ({ stream, result } = await this.countFailures(this.dial(peer.endpoint, false)));
+      ({ stream, result } = await this.countFailures(this.dial(peer.endpoint, false, peer.pkiId)));
     } catch (e) {
       const appeared = peer.pkiId && this.conns.get(pkiIdKey(peer.pkiId));
       if (appeared) return appeared;
@@ -418,11 +499,21 @@ export class Link implements Transport {
       const old = this.opts.identityOf(peer.pkiId);
       const oldOrg = old && this.opts.orgOf(old);
       if (!oldOrg || oldOrg !== this.opts.orgOf(info.identity)) {
+        const tlsCertDer = stream.remoteCertDer();
         stream.close('authentication failure');
-        throw new HandshakeError(
+        const e = new HandshakeError(
           'IDENTITY_REJECTED',
           `${peer.endpoint} claims to be a different peer than expected: authentication failure`,
         );
+        this.refuse(e, {
+          direction: 'out',
+          endpoint: peer.endpoint,
+          expectedPkiId: peer.pkiId,
+          claimedPkiId: info.pkiId,
+          identity: info.identity,
+          ...(tlsCertDer ? { tlsCertDer } : {}),
+        });
+        throw e;
       }
       this.log?.info({ endpoint: peer.endpoint }, 'peer changed its PKI-ID');
       for (const h of [...this.switchHandlers]) h(peer.pkiId);
