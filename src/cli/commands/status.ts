@@ -2,7 +2,8 @@
  * `grapevine status <ops-url>...`: GET /status from each peer's operations endpoint (all at
  * once, each with a time limit) and print, for people, one table row per member seen by any of
  * the peers (the answering peers included), then their alerts (merged: one line per kind and
- * subject, most severe first, with the peers that raise it) and one line per peer; or, with
+ * subject, most severe first, with the peers that raise it), the handshakes they refused (who,
+ * why, how often, the certificate presented) and one line per peer; or, with
  * --json, the answers as one JSON document (the alerts in each answer's `status.alerts`). An
  * endpoint that does not answer 200 with a status document is reported on its own line (or as
  * {ok: false, error}) and the command exits 1.
@@ -58,6 +59,38 @@ function alertLines(alerts: readonly MergedAlert[]): string[] {
   return [`ALERTS (${alerts.length})`, table(['SEVERITY', 'KIND', 'MESSAGE'], rows)];
 }
 
+/** Rows of the REFUSED HANDSHAKES section at most (most recent first; --json has them all). */
+export const MAX_REFUSED_ROWS = 20;
+
+/** The REFUSED HANDSHAKES section: each answering peer's record, most recently refused first. */
+function refusedLines(docs: readonly PeerStatusDocument[]): string[] {
+  const all = docs.flatMap((s) => (s.refusedHandshakes ?? []).map((r) => ({ r, by: s.peer.id })));
+  if (all.length === 0) return [];
+  all.sort((a, b) => b.r.last.localeCompare(a.r.last));
+  const rows = all.slice(0, MAX_REFUSED_ROWS).map(({ r, by }) => {
+    const cert = r.cert
+      ? `${r.cert.subject}${r.cert.mspId ? ` (${r.cert.mspId})` : ''} ${r.cert.expired ? 'EXPIRED' : 'expires'} ${r.cert.notAfter.slice(0, 10)}`
+      : '?';
+    const why = r.identityMismatch
+      ? `${r.reason}: claims to be a different peer (PKI-ID ${r.claimedPkiId?.slice(0, 16)}, expected ${r.expectedPkiId?.slice(0, 16)})`
+      : r.reason;
+    return [
+      r.direction === 'in' ? 'from' : 'to',
+      r.endpoint,
+      why,
+      String(r.count),
+      `${r.last.replace('T', ' ').slice(0, 19)} UTC`,
+      cert,
+      by,
+    ];
+  });
+  return [
+    `REFUSED HANDSHAKES (${all.length}${all.length > rows.length ? `, the ${rows.length} latest shown` : ''})`,
+    table(['DIR', 'REMOTE', 'REASON', 'COUNT', 'LAST', 'CERTIFICATE', 'SEEN BY'], rows),
+    '',
+  ];
+}
+
 /** What `grapevine status` prints for people. */
 export function formatStatus(answers: readonly StatusAnswer[]): string {
   const docs = answers.flatMap((a) => (a.ok ? [a.status] : []));
@@ -87,7 +120,7 @@ export function formatStatus(answers: readonly StatusAnswer[]): string {
     r.expires ? `${r.expires.slice(0, 10)}${r.expired ? ' EXPIRED' : ''}` : '?',
   ]);
   const out = [docs.length > 0 ? table(header, body) : 'no peer answered', ''];
-  if (docs.length > 0) out.push(...alertLines(mergeAlerts(docs)), '');
+  if (docs.length > 0) out.push(...alertLines(mergeAlerts(docs)), '', ...refusedLines(docs));
   for (const a of answers) {
     if (!a.ok) {
       out.push(`${a.url}: error: ${a.error}`);
