@@ -12,13 +12,15 @@
  *             the delay after its first arrival anywhere), the last `maxBlocks`;
  *   events    a bounded log of what changed: members joined, died, came back, heights stalled and
  *             moved again, URLs became unreachable or answered again, alerts raised and cleared;
- *   alerts    every answer's `alerts` merged (merge.ts), and one per URL that does not answer.
+ *   alerts    every answer's `alerts` merged (merge.ts), and one per URL that does not answer;
+ *   refused   the answering peers' refused gossip handshakes (their `refusedHandshakes`), most
+ *             recently refused first, at most MAX_REFUSED_VIEWS.
  * An unreachable URL is shown, never fatal; its last answer is no longer used (stale). Bounded:
  * the URLs given, the members of the answers (each bounded by its peer), the blocks kept, the
  * events kept. The clock and the fetch are injected (tests feed documents without sockets).
  */
 import { errorMessage } from '../base/errors.js';
-import type { PeerStatusDocument } from '../node/status.js';
+import type { PeerStatusDocument, RefusedHandshakeStatus } from '../node/status.js';
 import { fetchStatus, statusUrl, type TlsFiles } from './client.js';
 import { memberRows, mergeAlerts, severityRank, type MergedAlert, type MemberRow } from './merge.js';
 
@@ -189,6 +191,15 @@ export interface AlertView extends MergedAlert {
   readonly origin: 'peer' | 'dashboard';
 }
 
+/** A refused handshake as an answering peer reports it. */
+export interface RefusedView extends RefusedHandshakeStatus {
+  /** The answering peer's id. */
+  readonly seenBy: string;
+}
+
+/** Refused handshakes shown at most (the peers' records hold up to 256 each). */
+export const MAX_REFUSED_VIEWS = 50;
+
 export interface DashboardState {
   readonly title: string;
   readonly now: number;
@@ -202,6 +213,7 @@ export interface DashboardState {
   readonly blocks: readonly BlockView[];
   readonly events: readonly WatchEvent[];
   readonly alerts: readonly AlertView[];
+  readonly refused: readonly RefusedView[];
   readonly local?: {
     readonly orderer?: LocalInfo['orderer'];
     readonly txSent?: number;
@@ -591,6 +603,10 @@ export class NetworkWatch {
       edges,
       blocks,
       alerts,
+      refused: answering
+        .flatMap((s) => (s.doc!.refusedHandshakes ?? []).map((r) => ({ ...r, seenBy: s.doc!.peer.id })))
+        .sort((a, b) => b.last.localeCompare(a.last))
+        .slice(0, MAX_REFUSED_VIEWS),
     };
   }
 

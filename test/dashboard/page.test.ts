@@ -4,7 +4,8 @@
  * answering Grapevine peers of Org1MSP, Org2MSP's peers seen only as members; a third status URL
  * that does not answer), the page shows every peer with its height and lag, the leader of Org1MSP
  * (Org2MSP's unknown), the alerts panel (the peers' alerts and the unreachable URL), each block's
- * arrival at the answering peers, the event log; the peer table fits its panel at 1400 px; a
+ * arrival at the answering peers, the event log, the refused handshakes (a peer with an expired
+ * certificate); the peer table fits its panel at 1400 px; a
  * later poll reaches the page through server-sent events without a reload (a peer dies: the
  * table and the event log say so). A screenshot is written (its path printed).
  * Skips with a message when /usr/bin/chromium (or GRAPEVINE_CHROMIUM) is missing.
@@ -38,6 +39,27 @@ test(
         pkiId: pki('peer1.org2.example.com'),
         channel: 'ch',
         value: 4,
+      },
+    ];
+    // peer0.org1 refused a peer with an expired certificate, over and over
+    f.refusedHandshakes = [
+      {
+        direction: 'in',
+        endpoint: '127.0.0.1:51234',
+        reason: 'IDENTITY_REJECTED',
+        count: 97,
+        first: '2026-12-07T09:59:00.000Z',
+        last: '2026-12-07T10:00:00.000Z',
+        error: 'identity refused: certificate has expired',
+        cert: {
+          subject: 'C=US, OU=peer, CN=peer9.org1.example.com',
+          notAfter: '2026-12-01T00:00:00.000Z',
+          expired: true,
+          from: 'identity',
+          mspId: 'Org1MSP',
+        },
+        claimedPkiId: pki('peer9.org1.example.com'),
+        identityMismatch: false,
       },
     ];
     const watch = new NetworkWatch({
@@ -129,6 +151,12 @@ test(
             .filter({ hasText: 'peer2.org2.example.com is dead' })
             .waitFor({ timeout: 10_000 });
           assert.match(await page.getByTestId('summary').innerText(), /6 peers in 2 orgs \(1 dead\)/);
+          // the refused handshakes: who, why, how often, the expired certificate
+          const refused = await page.getByTestId('refused-row').allInnerTexts();
+          assert.equal(refused.length, 1, refused.join('\n'));
+          assert.match(refused[0], /from\s+127\.0\.0\.1:51234\s+IDENTITY_REJECTED\s+97/);
+          assert.match(refused[0], /CN=peer9\.org1\.example\.com \(Org1MSP\) · EXPIRED 2026-12-01/);
+          assert.match(refused[0], /peer0\.org1/);
         },
       },
     );

@@ -4,7 +4,7 @@
  * `ch`, peer0 streams its blocks from it), Org2MSP's three Fabric peers seen only as members
  * (their certificates name them). `heights` and `dead` say what the documents report.
  */
-import type { MemberStatus, PeerStatusDocument } from '../../src/node/status.js';
+import type { MemberStatus, PeerStatusDocument, RefusedHandshakeStatus } from '../../src/node/status.js';
 
 export const pki = (name: string): string => Buffer.from(name).toString('hex').slice(0, 64).padEnd(64, '0');
 
@@ -15,6 +15,8 @@ export interface NetFacts {
   dead: Set<string>;
   /** The alerts list answering peers send (absent: none sent, as a peer without alerts). */
   alerts?: unknown[];
+  /** The refused handshakes the answering peer peer0.org1 reports (absent: none, an older peer). */
+  refusedHandshakes?: RefusedHandshakeStatus[];
   /** Commit time base (ms since the epoch). */
   at: number;
 }
@@ -97,6 +99,7 @@ export function statusDoc(self: string, f: NetFacts): PeerStatusDocument {
           },
     ],
     refused: [],
+    ...(f.refusedHandshakes && self === ORG1[0] ? { refusedHandshakes: f.refusedHandshakes } : {}),
     alerts: [],
   };
   return f.alerts ? ({ ...doc, alerts: f.alerts } as PeerStatusDocument) : doc;

@@ -267,6 +267,35 @@ function renderSources(s) {
     .join('');
 }
 
+function renderRefused(s) {
+  const list = s.refused || [];
+  $('#refused-count').textContent = list.length ? `(${list.length})` : '';
+  const body = $('#refused tbody');
+  if (list.length === 0) {
+    body.innerHTML =
+      '<tr><td colspan="7" class="quiet" data-testid="no-refused">no refused handshakes</td></tr>';
+    return;
+  }
+  body.innerHTML = list
+    .map((r) => {
+      const cert = r.cert
+        ? `${r.cert.subject}${r.cert.mspId ? ` (${r.cert.mspId})` : ''} · ${r.cert.expired ? 'EXPIRED' : 'expires'} ${r.cert.notAfter.slice(0, 10)}`
+        : 'no certificate';
+      const why = r.identityMismatch
+        ? `${r.reason}: claims to be a different peer (PKI-ID ${String(r.claimedPkiId).slice(0, 16)}, expected ${String(r.expectedPkiId).slice(0, 16)})`
+        : r.reason;
+      return `<tr data-testid="refused-row" data-reason="${esc(r.reason)}" data-expired="${r.cert ? r.cert.expired : false}">
+  <td>${r.direction === 'in' ? 'from' : 'to'}</td>
+  <td class="endpoint" title="${esc(r.endpoint)}">${esc(r.endpoint)}</td>
+  <td class="${r.identityMismatch || (r.cert && r.cert.expired) ? 'bad' : ''}" title="${esc(r.error)}">${esc(why)}</td>
+  <td>${esc(r.count)}</td>
+  <td>${esc(ago(s.now, Date.parse(r.last)))}</td>
+  <td class="${r.cert && r.cert.expired ? 'bad' : ''}" title="${esc(cert)}">${esc(cert)}</td>
+  <td>${esc(short(r.seenBy))}</td></tr>`;
+    })
+    .join('');
+}
+
 function renderBlocks(s) {
   $('#blocks').innerHTML =
     s.blocks
@@ -302,6 +331,7 @@ function renderEvents(s) {
 function render(s) {
   renderSummary(s);
   renderAlerts(s);
+  renderRefused(s);
   renderTopology(s);
   renderPeers(s);
   renderLeaders(s);
