@@ -13,7 +13,7 @@ import { RefusedHandshakes, refusedCertOf, describeRefusal } from '../../src/cor
 import { Metrics } from '../../src/base/metrics.js';
 import { METRICS } from '../../src/base/metric-table.js';
 import { serializeIdentity } from '../../src/identity/x509identity.js';
-import { AlertEvaluator, REFUSED_HOLD_MS, type AlertInput } from '../../src/node/alerts.js';
+import { AlertEvaluator, REFUSED_HOLD_MS } from '../../src/node/alerts.js';
 import { alertInputOf, refusedHandshakeStatus } from '../../src/node/status.js';
 import { issue } from '../identity/pki.js';
 
@@ -169,13 +169,6 @@ describe('refused handshakes record', () => {
 });
 
 describe('refused handshakes alerts', () => {
-  const base = (o: Partial<AlertInput> = {}): AlertInput => ({
-    self: { pkiId: 'aa'.repeat(32), mspId: 'Org1MSP' },
-    channels: [],
-    members: [],
-    unreachable: [],
-    ...o,
-  });
   const cfg = { lagBlocks: 10, afterMs: 30_000, certExpiryMs: 30 * DAY };
 
   it('cert-expired names the endpoint and the subject; identity-changed for a different peer; both held, then cleared', () => {
