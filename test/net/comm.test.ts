@@ -227,7 +227,7 @@ describe('comm over real sockets', () => {
     await Promise.all([a.stop(), ok.stop(), bad.stop(), silent.stop()]);
   });
 
-  test('a dial that reaches another peer of the same org is an identity switch; of another org, refused', async () => {
+  test('a dial that reaches another peer of the same org is an identity switch; of another org, refused and recorded', async () => {
     const a = await node({ org: 1, peer: 0, trust: [1, 2, 3] });
     const old = await node({ org: 2, peer: 0, trust: [1, 2, 3] });
     const sameOrg = await node({ org: 2, peer: 1, trust: [1, 2, 3] });
@@ -253,6 +253,19 @@ describe('comm over real sockets', () => {
       0,
       'the handshake itself succeeded',
     );
+    // the refusal is recorded: it claims to be a different peer; the same-org switch is not
+    const refused = a.refusedHandshakes();
+    assert.equal(refused.length, 1, JSON.stringify(refused));
+    const r = refused[0];
+    assert.equal(r.direction, 'out');
+    assert.equal(r.endpoint, otherOrg.endpoint);
+    assert.equal(r.reason, 'IDENTITY_REJECTED');
+    assert.equal(r.identityMismatch, true);
+    assert.equal(r.claimedPkiId, pkiIdKey(otherOrg.selfPkiId));
+    assert.equal(r.expectedPkiId, pkiIdKey(old.selfPkiId));
+    assert.match(r.cert?.subject ?? '', /CN=peer0\.org3\.example\.com/);
+    assert.equal(r.cert?.mspId, 'Org3MSP');
+    assert.equal(r.expired, false);
     await Promise.all([a.stop(), old.stop(), sameOrg.stop(), otherOrg.stop()]);
   });
 
