@@ -149,6 +149,7 @@ export class ConnGate {
       this.drop(victim);
     }
     const key = peerKey(socket);
+    this.resources.opened();
     const conn: Conn = { key, socket, ip, secured: !this.o.tls, active: false };
     this.conns.set(key, conn);
     this.strangers.set(key, conn);
@@ -204,10 +205,14 @@ export class ConnGate {
     return this.o.metrics;
   }
 
+  private get resources(): ProcessResources {
+    return this.o.resources ?? processResources();
+  }
+
   /** The caps a new connection from `ip` must fit, each with the connections it may evict. */
   private scopes(ip: string): [Reason, () => boolean, (c: Conn) => boolean][] {
     const any = () => true;
-    const resources = this.o.resources ?? processResources();
+    const resources = this.resources;
     const shed = this.o.shedOnShortage ?? true;
     return [
       ['total', () => this.conns.size >= this.limits.maxConns, any],
@@ -285,6 +290,7 @@ export class ConnGate {
   private forget(conn: Conn): void {
     if (conn.gone) return;
     conn.gone = true;
+    this.resources.closed();
     clearTimeout(conn.timer);
     if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
     if (this.strangers.get(conn.key) === conn) this.strangers.delete(conn.key);

@@ -7,8 +7,8 @@
  *           (a tenth of it, at least 64) kept for everything that is not an accepted connection;
  *   memory: resident set >= the limit (grapevine.connLimits.maxMemory; default 90 % of the
  *           cgroup's memory limit, or of the machine's memory without one).
- * Readings are cached for SAMPLE_MS, so an accept costs a map lookup, and one reading per second
- * costs a directory listing and a read of /proc/self/limits. Every reading is guarded: where /proc is missing (not Linux) the fd
+ * Readings are taken every SAMPLE_MS (a directory listing and a read of /proc/self/limits); in
+ * between, the gates' own opens and closes keep the descriptor count current. Every reading is guarded: where /proc is missing (not Linux) the fd
  * check is off; a reading that fails for want of a descriptor (EMFILE) counts as short.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -59,33 +59,61 @@ export const procReadings: ResourceReadings = {
 
 export class ProcessResources {
   private sampledAt = -Infinity;
-  private last: ResourceShortage | undefined;
+  /** At the last sample: the soft limit, descriptors in use (undefined: unknown), memory short. */
+  private fdLimit: number | undefined;
+  private fdsAtSample: number | undefined;
+  private fdsUnreadable = false;
+  private memShort = false;
+  /** Connections the gates opened minus those they closed since the last sample. */
+  private delta = 0;
   /** Bytes of resident memory that count as short; 0 = 90 % of the memory limit. */
   maxMemoryBytes = 0;
 
   constructor(private readonly r: ResourceReadings = procReadings) {}
 
-  /** What the process is short of now (cached for SAMPLE_MS), or undefined. */
+  /**
+   * What the process is short of now, or undefined. Readings are taken every SAMPLE_MS; in
+   * between, the descriptors in use are the last reading plus the connections the gates opened
+   * minus those they closed since (opened()/closed()), so a flood that arrives within one sample
+   * is stopped at the reserve, not at the hard limit.
+   */
   shortage(): ResourceShortage | undefined {
     const now = this.r.now();
-    if (now - this.sampledAt < SAMPLE_MS) return this.last;
+    if (now - this.sampledAt >= SAMPLE_MS) this.sample(now);
+    if (this.fdsShort()) return 'fds';
+    return this.memShort ? 'memory' : undefined;
+  }
+
+  /** A gate admitted a connection (a descriptor more). */
+  opened(): void {
+    this.delta++;
+  }
+
+  /** A gate's connection closed. */
+  closed(): void {
+    this.delta--;
+  }
+
+  private sample(now: number): void {
     this.sampledAt = now;
-    this.last = this.fdsShort() ? 'fds' : this.memoryShort() ? 'memory' : undefined;
-    return this.last;
+    this.delta = 0;
+    // read at every sample: the limit can change under a running process (prlimit, a supervisor)
+    this.fdLimit = this.r.fdLimit();
+    this.fdsUnreadable = false;
+    try {
+      this.fdsAtSample = this.r.fdsInUse();
+    } catch {
+      this.fdsUnreadable = true; // not even one descriptor to list them with
+    }
+    this.memShort = this.memoryShort();
   }
 
   private fdsShort(): boolean {
-    // read at every sample: the limit can change under a running process (prlimit, a supervisor)
-    const limit = this.r.fdLimit();
+    const limit = this.fdLimit;
     if (limit === undefined) return false;
-    let inUse: number | undefined;
-    try {
-      inUse = this.r.fdsInUse();
-    } catch {
-      return true; // not even one descriptor to list them with
-    }
-    if (inUse === undefined) return false;
-    return inUse >= limit - Math.max(64, Math.floor(limit / 10));
+    if (this.fdsUnreadable) return true;
+    if (this.fdsAtSample === undefined) return false;
+    return this.fdsAtSample + this.delta >= limit - Math.max(64, Math.floor(limit / 10));
   }
 
   private memoryShort(): boolean {

@@ -121,3 +121,14 @@ test('a gate short of descriptors sheds its oldest stranger for a new connection
   assert.equal(gate.open, 2);
   gate.destroyAll();
 });
+
+test('between readings, connections the gates open and close count: a flood within one second stops at the reserve', () => {
+  const r = new ProcessResources(readings({ fdsInUse: () => 800 }));
+  assert.equal(r.shortage(), undefined, '800 of 1024, short at 922');
+  for (let i = 0; i < 121; i++) r.opened();
+  assert.equal(r.shortage(), undefined, '921');
+  r.opened();
+  assert.equal(r.shortage(), 'fds', '922');
+  r.closed();
+  assert.equal(r.shortage(), undefined);
+});

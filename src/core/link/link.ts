@@ -427,9 +427,9 @@ export class Link implements Transport {
   }
 
   /**
-   * Record a refused handshake (./refused.ts) and log it at warn, at most once a minute per
-   * (remote, reason, claimed PKI-ID) with how many were not logged: a peer retrying with an
-   * expired certificate does not flood the log.
+   * Record a refused handshake (./refused.ts) and log it at warn (debug when the remote presented
+   * no identity), at most once a minute per (remote, reason, claimed PKI-ID) with how many were not
+   * logged: a peer retrying with an expired certificate does not flood the log.
    */
   private refuse(e: HandshakeError, r: Omit<Refusal, 'reason' | 'error'>): void {
     if (this.stopping) return;
@@ -442,7 +442,10 @@ export class Link implements Transport {
       ...(remote && !r.identity ? { identity: remote.identity } : {}),
     });
     if (!log || !this.log) return;
-    this.log.warn(
+    // a remote that presented no identity (a scanner, a flood: TIMEOUT, NOT_CONN) names nobody an
+    // operator could act on: debug, so an attack leaves the default log quiet; its count is in /status
+    const level = entry.cert || entry.claimedPkiId ? 'warn' : 'debug';
+    this.log[level](
       {
         direction: entry.direction,
         endpoint: entry.endpoint,
