@@ -23,6 +23,11 @@ export interface LayoutOrderer {
   readonly caFile: string;
   /** Broadcast one transaction carrying `data` and wait until the block holding it is cut. */
   cutBlock(data: Uint8Array, txId: string): Promise<void>;
+  /**
+   * Broadcast one transaction per entry of `data` on one Broadcast stream and wait until the
+   * chain holds them all (with a batch size of 1: one block each; fast catch-up scenarios).
+   */
+  cutBlocks(data: readonly Uint8Array[], txIdPrefix: string): Promise<void>;
 }
 
 export async function startLayoutOrderer(
@@ -48,30 +53,43 @@ export async function startLayoutOrderer(
   const user = loadSigningIdentity(userMspDir(layout, 1), 'Org1MSP', { now: new Date() }).signer;
   const creds = sslCredentials(readFileSync(caFile));
   const chain = orderer.chain(layout.channel)!;
+  const envelope = (data: Uint8Array, txId: string) =>
+    encode(
+      EnvelopeSchema,
+      signedEnvelope(
+        {
+          type: HeaderType.ENDORSER_TRANSACTION,
+          channelId: layout.channel,
+          data,
+          nowMs: Date.now(),
+          txId,
+          preciseTimestamp: true,
+        },
+        user,
+      ),
+    );
   return {
     orderer,
     address,
     caFile,
     async cutBlock(data, txId) {
-      const tx = encode(
-        EnvelopeSchema,
-        signedEnvelope(
-          {
-            type: HeaderType.ENDORSER_TRANSACTION,
-            channelId: layout.channel,
-            data,
-            nowMs: Date.now(),
-            txId,
-            preciseTimestamp: true,
-          },
-          user,
-        ),
-      );
       const before = chain.height();
-      const statuses = await broadcastAll(address, creds, [tx], tlsTargetOptions(address));
+      const statuses = await broadcastAll(address, creds, [envelope(data, txId)], tlsTargetOptions(address));
       if (statuses.length !== 1 || statuses[0] !== Status.SUCCESS)
         throw new Error(`broadcast ${txId}: statuses ${statuses.join(', ')}, want SUCCESS`);
       await chain.waitForHeight(before + 1n);
+    },
+    async cutBlocks(data, txIdPrefix) {
+      if (data.length === 0) return;
+      const before = chain.height();
+      const envs = data.map((d, i) => envelope(d, `${txIdPrefix}${i}`));
+      const statuses = await broadcastAll(address, creds, envs, tlsTargetOptions(address));
+      const bad = statuses.filter((s) => s !== Status.SUCCESS);
+      if (statuses.length !== envs.length || bad.length > 0)
+        throw new Error(
+          `broadcast ${txIdPrefix}*: ${statuses.length} statuses for ${envs.length} envelopes, ${bad.length} not SUCCESS (${bad[0]})`,
+        );
+      await chain.waitForHeight(before + BigInt(envs.length));
     },
   };
 }
