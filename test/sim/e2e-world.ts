@@ -119,6 +119,11 @@ export interface E2eWorldOptions {
   readonly ordererLatencyMs?: number;
   /** Block streams on every peer (true: the defaults; or grapevine.streams.* overrides). */
   readonly streams?: boolean | Partial<StreamConfig>;
+  /**
+   * With `streams`: the peers that keep streams off all the same (Fabric's push and pull in an
+   * org of streaming peers, the mixed mode), by org (1-based) and index in the org (0-based).
+   */
+  readonly plain?: (org: number, index: number) => boolean;
   /** Gossip node config overrides (channel, pull, emitter) on top of the profile. */
   readonly gossip?: Omit<GossipNodeConfigInput, 'discovery'>;
 }
@@ -208,7 +213,7 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
   const copies = new Map<string, Copies>();
   const upstreams = new Map<string, SimUpstreamConnector>();
   const streamOverhead = new Map<string, number>();
-  const streams =
+  const streamsAll =
     o.streams === undefined || o.streams === false
       ? undefined
       : streamConfig(o.streams === true ? {} : o.streams);
@@ -247,6 +252,11 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
     const gossipCrypto = new SimGossipCrypto(n.trust, channels);
     const alive = () => n.isUp && n.incarnation === incarnation;
     let upstreamConnector: SimUpstreamConnector | undefined;
+    const orgNo = crypto.orgs.indexOf(org) + 1;
+    const streams =
+      streamsAll && !o.plain?.(orgNo, crypto.peers.filter((p) => p.org === org).indexOf(n.identity))
+        ? streamsAll
+        : undefined;
     if (streams) {
       const ep = n.endpoint;
       upstreamConnector = countingUpstream(new SimUpstreamConnector(net, ep), c, (bytes) =>
