@@ -28,7 +28,8 @@
  * grapevine_state_committed_total by source) and the largest lag it had after first being
  * back within 2 blocks (a sawtooth shows here), measured until the next stop.
  * GRAPEVINE_BENCH_RESTART_N (comma-separated) and GRAPEVINE_BENCH_RESTART_MODES (default,fabric)
- * pick a subset. At the end every daemon is stopped and every peer's ledger is read: blocks
+ * pick a subset; GRAPEVINE_BENCH_KEEP=1 keeps the network folders (logs, ledgers) and
+ * GRAPEVINE_BENCH_LOGSPEC sets the daemons' grapevine.logSpec. At the end every daemon is stopped and every peer's ledger is read: blocks
  * 0..height-1, each block's header hash the orderer's; the run fails otherwise.
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,10 @@ type Mode = 'default' | 'fabric';
 const NS = (process.env.GRAPEVINE_BENCH_RESTART_N ?? '20,250,5000').split(',').map(Number);
 const MODES = (process.env.GRAPEVINE_BENCH_RESTART_MODES ?? 'default,fabric').split(',') as Mode[];
 const BLOCK_MS = 500;
+/** Keep the network folders (logs, ledgers) for a look afterwards. */
+const KEEP = process.env.GRAPEVINE_BENCH_KEEP === '1';
+/** The daemons' log spec (grapevine.logSpec), e.g. gossip.state=debug:info for the commit lines. */
+const LOG_SPEC = process.env.GRAPEVINE_BENCH_LOGSPEC;
 const TX_BYTES = 4 * 1024;
 /** Blocks per Broadcast stream when cutting fast. */
 const FAST_CHUNK = 250;
@@ -139,6 +144,7 @@ async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => vo
     const peers: Peer[] = layout.peers.map((spec) => {
       const config = join(peerHome(layout, spec), 'core.yaml');
       if (mode === 'fabric') fabricMode(config);
+      if (LOG_SPEC) appendFileSync(config, `  logSpec: ${LOG_SPEC}\n`);
       return {
         spec,
         config,
@@ -396,7 +402,8 @@ async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => vo
     await producer;
     await children.stopAll();
     await orderer?.stop();
-    rmSync(root, { recursive: true, force: true });
+    if (KEEP) console.log(`restart ${mode}: kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
   }
 }
 

@@ -5,20 +5,27 @@
  *   mixed:   in each org, peers 0 and 2 stream, peers 1 and 3 keep streams off (Fabric's push
  *            and pull beside a stream tree).
  * 2 orgs x 4 peers, the full GossipService on each (test/sim/e2e-world.ts), the MemoryOrderer on
- * two endpoints, 30 blocks cut 200-600 ms apart. The seed draws a schedule in which every fault
- * kind happens at least once, at a random block and for a random number of blocks:
+ * two endpoints. Two lengths of schedule (SCALES):
+ *   blips:    blocks cut 200-600 ms apart for 15 virtual s, faults starting in the first 10 s and
+ *             lasting 0.3-4 s (a cut connection holds its frames: a partition is a stall);
+ *   outages:  blocks cut 300-1,500 ms apart for 40 virtual s, faults starting in the first 25 s
+ *             and lasting 0.5-40 s: some outlast the 20 s after which a cut connection breaks,
+ *             and Fabric's leader alive threshold (10 s).
+ * Durations are log-uniform. The seed draws a schedule in which every fault kind happens at
+ * least once, at a random time:
  *   crash:      a random live peer crashes (its ledger survives) ...
- *   restart:    ... and restarts 1-6 blocks later;
- *   leader:     the leader of a random org is killed, restarted 2-8 blocks later;
- *   partition:  one org split in two (the other org on one side), healed 2-7 blocks later;
- *   delay:      1-3 peers get 200-1,500 ms (+ up to 200 ms jitter) on every link, for 2-8 blocks;
- *   loss:       1-5 % frame loss on every link of 1-4 peers, or on every link, for 2-8 blocks;
+ *   restart:    ... and restarts when the fault ends;
+ *   leader:     the leader of a random org is killed, restarted when the fault ends;
+ *   partition:  one org split in two (the other org on one side), healed when it ends;
+ *   delay:      1-3 peers get 200-1,500 ms (+ up to 200 ms jitter) on every link;
+ *   loss:       1-5 % frame loss on every link of 1-4 peers, or on every link;
  *   orderer:    one orderer endpoint is killed (its streams end; the deliverers fail over to
- *               the other), revived 3-10 blocks later; sometimes the other one is killed then.
- * plus 0-3 extra events of random kinds. After the last block every fault ends (partition healed,
- * links restored, orderers up, crashed peers restarted), and within 180 virtual s every peer must
- * hold every block, in order, byte for byte, with no block committed twice or out of order
- * (SimDisk refuses and counts those).
+ *               the other), revived when the fault ends, and half the time the other one is then
+ *               killed for 3 s (a fail-over back).
+ * plus 0-3 extra events of random kinds. Then every fault ends (partition healed, links restored,
+ * orderers up, crashed peers restarted), and within 180 virtual s every peer must hold every
+ * block, in order, byte for byte, with no block committed twice or out of order (SimDisk refuses
+ * and counts those).
  */
 import { SeededRng } from '../../src/sim/rng.js';
 import type { SimNode } from '../../src/sim/index.js';
@@ -30,7 +37,34 @@ export const MODES: readonly Mode[] = ['fabric', 'streams', 'mixed'];
 export const KINDS = ['crash', 'leader', 'partition', 'delay', 'loss', 'orderer'] as const;
 export type Kind = (typeof KINDS)[number];
 
-export const BLOCKS = 30;
+export interface Scale {
+  /** Virtual ms over which blocks are cut (longer while a fault lasts). */
+  readonly spanMs: number;
+  /** Faults start in the first faultsBeforeMs. */
+  readonly faultsBeforeMs: number;
+  /** Fault durations, log-uniform in [minMs, maxMs]. */
+  readonly minMs: number;
+  readonly maxMs: number;
+  /** Gap between two blocks, uniform in [gapMinMs, gapMaxMs]. */
+  readonly gapMinMs: number;
+  readonly gapMaxMs: number;
+}
+
+export const SCALES = {
+  blips: { spanMs: 15_000, faultsBeforeMs: 10_000, minMs: 300, maxMs: 4000, gapMinMs: 200, gapMaxMs: 600 },
+  outages: {
+    spanMs: 40_000,
+    faultsBeforeMs: 25_000,
+    minMs: 500,
+    maxMs: 40_000,
+    gapMinMs: 300,
+    gapMaxMs: 1500,
+  },
+} as const satisfies Record<string, Scale>;
+export type ScaleName = keyof typeof SCALES;
+
+/** Blocks in the chain: enough for the longest run at the shortest gap. */
+const MAX_BLOCKS = 400;
 
 export interface ScheduleOutcome {
   readonly w: E2eWorld;
@@ -42,62 +76,60 @@ export interface ScheduleOutcome {
 }
 
 interface Event {
+  /** Virtual ms after the first block. */
   readonly at: number;
   readonly kind: Kind;
-  readonly length: number;
+  readonly ms: number;
 }
 
 /** The schedule of a seed: every kind once, then 0-3 more of random kinds. */
-export function drawSchedule(rng: SeededRng): Event[] {
-  const span: Record<Kind, [number, number]> = {
-    crash: [1, 6],
-    leader: [2, 8],
-    partition: [2, 7],
-    delay: [2, 8],
-    loss: [2, 8],
-    orderer: [3, 10],
-  };
+export function drawSchedule(rng: SeededRng, sc: Scale): Event[] {
   const kinds: Kind[] = [...KINDS];
   for (let extra = rng.int(4); extra > 0; extra--) kinds.push(KINDS[rng.int(KINDS.length)]!);
   return kinds
-    .map((kind) => {
-      const [lo, hi] = span[kind];
-      return { at: 1 + rng.int(BLOCKS - 6), kind, length: lo + rng.int(hi - lo + 1) };
-    })
+    .map((kind) => ({
+      at: rng.int(sc.faultsBeforeMs),
+      kind,
+      ms: Math.round(sc.minMs * Math.pow(sc.maxMs / sc.minMs, rng.float())),
+    }))
     .sort((a, b) => a.at - b.at);
 }
 
-export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleOutcome> {
+export async function faultSchedule(
+  mode: Mode,
+  seed: number,
+  scale: ScaleName = 'blips',
+): Promise<ScheduleOutcome> {
+  const sc: Scale = SCALES[scale];
   const rng = new SeededRng(seed ^ 0xfa175);
   const w = await e2eWorld(seed, {
     orgs: 2,
     peersPerOrg: 4,
-    blocks: BLOCKS,
+    blocks: MAX_BLOCKS,
     ...(mode === 'fabric' ? {} : { streams: true }),
     ...(mode === 'mixed' ? { plain: (_org: number, i: number) => i % 2 === 1 } : {}),
   });
+  const clock = w.net.clock;
   const events: string[] = [];
-  const log = (b: number, line: string) => events.push(`block ${b}: ${line}`);
+  let t0 = 0;
+  const sec = (t: number) => `${((t - t0) / 1000).toFixed(1)} s`;
+  const log = (line: string) => events.push(`${sec(clock.now())}: ${line}`);
   const name = (n: SimNode) => n.endpoint.split('.').slice(0, 2).join('.');
   const leaders = (org: number) => w.leaders(org);
-  await w.net.clock.runUntil(() => leaders(1).length === 1 && leaders(2).length === 1, 60_000);
-  await w.net.clock.runFor(rng.int(5000));
+  await clock.runUntil(() => leaders(1).length === 1 && leaders(2).length === 1, 60_000);
+  await clock.runFor(rng.int(5000));
+  t0 = clock.now();
 
-  const schedule = drawSchedule(rng);
+  const schedule = drawSchedule(rng, sc);
   const endpoints = w.nodes.map((n) => n.endpoint);
-  /** Undo actions by block. */
-  const undo = new Map<number, (() => void)[]>();
-  const later = (b: number, f: () => void) => undo.set(b, [...(undo.get(b) ?? []), f]);
+  /** Undo actions, by virtual time. */
+  const undo: { at: number; f: () => void }[] = [];
+  const later = (at: number, f: () => void) => undo.push({ at, f });
   const down = new Set<SimNode>();
   let partitioned = false;
   const setLinks = (peers: string[], spec: { latencyMs?: number; jitterMs?: number; loss?: number }) => {
     for (const p of peers) for (const q of endpoints) if (p !== q) w.net.setLink(p, q, spec);
   };
-  const restore = (peers: string[], what: 'delay' | 'loss') =>
-    setLinks(
-      peers,
-      what === 'delay' ? { latencyMs: DEFAULT_LINK.latencyMs, jitterMs: DEFAULT_LINK.jitterMs } : { loss: 0 },
-    );
   const pick = <T>(xs: readonly T[]): T | undefined => xs[rng.int(xs.length)];
   const someNodes = (k: number) => {
     const xs = [...w.nodes];
@@ -108,30 +140,31 @@ export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleO
     return xs.slice(0, k);
   };
 
-  const crash = (b: number, n: SimNode, length: number, why: string) => {
+  const crash = (n: SimNode, until: number, why: string) => {
     w.crash(n);
     down.add(n);
-    log(b, `${why} ${name(n)} crashed until block ${b + length}`);
-    later(b + length, () => {
+    log(`${why} ${name(n)} crashed until ${sec(until)}`);
+    later(until, () => {
       if (!down.has(n)) return;
       w.restart(n);
       down.delete(n);
-      log(b + length, `${name(n)} restarted`);
+      log(`${name(n)} restarted`);
     });
   };
 
-  const apply = (b: number, e: Event) => {
+  const apply = (e: Event) => {
+    const until = clock.now() + e.ms;
     switch (e.kind) {
       case 'crash': {
         const n = pick(w.nodes.filter((x) => x.isUp));
-        if (n) crash(b, n, e.length, 'peer');
+        if (n) crash(n, until, 'peer');
         break;
       }
       case 'leader': {
         const org = 1 + rng.int(2);
         const n = leaders(org)[0];
-        if (n) crash(b, n, e.length, `org ${org} leader`);
-        else log(b, `org ${org} has no leader to kill`);
+        if (n) crash(n, until, `org ${org} leader`);
+        else log(`org ${org} has no leader to kill`);
         break;
       }
       case 'partition': {
@@ -142,11 +175,11 @@ export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleO
         const others = w.nodes.filter((n) => w.orgOf(n) !== org).map((n) => n.endpoint);
         w.net.partition([...members.slice(0, cut), ...others], members.slice(cut));
         partitioned = true;
-        log(b, `org ${org} split ${cut}/${members.length - cut} until block ${b + e.length}`);
-        later(b + e.length, () => {
+        log(`org ${org} split ${cut}/${members.length - cut} until ${sec(until)}`);
+        later(until, () => {
           w.net.heal();
           partitioned = false;
-          log(b + e.length, 'healed');
+          log('healed');
         });
         break;
       }
@@ -155,11 +188,10 @@ export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleO
         const latencyMs = 200 + rng.int(1301);
         const jitterMs = rng.int(201);
         setLinks(peers, { latencyMs, jitterMs });
-        log(
-          b,
-          `${latencyMs}+${jitterMs} ms on the links of ${peers.length} peers until block ${b + e.length}`,
+        log(`${latencyMs}+${jitterMs} ms on the links of ${peers.length} peers until ${sec(until)}`);
+        later(until, () =>
+          setLinks(peers, { latencyMs: DEFAULT_LINK.latencyMs, jitterMs: DEFAULT_LINK.jitterMs }),
         );
-        later(b + e.length, () => restore(peers, 'delay'));
         break;
       }
       case 'loss': {
@@ -167,8 +199,8 @@ export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleO
         const peers = all ? endpoints : someNodes(1 + rng.int(4)).map((n) => n.endpoint);
         const loss = (1 + rng.int(5)) / 100;
         setLinks(peers, { loss });
-        log(b, `${loss * 100} % loss on the links of ${peers.length} peers until block ${b + e.length}`);
-        later(b + e.length, () => restore(peers, 'loss'));
+        log(`${loss * 100} % loss on the links of ${peers.length} peers until ${sec(until)}`);
+        later(until, () => setLinks(peers, { loss: 0 }));
         break;
       }
       case 'orderer': {
@@ -176,15 +208,15 @@ export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleO
         const other = ORDERERS[1 - i]!;
         if (!w.orderer.isUp(other)) break; // never both down: the deliverers would give up
         w.orderer.down(ORDERERS[i]!);
-        log(b, `orderer ${i} down until block ${b + e.length}`);
+        log(`orderer ${i} down until ${sec(until)}`);
         const swap = rng.int(2) === 0;
-        later(b + e.length, () => {
+        later(until, () => {
           w.orderer.up(ORDERERS[i]!);
-          log(b + e.length, `orderer ${i} up`);
+          log(`orderer ${i} up`);
           if (swap && w.orderer.isUp(other)) {
             w.orderer.down(other);
-            log(b + e.length, `orderer ${1 - i} down for 3 blocks`);
-            later(b + e.length + 3, () => w.orderer.up(other));
+            log(`orderer ${1 - i} down for 3 s`);
+            later(clock.now() + 3000, () => w.orderer.up(other));
           }
         });
         break;
@@ -192,27 +224,44 @@ export async function faultSchedule(mode: Mode, seed: number): Promise<ScheduleO
     }
   };
 
-  for (let b = 1; b <= BLOCKS; b++) {
-    w.cut();
-    for (const f of undo.get(b) ?? []) f();
-    undo.delete(b);
-    for (const e of schedule.filter((x) => x.at === b)) apply(b, e);
-    await w.net.clock.runFor(200 + rng.int(400));
+  /** Run the clock to `t`, applying the schedule and the undo actions due on the way. */
+  const runTo = async (t: number) => {
+    for (;;) {
+      const due = [
+        ...schedule.filter((e) => t0 + e.at <= t).map((e) => t0 + e.at),
+        ...undo.filter((u) => u.at <= t).map((u) => u.at),
+      ];
+      if (due.length === 0) break;
+      const next = Math.min(...due);
+      if (next > clock.now()) await clock.runFor(next - clock.now());
+      for (const u of undo.filter((x) => x.at <= next)) {
+        undo.splice(undo.indexOf(u), 1);
+        u.f();
+      }
+      for (const e of schedule.filter((x) => t0 + x.at <= next)) {
+        schedule.splice(schedule.indexOf(e), 1);
+        apply(e);
+      }
+    }
+    if (t > clock.now()) await clock.runFor(t - clock.now());
+  };
+
+  let cut = 0;
+  while (clock.now() - t0 < sc.spanMs || undo.length > 0) {
+    if (cut < MAX_BLOCKS) {
+      w.cut();
+      cut++;
+    }
+    await runTo(clock.now() + sc.gapMinMs + rng.int(sc.gapMaxMs - sc.gapMinMs + 1));
   }
-  // every fault ends
-  while (undo.size > 0) {
-    const b = Math.min(...undo.keys());
-    const fs = undo.get(b)!;
-    undo.delete(b);
-    for (const f of fs) f(); // may schedule more (the second orderer's outage)
-  }
+  // every fault has ended (undo ran dry); make sure of it
   w.net.heal();
   setLinks(endpoints, { latencyMs: DEFAULT_LINK.latencyMs, jitterMs: DEFAULT_LINK.jitterMs, loss: 0 });
   for (const a of ORDERERS) w.orderer.up(a);
   for (const n of down) w.restart(n);
   down.clear();
-  const height = BigInt(BLOCKS + 1);
-  const converged = await w.net.clock.runUntil(() => w.behind(height).length === 0, 180_000);
+  const height = BigInt(cut + 1);
+  const converged = await clock.runUntil(() => w.behind(height).length === 0, 180_000);
   return { w, events, converged, height };
 }
 
