@@ -390,6 +390,11 @@ const CONN = {
     'Unauthenticated connections closed to make room for a new one at a cap (reasons as grapevine_conn_refused_total)',
     ['server', 'reason'],
   ),
+  grapevineConnErrorsTotal: counter(
+    'grapevine_conn_errors_total',
+    'Connections that sent what the port cannot speak, by layer: tls (a failed TLS handshake: garbage, a wrong protocol, a refused client certificate), alpn (TLS without h2), http2 (an HTTP/2 protocol error), http (an unparsable HTTP request)',
+    ['server', 'kind'],
+  ),
   grapevineConnClosedBytesTotal: counter(
     'grapevine_conn_closed_bytes_total',
     'Unauthenticated connections closed for the bytes they sent (grapevine.connLimits.maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal)',

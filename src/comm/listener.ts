@@ -144,6 +144,12 @@ export class OwnedListener {
         if (s) gate.active(peerKey(s));
       },
     );
+    // what a connection sent that this port cannot speak, counted by layer (grpc-js and Node close it)
+    const errors = this.opts.metrics?.counter(METRICS.grapevineConnErrorsTotal);
+    const count = (kind: string) => () => errors?.inc({ server: this.opts.name, kind });
+    http2.on('tlsClientError', count('tls'));
+    http2.on('unknownProtocol', count('alpn'));
+    http2.on('sessionError', count('http2'));
     const opened = this.opts.grpcMetrics?.counter(METRICS.grpcCommConnOpened);
     const closed = this.opts.grpcMetrics?.counter(METRICS.grpcCommConnClosed);
     const listener = createServer({ noDelay: true }, (socket) => {

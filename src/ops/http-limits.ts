@@ -15,6 +15,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Metrics } from '../base/metrics.js';
 import { ConnGate, DEFAULT_CONN_LIMITS, peerKey, type ConnLimits } from '../base/conn-gate.js';
+import { METRICS } from '../base/metric-table.js';
 
 /** Node's HTTP server timeouts (ms) set by limitHttpServer. */
 export const HTTP_TIMEOUTS = Object.freeze({
@@ -46,5 +47,14 @@ export function limitHttpServer(
   server.prependListener('connection', (socket: Socket) => void gate.admit(socket));
   server.on('secureConnection', (socket: Socket) => gate.secured(peerKey(socket)));
   server.on('request', (req: { socket: Socket }) => gate.active(peerKey(req.socket)));
+  // what a connection sent that the server cannot speak, counted by layer (Node closes it)
+  const errors = metrics?.counter(METRICS.grapevineConnErrorsTotal);
+  server.on('tlsClientError', () => errors?.inc({ server: name, kind: 'tls' }));
+  server.on('clientError', (_e: Error, socket: Socket) => {
+    errors?.inc({ server: name, kind: 'http' });
+    // Node's own answer, which a 'clientError' listener replaces
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
   return gate;
 }

@@ -189,6 +189,11 @@ describe('gossip server connection limits', () => {
     assert.equal(await a.metrics.value('grapevine_conn_handshake_timeouts_total'), 0);
     // b's connection (older than the deadline, with its stream) still carries messages
     await roundTrip(a, b, 5);
+    // plaintext HTTP to the TLS port: a failed TLS handshake, counted by layer
+    const http = await rawConn(portOf(a.endpoint), sockets);
+    http.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(http.closed, 'the plaintext client to be closed');
+    await untilMetric(a.metrics, 'grapevine_conn_errors_total', { server: 'gossip', kind: 'tls' }, 1);
     assert.equal(await a.metrics.value('grapevine_conn_closed_idle_total'), 1);
   });
 });

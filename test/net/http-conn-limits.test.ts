@@ -84,6 +84,11 @@ describe('operations server connection limits', () => {
     const idle = await rawConn(plain, sockets);
     await until(idle.closed, 'the idle TCP connection to be closed');
     await untilMetric(plainMetrics, 'grapevine_conn_closed_idle_total', { server: 'operations' }, 1);
+    // garbage instead of a request: 400, closed, counted
+    const junk = await rawConn(plain, sockets);
+    junk.socket.write('\u0000\u0001 not http\r\n\r\n');
+    await until(junk.closed, 'the garbage client to be closed');
+    await untilMetric(plainMetrics, 'grapevine_conn_errors_total', { server: 'operations', kind: 'http' }, 1);
 
     const tls = join(peerFolder(root, 1, 0), 'tls');
     const m = new Metrics();
