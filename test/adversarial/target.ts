@@ -321,3 +321,47 @@ export async function memberGossipStream(
     },
   };
 }
+
+/**
+ * One gossip handshake attempt on peer `name`'s port: TLS with the client certificate of `tlsDir`
+ * (trusting the target's CA), then `hello` (a ConnEstablish frame) as the first message. Resolves
+ * with how the target answered: 'accepted' (the stream stays open) or 'refused' (it ended).
+ */
+export async function handshakeAttempt(
+  t: Target,
+  name: string,
+  tlsDir: string,
+  hello: (ownLeafDer: Uint8Array) => Uint8Array,
+): Promise<'accepted' | 'refused'> {
+  const tls = loadCommTls(tlsDir, [new Uint8Array(t.tlsCa(name))]);
+  const address = `127.0.0.1:${t.peer(name).port}`;
+  const client = new grpc.Client(address, channelCredentials(tls), {
+    ...clientChannelOptions(commConfig()),
+    ...tlsTargetOptions(address),
+  });
+  const s = RawGossipService.GossipStream;
+  const call = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize);
+  try {
+    // the target sends its own ConnEstablish whatever it makes of ours (both ends send at once),
+    // so a refusal is the stream ending; a stream still open 2 s after the greeting was accepted
+    return await new Promise<'accepted' | 'refused'>((resolve) => {
+      let timer = setTimeout(() => resolve('refused'), 15_000);
+      call.on('data', () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => resolve('accepted'), 2000);
+      });
+      for (const ev of ['error', 'end', 'close'])
+        call.on(ev, () => (clearTimeout(timer), resolve('refused')));
+      call.write(Buffer.from(hello(leafDer(tls.certPem))));
+    });
+  } finally {
+    call.cancel();
+    client.close();
+  }
+}
+
+/** A ConnEstablish of the identity in `mspDir`, bound to the TLS leaf given (encoded). */
+export function connEstablishOf(mspDir: string, mspId: string, leaf: Uint8Array): Uint8Array {
+  const id = loadCommIdentity(mspDir, mspId);
+  return encodeEnvelope(buildConnEstablish({ pkiId: id.pkiId, signer: id.signer }, leaf, false));
+}
