@@ -36,14 +36,12 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { BlockStore } from '../src/ledger/index.js';
-import { loadPeerConfig } from '../src/node/config/index.js';
-import { Children, CLI_MAIN, type Child } from '../src/network/children.js';
+import { Children, type Child } from '../src/network/children.js';
 import { logFile, peerHome, prepareLayout, type PeerSpec } from '../src/network/layout.js';
 import type { Orderer } from '../src/orderer/server.js';
-import { blockHeaderHash, decodeBlock } from '../src/wire/block.js';
 import { startLayoutOrderer } from '../test/helpers/layout-orderer.js';
 import { until } from '../test/helpers/until.js';
+import { checkLedgers, metricOf, scrapeText, startPeerDaemon } from './lib/daemons.js';
 import { Report } from './lib/report.js';
 
 type Mode = 'default' | 'fabric';
@@ -63,18 +61,6 @@ const FAST_CHUNK = 250;
 const WATCH_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/** One value of a Prometheus text exposition: `name{labels} value`; undefined when absent. */
-function metricOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!want.every((w) => line.includes(w))) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
 
 interface Peer {
   readonly spec: PeerSpec;
@@ -109,11 +95,7 @@ export interface RestartRun {
   maxLagAfter: number;
 }
 
-async function scrape(p: Peer): Promise<string | undefined> {
-  const res = await fetch(p.metricsUrl, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-  if (!res?.ok) return undefined;
-  return res.text().catch(() => undefined);
-}
+const scrape = (p: Peer): Promise<string | undefined> => scrapeText(p.metricsUrl);
 
 /** Make a layout's core.yaml Fabric's mode: profile fabric, no streams, state transfer on. */
 function fabricMode(config: string): void {
@@ -160,34 +142,7 @@ async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => vo
     const chain = orderer.chain(channel)!;
 
     const start = async (p: Peer): Promise<void> => {
-      let onReady!: () => void;
-      let failure = '';
-      const ready = new Promise<void>((r) => (onReady = r));
-      const child = children.spawn(
-        p.spec.name,
-        CLI_MAIN,
-        ['peer', 'start', '--config', p.config],
-        p.log,
-        (m) => {
-          const msg = m as { type: string; message?: string };
-          if (msg.type === 'ready') onReady();
-          if (msg.type === 'error') failure = msg.message ?? '';
-        },
-      );
-      p.child = child;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        ready,
-        child.exited.then((code) => {
-          throw new Error(`${p.spec.name} exited (${code}) while starting: ${failure}; see ${p.log}`);
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`${p.spec.name} did not start in 60 s; see ${p.log}`)),
-            60_000,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+      p.child = await startPeerDaemon(children, p.spec.name, p.config, p.log);
       p.alive = true;
     };
     const stop = async (p: Peer): Promise<void> => {
@@ -375,26 +330,14 @@ async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => vo
       `every peer at the orderer height ${height}`,
       { timeoutMs: 120_000, intervalMs: 100, detail: () => describe(last) },
     );
-    const want: string[] = [];
-    for (let n = 0; n < height; n++)
-      want.push(hex(blockHeaderHash(decodeBlock((await chain.getBlockBytes(BigInt(n)))!).header!)));
     await children.stopAll();
     for (const p of peers) p.alive = false;
-    for (const p of peers) {
-      const cfg = loadPeerConfig({ file: p.config, env: {} });
-      const store = await BlockStore.open(join(cfg.grapevine.ledgerPath, channel));
-      try {
-        if (store.height() !== BigInt(height))
-          throw new Error(`${p.spec.name}: ledger height ${store.height()}, the orderer's ${height}`);
-        for (let n = 0; n < height; n++) {
-          const b = (await store.getBlock(BigInt(n)))!.block;
-          if (b.header!.number !== BigInt(n) || hex(blockHeaderHash(b.header!)) !== want[n])
-            throw new Error(`${p.spec.name}: block at position ${n} differs from the orderer's`);
-        }
-      } finally {
-        await store.close();
-      }
-    }
+    await checkLedgers(
+      chain,
+      channel,
+      peers.map((p) => ({ name: p.spec.name, config: p.config })),
+      height,
+    );
     log(
       `restart ${mode}: every peer's ledger holds blocks 0..${height - 1}, header hashes equal to the orderer's`,
     );

@@ -1,0 +1,99 @@
+/**
+ * Peer daemons in processes of their own, for the benchmarks that kill and restart them
+ * (streams-failover.ts, restart.bench.ts): start one and wait for its ready message, read its
+ * /metrics, and check every ledger against the orderer's chain once they are stopped.
+ */
+import { join } from 'node:path';
+import { BlockStore } from '../../src/ledger/index.js';
+import { loadPeerConfig } from '../../src/node/config/index.js';
+import { CLI_MAIN, type Child, type Children } from '../../src/network/children.js';
+import type { Chain } from '../../src/orderer/chain.js';
+import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** One value of a Prometheus text exposition: `name{labels} value`; undefined when absent. */
+export function metricOf(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!want.every((w) => line.includes(w))) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+/** The text of a /metrics URL, or undefined when it does not answer (within `timeoutMs`). */
+export async function scrapeText(url: string, timeoutMs = 2000): Promise<string | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  return res.text().catch(() => undefined);
+}
+
+/**
+ * `grapevine peer start --config <config>` as child `name` of `children`, logging to `logFile`;
+ * resolves once it reported ready over IPC, rejects when it exits first or is not ready in 60 s.
+ */
+export async function startPeerDaemon(
+  children: Children,
+  name: string,
+  config: string,
+  logFile: string,
+): Promise<Child> {
+  let onReady!: () => void;
+  let failure = '';
+  const ready = new Promise<void>((r) => (onReady = r));
+  const child = children.spawn(name, CLI_MAIN, ['peer', 'start', '--config', config], logFile, (m) => {
+    const msg = m as { type: string; message?: string };
+    if (msg.type === 'ready') onReady();
+    if (msg.type === 'error') failure = msg.message ?? '';
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    ready,
+    child.exited.then((code) => {
+      throw new Error(`${name} exited (${code}) while starting: ${failure}; see ${logFile}`);
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s; see ${logFile}`)), 60_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return child;
+}
+
+/**
+ * Every stopped peer's ledger (read from its core.yaml's ledger path) holds exactly blocks
+ * 0..height-1 of `chain`, in order, with the orderer's header hashes; throws naming the first
+ * difference.
+ */
+export async function checkLedgers(
+  chain: Chain,
+  channel: string,
+  peers: readonly { readonly name: string; readonly config: string }[],
+  height: number,
+): Promise<void> {
+  const want: string[] = [];
+  for (let n = 0; n < height; n++)
+    want.push(hex(blockHeaderHash(decodeBlock((await chain.getBlockBytes(BigInt(n)))!).header!)));
+  for (const p of peers) {
+    const cfg = loadPeerConfig({ file: p.config, env: {} });
+    const store = await BlockStore.open(join(cfg.grapevine.ledgerPath, channel));
+    try {
+      if (store.height() !== BigInt(height))
+        throw new Error(`${p.name}: ledger height ${store.height()}, the orderer's ${height}`);
+      for (let n = 0; n < height; n++) {
+        const b = (await store.getBlock(BigInt(n)))!.block;
+        if (b.header!.number !== BigInt(n) || hex(blockHeaderHash(b.header!)) !== want[n])
+          throw new Error(
+            `${p.name}: block at position ${n} (number ${b.header!.number}) differs from the orderer's`,
+          );
+      }
+    } finally {
+      await store.close();
+    }
+  }
+}
