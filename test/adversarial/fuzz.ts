@@ -1,53 +1,34 @@
 /**
- * Input generation of the adversarial suite's fuzzers: a seeded generator (so a failing input can
- * be replayed from its seed and index), mutations of valid seed messages (bit flips, random bytes,
+ * Input generation of the adversarial suite's fuzzers, from the simulation's seeded generator (so
+ * a failing input can be replayed from its seed and index): mutations of valid seed messages (bit flips, random bytes,
  * truncation, extension, duplicated or moved slices, two seeds spliced, protobuf-shaped garbage:
  * a field key with an absurd length), and valid seeds of gossip envelopes signed by a member.
  */
 import { randomBytes } from 'node:crypto';
+import { SeededRng } from '../../src/sim/rng.js';
 import type { CommIdentity } from '../../src/core/link/types.js';
 import { Tag, channelBytes, encodeEnvelope, signGossip, unsignedGossip } from '../../src/wire/gossip.js';
 
-/** mulberry32: small, fast, seeded. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const int = (rng: () => number, n: number): number => Math.floor(rng() * n);
-
-function randomBytesOf(rng: () => number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = int(rng, 256);
-  return out;
-}
-
 /** One mutant of a seed drawn from `seeds`. */
-export function mutate(seeds: readonly Uint8Array[], rng: () => number): Uint8Array {
-  const seed = seeds[int(rng, seeds.length)]!;
+export function mutate(seeds: readonly Uint8Array[], rng: SeededRng): Uint8Array {
+  const seed = seeds[rng.int(seeds.length)]!;
   const b = new Uint8Array(seed);
-  const op = int(rng, 8);
+  const op = rng.int(8);
   switch (op) {
     case 0: {
-      const flips = 1 + int(rng, 8);
-      for (let i = 0; i < flips && b.length > 0; i++) b[int(rng, b.length)]! ^= 1 << int(rng, 8);
+      const flips = 1 + rng.int(8);
+      for (let i = 0; i < flips && b.length > 0; i++) b[rng.int(b.length)]! ^= 1 << rng.int(8);
       return b;
     }
     case 1: {
-      const n = 1 + int(rng, 16);
-      for (let i = 0; i < n && b.length > 0; i++) b[int(rng, b.length)] = int(rng, 256);
+      const n = 1 + rng.int(16);
+      for (let i = 0; i < n && b.length > 0; i++) b[rng.int(b.length)] = rng.int(256);
       return b;
     }
     case 2:
-      return b.slice(0, int(rng, b.length + 1));
+      return b.slice(0, rng.int(b.length + 1));
     case 3: {
-      const tail = randomBytesOf(rng, 1 + int(rng, 64));
+      const tail = rng.bytes(1 + rng.int(64));
       const out = new Uint8Array(b.length + tail.length);
       out.set(b);
       out.set(tail, b.length);
@@ -55,9 +36,9 @@ export function mutate(seeds: readonly Uint8Array[], rng: () => number): Uint8Ar
     }
     case 4: {
       if (b.length < 2) return b;
-      const from = int(rng, b.length);
-      const len = 1 + int(rng, Math.min(256, b.length - from));
-      const at = int(rng, b.length);
+      const from = rng.int(b.length);
+      const len = 1 + rng.int(Math.min(256, b.length - from));
+      const at = rng.int(b.length);
       const out = new Uint8Array(b.length + len);
       out.set(b.subarray(0, at));
       out.set(b.subarray(from, from + len), at);
@@ -65,9 +46,9 @@ export function mutate(seeds: readonly Uint8Array[], rng: () => number): Uint8Ar
       return out;
     }
     case 5: {
-      const other = seeds[int(rng, seeds.length)]!;
-      const cut = int(rng, b.length + 1);
-      const cut2 = int(rng, other.length + 1);
+      const other = seeds[rng.int(seeds.length)]!;
+      const cut = rng.int(b.length + 1);
+      const cut2 = rng.int(other.length + 1);
       const out = new Uint8Array(cut + other.length - cut2);
       out.set(b.subarray(0, cut));
       out.set(other.subarray(cut2), cut);
@@ -76,13 +57,13 @@ export function mutate(seeds: readonly Uint8Array[], rng: () => number): Uint8Ar
     case 6: {
       // a length-delimited field whose length says far more than follows
       if (b.length < 2) return b;
-      const at = int(rng, b.length - 1);
-      b[at] = ((1 + int(rng, 15)) << 3) | 2;
+      const at = rng.int(b.length - 1);
+      b[at] = ((1 + rng.int(15)) << 3) | 2;
       b[at + 1] = 0xff;
       return b;
     }
     default:
-      return randomBytesOf(rng, int(rng, 512));
+      return rng.bytes(rng.int(512));
   }
 }
 

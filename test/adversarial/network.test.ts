@@ -40,7 +40,8 @@ import { encode } from '../../src/wire/codec.js';
 import { EnvelopeSchema, HeaderType } from '../../src/wire/gen/common/common_pb.js';
 import { encodeSeekInfo, seekOldest, SeekBehavior, signedEnvelope } from '../../src/wire/orderer.js';
 import { until } from '../helpers/until.js';
-import { gossipSeeds, mutate, seededRng } from './fuzz.js';
+import { gossipSeeds, mutate } from './fuzz.js';
+import { SeededRng } from '../../src/sim/rng.js';
 import {
   FULL,
   blocksFlow,
@@ -391,7 +392,7 @@ describe('adversarial: a running network under attack', () => {
       const peer = 'peer0.org2.example.com';
       const ops = t.opsUrl(peer);
       const pid = t.pid(peer);
-      const rng = seededRng(SEED);
+      const rng = new SeededRng(SEED);
       let stream = await memberGossipStream(t, peer);
       const seeds = gossipSeeds(stream.id, '127.0.0.1:1', t.channel);
       let reopened = 0;
@@ -424,7 +425,7 @@ describe('adversarial: a running network under attack', () => {
     'orderer envelope fuzzer on Broadcast: the orderer stays up, answers or ends each stream, counts it, blocks flow',
     { timeout: FULL ? 1_800_000 : 180_000 },
     async () => {
-      const rng = seededRng(SEED + 1);
+      const rng = new SeededRng(SEED + 1);
       const seeds = [
         demoTransaction(t.user, t.channel, 1).bytes,
         encode(
@@ -483,7 +484,7 @@ describe('adversarial: a running network under attack', () => {
     "crash loop: SIGKILL a follower and the orderer at random moments while blocks flow; every chain equals the orderer's byte for byte",
     { timeout: FULL ? 3_600_000 : 300_000 },
     async () => {
-      const rng = seededRng(SEED + 2);
+      const rng = new SeededRng(SEED + 2);
       const followers = t.net.layout.peers.filter((p) => p.index !== 0).map((p) => p.name);
       const running = (name: string) => {
         try {
@@ -493,11 +494,11 @@ describe('adversarial: a running network under attack', () => {
         }
       };
       for (let round = 0; round < CRASH_ROUNDS; round++) {
-        const victim = followers[Math.floor(rng() * followers.length)]!;
-        await new Promise((r) => setTimeout(r, 300 + rng() * 2000));
+        const victim = followers[rng.int(followers.length)]!;
+        await new Promise((r) => setTimeout(r, 300 + rng.float() * 2000));
         const vpid = t.pid(victim);
         process.kill(vpid, 'SIGKILL');
-        await new Promise((r) => setTimeout(r, rng() * 1500));
+        await new Promise((r) => setTimeout(r, rng.float() * 1500));
         const opid = t.pid('orderer');
         process.kill(opid, 'SIGKILL');
         await until(

@@ -266,6 +266,19 @@ export async function holdConnections(
 export const stillOpen = (held: readonly Socket[]): number =>
   held.filter((s) => !s.destroyed && !s.closed).length;
 
+/** A GossipStream to peer `name` over TLS with the client certificate of `tlsDir` (trusting the target's CA). */
+function openGossipStream(t: Target, name: string, tlsDir: string) {
+  const tls = loadCommTls(tlsDir, [new Uint8Array(t.tlsCa(name))]);
+  const address = `127.0.0.1:${t.peer(name).port}`;
+  const client = new grpc.Client(address, channelCredentials(tls), {
+    ...clientChannelOptions(commConfig()),
+    ...tlsTargetOptions(address),
+  });
+  const s = RawGossipService.GossipStream;
+  const call = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize);
+  return { client, call, tls };
+}
+
 /**
  * An authenticated GossipStream to peer `name` as User1 of Org1 (a member of the channel's org, not
  * one of its peers, so no real peer's connection is replaced): after the handshake, `send` writes
@@ -277,15 +290,8 @@ export async function memberGossipStream(
 ): Promise<{ id: CommIdentity; send(frame: Uint8Array): boolean; ended(): boolean; close(): void }> {
   const l = t.net.layout;
   const userDir = userCryptoPath(cryptoDir(l), 1, 'User1');
-  const tls = loadCommTls(join(userDir, 'tls'), [new Uint8Array(t.tlsCa(name))]);
   const id = loadCommIdentity(join(userDir, 'msp'), 'Org1MSP');
-  const address = `127.0.0.1:${t.peer(name).port}`;
-  const client = new grpc.Client(address, channelCredentials(tls), {
-    ...clientChannelOptions(commConfig()),
-    ...tlsTargetOptions(address),
-  });
-  const s = RawGossipService.GossipStream;
-  const call = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize);
+  const { client, call, tls } = openGossipStream(t, name, join(userDir, 'tls'));
   let ended = false;
   let why = '';
   let greeted!: () => void;
@@ -333,14 +339,7 @@ export async function handshakeAttempt(
   tlsDir: string,
   hello: (ownLeafDer: Uint8Array) => Uint8Array,
 ): Promise<'accepted' | 'refused'> {
-  const tls = loadCommTls(tlsDir, [new Uint8Array(t.tlsCa(name))]);
-  const address = `127.0.0.1:${t.peer(name).port}`;
-  const client = new grpc.Client(address, channelCredentials(tls), {
-    ...clientChannelOptions(commConfig()),
-    ...tlsTargetOptions(address),
-  });
-  const s = RawGossipService.GossipStream;
-  const call = client.makeBidiStreamRequest(s.path, s.requestSerialize, s.responseDeserialize);
+  const { client, call, tls } = openGossipStream(t, name, tlsDir);
   try {
     // the target sends its own ConnEstablish whatever it makes of ours (both ends send at once),
     // so a refusal is the stream ending; a stream still open 2 s after the greeting was accepted
