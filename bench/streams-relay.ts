@@ -91,16 +91,10 @@ async function phase(fabric: string, viaRelay: boolean): Promise<PhaseResult> {
       const logFile = join(root, 'relay.log');
       const fd = openSync(logFile, 'a');
       try {
+        // bin/grapevine.js executed itself, as an operator runs it (its `#!` line may carry Node flags)
         relay = spawn(
-          process.execPath,
-          [
-            join(ROOT, 'bin', 'grapevine.js'),
-            'peer',
-            'node',
-            'start',
-            '--config',
-            join(peerHome(layout, s), 'core.yaml'),
-          ],
+          join(ROOT, 'bin', 'grapevine.js'),
+          ['peer', 'node', 'start', '--config', join(peerHome(layout, s), 'core.yaml')],
           {
             env: {
               ...process.env,

@@ -1,16 +1,23 @@
 /**
  * Peer daemons in processes of their own, for the benchmarks that kill and restart them
- * (streams-failover.ts, restart.bench.ts): start one and wait for its ready message, read its
- * /metrics, and check every ledger against the orderer's chain once they are stopped.
+ * (streams-failover.ts, restart.bench.ts, footprint.bench.ts): start one and wait for its ready
+ * message, read its /metrics, and check every ledger against the orderer's chain once they are
+ * stopped. A daemon is started as an operator starts one: bin/grapevine.js executed itself (its
+ * `#!` line, with whatever Node flags it carries), which runs dist/ when built (COMPILED), else
+ * the sources through tsx.
  */
 import { join } from 'node:path';
 import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
-import { CLI_MAIN, type Child, type Children } from '../../src/network/children.js';
+import { existsSync } from 'node:fs';
+import { GRAPEVINE_BIN, type Child, type Children } from '../../src/network/children.js';
 import type { Chain } from '../../src/orderer/chain.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Whether bin/grapevine.js runs the compiled dist/ (else the sources through tsx). */
+export const COMPILED = existsSync(join(GRAPEVINE_BIN, '..', '..', 'dist', 'cli', 'main.js'));
 
 /** One value of a Prometheus text exposition: `name{labels} value`; undefined when absent. */
 export function metricOf(
@@ -35,23 +42,32 @@ export async function scrapeText(url: string, timeoutMs = 2000): Promise<string 
 }
 
 /**
- * `grapevine peer start --config <config>` as child `name` of `children`, logging to `logFile`;
- * resolves once it reported ready over IPC, rejects when it exits first or is not ready in 60 s.
+ * `grapevine peer node start --config <config>` (bin/grapevine.js itself) as child `name` of
+ * `children`, logging to `logFile`, with `env` added (CORE_* overrides); resolves once it reported
+ * ready over IPC, rejects when it exits first or is not ready in 60 s.
  */
 export async function startPeerDaemon(
   children: Children,
   name: string,
   config: string,
   logFile: string,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Child> {
   let onReady!: () => void;
   let failure = '';
   const ready = new Promise<void>((r) => (onReady = r));
-  const child = children.spawn(name, CLI_MAIN, ['peer', 'start', '--config', config], logFile, (m) => {
-    const msg = m as { type: string; message?: string };
-    if (msg.type === 'ready') onReady();
-    if (msg.type === 'error') failure = msg.message ?? '';
-  });
+  const child = children.spawnCommand(
+    name,
+    GRAPEVINE_BIN,
+    ['peer', 'node', 'start', '--config', config],
+    logFile,
+    (m) => {
+      const msg = m as { type: string; message?: string };
+      if (msg.type === 'ready') onReady();
+      if (msg.type === 'error') failure = msg.message ?? '';
+    },
+    env,
+  );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     ready,

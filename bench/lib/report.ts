@@ -4,20 +4,23 @@
  */
 import { figureJson, type Figure } from './figures.js';
 
-const r2 = (x: number): number => Math.round(x * 100) / 100;
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export class Report {
   readonly figures: Figure[] = [];
   readonly notes: string[] = [];
 
-  /** Add a figure; ratio = value / baseline (0 when there is no baseline). */
-  fig(bench: string, value: number, unit: string, baseline: number): Figure {
+  /**
+   * Add a figure; ratio = value / baseline (0 when there is no baseline). Value and baseline are
+   * rounded to `digits` decimals (default 2; 3 for figures of a fraction of a second), the ratio to 2.
+   */
+  fig(bench: string, value: number, unit: string, baseline: number, digits = 2): Figure {
     const f = {
       bench,
-      value: r2(value),
+      value: round(value, digits),
       unit,
-      baseline: r2(baseline),
-      ratio: baseline === 0 ? 0 : r2(value / baseline),
+      baseline: round(baseline, digits),
+      ratio: baseline === 0 ? 0 : round(value / baseline, 2),
     };
     this.figures.push(f);
     return f;

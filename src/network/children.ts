@@ -3,7 +3,8 @@
  * an entry of this same build, with stdout/stderr appended to its log file and an IPC channel
  * (a child stops when the channel closes, so none outlives a killed parent). Running compiled
  * (dist/, .js) a child is plain `node <entry>.js`; running from the TypeScript sources (.ts) it is
- * `node --import tsx <entry>.ts`. stopAll() sends SIGTERM, waits for every exit, and SIGKILLs what
+ * `node --import tsx <entry>.ts`. spawnCommand() runs another program instead, e.g. GRAPEVINE_BIN, the
+ * `grapevine` command itself as an operator runs it (by its `#!` line). stopAll() sends SIGTERM, waits for every exit, and SIGKILLs what
  * is still running after the grace period; at process exit anything left is SIGKILLed synchronously.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,8 @@ const HERE = fileURLToPath(import.meta.url);
 const EXT = extname(HERE) || '.js';
 export const CLI_MAIN = join(dirname(HERE), '..', 'cli', `main${EXT}`);
 export const ORDERER_CHILD = join(dirname(HERE), `orderer-child${EXT}`);
+/** The package's `grapevine` command (bin/grapevine.js, beside src/ and dist/), an executable file. */
+export const GRAPEVINE_BIN = join(dirname(HERE), '..', '..', 'bin', 'grapevine.js');
 
 /** Node options a child needs to run an entry of this build: tsx's loader for the sources (resolved from this file, so the children work from any working folder). */
 function loaderArgs(): string[] {
@@ -49,12 +52,27 @@ export class Children {
     logFile: string,
     onMessage?: (m: unknown) => void,
   ): Child {
+    return this.spawnCommand(name, process.execPath, [...loaderArgs(), entry, ...args], logFile, onMessage);
+  }
+
+  /**
+   * Start `command ...args` with an IPC channel (a Node program behind a `#!` line still gets it:
+   * the channel is passed on in the environment); `env` is added to this process's environment.
+   */
+  spawnCommand(
+    name: string,
+    command: string,
+    args: readonly string[],
+    logFile: string,
+    onMessage?: (m: unknown) => void,
+    env: Readonly<Record<string, string>> = {},
+  ): Child {
     const fd = openSync(logFile, 'a');
     let proc: ChildProcess;
     try {
-      proc = spawn(process.execPath, [...loaderArgs(), entry, ...args], {
+      proc = spawn(command, [...args], {
         stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...process.env, GRAPEVINE_CHILD: name },
+        env: { ...process.env, ...env, GRAPEVINE_CHILD: name },
       });
     } finally {
       closeSync(fd);

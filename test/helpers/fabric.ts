@@ -204,6 +204,11 @@ export class FabricPeer {
     return peer;
   }
 
+  /** The process id of the `peer node start` process (its /proc entry: RSS for the footprint benchmark). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** The last `lines` lines of the peer's log. */
   tail(lines = 40): string {
     try {

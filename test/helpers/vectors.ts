@@ -8,8 +8,23 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const VECTORS_DIR =
-  process.env.GRAPEVINE_VECTORS ?? resolve(repoRoot, '..', 'shared', 'fabric-vectors');
+
+/** ../shared/fabric-vectors beside the clone, else beside the main checkout of a git worktree. */
+function locate(): string {
+  const here = resolve(repoRoot, '..', 'shared', 'fabric-vectors');
+  if (existsSync(here)) return here;
+  try {
+    // a worktree's .git is a file naming <main>/.git/worktrees/<name>
+    const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(join(repoRoot, '.git'), 'utf8'));
+    const there = m && resolve(m[1]!.trim(), '..', '..', '..', '..', 'shared', 'fabric-vectors');
+    if (there && existsSync(there)) return there;
+  } catch {
+    // no .git file: not a worktree
+  }
+  return here;
+}
+
+export const VECTORS_DIR = process.env.GRAPEVINE_VECTORS ?? locate();
 export const HAVE_VECTORS = existsSync(join(VECTORS_DIR, 'index.json'));
 export const SKIP_VECTORS = HAVE_VECTORS
   ? false
