@@ -88,6 +88,7 @@ const RUNS_WHAT = COMPILED ? 'the compiled dist/' : 'the sources through tsx (ru
 const report = new Report();
 const median = (xs: readonly number[]): number => percentile(xs, 50);
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -415,6 +416,19 @@ interface Watched {
   heap: Map<string, number>[];
 }
 
+/** Short names of the heap figures in the table (heapOf's keys). */
+const HEAP_LABEL: Record<string, string> = {
+  new_space: 'new',
+  old_space: 'old',
+  code_space: 'code',
+  large_object_space: 'lo',
+  code_large_object_space: 'code-lo',
+  new_large_object_space: 'new-lo',
+  heap_size_total: '| total',
+  heap_size_used: 'used',
+  external_memory: 'external',
+};
+
 const HEAP_SPACE = /^nodejs_heap_space_size_total_bytes\{[^}]*space="([^"]+)"[^}]*\} (\S+)/gm;
 
 function heapOf(text: string): Map<string, number> {
@@ -600,13 +614,17 @@ async function partRss(): Promise<void> {
       `\nrss (MiB) by phase; Grapevine peers run ${RUNS_WHAT}, profile ${PROFILE}; Fabric ${HAVE_FABRIC ? 'v2.4.9' : 'absent'}`,
     );
     console.log(
-      `${'phase'.padEnd(12)}${'peer'.padEnd(36)}${'rss mean'.padStart(9)}${'rss max'.padStart(9)}${'anon'.padStart(8)}${'file'.padStart(8)}${'thr'.padStart(5)}  heap total by space / external (Grapevine)`,
+      `${'phase'.padEnd(12)}${'peer'.padEnd(36)}${'rss mean'.padStart(9)}${'rss max'.padStart(9)}${'anon'.padStart(8)}${'file'.padStart(8)}${'thr'.padStart(5)}  heap MiB by space | total, used, external (Grapevine)`,
     );
     for (const ph of [idle, load])
       for (const r of ph.rows) {
+        // the spaces that hold anything, then the heap's total and used size and external memory
         const heap =
           r.kind === 'grapevine'
-            ? [...r.heap.entries()].map(([k, v]) => `${k.replace(/_space$/, '')} ${mib(v)}`).join(', ')
+            ? [...r.heap.entries()]
+                .filter(([, v]) => v >= MIB / 100)
+                .map(([k, v]) => `${HEAP_LABEL[k] ?? k} ${f1(v / MIB)}`)
+                .join(' ')
             : '';
         console.log(
           `${ph.phase.padEnd(12)}${r.name.padEnd(36)}${mib(r.rssMean).padStart(9)}${mib(r.rssMax).padStart(9)}${mib(r.anon).padStart(8)}${mib(r.file).padStart(8)}${String(r.threads).padStart(5)}  ${heap}`,
