@@ -392,6 +392,32 @@ function procMem(pid: number): Mem | undefined {
   };
 }
 
+/**
+ * The threads of a bare Node process once its libuv pool started (a file read), for comparison:
+ * a Grapevine peer's threads beyond these are its own (LevelDB's, worker threads).
+ */
+async function bareNodeThreads(): Promise<number> {
+  const p = spawn(
+    process.execPath,
+    [
+      '-e',
+      "require('fs').readFile('/proc/self/status', () => console.log('read')); setTimeout(() => {}, 60000)",
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  live.add(p);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      p.stdout!.once('data', () => resolve());
+      p.once('exit', (code) => reject(new Error(`bare node exited (${code})`)));
+    });
+    return procMem(p.pid!)?.threads ?? NaN;
+  } finally {
+    p.kill('SIGKILL');
+    live.delete(p);
+  }
+}
+
 /** Thread names (comm) of a process, counted: what the Node/V8/libuv threads are. */
 function threadNames(pid: number): string {
   const counts = new Map<string, number>();
@@ -418,12 +444,11 @@ interface Watched {
 
 /** Short names of the heap figures in the table (heapOf's keys). */
 const HEAP_LABEL: Record<string, string> = {
-  new_space: 'new',
-  old_space: 'old',
-  code_space: 'code',
-  large_object_space: 'lo',
-  code_large_object_space: 'code-lo',
-  new_large_object_space: 'new-lo',
+  large_object: 'lo',
+  code_large_object: 'code-lo',
+  new_large_object: 'new-lo',
+  shared_large_object: 'shared-lo',
+  read_only: 'ro',
   heap_size_total: '| total',
   heap_size_used: 'used',
   external_memory: 'external',
@@ -630,7 +655,9 @@ async function partRss(): Promise<void> {
           `${ph.phase.padEnd(12)}${r.name.padEnd(36)}${mib(r.rssMean).padStart(9)}${mib(r.rssMax).padStart(9)}${mib(r.anon).padStart(8)}${mib(r.file).padStart(8)}${String(r.threads).padStart(5)}  ${heap}`,
         );
       }
-    console.log('threads (comm) at the end of the load:');
+    console.log(
+      `threads (comm) at the end of the load; a bare Node process with its libuv pool started has ${await bareNodeThreads()} (Grapevine starts worker threads only for a catch-up run, src/service/verify/pool.ts):`,
+    );
     for (const t of threads) console.log(`  ${t}`);
     const figure = (ph: PhaseMem, kind: string) =>
       Math.max(0, ...ph.rows.filter((r) => r.kind === kind).map((r) => r.rssMean)) / MIB;
@@ -717,7 +744,7 @@ async function partNetwork(): Promise<void> {
     console.log(
       `${String(i + 1).padEnd(6)}${f3(r.metrics).padStart(18)}${f3(r.line).padStart(16)}${f3(r.own).padStart(17)}`,
     );
-  report.fig('footprint-network-first-block-s', median(runs.map((r) => r.metrics)), 's', 0);
+  report.fig('footprint-network-first-block-s', median(runs.map((r) => r.metrics)), 's', 0, 3);
 }
 
 console.log(`footprint: grapevine is ${BIN} executed itself (its #! line), running ${RUNS_WHAT}`);
