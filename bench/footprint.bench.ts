@@ -373,6 +373,22 @@ interface Mem {
   anon: number;
   file: number;
   threads: number;
+  /** user + system CPU of the process so far, seconds (/proc/<pid>/stat) */
+  cpuS: number;
+  at: number;
+}
+
+const TICK_S = 0.01; // USER_HZ on Linux
+
+/** CPU seconds (utime + stime) of a process, NaN once gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_S;
+  } catch {
+    return NaN;
+  }
 }
 
 /** VmRSS, RssAnon, RssFile (bytes) and Threads of /proc/<pid>/status; undefined once gone. */
@@ -389,6 +405,8 @@ function procMem(pid: number): Mem | undefined {
     anon: kb('RssAnon'),
     file: kb('RssFile'),
     threads: Number(/^Threads:\s+(\d+)/m.exec(text)?.[1] ?? NaN),
+    cpuS: cpuSeconds(pid),
+    at: performance.now(),
   };
 }
 
@@ -493,8 +511,17 @@ interface PhaseMem {
     anon: number;
     file: number;
     threads: number;
+    /** CPU over the sampled window, % of one core */
+    cpuPct: number;
     heap: Map<string, number>;
   }[];
+}
+
+function cpuPctOf(samples: readonly Mem[]): number {
+  const a = samples[0];
+  const b = samples.at(-1);
+  if (!a || !b || b.at <= a.at) return NaN;
+  return (100 * (b.cpuS - a.cpuS)) / ((b.at - a.at) / 1000);
 }
 
 function summarizePhase(phase: string, ws: readonly Watched[]): PhaseMem {
@@ -512,6 +539,7 @@ function summarizePhase(phase: string, ws: readonly Watched[]): PhaseMem {
         anon: mean(w.samples.map((s) => s.anon)),
         file: mean(w.samples.map((s) => s.file)),
         threads: Math.max(...w.samples.map((s) => s.threads)),
+        cpuPct: cpuPctOf(w.samples),
         heap,
       };
     }),
@@ -639,7 +667,7 @@ async function partRss(): Promise<void> {
       `\nrss (MiB) by phase; Grapevine peers run ${RUNS_WHAT}, profile ${PROFILE}; Fabric ${HAVE_FABRIC ? 'v2.4.9' : 'absent'}`,
     );
     console.log(
-      `${'phase'.padEnd(12)}${'peer'.padEnd(36)}${'rss mean'.padStart(9)}${'rss max'.padStart(9)}${'anon'.padStart(8)}${'file'.padStart(8)}${'thr'.padStart(5)}  heap MiB by space | total, used, external (Grapevine)`,
+      `${'phase'.padEnd(12)}${'peer'.padEnd(36)}${'rss mean'.padStart(9)}${'rss max'.padStart(9)}${'anon'.padStart(8)}${'file'.padStart(8)}${'thr'.padStart(5)}${'cpu %'.padStart(7)}  heap MiB by space | total, used, external (Grapevine)`,
     );
     for (const ph of [idle, load])
       for (const r of ph.rows) {
@@ -652,7 +680,7 @@ async function partRss(): Promise<void> {
                 .join(' ')
             : '';
         console.log(
-          `${ph.phase.padEnd(12)}${r.name.padEnd(36)}${mib(r.rssMean).padStart(9)}${mib(r.rssMax).padStart(9)}${mib(r.anon).padStart(8)}${mib(r.file).padStart(8)}${String(r.threads).padStart(5)}  ${heap}`,
+          `${ph.phase.padEnd(12)}${r.name.padEnd(36)}${mib(r.rssMean).padStart(9)}${mib(r.rssMax).padStart(9)}${mib(r.anon).padStart(8)}${mib(r.file).padStart(8)}${String(r.threads).padStart(5)}${f1(r.cpuPct).padStart(7)}  ${heap}`,
         );
       }
     console.log(

@@ -4,12 +4,24 @@
 // relative to its own module URL. The generated wire types (src/wire/gen, made at `npm install`)
 // are compiled with the rest, so a packed install needs no dev dependency to produce them.
 //
+// Then the two programs, `grapevine` (dist/cli/main.js) and the orderer child of `network up`
+// (dist/network/orderer-child.js), are written again by esbuild as bundles with their dependencies
+// (native addons excepted), split into shared chunks under dist/chunks/ so that subcommands still
+// load on demand. A bundle loads a few files instead of ~500 modules: start-up time and the code
+// a process keeps in memory both shrink (issue 14; `npm run bench footprint`). The library
+// (`exports`, dist/index.js) and the verifier worker stay tsc's module-per-file output.
+//
+// Paths from `import.meta.url` (the worker, the dashboard's public/, package.json) are kept as they
+// are in tsc's layout: every output file sits one folder below dist/, so each source file's
+// `import.meta.url` becomes the URL of its own tsc-compiled twin.
+//
 // `--out <dir>` builds into another folder (the package test stages a tarball this way without
 // touching the checkout's dist/).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
@@ -53,6 +65,56 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
+/** import.meta.url in a bundled source file: the URL of its twin in tsc's layout under dist/. */
+const metaUrlOfTwin = {
+  name: 'meta-url-of-twin',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      let text = await readFile(args.path, 'utf8');
+      if (text.includes('import.meta.url')) {
+        const twin = relative(src, args.path).split(sep).join('/').replace(/\.ts$/, '.js');
+        text = text.replaceAll(
+          'import.meta.url',
+          `new URL(${JSON.stringify('../' + twin)}, import.meta.url).href`,
+        );
+      }
+      return { contents: text, loader: 'ts' };
+    });
+  },
+};
+
+const bundled = await build({
+  entryPoints: {
+    'cli/main': join(src, 'cli', 'main.ts'),
+    'network/orderer-child': join(src, 'network', 'orderer-child.ts'),
+  },
+  outdir: out,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // no identifier mangling: stack traces and logged errors keep their names
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  external: ['classic-level', '@node-rs/crc32'],
+  // CommonJS dependencies inside an ES module bundle call require()
+  banner: {
+    js: "import { createRequire as __gvRequire } from 'node:module'; const require = __gvRequire(import.meta.url);",
+  },
+  plugins: [metaUrlOfTwin],
+  logLevel: 'warning',
+  metafile: true,
+});
+const outputs = Object.entries(bundled.metafile.outputs).filter(([f]) => f.endsWith('.js'));
+const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
+
+console.log(
+  `build: bundled grapevine and the orderer child (${outputs.length} files, ${(bytes / 1048576).toFixed(1)} MiB)`,
+);
 console.log(
   `build: wrote ${out.startsWith(root + sep) ? relative(root, out) : out} (${assets} asset file(s) copied)`,
 );

@@ -38,6 +38,7 @@ import {
   type Target,
   type View,
 } from './views.js';
+import { byCodeUnits } from '../base/order.js';
 
 const TO_JSON = { useProtoFieldName: true, alwaysEmitImplicit: true } as const;
 const TIMESTAMP = 'google.protobuf.Timestamp';
@@ -188,7 +189,7 @@ function bad(path: string, message: string): WireError {
 
 function sortedEntries(v: JsonValue, path: string): [string, JsonValue][] {
   if (!isObject(v)) throw bad(path, 'expected a JSON object (map)');
-  return Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.entries(v).sort(([a], [b]) => byCodeUnits(a, b));
 }
 
 function asArray(v: JsonValue, path: string): JsonValue[] {

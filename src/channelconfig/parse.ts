@@ -41,6 +41,7 @@ import {
   capabilityNames,
   readValues,
 } from './values.js';
+import { byCodeUnits } from '../base/order.js';
 
 /** How MSPs are built (the identity layer in production; fakes in unit tests). */
 export interface MspFactory {
@@ -79,7 +80,7 @@ export function parseChannelConfigWith(input: Block | Uint8Array, factory: MspFa
 }
 
 function sortedEntries<V>(rec: Record<string, V>): [string, V][] {
-  return Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.entries(rec).sort(([a], [b]) => byCodeUnits(a, b));
 }
 
 export function parseConfig(

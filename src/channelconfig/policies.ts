@@ -25,6 +25,7 @@ import {
 import type { MspManager, PolicyEvaluator, SignedData } from '../identity/types.js';
 import { SignatureSet } from './signature-set.js';
 import { SignaturePolicyImpl, type CompiledPolicy } from './signature-policy.js';
+import { byCodeUnits } from '../base/order.js';
 
 export const ROOT_GROUP = 'Channel';
 const MAX_GROUP_DEPTH = 16;
@@ -92,7 +93,7 @@ export class PolicyGroup {
   ) {
     if (depth > MAX_GROUP_DEPTH)
       throw new ConfigError('BAD_CONFIG', `config groups nested deeper than ${MAX_GROUP_DEPTH} at ${path}`);
-    for (const [name, sub] of Object.entries(group.groups).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [name, sub] of Object.entries(group.groups).sort(([a], [b]) => byCodeUnits(a, b))) {
       this.groups.set(name, new PolicyGroup(`${path}/${name}`, sub, depth + 1));
     }
     for (const [name, cp] of Object.entries(group.policies)) {

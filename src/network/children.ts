@@ -2,12 +2,13 @@
  * Child processes of the local network (the orderer and the peers): each a Node process running
  * an entry of this same build, with stdout/stderr appended to its log file and an IPC channel
  * (a child stops when the channel closes, so none outlives a killed parent). Running compiled
- * (dist/, .js) a child is plain `node <entry>.js`; running from the TypeScript sources (.ts) it is
- * `node --import tsx <entry>.ts`. spawnCommand() runs another program instead, e.g. GRAPEVINE_BIN, the
+ * (dist/, .js) a child is plain `node <flags> <entry>.js`; running from the TypeScript sources (.ts) it is
+ * `node <flags> --import tsx <entry>.ts`, the flags being the `grapevine` command's own (base/node-flags.ts). spawnCommand() runs another program instead, e.g. GRAPEVINE_BIN, the
  * `grapevine` command itself as an operator runs it (by its `#!` line). stopAll() sends SIGTERM, waits for every exit, and SIGKILLs what
  * is still running after the grace period; at process exit anything left is SIGKILLed synchronously.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { LEAN_NODE_FLAGS } from '../base/node-flags.js';
 import { closeSync, openSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,13 @@ export class Children {
     logFile: string,
     onMessage?: (m: unknown) => void,
   ): Child {
-    return this.spawnCommand(name, process.execPath, [...loaderArgs(), entry, ...args], logFile, onMessage);
+    return this.spawnCommand(
+      name,
+      process.execPath,
+      [...LEAN_NODE_FLAGS, ...loaderArgs(), entry, ...args],
+      logFile,
+      onMessage,
+    );
   }
 
   /**

@@ -36,6 +36,7 @@ import { silentLogger, type Logger } from '../base/log.js';
 import type { Metrics } from '../base/metrics.js';
 import type { ConnLimits } from '../base/conn-gate.js';
 import { limitHttpServer } from './http-limits.js';
+import { byCodeUnits } from '../base/order.js';
 
 /** What the operations server's /logspec drives. */
 export interface LogSpecTarget {
@@ -296,7 +297,7 @@ export class OperationsServer {
       }
       const failed = result
         .filter((f) => f !== undefined)
-        .sort((a, b) => a.component.localeCompare(b.component));
+        .sort((a, b) => byCodeUnits(a.component, b.component));
       const time = (this.opts.now ?? (() => new Date()))().toISOString();
       const body =
         failed.length === 0

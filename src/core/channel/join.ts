@@ -5,6 +5,7 @@
  */
 import type { ChannelConfig } from '../../channelconfig/types.js';
 import type { ChannelCryptoContext } from '../../identity/types.js';
+import { byCodeUnits } from '../../base/order.js';
 
 export interface JoinOrg {
   readonly mspId: string;
@@ -40,6 +41,6 @@ export function orgsKey(orgs: readonly JoinOrg[]): string {
   return JSON.stringify(
     orgs
       .map((o) => [o.mspId, o.anchorPeers.map((a) => `${a.host}:${a.port}`)])
-      .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      .sort((a, b) => byCodeUnits(String(a[0]), String(b[0]))),
   );
 }

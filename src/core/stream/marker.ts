@@ -13,6 +13,7 @@
  * A role change is announced at once (a fresh alive message); a height change waits for the next.
  */
 import { sha256 } from '../../wire/block.js';
+import { byCodeUnits } from '../../base/order.js';
 
 export type SourceRole = 'source' | 'leader';
 
@@ -47,7 +48,7 @@ export function encodeStreamMarker(channels: ReadonlyMap<string, ChannelMark>): 
   const view = new DataView(out.buffer);
   out.set(MAGIC);
   let i = MAGIC.length;
-  for (const [channel, mark] of [...channels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [channel, mark] of [...channels].sort(([a], [b]) => byCodeUnits(a, b))) {
     view.setUint32(i, channelTag(channel));
     out[i + 4] = mark.role ? ROLE_BYTE[mark.role] : 0;
     view.setBigUint64(i + 5, mark.height);
