@@ -410,31 +410,57 @@ function procMem(pid: number): Mem | undefined {
   };
 }
 
+/** The Node flags on bin/grapevine.js's `#!` line (`#!/usr/bin/env -S node <flags>`). */
+const SHEBANG_FLAGS: readonly string[] = (() => {
+  const m = /^#!\S*env -S node (.*)$/.exec(readFileSync(BIN, 'utf8').split('\n')[0] ?? '');
+  return m ? m[1]!.split(/\s+/).filter((f) => f !== '') : [];
+})();
+
 /**
- * The threads of a bare Node process once its libuv pool started (a file read), for comparison:
- * a Grapevine peer's threads beyond these are its own (LevelDB's, worker threads).
+ * A bare Node process, once it has printed its first line and settled for `settleMs`: its
+ * /proc status. The threads of one whose libuv pool started (a file read) show which of a peer's
+ * threads are its own; one with the peers' flags that loaded TLS, HTTP/2 and crypto and idles is
+ * the floor of the runtime alone, under any Node.js program that does what a peer does.
  */
-async function bareNodeThreads(): Promise<number> {
-  const p = spawn(
-    process.execPath,
-    [
-      '-e',
-      "require('fs').readFile('/proc/self/status', () => console.log('read')); setTimeout(() => {}, 60000)",
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+async function bareNode(flags: readonly string[], script: string, settleMs = 0): Promise<Mem> {
+  const p = spawn(process.execPath, [...flags, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
   live.add(p);
   try {
     await new Promise<void>((resolve, reject) => {
       p.stdout!.once('data', () => resolve());
       p.once('exit', (code) => reject(new Error(`bare node exited (${code})`)));
     });
-    return procMem(p.pid!)?.threads ?? NaN;
+    if (settleMs > 0) await sleep(settleMs);
+    const mem = procMem(p.pid!);
+    if (!mem) throw new Error('bare node is gone');
+    return mem;
   } finally {
     p.kill('SIGKILL');
     live.delete(p);
   }
 }
+
+const bareNodeThreads = async (): Promise<number> =>
+  (
+    await bareNode(
+      [],
+      "require('fs').readFile('/proc/self/status', () => console.log('read')); setTimeout(() => {}, 60000)",
+    )
+  ).threads;
+
+/** The runtime alone: the `#!` line's flags, TLS + HTTP/2 + crypto loaded and used once, idle 3 s. */
+const runtimeFloor = (): Promise<Mem> =>
+  bareNode(
+    SHEBANG_FLAGS,
+    [
+      "require('node:http2').createServer().close();",
+      "require('node:tls').createSecureContext();",
+      "require('node:crypto').createHash('sha256').update('x').digest();",
+      "require('fs').readFile('/proc/self/status', () => console.log('ready'));",
+      'setInterval(() => {}, 60000);',
+    ].join(' '),
+    3000,
+  );
 
 /** Thread names (comm) of a process, counted: what the Node/V8/libuv threads are. */
 function threadNames(pid: number): string {
@@ -687,6 +713,11 @@ async function partRss(): Promise<void> {
       `threads (comm) at the end of the load; a bare Node process with its libuv pool started has ${await bareNodeThreads()} (Grapevine starts worker threads only for a catch-up run, src/service/verify/pool.ts):`,
     );
     for (const t of threads) console.log(`  ${t}`);
+    const floor = await runtimeFloor();
+    const gvIdle = Math.max(0, ...idle.rows.filter((r) => r.kind === 'grapevine').map((r) => r.rssMean));
+    console.log(
+      `the runtime alone (node ${SHEBANG_FLAGS.join(' ')}, TLS + HTTP/2 + crypto loaded, idle): rss ${mib(floor.rss)} MiB (anon ${mib(floor.anon)}, file ${mib(floor.file)}); an idle Grapevine peer is ${mib(gvIdle - floor.rss)} MiB above it`,
+    );
     const figure = (ph: PhaseMem, kind: string) =>
       Math.max(0, ...ph.rows.filter((r) => r.kind === kind).map((r) => r.rssMean)) / MIB;
     report.fig('footprint-rss-idle-mib', figure(idle, 'grapevine'), 'MiB', figure(idle, 'fabric'));
