@@ -306,7 +306,7 @@ const STATE = {
   ),
   grapevineStreamSessionsTotal: counter(
     'grapevine_stream_sessions_total',
-    'Upstream stream sessions that ended, by reason (failed, stalled, rebalanced, replanned, source, stopped)',
+    'Upstream stream sessions that ended, by reason (failed, full, stalled, rebalanced, source, stopped, leader, alone)',
     ['channel', 'reason'],
   ),
   grapevineStateCommittedTotal: counter(
@@ -336,6 +336,16 @@ const STATE = {
   grapevineStreamDepth: gauge(
     'grapevine_stream_depth',
     'Hops from the org source in the planned stream tree (0 for the source)',
+    ['channel'],
+  ),
+  grapevineStreamChildren: gauge(
+    'grapevine_stream_children',
+    'Org peers streaming the channel from this peer now (at most grapevine.streams.fanout)',
+    ['channel'],
+  ),
+  grapevineStreamChildrenRefusedTotal: counter(
+    'grapevine_stream_children_refused_total',
+    'Stream children refused with SERVICE_UNAVAILABLE because grapevine.streams.fanout were being served (the follower plans elsewhere)',
     ['channel'],
   ),
 } as const;

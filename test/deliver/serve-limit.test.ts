@@ -1,4 +1,7 @@
-/** DeliverStreamLimit (core/deliver/serve.ts): at most `max` Deliver streams are served at once. */
+/**
+ * DeliverStreamLimit (core/deliver/serve.ts): at most `max` Deliver streams are served at once.
+ * StreamChildren (core/stream/children.ts): at most `fanout` stream children per channel.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -7,7 +10,12 @@ import {
   type DeliverDeps,
   type DeliverIO,
 } from '../../src/core/deliver/serve.js';
-import { Status } from '../../src/wire/gen/common/common_pb.js';
+import { EnvelopeSchema, Status } from '../../src/wire/gen/common/common_pb.js';
+import { StreamChildren } from '../../src/core/stream/children.js';
+import { Metrics } from '../../src/base/metrics.js';
+import { encode } from '../../src/wire/codec.js';
+import { deliverSeekEnvelope } from '../../src/wire/orderer.js';
+import type { DeliverSource } from '../../src/core/deliver/serve.js';
 
 function io(): DeliverIO & { statuses: Status[]; hangUp(): void } {
   let hangUp!: () => void;
@@ -49,4 +57,85 @@ test('one stream over maxStreams gets SERVICE_UNAVAILABLE and is counted; a fini
   third.hangUp();
   await again;
   assert.deepEqual(third.statuses, []);
+});
+
+const signer = { serializedIdentity: Uint8Array.of(1), sign: () => Uint8Array.of(2) };
+
+/** A channel at height 1 whose Readers policy admits everyone; later blocks never come. */
+function channel(id: string): DeliverSource {
+  return {
+    channelId: id,
+    errored: false,
+    sequence: 0n,
+    readers: () => ({ policies: { evaluate: () => undefined }, path: '/Channel/Readers' }),
+    height: () => 1n,
+    getBlockBytes: async () => Uint8Array.of(9),
+    waitForHeight: (h, signal) =>
+      h <= 1n ? Promise.resolve() : new Promise<void>((r) => signal.addEventListener('abort', () => r())),
+  };
+}
+
+/** A stream sending one seek from block 0 on `ch`, that hangs up when told. */
+function seeker(ch: string, streamChild: boolean) {
+  const ac = new AbortController();
+  let sent = false;
+  const statuses: Status[] = [];
+  let blocks = 0;
+  const io: DeliverIO = {
+    recv: async () => {
+      if (!sent) {
+        sent = true;
+        return encode(EnvelopeSchema, deliverSeekEnvelope(ch, 0n, signer, 0));
+      }
+      return new Promise<undefined>((r) => ac.signal.addEventListener('abort', () => r(undefined)));
+    },
+    sendBlock: async () => void blocks++,
+    sendStatus: async (s: Status) => void statuses.push(s),
+    signal: ac.signal,
+    streamChild,
+  };
+  return { io, statuses, blocks: () => blocks, hangUp: () => ac.abort() };
+}
+
+test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any block, counted per channel; Fabric clients (the relay) are not counted', async () => {
+  const metrics = new Metrics();
+  const children = new StreamChildren(2, metrics);
+  const deps: DeliverDeps = {
+    source: (ch) => channel(ch),
+    now: () => 0,
+    timeWindowMs: Infinity,
+    mutualTls: false,
+    noExpirationChecks: true,
+    children: () => children,
+  };
+  const tick = () => new Promise((r) => setImmediate(r));
+  const a = seeker('ch', true);
+  const b = seeker('ch', true);
+  const relay = [seeker('ch', false), seeker('ch', false), seeker('ch', false)];
+  const other = seeker('other', true);
+  const running = [a, b, ...relay, other].map((s) => ({ s, done: handleDeliver(s.io, deps) }));
+  await tick();
+  assert.equal(children.inUse('ch'), 2);
+  assert.equal(children.inUse('other'), 1, 'the bound is per channel');
+  for (const { s } of running) assert.equal(s.blocks(), 1, 'each served block 0');
+  const c = seeker('ch', true);
+  await handleDeliver(c.io, deps);
+  assert.deepEqual(c.statuses, [Status.SERVICE_UNAVAILABLE]);
+  assert.equal(c.blocks(), 0);
+  assert.equal(await metrics.value('grapevine_stream_children_refused_total', { channel: 'ch' }), 1);
+  assert.equal(await metrics.value('grapevine_stream_children', { channel: 'ch' }), 2);
+  // a child that hangs up frees its place
+  a.hangUp();
+  await running[0]!.done.catch(() => undefined);
+  assert.equal(children.inUse('ch'), 1);
+  const d = seeker('ch', true);
+  const dDone = handleDeliver(d.io, deps);
+  await tick();
+  assert.equal(d.blocks(), 1);
+  assert.equal(children.inUse('ch'), 2);
+  for (const { s } of running) s.hangUp();
+  d.hangUp();
+  await Promise.allSettled([...running.map((r) => r.done), dDone]);
+  assert.equal(children.inUse('ch'), 0);
+  assert.equal(children.inUse('other'), 0);
 });

@@ -328,6 +328,7 @@ export async function startPeer(
             timeWindowMs: 15 * 60_000,
             mutualTls: true,
             metrics: deliverMetrics(metrics),
+            children: () => built.service?.streamChildren,
           }),
         },
       ]

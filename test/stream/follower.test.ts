@@ -254,3 +254,48 @@ test('as leader, or alone, no stream and no acting source', async () => {
   assert.equal(a.f.lastPlan.kind, 'none');
   a.f.stop();
 });
+
+test('an upstream that refuses us as full (SERVICE_UNAVAILABLE before any block): another member at once, no suspicion, no orderer even when it is the root', async () => {
+  const h = harness({ members: [m(1, 1n, 'leader'), m(2, 1n), m(3, 1n)], selfId: 9 });
+  h.f.start();
+  await h.clock.runFor(1);
+  assert.equal(h.latest().endpoint, 'p1', 'fan-out 4: straight from the root');
+  h.latest().push(deliverStatusFrame(Status.SERVICE_UNAVAILABLE));
+  await h.clock.runFor(1);
+  assert.equal(h.streams.length, 2, 'planned again within the same instant');
+  assert.equal(h.latest().endpoint, 'p2', 'the shallowest member with room');
+  assert.deepEqual(h.acting, [], 'the root refused us as full, it did not fail: nobody pulls for it');
+  const plan = h.f.lastPlan;
+  assert.ok(plan.kind === 'upstream' && plan.root.endpoint === 'p1', 'the root stays the root');
+  for (let n = 1n; n <= 3n; n++) h.latest().block(n);
+  await h.clock.runFor(1000);
+  assert.deepEqual(h.committed, [1n, 2n, 3n]);
+  // full for rebalanceAfter, then the plan is the root again and held for rebalanceAfter: back
+  await h.clock.runFor(20_000);
+  assert.equal(h.latest().endpoint, 'p1');
+  assert.deepEqual(h.acting, []);
+  // a refusal after blocks came is a failure as before (the channel halted under the stream)
+  h.latest().block(4n);
+  await h.clock.runFor(1);
+  h.latest().push(deliverStatusFrame(Status.SERVICE_UNAVAILABLE));
+  await h.clock.runFor(1);
+  assert.deepEqual(h.acting, [true], 'the root failed: we pull from the orderer');
+  h.f.stop();
+});
+
+test('refused as full by every member we may take: no stream opened until one has room', async () => {
+  // we rank first and peer 1 acts as source: every other member is below us, the root is our
+  // only upstream
+  const h = harness({ members: [m(1, 1n, 'source'), m(5, 1n)], selfId: 0 });
+  h.f.start();
+  await h.clock.runFor(1);
+  assert.equal(h.latest().endpoint, 'p1');
+  h.latest().push(deliverStatusFrame(Status.SERVICE_UNAVAILABLE));
+  await h.clock.runFor(5000);
+  assert.equal(h.streams.length, 1, 'no stream while the root is full and nobody else may serve us');
+  assert.deepEqual(h.acting, []);
+  await h.clock.runFor(5600);
+  assert.equal(h.streams.length, 2, 'the root again once the mark expired');
+  assert.equal(h.latest().endpoint, 'p1');
+  h.f.stop();
+});

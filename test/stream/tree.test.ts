@@ -188,3 +188,76 @@ test('a leader that is not first by rank still heads the tree: a small org is on
     assert.equal(p.kind === 'upstream' && p.depth, 1);
   }
 });
+
+/** Children per upstream in the union of the plans of `views` (each: self and what it sees). */
+function served(
+  views: { self: StreamMember; members: StreamMember[] }[],
+  fanout: number,
+): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const { self, members } of views) {
+    const p = planUpstream({ self: { ...self, height: self.height ?? 0n }, members, fanout, lagBlocks: 50 });
+    if (p.kind !== 'upstream') continue;
+    const u = p.upstream.pkiId[1]!;
+    out.set(u, [...(out.get(u) ?? []), self.pkiId[1]!]);
+  }
+  return out;
+}
+
+test('views that lag one another plan more than fanout children under one upstream (the issue 13 flake)', () => {
+  // the org of test/net/streams.test.ts: 4 peers, fan-out 2, peer 1 leads
+  const [a, b, c, d] = [member(1, 10n, 'leader'), member(2, 10n), member(3, 10n), member(4, 10n)];
+  const others = (self: StreamMember, ...ms: StreamMember[]) => ({ self, members: ms });
+  // one view everywhere: 1 <- 2, 3; 2 <- 4
+  assert.deepEqual(
+    served([others(b, a, c, d), others(c, a, b, d), others(d, a, b, c)], 2),
+    new Map([
+      [1, [2, 3]],
+      [2, [4]],
+    ]),
+  );
+  // peer 4 suspects peer 2 (its stream failed, stalled, or answered NOT_FOUND): it takes its
+  // grandparent, the root, which the others fill already
+  assert.deepEqual(
+    served([others(b, a, c, d), others(c, a, b, d), others(d, a, { ...b, suspect: true }, c)], 2).get(1),
+    [2, 3, 4],
+  );
+  // peer 4 plans before peer 2's marker reached it (a new peer, a restarted one): it sits at
+  // position 2, under the root
+  assert.deepEqual(served([others(b, a, c, d), others(c, a, b, d), others(d, a, c)], 2).get(1), [2, 3, 4]);
+});
+
+test('a member that refused us as full: the member with room, shallowest first, never one below us; the root stays the root', () => {
+  const [a, b, c, d] = [member(1, 10n, 'leader'), member(2, 10n), member(3, 10n), member(4, 10n)];
+  // peer 4 went to the root (its parent suspect) and was refused: peer 3 has room (no children)
+  const p = planUpstream({
+    self: { ...d, height: 10n },
+    members: [{ ...a, full: true }, { ...b, suspect: true }, c],
+    fanout: 2,
+    lagBlocks: 50,
+  });
+  assert.ok(p.kind === 'upstream');
+  assert.equal(p.upstream.pkiId[1], 3);
+  assert.equal(p.root.pkiId[1], 1, 'a full root is still the root: nobody starts pulling for it');
+  assert.equal(p.depth, 2);
+  // 7 peers, fan-out 2, we are peer 2 (position 1, our subtree: positions 3, 4): the root refused
+  // us; peer 3 (position 2) has its two children planned, its children (positions 5, 6) have room
+  const seven = [1, 2, 3, 4, 5, 6, 7].map((n) => member(n, 10n, n === 1 ? 'leader' : undefined));
+  const q = planUpstream({
+    self: { ...seven[1]!, height: 10n },
+    members: [{ ...seven[0]!, full: true }, ...seven.slice(2)],
+    fanout: 2,
+    lagBlocks: 50,
+  });
+  assert.ok(q.kind === 'upstream');
+  assert.equal(q.upstream.pkiId[1], 6, 'position 5: room, depth 2, not below us');
+  assert.equal(q.depth, 3);
+  // everyone else is below us or full: the plan keeps the full one (the follower waits)
+  const r = planUpstream({
+    self: { ...b, height: 10n },
+    members: [{ ...a, full: true }],
+    fanout: 2,
+    lagBlocks: 50,
+  });
+  assert.ok(r.kind === 'upstream' && r.upstream.full === true && r.upstream.pkiId[1] === 1);
+});

@@ -17,6 +17,9 @@
  *   - access: creator certificate not expired and signature set satisfies /Channel/Readers
  *     (/Channel/Orderer/Readers in maintenance), re-evaluated before every block when the config
  *     sequence grew, expiry before every block -> FORBIDDEN;
+ *   - a stream child (a Grapevine peer of the org streaming the channel from us, io.streamChild)
+ *     beyond the channel's fan-out bound (deps.children) -> SERVICE_UNAVAILABLE before any block
+ *     (Grapevine's own: a Fabric client never carries the mark, so the relay is unaffected);
  *   - start or stop missing -> BAD_REQUEST;
  *   - cursor: Oldest = 0, Newest = height-1, Specified(n) (n > height: NOT_FOUND), none ->
  *     NOT_FOUND (NextCommit, field 4, is not in our protos and counts as none). Stop: Oldest = start, Newest = start if start equals stop else
@@ -73,6 +76,22 @@ export interface DeliverIO {
   readonly clientCertHash?: Uint8Array;
   /** A seek passed the access check: the client proved an identity (connection limits). */
   authorized?(): void;
+  /**
+   * The client is a stream child: a Grapevine peer streaming the channel from us in its org's
+   * stream tree (core/stream), marked by its transport (the `grapevine-stream` gRPC header);
+   * counted against deps.children. Fabric clients (the relay) never are.
+   */
+  readonly streamChild?: boolean;
+}
+
+/**
+ * The fan-out bound of the stream tree on the serving side (core/stream/children.ts): at most
+ * `grapevine.streams.fanout` stream children per channel served at once.
+ */
+export interface DeliverChildLimit {
+  /** false (and counted) when the channel serves its fan-out of children already. */
+  acquire(channelId: string): boolean;
+  release(channelId: string): void;
 }
 
 /**
@@ -134,6 +153,8 @@ export interface DeliverDeps {
   readonly metrics?: DeliverMetrics;
   /** Bound on streams served at once (absent: none, as Fabric's orderer). */
   readonly limit?: DeliverStreamLimit;
+  /** Bound on stream children per channel (absent: none); read at each child's seek. */
+  children?(): DeliverChildLimit | undefined;
 }
 
 /**
@@ -343,12 +364,31 @@ async function serveSeek(
   io.authorized?.();
   if (!seek.start || !seek.stop) return Status.BAD_REQUEST;
 
-  const cursor = iterator(chain, seek.start);
+  const children = io.streamChild ? deps.children?.() : undefined;
+  if (children && !children.acquire(chain.channelId)) return Status.SERVICE_UNAVAILABLE;
+  try {
+    return await serveBlocks(io, seek, seek.start, seek.stop, chain, ac, deps, labels);
+  } finally {
+    children?.release(chain.channelId);
+  }
+}
+
+async function serveBlocks(
+  io: DeliverIO,
+  seek: SeekInfo,
+  start: SeekPosition,
+  stopAt: SeekPosition,
+  chain: DeliverSource,
+  ac: SessionAccessControl,
+  deps: DeliverDeps,
+  labels: Record<string, string>,
+): Promise<Status> {
+  const cursor = iterator(chain, start);
   let stopNum = 0n;
-  const stop = seek.stop.Type;
+  const stop = stopAt.Type;
   if (stop.case === 'oldest') stopNum = cursor.number;
   else if (stop.case === 'newest') {
-    stopNum = equals(SeekPositionSchema, seek.start, seek.stop) ? cursor.number : chain.height() - 1n;
+    stopNum = equals(SeekPositionSchema, start, stopAt) ? cursor.number : chain.height() - 1n;
   } else if (stop.case === 'specified') {
     stopNum = stop.value.number;
     if (stopNum < cursor.number) return Status.BAD_REQUEST;

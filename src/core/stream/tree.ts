@@ -37,6 +37,11 @@ export interface StreamMember {
   readonly role: SourceRole | undefined;
   /** We suspect it (a stream to it failed lately): never chosen, but it keeps its position. */
   readonly suspect?: boolean;
+  /**
+   * It refused us lately as full (it serves its fan-out of stream children: children.ts): live,
+   * it keeps its position and may be the root, but we take another member with room meanwhile.
+   */
+  readonly full?: boolean;
 }
 
 export interface TreeView {
@@ -86,18 +91,55 @@ export function planUpstream(v: TreeView): Plan {
   const root = sources[0] ?? order.find((m) => live(m) && upToDate(m)) ?? self;
   if (root === self) return { kind: 'source', depth: 0 };
   const top = order.find(live)!;
+  // every other member descends from the top: nobody else may take it (no cycle)
   if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   const fanout = Math.max(1, v.fanout);
   const parent = (i: number): number => Math.floor((i - 1) / fanout);
   // an up-to-date parent streams live blocks even if its published height (StateInfo, seconds
   // old) is below ours; only a lagging parent below us would keep us waiting
   const usable = (m: StreamMember): boolean => live(m) && (upToDate(m) || (m.height ?? -1n) >= v.self.height);
-  let j = parent(order.indexOf(self));
+  const me = order.indexOf(self);
+  const hops = (p: number): number => {
+    if (order[p] === root) return 0;
+    let d = order[0] !== root ? 2 : 1;
+    for (let k = p; k > 0; k = parent(k)) d++;
+    return d - 1;
+  };
+  let j = parent(me);
   while (j > 0 && !usable(order[j]!)) j = parent(j);
-  const upstream = j === 0 && !usable(order[0]!) ? root : order[j]!;
-  let depth = 1;
-  for (let k = j; k > 0; k = parent(k)) depth++;
-  if (upstream === root) depth = 1;
-  else if (order[0] !== root) depth++;
-  return { kind: 'upstream', upstream, root, depth };
+  const chosen = j === 0 && !usable(order[0]!) ? root : order[j]!;
+  const planned = {
+    kind: 'upstream',
+    upstream: chosen,
+    root,
+    depth: hops(order.indexOf(chosen)) + 1,
+  } as const;
+  if (chosen.full !== true) return planned;
+  // it refused us as full: the views that placed its children lag ours (a child whose parent is
+  // suspect took it, a follower keeps a working stream until its new plan held, a new peer planned
+  // before every marker reached it); take the member with the most room in the planned tree,
+  // the shallowest first, that is not below us (no cycle), until it has room again
+  const below = (p: number): boolean => {
+    for (let k = p; k > 0; k = parent(k)) if (parent(k) === me) return true;
+    return false;
+  };
+  const room = (p: number): number => {
+    let kids = 0;
+    for (let c = fanout * p + 1; c <= fanout * p + fanout && c < order.length; c++) kids++;
+    if (order[p] === root && p !== 0) kids++; // the top streams from the root
+    return fanout - kids;
+  };
+  let best: number | undefined;
+  for (let p = 0; p < order.length; p++) {
+    const m = order[p]!;
+    if (p === me || m.full === true || !usable(m) || below(p)) continue;
+    if (
+      best === undefined ||
+      Math.sign(room(p)) > Math.sign(room(best)) ||
+      (Math.sign(room(p)) === Math.sign(room(best)) && hops(p) < hops(best))
+    )
+      best = p;
+  }
+  if (best === undefined) return planned; // no room anywhere: wait for it (follower.ts)
+  return { kind: 'upstream', upstream: order[best]!, root, depth: hops(best) + 1 };
 }
