@@ -347,16 +347,16 @@ test('late join at height 1 while the org is far ahead: catches up by stream, ne
 
 test('bad input: a stream with a block failing verification is dropped and another upstream used', async () => {
   let bad: string | undefined;
+  let badAt = -1;
   let corrupted = 0;
   const opened: string[] = [];
-  // the first stream this peer opens alters every block it sends (a data byte: the data hash fails)
+  // the first stream of this peer that carries a block alters every block it sends (a data byte:
+  // the data hash fails); a stream refused before any block (its upstream full) is not that one
   const wrapUpstream = (inner: UpstreamConnector): UpstreamConnector => ({
     tlsCertHash: inner.tlsCertHash,
     async open(endpoint, env) {
       const s = await inner.open(endpoint, env);
-      opened.push(endpoint);
-      bad ??= endpoint;
-      if (opened.length > 1) return s; // only the first stream is bad
+      const at = opened.push(endpoint) - 1;
       return {
         close: () => s.close(),
         recv: async () => {
@@ -364,6 +364,8 @@ test('bad input: a stream with a block failing verification is dropped and anoth
           if (!f) return f;
           const r = parseDeliverResponse(f);
           if (r.case !== 'block') return f;
+          if (badAt < 0) [bad, badAt] = [endpoint, at];
+          if (badAt !== at) return f; // only the first stream with a block is bad
           const b = decodeBlock(r.block);
           const d = b.data!.data[0]!;
           d[d.length - 1] ^= 0xff;
@@ -379,7 +381,7 @@ test('bad input: a stream with a block failing verification is dropped and anoth
   // another upstream: a peer, or the orderer when the bad one was the root (its children then
   // pull from the orderer until the plans agree on a new source)
   await until(
-    () => opened.some((e) => e !== bad) || follower(p).actingSource,
+    () => opened.slice(badAt + 1).some((e) => e !== bad) || follower(p).actingSource,
     'blocks from another upstream',
     {
       timeoutMs: 10_000,
