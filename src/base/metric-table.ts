@@ -345,8 +345,8 @@ const STATE = {
   ),
   grapevineStreamChildrenRefusedTotal: counter(
     'grapevine_stream_children_refused_total',
-    'Stream children refused with SERVICE_UNAVAILABLE because grapevine.streams.fanout were being served (the follower plans elsewhere)',
-    ['channel'],
+    'Stream children answered SERVICE_UNAVAILABLE because grapevine.streams.fanout were being served, by reason: full (refused before any block), shed (dropped for a child planned here); the follower plans elsewhere',
+    ['channel', 'reason'],
   ),
 } as const;
 

@@ -76,7 +76,7 @@ function channel(id: string): DeliverSource {
 }
 
 /** A stream sending one seek from block 0 on `ch`, that hangs up when told. */
-function seeker(ch: string, streamChild: boolean) {
+function seeker(ch: string, streamChild: boolean, who = 1) {
   const ac = new AbortController();
   let sent = false;
   const statuses: Status[] = [];
@@ -85,7 +85,10 @@ function seeker(ch: string, streamChild: boolean) {
     recv: async () => {
       if (!sent) {
         sent = true;
-        return encode(EnvelopeSchema, deliverSeekEnvelope(ch, 0n, signer, 0));
+        return encode(
+          EnvelopeSchema,
+          deliverSeekEnvelope(ch, 0n, { ...signer, serializedIdentity: Uint8Array.of(who) }, 0),
+        );
       }
       return new Promise<undefined>((r) => ac.signal.addEventListener('abort', () => r(undefined)));
     },
@@ -99,7 +102,7 @@ function seeker(ch: string, streamChild: boolean) {
 
 test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any block, counted per channel; Fabric clients (the relay) are not counted', async () => {
   const metrics = new Metrics();
-  const children = new StreamChildren(2, metrics);
+  const children = new StreamChildren(2, undefined, metrics);
   const deps: DeliverDeps = {
     source: (ch) => channel(ch),
     now: () => 0,
@@ -122,7 +125,10 @@ test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any bloc
   await handleDeliver(c.io, deps);
   assert.deepEqual(c.statuses, [Status.SERVICE_UNAVAILABLE]);
   assert.equal(c.blocks(), 0);
-  assert.equal(await metrics.value('grapevine_stream_children_refused_total', { channel: 'ch' }), 1);
+  assert.equal(
+    await metrics.value('grapevine_stream_children_refused_total', { channel: 'ch', reason: 'full' }),
+    1,
+  );
   assert.equal(await metrics.value('grapevine_stream_children', { channel: 'ch' }), 2);
   // a child that hangs up frees its place
   a.hangUp();
@@ -138,4 +144,73 @@ test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any bloc
   await Promise.allSettled([...running.map((r) => r.done), dDone]);
   assert.equal(children.inUse('ch'), 0);
   assert.equal(children.inUse('other'), 0);
+});
+
+test('a child planned here takes the place of the newest child that is not (shed: SERVICE_UNAVAILABLE between blocks); a planned child is never shed for another', async () => {
+  const metrics = new Metrics();
+  // identities 10 and up are children we plan
+  const children = new StreamChildren(2, (_ch, identity) => identity[0]! >= 10, metrics);
+  const deps: DeliverDeps = {
+    source: (ch) => channel(ch),
+    now: () => 0,
+    timeWindowMs: Infinity,
+    mutualTls: false,
+    noExpirationChecks: true,
+    children: () => children,
+  };
+  const tick = () => new Promise((r) => setImmediate(r));
+  const older = seeker('ch', true, 1);
+  const newer = seeker('ch', true, 2);
+  const olderDone = handleDeliver(older.io, deps);
+  await tick();
+  const newerDone = handleDeliver(newer.io, deps);
+  await tick();
+  assert.equal(children.inUse('ch'), 2);
+  const planned = seeker('ch', true, 10);
+  const plannedDone = handleDeliver(planned.io, deps);
+  await newerDone;
+  assert.deepEqual(newer.statuses, [Status.SERVICE_UNAVAILABLE], 'the newest unplanned child is shed');
+  assert.equal(newer.blocks(), 1, 'after its block');
+  await tick();
+  assert.equal(planned.blocks(), 1);
+  assert.equal(children.inUse('ch'), 2);
+  const planned2 = seeker('ch', true, 11);
+  const planned2Done = handleDeliver(planned2.io, deps);
+  await tick();
+  assert.equal(children.inUse('ch'), 2);
+  assert.deepEqual(older.statuses, [Status.SERVICE_UNAVAILABLE], 'then the older one');
+  const planned3 = seeker('ch', true, 12);
+  await handleDeliver(planned3.io, deps);
+  assert.deepEqual(planned3.statuses, [Status.SERVICE_UNAVAILABLE], 'no planned child is shed for another');
+  assert.equal(planned.statuses.length + planned2.statuses.length, 0);
+  assert.equal(
+    await metrics.value('grapevine_stream_children_refused_total', { channel: 'ch', reason: 'shed' }),
+    2,
+  );
+  assert.equal(
+    await metrics.value('grapevine_stream_children_refused_total', { channel: 'ch', reason: 'full' }),
+    1,
+  );
+  planned.hangUp();
+  planned2.hangUp();
+  await Promise.allSettled([olderDone, plannedDone, planned2Done]);
+  assert.equal(children.inUse('ch'), 0);
+});
+
+test("a halted channel ends a stream child's stream with an error (a failure to the follower), a Fabric client's with SERVICE_UNAVAILABLE", async () => {
+  const halted: DeliverSource = { ...channel('ch'), height: () => 0n, waitForHeight: async () => undefined };
+  const deps: DeliverDeps = {
+    source: () => halted,
+    now: () => 0,
+    timeWindowMs: Infinity,
+    mutualTls: false,
+    noExpirationChecks: true,
+    children: () => new StreamChildren(2),
+  };
+  const fabric = seeker('ch', false);
+  await handleDeliver(fabric.io, deps);
+  assert.deepEqual(fabric.statuses, [Status.SERVICE_UNAVAILABLE]);
+  const child = seeker('ch', true);
+  await assert.rejects(handleDeliver(child.io, deps), /channel stopped/);
+  assert.deepEqual(child.statuses, []);
 });

@@ -19,6 +19,7 @@ import { LedgerDeliverSource } from '../../src/service/deliversource.js';
 import { StreamFollower } from '../../src/core/stream/follower.js';
 import { streamConfig } from '../../src/core/stream/config.js';
 import { StreamChildren } from '../../src/core/stream/children.js';
+import { pkiIdOf } from '../../src/identity/x509identity.js';
 import type { StreamMember } from '../../src/core/stream/tree.js';
 import { deliverSeekEnvelope } from '../../src/wire/orderer.js';
 import { encode } from '../../src/wire/codec.js';
@@ -94,7 +95,13 @@ export async function streamWorld(
     const gc = new SimGossipCrypto(trust, channels);
     const ledger = p.disk.open();
     const source = new LedgerDeliverSource(STREAM_CHANNEL, ledger);
-    const children = new StreamChildren(config.fanout);
+    const children = new StreamChildren(config.fanout, (_ch, identity) => {
+      try {
+        return p.follower?.isPlannedChild(pkiIdOf(identity)) ?? false;
+      } catch {
+        return false;
+      }
+    });
     serveSimDeliver({
       net,
       endpoint: p.endpoint,

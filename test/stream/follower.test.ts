@@ -255,7 +255,7 @@ test('as leader, or alone, no stream and no acting source', async () => {
   a.f.stop();
 });
 
-test('an upstream that refuses us as full (SERVICE_UNAVAILABLE before any block): another member at once, no suspicion, no orderer even when it is the root', async () => {
+test('an upstream that refuses us as full or sheds us (SERVICE_UNAVAILABLE): another member at once, no suspicion, no orderer even when it is the root', async () => {
   const h = harness({ members: [m(1, 1n, 'leader'), m(2, 1n), m(3, 1n)], selfId: 9 });
   h.f.start();
   await h.clock.runFor(1);
@@ -274,10 +274,17 @@ test('an upstream that refuses us as full (SERVICE_UNAVAILABLE before any block)
   await h.clock.runFor(20_000);
   assert.equal(h.latest().endpoint, 'p1');
   assert.deepEqual(h.acting, []);
-  // a refusal after blocks came is a failure as before (the channel halted under the stream)
+  // shed after blocks came (the root took our place back for a child it plans): full again
   h.latest().block(4n);
   await h.clock.runFor(1);
   h.latest().push(deliverStatusFrame(Status.SERVICE_UNAVAILABLE));
+  await h.clock.runFor(1);
+  assert.equal(h.latest().endpoint, 'p2');
+  assert.deepEqual(h.acting, []);
+  // a stream the root ends without a status (its channel halted: an error to a child) is a failure
+  await h.clock.runFor(21_000);
+  assert.equal(h.latest().endpoint, 'p1');
+  h.latest().end();
   await h.clock.runFor(1);
   assert.deepEqual(h.acting, [true], 'the root failed: we pull from the orderer');
   h.f.stop();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pkiIdKey } from '../../src/base/pkiid.js';
-import { planUpstream, type Plan, type StreamMember } from '../../src/core/stream/tree.js';
+import { isPlannedChild, planUpstream, type Plan, type StreamMember } from '../../src/core/stream/tree.js';
 import type { SourceRole } from '../../src/core/stream/marker.js';
 
 const id = (n: number): Uint8Array => Uint8Array.of(0, n);
@@ -227,7 +227,7 @@ test('views that lag one another plan more than fanout children under one upstre
   assert.deepEqual(served([others(b, a, c, d), others(c, a, b, d), others(d, a, c)], 2).get(1), [2, 3, 4]);
 });
 
-test('a member that refused us as full: the member with room, shallowest first, never one below us; the root stays the root', () => {
+test('a member that refused us as full: one before us in the order, with room first, then the shallowest; the root stays the root', () => {
   const [a, b, c, d] = [member(1, 10n, 'leader'), member(2, 10n), member(3, 10n), member(4, 10n)];
   // peer 4 went to the root (its parent suspect) and was refused: peer 3 has room (no children)
   const p = planUpstream({
@@ -240,18 +240,27 @@ test('a member that refused us as full: the member with room, shallowest first, 
   assert.equal(p.upstream.pkiId[1], 3);
   assert.equal(p.root.pkiId[1], 1, 'a full root is still the root: nobody starts pulling for it');
   assert.equal(p.depth, 2);
-  // 7 peers, fan-out 2, we are peer 2 (position 1, our subtree: positions 3, 4): the root refused
-  // us; peer 3 (position 2) has its two children planned, its children (positions 5, 6) have room
+  // 7 peers, fan-out 2, we are peer 7 (position 6) below peer 3 (position 2), which refused us;
+  // before us, positions 0-2 have their children planned, 3-5 have room: the shallowest, peer 4
   const seven = [1, 2, 3, 4, 5, 6, 7].map((n) => member(n, 10n, n === 1 ? 'leader' : undefined));
   const q = planUpstream({
+    self: { ...seven[6]!, height: 10n },
+    members: [...seven.slice(0, 2), { ...seven[2]!, full: true }, ...seven.slice(3, 6)],
+    fanout: 2,
+    lagBlocks: 50,
+  });
+  assert.ok(q.kind === 'upstream');
+  assert.equal(q.upstream.pkiId[1], 4, 'position 3: room, depth 2, before us');
+  assert.equal(q.depth, 3);
+  // peer 2 (position 1) refused by the root: nobody before us but the root (a later member could
+  // be streaming from us, a cycle): the plan keeps the full one (the follower waits)
+  const s = planUpstream({
     self: { ...seven[1]!, height: 10n },
     members: [{ ...seven[0]!, full: true }, ...seven.slice(2)],
     fanout: 2,
     lagBlocks: 50,
   });
-  assert.ok(q.kind === 'upstream');
-  assert.equal(q.upstream.pkiId[1], 6, 'position 5: room, depth 2, not below us');
-  assert.equal(q.depth, 3);
+  assert.ok(s.kind === 'upstream' && s.upstream.full === true && s.upstream.pkiId[1] === 1);
   // everyone else is below us or full: the plan keeps the full one (the follower waits)
   const r = planUpstream({
     self: { ...b, height: 10n },
@@ -260,4 +269,49 @@ test('a member that refused us as full: the member with room, shallowest first, 
     lagBlocks: 50,
   });
   assert.ok(r.kind === 'upstream' && r.upstream.full === true && r.upstream.pkiId[1] === 1);
+});
+
+test("isPlannedChild: the upstream's side of the plan (its children, past suspects; the top for the root)", () => {
+  const seven = [1, 2, 3, 4, 5, 6, 7].map((n) => member(n, 10n, n === 1 ? 'leader' : undefined));
+  const view = (self: number, suspect?: number) => ({
+    self: { ...seven[self - 1]!, height: 10n },
+    members: seven
+      .filter((m) => m.pkiId[1] !== self)
+      .map((m) => (m.pkiId[1] === suspect ? { ...m, suspect: true } : m)),
+    fanout: 2,
+    lagBlocks: 50,
+  });
+  const kids = (self: number, suspect?: number) =>
+    seven.filter((m) => isPlannedChild(view(self, suspect), m.pkiId)).map((m) => m.pkiId[1]);
+  // positions = peers - 1: 0 <- 1, 2; 1 <- 3, 4; 2 <- 5, 6
+  assert.deepEqual(kids(1), [2, 3]);
+  assert.deepEqual(kids(2), [4, 5]);
+  assert.deepEqual(kids(3), [6, 7]);
+  assert.deepEqual(kids(4), []);
+  // the root suspects peer 2 (as an upstream): peer 2's children are the root's too (more planned
+  // children than the fan-out: the bound still holds, children.ts sheds no planned child for another)
+  assert.deepEqual(kids(1, 2), [2, 3, 4, 5]);
+  // the plans agree with it, in one view
+  for (const self of seven) {
+    const p = planUpstream(view(self.pkiId[1]!));
+    if (p.kind !== 'upstream') continue;
+    assert.ok(
+      isPlannedChild(view(p.upstream.pkiId[1]!), self.pkiId),
+      `${self.pkiId[1]} under ${p.upstream.pkiId[1]}`,
+    );
+  }
+  // an acting source at position 2 is the root: the top (peer 1, no role) streams from it
+  const acting = seven.map((m) =>
+    m.pkiId[1] === 1 ? { ...m, role: undefined } : m.pkiId[1] === 3 ? { ...m, role: 'source' as const } : m,
+  );
+  const v3 = {
+    self: { ...acting[2]!, height: 10n },
+    members: acting.filter((m) => m.pkiId[1] !== 3),
+    fanout: 2,
+    lagBlocks: 50,
+  };
+  assert.deepEqual(
+    acting.filter((m) => isPlannedChild(v3, m.pkiId)).map((m) => m.pkiId[1]),
+    [1, 6, 7],
+  );
 });

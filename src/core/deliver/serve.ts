@@ -18,8 +18,11 @@
  *     (/Channel/Orderer/Readers in maintenance), re-evaluated before every block when the config
  *     sequence grew, expiry before every block -> FORBIDDEN;
  *   - a stream child (a Grapevine peer of the org streaming the channel from us, io.streamChild)
- *     beyond the channel's fan-out bound (deps.children) -> SERVICE_UNAVAILABLE before any block
- *     (Grapevine's own: a Fabric client never carries the mark, so the relay is unaffected);
+ *     beyond the channel's fan-out bound (deps.children) -> SERVICE_UNAVAILABLE before any block,
+ *     and a child whose place is taken back (shed) -> SERVICE_UNAVAILABLE between blocks; to a
+ *     child SERVICE_UNAVAILABLE means only that ("full": a halted or errored channel ends a child's
+ *     stream with an error instead, a failure to the follower). Grapevine's own: a Fabric client
+ *     never carries the mark, so the relay is unaffected;
  *   - start or stop missing -> BAD_REQUEST;
  *   - cursor: Oldest = 0, Newest = height-1, Specified(n) (n > height: NOT_FOUND), none ->
  *     NOT_FOUND (NextCommit, field 4, is not in our protos and counts as none). Stop: Oldest = start, Newest = start if start equals stop else
@@ -89,9 +92,17 @@ export interface DeliverIO {
  * `grapevine.streams.fanout` stream children per channel served at once.
  */
 export interface DeliverChildLimit {
-  /** false (and counted) when the channel serves its fan-out of children already. */
-  acquire(channelId: string): boolean;
-  release(channelId: string): void;
+  /**
+   * A place for a stream child of `channelId` whose seek `identity` (serialized) signed, or
+   * undefined (counted) when there is none: the stream gets SERVICE_UNAVAILABLE before any block.
+   */
+  acquire(channelId: string, identity: Uint8Array): DeliverChildLease | undefined;
+}
+
+export interface DeliverChildLease {
+  /** Aborted when the place is taken back (for a child planned here): SERVICE_UNAVAILABLE then. */
+  readonly shed: AbortSignal;
+  release(): void;
 }
 
 /**
@@ -347,7 +358,7 @@ async function serveSeek(
     return Status.BAD_REQUEST;
   }
   const strict = seek.errorResponse !== SeekInfo_SeekErrorResponse.BEST_EFFORT;
-  if (strict && chain.errored) return Status.SERVICE_UNAVAILABLE;
+  if (strict && chain.errored) return unavailable(io, 'channel errored');
   let signed: SignedData;
   try {
     signed = envelopeAsSignedData(env);
@@ -365,12 +376,22 @@ async function serveSeek(
   if (!seek.start || !seek.stop) return Status.BAD_REQUEST;
 
   const children = io.streamChild ? deps.children?.() : undefined;
-  if (children && !children.acquire(chain.channelId)) return Status.SERVICE_UNAVAILABLE;
+  const lease = children?.acquire(chain.channelId, signed.identity);
+  if (children && !lease) return Status.SERVICE_UNAVAILABLE;
   try {
-    return await serveBlocks(io, seek, seek.start, seek.stop, chain, ac, deps, labels);
+    return await serveBlocks(io, seek, seek.start, seek.stop, chain, ac, deps, labels, lease?.shed);
   } finally {
-    children?.release(chain.channelId);
+    lease?.release();
   }
+}
+
+/**
+ * Fabric's SERVICE_UNAVAILABLE of a halted or errored channel; to a stream child an error instead
+ * (SERVICE_UNAVAILABLE tells a child only that the fan-out is full: it must fail over here).
+ */
+function unavailable(io: DeliverIO, why: string): Status {
+  if (io.streamChild) throw new DeliverStreamError('UNAVAILABLE', why);
+  return Status.SERVICE_UNAVAILABLE;
 }
 
 async function serveBlocks(
@@ -382,7 +403,9 @@ async function serveBlocks(
   ac: SessionAccessControl,
   deps: DeliverDeps,
   labels: Record<string, string>,
+  shed?: AbortSignal,
 ): Promise<Status> {
+  const waitSignal = shed ? AbortSignal.any([io.signal, shed]) : io.signal;
   const cursor = iterator(chain, start);
   let stopNum = 0n;
   const stop = stopAt.Type;
@@ -400,15 +423,17 @@ async function serveBlocks(
     }
     if (cursor.notFound) return Status.NOT_FOUND;
     const n = cursor.number;
-    await chain.waitForHeight(n + 1n, io.signal);
+    if (shed?.aborted) return Status.SERVICE_UNAVAILABLE;
+    await chain.waitForHeight(n + 1n, waitSignal);
     if (io.signal.aborted)
       throw new DeliverStreamError('CANCELLED', 'context finished before block retrieved');
+    if (shed?.aborted) return Status.SERVICE_UNAVAILABLE;
     if (chain.height() <= n) {
       // woken by a halt or a stop: Fabric's errored channel
-      return Status.SERVICE_UNAVAILABLE;
+      return unavailable(io, 'channel stopped');
     }
     const block = await chain.getBlockBytes(n);
-    if (!block) return Status.SERVICE_UNAVAILABLE;
+    if (!block) return unavailable(io, `block ${n} missing`);
     cursor.number = n + 1n;
     if (ac.evaluate() !== undefined) return Status.FORBIDDEN;
     try {

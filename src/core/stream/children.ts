@@ -3,48 +3,83 @@
  * `fanout` stream children per channel are served at once. The planners of the org's peers aim at
  * that bound (tree.ts) but plan from their own views, which lag one another: a peer whose parent
  * is suspect takes its grandparent, a follower keeps a working stream for rebalanceAfter after its
- * plan moved, a new peer plans before every marker reached it. The upstream therefore refuses the
- * child beyond its fan-out with SERVICE_UNAVAILABLE before any block (core/deliver/serve.ts); the
- * follower takes that as "full, plan elsewhere" (follower.ts), not as a fault.
+ * plan moved, a new peer plans before every marker reached it. So the upstream keeps the bound:
+ *   - a child while fewer than `fanout` are served: admitted;
+ *   - beyond: a child planned here (in our own view: tree.ts isPlannedChild) takes the place of
+ *     the newest child that is not (shed: its stream ends with SERVICE_UNAVAILABLE between
+ *     blocks); any other child is refused with SERVICE_UNAVAILABLE before any block.
+ * Followers take SERVICE_UNAVAILABLE as "full, plan elsewhere" (follower.ts), not as a fault.
+ * Planned children go first so that a child squatting in a place (its own plan moved, and it
+ * holds its working stream for rebalanceAfter) cannot keep the planned one, and the subtree below
+ * it, out.
  * Stream children only (the `grapevine-stream` call header): Fabric peers pulling through the
  * relay are bounded by grapevine.deliverServer.maxStreams alone.
- * Metrics: grapevine_stream_children{channel} (served now), grapevine_stream_children_refused_total{channel}.
+ * Metrics: grapevine_stream_children{channel} (served now),
+ * grapevine_stream_children_refused_total{channel, reason: full (refused), shed}.
  */
 import { METRICS } from '../../base/metric-table.js';
 import type { Metrics } from '../../base/metrics.js';
-import type { DeliverChildLimit } from '../deliver/serve.js';
+import type { DeliverChildLease, DeliverChildLimit } from '../deliver/serve.js';
+
+interface Child {
+  readonly planned: boolean;
+  readonly ac: AbortController;
+}
 
 export class StreamChildren implements DeliverChildLimit {
-  private readonly served = new Map<string, number>();
+  private readonly served = new Map<string, Child[]>();
 
+  /**
+   * `isPlanned(channelId, identity)`: whether the peer whose serialized identity signed the seek
+   * streams from us in our own plan of the channel's tree (absent: nobody is).
+   */
   constructor(
     readonly fanout: number,
+    private readonly isPlanned?: (channelId: string, identity: Uint8Array) => boolean,
     private readonly metrics?: Metrics,
   ) {}
 
   /** Stream children of `channelId` served now. */
   inUse(channelId: string): number {
-    return this.served.get(channelId) ?? 0;
+    return this.served.get(channelId)?.length ?? 0;
   }
 
-  acquire(channelId: string): boolean {
-    const n = this.inUse(channelId);
-    if (n >= Math.max(1, this.fanout)) {
-      this.metrics?.counter(METRICS.grapevineStreamChildrenRefusedTotal).inc({ channel: channelId });
-      return false;
+  acquire(channelId: string, identity: Uint8Array): DeliverChildLease | undefined {
+    let list = this.served.get(channelId);
+    if (!list) this.served.set(channelId, (list = []));
+    const planned = this.isPlanned?.(channelId, identity) ?? false;
+    if (list.length >= Math.max(1, this.fanout)) {
+      let victim: Child | undefined;
+      if (planned)
+        for (let i = list.length - 1; i >= 0 && !victim; i--) if (!list[i]!.planned) victim = list[i];
+      if (!victim) {
+        this.count(channelId, 'full');
+        return undefined;
+      }
+      this.remove(channelId, victim);
+      victim.ac.abort();
+      this.count(channelId, 'shed');
     }
-    this.set(channelId, n + 1);
-    return true;
+    const child: Child = { planned, ac: new AbortController() };
+    list.push(child);
+    this.gauge(channelId);
+    return { shed: child.ac.signal, release: () => this.remove(channelId, child) };
   }
 
-  release(channelId: string): void {
-    const n = this.inUse(channelId);
-    if (n > 0) this.set(channelId, n - 1);
+  private remove(channelId: string, child: Child): void {
+    const list = this.served.get(channelId);
+    const i = list?.indexOf(child) ?? -1;
+    if (i < 0) return;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.served.delete(channelId);
+    this.gauge(channelId);
   }
 
-  private set(channelId: string, n: number): void {
-    if (n === 0) this.served.delete(channelId);
-    else this.served.set(channelId, n);
-    this.metrics?.gauge(METRICS.grapevineStreamChildren).set({ channel: channelId }, n);
+  private count(channelId: string, reason: 'full' | 'shed'): void {
+    this.metrics?.counter(METRICS.grapevineStreamChildrenRefusedTotal).inc({ channel: channelId, reason });
+  }
+
+  private gauge(channelId: string): void {
+    this.metrics?.gauge(METRICS.grapevineStreamChildren).set({ channel: channelId }, this.inUse(channelId));
   }
 }

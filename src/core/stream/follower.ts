@@ -17,8 +17,8 @@
  *   add blocks while the state layer's buffer is full (flow control: nothing is dropped for being
  *   ahead). Verification may run ahead of the add, in worker threads (pump): a far-behind
  *   follower catches up at the pace of the stream, not of one signature check at a time.
- * full (SERVICE_UNAVAILABLE before any block: U serves its fan-out of stream children already,
- *   children.ts): no fault; U is left out as full for rebalanceMs (planned around, tree.ts, but
+ * full (SERVICE_UNAVAILABLE: U serves its fan-out of stream children already, or took our place
+ *   back for a child it plans, children.ts): no fault; U is left out as full for rebalanceMs (planned around, tree.ts, but
  *   still the root if it is), and we plan again at once; not even the root's refusal makes us a
  *   source.
  * failure (connect error, stream end, bad status, bad block): U is suspected for suspectMs; if U
@@ -39,7 +39,7 @@ import { Status } from '../../wire/gen/common/common_pb.js';
 import type { DeliverStream } from '../deliver/deliverer.js';
 import type { StreamConfig } from './config.js';
 import type { SourceRole } from './marker.js';
-import { planUpstream, type Plan, type StreamMember } from './tree.js';
+import { isPlannedChild, planUpstream, type Plan, type StreamMember } from './tree.js';
 
 /** Opens a Deliver stream on a peer. */
 export interface UpstreamConnector {
@@ -183,13 +183,7 @@ export class StreamFollower<V = unknown> {
     if (this.stopped) return;
     const { o } = this;
     const now = o.clock.now();
-    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
-    for (const [k, until] of this.full) if (until <= now) this.full.delete(k);
-    const members = o.members().map((m) => {
-      const k = pkiIdKey(m.pkiId);
-      if (this.suspects.has(k)) return { ...m, suspect: true };
-      return this.full.has(k) ? { ...m, full: true } : m;
-    });
+    const members = this.view(now);
     const height = o.ledgerHeight();
     // a peer that just joined knows the members before their heights (StateInfo comes later):
     // for up to stallTimeout it does not start pulling from the orderer on that ignorance
@@ -260,6 +254,35 @@ export class StreamFollower<V = unknown> {
     this.open(plan.upstream, plan.root, plan.depth);
   }
 
+  /** The members as we plan with them: suspects and full ones marked (expired marks dropped). */
+  private view(now: number): StreamMember[] {
+    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
+    for (const [k, until] of this.full) if (until <= now) this.full.delete(k);
+    return this.o.members().map((m) => {
+      const k = pkiIdKey(m.pkiId);
+      if (this.suspects.has(k)) return { ...m, suspect: true };
+      return this.full.has(k) ? { ...m, full: true } : m;
+    });
+  }
+
+  /**
+   * Whether the member `pkiId` streams from us in our current plan of the tree (our Deliver
+   * server gives such a child a place first: children.ts).
+   */
+  isPlannedChild(pkiId: PkiId): boolean {
+    if (this.stopped) return false;
+    const { o } = this;
+    return isPlannedChild(
+      {
+        self: { pkiId: o.selfPkiId, endpoint: '', height: o.ledgerHeight(), role: this.role() },
+        members: this.view(o.clock.now()),
+        fanout: o.config.fanout,
+        lagBlocks: o.config.lagBlocks,
+      },
+      pkiId,
+    );
+  }
+
   /**
    * Stalled: a member has been ahead of us for stallTimeout and nothing came meanwhile. Counted
    * from when the lead was first seen, not from the last block: after a quiet spell (no blocks
@@ -307,10 +330,11 @@ export class StreamFollower<V = unknown> {
     const err = await this.pump(s, stream);
     if (s.ended) return;
     this.log.debug({ upstream: s.member.endpoint, err }, 'block stream ended');
-    // SERVICE_UNAVAILABLE before any block: the upstream serves its fan-out of children already
-    // (children.ts; or its maxStreams, or its channel is halted): full, not faulty; plan again
+    // SERVICE_UNAVAILABLE: the upstream serves its fan-out of children already, before any block,
+    // or took our place back for a child it plans (children.ts; or its maxStreams were served);
+    // full, not faulty (a halted channel ends a child's stream with an error): plan again
     // elsewhere at once, and leave it out until a child of its had time to move on
-    if (s.blocks === 0 && err === `status ${Status[Status.SERVICE_UNAVAILABLE]}`) {
+    if (err === `status ${Status[Status.SERVICE_UNAVAILABLE]}`) {
       this.refused(s);
       return;
     }

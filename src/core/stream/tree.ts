@@ -70,7 +70,8 @@ function byRank(a: StreamMember, b: StreamMember): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-export function planUpstream(v: TreeView): Plan {
+/** The tree as `v` sees it: the order O, the root, the top (first live member of O). */
+function layout(v: TreeView) {
   const self: StreamMember = { ...v.self, suspect: false };
   const all = [self, ...v.members.filter((m) => !samePkiId(m.pkiId, v.self.pkiId))];
   const live = (m: StreamMember): boolean => m.suspect !== true;
@@ -89,21 +90,26 @@ export function planUpstream(v: TreeView): Plan {
     .sort((a, b) => ROLE_ORDER[a.role!] - ROLE_ORDER[b.role!] || byRank(a, b));
   // we are live and in `all`: when nobody is up to date we are (our height is the max)
   const root = sources[0] ?? order.find((m) => live(m) && upToDate(m)) ?? self;
-  if (root === self) return { kind: 'source', depth: 0 };
   const top = order.find(live)!;
-  // every other member descends from the top: nobody else may take it (no cycle)
-  if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   const fanout = Math.max(1, v.fanout);
   const parent = (i: number): number => Math.floor((i - 1) / fanout);
+  return { self, order, root, top, live, upToDate, fanout, parent };
+}
+
+export function planUpstream(v: TreeView): Plan {
+  const { self, order, root, top, live, upToDate, fanout, parent } = layout(v);
+  if (root === self) return { kind: 'source', depth: 0 };
+  // every other member descends from the top: nobody else may take it (no cycle)
+  if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   // an up-to-date parent streams live blocks even if its published height (StateInfo, seconds
   // old) is below ours; only a lagging parent below us would keep us waiting
   const usable = (m: StreamMember): boolean => live(m) && (upToDate(m) || (m.height ?? -1n) >= v.self.height);
   const me = order.indexOf(self);
   const hops = (p: number): number => {
     if (order[p] === root) return 0;
-    let d = order[0] !== root ? 2 : 1;
+    let d = order[0] !== root ? 1 : 0;
     for (let k = p; k > 0; k = parent(k)) d++;
-    return d - 1;
+    return d;
   };
   let j = parent(me);
   while (j > 0 && !usable(order[j]!)) j = parent(j);
@@ -115,14 +121,10 @@ export function planUpstream(v: TreeView): Plan {
     depth: hops(order.indexOf(chosen)) + 1,
   } as const;
   if (chosen.full !== true) return planned;
-  // it refused us as full: the views that placed its children lag ours (a child whose parent is
-  // suspect took it, a follower keeps a working stream until its new plan held, a new peer planned
-  // before every marker reached it); take the member with the most room in the planned tree,
-  // the shallowest first, that is not below us (no cycle), until it has room again
-  const below = (p: number): boolean => {
-    for (let k = p; k > 0; k = parent(k)) if (parent(k) === me) return true;
-    return false;
-  };
+  // it refused us as full (children.ts): the views that placed its children lag ours; take a
+  // member before us in O (every edge then still goes from a later to an earlier position, so
+  // the refused do not form cycles), the one with room in the planned tree first, then the
+  // shallowest, until the mark expires
   const room = (p: number): number => {
     let kids = 0;
     for (let c = fanout * p + 1; c <= fanout * p + fanout && c < order.length; c++) kids++;
@@ -130,9 +132,10 @@ export function planUpstream(v: TreeView): Plan {
     return fanout - kids;
   };
   let best: number | undefined;
+  const rootAt = order.indexOf(root);
   for (let p = 0; p < order.length; p++) {
     const m = order[p]!;
-    if (p === me || m.full === true || !usable(m) || below(p)) continue;
+    if ((p >= me && p !== rootAt) || m.full === true || !usable(m)) continue;
     if (
       best === undefined ||
       Math.sign(room(p)) > Math.sign(room(best)) ||
@@ -142,4 +145,20 @@ export function planUpstream(v: TreeView): Plan {
   }
   if (best === undefined) return planned; // no room anywhere: wait for it (follower.ts)
   return { kind: 'upstream', upstream: order[best]!, root, depth: hops(best) + 1 };
+}
+
+/**
+ * Whether `child` streams from us in our plan of the tree (the upstream's side of planUpstream,
+ * in our view; children.ts gives planned children a place first): its parent position, past
+ * members we suspect, is ours, or we are the root and it is the top or its chain ran out.
+ */
+export function isPlannedChild(v: TreeView, child: PkiId): boolean {
+  const { self, order, root, top, live, parent } = layout(v);
+  const c = order.findIndex((m) => samePkiId(m.pkiId, child));
+  if (c < 0 || order[c] === self || order[c] === root) return false;
+  if (order[c] === top) return self === root;
+  let j = parent(c);
+  while (j > 0 && !live(order[j]!)) j = parent(j);
+  if (j === 0 && !live(order[0]!)) return self === root;
+  return order[j] === self;
 }
