@@ -5,8 +5,8 @@
  * is suspect takes its grandparent, a follower keeps a working stream for rebalanceAfter after its
  * plan moved, a new peer plans before every marker reached it. So the upstream keeps the bound:
  *   - a child while fewer than `fanout` are served: admitted;
- *   - beyond: a child planned here (in our own view: tree.ts isPlannedChild) takes the place of
- *     the newest child that is not (shed: its stream ends with SERVICE_UNAVAILABLE between
+ *   - beyond: a child planned here (in our own view now: tree.ts isPlannedChild) takes the place
+ *     of the newest child that is not (shed: its stream ends with SERVICE_UNAVAILABLE between
  *     blocks); any other child is refused with SERVICE_UNAVAILABLE before any block.
  * Followers take SERVICE_UNAVAILABLE as "full, plan elsewhere" (follower.ts), not as a fault.
  * Planned children go first so that a child squatting in a place (its own plan moved, and it
@@ -22,7 +22,8 @@ import type { Metrics } from '../../base/metrics.js';
 import type { DeliverChildLease, DeliverChildLimit } from '../deliver/serve.js';
 
 interface Child {
-  readonly planned: boolean;
+  /** The serialized identity that signed its seek. */
+  readonly identity: Uint8Array;
   readonly ac: AbortController;
 }
 
@@ -47,11 +48,13 @@ export class StreamChildren implements DeliverChildLimit {
   acquire(channelId: string, identity: Uint8Array): DeliverChildLease | undefined {
     let list = this.served.get(channelId);
     if (!list) this.served.set(channelId, (list = []));
-    const planned = this.isPlanned?.(channelId, identity) ?? false;
     if (list.length >= Math.max(1, this.fanout)) {
+      // asked only when full (a plan costs a sort of the members), of the current view
+      const planned = (id: Uint8Array) => this.isPlanned?.(channelId, id) ?? false;
       let victim: Child | undefined;
-      if (planned)
-        for (let i = list.length - 1; i >= 0 && !victim; i--) if (!list[i]!.planned) victim = list[i];
+      if (planned(identity))
+        for (let i = list.length - 1; i >= 0 && !victim; i--)
+          if (!planned(list[i]!.identity)) victim = list[i];
       if (!victim) {
         this.count(channelId, 'full');
         return undefined;
@@ -60,7 +63,7 @@ export class StreamChildren implements DeliverChildLimit {
       victim.ac.abort();
       this.count(channelId, 'shed');
     }
-    const child: Child = { planned, ac: new AbortController() };
+    const child: Child = { identity, ac: new AbortController() };
     list.push(child);
     this.gauge(channelId);
     return { shed: child.ac.signal, release: () => this.remove(channelId, child) };
