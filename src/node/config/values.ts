@@ -1,6 +1,7 @@
 /**
  * Turning one raw configuration value (from YAML, an environment variable or an override) into
- * its typed form, with zod. Each kind accepts what Fabric/viper accepts and refuses, with a short
+ * its typed form (plain functions: zod's schemas cost every peer ~2 MiB of heap for what is one
+ * function per kind). Each kind accepts what Fabric/viper accepts and refuses, with a short
  * reason, what viper would silently turn into a zero or false:
  *
  * - duration: Go duration text ("4s", "1500ms", "1m", "1h30m"); a bare 0 is 0; a bare non-zero
@@ -12,7 +13,6 @@
  * - lists (bootstrap, clientRootCAs.files, grapevine.channels): a YAML list, or one string split
  *   on white space (viper's GetStringSlice on an environment variable).
  */
-import { z } from 'zod';
 import { parseGoDuration } from '../../channelconfig/duration.js';
 import { parseLogSpec } from '../logspec.js';
 import { isHostPort } from '../../config/table.js';
@@ -32,112 +32,103 @@ export function show(v: unknown): string {
   }
 }
 
-type Ctx = z.core.$RefinementCtx;
-const fail = (ctx: Ctx, message: string): never => {
-  ctx.addIssue({ code: 'custom', message });
-  return z.NEVER as never;
-};
-const raw = z.unknown();
+/** One kind's rule: the typed value, or why it is refused. */
+type Rule = (v: unknown) => Coerced;
+const accept = (value: unknown): Coerced => ({ ok: true, value });
+const refuse = (problem: string): Coerced => ({ ok: false, problem });
+/** `first`, then `next` on its value. */
+const then =
+  <T>(first: Rule, next: (value: T) => Coerced): Rule =>
+  (v) => {
+    const r = first(v);
+    return r.ok ? next(r.value as T) : r;
+  };
 
 const TRUE_WORDS = new Set(['true', 't', '1', 'yes', 'y', 'on']);
 const FALSE_WORDS = new Set(['false', 'f', '0', 'no', 'n', 'off']);
 
-const boolSchema = raw.transform((v, ctx) => {
-  if (typeof v === 'boolean') return v;
-  if (v === 0 || v === 1) return v === 1;
+const boolRule: Rule = (v) => {
+  if (typeof v === 'boolean') return accept(v);
+  if (v === 0 || v === 1) return accept(v === 1);
   if (typeof v === 'string') {
     const w = v.trim().toLowerCase();
-    if (TRUE_WORDS.has(w)) return true;
-    if (FALSE_WORDS.has(w)) return false;
+    if (TRUE_WORDS.has(w)) return accept(true);
+    if (FALSE_WORDS.has(w)) return accept(false);
   }
-  return fail(ctx, `${show(v)} is not true or false`);
-});
+  return refuse(`${show(v)} is not true or false`);
+};
 
-function intSchema(min: number, max: number) {
-  return raw
-    .transform((v, ctx) => {
-      let n: number | undefined;
-      if (typeof v === 'number') n = v;
-      else if (typeof v === 'string') {
-        const s = v.trim();
-        if (/^[+-]?\d+$/.test(s)) n = Number(s);
-        else if (/^0x[0-9a-f]+$/i.test(s)) n = Number.parseInt(s.slice(2), 16);
-      }
-      if (n === undefined || !Number.isSafeInteger(n)) return fail(ctx, `${show(v)} is not a whole number`);
-      return n;
-    })
-    .pipe(
-      z
-        .number()
-        .min(min, {
-          error: (i) =>
-            min === 0 ? `${String(i.input)} is negative` : `${String(i.input)} is below the minimum ${min}`,
-        })
-        .max(max, { error: (i) => `${String(i.input)} is above the maximum ${max}` }),
-    );
+function intRule(min: number, max: number): Rule {
+  return (v) => {
+    let n: number | undefined;
+    if (typeof v === 'number') n = v;
+    else if (typeof v === 'string') {
+      const s = v.trim();
+      if (/^[+-]?\d+$/.test(s)) n = Number(s);
+      else if (/^0x[0-9a-f]+$/i.test(s)) n = Number.parseInt(s.slice(2), 16);
+    }
+    if (n === undefined || !Number.isSafeInteger(n)) return refuse(`${show(v)} is not a whole number`);
+    if (n < min) return refuse(min === 0 ? `${n} is negative` : `${n} is below the minimum ${min}`);
+    if (n > max) return refuse(`${n} is above the maximum ${max}`);
+    return accept(n);
+  };
 }
 
-const durationSchema = raw.transform((v, ctx) => {
+const durationRule: Rule = (v) => {
   const hint = 'use e.g. 4s';
   if (typeof v === 'number' || (typeof v === 'string' && /^[+-]?\d+(\.\d+)?$/.test(v.trim()))) {
-    if (Number(v) === 0) return 0;
-    return fail(
-      ctx,
+    if (Number(v) === 0) return accept(0);
+    return refuse(
       `${show(v)} has no unit: Fabric would read it as ${String(v).trim()} nanoseconds (${hint} or 1500ms)`,
     );
   }
-  if (typeof v !== 'string') return fail(ctx, `${show(v)} is not a duration (${hint})`);
+  if (typeof v !== 'string') return refuse(`${show(v)} is not a duration (${hint})`);
   const ns = parseGoDuration(v.trim());
-  if (ns === undefined) return fail(ctx, `${show(v)} is not a duration (${hint})`);
-  if (ns < 0n) return fail(ctx, `${show(v)} is negative`);
+  if (ns === undefined) return refuse(`${show(v)} is not a duration (${hint})`);
+  if (ns < 0n) return refuse(`${show(v)} is negative`);
   const ms = Number((ns + 999_999n) / 1_000_000n);
   if (ms > MAX_DURATION_MS)
-    return fail(
-      ctx,
+    return refuse(
       `${show(v)} is longer than ${Math.floor(MAX_DURATION_MS / 3_600_000)}h, the longest timer Node.js supports`,
     );
-  return ms;
-});
+  return accept(ms);
+};
 
-const stringSchema = raw.transform((v, ctx) => {
-  if (typeof v === 'string') return v.trim();
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return fail(ctx, `${show(v)} is not a text value`);
-});
+const stringRule: Rule = (v) => {
+  if (typeof v === 'string') return accept(v.trim());
+  if (typeof v === 'number' || typeof v === 'boolean') return accept(String(v));
+  return refuse(`${show(v)} is not a text value`);
+};
 
-function hostPortSchema(allowZero: boolean) {
-  return stringSchema.pipe(
-    z.string().transform((text, ctx) => {
-      if (text !== '' && !isHostPort(text, allowZero))
-        return fail(ctx, `${show(text)} is not host:port (e.g. peer0.org1.example.com:7051)`);
-      return text;
-    }),
+function hostPortRule(allowZero: boolean): Rule {
+  return then<string>(stringRule, (text) =>
+    text !== '' && !isHostPort(text, allowZero)
+      ? refuse(`${show(text)} is not host:port (e.g. peer0.org1.example.com:7051)`)
+      : accept(text),
   );
 }
 
-const listSchema = raw.transform((v, ctx) => {
+const listRule: Rule = (v) => {
   const items = typeof v === 'string' ? v.split(/\s+/).filter((x) => x !== '') : v;
   if (!Array.isArray(items))
-    return fail(ctx, `${show(v)} is not a list (use a YAML list or space-separated values)`);
+    return refuse(`${show(v)} is not a list (use a YAML list or space-separated values)`);
   const out: string[] = [];
   for (const item of items) {
     if (item === null || item === undefined || item === '') continue;
     if (typeof item !== 'string' && typeof item !== 'number')
-      return fail(ctx, `entry ${show(item)} is not a text value`);
+      return refuse(`entry ${show(item)} is not a text value`);
     out.push(String(item).trim());
   }
-  return out;
-});
+  return accept(out);
+};
 
-const hostPortsSchema = listSchema.pipe(
-  z.array(z.string()).transform((list, ctx) => {
-    for (const entry of list) {
-      if (!isHostPort(entry))
-        return fail(ctx, `entry ${show(entry)} is not host:port (separate several endpoints with spaces)`);
-    }
-    return list;
-  }),
-);
+const hostPortsRule = then<string[]>(listRule, (list) => {
+  for (const entry of list) {
+    if (!isHostPort(entry))
+      return refuse(`entry ${show(entry)} is not host:port (separate several endpoints with spaces)`);
+  }
+  return accept(list);
+});
 
 const OVERRIDE_FIELDS: Record<string, keyof AddressOverrideEntry> = {
   from: 'from',
@@ -145,81 +136,73 @@ const OVERRIDE_FIELDS: Record<string, keyof AddressOverrideEntry> = {
   cacertsfile: 'caCertsFile',
 };
 
-const overridesSchema = raw.transform((v, ctx) => {
-  if (!Array.isArray(v)) return fail(ctx, `${show(v)} is not a list of {from, to, caCertsFile}`);
+const overridesRule: Rule = (v) => {
+  if (!Array.isArray(v)) return refuse(`${show(v)} is not a list of {from, to, caCertsFile}`);
   const out: AddressOverrideEntry[] = [];
   for (const [i, item] of v.entries()) {
     if (item === null || typeof item !== 'object' || Array.isArray(item))
-      return fail(ctx, `entry ${i + 1} is not a map with from, to, caCertsFile`);
+      return refuse(`entry ${i + 1} is not a map with from, to, caCertsFile`);
     const entry: Record<string, string> = { from: '', to: '', caCertsFile: '' };
     for (const [field, value] of Object.entries(item as Record<string, unknown>)) {
       const name = OVERRIDE_FIELDS[field.toLowerCase()];
       if (name === undefined)
-        return fail(ctx, `entry ${i + 1}: unknown field ${show(field)} (fields: from, to, caCertsFile)`);
+        return refuse(`entry ${i + 1}: unknown field ${show(field)} (fields: from, to, caCertsFile)`);
       if (value === null || value === undefined) continue;
       if (typeof value !== 'string')
-        return fail(ctx, `entry ${i + 1}: ${name} ${show(value)} is not a text value`);
+        return refuse(`entry ${i + 1}: ${name} ${show(value)} is not a text value`);
       entry[name] = value.trim();
     }
     for (const name of ['from', 'to'] as const) {
       if (!isHostPort(entry[name]))
-        return fail(ctx, `entry ${i + 1}: ${name} ${show(entry[name])} is not host:port`);
+        return refuse(`entry ${i + 1}: ${name} ${show(entry[name])} is not host:port`);
     }
     out.push(entry as unknown as AddressOverrideEntry);
   }
-  return out;
-});
+  return accept(out);
+};
 
-function enumSchema(values: readonly string[]) {
-  return stringSchema.pipe(
-    z
-      .string()
-      .transform((s, ctx) =>
-        values.includes(s) ? s : fail(ctx, `${show(s)} is not one of ${values.join(', ')}`),
-      ),
+function enumRule(values: readonly string[]): Rule {
+  return then<string>(stringRule, (s) =>
+    values.includes(s) ? accept(s) : refuse(`${show(s)} is not one of ${values.join(', ')}`),
   );
 }
 
-const logSpecSchema = stringSchema.pipe(
-  z.string().transform((s, ctx) => {
-    try {
-      parseLogSpec(s);
-      return s;
-    } catch (e) {
-      return fail(ctx, (e as Error).message);
-    }
-  }),
-);
+const logSpecRule = then<string>(stringRule, (s) => {
+  try {
+    parseLogSpec(s);
+    return accept(s);
+  } catch (e) {
+    return refuse((e as Error).message);
+  }
+});
 
-function schemaFor(def: KeyDef): z.ZodType<unknown> {
+function ruleFor(def: KeyDef): Rule {
   switch (def.kind) {
     case 'bool':
-      return boolSchema;
+      return boolRule;
     case 'int':
-      return intSchema(def.min ?? 0, def.max ?? Number.MAX_SAFE_INTEGER);
+      return intRule(def.min ?? 0, def.max ?? Number.MAX_SAFE_INTEGER);
     case 'duration':
-      return durationSchema;
+      return durationRule;
     case 'string':
     case 'path':
-      return stringSchema;
+      return stringRule;
     case 'hostport':
-      return hostPortSchema(def.key.endsWith('listenAddress'));
+      return hostPortRule(def.key.endsWith('listenAddress'));
     case 'hostports':
-      return hostPortsSchema;
+      return hostPortsRule;
     case 'paths':
-      return listSchema;
+      return listRule;
     case 'enum':
-      return enumSchema(def.values ?? []);
+      return enumRule(def.values ?? []);
     case 'overrides':
-      return overridesSchema;
+      return overridesRule;
     case 'logspec':
-      return logSpecSchema;
+      return logSpecRule;
   }
 }
 
 /** The typed value of `value` for `def`, or the reason it is refused. */
 export function coerce(def: KeyDef, value: unknown): Coerced {
-  const r = schemaFor(def).safeParse(value);
-  if (r.success) return { ok: true, value: r.data };
-  return { ok: false, problem: r.error.issues.map((i) => i.message).join('; ') };
+  return ruleFor(def)(value);
 }
