@@ -44,6 +44,7 @@ import {
 } from '../test/net/e2e-world.js';
 import { percentile, type Figure } from './lib/figures.js';
 import { spawn } from 'node:child_process';
+import { LEAN_NODE_FLAGS } from '../src/base/node-flags.js';
 import { join } from 'node:path';
 
 export type Report = (f: Figure & { note: string }) => void;
@@ -438,10 +439,13 @@ interface ChildAnswer {
   readonly signatureChecks?: number;
 }
 
-function child(job: object): Promise<ChildAnswer> {
+function child(job: { readonly kind: string; readonly [k: string]: unknown }): Promise<ChildAnswer> {
   return new Promise((resolve, reject) => {
     const prof = process.env.GRAPEVINE_BENCH_CHILD_PROF; // a directory: --cpu-prof of the children
-    const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx'];
+    // the late peer runs with a Grapevine process's Node flags (as `grapevine` and network children
+    // do); the raw stream, the yardstick, with V8's defaults
+    const flags = job.kind === 'peer' ? LEAN_NODE_FLAGS : [];
+    const args = [...flags, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx'];
     const c = spawn(
       process.execPath,
       [...args, join(import.meta.dirname, 'streams-net-child.ts'), JSON.stringify(job)],

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode --no-expose-wasm
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt --optimize-for-size
 // The `grapevine` command. It runs the CLI in this same process, so signals sent to `grapevine`
 // (systemd, `timeout`, a container stop, Ctrl-C) reach the peer or orderer directly: no second
 // process is left behind holding ports and the ledger lock.

@@ -4,12 +4,12 @@
  *
  * - `--max-semi-space-size=1`: a young generation of 2 MiB. V8's default lets it grow to 32 MiB on a
  *   busy process and keeps it when idle; for a peer that is a quarter of its memory.
- * - `--lite-mode`: V8's interpreter only (no optimizing compiler, no executable code memory). A peer
- *   spends its CPU in signature checks, hashing, TLS and LevelDB, all native code; at 2 blocks/s its
- *   CPU is the same as with the compilers, and a 10,000-block catch-up is as fast (measured with
- *   `npm run bench footprint` and `npm run bench streams`), while RSS drops by about 10 MiB.
- * - `--no-expose-wasm`: lite mode has no WebAssembly; saying so keeps V8 from warning at each start.
- *   (Node's global fetch() needs WebAssembly; Grapevine does not use it.)
+ * - `--no-opt`, `--optimize-for-size`: no optimizing compiler (V8 keeps its interpreter and its
+ *   baseline compiler) and V8's denser object layouts. A peer spends its CPU in signature checks,
+ *   hashing, TLS and LevelDB, all native code: at 2 blocks/s its CPU is Fabric's, and its RSS drops
+ *   by ~8 MiB to about a Fabric v2.4.9 peer's (`npm run bench footprint`).
+ *   `--lite-mode` (interpreter only) saves ~3 MiB more but made a 10,000-block catch-up ~15 % slower
+ *   (`npm run bench streams`, part net, catchup) and takes WebAssembly, so Node's fetch(), away.
  *
  * Flags can only be given when a process starts: bin/grapevine.js carries these on its `#!` line
  * (test/cli/node-flags.test.ts checks that the two agree), and src/network/children.ts passes them
@@ -17,6 +17,6 @@
  */
 export const LEAN_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=1',
-  '--lite-mode',
-  '--no-expose-wasm',
+  '--no-opt',
+  '--optimize-for-size',
 ];
