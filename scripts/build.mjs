@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,6 +85,35 @@ const metaUrlOfTwin = {
   },
 };
 
+/**
+ * Node's built-in modules by require(), not import: importing one builds its ES module namespace,
+ * which reads every export, so `import { readFileSync } from 'node:fs'` also loads fs streams and
+ * `node:crypto` WebCrypto (~20 ms of every command's start). As CommonJS, a name is read when used.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    const names = new Set(builtinModules);
+    b.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
+      const bare = args.path.replace(/^node:/, '');
+      if (!names.has(bare) || args.namespace === 'builtin') return undefined;
+      // commander loads child_process (and with it net and streams, ~15 ms) for executable
+      // subcommands, which grapevine has none of: there it is loaded on first use
+      const lazy = bare === 'child_process' && /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer);
+      return { path: `node:${bare}${lazy ? '?lazy' : ''}`, namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const name = JSON.stringify(args.path.replace(/\?lazy$/, ''));
+      return {
+        contents: args.path.endsWith('?lazy')
+          ? `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require(${name}))[k] });`
+          : `module.exports = require(${name});`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 const bundled = await build({
   entryPoints: {
     'cli/main': join(src, 'cli', 'main.ts'),
@@ -105,7 +135,7 @@ const bundled = await build({
   banner: {
     js: "import { createRequire as __gvRequire } from 'node:module'; const require = __gvRequire(import.meta.url);",
   },
-  plugins: [metaUrlOfTwin],
+  plugins: [metaUrlOfTwin, builtinsByRequire],
   logLevel: 'warning',
   metafile: true,
 });
