@@ -100,10 +100,9 @@ function seeker(ch: string, streamChild: boolean, who = 1) {
   return { io, statuses, blocks: () => blocks, hangUp: () => ac.abort() };
 }
 
-test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any block, counted per channel; Fabric clients (the relay) are not counted', async () => {
-  const metrics = new Metrics();
-  const children = new StreamChildren(2, undefined, metrics);
-  const deps: DeliverDeps = {
+/** Deliver deps that serve `channel(ch)` and bound stream children with `children`. */
+function childDeps(children: StreamChildren): DeliverDeps {
+  return {
     source: (ch) => channel(ch),
     now: () => 0,
     timeWindowMs: Infinity,
@@ -111,7 +110,14 @@ test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any bloc
     noExpirationChecks: true,
     children: () => children,
   };
-  const tick = () => new Promise((r) => setImmediate(r));
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('stream children beyond the fan-out get SERVICE_UNAVAILABLE before any block, counted per channel; Fabric clients (the relay) are not counted', async () => {
+  const metrics = new Metrics();
+  const children = new StreamChildren(2, undefined, metrics);
+  const deps = childDeps(children);
   const a = seeker('ch', true);
   const b = seeker('ch', true);
   const relay = [seeker('ch', false), seeker('ch', false), seeker('ch', false)];
@@ -150,15 +156,7 @@ test('a child planned here takes the place of the newest child that is not (shed
   const metrics = new Metrics();
   // identities 10 and up are children we plan
   const children = new StreamChildren(2, (_ch, identity) => identity[0]! >= 10, metrics);
-  const deps: DeliverDeps = {
-    source: (ch) => channel(ch),
-    now: () => 0,
-    timeWindowMs: Infinity,
-    mutualTls: false,
-    noExpirationChecks: true,
-    children: () => children,
-  };
-  const tick = () => new Promise((r) => setImmediate(r));
+  const deps = childDeps(children);
   const older = seeker('ch', true, 1);
   const newer = seeker('ch', true, 2);
   const olderDone = handleDeliver(older.io, deps);
