@@ -306,7 +306,7 @@ const STATE = {
   ),
   grapevineStreamSessionsTotal: counter(
     'grapevine_stream_sessions_total',
-    'Upstream stream sessions that ended, by reason (failed, full, stalled, rebalanced, source, stopped, leader, alone)',
+    'Upstream stream sessions that ended, by reason (failed, stalled, rebalanced, replanned, source, stopped)',
     ['channel', 'reason'],
   ),
   grapevineStateCommittedTotal: counter(
@@ -337,16 +337,6 @@ const STATE = {
     'grapevine_stream_depth',
     'Hops from the org source in the planned stream tree (0 for the source)',
     ['channel'],
-  ),
-  grapevineStreamChildren: gauge(
-    'grapevine_stream_children',
-    'Org peers streaming the channel from this peer now (at most grapevine.streams.fanout)',
-    ['channel'],
-  ),
-  grapevineStreamChildrenRefusedTotal: counter(
-    'grapevine_stream_children_refused_total',
-    'Stream children answered SERVICE_UNAVAILABLE because grapevine.streams.fanout were being served, by reason: full (refused before any block), shed (dropped for a child planned here); the follower plans elsewhere',
-    ['channel', 'reason'],
   ),
 } as const;
 

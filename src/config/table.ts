@@ -608,17 +608,10 @@ const GRAPEVINE = [
     undefined,
     "Grapevine peers of an org stream blocks from each other over orderer.AtomicBroadcast/Deliver in a tree rooted at the peer that pulls from the orderer, instead of push and pull among themselves (Fabric peers keep Fabric's push and pull). false with profile fabric: Fabric's behaviour exactly.",
   ),
-  int(
-    'grapevine.streams.fanout',
-    4,
-    undefined,
-    'default',
-    'Downstream peers per peer in the stream tree; a peer serves at most this many stream children per channel at once (one more gets SERVICE_UNAVAILABLE, counted in grapevine_stream_children_refused_total, and plans elsewhere; Fabric peers pulling through the relay are not counted).',
-    {
-      min: 1,
-      max: 1000,
-    },
-  ),
+  int('grapevine.streams.fanout', 4, undefined, 'default', 'Downstream peers per peer in the stream tree.', {
+    min: 1,
+    max: 1000,
+  }),
   int(
     'grapevine.streams.lagBlocks',
     50,

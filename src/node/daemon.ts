@@ -337,8 +337,6 @@ export class PeerDaemon {
                   limit: new DeliverStreamLimit(cfg.grapevine.deliverServer.maxStreams, () =>
                     metrics.counter(METRICS.grapevineDeliverStreamsRefusedTotal).inc(),
                   ),
-                  // the fan-out bound on the org's stream children (streams on)
-                  children: () => built.service?.streamChildren,
                 },
                 (e) => deliverLog.debug({ err: errorMessage(e) }, 'deliver stream ended with an error'),
               ),

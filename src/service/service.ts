@@ -37,8 +37,6 @@ import { Metrics } from '../base/metrics.js';
 import { encodeBlock } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import type { Signer } from '../wire/signer.js';
-import { StreamChildren } from '../core/stream/children.js';
-import { pkiIdOf } from '../identity/x509identity.js';
 import { ServiceChannel, type ServiceCatchup, type ServiceStreams } from './channel.js';
 import type { StreamConfig } from '../core/stream/config.js';
 import type { UpstreamConnector } from '../core/stream/follower.js';
@@ -123,11 +121,6 @@ export class GossipService {
   private phase: 'new' | 'running' | 'stopped' = 'new';
   private stopping?: Promise<void>;
   private readonly streams?: ServiceStreams;
-  /**
-   * The fan-out bound our Deliver server keeps on stream children (streams on): the server's
-   * DeliverDeps.children.
-   */
-  readonly streamChildren?: StreamChildren;
   private markerPending = false;
 
   constructor(private readonly o: GossipServiceOptions) {
@@ -170,19 +163,6 @@ export class GossipService {
         onRoleChange: () => this.updateStreamMarker(true),
         onHeight: () => this.heightChanged(),
       };
-      this.streamChildren = new StreamChildren(
-        o.streams.fanout,
-        (channel, identity) => {
-          const f = this.channels.get(channel)?.follower;
-          if (!f) return false;
-          try {
-            return f.isPlannedChild(pkiIdOf(identity));
-          } catch {
-            return false; // not a serialized identity: nobody we plan
-          }
-        },
-        this.metrics,
-      );
       // streaming peers take blocks from their stream: no push or pull among them
       this.node.setBlockGossipFilter((m) => decodeStreamMarker(m.metadata) === undefined);
       // StateInfo is Fabric's O(N^2) channel chatter. The tree reads heights from the marker

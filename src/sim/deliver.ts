@@ -21,7 +21,7 @@
  *
  * Client (SimUpstreamConnector.open): dial the endpoint (one RTT, refused when the host is down,
  * timeout when partitioned: gRPC's wait for a ready channel), then an rpc call carrying the seek
- * envelope (SIM_STREAM_DELIVER_METHOD: a stream child, counted against the server's fan-out bound); recv gives each message (a DeliverResponse frame), undefined once the call ended
+ * envelope; recv gives each message (a DeliverResponse frame), undefined once the call ended
  * (any status), close cancels the call.
  */
 import { VerifyError, errorMessage } from '../base/errors.js';
@@ -30,7 +30,6 @@ import {
   DeliverStreamError,
   handleDeliver,
   type DeliverDeps,
-  type DeliverChildLimit,
   type DeliverIO,
   type DeliverMetrics,
   type DeliverSource,
@@ -45,11 +44,6 @@ import { SimRpcError, type SimCall, type SimServerCall } from './rpc.js';
 
 /** The rpc method name (the gRPC method's full name). */
 export const SIM_DELIVER_METHOD = '/orderer.AtomicBroadcast/Deliver';
-/**
- * The same method called with the stream-child header (comm/deliver/grpc.ts STREAM_CHILD_HEADER):
- * the simulated rpc has no call metadata, so the header is modelled as a second method name.
- */
-export const SIM_STREAM_DELIVER_METHOD = `${SIM_DELIVER_METHOD}#stream`;
 
 export interface SimDeliverServerOptions {
   readonly net: SimNetwork;
@@ -62,8 +56,6 @@ export interface SimDeliverServerOptions {
   /** Default General.Authentication.TimeWindow, 15 min. */
   readonly timeWindowMs?: number;
   readonly metrics?: DeliverMetrics;
-  /** The fan-out bound on stream children (DeliverDeps.children). */
-  children?(): DeliverChildLimit | undefined;
   /** Streams that ended with an error. */
   onError?(e: unknown): void;
 }
@@ -76,26 +68,19 @@ export function serveSimDeliver(o: SimDeliverServerOptions): () => void {
     timeWindowMs: o.timeWindowMs ?? 15 * 60_000,
     mutualTls: false,
     ...(o.metrics ? { metrics: o.metrics } : {}),
-    ...(o.children ? { children: () => o.children?.() } : {}),
   };
-  const serve = (streamChild: boolean) => async (call: SimServerCall) => {
+  return o.net.rpc.serve(o.endpoint, SIM_DELIVER_METHOD, async (call) => {
     try {
-      await handleDeliver(simDeliverIO(call, streamChild), deps);
+      await handleDeliver(simDeliverIO(call), deps);
     } catch (e) {
       o.onError?.(e);
       const cancelled = e instanceof DeliverStreamError && e.code === 'CANCELLED';
       throw new SimRpcError(cancelled ? 'CANCELLED' : 'UNKNOWN', errorMessage(e));
     }
-  };
-  const removeDeliver = o.net.rpc.serve(o.endpoint, SIM_DELIVER_METHOD, serve(false));
-  const removeStream = o.net.rpc.serve(o.endpoint, SIM_STREAM_DELIVER_METHOD, serve(true));
-  return () => {
-    removeDeliver();
-    removeStream();
-  };
+  });
 }
 
-function simDeliverIO(call: SimServerCall, streamChild: boolean): DeliverIO {
+function simDeliverIO(call: SimServerCall): DeliverIO {
   const ac = new AbortController();
   call.onCancel(() => ac.abort());
   let request: Uint8Array | undefined = call.request;
@@ -108,7 +93,6 @@ function simDeliverIO(call: SimServerCall, streamChild: boolean): DeliverIO {
     sendBlock: (block) => call.send(deliverBlockFrame(block)),
     sendStatus: (status) => call.send(deliverStatusFrame(status)),
     signal: ac.signal,
-    streamChild,
   };
 }
 
@@ -172,7 +156,7 @@ export class SimUpstreamConnector implements UpstreamConnector {
   async open(endpoint: string, seekEnvelope: Uint8Array): Promise<DeliverStream> {
     await this.net.dial(this.from, endpoint, this.o.dialTimeoutMs ?? 3000);
     this.opened++;
-    const call = this.net.rpc.call(this.from, endpoint, SIM_STREAM_DELIVER_METHOD, seekEnvelope, {
+    const call = this.net.rpc.call(this.from, endpoint, SIM_DELIVER_METHOD, seekEnvelope, {
       window: this.o.window ?? 16,
     });
     return new SimDeliverStream(call);

@@ -328,7 +328,6 @@ export async function startPeer(
             timeWindowMs: 15 * 60_000,
             mutualTls: true,
             metrics: deliverMetrics(metrics),
-            children: () => built.service?.streamChildren,
           }),
         },
       ]

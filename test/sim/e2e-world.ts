@@ -308,7 +308,6 @@ export async function e2eWorld(seed: number, o: E2eWorldOptions = {}): Promise<E
           const s = svc.deliverSource(ch);
           return s ? withSimReaders(s, gossipCrypto) : undefined;
         },
-        children: () => svc.streamChildren,
       });
     }
     svc.start();

@@ -2,7 +2,7 @@
  * The stream layer alone at scale (1,000 peers): what the full GossipService world (e2e-world.ts)
  * cannot simulate on one core (its membership opens N^2/2 gossip connections; see the bench).
  * Per host: a SimDisk ledger, the real Deliver serving logic over the sim rpc (sim/deliver.ts,
- * LedgerDeliverSource, the sim Readers policy, the fan-out bound on stream children), the real StreamFollower (core/stream) with a
+ * LedgerDeliverSource, the sim Readers policy), the real StreamFollower (core/stream) with a
  * SimUpstreamConnector, blocks verified with the sim crypto, an in-order commit buffer of 20
  * blocks whose addPayload blocks when full (the state layer's flow control).
  * Stand-ins: membership is an oracle (the org's live peers), and each peer's height is what its
@@ -18,8 +18,6 @@ import { makeChain } from '../../src/sim/blockmaker.js';
 import { LedgerDeliverSource } from '../../src/service/deliversource.js';
 import { StreamFollower } from '../../src/core/stream/follower.js';
 import { streamConfig } from '../../src/core/stream/config.js';
-import { StreamChildren } from '../../src/core/stream/children.js';
-import { pkiIdOf } from '../../src/identity/x509identity.js';
 import type { StreamMember } from '../../src/core/stream/tree.js';
 import { deliverSeekEnvelope } from '../../src/wire/orderer.js';
 import { encode } from '../../src/wire/codec.js';
@@ -95,19 +93,11 @@ export async function streamWorld(
     const gc = new SimGossipCrypto(trust, channels);
     const ledger = p.disk.open();
     const source = new LedgerDeliverSource(STREAM_CHANNEL, ledger);
-    const children = new StreamChildren(config.fanout, (_ch, identity) => {
-      try {
-        return p.follower?.isPlannedChild(pkiIdOf(identity)) ?? false;
-      } catch {
-        return false;
-      }
-    });
     serveSimDeliver({
       net,
       endpoint: p.endpoint,
       clock,
       source: (ch) => (ch === STREAM_CHANNEL ? withSimReaders(source, gc) : undefined),
-      children: () => children,
     });
     // in-order commit buffer; addPayload waits while 20 blocks are buffered
     const buffer = new Map<bigint, Uint8Array>();

@@ -29,12 +29,6 @@ export class DeliverConnectError extends GrapevineError {}
 
 const QUEUE_HIGH_WATER = 4;
 
-/**
- * The call header a stream follower's Deliver call carries (value "1"): the upstream counts the
- * call against its fan-out bound (core/stream/children.ts). Fabric's deliver client sends none.
- */
-export const STREAM_CHILD_HEADER = 'grapevine-stream';
-
 function joinPem(pems: readonly Uint8Array[]): Buffer {
   return Buffer.concat(pems.map((p) => Buffer.concat([Buffer.from(p), Buffer.from('\n')])));
 }
@@ -63,7 +57,6 @@ export class GrpcDeliverConnector implements DeliverConnector {
     address: string,
     credentials: grpc.ChannelCredentials,
     seekEnvelope: Uint8Array,
-    headers: Readonly<Record<string, string>> = {},
   ): Promise<DeliverStream> {
     const client = new grpc.Client(address, credentials, {
       'grpc.keepalive_time_ms': this.cfg.keepaliveIntervalMs,
@@ -86,9 +79,12 @@ export class GrpcDeliverConnector implements DeliverConnector {
       throw e;
     }
     const m = RawAtomicBroadcastService.Deliver;
-    const metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
-    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, metadata);
+    const call = client.makeBidiStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      new grpc.Metadata(),
+    );
     const stream = new CallStream(call, release);
     call.write(Buffer.from(seekEnvelope));
     return stream;
@@ -104,8 +100,7 @@ export class GrpcDeliverConnector implements DeliverConnector {
 /**
  * Deliver streams from upstream Grapevine peers (core/stream): the peer's Deliver service on its
  * gossip endpoint, dialled with the gossip TLS (the channel orgs' TLS CAs, our client certificate,
- * as the catch-up client does); the deliver client's timeouts and limits. Its calls carry
- * STREAM_CHILD_HEADER: the upstream counts them against its fan-out bound.
+ * as the catch-up client does); the deliver client's timeouts and limits.
  */
 export class GrpcUpstreamConnector extends GrpcDeliverConnector implements UpstreamConnector {
   readonly tlsCertHash: Uint8Array | undefined;
@@ -120,9 +115,7 @@ export class GrpcUpstreamConnector extends GrpcDeliverConnector implements Upstr
   }
 
   open(address: string, seekEnvelope: Uint8Array): Promise<DeliverStream> {
-    return this.dialDeliver(address, channelCredentials(this.commTls), seekEnvelope, {
-      [STREAM_CHILD_HEADER]: '1',
-    });
+    return this.dialDeliver(address, channelCredentials(this.commTls), seekEnvelope);
   }
 }
 

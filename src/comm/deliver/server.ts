@@ -4,8 +4,7 @@
  * block loop over a DeliverSource; see there). Used by the embedded orderer over its Chain and by
  * every Grapevine peer over its ledger (the relay). This module adds only the call plumbing: the
  * requests, frames written under backpressure, the cancel signal, the client TLS certificate for
- * the binding check, the stream-child header (grpc.ts STREAM_CHILD_HEADER: a stream follower's
- * call, counted against the fan-out bound), and the gRPC error a failed stream ends with.
+ * the binding check, and the gRPC error a failed stream ends with.
  */
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
@@ -21,7 +20,6 @@ import { deliverBlockFrame, deliverStatusFrame } from '../../wire/deliver-frames
 import { remoteCertDer } from '../tls.js';
 import { authenticateCall } from '../listener.js';
 import { RawAtomicBroadcastService } from './frames.js';
-import { STREAM_CHILD_HEADER } from './grpc.js';
 
 export {
   CHANNEL_ORDERER_READERS,
@@ -100,7 +98,6 @@ export async function serveDeliverCall(call: DuplexCall, deps: DeliverDeps): Pro
     signal,
     clientCertHash: cert ? sha256(cert) : undefined,
     authorized: () => authenticateCall(call),
-    streamChild: call.metadata.get(STREAM_CHILD_HEADER)[0] === '1',
   };
   await handleDeliver(io, deps);
   call.end();

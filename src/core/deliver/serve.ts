@@ -17,12 +17,6 @@
  *   - access: creator certificate not expired and signature set satisfies /Channel/Readers
  *     (/Channel/Orderer/Readers in maintenance), re-evaluated before every block when the config
  *     sequence grew, expiry before every block -> FORBIDDEN;
- *   - a stream child (a Grapevine peer of the org streaming the channel from us, io.streamChild)
- *     beyond the channel's fan-out bound (deps.children) -> SERVICE_UNAVAILABLE before any block,
- *     and a child whose place is taken back (shed) -> SERVICE_UNAVAILABLE between blocks; to a
- *     child SERVICE_UNAVAILABLE means only that ("full": a halted or errored channel ends a child's
- *     stream with an error instead, a failure to the follower). Grapevine's own: a Fabric client
- *     never carries the mark, so the relay is unaffected;
  *   - start or stop missing -> BAD_REQUEST;
  *   - cursor: Oldest = 0, Newest = height-1, Specified(n) (n > height: NOT_FOUND), none ->
  *     NOT_FOUND (NextCommit, field 4, is not in our protos and counts as none). Stop: Oldest = start, Newest = start if start equals stop else
@@ -79,30 +73,6 @@ export interface DeliverIO {
   readonly clientCertHash?: Uint8Array;
   /** A seek passed the access check: the client proved an identity (connection limits). */
   authorized?(): void;
-  /**
-   * The client is a stream child: a Grapevine peer streaming the channel from us in its org's
-   * stream tree (core/stream), marked by its transport (the `grapevine-stream` gRPC header);
-   * counted against deps.children. Fabric clients (the relay) never are.
-   */
-  readonly streamChild?: boolean;
-}
-
-/**
- * The fan-out bound of the stream tree on the serving side (core/stream/children.ts): at most
- * `grapevine.streams.fanout` stream children per channel served at once.
- */
-export interface DeliverChildLimit {
-  /**
-   * A place for a stream child of `channelId` whose seek `identity` (serialized) signed, or
-   * undefined (counted) when there is none: the stream gets SERVICE_UNAVAILABLE before any block.
-   */
-  acquire(channelId: string, identity: Uint8Array): DeliverChildLease | undefined;
-}
-
-export interface DeliverChildLease {
-  /** Aborted when the place is taken back (for a child planned here): SERVICE_UNAVAILABLE then. */
-  readonly shed: AbortSignal;
-  release(): void;
 }
 
 /**
@@ -164,8 +134,6 @@ export interface DeliverDeps {
   readonly metrics?: DeliverMetrics;
   /** Bound on streams served at once (absent: none, as Fabric's orderer). */
   readonly limit?: DeliverStreamLimit;
-  /** Bound on stream children per channel (absent: none); read at each child's seek. */
-  children?(): DeliverChildLimit | undefined;
 }
 
 /**
@@ -358,7 +326,7 @@ async function serveSeek(
     return Status.BAD_REQUEST;
   }
   const strict = seek.errorResponse !== SeekInfo_SeekErrorResponse.BEST_EFFORT;
-  if (strict && chain.errored) return unavailable(io, 'channel errored');
+  if (strict && chain.errored) return Status.SERVICE_UNAVAILABLE;
   let signed: SignedData;
   try {
     signed = envelopeAsSignedData(env);
@@ -375,43 +343,12 @@ async function serveSeek(
   io.authorized?.();
   if (!seek.start || !seek.stop) return Status.BAD_REQUEST;
 
-  const children = io.streamChild ? deps.children?.() : undefined;
-  const lease = children?.acquire(chain.channelId, signed.identity);
-  if (children && !lease) return Status.SERVICE_UNAVAILABLE;
-  try {
-    return await serveBlocks(io, seek, seek.start, seek.stop, chain, ac, deps, labels, lease?.shed);
-  } finally {
-    lease?.release();
-  }
-}
-
-/**
- * Fabric's SERVICE_UNAVAILABLE of a halted or errored channel; to a stream child an error instead
- * (SERVICE_UNAVAILABLE tells a child only that the fan-out is full: it must fail over here).
- */
-function unavailable(io: DeliverIO, why: string): Status {
-  if (io.streamChild) throw new DeliverStreamError('UNAVAILABLE', why);
-  return Status.SERVICE_UNAVAILABLE;
-}
-
-async function serveBlocks(
-  io: DeliverIO,
-  seek: SeekInfo,
-  start: SeekPosition,
-  stopAt: SeekPosition,
-  chain: DeliverSource,
-  ac: SessionAccessControl,
-  deps: DeliverDeps,
-  labels: Record<string, string>,
-  shed?: AbortSignal,
-): Promise<Status> {
-  const waitSignal = shed ? AbortSignal.any([io.signal, shed]) : io.signal;
-  const cursor = iterator(chain, start);
+  const cursor = iterator(chain, seek.start);
   let stopNum = 0n;
-  const stop = stopAt.Type;
+  const stop = seek.stop.Type;
   if (stop.case === 'oldest') stopNum = cursor.number;
   else if (stop.case === 'newest') {
-    stopNum = equals(SeekPositionSchema, start, stopAt) ? cursor.number : chain.height() - 1n;
+    stopNum = equals(SeekPositionSchema, seek.start, seek.stop) ? cursor.number : chain.height() - 1n;
   } else if (stop.case === 'specified') {
     stopNum = stop.value.number;
     if (stopNum < cursor.number) return Status.BAD_REQUEST;
@@ -423,17 +360,15 @@ async function serveBlocks(
     }
     if (cursor.notFound) return Status.NOT_FOUND;
     const n = cursor.number;
-    if (shed?.aborted) return Status.SERVICE_UNAVAILABLE;
-    await chain.waitForHeight(n + 1n, waitSignal);
+    await chain.waitForHeight(n + 1n, io.signal);
     if (io.signal.aborted)
       throw new DeliverStreamError('CANCELLED', 'context finished before block retrieved');
-    if (shed?.aborted) return Status.SERVICE_UNAVAILABLE;
     if (chain.height() <= n) {
       // woken by a halt or a stop: Fabric's errored channel
-      return unavailable(io, 'channel stopped');
+      return Status.SERVICE_UNAVAILABLE;
     }
     const block = await chain.getBlockBytes(n);
-    if (!block) return unavailable(io, `block ${n} missing`);
+    if (!block) return Status.SERVICE_UNAVAILABLE;
     cursor.number = n + 1n;
     if (ac.evaluate() !== undefined) return Status.FORBIDDEN;
     try {

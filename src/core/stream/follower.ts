@@ -17,10 +17,6 @@
  *   add blocks while the state layer's buffer is full (flow control: nothing is dropped for being
  *   ahead). Verification may run ahead of the add, in worker threads (pump): a far-behind
  *   follower catches up at the pace of the stream, not of one signature check at a time.
- * full (SERVICE_UNAVAILABLE: U serves its fan-out of stream children already, or took our place
- *   back for a child it plans, children.ts): no fault; U is left out as full for rebalanceMs (planned around, tree.ts, but
- *   still the root if it is), and we plan again at once; not even the root's refusal makes us a
- *   source.
  * failure (connect error, stream end, bad status, bad block): U is suspected for suspectMs; if U
  *   was the root we become an acting source at once (the orderer, for as long as no upstream has
  *   the blocks), so the root's children fail over in one round trip, not after an election; the
@@ -39,7 +35,7 @@ import { Status } from '../../wire/gen/common/common_pb.js';
 import type { DeliverStream } from '../deliver/deliverer.js';
 import type { StreamConfig } from './config.js';
 import type { SourceRole } from './marker.js';
-import { isPlannedChild, planUpstream, type Plan, type StreamMember } from './tree.js';
+import { planUpstream, type Plan, type StreamMember } from './tree.js';
 
 /** Opens a Deliver stream on a peer. */
 export interface UpstreamConnector {
@@ -86,7 +82,7 @@ export interface StreamFollowerOptions<V> {
   readonly logger?: Logger;
 }
 
-type EndReason = 'failed' | 'full' | 'stalled' | 'rebalanced' | 'source' | 'stopped' | 'leader' | 'alone';
+type EndReason = 'failed' | 'stalled' | 'rebalanced' | 'source' | 'stopped' | 'leader' | 'alone';
 
 interface Session {
   readonly member: StreamMember;
@@ -113,8 +109,6 @@ export class StreamFollower<V = unknown> {
   private lagging = false;
   private unknownSince: number | undefined;
   private readonly suspects = new Map<string, number>();
-  /** Members that refused us as full (their fan-out of children served), until when. */
-  private readonly full = new Map<string, number>();
   private planned: { key: string; since: number } | undefined;
   private timer: TimerHandle | undefined;
   private soon = false;
@@ -183,7 +177,10 @@ export class StreamFollower<V = unknown> {
     if (this.stopped) return;
     const { o } = this;
     const now = o.clock.now();
-    const members = this.view(now);
+    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
+    const members = o
+      .members()
+      .map((m) => (this.suspects.has(pkiIdKey(m.pkiId)) ? { ...m, suspect: true } : m));
     const height = o.ledgerHeight();
     // a peer that just joined knows the members before their heights (StateInfo comes later):
     // for up to stallTimeout it does not start pulling from the orderer on that ignorance
@@ -243,44 +240,11 @@ export class StreamFollower<V = unknown> {
         return;
       }
       if (sameMember) return;
-      // the plan's upstream refused us as full and nobody has room: keep what works
-      if (plan.upstream.full === true) return;
       const stillThere = members.some((m) => !m.suspect && samePkiId(m.pkiId, s.member.pkiId));
       if (stillThere && now - this.planned.since < o.config.rebalanceAfterMs) return;
       this.endSession('rebalanced');
     }
-    // full everywhere we may go: wait for a place (Fabric's pull feeds a peer without a stream)
-    if (plan.upstream.full === true) return;
     this.open(plan.upstream, plan.root, plan.depth);
-  }
-
-  /** The members as we plan with them: suspects and full ones marked (expired marks dropped). */
-  private view(now: number): StreamMember[] {
-    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
-    for (const [k, until] of this.full) if (until <= now) this.full.delete(k);
-    return this.o.members().map((m) => {
-      const k = pkiIdKey(m.pkiId);
-      if (this.suspects.has(k)) return { ...m, suspect: true };
-      return this.full.has(k) ? { ...m, full: true } : m;
-    });
-  }
-
-  /**
-   * Whether the member `pkiId` streams from us in our current plan of the tree (our Deliver
-   * server gives such a child a place first: children.ts).
-   */
-  isPlannedChild(pkiId: PkiId): boolean {
-    if (this.stopped) return false;
-    const { o } = this;
-    return isPlannedChild(
-      {
-        self: { pkiId: o.selfPkiId, endpoint: '', height: o.ledgerHeight(), role: this.role() },
-        members: this.view(o.clock.now()),
-        fanout: o.config.fanout,
-        lagBlocks: o.config.lagBlocks,
-      },
-      pkiId,
-    );
   }
 
   /**
@@ -330,14 +294,6 @@ export class StreamFollower<V = unknown> {
     const err = await this.pump(s, stream);
     if (s.ended) return;
     this.log.debug({ upstream: s.member.endpoint, err }, 'block stream ended');
-    // SERVICE_UNAVAILABLE: the upstream serves its fan-out of children already, before any block,
-    // or took our place back for a child it plans (children.ts; or its maxStreams were served);
-    // full, not faulty (a halted channel ends a child's stream with an error): plan again
-    // elsewhere at once, and leave it out until a child of its had time to move on
-    if (err === `status ${Status[Status.SERVICE_UNAVAILABLE]}`) {
-      this.refused(s);
-      return;
-    }
     // NOT_FOUND before any block: the upstream is below the height we seek from (its
     // StateInfo was stale), not faulty; leave it out only until the next plan or two
     const behind = s.blocks === 0 && err === `status ${Status[Status.NOT_FOUND]}`;
@@ -439,18 +395,6 @@ export class StreamFollower<V = unknown> {
     this.suspects.set(pkiIdKey(s.member.pkiId), this.o.clock.now() + suspectMs);
     // the root is gone: pull from the orderer until the plans agree on a new source
     if (samePkiId(s.member.pkiId, s.root.pkiId)) this.setActing(true);
-    this.reconcileSoon();
-  }
-
-  /** `s`'s upstream refused us as full: another member meanwhile; the root stays the root. */
-  private refused(s: Session): void {
-    if (s.ended) return;
-    this.log.debug(
-      { upstream: s.member.endpoint },
-      'upstream serves its fan-out already; planning elsewhere',
-    );
-    this.endSession('full');
-    this.full.set(pkiIdKey(s.member.pkiId), this.o.clock.now() + this.o.config.rebalanceAfterMs);
     this.reconcileSoon();
   }
 

@@ -37,11 +37,6 @@ export interface StreamMember {
   readonly role: SourceRole | undefined;
   /** We suspect it (a stream to it failed lately): never chosen, but it keeps its position. */
   readonly suspect?: boolean;
-  /**
-   * It refused us lately as full (it serves its fan-out of stream children: children.ts): live,
-   * it keeps its position and may be the root, but we take another member with room meanwhile.
-   */
-  readonly full?: boolean;
 }
 
 export interface TreeView {
@@ -70,8 +65,7 @@ function byRank(a: StreamMember, b: StreamMember): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** The tree as `v` sees it: the order O, the root, the top (first live member of O). */
-function layout(v: TreeView) {
+export function planUpstream(v: TreeView): Plan {
   const self: StreamMember = { ...v.self, suspect: false };
   const all = [self, ...v.members.filter((m) => !samePkiId(m.pkiId, v.self.pkiId))];
   const live = (m: StreamMember): boolean => m.suspect !== true;
@@ -90,75 +84,20 @@ function layout(v: TreeView) {
     .sort((a, b) => ROLE_ORDER[a.role!] - ROLE_ORDER[b.role!] || byRank(a, b));
   // we are live and in `all`: when nobody is up to date we are (our height is the max)
   const root = sources[0] ?? order.find((m) => live(m) && upToDate(m)) ?? self;
+  if (root === self) return { kind: 'source', depth: 0 };
   const top = order.find(live)!;
+  if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   const fanout = Math.max(1, v.fanout);
   const parent = (i: number): number => Math.floor((i - 1) / fanout);
-  return { self, order, root, top, live, upToDate, fanout, parent };
-}
-
-export function planUpstream(v: TreeView): Plan {
-  const { self, order, root, top, live, upToDate, fanout, parent } = layout(v);
-  if (root === self) return { kind: 'source', depth: 0 };
-  // every other member descends from the top: nobody else may take it (no cycle)
-  if (top === self) return { kind: 'upstream', upstream: root, root, depth: 1 };
   // an up-to-date parent streams live blocks even if its published height (StateInfo, seconds
   // old) is below ours; only a lagging parent below us would keep us waiting
   const usable = (m: StreamMember): boolean => live(m) && (upToDate(m) || (m.height ?? -1n) >= v.self.height);
-  const me = order.indexOf(self);
-  const hops = (p: number): number => {
-    if (order[p] === root) return 0;
-    let d = order[0] !== root ? 1 : 0;
-    for (let k = p; k > 0; k = parent(k)) d++;
-    return d;
-  };
-  let j = parent(me);
+  let j = parent(order.indexOf(self));
   while (j > 0 && !usable(order[j]!)) j = parent(j);
-  const chosen = j === 0 && !usable(order[0]!) ? root : order[j]!;
-  const planned = {
-    kind: 'upstream',
-    upstream: chosen,
-    root,
-    depth: hops(order.indexOf(chosen)) + 1,
-  } as const;
-  if (chosen.full !== true) return planned;
-  // it refused us as full (children.ts): the views that placed its children lag ours; take a
-  // member before us in O (every edge then still goes from a later to an earlier position, so
-  // the refused do not form cycles), the one with room in the planned tree first, then the
-  // shallowest, until the mark expires
-  const room = (p: number): number => {
-    let kids = 0;
-    for (let c = fanout * p + 1; c <= fanout * p + fanout && c < order.length; c++) kids++;
-    if (order[p] === root && p !== 0) kids++; // the top streams from the root
-    return fanout - kids;
-  };
-  let best: number | undefined;
-  const rootAt = order.indexOf(root);
-  for (let p = 0; p < order.length; p++) {
-    const m = order[p]!;
-    if ((p >= me && p !== rootAt) || m.full === true || !usable(m)) continue;
-    if (
-      best === undefined ||
-      Math.sign(room(p)) > Math.sign(room(best)) ||
-      (Math.sign(room(p)) === Math.sign(room(best)) && hops(p) < hops(best))
-    )
-      best = p;
-  }
-  if (best === undefined) return planned; // no room anywhere: wait for it (follower.ts)
-  return { kind: 'upstream', upstream: order[best]!, root, depth: hops(best) + 1 };
-}
-
-/**
- * Whether `child` streams from us in our plan of the tree (the upstream's side of planUpstream,
- * in our view; children.ts gives planned children a place first): its parent position, past
- * members we suspect, is ours, or we are the root and it is the top or its chain ran out.
- */
-export function isPlannedChild(v: TreeView, child: PkiId): boolean {
-  const { self, order, root, top, live, parent } = layout(v);
-  const c = order.findIndex((m) => samePkiId(m.pkiId, child));
-  if (c < 0 || order[c] === self || order[c] === root) return false;
-  if (order[c] === top) return self === root;
-  let j = parent(c);
-  while (j > 0 && !live(order[j]!)) j = parent(j);
-  if (j === 0 && !live(order[0]!)) return self === root;
-  return order[j] === self;
+  const upstream = j === 0 && !usable(order[0]!) ? root : order[j]!;
+  let depth = 1;
+  for (let k = j; k > 0; k = parent(k)) depth++;
+  if (upstream === root) depth = 1;
+  else if (order[0] !== root) depth++;
+  return { kind: 'upstream', upstream, root, depth };
 }
