@@ -35,13 +35,15 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Children, type Child } from '../src/network/children.js';
-import { logFile, peerHome, prepareLayout, type PeerSpec } from '../src/network/layout.js';
-import type { Orderer } from '../src/orderer/server.js';
-import { startLayoutOrderer } from '../test/helpers/layout-orderer.js';
 import { until } from '../test/helpers/until.js';
-import { checkLedgers, metricOf, scrapeText, startPeerDaemon } from './lib/daemons.js';
+import {
+  checkLedgers,
+  metricOf,
+  scrapeText,
+  startDaemonNetwork,
+  type DaemonNetwork,
+  type DaemonPeer,
+} from './lib/daemons.js';
 import { Report } from './lib/report.js';
 
 type Mode = 'default' | 'fabric';
@@ -62,14 +64,7 @@ const WATCH_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Peer {
-  readonly spec: PeerSpec;
-  readonly config: string;
-  readonly metricsUrl: string;
-  readonly log: string;
-  child?: Child;
-  alive: boolean;
-}
+type Peer = DaemonPeer;
 
 interface View {
   readonly peer: Peer;
@@ -113,38 +108,20 @@ function fabricMode(config: string): void {
 /** One network in one mode: every N in turn. */
 async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => void): Promise<RestartRun[]> {
   const root = mkdtempSync(join(tmpdir(), `grapevine-bench-restart-${mode}-`));
-  const children = new Children();
-  let orderer: Orderer | undefined;
+  let net: DaemonNetwork | undefined;
   let producing = false;
   let paused = false;
   let busy = false;
   let producer: Promise<void> | undefined;
   let producerError: unknown;
   try {
-    const layout = (
-      await prepareLayout(join(root, 'net'), { batch: { maxMessageCount: 1, timeout: '250ms' } })
-    ).layout;
-    const channel = layout.channel;
-    const peers: Peer[] = layout.peers.map((spec) => {
-      const config = join(peerHome(layout, spec), 'core.yaml');
+    net = await startDaemonNetwork(join(root, 'net'), (config) => {
       if (mode === 'fabric') fabricMode(config);
       if (LOG_SPEC) appendFileSync(config, `  logSpec: ${LOG_SPEC}\n`);
-      return {
-        spec,
-        config,
-        metricsUrl: `http://127.0.0.1:${spec.opsPort}/metrics`,
-        log: logFile(layout, spec.name),
-        alive: false,
-      };
     });
-    const lo = await startLayoutOrderer(layout, join(root, 'orderer'), pino({ level: 'error' }));
-    orderer = lo.orderer;
-    const chain = orderer.chain(channel)!;
+    const { channel, chain, peers, children, start, live } = net;
+    const lo = net.orderer;
 
-    const start = async (p: Peer): Promise<void> => {
-      p.child = await startPeerDaemon(children, p.spec.name, p.config, p.log);
-      p.alive = true;
-    };
     const stop = async (p: Peer): Promise<void> => {
       p.alive = false;
       const c = p.child!;
@@ -153,8 +130,6 @@ async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => vo
       await c.exited;
       clearTimeout(t);
     };
-    await Promise.all(peers.map(start));
-    const live = () => peers.filter((p) => p.alive);
 
     const view = async (p: Peer): Promise<View> => {
       const text = (await scrape(p)) ?? '';
@@ -345,8 +320,7 @@ async function runMode(mode: Mode, ns: readonly number[], log: (l: string) => vo
   } finally {
     producing = false;
     await producer;
-    await children.stopAll();
-    await orderer?.stop();
+    await net?.stop();
     if (KEEP) console.log(`restart ${mode}: kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   }

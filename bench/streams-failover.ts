@@ -29,13 +29,15 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Children, type Child } from '../src/network/children.js';
-import { logFile, peerHome, prepareLayout, type PeerSpec } from '../src/network/layout.js';
-import type { Orderer } from '../src/orderer/server.js';
-import { startLayoutOrderer } from '../test/helpers/layout-orderer.js';
 import { until } from '../test/helpers/until.js';
-import { checkLedgers, metricOf, scrapeText, startPeerDaemon } from './lib/daemons.js';
+import {
+  checkLedgers,
+  metricOf,
+  scrapeText,
+  startDaemonNetwork,
+  type DaemonNetwork,
+  type DaemonPeer,
+} from './lib/daemons.js';
 import { percentile, type Figure } from './lib/figures.js';
 
 const KILLS = Number(process.env.GRAPEVINE_BENCH_FAILOVER_KILLS ?? 20);
@@ -105,14 +107,7 @@ class CommitLog {
   }
 }
 
-interface Peer {
-  readonly spec: PeerSpec;
-  readonly config: string;
-  readonly metricsUrl: string;
-  readonly log: CommitLog;
-  child?: Child;
-  alive: boolean;
-}
+type Peer = DaemonPeer;
 
 interface KillResult {
   readonly victim: string;
@@ -141,39 +136,19 @@ export async function runFailover(
   log: (line: string) => void = console.log,
 ): Promise<FailoverResult> {
   const root = mkdtempSync(join(tmpdir(), 'grapevine-bench-failover-'));
-  const children = new Children();
-  let orderer: Orderer | undefined;
+  let net: DaemonNetwork | undefined;
   let producing = false;
   let producer: Promise<void> | undefined;
   let producerError: unknown;
   try {
-    const layout = (
-      await prepareLayout(join(root, 'net'), { batch: { maxMessageCount: 1, timeout: '250ms' } })
-    ).layout;
-    const channel = layout.channel;
-    const peers: Peer[] = layout.peers.map((spec) => {
-      const config = join(peerHome(layout, spec), 'core.yaml');
-      // the grapevine: section is the last of the layout's core.yaml
-      appendFileSync(config, `  logSpec: ${LOG_SPEC}\n`);
-      return {
-        spec,
-        config,
-        metricsUrl: `http://127.0.0.1:${spec.opsPort}/metrics`,
-        log: new CommitLog(logFile(layout, spec.name)),
-        alive: false,
-      };
-    });
-    const lo = await startLayoutOrderer(layout, join(root, 'orderer'), pino({ level: 'error' }));
-    orderer = lo.orderer;
-    const chain = orderer.chain(channel)!;
-
-    const start = async (p: Peer): Promise<void> => {
-      p.child = await startPeerDaemon(children, p.spec.name, p.config, p.log.file);
-      p.alive = true;
-    };
-    // in parallel, as `network up` does (start-up is mostly loading code)
-    await Promise.all(peers.map(start));
-    const live = () => peers.filter((p) => p.alive);
+    // the grapevine: section is the last of the layout's core.yaml
+    net = await startDaemonNetwork(join(root, 'net'), (config) =>
+      appendFileSync(config, `  logSpec: ${LOG_SPEC}\n`),
+    );
+    const { channel, chain, children, peers, start, live } = net;
+    const lo = net.orderer;
+    const commits = new Map(net.peers.map((p) => [p, new CommitLog(p.logFile)] as const));
+    const commitsOf = (p: Peer): CommitLog => commits.get(p)!;
 
     interface View {
       readonly peer: Peer;
@@ -260,14 +235,14 @@ export async function runFailover(
       await until(
         () => {
           checkProducer();
-          for (const p of survivors) p.log.poll();
-          return survivors.every((p) => p.log.at.has(block));
+          for (const p of survivors) commitsOf(p).poll();
+          return survivors.every((p) => commitsOf(p).at.has(block));
         },
         `every survivor's commit of block ${block} after kill ${k + 1}`,
         {
           timeoutMs: 60_000,
           intervalMs: 20,
-          detail: () => survivors.map((p) => `${p.spec.name}: ${p.log.at.has(block)}`).join(', '),
+          detail: () => survivors.map((p) => `${p.spec.name}: ${commitsOf(p).at.has(block)}`).join(', '),
         },
       );
       const r: KillResult = {
@@ -278,8 +253,8 @@ export async function runFailover(
         via: new Map(),
       };
       for (const p of survivors) {
-        (p.spec.org === 1 ? r.org1 : r.org2).set(p.spec.name, p.log.at.get(block)! - killedAt);
-        if (p.spec.org === 1) r.via.set(p.spec.name, p.log.source.get(block)!);
+        (p.spec.org === 1 ? r.org1 : r.org2).set(p.spec.name, commitsOf(p).at.get(block)! - killedAt);
+        if (p.spec.org === 1) r.via.set(p.spec.name, commitsOf(p).source.get(block)!);
       }
       results.push(r);
       // a real restart: same core.yaml, same ledger folder
@@ -321,8 +296,7 @@ export async function runFailover(
   } finally {
     producing = false;
     await producer;
-    await children.stopAll();
-    await orderer?.stop();
+    await net?.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -1,18 +1,27 @@
 /**
  * Peer daemons in processes of their own, for the benchmarks that kill and restart them
  * (streams-failover.ts, restart.bench.ts, footprint.bench.ts): start one and wait for its ready
- * message, read its /metrics, and check every ledger against the orderer's chain once they are
- * stopped. A daemon is started as an operator starts one: bin/grapevine.js executed itself (its
+ * message, start a whole `network up` layout of them beside its orderer, read their /metrics, and
+ * check every ledger against the orderer's chain once they are stopped. A daemon is started as an operator starts one: bin/grapevine.js executed itself (its
  * `#!` line, with whatever Node flags it carries), which runs dist/ when built (COMPILED), else
  * the sources through tsx.
  */
 import { join } from 'node:path';
+import pino from 'pino';
 import { BlockStore } from '../../src/ledger/index.js';
 import { loadPeerConfig } from '../../src/node/config/index.js';
 import { existsSync } from 'node:fs';
-import { GRAPEVINE_BIN, type Child, type Children } from '../../src/network/children.js';
+import { Children, GRAPEVINE_BIN, type Child } from '../../src/network/children.js';
+import {
+  logFile,
+  peerHome,
+  prepareLayout,
+  type NetworkLayout,
+  type PeerSpec,
+} from '../../src/network/layout.js';
 import type { Chain } from '../../src/orderer/chain.js';
 import { blockHeaderHash, decodeBlock } from '../../src/wire/block.js';
+import { startLayoutOrderer, type LayoutOrderer } from '../../test/helpers/layout-orderer.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -79,6 +88,82 @@ export async function startPeerDaemon(
     }),
   ]).finally(() => clearTimeout(timer));
   return child;
+}
+
+/** A peer daemon of a DaemonNetwork: its place in the layout, its core.yaml, /metrics and log. */
+export interface DaemonPeer {
+  readonly spec: PeerSpec;
+  readonly config: string;
+  readonly metricsUrl: string;
+  readonly logFile: string;
+  child?: Child;
+  alive: boolean;
+}
+
+/** `network up`'s layout as daemons: the orderer in this process, every peer a process. */
+export interface DaemonNetwork {
+  readonly layout: NetworkLayout;
+  readonly channel: string;
+  readonly orderer: LayoutOrderer;
+  readonly chain: Chain;
+  readonly children: Children;
+  readonly peers: readonly DaemonPeer[];
+  /** Start `p`'s daemon (again) and wait until it is ready. */
+  start(p: DaemonPeer): Promise<void>;
+  /** The peers started and not stopped since (by the caller, who sets `alive`). */
+  live(): DaemonPeer[];
+  /** Stop every daemon, then the orderer. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The layout of `network up` in `dir` with one transaction per block, each peer's core.yaml handed
+ * to `configure` first, the layout's orderer started in this process and then every peer daemon
+ * (in parallel, as `network up` does: start-up is mostly loading code). What was started is
+ * stopped again when a step fails.
+ */
+export async function startDaemonNetwork(
+  dir: string,
+  configure: (config: string, spec: PeerSpec) => void = () => undefined,
+): Promise<DaemonNetwork> {
+  const layout = (await prepareLayout(dir, { batch: { maxMessageCount: 1, timeout: '250ms' } })).layout;
+  const peers: DaemonPeer[] = layout.peers.map((spec) => {
+    const config = join(peerHome(layout, spec), 'core.yaml');
+    configure(config, spec);
+    return {
+      spec,
+      config,
+      metricsUrl: `http://127.0.0.1:${spec.opsPort}/metrics`,
+      logFile: logFile(layout, spec.name),
+      alive: false,
+    };
+  });
+  const children = new Children();
+  const orderer = await startLayoutOrderer(layout, join(dir, 'orderer'), pino({ level: 'error' }));
+  const net: DaemonNetwork = {
+    layout,
+    channel: layout.channel,
+    orderer,
+    chain: orderer.orderer.chain(layout.channel)!,
+    children,
+    peers,
+    async start(p) {
+      p.child = await startPeerDaemon(children, p.spec.name, p.config, p.logFile);
+      p.alive = true;
+    },
+    live: () => peers.filter((p) => p.alive),
+    async stop() {
+      await children.stopAll();
+      await orderer.orderer.stop();
+    },
+  };
+  try {
+    await Promise.all(peers.map((p) => net.start(p)));
+  } catch (e) {
+    await net.stop();
+    throw e;
+  }
+  return net;
 }
 
 /**
