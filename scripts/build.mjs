@@ -19,6 +19,7 @@
 // touching the checkout's dist/).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
@@ -71,7 +72,6 @@ const metaUrlOfTwin = {
   name: 'meta-url-of-twin',
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
       let text = await readFile(args.path, 'utf8');
       if (text.includes('import.meta.url')) {
         const twin = relative(src, args.path).split(sep).join('/').replace(/\.ts$/, '.js');
