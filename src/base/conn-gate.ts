@@ -11,7 +11,8 @@
  * Algorithm, per accepted TCP socket, before any byte of TLS or HTTP is read:
  *   1. admit: when the port holds `maxConns`, the remote IP `maxConnsPerAddress`, or the process
  *      runs short of file descriptors or memory (resources.ts), room is made by closing the oldest
- *      stranger in that scope (the port, the IP; grapevine_conn_evicted_total{server, reason}); only
+ *      strangers in that scope (the port, the IP; grapevine_conn_evicted_total{server, reason}): as
+ *      many as bring the descriptors in use back to the reserve, else one; only
  *      when every connection in the scope is authenticated is the new socket destroyed
  *      (grapevine_conn_refused_total{server, reason}). So a flood of idle connections costs a
  *      legit client nothing: it takes a flooder's slot and authenticates within milliseconds.
@@ -137,16 +138,19 @@ export class ConnGate {
     socket.on('error', () => undefined); // the layers above report; a reset is ours
     const ip = ipOf(socket);
     this.sweep();
-    for (const [reason, full, inScope] of this.scopes(ip)) {
-      if (!full()) continue;
-      const victim = this.oldestStranger(inScope);
+    for (const [reason, over, inScope] of this.scopes(ip)) {
+      let excess = over();
+      if (excess <= 0) continue;
+      let victim = this.oldestStranger(inScope);
       if (!victim) {
         socket.destroy();
         this.metrics?.counter(METRICS.grapevineConnRefusedTotal).inc({ ...this.labels, reason });
         return false;
       }
-      this.metrics?.counter(METRICS.grapevineConnEvictedTotal).inc({ ...this.labels, reason });
-      this.drop(victim);
+      for (; victim && excess > 0; excess--, victim = this.oldestStranger(inScope)) {
+        this.metrics?.counter(METRICS.grapevineConnEvictedTotal).inc({ ...this.labels, reason });
+        this.drop(victim);
+      }
     }
     const key = peerKey(socket);
     this.resources.opened();
@@ -209,21 +213,25 @@ export class ConnGate {
     return this.o.resources ?? processResources();
   }
 
-  /** The caps a new connection from `ip` must fit, each with the connections it may evict. */
-  private scopes(ip: string): [Reason, () => boolean, (c: Conn) => boolean][] {
+  /**
+   * The caps a new connection from `ip` must fit, each with how many connections must go first
+   * (0: it fits) and which ones may.
+   */
+  private scopes(ip: string): [Reason, () => number, (c: Conn) => boolean][] {
     const any = () => true;
     const resources = this.resources;
     const shed = this.o.shedOnShortage ?? true;
     return [
-      ['total', () => this.conns.size >= this.limits.maxConns, any],
+      ['total', () => this.conns.size - this.limits.maxConns + 1, any],
       [
         'per_address',
-        () => (this.perIp.get(ip) ?? 0) >= this.limits.maxConnsPerAddress,
+        () => (this.perIp.get(ip) ?? 0) - this.limits.maxConnsPerAddress + 1,
         (c: Conn) => c.ip === ip,
       ],
-      // short of descriptors or memory: one closed for one opened keeps the use where it is
-      ['fds', () => shed && resources.shortage() === 'fds', any],
-      ['memory', () => shed && resources.shortage() === 'memory', any],
+      // short of descriptors: back to the reserve (resources.fdsOver), not just one for one
+      ['fds', () => (shed ? resources.fdsOver() : 0), any],
+      // short of memory: one for one (the reading is a second old; closing does not show in it)
+      ['memory', () => (shed && resources.shortage() === 'memory' ? 1 : 0), any],
     ];
   }
 

@@ -78,10 +78,25 @@ export class ProcessResources {
    * is stopped at the reserve, not at the hard limit.
    */
   shortage(): ResourceShortage | undefined {
-    const now = this.r.now();
-    if (now - this.sampledAt >= SAMPLE_MS) this.sample(now);
+    this.refresh();
     if (this.fdsShort()) return 'fds';
     return this.memShort ? 'memory' : undefined;
+  }
+
+  /**
+   * Descriptors to release before one more is opened without entering the reserve (0: none).
+   * More than one when the use is already past the reserve: a limit lowered under a running
+   * process (prlimit) or descriptors opened elsewhere since the last reading. A gate that closed
+   * only one for one then would keep the process at its limit, where every accept can fail
+   * (EMFILE), and libuv answers that by accepting and closing every pending connection, a legit
+   * client's among them.
+   */
+  fdsOver(): number {
+    this.refresh();
+    const limit = this.fdLimit;
+    if (limit === undefined || this.fdsAtSample === undefined) return this.fdsUnreadable ? 1 : 0;
+    if (this.fdsUnreadable) return 1;
+    return Math.max(0, this.fdsAtSample + this.delta - this.fdThreshold(limit) + 1);
   }
 
   /** A gate admitted a connection (a descriptor more). */
@@ -92,6 +107,16 @@ export class ProcessResources {
   /** A gate's connection closed. */
   closed(): void {
     this.delta--;
+  }
+
+  private refresh(): void {
+    const now = this.r.now();
+    if (now - this.sampledAt >= SAMPLE_MS) this.sample(now);
+  }
+
+  /** Descriptors in use from which the process is short: the limit minus the reserve. */
+  private fdThreshold(limit: number): number {
+    return limit - Math.max(64, Math.floor(limit / 10));
   }
 
   private sample(now: number): void {
@@ -113,7 +138,7 @@ export class ProcessResources {
     if (limit === undefined) return false;
     if (this.fdsUnreadable) return true;
     if (this.fdsAtSample === undefined) return false;
-    return this.fdsAtSample + this.delta >= limit - Math.max(64, Math.floor(limit / 10));
+    return this.fdsAtSample + this.delta >= this.fdThreshold(limit);
   }
 
   private memoryShort(): boolean {

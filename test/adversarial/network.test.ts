@@ -275,9 +275,14 @@ describe('adversarial: a running network under attack', () => {
       execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:`]);
       const held: import('node:net').Socket[] = [];
       try {
-        held.push(...(await holdConnections(t.peer(peer).port, 400, 40, false)));
-        await new Promise((r) => setTimeout(r, 1200)); // a fresh reading of the descriptors
-        held.push(...(await holdConnections(t.peer(peer).port, 100, 40, false)));
+        // The peer reads its descriptors and their limit once a second (base/resources.ts SAMPLE_MS),
+        // so until its next reading it does not know the limit was lowered: a first flood that
+        // stays under the new limit fills it up to the reserve, then, past one reading, the rest
+        // of the flood must be shed. (A first flood past the limit would hit the kernel's EMFILE,
+        // which is not what this tests: libuv then closes every pending connection, legit or not.)
+        held.push(...(await holdConnections(t.peer(peer).port, 150, 40, false)));
+        await new Promise((r) => setTimeout(r, 1200)); // past SAMPLE_MS: the next accept reads again
+        held.push(...(await holdConnections(t.peer(peer).port, 350, 40, false)));
         const shedForFds =
           (await metric(ops, 'grapevine_conn_evicted_total', { server: 'gossip', reason: 'fds' })) +
           (await metric(ops, 'grapevine_conn_refused_total', { server: 'gossip', reason: 'fds' }));

@@ -2,7 +2,8 @@
  * ProcessResources (base/resources.ts) on injected readings: descriptors short within the reserve
  * of the soft limit, memory short at the configured or default limit, a failed reading counts as
  * short, readings cached for a second; and a ConnGate that is short of descriptors sheds its oldest
- * stranger for a new connection, or refuses it when every connection authenticated.
+ * stranger for a new connection (as many as bring it back to the reserve when it is past it), or
+ * refuses it when every connection authenticated.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,10 +76,10 @@ test('memory: short at 90 % of the limit by default, or at maxMemoryBytes', () =
 });
 
 /** A socket as ConnGate sees it. */
-function fakeSocket(port: number): Socket & { reset: boolean } {
+function fakeSocket(port: number, remoteAddress = '10.0.0.1'): Socket & { reset: boolean } {
   const e = new EventEmitter() as unknown as Socket & { reset: boolean };
   Object.assign(e, {
-    remoteAddress: '10.0.0.1',
+    remoteAddress,
     remotePort: port,
     bytesRead: 0,
     destroyed: false,
@@ -106,10 +107,10 @@ test('a gate short of descriptors sheds its oldest stranger for a new connection
     metrics,
     resources,
   });
-  const [a, b, c, d] = [1, 2, 3, 4].map(fakeSocket);
+  const [a, b, c, d] = [1, 2, 3, 4].map((p) => fakeSocket(p));
   assert.ok(gate.admit(a!) && gate.admit(b!));
   gate.authenticated(peerKey(a!));
-  inUse = 1000;
+  inUse = 922; // at the reserve of 1024
   t.now = 1000;
   assert.ok(gate.admit(c!), 'admitted in place of the oldest stranger');
   assert.ok(b!.reset && !a!.destroyed);
@@ -131,4 +132,35 @@ test('between readings, connections the gates open and close count: a flood with
   assert.equal(r.shortage(), 'fds', '922');
   r.closed();
   assert.equal(r.shortage(), undefined);
+});
+
+test('a gate past the reserve (a limit lowered under it) sheds back to the reserve, then one for one', async () => {
+  let inUse = 50;
+  const t = { now: 0 };
+  const resources = new ProcessResources(readings({ fdsInUse: () => inUse, t }));
+  const metrics = new Metrics();
+  const gate = new ConnGate('gossip', DEFAULT_CONN_LIMITS, {
+    tls: false,
+    authOnActive: false,
+    metrics,
+    resources,
+  });
+  const strangers = Array.from({ length: 100 }, (_, i) => fakeSocket(1000 + i, `10.0.1.${i}`));
+  for (const s of strangers) assert.ok(gate.admit(s));
+  // the next reading: 1000 in use of 1024, the reserve starts at 922
+  inUse = 1000;
+  t.now = 1000;
+  assert.equal(resources.fdsOver(), 79);
+  assert.ok(gate.admit(fakeSocket(5000)));
+  const reset = strangers.filter((s) => s.reset).length;
+  assert.equal(reset, 79, 'back to the reserve at once');
+  assert.ok(
+    strangers.slice(0, 79).every((s) => s.reset),
+    'the oldest first',
+  );
+  assert.equal(await metrics.value('grapevine_conn_evicted_total', { server: 'gossip', reason: 'fds' }), 79);
+  assert.ok(gate.admit(fakeSocket(5001)));
+  assert.equal(strangers.filter((s) => s.reset).length, 80, 'then one for one');
+  assert.equal(gate.open, 100 - 80 + 2);
+  gate.destroyAll();
 });
