@@ -157,6 +157,20 @@ export interface DecodedTx {
  * length-delimited (what every Fabric SDK writes); the small headers always go through it.
  */
 export function decodeTx(envelopeBytes: Uint8Array): DecodedTx {
+  let tx = decodedTxs.get(envelopeBytes);
+  if (!tx) decodedTxs.set(envelopeBytes, (tx = decodeTxOnce(envelopeBytes)));
+  return tx;
+}
+
+/**
+ * decodeTx's results by envelope bytes object: a block's transactions are read by several checks
+ * (its channel, the content checks, is it a config block, its transaction IDs), each of which
+ * would otherwise decode them again; an entry lives as long as the bytes it was decoded from.
+ * Callers treat the result as read-only.
+ */
+const decodedTxs = new WeakMap<Uint8Array, DecodedTx>();
+
+function decodeTxOnce(envelopeBytes: Uint8Array): DecodedTx {
   const env = bytesFields12(envelopeBytes);
   const pay = env && bytesFields12(env[0]);
   const envelope = env

@@ -1,44 +1,13 @@
 /**
- * `grapevine block inspect <file>`: a block (or another Fabric message) as the JSON that
- * `configtxlator proto_decode` prints.
  * `grapevine block verify --config <config block> <blocks...>`: checks blocks against a channel
  * config (hash chain, orderer signatures, ...) with the channel-config module's verifyBlocks; exit 0
  * only when every block verifies, otherwise one line per failing block on stderr and exit 1.
+ * (`block inspect` is block-inspect.ts: the block JSON's decoders are not loaded to verify.)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
-import { bytesToTree, formatJson } from '../../blockjson/index.js';
 import { verifyBlocks, type BlockResult } from '../../channelconfig/index.js';
 import { ConfigError, errorMessage, GrapevineError } from '../../base/errors.js';
-
-const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim();
-
-function readInput(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new ConfigError('UNREADABLE', `cannot read ${file}: ${oneLine(errorMessage(e))}`);
-  }
-}
-
-export interface InspectOptions {
-  readonly output?: string;
-  readonly type: string;
-  readonly decodeMetadata?: boolean;
-}
-
-/** The inspect command's work, without commander: returns the JSON text, throws ConfigError naming the file. */
-export function inspectFile(file: string, opts: InspectOptions): string {
-  const bytes = readInput(file);
-  try {
-    return formatJson(bytesToTree(bytes, opts.type, { decodeMetadata: opts.decodeMetadata === true }));
-  } catch (e) {
-    if (e instanceof GrapevineError)
-      throw new ConfigError(e.code, `${file}: ${oneLine(e.message)}`, { cause: e });
-    // Not ours: still one line for the user, never a stack trace.
-    throw new ConfigError('INTERNAL', `${file}: cannot decode: ${oneLine(errorMessage(e))}`, { cause: e });
-  }
-}
+import { oneLine, readInput } from './input.js';
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -99,19 +68,6 @@ export function verifyJson(configFile: string, files: string[], now: Date): Veri
 }
 
 /** `grapevine block inspect`: the JSON on stdout, or written to --output. */
-export function runBlockInspect(file: string, opts: InspectOptions): void {
-  const text = inspectFile(file, opts);
-  if (opts.output) {
-    try {
-      writeFileSync(opts.output, text);
-    } catch (e) {
-      throw new ConfigError('UNWRITABLE', `cannot write ${opts.output}: ${oneLine(errorMessage(e))}`);
-    }
-  } else {
-    process.stdout.write(text);
-  }
-}
-
 /**
  * `grapevine block verify`: the summary on stdout, or one line per failing block on stderr and
  * exit 1. With --json, one JSON object (VerifyJson) on stdout either way, exit 1 when a block fails.

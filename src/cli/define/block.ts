@@ -1,6 +1,6 @@
-/** `grapevine block inspect | verify` (implementation: ../commands/block.ts). */
+/** `grapevine block inspect | verify` (implementation: ../commands/block-inspect.ts, ../commands/block.ts). */
 import type { Command } from 'commander';
-import type { InspectOptions } from '../commands/block.js';
+import type { InspectOptions } from '../commands/block-inspect.js';
 
 /**
  * The message types `block inspect --type` takes (configtxlator's names), for the help text; the
@@ -36,7 +36,7 @@ export function register(program: Command): void {
       'also decode metadata SIGNATURES and LAST_CONFIG (configtxlator leaves them base64)',
     )
     .action(async (file: string, opts: InspectOptions) => {
-      (await import('../commands/block.js')).runBlockInspect(file, opts);
+      (await import('../commands/block-inspect.js')).runBlockInspect(file, opts);
     });
 
   block
