@@ -8,8 +8,11 @@
  * Prints one JSON line { ms, cpuMs, streamed?, marks?, signatureChecks? } on stdout (ms from the
  * start of the catch-up; cpuMs: this process's CPU over it, worker threads included).
  * GRAPEVINE_BENCH_CHILD_STATE: JSON StateConfigInput for the peer (experiments).
+ * GRAPEVINE_BENCH_CHILD_HEAP: a file: the peer's allocations over the catch-up (V8's sampling heap
+ *   profiler, garbage included, as .heapprofile JSON for Chrome DevTools), for allocation work.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { GrpcUpstreamConnector } from '../src/comm/deliver/grpc.js';
 import { loadCommTls } from '../src/comm/identity.js';
@@ -47,6 +50,20 @@ if (job.kind === 'peer') {
     logger: silentLogger,
     ...(state ? { state: JSON.parse(state) as StateConfigInput } : {}),
   });
+  const heapFile = process.env.GRAPEVINE_BENCH_CHILD_HEAP;
+  const session = heapFile ? new Session() : undefined;
+  const post = (method: string, params: object = {}) =>
+    new Promise<{ profile?: unknown }>((resolve, reject) =>
+      session!.post(method, params, (e, r) => (e ? reject(e) : resolve(r as { profile?: unknown }))),
+    );
+  if (session) {
+    session.connect();
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: true,
+    });
+  }
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   // when blocks 1, 1000, 5000 and 9000 were in (ms): start-up, ramp and steady rate
@@ -58,6 +75,7 @@ if (job.kind === 'peer') {
   while (p.ledger.height() < height) await sleep(2);
   const ms = performance.now() - t0;
   const used = process.cpuUsage(cpu0);
+  if (session) writeFileSync(heapFile!, JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
   const cpuMs = (used.user + used.system) / 1000;
   const streamed = await p.metrics.value('grapevine_stream_blocks_total');
   const signatureChecks = await p.metrics.value('grapevine_catchup_signature_checks_total');

@@ -196,6 +196,10 @@ function txIdOf(envelope: Uint8Array): string {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export function sameHash(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  return Buffer.from(a ?? []).equals(Buffer.from(b ?? []));
+  // views, not copies (Buffer.from(Uint8Array) copies): this runs for every block appended
+  const view = (x: Uint8Array | undefined) => (x ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : EMPTY);
+  return view(a).equals(view(b));
 }

@@ -11,36 +11,44 @@ import type { StateLedger } from '../core/state/types.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
 import { configBlockOf } from './setup.js';
 
-function varint(b: Uint8Array, pos: number): [number, number] | undefined {
+/**
+ * The framing readers below run for every committed block, so they allocate nothing: a read
+ * returns the value (-1: malformed or absent) and leaves the position after it in `end`.
+ */
+let end = 0;
+
+/** The varint at pos (at most 8 bytes), or -1. */
+function varint(b: Uint8Array, pos: number): number {
   let v = 0;
   let mul = 1;
   for (let i = 0; i < 8; i++) {
-    if (pos >= b.length) return undefined;
+    if (pos >= b.length) return -1;
     const x = b[pos++]!;
     v += (x & 0x7f) * mul;
-    if ((x & 0x80) === 0) return [v, pos];
+    if ((x & 0x80) === 0) {
+      end = pos;
+      return v;
+    }
     mul *= 128;
   }
-  return undefined;
+  return -1;
 }
 
-/** Skip one field's value of `wire` type at pos; returns the new pos, or undefined when malformed. */
-function skip(b: Uint8Array, pos: number, wire: number): number | undefined {
+/** Skip one field's value of `wire` type at pos; returns the new pos, or -1 when malformed. */
+function skip(b: Uint8Array, pos: number, wire: number): number {
   switch (wire) {
-    case 0: {
-      const r = varint(b, pos);
-      return r?.[1];
-    }
+    case 0:
+      return varint(b, pos) < 0 ? -1 : end;
     case 1:
       return pos + 8;
     case 2: {
-      const r = varint(b, pos);
-      return r ? r[1] + r[0] : undefined;
+      const len = varint(b, pos);
+      return len < 0 ? -1 : end + len;
     }
     case 5:
       return pos + 4;
     default:
-      return undefined;
+      return -1;
   }
 }
 
@@ -53,62 +61,62 @@ export function txCountUpTo2(bytes: Uint8Array): number | undefined {
   let count = 0;
   while (pos < bytes.length) {
     const tag = varint(bytes, pos);
-    if (!tag) return undefined;
-    pos = tag[1];
-    const field = Math.floor(tag[0] / 8);
-    const wire = tag[0] & 7;
+    if (tag < 0) return undefined;
+    pos = end;
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
     if (field === 2 && wire === 2) {
       const len = varint(bytes, pos);
-      if (!len) return undefined;
-      let p = len[1];
-      const end = p + len[0];
-      if (end > bytes.length) return undefined;
-      while (p < end) {
+      if (len < 0) return undefined;
+      let p = end;
+      const stop = p + len;
+      if (stop > bytes.length) return undefined;
+      while (p < stop) {
         const t = varint(bytes, p);
-        if (!t) return undefined;
-        p = t[1];
-        if (Math.floor(t[0] / 8) === 1 && (t[0] & 7) === 2 && ++count >= 2) return count;
-        const n = skip(bytes, p, t[0] & 7);
-        if (n === undefined) return undefined;
+        if (t < 0) return undefined;
+        p = end;
+        if (Math.floor(t / 8) === 1 && (t & 7) === 2 && ++count >= 2) return count;
+        const n = skip(bytes, p, t & 7);
+        if (n < 0) return undefined;
         p = n;
       }
-      pos = end;
+      pos = stop;
       continue;
     }
     const n = skip(bytes, pos, wire);
-    if (n === undefined || n > bytes.length) return undefined;
+    if (n < 0 || n > bytes.length) return undefined;
     pos = n;
   }
   return count;
 }
 
 /**
- * The first length-delimited field `field` of the message in bytes[start, end): its value's
- * [start, end), or undefined when absent or the framing is broken.
+ * The first length-delimited field `field` of the message in bytes[start, stop): where its value
+ * starts (its end in `end`), or -1 when absent or the framing is broken.
  */
-function lengthDelimited(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  field: number,
-): [number, number] | undefined {
+function lengthDelimited(b: Uint8Array, start: number, stop: number, field: number): number {
   let pos = start;
-  while (pos < end) {
+  while (pos < stop) {
     const tag = varint(b, pos);
-    if (!tag) return undefined;
-    pos = tag[1];
-    const wire = tag[0] & 7;
-    if (Math.floor(tag[0] / 8) === field && wire === 2) {
+    if (tag < 0) return -1;
+    pos = end;
+    const wire = tag & 7;
+    if (Math.floor(tag / 8) === field && wire === 2) {
       const len = varint(b, pos);
-      if (!len || len[1] + len[0] > end) return undefined;
-      return [len[1], len[1] + len[0]];
+      if (len < 0 || end + len > stop) return -1;
+      const at = end;
+      end = at + len;
+      return at;
     }
     const n = skip(b, pos, wire);
-    if (n === undefined || n > end) return undefined;
+    if (n < 0 || n > stop) return -1;
     pos = n;
   }
-  return undefined;
+  return -1;
 }
+
+/** Block.data = 2 -> BlockData.data = 1 -> Envelope.payload = 1 -> Payload.header = 1 -> Header.channel_header = 1. */
+const PATH_TO_CHANNEL_HEADER = [2, 1, 1, 1, 1] as const;
 
 /**
  * The channel header type of a serialized block's first transaction (Block.data = 2 ->
@@ -117,19 +125,24 @@ function lengthDelimited(
  * MESSAGE, is left out of the encoding) or malformed.
  */
 export function firstTxType(bytes: Uint8Array): number | undefined {
-  let r: [number, number] | undefined = [0, bytes.length];
-  for (const field of [2, 1, 1, 1, 1]) {
-    r = lengthDelimited(bytes, r[0], r[1], field);
-    if (!r) return undefined;
+  let start = 0;
+  let stop = bytes.length;
+  for (let i = 0; i < PATH_TO_CHANNEL_HEADER.length; i++) {
+    start = lengthDelimited(bytes, start, stop, PATH_TO_CHANNEL_HEADER[i]!);
+    if (start < 0) return undefined;
+    stop = end;
   }
-  let pos = r[0];
-  while (pos < r[1]) {
+  let pos = start;
+  while (pos < stop) {
     const tag = varint(bytes, pos);
-    if (!tag) return undefined;
-    pos = tag[1];
-    if (tag[0] === 0x08) return varint(bytes, pos)?.[0]; // field 1, varint
-    const n = skip(bytes, pos, tag[0] & 7);
-    if (n === undefined) return undefined;
+    if (tag < 0) return undefined;
+    pos = end;
+    if (tag === 0x08) {
+      const type = varint(bytes, pos); // field 1, varint
+      return type < 0 ? undefined : type;
+    }
+    const n = skip(bytes, pos, tag & 7);
+    if (n < 0) return undefined;
     pos = n;
   }
   return undefined;

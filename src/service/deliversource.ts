@@ -37,6 +37,10 @@ export class LedgerDeliverSource implements DeliverSource {
   private current: DeliverReaders = NO_READERS;
   /** Blocks at and above the ledger height whose appends are in flight, in order. */
   private readonly staged = new Map<bigint, Uint8Array>();
+  /** The height as last computed: the ledger's, then every consecutive staged block. */
+  private top = 0n;
+  /** No staged block is below this (the lowest staged, or the last committed height). */
+  private low = 0n;
   sequence = 0n;
 
   constructor(
@@ -59,10 +63,11 @@ export class LedgerDeliverSource implements DeliverSource {
   }
 
   height(): bigint {
+    // the cached top moves up once per staged block, not once per call
     const h = this.ledger.height();
-    let top = h;
-    while (this.staged.has(top)) top++;
-    return top;
+    if (this.top < h) this.top = h;
+    while (this.staged.has(this.top)) this.top++;
+    return this.top;
   }
 
   getBlockBytes(n: bigint): Promise<Uint8Array | undefined> {
@@ -89,22 +94,29 @@ export class LedgerDeliverSource implements DeliverSource {
   /** Block `seq` is next in order, verified, and its append issued (state provider onOrdered). */
   ordered(seq: bigint, bytes: Uint8Array): void {
     if (seq < this.ledger.height() || this.staged.size >= MAX_STAGED) return;
+    if (this.staged.size === 0 || seq < this.low) this.low = seq;
     this.staged.set(seq, bytes);
     this.wake(this.height());
   }
 
   /** The ledger refused an append: blocks staged from `height` on are void. */
   rewound(height: bigint): void {
-    for (const n of [...this.staged.keys()]) if (n >= height) this.staged.delete(n);
+    for (const n of this.staged.keys()) if (n >= height) this.staged.delete(n);
+    if (this.top > height) this.top = height;
   }
 
   /** The ledger reached `height` (after a durable commit). */
   committed(height: bigint): void {
-    for (const n of [...this.staged.keys()]) if (n < height) this.staged.delete(n);
+    // usually a few blocks at the bottom: deleted by number, not by walking every staged one
+    if (this.staged.size > 0 && height - this.low <= BigInt(this.staged.size))
+      for (let n = this.low; n < height; n++) this.staged.delete(n);
+    else for (const n of this.staged.keys()) if (n < height) this.staged.delete(n);
+    if (this.low < height) this.low = height;
     this.wake(this.height());
   }
 
   private wake(height: bigint): void {
+    if (this.waiters.size === 0) return;
     for (const w of [...this.waiters]) if (height >= w.height) w.resolve();
   }
 
