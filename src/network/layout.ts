@@ -52,7 +52,34 @@ export interface NetworkLayout {
   readonly batch: { readonly maxMessageCount: number; readonly timeout: string };
 }
 
+/** Linux's range of local ports for outgoing connections (ip_local_port_range), or its default. */
+export function ephemeralPortRange(
+  read: () => string = () => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'),
+): [number, number] {
+  try {
+    const [lo, hi] = read().trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi) && lo! > 0 && lo! <= hi!) return [lo!, hi!];
+  } catch {
+    /* not Linux */
+  }
+  return [32768, 60999];
+}
+
+/** The lowest port freePort hands out (below it: well-known and registered services). */
+const LOW_PORT = 10_000;
+
+/**
+ * A port on 127.0.0.1 that is free now, below the ephemeral range when there is room: a port
+ * the kernel picked (listen on 0) is in that range, and while its server is down (a peer
+ * restarted, a network brought up again) any outgoing connection on the machine may take it as
+ * its local port, and the server's listen then fails with EADDRINUSE.
+ */
 export async function freePort(): Promise<number> {
+  const [lo] = ephemeralPortRange();
+  for (let i = 0; i < 100 && lo - LOW_PORT > 1000; i++) {
+    const port = LOW_PORT + Math.floor(Math.random() * (lo - LOW_PORT));
+    if (await portFree(port)) return port;
+  }
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
