@@ -96,10 +96,11 @@ function fakeSocket(port: number, remoteAddress = '10.0.0.1'): Socket & { reset:
   return e;
 }
 
-test('a gate short of descriptors sheds its oldest stranger for a new connection, never an authenticated one', async () => {
-  let inUse = 10;
+/** A gossip gate on injected readings: `fds.inUse` is the next reading, taken once `t.now` moved 1 s. */
+function gateOnReadings(inUse: number) {
+  const fds = { inUse };
   const t = { now: 0 };
-  const resources = new ProcessResources(readings({ fdsInUse: () => inUse, t }));
+  const resources = new ProcessResources(readings({ fdsInUse: () => fds.inUse, t }));
   const metrics = new Metrics();
   const gate = new ConnGate('gossip', DEFAULT_CONN_LIMITS, {
     tls: false,
@@ -107,10 +108,15 @@ test('a gate short of descriptors sheds its oldest stranger for a new connection
     metrics,
     resources,
   });
+  return { fds, t, resources, metrics, gate };
+}
+
+test('a gate short of descriptors sheds its oldest stranger for a new connection, never an authenticated one', async () => {
+  const { fds, t, metrics, gate } = gateOnReadings(10);
   const [a, b, c, d] = [1, 2, 3, 4].map((p) => fakeSocket(p));
   assert.ok(gate.admit(a!) && gate.admit(b!));
   gate.authenticated(peerKey(a!));
-  inUse = 922; // at the reserve of 1024
+  fds.inUse = 922; // at the reserve of 1024
   t.now = 1000;
   assert.ok(gate.admit(c!), 'admitted in place of the oldest stranger');
   assert.ok(b!.reset && !a!.destroyed);
@@ -135,20 +141,11 @@ test('between readings, connections the gates open and close count: a flood with
 });
 
 test('a gate past the reserve (a limit lowered under it) sheds back to the reserve, then one for one', async () => {
-  let inUse = 50;
-  const t = { now: 0 };
-  const resources = new ProcessResources(readings({ fdsInUse: () => inUse, t }));
-  const metrics = new Metrics();
-  const gate = new ConnGate('gossip', DEFAULT_CONN_LIMITS, {
-    tls: false,
-    authOnActive: false,
-    metrics,
-    resources,
-  });
+  const { fds, t, resources, metrics, gate } = gateOnReadings(50);
   const strangers = Array.from({ length: 100 }, (_, i) => fakeSocket(1000 + i, `10.0.1.${i}`));
   for (const s of strangers) assert.ok(gate.admit(s));
   // the next reading: 1000 in use of 1024, the reserve starts at 922
-  inUse = 1000;
+  fds.inUse = 1000;
   t.now = 1000;
   assert.equal(resources.fdsOver(), 79);
   assert.ok(gate.admit(fakeSocket(5000)));

@@ -1,6 +1,7 @@
 /**
  * Byte mutations for fast-check properties over decoders: flip a byte, cut the tail, insert a
- * few bytes, applied in order to a copy of the input.
+ * few bytes, applied in order to a copy of the input; and hand-built protobuf framing (varint,
+ * field) for shapes the canonical writer never produces.
  */
 import fc from 'fast-check';
 
@@ -26,4 +27,24 @@ export function mutate(input: Uint8Array, ms: readonly ByteMutation[]): Uint8Arr
       bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.extra, ...bytes.subarray(at)]);
   }
   return bytes;
+}
+
+/** A protobuf varint; `pad` > 0 adds that many redundant continuation bytes (non-canonical). */
+export function varint(n: number, pad = 0): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  if (pad > 0) {
+    out.push(n | 0x80);
+    for (let i = 1; i < pad; i++) out.push(0x80);
+    out.push(0);
+  } else out.push(n);
+  return out;
+}
+
+/** A length-delimited field: its one-byte tag, the body's length as a varint, the body. */
+export function field(tag: number, body: ArrayLike<number>, pad = 0): number[] {
+  return [tag, ...varint(body.length, pad), ...Array.from(body)];
 }

@@ -23,6 +23,7 @@ import {
 import { decode } from '../../src/wire/codec.js';
 import { decodeBlock, isConfigBlock } from '../../src/wire/block.js';
 import { SKIP_VECTORS, vectorBlocks } from '../helpers/vectors.js';
+import { field } from '../helpers/mutate.js';
 
 /** The check as it was written first: decode every envelope and compare its re-encoding. */
 function reference(block: Block): void {
@@ -112,24 +113,6 @@ function mutate(tx: Uint8Array, m: Mutation): Uint8Array {
       return Buffer.concat([m.extra, b]);
   }
   return b;
-}
-
-/** Hand-built encodings the canonical writer never produces (or does, for the control cases). */
-function varint(n: number, pad = 0): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  if (pad > 0) {
-    out.push(n | 0x80);
-    for (let i = 1; i < pad; i++) out.push(0x80);
-    out.push(0);
-  } else out.push(n);
-  return out;
-}
-function field(tag: number, body: number[], pad = 0): number[] {
-  return [tag, ...varint(body.length, pad), ...body];
 }
 
 test('canonical envelopes are recognised on the wire; every other shape is left to decode + re-encode', () => {

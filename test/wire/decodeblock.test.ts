@@ -13,6 +13,7 @@ import { BlockSchema, type Block } from '../../src/wire/gen/common/common_pb.js'
 import { WireError } from '../../src/base/errors.js';
 import { makeChain } from '../ledger/synthetic.js';
 import { HAVE_VECTORS, vectorBlocks } from '../helpers/vectors.js';
+import { varint } from '../helpers/mutate.js';
 
 type Outcome = { ok: true; shape: string[] } | { ok: false };
 
@@ -136,13 +137,3 @@ test('property: decodeBlock equals the generic decoder on mutated, truncated, ex
     { numRuns: 3000 },
   );
 });
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return out;
-}

@@ -18,6 +18,7 @@ import {
 import { WireError } from '../../src/base/errors.js';
 import { makeTx, seededRandom } from '../ledger/synthetic.js';
 import { HAVE_VECTORS, vectorBlocks } from '../helpers/vectors.js';
+import { varint } from '../helpers/mutate.js';
 
 /** The reference: every layer through protobuf-es, as decodeTx did before its fast path. */
 function reference(bytes: Uint8Array) {
@@ -120,13 +121,3 @@ test('property: decodeTx equals the reference on mutated, truncated, extended an
     { numRuns: 2000 },
   );
 });
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return out;
-}
