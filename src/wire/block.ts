@@ -3,6 +3,7 @@
  * routing need (PROTOCOL.md §1.8, §2.8). All numbers are exact bigints.
  */
 import { create } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { createHash, hash } from 'node:crypto';
 import { WireError } from '../base/errors.js';
 import { decode, encode } from './codec.js';
@@ -283,7 +284,7 @@ function decodeTxOnce(envelopeBytes: Uint8Array): DecodedTx {
     : decode(EnvelopeSchema, envelopeBytes, 'common.Envelope');
   const payload = pay
     ? create(PayloadSchema, { header: decode(HeaderSchema, pay[0], 'common.Header'), data: pay[1] })
-    : decode(PayloadSchema, envelope.payload, 'common.Payload');
+    : boundedPayload(envelope.payload);
   if (!payload.header) throw new WireError('MALFORMED', 'transaction payload has no header');
   const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
   const signatureHeader = decode(
@@ -292,6 +293,29 @@ function decodeTxOnce(envelopeBytes: Uint8Array): DecodedTx {
     'common.SignatureHeader',
   );
   return { envelope, payload, channelHeader, signatureHeader };
+}
+
+/**
+ * A Payload through the generic decoder, with the rule of Go's protobuf (Fabric's) that
+ * protobuf-es does not apply: a nested message, here the header, must decode within its own
+ * length. protobuf-es checks a field's length against the whole buffer only, so a header whose
+ * last field runs on into the payload's data decodes there and fails in Fabric (and on the fast
+ * path above, which decodes the header from its own bytes). Found by the decodeTx property test.
+ */
+function boundedPayload(bytes: Uint8Array): Payload {
+  const payload = decode(PayloadSchema, bytes, 'common.Payload');
+  try {
+    const r = new BinaryReader(bytes);
+    while (r.pos < r.len) {
+      const [no, wire] = r.tag();
+      if (no === 1 && wire === WireType.LengthDelimited) decode(HeaderSchema, r.bytes(), 'common.Header');
+      else r.skip(wire);
+    }
+  } catch (e) {
+    if (e instanceof WireError) throw e;
+    throw new WireError('MALFORMED', `malformed common.Payload: ${(e as Error).message}`, { cause: e });
+  }
+  return payload;
 }
 
 /** The channel of a block = channel_id of its first transaction's channel header (§2.8 step 2). */
