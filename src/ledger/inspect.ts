@@ -7,7 +7,7 @@ import { webcrypto } from 'node:crypto';
 import { WireError } from '../base/errors.js';
 import { blockDataHash, decodeBlock, decodeTx, encodeBlock, headerHashOf } from '../wire/block.js';
 import type { Block } from '../wire/gen/common/common_pb.js';
-import { scanBlock } from './blockscan.js';
+import { scanBlock } from '../wire/blockscan.js';
 import { LedgerError } from './errors.js';
 import { fastTxId } from './txid.js';
 
@@ -79,7 +79,7 @@ export function parseBlock(input: Block | Uint8Array, decoded?: Block | BlockFac
   }
   if (input instanceof Uint8Array && !decoded) {
     const s = scanBlock(input);
-    if (s) return inspected(input, s.number, s.previousHash, s.dataHash, s.data);
+    if (s) return inspected(input, s.number, s.previousHash, s.dataHash, s.data ?? []);
   }
   let bytes: Uint8Array;
   let block: Block;

@@ -7,6 +7,7 @@ import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { createHash, hash } from 'node:crypto';
 import { WireError } from '../base/errors.js';
 import { decode, encode } from './codec.js';
+import { scanBlock } from './blockscan.js';
 import {
   BlockDataSchema,
   BlockHeaderSchema,
@@ -41,109 +42,23 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * common.Block from its bytes. A block as orderers write it (fields header, data, metadata, each
- * once and in that order; the header's number, previous_hash, data_hash likewise; data and
- * metadata a repeated bytes field 1) is read by fastBlock without the generic decoder: a
+ * common.Block from its bytes. A block as orderers write it (blockscan.ts: the canonical shape,
+ * which every orderer writes) is built from the scanner's views without the generic decoder: a
  * catch-up decodes every block, and the generic one, which walks the schema field by field, was
- * half of a verifier worker's decoding. Any other bytes (a field repeated, reordered or unknown,
- * a wire type not the schema's, a number of 64 bits, a truncation) go through the generic decoder,
- * which gives the message or the WireError. Both give bytes fields as views of `bytes`.
+ * half of a verifier worker's decoding. Any other bytes go through the generic decoder, which
+ * gives the message or the WireError. Both give bytes fields as views of `bytes`.
  */
 export function decodeBlock(bytes: Uint8Array): Block {
-  return readBlock(bytes) ?? decode(BlockSchema, bytes, 'common.Block');
-}
-
-/** decodeBlock's fast path alone: undefined for bytes it leaves to the generic decoder (tests). */
-export function fastBlock(b: Uint8Array): Block | undefined {
-  return readBlock(b);
-}
-
-/** Tags of a length-delimited field 1, 2, 3, and of field 1 as a varint. */
-const LEN1 = 0x0a;
-const LEN2 = 0x12;
-const LEN3 = 0x1a;
-const VARINT1 = 0x08;
-
-function readBlock(b: Uint8Array): Block | undefined {
-  let o = 0;
-  let header: BlockHeader | undefined;
-  let data: Uint8Array[] | undefined;
-  let metadata: Uint8Array[] | undefined;
-  if (b.length > 0 && b[0] === LEN1) {
-    const f = readLengthDelimited(b, 1);
-    if (!f) return undefined;
-    header = fastHeader(b.subarray(f.start, f.end));
-    if (!header) return undefined;
-    o = f.end;
-  }
-  if (o < b.length && b[o] === LEN2) {
-    const f = readLengthDelimited(b, o + 1);
-    if (!f || !(data = repeatedBytes1(b.subarray(f.start, f.end)))) return undefined;
-    o = f.end;
-  }
-  if (o < b.length && b[o] === LEN3) {
-    const f = readLengthDelimited(b, o + 1);
-    if (!f || !(metadata = repeatedBytes1(b.subarray(f.start, f.end)))) return undefined;
-    o = f.end;
-  }
-  if (o !== b.length) return undefined;
+  const s = scanBlock(bytes);
+  if (!s) return decode(BlockSchema, bytes, 'common.Block');
+  const header = create(BlockHeaderSchema, { number: s.number });
+  header.previousHash = s.previousHash;
+  header.dataHash = s.dataHash;
   return create(BlockSchema, {
     header,
-    data: data && create(BlockDataSchema, { data }),
-    metadata: metadata && create(BlockMetadataSchema, { metadata }),
+    data: s.data && create(BlockDataSchema, { data: s.data }),
+    metadata: s.metadata && create(BlockMetadataSchema, { metadata: s.metadata }),
   });
-}
-
-function fastHeader(b: Uint8Array): BlockHeader | undefined {
-  let o = 0;
-  let number = 0n;
-  let previousHash: Uint8Array | undefined;
-  let dataHash: Uint8Array | undefined;
-  if (o < b.length && b[o] === VARINT1) {
-    // at most 9 bytes (63 bits): longer ones are left to the generic decoder's 64-bit rules
-    let n = 0n;
-    let shift = 0n;
-    for (o++; ; o++) {
-      if (o >= b.length || shift === 63n) return undefined;
-      const c = b[o]!;
-      n |= BigInt(c & 0x7f) << shift;
-      shift += 7n;
-      if (c < 0x80) break;
-    }
-    o++;
-    number = n;
-  }
-  if (o < b.length && b[o] === LEN2) {
-    const f = readLengthDelimited(b, o + 1);
-    if (!f) return undefined;
-    previousHash = b.subarray(f.start, f.end);
-    o = f.end;
-  }
-  if (o < b.length && b[o] === LEN3) {
-    const f = readLengthDelimited(b, o + 1);
-    if (!f) return undefined;
-    dataHash = b.subarray(f.start, f.end);
-    o = f.end;
-  }
-  if (o !== b.length) return undefined;
-  const h = create(BlockHeaderSchema, { number });
-  if (previousHash) h.previousHash = previousHash;
-  if (dataHash) h.dataHash = dataHash;
-  return h;
-}
-
-/** The values of a message that is only a repeated bytes field 1, or undefined. */
-function repeatedBytes1(b: Uint8Array): Uint8Array[] | undefined {
-  const out: Uint8Array[] = [];
-  let o = 0;
-  while (o < b.length) {
-    if (b[o] !== LEN1) return undefined;
-    const f = readLengthDelimited(b, o + 1);
-    if (!f) return undefined;
-    out.push(b.subarray(f.start, f.end));
-    o = f.end;
-  }
-  return out;
 }
 
 export function encodeBlock(block: Block): Uint8Array {

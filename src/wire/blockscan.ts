@@ -1,6 +1,7 @@
 /**
- * A fast read of a block's bytes for the commit path: the header fields and views of the
- * transactions, without building protobuf-es messages. Only the canonical shape is read here:
+ * A fast read of a block's bytes: the header fields and views of the transactions and metadata,
+ * without the generic decoder (the ledger's commit path reads blocks with it, and decodeBlock
+ * builds its message from it: a catch-up decodes every block). Only the canonical shape is read here:
  *   Block       = [0x0a len BlockHeader] [0x12 len BlockData] [0x1a len BlockMetadata], the
  *                 header present, each field at most once and in this order;
  *   BlockHeader = [0x08 varint number] [0x12 len previous_hash] [0x1a len data_hash], in order;
@@ -16,8 +17,10 @@ export interface ScannedBlock {
   readonly number: bigint;
   readonly previousHash: Uint8Array;
   readonly dataHash: Uint8Array;
-  /** Views of the transactions (BlockData.data), in order. */
-  readonly data: Uint8Array[];
+  /** Views of the transactions (BlockData.data), in order; undefined when the block has no data field. */
+  readonly data?: Uint8Array[];
+  /** Views of the metadata entries (BlockMetadata.metadata); undefined when it has no metadata field. */
+  readonly metadata?: Uint8Array[];
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -30,23 +33,19 @@ export function scanBlock(b: Uint8Array): ScannedBlock | undefined {
   const header = scanHeader(b, start, h);
   if (!header) return undefined;
   let o = h;
-  let data: Uint8Array[] = [];
+  let data: Uint8Array[] | undefined;
+  let metadata: Uint8Array[] | undefined;
   if (o < end && b[o] === 0x12) {
     const e = lengthDelimited(b, o + 1, end);
-    if (e < 0) return undefined;
-    const d = repeatedBytes(b, start, e);
-    if (!d) return undefined;
-    data = d;
+    if (e < 0 || !(data = repeatedBytes(b, start, e))) return undefined;
     o = e;
   }
   if (o < end && b[o] === 0x1a) {
     const e = lengthDelimited(b, o + 1, end);
-    if (e < 0 || !repeatedBytes(b, start, e)) return undefined;
+    if (e < 0 || !(metadata = repeatedBytes(b, start, e))) return undefined;
     o = e;
   }
-  return o === end
-    ? { number: header.number, previousHash: header.previousHash, dataHash: header.dataHash, data }
-    : undefined;
+  return o === end ? { ...header, data, metadata } : undefined;
 }
 
 /** Start of the field body read by the last successful lengthDelimited call. */
