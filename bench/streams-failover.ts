@@ -25,8 +25,7 @@
  * 0..height-1, each block's number its position and its header hash the orderer's (nothing
  * lost, reordered or forked); the run fails otherwise.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../test/helpers/until.js';

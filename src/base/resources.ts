@@ -93,10 +93,7 @@ export class ProcessResources {
    */
   fdsOver(): number {
     this.refresh();
-    const limit = this.fdLimit;
-    if (limit === undefined || this.fdsAtSample === undefined) return this.fdsUnreadable ? 1 : 0;
-    if (this.fdsUnreadable) return 1;
-    return Math.max(0, this.fdsAtSample + this.delta - this.fdThreshold(limit) + 1);
+    return this.fdsExcess();
   }
 
   /** A gate admitted a connection (a descriptor more). */
@@ -134,11 +131,16 @@ export class ProcessResources {
   }
 
   private fdsShort(): boolean {
+    return this.fdsExcess() > 0;
+  }
+
+  /** fdsOver at the last reading: 0 with the limit or the use unknown, 1 when unreadable (EMFILE). */
+  private fdsExcess(): number {
     const limit = this.fdLimit;
-    if (limit === undefined) return false;
-    if (this.fdsUnreadable) return true;
-    if (this.fdsAtSample === undefined) return false;
-    return this.fdsAtSample + this.delta >= this.fdThreshold(limit);
+    if (limit === undefined) return 0;
+    if (this.fdsUnreadable) return 1;
+    if (this.fdsAtSample === undefined) return 0;
+    return Math.max(0, this.fdsAtSample + this.delta - this.fdThreshold(limit) + 1);
   }
 
   private memoryShort(): boolean {
