@@ -8,6 +8,8 @@
  * Prints one JSON line { ms, cpuMs, streamed?, marks?, signatureChecks? } on stdout (ms from the
  * start of the catch-up; cpuMs: this process's CPU over it, worker threads included).
  * GRAPEVINE_BENCH_CHILD_STATE: JSON StateConfigInput for the peer (experiments).
+ * GRAPEVINE_BENCH_CHILD_INLINE=1: the peer verifies streamed blocks on its main thread, without
+ *   verifier workers (to compare).
  * GRAPEVINE_BENCH_CHILD_HEAP: a file: the peer's allocations over the catch-up (V8's sampling heap
  *   profiler, garbage included, as .heapprofile JSON for Chrome DevTools), for allocation work.
  */
@@ -46,7 +48,7 @@ if (job.kind === 'peer') {
   const state = process.env.GRAPEVINE_BENCH_CHILD_STATE; // JSON StateConfigInput, for experiments
   const p = await startPeer(net, job.org, job.index, {
     streams: true,
-    verifyWorkers: true,
+    verifyWorkers: process.env.GRAPEVINE_BENCH_CHILD_INLINE !== '1',
     logger: silentLogger,
     ...(state ? { state: JSON.parse(state) as StateConfigInput } : {}),
   });

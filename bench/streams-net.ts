@@ -46,6 +46,8 @@ import { percentile, type Figure } from './lib/figures.js';
 import { spawn } from 'node:child_process';
 import { LEAN_NODE_FLAGS } from '../src/base/node-flags.js';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 
 export type Report = (f: Figure & { note: string }) => void;
 type Mode = 'streams' | 'direct' | 'fabric';
@@ -400,11 +402,15 @@ async function catchup(report: Report): Promise<void> {
     const cpuOf = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
     for (let r = 0; r < CATCHUP_ROUNDS; r++) {
       let cpu = process.cpuUsage();
+      const stopRawProfile = await profileUpstream(`raw-${r + 1}`);
       const raw = await child({ ...job, kind: 'raw', endpoint: source.endpoint });
       const rawUpstream = cpuOf(process.cpuUsage(cpu));
+      await stopRawProfile();
       cpu = process.cpuUsage();
+      const stopProfile = await profileUpstream(`peer-${r + 1}`);
       const late = await child({ ...job, kind: 'peer' });
       const lateUpstream = cpuOf(process.cpuUsage(cpu));
+      await stopProfile();
       const rate = Number(height - 1n) / (late.ms / 1000);
       const rawRate = Number(height - 1n) / (raw.ms / 1000);
       rounds.push({ rate, rawRate, upstreamCpu: [rawUpstream, lateUpstream] });
@@ -428,6 +434,28 @@ async function catchup(report: Report): Promise<void> {
   } finally {
     await n.stop();
   }
+}
+
+/**
+ * GRAPEVINE_BENCH_UPSTREAM_PROF (a directory): a CPU profile of this process, the upstream, while
+ * it serves the late peer (`upstream-<round>.cpuprofile`), to see what serving a stream costs.
+ */
+async function profileUpstream(name: string): Promise<() => Promise<void>> {
+  const dir = process.env.GRAPEVINE_BENCH_UPSTREAM_PROF;
+  if (!dir) return async () => undefined;
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<{ profile?: unknown }>((resolve, reject) =>
+      session.post(method, (e, r) => (e ? reject(e) : resolve(r as { profile?: unknown }))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    writeFileSync(join(dir, `upstream-${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /** Run bench/streams-net-child.ts with `job`; its JSON answer. */

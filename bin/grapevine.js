@@ -7,7 +7,11 @@
 // A checkout without a build runs the TypeScript sources through tsx's loader (a dev dependency),
 // resolved from this package so it works from any folder. GRAPEVINE_FROM_SOURCE=1 forces the
 // sources in a checkout that has a (possibly stale) dist/.
-import { existsSync } from 'node:fs';
+//
+// node:fs by process.getBuiltinModule, not `import`: importing a built-in builds its ES module
+// namespace, which reads every export, and fs's stream getters then load Node's whole stream
+// stack (~10 ms of every command's start).
+const { existsSync } = process.getBuiltinModule('node:fs');
 
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 const sources = new URL('../src/cli/main.ts', import.meta.url);
@@ -27,4 +31,4 @@ if (!existsSync(compiled) || (process.env.GRAPEVINE_FROM_SOURCE === '1' && exist
   entry = sources;
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv);
+process.exitCode = await main(process.argv, { printDirectly: true });

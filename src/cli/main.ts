@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { GrapevineError } from '../base/errors.js';
 import { grapevineVersion } from '../base/version.js';
 import { registerAll } from './define/index.js';
+import { commanderOutput, printDirectly, printErr } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,12 +17,23 @@ export function buildProgram(): Command {
       'Gossip and block dissemination for Hyperledger Fabric peers (wire-compatible with Fabric v2.x)',
     )
     .version(grapevineVersion())
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // before the subcommands are added: they copy it
+    .configureOutput(commanderOutput(program.configureOutput()));
   registerAll(program);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export interface MainOptions {
+  /**
+   * Write output to files and pipes with fs.writeSync instead of process.stdout/stderr (the
+   * `grapevine` binary: saves loading Node's streams; see output.ts). Default false.
+   */
+  readonly printDirectly?: boolean;
+}
+
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  if (options.printDirectly) printDirectly();
   const program = buildProgram();
   program.exitOverride();
   if (argv.length <= 2) {
@@ -34,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof GrapevineError) {
-      console.error(`grapevine: ${e.message}`);
+      printErr(`grapevine: ${e.message}\n`);
       return 1;
     }
     throw e;

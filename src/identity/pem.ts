@@ -20,12 +20,9 @@ const END = enc.encode('\n-----END ');
 const DASHES = enc.encode('-----');
 const NL = 0x0a;
 
+/** Where `needle` first occurs in `hay` at or after `from` (native search: PEM files are scanned whole). */
 function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
-  outer: for (let i = from; i + needle.length <= hay.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(needle, from);
 }
 
 function startsWith(hay: Uint8Array, needle: Uint8Array, at = 0): boolean {

@@ -8,6 +8,7 @@ import { CommanderError } from 'commander';
 import { verifyBlocks, type BlockResult } from '../../channelconfig/index.js';
 import { ConfigError, errorMessage, GrapevineError } from '../../base/errors.js';
 import { oneLine, readInput } from './input.js';
+import { printErr, printOut } from '../output.js';
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -75,17 +76,17 @@ export function verifyJson(configFile: string, files: string[], now: Date): Veri
 export function runBlockVerify(files: string[], opts: { config: string; json?: boolean }): void {
   if (opts.json) {
     const report = verifyJson(opts.config, files, new Date());
-    process.stdout.write(JSON.stringify(report) + '\n');
+    printOut(JSON.stringify(report) + '\n');
     if (!report.ok)
       throw new CommanderError(1, 'grapevine.block.verify', `${report.failed} block(s) failed verification`);
     return;
   }
   const report = verifyFiles(opts.config, files, new Date());
   if (report.ok) {
-    process.stdout.write(report.lines.join('\n') + '\n');
+    printOut(report.lines.join('\n') + '\n');
     return;
   }
-  process.stderr.write(report.lines.join('\n') + '\n');
+  printErr(report.lines.join('\n') + '\n');
   throw new CommanderError(
     1,
     'grapevine.block.verify',
