@@ -25,7 +25,9 @@
  *   stream-catchup-10000: 1 org x 2 peers, 10,000 blocks of ~1 KB, then a new peer catches up
  *     through its stream: blocks/s; baseline: a raw gRPC Deliver stream from the same upstream
  *     (frames counted, nothing verified or stored); each in a process of its own, in alternating
- *     rounds (GRAPEVINE_BENCH_CATCHUP_ROUNDS, default 3), the median pair reported.
+ *     rounds (GRAPEVINE_BENCH_CATCHUP_ROUNDS, default 3), the median pair reported. Both children
+ *     run compiled JavaScript, as a peer is deployed (lib/compiled.ts builds it first, ~30 s);
+ *     GRAPEVINE_BENCH_CATCHUP_SOURCES=1 runs them from the sources through tsx.
  * CPU per peer (process CPU over the steady run / peers, the orderer's share included) is printed
  * in the table for streams and fabric.
  */
@@ -48,6 +50,7 @@ import { LEAN_NODE_FLAGS } from '../src/base/node-flags.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { compiledScript, type CompiledScript } from './lib/compiled.js';
 
 export type Report = (f: Figure & { note: string }) => void;
 type Mode = 'streams' | 'direct' | 'fabric';
@@ -433,6 +436,7 @@ async function catchup(report: Report): Promise<void> {
     });
   } finally {
     await n.stop();
+    if (compiledChild) (await compiledChild.catch(() => undefined))?.remove();
   }
 }
 
@@ -467,16 +471,25 @@ interface ChildAnswer {
   readonly signatureChecks?: number;
 }
 
-function child(job: { readonly kind: string; readonly [k: string]: unknown }): Promise<ChildAnswer> {
+/**
+ * The catch-up children run compiled, as a peer is deployed (lib/compiled.ts); with
+ * GRAPEVINE_BENCH_CATCHUP_SOURCES=1 the TypeScript sources through tsx instead.
+ */
+const FROM_SOURCES = process.env.GRAPEVINE_BENCH_CATCHUP_SOURCES === '1';
+let compiledChild: Promise<CompiledScript> | undefined;
+const CHILD = join(import.meta.dirname, 'streams-net-child.ts');
+
+async function child(job: { readonly kind: string; readonly [k: string]: unknown }): Promise<ChildAnswer> {
+  const script = FROM_SOURCES ? undefined : await (compiledChild ??= compiledScript(CHILD));
   return new Promise((resolve, reject) => {
     const prof = process.env.GRAPEVINE_BENCH_CHILD_PROF; // a directory: --cpu-prof of the children
     // the late peer runs with a Grapevine process's Node flags (as `grapevine` and network children
     // do); the raw stream, the yardstick, with V8's defaults
     const flags = job.kind === 'peer' ? LEAN_NODE_FLAGS : [];
-    const args = [...flags, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx'];
+    const args = [...flags, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
     const c = spawn(
       process.execPath,
-      [...args, join(import.meta.dirname, 'streams-net-child.ts'), JSON.stringify(job)],
+      [...args, ...(script ? [script.path] : ['--import', 'tsx', CHILD]), JSON.stringify(job)],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

@@ -7,10 +7,9 @@ import { WireError } from '../base/errors.js';
 import type { SignedData } from './types.js';
 import { parseSerializedIdentity } from './x509identity.js';
 import { decode } from '../wire/codec.js';
+import { decodeChannelHeader, decodeSignatureHeader } from '../wire/headers.js';
 import {
-  ChannelHeaderSchema,
   PayloadSchema,
-  SignatureHeaderSchema,
   type ChannelHeader,
   type Envelope,
   type Payload,
@@ -26,20 +25,20 @@ export interface ParsedEnvelope {
 export function channelHeaderOf(env: Envelope): ParsedEnvelope {
   const payload = decode(PayloadSchema, env.payload, 'common.Payload');
   if (!payload.header) throw new WireError('MALFORMED', 'envelope must have a Header');
-  const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
+  const channelHeader = decodeChannelHeader(payload.header.channelHeader);
   return { payload, channelHeader };
 }
 
 export function signatureHeaderOf(payload: Payload): SignatureHeader {
   if (!payload.header) throw new WireError('MALFORMED', 'missing header');
-  return decode(SignatureHeaderSchema, payload.header.signatureHeader, 'common.SignatureHeader');
+  return decodeSignatureHeader(payload.header.signatureHeader);
 }
 
 /** SignedData{data = payload bytes, identity = creator, signature} (protoutil.EnvelopeAsSignedData). */
 export function envelopeAsSignedData(env: Envelope): SignedData {
   const payload = decode(PayloadSchema, env.payload, 'common.Payload');
   if (!payload.header) throw new WireError('MALFORMED', 'missing header');
-  const shdr = decode(SignatureHeaderSchema, payload.header.signatureHeader, 'common.SignatureHeader');
+  const shdr = decodeSignatureHeader(payload.header.signatureHeader);
   return { data: env.payload, identity: shdr.creator, signature: env.signature };
 }
 

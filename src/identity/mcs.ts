@@ -20,7 +20,8 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { GrapevineError, VerifyError, WireError } from '../base/errors.js';
 import { decode } from '../wire/codec.js';
-import { EnvelopeSchema, SignatureHeaderSchema, type Block } from '../wire/gen/common/common_pb.js';
+import { EnvelopeSchema, type Block } from '../wire/gen/common/common_pb.js';
+import { decodeSignatureHeader } from '../wire/headers.js';
 import { SerializedIdentitySchema } from '../wire/gen/msp/identities_pb.js';
 import {
   blockDataHash,
@@ -262,7 +263,7 @@ export function checkBlockContent(channelId: string, seqNum: bigint, block: Bloc
     const headerBytes = blockHeaderBytes(header);
     set = metadata.signatures.map((ms, i) => {
       const shdr = guard('MALFORMED', () =>
-        decode(SignatureHeaderSchema, ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
+        decodeSignatureHeader(ms.signatureHeader, `signature header ${i} of block ${seqNum}`),
       );
       return {
         identity: shdr.creator,

@@ -8,13 +8,13 @@ import { createHash, hash } from 'node:crypto';
 import { WireError } from '../base/errors.js';
 import { decode, encode } from './codec.js';
 import { scanBlock } from './blockscan.js';
+import { bytesFields12, decodeChannelHeader, decodeHeader, decodeSignatureHeader } from './headers.js';
 import {
   BlockDataSchema,
   BlockHeaderSchema,
   BlockMetadataIndex,
   BlockMetadataSchema,
   BlockSchema,
-  ChannelHeaderSchema,
   EnvelopeSchema,
   HeaderSchema,
   HeaderType,
@@ -22,7 +22,6 @@ import {
   MetadataSchema,
   OrdererBlockMetadataSchema,
   PayloadSchema,
-  SignatureHeaderSchema,
   type Block,
   type BlockHeader,
   type ChannelHeader,
@@ -33,9 +32,14 @@ import {
 } from './gen/common/common_pb.js';
 import { ConfigEnvelopeSchema, type ConfigEnvelope } from './gen/common/configtx_pb.js';
 
-export { BlockMetadataIndex, HeaderType };
+export { BlockMetadataIndex, HeaderType, bytesFields12 };
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) {
+    // one-shot: no Hash object (a catch-up hashes every block's data and header this way)
+    const d = hash('sha256', parts[0]!, 'buffer');
+    return new Uint8Array(d.buffer, d.byteOffset, d.length);
+  }
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
@@ -131,39 +135,6 @@ export function blockDataHash(data: readonly Uint8Array[]): Uint8Array {
   return sha256(...data);
 }
 
-const EMPTY = new Uint8Array(0);
-
-/**
- * b = `0x0a len A` then optionally `0x12 len B`, nothing else, each length a varint of at most
- * 4 bytes that fits: [A, B] as views of b (B empty when absent). Any other shape, including a
- * repeated, reordered or unknown field, is undefined and left to the generic decoder. Decoding
- * such bytes as a message of two bytes-or-message fields 1 and 2 gives exactly A and B.
- */
-export function bytesFields12(b: Uint8Array): [Uint8Array, Uint8Array] | undefined {
-  if (b.length < 2 || b[0] !== 0x0a) return undefined;
-  const a = readLengthDelimited(b, 1);
-  if (!a) return undefined;
-  if (a.end === b.length) return [b.subarray(a.start, a.end), EMPTY];
-  if (b[a.end] !== 0x12) return undefined;
-  const c = readLengthDelimited(b, a.end + 1);
-  if (!c || c.end !== b.length) return undefined;
-  return [b.subarray(a.start, a.end), b.subarray(c.start, c.end)];
-}
-
-function readLengthDelimited(b: Uint8Array, at: number): { start: number; end: number } | undefined {
-  let len = 0;
-  let shift = 1;
-  let o = at;
-  for (let i = 0; ; i++) {
-    if (i === 4 || o >= b.length) return undefined;
-    const c = b[o++];
-    len += (c & 0x7f) * shift;
-    shift *= 128;
-    if (c < 0x80) break;
-  }
-  return o + len <= b.length ? { start: o, end: o + len } : undefined;
-}
-
 export interface DecodedTx {
   readonly envelope: Envelope;
   readonly payload: Payload;
@@ -175,7 +146,7 @@ export interface DecodedTx {
  * Decode a transaction envelope down to its headers; throws WireError on any malformed layer.
  * The two large layers (Envelope, Payload: a transaction's bulk is Payload.data) are read
  * without the generic decoder when their bytes are just field 1 then field 2, both
- * length-delimited (what every Fabric SDK writes); the small headers always go through it.
+ * length-delimited (what every Fabric SDK writes); the headers by headers.ts's fast paths.
  */
 export function decodeTx(envelopeBytes: Uint8Array): DecodedTx {
   let tx = decodedTxs.get(envelopeBytes);
@@ -194,19 +165,15 @@ const decodedTxs = new WeakMap<Uint8Array, DecodedTx>();
 function decodeTxOnce(envelopeBytes: Uint8Array): DecodedTx {
   const env = bytesFields12(envelopeBytes);
   const pay = env && bytesFields12(env[0]);
-  const envelope = env
-    ? create(EnvelopeSchema, { payload: env[0], signature: env[1] })
+  const envelope: Envelope = env
+    ? { $typeName: 'common.Envelope', payload: env[0], signature: env[1] }
     : decode(EnvelopeSchema, envelopeBytes, 'common.Envelope');
-  const payload = pay
-    ? create(PayloadSchema, { header: decode(HeaderSchema, pay[0], 'common.Header'), data: pay[1] })
+  const payload: Payload = pay
+    ? { $typeName: 'common.Payload', header: decodeHeader(pay[0]), data: pay[1] }
     : boundedPayload(envelope.payload);
   if (!payload.header) throw new WireError('MALFORMED', 'transaction payload has no header');
-  const channelHeader = decode(ChannelHeaderSchema, payload.header.channelHeader, 'common.ChannelHeader');
-  const signatureHeader = decode(
-    SignatureHeaderSchema,
-    payload.header.signatureHeader,
-    'common.SignatureHeader',
-  );
+  const channelHeader = decodeChannelHeader(payload.header.channelHeader);
+  const signatureHeader = decodeSignatureHeader(payload.header.signatureHeader);
   return { envelope, payload, channelHeader, signatureHeader };
 }
 
