@@ -644,6 +644,14 @@ const GRAPEVINE = [
       min: 10,
     },
   ),
+  int(
+    'grapevine.streams.receiveWindow',
+    4 * 1024 * 1024,
+    undefined,
+    'default',
+    "HTTP/2 flow-control window (bytes) of this peer's block stream from its upstream: how far the upstream may send ahead of what this peer has read, and so the most a stream buffers. HTTP/2's own 64 KiB stalls a catching-up peer's stream at every window update.",
+    { min: 65_535, max: 256 * 1024 * 1024 },
+  ),
   dur(
     'grapevine.streams.rebalanceAfter',
     10_000,

@@ -408,7 +408,7 @@ export class PeerDaemon {
         log.warn('grapevine.streams.enabled needs grapevine.deliverServer.enabled; block streams are off');
       let upstreamConnector: GrpcUpstreamConnector | undefined;
       if (streaming) {
-        const c = new GrpcUpstreamConnector(deliverCfg, tls);
+        const c = new GrpcUpstreamConnector(deliverCfg, tls, streamCfg.receiveWindow);
         closers.push(() => c.closeAll());
         upstreamConnector = c;
       }

@@ -356,7 +356,8 @@ export async function startPeer(
   const deliverCfg = { connTimeoutMs: 1000, blockGossipEnabled: o.blockGossipEnabled ?? true };
   const connector = new RecordingConnector(new GrpcDeliverConnector(resolveDeliverConfig(deliverCfg), tls));
   let upstream: GrpcUpstreamConnector | undefined;
-  if (streams?.enabled) upstream = new GrpcUpstreamConnector(resolveDeliverConfig(deliverCfg), commTls);
+  if (streams?.enabled)
+    upstream = new GrpcUpstreamConnector(resolveDeliverConfig(deliverCfg), commTls, streams.receiveWindow);
   const upstreamConnector = upstream && (o.wrapUpstream ? o.wrapUpstream(upstream) : upstream);
   const service = new GossipService({
     clock: realClock,

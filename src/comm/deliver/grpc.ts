@@ -13,6 +13,7 @@ import type { DeliverConnector, DeliverStream } from '../../core/deliver/deliver
 import type { Endpoint } from '../../core/deliver/endpoints.js';
 import { RawAtomicBroadcastService } from './frames.js';
 import type { UpstreamConnector } from '../../core/stream/follower.js';
+import { STREAM_DEFAULTS } from '../../core/stream/config.js';
 import { channelCredentials, leafDer, sslCredentials, tlsTargetOptions, type CommTls } from '../tls.js';
 import { sha256 } from '../../wire/block.js';
 
@@ -57,6 +58,7 @@ export class GrpcDeliverConnector implements DeliverConnector {
     address: string,
     credentials: grpc.ChannelCredentials,
     seekEnvelope: Uint8Array,
+    receiveWindow?: number,
   ): Promise<DeliverStream> {
     const client = new grpc.Client(address, credentials, {
       'grpc.keepalive_time_ms': this.cfg.keepaliveIntervalMs,
@@ -65,6 +67,7 @@ export class GrpcDeliverConnector implements DeliverConnector {
       'grpc.max_send_message_length': this.cfg.maxSendMsgSize,
       'grpc.use_local_subchannel_pool': 1,
       'grpc.enable_retries': 0,
+      ...(receiveWindow ? { 'grpc-node.flow_control_window': receiveWindow } : {}),
       ...(credentials._isSecure() ? tlsTargetOptions(address) : {}),
     });
     this.clients.add(client);
@@ -100,13 +103,17 @@ export class GrpcDeliverConnector implements DeliverConnector {
 /**
  * Deliver streams from upstream Grapevine peers (core/stream): the peer's Deliver service on its
  * gossip endpoint, dialled with the gossip TLS (the channel orgs' TLS CAs, our client certificate,
- * as the catch-up client does); the deliver client's timeouts and limits.
+ * as the catch-up client does); the deliver client's timeouts and limits; an HTTP/2 receive window
+ * of grapevine.streams.receiveWindow (a catching-up peer reads many blocks in a row: with
+ * HTTP/2's 64 KiB the upstream waited for a window update every ~50 small blocks, and a
+ * 10,000-block catch-up took 1.4 times as long).
  */
 export class GrpcUpstreamConnector extends GrpcDeliverConnector implements UpstreamConnector {
   readonly tlsCertHash: Uint8Array | undefined;
   constructor(
     cfg: DeliverClientConfig,
     private readonly commTls: CommTls | undefined,
+    private readonly receiveWindow: number = STREAM_DEFAULTS.receiveWindow,
   ) {
     super(cfg);
     this.tlsCertHash = commTls
@@ -115,7 +122,7 @@ export class GrpcUpstreamConnector extends GrpcDeliverConnector implements Upstr
   }
 
   open(address: string, seekEnvelope: Uint8Array): Promise<DeliverStream> {
-    return this.dialDeliver(address, channelCredentials(this.commTls), seekEnvelope);
+    return this.dialDeliver(address, channelCredentials(this.commTls), seekEnvelope, this.receiveWindow);
   }
 }
 

@@ -14,6 +14,7 @@ export const STREAM_SLICE = slice(
     'grapevine.streams.suspectTimeout',
     'grapevine.streams.checkInterval',
     'grapevine.streams.rebalanceAfter',
+    'grapevine.streams.receiveWindow',
   ),
   {},
 );
