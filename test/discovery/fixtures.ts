@@ -95,8 +95,15 @@ export interface Harness {
   readonly orgs: SimOrg[];
 }
 
-/** Discovery for peer0 of org1 on a scripted transport; 2 orgs x 4 peers of identities. */
-export async function harness(config: DiscoveryConfigInput = {}, selfIndex = 0): Promise<Harness> {
+/**
+ * Discovery for peer0 of org1 on a scripted transport; 2 orgs x 4 peers of identities. `onVerify`
+ * sees every signature check discovery asks for.
+ */
+export async function harness(
+  config: DiscoveryConfigInput = {},
+  selfIndex = 0,
+  onVerify?: (data: Uint8Array) => void,
+): Promise<Harness> {
   const crypto = await simCrypto({ orgs: 2, peersPerOrg: 4 });
   const peers = [crypto.peers.slice(0, 4), crypto.peers.slice(4, 8)];
   const self = peers[0][selfIndex];
@@ -113,7 +120,12 @@ export async function harness(config: DiscoveryConfigInput = {}, selfIndex = 0):
   const d = new Discovery({
     transport: t,
     identityStore: store,
-    crypto: { verify: (id, sig, data) => trust.verify(id, sig, data) },
+    crypto: {
+      verify: (id, sig, data) => {
+        onVerify?.(data);
+        return trust.verify(id, sig, data);
+      },
+    },
     signer: self.signer,
     mspId: self.org.mspId,
     config: discoveryConfig({

@@ -19,6 +19,7 @@ import { parseSerializedIdentity } from '../../identity/x509identity.js';
 import { EnvelopeSchema, type Envelope, type GossipMessage } from '../../wire/gen/gossip/message_pb.js';
 import { openEnvelope, secretInternalEndpoint } from '../../wire/gossip.js';
 import type { AliveEnvelope, DiscoveryCrypto, DropReason, PeerTime } from './types.js';
+import type { VerifiedAlives } from './verified.js';
 
 /** A discovery message refused; `code` is the DropReason. */
 export class DiscoveryDropError extends GrapevineError {
@@ -93,8 +94,16 @@ export function orgOfIdentity(crypto: DiscoveryCrypto, identity: Uint8Array | un
   }
 }
 
-/** Fabric's ValidateAliveMsg (§2.4 row AliveMessage). Throws DiscoveryDropError. */
-export function validateAlive(a: AliveEnvelope, store: IdentityStore, crypto: DiscoveryCrypto): void {
+/**
+ * Fabric's ValidateAliveMsg (§2.4 row AliveMessage). Throws DiscoveryDropError. `verified`: the
+ * messages whose signatures already checked out (verified.ts); the identity is looked up either way.
+ */
+export function validateAlive(
+  a: AliveEnvelope,
+  store: IdentityStore,
+  crypto: DiscoveryCrypto,
+  verified?: VerifiedAlives,
+): void {
   const { envelope } = a;
   if (envelope.signature.length === 0)
     throw new DiscoveryDropError('unsigned', 'alive message is not signed');
@@ -113,9 +122,11 @@ export function validateAlive(a: AliveEnvelope, store: IdentityStore, crypto: Di
   const identity = store.get(a.pkiId);
   if (!identity)
     throw new DiscoveryDropError('unknown_identity', 'no identity known for the alive message PKI-ID');
+  if (verified?.has(a, identity)) return;
   checkSignature(crypto, identity, envelope.signature, envelope.payload, 'alive message');
   const secret = envelope.secretEnvelope;
   if (secret) checkSignature(crypto, identity, secret.signature, secret.payload, 'secret envelope');
+  verified?.add(a, identity);
 }
 
 function checkSignature(

@@ -36,6 +36,7 @@ import type { Signer } from '../../wire/signer.js';
 import type { Counter } from 'prom-client';
 import { DiscoveryDropError, internalEndpointOf, orgOfIdentity, parseAlive, validateAlive } from './alive.js';
 import { createAliveStore, type AliveStore } from './alivestore.js';
+import { VerifiedAlives } from './verified.js';
 import { portOf, type DiscoveryConfig } from './config.js';
 import { Connector } from './connector.js';
 import { preferredEndpoint, remotePeerOf } from './endpoint.js';
@@ -91,6 +92,8 @@ export class Discovery {
   private readonly emitter: BatchingEmitter<AliveItem>;
   private readonly members: Membership;
   private readonly aliveStore: AliveStore;
+  /** Alive messages whose signatures checked out (membership responses repeat them). */
+  private readonly verified: VerifiedAlives;
   private readonly connector: Connector;
   private readonly handlers = new Set<(e: MembershipEvent) => void>();
   private readonly unsubscribes: Unsubscribe[] = [];
@@ -121,6 +124,11 @@ export class Discovery {
     this.timers = new Timers(opts.clock);
     this.members = new Membership(this.config.maxMembers, opts.metrics);
     const ttl = this.config.aliveExpirationTimeoutMs * this.config.msgExpirationFactor;
+    this.verified = new VerifiedAlives({
+      clock: opts.clock,
+      ttlMs: this.config.aliveExpirationTimeoutMs,
+      maxEntries: this.config.maxAliveStore,
+    });
     this.aliveStore = createAliveStore({
       clock: opts.clock,
       ttlMs: ttl,
@@ -288,7 +296,7 @@ export class Discovery {
     // the common case in a flood (every peer gets each alive from several others): no throw
     if (!this.aliveStore.checkValid(a))
       return this.drop('stale', 'alive message is not newer than the stored one', m);
-    validateAlive(a, this.opts.identityStore, this.opts.crypto);
+    validateAlive(a, this.opts.identityStore, this.opts.crypto, this.verified);
     if (this.isSelf(a)) return;
     this.aliveStore.add(a);
     this.learn(a);
@@ -299,7 +307,7 @@ export class Discovery {
     const a = parseAlive(selfInformation);
     if (!same(a.pkiId, m.conn.pkiId))
       throw new DiscoveryDropError('pki_id_mismatch', 'self_information PKI-ID differs from the connection');
-    validateAlive(a, this.opts.identityStore, this.opts.crypto);
+    validateAlive(a, this.opts.identityStore, this.opts.crypto, this.verified);
     if (this.aliveStore.checkValid(a) && !this.isSelf(a)) this.learn(a);
     this.respond(a, m.message.nonce);
   }
@@ -328,7 +336,7 @@ export class Discovery {
 
   private validOrDrop(a: AliveEnvelope, m: ReceivedMessage): boolean {
     try {
-      validateAlive(a, this.opts.identityStore, this.opts.crypto);
+      validateAlive(a, this.opts.identityStore, this.opts.crypto, this.verified);
       return true;
     } catch (e) {
       if (!(e instanceof DiscoveryDropError)) throw e;
