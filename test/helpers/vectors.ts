@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { decodeBlock } from '../../src/wire/block.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -53,6 +54,11 @@ export function vectorBlocks(): { n: number; bytes: Uint8Array }[] {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ n: Number(m[1]), bytes: readVector('blocks', m[0]) }))
     .sort((a, b) => a.n - b.n);
+}
+
+/** Every transaction envelope of the vector blocks, in block order. */
+export function vectorTransactions(): Uint8Array[] {
+  return vectorBlocks().flatMap(({ bytes }) => decodeBlock(bytes).data?.data ?? []);
 }
 
 export interface GossipIndexEntry {
