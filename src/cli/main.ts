@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { GrapevineError } from '../base/errors.js';
 import { grapevineVersion } from '../base/version.js';
 import { registerAll } from './define/index.js';
-import { commanderOutput, printDirectly, printErr } from './output.js';
+import { commanderOutput, printDirectly } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -46,7 +46,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof GrapevineError) {
-      printErr(`grapevine: ${e.message}\n`);
+      console.error(`grapevine: ${e.message}`);
       return 1;
     }
     throw e;
