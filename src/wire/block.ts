@@ -32,7 +32,7 @@ import {
 } from './gen/common/common_pb.js';
 import { ConfigEnvelopeSchema, type ConfigEnvelope } from './gen/common/configtx_pb.js';
 
-export { BlockMetadataIndex, HeaderType, bytesFields12 };
+export { BlockMetadataIndex, HeaderType };
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) {

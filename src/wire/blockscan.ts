@@ -12,6 +12,7 @@
  * the bytes with the generic decoder, which accepts or refuses them. For bytes read here, the
  * generic decoder gives the same number, hashes and transactions.
  */
+import { bodyStart, lengthDelimited } from './fields.js';
 
 export interface ScannedBlock {
   readonly number: bigint;
@@ -30,45 +31,22 @@ export function scanBlock(b: Uint8Array): ScannedBlock | undefined {
   if (end < 2 || b[0] !== 0x0a) return undefined;
   const h = lengthDelimited(b, 1, end);
   if (h < 0) return undefined;
-  const header = scanHeader(b, start, h);
+  const header = scanHeader(b, bodyStart, h);
   if (!header) return undefined;
   let o = h;
   let data: Uint8Array[] | undefined;
   let metadata: Uint8Array[] | undefined;
   if (o < end && b[o] === 0x12) {
     const e = lengthDelimited(b, o + 1, end);
-    if (e < 0 || !(data = repeatedBytes(b, start, e))) return undefined;
+    if (e < 0 || !(data = repeatedBytes(b, bodyStart, e))) return undefined;
     o = e;
   }
   if (o < end && b[o] === 0x1a) {
     const e = lengthDelimited(b, o + 1, end);
-    if (e < 0 || !(metadata = repeatedBytes(b, start, e))) return undefined;
+    if (e < 0 || !(metadata = repeatedBytes(b, bodyStart, e))) return undefined;
     o = e;
   }
   return o === end ? { ...header, data, metadata } : undefined;
-}
-
-/** Start of the field body read by the last successful lengthDelimited call. */
-let start = 0;
-
-/**
- * Reads the varint length at `at` (at most 4 bytes); returns the end of the field body (its
- * start left in `start`), or -1 when the length is longer or the body does not fit before `limit`.
- */
-function lengthDelimited(b: Uint8Array, at: number, limit: number): number {
-  let len = 0;
-  let shift = 1;
-  let o = at;
-  for (let i = 0; ; i++) {
-    if (i === 4 || o >= limit) return -1;
-    const c = b[o++];
-    len += (c & 0x7f) * shift;
-    shift *= 128;
-    if (c < 0x80) break;
-  }
-  if (o + len > limit) return -1;
-  start = o;
-  return o + len;
 }
 
 function scanHeader(
@@ -98,13 +76,13 @@ function scanHeader(
   if (o < end && b[o] === 0x12) {
     const e = lengthDelimited(b, o + 1, end);
     if (e < 0) return undefined;
-    previousHash = b.subarray(start, e);
+    previousHash = b.subarray(bodyStart, e);
     o = e;
   }
   if (o < end && b[o] === 0x1a) {
     const e = lengthDelimited(b, o + 1, end);
     if (e < 0) return undefined;
-    dataHash = b.subarray(start, e);
+    dataHash = b.subarray(bodyStart, e);
     o = e;
   }
   return o === end ? { number, previousHash, dataHash } : undefined;
@@ -118,7 +96,7 @@ function repeatedBytes(b: Uint8Array, from: number, end: number): Uint8Array[] |
     if (b[o] !== 0x0a) return undefined;
     const e = lengthDelimited(b, o + 1, end);
     if (e < 0) return undefined;
-    out.push(b.subarray(start, e));
+    out.push(b.subarray(bodyStart, e));
     o = e;
   }
   return out;

@@ -6,13 +6,14 @@
  * part of a verifier worker's time.
  *
  * Fast path: fields in increasing field-number order, each at most once, of the expected wire
- * type, varints short enough to be exact in a double, strings in ASCII. Such bytes decode to one
+ * type, varints of at most 9 bytes (no negative numbers), strings in ASCII. Such bytes decode to one
  * message only, and it is built here with the same shape protobuf-es gives (every field with its
  * default, bytes as views of the input). Anything else (an unknown, repeated or reordered field,
  * a long varint, non-ASCII text, a truncated field) goes through the generic decoder, which
  * gives the same message or the WireError. test/wire/headers.test.ts checks both ways agree.
  */
 import { decode } from './codec.js';
+import { bodyStart, lengthDelimited } from './fields.js';
 import {
   ChannelHeaderSchema,
   HeaderSchema,
@@ -33,47 +34,25 @@ const EMPTY = new Uint8Array(0);
  */
 export function bytesFields12(b: Uint8Array): [Uint8Array, Uint8Array] | undefined {
   if (b.length < 2 || b[0] !== 0x0a) return undefined;
-  const a = readLengthDelimited(b, 1);
-  if (!a) return undefined;
-  if (a.end === b.length) return [b.subarray(a.start, a.end), EMPTY];
-  if (b[a.end] !== 0x12) return undefined;
-  const c = readLengthDelimited(b, a.end + 1);
-  if (!c || c.end !== b.length) return undefined;
-  return [b.subarray(a.start, a.end), b.subarray(c.start, c.end)];
-}
-
-function readLengthDelimited(b: Uint8Array, at: number): { start: number; end: number } | undefined {
-  let len = 0;
-  let shift = 1;
-  let o = at;
-  for (let i = 0; ; i++) {
-    if (i === 4 || o >= b.length) return undefined;
-    const c = b[o++];
-    len += (c & 0x7f) * shift;
-    shift *= 128;
-    if (c < 0x80) break;
-  }
-  return o + len <= b.length ? { start: o, end: o + len } : undefined;
+  const aEnd = lengthDelimited(b, 1);
+  if (aEnd < 0) return undefined;
+  const a = b.subarray(bodyStart, aEnd);
+  if (aEnd === b.length) return [a, EMPTY];
+  if (b[aEnd] !== 0x12 || lengthDelimited(b, aEnd + 1) !== b.length) return undefined;
+  return [a, b.subarray(bodyStart)];
 }
 
 /** common.Header from its bytes (throws WireError). */
 export function decodeHeader(bytes: Uint8Array, what = 'common.Header'): Header {
   const f = bytesFields12(bytes);
-  if (!f) return bytes.length === 0 ? emptyHeader() : decode(HeaderSchema, bytes, what);
+  if (!f) return decode(HeaderSchema, bytes, what);
   return { $typeName: 'common.Header', channelHeader: f[0], signatureHeader: f[1] };
-}
-
-function emptyHeader(): Header {
-  return { $typeName: 'common.Header', channelHeader: EMPTY, signatureHeader: EMPTY };
 }
 
 /** common.SignatureHeader from its bytes (throws WireError). */
 export function decodeSignatureHeader(bytes: Uint8Array, what = 'common.SignatureHeader'): SignatureHeader {
   const f = bytesFields12(bytes);
-  if (!f) {
-    if (bytes.length === 0) return { $typeName: 'common.SignatureHeader', creator: EMPTY, nonce: EMPTY };
-    return decode(SignatureHeaderSchema, bytes, what);
-  }
+  if (!f) return decode(SignatureHeaderSchema, bytes, what);
   return { $typeName: 'common.SignatureHeader', creator: f[0], nonce: f[1] };
 }
 
@@ -103,7 +82,7 @@ const CHANNEL_HEADER_WIRE = [
 const MAX_VARINT_BYTES = 9;
 const INT32_LIMIT = 2 ** 31;
 
-/** The scanner's position after the last read (module state: no allocation per field). */
+/** The position after the last varint read (module state, as fields.ts's bodyStart). */
 let pos = 0;
 
 /** A varint of at most 9 bytes at `at` (sets pos), or -1n. */
@@ -182,10 +161,10 @@ export function scanChannelHeader(b: Uint8Array): ChannelHeader | undefined {
       o = pos;
       continue;
     }
-    const len = lengthAt(b, o + 1);
-    if (len < 0) return undefined;
-    const start = pos;
-    o = start + len;
+    const end = lengthDelimited(b, o + 1);
+    if (end < 0) return undefined;
+    const start = bodyStart;
+    o = end;
     if (no === 3) {
       const ts = scanTimestamp(b, start, o);
       if (!ts) return undefined;
@@ -218,21 +197,4 @@ function scanTimestamp(b: Uint8Array, start: number, end: number): Timestamp | u
   }
   if (o !== end) return undefined;
   return { $typeName: 'google.protobuf.Timestamp', seconds, nanos };
-}
-
-/** The length of a length-delimited field whose varint (at most 4 bytes) is at `at`, when it fits in b (sets pos to the body); else -1. */
-function lengthAt(b: Uint8Array, at: number): number {
-  let len = 0;
-  let mul = 1;
-  for (let i = 0; i < 4; i++) {
-    if (at + i >= b.length) return -1;
-    const c = b[at + i]!;
-    len += (c & 0x7f) * mul;
-    if (c < 0x80) {
-      pos = at + i + 1;
-      return pos + len <= b.length ? len : -1;
-    }
-    mul *= 128;
-  }
-  return -1;
 }

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { bytesFields12, decodeTx } from '../../src/wire/block.js';
+import { decodeTx } from '../../src/wire/block.js';
+import { bytesFields12 } from '../../src/wire/headers.js';
 import { decode, encode } from '../../src/wire/codec.js';
 import {
   ChannelHeaderSchema,
