@@ -70,10 +70,6 @@ export class VerifiedAlives {
       until: this.o.clock.now() + this.o.ttlMs,
     });
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
 
 function keyOf(a: AliveEnvelope): string {
